@@ -1,0 +1,68 @@
+//! The command line: clap definitions and one file per command group. Errors are
+//! `anyhow` here; exit codes are 0 (ok), 1 (some rows rejected or checks failed)
+//! and 2 (unusable input or arguments).
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// silkroute: localize product listings for foreign markets, locally.
+#[derive(Debug, Parser)]
+#[command(name = "silkroute", version, about, long_about = None)]
+pub struct Cli {
+    /// Data directory (store, index, models). Default: $SILKROUTE_HOME or ~/.local/share/silkroute.
+    #[arg(long, global = true, env = "SILKROUTE_HOME")]
+    pub data_dir: Option<std::path::PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Top-level commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {}
+
+/// Outcome of a command that ran: maps to the process exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Everything went through.
+    Ok,
+    /// It ran, but some rows were rejected or some checks failed.
+    Partial,
+}
+
+/// Parse arguments, run, and map the result to an exit code.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    match run(cli) {
+        Ok(Outcome::Ok) => ExitCode::SUCCESS,
+        Ok(Outcome::Partial) => ExitCode::from(1),
+        Err(e) => {
+            if is_broken_pipe(&e) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+fn run(cli: Cli) -> anyhow::Result<Outcome> {
+    match cli.command {}
+}

@@ -1,0 +1,336 @@
+//! Listing types: what a seller brings ([`Listing`]) and what silkroute makes of it
+//! for one market ([`LocalizedListing`]).
+//!
+//! These are plain serde types shared by every other module: the catalog readers
+//! produce [`Listing`]s, the localization pipeline turns them into
+//! [`LocalizedListing`]s, the store persists both and the index searches both.
+//! Nothing here does I/O; validation that needs only the listing itself lives here
+//! ([`Listing::validate`]), validation that needs the file (line numbers, duplicate
+//! skus) lives in `catalog`.
+
+use indexmap::IndexMap;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+/// Largest cell silkroute accepts, in bytes (64 KiB). Larger cells are rejected.
+pub const MAX_CELL_BYTES: usize = 64 * 1024;
+
+/// One ordered key/value attribute such as `Color = Blue` or `Weight = 1.2 kg`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attribute {
+    /// Attribute name as the seller wrote it (`Material`).
+    pub name: String,
+    /// Attribute value (`Stainless steel`).
+    pub value: String,
+}
+
+impl Attribute {
+    /// Build an attribute from a name and a value.
+    pub fn new(name: impl Into<String>, value: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            value: value.into(),
+        }
+    }
+}
+
+/// A price: an exact decimal amount and an ISO 4217 currency code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Price {
+    /// Exact amount (never a float), serialized as a string such as `"19.99"`.
+    pub amount: Decimal,
+    /// ISO 4217 code, upper case (`USD`, `EUR`, `JPY`).
+    pub currency: String,
+}
+
+/// One variant of a product (a size or colour of the same item), as Shopify keeps them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Variant {
+    /// The variant's own sku, when it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sku: Option<String>,
+    /// Option values in order (`Size = M`, `Color = Red`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub options: Vec<Attribute>,
+    /// The variant's price, in the listing's currency.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price: Option<Decimal>,
+    /// Any other per-variant columns, passed through untouched.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub extra: IndexMap<String, String>,
+}
+
+/// A source listing as the seller brings it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Listing {
+    /// Stock keeping unit: required, unique within a catalog.
+    pub sku: String,
+    /// Product title: required.
+    pub title: String,
+    /// Description, plain text or simple HTML.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub description: String,
+    /// Bullet points, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub bullets: Vec<String>,
+    /// Brand name; never translated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub brand: Option<String>,
+    /// Category, free text or a path such as `Home > Kitchen > Bottles`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
+    /// Ordered attributes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attributes: Vec<Attribute>,
+    /// Price with currency.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price: Option<Price>,
+    /// Search keywords.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub keywords: Vec<String>,
+    /// Image URLs, passed through untouched.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub images: Vec<String>,
+    /// Source language, ISO 639-1 (`en`, `zh`); detected when the file does not say.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
+    /// Variants (Shopify), kept in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub variants: Vec<Variant>,
+    /// Columns silkroute does not interpret, passed through untouched.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub extra: IndexMap<String, String>,
+}
+
+/// Why a listing is not acceptable on its own (without file context).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ListingError {
+    /// A required field is empty.
+    #[error("field `{0}` is required")]
+    Missing(&'static str),
+    /// A field is longer than [`MAX_CELL_BYTES`].
+    #[error("field `{field}` is {len} bytes, over the {max}-byte limit")]
+    TooLong {
+        /// The field's name.
+        field: String,
+        /// Its length in bytes.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// A currency that is not three ASCII letters.
+    #[error("currency `{0}` is not an ISO 4217 code")]
+    Currency(String),
+}
+
+impl Listing {
+    /// Check what can be checked on the listing alone: required fields, cell sizes,
+    /// currency code. Returns the first problem, naming the field.
+    pub fn validate(&self) -> Result<(), ListingError> {
+        if self.sku.trim().is_empty() {
+            return Err(ListingError::Missing("sku"));
+        }
+        if self.title.trim().is_empty() {
+            return Err(ListingError::Missing("title"));
+        }
+        let too_long = |field: &str, s: &str| {
+            (s.len() > MAX_CELL_BYTES).then(|| ListingError::TooLong {
+                field: field.to_string(),
+                len: s.len(),
+                max: MAX_CELL_BYTES,
+            })
+        };
+        let mut checks: Vec<(String, &str)> = vec![
+            ("sku".into(), &self.sku),
+            ("title".into(), &self.title),
+            ("description".into(), &self.description),
+        ];
+        for (i, b) in self.bullets.iter().enumerate() {
+            checks.push((format!("bullets[{i}]"), b));
+        }
+        for a in &self.attributes {
+            checks.push((format!("attributes.{}", a.name), &a.value));
+        }
+        for (field, value) in checks {
+            if let Some(e) = too_long(&field, value) {
+                return Err(e);
+            }
+        }
+        if let Some(p) = &self.price
+            && !(p.currency.len() == 3 && p.currency.bytes().all(|b| b.is_ascii_uppercase()))
+        {
+            return Err(ListingError::Currency(p.currency.clone()));
+        }
+        Ok(())
+    }
+
+    /// All the listing's text joined, for language detection and search.
+    pub fn text_for_detection(&self) -> String {
+        let mut s = self.title.clone();
+        for b in &self.bullets {
+            s.push('\n');
+            s.push_str(b);
+        }
+        if !self.description.is_empty() {
+            s.push('\n');
+            s.push_str(&self.description);
+        }
+        s
+    }
+}
+
+/// Review status of a localized listing.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Saved, not localized yet.
+    #[default]
+    Draft,
+    /// Localized and every check passed.
+    Localized,
+    /// Localized, but a check failed: a person must look.
+    NeedsReview,
+    /// A person approved it.
+    Approved,
+}
+
+impl Status {
+    /// The snake_case name used in files, the store and the index.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Draft => "draft",
+            Status::Localized => "localized",
+            Status::NeedsReview => "needs_review",
+            Status::Approved => "approved",
+        }
+    }
+
+    /// Parse the snake_case name.
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "draft" => Status::Draft,
+            "localized" => Status::Localized,
+            "needs_review" => Status::NeedsReview,
+            "approved" => Status::Approved,
+            _ => return None,
+        })
+    }
+}
+
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A named problem found in one field of a localized listing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Warning {
+    /// The field (`title`, `bullets[2]`, `description`, `attributes.Color`).
+    pub field: String,
+    /// Stable machine name of the check (`number_missing`, `wrong_language`, …).
+    pub code: String,
+    /// What a person should know, in English.
+    pub message: String,
+}
+
+/// Where a localized listing came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Provenance {
+    /// Model id or file name that wrote it.
+    pub model: String,
+    /// When it was written (UTC).
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// A listing localized for one market.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LocalizedListing {
+    /// The source listing's sku.
+    pub sku: String,
+    /// Market profile id (`amazon.de`).
+    pub market: String,
+    /// Target language, ISO 639-1.
+    pub language: String,
+    /// Localized title.
+    pub title: String,
+    /// Localized description.
+    #[serde(default)]
+    pub description: String,
+    /// Localized bullets, same order as the source.
+    #[serde(default)]
+    pub bullets: Vec<String>,
+    /// Localized attributes (names and values).
+    #[serde(default)]
+    pub attributes: Vec<Attribute>,
+    /// Localized search keywords.
+    #[serde(default)]
+    pub keywords: Vec<String>,
+    /// Price in the market's currency, when converted.
+    #[serde(default)]
+    pub price: Option<Price>,
+    /// Brand, unchanged.
+    #[serde(default)]
+    pub brand: Option<String>,
+    /// Category, as given.
+    #[serde(default)]
+    pub category: Option<String>,
+    /// Image URLs, unchanged.
+    #[serde(default)]
+    pub images: Vec<String>,
+    /// Every warning the checks raised.
+    #[serde(default)]
+    pub warnings: Vec<Warning>,
+    /// Review status.
+    pub status: Status,
+    /// Model and time.
+    pub provenance: Provenance,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn listing() -> Listing {
+        Listing {
+            sku: "A-1".into(),
+            title: "Bottle".into(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn validate_names_the_missing_field() {
+        let mut l = listing();
+        assert_eq!(l.validate(), Ok(()));
+        l.title = "  ".into();
+        assert_eq!(l.validate(), Err(ListingError::Missing("title")));
+        l.sku.clear();
+        assert_eq!(l.validate(), Err(ListingError::Missing("sku")));
+    }
+
+    #[test]
+    fn validate_bounds_cells_and_currency() {
+        let mut l = listing();
+        l.bullets = vec!["ok".into(), "x".repeat(MAX_CELL_BYTES + 1)];
+        assert!(matches!(l.validate(), Err(ListingError::TooLong { field, .. }) if field == "bullets[1]"));
+        let mut l = listing();
+        l.price = Some(Price {
+            amount: Decimal::new(1999, 2),
+            currency: "usd".into(),
+        });
+        assert_eq!(l.validate(), Err(ListingError::Currency("usd".into())));
+    }
+
+    #[test]
+    fn price_serializes_exactly() {
+        let p = Price {
+            amount: Decimal::new(1999, 2),
+            currency: "USD".into(),
+        };
+        let s = serde_json::to_string(&p).unwrap();
+        assert_eq!(s, r#"{"amount":"19.99","currency":"USD"}"#);
+        let back: Price = serde_json::from_str(&s).unwrap();
+        assert_eq!(back, p);
+    }
+}

@@ -1,0 +1,65 @@
+//! Where silkroute keeps its files: one data directory holding the installed
+//! models, the store, the search index and job outputs.
+//!
+//! Resolution order: an explicit path (the `--data-dir` flag), `$SILKROUTE_HOME`,
+//! then `$XDG_DATA_HOME/silkroute`, then `~/.local/share/silkroute`.
+
+use std::path::{Path, PathBuf};
+
+/// The data directory and the well-known paths inside it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DataDir {
+    root: PathBuf,
+}
+
+impl DataDir {
+    /// Use `explicit` if given, else the environment's default (see module docs).
+    pub fn resolve(explicit: Option<&Path>) -> Self {
+        if let Some(p) = explicit {
+            return Self::at(p);
+        }
+        if let Some(p) = std::env::var_os("SILKROUTE_HOME").filter(|p| !p.is_empty()) {
+            return Self::at(PathBuf::from(p));
+        }
+        if let Some(p) = std::env::var_os("XDG_DATA_HOME").filter(|p| !p.is_empty()) {
+            return Self::at(PathBuf::from(p).join("silkroute"));
+        }
+        let home = std::env::var_os("HOME").map_or_else(|| PathBuf::from("."), PathBuf::from);
+        Self::at(home.join(".local/share/silkroute"))
+    }
+
+    /// A data directory at exactly this path.
+    pub fn at(root: impl Into<PathBuf>) -> Self {
+        Self { root: root.into() }
+    }
+
+    /// The directory itself.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Installed model files (`<id>.gguf`).
+    pub fn models(&self) -> PathBuf {
+        self.root.join("models")
+    }
+
+    /// The SQLite store.
+    pub fn store(&self) -> PathBuf {
+        self.root.join("silkroute.db")
+    }
+
+    /// The tantivy index directory.
+    pub fn index(&self) -> PathBuf {
+        self.root.join("index")
+    }
+
+    /// Job outputs (one folder per job).
+    pub fn jobs(&self) -> PathBuf {
+        self.root.join("jobs")
+    }
+
+    /// User-supplied market profiles (`*.toml`), added to the built-in ones.
+    pub fn markets(&self) -> PathBuf {
+        self.root.join("markets")
+    }
+}
