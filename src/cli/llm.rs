@@ -197,7 +197,9 @@ fn bench_llm(data_dir: &DataDir, a: LlmBenchArgs) -> anyhow::Result<Outcome> {
         EngineOptions {
             threads: Some(a.threads),
             max_batch,
-            prefill_chunk: a.prompt_tokens.max(64),
+            // Room for the whole prompt (it comes out a few tokens over the
+            // target), so batch-1 prefill is one step.
+            prefill_chunk: a.prompt_tokens + 64,
             ..EngineOptions::default()
         },
     )?;
