@@ -323,6 +323,32 @@ mod tests {
     }
 
     #[test]
+    fn an_f16_cache_stays_close_to_f32() {
+        let (_d, m) = tiny(TinyArch::Llama);
+        let tokens: Vec<u32> = (0..16).map(|i| (i * 13 + 2) % 96).collect();
+        let mut cache = m.new_cache(DType::F16);
+        let mut steps = [SeqStep {
+            tokens: &tokens[..12],
+            cache: &mut cache,
+        }];
+        m.forward(&mut steps).unwrap();
+        for t in 12..16 {
+            let mut steps = [SeqStep {
+                tokens: &tokens[t..t + 1],
+                cache: &mut cache,
+            }];
+            let half = m.forward(&mut steps).unwrap().to_vec2::<f32>().unwrap();
+            let full = logits_once(&m, &tokens[..=t]);
+            let d = max_diff(&half[0], &full);
+            let scale = full.iter().fold(0f32, |a, x| a.max(x.abs()));
+            // f16 keys shift the logits of this random model by a few percent
+            // (its attention scores are large); f32 caches agree to 1e-3.
+            assert!(d < 0.05 * scale, "at {t}: max diff {d} of {scale}");
+        }
+        assert_eq!(cache.bytes() % 2, 0);
+    }
+
+    #[test]
     fn a_ragged_batch_gives_each_sequence_its_own_logits() {
         let (_d, m) = tiny(TinyArch::Qwen2);
         let a: Vec<u32> = (0..9).collect();
