@@ -6,6 +6,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod llm;
+
 /// silkroute: localize product listings for foreign markets, locally.
 #[derive(Debug, Parser)]
 #[command(name = "silkroute", version, about, long_about = None)]
@@ -19,7 +21,12 @@ pub struct Cli {
 
 /// Top-level commands.
 #[derive(Debug, Subcommand)]
-pub enum Command {}
+pub enum Command {
+    /// Stream a language model's answer to a prompt.
+    Generate(llm::GenerateArgs),
+    /// Speed benchmarks (`bench llm`).
+    Bench(llm::BenchArgs),
+}
 
 /// Outcome of a command that ran: maps to the process exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,5 +71,9 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
 }
 
 fn run(cli: Cli) -> anyhow::Result<Outcome> {
-    match cli.command {}
+    let data_dir = silkroute::paths::DataDir::resolve(cli.data_dir.as_deref());
+    match cli.command {
+        Command::Generate(a) => llm::generate(&data_dir, a),
+        Command::Bench(a) => llm::bench(&data_dir, a),
+    }
 }
