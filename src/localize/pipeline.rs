@@ -494,14 +494,14 @@ impl Pipeline {
                     text: &s.protected.text,
                     hints: &s.hints,
                 })?;
+                // A translation is about as long as its source; a looping model stops early.
                 let max_tokens =
-                    (s.protected.text.chars().count() * 3 + 24).min(self.options.max_tokens);
+                    (s.protected.text.chars().count() * 3 / 4 + 24).min(self.options.max_tokens);
                 let mut req = GenerateRequest::new(messages, max_tokens);
                 req.sampling = sampling_for(attempt);
                 req.priority = self.options.priority;
-                if s.kind != "description" {
-                    req.stop = vec!["\n\n".into()];
-                }
+                // Every segment is one line (description text nodes included).
+                req.stop = vec!["\n".into()];
                 reqs.push(req);
             }
             let results = self.generator.generate_many(reqs);
