@@ -5,6 +5,7 @@
 //! Modules, one per concern:
 //! - [`listing`]: the listing types every other module shares.
 //! - [`llm`]: the language model runtime (GGUF models through candle, batched engine).
+//! - [`localize`]: the localization pipeline (segments, protected spans, checks, linter) and [`market`] profiles.
 //! - [`paths`]: the data directory layout.
 //!
 //! The binary's command line lives in `cli`, outside the library API.
@@ -12,6 +13,8 @@
 
 pub mod listing;
 pub mod llm;
+pub mod localize;
+pub mod market;
 pub mod paths;
 
 pub use listing::{Attribute, Listing, LocalizedListing, Price, Status, Variant, Warning};

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod llm;
+mod localize;
 
 /// silkroute: localize product listings for foreign markets, locally.
 #[derive(Debug, Parser)]
@@ -26,6 +27,12 @@ pub enum Command {
     Generate(llm::GenerateArgs),
     /// Speed benchmarks (`bench llm`).
     Bench(llm::BenchArgs),
+    /// Localize one listing for a market.
+    Localize(localize::LocalizeArgs),
+    /// List or show market profiles.
+    Markets(localize::MarketsArgs),
+    /// Run the localization dev set: naive prompt vs pipeline.
+    Eval(localize::EvalArgs),
 }
 
 /// Outcome of a command that ran: maps to the process exit code.
@@ -75,5 +82,8 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
     match cli.command {
         Command::Generate(a) => llm::generate(&data_dir, a),
         Command::Bench(a) => llm::bench(&data_dir, a),
+        Command::Localize(a) => localize::localize(a, &data_dir),
+        Command::Markets(a) => localize::markets(a, &data_dir),
+        Command::Eval(a) => localize::eval(a, &data_dir),
     }
 }

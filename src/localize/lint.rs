@@ -1,0 +1,569 @@
+//! The deterministic linter: every rule of a market profile, checked on a
+//! localized listing, and a deterministic fix for each (cut at a word boundary,
+//! symbol removed, tag stripped …) used when the model could not fix it.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use super::html;
+use crate::market::MarketProfile;
+
+/// A field of a listing the linter looks at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldKind {
+    /// The title.
+    Title,
+    /// One bullet.
+    Bullet,
+    /// The description.
+    Description,
+    /// Search terms (all keywords joined by spaces).
+    SearchTerms,
+}
+
+/// One broken rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Violation {
+    /// Rule code (`title_too_long`, `bullet_banned_symbol`, …).
+    pub rule: &'static str,
+    /// What is wrong, in English (also given to the model to fix it).
+    pub message: String,
+}
+
+static EMAIL: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+").expect("static regex"));
+static URL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\b(?:https?://|www\.)[^\s<>]+|\b[a-z0-9-]+\.(?:com|net|org|de|fr|es|it|co\.uk|co\.jp|jp|cn|shop|store)\b(?:/[^\s<>]*)?")
+        .expect("static regex")
+});
+static PHONE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\+?\(?\d[\d\s().-]{6,}\d").expect("static regex"));
+
+fn is_emoji(c: char) -> bool {
+    matches!(c as u32, 0x1F000..=0x1FAFF | 0x2600..=0x27BF | 0xFE0F | 0x2B50 | 0x2B55 | 0x231A..=0x231B | 0x23E9..=0x23FA)
+}
+
+fn phones(s: &str) -> Vec<(usize, usize)> {
+    PHONE
+        .find_iter(s)
+        .filter(|m| m.as_str().chars().filter(char::is_ascii_digit).count() >= 8)
+        .map(|m| (m.start(), m.end()))
+        .collect()
+}
+
+/// Byte ranges of the brand in `s` (characters there are exempt from title rules).
+fn brand_ranges(s: &str, brand: Option<&str>) -> Vec<(usize, usize)> {
+    let Some(b) = brand.filter(|b| !b.is_empty()) else {
+        return Vec::new();
+    };
+    s.match_indices(b).map(|(i, m)| (i, i + m.len())).collect()
+}
+
+fn in_ranges(i: usize, r: &[(usize, usize)]) -> bool {
+    r.iter().any(|(s, e)| i >= *s && i < *e)
+}
+
+/// Check one field against the profile.
+pub fn lint_field(
+    kind: FieldKind,
+    text: &str,
+    p: &MarketProfile,
+    brand: Option<&str>,
+) -> Vec<Violation> {
+    let mut v = Vec::new();
+    let chars = text.chars().count();
+    let lower = text.to_lowercase();
+    let mut push = |rule, message: String| v.push(Violation { rule, message });
+    match kind {
+        FieldKind::Title => {
+            if chars > p.title.max_chars {
+                push(
+                    "title_too_long",
+                    format!(
+                        "title is {chars} characters, the limit is {}",
+                        p.title.max_chars
+                    ),
+                );
+            }
+            let br = brand_ranges(text, brand);
+            let bad: Vec<char> = text
+                .char_indices()
+                .filter(|(i, c)| p.title.banned_chars.contains(*c) && !in_ranges(*i, &br))
+                .map(|(_, c)| c)
+                .collect();
+            if !bad.is_empty() {
+                push(
+                    "title_banned_char",
+                    format!(
+                        "title contains banned characters {}",
+                        bad.iter().collect::<String>()
+                    ),
+                );
+            }
+            if let Some((w, n)) = most_repeated(text, p, brand) {
+                push(
+                    "title_word_repeat",
+                    format!(
+                        "\"{w}\" appears {n} times, at most {} allowed",
+                        p.title.max_word_repeat
+                    ),
+                );
+            }
+        }
+        FieldKind::Bullet => {
+            if chars > p.bullets.max_chars {
+                push(
+                    "bullet_too_long",
+                    format!(
+                        "bullet is {chars} characters, the limit is {}",
+                        p.bullets.max_chars
+                    ),
+                );
+            }
+            let bad: String = text
+                .chars()
+                .filter(|c| {
+                    p.bullets.banned_symbols.contains(*c) || (p.bullets.ban_emoji && is_emoji(*c))
+                })
+                .collect();
+            if !bad.is_empty() {
+                push(
+                    "bullet_banned_symbol",
+                    format!("bullet contains banned symbols {bad}"),
+                );
+            }
+        }
+        FieldKind::Description => {
+            if chars > p.description.max_chars {
+                push(
+                    "description_too_long",
+                    format!(
+                        "description is {chars} characters, the limit is {}",
+                        p.description.max_chars
+                    ),
+                );
+            }
+            let tags = html::tag_names(text).unwrap_or_default();
+            let mut bad: Vec<String> = tags
+                .into_iter()
+                .filter(|t| !p.description.allowed_html.contains(t))
+                .collect();
+            bad.dedup();
+            if !bad.is_empty() {
+                push(
+                    "description_html",
+                    format!("HTML not allowed here: <{}>", bad.join(">, <")),
+                );
+            }
+        }
+        FieldKind::SearchTerms => {
+            if text.len() > p.search_terms.max_bytes {
+                push(
+                    "search_terms_too_long",
+                    format!(
+                        "search terms are {} bytes, the limit is {}",
+                        text.len(),
+                        p.search_terms.max_bytes
+                    ),
+                );
+            }
+        }
+    }
+    if kind != FieldKind::SearchTerms {
+        let promo: Vec<&String> = p
+            .promotional_phrases
+            .iter()
+            .filter(|ph| find_phrase(&lower, &ph.to_lowercase()).is_some())
+            .collect();
+        if let Some(ph) = promo.first() {
+            push(
+                "promotional_phrase",
+                format!("promotional phrase \"{ph}\" is not allowed"),
+            );
+        }
+        let c = &p.contact;
+        if (c.ban_email && EMAIL.is_match(text))
+            || (c.ban_url && URL.is_match(&strip_tags_for_url(text)))
+            || (c.ban_phone && !phones(text).is_empty())
+        {
+            push(
+                "contact_info",
+                "phone numbers, e-mail addresses and URLs are not allowed".into(),
+            );
+        }
+    }
+    v
+}
+
+fn strip_tags_for_url(s: &str) -> String {
+    // Attribute values (image sources) are not shown text.
+    static TAG: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"<[^>]*>").expect("static regex"));
+    TAG.replace_all(s, " ").into_owned()
+}
+
+/// Position of a phrase at word boundaries (CJK phrases anywhere).
+fn find_phrase(hay: &str, phrase: &str) -> Option<(usize, usize)> {
+    let latin = phrase.chars().any(|c| c.is_ascii_alphabetic());
+    let mut from = 0;
+    while let Some(i) = hay.get(from..)?.find(phrase) {
+        let (s, e) = (from + i, from + i + phrase.len());
+        if !latin
+            || (!hay[..s].ends_with(|c: char| c.is_alphanumeric())
+                && !hay[e..].starts_with(|c: char| c.is_alphanumeric()))
+        {
+            return Some((s, e));
+        }
+        from = e;
+    }
+    None
+}
+
+fn title_words(text: &str) -> impl Iterator<Item = (usize, &str)> {
+    text.split(|c: char| !c.is_alphanumeric() && c != '\'')
+        .filter(|w| w.chars().any(char::is_alphabetic))
+        .map(move |w| (w.as_ptr() as usize - text.as_ptr() as usize, w))
+}
+
+fn most_repeated(text: &str, p: &MarketProfile, brand: Option<&str>) -> Option<(String, usize)> {
+    if p.title.max_word_repeat == 0 {
+        return None;
+    }
+    let br = brand_ranges(text, brand);
+    let mut counts: std::collections::HashMap<String, usize> = Default::default();
+    for (i, w) in title_words(text) {
+        let l = w.to_lowercase();
+        if in_ranges(i, &br) || p.title.repeat_exempt.contains(&l) {
+            continue;
+        }
+        *counts.entry(l).or_default() += 1;
+    }
+    counts
+        .into_iter()
+        .filter(|(_, n)| *n > p.title.max_word_repeat)
+        .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)))
+}
+
+/// Cut text to at most `max` characters at a word boundary (at a character for CJK text).
+pub fn cut_at_word(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let cut: String = text.chars().take(max).collect();
+    let at_boundary = text.chars().nth(max).is_some_and(char::is_whitespace);
+    let out = match cut.rfind(char::is_whitespace) {
+        Some(i) if !at_boundary && i > cut.len() / 2 => cut[..i].to_string(),
+        _ => cut,
+    };
+    out.trim_end_matches(|c: char| {
+        c.is_whitespace() || matches!(c, ',' | ';' | '-' | '–' | '/' | '|' | ':')
+    })
+    .to_string()
+}
+
+/// Cut to at most `max` UTF-8 bytes at a word boundary.
+fn cut_bytes(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_string();
+    }
+    let mut out = String::new();
+    for w in text.split_whitespace() {
+        let add = if out.is_empty() { w.len() } else { w.len() + 1 };
+        if out.len() + add > max {
+            break;
+        }
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(w);
+    }
+    out
+}
+
+fn tidy(s: &str) -> String {
+    let s = s
+        .split(' ')
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    s.replace(" ,", ",")
+        .trim_matches(|c: char| {
+            c.is_whitespace() || matches!(c, ',' | ';' | ':' | '–' | '-' | '|' | '/')
+        })
+        .to_string()
+}
+
+/// Fix a violation deterministically; returns the new text.
+pub fn fix(
+    kind: FieldKind,
+    text: &str,
+    v: &Violation,
+    p: &MarketProfile,
+    brand: Option<&str>,
+) -> String {
+    match v.rule {
+        "title_too_long" => cut_at_word(text, p.title.max_chars),
+        "bullet_too_long" => cut_at_word(text, p.bullets.max_chars),
+        "description_too_long" => {
+            let plain = html::sanitize(text, &p.description.allowed_html)
+                .unwrap_or_else(|_| text.to_string());
+            cut_at_word(&plain, p.description.max_chars)
+        }
+        "search_terms_too_long" => cut_bytes(text, p.search_terms.max_bytes),
+        "title_banned_char" => {
+            let br = brand_ranges(text, brand);
+            tidy(
+                &text
+                    .char_indices()
+                    .map(|(i, c)| {
+                        if p.title.banned_chars.contains(c) && !in_ranges(i, &br) {
+                            ' '
+                        } else {
+                            c
+                        }
+                    })
+                    .collect::<String>(),
+            )
+        }
+        "bullet_banned_symbol" => tidy(
+            &text
+                .chars()
+                .filter(|c| {
+                    !(p.bullets.banned_symbols.contains(*c)
+                        || (p.bullets.ban_emoji && is_emoji(*c)))
+                })
+                .collect::<String>(),
+        ),
+        "title_word_repeat" => {
+            let br = brand_ranges(text, brand);
+            let mut seen: std::collections::HashMap<String, usize> = Default::default();
+            let mut out = text.to_string();
+            let mut drop = Vec::new();
+            for (i, w) in title_words(text) {
+                let l = w.to_lowercase();
+                if in_ranges(i, &br) || p.title.repeat_exempt.contains(&l) {
+                    continue;
+                }
+                let n = seen.entry(l).or_default();
+                *n += 1;
+                if *n > p.title.max_word_repeat {
+                    drop.push((i, i + w.len()));
+                }
+            }
+            for (s, e) in drop.into_iter().rev() {
+                out.replace_range(s..e, "");
+            }
+            tidy(&out)
+        }
+        "description_html" => {
+            html::sanitize(text, &p.description.allowed_html).unwrap_or_else(|_| text.to_string())
+        }
+        "promotional_phrase" => {
+            let mut out = text.to_string();
+            for ph in &p.promotional_phrases {
+                while let Some((s, e)) = find_phrase(&out.to_lowercase(), &ph.to_lowercase()) {
+                    if out.is_char_boundary(s)
+                        && out.is_char_boundary(e)
+                        && out.to_lowercase().len() == out.len()
+                    {
+                        out.replace_range(s..e, "");
+                    } else {
+                        break;
+                    }
+                }
+            }
+            tidy(&out)
+        }
+        "contact_info" => {
+            let mut out = EMAIL.replace_all(text, "").into_owned();
+            if p.contact.ban_url {
+                out = URL.replace_all(&out, "").into_owned();
+            }
+            if p.contact.ban_phone {
+                for (s, e) in phones(&out).into_iter().rev() {
+                    out.replace_range(s..e, "");
+                }
+            }
+            tidy(&out)
+        }
+        _ => {
+            let _ = kind;
+            text.to_string()
+        }
+    }
+}
+
+/// Too many bullets for the market: the rule, when broken.
+pub fn lint_bullet_count(n: usize, p: &MarketProfile) -> Option<Violation> {
+    (p.bullets.max_count > 0 && n > p.bullets.max_count).then(|| Violation {
+        rule: "bullet_count",
+        message: format!(
+            "{n} bullets, the market shows at most {}",
+            p.bullets.max_count
+        ),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::market::MarketRegistry;
+
+    fn amazon() -> MarketProfile {
+        MarketRegistry::builtin()
+            .unwrap()
+            .get("amazon.com")
+            .unwrap()
+            .clone()
+    }
+
+    fn rules(kind: FieldKind, text: &str, brand: Option<&str>) -> Vec<&'static str> {
+        lint_field(kind, text, &amazon(), brand)
+            .iter()
+            .map(|v| v.rule)
+            .collect()
+    }
+
+    /// Each rule: a passing text, a failing text, and the failing text after the fix passes.
+    fn case(kind: FieldKind, rule: &str, pass: &str, fail: &str, brand: Option<&str>) -> String {
+        let p = amazon();
+        assert!(
+            !rules(kind, pass, brand).contains(&rule),
+            "{rule} should pass: {pass}"
+        );
+        let v = lint_field(kind, fail, &p, brand);
+        let hit = v
+            .iter()
+            .find(|v| v.rule == rule)
+            .unwrap_or_else(|| panic!("{rule} should fail: {fail}"));
+        let fixed = fix(kind, fail, hit, &p, brand);
+        assert!(
+            !rules(kind, &fixed, brand).contains(&rule),
+            "{rule} fix: {fixed}"
+        );
+        fixed
+    }
+
+    #[test]
+    fn title_rules() {
+        let long = "Insulated Bottle ".repeat(15);
+        let fixed = case(
+            FieldKind::Title,
+            "title_too_long",
+            "Insulated Water Bottle 750 ml",
+            &long,
+            None,
+        );
+        assert!(
+            fixed.chars().count() <= 200
+                && long.starts_with(&fixed)
+                && fixed.ends_with("Insulated"),
+            "{fixed}"
+        );
+        let fixed = case(
+            FieldKind::Title,
+            "title_banned_char",
+            "Yahoo! Travel Mug",
+            "Travel Mug! Best?",
+            Some("Yahoo!"),
+        );
+        assert_eq!(fixed, "Travel Mug Best");
+        assert!(
+            rules(FieldKind::Title, "Yahoo! Mug", Some("Yahoo!")).is_empty(),
+            "brand is exempt"
+        );
+        let fixed = case(
+            FieldKind::Title,
+            "title_word_repeat",
+            "Bottle for Water and for Tea and for Coffee",
+            "Bottle Bottle Water Bottle",
+            None,
+        );
+        assert_eq!(fixed, "Bottle Bottle Water");
+        case(
+            FieldKind::Title,
+            "promotional_phrase",
+            "Water Bottle",
+            "Water Bottle Free Shipping",
+            None,
+        );
+    }
+
+    #[test]
+    fn bullet_rules() {
+        case(
+            FieldKind::Bullet,
+            "bullet_too_long",
+            "Keeps drinks cold for 24 hours",
+            &"cold ".repeat(60),
+            None,
+        );
+        let fixed = case(
+            FieldKind::Bullet,
+            "bullet_banned_symbol",
+            "Keeps drinks cold",
+            "Keeps drinks cold™ ~ 24 h 😀",
+            None,
+        );
+        assert_eq!(fixed, "Keeps drinks cold 24 h");
+        case(
+            FieldKind::Bullet,
+            "contact_info",
+            "Call it a day: 24 h cold",
+            "Questions? Call +1 (555) 123-4567 or mail help@acme.com",
+            None,
+        );
+        case(
+            FieldKind::Bullet,
+            "contact_info",
+            "Made in Germany",
+            "See www.acme.com/bottle for more",
+            None,
+        );
+        case(
+            FieldKind::Bullet,
+            "promotional_phrase",
+            "Wholesale pack design",
+            "Best seller in sports",
+            None,
+        );
+        let p = amazon();
+        assert!(lint_bullet_count(5, &p).is_none());
+        assert_eq!(lint_bullet_count(6, &p).unwrap().rule, "bullet_count");
+    }
+
+    #[test]
+    fn description_and_search_term_rules() {
+        let fixed = case(
+            FieldKind::Description,
+            "description_html",
+            "Line one<br>Line two",
+            "<p>Line <b>one</b></p><p>Line two</p>",
+            None,
+        );
+        assert_eq!(fixed, "Line one<br>Line two");
+        case(
+            FieldKind::Description,
+            "description_too_long",
+            "Short.",
+            &"Long text. ".repeat(300),
+            None,
+        );
+        let terms = "bottle flask ".repeat(30);
+        let fixed = case(
+            FieldKind::SearchTerms,
+            "search_terms_too_long",
+            "bottle flask thermos",
+            &terms,
+            None,
+        );
+        assert!(fixed.len() < 250);
+    }
+
+    #[test]
+    fn cut_at_word_handles_cjk_and_boundaries() {
+        assert_eq!(cut_at_word("ステンレス製ボトル", 5), "ステンレス");
+        assert_eq!(cut_at_word("one two three", 7), "one two");
+        assert_eq!(cut_at_word("one two three", 9), "one two");
+    }
+}

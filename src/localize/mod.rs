@@ -1,0 +1,101 @@
+//! Localization: turns a [`Listing`](crate::Listing) into a
+//! [`LocalizedListing`](crate::LocalizedListing) for one market, with checks that
+//! catch what a small model gets wrong.
+//!
+//! Main type: [`Pipeline`]. It segments the listing field by field (title, each
+//! bullet, the description's HTML text nodes, attribute values, keywords), protects
+//! brands, model numbers, URLs, tags, numbers with units and glossary terms behind
+//! placeholders ([`protect`]), asks the model through the [`Generate`](crate::llm::Generate)
+//! trait (all segments at once, so the engine batches them), restores and checks
+//! every segment ([`check_segment`]), retries failures with other sampling, lints
+//! the result against the market profile ([`lint_field`]) and marks anything that
+//! still fails `needs_review`. Pure parts (spans, units, prices, linter, checks,
+//! chrF) are plain functions. Called by the CLI (`silkroute localize`, `silkroute
+//! eval`), the server and batch jobs.
+
+mod checks;
+mod chrf;
+mod eval;
+mod glossary;
+mod html;
+mod lint;
+mod pipeline;
+mod price;
+mod prompt;
+mod spans;
+mod terminology;
+mod tm;
+mod units;
+
+use std::path::PathBuf;
+
+pub use checks::{CheckOptions, Finding, SegmentCheck, Severity, check_segment};
+pub use chrf::{ChrfStats, chrf};
+pub use eval::{
+    EvalListing, EvalOptions, EvalReport, LangReport, SystemReport, load_dev_set, run_eval,
+};
+pub use glossary::{Glossary, GlossaryEntry};
+pub use html::{extract as html_text_pieces, rebuild as html_rebuild, sanitize as html_sanitize};
+pub use lint::{FieldKind, Violation, cut_at_word, fix as lint_fix, lint_bullet_count, lint_field};
+pub use pipeline::{FieldEvent, LocalizeOptions, Pipeline, PipelineOptions, is_blocking};
+pub use price::{PriceConverter, Rates};
+pub use prompt::{Templates, TranslatePrompt, language_name};
+pub use spans::{
+    ProtectRules, Protected, Restored, Span, SpanIssue, SpanKind, Term, protect, restore,
+};
+pub use terminology::{Hint, Terminology};
+pub use tm::{InMemoryTm, TmKey, TranslationMemory, normalise};
+pub use units::{Unit, convert as convert_units, format_number, parse_quantity, round_sensibly};
+
+fn field_suffix(field: &str) -> String {
+    if field.is_empty() {
+        String::new()
+    } else {
+        format!(", field `{field}`")
+    }
+}
+
+/// Errors of the localization pipeline.
+#[derive(Debug, thiserror::Error)]
+pub enum LocalizeError {
+    /// A seller file (glossary, rates, terminology, dev set) has a bad row.
+    #[error("{file}: line {line}{}: {message}", field_suffix(.field))]
+    Input {
+        /// File name.
+        file: String,
+        /// 1-based line (0 = the whole file).
+        line: usize,
+        /// Column name, when one is to blame.
+        field: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// The listing itself is not acceptable.
+    #[error("listing: {0}")]
+    Listing(#[from] crate::listing::ListingError),
+    /// The description's HTML could not be processed.
+    #[error("description HTML: {0}")]
+    Html(String),
+    /// A prompt template is broken.
+    #[error("template {name}: {message}")]
+    Template {
+        /// Template file name.
+        name: String,
+        /// The template engine's message.
+        message: String,
+    },
+    /// A file could not be read.
+    #[error("{path}: {source}")]
+    Io {
+        /// The path.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The model runtime failed for the whole listing (engine stopped, queue full).
+    #[error("language model: {0}")]
+    Llm(#[from] crate::llm::LlmError),
+    /// The market profile is unusable.
+    #[error(transparent)]
+    Market(#[from] crate::market::MarketError),
+}

@@ -1,0 +1,372 @@
+//! Prompts: minijinja templates in `templates/localize/` (compiled in, or read from
+//! a directory to override them) plus worked examples per target language in
+//! `templates/localize/examples.toml`, turned into chat messages per task.
+
+use std::path::Path;
+
+use minijinja::value::Serde;
+use minijinja::{Environment, context};
+use serde::Deserialize;
+
+use super::LocalizeError;
+use super::terminology::Hint;
+use crate::llm::ChatMessage;
+
+const NAMES: [&str; 8] = [
+    "translate_system.j2",
+    "translate_user.j2",
+    "title_system.j2",
+    "title_user.j2",
+    "fix_system.j2",
+    "fix_user.j2",
+    "naive_system.j2",
+    "naive_user.j2",
+];
+
+const BUILTIN: [&str; 8] = [
+    include_str!("../../templates/localize/translate_system.j2"),
+    include_str!("../../templates/localize/translate_user.j2"),
+    include_str!("../../templates/localize/title_system.j2"),
+    include_str!("../../templates/localize/title_user.j2"),
+    include_str!("../../templates/localize/fix_system.j2"),
+    include_str!("../../templates/localize/fix_user.j2"),
+    include_str!("../../templates/localize/naive_system.j2"),
+    include_str!("../../templates/localize/naive_user.j2"),
+];
+const BUILTIN_EXAMPLES: &str = include_str!("../../templates/localize/examples.toml");
+const MAX_TEMPLATE_BYTES: u64 = 256 * 1024;
+
+#[derive(Debug, Clone, Deserialize)]
+struct Example {
+    task: String,
+    lang: String,
+    #[serde(default)]
+    kind: String,
+    text: String,
+    #[serde(default)]
+    hints: Vec<String>,
+    #[serde(default)]
+    keywords: Vec<String>,
+    #[serde(default)]
+    problem: String,
+    output: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct ExampleFile {
+    example: Vec<Example>,
+}
+
+/// English name of a language code, for prompts.
+pub fn language_name(code: &str) -> &str {
+    match code {
+        "en" => "English",
+        "de" => "German",
+        "fr" => "French",
+        "es" => "Spanish",
+        "it" => "Italian",
+        "ja" => "Japanese",
+        "zh" => "Simplified Chinese",
+        "pt" => "Portuguese",
+        "nl" => "Dutch",
+        other => other,
+    }
+}
+
+/// The kind of text a segment is, as the prompt names it.
+pub fn kind_name(kind: &str) -> &'static str {
+    match kind {
+        "title" => "Title",
+        "bullet" => "Bullet point",
+        "description" => "Description text",
+        "attribute" => "Attribute value",
+        "keyword" => "Search keyword",
+        _ => "Text",
+    }
+}
+
+/// The prompt templates and worked examples.
+#[derive(Debug)]
+pub struct Templates {
+    env: Environment<'static>,
+    examples: Vec<Example>,
+}
+
+/// What a translate prompt needs.
+#[derive(Debug, Clone)]
+pub struct TranslatePrompt<'a> {
+    /// Market name (`Amazon.de (Germany)`).
+    pub market: &'a str,
+    /// Source language code.
+    pub source_lang: &'a str,
+    /// Target language code.
+    pub target_lang: &'a str,
+    /// `title`, `bullet`, `description`, `attribute`, `keyword`.
+    pub kind: &'a str,
+    /// Protected text.
+    pub text: &'a str,
+    /// Terminology and glossary hints.
+    pub hints: &'a [Hint],
+}
+
+impl Templates {
+    /// The compiled-in templates.
+    pub fn builtin() -> Result<Self, LocalizeError> {
+        let mut env = Environment::new();
+        for (n, s) in NAMES.iter().zip(BUILTIN) {
+            env.add_template(n, s).map_err(|e| tpl_err(n, e))?;
+        }
+        let examples: ExampleFile =
+            toml::from_str(BUILTIN_EXAMPLES).map_err(|e| LocalizeError::Template {
+                name: "examples.toml".into(),
+                message: e.to_string(),
+            })?;
+        Ok(Self {
+            env,
+            examples: examples.example,
+        })
+    }
+
+    /// Templates from `dir` (same file names); files missing there are the built-in ones.
+    pub fn from_dir(dir: &Path) -> Result<Self, LocalizeError> {
+        let mut t = Self::builtin()?;
+        for n in NAMES {
+            let p = dir.join(n);
+            if let Some(s) = read_bounded(&p)? {
+                t.env
+                    .add_template_owned(n.to_string(), s)
+                    .map_err(|e| tpl_err(n, e))?;
+            }
+        }
+        if let Some(s) = read_bounded(&dir.join("examples.toml"))? {
+            let f: ExampleFile = toml::from_str(&s).map_err(|e| LocalizeError::Template {
+                name: dir.join("examples.toml").display().to_string(),
+                message: e.to_string(),
+            })?;
+            t.examples = f.example;
+        }
+        Ok(t)
+    }
+
+    fn render(&self, name: &str, ctx: minijinja::Value) -> Result<String, LocalizeError> {
+        self.env
+            .get_template(name)
+            .and_then(|t| t.render(ctx))
+            .map(|s| s.trim().to_string())
+            .map_err(|e| tpl_err(name, e))
+    }
+
+    fn examples(&self, task: &str, lang: &str) -> impl Iterator<Item = &Example> {
+        let (task, lang) = (task.to_string(), lang.to_string());
+        self.examples
+            .iter()
+            .filter(move |e| e.task == task && e.lang == lang)
+    }
+
+    /// Messages for translating one segment.
+    pub fn translate(&self, p: &TranslatePrompt<'_>) -> Result<Vec<ChatMessage>, LocalizeError> {
+        let system = self.render(
+            "translate_system.j2",
+            context! {
+                market => p.market,
+                source_name => language_name(p.source_lang),
+                target_name => language_name(p.target_lang),
+            },
+        )?;
+        let mut msgs = vec![ChatMessage::system(system)];
+        for ex in self.examples("translate", p.target_lang) {
+            let hints: Vec<Hint> = ex
+                .hints
+                .iter()
+                .filter_map(|h| h.split_once(" = "))
+                .map(|(s, t)| Hint {
+                    source: s.into(),
+                    target: t.into(),
+                })
+                .collect();
+            msgs.push(ChatMessage::user(self.render(
+                "translate_user.j2",
+                context! { hints => Serde(&hints), kind_name => kind_name(&ex.kind), text => &ex.text },
+            )?));
+            msgs.push(ChatMessage::assistant(ex.output.clone()));
+        }
+        msgs.push(ChatMessage::user(self.render(
+            "translate_user.j2",
+            context! { hints => Serde(p.hints), kind_name => kind_name(p.kind), text => p.text },
+        )?));
+        Ok(msgs)
+    }
+
+    /// Messages for rewriting a translated title for the market.
+    pub fn rewrite_title(
+        &self,
+        market: &str,
+        target_lang: &str,
+        text: &str,
+        keywords: &[String],
+        max_chars: usize,
+    ) -> Result<Vec<ChatMessage>, LocalizeError> {
+        let system = self.render(
+            "title_system.j2",
+            context! { market => market, target_name => language_name(target_lang), max_chars => max_chars },
+        )?;
+        let mut msgs = vec![ChatMessage::system(system)];
+        for ex in self.examples("title", target_lang) {
+            msgs.push(ChatMessage::user(self.render(
+                "title_user.j2",
+                context! { text => &ex.text, keywords => Serde(&ex.keywords) },
+            )?));
+            msgs.push(ChatMessage::assistant(ex.output.clone()));
+        }
+        msgs.push(ChatMessage::user(self.render(
+            "title_user.j2",
+            context! { text => text, keywords => Serde(keywords) },
+        )?));
+        Ok(msgs)
+    }
+
+    /// Messages for fixing one lint violation.
+    pub fn fix(
+        &self,
+        market: &str,
+        target_lang: &str,
+        text: &str,
+        problem: &str,
+    ) -> Result<Vec<ChatMessage>, LocalizeError> {
+        let system = self.render(
+            "fix_system.j2",
+            context! { market => market, target_name => language_name(target_lang) },
+        )?;
+        let mut msgs = vec![ChatMessage::system(system)];
+        let lang = if self.examples("fix", target_lang).next().is_some() {
+            target_lang
+        } else {
+            "en"
+        };
+        for ex in self.examples("fix", lang) {
+            msgs.push(ChatMessage::user(self.render(
+                "fix_user.j2",
+                context! { text => &ex.text, problem => &ex.problem },
+            )?));
+            msgs.push(ChatMessage::assistant(ex.output.clone()));
+        }
+        msgs.push(ChatMessage::user(self.render(
+            "fix_user.j2",
+            context! { text => text, problem => problem },
+        )?));
+        Ok(msgs)
+    }
+
+    /// Messages for the naive baseline: a whole listing (title and bullets) in one prompt.
+    pub fn naive(
+        &self,
+        source_lang: &str,
+        target_lang: &str,
+        title: &str,
+        bullets: &[String],
+    ) -> Result<Vec<ChatMessage>, LocalizeError> {
+        let system = self.render(
+            "naive_system.j2",
+            context! { source_name => language_name(source_lang), target_name => language_name(target_lang) },
+        )?;
+        let user = self.render(
+            "naive_user.j2",
+            context! { title => title, bullets => Serde(bullets) },
+        )?;
+        Ok(vec![ChatMessage::system(system), ChatMessage::user(user)])
+    }
+}
+
+fn tpl_err(name: &str, e: impl std::fmt::Display) -> LocalizeError {
+    LocalizeError::Template {
+        name: name.to_string(),
+        message: e.to_string(),
+    }
+}
+
+fn read_bounded(p: &Path) -> Result<Option<String>, LocalizeError> {
+    match std::fs::metadata(p) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(LocalizeError::Io {
+            path: p.to_path_buf(),
+            source: e,
+        }),
+        Ok(m) if m.len() > MAX_TEMPLATE_BYTES => Err(LocalizeError::Template {
+            name: p.display().to_string(),
+            message: format!("over {MAX_TEMPLATE_BYTES} bytes"),
+        }),
+        Ok(_) => std::fs::read_to_string(p)
+            .map(Some)
+            .map_err(|e| LocalizeError::Io {
+                path: p.to_path_buf(),
+                source: e,
+            }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::llm::Role;
+
+    #[test]
+    fn translate_prompt_has_examples_hints_and_segment() {
+        let t = Templates::builtin().unwrap();
+        let hints = [Hint {
+            source: "lid".into(),
+            target: "Deckel".into(),
+        }];
+        let m = t
+            .translate(&TranslatePrompt {
+                market: "Amazon.de",
+                source_lang: "en",
+                target_lang: "de",
+                kind: "bullet",
+                text: "Leak-proof lid, {1}",
+                hints: &hints,
+            })
+            .unwrap();
+        assert_eq!(m[0].role, Role::System);
+        assert!(m[0].content.contains("into German"));
+        assert_eq!(m.len(), 1 + 2 * 2 + 1, "two worked examples for de");
+        assert_eq!(m[2].role, Role::Assistant);
+        let last = &m.last().unwrap().content;
+        assert_eq!(
+            last,
+            "Terms: lid = Deckel\nBullet point: Leak-proof lid, {1}"
+        );
+    }
+
+    #[test]
+    fn other_prompts_render_and_dir_overrides() {
+        let t = Templates::builtin().unwrap();
+        let m = t
+            .rewrite_title(
+                "Amazon.de",
+                "de",
+                "{1} Flasche",
+                &["Thermosflasche".into()],
+                200,
+            )
+            .unwrap();
+        assert!(m.last().unwrap().content.contains("Thermosflasche"));
+        let m = t.fix("Amazon.fr", "fr", "x", "too long").unwrap();
+        assert!(m.last().unwrap().content.ends_with("Problem: too long"));
+        let m = t.naive("en", "ja", "Bottle", &["Cold".into()]).unwrap();
+        assert_eq!(m[1].content, "Title: Bottle\n- Cold");
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("fix_user.j2"), "FIX {{ text }}").unwrap();
+        let t = Templates::from_dir(dir.path()).unwrap();
+        assert_eq!(
+            t.fix("m", "de", "abc", "p")
+                .unwrap()
+                .last()
+                .unwrap()
+                .content,
+            "FIX abc"
+        );
+        std::fs::write(dir.path().join("fix_user.j2"), "{% if %}").unwrap();
+        let e = Templates::from_dir(dir.path()).unwrap_err().to_string();
+        assert!(e.contains("fix_user.j2"), "{e}");
+    }
+}

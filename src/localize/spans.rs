@@ -1,0 +1,523 @@
+//! Protected spans: brand names, model and part numbers, SKUs, URLs, e-mail
+//! addresses, HTML tags, prices, numbers with their units and do-not-translate
+//! terms are replaced by numbered placeholders (`{1}`, `{2}` …) before the model
+//! sees a segment, and put back afterwards. Each placeholder must come back exactly
+//! once. Quantities are converted to the market's measurement system and prices
+//! to its currency on the way back, so the model never writes a number itself.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use super::price::PriceConverter;
+use super::units::{self, Unit};
+use crate::market::{MeasurementSystem, NumberFormat};
+
+/// What a protected span is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SpanKind {
+    /// An HTML tag.
+    Html,
+    /// A URL or e-mail address.
+    Url,
+    /// The listing's brand.
+    Brand,
+    /// A seller do-not-translate term or an enforced glossary translation.
+    Term,
+    /// A price such as `$19.99`.
+    Price,
+    /// A model, part or SKU number such as `WH-1000XM5`.
+    ModelNumber,
+    /// A number, with its unit, range or multiplier when it has one.
+    Quantity,
+}
+
+/// One protected span.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Span {
+    /// Kind.
+    pub kind: SpanKind,
+    /// The text as it was in the source.
+    pub original: String,
+    /// The text that replaces the placeholder in the output (converted units,
+    /// converted price, glossary target, or the original).
+    pub restore: String,
+}
+
+/// A segment with its spans replaced by placeholders `{1}` … `{n}`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Protected {
+    /// Text with placeholders.
+    pub text: String,
+    /// Spans, placeholder `{i}` is `spans[i - 1]`.
+    pub spans: Vec<Span>,
+}
+
+impl Protected {
+    /// The placeholder for span index `i` (0-based).
+    pub fn placeholder(i: usize) -> String {
+        format!("{{{}}}", i + 1)
+    }
+
+    /// True when nothing but placeholders, spaces and punctuation is left to translate.
+    pub fn is_trivial(&self) -> bool {
+        PLACEHOLDER
+            .replace_all(&self.text, "")
+            .chars()
+            .all(|c| !c.is_alphabetic())
+    }
+
+    /// The source with spans restored (no translation): what a span-only segment becomes.
+    pub fn restored_source(&self) -> String {
+        restore(&self.text, self).text
+    }
+}
+
+/// A seller term: do-not-translate (`target = None`) or translate as `target`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Term {
+    /// Source term, matched case-insensitively at word boundaries.
+    pub source: String,
+    /// Enforced translation, or `None` to keep it as is.
+    pub target: Option<String>,
+}
+
+/// What to protect and how to rewrite spans for the target market.
+#[derive(Debug, Clone, Default)]
+pub struct ProtectRules<'a> {
+    /// The brand (kept exactly).
+    pub brand: Option<&'a str>,
+    /// Seller terms (do-not-translate and enforced glossary translations).
+    pub terms: &'a [Term],
+    /// Convert quantities to this system (`None`: keep units).
+    pub measurement: Option<MeasurementSystem>,
+    /// Keep the original quantity in brackets after a converted one.
+    pub keep_original_units: bool,
+    /// The target number format (decimal separator of converted quantities).
+    pub number_format: Option<&'a NumberFormat>,
+    /// Convert prices with these rates into the market's currency.
+    pub prices: Option<&'a PriceConverter<'a>>,
+}
+
+/// A placeholder that did not come back as it should.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SpanIssue {
+    /// Placeholder `{i}` is missing (and its text is not there either).
+    Missing(usize),
+    /// Placeholder `{i}` came back `n` times.
+    Duplicated(usize, usize),
+    /// The output has a placeholder `{i}` that the source did not.
+    Unknown(usize),
+}
+
+impl std::fmt::Display for SpanIssue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SpanIssue::Missing(i) => write!(f, "placeholder {{{i}}} is missing"),
+            SpanIssue::Duplicated(i, n) => write!(f, "placeholder {{{i}}} appears {n} times"),
+            SpanIssue::Unknown(i) => write!(f, "unknown placeholder {{{i}}}"),
+        }
+    }
+}
+
+/// Output with placeholders put back, and what went wrong.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Restored {
+    /// The text; a missing span is simply absent, an unknown placeholder removed.
+    pub text: String,
+    /// Problems; empty when every placeholder came back exactly once.
+    pub issues: Vec<SpanIssue>,
+}
+
+static PLACEHOLDER: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\{\s*(\d{1,3})\s*\}").expect("static regex"));
+static HTML: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"<[^<>]{1,500}>").expect("static regex"));
+static URL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"(?i)\b(?:https?://|www\.)[^\s<>"]+[^\s<>".,;:!?)]|[\w.+-]+@[\w-]+(?:\.[\w-]+)+"#)
+        .expect("static regex")
+});
+static PRICE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?:US\$|C\$|A\$|[$€£¥]|\b(?:USD|EUR|GBP|JPY|CNY)\s?)\s?\d+(?:[.,]\d+)*|\d+(?:[.,]\d+)*\s?(?:€|\$|£|\b(?:USD|EUR|GBP|JPY|CNY)\b)")
+        .expect("static regex")
+});
+const NUM: &str = r"(?:\d+[ \-]\d+/\d+|\d+/\d+|\d+(?:[.,]\d+)*)";
+const UNIT: &str = r#"(?:(?:fl\.?\s?oz|sq\.?\s?ft|mAh|mm|cm|km|kg|mg|ml|mL|m|inches|inch|in|ft|feet|foot|lbs|lb|pounds|pound|ounces|ounce|oz|gallons|gallon|gal|qt|yd|°\s?[FC]|º[FC]|g|l|L|W|kW|V|Hz|GB|TB|MB|pcs|pieces|piece|pack|count|ct|h|hrs|hours|min|x)\b|"|″|'|%)"#;
+static QUANTITY: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&format!(
+        r"(?:\b[x×]\d+\b|{NUM}(?:(?:\s*(?:-|–|—|\bto\b)\s*|\s*[x×]\s*){NUM})*(?:\s?({UNIT}))?)"
+    ))
+    .expect("static regex")
+});
+static QUANTITY_FULL: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(&format!(r"^{NUM}\s?{UNIT}$")).expect("static regex"));
+static NUMBER_PART: LazyLock<Regex> = LazyLock::new(|| Regex::new(NUM).expect("static regex"));
+static TOKEN: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"[A-Za-z0-9]+(?:[-_./][A-Za-z0-9]+)*").expect("static regex"));
+
+/// Replace spans in `text` by placeholders.
+pub fn protect(text: &str, rules: &ProtectRules<'_>) -> Protected {
+    // Candidates in priority order; a later candidate overlapping an accepted one is dropped.
+    let mut taken: Vec<(usize, usize, Span)> = Vec::new();
+    let accept = |start: usize, end: usize, span: Span, taken: &mut Vec<(usize, usize, Span)>| {
+        if start < end && !taken.iter().any(|(s, e, _)| start < *e && *s < end) {
+            taken.push((start, end, span));
+        }
+    };
+    let keep = |kind, s: &str| Span {
+        kind,
+        original: s.to_string(),
+        restore: s.to_string(),
+    };
+    for m in HTML.find_iter(text) {
+        accept(
+            m.start(),
+            m.end(),
+            keep(SpanKind::Html, m.as_str()),
+            &mut taken,
+        );
+    }
+    for m in URL.find_iter(text) {
+        accept(
+            m.start(),
+            m.end(),
+            keep(SpanKind::Url, m.as_str()),
+            &mut taken,
+        );
+    }
+    for m in PLACEHOLDER.find_iter(text) {
+        accept(
+            m.start(),
+            m.end(),
+            keep(SpanKind::Term, m.as_str()),
+            &mut taken,
+        );
+    }
+    if let Some(b) = rules.brand.filter(|b| !b.trim().is_empty()) {
+        for (s, e) in find_term(text, b.trim(), false) {
+            accept(s, e, keep(SpanKind::Brand, &text[s..e]), &mut taken);
+        }
+    }
+    let mut terms: Vec<&Term> = rules
+        .terms
+        .iter()
+        .filter(|t| !t.source.trim().is_empty())
+        .collect();
+    terms.sort_by_key(|t| std::cmp::Reverse(t.source.len()));
+    for t in terms {
+        for (s, e) in find_term(text, t.source.trim(), true) {
+            let restore = t.target.clone().unwrap_or_else(|| text[s..e].to_string());
+            let span = Span {
+                kind: SpanKind::Term,
+                original: text[s..e].to_string(),
+                restore,
+            };
+            accept(s, e, span, &mut taken);
+        }
+    }
+    for m in PRICE.find_iter(text) {
+        let restore = rules
+            .prices
+            .and_then(|p| p.convert_text(m.as_str()))
+            .unwrap_or_else(|| m.as_str().to_string());
+        let span = Span {
+            kind: SpanKind::Price,
+            original: m.as_str().to_string(),
+            restore,
+        };
+        accept(m.start(), m.end(), span, &mut taken);
+    }
+    for m in TOKEN.find_iter(text) {
+        let t = m.as_str();
+        let has_digit = t.chars().any(|c| c.is_ascii_digit());
+        let has_alpha = t.chars().any(|c| c.is_ascii_alphabetic());
+        let bounded = !text[..m.start()].ends_with(|c: char| c.is_alphanumeric())
+            && !text[m.end()..].starts_with(|c: char| c.is_alphanumeric());
+        if has_digit && has_alpha && bounded && !QUANTITY_FULL.is_match(t) {
+            accept(
+                m.start(),
+                m.end(),
+                keep(SpanKind::ModelNumber, t),
+                &mut taken,
+            );
+        }
+    }
+    for c in QUANTITY.captures_iter(text) {
+        let Some(m) = c.get(0) else { continue };
+        let mut end = m.end();
+        let mut unit = c.get(1).map(|u| u.as_str());
+        // "2 in 1", "3 in a box": `in` followed by a word or number is a preposition.
+        if let Some(u) = unit
+            && u == "in"
+            && preposition_follows(&text[end..])
+        {
+            end = m.start() + m.as_str()[..m.as_str().len() - 2].trim_end().len();
+            unit = None;
+        }
+        let original = &text[m.start()..end];
+        let restore = rewrite_quantity(original, unit, rules);
+        let span = Span {
+            kind: SpanKind::Quantity,
+            original: original.to_string(),
+            restore,
+        };
+        accept(m.start(), end, span, &mut taken);
+    }
+    taken.sort_by_key(|(s, _, _)| *s);
+    let mut out = String::with_capacity(text.len());
+    let mut spans = Vec::with_capacity(taken.len());
+    let mut pos = 0;
+    for (s, e, span) in taken {
+        out.push_str(&text[pos..s]);
+        out.push_str(&Protected::placeholder(spans.len()));
+        spans.push(span);
+        pos = e;
+    }
+    out.push_str(&text[pos..]);
+    Protected { text: out, spans }
+}
+
+/// After "2 in": a number or an article means `in` is the preposition ("2 in 1").
+fn preposition_follows(rest: &str) -> bool {
+    let rest = rest.trim_start();
+    if rest.starts_with(|c: char| c.is_ascii_digit()) {
+        return true;
+    }
+    let word: String = rest.chars().take_while(|c| c.is_alphabetic()).collect();
+    matches!(
+        word.to_lowercase().as_str(),
+        "a" | "an" | "the" | "one" | "each" | "every" | "total" | "stock" | "our" | "your"
+    )
+}
+
+/// Occurrences of `term` in `text` at word boundaries (ASCII letters and digits
+/// around a Latin term end a match; CJK terms match anywhere).
+fn find_term(text: &str, term: &str, ignore_case: bool) -> Vec<(usize, usize)> {
+    let (hay, needle) = if ignore_case {
+        (text.to_lowercase(), term.to_lowercase())
+    } else {
+        (text.to_string(), term.to_string())
+    };
+    // Lower-casing can change byte lengths (rare); then fall back to exact case.
+    let (hay, needle) = if hay.len() == text.len() && needle.len() == term.len() {
+        (hay, needle)
+    } else {
+        (text.to_string(), term.to_string())
+    };
+    let latin = term.chars().any(|c| c.is_ascii_alphanumeric());
+    let mut out = Vec::new();
+    let mut from = 0;
+    while let Some(i) = hay[from..].find(&needle) {
+        let s = from + i;
+        let e = s + needle.len();
+        let ok = !latin
+            || (!text[..s].ends_with(|c: char| c.is_alphanumeric())
+                && !text[e..].starts_with(|c: char| c.is_alphanumeric()));
+        if ok {
+            out.push((s, e));
+        }
+        from = e;
+    }
+    out
+}
+
+/// The quantity as it should appear in the target market: converted when the
+/// unit belongs to the other system, decimal separators localised otherwise.
+fn rewrite_quantity(original: &str, unit: Option<&str>, rules: &ProtectRules<'_>) -> String {
+    let nf = rules.number_format;
+    let parsed = unit.and_then(Unit::parse);
+    if let (Some(u), Some(target)) = (parsed, rules.measurement) {
+        let nums: Vec<&str> = NUMBER_PART
+            .find_iter(original)
+            .map(|m| m.as_str())
+            .collect();
+        let values: Option<Vec<f64>> = nums.iter().map(|n| units::parse_quantity(n)).collect();
+        if let Some(values) = values
+            && let Some((conv, to)) = units::convert(&values, u, target)
+        {
+            let dims = original.contains(['x', '×']);
+            let sep = if dims { " x " } else { "–" };
+            let fmt = |v: f64| {
+                let v = units::round_sensibly(v, to);
+                match nf {
+                    Some(nf) => units::format_number(v, nf),
+                    None => format!("{v}"),
+                }
+            };
+            let body: Vec<String> = conv.into_iter().map(fmt).collect();
+            let mut s = format!("{} {}", body.join(sep), to.symbol());
+            if rules.keep_original_units {
+                s.push_str(&format!(" ({original})"));
+            }
+            return s;
+        }
+    }
+    // Same system (or no unit): localise decimal points of a quantity with a unit.
+    match nf {
+        Some(nf) if nf.decimal == "," && unit.is_some() && !original.contains('/') => NUMBER_PART
+            .replace_all(original, |c: &regex::Captures<'_>| {
+                let n = &c[0];
+                match n.split_once('.') {
+                    Some((a, b)) if !a.contains(',') && !b.contains(['.', ',']) => {
+                        format!("{a},{b}")
+                    }
+                    _ => n.to_string(),
+                }
+            })
+            .into_owned(),
+        _ => original.to_string(),
+    }
+}
+
+/// Put spans back into a model's output. A placeholder the model dropped counts
+/// as restored when the span's target text is there literally (the model copied
+/// it instead); otherwise it is reported.
+pub fn restore(output: &str, p: &Protected) -> Restored {
+    let mut counts = vec![0usize; p.spans.len()];
+    let mut issues = Vec::new();
+    for c in PLACEHOLDER.captures_iter(output) {
+        let i: usize = c[1].parse().unwrap_or(0);
+        if i >= 1 && i <= counts.len() {
+            counts[i - 1] += 1;
+        } else {
+            issues.push(SpanIssue::Unknown(i));
+        }
+    }
+    let text = PLACEHOLDER
+        .replace_all(output, |c: &regex::Captures<'_>| {
+            let i: usize = c[1].parse().unwrap_or(0);
+            match p.spans.get(i.wrapping_sub(1)) {
+                Some(s) => s.restore.clone(),
+                None => String::new(),
+            }
+        })
+        .into_owned();
+    for (i, n) in counts.iter().enumerate() {
+        match n {
+            1 => {}
+            0 => {
+                let s = &p.spans[i];
+                if !(text.contains(&s.restore) && s.restore.chars().count() >= 2) {
+                    issues.push(SpanIssue::Missing(i + 1));
+                }
+            }
+            n => issues.push(SpanIssue::Duplicated(i + 1, *n)),
+        }
+    }
+    Restored { text, issues }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn de() -> NumberFormat {
+        NumberFormat {
+            decimal: ",".into(),
+            grouping: ".".into(),
+        }
+    }
+
+    fn originals(p: &Protected) -> Vec<&str> {
+        p.spans.iter().map(|s| s.original.as_str()).collect()
+    }
+
+    fn round_trip(s: &str) -> Protected {
+        let p = protect(s, &ProtectRules::default());
+        let back = restore(&p.text, &p);
+        assert_eq!(back.text, s, "round trip of {s:?} via {:?}", p.text);
+        assert!(back.issues.is_empty());
+        p
+    }
+
+    #[test]
+    fn tricky_strings_round_trip() {
+        let p = round_trip("Socket 9/16 inch and 1/4\" drive, 2x faster");
+        assert_eq!(originals(&p), ["9/16 inch", "1/4\"", "2x"]);
+        let p = round_trip("Fits rods of 10–12 mm, 1 1/2 in wide");
+        assert_eq!(originals(&p), ["10–12 mm", "1 1/2 in"]);
+        let p = round_trip("Sony WH-1000XM5 headphones, SKU AB-123/4");
+        assert_eq!(originals(&p), ["WH-1000XM5", "AB-123/4"]);
+        let p = round_trip("Only $19.99 or 18,50 € at https://example.com/x?a=1.");
+        assert_eq!(
+            originals(&p),
+            ["$19.99", "18,50 €", "https://example.com/x?a=1"]
+        );
+        let p = round_trip("<b>Leak-proof</b> lid<br/>for 24 oz bottles");
+        assert_eq!(originals(&p), ["<b>", "</b>", "<br/>", "24 oz"]);
+        let p = round_trip("The 3rd generation, 2 in 1 design, 100% BPA free");
+        assert_eq!(originals(&p), ["3rd", "2", "1", "100%"]);
+        let p = round_trip("Size 10 x 20 x 5 cm, write to me@example.org");
+        assert_eq!(originals(&p), ["10 x 20 x 5 cm", "me@example.org"]);
+    }
+
+    #[test]
+    fn brand_and_terms_are_protected_and_glossary_targets_restored() {
+        let terms = [
+            Term {
+                source: "HydroFlow".into(),
+                target: None,
+            },
+            Term {
+                source: "stainless steel".into(),
+                target: Some("Edelstahl".into()),
+            },
+        ];
+        let rules = ProtectRules {
+            brand: Some("Acme!"),
+            terms: &terms,
+            ..Default::default()
+        };
+        let p = protect("Acme! Stainless Steel bottle with HydroFlow lid", &rules);
+        assert_eq!(p.text, "{1} {2} bottle with {3} lid");
+        let r = restore("{1} Flasche aus {2} mit {3}-Deckel", &p);
+        assert_eq!(r.text, "Acme! Flasche aus Edelstahl mit HydroFlow-Deckel");
+        assert!(r.issues.is_empty());
+    }
+
+    #[test]
+    fn units_convert_on_restore_with_optional_original() {
+        let nf = de();
+        let mut rules = ProtectRules {
+            measurement: Some(MeasurementSystem::Metric),
+            number_format: Some(&nf),
+            ..Default::default()
+        };
+        let p = protect(
+            "9/16 in socket, holds 24 fl oz, 10-12 in long, 1.5 kg",
+            &rules,
+        );
+        let got: Vec<&str> = p.spans.iter().map(|s| s.restore.as_str()).collect();
+        assert_eq!(got, ["14,3 mm", "710 ml", "25,4–30,5 cm", "1,5 kg"]);
+        rules.keep_original_units = true;
+        let p = protect("a 9/16 in socket", &rules);
+        assert_eq!(p.spans[0].restore, "14,3 mm (9/16 in)");
+    }
+
+    #[test]
+    fn missing_duplicated_and_unknown_placeholders_are_reported() {
+        let p = protect("WH-1000XM5 with 30 h battery", &ProtectRules::default());
+        assert_eq!(p.text, "{1} with {2} battery");
+        let r = restore("{1} mit {1} Akku {7}", &p);
+        assert_eq!(
+            r.issues,
+            vec![
+                SpanIssue::Unknown(7),
+                SpanIssue::Duplicated(1, 2),
+                SpanIssue::Missing(2)
+            ]
+        );
+        // The model copied the model number literally instead of the placeholder: fine.
+        let r = restore("WH-1000XM5 mit {2} Akku", &p);
+        assert!(r.issues.is_empty(), "{:?}", r.issues);
+        // A changed number is not.
+        let r = restore("{1} mit 31 h Akku", &p);
+        assert_eq!(r.issues, vec![SpanIssue::Missing(2)]);
+    }
+
+    #[test]
+    fn spans_only_segment_is_trivial() {
+        assert!(protect("WH-1000XM5", &ProtectRules::default()).is_trivial());
+        assert!(!protect("Bottle 1 l", &ProtectRules::default()).is_trivial());
+    }
+}

@@ -1,0 +1,212 @@
+//! The built-in e-commerce terminology base: a few hundred product words
+//! (materials, features, sizes, care instructions) in every supported language,
+//! compiled by the project in `terminology/ecommerce.tsv`. Terms found in a
+//! segment are given to the model as hints and checked afterwards for consistency.
+
+use super::LocalizeError;
+
+/// The compiled-in terminology file.
+const BUILTIN: &str = include_str!("../../terminology/ecommerce.tsv");
+/// Largest terminology file accepted (4 MiB).
+const MAX_BYTES: usize = 4 * 1024 * 1024;
+
+/// A multilingual term base: one row per concept, one column per language; a cell
+/// may hold alternatives separated by `|` (the first is preferred).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Terminology {
+    langs: Vec<String>,
+    rows: Vec<Vec<Vec<String>>>,
+}
+
+/// A term found in a source segment and its preferred translation.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Hint {
+    /// The source term as listed.
+    pub source: String,
+    /// Preferred target term.
+    pub target: String,
+}
+
+impl Terminology {
+    /// The built-in term base.
+    pub fn builtin() -> Result<Self, LocalizeError> {
+        Self::from_tsv(BUILTIN, "builtin:terminology/ecommerce.tsv")
+    }
+
+    /// Parse a TSV whose header names the languages (`en de fr …`); `#` lines are comments.
+    pub fn from_tsv(text: &str, source_name: &str) -> Result<Self, LocalizeError> {
+        let input = |line: usize, message: String| LocalizeError::Input {
+            file: source_name.to_string(),
+            line,
+            field: String::new(),
+            message,
+        };
+        if text.len() > MAX_BYTES {
+            return Err(input(0, format!("file is over {MAX_BYTES} bytes")));
+        }
+        let mut lines = text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty() && !l.starts_with('#'));
+        let Some((_, header)) = lines.next() else {
+            return Err(input(1, "no header row".into()));
+        };
+        let langs: Vec<String> = header.split('\t').map(|s| s.trim().to_string()).collect();
+        let mut rows = Vec::new();
+        for (i, l) in lines {
+            let cells: Vec<Vec<String>> = l
+                .split('\t')
+                .map(|c| {
+                    c.split('|')
+                        .map(|a| a.trim().to_string())
+                        .filter(|a| !a.is_empty())
+                        .collect()
+                })
+                .collect();
+            if cells.len() != langs.len() {
+                return Err(input(
+                    i + 1,
+                    format!("{} columns, the header has {}", cells.len(), langs.len()),
+                ));
+            }
+            rows.push(cells);
+        }
+        Ok(Self { langs, rows })
+    }
+
+    /// Number of concepts.
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// True when empty.
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// Languages covered.
+    pub fn languages(&self) -> &[String] {
+        &self.langs
+    }
+
+    fn col(&self, lang: &str) -> Option<usize> {
+        self.langs.iter().position(|l| l == lang)
+    }
+
+    /// Rows whose source term occurs in `source` (longest terms first, no overlaps),
+    /// with the row index and the matched source term.
+    fn matches(&self, source: &str, src: usize) -> Vec<(usize, String)> {
+        let hay = source.to_lowercase();
+        let mut cands: Vec<(usize, &String)> = self
+            .rows
+            .iter()
+            .enumerate()
+            .flat_map(|(i, r)| r[src].iter().map(move |t| (i, t)))
+            .collect();
+        cands.sort_by_key(|(_, t)| std::cmp::Reverse(t.len()));
+        let mut used: Vec<(usize, usize)> = Vec::new();
+        let mut out = Vec::new();
+        for (i, t) in cands {
+            let needle = t.to_lowercase();
+            let latin = needle.chars().any(|c| c.is_ascii_alphabetic());
+            let mut from = 0;
+            while let Some(p) = hay.get(from..).and_then(|h| h.find(&needle)) {
+                let (s, e) = (from + p, from + p + needle.len());
+                from = e;
+                let bounded = !latin
+                    || (!hay[..s].ends_with(|c: char| c.is_alphanumeric())
+                        && !hay[e..].starts_with(|c: char| c.is_alphanumeric() && c != 's'));
+                if bounded && !used.iter().any(|(a, b)| s < *b && *a < e) {
+                    used.push((s, e));
+                    if !out.iter().any(|(j, _)| *j == i) {
+                        out.push((i, t.clone()));
+                    }
+                    break;
+                }
+            }
+        }
+        out
+    }
+
+    /// Hints for a segment: terms that occur in it with their preferred translation.
+    pub fn hints(&self, source: &str, src_lang: &str, tgt_lang: &str) -> Vec<Hint> {
+        let (Some(s), Some(t)) = (self.col(src_lang), self.col(tgt_lang)) else {
+            return Vec::new();
+        };
+        self.matches(source, s)
+            .into_iter()
+            .filter_map(|(i, term)| {
+                let target = self.rows[i][t].first()?.clone();
+                Some(Hint {
+                    source: term,
+                    target,
+                })
+            })
+            .collect()
+    }
+
+    /// Terms of the source whose translations (none of the alternatives) are in the output.
+    pub fn inconsistencies(
+        &self,
+        source: &str,
+        output: &str,
+        src_lang: &str,
+        tgt_lang: &str,
+    ) -> Vec<Hint> {
+        let (Some(s), Some(t)) = (self.col(src_lang), self.col(tgt_lang)) else {
+            return Vec::new();
+        };
+        let out = output.to_lowercase();
+        self.matches(source, s)
+            .into_iter()
+            .filter(|(i, _)| {
+                !self.rows[*i][t]
+                    .iter()
+                    .any(|a| out.contains(&a.to_lowercase()))
+            })
+            .filter_map(|(i, term)| {
+                Some(Hint {
+                    source: term,
+                    target: self.rows[i][t].first()?.clone(),
+                })
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_base_is_large_and_complete() {
+        let t = Terminology::builtin().unwrap();
+        assert!(t.len() >= 200, "{} terms", t.len());
+        for l in ["en", "de", "fr", "es", "it", "ja", "zh"] {
+            assert!(t.languages().iter().any(|x| x == l), "{l}");
+        }
+    }
+
+    #[test]
+    fn hints_prefer_longest_terms_and_check_consistency() {
+        let t = Terminology::from_tsv("en\tde\nstainless steel\tEdelstahl\nsteel\tStahl\nlid\tDeckel\nleak-proof\tauslaufsicher|dicht\n", "t.tsv").unwrap();
+        let h = t.hints("Leak-proof lids, stainless steel", "en", "de");
+        let pairs: Vec<(&str, &str)> = h
+            .iter()
+            .map(|h| (h.source.as_str(), h.target.as_str()))
+            .collect();
+        assert_eq!(
+            pairs,
+            [
+                ("stainless steel", "Edelstahl"),
+                ("leak-proof", "auslaufsicher"),
+                ("lid", "Deckel")
+            ]
+        );
+        let bad = t.inconsistencies("Leak-proof lid", "Dichter Verschluss", "en", "de");
+        assert_eq!(bad.len(), 1);
+        assert_eq!(bad[0].source, "lid");
+        let e = Terminology::from_tsv("en\tde\na\tb\tc\n", "t.tsv").unwrap_err();
+        assert!(e.to_string().contains("line 2"), "{e}");
+    }
+}
