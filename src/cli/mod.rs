@@ -6,6 +6,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod batch;
+
 /// silkroute: localize product listings for foreign markets, locally.
 #[derive(Debug, Parser)]
 #[command(name = "silkroute", version, about, long_about = None)]
@@ -19,7 +21,13 @@ pub struct Cli {
 
 /// Top-level commands.
 #[derive(Debug, Subcommand)]
-pub enum Command {}
+pub enum Command {
+    /// Localize a whole catalog into markets as a resumable job.
+    Batch(batch::BatchArgs),
+    /// List, show, resume or cancel batch jobs.
+    #[command(subcommand)]
+    Jobs(batch::JobsCommand),
+}
 
 /// Outcome of a command that ran: maps to the process exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,5 +72,9 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
 }
 
 fn run(cli: Cli) -> anyhow::Result<Outcome> {
-    match cli.command {}
+    let data = silkroute::paths::DataDir::resolve(cli.data_dir.as_deref());
+    match cli.command {
+        Command::Batch(args) => batch::batch(&data, args),
+        Command::Jobs(cmd) => batch::jobs(&data, cmd),
+    }
 }

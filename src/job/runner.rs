@@ -232,18 +232,32 @@ impl JobRunner {
 
     /// Block until the job's run ends.
     pub fn wait(&self, id: JobId) -> JobEnd {
+        loop {
+            if let Some(end) = self.wait_timeout(id, Duration::from_secs(1)) {
+                return end;
+            }
+        }
+    }
+
+    /// Wait at most `timeout` for the job's run to end.
+    pub fn wait_timeout(&self, id: JobId, timeout: Duration) -> Option<JobEnd> {
+        let deadline = Instant::now() + timeout;
         let mut st = self.inner.lock();
         loop {
             if let Some(end) = st.ended.remove(&id) {
-                return end;
+                return Some(end);
             }
             if !st.active.iter().any(|a| a.id == id) && st.shutdown {
-                return JobEnd::Paused;
+                return Some(JobEnd::Paused);
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return None;
             }
             st = self
                 .inner
                 .cv
-                .wait_timeout(st, Duration::from_millis(200))
+                .wait_timeout(st, (deadline - now).min(Duration::from_millis(200)))
                 .map(|(g, _)| g)
                 .unwrap_or_else(|p| p.into_inner().0);
         }
