@@ -7,8 +7,14 @@
 //! private to this module and re-exported here when it is public.
 
 mod api;
+mod chat;
+mod detok;
+mod tokenizer;
 
 pub use api::{
     ChatMessage, Event, FinishReason, Generate, GenerateRequest, Generation, GenerationHandle,
     LlmError, Priority, Role, SamplingParams,
 };
+pub use chat::{ChatFamily, ChatTemplate};
+pub use detok::Detokenizer;
+pub use tokenizer::{PreTokenizerKind, Tokenizer};
