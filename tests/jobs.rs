@@ -38,7 +38,7 @@ fn batch_cmd(data: &Path, out: &Path, model: &Path) -> Command {
         .arg(data)
         .arg("batch")
         .arg(catalog())
-        .args(["--markets", "amazon.de,amazon.fr", "--max-tokens", "6", "--workers", "4"])
+        .args(["--markets", "amazon.de,amazon.fr", "--max-tokens", "3", "--workers", "4"])
         .arg("--out")
         .arg(out)
         .arg("--model")
@@ -82,7 +82,7 @@ fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
     v
 }
 
-fn finish(mut child: Child, what: &str) {
+fn finish(child: Child, what: &str) {
     let out = child.wait_with_output().unwrap();
     assert!(
         out.status.code() == Some(1),

@@ -19,7 +19,7 @@ use silkroute::job::{
 use silkroute::listing::Listing;
 use silkroute::llm::{Engine, EngineOptions, Generate};
 use silkroute::paths::DataDir;
-use silkroute::store::{JobId, JobStatus, NewJob, RejectRow, Store, StoreOptions};
+use silkroute::store::{JobId, NewJob, RejectRow, Store, StoreOptions};
 
 use super::Outcome;
 
