@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod batch;
+mod llm;
 
 /// silkroute: localize product listings for foreign markets, locally.
 #[derive(Debug, Parser)]
@@ -27,6 +28,10 @@ pub enum Command {
     /// List, show, resume or cancel batch jobs.
     #[command(subcommand)]
     Jobs(batch::JobsCommand),
+    /// Stream a language model's answer to a prompt.
+    Generate(llm::GenerateArgs),
+    /// Speed benchmarks (`bench llm`).
+    Bench(llm::BenchArgs),
 }
 
 /// Outcome of a command that ran: maps to the process exit code.
@@ -72,9 +77,11 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
 }
 
 fn run(cli: Cli) -> anyhow::Result<Outcome> {
-    let data = silkroute::paths::DataDir::resolve(cli.data_dir.as_deref());
+    let data_dir = silkroute::paths::DataDir::resolve(cli.data_dir.as_deref());
     match cli.command {
-        Command::Batch(args) => batch::batch(&data, args),
-        Command::Jobs(cmd) => batch::jobs(&data, cmd),
+        Command::Batch(args) => batch::batch(&data_dir, args),
+        Command::Jobs(cmd) => batch::jobs(&data_dir, cmd),
+        Command::Generate(a) => llm::generate(&data_dir, a),
+        Command::Bench(a) => llm::bench(&data_dir, a),
     }
 }

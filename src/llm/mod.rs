@@ -5,11 +5,25 @@
 //! Callers (the localization pipeline, the server, batch jobs) see only the
 //! [`Generate`] trait and its request/response types below; everything else is
 //! private to this module and re-exported here when it is public.
+//!
+//! Inside: `model` opens a GGUF file and dispatches on its architecture to
+//! `llama` or `qwen2`, which build the shared decoder stack of `transformer`
+//! (ragged-batch forward pass, per-sequence `kv_cache`); `sampling` picks
+//! tokens; `engine` schedules requests onto the model (continuous batching)
+//! and turns text into tokens and back through `tokenizer`, `chat` and `detok`.
 
 mod api;
 mod chat;
 mod detok;
+mod engine;
+mod kv_cache;
+mod llama;
+mod model;
+mod qwen2;
+mod sampling;
+mod tiny;
 mod tokenizer;
+mod transformer;
 
 pub use api::{
     ChatMessage, Event, FinishReason, Generate, GenerateRequest, Generation, GenerationHandle,
@@ -17,4 +31,6 @@ pub use api::{
 };
 pub use chat::{ChatFamily, ChatTemplate};
 pub use detok::Detokenizer;
+pub use engine::{Engine, EngineOptions, EngineStats};
+pub use tiny::{TinyArch, write_tiny_model};
 pub use tokenizer::{PreTokenizerKind, Tokenizer};

@@ -1,0 +1,342 @@
+//! `silkroute generate` (stream a model's answer to stdout) and `silkroute bench
+//! llm` (prefill and decode speed of the batched engine, optionally next to
+//! candle-transformers' stock quantized model on the same prompt).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+use clap::{Args, Subcommand};
+use silkroute::llm::{
+    ChatMessage, Engine, EngineOptions, Event, Generate, GenerateRequest, SamplingParams,
+};
+use silkroute::paths::DataDir;
+
+use super::Outcome;
+
+/// The model used when `--model` is not given.
+const DEFAULT_MODEL: &str = "qwen2.5-coder-1.5b-instruct-q4_k_m";
+
+/// `silkroute generate`.
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// The user's message.
+    pub prompt: String,
+    /// Model id (installed under the data directory) or a path to a .gguf file.
+    #[arg(long)]
+    pub model: Option<String>,
+    /// Stop after this many tokens.
+    #[arg(long, default_value_t = 512)]
+    pub max_tokens: usize,
+    /// Sampling temperature; 0 is greedy.
+    #[arg(long, default_value_t = 0.0)]
+    pub temperature: f32,
+    /// Nucleus sampling threshold (1 = off).
+    #[arg(long, default_value_t = 1.0)]
+    pub top_p: f32,
+    /// Seed for sampling.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// System message.
+    #[arg(long)]
+    pub system: Option<String>,
+    /// Compute threads (default: all cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
+}
+
+/// `silkroute bench ...`.
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    #[command(subcommand)]
+    target: BenchTarget,
+}
+
+#[derive(Debug, Subcommand)]
+enum BenchTarget {
+    /// Language model speed: prefill, batch-1 decode, aggregate decode at 4 and 8
+    /// concurrent sequences, load time, peak memory.
+    Llm(LlmBenchArgs),
+}
+
+#[derive(Debug, Args)]
+struct LlmBenchArgs {
+    /// Model id or .gguf path.
+    #[arg(long)]
+    model: Option<String>,
+    /// Prompt length in tokens (approximately: chat template included).
+    #[arg(long, default_value_t = 480)]
+    prompt_tokens: usize,
+    /// Tokens generated per sequence.
+    #[arg(long, default_value_t = 64)]
+    gen_tokens: usize,
+    /// Compute threads.
+    #[arg(long, default_value_t = 2)]
+    threads: usize,
+    /// Concurrent sequences for the aggregate decode figures.
+    #[arg(long, value_delimiter = ',', default_value = "4,8")]
+    batches: Vec<usize>,
+    /// Also time candle-transformers' stock quantized model on the same prompt.
+    #[arg(long)]
+    stock: bool,
+}
+
+/// Find a model: an existing path, or an id installed in the data directory.
+fn resolve_model(data_dir: &DataDir, model: Option<&str>) -> anyhow::Result<PathBuf> {
+    let m = model.unwrap_or(DEFAULT_MODEL);
+    let p = Path::new(m);
+    if p.extension().is_some_and(|e| e == "gguf") || p.exists() {
+        if !p.exists() {
+            bail!("model file {} does not exist", p.display());
+        }
+        return Ok(p.to_path_buf());
+    }
+    let installed = data_dir.models().join(format!("{m}.gguf"));
+    if !installed.exists() {
+        bail!(
+            "model `{m}` is not installed (looked for {}); install it with `silkroute models install {m}` or pass --model PATH.gguf",
+            installed.display()
+        );
+    }
+    Ok(installed)
+}
+
+/// Run `silkroute generate`.
+pub fn generate(data_dir: &DataDir, args: GenerateArgs) -> anyhow::Result<Outcome> {
+    let path = resolve_model(data_dir, args.model.as_deref())?;
+    let engine = Engine::load(
+        &path,
+        EngineOptions {
+            threads: args.threads,
+            max_batch: 1,
+            ..EngineOptions::default()
+        },
+    )
+    .with_context(|| format!("loading {}", path.display()))?;
+    let mut messages = Vec::new();
+    if let Some(s) = args.system {
+        messages.push(ChatMessage::system(s));
+    }
+    messages.push(ChatMessage::user(args.prompt));
+    let mut req = GenerateRequest::new(messages, args.max_tokens);
+    req.sampling = SamplingParams {
+        temperature: args.temperature,
+        top_p: args.top_p,
+        seed: args.seed,
+        ..SamplingParams::default()
+    };
+    let handle = engine.submit(req)?;
+    let mut out = std::io::stdout().lock();
+    loop {
+        match handle.recv() {
+            Some(Event::Delta(d)) => {
+                out.write_all(d.as_bytes())?;
+                out.flush()?;
+            }
+            Some(Event::Done(_)) => break,
+            Some(Event::Error(e)) => return Err(e.into()),
+            None => bail!("the engine stopped"),
+        }
+    }
+    writeln!(out)?;
+    Ok(Outcome::Ok)
+}
+
+/// Run `silkroute bench ...`.
+pub fn bench(data_dir: &DataDir, args: BenchArgs) -> anyhow::Result<Outcome> {
+    match args.target {
+        BenchTarget::Llm(a) => bench_llm(data_dir, a),
+    }
+}
+
+fn peak_rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+/// A request whose prompt is about `tokens` tokens long (filler prose).
+fn sized_request(engine: &Engine, tokens: usize, max_new: usize, salt: usize) -> GenerateRequest {
+    const FILLER: &str = "The market opens at dawn and traders arrange silk, tea and \
+        porcelain on long wooden tables while buyers from distant cities compare prices. ";
+    let mut words = format!("Story {salt}. ");
+    let mut req = GenerateRequest::new(vec![], max_new);
+    loop {
+        req.messages = vec![ChatMessage::user(format!(
+            "{words}\nContinue this story in detail."
+        ))];
+        let n = engine
+            .prompt_tokens(&req)
+            .map(|t| t.len())
+            .unwrap_or(tokens);
+        if n >= tokens {
+            return req;
+        }
+        // Grow by whole sentences until long enough, then trim by words.
+        if tokens - n > 30 {
+            words.push_str(FILLER);
+        } else {
+            words.push_str("silk ");
+        }
+    }
+}
+
+fn bench_llm(data_dir: &DataDir, a: LlmBenchArgs) -> anyhow::Result<Outcome> {
+    let path = resolve_model(data_dir, a.model.as_deref())?;
+    let max_batch = a.batches.iter().copied().max().unwrap_or(1).max(1);
+    let t0 = Instant::now();
+    let engine = Engine::load(
+        &path,
+        EngineOptions {
+            threads: Some(a.threads),
+            max_batch,
+            prefill_chunk: a.prompt_tokens.max(64),
+            ..EngineOptions::default()
+        },
+    )?;
+    let load_s = t0.elapsed().as_secs_f64();
+    println!("model            {}", path.display());
+    println!(
+        "threads          {} (candle pool: {})",
+        a.threads,
+        candle_core::utils::get_num_threads()
+    );
+    println!("load             {load_s:.2} s");
+
+    // Warm-up (first-use allocations, repacked weight caches).
+    engine.generate(sized_request(&engine, 32, 2, 0))?;
+
+    // Batch 1: time to first token is the prefill, the rest is decode.
+    let req = sized_request(&engine, a.prompt_tokens, a.gen_tokens, 1);
+    let prompt = engine.prompt_tokens(&req)?;
+    let n_prompt = prompt.len();
+    let start = Instant::now();
+    let h = engine.submit(req)?;
+    let mut first = None;
+    let g = loop {
+        match h.recv() {
+            Some(Event::Delta(_)) => {
+                first.get_or_insert_with(Instant::now);
+            }
+            Some(Event::Done(g)) => break g,
+            Some(Event::Error(e)) => return Err(e.into()),
+            None => bail!("engine stopped"),
+        }
+    };
+    let end = Instant::now();
+    let first = first.unwrap_or(end);
+    let prefill = n_prompt as f64 / (first - start).as_secs_f64();
+    let decode1 = (g.tokens.len().saturating_sub(1)) as f64 / (end - first).as_secs_f64();
+    println!(
+        "prompt           {n_prompt} tokens, generated {} tokens",
+        g.tokens.len()
+    );
+    println!("prefill          {prefill:.1} tok/s");
+    println!("decode batch 1   {decode1:.1} tok/s");
+
+    for &b in &a.batches {
+        let before = engine.stats();
+        let reqs: Vec<_> = (0..b)
+            .map(|i| sized_request(&engine, a.prompt_tokens, a.gen_tokens, 100 + i))
+            .collect();
+        let t = Instant::now();
+        let results = engine.generate_many(reqs);
+        let wall = t.elapsed().as_secs_f64();
+        let generated: usize = results
+            .iter()
+            .map(|r| r.as_ref().map_or(0, |g| g.tokens.len()))
+            .sum();
+        let after = engine.stats();
+        let dt = after.decode_tokens - before.decode_tokens;
+        let ds = after.decode_secs - before.decode_secs;
+        println!(
+            "decode batch {b:<3} {:.1} tok/s aggregate ({:.1} x batch 1; {generated} tokens, {wall:.1} s wall incl. prefill)",
+            dt as f64 / ds,
+            dt as f64 / ds / decode1
+        );
+    }
+    println!("peak RSS         {:.0} MiB", peak_rss_mib());
+    drop(engine);
+
+    if a.stock {
+        stock_candle(&path, &prompt, &g.tokens)?;
+    }
+    Ok(Outcome::Ok)
+}
+
+/// candle-transformers' own quantized model (one sequence, its own KV cache) on
+/// a prompt of the same length: the baseline the engine is measured against.
+/// Also checks that its greedy continuation equals the engine's (`expected`).
+fn stock_candle(path: &Path, prompt: &[u32], expected: &[u32]) -> anyhow::Result<()> {
+    use candle_core::quantized::gguf_file;
+    use candle_core::{Device, Tensor};
+    use candle_transformers::models::{quantized_llama, quantized_qwen2};
+
+    enum Stock {
+        Llama(quantized_llama::ModelWeights),
+        Qwen2(quantized_qwen2::ModelWeights),
+    }
+    impl Stock {
+        fn forward(&mut self, x: &Tensor, pos: usize) -> candle_core::Result<Tensor> {
+            match self {
+                Stock::Llama(m) => m.forward(x, pos),
+                Stock::Qwen2(m) => m.forward(x, pos),
+            }
+        }
+    }
+    let mut f = std::fs::File::open(path)?;
+    let ct = gguf_file::Content::read(&mut f)?;
+    let arch = ct
+        .metadata
+        .get("general.architecture")
+        .and_then(|v| v.to_string().ok())
+        .cloned()
+        .unwrap_or_default();
+    let t0 = Instant::now();
+    let mut m = match arch.as_str() {
+        "llama" => Stock::Llama(quantized_llama::ModelWeights::from_gguf(
+            ct,
+            &mut f,
+            &Device::Cpu,
+        )?),
+        "qwen2" => Stock::Qwen2(quantized_qwen2::ModelWeights::from_gguf(
+            ct,
+            &mut f,
+            &Device::Cpu,
+        )?),
+        other => bail!("stock candle comparison: unsupported architecture {other}"),
+    };
+    println!("stock candle     load {:.2} s", t0.elapsed().as_secs_f64());
+    let x = Tensor::new(prompt, &Device::Cpu)?.unsqueeze(0)?;
+    let t = Instant::now();
+    let logits = m.forward(&x, 0)?;
+    let prefill = prompt.len() as f64 / t.elapsed().as_secs_f64();
+    let mut next = logits.squeeze(0)?.argmax(0)?.to_scalar::<u32>()?;
+    let mut greedy = vec![next];
+    let t = Instant::now();
+    for i in 1..expected.len().max(2) {
+        let x = Tensor::new(&[next], &Device::Cpu)?.unsqueeze(0)?;
+        let l = m.forward(&x, prompt.len() + i - 1)?;
+        next = l.squeeze(0)?.argmax(0)?.to_scalar::<u32>()?;
+        greedy.push(next);
+    }
+    let decode = (greedy.len() - 1) as f64 / t.elapsed().as_secs_f64();
+    println!("stock candle     prefill {prefill:.1} tok/s, decode batch 1 {decode:.1} tok/s");
+    let same = greedy
+        .iter()
+        .zip(expected)
+        .take_while(|(a, b)| a == b)
+        .count();
+    println!(
+        "stock candle     greedy tokens agree with the engine for {same} of {} tokens",
+        expected.len()
+    );
+    Ok(())
+}

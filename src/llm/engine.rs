@@ -1,0 +1,646 @@
+//! The batched generation engine: owns one model on its own thread and serves
+//! many requests at once with continuous batching. Main type: [`Engine`], which
+//! implements [`Generate`]; the server, the CLI and the localization pipeline
+//! hold it as `Arc<dyn Generate>`.
+//!
+//! Concurrency contract: public methods only tokenize and enqueue (or read
+//! stats); one dedicated thread runs the loop. Each loop step
+//! 1. admits queued requests into the running batch (interactive before batch
+//!    work, up to `max_batch` sequences),
+//! 2. drops sequences whose caller cancelled or went away,
+//! 3. runs one forward pass over a ragged batch: a chunk of prompt for each
+//!    sequence still in prefill and one token for each decoding sequence, every
+//!    sequence with its own KV cache and position,
+//! 4. samples one token for each sequence whose prompt is consumed, streams the
+//!    new text, and retires sequences that hit an end-of-turn token, a stop
+//!    string, `max_tokens` or the context limit.
+//!
+//! Sequences therefore join and leave between steps without waiting for each
+//! other.
+
+use std::collections::VecDeque;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::Instant;
+
+use candle_core::{DType, Device};
+
+use super::api::{
+    ChatMessage, Event, FinishReason, Generate, GenerateRequest, Generation, GenerationHandle,
+    LlmError, Priority,
+};
+use super::chat::ChatTemplate;
+use super::detok::Detokenizer;
+use super::kv_cache::KvCache;
+use super::model;
+use super::sampling::Sampler;
+use super::tokenizer::Tokenizer;
+use super::transformer::{SeqStep, Transformer};
+
+/// Settings of an [`Engine`].
+#[derive(Debug, Clone)]
+pub struct EngineOptions {
+    /// Most sequences decoded together in one step.
+    pub max_batch: usize,
+    /// Compute threads for candle's kernels. Applied through `CANDLE_NUM_THREADS`
+    /// when the first engine of the process loads (candle reads it once); `None`
+    /// keeps candle's default (all cores).
+    pub threads: Option<usize>,
+    /// Most requests waiting (not yet running); beyond it `submit` fails with
+    /// [`LlmError::QueueFull`].
+    pub queue_limit: usize,
+    /// Context window per sequence (prompt + output), capped by the model's own.
+    pub max_context: usize,
+    /// Most prompt tokens fed in one step (all prefilling sequences together), so
+    /// a long prompt does not stall the decoding sequences for long.
+    pub prefill_chunk: usize,
+    /// Keep the KV cache in f16 (half the memory) instead of f32 (exact).
+    pub kv_f16: bool,
+}
+
+impl Default for EngineOptions {
+    fn default() -> Self {
+        Self {
+            max_batch: 8,
+            threads: None,
+            queue_limit: 256,
+            max_context: 4096,
+            prefill_chunk: 512,
+            kv_f16: false,
+        }
+    }
+}
+
+/// A cheap snapshot of what the engine has done (for the server's status page
+/// and the benchmark).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EngineStats {
+    /// Requests waiting to start.
+    pub queued: usize,
+    /// Sequences in the running batch.
+    pub running: usize,
+    /// Requests finished (any outcome).
+    pub completed: u64,
+    /// Prompt tokens processed.
+    pub prompt_tokens: u64,
+    /// Tokens generated.
+    pub generated_tokens: u64,
+    /// Seconds spent in steps that decoded only (no prompt tokens).
+    pub decode_secs: f64,
+    /// Tokens generated in those decode-only steps.
+    pub decode_tokens: u64,
+    /// Seconds spent in steps that carried prompt tokens.
+    pub prefill_secs: f64,
+    /// Bytes held by the running sequences' KV caches.
+    pub kv_cache_bytes: usize,
+}
+
+impl EngineStats {
+    /// Aggregate decode speed over all sequences (tokens per second of
+    /// decode-only steps).
+    pub fn decode_tokens_per_s(&self) -> f64 {
+        if self.decode_secs > 0.0 {
+            self.decode_tokens as f64 / self.decode_secs
+        } else {
+            0.0
+        }
+    }
+
+    /// Prompt tokens per second of steps that carried prompt tokens.
+    pub fn prefill_tokens_per_s(&self) -> f64 {
+        if self.prefill_secs > 0.0 {
+            self.prompt_tokens as f64 / self.prefill_secs
+        } else {
+            0.0
+        }
+    }
+}
+
+/// The model's text side: tokenizer and chat template, both from the GGUF.
+struct Text {
+    tok: Tokenizer,
+    template: ChatTemplate,
+}
+
+impl Text {
+    /// Chat messages to prompt token ids.
+    fn prompt(&self, messages: &[ChatMessage]) -> Result<Vec<u32>, LlmError> {
+        self.tok.encode(&self.template.render(messages), true)
+    }
+}
+
+/// One queued request, already tokenized.
+struct Job {
+    prompt: Vec<u32>,
+    req: GenerateRequest,
+    tx: mpsc::Sender<Event>,
+    cancel: Arc<AtomicBool>,
+}
+
+#[derive(Default)]
+struct Queue {
+    interactive: VecDeque<Job>,
+    batch: VecDeque<Job>,
+    shutdown: bool,
+}
+
+impl Queue {
+    fn len(&self) -> usize {
+        self.interactive.len() + self.batch.len()
+    }
+    fn pop(&mut self) -> Option<Job> {
+        self.interactive
+            .pop_front()
+            .or_else(|| self.batch.pop_front())
+    }
+}
+
+struct Shared {
+    queue: Mutex<Queue>,
+    wake: Condvar,
+    stats: Mutex<EngineStats>,
+}
+
+impl Shared {
+    fn queue(&self) -> MutexGuard<'_, Queue> {
+        self.queue.lock().unwrap_or_else(|p| p.into_inner())
+    }
+    fn stats(&self) -> MutexGuard<'_, EngineStats> {
+        self.stats.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// The batched engine: one model on its own thread, serving [`Generate`].
+pub struct Engine {
+    shared: Arc<Shared>,
+    text: Arc<Text>,
+    model_id: String,
+    context: usize,
+    queue_limit: usize,
+    worker: Option<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("model_id", &self.model_id)
+            .field("context", &self.context)
+            .finish_non_exhaustive()
+    }
+}
+
+static THREADS: std::sync::Once = std::sync::Once::new();
+
+impl Engine {
+    /// Load a GGUF model (llama or qwen2) and start the engine thread. The model
+    /// id is the file stem.
+    pub fn load(path: &Path, opts: EngineOptions) -> Result<Engine, LlmError> {
+        if let Some(n) = opts.threads.filter(|&n| n > 0) {
+            THREADS.call_once(|| {
+                if std::env::var_os("CANDLE_NUM_THREADS").is_none() {
+                    // SAFETY: runs once, before this process's first model
+                    // load; candle reads the variable when its pool starts.
+                    unsafe { std::env::set_var("CANDLE_NUM_THREADS", n.to_string()) };
+                }
+            });
+        }
+        let (model, content) = model::load(path, &Device::Cpu)?;
+        let text = Text {
+            tok: Tokenizer::from_gguf(&content)?,
+            template: ChatTemplate::from_gguf(&content)?,
+        };
+        drop(content);
+        let model_id = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "model".into());
+        Ok(Self::start(model, text, model_id, opts))
+    }
+
+    fn start(model: Transformer, text: Text, model_id: String, opts: EngineOptions) -> Engine {
+        let context = opts.max_context.clamp(16, model.hp.context_length.max(16));
+        let context = context.min(model.hp.context_length);
+        let shared = Arc::new(Shared {
+            queue: Mutex::new(Queue::default()),
+            wake: Condvar::new(),
+            stats: Mutex::new(EngineStats::default()),
+        });
+        let text = Arc::new(text);
+        let worker = {
+            let shared = shared.clone();
+            let text = text.clone();
+            let opts = opts.clone();
+            std::thread::Builder::new()
+                .name("silkroute-llm".into())
+                .spawn(move || Worker::new(model, text, shared, opts, context).run())
+                .ok()
+        };
+        Engine {
+            shared,
+            text,
+            model_id,
+            context,
+            queue_limit: opts.queue_limit.max(1),
+            worker,
+        }
+    }
+
+    /// The context window each sequence gets (prompt + output).
+    pub fn context_len(&self) -> usize {
+        self.context
+    }
+
+    /// A snapshot of the counters.
+    pub fn stats(&self) -> EngineStats {
+        let mut s = self.shared.stats().clone();
+        s.queued = self.shared.queue().len();
+        s
+    }
+
+    /// Tokenize a chat prompt as the engine would (prompt length checks, tests).
+    pub fn prompt_tokens(&self, req: &GenerateRequest) -> Result<Vec<u32>, LlmError> {
+        self.text.prompt(&req.messages)
+    }
+}
+
+impl Drop for Engine {
+    fn drop(&mut self) {
+        self.shared.queue().shutdown = true;
+        self.shared.wake.notify_all();
+        if let Some(w) = self.worker.take() {
+            let _ = w.join();
+        }
+    }
+}
+
+impl Generate for Engine {
+    fn model_id(&self) -> String {
+        self.model_id.clone()
+    }
+
+    fn submit(&self, req: GenerateRequest) -> Result<GenerationHandle, LlmError> {
+        let prompt = self.text.prompt(&req.messages)?;
+        if prompt.is_empty() || prompt.len() >= self.context {
+            return Err(LlmError::PromptTooLong {
+                tokens: prompt.len(),
+                context: self.context,
+            });
+        }
+        let (tx, rx) = mpsc::channel();
+        let cancel = Arc::new(AtomicBool::new(false));
+        let handle = GenerationHandle::new(rx, cancel.clone());
+        let mut q = self.shared.queue();
+        if q.shutdown || self.worker.as_ref().is_none_or(|w| w.is_finished()) {
+            return Err(LlmError::EngineStopped);
+        }
+        if q.len() >= self.queue_limit {
+            return Err(LlmError::QueueFull(q.len()));
+        }
+        let job = Job {
+            prompt,
+            tx,
+            cancel,
+            req,
+        };
+        match job.req.priority {
+            Priority::Interactive => q.interactive.push_back(job),
+            Priority::Batch => q.batch.push_back(job),
+        }
+        drop(q);
+        self.shared.wake.notify_one();
+        Ok(handle)
+    }
+}
+
+/// A running sequence.
+struct Seq {
+    job: Job,
+    cache: KvCache,
+    /// Tokens to feed next: the unconsumed prompt, or the last sampled token.
+    feed: Vec<u32>,
+    /// Prompt followed by generated tokens (repetition penalty window).
+    context: Vec<u32>,
+    tokens: Vec<u32>,
+    logprobs: Vec<f32>,
+    sampler: Sampler,
+    /// Streams token ids to text without splitting characters.
+    detok: Detokenizer,
+    /// Text decoded so far and how many of its bytes were streamed.
+    text: String,
+    sent: usize,
+}
+
+enum Outcome {
+    Running,
+    Finished(FinishReason),
+    /// The caller went away.
+    Gone,
+    Failed(LlmError),
+}
+
+struct Worker {
+    model: Transformer,
+    text: Arc<Text>,
+    shared: Arc<Shared>,
+    opts: EngineOptions,
+    context: usize,
+    running: Vec<Seq>,
+}
+
+impl Worker {
+    fn new(
+        model: Transformer,
+        text: Arc<Text>,
+        shared: Arc<Shared>,
+        opts: EngineOptions,
+        context: usize,
+    ) -> Self {
+        Self {
+            model,
+            text,
+            shared,
+            opts,
+            context,
+            running: Vec::new(),
+        }
+    }
+
+    fn run(mut self) {
+        loop {
+            if !self.admit() {
+                break;
+            }
+            self.drop_cancelled();
+            if self.running.is_empty() {
+                continue;
+            }
+            if let Err(e) = self.step() {
+                // A failed step poisons every running sequence's cache: fail them
+                // all and keep serving new requests.
+                let err = LlmError::Compute(e.to_string());
+                let failed = self.running.len() as u64;
+                for s in self.running.drain(..) {
+                    let _ = s.job.tx.send(Event::Error(err.clone()));
+                }
+                self.shared.stats().completed += failed;
+            }
+            self.shared.stats().running = self.running.len();
+        }
+        for s in self.running.drain(..) {
+            let _ = s.job.tx.send(Event::Error(LlmError::EngineStopped));
+        }
+        let mut q = self.shared.queue();
+        while let Some(j) = q.pop() {
+            let _ = j.tx.send(Event::Error(LlmError::EngineStopped));
+        }
+    }
+
+    /// Move queued jobs into the batch; block while there is nothing to do.
+    /// Returns false on shutdown.
+    fn admit(&mut self) -> bool {
+        let mut q = self.shared.queue();
+        loop {
+            if q.shutdown {
+                return false;
+            }
+            while self.running.len() < self.opts.max_batch.max(1) {
+                let Some(job) = q.pop() else { break };
+                if job.cancel.load(Ordering::Relaxed) {
+                    let _ = job.tx.send(Event::Error(LlmError::Cancelled));
+                    continue;
+                }
+                self.running.push(Seq {
+                    cache: self.model.new_cache(if self.opts.kv_f16 {
+                        DType::F16
+                    } else {
+                        DType::F32
+                    }),
+                    feed: job.prompt.clone(),
+                    context: job.prompt.clone(),
+                    tokens: Vec::new(),
+                    logprobs: Vec::new(),
+                    sampler: Sampler::new(job.req.sampling.clone()),
+                    detok: Detokenizer::skipping_special(),
+                    text: String::new(),
+                    sent: 0,
+                    job,
+                });
+            }
+            if !self.running.is_empty() {
+                return true;
+            }
+            q = self.shared.wake.wait(q).unwrap_or_else(|p| p.into_inner());
+        }
+    }
+
+    fn drop_cancelled(&mut self) {
+        self.running.retain(|s| {
+            if s.job.cancel.load(Ordering::Relaxed) {
+                let _ = s.job.tx.send(Event::Error(LlmError::Cancelled));
+                false
+            } else {
+                true
+            }
+        });
+    }
+
+    /// One forward pass for the whole batch, then sampling and streaming.
+    fn step(&mut self) -> candle_core::Result<()> {
+        // Interactive sequences get the prompt budget first.
+        self.running
+            .sort_by_key(|s| (s.job.req.priority, s.tokens.is_empty()));
+        let mut budget = self.opts.prefill_chunk.max(1);
+        let mut take = Vec::with_capacity(self.running.len());
+        let mut prompt_tokens = 0usize;
+        for s in &self.running {
+            let n = if s.tokens.is_empty() && s.feed.len() > 1 {
+                // Still in prefill (a decoding sequence feeds exactly one token).
+                let n = s.feed.len().min(budget);
+                budget -= n;
+                prompt_tokens += n;
+                n
+            } else if s.tokens.is_empty() {
+                prompt_tokens += 1;
+                1
+            } else {
+                1
+            };
+            take.push(n);
+        }
+        let idx: Vec<usize> = (0..self.running.len()).filter(|&i| take[i] > 0).collect();
+        if idx.is_empty() {
+            return Ok(());
+        }
+        let started = Instant::now();
+        let logits = {
+            let mut steps: Vec<SeqStep<'_>> = Vec::with_capacity(idx.len());
+            let mut pos = 0;
+            for (i, s) in self.running.iter_mut().enumerate() {
+                if pos < idx.len() && idx[pos] == i {
+                    steps.push(SeqStep {
+                        tokens: &s.feed[..take[i]],
+                        cache: &mut s.cache,
+                    });
+                    pos += 1;
+                }
+            }
+            self.model.forward(&mut steps)?
+        };
+        let logits: Vec<Vec<f32>> = logits.to_vec2()?;
+        let elapsed = started.elapsed().as_secs_f64();
+
+        let mut sampled = 0u64;
+        let mut finished = Vec::new();
+        for (row, &i) in idx.iter().enumerate() {
+            let s = &mut self.running[i];
+            s.feed.drain(..take[i]);
+            if !s.feed.is_empty() {
+                continue; // more prompt to feed
+            }
+            // Embedding rows past the tokenizer's vocabulary are padding: never
+            // sample them.
+            let row = &logits[row];
+            let row = &row[..row.len().min(self.text.tok.vocab_size())];
+            let (tok, lp) = s.sampler.sample(row, &s.context);
+            sampled += 1;
+            match advance(s, tok, lp, &self.text.tok, self.context) {
+                Outcome::Running => {}
+                Outcome::Finished(r) => finished.push((i, Some(Ok(r)))),
+                Outcome::Gone => finished.push((i, None)),
+                Outcome::Failed(e) => finished.push((i, Some(Err(e)))),
+            }
+        }
+        {
+            let mut st = self.shared.stats();
+            st.generated_tokens += sampled;
+            st.prompt_tokens += prompt_tokens as u64;
+            if prompt_tokens > 0 {
+                st.prefill_secs += elapsed;
+            } else {
+                st.decode_secs += elapsed;
+                st.decode_tokens += sampled;
+            }
+            st.kv_cache_bytes = self.running.iter().map(|s| s.cache.bytes()).sum();
+            st.completed += finished.len() as u64;
+        }
+        for (i, reason) in finished.into_iter().rev() {
+            let s = self.running.swap_remove(i);
+            match reason {
+                Some(Ok(reason)) => finish(s, reason, &self.text.tok),
+                Some(Err(e)) => {
+                    let _ = s.job.tx.send(Event::Error(e));
+                }
+                None => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Record a sampled token, stream what text is safe to send, and decide
+/// whether the sequence goes on.
+fn advance(s: &mut Seq, tok: u32, lp: f32, text: &Tokenizer, context: usize) -> Outcome {
+    if text.is_eos(tok) {
+        return Outcome::Finished(FinishReason::Eos);
+    }
+    s.tokens.push(tok);
+    s.logprobs.push(lp);
+    s.context.push(tok);
+    s.feed.push(tok);
+    match s.detok.push(text, tok) {
+        Ok(Some(d)) => s.text.push_str(&d),
+        Ok(None) => {}
+        Err(e) => return Outcome::Failed(e),
+    }
+    // The detokenizer never ends inside a character, so all of `text` is stable.
+    let stable = s.text.len();
+    let stop = &s.job.req.stop;
+    let from = s
+        .sent
+        .saturating_sub(stop.iter().map(|x| x.len()).max().unwrap_or(0));
+    let from = floor_char_boundary(&s.text, from);
+    let hit = stop
+        .iter()
+        .filter(|x| !x.is_empty())
+        .filter_map(|x| s.text[from..stable].find(x.as_str()).map(|p| from + p))
+        .min();
+    if let Some(at) = hit {
+        s.text.truncate(at);
+        return Outcome::Finished(FinishReason::Stop);
+    }
+    let hold = held_back(&s.text[..stable], stop);
+    let safe = stable - hold;
+    if safe > s.sent {
+        let delta = s.text[s.sent..safe].to_string();
+        s.sent = safe;
+        if s.job.tx.send(Event::Delta(delta)).is_err() {
+            return Outcome::Gone;
+        }
+    }
+    if s.tokens.len() >= s.job.req.max_tokens || s.cache.len() + 1 >= context {
+        return Outcome::Finished(FinishReason::Length);
+    }
+    Outcome::Running
+}
+
+/// Send the rest of the text and the finished generation.
+fn finish(mut s: Seq, reason: FinishReason, tok: &Tokenizer) {
+    // An incomplete character at the very end comes out lossily (unless a stop
+    // string already cut the text).
+    if reason != FinishReason::Stop
+        && let Ok(Some(rest)) = s.detok.flush(tok)
+    {
+        s.text.push_str(&rest);
+    }
+    // Text still held back (a possible stop-string start) goes out now. `sent`
+    // never passes the start of a matched stop string: its possible beginnings
+    // are always held back.
+    let text = s.text;
+    if text.len() > s.sent {
+        let _ = s.job.tx.send(Event::Delta(text[s.sent..].to_string()));
+    }
+    let _ = s.job.tx.send(Event::Done(Generation {
+        text,
+        tokens: s.tokens,
+        logprobs: s.logprobs,
+        prompt_tokens: s.job.prompt.len(),
+        finish: reason,
+    }));
+}
+
+/// Bytes at the end of `text` that could be the beginning of a stop string.
+fn held_back(text: &str, stop: &[String]) -> usize {
+    let mut hold = 0;
+    for x in stop {
+        for (i, _) in x.char_indices().skip(1) {
+            if i > hold && text.ends_with(&x[..i]) {
+                hold = i;
+            }
+        }
+    }
+    hold
+}
+
+fn floor_char_boundary(s: &str, mut i: usize) -> usize {
+    i = i.min(s.len());
+    while !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn holds_back_possible_stop_prefixes() {
+        let stop = vec!["</end>".to_string(), "ü!".to_string()];
+        assert_eq!(held_back("abc </e", &stop), 3);
+        assert_eq!(held_back("abc", &stop), 0);
+        assert_eq!(held_back("xü", &stop), "ü".len());
+    }
+}
