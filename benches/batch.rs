@@ -13,7 +13,9 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use silkroute::job::{BasicWriter, GenerateLocalizer, JobEnd, JobRunner, RunnerOptions, create_job};
+use silkroute::job::{
+    BasicWriter, GenerateLocalizer, JobEnd, JobRunner, RunnerOptions, create_job,
+};
 use silkroute::listing::Listing;
 use silkroute::llm::{Engine, EngineOptions};
 use silkroute::paths::DataDir;
@@ -42,11 +44,18 @@ fn main() {
             .join("qwen2.5-coder-1.5b-instruct-q4_k_m.gguf")
             .to_string_lossy(),
     ));
-    let n: usize = env("BENCH_LISTINGS", "200").parse().expect("BENCH_LISTINGS");
+    let n: usize = env("BENCH_LISTINGS", "200")
+        .parse()
+        .expect("BENCH_LISTINGS");
     let workers: usize = env("BENCH_WORKERS", "8").parse().expect("BENCH_WORKERS");
-    let max_tokens: usize = env("BENCH_MAX_TOKENS", "64").parse().expect("BENCH_MAX_TOKENS");
+    let max_tokens: usize = env("BENCH_MAX_TOKENS", "64")
+        .parse()
+        .expect("BENCH_MAX_TOKENS");
     let mode = env("BENCH_MODE", "both");
-    println!("model {} | {n} listings -> amazon.de | max_tokens {max_tokens}", model.display());
+    println!(
+        "model {} | {n} listings -> amazon.de | max_tokens {max_tokens}",
+        model.display()
+    );
     let modes: Vec<(&str, usize)> = match mode.as_str() {
         "on" => vec![("batching on", workers)],
         "off" => vec![("batching off", 1)],
@@ -55,7 +64,14 @@ fn main() {
     for (name, w) in modes {
         let t_load = Instant::now();
         let engine = Arc::new(
-            Engine::load(&model, EngineOptions { max_batch: w, ..EngineOptions::default() }).expect("loading the model"),
+            Engine::load(
+                &model,
+                EngineOptions {
+                    max_batch: w,
+                    ..EngineOptions::default()
+                },
+            )
+            .expect("loading the model"),
         );
         let load = t_load.elapsed().as_secs_f64();
         let tmp = tempfile::tempdir().expect("temp dir");
@@ -81,13 +97,20 @@ fn main() {
         let id = create_job(&store, localizer.as_ref(), &job, records).expect("job");
         let before = engine.stats();
         let t = Instant::now();
-        let runner = JobRunner::start(store.clone(), localizer, Arc::new(BasicWriter), None, &RunnerOptions { workers: w });
+        let runner = JobRunner::start(
+            store.clone(),
+            localizer,
+            Arc::new(BasicWriter),
+            None,
+            &RunnerOptions { workers: w },
+        );
         runner.submit(id).expect("submit");
         let end = runner.wait(id);
         let wall = t.elapsed().as_secs_f64();
         assert!(matches!(end, JobEnd::Succeeded(_)), "job ended {end:?}");
         let s = engine.stats();
-        let model_secs = (s.decode_secs - before.decode_secs) + (s.prefill_secs - before.prefill_secs);
+        let model_secs =
+            (s.decode_secs - before.decode_secs) + (s.prefill_secs - before.prefill_secs);
         let generated = s.generated_tokens - before.generated_tokens;
         println!(
             "{name:13} workers {w}: {n} listings in {wall:.1}s = {:.0} listings/hour | model {:.0}% of wall time \

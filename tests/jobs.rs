@@ -16,10 +16,16 @@ const BIN: &str = env!("CARGO_BIN_EXE_silkroute");
 fn test_model() -> PathBuf {
     if let Some(p) = std::env::var_os("SILKROUTE_TEST_MODEL").filter(|p| !p.is_empty()) {
         let p = PathBuf::from(p);
-        assert!(p.is_file(), "SILKROUTE_TEST_MODEL={} does not exist", p.display());
+        assert!(
+            p.is_file(),
+            "SILKROUTE_TEST_MODEL={} does not exist",
+            p.display()
+        );
         return p;
     }
-    let p = DataDir::resolve(None).models().join("smollm2-135m-instruct-q4_1.gguf");
+    let p = DataDir::resolve(None)
+        .models()
+        .join("smollm2-135m-instruct-q4_1.gguf");
     assert!(
         p.is_file(),
         "the test model is missing: set SILKROUTE_TEST_MODEL or install it at {} (./scripts/test does)",
@@ -38,7 +44,14 @@ fn batch_cmd(data: &Path, out: &Path, model: &Path) -> Command {
         .arg(data)
         .arg("batch")
         .arg(catalog())
-        .args(["--markets", "amazon.de,amazon.fr", "--max-tokens", "3", "--workers", "4"])
+        .args([
+            "--markets",
+            "amazon.de,amazon.fr",
+            "--max-tokens",
+            "3",
+            "--workers",
+            "4",
+        ])
         .arg("--out")
         .arg(out)
         .arg("--model")
@@ -63,11 +76,20 @@ fn read_only(data: &Path) -> Option<Store> {
     if !dir.store().exists() {
         return None;
     }
-    Store::open_with(&dir, &StoreOptions { read_only: true, ..Default::default() }).ok()
+    Store::open_with(
+        &dir,
+        &StoreOptions {
+            read_only: true,
+            ..Default::default()
+        },
+    )
+    .ok()
 }
 
 fn done_items(data: &Path) -> u64 {
-    read_only(data).and_then(|s| s.job(1).ok()).map_or(0, |j| j.done())
+    read_only(data)
+        .and_then(|s| s.job(1).ok())
+        .map_or(0, |j| j.done())
 }
 
 fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
@@ -75,7 +97,10 @@ fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .map(|e| {
             let e = e.unwrap();
-            (e.file_name().to_string_lossy().into_owned(), std::fs::read(e.path()).unwrap())
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                std::fs::read(e.path()).unwrap(),
+            )
         })
         .collect();
     v.sort();
@@ -116,7 +141,10 @@ fn kill_9_at_random_moments_then_resume_gives_identical_outputs() {
     let work = total.saturating_sub(startup).max(Duration::from_millis(50));
     let store_a = read_only(&data_a).unwrap();
     let job_a = store_a.job(1).unwrap();
-    assert_eq!((job_a.status, job_a.total_items, job_a.rejected), (JobStatus::Succeeded, 50, 1));
+    assert_eq!(
+        (job_a.status, job_a.total_items, job_a.rejected),
+        (JobStatus::Succeeded, 50, 1)
+    );
 
     // The same job, killed with SIGKILL at random moments and resumed.
     let (data_b, out_b) = (tmp.path().join("data-b"), tmp.path().join("out-b"));
@@ -125,16 +153,23 @@ fn kill_9_at_random_moments_then_resume_gives_identical_outputs() {
     let mut progressed_while_killed = 0;
     loop {
         let created = read_only(&data_b).is_some_and(|s| s.job(1).is_ok());
-        let mut child = if created { resume_cmd(&data_b) } else { batch_cmd(&data_b, &out_b, &model) }
-            .spawn()
-            .unwrap();
+        let mut child = if created {
+            resume_cmd(&data_b)
+        } else {
+            batch_cmd(&data_b, &out_b, &model)
+        }
+        .spawn()
+        .unwrap();
         if kills >= 25 {
             finish(child, "final resume");
             break;
         }
         let before = done_items(&data_b);
-        // Anywhere from before the model is loaded to a few items in.
-        let max_ms = (startup + work / 12).as_millis() as u64;
+        // Anywhere from before the model is loaded to a few items in: at most
+        // the remaining work shared over the remaining kills, so the job
+        // cannot finish before 25 kills.
+        let remaining = work.mul_f64((50 - before.min(50)) as f64 / 50.0);
+        let max_ms = (startup + remaining / (25 - kills + 1)).as_millis() as u64;
         let delay = Duration::from_millis(rng.random_range(0..=max_ms.max(1)));
         std::thread::sleep(delay);
         if child.try_wait().unwrap().is_some() {
@@ -148,10 +183,20 @@ fn kill_9_at_random_moments_then_resume_gives_identical_outputs() {
             progressed_while_killed += 1;
         }
     }
-    assert!(kills >= 20, "only {kills} kills before the job finished: lower the kill delay");
-    assert!(progressed_while_killed >= 3, "kills never landed while items were committing");
+    assert!(
+        kills >= 20,
+        "only {kills} kills before the job finished: lower the kill delay"
+    );
+    assert!(
+        progressed_while_killed >= 3,
+        "kills never landed while items were committing"
+    );
 
-    assert_eq!(files(&out_a), files(&out_b), "outputs differ from the uninterrupted run");
+    assert_eq!(
+        files(&out_a),
+        files(&out_b),
+        "outputs differ from the uninterrupted run"
+    );
 
     let store_b = read_only(&data_b).unwrap();
     let job_b = store_b.job(1).unwrap();
@@ -160,14 +205,23 @@ fn kill_9_at_random_moments_then_resume_gives_identical_outputs() {
     assert_eq!(items.len(), 50);
     for it in &items {
         assert_ne!(it.status, ItemStatus::Pending);
-        assert_eq!(it.commits, 1, "item {:?} committed {} times", it.key, it.commits);
+        assert_eq!(
+            it.commits, 1,
+            "item {:?} committed {} times",
+            it.key, it.commits
+        );
     }
     // The append-only log: one commit per item; a start after an item's commit
     // would be work redone.
     for (key, _starts, commits) in store_b.item_log_counts(1).unwrap() {
         assert_eq!(commits, 1, "item {key:?}");
     }
-    let starts: u32 = store_b.item_log_counts(1).unwrap().iter().map(|c| c.1).sum();
+    let starts: u32 = store_b
+        .item_log_counts(1)
+        .unwrap()
+        .iter()
+        .map(|c| c.1)
+        .sum();
     eprintln!(
         "kill test: {kills} kills ({progressed_while_killed} mid-commit), {starts} item starts for 50 items, \
          uninterrupted run {:.1}s (model load {:.1}s)",
@@ -189,8 +243,20 @@ fn a_second_process_on_the_same_data_dir_is_refused() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("is in use by another silkroute process"), "{err}");
+    assert!(
+        err.contains("is in use by another silkroute process"),
+        "{err}"
+    );
     // Reading needs no lock.
-    let out = Command::new(BIN).arg("--data-dir").arg(tmp.path()).args(["jobs", "list"]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(BIN)
+        .arg("--data-dir")
+        .arg(tmp.path())
+        .args(["jobs", "list"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

@@ -14,7 +14,8 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::{Deserialize, Serialize};
 
 use silkroute::job::{
-    BasicWriter, CatalogRecord, GenerateLocalizer, JobEnd, JobRunner, Localizer, RunnerOptions, create_job,
+    BasicWriter, CatalogRecord, GenerateLocalizer, JobEnd, JobRunner, Localizer, RunnerOptions,
+    create_job,
 };
 use silkroute::listing::Listing;
 use silkroute::llm::{Engine, EngineOptions, Generate};
@@ -102,7 +103,10 @@ struct JobOptions {
 /// Run `silkroute batch`.
 pub fn batch(data: &DataDir, args: BatchArgs) -> Result<Outcome> {
     let input_format = detect_format(&args.catalog)?;
-    let format = args.format.clone().unwrap_or_else(|| input_format.to_string());
+    let format = args
+        .format
+        .clone()
+        .unwrap_or_else(|| input_format.to_string());
     let model = resolve_model(data, args.run.model.as_deref())?;
     let store = Arc::new(Store::open(data)?);
     let opts = JobOptions {
@@ -117,7 +121,10 @@ pub fn batch(data: &DataDir, args: BatchArgs) -> Result<Outcome> {
     let records = read_catalog(&args.catalog, input_format)?;
     let out = match &args.out {
         Some(o) => o.clone(),
-        None => data.jobs().join(format!("{}", chrono::Utc::now().format("%Y%m%d-%H%M%S%.3f"))),
+        None => data.jobs().join(format!(
+            "{}",
+            chrono::Utc::now().format("%Y%m%d-%H%M%S%.3f")
+        )),
     };
     let new = NewJob {
         catalog_path: args.catalog.to_string_lossy().into_owned(),
@@ -149,7 +156,10 @@ pub fn jobs(data: &DataDir, cmd: JobsCommand) -> Result<Outcome> {
                 println!("no jobs");
                 return Ok(Outcome::Ok);
             };
-            println!("{:>5}  {:<10} {:>13}  {:>6}  {:<20} catalog", "id", "status", "done/total", "failed", "created");
+            println!(
+                "{:>5}  {:<10} {:>13}  {:>6}  {:<20} catalog",
+                "id", "status", "done/total", "failed", "created"
+            );
             for j in store.jobs()? {
                 println!(
                     "{:>5}  {:<10} {:>13}  {:>6}  {:<20} {}",
@@ -164,10 +174,14 @@ pub fn jobs(data: &DataDir, cmd: JobsCommand) -> Result<Outcome> {
             Ok(Outcome::Ok)
         }
         JobsCommand::Show { id } => {
-            let store = open_read_only(data)?.with_context(|| format!("no job {id}: the store is empty"))?;
+            let store = open_read_only(data)?
+                .with_context(|| format!("no job {id}: the store is empty"))?;
             let j = store.job(id)?;
             println!("job {}: {}", j.id, j.status);
-            println!("catalog: {} ({} rows, {} rejected)", j.catalog_path, j.rows, j.rejected);
+            println!(
+                "catalog: {} ({} rows, {} rejected)",
+                j.catalog_path, j.rows, j.rejected
+            );
             println!("markets: {}", j.markets.join(", "));
             println!(
                 "items: {} done of {} ({} localized, {} need review, {} failed)",
@@ -182,7 +196,12 @@ pub fn jobs(data: &DataDir, cmd: JobsCommand) -> Result<Outcome> {
             if let Some(e) = &j.error {
                 println!("error: {e}");
             }
-            for it in store.job_items(id)?.iter().filter(|i| i.error.is_some()).take(20) {
+            for it in store
+                .job_items(id)?
+                .iter()
+                .filter(|i| i.error.is_some())
+                .take(20)
+            {
                 println!(
                     "  failed line {} {} {}: {}",
                     it.line,
@@ -203,13 +222,21 @@ pub fn jobs(data: &DataDir, cmd: JobsCommand) -> Result<Outcome> {
             let store = Arc::new(Store::open(data)?);
             let job = store.job(id)?;
             if !job.status.is_resumable() {
-                bail!("job {id} is {}; only unfinished jobs can be resumed", job.status);
+                bail!(
+                    "job {id} is {}; only unfinished jobs can be resumed",
+                    job.status
+                );
             }
             let opts: JobOptions = serde_json::from_value(job.options.clone())
                 .with_context(|| format!("job {id}: stored options do not decode"))?;
             let engine = load_engine(&opts)?;
-            let localizer: Arc<dyn Localizer> = Arc::new(GenerateLocalizer::new(engine, opts.max_tokens));
-            eprintln!("job {id}: resuming at {}/{} items", job.done(), job.total_items);
+            let localizer: Arc<dyn Localizer> =
+                Arc::new(GenerateLocalizer::new(engine, opts.max_tokens));
+            eprintln!(
+                "job {id}: resuming at {}/{} items",
+                job.done(),
+                job.total_items
+            );
             run(store, localizer, &opts, id)
         }
     }
@@ -230,7 +257,11 @@ fn open_read_only(data: &DataDir) -> Result<Option<Store>> {
 
 fn load_engine(opts: &JobOptions) -> Result<Arc<dyn Generate>> {
     let engine_opts = EngineOptions {
-        max_batch: if opts.no_batching { 1 } else { opts.workers.max(1) },
+        max_batch: if opts.no_batching {
+            1
+        } else {
+            opts.workers.max(1)
+        },
         ..EngineOptions::default()
     };
     let engine = Engine::load(&opts.model, engine_opts)
@@ -239,8 +270,17 @@ fn load_engine(opts: &JobOptions) -> Result<Arc<dyn Generate>> {
 }
 
 /// Run a job to its end with a progress bar; Ctrl-C pauses it.
-fn run(store: Arc<Store>, localizer: Arc<dyn Localizer>, opts: &JobOptions, id: JobId) -> Result<Outcome> {
-    let workers = if opts.no_batching { 1 } else { opts.workers.max(1) };
+fn run(
+    store: Arc<Store>,
+    localizer: Arc<dyn Localizer>,
+    opts: &JobOptions,
+    id: JobId,
+) -> Result<Outcome> {
+    let workers = if opts.no_batching {
+        1
+    } else {
+        opts.workers.max(1)
+    };
     let runner = JobRunner::start(
         store.clone(),
         localizer,
@@ -271,8 +311,12 @@ fn run(store: Arc<Store>, localizer: Arc<dyn Localizer>, opts: &JobOptions, id: 
         }
         if let Ok(p) = runner.progress(id) {
             bar.set_position(p.done);
-            let rate = p.items_per_hour.map_or("-".into(), |r| format!("{:.0}/h", r));
-            let eta = p.eta_secs.map_or("-".into(), |s| format!("{}s", s.round() as u64));
+            let rate = p
+                .items_per_hour
+                .map_or("-".into(), |r| format!("{:.0}/h", r));
+            let eta = p
+                .eta_secs
+                .map_or("-".into(), |s| format!("{}s", s.round() as u64));
             bar.set_message(format!("{rate}  ETA {eta}  failed {}", p.failed));
         }
     };
@@ -298,7 +342,9 @@ fn run(store: Arc<Store>, localizer: Arc<dyn Localizer>, opts: &JobOptions, id: 
             )
         }
         JobEnd::Canceled => bail!("job {id} canceled"),
-        JobEnd::Failed(msg) => bail!("job {id} stopped: {msg}; fix the cause and run `silkroute jobs resume {id}`"),
+        JobEnd::Failed(msg) => {
+            bail!("job {id} stopped: {msg}; fix the cause and run `silkroute jobs resume {id}`")
+        }
     }
 }
 
@@ -334,10 +380,18 @@ fn resolve_model(data: &DataDir, model: Option<&str>) -> Result<PathBuf> {
 }
 
 fn detect_format(path: &Path) -> Result<&'static str> {
-    match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+    match path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
         Some("csv") => Ok("csv"),
         Some("jsonl") | Some("ndjson") => Ok("jsonl"),
-        _ => bail!("{}: unknown catalog format (expected .csv or .jsonl)", path.display()),
+        _ => bail!(
+            "{}: unknown catalog format (expected .csv or .jsonl)",
+            path.display()
+        ),
     }
 }
 
@@ -348,7 +402,11 @@ fn detect_format(path: &Path) -> Result<&'static str> {
 fn read_catalog(path: &Path, format: &str) -> Result<Vec<CatalogRecord>> {
     let meta = std::fs::metadata(path).with_context(|| format!("reading {}", path.display()))?;
     if meta.len() > MAX_CATALOG_BYTES {
-        bail!("{}: {} bytes, over the {MAX_CATALOG_BYTES}-byte limit", path.display(), meta.len());
+        bail!(
+            "{}: {} bytes, over the {MAX_CATALOG_BYTES}-byte limit",
+            path.display(),
+            meta.len()
+        );
     }
     let file = path.to_string_lossy().into_owned();
     let reject = |line: u64, column: &str, reason: String| -> CatalogRecord {
@@ -362,7 +420,8 @@ fn read_catalog(path: &Path, format: &str) -> Result<Vec<CatalogRecord>> {
     let mut out = Vec::new();
     match format {
         "jsonl" => {
-            let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?;
             for (i, l) in text.lines().enumerate() {
                 let line = i as u64 + 1;
                 if l.trim().is_empty() {
@@ -404,7 +463,11 @@ fn read_catalog(path: &Path, format: &str) -> Result<Vec<CatalogRecord>> {
                 for (h, v) in headers.iter().zip(rec.iter()) {
                     let v = v.trim();
                     let split = |v: &str| -> Vec<String> {
-                        v.split('|').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect()
+                        v.split('|')
+                            .map(str::trim)
+                            .filter(|s| !s.is_empty())
+                            .map(String::from)
+                            .collect()
                     };
                     match h.as_str() {
                         "sku" => l.sku = v.into(),
