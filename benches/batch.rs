@@ -37,6 +37,12 @@ fn env(name: &str, default: &str) -> String {
 }
 
 fn main() {
+    // `cargo test --all-targets` runs bench programs without `--bench`: the
+    // benchmark is minutes of model time, so it only runs under `cargo bench`.
+    if !std::env::args().any(|a| a == "--bench") {
+        println!("batch benchmark: run it with `cargo bench --profile dev --bench batch`");
+        return;
+    }
     let model = std::path::PathBuf::from(env(
         "BENCH_MODEL",
         &DataDir::resolve(None)
