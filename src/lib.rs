@@ -3,18 +3,22 @@
 //! and indexes every version with `tantivy`.
 //!
 //! Modules, one per concern:
+//! - [`job`]: resumable batch jobs (a catalog into several markets) and their runner.
 //! - [`listing`]: the listing types every other module shares.
 //! - [`llm`]: the language model runtime (GGUF models through candle, batched engine).
 //! - [`localize`]: the localization pipeline (segments, protected spans, checks, linter) and [`market`] profiles.
 //! - [`paths`]: the data directory layout.
+//! - [`store`]: the SQLite store (listings, localizations, glossaries, memory, jobs).
 //!
 //! The binary's command line lives in `cli`, outside the library API.
 #![warn(missing_docs)]
 
+pub mod job;
 pub mod listing;
 pub mod llm;
 pub mod localize;
 pub mod market;
 pub mod paths;
+pub mod store;
 
 pub use listing::{Attribute, Listing, LocalizedListing, Price, Status, Variant, Warning};

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod batch;
 mod llm;
 mod localize;
 
@@ -23,6 +24,11 @@ pub struct Cli {
 /// Top-level commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Localize a whole catalog into markets as a resumable job.
+    Batch(batch::BatchArgs),
+    /// List, show, resume or cancel batch jobs.
+    #[command(subcommand)]
+    Jobs(batch::JobsCommand),
     /// Stream a language model's answer to a prompt.
     Generate(llm::GenerateArgs),
     /// Speed benchmarks (`bench llm`).
@@ -80,6 +86,8 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
 fn run(cli: Cli) -> anyhow::Result<Outcome> {
     let data_dir = silkroute::paths::DataDir::resolve(cli.data_dir.as_deref());
     match cli.command {
+        Command::Batch(args) => batch::batch(&data_dir, args),
+        Command::Jobs(cmd) => batch::jobs(&data_dir, cmd),
         Command::Generate(a) => llm::generate(&data_dir, a),
         Command::Bench(a) => llm::bench(&data_dir, a),
         Command::Localize(a) => localize::localize(a, &data_dir),

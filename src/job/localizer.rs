@@ -1,0 +1,144 @@
+//! What the runner calls to localize one item: the [`Localizer`] trait, and
+//! [`GenerateLocalizer`], a plain per-item generation through any
+//! [`Generate`] engine (the title translated by the model, at batch priority),
+//! used until the full localization pipeline is wired in.
+
+use std::sync::Arc;
+
+use crate::listing::{Listing, LocalizedListing, Provenance, Status, Warning};
+use crate::llm::{ChatMessage, Generate, GenerateRequest, Priority};
+
+/// Localizes one listing for one market. Shared by the runner's workers, so it
+/// must be thread-safe; calls block until the result is ready.
+pub trait Localizer: Send + Sync {
+    /// Localize `listing` for `market`. An `Err` is recorded as a failed item.
+    fn localize(&self, listing: &Listing, market: &str) -> Result<LocalizedListing, String>;
+
+    /// The model (for provenance and the report).
+    fn model_id(&self) -> String;
+
+    /// Whether a market id is known, checked when a job is created so a typo
+    /// fails before any work. The message names the known markets.
+    fn check_market(&self, market: &str) -> Result<(), String> {
+        let _ = market;
+        Ok(())
+    }
+}
+
+/// Target language of the markets silkroute knows without a market profile.
+const MARKET_LANGUAGES: &[(&str, &str, &str)] = &[
+    ("amazon.com", "en", "English"),
+    ("amazon.co.uk", "en", "English"),
+    ("amazon.de", "de", "German"),
+    ("amazon.fr", "fr", "French"),
+    ("amazon.es", "es", "Spanish"),
+    ("amazon.it", "it", "Italian"),
+    ("amazon.nl", "nl", "Dutch"),
+    ("amazon.co.jp", "ja", "Japanese"),
+    ("etsy.com", "en", "English"),
+    ("shopify", "en", "English"),
+];
+
+/// The target language (ISO 639-1, English name) of a market id.
+pub fn market_language(market: &str) -> Option<(&'static str, &'static str)> {
+    MARKET_LANGUAGES
+        .iter()
+        .find(|(m, _, _)| *m == market)
+        .map(|(_, code, name)| (*code, *name))
+}
+
+/// A localizer that asks the model for the title's translation, one request
+/// per item at [`Priority::Batch`] with greedy decoding, and carries the other
+/// fields over untranslated (flagged with a warning and `needs_review`).
+pub struct GenerateLocalizer {
+    engine: Arc<dyn Generate>,
+    max_tokens: usize,
+}
+
+impl GenerateLocalizer {
+    /// Use `engine`, generating at most `max_tokens` per item.
+    pub fn new(engine: Arc<dyn Generate>, max_tokens: usize) -> Self {
+        Self { engine, max_tokens }
+    }
+}
+
+impl Localizer for GenerateLocalizer {
+    fn localize(&self, listing: &Listing, market: &str) -> Result<LocalizedListing, String> {
+        let (lang, lang_name) =
+            market_language(market).ok_or_else(|| format!("unknown market `{market}`"))?;
+        let mut req = GenerateRequest::new(
+            vec![
+                ChatMessage::system(format!(
+                    "You translate product titles into {lang_name}. Reply with the translated title only."
+                )),
+                ChatMessage::user(listing.title.clone()),
+            ],
+            self.max_tokens,
+        );
+        req.priority = Priority::Batch;
+        req.stop = vec!["\n".into()];
+        let generation = self.engine.generate(req).map_err(|e| e.to_string())?;
+        let title = generation.text.trim().to_string();
+        let mut warnings = Vec::new();
+        if title.is_empty() {
+            warnings.push(Warning {
+                field: "title".into(),
+                code: "empty_translation".into(),
+                message: "the model returned an empty title".into(),
+            });
+        }
+        if !listing.description.is_empty() || !listing.bullets.is_empty() {
+            warnings.push(Warning {
+                field: "description".into(),
+                code: "not_translated".into(),
+                message: "description and bullets were carried over untranslated".into(),
+            });
+        }
+        Ok(LocalizedListing {
+            sku: listing.sku.clone(),
+            market: market.to_string(),
+            language: lang.to_string(),
+            title: if title.is_empty() {
+                listing.title.clone()
+            } else {
+                title
+            },
+            description: listing.description.clone(),
+            bullets: listing.bullets.clone(),
+            attributes: listing.attributes.clone(),
+            keywords: listing.keywords.clone(),
+            price: listing.price.clone(),
+            brand: listing.brand.clone(),
+            category: listing.category.clone(),
+            images: listing.images.clone(),
+            status: if warnings.is_empty() {
+                Status::Localized
+            } else {
+                Status::NeedsReview
+            },
+            warnings,
+            provenance: Provenance {
+                model: self.engine.model_id(),
+                created_at: chrono::Utc::now(),
+            },
+        })
+    }
+
+    fn model_id(&self) -> String {
+        self.engine.model_id()
+    }
+
+    fn check_market(&self, market: &str) -> Result<(), String> {
+        match market_language(market) {
+            Some(_) => Ok(()),
+            None => Err(format!(
+                "unknown market `{market}` (known: {})",
+                MARKET_LANGUAGES
+                    .iter()
+                    .map(|m| m.0)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+        }
+    }
+}

@@ -1,0 +1,459 @@
+//! Tests of the job mechanics (scheduling, resume, panics, full disk) with a
+//! deterministic in-process localizer. The real model runs in tests/jobs.rs.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use super::*;
+use crate::listing::{LocalizedListing, Provenance, Status, Warning};
+use crate::paths::DataDir;
+use crate::store::{ItemStatus, StoreOptions};
+
+/// Upper-cases the title; panics on skus containing `PANIC`; errs on `FAIL`;
+/// flags titles containing `?` for review; sleeps `delay` per item; records
+/// the order of (sku, market) calls.
+#[derive(Default)]
+struct Upper {
+    delay: Duration,
+    calls: Mutex<Vec<String>>,
+    count: AtomicUsize,
+}
+
+impl Localizer for Upper {
+    fn localize(&self, l: &Listing, market: &str) -> Result<LocalizedListing, String> {
+        self.count.fetch_add(1, Ordering::SeqCst);
+        self.calls
+            .lock()
+            .unwrap()
+            .push(format!("{}@{market}", l.sku));
+        std::thread::sleep(self.delay);
+        if l.sku.contains("PANIC") {
+            panic!("boom in {}", l.sku);
+        }
+        if l.sku.contains("FAIL") {
+            return Err(format!("cannot do {}", l.sku));
+        }
+        let review = l.title.contains('?');
+        Ok(LocalizedListing {
+            sku: l.sku.clone(),
+            market: market.into(),
+            language: "de".into(),
+            title: l.title.to_uppercase(),
+            description: l.description.clone(),
+            bullets: l.bullets.clone(),
+            attributes: vec![],
+            keywords: vec![],
+            price: None,
+            brand: None,
+            category: None,
+            images: vec![],
+            warnings: if review {
+                vec![Warning {
+                    field: "title".into(),
+                    code: "odd_title".into(),
+                    message: "?".into(),
+                }]
+            } else {
+                vec![]
+            },
+            status: if review {
+                Status::NeedsReview
+            } else {
+                Status::Localized
+            },
+            provenance: Provenance {
+                model: "upper".into(),
+                created_at: chrono::Utc::now(),
+            },
+        })
+    }
+
+    fn model_id(&self) -> String {
+        "upper".into()
+    }
+
+    fn check_market(&self, m: &str) -> Result<(), String> {
+        if m.starts_with("amazon.") {
+            Ok(())
+        } else {
+            Err(format!("unknown market `{m}`"))
+        }
+    }
+}
+
+fn records(skus: &[&str]) -> Vec<CatalogRecord> {
+    skus.iter()
+        .enumerate()
+        .map(|(i, s)| {
+            Ok((
+                i as u64 + 2,
+                Listing {
+                    sku: s.to_string(),
+                    title: format!("title of {s}"),
+                    ..Default::default()
+                },
+            ))
+        })
+        .collect()
+}
+
+fn new_job(out: &std::path::Path, format: &str) -> NewJob {
+    NewJob {
+        catalog_path: "shop/catalog.csv".into(),
+        format: format.into(),
+        markets: vec!["amazon.de".into(), "amazon.fr".into()],
+        options: serde_json::json!({}),
+        out_dir: out.to_string_lossy().into_owned(),
+    }
+}
+
+fn runner(store: &Arc<Store>, loc: &Arc<Upper>, workers: usize) -> JobRunner {
+    JobRunner::start(
+        store.clone(),
+        loc.clone(),
+        Arc::new(BasicWriter),
+        None,
+        &RunnerOptions { workers },
+    )
+}
+
+fn read_dir(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
+    let mut v: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                std::fs::read(e.path()).unwrap(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn a_job_runs_to_its_outputs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = Arc::new(Store::open_in_memory().unwrap());
+    let loc = Arc::new(Upper::default());
+    let mut recs = records(&["A", "B?", "C-FAIL", "D-PANIC", "E"]);
+    recs[1] = Ok((
+        3,
+        Listing {
+            sku: "B".into(),
+            title: "what?".into(),
+            ..Default::default()
+        },
+    ));
+    recs.push(Ok((
+        8,
+        Listing {
+            sku: "A".into(),
+            title: "again".into(),
+            ..Default::default()
+        },
+    )));
+    recs.push(Ok((
+        9,
+        Listing {
+            sku: "Z".into(),
+            title: " ".into(),
+            ..Default::default()
+        },
+    )));
+    recs.push(Err(RejectRow {
+        file: "shop/catalog.csv".into(),
+        line: 10,
+        column: "price".into(),
+        reason: "not a number".into(),
+    }));
+    let out = tmp.path().join("out");
+    let id = create_job(&store, loc.as_ref(), &new_job(&out, "jsonl"), recs).unwrap();
+    let r = runner(&store, &loc, 3);
+    r.submit(id).unwrap();
+    let JobEnd::Succeeded(report) = r.wait(id) else {
+        panic!("job did not succeed")
+    };
+    assert_eq!((report.rows, report.items, report.rejected), (5, 10, 3));
+    assert_eq!(
+        (report.succeeded, report.failed, report.needs_review),
+        (6, 4, 2)
+    );
+    assert_eq!(report.warnings.get("odd_title"), Some(&2));
+    assert!(
+        report.failures.iter().any(
+            |f| f.sku == "D-PANIC" && f.why.contains("panic while localizing: boom in D-PANIC")
+        )
+    );
+    assert!(
+        report
+            .failures
+            .iter()
+            .any(|f| f.sku == "C-FAIL" && f.why == "cannot do C-FAIL")
+    );
+    assert_eq!(store.job(id).unwrap().status, JobStatus::Succeeded);
+
+    let de = std::fs::read_to_string(out.join("catalog.amazon.de.jsonl")).unwrap();
+    let titles: Vec<String> = de
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["title"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(
+        titles,
+        ["TITLE OF A", "WHAT?", "TITLE OF E"],
+        "row order, failed items left out"
+    );
+    assert!(!de.contains("created_at"), "outputs carry no timestamps");
+    let rejects = std::fs::read_to_string(out.join("rejects.csv")).unwrap();
+    assert!(
+        rejects.contains("shop/catalog.csv,8,sku,sku `A` appears earlier in the file"),
+        "{rejects}"
+    );
+    assert!(
+        rejects.contains("shop/catalog.csv,9,title,field `title` is required"),
+        "{rejects}"
+    );
+    assert!(
+        rejects.contains("shop/catalog.csv,10,price,not a number"),
+        "{rejects}"
+    );
+    let files: Vec<String> = read_dir(&out).into_iter().map(|f| f.0).collect();
+    assert_eq!(
+        files,
+        [
+            "catalog.amazon.de.jsonl",
+            "catalog.amazon.fr.jsonl",
+            "rejects.csv",
+            "report.json",
+            "report.txt"
+        ],
+        "no temporary files left"
+    );
+    // Resuming a finished job is refused.
+    assert!(matches!(r.submit(id), Err(JobError::NotResumable { .. })));
+}
+
+#[test]
+fn bad_markets_fail_before_any_work() {
+    let store = Store::open_in_memory().unwrap();
+    let loc = Upper::default();
+    let mut job = new_job(std::path::Path::new("out"), "csv");
+    job.markets.push("ebay.xx".into());
+    let err = create_job(&store, &loc, &job, records(&["A"])).unwrap_err();
+    assert_eq!(err.to_string(), "unknown market `ebay.xx`");
+    job.markets = vec![];
+    assert!(create_job(&store, &loc, &job, records(&["A"])).is_err());
+    assert!(store.jobs().unwrap().is_empty());
+}
+
+#[test]
+fn stop_then_resume_gives_the_same_bytes() {
+    let skus: Vec<String> = (0..30).map(|i| format!("S{i:02}")).collect();
+    let skus: Vec<&str> = skus.iter().map(String::as_str).collect();
+
+    // Uninterrupted.
+    let tmp = tempfile::tempdir().unwrap();
+    let store = Arc::new(Store::open_in_memory().unwrap());
+    let loc = Arc::new(Upper::default());
+    let out_a = tmp.path().join("a");
+    let id = create_job(
+        &store,
+        loc.as_ref(),
+        &new_job(&out_a, "csv"),
+        records(&skus),
+    )
+    .unwrap();
+    let r = runner(&store, &loc, 4);
+    r.submit(id).unwrap();
+    assert!(matches!(r.wait(id), JobEnd::Succeeded(_)));
+
+    // Stopped twice, resumed by fresh runners (as after a restart).
+    let dir = DataDir::at(tmp.path().join("data"));
+    let out_b = tmp.path().join("b");
+    let loc = Arc::new(Upper {
+        delay: Duration::from_millis(5),
+        ..Default::default()
+    });
+    let id = {
+        let store = Arc::new(Store::open(&dir).unwrap());
+        let id = create_job(
+            &store,
+            loc.as_ref(),
+            &new_job(&out_b, "csv"),
+            records(&skus),
+        )
+        .unwrap();
+        let r = runner(&store, &loc, 3);
+        r.submit(id).unwrap();
+        while r.progress(id).unwrap().done < 10 {
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        r.stop_flag().store(true, Ordering::SeqCst);
+        assert_eq!(r.wait(id), JobEnd::Paused);
+        let p = r.progress(id).unwrap();
+        assert_eq!(p.status, JobStatus::Paused);
+        assert!(p.done >= 10 && p.done < 60, "{p:?}");
+        id
+    };
+    let store = Arc::new(Store::open(&dir).unwrap());
+    let r = runner(&store, &loc, 2);
+    r.submit(id).unwrap();
+    assert!(matches!(r.wait(id), JobEnd::Succeeded(_)));
+    // The report names the job id, the same (1) in both stores.
+    assert_eq!(read_dir(&out_a), read_dir(&out_b));
+    assert_eq!(
+        loc.count.load(Ordering::SeqCst),
+        60,
+        "no committed item was done again"
+    );
+    for it in store.job_items(id).unwrap() {
+        assert_eq!((it.status, it.commits), (ItemStatus::Succeeded, 1));
+    }
+}
+
+#[test]
+fn jobs_take_turns() {
+    let store = Arc::new(Store::open_in_memory().unwrap());
+    let loc = Arc::new(Upper {
+        delay: Duration::from_millis(20),
+        ..Default::default()
+    });
+    let tmp = tempfile::tempdir().unwrap();
+    let mut job = new_job(&tmp.path().join("x"), "csv");
+    job.markets = vec!["amazon.de".into()];
+    let a = create_job(
+        &store,
+        loc.as_ref(),
+        &job,
+        records(&["A1", "A2", "A3", "A4"]),
+    )
+    .unwrap();
+    job.out_dir = tmp.path().join("y").to_string_lossy().into_owned();
+    let b = create_job(
+        &store,
+        loc.as_ref(),
+        &job,
+        records(&["B1", "B2", "B3", "B4"]),
+    )
+    .unwrap();
+    // One worker, both jobs queued before it can take anything: strict turns.
+    let r = runner(&store, &loc, 1);
+    r.submit(a).unwrap();
+    r.submit(b).unwrap();
+    assert!(matches!(r.wait(a), JobEnd::Succeeded(_)));
+    assert!(matches!(r.wait(b), JobEnd::Succeeded(_)));
+    let calls = loc.calls.lock().unwrap().clone();
+    // The first item may start before the second job is submitted; after that
+    // the two alternate.
+    let tail: Vec<char> = calls
+        .iter()
+        .skip(1)
+        .take(6)
+        .map(|c| c.chars().next().unwrap())
+        .collect();
+    let alternations = tail.windows(2).filter(|w| w[0] != w[1]).count();
+    assert!(alternations >= 4, "jobs did not take turns: {calls:?}");
+}
+
+#[test]
+fn cancel_keeps_what_is_committed() {
+    let store = Arc::new(Store::open_in_memory().unwrap());
+    let loc = Arc::new(Upper {
+        delay: Duration::from_millis(5),
+        ..Default::default()
+    });
+    let tmp = tempfile::tempdir().unwrap();
+    let skus: Vec<String> = (0..40).map(|i| format!("S{i}")).collect();
+    let skus: Vec<&str> = skus.iter().map(String::as_str).collect();
+    let id = create_job(
+        &store,
+        loc.as_ref(),
+        &new_job(tmp.path(), "csv"),
+        records(&skus),
+    )
+    .unwrap();
+    let r = runner(&store, &loc, 2);
+    r.submit(id).unwrap();
+    while r.progress(id).unwrap().done < 4 {
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    r.cancel(id).unwrap();
+    assert_eq!(r.wait(id), JobEnd::Canceled);
+    let job = store.job(id).unwrap();
+    assert_eq!(job.status, JobStatus::Canceled);
+    assert!(job.done() >= 4 && job.done() < 80);
+    assert!(matches!(r.submit(id), Err(JobError::NotResumable { .. })));
+}
+
+#[test]
+fn full_disk_stops_the_job_and_resume_finishes_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = DataDir::at(tmp.path().join("data"));
+    let out = tmp.path().join("out");
+    let loc = Arc::new(Upper::default());
+    let skus: Vec<String> = (0..20).map(|i| format!("S{i}")).collect();
+    let skus: Vec<&str> = skus.iter().map(String::as_str).collect();
+    let (id, committed) = {
+        let store = Arc::new(Store::open(&dir).unwrap());
+        let mut recs = records(&skus);
+        // Long descriptions fill pages fast.
+        for r in recs.iter_mut().flatten() {
+            r.1.description = "d".repeat(20_000);
+        }
+        let id = create_job(&store, loc.as_ref(), &new_job(&out, "csv"), recs).unwrap();
+        drop(store);
+        let pages = {
+            let c = rusqlite::Connection::open(dir.store()).unwrap();
+            c.pragma_query_value(None, "page_count", |r| r.get::<_, i64>(0))
+                .unwrap() as u64
+        };
+        // Room for a few items only.
+        let store = Arc::new(
+            Store::open_with(
+                &dir,
+                &StoreOptions {
+                    max_page_count: Some(pages + 30),
+                    ..Default::default()
+                },
+            )
+            .unwrap(),
+        );
+        let r = runner(&store, &loc, 2);
+        r.submit(id).unwrap();
+        let JobEnd::Failed(msg) = r.wait(id) else {
+            panic!("expected a failure")
+        };
+        assert!(msg.contains("disk full"), "{msg}");
+        let job = store.job(id).unwrap();
+        assert!(job.done() > 0 && job.done() < 40, "{job:?}");
+        (id, job.done())
+    };
+    let store = Arc::new(Store::open(&dir).unwrap());
+    let before: Vec<_> = store
+        .job_items(id)
+        .unwrap()
+        .into_iter()
+        .filter(|i| i.status != ItemStatus::Pending)
+        .collect();
+    assert_eq!(before.len() as u64, committed, "nothing committed was lost");
+    let r = runner(&store, &loc, 2);
+    r.submit(id).unwrap();
+    assert!(matches!(r.wait(id), JobEnd::Succeeded(_)));
+    let after = store.job_items(id).unwrap();
+    assert!(
+        after
+            .iter()
+            .all(|i| i.status == ItemStatus::Succeeded && i.commits == 1)
+    );
+    for b in &before {
+        let a = after.iter().find(|a| a.key == b.key).unwrap();
+        assert_eq!(a.result, b.result, "committed results untouched");
+    }
+}
