@@ -3,6 +3,7 @@
 //! and indexes every version with `tantivy`.
 //!
 //! Modules, one per concern:
+//! - [`index`]: the tantivy search index (every listing version, every language).
 //! - [`listing`]: the listing types every other module shares.
 //! - [`llm`]: the language model runtime (GGUF models through candle, batched engine).
 //! - [`paths`]: the data directory layout.
@@ -10,6 +11,7 @@
 //! The binary's command line lives in `cli`, outside the library API.
 #![warn(missing_docs)]
 
+pub mod index;
 pub mod listing;
 pub mod llm;
 pub mod paths;
