@@ -313,7 +313,9 @@ mod tests {
     fn validate_bounds_cells_and_currency() {
         let mut l = listing();
         l.bullets = vec!["ok".into(), "x".repeat(MAX_CELL_BYTES + 1)];
-        assert!(matches!(l.validate(), Err(ListingError::TooLong { field, .. }) if field == "bullets[1]"));
+        assert!(
+            matches!(l.validate(), Err(ListingError::TooLong { field, .. }) if field == "bullets[1]")
+        );
         let mut l = listing();
         l.price = Some(Price {
             amount: Decimal::new(1999, 2),

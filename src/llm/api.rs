@@ -125,7 +125,9 @@ impl Default for SamplingParams {
 }
 
 /// Interactive requests (a person waiting) go ahead of batch work.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Priority {
     /// A person is waiting for it.
