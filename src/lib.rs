@@ -4,6 +4,7 @@
 //!
 //! Modules, one per concern:
 //! - [`job`]: resumable batch jobs (a catalog into several markets) and their runner.
+//! - [`index`]: the tantivy search index (every listing version, every language).
 //! - [`listing`]: the listing types every other module shares.
 //! - [`llm`]: the language model runtime (GGUF models through candle, batched engine).
 //! - [`localize`]: the localization pipeline (segments, protected spans, checks, linter) and [`market`] profiles.
@@ -14,6 +15,7 @@
 #![warn(missing_docs)]
 
 pub mod job;
+pub mod index;
 pub mod listing;
 pub mod llm;
 pub mod localize;

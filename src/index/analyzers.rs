@@ -1,0 +1,369 @@
+//! Text analysis per language: which tokenizer and filters each language group
+//! uses, registered on every index under the names in [`super::schema::LANGS`].
+//!
+//! - en, de, fr, es, it, pt, nl, sv: tantivy's Snowball stemmers.
+//! - pl: the Snowball Polish stemmer from `frostem` (tantivy ships none).
+//! - ja, ko: CJK bigrams ([`CjkTokenizer`] in bigram mode). Lindera's IPADIC crate
+//!   downloads its dictionary in its build script, which cannot work offline, and no
+//!   crate on the registry ships the dictionary inside its package, so Japanese uses
+//!   overlapping bigrams the way Lucene's CJKAnalyzer does: every substring of two or
+//!   more characters is found, at the cost of some precision.
+//! - zh: jieba segmentation in search mode (`jieba-rs`, dictionary embedded).
+//! - other: lower-cased, ASCII-folded words.
+//!
+//! Every analyzer drops tokens over [`MAX_TOKEN_BYTES`], so a pathological cell cannot
+//! blow up the term dictionary.
+
+use std::borrow::Cow;
+use std::sync::OnceLock;
+
+use tantivy::Index;
+use tantivy::tokenizer::{
+    AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer,
+    TextAnalyzer, Token, TokenFilter, TokenStream, Tokenizer,
+};
+
+use super::schema::{LANGS, WORDS_TOKENIZER};
+
+/// Longest token kept, in bytes.
+pub(crate) const MAX_TOKEN_BYTES: usize = 40;
+
+/// The analyzer for one language code of [`LANGS`] (or the `words` field).
+pub(crate) fn analyzer(tokenizer_name: &str) -> TextAnalyzer {
+    let stemmed = |lang: Language| {
+        TextAnalyzer::builder(SimpleTokenizer::default())
+            .filter(RemoveLongFilter::limit(MAX_TOKEN_BYTES))
+            .filter(LowerCaser)
+            .filter(Stemmer::new(lang))
+            .filter(AsciiFoldingFilter)
+            .build()
+    };
+    match tokenizer_name {
+        "sr_en" => stemmed(Language::English),
+        "sr_de" => stemmed(Language::German),
+        "sr_fr" => stemmed(Language::French),
+        "sr_es" => stemmed(Language::Spanish),
+        "sr_it" => stemmed(Language::Italian),
+        "sr_pt" => stemmed(Language::Portuguese),
+        "sr_nl" => stemmed(Language::Dutch),
+        "sr_sv" => stemmed(Language::Swedish),
+        "sr_pl" => TextAnalyzer::builder(SimpleTokenizer::default())
+            .filter(RemoveLongFilter::limit(MAX_TOKEN_BYTES))
+            .filter(LowerCaser)
+            .filter(PolishStemmer)
+            .filter(AsciiFoldingFilter)
+            .build(),
+        "sr_ja" | "sr_ko" => TextAnalyzer::builder(CjkTokenizer::new(CjkMode::Bigram))
+            .filter(RemoveLongFilter::limit(MAX_TOKEN_BYTES))
+            .filter(AsciiFoldingFilter)
+            .build(),
+        "sr_zh" => TextAnalyzer::builder(CjkTokenizer::new(CjkMode::Jieba))
+            .filter(RemoveLongFilter::limit(MAX_TOKEN_BYTES))
+            .filter(AsciiFoldingFilter)
+            .build(),
+        WORDS_TOKENIZER => TextAnalyzer::builder(CjkTokenizer::new(CjkMode::Skip))
+            .filter(RemoveLongFilter::limit(MAX_TOKEN_BYTES))
+            .filter(AsciiFoldingFilter)
+            .build(),
+        _ => TextAnalyzer::builder(SimpleTokenizer::default())
+            .filter(RemoveLongFilter::limit(MAX_TOKEN_BYTES))
+            .filter(LowerCaser)
+            .filter(AsciiFoldingFilter)
+            .build(),
+    }
+}
+
+/// Register every silkroute analyzer on `index`.
+pub(crate) fn register(index: &Index) {
+    let manager = index.tokenizers();
+    for l in LANGS {
+        manager.register(l.tokenizer, analyzer(l.tokenizer));
+    }
+    manager.register(WORDS_TOKENIZER, analyzer(WORDS_TOKENIZER));
+}
+
+/// Run `text` through an analyzer and collect `(position, term)` pairs.
+pub(crate) fn tokens(analyzer: &mut TextAnalyzer, text: &str) -> Vec<(usize, String)> {
+    let mut out = Vec::new();
+    let mut stream = analyzer.token_stream(text);
+    while let Some(t) = stream.next() {
+        out.push((t.position, t.text.clone()));
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------
+// Polish stemming through frostem.
+
+/// Token filter applying the Snowball Polish stemmer.
+#[derive(Clone, Copy)]
+struct PolishStemmer;
+
+impl TokenFilter for PolishStemmer {
+    type Tokenizer<T: Tokenizer> = PolishStemmerWrapper<T>;
+
+    fn transform<T: Tokenizer>(self, tokenizer: T) -> PolishStemmerWrapper<T> {
+        PolishStemmerWrapper { inner: tokenizer }
+    }
+}
+
+#[derive(Clone)]
+struct PolishStemmerWrapper<T> {
+    inner: T,
+}
+
+impl<T: Tokenizer> Tokenizer for PolishStemmerWrapper<T> {
+    type TokenStream<'a> = PolishStemStream<T::TokenStream<'a>>;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> Self::TokenStream<'a> {
+        PolishStemStream {
+            tail: self.inner.token_stream(text),
+            stemmer: frostem::Stemmer::new(frostem::Algorithm::Polish),
+        }
+    }
+}
+
+struct PolishStemStream<S> {
+    tail: S,
+    stemmer: frostem::Stemmer,
+}
+
+impl<S: TokenStream> TokenStream for PolishStemStream<S> {
+    fn advance(&mut self) -> bool {
+        if !self.tail.advance() {
+            return false;
+        }
+        let token = self.tail.token_mut();
+        if let Cow::Owned(stem) = self.stemmer.stem(&token.text) {
+            token.text = stem;
+        }
+        true
+    }
+
+    fn token(&self) -> &Token {
+        self.tail.token()
+    }
+
+    fn token_mut(&mut self) -> &mut Token {
+        self.tail.token_mut()
+    }
+}
+
+// ---------------------------------------------------------------------------
+// CJK segmentation.
+
+/// What [`CjkTokenizer`] does with runs of CJK characters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum CjkMode {
+    /// Overlapping bigrams (a lone character stays a unigram).
+    Bigram,
+    /// jieba search-mode segmentation.
+    Jieba,
+    /// Drop them (the `words` field only keeps Latin-script words).
+    Skip,
+}
+
+/// Splits text into lower-cased alphanumeric words, and runs of Han, kana or Hangul
+/// characters into bigrams or jieba words. Positions count tokens.
+#[derive(Clone)]
+pub(crate) struct CjkTokenizer {
+    mode: CjkMode,
+    tokens: Vec<Token>,
+}
+
+impl CjkTokenizer {
+    pub(crate) fn new(mode: CjkMode) -> Self {
+        Self {
+            mode,
+            tokens: Vec::new(),
+        }
+    }
+}
+
+/// Whether `c` belongs to a CJK script segmented without spaces.
+pub(crate) fn is_cjk(c: char) -> bool {
+    matches!(c as u32,
+        0x3040..=0x30FF   // hiragana, katakana (incl. ー)
+        | 0x31F0..=0x31FF // katakana extensions
+        | 0x3400..=0x4DBF // CJK ext A
+        | 0x4E00..=0x9FFF // CJK unified
+        | 0xF900..=0xFAFF // compatibility ideographs
+        | 0xFF66..=0xFF9F // half-width katakana
+        | 0x1100..=0x11FF // Hangul jamo
+        | 0xAC00..=0xD7AF // Hangul syllables
+        | 0x3130..=0x318F // Hangul compatibility jamo
+        | 0x20000..=0x2FFFF)
+}
+
+fn jieba() -> &'static jieba_rs::Jieba {
+    static JIEBA: OnceLock<jieba_rs::Jieba> = OnceLock::new();
+    JIEBA.get_or_init(jieba_rs::Jieba::new)
+}
+
+fn push(tokens: &mut Vec<Token>, text: String, from: usize, to: usize) {
+    let position = tokens.len();
+    tokens.push(Token {
+        offset_from: from,
+        offset_to: to,
+        position,
+        text,
+        position_length: 1,
+    });
+}
+
+impl CjkTokenizer {
+    fn segment(&mut self, text: &str) {
+        self.tokens.clear();
+        let mut chars = text.char_indices().peekable();
+        while let Some(&(start, c)) = chars.peek() {
+            if is_cjk(c) {
+                let mut end = start;
+                while let Some(&(i, c)) = chars.peek() {
+                    if !is_cjk(c) {
+                        break;
+                    }
+                    end = i + c.len_utf8();
+                    chars.next();
+                }
+                self.cjk_run(&text[start..end], start);
+            } else if c.is_alphanumeric() {
+                let mut end = start;
+                while let Some(&(i, c)) = chars.peek() {
+                    if !c.is_alphanumeric() || is_cjk(c) {
+                        break;
+                    }
+                    end = i + c.len_utf8();
+                    chars.next();
+                }
+                push(
+                    &mut self.tokens,
+                    text[start..end].to_lowercase(),
+                    start,
+                    end,
+                );
+            } else {
+                chars.next();
+            }
+        }
+    }
+
+    fn cjk_run(&mut self, run: &str, base: usize) {
+        match self.mode {
+            CjkMode::Skip => {}
+            CjkMode::Bigram => {
+                let idx: Vec<(usize, char)> = run.char_indices().collect();
+                if idx.len() == 1 {
+                    push(&mut self.tokens, run.to_string(), base, base + run.len());
+                    return;
+                }
+                for w in idx.windows(2) {
+                    let from = w[0].0;
+                    let to = w[1].0 + w[1].1.len_utf8();
+                    push(
+                        &mut self.tokens,
+                        run[from..to].to_string(),
+                        base + from,
+                        base + to,
+                    );
+                }
+            }
+            CjkMode::Jieba => {
+                for t in jieba().cut_for_search(run, true) {
+                    if t.word.trim().is_empty() {
+                        continue;
+                    }
+                    // `word` is a slice of `run`: its byte offset is the pointer distance.
+                    let from = t.word.as_ptr() as usize - run.as_ptr() as usize;
+                    push(
+                        &mut self.tokens,
+                        t.word.to_string(),
+                        base + from,
+                        base + from + t.word.len(),
+                    );
+                }
+            }
+        }
+    }
+}
+
+impl Tokenizer for CjkTokenizer {
+    type TokenStream<'a> = CjkTokenStream<'a>;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> CjkTokenStream<'a> {
+        self.segment(text);
+        CjkTokenStream {
+            tokens: &mut self.tokens,
+            next: 0,
+        }
+    }
+}
+
+/// The stream [`CjkTokenizer`] returns.
+pub(crate) struct CjkTokenStream<'a> {
+    tokens: &'a mut Vec<Token>,
+    next: usize,
+}
+
+impl TokenStream for CjkTokenStream<'_> {
+    fn advance(&mut self) -> bool {
+        if self.next < self.tokens.len() {
+            self.next += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn token(&self) -> &Token {
+        &self.tokens[self.next - 1]
+    }
+
+    fn token_mut(&mut self) -> &mut Token {
+        &mut self.tokens[self.next - 1]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn texts(name: &str, s: &str) -> Vec<String> {
+        tokens(&mut analyzer(name), s)
+            .into_iter()
+            .map(|(_, t)| t)
+            .collect()
+    }
+
+    #[test]
+    fn german_stems_plural_to_singular() {
+        assert_eq!(texts("sr_de", "Flaschen"), texts("sr_de", "Flasche"));
+    }
+
+    #[test]
+    fn polish_stems() {
+        assert_eq!(texts("sr_pl", "butelki"), texts("sr_pl", "butelka"));
+    }
+
+    #[test]
+    fn japanese_bigrams_and_latin_words() {
+        assert_eq!(
+            texts("sr_ja", "ステンレス製 WH-1000XM5"),
+            vec!["ステ", "テン", "ンレ", "レス", "ス製", "wh", "1000xm5"]
+        );
+        assert_eq!(texts("sr_ja", "水"), vec!["水"]);
+    }
+
+    #[test]
+    fn chinese_is_segmented_by_jieba() {
+        let t = texts("sr_zh", "不锈钢保温杯");
+        assert!(t.iter().any(|w| w == "不锈钢"), "{t:?}");
+    }
+
+    #[test]
+    fn words_field_skips_cjk_and_folds() {
+        assert_eq!(
+            texts(WORDS_TOKENIZER, "Café ボトル Bottle"),
+            vec!["cafe", "bottle"]
+        );
+    }
+}

@@ -1,0 +1,337 @@
+//! Running a [`SearchQuery`]: ranking or sorting, pagination, facet counts over the
+//! whole result set, and highlighted, HTML-escaped snippets for the page.
+//!
+//! Facets are counted by [`FacetCounts`], a collector that reads the term ordinals
+//! of the five raw fast fields for every matching document and resolves ordinals
+//! to strings once per segment: no stored-field access, no aggregation JSON.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+use tantivy::collector::{Collector, SegmentCollector, TopDocs};
+use tantivy::columnar::StrColumn;
+use tantivy::schema::Value;
+use tantivy::snippet::SnippetGenerator;
+use tantivy::{DocAddress, DocId, Order, Score, SegmentOrdinal, SegmentReader, TantivyDocument};
+
+use super::IndexError;
+use super::analyzers::analyzer;
+use super::query::{QueryBuilder, SearchQuery, Sort};
+use super::schema::{FACET_FIELDS, LANGS, lang_slot};
+use super::writer::SearchIndex;
+use crate::listing::Status;
+
+/// Most values returned per facet (the most frequent first).
+pub const MAX_FACET_VALUES: usize = 50;
+/// Longest snippet, in characters, before HTML escaping.
+pub const SNIPPET_CHARS: usize = 200;
+
+/// One result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Hit {
+    /// The listing's sku.
+    pub sku: String,
+    /// Market id, `source` for the source listing.
+    pub market: String,
+    /// Language of this version.
+    pub language: String,
+    /// Title, plain text (escape it before putting it in HTML).
+    pub title: String,
+    /// Review status.
+    pub status: Status,
+    /// Price amount.
+    pub price: Option<f64>,
+    /// Price currency.
+    pub currency: Option<String>,
+    /// A piece of the description (or bullets, or title) with every HTML special
+    /// character escaped and matched terms wrapped in `<mark>…</mark>`.
+    pub snippet_html: String,
+    /// Relevance score (0 when sorted by price or date).
+    pub score: f32,
+}
+
+/// Counts per value for each filterable field, over every document that matched.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Facets {
+    /// Per market.
+    pub market: Vec<(String, u64)>,
+    /// Per language.
+    pub language: Vec<(String, u64)>,
+    /// Per status.
+    pub status: Vec<(String, u64)>,
+    /// Per brand.
+    pub brand: Vec<(String, u64)>,
+    /// Per category.
+    pub category: Vec<(String, u64)>,
+}
+
+/// One page of results.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SearchResults {
+    /// Documents that matched (all pages).
+    pub total: u64,
+    /// This page's hits.
+    pub hits: Vec<Hit>,
+    /// Facet counts over all matching documents.
+    pub facets: Facets,
+    /// Time spent, in milliseconds.
+    pub took_ms: f64,
+}
+
+impl SearchIndex {
+    /// Run a search. Bad parameters give [`IndexError::InvalidQuery`]; no text can
+    /// cause a syntax error.
+    pub fn search(&self, q: &SearchQuery) -> Result<SearchResults, IndexError> {
+        let started = Instant::now();
+        let offset = q.validate()?;
+        let inner = &self.inner;
+        let built = QueryBuilder::new(&inner.fields).build(q)?;
+        let searcher = inner.reader.searcher();
+        let top = TopDocs::with_limit(q.per_page).and_offset(offset);
+        let run = |e| inner.err("search", e);
+        let (page, (total, facets)): (Vec<(f32, DocAddress)>, _) = match q.sort {
+            Sort::Relevance => searcher
+                .search(&built.query, &(top.order_by_score(), FacetCounts))
+                .map_err(run)?,
+            Sort::Price | Sort::PriceDesc => {
+                let order = if q.sort == Sort::Price {
+                    Order::Asc
+                } else {
+                    Order::Desc
+                };
+                let (docs, facets) = searcher
+                    .search(
+                        &built.query,
+                        &(top.order_by_fast_field::<f64>("price", order), FacetCounts),
+                    )
+                    .map_err(run)?;
+                (docs.into_iter().map(|(_, d)| (0.0, d)).collect(), facets)
+            }
+            Sort::Updated => {
+                let (docs, facets) = searcher
+                    .search(
+                        &built.query,
+                        &(
+                            top.order_by_fast_field::<tantivy::DateTime>("updated_at", Order::Desc),
+                            FacetCounts,
+                        ),
+                    )
+                    .map_err(run)?;
+                (docs.into_iter().map(|(_, d)| (0.0, d)).collect(), facets)
+            }
+        };
+        let f = &inner.fields;
+        let mut generators: HashMap<usize, [SnippetGenerator; 3]> = HashMap::new();
+        let mut hits = Vec::with_capacity(page.len());
+        for (score, addr) in page {
+            let doc: TantivyDocument = searcher
+                .doc(addr)
+                .map_err(|e| inner.err("load document", e))?;
+            let text = |field| {
+                doc.get_first(field)
+                    .and_then(|v| v.as_str())
+                    .unwrap_or_default()
+                    .to_string()
+            };
+            let language = text(f.language);
+            let slot = lang_slot(&language);
+            let gens = generators.entry(slot).or_insert_with(|| {
+                let terms: BTreeMap<String, Score> = built.highlight[slot]
+                    .iter()
+                    .map(|t| (t.clone(), 1.0))
+                    .collect();
+                let lf = f.langs[slot];
+                let make = |field| {
+                    SnippetGenerator::new(
+                        terms.clone(),
+                        analyzer(LANGS[slot].tokenizer),
+                        field,
+                        SNIPPET_CHARS,
+                    )
+                };
+                [make(lf.description), make(lf.bullets), make(lf.title)]
+            });
+            let title = text(f.stored_title);
+            let sources = [
+                text(f.stored_description),
+                text(f.stored_bullets),
+                title.clone(),
+            ];
+            let snippet_html = snippet(gens, &sources);
+            hits.push(Hit {
+                sku: text(f.sku),
+                market: text(f.market),
+                language,
+                title,
+                status: Status::parse(&text(f.status)).unwrap_or_default(),
+                price: doc.get_first(f.price).and_then(|v| v.as_f64()),
+                currency: doc
+                    .get_first(f.currency)
+                    .and_then(|v| v.as_str())
+                    .map(str::to_string),
+                snippet_html,
+                score,
+            });
+        }
+        Ok(SearchResults {
+            total,
+            hits,
+            facets,
+            took_ms: started.elapsed().as_secs_f64() * 1000.0,
+        })
+    }
+}
+
+/// The first source text with a highlighted term, else the start of the first
+/// non-empty one, escaped.
+fn snippet(gens: &[SnippetGenerator; 3], sources: &[String; 3]) -> String {
+    for (g, s) in gens.iter().zip(sources) {
+        if s.is_empty() {
+            continue;
+        }
+        let mut snip = g.snippet(s);
+        if !snip.is_empty() {
+            snip.set_snippet_prefix_postfix("<mark>", "</mark>");
+            return snip.to_html();
+        }
+    }
+    let first = sources
+        .iter()
+        .find(|s| !s.is_empty())
+        .map_or("", |s| s.as_str());
+    let cut: String = first.chars().take(SNIPPET_CHARS).collect();
+    escape_html(&cut)
+}
+
+/// Escape `&`, `<`, `>`, `"` and `'`.
+pub(crate) fn escape_html(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#x27;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------
+// Facet counting.
+
+/// Counts matching documents and, per facet field, matching documents per value.
+struct FacetCounts;
+
+struct SegmentFacetCounts {
+    columns: Vec<Option<StrColumn>>,
+    counts: Vec<Vec<u64>>,
+    total: u64,
+}
+
+/// Per segment: total and, per facet field, value → count.
+type SegmentFruit = (u64, Vec<HashMap<String, u64>>);
+
+impl Collector for FacetCounts {
+    type Fruit = (u64, Facets);
+    type Child = SegmentFacetCounts;
+
+    fn for_segment(
+        &self,
+        _segment: SegmentOrdinal,
+        reader: &SegmentReader,
+    ) -> tantivy::Result<SegmentFacetCounts> {
+        let mut columns = Vec::with_capacity(FACET_FIELDS.len());
+        let mut counts = Vec::with_capacity(FACET_FIELDS.len());
+        for name in FACET_FIELDS {
+            match reader.fast_fields().str(name)? {
+                Some(col) => {
+                    counts.push(vec![0u64; col.num_terms()]);
+                    columns.push(Some(col));
+                }
+                None => {
+                    counts.push(Vec::new());
+                    columns.push(None);
+                }
+            }
+        }
+        Ok(SegmentFacetCounts {
+            columns,
+            counts,
+            total: 0,
+        })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        false
+    }
+
+    fn merge_fruits(&self, fruits: Vec<SegmentFruit>) -> tantivy::Result<(u64, Facets)> {
+        let mut total = 0;
+        let mut merged: Vec<HashMap<String, u64>> = vec![HashMap::new(); FACET_FIELDS.len()];
+        for (t, maps) in fruits {
+            total += t;
+            for (into, from) in merged.iter_mut().zip(maps) {
+                for (k, v) in from {
+                    *into.entry(k).or_default() += v;
+                }
+            }
+        }
+        let mut lists = merged.into_iter().map(|m| {
+            let mut v: Vec<(String, u64)> = m.into_iter().collect();
+            v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+            v.truncate(MAX_FACET_VALUES);
+            v
+        });
+        let mut next = || lists.next().unwrap_or_default();
+        Ok((
+            total,
+            Facets {
+                market: next(),
+                language: next(),
+                status: next(),
+                brand: next(),
+                category: next(),
+            },
+        ))
+    }
+}
+
+impl SegmentCollector for SegmentFacetCounts {
+    type Fruit = SegmentFruit;
+
+    fn collect(&mut self, doc: DocId, _score: Score) {
+        self.total += 1;
+        for (col, counts) in self.columns.iter().zip(self.counts.iter_mut()) {
+            if let Some(col) = col
+                && let Some(ord) = col.term_ords(doc).next()
+                && let Some(c) = counts.get_mut(ord as usize)
+            {
+                *c += 1;
+            }
+        }
+    }
+
+    fn harvest(self) -> SegmentFruit {
+        let mut maps = Vec::with_capacity(self.columns.len());
+        let mut buf = String::new();
+        for (col, counts) in self.columns.iter().zip(self.counts) {
+            let mut map = HashMap::new();
+            if let Some(col) = col {
+                for (ord, n) in counts.into_iter().enumerate() {
+                    if n == 0 {
+                        continue;
+                    }
+                    if let Ok(true) = col.ord_to_str(ord as u64, &mut buf) {
+                        map.insert(buf.clone(), n);
+                    }
+                }
+            }
+            maps.push(map);
+        }
+        (self.total, maps)
+    }
+}
