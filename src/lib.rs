@@ -14,8 +14,8 @@
 //! The binary's command line lives in `cli`, outside the library API.
 #![warn(missing_docs)]
 
-pub mod job;
 pub mod index;
+pub mod job;
 pub mod listing;
 pub mod llm;
 pub mod localize;

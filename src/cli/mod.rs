@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 mod batch;
 mod llm;
 mod localize;
+mod models;
 
 /// silkroute: localize product listings for foreign markets, locally.
 #[derive(Debug, Parser)]
@@ -24,6 +25,8 @@ pub struct Cli {
 /// Top-level commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Install, verify and locate the language models (list | install | verify | path).
+    Models(models::ModelsArgs),
     /// Localize a whole catalog into markets as a resumable job.
     Batch(batch::BatchArgs),
     /// List, show, resume or cancel batch jobs.
@@ -86,6 +89,7 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
 fn run(cli: Cli) -> anyhow::Result<Outcome> {
     let data_dir = silkroute::paths::DataDir::resolve(cli.data_dir.as_deref());
     match cli.command {
+        Command::Models(args) => models::run(&data_dir, args),
         Command::Batch(args) => batch::batch(&data_dir, args),
         Command::Jobs(cmd) => batch::jobs(&data_dir, cmd),
         Command::Generate(a) => llm::generate(&data_dir, a),

