@@ -24,9 +24,6 @@ use silkroute::store::{JobId, NewJob, RejectRow, Store, StoreOptions};
 
 use super::Outcome;
 
-/// The default model's id (a file `<id>.gguf` in the data directory's models/).
-const DEFAULT_MODEL: &str = "qwen2.5-coder-1.5b-instruct-q4_k_m";
-
 /// Largest catalog file `batch` reads.
 const MAX_CATALOG_BYTES: u64 = 512 * 1024 * 1024;
 
@@ -360,23 +357,9 @@ fn install_signal_handlers(stop: &Arc<AtomicBool>) -> Result<()> {
     Ok(())
 }
 
-fn resolve_model(data: &DataDir, model: Option<&str>) -> Result<PathBuf> {
-    let m = model.unwrap_or(DEFAULT_MODEL);
-    let p = Path::new(m);
-    if p.extension().is_some_and(|e| e == "gguf") {
-        if p.is_file() {
-            return Ok(p.to_path_buf());
-        }
-        bail!("model file {} does not exist", p.display());
-    }
-    if m.contains(['/', '\\']) || m.starts_with('.') {
-        bail!("model `{m}`: give a .gguf path or an installed model id");
-    }
-    let installed = data.models().join(format!("{m}.gguf"));
-    if installed.is_file() {
-        return Ok(installed);
-    }
-    bail!("model `{m}` is not installed (no {})", installed.display())
+/// The model for `--model`: a manifest id (installed on first use) or a .gguf path.
+fn resolve_model(data: &DataDir, model: Option<&str>) -> anyhow::Result<PathBuf> {
+    Ok(silkroute::llm::resolve_model(data, model, false)?)
 }
 
 fn detect_format(path: &Path) -> Result<&'static str> {

@@ -15,9 +15,6 @@ use silkroute::paths::DataDir;
 
 use super::Outcome;
 
-/// The model used when `--model` is not given.
-const DEFAULT_MODEL: &str = "qwen2.5-coder-1.5b-instruct-q4_k_m";
-
 /// `silkroute generate`.
 #[derive(Debug, Args)]
 pub struct GenerateArgs {
@@ -82,24 +79,9 @@ struct LlmBenchArgs {
     stock: bool,
 }
 
-/// Find a model: an existing path, or an id installed in the data directory.
-fn resolve_model(data_dir: &DataDir, model: Option<&str>) -> anyhow::Result<PathBuf> {
-    let m = model.unwrap_or(DEFAULT_MODEL);
-    let p = Path::new(m);
-    if p.extension().is_some_and(|e| e == "gguf") || p.exists() {
-        if !p.exists() {
-            bail!("model file {} does not exist", p.display());
-        }
-        return Ok(p.to_path_buf());
-    }
-    let installed = data_dir.models().join(format!("{m}.gguf"));
-    if !installed.exists() {
-        bail!(
-            "model `{m}` is not installed (looked for {}); install it with `silkroute models install {m}` or pass --model PATH.gguf",
-            installed.display()
-        );
-    }
-    Ok(installed)
+/// The model for `--model`: a manifest id (installed on first use) or a .gguf path.
+fn resolve_model(data: &DataDir, model: Option<&str>) -> anyhow::Result<PathBuf> {
+    Ok(silkroute::llm::resolve_model(data, model, false)?)
 }
 
 /// Run `silkroute generate`.

@@ -168,33 +168,10 @@ impl LocalizeArgs {
     }
 }
 
-/// The default model (the DEFAULT: Qwen2.5-Coder-1.5B-Instruct, 4-bit).
-const DEFAULT_MODEL: &str = "qwen2.5-coder-1.5b-instruct-q4_k_m";
-
-/// Find a model: an existing .gguf path, or an id installed in the data directory.
-/// (The same rule as `silkroute generate`; to be replaced by llm-io's resolver.)
-fn resolve_model(data: &DataDir, model: Option<&str>) -> anyhow::Result<PathBuf> {
-    let m = model.unwrap_or(DEFAULT_MODEL);
-    let p = Path::new(m);
-    if p.extension().is_some_and(|e| e == "gguf") || p.exists() {
-        if !p.is_file() {
-            bail!("model file {} does not exist", p.display());
-        }
-        return Ok(p.to_path_buf());
-    }
-    let installed = data.models().join(format!("{m}.gguf"));
-    if !installed.is_file() {
-        bail!(
-            "model `{m}` is not installed (looked for {}); pass --model PATH.gguf",
-            installed.display()
-        );
-    }
-    Ok(installed)
-}
-
 /// Load the model as a shared generator.
 fn load_generator(data: &DataDir, model: Option<&str>) -> anyhow::Result<Arc<dyn Generate>> {
-    let path = resolve_model(data, model)?;
+    // The default model (or a manifest id) is installed on first use.
+    let path = silkroute::llm::resolve_model(data, model, false)?;
     eprintln!("loading model {}", path.display());
     let engine = silkroute::llm::Engine::load(&path, silkroute::llm::EngineOptions::default())
         .with_context(|| format!("loading {}", path.display()))?;
