@@ -4,6 +4,7 @@
 //!
 //! Modules, one per concern:
 //! - [`job`]: resumable batch jobs (a catalog into several markets) and their runner.
+//! - [`catalog`]: catalog files in and out (CSV/TSV, JSON, JSON Lines, XLSX, Shopify), streamed, with rejects.
 //! - [`index`]: the tantivy search index (every listing version, every language).
 //! - [`listing`]: the listing types every other module shares.
 //! - [`llm`]: the language model runtime (GGUF models through candle, batched engine).
@@ -14,6 +15,7 @@
 //! The binary's command line lives in `cli`, outside the library API.
 #![warn(missing_docs)]
 
+pub mod catalog;
 pub mod index;
 pub mod job;
 pub mod listing;

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod batch;
+mod catalog;
 mod llm;
 mod localize;
 mod models;
@@ -25,6 +26,8 @@ pub struct Cli {
 /// Top-level commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Catalog files: check, convert, generate.
+    Catalog(catalog::CatalogArgs),
     /// Install, verify and locate the language models (list | install | verify | path).
     Models(models::ModelsArgs),
     /// Localize a whole catalog into markets as a resumable job.
@@ -89,6 +92,7 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
 fn run(cli: Cli) -> anyhow::Result<Outcome> {
     let data_dir = silkroute::paths::DataDir::resolve(cli.data_dir.as_deref());
     match cli.command {
+        Command::Catalog(a) => catalog::run(a),
         Command::Models(args) => models::run(&data_dir, args),
         Command::Batch(args) => batch::batch(&data_dir, args),
         Command::Jobs(cmd) => batch::jobs(&data_dir, cmd),
