@@ -11,6 +11,7 @@
 //! - [`localize`]: the localization pipeline (segments, protected spans, checks, linter) and [`market`] profiles.
 //! - [`paths`]: the data directory layout.
 //! - [`store`]: the SQLite store (listings, localizations, glossaries, memory, jobs).
+//! - [`server`]: the web app and JSON API (`silkroute serve`).
 //!
 //! The binary's command line lives in `cli`, outside the library API.
 #![warn(missing_docs)]
@@ -23,6 +24,7 @@ pub mod llm;
 pub mod localize;
 pub mod market;
 pub mod paths;
+pub mod server;
 pub mod store;
 
 pub use listing::{Attribute, Listing, LocalizedListing, Price, Status, Variant, Warning};

@@ -1,0 +1,214 @@
+//! Server configuration: a TOML file, `SILKROUTE_*` environment variables and
+//! command-line flags, merged in that order of precedence (flags > env > file >
+//! defaults). The CLI (`src/cli/serve.rs`) parses flags and environment with clap
+//! into a [`ConfigLayer`], reads the file into another, and calls
+//! [`ServerConfig::resolve`].
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use serde::Deserialize;
+
+use crate::paths::DataDir;
+
+/// Default listen address: loopback only.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+/// Default limit for JSON and form bodies (1 MiB).
+pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
+/// Default limit for catalog and glossary uploads (64 MiB).
+pub const DEFAULT_MAX_UPLOAD_BYTES: usize = 64 * 1024 * 1024;
+/// Default number of interactive localizations in flight before 503.
+pub const DEFAULT_QUEUE_CAPACITY: usize = 8;
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable, coloured when on a terminal.
+    #[default]
+    Pretty,
+    /// One JSON object per line.
+    Json,
+}
+
+/// One source of settings; every field optional. The TOML file has exactly these
+/// keys (unknown keys are an error naming the key).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigLayer {
+    /// Address to listen on.
+    pub listen: Option<SocketAddr>,
+    /// Access token (required when `listen` is not loopback).
+    pub token: Option<String>,
+    /// Never download anything (models must already be installed).
+    pub offline: Option<bool>,
+    /// Model id to load (default: the manifest's default model).
+    pub model: Option<String>,
+    /// Log format.
+    pub log_format: Option<LogFormat>,
+    /// Limit for JSON and form request bodies, in bytes.
+    pub max_body_bytes: Option<usize>,
+    /// Limit for uploaded files, in bytes.
+    pub max_upload_bytes: Option<usize>,
+    /// Interactive localizations in flight before the server answers 503.
+    pub queue_capacity: Option<usize>,
+}
+
+impl ConfigLayer {
+    /// Read a TOML file; a missing file at the default path is an empty layer.
+    pub fn from_file(path: &Path, must_exist: bool) -> anyhow::Result<Self> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !must_exist => {
+                return Ok(Self::default());
+            }
+            Err(e) => return Err(e).with_context(|| format!("config file {}", path.display())),
+        };
+        toml::from_str(&text).with_context(|| format!("config file {}", path.display()))
+    }
+
+    /// `self` where set, else `lower`.
+    pub fn over(self, lower: ConfigLayer) -> ConfigLayer {
+        ConfigLayer {
+            listen: self.listen.or(lower.listen),
+            token: self.token.or(lower.token),
+            offline: self.offline.or(lower.offline),
+            model: self.model.or(lower.model),
+            log_format: self.log_format.or(lower.log_format),
+            max_body_bytes: self.max_body_bytes.or(lower.max_body_bytes),
+            max_upload_bytes: self.max_upload_bytes.or(lower.max_upload_bytes),
+            queue_capacity: self.queue_capacity.or(lower.queue_capacity),
+        }
+    }
+}
+
+/// The validated configuration the server runs with.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Address to listen on.
+    pub listen: SocketAddr,
+    /// Access token; `Some` means every request (but health probes) needs it.
+    pub token: Option<String>,
+    /// True when the token was generated (print it once).
+    pub token_generated: bool,
+    /// Never download anything.
+    pub offline: bool,
+    /// Model id to load.
+    pub model: Option<String>,
+    /// Log format.
+    pub log_format: LogFormat,
+    /// Limit for JSON and form bodies.
+    pub max_body_bytes: usize,
+    /// Limit for uploads.
+    pub max_upload_bytes: usize,
+    /// Interactive localizations in flight before 503.
+    pub queue_capacity: usize,
+    /// The data directory.
+    pub data_dir: DataDir,
+}
+
+impl ServerConfig {
+    /// The default config file: `<DataDir>/config.toml`.
+    pub fn default_file(data: &DataDir) -> PathBuf {
+        data.root().join("config.toml")
+    }
+
+    /// Merge `layer` (already flags > env > file) over the defaults and validate.
+    /// A non-loopback address without a token gets a freshly generated one.
+    pub fn resolve(layer: ConfigLayer, data_dir: DataDir) -> anyhow::Result<Self> {
+        let listen = match layer.listen {
+            Some(l) => l,
+            None => DEFAULT_LISTEN.parse().context("default listen address")?,
+        };
+        let max_body_bytes = layer.max_body_bytes.unwrap_or(DEFAULT_MAX_BODY_BYTES);
+        let max_upload_bytes = layer.max_upload_bytes.unwrap_or(DEFAULT_MAX_UPLOAD_BYTES);
+        let queue_capacity = layer.queue_capacity.unwrap_or(DEFAULT_QUEUE_CAPACITY);
+        anyhow::ensure!(
+            max_body_bytes >= 1024,
+            "max_body_bytes must be at least 1024"
+        );
+        anyhow::ensure!(
+            max_upload_bytes >= 1024,
+            "max_upload_bytes must be at least 1024"
+        );
+        anyhow::ensure!(queue_capacity >= 1, "queue_capacity must be at least 1");
+        let mut token = layer.token.filter(|t| !t.is_empty());
+        if let Some(t) = &token {
+            anyhow::ensure!(
+                t.len() >= 16 && t.len() <= 256 && t.bytes().all(|b| b.is_ascii_graphic()),
+                "token must be 16 to 256 printable ASCII characters"
+            );
+        }
+        let mut token_generated = false;
+        if token.is_none() && !listen.ip().is_loopback() {
+            token = Some(random_token());
+            token_generated = true;
+        }
+        Ok(Self {
+            listen,
+            token,
+            token_generated,
+            offline: layer.offline.unwrap_or(false),
+            model: layer.model,
+            log_format: layer.log_format.unwrap_or_default(),
+            max_body_bytes,
+            max_upload_bytes,
+            queue_capacity,
+            data_dir,
+        })
+    }
+
+    /// A configuration for tests: loopback, no token, default limits.
+    pub fn for_tests(data_dir: DataDir) -> Self {
+        Self::resolve(ConfigLayer::default(), data_dir).expect("defaults are valid")
+    }
+}
+
+/// 32 random bytes as hex: access tokens, CSRF tokens, upload names.
+pub fn random_token() -> String {
+    use rand::RngCore;
+    let mut b = [0u8; 32];
+    rand::rng().fill_bytes(&mut b);
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn precedence_flags_over_env_over_file_over_defaults() {
+        let file: ConfigLayer = toml::from_str(
+            "listen = \"127.0.0.1:9000\"\nqueue_capacity = 3\nmax_body_bytes = 4096\n",
+        )
+        .unwrap();
+        let env = ConfigLayer {
+            queue_capacity: Some(5),
+            ..Default::default()
+        };
+        let flags = ConfigLayer {
+            listen: Some("127.0.0.1:9100".parse().unwrap()),
+            ..Default::default()
+        };
+        let c = ServerConfig::resolve(flags.over(env.over(file)), DataDir::at("/tmp/x")).unwrap();
+        assert_eq!(c.listen.port(), 9100);
+        assert_eq!(c.queue_capacity, 5);
+        assert_eq!(c.max_body_bytes, 4096);
+        assert_eq!(c.max_upload_bytes, DEFAULT_MAX_UPLOAD_BYTES);
+        assert!(c.token.is_none());
+    }
+
+    #[test]
+    fn non_loopback_gets_a_token_and_unknown_keys_are_named() {
+        let layer = ConfigLayer {
+            listen: Some("0.0.0.0:8080".parse().unwrap()),
+            ..Default::default()
+        };
+        let c = ServerConfig::resolve(layer, DataDir::at("/tmp/x")).unwrap();
+        assert!(c.token_generated);
+        assert_eq!(c.token.unwrap().len(), 64);
+        let e = toml::from_str::<ConfigLayer>("lisen = \"x\"").unwrap_err();
+        assert!(e.to_string().contains("lisen"), "{e}");
+    }
+}

@@ -1,0 +1,153 @@
+//! Prometheus metrics at `/metrics`: requests by route and status, the engine's
+//! queue depth and tokens/s, and each job's progress (prometheus-client text
+//! format). The request counter is fed by a middleware; engine and job gauges
+//! are read from the services at scrape time.
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::header;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::registry::Registry;
+use std::sync::atomic::AtomicU64;
+
+use super::error::AppError;
+use super::state::AppState;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RequestLabels {
+    method: String,
+    route: String,
+    status: u16,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct JobLabels {
+    job: String,
+}
+
+/// The registry and its metrics.
+pub struct Metrics {
+    registry: Registry,
+    requests: Family<RequestLabels, Counter>,
+    queue_depth: Gauge,
+    tokens_per_second: Gauge<f64, AtomicU64>,
+    tokens_total: Gauge,
+    in_flight: Gauge,
+    job_done: Family<JobLabels, Gauge>,
+    job_total: Family<JobLabels, Gauge>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    /// A fresh registry.
+    pub fn new() -> Self {
+        let mut registry = Registry::with_prefix("silkroute");
+        let requests = Family::<RequestLabels, Counter>::default();
+        registry.register(
+            "http_requests",
+            "HTTP requests by route and status",
+            requests.clone(),
+        );
+        let queue_depth = Gauge::default();
+        registry.register(
+            "queue_depth",
+            "Generation requests waiting or running",
+            queue_depth.clone(),
+        );
+        let tokens_per_second = Gauge::<f64, AtomicU64>::default();
+        registry.register(
+            "tokens_per_second",
+            "Generated tokens per second (recent)",
+            tokens_per_second.clone(),
+        );
+        let tokens_total = Gauge::default();
+        registry.register(
+            "tokens_generated",
+            "Tokens generated since start",
+            tokens_total.clone(),
+        );
+        let in_flight = Gauge::default();
+        registry.register(
+            "interactive_in_flight",
+            "Interactive localizations in flight",
+            in_flight.clone(),
+        );
+        let job_done = Family::<JobLabels, Gauge>::default();
+        registry.register("job_items_done", "Items done per job", job_done.clone());
+        let job_total = Family::<JobLabels, Gauge>::default();
+        registry.register("job_items_total", "Items in all per job", job_total.clone());
+        Self {
+            registry,
+            requests,
+            queue_depth,
+            tokens_per_second,
+            tokens_total,
+            in_flight,
+            job_done,
+            job_total,
+        }
+    }
+}
+
+/// Middleware counting requests by matched route (bounded cardinality).
+pub async fn count_requests(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_string(), |m| m.as_str().to_string());
+    let method = req.method().to_string();
+    let resp = next.run(req).await;
+    state
+        .metrics
+        .requests
+        .get_or_create(&RequestLabels {
+            method,
+            route,
+            status: resp.status().as_u16(),
+        })
+        .inc();
+    resp
+}
+
+/// `GET /metrics`.
+pub async fn metrics(State(state): State<AppState>) -> Result<Response, AppError> {
+    let s = state.clone();
+    let jobs = tokio::task::spawn_blocking(move || s.services.jobs.list()).await??;
+    let m = &state.metrics;
+    let stats = state.services.localizer.engine_stats();
+    m.queue_depth.set(stats.queue_depth as i64);
+    m.tokens_per_second.set(stats.tokens_per_second);
+    m.tokens_total.set(stats.tokens_total as i64);
+    m.in_flight.set(
+        (state.config.queue_capacity
+            - state
+                .admission
+                .available_permits()
+                .min(state.config.queue_capacity)) as i64,
+    );
+    for j in jobs.iter().take(100) {
+        let l = JobLabels { job: j.id.clone() };
+        m.job_done.get_or_create(&l).set(j.done as i64);
+        m.job_total.get_or_create(&l).set(j.total as i64);
+    }
+    let mut out = String::new();
+    prometheus_client::encoding::text::encode(&mut out, &m.registry)
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("encode metrics: {e}")))?;
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        out,
+    )
+        .into_response())
+}

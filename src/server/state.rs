@@ -1,0 +1,56 @@
+//! `AppState`: what every handler gets — the configuration, the services (as
+//! `Arc<dyn Trait>`), the page templates, the metrics and the admission
+//! semaphore that bounds interactive work. Cheap to clone.
+
+use std::sync::Arc;
+
+use tokio::sync::Semaphore;
+
+use super::config::ServerConfig;
+use super::metrics::Metrics;
+use super::pages::Templates;
+use super::services::{Jobs, ListingStore, Localizer, Models, Search};
+
+/// The services behind the routes.
+#[derive(Clone)]
+pub struct Services {
+    /// Localization pipeline, checks, markets, rates.
+    pub localizer: Arc<dyn Localizer>,
+    /// Listings, localizations, glossaries.
+    pub store: Arc<dyn ListingStore>,
+    /// Search index.
+    pub search: Arc<dyn Search>,
+    /// Catalog jobs.
+    pub jobs: Arc<dyn Jobs>,
+    /// Models.
+    pub models: Arc<dyn Models>,
+}
+
+/// Shared state of the app.
+#[derive(Clone)]
+pub struct AppState {
+    /// Configuration.
+    pub config: Arc<ServerConfig>,
+    /// Services.
+    pub services: Services,
+    /// Page templates and message catalogue.
+    pub templates: Arc<Templates>,
+    /// Prometheus registry.
+    pub metrics: Arc<Metrics>,
+    /// Permits for interactive localizations; none left means 503.
+    pub admission: Arc<Semaphore>,
+}
+
+impl AppState {
+    /// Build the state from a configuration and services.
+    pub fn new(config: ServerConfig, services: Services) -> anyhow::Result<Self> {
+        let admission = Arc::new(Semaphore::new(config.queue_capacity));
+        Ok(Self {
+            config: Arc::new(config),
+            services,
+            templates: Arc::new(Templates::new()?),
+            metrics: Arc::new(Metrics::new()),
+            admission,
+        })
+    }
+}
