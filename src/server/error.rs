@@ -172,6 +172,21 @@ fn limit_of(status: StatusCode, text: &str) -> Option<AppError> {
     })
 }
 
+/// The body limit the limits layer recorded for this request (0 when none).
+fn body_limit(req: &axum::extract::Request) -> usize {
+    req.extensions()
+        .get::<super::limits::BodyLimit>()
+        .map_or(0, |l| l.0)
+}
+
+/// Map a body extractor's rejection: over the limit is a 413, anything else a 400 with `code`.
+fn body_rejection(limit: usize, status: StatusCode, text: String, code: &'static str) -> AppError {
+    match limit_of(status, &text) {
+        Some(_) => AppError::TooLarge(limit),
+        None => AppError::BadRequest(code, text),
+    }
+}
+
 /// `Json<T>` whose rejections are `AppError`s (`bad_json`, `payload_too_large`).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct AppJson<T>(pub T);
@@ -184,16 +199,10 @@ where
     type Rejection = AppError;
 
     async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, AppError> {
-        let limit = req
-            .extensions()
-            .get::<super::limits::BodyLimit>()
-            .map_or(0, |l| l.0);
+        let limit = body_limit(&req);
         match axum::Json::<T>::from_request(req, state).await {
             Ok(axum::Json(v)) => Ok(AppJson(v)),
-            Err(r) => Err(match limit_of(r.status(), &r.body_text()) {
-                Some(_) => AppError::TooLarge(limit),
-                None => AppError::BadRequest("bad_json", r.body_text()),
-            }),
+            Err(r) => Err(body_rejection(limit, r.status(), r.body_text(), "bad_json")),
         }
     }
 }
@@ -210,16 +219,10 @@ where
     type Rejection = AppError;
 
     async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, AppError> {
-        let limit = req
-            .extensions()
-            .get::<super::limits::BodyLimit>()
-            .map_or(0, |l| l.0);
+        let limit = body_limit(&req);
         match axum::Form::<T>::from_request(req, state).await {
             Ok(axum::Form(v)) => Ok(AppForm(v)),
-            Err(r) => Err(match limit_of(r.status(), &r.body_text()) {
-                Some(_) => AppError::TooLarge(limit),
-                None => AppError::BadRequest("bad_form", r.body_text()),
-            }),
+            Err(r) => Err(body_rejection(limit, r.status(), r.body_text(), "bad_form")),
         }
     }
 }
