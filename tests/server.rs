@@ -43,7 +43,7 @@ impl Localizer for FakeLocalizer {
         &self,
         listing: &Listing,
         market: &str,
-        cancel: &AtomicBool,
+        cancel: &Arc<AtomicBool>,
         on_field: &mut dyn FnMut(&str, &str),
     ) -> Result<LocalizedListing, ServiceError> {
         self.calls.fetch_add(1, Ordering::SeqCst);

@@ -11,6 +11,7 @@ mod catalog;
 mod llm;
 mod localize;
 mod models;
+mod serve;
 
 /// silkroute: localize product listings for foreign markets, locally.
 #[derive(Debug, Parser)]
@@ -26,6 +27,8 @@ pub struct Cli {
 /// Top-level commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Serve the web app and JSON API (127.0.0.1:8080; loads the default model in the background).
+    Serve(serve::ServeArgs),
     /// Catalog files: check, convert, generate.
     Catalog(catalog::CatalogArgs),
     /// Install, verify and locate the language models (list | install | verify | path).
@@ -92,6 +95,7 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
 fn run(cli: Cli) -> anyhow::Result<Outcome> {
     let data_dir = silkroute::paths::DataDir::resolve(cli.data_dir.as_deref());
     match cli.command {
+        Command::Serve(a) => serve::run(&data_dir, a),
         Command::Catalog(a) => catalog::run(a),
         Command::Models(args) => models::run(&data_dir, args),
         Command::Batch(args) => batch::batch(&data_dir, args),

@@ -1,12 +1,16 @@
-//! What the runner calls to localize one item: the [`Localizer`] trait, and
-//! [`GenerateLocalizer`], a plain per-item generation through any
-//! [`Generate`] engine (the title translated by the model, at batch priority),
-//! used until the full localization pipeline is wired in.
+//! What the runner calls to localize one item: the [`Localizer`] trait;
+//! [`PipelineLocalizer`], the full localization pipeline (every field
+//! translated, protected spans kept, checked against the market profile), which
+//! `silkroute batch` and the server use; and [`GenerateLocalizer`], a bare
+//! title-only generation through any [`Generate`] engine, kept for the engine
+//! benchmark and the runner's own tests.
 
 use std::sync::Arc;
 
 use crate::listing::{Listing, LocalizedListing, Provenance, Status, Warning};
 use crate::llm::{ChatMessage, Generate, GenerateRequest, Priority};
+use crate::localize::{LocalizeOptions, Pipeline};
+use crate::market::MarketRegistry;
 
 /// Localizes one listing for one market. Shared by the runner's workers, so it
 /// must be thread-safe; calls block until the result is ready.
@@ -22,6 +26,51 @@ pub trait Localizer: Send + Sync {
     fn check_market(&self, market: &str) -> Result<(), String> {
         let _ = market;
         Ok(())
+    }
+}
+
+/// The localization pipeline as a job's localizer: the market id names a
+/// profile in the registry, and every item of a job is localized with the same
+/// options (the job's glossary, rates, unit conversion), so a resumed job
+/// produces what an uninterrupted one would.
+pub struct PipelineLocalizer {
+    pipeline: Arc<Pipeline>,
+    markets: Arc<MarketRegistry>,
+    options: LocalizeOptions,
+}
+
+impl PipelineLocalizer {
+    /// Localize with `pipeline` into the profiles of `markets`, using `options`.
+    pub fn new(
+        pipeline: Arc<Pipeline>,
+        markets: Arc<MarketRegistry>,
+        options: LocalizeOptions,
+    ) -> Self {
+        Self {
+            pipeline,
+            markets,
+            options,
+        }
+    }
+}
+
+impl Localizer for PipelineLocalizer {
+    fn localize(&self, listing: &Listing, market: &str) -> Result<LocalizedListing, String> {
+        let profile = self.markets.get(market).map_err(|e| e.to_string())?;
+        self.pipeline
+            .localize(listing, profile, &self.options)
+            .map_err(|e| e.to_string())
+    }
+
+    fn model_id(&self) -> String {
+        self.pipeline.model_id()
+    }
+
+    fn check_market(&self, market: &str) -> Result<(), String> {
+        self.markets
+            .get(market)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
     }
 }
 

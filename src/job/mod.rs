@@ -21,7 +21,7 @@ mod runner;
 
 use std::collections::HashSet;
 
-pub use localizer::{GenerateLocalizer, Localizer, market_language};
+pub use localizer::{GenerateLocalizer, Localizer, PipelineLocalizer, market_language};
 pub use output::{BasicWriter, OutputWriter, Report, ReportItem};
 pub use runner::{CommitHook, JobEnd, JobProgress, JobRunner, RunnerOptions};
 

@@ -108,7 +108,12 @@ pub async fn admit(
         .map_err(|_| AppError::queue_full())?;
     let store = state.services.store.clone();
     let listing = req.listing.clone();
-    blocking(move || store.put_listing(&listing)).await?;
+    let st = state.clone();
+    blocking(move || {
+        store.put_listing(&listing)?;
+        reindex(&st, &listing.sku)
+    })
+    .await?;
     Ok(permit)
 }
 
@@ -117,7 +122,7 @@ pub fn localize_and_save(
     state: &AppState,
     listing: &Listing,
     market: &str,
-    cancel: &AtomicBool,
+    cancel: &Arc<AtomicBool>,
     on_field: &mut dyn FnMut(&str, &str),
 ) -> Result<LocalizedListing, ServiceError> {
     let loc = state
@@ -125,7 +130,19 @@ pub fn localize_and_save(
         .localizer
         .localize(listing, market, cancel, on_field)?;
     state.services.store.save_localization(&loc, "localized")?;
+    reindex(state, &listing.sku)?;
     Ok(loc)
+}
+
+/// Put a listing's current versions (source and localizations) into the search
+/// index, so a saved listing is found at once (blocking).
+pub fn reindex(state: &AppState, sku: &str) -> Result<(), ServiceError> {
+    let rec = state
+        .services
+        .store
+        .get(sku)?
+        .ok_or_else(|| ServiceError::NotFound(format!("listing `{sku}`")))?;
+    state.services.search.upsert(&rec)
 }
 
 /// Localize a listing for markets and wait for all results.
@@ -345,7 +362,7 @@ pub fn find_localization(rec: &ListingRecord, market: &str) -> Result<LocalizedL
 }
 
 /// Re-check an edited localization, save it (status follows the warnings) and,
-/// when `approve`, mark it approved and index it.
+/// when `approve`, mark it approved; the listing is re-indexed either way.
 pub async fn save_edit(
     state: &AppState,
     sku: String,
@@ -380,15 +397,7 @@ pub async fn save_edit(
             (false, false) => "checked",
         };
         s.services.store.save_localization(&loc, note)?;
-        if approve {
-            let rec = s
-                .services
-                .store
-                .get(&listing.sku)?
-                .ok_or_else(|| ServiceError::NotFound(format!("listing `{}`", listing.sku)))?;
-            s.services.search.upsert(&rec)?;
-        }
-        Ok(())
+        reindex(&s, &listing.sku)
     })
     .await?;
     record(state, sku).await

@@ -5,7 +5,7 @@
 //! [`Localizer`], [`ListingStore`], [`Search`], [`Jobs`], [`Models`]);
 //! [`serve`] binds, serves and shuts down gracefully. `src/cli/serve.rs` resolves
 //! the [`ServerConfig`] and builds the services from the real parts with
-//! `wire::build`.
+//! [`build`].
 //!
 //! Layers, outermost first: tracing, request metrics, access token, CSRF, body
 //! limits. Handlers extract, call a service through `spawn_blocking`, respond;
@@ -21,6 +21,7 @@ mod pages;
 mod services;
 mod sse;
 mod state;
+mod wire;
 
 use std::future::Future;
 
@@ -43,6 +44,7 @@ pub use services::{
     SnippetPart, StoredUpload,
 };
 pub use state::{AppState, Services};
+pub use wire::{RealJobs, RealLocalizer, RealModels, RealSearch, RealStore, build};
 
 #[derive(OpenApi)]
 #[openapi(

@@ -7,6 +7,7 @@
 //! `spawn_blocking`.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
 use chrono::{DateTime, Utc};
@@ -80,7 +81,7 @@ pub trait Localizer: Send + Sync {
         &self,
         listing: &Listing,
         market: &str,
-        cancel: &AtomicBool,
+        cancel: &Arc<AtomicBool>,
         on_field: &mut dyn FnMut(&str, &str),
     ) -> Result<LocalizedListing, ServiceError>;
     /// Re-run the market's checks on an edited localization.

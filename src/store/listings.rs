@@ -192,6 +192,70 @@ impl Store {
         Ok(true)
     }
 
+    /// Source listings, most recently changed first, with their `updated_at`.
+    pub fn listing_page(
+        &self,
+        limit: usize,
+        offset: usize,
+    ) -> Result<Vec<(Listing, String)>, StoreError> {
+        let c = self.conn();
+        let mut stmt = c
+            .prepare(
+                "SELECT sku, json, updated_at FROM listings
+                 ORDER BY updated_at DESC, sku LIMIT ?1 OFFSET ?2",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map(params![limit as i64, offset as i64], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get(2)?))
+            })
+            .map_err(|e| self.err(e))?
+            .collect::<rusqlite::Result<Vec<(String, String, String)>>>()
+            .map_err(|e| self.err(e))?;
+        rows.into_iter()
+            .map(|(sku, json, at)| {
+                serde_json::from_str(&json)
+                    .map(|l| (l, at))
+                    .map_err(|e| self.corrupt("listings", format!("sku {sku}: {e}")))
+            })
+            .collect()
+    }
+
+    /// The current localizations of one listing, by market.
+    pub fn localizations_of(&self, sku: &str) -> Result<Vec<StoredLocalization>, StoreError> {
+        let c = self.conn();
+        let mut stmt = c
+            .prepare(
+                "SELECT json, version, updated_at FROM localizations WHERE sku = ?1 ORDER BY market",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([sku], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .map_err(|e| self.err(e))?
+            .collect::<rusqlite::Result<Vec<(String, u32, String)>>>()
+            .map_err(|e| self.err(e))?;
+        rows.into_iter()
+            .map(|(json, v, at)| self.decode_loc("localizations", &json, v, at))
+            .collect()
+    }
+
+    /// Delete a listing, its localizations and their history, in one
+    /// transaction. False when there was no such listing.
+    pub fn delete_listing(&self, sku: &str) -> Result<bool, StoreError> {
+        let mut c = self.conn();
+        let tx = c.transaction().map_err(|e| self.err(e))?;
+        let n = tx
+            .execute("DELETE FROM listings WHERE sku = ?1", [sku])
+            .map_err(|e| self.err(e))?;
+        let m = tx
+            .execute("DELETE FROM localizations WHERE sku = ?1", [sku])
+            .map_err(|e| self.err(e))?;
+        tx.execute("DELETE FROM localization_history WHERE sku = ?1", [sku])
+            .map_err(|e| self.err(e))?;
+        tx.commit().map_err(|e| self.err(e))?;
+        Ok(n + m > 0)
+    }
+
     fn decode_loc(
         &self,
         table: &'static str,
@@ -234,6 +298,41 @@ mod tests {
                 created_at: chrono::Utc::now(),
             },
         }
+    }
+
+    #[test]
+    fn page_of_listings_localizations_of_and_delete() {
+        let s = Store::open_in_memory().unwrap();
+        let mut l = Listing {
+            sku: "A-1".into(),
+            title: "Bottle".into(),
+            ..Default::default()
+        };
+        s.put_listing("form", &l).unwrap();
+        l.sku = "B-2".into();
+        s.put_listing("form", &l).unwrap();
+        s.put_localization(&loc("A-1", "amazon.de", "Flasche"))
+            .unwrap();
+        s.put_localization(&loc("A-1", "amazon.fr", "Bouteille"))
+            .unwrap();
+        s.put_localization(&loc("A-1", "amazon.fr", "Gourde"))
+            .unwrap();
+        let page = s.listing_page(10, 0).unwrap();
+        assert_eq!(page.len(), 2);
+        assert_eq!(s.listing_page(1, 1).unwrap().len(), 1);
+        let locs = s.localizations_of("A-1").unwrap();
+        let titles: Vec<_> = locs.iter().map(|l| l.listing.title.as_str()).collect();
+        assert_eq!(titles, ["Flasche", "Gourde"]);
+        assert_eq!(locs[1].version, 2);
+        assert!(s.delete_listing("A-1").unwrap());
+        assert!(!s.delete_listing("A-1").unwrap());
+        assert!(s.localizations_of("A-1").unwrap().is_empty());
+        assert!(
+            s.localization_history("A-1", "amazon.fr")
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(s.listing_page(10, 0).unwrap().len(), 1);
     }
 
     #[test]

@@ -91,6 +91,39 @@ impl Store {
     }
 }
 
+/// The store is the pipeline's persistent translation memory: the pipeline's
+/// key (segment, languages, model, glossary fingerprint, profile version) maps
+/// onto the store's, with the profile and glossary parts joined in `market`.
+/// A failing read is a miss and a failing write is logged: the memory only
+/// saves work, it never decides what a listing says.
+impl crate::localize::TranslationMemory for Store {
+    fn get(&self, key: &crate::localize::TmKey) -> Option<String> {
+        match self.tm_get(&store_key(key)) {
+            Ok(v) => v,
+            Err(e) => {
+                tracing::warn!(error = %e, "translation memory read failed");
+                None
+            }
+        }
+    }
+
+    fn put(&self, key: crate::localize::TmKey, translation: String) {
+        if let Err(e) = self.tm_put(&store_key(&key), &translation) {
+            tracing::warn!(error = %e, "translation memory write failed");
+        }
+    }
+}
+
+fn store_key(k: &crate::localize::TmKey) -> TmKey {
+    TmKey {
+        source_lang: k.source_lang.clone(),
+        target_lang: k.target_lang.clone(),
+        market: format!("{}|{}", k.profile, k.glossary),
+        model: k.model.clone(),
+        source_text: k.segment.clone(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -127,6 +160,33 @@ mod tests {
             "the model is part of the key"
         );
         assert_eq!(s.tm_len().unwrap(), 1);
+    }
+
+    #[test]
+    fn pipeline_memory_persists_in_the_store() {
+        use crate::localize::TranslationMemory;
+        let s = Store::open_in_memory().unwrap();
+        let k = crate::localize::TmKey {
+            segment: "steel bottle".into(),
+            source_lang: "en".into(),
+            target_lang: "de".into(),
+            model: "m".into(),
+            glossary: "g1".into(),
+            profile: "amazon.de@1".into(),
+        };
+        assert_eq!(TranslationMemory::get(&s, &k), None);
+        TranslationMemory::put(&s, k.clone(), "Stahlflasche".into());
+        assert_eq!(
+            TranslationMemory::get(&s, &k).as_deref(),
+            Some("Stahlflasche")
+        );
+        let mut other = k.clone();
+        other.glossary = "g2".into();
+        assert_eq!(
+            TranslationMemory::get(&s, &other),
+            None,
+            "glossary is part of the key"
+        );
     }
 
     #[test]

@@ -1,0 +1,208 @@
+//! The real-browser test: starts the `silkroute` binary on the test model with a
+//! fresh data dir, drives headless Chromium through chromedriver (WebDriver, with
+//! `fantoccini`), and goes through the app as a seller would: new listing →
+//! streamed result → review and approve → search → catalog upload → job done.
+//! Screenshots of each page go to `target/browser-artifacts/`.
+//!
+//! Needs Debian's `chromium` and `chromium-driver` (`.ci/run` installs them) and
+//! the test model (SILKROUTE_TEST_MODEL, else
+//! `$SILKROUTE_HOME/models/smollm2-135m-instruct-q4_1.gguf`); fails clearly when
+//! either is missing.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{ClientBuilder, Locator};
+use serde_json::json;
+
+fn test_model() -> PathBuf {
+    if let Some(p) = std::env::var_os("SILKROUTE_TEST_MODEL") {
+        let p = PathBuf::from(p);
+        assert!(p.is_file(), "SILKROUTE_TEST_MODEL={} does not exist", p.display());
+        return p;
+    }
+    let home = std::env::var_os("SILKROUTE_HOME").map(PathBuf::from);
+    let p = home.map(|h| h.join("models/smollm2-135m-instruct-q4_1.gguf"));
+    match p {
+        Some(p) if p.is_file() => p,
+        _ => panic!(
+            "the test model is missing: set SILKROUTE_TEST_MODEL or install it under \
+             $SILKROUTE_HOME/models/smollm2-135m-instruct-q4_1.gguf (./scripts/test does)"
+        ),
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn which(name: &str) -> PathBuf {
+    for dir in std::env::var("PATH").unwrap_or_default().split(':') {
+        let p = Path::new(dir).join(name);
+        if p.is_file() {
+            return p;
+        }
+    }
+    panic!("`{name}` not found on PATH: apt-get install -y chromium chromium-driver");
+}
+
+/// Kills (SIGTERM first) the child when dropped.
+struct Proc(Child, &'static str);
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = Command::new("kill").arg("-TERM").arg(self.0.id().to_string()).status();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.0.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        eprintln!("{} did not stop on SIGTERM; killing", self.1);
+        let _ = self.0.kill();
+    }
+}
+
+async fn wait_http(url: &str, want_ok: bool, secs: u64) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build_http::<http_body_util::Empty<axum::body::Bytes>>();
+    loop {
+        if let Ok(r) = client.get(url.parse().unwrap()).await
+            && (!want_ok || r.status().is_success())
+        {
+            return;
+        }
+        assert!(Instant::now() < deadline, "{url} not ready after {secs}s");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+async fn shot(c: &fantoccini::Client, name: &str) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/browser-artifacts");
+    std::fs::create_dir_all(&dir).unwrap();
+    let png = c.screenshot().await.unwrap();
+    std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+}
+
+async fn wait_for(c: &fantoccini::Client, css: &str, secs: u64) -> fantoccini::elements::Element {
+    c.wait()
+        .at_most(Duration::from_secs(secs))
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("`{css}` did not appear within {secs}s: {e}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn seller_goes_through_the_app_in_chromium() {
+    let model = test_model();
+    let chromium = which("chromium");
+    let chromedriver = which("chromedriver");
+    let data = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let server = Proc(
+        Command::new(env!("CARGO_BIN_EXE_silkroute"))
+            .arg("--data-dir")
+            .arg(data.path())
+            .args(["serve", "--offline", "--listen", &format!("127.0.0.1:{port}"), "--model"])
+            .arg(&model)
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::inherit())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start silkroute serve"),
+        "silkroute serve",
+    );
+    wait_http(&format!("{base}/healthz"), true, 30).await;
+    wait_http(&format!("{base}/readyz"), true, 180).await;
+
+    let wd_port = free_port();
+    let profile = tempfile::tempdir().unwrap();
+    let _driver = Proc(
+        Command::new(&chromedriver)
+            .arg(format!("--port={wd_port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start chromedriver"),
+        "chromedriver",
+    );
+    wait_http(&format!("http://127.0.0.1:{wd_port}/status"), true, 30).await;
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        json!({
+            "binary": chromium,
+            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                     "--disable-quic", "--no-first-run", "--disable-component-update", "--disable-sync",
+                     "--disable-dev-shm-usage", "--window-size=1280,1000",
+                     format!("--user-data-dir={}", profile.path().display())],
+        }),
+    );
+    let c = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps)
+        .connect(&format!("http://127.0.0.1:{wd_port}"))
+        .await
+        .expect("connect to chromedriver");
+
+    // 1. New listing: fill in, submit, wait for the streamed result.
+    c.goto(&format!("{base}/")).await.unwrap();
+    wait_for(&c, "#readiness.ok", 10).await;
+    c.find(Locator::Css("input[name=sku]")).await.unwrap().send_keys("ZX-1").await.unwrap();
+    c.find(Locator::Css("input[name=title]")).await.unwrap()
+        .send_keys("Zephyrix insulated steel water bottle <script>alert(1)</script>").await.unwrap();
+    c.find(Locator::Css("input[name=brand]")).await.unwrap().send_keys("Zephyrix").await.unwrap();
+    c.find(Locator::Css("textarea[name=bullets]")).await.unwrap()
+        .send_keys("Keeps drinks cold for 24 hours\nLeak-proof lid").await.unwrap();
+    c.find(Locator::Css("input[name=price]")).await.unwrap().send_keys("19.99").await.unwrap();
+    c.find(Locator::Css("#localize-btn")).await.unwrap().click().await.unwrap();
+    wait_for(&c, "body[data-localized=done]", 300).await;
+    let review = wait_for(&c, "#results .review-link:not([hidden])", 5).await;
+    let title = c.find(Locator::Css("#results [data-field=title] .text")).await.unwrap().text().await.unwrap();
+    assert!(!title.trim().is_empty(), "the streamed title is empty");
+    shot(&c, "1-new-listing").await;
+
+    // 2. Review and approve.
+    review.click().await.unwrap();
+    wait_for(&c, "#review-form", 10).await;
+    shot(&c, "2-review").await;
+    c.find(Locator::Css("#approve-btn")).await.unwrap().click().await.unwrap();
+    let status = wait_for(&c, ".localization .status-approved", 10).await;
+    assert!(!status.text().await.unwrap().is_empty());
+    let h1 = c.find(Locator::Css("#listing-title")).await.unwrap().text().await.unwrap();
+    assert!(h1.contains("<script>alert(1)</script>"), "title shown as text: {h1}");
+    shot(&c, "3-listing").await;
+
+    // 3. Search finds it (as you type).
+    c.goto(&format!("{base}/search")).await.unwrap();
+    c.find(Locator::Css("#search-q")).await.unwrap().send_keys("Zephyrix").await.unwrap();
+    let hit = wait_for(&c, "#search-results .hit a[href='/listings/ZX-1']", 20).await;
+    assert!(!hit.text().await.unwrap().is_empty());
+    shot(&c, "4-search").await;
+
+    // 4. Catalog upload; wait for the job to finish.
+    c.goto(&format!("{base}/catalog")).await.unwrap();
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/server/small-catalog.csv");
+    c.find(Locator::Css("input[type=file]")).await.unwrap()
+        .send_keys(&file.display().to_string()).await.unwrap();
+    shot(&c, "5-catalog").await;
+    c.find(Locator::Css("#catalog-form button[type=submit]")).await.unwrap().click().await.unwrap();
+    wait_for(&c, "#job", 20).await;
+    wait_for(&c, "#job-state[data-state=succeeded]", 600).await;
+    wait_for(&c, "#job-results a[href$='/results/csv']", 10).await;
+    let rejects = c.find(Locator::Css("#job-reject-count")).await.unwrap().text().await.unwrap();
+    assert_eq!(rejects.trim(), "1", "the row without a title is rejected");
+    shot(&c, "6-job").await;
+
+    // 5. Settings.
+    c.goto(&format!("{base}/settings")).await.unwrap();
+    wait_for(&c, "#models", 10).await;
+    shot(&c, "7-settings").await;
+
+    c.close().await.unwrap();
+    drop(server); // SIGTERM: graceful shutdown
+}
