@@ -1,7 +1,9 @@
-//! Batch job throughput: a catalog of N listings localized into one market by
-//! the job runner, with the model's batching on (several items at once, one
-//! engine batch) and off (one item at a time, engine batch of 1). Prints
-//! listings per hour and the share of wall time spent in the model's steps.
+//! Batch job throughput: a catalog of N listings (title, two bullets, a short
+//! description, a price) localized into one market by the job runner through
+//! the full localization pipeline (what `silkroute batch` runs), with the
+//! model's batching on (several items at once, one engine batch) and off (one
+//! item at a time, engine batch of 1). Prints listings per hour and the share
+//! of wall time spent in the model's steps.
 //!
 //! ```sh
 //! BENCH_MODEL=/root/models/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf \
@@ -14,10 +16,12 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use silkroute::job::{
-    BasicWriter, GenerateLocalizer, JobEnd, JobRunner, RunnerOptions, create_job,
+    CatalogOutput, JobEnd, JobRunner, PipelineLocalizer, RunnerOptions, create_job,
 };
-use silkroute::listing::Listing;
-use silkroute::llm::{Engine, EngineOptions};
+use silkroute::listing::{Listing, Price};
+use silkroute::llm::{Engine, EngineOptions, Priority};
+use silkroute::localize::{LocalizeOptions, Pipeline, PipelineOptions, Templates, Terminology};
+use silkroute::market::MarketRegistry;
 use silkroute::paths::DataDir;
 use silkroute::store::{NewJob, Store};
 
@@ -54,7 +58,7 @@ fn main() {
         .parse()
         .expect("BENCH_LISTINGS");
     let workers: usize = env("BENCH_WORKERS", "8").parse().expect("BENCH_WORKERS");
-    let max_tokens: usize = env("BENCH_MAX_TOKENS", "64")
+    let max_tokens: usize = env("BENCH_MAX_TOKENS", "384")
         .parse()
         .expect("BENCH_MAX_TOKENS");
     let mode = env("BENCH_MODE", "both");
@@ -82,13 +86,41 @@ fn main() {
         let load = t_load.elapsed().as_secs_f64();
         let tmp = tempfile::tempdir().expect("temp dir");
         let store = Arc::new(Store::open(&DataDir::at(tmp.path())).expect("store"));
-        let localizer = Arc::new(GenerateLocalizer::new(engine.clone(), max_tokens));
+        // A fresh store per mode: no translation memory carried over.
+        let pipeline = Pipeline::new(
+            engine.clone(),
+            Arc::new(Templates::builtin().expect("templates")),
+            Arc::new(Terminology::builtin().expect("terminology")),
+            PipelineOptions {
+                tm: Some(store.clone() as Arc<dyn silkroute::localize::TranslationMemory>),
+                priority: Priority::Batch,
+                max_tokens,
+                ..PipelineOptions::default()
+            },
+        );
+        let localizer = Arc::new(PipelineLocalizer::new(
+            Arc::new(pipeline),
+            Arc::new(MarketRegistry::builtin().expect("markets")),
+            LocalizeOptions::default(),
+        ));
         let records = (0..n).map(|i| {
+            let p = PRODUCTS[i % PRODUCTS.len()];
             Ok((
                 i as u64 + 2,
                 Listing {
                     sku: format!("B-{i:04}"),
-                    title: format!("{} #{i}", PRODUCTS[i % PRODUCTS.len()]),
+                    title: format!("{p}, model {i}"),
+                    bullets: vec![
+                        format!("Made for daily use: {}", p.to_lowercase()),
+                        "Easy to clean, comes with a 2-year warranty".into(),
+                    ],
+                    description: format!("<p>{p}. Ships in recyclable packaging.</p>"),
+                    brand: Some("Acme".into()),
+                    price: Some(Price {
+                        amount: rust_decimal::Decimal::new(1999 + i as i64, 2),
+                        currency: "EUR".into(),
+                    }),
+                    language: Some("en".into()),
                     ..Default::default()
                 },
             ))
@@ -106,7 +138,7 @@ fn main() {
         let runner = JobRunner::start(
             store.clone(),
             localizer,
-            Arc::new(BasicWriter),
+            Arc::new(CatalogOutput),
             None,
             &RunnerOptions { workers: w },
         );

@@ -49,6 +49,8 @@ fn batch_cmd(data: &Path, out: &Path, model: &Path) -> Command {
             "amazon.de,amazon.fr",
             "--max-tokens",
             "3",
+            "--attempts",
+            "1",
             "--workers",
             "4",
         ])

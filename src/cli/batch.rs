@@ -3,7 +3,7 @@
 //! show, resume or cancel jobs. The work itself is `silkroute::job`.
 
 use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -13,12 +13,18 @@ use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::{Deserialize, Serialize};
 
+use silkroute::catalog::{self, ReadOptions};
+use silkroute::index::{IndexDoc, SearchIndex};
 use silkroute::job::{
-    BasicWriter, CatalogRecord, GenerateLocalizer, JobEnd, JobRunner, Localizer, RunnerOptions,
-    create_job,
+    CatalogOutput, CatalogRecord, CommitHook, JobEnd, JobRunner, Localizer, OutputWriter,
+    PipelineLocalizer, RunnerOptions, create_job,
 };
-use silkroute::listing::Listing;
-use silkroute::llm::{Engine, EngineOptions, Generate};
+use silkroute::listing::{LocalizedListing, Status};
+use silkroute::llm::{Engine, EngineOptions, Generate, Priority};
+use silkroute::localize::{
+    Glossary, LocalizeOptions, Pipeline, PipelineOptions, Templates, Terminology, TranslationMemory,
+};
+use silkroute::market::MarketRegistry;
 use silkroute::paths::DataDir;
 use silkroute::store::{JobId, NewJob, RejectRow, Store, StoreOptions};
 
@@ -30,7 +36,7 @@ const MAX_CATALOG_BYTES: u64 = 512 * 1024 * 1024;
 /// `silkroute batch CATALOG --markets ...`
 #[derive(Debug, Args)]
 pub struct BatchArgs {
-    /// The catalog file (csv or jsonl).
+    /// The catalog file: CSV/TSV (any encoding), JSON, JSON Lines, XLSX or a Shopify export.
     pub catalog: PathBuf,
     /// Target markets, comma separated (amazon.de,amazon.fr).
     #[arg(long, value_delimiter = ',', required = true)]
@@ -38,12 +44,24 @@ pub struct BatchArgs {
     /// Output directory (default: <data dir>/jobs/<job id>).
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Glossary file, recorded with the job for the localization pipeline.
+    /// Seller glossary CSV (source,target_lang,target), applied to every item.
     #[arg(long)]
     pub glossary: Option<PathBuf>,
-    /// Output format (default: the input's).
+    /// Output format: csv, tsv, json, jsonl, xlsx or shopify (default: the input's).
     #[arg(long)]
     pub format: Option<String>,
+    /// Currency of prices in a file without a currency column (ISO 4217).
+    #[arg(long)]
+    pub currency: Option<String>,
+    /// Input encoding (gbk, shift_jis, ...); detected when not given.
+    #[arg(long)]
+    pub encoding: Option<String>,
+    /// XLSX sheet to read (default: the first).
+    #[arg(long)]
+    pub sheet: Option<String>,
+    /// Column mapping for other CSVs: `title=Product Name,sku=Item No`.
+    #[arg(long)]
+    pub map: Option<String>,
     #[command(flatten)]
     pub run: RunArgs,
 }
@@ -54,9 +72,13 @@ pub struct RunArgs {
     /// Model: a .gguf path or an installed model id.
     #[arg(long)]
     pub model: Option<String>,
-    /// Most tokens generated per item.
-    #[arg(long, default_value_t = 128)]
+    /// Most tokens generated per text segment.
+    #[arg(long, default_value_t = 384)]
     pub max_tokens: usize,
+    /// Generation attempts per text segment (the first greedy, then sampled with
+    /// fixed seeds) before a failing check is left for review.
+    #[arg(long, default_value_t = 3)]
+    pub attempts: usize,
     /// Items worked on at once (the engine batches them).
     #[arg(long, default_value_t = 4)]
     pub workers: usize,
@@ -92,30 +114,68 @@ pub enum JobsCommand {
 struct JobOptions {
     model: PathBuf,
     max_tokens: usize,
+    #[serde(default = "default_attempts")]
+    attempts: usize,
     workers: usize,
     no_batching: bool,
     glossary: Option<PathBuf>,
 }
 
+fn default_attempts() -> usize {
+    3
+}
+
 /// Run `silkroute batch`.
 pub fn batch(data: &DataDir, args: BatchArgs) -> Result<Outcome> {
-    let input_format = detect_format(&args.catalog)?;
+    let meta = std::fs::metadata(&args.catalog)
+        .with_context(|| format!("reading {}", args.catalog.display()))?;
+    if meta.len() > MAX_CATALOG_BYTES {
+        bail!(
+            "{}: {} bytes, over the {MAX_CATALOG_BYTES}-byte limit",
+            args.catalog.display(),
+            meta.len()
+        );
+    }
+    let read_opts = ReadOptions {
+        encoding: args.encoding.clone(),
+        sheet: args.sheet.clone(),
+        mapping: match &args.map {
+            Some(m) => ReadOptions::parse_mapping(m)?,
+            None => Vec::new(),
+        },
+        currency: args.currency.clone(),
+        ..ReadOptions::default()
+    };
+    let reader = catalog::open(&args.catalog, &read_opts)?;
     let format = args
         .format
         .clone()
-        .unwrap_or_else(|| input_format.to_string());
+        .unwrap_or_else(|| reader.format().name().to_string());
+    // Check the output format before any work.
+    CatalogOutput.extension(&format)?;
     let model = resolve_model(data, args.run.model.as_deref())?;
     let store = Arc::new(Store::open(data)?);
     let opts = JobOptions {
         model: model.clone(),
         max_tokens: args.run.max_tokens,
+        attempts: args.run.attempts.max(1),
         workers: args.run.workers,
         no_batching: args.run.no_batching,
         glossary: args.glossary.clone(),
     };
-    let engine = load_engine(&opts)?;
-    let localizer: Arc<dyn Localizer> = Arc::new(GenerateLocalizer::new(engine, opts.max_tokens));
-    let records = read_catalog(&args.catalog, input_format)?;
+    let localizer = build_localizer(data, &store, &opts)?;
+    let file = args.catalog.to_string_lossy().into_owned();
+    let records = reader.map(|r| -> CatalogRecord {
+        match r {
+            Ok(rec) => Ok((rec.line, rec.listing)),
+            Err(rej) => Err(RejectRow {
+                file: file.clone(),
+                line: rej.line,
+                column: rej.column.unwrap_or_default(),
+                reason: rej.reason,
+            }),
+        }
+    });
     let out = match &args.out {
         Some(o) => o.clone(),
         None => data.jobs().join(format!(
@@ -130,8 +190,6 @@ pub fn batch(data: &DataDir, args: BatchArgs) -> Result<Outcome> {
         options: serde_json::to_value(&opts)?,
         out_dir: out.to_string_lossy().into_owned(),
     };
-    // Check the output format before any work.
-    silkroute::job::OutputWriter::extension(&BasicWriter, &new.format)?;
     let id = create_job(&store, localizer.as_ref(), &new, records)?;
     let job = store.job(id)?;
     eprintln!(
@@ -142,7 +200,7 @@ pub fn batch(data: &DataDir, args: BatchArgs) -> Result<Outcome> {
         job.rejected,
         job.out_dir
     );
-    run(store, localizer, &opts, id)
+    run(data, store, localizer, &opts, id)
 }
 
 /// Run `silkroute jobs ...`.
@@ -226,15 +284,13 @@ pub fn jobs(data: &DataDir, cmd: JobsCommand) -> Result<Outcome> {
             }
             let opts: JobOptions = serde_json::from_value(job.options.clone())
                 .with_context(|| format!("job {id}: stored options do not decode"))?;
-            let engine = load_engine(&opts)?;
-            let localizer: Arc<dyn Localizer> =
-                Arc::new(GenerateLocalizer::new(engine, opts.max_tokens));
+            let localizer = build_localizer(data, &store, &opts)?;
             eprintln!(
                 "job {id}: resuming at {}/{} items",
                 job.done(),
                 job.total_items
             );
-            run(store, localizer, &opts, id)
+            run(data, store, localizer, &opts, id)
         }
     }
 }
@@ -250,6 +306,74 @@ fn open_read_only(data: &DataDir) -> Result<Option<Store>> {
             ..Default::default()
         },
     )?))
+}
+
+/// The localization pipeline at batch priority, with the store as translation
+/// memory, the market profiles and the job's glossary.
+fn build_localizer(
+    data: &DataDir,
+    store: &Arc<Store>,
+    opts: &JobOptions,
+) -> Result<Arc<dyn Localizer>> {
+    let markets = Arc::new(MarketRegistry::with_user_dir(&data.markets())?);
+    let glossary = match &opts.glossary {
+        Some(p) => {
+            let text =
+                std::fs::read_to_string(p).with_context(|| format!("glossary {}", p.display()))?;
+            Glossary::from_csv(&text, &p.display().to_string())?
+        }
+        None => Glossary::default(),
+    };
+    let engine = load_engine(opts)?;
+    let tm: Arc<dyn TranslationMemory> = store.clone();
+    let pipeline = Pipeline::new(
+        engine,
+        Arc::new(Templates::builtin()?),
+        Arc::new(Terminology::builtin()?),
+        PipelineOptions {
+            tm: Some(tm),
+            priority: Priority::Batch,
+            max_tokens: opts.max_tokens,
+            max_attempts: opts.attempts,
+            ..PipelineOptions::default()
+        },
+    );
+    Ok(Arc::new(PipelineLocalizer::new(
+        Arc::new(pipeline),
+        markets,
+        LocalizeOptions {
+            glossary,
+            ..LocalizeOptions::default()
+        },
+    )))
+}
+
+/// After each committed item: the localization (and its source listing) go
+/// into the search index, which is derived from the store (`silkroute index
+/// rebuild` recreates it). An index that cannot be opened is a warning, not a
+/// stopped job.
+fn index_hook(data: &DataDir, store: Arc<Store>) -> Result<Option<CommitHook>> {
+    let index = match SearchIndex::open(&data.index()) {
+        Ok(i) => Arc::new(i),
+        Err(e) => {
+            eprintln!(
+                "warning: search index not updated ({e}); run `silkroute index rebuild` later"
+            );
+            return Ok(None);
+        }
+    };
+    Ok(Some(Arc::new(move |loc: &LocalizedListing| {
+        let now = chrono::Utc::now();
+        if let Ok(Some(src)) = store.listing(&loc.sku) {
+            let _ = index.upsert(&IndexDoc::from_source(&src, Status::Localized, now));
+        }
+        if let Err(e) = index
+            .upsert(&IndexDoc::from_localized(loc, now))
+            .and_then(|_| index.commit())
+        {
+            eprintln!("warning: indexing {} failed: {e}", loc.sku);
+        }
+    })))
 }
 
 fn load_engine(opts: &JobOptions) -> Result<Arc<dyn Generate>> {
@@ -268,6 +392,7 @@ fn load_engine(opts: &JobOptions) -> Result<Arc<dyn Generate>> {
 
 /// Run a job to its end with a progress bar; Ctrl-C pauses it.
 fn run(
+    data: &DataDir,
     store: Arc<Store>,
     localizer: Arc<dyn Localizer>,
     opts: &JobOptions,
@@ -281,8 +406,8 @@ fn run(
     let runner = JobRunner::start(
         store.clone(),
         localizer,
-        Arc::new(BasicWriter),
-        None,
+        Arc::new(CatalogOutput),
+        index_hook(data, store.clone())?,
         &RunnerOptions { workers },
     );
     let stop = runner.stop_flag();
@@ -360,114 +485,4 @@ fn install_signal_handlers(stop: &Arc<AtomicBool>) -> Result<()> {
 /// The model for `--model`: a manifest id (installed on first use) or a .gguf path.
 fn resolve_model(data: &DataDir, model: Option<&str>) -> anyhow::Result<PathBuf> {
     Ok(silkroute::llm::resolve_model(data, model, false)?)
-}
-
-fn detect_format(path: &Path) -> Result<&'static str> {
-    match path
-        .extension()
-        .and_then(|e| e.to_str())
-        .map(str::to_ascii_lowercase)
-        .as_deref()
-    {
-        Some("csv") => Ok("csv"),
-        Some("jsonl") | Some("ndjson") => Ok("jsonl"),
-        _ => bail!(
-            "{}: unknown catalog format (expected .csv or .jsonl)",
-            path.display()
-        ),
-    }
-}
-
-/// Read a catalog into records. CSV: a header row naming at least `sku` and
-/// `title`; `description`, `bullets` (separated by `|`), `brand`, `category`
-/// and `keywords` (separated by `|`) are read, other columns pass through as
-/// `extra`. JSONL: one `Listing` per line.
-fn read_catalog(path: &Path, format: &str) -> Result<Vec<CatalogRecord>> {
-    let meta = std::fs::metadata(path).with_context(|| format!("reading {}", path.display()))?;
-    if meta.len() > MAX_CATALOG_BYTES {
-        bail!(
-            "{}: {} bytes, over the {MAX_CATALOG_BYTES}-byte limit",
-            path.display(),
-            meta.len()
-        );
-    }
-    let file = path.to_string_lossy().into_owned();
-    let reject = |line: u64, column: &str, reason: String| -> CatalogRecord {
-        Err(RejectRow {
-            file: file.clone(),
-            line,
-            column: column.into(),
-            reason,
-        })
-    };
-    let mut out = Vec::new();
-    match format {
-        "jsonl" => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("reading {}", path.display()))?;
-            for (i, l) in text.lines().enumerate() {
-                let line = i as u64 + 1;
-                if l.trim().is_empty() {
-                    continue;
-                }
-                match serde_json::from_str::<Listing>(l) {
-                    Ok(listing) => out.push(Ok((line, listing))),
-                    Err(e) => out.push(reject(line, "", format!("not a listing: {e}"))),
-                }
-            }
-        }
-        _ => {
-            let mut rdr = csv::ReaderBuilder::new()
-                .flexible(true)
-                .from_path(path)
-                .with_context(|| format!("reading {}", path.display()))?;
-            let headers: Vec<String> = rdr
-                .headers()
-                .with_context(|| format!("{}: line 1: header", path.display()))?
-                .iter()
-                .map(|h| h.trim().to_ascii_lowercase())
-                .collect();
-            for need in ["sku", "title"] {
-                if !headers.iter().any(|h| h == need) {
-                    bail!("{}: line 1: no `{need}` column", path.display());
-                }
-            }
-            for rec in rdr.records() {
-                let rec = match rec {
-                    Ok(r) => r,
-                    Err(e) => {
-                        let line = e.position().map_or(0, |p| p.line());
-                        out.push(reject(line, "", e.to_string()));
-                        continue;
-                    }
-                };
-                let line = rec.position().map_or(0, |p| p.line());
-                let mut l = Listing::default();
-                for (h, v) in headers.iter().zip(rec.iter()) {
-                    let v = v.trim();
-                    let split = |v: &str| -> Vec<String> {
-                        v.split('|')
-                            .map(str::trim)
-                            .filter(|s| !s.is_empty())
-                            .map(String::from)
-                            .collect()
-                    };
-                    match h.as_str() {
-                        "sku" => l.sku = v.into(),
-                        "title" => l.title = v.into(),
-                        "description" => l.description = v.into(),
-                        "bullets" => l.bullets = split(v),
-                        "keywords" => l.keywords = split(v),
-                        "brand" => l.brand = (!v.is_empty()).then(|| v.into()),
-                        "category" => l.category = (!v.is_empty()).then(|| v.into()),
-                        _ => {
-                            l.extra.insert(h.clone(), v.into());
-                        }
-                    }
-                }
-                out.push(Ok((line, l)));
-            }
-        }
-    }
-    Ok(out)
 }

@@ -22,7 +22,9 @@ mod runner;
 use std::collections::HashSet;
 
 pub use localizer::{GenerateLocalizer, Localizer, PipelineLocalizer, market_language};
-pub use output::{BasicWriter, OutputWriter, Report, ReportItem};
+pub use output::{
+    BasicWriter, CatalogOutput, OutputWriter, Report, ReportItem, localized_as_listing,
+};
 pub use runner::{CommitHook, JobEnd, JobProgress, JobRunner, RunnerOptions};
 
 use crate::listing::Listing;

@@ -128,6 +128,86 @@ impl OutputWriter for BasicWriter {
     }
 }
 
+/// Writes outputs through the catalog writers, so a job's output is in the
+/// input's format (CSV, TSV, JSON, JSON Lines, XLSX, Shopify) with silkroute's
+/// canonical columns, spreadsheet-formula guarding included, and reads back
+/// with `silkroute catalog`. The market, review status and warnings of each
+/// row go into its `extra` fields (the `extra` column in CSV). Used by
+/// `silkroute batch` and the server.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct CatalogOutput;
+
+fn catalog_format(format: &str) -> Result<crate::catalog::Format, JobError> {
+    format.parse().map_err(|_| {
+        JobError::Format(format!(
+            "output format `{format}` is not supported (supported: csv, tsv, json, jsonl, xlsx, shopify)"
+        ))
+    })
+}
+
+/// A localized listing as a catalog row.
+pub fn localized_as_listing(l: &LocalizedListing) -> crate::listing::Listing {
+    let mut extra = indexmap::IndexMap::new();
+    extra.insert("market".to_string(), l.market.clone());
+    extra.insert("status".to_string(), l.status.as_str().to_string());
+    if !l.warnings.is_empty() {
+        let w: Vec<String> = l
+            .warnings
+            .iter()
+            .map(|w| format!("{}: {} ({})", w.field, w.code, w.message))
+            .collect();
+        extra.insert("warnings".to_string(), w.join("; "));
+    }
+    extra.insert("model".to_string(), l.provenance.model.clone());
+    crate::listing::Listing {
+        sku: l.sku.clone(),
+        title: l.title.clone(),
+        description: l.description.clone(),
+        bullets: l.bullets.clone(),
+        brand: l.brand.clone(),
+        category: l.category.clone(),
+        attributes: l.attributes.clone(),
+        price: l.price.clone(),
+        keywords: l.keywords.clone(),
+        images: l.images.clone(),
+        language: Some(l.language.clone()),
+        variants: Vec::new(),
+        extra,
+    }
+}
+
+impl OutputWriter for CatalogOutput {
+    fn extension(&self, format: &str) -> Result<String, JobError> {
+        use crate::catalog::Format;
+        Ok(match catalog_format(format)? {
+            Format::Csv | Format::Shopify => "csv",
+            Format::Tsv => "tsv",
+            Format::Json => "json",
+            Format::JsonLines => "jsonl",
+            Format::Xlsx => "xlsx",
+        }
+        .to_string())
+    }
+
+    fn write(
+        &self,
+        format: &str,
+        path: &Path,
+        listings: &[LocalizedListing],
+    ) -> Result<(), JobError> {
+        let f = catalog_format(format)?;
+        let err = |e: crate::catalog::CatalogError| JobError::Output {
+            path: path.to_path_buf(),
+            source: std::io::Error::other(e.to_string()),
+        };
+        let mut w = crate::catalog::create(path, f).map_err(err)?;
+        for l in listings {
+            w.write(&localized_as_listing(l)).map_err(err)?;
+        }
+        w.finish().map_err(err)
+    }
+}
+
 /// The report of a finished job: counts, warnings by code, the items a person
 /// must look at, and the failed items. Deterministic (no times).
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -32,7 +32,7 @@ use super::services::{
 use super::state::{AppState, Services};
 use crate::catalog::{self, ReadOptions};
 use crate::index::{IndexDoc, SearchIndex, SearchQuery};
-use crate::job::{self, BasicWriter, CatalogRecord, JobRunner, OutputWriter, RunnerOptions};
+use crate::job::{self, CatalogOutput, CatalogRecord, JobRunner, OutputWriter, RunnerOptions};
 use crate::listing::{Listing, LocalizedListing, Status, Warning};
 use crate::llm::{
     Engine, EngineOptions, Event, Generate, GenerateRequest, GenerationHandle, LlmError, Manifest,
@@ -1084,7 +1084,7 @@ impl RealJobs {
         let runner = JobRunner::start(
             self.store.clone(),
             Arc::new(JobLocalizer { real: localizer }),
-            Arc::new(BasicWriter),
+            Arc::new(CatalogOutput),
             Some(hook),
             &RunnerOptions::default(),
         );
@@ -1120,7 +1120,11 @@ impl RealJobs {
             .collect();
         let mut results = Vec::new();
         if j.status == JobStatus::Succeeded {
-            results.push(j.format.clone());
+            if let Ok(ext) = CatalogOutput.extension(&j.format)
+                && matches!(ext.as_str(), "csv" | "xlsx" | "jsonl")
+            {
+                results.push(ext);
+            }
             results.push("report".into());
         }
         Ok(JobInfo {
@@ -1169,11 +1173,8 @@ impl Jobs for RealJobs {
         let opts = ReadOptions::default();
         let reader = catalog::open(&upload.path, &opts)
             .map_err(|e| invalid("file", format!("{}: {e}", upload.original_name)))?;
-        // Outputs in the input's format where the job writer does it, else JSON Lines.
-        let format = match reader.format().name() {
-            f if BasicWriter.extension(f).is_ok() => f.to_string(),
-            _ => "jsonl".to_string(),
-        };
+        // Outputs in the input's format.
+        let format = reader.format().name().to_string();
         let name = upload.original_name.clone();
         let records = reader.map(|r| -> CatalogRecord {
             match r {
@@ -1276,44 +1277,32 @@ impl Jobs for RealJobs {
                 file_name: format!("job-{}-report.json", j.id),
             }));
         }
-        if kind != j.format {
+        if CatalogOutput.extension(&j.format).ok().as_deref() != Some(kind) {
             return Ok(None);
         }
-        // One file per market; the download joins them (CSV: one header).
+        // One file per market on disk; the download holds every market's rows,
+        // written from the store by the same writer.
         let combined = dir.join(format!("all-markets.{kind}"));
         if !combined.exists() {
-            let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+            let listings: Vec<LocalizedListing> = self
+                .store
+                .job_items(j.id)
                 .map_err(internal)?
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| {
-                    p.extension().is_some_and(|e| e == kind)
-                        && p.file_name().is_some_and(|n| {
-                            let n = n.to_string_lossy();
-                            n != "rejects.csv" && !n.starts_with("all-markets")
-                        })
-                })
+                .into_iter()
+                .filter_map(|it| it.result)
                 .collect();
-            files.sort();
-            let mut out = String::new();
-            for (i, f) in files.iter().enumerate() {
-                let text = std::fs::read_to_string(f).map_err(internal)?;
-                if kind == "csv" && i > 0 {
-                    // Skip the header row (cells hold no raw newline in the header).
-                    out.push_str(text.split_once('\n').map_or("", |(_, rest)| rest));
-                } else {
-                    out.push_str(&text);
-                }
-            }
-            let tmp = combined.with_extension("tmp");
-            std::fs::write(&tmp, out).map_err(internal)?;
+            let tmp = dir.join(format!("all-markets.tmp.{kind}"));
+            CatalogOutput
+                .write(&j.format, &tmp, &listings)
+                .map_err(internal)?;
             std::fs::rename(&tmp, &combined).map_err(internal)?;
         }
         Ok(Some(ResultFile {
             path: combined,
-            content_type: if kind == "csv" {
-                "text/csv; charset=utf-8"
-            } else {
-                "application/x-ndjson"
+            content_type: match kind {
+                "csv" => "text/csv; charset=utf-8",
+                "xlsx" => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                _ => "application/x-ndjson",
             },
             file_name: format!("job-{}.{kind}", j.id),
         }))
