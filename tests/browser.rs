@@ -20,7 +20,11 @@ use serde_json::json;
 fn test_model() -> PathBuf {
     if let Some(p) = std::env::var_os("SILKROUTE_TEST_MODEL") {
         let p = PathBuf::from(p);
-        assert!(p.is_file(), "SILKROUTE_TEST_MODEL={} does not exist", p.display());
+        assert!(
+            p.is_file(),
+            "SILKROUTE_TEST_MODEL={} does not exist",
+            p.display()
+        );
         return p;
     }
     let home = std::env::var_os("SILKROUTE_HOME").map(PathBuf::from);
@@ -35,7 +39,11 @@ fn test_model() -> PathBuf {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 fn which(name: &str) -> PathBuf {
@@ -53,7 +61,10 @@ struct Proc(Child, &'static str);
 
 impl Drop for Proc {
     fn drop(&mut self) {
-        let _ = Command::new("kill").arg("-TERM").arg(self.0.id().to_string()).status();
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.0.id().to_string())
+            .status();
         let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline {
             if let Ok(Some(_)) = self.0.try_wait() {
@@ -108,7 +119,13 @@ async fn seller_goes_through_the_app_in_chromium() {
         Command::new(env!("CARGO_BIN_EXE_silkroute"))
             .arg("--data-dir")
             .arg(data.path())
-            .args(["serve", "--offline", "--listen", &format!("127.0.0.1:{port}"), "--model"])
+            .args([
+                "serve",
+                "--offline",
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+                "--model",
+            ])
             .arg(&model)
             .env("RUST_LOG", "info")
             .stdout(Stdio::inherit())
@@ -152,17 +169,51 @@ async fn seller_goes_through_the_app_in_chromium() {
     // 1. New listing: fill in, submit, wait for the streamed result.
     c.goto(&format!("{base}/")).await.unwrap();
     wait_for(&c, "#readiness.ok", 10).await;
-    c.find(Locator::Css("input[name=sku]")).await.unwrap().send_keys("ZX-1").await.unwrap();
-    c.find(Locator::Css("input[name=title]")).await.unwrap()
-        .send_keys("Zephyrix insulated steel water bottle <script>alert(1)</script>").await.unwrap();
-    c.find(Locator::Css("input[name=brand]")).await.unwrap().send_keys("Zephyrix").await.unwrap();
-    c.find(Locator::Css("textarea[name=bullets]")).await.unwrap()
-        .send_keys("Keeps drinks cold for 24 hours\nLeak-proof lid").await.unwrap();
-    c.find(Locator::Css("input[name=price]")).await.unwrap().send_keys("19.99").await.unwrap();
-    c.find(Locator::Css("#localize-btn")).await.unwrap().click().await.unwrap();
+    c.find(Locator::Css("input[name=sku]"))
+        .await
+        .unwrap()
+        .send_keys("ZX-1")
+        .await
+        .unwrap();
+    c.find(Locator::Css("input[name=title]"))
+        .await
+        .unwrap()
+        .send_keys("Zephyrix insulated steel water bottle <script>alert(1)</script>")
+        .await
+        .unwrap();
+    c.find(Locator::Css("input[name=brand]"))
+        .await
+        .unwrap()
+        .send_keys("Zephyrix")
+        .await
+        .unwrap();
+    c.find(Locator::Css("textarea[name=bullets]"))
+        .await
+        .unwrap()
+        .send_keys("Keeps drinks cold for 24 hours\nLeak-proof lid")
+        .await
+        .unwrap();
+    c.find(Locator::Css("input[name=price]"))
+        .await
+        .unwrap()
+        .send_keys("19.99")
+        .await
+        .unwrap();
+    c.find(Locator::Css("#localize-btn"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     wait_for(&c, "body[data-localized=done]", 300).await;
     let review = wait_for(&c, "#results .review-link:not([hidden])", 5).await;
-    let title = c.find(Locator::Css("#results [data-field=title] .text")).await.unwrap().text().await.unwrap();
+    let title = c
+        .find(Locator::Css("#results [data-field=title] .text"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(!title.trim().is_empty(), "the streamed title is empty");
     shot(&c, "1-new-listing").await;
 
@@ -170,16 +221,35 @@ async fn seller_goes_through_the_app_in_chromium() {
     review.click().await.unwrap();
     wait_for(&c, "#review-form", 10).await;
     shot(&c, "2-review").await;
-    c.find(Locator::Css("#approve-btn")).await.unwrap().click().await.unwrap();
+    c.find(Locator::Css("#approve-btn"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     let status = wait_for(&c, ".localization .status-approved", 10).await;
     assert!(!status.text().await.unwrap().is_empty());
-    let h1 = c.find(Locator::Css("#listing-title")).await.unwrap().text().await.unwrap();
-    assert!(h1.contains("<script>alert(1)</script>"), "title shown as text: {h1}");
+    let h1 = c
+        .find(Locator::Css("#listing-title"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        h1.contains("<script>alert(1)</script>"),
+        "title shown as text: {h1}"
+    );
     shot(&c, "3-listing").await;
 
     // 3. Search finds it (as you type).
     c.goto(&format!("{base}/search")).await.unwrap();
-    c.find(Locator::Css("#search-q")).await.unwrap().send_keys("Zephyrix").await.unwrap();
+    c.find(Locator::Css("#search-q"))
+        .await
+        .unwrap()
+        .send_keys("Zephyrix")
+        .await
+        .unwrap();
     let hit = wait_for(&c, "#search-results .hit a[href='/listings/ZX-1']", 20).await;
     assert!(!hit.text().await.unwrap().is_empty());
     shot(&c, "4-search").await;
@@ -187,14 +257,29 @@ async fn seller_goes_through_the_app_in_chromium() {
     // 4. Catalog upload; wait for the job to finish.
     c.goto(&format!("{base}/catalog")).await.unwrap();
     let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/server/small-catalog.csv");
-    c.find(Locator::Css("input[type=file]")).await.unwrap()
-        .send_keys(&file.display().to_string()).await.unwrap();
+    c.find(Locator::Css("input[type=file]"))
+        .await
+        .unwrap()
+        .send_keys(&file.display().to_string())
+        .await
+        .unwrap();
     shot(&c, "5-catalog").await;
-    c.find(Locator::Css("#catalog-form button[type=submit]")).await.unwrap().click().await.unwrap();
+    c.find(Locator::Css("#catalog-form button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     wait_for(&c, "#job", 20).await;
     wait_for(&c, "#job-state[data-state=succeeded]", 600).await;
     wait_for(&c, "#job-results a[href$='/results/csv']", 10).await;
-    let rejects = c.find(Locator::Css("#job-reject-count")).await.unwrap().text().await.unwrap();
+    let rejects = c
+        .find(Locator::Css("#job-reject-count"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert_eq!(rejects.trim(), "1", "the row without a title is rejected");
     shot(&c, "6-job").await;
 

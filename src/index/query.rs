@@ -206,6 +206,19 @@ pub(crate) struct ParsedText {
     pub last_is_prefix: bool,
 }
 
+/// Query-syntax characters of other engines (`title:x`, `(a)`, `x*`, `x^2`,
+/// `x~1`, `+x`, `!x`): word separators here, so `title:bottle` searches
+/// `title` and `bottle`. `-`, `.`, `/` stay inside words (model numbers).
+const SYNTAX_CHARS: &[char] = &[
+    ':', '(', ')', '[', ']', '{', '}', '^', '~', '*', '+', '!', '\\',
+];
+
+fn split_words(text: &str) -> impl Iterator<Item = String> + '_ {
+    text.split(|c: char| c.is_whitespace() || SYNTAX_CHARS.contains(&c))
+        .filter(|w| !w.is_empty())
+        .map(str::to_string)
+}
+
 pub(crate) fn parse_text(text: &str) -> Result<ParsedText, IndexError> {
     let mut out = ParsedText::default();
     let mut rest = text;
@@ -213,8 +226,7 @@ pub(crate) fn parse_text(text: &str) -> Result<ParsedText, IndexError> {
     while !rest.is_empty() {
         if let Some(i) = rest.find('"') {
             let (before, after) = rest.split_at(i);
-            out.words
-                .extend(before.split_whitespace().map(str::to_string));
+            out.words.extend(split_words(before));
             let after = &after[1..];
             // An unbalanced quote runs to the end of the text.
             let end = after.find('"').unwrap_or(after.len());
@@ -225,8 +237,7 @@ pub(crate) fn parse_text(text: &str) -> Result<ParsedText, IndexError> {
             rest = after.get(end + 1..).unwrap_or("");
             last_word_at_end = false;
         } else {
-            out.words
-                .extend(rest.split_whitespace().map(str::to_string));
+            out.words.extend(split_words(rest));
             last_word_at_end = !rest.ends_with(char::is_whitespace) && !rest.trim().is_empty();
             rest = "";
         }
