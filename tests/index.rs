@@ -271,6 +271,13 @@ fn typos_are_tolerated_as_meilisearch_counts_them() {
         ids(&index.search(&q("brigxtnexs ")).unwrap()),
         ["LAMP-3|source"]
     );
+    // The word it matched is marked in the snippet.
+    let r = index.search(&q("botle ")).unwrap();
+    assert!(
+        r.hits[0].snippet_html.contains("<mark>bottle</mark>"),
+        "{:?}",
+        r.hits[0]
+    );
     // No typo under 5 characters, and not two under 9.
     assert_eq!(index.search(&q("sick ")).unwrap().total, 0);
     assert_eq!(index.search(&q("bxttxe ")).unwrap().total, 0);
@@ -305,7 +312,13 @@ fn skus_never_match_fuzzily_and_exact_codes_rank_first() {
 #[test]
 fn prefix_search_as_you_type() {
     let index = fixture_index();
-    assert_eq!(ids(&index.search(&q("stainl")).unwrap()), ["BOT-1|source"]);
+    let r = index.search(&q("stainl")).unwrap();
+    assert_eq!(ids(&r), ["BOT-1|source"]);
+    assert!(
+        r.hits[0].snippet_html.contains("<mark>stainless</mark>"),
+        "{:?}",
+        r.hits[0]
+    );
     assert_eq!(
         ids(&index.search(&q("merino wo")).unwrap()),
         ["SOCK-4|source"]
@@ -563,13 +576,7 @@ fn odd_input_gives_results_or_a_typed_error_never_a_panic() {
         }
     }
     // Syntax characters around a real word still find it.
-    for text in [
-        "(bottle) ",
-        "bottle* ",
-        "\"bottle",
-        "bott*",
-        "bottle:",
-    ] {
+    for text in ["(bottle) ", "bottle* ", "\"bottle", "bott*", "bottle:"] {
         let r = index.search(&q(text)).unwrap();
         assert!(
             ids(&r).contains(&"BOT-1|source".to_string()),
@@ -915,6 +922,7 @@ fn rebuild_from_the_store_and_search_from_the_command_line() {
     );
     assert!(ok);
     assert!(out.starts_with("1-5 of 30"), "{out}");
+    assert!(out.contains("[bottle]"), "{out}");
     assert!(out.contains("market: source (30)"), "{out}");
 
     // Bad input: exit code 2 and a clear message, no panic.

@@ -272,6 +272,37 @@ pub(crate) struct BuiltQuery {
     pub query: Box<dyn Query>,
     /// Analysed terms per language slot, for highlighting.
     pub highlight: Vec<BTreeSet<String>>,
+    /// Words matched with typos or as prefixes (on the `words` field): the
+    /// snippet marks the words of each hit they matched.
+    pub fuzzy: Vec<FuzzyWord>,
+}
+
+/// A query word matched with typo tolerance or as a prefix.
+#[derive(Debug, Clone)]
+pub(crate) struct FuzzyWord {
+    /// The word as the `words` analyzer gives it (lower-cased, folded).
+    pub term: String,
+    /// Edits allowed.
+    pub typos: u8,
+    /// Matches any word it is (within `typos`) a prefix of.
+    pub prefix: bool,
+}
+
+impl FuzzyWord {
+    /// Whether a `words`-analysed word of a document matches this query word
+    /// (as tantivy's Levenshtein automaton does, a transposition being one edit).
+    pub(crate) fn matches(&self, word: &str) -> bool {
+        let typos = usize::from(self.typos);
+        if !self.prefix {
+            return word != self.term && strsim::osa_distance(&self.term, word) <= typos;
+        }
+        let n = self.term.chars().count();
+        // Any prefix of `word` within `typos` edits (its length within `typos` of n).
+        (n.saturating_sub(typos)..=n + typos).any(|len| {
+            let p: String = word.chars().take(len).collect();
+            p.chars().count() == len && strsim::osa_distance(&self.term, &p) <= typos
+        })
+    }
 }
 
 /// Builds tantivy queries for one index schema.
@@ -279,6 +310,7 @@ pub(crate) struct QueryBuilder<'a> {
     fields: &'a Fields,
     analyzers: Vec<TextAnalyzer>,
     words_analyzer: TextAnalyzer,
+    fuzzy: Vec<FuzzyWord>,
 }
 
 fn term_query(term: Term) -> Box<dyn Query> {
@@ -303,6 +335,7 @@ impl<'a> QueryBuilder<'a> {
             fields,
             analyzers: LANGS.iter().map(|l| analyzer(l.tokenizer)).collect(),
             words_analyzer: analyzer(WORDS_TOKENIZER),
+            fuzzy: Vec::new(),
         }
     }
 
@@ -318,6 +351,7 @@ impl<'a> QueryBuilder<'a> {
             None => None,
         };
         let mut highlight = vec![BTreeSet::new(); LANGS.len()];
+        self.fuzzy.clear();
         let mut must: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         let n = parsed.words.len();
         for (i, word) in parsed.words.iter().enumerate() {
@@ -373,7 +407,11 @@ impl<'a> QueryBuilder<'a> {
         } else {
             Box::new(BooleanQuery::new(clauses))
         };
-        Ok(BuiltQuery { query, highlight })
+        Ok(BuiltQuery {
+            query,
+            highlight,
+            fuzzy: std::mem::take(&mut self.fuzzy),
+        })
     }
 
     /// Per-language clauses for analysed `text`: one per field, boosted.
@@ -459,11 +497,21 @@ impl<'a> QueryBuilder<'a> {
             let term = Term::from_field_text(f.words, t);
             let typos = typo_budget(t);
             if prefix && t.chars().count() >= 2 {
+                self.fuzzy.push(FuzzyWord {
+                    term: t.clone(),
+                    typos,
+                    prefix: true,
+                });
                 should.push(Box::new(ConstScoreQuery::new(
                     Box::new(FuzzyTermQuery::new_prefix(term, typos, true)),
                     PREFIX_SCORE,
                 )));
             } else if typos > 0 {
+                self.fuzzy.push(FuzzyWord {
+                    term: t.clone(),
+                    typos,
+                    prefix: false,
+                });
                 should.push(Box::new(ConstScoreQuery::new(
                     Box::new(FuzzyTermQuery::new(term, typos, true)),
                     TYPO_SCORE,
