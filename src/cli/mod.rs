@@ -11,6 +11,7 @@ mod catalog;
 mod llm;
 mod localize;
 mod models;
+mod search;
 mod serve;
 
 /// silkroute: localize product listings for foreign markets, locally.
@@ -48,6 +49,11 @@ pub enum Command {
     Markets(localize::MarketsArgs),
     /// Run the localization dev set: naive prompt vs pipeline.
     Eval(localize::EvalArgs),
+    /// Search the listings in every language (filters, facets, snippets).
+    Search(search::SearchArgs),
+    /// The search index (`index rebuild`).
+    #[command(subcommand)]
+    Index(search::IndexCommand),
 }
 
 /// Outcome of a command that ran: maps to the process exit code.
@@ -105,5 +111,7 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Localize(a) => localize::localize(a, &data_dir),
         Command::Markets(a) => localize::markets(a, &data_dir),
         Command::Eval(a) => localize::eval(a, &data_dir),
+        Command::Search(a) => search::search(&data_dir, a),
+        Command::Index(c) => search::index(&data_dir, c),
     }
 }

@@ -87,6 +87,18 @@ pub enum IndexError {
         /// The index directory.
         dir: PathBuf,
     },
+    /// There is no index in the directory (opening read-only creates none).
+    #[error("no search index in {dir}: run `silkroute index rebuild`")]
+    Missing {
+        /// The index directory.
+        dir: PathBuf,
+    },
+    /// A write to an index opened with [`SearchIndex::open_read_only`].
+    #[error("the search index{} is open read-only", dir.as_ref().map(|d| format!(" in {}", d.display())).unwrap_or_default())]
+    ReadOnly {
+        /// The index directory.
+        dir: Option<PathBuf>,
+    },
     /// Another process holds the index writer.
     #[error("the search index{} is in use by another silkroute process", dir.as_ref().map(|d| format!(" in {}", d.display())).unwrap_or_default())]
     Locked {

@@ -206,6 +206,19 @@ pub(crate) struct ParsedText {
     pub last_is_prefix: bool,
 }
 
+/// Query-syntax characters of other engines (`title:x`, `(a)`, `x*`, `x^2`,
+/// `x~1`, `+x`, `!x`): word separators here, so `title:bottle` searches
+/// `title` and `bottle`. `-`, `.`, `/` stay inside words (model numbers).
+const SYNTAX_CHARS: &[char] = &[
+    ':', '(', ')', '[', ']', '{', '}', '^', '~', '*', '+', '!', '\\',
+];
+
+fn split_words(text: &str) -> impl Iterator<Item = String> + '_ {
+    text.split(|c: char| c.is_whitespace() || SYNTAX_CHARS.contains(&c))
+        .filter(|w| !w.is_empty())
+        .map(str::to_string)
+}
+
 pub(crate) fn parse_text(text: &str) -> Result<ParsedText, IndexError> {
     let mut out = ParsedText::default();
     let mut rest = text;
@@ -213,8 +226,7 @@ pub(crate) fn parse_text(text: &str) -> Result<ParsedText, IndexError> {
     while !rest.is_empty() {
         if let Some(i) = rest.find('"') {
             let (before, after) = rest.split_at(i);
-            out.words
-                .extend(before.split_whitespace().map(str::to_string));
+            out.words.extend(split_words(before));
             let after = &after[1..];
             // An unbalanced quote runs to the end of the text.
             let end = after.find('"').unwrap_or(after.len());
@@ -225,8 +237,7 @@ pub(crate) fn parse_text(text: &str) -> Result<ParsedText, IndexError> {
             rest = after.get(end + 1..).unwrap_or("");
             last_word_at_end = false;
         } else {
-            out.words
-                .extend(rest.split_whitespace().map(str::to_string));
+            out.words.extend(split_words(rest));
             last_word_at_end = !rest.ends_with(char::is_whitespace) && !rest.trim().is_empty();
             rest = "";
         }
@@ -261,6 +272,37 @@ pub(crate) struct BuiltQuery {
     pub query: Box<dyn Query>,
     /// Analysed terms per language slot, for highlighting.
     pub highlight: Vec<BTreeSet<String>>,
+    /// Words matched with typos or as prefixes (on the `words` field): the
+    /// snippet marks the words of each hit they matched.
+    pub fuzzy: Vec<FuzzyWord>,
+}
+
+/// A query word matched with typo tolerance or as a prefix.
+#[derive(Debug, Clone)]
+pub(crate) struct FuzzyWord {
+    /// The word as the `words` analyzer gives it (lower-cased, folded).
+    pub term: String,
+    /// Edits allowed.
+    pub typos: u8,
+    /// Matches any word it is (within `typos`) a prefix of.
+    pub prefix: bool,
+}
+
+impl FuzzyWord {
+    /// Whether a `words`-analysed word of a document matches this query word
+    /// (as tantivy's Levenshtein automaton does, a transposition being one edit).
+    pub(crate) fn matches(&self, word: &str) -> bool {
+        let typos = usize::from(self.typos);
+        if !self.prefix {
+            return word != self.term && strsim::osa_distance(&self.term, word) <= typos;
+        }
+        let n = self.term.chars().count();
+        // Any prefix of `word` within `typos` edits (its length within `typos` of n).
+        (n.saturating_sub(typos)..=n + typos).any(|len| {
+            let p: String = word.chars().take(len).collect();
+            p.chars().count() == len && strsim::osa_distance(&self.term, &p) <= typos
+        })
+    }
 }
 
 /// Builds tantivy queries for one index schema.
@@ -268,6 +310,7 @@ pub(crate) struct QueryBuilder<'a> {
     fields: &'a Fields,
     analyzers: Vec<TextAnalyzer>,
     words_analyzer: TextAnalyzer,
+    fuzzy: Vec<FuzzyWord>,
 }
 
 fn term_query(term: Term) -> Box<dyn Query> {
@@ -292,6 +335,7 @@ impl<'a> QueryBuilder<'a> {
             fields,
             analyzers: LANGS.iter().map(|l| analyzer(l.tokenizer)).collect(),
             words_analyzer: analyzer(WORDS_TOKENIZER),
+            fuzzy: Vec::new(),
         }
     }
 
@@ -307,6 +351,7 @@ impl<'a> QueryBuilder<'a> {
             None => None,
         };
         let mut highlight = vec![BTreeSet::new(); LANGS.len()];
+        self.fuzzy.clear();
         let mut must: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         let n = parsed.words.len();
         for (i, word) in parsed.words.iter().enumerate() {
@@ -362,7 +407,11 @@ impl<'a> QueryBuilder<'a> {
         } else {
             Box::new(BooleanQuery::new(clauses))
         };
-        Ok(BuiltQuery { query, highlight })
+        Ok(BuiltQuery {
+            query,
+            highlight,
+            fuzzy: std::mem::take(&mut self.fuzzy),
+        })
     }
 
     /// Per-language clauses for analysed `text`: one per field, boosted.
@@ -448,11 +497,21 @@ impl<'a> QueryBuilder<'a> {
             let term = Term::from_field_text(f.words, t);
             let typos = typo_budget(t);
             if prefix && t.chars().count() >= 2 {
+                self.fuzzy.push(FuzzyWord {
+                    term: t.clone(),
+                    typos,
+                    prefix: true,
+                });
                 should.push(Box::new(ConstScoreQuery::new(
                     Box::new(FuzzyTermQuery::new_prefix(term, typos, true)),
                     PREFIX_SCORE,
                 )));
             } else if typos > 0 {
+                self.fuzzy.push(FuzzyWord {
+                    term: t.clone(),
+                    typos,
+                    prefix: false,
+                });
                 should.push(Box::new(ConstScoreQuery::new(
                     Box::new(FuzzyTermQuery::new(term, typos, true)),
                     TYPO_SCORE,

@@ -5,7 +5,7 @@
 //! of the five raw fast fields for every matching document and resolves ordinals
 //! to strings once per segment: no stored-field access, no aggregation JSON.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
@@ -16,9 +16,9 @@ use tantivy::snippet::SnippetGenerator;
 use tantivy::{DocAddress, DocId, Order, Score, SegmentOrdinal, SegmentReader, TantivyDocument};
 
 use super::IndexError;
-use super::analyzers::analyzer;
-use super::query::{QueryBuilder, SearchQuery, Sort};
-use super::schema::{FACET_FIELDS, LANGS, lang_slot};
+use super::analyzers::{analyzer, tokens};
+use super::query::{FuzzyWord, QueryBuilder, SearchQuery, Sort};
+use super::schema::{FACET_FIELDS, LANGS, WORDS_TOKENIZER, lang_slot};
 use super::writer::SearchIndex;
 use crate::listing::Status;
 
@@ -136,11 +136,15 @@ impl SearchIndex {
             };
             let language = text(f.language);
             let slot = lang_slot(&language);
-            let gens = generators.entry(slot).or_insert_with(|| {
-                let terms: BTreeMap<String, Score> = built.highlight[slot]
-                    .iter()
-                    .map(|t| (t.clone(), 1.0))
-                    .collect();
+            let title = text(f.stored_title);
+            let sources = [
+                text(f.stored_description),
+                text(f.stored_bullets),
+                title.clone(),
+            ];
+            let make_gens = |terms: &BTreeSet<String>| {
+                let terms: BTreeMap<String, Score> =
+                    terms.iter().map(|t| (t.clone(), 1.0)).collect();
                 let lf = f.langs[slot];
                 let make = |field| {
                     SnippetGenerator::new(
@@ -151,14 +155,19 @@ impl SearchIndex {
                     )
                 };
                 [make(lf.description), make(lf.bullets), make(lf.title)]
-            });
-            let title = text(f.stored_title);
-            let sources = [
-                text(f.stored_description),
-                text(f.stored_bullets),
-                title.clone(),
-            ];
-            let snippet_html = snippet(gens, &sources);
+            };
+            // Words this hit matched only with a typo or as a prefix: mark them too.
+            let extra = fuzzy_terms(&built.fuzzy, slot, &sources);
+            let snippet_html = if extra.is_empty() {
+                let gens = generators
+                    .entry(slot)
+                    .or_insert_with(|| make_gens(&built.highlight[slot]));
+                snippet(gens, &sources)
+            } else {
+                let mut terms = built.highlight[slot].clone();
+                terms.extend(extra);
+                snippet(&make_gens(&terms), &sources)
+            };
             hits.push(Hit {
                 sku: text(f.sku),
                 market: text(f.market),
@@ -181,6 +190,28 @@ impl SearchIndex {
             took_ms: started.elapsed().as_secs_f64() * 1000.0,
         })
     }
+}
+
+/// The language-analysed terms of the words in `sources` that a typo-tolerant
+/// or prefix query word matched (so the snippet can mark them).
+fn fuzzy_terms(fuzzy: &[FuzzyWord], slot: usize, sources: &[String; 3]) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    if fuzzy.is_empty() {
+        return out;
+    }
+    let mut words = analyzer(WORDS_TOKENIZER);
+    let mut lang = analyzer(LANGS[slot].tokenizer);
+    for text in sources {
+        let mut stream = words.token_stream(text);
+        while let Some(t) = stream.next() {
+            if fuzzy.iter().any(|w| w.matches(&t.text))
+                && let Some(original) = text.get(t.offset_from..t.offset_to)
+            {
+                out.extend(tokens(&mut lang, original).into_iter().map(|(_, t)| t));
+            }
+        }
+    }
+    out
 }
 
 /// The first source text with a highlighted term, else the start of the first

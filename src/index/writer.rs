@@ -56,17 +56,24 @@ impl Default for IndexOptions {
 pub(crate) struct Inner {
     pub fields: Fields,
     pub reader: IndexReader,
-    writer: Mutex<IndexWriter>,
+    /// `None` when opened read-only.
+    writer: Mutex<Option<IndexWriter>>,
     dirty: AtomicBool,
     /// Where the index lives (`None` in RAM), for error messages.
     pub dir: Option<PathBuf>,
 }
 
 impl Inner {
-    fn writer(&self) -> MutexGuard<'_, IndexWriter> {
+    fn writer(&self) -> Result<MappedMutexGuard<'_>, IndexError> {
         // A panic while holding the lock leaves the writer usable: tantivy's own
         // state is only changed by its methods, which do not panic half-way.
-        self.writer.lock().unwrap_or_else(|e| e.into_inner())
+        let g = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        if g.is_none() {
+            return Err(IndexError::ReadOnly {
+                dir: self.dir.clone(),
+            });
+        }
+        Ok(MappedMutexGuard(g))
     }
 
     fn commit_locked(&self, w: &mut IndexWriter) -> Result<(), IndexError> {
@@ -86,6 +93,23 @@ impl Inner {
             dir: self.dir.clone(),
             source,
         }
+    }
+}
+
+/// The writer lock of an index opened for writing (never holds `None`).
+struct MappedMutexGuard<'a>(MutexGuard<'a, Option<IndexWriter>>);
+
+impl std::ops::Deref for MappedMutexGuard<'_> {
+    type Target = IndexWriter;
+    fn deref(&self) -> &IndexWriter {
+        // Checked in `Inner::writer`; the option never changes after opening.
+        self.0.as_ref().expect("checked when the guard was made")
+    }
+}
+
+impl std::ops::DerefMut for MappedMutexGuard<'_> {
+    fn deref_mut(&mut self) -> &mut IndexWriter {
+        self.0.as_mut().expect("checked when the guard was made")
     }
 }
 
@@ -139,6 +163,46 @@ impl SearchIndex {
             Index::create(mmap, schema, Default::default()).map_err(open_err)?
         };
         Self::from_index(index, fields, Some(dir.to_path_buf()), options)
+    }
+
+    /// Open an existing index in `dir` for searching only: no writer, no lock, so
+    /// it works while another process (`silkroute serve`) writes the index. The
+    /// reader follows that process's commits. Writes answer
+    /// [`IndexError::ReadOnly`].
+    pub fn open_read_only(dir: &Path) -> Result<SearchIndex, IndexError> {
+        let (schema, fields) = Fields::build();
+        let open_err = |source| IndexError::Open {
+            dir: dir.to_path_buf(),
+            source,
+        };
+        if !dir.join("meta.json").is_file() {
+            return Err(IndexError::Missing {
+                dir: dir.to_path_buf(),
+            });
+        }
+        let mmap = MmapDirectory::open(dir).map_err(|e| open_err(e.into()))?;
+        let index = Index::open(mmap).map_err(open_err)?;
+        if index.schema() != schema {
+            return Err(IndexError::SchemaMismatch {
+                dir: dir.to_path_buf(),
+            });
+        }
+        register(&index);
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::OnCommitWithDelay)
+            .try_into()
+            .map_err(open_err)?;
+        Ok(SearchIndex {
+            inner: Arc::new(Inner {
+                fields,
+                reader,
+                writer: Mutex::new(None),
+                dirty: AtomicBool::new(false),
+                dir: Some(dir.to_path_buf()),
+            }),
+            committer: None,
+        })
     }
 
     /// Delete whatever is in `dir` and create an empty index there (used by
@@ -197,7 +261,7 @@ impl SearchIndex {
         let inner = Arc::new(Inner {
             fields,
             reader,
-            writer: Mutex::new(writer),
+            writer: Mutex::new(Some(writer)),
             dirty: AtomicBool::new(false),
             dir,
         });
@@ -213,7 +277,7 @@ impl SearchIndex {
         check_key("sku", &doc.sku, &doc.doc_id())?;
         check_key("market", &doc.market, &doc.doc_id())?;
         let tdoc = doc.to_tantivy(&self.inner.fields);
-        let w = self.inner.writer();
+        let w = self.inner.writer()?;
         w.delete_term(Term::from_field_text(
             self.inner.fields.doc_id,
             &doc.doc_id(),
@@ -226,7 +290,7 @@ impl SearchIndex {
 
     /// Delete every version of a listing (its source and all localizations).
     pub fn delete_listing(&self, sku: &str) -> Result<(), IndexError> {
-        let w = self.inner.writer();
+        let w = self.inner.writer()?;
         w.delete_term(Term::from_field_text(self.inner.fields.sku, sku));
         self.inner.dirty.store(true, Ordering::SeqCst);
         Ok(())
@@ -234,7 +298,7 @@ impl SearchIndex {
 
     /// Delete one version of a listing (`market` is `source` for the source).
     pub fn delete_version(&self, sku: &str, market: &str) -> Result<(), IndexError> {
-        let w = self.inner.writer();
+        let w = self.inner.writer()?;
         w.delete_term(Term::from_field_text(
             self.inner.fields.doc_id,
             &doc_id(sku, market),
@@ -245,7 +309,7 @@ impl SearchIndex {
 
     /// Commit pending changes and make them visible to searches now.
     pub fn commit(&self) -> Result<(), IndexError> {
-        let mut w = self.inner.writer();
+        let mut w = self.inner.writer()?;
         self.inner.commit_locked(&mut w)
     }
 
@@ -253,7 +317,7 @@ impl SearchIndex {
     /// index until the new one is complete. An invalid document aborts the rebuild
     /// and leaves the old index as it was. Returns the number of documents indexed.
     pub fn rebuild(&self, docs: impl Iterator<Item = IndexDoc>) -> Result<u64, IndexError> {
-        let mut w = self.inner.writer();
+        let mut w = self.inner.writer()?;
         let result = (|| {
             w.delete_all_documents()
                 .map_err(|e| self.inner.err("delete all", e))?;
@@ -335,10 +399,11 @@ fn spawn_committer(inner: Arc<Inner>, every: Duration) -> Committer {
                     continue;
                 }
                 // Never wait behind a long rebuild: try again next tick.
-                let Ok(mut w) = inner.writer.try_lock() else {
+                let Ok(mut g) = inner.writer.try_lock() else {
                     continue;
                 };
-                if let Err(e) = inner.commit_locked(&mut w) {
+                let Some(w) = g.as_mut() else { return };
+                if let Err(e) = inner.commit_locked(w) {
                     tracing::warn!(error = %e, "background index commit failed");
                 }
             }
