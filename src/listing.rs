@@ -15,6 +15,48 @@ use serde::{Deserialize, Serialize};
 /// Largest cell silkroute accepts, in bytes (64 KiB). Larger cells are rejected.
 pub const MAX_CELL_BYTES: usize = 64 * 1024;
 
+/// The languages silkroute recognises in listing text, as `whatlang` names them
+/// and as ISO 639-1 codes. Detection only chooses among these, so a short
+/// English title is not taken for Afrikaans or Latin.
+const LANGUAGES: &[(whatlang::Lang, &str)] = {
+    use whatlang::Lang::*;
+    &[
+        (Eng, "en"),
+        (Deu, "de"),
+        (Fra, "fr"),
+        (Spa, "es"),
+        (Ita, "it"),
+        (Por, "pt"),
+        (Nld, "nl"),
+        (Swe, "sv"),
+        (Dan, "da"),
+        (Pol, "pl"),
+        (Ces, "cs"),
+        (Tur, "tr"),
+        (Rus, "ru"),
+        (Ukr, "uk"),
+        (Jpn, "ja"),
+        (Cmn, "zh"),
+        (Kor, "ko"),
+    ]
+};
+
+/// The ISO 639-1 code of a `whatlang` language, for the languages silkroute
+/// recognises.
+pub fn language_code(lang: whatlang::Lang) -> Option<&'static str> {
+    LANGUAGES.iter().find(|(l, _)| *l == lang).map(|(_, c)| *c)
+}
+
+/// Detect the language of listing text (ISO 639-1), choosing only among the
+/// languages silkroute recognises; `None` when the text gives no answer. The one
+/// detector for the catalog readers, the pipeline and the search index.
+pub fn detect_language(text: &str) -> Option<&'static str> {
+    static DETECTOR: std::sync::LazyLock<whatlang::Detector> = std::sync::LazyLock::new(|| {
+        whatlang::Detector::with_allowlist(LANGUAGES.iter().map(|(l, _)| *l).collect())
+    });
+    DETECTOR.detect_lang(text).and_then(language_code)
+}
+
 /// One ordered key/value attribute such as `Color = Blue` or `Weight = 1.2 kg`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Attribute {
@@ -289,6 +331,15 @@ pub struct LocalizedListing {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn short_titles_are_detected_among_silkroute_languages() {
+        assert_eq!(super::detect_language("Steel water bottle 500 ml"), Some("en"));
+        assert_eq!(super::detect_language("Edelstahl Trinkflasche mit Deckel"), Some("de"));
+        assert_eq!(super::detect_language("不锈钢保温杯 500毫升"), Some("zh"));
+        assert_eq!(super::detect_language("ステンレス製ボトル、保冷"), Some("ja"));
+        assert_eq!(super::detect_language("12345"), None);
+    }
+
     use super::*;
 
     fn listing() -> Listing {

@@ -790,16 +790,17 @@ async fn listing_update_edit_check_approve_search_delete() {
         )
         .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    // PUT creates a listing that is not there yet.
     let (s, v) = h
         .json(
             "PUT",
-            "/api/v1/listings/NOPE",
-            Some(json!({"sku": "NOPE", "title": "x"})),
+            "/api/v1/listings/NEW-1",
+            Some(json!({"sku": "NEW-1", "title": "Garden hose"})),
         )
         .await;
     assert_eq!(
-        (s, v["code"].as_str()),
-        (StatusCode::NOT_FOUND, Some("not_found"))
+        (s, v["listing"]["title"].as_str()),
+        (StatusCode::OK, Some("Garden hose"))
     );
     let long = "a very long title that is surely over forty bytes";
     let (s, v) = h

@@ -54,25 +54,9 @@ fn attribute_lines(attrs: &[crate::listing::Attribute], keywords: &[String]) -> 
         .collect()
 }
 
-/// The ISO 639-1 code whatlang gives for the languages silkroute analyses.
+/// The ISO 639-1 code of the text's language (see [`crate::listing::detect_language`]).
 pub(crate) fn detect_language(text: &str) -> Option<&'static str> {
-    let info = whatlang::detect(text)?;
-    use whatlang::Lang::*;
-    Some(match info.lang() {
-        Eng => "en",
-        Deu => "de",
-        Fra => "fr",
-        Spa => "es",
-        Ita => "it",
-        Por => "pt",
-        Nld => "nl",
-        Swe => "sv",
-        Pol => "pl",
-        Jpn => "ja",
-        Cmn => "zh",
-        Kor => "ko",
-        _ => return None,
-    })
+    crate::listing::detect_language(text)
 }
 
 impl IndexDoc {

@@ -182,21 +182,7 @@ pub fn numbers(expected: &str, output: &str) -> Vec<Finding> {
 
 /// ISO 639-1 code of a whatlang language (the ones silkroute targets).
 fn iso639_1(l: whatlang::Lang) -> &'static str {
-    use whatlang::Lang::*;
-    match l {
-        Eng => "en",
-        Deu => "de",
-        Fra => "fr",
-        Spa => "es",
-        Ita => "it",
-        Jpn => "ja",
-        Cmn => "zh",
-        Por => "pt",
-        Nld => "nl",
-        Kor => "ko",
-        Rus => "ru",
-        _ => "other",
-    }
+    crate::listing::language_code(l).unwrap_or("other")
 }
 
 fn is_cjk(c: char) -> bool {

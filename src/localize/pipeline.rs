@@ -244,19 +244,9 @@ fn sampling_for(attempt: usize) -> SamplingParams {
 }
 
 fn detect_lang(text: &str) -> String {
-    let l = whatlang::detect_lang(text)
-        .map(|l| l.code())
-        .unwrap_or("eng");
-    match l {
-        "cmn" => "zh",
-        "jpn" => "ja",
-        "deu" => "de",
-        "fra" => "fr",
-        "spa" => "es",
-        "ita" => "it",
-        _ => "en",
-    }
-    .to_string()
+    crate::listing::detect_language(text)
+        .unwrap_or("en")
+        .to_string()
 }
 
 fn warn(field: &str, f: &Finding) -> Warning {

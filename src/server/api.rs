@@ -255,12 +255,11 @@ pub async fn get_listing(
     Ok(Json(record(&state, sku).await?))
 }
 
-/// Replace a listing's source fields.
+/// Create or replace a listing's source fields (re-indexed at once).
 #[utoipa::path(put, path = "/listings/{sku}", tag = "listings",
     params(("sku" = String, Path, description = "Sku")),
-    request_body(content = Object, description = "The listing"),
-    responses((status = 200, body = ListingRecord), (status = 404, body = ErrorBody),
-              (status = 422, body = ErrorBody)))]
+    request_body(content = Object, description = "The listing (created when new, replaced otherwise)"),
+    responses((status = 200, body = ListingRecord), (status = 422, body = ErrorBody)))]
 pub async fn update_listing(
     State(state): State<AppState>,
     Path(sku): Path<String>,
@@ -270,9 +269,12 @@ pub async fn update_listing(
         return Err(AppError::invalid("sku", "does not match the address"));
     }
     super::limits::check_listing(&listing)?;
-    record(&state, sku.clone()).await?;
-    let store = state.services.store.clone();
-    blocking(move || store.put_listing(&listing)).await?;
+    let st = state.clone();
+    blocking(move || {
+        st.services.store.put_listing(&listing)?;
+        reindex(&st, &listing.sku)
+    })
+    .await?;
     Ok(Json(record(&state, sku).await?))
 }
 
@@ -561,7 +563,7 @@ pub async fn get_glossary(
     Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], text).into_response())
 }
 
-/// Create or replace a glossary from CSV (`source,target` per line).
+/// Create or replace a glossary from CSV (`source,target_lang,target`).
 #[utoipa::path(put, path = "/glossaries/{name}", tag = "settings",
     params(("name" = String, Path, description = "Glossary name")),
     request_body(content = String, content_type = "text/csv"),
