@@ -142,7 +142,8 @@ fn shopify_export_groups_variants_per_handle() {
             "https://cdn.example.com/linen-shirt-detail.jpg"
         ]
     );
-    let v: Vec<(Option<&str>, Vec<(&str, &str)>, Option<Decimal>)> = shirt
+    type Row<'a> = (Option<&'a str>, Vec<(&'a str, &'a str)>, Option<Decimal>);
+    let v: Vec<Row> = shirt
         .variants
         .iter()
         .map(|v| {

@@ -251,7 +251,7 @@ impl Rows for CsvRows {
                 let last_multiline = self
                     .record
                     .iter()
-                    .last()
+                    .next_back()
                     .is_some_and(|c| c.contains(&b'\n'));
                 let reason = if self.record.len() < self.width && last_multiline {
                     let end = self.rdr.position().line() - u64::from(self.ends_with_lf());
