@@ -4,8 +4,6 @@
 use std::fs::File;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use encoding_rs::{Encoding, UTF_8};
 
@@ -25,18 +23,54 @@ pub(crate) trait Rows: Send {
     fn next_row(&mut self) -> Option<Result<(u64, Vec<String>), Reject>>;
 }
 
-/// Counts bytes handed to the CSV parser since the last record, and fails the read
-/// when one record grows past [`MAX_RECORD_BYTES`] (an unterminated quote).
+/// Bytes of decoded text remembered behind the parser (the `csv` reader buffers 8 KiB).
+const RECENT_BYTES: usize = 64 * 1024;
+
+/// Sits between the decoder and the CSV parser: counts bytes since the last record
+/// and fails the read when one record grows past [`MAX_RECORD_BYTES`] (an
+/// unterminated quote), and remembers the last [`RECENT_BYTES`] bytes so the row
+/// source can tell how a record ended (see [`CsvRows::start_line`]).
 struct Guarded<R> {
     inner: R,
-    since_record: Arc<AtomicUsize>,
+    since_record: usize,
+    /// Bytes handed to the parser so far.
+    total: u64,
+    /// Ring buffer: byte at stream offset `o` is `recent[o % RECENT_BYTES]`.
+    recent: Vec<u8>,
+    /// The decoder returned end of file.
+    eof: bool,
+}
+
+impl<R> Guarded<R> {
+    fn new(inner: R) -> Self {
+        Self {
+            inner,
+            since_record: 0,
+            total: 0,
+            recent: vec![0; RECENT_BYTES],
+            eof: false,
+        }
+    }
+
+    /// The byte at stream offset `offset`, if it is still remembered.
+    fn byte_at(&self, offset: u64) -> Option<u8> {
+        (offset < self.total && self.total - offset <= RECENT_BYTES as u64)
+            .then(|| self.recent[(offset % RECENT_BYTES as u64) as usize])
+    }
 }
 
 impl<R: Read> Read for Guarded<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
-        let total = self.since_record.fetch_add(n, Ordering::Relaxed) + n;
-        if total > MAX_RECORD_BYTES + 64 * 1024 {
+        if n == 0 && !buf.is_empty() {
+            self.eof = true;
+        }
+        for (i, &b) in buf[..n].iter().enumerate() {
+            self.recent[((self.total + i as u64) % RECENT_BYTES as u64) as usize] = b;
+        }
+        self.total += n as u64;
+        self.since_record += n;
+        if self.since_record > MAX_RECORD_BYTES + 64 * 1024 {
             return Err(io::Error::other(format!(
                 "a record runs past {MAX_RECORD_BYTES} bytes (an unterminated quote?)"
             )));
@@ -49,8 +83,8 @@ impl<R: Read> Read for Guarded<R> {
 pub(crate) struct CsvRows {
     rdr: csv::Reader<Guarded<Box<dyn Read + Send>>>,
     record: csv::ByteRecord,
-    since_record: Arc<AtomicUsize>,
     width: usize,
+    header: Vec<String>,
     file: String,
     legacy: Option<&'static Encoding>,
     done: bool,
@@ -76,37 +110,35 @@ impl CsvRows {
             Some(d) => d,
             None => detect::sniff_delimiter(&enc.decode(&prefix).0),
         };
-        let source = io::Cursor::new(prefix).chain(f);
         let stream: Box<dyn Read + Send> = if enc == UTF_8 {
-            Box::new(
-                encoding_rs_io::DecodeReaderBytesBuilder::new()
-                    .encoding(Some(UTF_8))
-                    .utf8_passthru(true)
-                    .strip_bom(true)
-                    .build(source),
-            )
+            // UTF-8 goes to the parser as raw bytes, so an invalid sequence is
+            // rejected with its row and column instead of becoming U+FFFD
+            let skip = if prefix.starts_with(&[0xEF, 0xBB, 0xBF]) {
+                3
+            } else {
+                0
+            };
+            let mut prefix = prefix;
+            prefix.drain(..skip);
+            Box::new(io::Cursor::new(prefix).chain(f))
         } else {
             Box::new(
                 encoding_rs_io::DecodeReaderBytesBuilder::new()
                     .encoding(Some(enc))
                     .strip_bom(true)
-                    .build(source),
+                    .build(io::Cursor::new(prefix).chain(f)),
             )
         };
-        let since_record = Arc::new(AtomicUsize::new(0));
         let rdr = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
             .delimiter(delim)
-            .from_reader(Guarded {
-                inner: stream,
-                since_record: since_record.clone(),
-            });
+            .from_reader(Guarded::new(stream));
         let mut rows = CsvRows {
             rdr,
             record: csv::ByteRecord::new(),
-            since_record,
             width: 0,
+            header: Vec::new(),
             file: file.to_string(),
             legacy: (enc != UTF_8).then_some(enc),
             done: false,
@@ -141,7 +173,40 @@ impl CsvRows {
             }
         };
         rows.width = header.len();
+        rows.header = header.clone();
         Ok((rows, header, enc.name().to_string()))
+    }
+}
+
+impl CsvRows {
+    /// Whether the byte before the parser's position is a line feed.
+    fn ends_with_lf(&self) -> bool {
+        let end = self.rdr.position().byte();
+        end.checked_sub(1)
+            .and_then(|o| self.rdr.get_ref().byte_at(o))
+            == Some(b'\n')
+    }
+
+    /// The physical line where the record just read starts. `csv` reports the
+    /// position before any blank lines it skipped (and, after a CRLF record,
+    /// before the pending LF), so count back from the end instead: the line the
+    /// parser is on, less the line breaks inside the record's cells, less one when
+    /// the record's terminator was a consumed LF (not when the record ran into the
+    /// end of the file, where a final LF belongs to an unclosed quoted cell).
+    fn start_line(&self) -> u64 {
+        let end = self.rdr.position();
+        let inside: u64 = self
+            .record
+            .iter()
+            .map(|c| c.iter().filter(|&&b| b == b'\n').count() as u64)
+            .sum();
+        let g = self.rdr.get_ref();
+        let ran_into_eof = g.eof && end.byte() == g.total;
+        let lf_terminated = !ran_into_eof && self.ends_with_lf();
+        match end.line().checked_sub(inside + u64::from(lf_terminated)) {
+            Some(l) if l >= 1 => l,
+            _ => self.record.position().map_or(1, |p| p.line()),
+        }
     }
 }
 
@@ -156,7 +221,7 @@ impl Rows for CsvRows {
                 return None;
             }
             let at = self.rdr.position().line();
-            self.since_record.store(0, Ordering::Relaxed);
+            self.rdr.get_mut().since_record = 0;
             match self.rdr.read_byte_record(&mut self.record) {
                 Ok(false) => {
                     self.done = true;
@@ -175,7 +240,7 @@ impl Rows for CsvRows {
                     }));
                 }
             }
-            let line = self.record.position().map_or(at, |p| p.line());
+            let line = self.start_line();
             let reject = |column: Option<String>, reason: String| Reject {
                 file: self.file.clone(),
                 line,
@@ -183,22 +248,43 @@ impl Rows for CsvRows {
                 reason,
             };
             if self.record.len() != self.width {
-                return Some(Err(reject(
-                    None,
+                let last_multiline = self
+                    .record
+                    .iter()
+                    .next_back()
+                    .is_some_and(|c| c.contains(&b'\n'));
+                let reason = if self.record.len() < self.width && last_multiline {
+                    let end = self.rdr.position().line() - u64::from(self.ends_with_lf());
+                    format!(
+                        "a quote opened in column {} is never closed: the cell runs on to line {end} \
+                         and swallows the lines in between ({} fields, the header has {})",
+                        self.record.len(),
+                        self.record.len(),
+                        self.width
+                    )
+                } else {
                     format!(
                         "row has {} fields, the header has {} (broken quoting or a stray delimiter?)",
                         self.record.len(),
                         self.width
-                    ),
-                )));
+                    )
+                };
+                return Some(Err(reject(None, reason)));
             }
             let mut cells = Vec::with_capacity(self.width);
             for (i, raw) in self.record.iter().enumerate() {
+                let name = || {
+                    self.header
+                        .get(i)
+                        .filter(|h| !h.is_empty())
+                        .cloned()
+                        .unwrap_or_else(|| format!("column {}", i + 1))
+                };
                 let text = match std::str::from_utf8(raw) {
                     Ok(t) => t,
                     Err(e) => {
                         return Some(Err(reject(
-                            Some(format!("column {}", i + 1)),
+                            Some(name()),
                             format!(
                                 "undecodable byte sequence (not UTF-8) at byte {} of the cell",
                                 e.valid_up_to()
@@ -210,7 +296,7 @@ impl Rows for CsvRows {
                     && text.contains('\u{fffd}')
                 {
                     return Some(Err(reject(
-                        Some(format!("column {}", i + 1)),
+                        Some(name()),
                         format!("undecodable byte sequence in {}", enc.name()),
                     )));
                 }

@@ -78,90 +78,27 @@ fn count_outside_quotes(line: &str, d: u8) -> usize {
     n
 }
 
-/// Detect the language of a listing's text with `whatlang`; ISO 639-1 code.
+/// Detect the language of a listing's text: [`crate::listing::detect_language`].
 pub(crate) fn detect_language(text: &str) -> Option<String> {
-    let info = whatlang::detect(text)?;
-    iso639_1(info.lang().code()).map(String::from)
-}
-
-fn iso639_1(code3: &str) -> Option<&'static str> {
-    Some(match code3 {
-        "eng" => "en",
-        "cmn" => "zh",
-        "jpn" => "ja",
-        "kor" => "ko",
-        "deu" => "de",
-        "fra" => "fr",
-        "spa" => "es",
-        "por" => "pt",
-        "ita" => "it",
-        "nld" => "nl",
-        "rus" => "ru",
-        "ukr" => "uk",
-        "pol" => "pl",
-        "ces" => "cs",
-        "slk" => "sk",
-        "hun" => "hu",
-        "ron" => "ro",
-        "bul" => "bg",
-        "ell" => "el",
-        "tur" => "tr",
-        "ara" => "ar",
-        "heb" => "he",
-        "hin" => "hi",
-        "ben" => "bn",
-        "tha" => "th",
-        "vie" => "vi",
-        "ind" => "id",
-        "swe" => "sv",
-        "dan" => "da",
-        "nob" => "nb",
-        "fin" => "fi",
-        "est" => "et",
-        "lav" => "lv",
-        "lit" => "lt",
-        "slv" => "sl",
-        "hrv" => "hr",
-        "srp" => "sr",
-        "cat" => "ca",
-        "tgl" => "tl",
-        "pes" => "fa",
-        "urd" => "ur",
-        "tam" => "ta",
-        "tel" => "te",
-        "mar" => "mr",
-        "afr" => "af",
-        "lat" => "la",
-        "epo" => "eo",
-        "kat" => "ka",
-        "hye" => "hy",
-        "bel" => "be",
-        "mkd" => "mk",
-        "aze" => "az",
-        "uzb" => "uz",
-        "jav" => "jv",
-        "khm" => "km",
-        "mya" => "my",
-        "nep" => "ne",
-        "sin" => "si",
-        "mal" => "ml",
-        "kan" => "kn",
-        "guj" => "gu",
-        "pan" => "pa",
-        "ori" => "or",
-        "amh" => "am",
-        "zul" => "zu",
-        "sna" => "sn",
-        "aka" => "ak",
-        "tuk" => "tk",
-        "yid" => "yi",
-        _ => return None,
-    })
+    crate::listing::detect_language(text).map(String::from)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn languages_ignore_markup() {
+        assert_eq!(
+            detect_language("<p>Dieses Messer ist aus rostfreiem Stahl und sehr scharf.</p>")
+                .as_deref(),
+            Some("de")
+        );
+        assert_eq!(
+            detect_language("这款保温杯采用双层真空设计，保温十二小时。").as_deref(),
+            Some("zh")
+        );
+    }
 
     #[test]
     fn delimiters() {

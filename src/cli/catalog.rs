@@ -243,6 +243,9 @@ fn convert(a: ConvertArgs) -> anyhow::Result<Outcome> {
         secs,
         s.rows as f64 / secs.max(1e-9)
     )?;
+    if let Some(kib) = peak_rss_kib() {
+        writeln!(out, "peak memory {:.1} MiB", kib as f64 / 1024.0)?;
+    }
     if s.rejected > 0 {
         writeln!(out, "rejects written to {}", rejects_path.display())?;
     }
@@ -251,6 +254,13 @@ fn convert(a: ConvertArgs) -> anyhow::Result<Outcome> {
     } else {
         Outcome::Ok
     })
+}
+
+/// This process's peak resident memory (VmHWM), on Linux.
+fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
 }
 
 fn reader_file(p: &Path) -> String {
