@@ -57,6 +57,9 @@ pub fn language_code(lang: whatlang::Lang) -> Option<&'static str> {
     LANGUAGES.iter().find(|(l, _)| *l == lang).map(|(_, c)| *c)
 }
 
+/// Below this `whatlang` confidence a Latin-script guess is not taken.
+const MIN_LATIN_CONFIDENCE: f64 = 0.3;
+
 /// Detect the language of listing text (ISO 639-1), choosing only among the
 /// languages silkroute recognises; `None` when the text gives no answer. The one
 /// detector for the catalog readers, the pipeline and the search index.
@@ -64,9 +67,15 @@ pub fn detect_language(text: &str) -> Option<&'static str> {
     static DETECTOR: std::sync::LazyLock<whatlang::Detector> = std::sync::LazyLock::new(|| {
         whatlang::Detector::with_allowlist(LANGUAGES.iter().map(|(l, _)| *l).collect())
     });
-    DETECTOR
-        .detect_lang(&strip_tags(text))
-        .and_then(language_code)
+    let info = DETECTOR.detect(&strip_tags(text))?;
+    // On a few words whatlang's guess among Latin-script languages is often
+    // wrong ("Steel water bottle" scores as Dutch at confidence 0.08, "Gourde
+    // isotherme en acier inoxydable" as English at 0.23; whole English sentences
+    // score 0.6 to 0.9): no answer beats a wrong one.
+    if info.script() == whatlang::Script::Latin && info.confidence() < MIN_LATIN_CONFIDENCE {
+        return None;
+    }
+    language_code(info.lang())
 }
 
 /// Text without HTML tags (`<p>`, `<li>`): markup is not language.
@@ -366,12 +375,21 @@ pub struct LocalizedListing {
 mod tests {
     #[test]
     fn short_titles_are_detected_among_silkroute_languages() {
-        assert_eq!(
+        // Too short to tell English from Dutch: no guess rather than a wrong one.
+        assert!(matches!(
             super::detect_language("Steel water bottle 500 ml"),
+            None | Some("en")
+        ));
+        assert_eq!(
+            super::detect_language(
+                "Stainless steel water bottle that keeps your drinks cold for the whole day"
+            ),
             Some("en")
         );
         assert_eq!(
-            super::detect_language("Edelstahl Trinkflasche mit Deckel"),
+            super::detect_language(
+                "Die Trinkflasche aus Edelstahl hält Getränke den ganzen Tag kalt"
+            ),
             Some("de")
         );
         assert_eq!(super::detect_language("不锈钢保温杯 500毫升"), Some("zh"));
@@ -380,6 +398,11 @@ mod tests {
             Some("ja")
         );
         assert_eq!(super::detect_language("12345"), None);
+        assert_eq!(
+            super::detect_language("Gourde isotherme en acier inoxydable"),
+            None,
+            "a wrong guess (English) is worse than none"
+        );
         assert_eq!(
             super::strip_tags("<p>Hello <b>world</b></p>").trim(),
             "Hello  world"
