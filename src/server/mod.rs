@@ -148,7 +148,12 @@ pub fn app(state: AppState) -> Router {
             state.clone(),
             metrics::count_requests,
         ))
-        .layer(tower_http::trace::TraceLayer::new_for_http())
+        // A 503 from `/readyz` while the model loads, or from a full queue, is
+        // expected: logged as a warning, not an error.
+        .layer(
+            tower_http::trace::TraceLayer::new_for_http()
+                .on_failure(tower_http::trace::DefaultOnFailure::new().level(tracing::Level::WARN)),
+        )
         .with_state(state)
 }
 

@@ -197,6 +197,14 @@ pub struct SearchParams {
     pub status: Option<String>,
     /// Only this brand.
     pub brand: Option<String>,
+    /// Only this category (full path, a path prefix or one segment).
+    pub category: Option<String>,
+    /// Lowest price, inclusive.
+    pub min_price: Option<f64>,
+    /// Highest price, inclusive.
+    pub max_price: Option<f64>,
+    /// `relevance` (default), `price`, `price_desc` or `updated`.
+    pub sort: Option<String>,
     /// Page size (1..=100, default 20).
     pub limit: Option<usize>,
     /// Offset.
@@ -234,7 +242,7 @@ pub struct SearchHit {
 /// Counts per value of one facet.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Facet {
-    /// Field (`market`, `language`, `status`, `brand`).
+    /// Field (`market`, `language`, `status`, `brand`, `category`).
     pub field: String,
     /// `(value, count)`, largest first.
     pub counts: Vec<(String, u64)>,

@@ -31,7 +31,7 @@ use super::services::{
 };
 use super::state::{AppState, Services};
 use crate::catalog::{self, ReadOptions};
-use crate::index::{IndexDoc, SearchIndex, SearchQuery};
+use crate::index::{IndexDoc, SearchIndex, SearchQuery, Sort};
 use crate::job::{self, CatalogOutput, CatalogRecord, JobRunner, OutputWriter, RunnerOptions};
 use crate::listing::{Listing, LocalizedListing, Status, Warning};
 use crate::llm::{
@@ -982,6 +982,16 @@ impl Search for RealSearch {
             lang: nonempty(&p.language),
             status,
             brand: nonempty(&p.brand),
+            category: nonempty(&p.category),
+            min_price: p.min_price,
+            max_price: p.max_price,
+            sort: match p.sort.as_deref().filter(|s| !s.is_empty()) {
+                Some(s) => Sort::parse(s).ok_or_else(|| ServiceError::Invalid {
+                    field: "sort".into(),
+                    message: "one of relevance, price, price_desc, updated".into(),
+                })?,
+                None => Sort::Relevance,
+            },
             page: p.offset.unwrap_or(0) / per_page + 1,
             per_page,
             ..SearchQuery::default()
@@ -1014,6 +1024,7 @@ impl Search for RealSearch {
                 facet("language", r.facets.language),
                 facet("status", r.facets.status),
                 facet("brand", r.facets.brand),
+                facet("category", r.facets.category),
             ],
         })
     }
