@@ -994,7 +994,6 @@ impl Search for RealSearch {
             },
             page: p.offset.unwrap_or(0) / per_page + 1,
             per_page,
-            ..SearchQuery::default()
         };
         let r = self.index.search(&q).map_err(|e| ServiceError::Invalid {
             field: "q".into(),
