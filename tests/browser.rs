@@ -9,6 +9,8 @@
 //! `$SILKROUTE_HOME/models/smollm2-135m-instruct-q4_1.gguf`); fails clearly when
 //! either is missing.
 
+mod common;
+use common::test_model;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -16,27 +18,6 @@ use std::time::{Duration, Instant};
 
 use fantoccini::{ClientBuilder, Locator};
 use serde_json::json;
-
-fn test_model() -> PathBuf {
-    if let Some(p) = std::env::var_os("SILKROUTE_TEST_MODEL") {
-        let p = PathBuf::from(p);
-        assert!(
-            p.is_file(),
-            "SILKROUTE_TEST_MODEL={} does not exist",
-            p.display()
-        );
-        return p;
-    }
-    let home = std::env::var_os("SILKROUTE_HOME").map(PathBuf::from);
-    let p = home.map(|h| h.join("models/smollm2-135m-instruct-q4_1.gguf"));
-    match p {
-        Some(p) if p.is_file() => p,
-        _ => panic!(
-            "the test model is missing: set SILKROUTE_TEST_MODEL or install it under \
-             $SILKROUTE_HOME/models/smollm2-135m-instruct-q4_1.gguf (./scripts/test does)"
-        ),
-    }
-}
 
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")

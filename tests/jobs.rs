@@ -2,6 +2,8 @@
 //! test (SIGKILL at random moments, `jobs resume`, outputs byte-identical to an
 //! uninterrupted run, no item committed twice) and the second-process refusal.
 
+mod common;
+use common::test_model;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -11,28 +13,6 @@ use silkroute::paths::DataDir;
 use silkroute::store::{ItemStatus, JobStatus, Store, StoreOptions};
 
 const BIN: &str = env!("CARGO_BIN_EXE_silkroute");
-
-/// The test model: `$SILKROUTE_TEST_MODEL`, else the data dir's installed copy.
-fn test_model() -> PathBuf {
-    if let Some(p) = std::env::var_os("SILKROUTE_TEST_MODEL").filter(|p| !p.is_empty()) {
-        let p = PathBuf::from(p);
-        assert!(
-            p.is_file(),
-            "SILKROUTE_TEST_MODEL={} does not exist",
-            p.display()
-        );
-        return p;
-    }
-    let p = DataDir::resolve(None)
-        .models()
-        .join("smollm2-135m-instruct-q4_1.gguf");
-    assert!(
-        p.is_file(),
-        "the test model is missing: set SILKROUTE_TEST_MODEL or install it at {} (./scripts/test does)",
-        p.display()
-    );
-    p
-}
 
 fn catalog() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/jobs/catalog.csv")

@@ -3,7 +3,8 @@
 //! back or the field is flagged, numbers are never silently changed, market rules
 //! hold, and failures are `needs_review` with reasons.
 
-use std::path::PathBuf;
+mod common;
+use common::test_model;
 use std::sync::Arc;
 
 use silkroute::Listing;
@@ -14,27 +15,6 @@ use silkroute::localize::{
     Templates, Terminology, check_segment, html_text_pieces, is_blocking, protect,
 };
 use silkroute::market::MarketRegistry;
-
-fn test_model() -> PathBuf {
-    if let Some(p) = std::env::var_os("SILKROUTE_TEST_MODEL") {
-        let p = PathBuf::from(p);
-        assert!(
-            p.is_file(),
-            "SILKROUTE_TEST_MODEL={} does not exist",
-            p.display()
-        );
-        return p;
-    }
-    let home = std::env::var_os("SILKROUTE_HOME").map(PathBuf::from);
-    let p = home.map(|h| h.join("models/smollm2-135m-instruct-q4_1.gguf"));
-    match p {
-        Some(p) if p.is_file() => p,
-        _ => panic!(
-            "the test model is missing: set SILKROUTE_TEST_MODEL to smollm2-135m-instruct-q4_1.gguf \
-             or install it into $SILKROUTE_HOME/models/ (scripts/test does)"
-        ),
-    }
-}
 
 fn listing() -> Listing {
     Listing {

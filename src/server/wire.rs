@@ -85,7 +85,7 @@ pub fn build(config: ServerConfig) -> anyhow::Result<AppState> {
         let (jobs, localizer) = (jobs.clone(), localizer.clone());
         models.start_loading(
             EngineOptions::default(),
-            Box::new(move |engine| jobs.start_runner(engine, localizer)),
+            Box::new(move |_engine| jobs.start_runner(localizer)),
         );
     }
     let services = Services {
@@ -93,10 +93,7 @@ pub fn build(config: ServerConfig) -> anyhow::Result<AppState> {
         store: Arc::new(RealStore {
             store: store.clone(),
         }),
-        search: Arc::new(RealSearch {
-            index,
-            store: store.clone(),
-        }),
+        search: Arc::new(RealSearch { index }),
         jobs,
         models,
     };
@@ -921,7 +918,6 @@ impl ListingStore for RealStore {
 /// The tantivy index.
 pub struct RealSearch {
     index: Arc<SearchIndex>,
-    store: Arc<Store>,
 }
 
 /// Split the index's escaped, `<mark>`ed snippet into plain parts.
@@ -1044,7 +1040,6 @@ impl Search for RealSearch {
                 .map_err(internal)?;
         }
         self.index.commit().map_err(internal)?;
-        let _ = &self.store;
         Ok(())
     }
 
@@ -1073,7 +1068,7 @@ const MAX_REJECTS_SHOWN: usize = 1000;
 
 impl RealJobs {
     /// Start the runner (the model is loaded) and resume unfinished jobs.
-    fn start_runner(&self, _engine: Arc<Engine>, localizer: Arc<RealLocalizer>) {
+    fn start_runner(&self, localizer: Arc<RealLocalizer>) {
         if self.stopping.load(Ordering::Relaxed) {
             return;
         }
@@ -1110,7 +1105,6 @@ impl RealJobs {
         let progress = self.runner.get().and_then(|r| r.progress(j.id).ok());
         let state = match j.status {
             JobStatus::Enqueued | JobStatus::Paused => "queued",
-            JobStatus::Running if progress.as_ref().is_some_and(|p| p.in_flight > 0) => "running",
             JobStatus::Running => "running",
             JobStatus::Succeeded => "succeeded",
             JobStatus::Failed => "failed",

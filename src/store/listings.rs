@@ -161,18 +161,10 @@ impl Store {
     /// Every current localization, ordered by sku and market (for rebuilding the
     /// search index, which is derived from the store).
     pub fn localizations(&self) -> Result<Vec<StoredLocalization>, StoreError> {
-        let c = self.conn();
-        let mut stmt = c
-            .prepare("SELECT json, version, updated_at FROM localizations ORDER BY sku, market")
-            .map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-            .map_err(|e| self.err(e))?
-            .collect::<rusqlite::Result<Vec<(String, u32, String)>>>()
-            .map_err(|e| self.err(e))?;
-        rows.into_iter()
-            .map(|(json, v, at)| self.decode_loc("localizations", &json, v, at))
-            .collect()
+        self.query_locs(
+            "SELECT json, version, updated_at FROM localizations ORDER BY sku, market",
+            [],
+        )
     }
 
     /// Set the review status of the current localization (a person approved it,
@@ -223,20 +215,10 @@ impl Store {
 
     /// The current localizations of one listing, by market.
     pub fn localizations_of(&self, sku: &str) -> Result<Vec<StoredLocalization>, StoreError> {
-        let c = self.conn();
-        let mut stmt = c
-            .prepare(
-                "SELECT json, version, updated_at FROM localizations WHERE sku = ?1 ORDER BY market",
-            )
-            .map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map([sku], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-            .map_err(|e| self.err(e))?
-            .collect::<rusqlite::Result<Vec<(String, u32, String)>>>()
-            .map_err(|e| self.err(e))?;
-        rows.into_iter()
-            .map(|(json, v, at)| self.decode_loc("localizations", &json, v, at))
-            .collect()
+        self.query_locs(
+            "SELECT json, version, updated_at FROM localizations WHERE sku = ?1 ORDER BY market",
+            [sku],
+        )
     }
 
     /// Delete a listing, its localizations and their history, in one
@@ -254,6 +236,24 @@ impl Store {
             .map_err(|e| self.err(e))?;
         tx.commit().map_err(|e| self.err(e))?;
         Ok(n + m > 0)
+    }
+
+    /// Run a `SELECT json, version, updated_at FROM localizations ...` query.
+    fn query_locs<P: rusqlite::Params>(
+        &self,
+        sql: &str,
+        params: P,
+    ) -> Result<Vec<StoredLocalization>, StoreError> {
+        let c = self.conn();
+        let mut stmt = c.prepare(sql).map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map(params, |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .map_err(|e| self.err(e))?
+            .collect::<rusqlite::Result<Vec<(String, u32, String)>>>()
+            .map_err(|e| self.err(e))?;
+        rows.into_iter()
+            .map(|(json, v, at)| self.decode_loc("localizations", &json, v, at))
+            .collect()
     }
 
     fn decode_loc(
