@@ -8,7 +8,8 @@
 //!
 //! Inside: `model` opens a GGUF file and dispatches on its architecture to
 //! `llama` or `qwen2`, which build the shared decoder stack of `transformer`
-//! (ragged-batch forward pass, per-sequence `kv_cache`); `sampling` picks
+//! (ragged-batch forward pass, per-sequence `kv_cache`, weight matrices
+//! through `kernels`); `sampling` picks
 //! tokens; `engine` schedules requests onto the model (continuous batching)
 //! and turns text into tokens and back through `tokenizer`, `chat` and `detok`.
 
@@ -17,6 +18,7 @@ mod chat;
 mod detok;
 mod engine;
 mod install;
+mod kernels;
 mod kv_cache;
 mod llama;
 mod manifest;

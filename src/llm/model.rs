@@ -12,7 +12,9 @@ use std::sync::Arc;
 
 use candle_core::Device;
 use candle_core::quantized::gguf_file::{Content, Value};
-use candle_core::quantized::{GgmlDType, QMatMul, QStorage, QTensor};
+use candle_core::quantized::{GgmlDType, QStorage, QTensor};
+
+use super::kernels::Linear;
 
 use super::api::LlmError;
 use super::transformer::{Layer, Transformer, dense};
@@ -154,10 +156,10 @@ pub(crate) fn matrix<R: Read + Seek>(
     name: &str,
     shape: (usize, usize),
     device: &Device,
-) -> Result<QMatMul, LlmError> {
+) -> Result<Linear, LlmError> {
     let t = tensor(ct, reader, name, device)?;
     check_shape(name, &t, &[shape.0, shape.1])?;
-    QMatMul::from_qtensor(t).map_err(compute)
+    Linear::new(t).map_err(compute)
 }
 
 /// A vector (norm weight, bias) of length `n`, dequantized to f32.
@@ -240,7 +242,7 @@ pub(crate) fn embeddings<R: Read + Seek>(
     reader: &mut R,
     hidden: usize,
     device: &Device,
-) -> Result<(Arc<QTensor>, QMatMul), LlmError> {
+) -> Result<(Arc<QTensor>, Linear), LlmError> {
     let embed = Arc::new(tensor(ct, reader, "token_embd.weight", device)?);
     let (vocab, h) = embed.shape().dims2().map_err(compute)?;
     if h != hidden || vocab == 0 {
@@ -252,7 +254,7 @@ pub(crate) fn embeddings<R: Read + Seek>(
     let output = if ct.tensor_infos.contains_key("output.weight") {
         matrix(ct, reader, "output.weight", (vocab, hidden), device)?
     } else {
-        QMatMul::from_arc(embed.clone()).map_err(compute)?
+        Linear::from_arc(embed.clone()).map_err(compute)?
     };
     Ok((embed, output))
 }

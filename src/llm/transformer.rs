@@ -10,10 +10,11 @@
 //! matmuls together, so each weight block is decoded once per step for the whole
 //! batch; only attention runs per sequence.
 
-use candle_core::quantized::{QMatMul, QTensor};
+use candle_core::quantized::QTensor;
 use candle_core::{DType, Device, Module, Result, Tensor};
 use std::sync::Arc;
 
+use super::kernels::Linear;
 use super::kv_cache::KvCache;
 
 /// How rotary embeddings pair the dimensions of a head.
@@ -40,16 +41,16 @@ pub(crate) struct Hyper {
 /// One transformer block.
 pub(crate) struct Layer {
     pub attn_norm: Tensor,
-    pub wq: QMatMul,
-    pub wk: QMatMul,
-    pub wv: QMatMul,
+    pub wq: Linear,
+    pub wk: Linear,
+    pub wv: Linear,
     /// qwen2 has q/k/v biases; llama does not.
     pub bias: Option<(Tensor, Tensor, Tensor)>,
-    pub wo: QMatMul,
+    pub wo: Linear,
     pub ffn_norm: Tensor,
-    pub gate: QMatMul,
-    pub up: QMatMul,
-    pub down: QMatMul,
+    pub gate: Linear,
+    pub up: Linear,
+    pub down: Linear,
 }
 
 /// One sequence's part of a ragged batch: its new tokens and its cache. The
@@ -67,7 +68,7 @@ pub(crate) struct Transformer {
     pub embed: Arc<QTensor>,
     pub layers: Vec<Layer>,
     pub norm: Tensor,
-    pub output: QMatMul,
+    pub output: Linear,
     cos: Tensor,
     sin: Tensor,
 }
@@ -79,7 +80,7 @@ impl Transformer {
         embed: Arc<QTensor>,
         layers: Vec<Layer>,
         norm: Tensor,
-        output: QMatMul,
+        output: Linear,
         device: &Device,
     ) -> Result<Self> {
         let vocab = embed.shape().dims2()?.0;
