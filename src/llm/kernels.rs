@@ -150,7 +150,7 @@ impl FastLinear {
 
     /// `out (m, n) = x (m, k) · Wᵀ`.
     fn matmul(&self, x: &[f32], m: usize, out: &mut [f32]) {
-        let acts = Acts::quantize(x, m, self.k, self.format == Format::Q4_1);
+        let acts = Acts::quantize(x, m, self.k, self.format);
         let chunks = self.n.div_ceil(CHUNK_ROWS);
         let out_ptr = SyncPtr(out.as_mut_ptr());
         let work = |c: usize| {
@@ -174,31 +174,39 @@ impl FastLinear {
     /// `out` points to an `(acts.m, self.n)` buffer; no one else writes its
     /// columns `rows` meanwhile.
     unsafe fn chunk(&self, acts: &Acts, rows: std::ops::Range<usize>, out: SyncPtr) {
-        let kb = self.k / QK;
-        let bb = self.format.block_bytes();
+        let row_bytes = self.k / QK * self.format.block_bytes();
+        let q5 = self.format == Format::Q5_0;
         let mut i0 = 0;
         while i0 < acts.m {
             let r = TILE.min(acts.m - i0);
-            for j in rows.clone() {
-                let w = &self.data[j * kb * bb..(j + 1) * kb * bb];
-                let mut res = [0f32; TILE];
-                // SAFETY: AVX2 and FMA were detected when this matrix was made.
+            let mut j = rows.start;
+            while j < rows.end {
+                let w = if j + 1 < rows.end { 2 } else { 1 };
+                let bytes = &self.data[j * row_bytes..(j + w) * row_bytes];
+                let mut res = [[0f32; TILE]; 2];
+                // SAFETY: AVX2 and FMA were detected when this matrix was made;
+                // `bytes` holds `w` whole rows and `i0 + r <= acts.m`.
                 unsafe {
-                    match (self.format, r) {
-                        (Format::Q5_0, 4) => avx2::q5_0::<4>(w, acts, i0, &mut res),
-                        (Format::Q5_0, 3) => avx2::q5_0::<3>(w, acts, i0, &mut res),
-                        (Format::Q5_0, 2) => avx2::q5_0::<2>(w, acts, i0, &mut res),
-                        (Format::Q5_0, _) => avx2::q5_0::<1>(w, acts, i0, &mut res),
-                        (Format::Q4_1, 4) => avx2::q4_1::<4>(w, acts, i0, &mut res),
-                        (Format::Q4_1, 3) => avx2::q4_1::<3>(w, acts, i0, &mut res),
-                        (Format::Q4_1, 2) => avx2::q4_1::<2>(w, acts, i0, &mut res),
-                        (Format::Q4_1, _) => avx2::q4_1::<1>(w, acts, i0, &mut res),
+                    macro_rules! go {
+                        ($($q5:literal, $w:literal, $r:literal);*) => {
+                            match (q5, w, r) {
+                                $(($q5, $w, $r) => avx2::tile::<$q5, $w, $r>(bytes, acts, i0, &mut res),)*
+                                _ => unreachable!("w is 1 or 2 and r is 1 to 4"),
+                            }
+                        };
+                    }
+                    go!(true, 2, 4; true, 2, 3; true, 2, 2; true, 2, 1;
+                        true, 1, 4; true, 1, 3; true, 1, 2; true, 1, 1;
+                        false, 2, 4; false, 2, 3; false, 2, 2; false, 2, 1;
+                        false, 1, 4; false, 1, 3; false, 1, 2; false, 1, 1);
+                }
+                for (c, col) in res.iter().take(w).enumerate() {
+                    for (t, v) in col.iter().take(r).enumerate() {
+                        // SAFETY: (i0 + t, j + c) is inside `out`, in this chunk's columns.
+                        unsafe { *out.0.add((i0 + t) * self.n + j + c) = *v };
                     }
                 }
-                for (t, v) in res.iter().take(r).enumerate() {
-                    // SAFETY: (i0 + t, j) is inside `out` and in this chunk's columns.
-                    unsafe { *out.0.add((i0 + t) * self.n + j) = *v };
-                }
+                j += w;
             }
             i0 += r;
         }
@@ -211,7 +219,8 @@ struct SyncPtr(*mut f32);
 unsafe impl Send for SyncPtr {}
 unsafe impl Sync for SyncPtr {}
 
-/// Activations quantized to 8 bits per 32-value block (ggml's Q8_0 / Q8_1).
+/// Activations quantized to 8 bits per 32-value block (ggml's Q8_0 / Q8_1),
+/// with each block's sum for the weight formats' offsets.
 struct Acts {
     m: usize,
     /// Blocks per row.
@@ -220,17 +229,17 @@ struct Acts {
     q: Vec<i8>,
     /// `(m, kb)` block scales, rounded through f16 as ggml stores them.
     d: Vec<f32>,
-    /// `(m, kb)` block sums `d * Σq` through f16 (Q8_1, for formats with a min);
-    /// empty otherwise.
+    /// `(m, kb)` block sums `d * Σq`: exact for Q5_0 (whose offset of 16 is
+    /// folded in here), through f16 for Q4_1 as ggml's Q8_1 stores it.
     s: Vec<f32>,
 }
 
 impl Acts {
-    fn quantize(x: &[f32], m: usize, k: usize, sums: bool) -> Acts {
+    fn quantize(x: &[f32], m: usize, k: usize, format: Format) -> Acts {
         let kb = k / QK;
         let mut q = vec![0i8; m * k];
         let mut d = vec![0f32; m * kb];
-        let mut s = if sums { vec![0f32; m * kb] } else { Vec::new() };
+        let mut s = vec![0f32; m * kb];
         for (b, (xs, qs)) in x.chunks_exact(QK).zip(q.chunks_exact_mut(QK)).enumerate() {
             let amax = xs.iter().fold(0f32, |a, v| a.max(v.abs()));
             let scale = amax / 127.0;
@@ -240,11 +249,11 @@ impl Acts {
                 *qv = (xv * inv).round() as i8;
                 sum += *qv as i32;
             }
-            // As ggml's quantize_row_q8_0/q8_1: both stored as f16.
             d[b] = half::f16::from_f32(scale).to_f32();
-            if sums {
-                s[b] = half::f16::from_f32(scale * sum as f32).to_f32();
-            }
+            s[b] = match format {
+                Format::Q5_0 => d[b] * sum as f32,
+                Format::Q4_1 => half::f16::from_f32(scale * sum as f32).to_f32(),
+            };
         }
         Acts { m, kb, q, d, s }
     }
@@ -254,6 +263,12 @@ impl Acts {
 /// output against candle's own code).
 fn candle_only() -> bool {
     std::env::var("SILKROUTE_KERNELS").is_ok_and(|v| v.eq_ignore_ascii_case("candle"))
+}
+
+/// Whether Q5_0 matrices get the kernel here (else the loader re-encodes them
+/// as Q8_0, which candle multiplies with AVX2).
+pub(crate) fn handles_q5_0() -> bool {
+    has_avx2() && !candle_only()
 }
 
 fn has_avx2() -> bool {
@@ -322,15 +337,6 @@ mod avx2 {
         }
     }
 
-    /// Σ a·b over pairs of unsigned `a` and signed `b` bytes, as 8 f32 partial sums.
-    #[inline(always)]
-    unsafe fn madd_us(a: __m256i, b: __m256i) -> __m256 {
-        unsafe {
-            let dot = _mm256_maddubs_epi16(a, b);
-            _mm256_cvtepi32_ps(_mm256_madd_epi16(_mm256_set1_epi16(1), dot))
-        }
-    }
-
     #[inline(always)]
     unsafe fn hsum(x: __m256) -> f32 {
         unsafe {
@@ -341,70 +347,70 @@ mod avx2 {
         }
     }
 
-    /// One Q5_0 weight row `w` times activation rows `i0..i0 + R`.
+    /// `W` weight rows (`w`, row after row) times activation rows `i0..i0 + R`,
+    /// into `out[weight row][activation row]`. Both formats are unpacked to
+    /// unsigned bytes `u` with `weight = d * u + c` (Q5_0: `u` = the 5-bit value,
+    /// `c = -16 d`; Q4_1: `u` = the nibble, `c` = the block's min), so each pair
+    /// of blocks costs one `maddubs` and the offset one scalar multiply-add with
+    /// the activation block's sum. All `W * R` sums stay in registers.
     ///
     /// # Safety
-    /// AVX2 and FMA present; `w` holds `acts.kb` blocks; `i0 + R <= acts.m`.
+    /// AVX2 and FMA present; `w` holds `W` rows of `acts.kb` blocks;
+    /// `i0 + R <= acts.m`.
     #[target_feature(enable = "avx2,fma")]
-    pub(super) unsafe fn q5_0<const R: usize>(w: &[u8], acts: &Acts, i0: usize, out: &mut [f32]) {
+    pub(super) unsafe fn tile<const Q5: bool, const W: usize, const R: usize>(
+        w: &[u8],
+        acts: &Acts,
+        i0: usize,
+        out: &mut [[f32; super::TILE]; 2],
+    ) {
         let kb = acts.kb;
-        debug_assert!(w.len() >= kb * 22 && i0 + R <= acts.m);
-        let mut acc = [_mm256_setzero_ps(); R];
+        let bb = if Q5 { 22 } else { 20 };
+        let row_bytes = kb * bb;
+        debug_assert!(w.len() >= W * row_bytes && i0 + R <= acts.m && W <= 2 && R <= 4);
+        let ones = _mm256_set1_epi16(1);
+        let mut acc = [[_mm256_setzero_ps(); R]; W];
+        let mut offs = [[0f32; R]; W];
         for b in 0..kb {
-            let blk = &w[b * 22..b * 22 + 22];
-            let d = f16_at(blk, 0);
-            // SAFETY: the block is 22 bytes: qh at 2..6, qs at 6..22.
-            let (ax, qx) = unsafe {
-                let hi = _mm256_andnot_si256(bits(blk.as_ptr().add(2)), _mm256_set1_epi8(-16));
-                let qx = _mm256_or_si256(nibbles(blk.as_ptr().add(6)), hi);
-                (_mm256_sign_epi8(qx, qx), qx)
-            };
-            for (r, a) in acc.iter_mut().enumerate() {
-                let row = i0 + r;
-                let at = row * kb * QK + b * QK;
-                // SAFETY: `at + 32 <= acts.q.len()` for row < m, b < kb.
-                let qy = unsafe { _mm256_loadu_si256(acts.q.as_ptr().add(at) as *const __m256i) };
-                // SAFETY: AVX2 is enabled for this function.
-                let q = unsafe { madd_us(ax, _mm256_sign_epi8(qy, qx)) };
-                let dd = _mm256_set1_ps(d * acts.d[row * kb + b]);
-                *a = _mm256_fmadd_ps(dd, q, *a);
+            let mut u = [_mm256_setzero_si256(); W];
+            let mut dw = [0f32; W];
+            let mut cw = [0f32; W];
+            for j in 0..W {
+                let blk = &w[j * row_bytes + b * bb..j * row_bytes + (b + 1) * bb];
+                dw[j] = f16_at(blk, 0);
+                // SAFETY: Q5_0 blocks hold qh at 2..6 and qs at 6..22; Q4_1
+                // blocks hold qs at 4..20.
+                unsafe {
+                    if Q5 {
+                        let hi = _mm256_and_si256(bits(blk.as_ptr().add(2)), _mm256_set1_epi8(16));
+                        u[j] = _mm256_or_si256(nibbles(blk.as_ptr().add(6)), hi);
+                        cw[j] = -16.0 * dw[j];
+                    } else {
+                        u[j] = nibbles(blk.as_ptr().add(4));
+                        cw[j] = f16_at(blk, 2);
+                    }
+                }
             }
-        }
-        for (o, a) in out.iter_mut().zip(acc) {
-            *o = unsafe { hsum(a) };
-        }
-    }
-
-    /// One Q4_1 weight row `w` times activation rows `i0..i0 + R`.
-    ///
-    /// # Safety
-    /// As [`q5_0`], with `acts` quantized with sums.
-    #[target_feature(enable = "avx2,fma")]
-    pub(super) unsafe fn q4_1<const R: usize>(w: &[u8], acts: &Acts, i0: usize, out: &mut [f32]) {
-        let kb = acts.kb;
-        debug_assert!(w.len() >= kb * 20 && i0 + R <= acts.m && !acts.s.is_empty());
-        let mut acc = [_mm256_setzero_ps(); R];
-        let mut mins = [0f32; R];
-        for b in 0..kb {
-            let blk = &w[b * 20..b * 20 + 20];
-            let d = f16_at(blk, 0);
-            let m = f16_at(blk, 2);
-            // SAFETY: the block is 20 bytes: qs at 4..20.
-            let qx = unsafe { nibbles(blk.as_ptr().add(4)) };
             for r in 0..R {
                 let row = i0 + r;
-                let at = row * kb * QK + b * QK;
-                // SAFETY: as in `q5_0`.
-                let qy = unsafe { _mm256_loadu_si256(acts.q.as_ptr().add(at) as *const __m256i) };
-                // SAFETY: AVX2 is enabled for this function.
-                let xy = unsafe { madd_us(qx, qy) };
-                let dd = _mm256_set1_ps(d * acts.d[row * kb + b]);
-                acc[r] = _mm256_fmadd_ps(dd, xy, acc[r]);
-                mins[r] += m * acts.s[row * kb + b];
+                let at = (row * kb + b) * QK;
+                // SAFETY: `at + 32 <= acts.q.len()` for row < m, b < kb.
+                let a = unsafe { _mm256_loadu_si256(acts.q.as_ptr().add(at) as *const __m256i) };
+                let da = acts.d[row * kb + b];
+                let sa = acts.s[row * kb + b];
+                for j in 0..W {
+                    let p =
+                        _mm256_cvtepi32_ps(_mm256_madd_epi16(ones, _mm256_maddubs_epi16(u[j], a)));
+                    acc[j][r] = _mm256_fmadd_ps(_mm256_set1_ps(dw[j] * da), p, acc[j][r]);
+                    offs[j][r] += cw[j] * sa;
+                }
             }
         }
-        for r in 0..R {
-            out[r] = unsafe { hsum(acc[r]) } + mins[r];
+        for j in 0..W {
+            for r in 0..R {
+                // SAFETY: AVX2 is enabled for this function.
+                out[j][r] = unsafe { hsum(acc[j][r]) } + offs[j][r];
+            }
         }
     }
 }
@@ -412,10 +418,12 @@ mod avx2 {
 #[cfg(not(target_arch = "x86_64"))]
 mod avx2 {
     use super::Acts;
-    pub(super) unsafe fn q5_0<const R: usize>(_: &[u8], _: &Acts, _: usize, _: &mut [f32]) {
-        unreachable!("FastLinear is only built where AVX2 was detected")
-    }
-    pub(super) unsafe fn q4_1<const R: usize>(_: &[u8], _: &Acts, _: usize, _: &mut [f32]) {
+    pub(super) unsafe fn tile<const Q5: bool, const W: usize, const R: usize>(
+        _: &[u8],
+        _: &Acts,
+        _: usize,
+        _: &mut [[f32; super::TILE]; 2],
+    ) {
         unreachable!("FastLinear is only built where AVX2 was detected")
     }
 }

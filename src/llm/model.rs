@@ -106,7 +106,7 @@ pub(crate) fn tensor<R: Read + Seek>(
         message: format!("tensor `{name}`: {e}"),
     };
     let t = ct.tensor(reader, name, device).map_err(err)?;
-    if t.dtype() == GgmlDType::Q5_0 {
+    if t.dtype() == GgmlDType::Q5_0 && !super::kernels::handles_q5_0() {
         return q5_0_to_q8_0(&t, device).map_err(err);
     }
     Ok(t)
@@ -119,7 +119,8 @@ pub(crate) fn tensor<R: Read + Seek>(
 /// has an AVX2 one, and the 0.5B Qwen GGUF stores most weights as Q5_0
 /// (its width, 896, is not a multiple of the k-quant block). Profiled on the
 /// 0.5B model, nearly all the time went into the scalar Q5_0 loop. The price
-/// is memory: 34 bytes per 32 weights instead of 22.
+/// is memory: 34 bytes per 32 weights instead of 22. Used only where
+/// `kernels` has no Q5_0 kernel (no AVX2, or `SILKROUTE_KERNELS=candle`).
 fn q5_0_to_q8_0(t: &QTensor, device: &Device) -> candle_core::Result<QTensor> {
     const IN: usize = 22; // f16 d, u32 high bits, 16 bytes of nibbles
     const OUT: usize = 34; // f16 d, 32 x i8
