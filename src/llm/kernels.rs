@@ -9,10 +9,9 @@
 //! The kernels follow ggml's (`ggml_vec_dot_q5_0_q8_0`, `ggml_vec_dot_q4_1_q8_1`):
 //! activations are quantized to 8 bits per 32-value block, and each weight
 //! block is unpacked once and multiplied with up to four activation rows.
-//! The work is split over weight-row chunks on a rayon pool with candle's
-//! thread count.
+//! The work is split over weight-row chunks on candle's own worker pool.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use candle_core::quantized::{GgmlDType, QMatMul, QTensor};
 use candle_core::{DType, Device, Module, Result, Tensor};
@@ -159,12 +158,12 @@ impl FastLinear {
             // never write the same element, and `out` outlives the pool call.
             unsafe { self.chunk(&acts, rows, out_ptr) }
         };
-        match pool() {
-            Some(pool) if chunks > 1 => pool.install(|| {
-                use rayon::prelude::*;
-                (0..chunks).into_par_iter().for_each(work)
-            }),
-            _ => (0..chunks).for_each(work),
+        if chunks > 1 && candle_core::utils::get_num_threads() > 1 {
+            // candle's own worker pool: one set of threads for every kernel.
+            candle_core::utils::barrier_pool()
+                .execute_chunked(chunks, |range| range.for_each(work));
+        } else {
+            (0..chunks).for_each(work);
         }
     }
 
@@ -280,24 +279,6 @@ fn has_avx2() -> bool {
     {
         false
     }
-}
-
-/// A rayon pool with candle's thread count (`CANDLE_NUM_THREADS`, else all
-/// cores); `None` for one thread.
-fn pool() -> Option<&'static rayon::ThreadPool> {
-    static POOL: OnceLock<Option<rayon::ThreadPool>> = OnceLock::new();
-    POOL.get_or_init(|| {
-        let n = candle_core::utils::get_num_threads();
-        if n <= 1 {
-            return None;
-        }
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(n)
-            .thread_name(|i| format!("silkroute-matmul-{i}"))
-            .build()
-            .ok()
-    })
-    .as_ref()
 }
 
 #[cfg(target_arch = "x86_64")]
