@@ -7,9 +7,8 @@
 //! 896-wide rows do not fit the 256-wide K-quant blocks) and SmolLM2's test
 //! file is Q4_1, so both ran several times slower than their size promises.
 //! The kernels follow ggml's (`ggml_vec_dot_q5_0_q8_0`, `ggml_vec_dot_q4_1_q8_1`):
-//! activations are quantized to 8 bits per 32-value block; the weights are
-//! repacked at load as unsigned bytes (Q5_0) or nibbles (Q4_1), and two weight
-//! rows are multiplied with up to four activation rows at a time.
+//! activations are quantized to 8 bits per 32-value block, and each weight
+//! block is unpacked once and multiplied with up to four activation rows.
 //! The work is split over weight-row chunks on candle's own worker pool.
 
 use std::sync::Arc;
@@ -77,21 +76,10 @@ enum Format {
 }
 
 impl Format {
-    /// Bytes of one GGUF block.
     fn block_bytes(self) -> usize {
         match self {
             Format::Q5_0 => 22,
             Format::Q4_1 => 20,
-        }
-    }
-
-    /// Bytes of one block's values as kept here: Q5_0 unpacked to one byte per
-    /// weight (the kernel then only loads them), Q4_1 as its nibbles (which
-    /// unpack in three instructions).
-    fn packed_bytes(self) -> usize {
-        match self {
-            Format::Q5_0 => 32,
-            Format::Q4_1 => 16,
         }
     }
 }
@@ -103,20 +91,14 @@ const CHUNK_ROWS: usize = 16;
 /// Activation rows multiplied per unpacked weight block.
 const TILE: usize = 4;
 
-/// A Q5_0 or Q4_1 matrix, repacked at load as unsigned values `u` with
-/// `weight = d * u + c` per block.
+/// A Q5_0 or Q4_1 matrix kept as its GGUF bytes.
 pub(crate) struct FastLinear {
     format: Format,
     /// Output features (weight rows).
     n: usize,
     /// Input features (a multiple of 32).
     k: usize,
-    /// `(n, k / 32)` blocks of [`Format::packed_bytes`] each.
-    values: Vec<u8>,
-    /// `(n, k / 32)` block scales `d`.
-    scales: Vec<f32>,
-    /// `(n, k / 32)` block offsets `c` (Q5_0: `-16 d`; Q4_1: the min).
-    offsets: Vec<f32>,
+    data: Vec<u8>,
 }
 
 impl FastLinear {
@@ -136,47 +118,14 @@ impl FastLinear {
         if k % QK != 0 {
             return Ok(None);
         }
-        let data = t.data()?;
-        let blocks = n * (k / QK);
-        if data.len() != blocks * format.block_bytes() {
+        let data = t.data()?.into_owned();
+        if data.len() != n * (k / QK) * format.block_bytes() {
             candle_core::bail!(
                 "{format:?} tensor of shape ({n}, {k}) has {} bytes",
                 data.len()
             );
         }
-        let mut values = Vec::with_capacity(blocks * format.packed_bytes());
-        let mut scales = Vec::with_capacity(blocks);
-        let mut offsets = Vec::with_capacity(blocks);
-        let f16_at = |b: &[u8], at: usize| half::f16::from_le_bytes([b[at], b[at + 1]]).to_f32();
-        for blk in data.chunks_exact(format.block_bytes()) {
-            let d = f16_at(blk, 0);
-            scales.push(d);
-            match format {
-                Format::Q5_0 => {
-                    offsets.push(-16.0 * d);
-                    let qh = u32::from_le_bytes([blk[2], blk[3], blk[4], blk[5]]);
-                    let qs = &blk[6..22];
-                    let mut u = [0u8; QK];
-                    for j in 0..16 {
-                        u[j] = (qs[j] & 0x0f) | ((((qh >> j) & 1) << 4) as u8);
-                        u[j + 16] = (qs[j] >> 4) | ((((qh >> (j + 16)) & 1) << 4) as u8);
-                    }
-                    values.extend_from_slice(&u);
-                }
-                Format::Q4_1 => {
-                    offsets.push(f16_at(blk, 2));
-                    values.extend_from_slice(&blk[4..20]);
-                }
-            }
-        }
-        Ok(Some(FastLinear {
-            format,
-            n,
-            k,
-            values,
-            scales,
-            offsets,
-        }))
+        Ok(Some(FastLinear { format, n, k, data }))
     }
 
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
@@ -224,6 +173,7 @@ impl FastLinear {
     /// `out` points to an `(acts.m, self.n)` buffer; no one else writes its
     /// columns `rows` meanwhile.
     unsafe fn chunk(&self, acts: &Acts, rows: std::ops::Range<usize>, out: SyncPtr) {
+        let row_bytes = self.k / QK * self.format.block_bytes();
         let q5 = self.format == Format::Q5_0;
         let mut i0 = 0;
         while i0 < acts.m {
@@ -231,14 +181,15 @@ impl FastLinear {
             let mut j = rows.start;
             while j < rows.end {
                 let w = if j + 1 < rows.end { 2 } else { 1 };
+                let bytes = &self.data[j * row_bytes..(j + w) * row_bytes];
                 let mut res = [[0f32; TILE]; 2];
                 // SAFETY: AVX2 and FMA were detected when this matrix was made;
-                // rows `j..j + w` exist and `i0 + r <= acts.m`.
+                // `bytes` holds `w` whole rows and `i0 + r <= acts.m`.
                 unsafe {
                     macro_rules! go {
                         ($($q5:literal, $w:literal, $r:literal);*) => {
                             match (q5, w, r) {
-                                $(($q5, $w, $r) => avx2::tile::<$q5, $w, $r>(self, j, acts, i0, &mut res),)*
+                                $(($q5, $w, $r) => avx2::tile::<$q5, $w, $r>(bytes, acts, i0, &mut res),)*
                                 _ => unreachable!("w is 1 or 2 and r is 1 to 4"),
                             }
                         };
@@ -332,8 +283,13 @@ fn has_avx2() -> bool {
 
 #[cfg(target_arch = "x86_64")]
 mod avx2 {
-    use super::{Acts, FastLinear, QK};
+    use super::{Acts, QK};
     use std::arch::x86_64::*;
+
+    #[inline(always)]
+    fn f16_at(b: &[u8], at: usize) -> f32 {
+        half::f16::from_le_bytes([b[at], b[at + 1]]).to_f32()
+    }
 
     /// 32 nibbles (16 bytes) as 32 bytes 0..15, low nibbles first.
     #[inline(always)]
@@ -342,6 +298,23 @@ mod avx2 {
             let tmp = _mm_loadu_si128(p as *const __m128i);
             let bytes = _mm256_set_m128i(_mm_srli_epi16(tmp, 4), tmp);
             _mm256_and_si256(_mm256_set1_epi8(0x0f), bytes)
+        }
+    }
+
+    /// 32 bits as 32 bytes: 0xff where the bit is set.
+    #[inline(always)]
+    unsafe fn bits(p: *const u8) -> __m256i {
+        unsafe {
+            let x32 = std::ptr::read_unaligned(p as *const u32);
+            let shuf = _mm256_set_epi64x(
+                0x0303030303030303,
+                0x0202020202020202,
+                0x0101010101010101,
+                0,
+            );
+            let bytes = _mm256_shuffle_epi8(_mm256_set1_epi32(x32 as i32), shuf);
+            let mask = _mm256_set1_epi64x(0x7fbfdfeff7fbfdfe);
+            _mm256_cmpeq_epi8(_mm256_or_si256(bytes, mask), _mm256_set1_epi64x(-1))
         }
     }
 
@@ -355,25 +328,27 @@ mod avx2 {
         }
     }
 
-    /// Weight rows `j0..j0 + W` times activation rows `i0..i0 + R`, into
-    /// `out[weight row][activation row]`. Weights are unsigned bytes `u` with
-    /// `weight = d * u + c`, so each pair of blocks costs one `maddubs` and the
-    /// offset one scalar multiply-add with the activation block's sum. All
-    /// `W * R` sums stay in registers.
+    /// `W` weight rows (`w`, row after row) times activation rows `i0..i0 + R`,
+    /// into `out[weight row][activation row]`. Both formats are unpacked to
+    /// unsigned bytes `u` with `weight = d * u + c` (Q5_0: `u` = the 5-bit value,
+    /// `c = -16 d`; Q4_1: `u` = the nibble, `c` = the block's min), so each pair
+    /// of blocks costs one `maddubs` and the offset one scalar multiply-add with
+    /// the activation block's sum. All `W * R` sums stay in registers.
     ///
     /// # Safety
-    /// AVX2 and FMA present; `j0 + W <= w.n`; `i0 + R <= acts.m`.
+    /// AVX2 and FMA present; `w` holds `W` rows of `acts.kb` blocks;
+    /// `i0 + R <= acts.m`.
     #[target_feature(enable = "avx2,fma")]
     pub(super) unsafe fn tile<const Q5: bool, const W: usize, const R: usize>(
-        w: &FastLinear,
-        j0: usize,
+        w: &[u8],
         acts: &Acts,
         i0: usize,
         out: &mut [[f32; super::TILE]; 2],
     ) {
         let kb = acts.kb;
-        let pb = if Q5 { 32 } else { 16 };
-        debug_assert!(j0 + W <= w.n && i0 + R <= acts.m && W <= 2 && R <= 4);
+        let bb = if Q5 { 22 } else { 20 };
+        let row_bytes = kb * bb;
+        debug_assert!(w.len() >= W * row_bytes && i0 + R <= acts.m && W <= 2 && R <= 4);
         let ones = _mm256_set1_epi16(1);
         let mut acc = [[_mm256_setzero_ps(); R]; W];
         let mut offs = [[0f32; R]; W];
@@ -382,18 +357,20 @@ mod avx2 {
             let mut dw = [0f32; W];
             let mut cw = [0f32; W];
             for j in 0..W {
-                let blk = (j0 + j) * kb + b;
-                dw[j] = w.scales[blk];
-                cw[j] = w.offsets[blk];
-                let v = &w.values[blk * pb..(blk + 1) * pb];
-                // SAFETY: `v` holds 32 (Q5_0) or 16 (Q4_1) bytes.
-                u[j] = unsafe {
+                let blk = &w[j * row_bytes + b * bb..j * row_bytes + (b + 1) * bb];
+                dw[j] = f16_at(blk, 0);
+                // SAFETY: Q5_0 blocks hold qh at 2..6 and qs at 6..22; Q4_1
+                // blocks hold qs at 4..20.
+                unsafe {
                     if Q5 {
-                        _mm256_loadu_si256(v.as_ptr() as *const __m256i)
+                        let hi = _mm256_and_si256(bits(blk.as_ptr().add(2)), _mm256_set1_epi8(16));
+                        u[j] = _mm256_or_si256(nibbles(blk.as_ptr().add(6)), hi);
+                        cw[j] = -16.0 * dw[j];
                     } else {
-                        nibbles(v.as_ptr())
+                        u[j] = nibbles(blk.as_ptr().add(4));
+                        cw[j] = f16_at(blk, 2);
                     }
-                };
+                }
             }
             for r in 0..R {
                 let row = i0 + r;
@@ -421,10 +398,9 @@ mod avx2 {
 
 #[cfg(not(target_arch = "x86_64"))]
 mod avx2 {
-    use super::{Acts, FastLinear};
+    use super::Acts;
     pub(super) unsafe fn tile<const Q5: bool, const W: usize, const R: usize>(
-        _: &FastLinear,
-        _: usize,
+        _: &[u8],
         _: &Acts,
         _: usize,
         _: &mut [[f32; super::TILE]; 2],
