@@ -291,13 +291,16 @@ fn the_test_model_gives_its_known_greedy_continuation() {
     assert_eq!(g.finish, FinishReason::Length);
 }
 
-/// Recorded once, after checking that candle-transformers' stock
-/// quantized_llama gives the same greedy tokens for this chat prompt (the
-/// GGUF's ChatML template with SmolLM2's default system prompt):
-/// [504, 24594, 314, 253, 3953, 284, 9077, 6968, 28, 351, 971, 7302, 17054,
-/// 1592, 288, 1464, 253, 8685, 284, 3953, 8439, 30, 378, 24594].
-const EXPECTED_SMOLLM2: &str = "The rainbow is a beautiful and magical sight, with each colour \
-    blending together to create a vibrant and beautiful spectrum. The rainbow";
+/// llama.cpp's greedy answer (llama-cpp-python 0.3.36, `create_chat_completion`
+/// with temperature 0 and the GGUF's own chat template, 1 and 2 threads) to
+/// this prompt, which silkroute reproduces token for token:
+/// [504, 37576, 42, 198, 504, 37576, 314, 253, 3953, 284, 8685, 2380, 338,
+/// 4669, 260, 9686, 284, 3630, 282, 260, 6128, 30, 657, 314].
+/// (candle's scalar Q4_1 code, which rounds activation sums through f16, gives
+/// "The rainbow is a beautiful and magical sight, …" instead: the second
+/// token is a near tie.)
+const EXPECTED_SMOLLM2: &str = "The Rainbow:\nThe Rainbow is a beautiful and vibrant color that \
+    represents the harmony and balance of the universe. It is";
 
 #[test]
 fn the_default_model_translates_into_german() {

@@ -149,7 +149,7 @@ impl FastLinear {
 
     /// `out (m, n) = x (m, k) · Wᵀ`.
     fn matmul(&self, x: &[f32], m: usize, out: &mut [f32]) {
-        let acts = Acts::quantize(x, m, self.k, self.format);
+        let acts = Acts::quantize(x, m, self.k);
         let chunks = self.n.div_ceil(CHUNK_ROWS);
         let out_ptr = SyncPtr(out.as_mut_ptr());
         let work = |c: usize| {
@@ -228,13 +228,14 @@ struct Acts {
     q: Vec<i8>,
     /// `(m, kb)` block scales, rounded through f16 as ggml stores them.
     d: Vec<f32>,
-    /// `(m, kb)` block sums `d * Σq`: exact for Q5_0 (whose offset of 16 is
-    /// folded in here), through f16 for Q4_1 as ggml's Q8_1 stores it.
+    /// `(m, kb)` block sums `d * Σq`, for the weights' offsets (Q5_0's 16,
+    /// Q4_1's min). Kept in f32: with it SmolLM2's greedy output matches
+    /// llama.cpp's token for token, with ggml's f16 `s` it did not.
     s: Vec<f32>,
 }
 
 impl Acts {
-    fn quantize(x: &[f32], m: usize, k: usize, format: Format) -> Acts {
+    fn quantize(x: &[f32], m: usize, k: usize) -> Acts {
         let kb = k / QK;
         let mut q = vec![0i8; m * k];
         let mut d = vec![0f32; m * kb];
@@ -249,10 +250,7 @@ impl Acts {
                 sum += *qv as i32;
             }
             d[b] = half::f16::from_f32(scale).to_f32();
-            s[b] = match format {
-                Format::Q5_0 => d[b] * sum as f32,
-                Format::Q4_1 => half::f16::from_f32(scale * sum as f32).to_f32(),
-            };
+            s[b] = d[b] * sum as f32;
         }
         Acts { m, kb, q, d, s }
     }
