@@ -109,7 +109,7 @@ impl FastLinear {
             GgmlDType::Q4_1 => Format::Q4_1,
             _ => return Ok(None),
         };
-        if !matches!(t.device(), Device::Cpu) || !has_avx2() || candle_only() {
+        if !matches!(t.device(), Device::Cpu) || !enabled() {
             return Ok(None);
         }
         let Ok((n, k)) = t.shape().dims2() else {
@@ -158,10 +158,11 @@ impl FastLinear {
             // never write the same element, and `out` outlives the pool call.
             unsafe { self.chunk(&acts, rows, out_ptr) }
         };
-        if chunks > 1 && candle_core::utils::get_num_threads() > 1 {
-            // candle's own worker pool: one set of threads for every kernel.
-            candle_core::utils::barrier_pool()
-                .execute_chunked(chunks, |range| range.for_each(work));
+        // candle's own worker pool (sized by CANDLE_NUM_THREADS): one set of
+        // threads for every kernel.
+        let pool = candle_core::utils::barrier_pool();
+        if chunks > 1 && pool.n_workers() > 0 {
+            pool.execute_chunked(chunks, |range| range.for_each(work));
         } else {
             (0..chunks).for_each(work);
         }
@@ -262,9 +263,10 @@ fn candle_only() -> bool {
     std::env::var("SILKROUTE_KERNELS").is_ok_and(|v| v.eq_ignore_ascii_case("candle"))
 }
 
-/// Whether Q5_0 matrices get the kernel here (else the loader re-encodes them
-/// as Q8_0, which candle multiplies with AVX2).
-pub(crate) fn handles_q5_0() -> bool {
+/// Whether the kernels here run: AVX2 and FMA present and not turned off.
+/// When they do not, the loader re-encodes Q5_0 as Q8_0, which candle
+/// multiplies with AVX2.
+pub(crate) fn enabled() -> bool {
     has_avx2() && !candle_only()
 }
 

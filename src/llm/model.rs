@@ -14,9 +14,8 @@ use candle_core::Device;
 use candle_core::quantized::gguf_file::{Content, Value};
 use candle_core::quantized::{GgmlDType, QStorage, QTensor};
 
-use super::kernels::Linear;
-
 use super::api::LlmError;
+use super::kernels::Linear;
 use super::transformer::{Layer, Transformer, dense};
 use super::{llama, qwen2};
 
@@ -106,7 +105,7 @@ pub(crate) fn tensor<R: Read + Seek>(
         message: format!("tensor `{name}`: {e}"),
     };
     let t = ct.tensor(reader, name, device).map_err(err)?;
-    if t.dtype() == GgmlDType::Q5_0 && !super::kernels::handles_q5_0() {
+    if t.dtype() == GgmlDType::Q5_0 && !super::kernels::enabled() {
         return q5_0_to_q8_0(&t, device).map_err(err);
     }
     Ok(t)

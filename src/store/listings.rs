@@ -141,27 +141,19 @@ impl Store {
         sku: &str,
         market: &str,
     ) -> Result<Vec<StoredLocalization>, StoreError> {
-        let c = self.conn();
-        let mut stmt = c
-            .prepare(
-                "SELECT json, version, replaced_at FROM localization_history
-                 WHERE sku = ?1 AND market = ?2 ORDER BY version",
-            )
-            .map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map([sku, market], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-            .map_err(|e| self.err(e))?
-            .collect::<rusqlite::Result<Vec<(String, u32, String)>>>()
-            .map_err(|e| self.err(e))?;
-        rows.into_iter()
-            .map(|(json, v, at)| self.decode_loc("localization_history", &json, v, at))
-            .collect()
+        self.query_locs(
+            "localization_history",
+            "SELECT json, version, replaced_at FROM localization_history
+             WHERE sku = ?1 AND market = ?2 ORDER BY version",
+            [sku, market],
+        )
     }
 
     /// Every current localization, ordered by sku and market (for rebuilding the
     /// search index, which is derived from the store).
     pub fn localizations(&self) -> Result<Vec<StoredLocalization>, StoreError> {
         self.query_locs(
+            "localizations",
             "SELECT json, version, updated_at FROM localizations ORDER BY sku, market",
             [],
         )
@@ -216,6 +208,7 @@ impl Store {
     /// The current localizations of one listing, by market.
     pub fn localizations_of(&self, sku: &str) -> Result<Vec<StoredLocalization>, StoreError> {
         self.query_locs(
+            "localizations",
             "SELECT json, version, updated_at FROM localizations WHERE sku = ?1 ORDER BY market",
             [sku],
         )
@@ -238,9 +231,11 @@ impl Store {
         Ok(n + m > 0)
     }
 
-    /// Run a `SELECT json, version, updated_at FROM localizations ...` query.
+    /// Run a `SELECT json, version, <time> FROM <table> ...` query over
+    /// `localizations` or `localization_history` (`table` names it in errors).
     fn query_locs<P: rusqlite::Params>(
         &self,
+        table: &'static str,
         sql: &str,
         params: P,
     ) -> Result<Vec<StoredLocalization>, StoreError> {
@@ -252,7 +247,7 @@ impl Store {
             .collect::<rusqlite::Result<Vec<(String, u32, String)>>>()
             .map_err(|e| self.err(e))?;
         rows.into_iter()
-            .map(|(json, v, at)| self.decode_loc("localizations", &json, v, at))
+            .map(|(json, v, at)| self.decode_loc(table, &json, v, at))
             .collect()
     }
 
