@@ -325,3 +325,65 @@ fn the_default_model_translates_into_german() {
     assert_eq!(lang, Some(whatlang::Lang::Deu), "answer: {:?}", g.text);
     assert_ne!(g.text.trim(), source);
 }
+
+#[test]
+fn prompts_sharing_a_beginning_compute_it_once_and_give_the_same_tokens() {
+    let system = "You translate product listings. Keep every placeholder such as {1} exactly \
+                  once, reply with the translation only, on one line, no quotes, no notes.";
+    let reqs = |n: usize| -> Vec<GenerateRequest> {
+        (0..n)
+            .map(|i| {
+                GenerateRequest::new(
+                    vec![
+                        ChatMessage::system(system),
+                        ChatMessage::user(format!("segment {i}: steel bottle")),
+                    ],
+                    12,
+                )
+            })
+            .collect()
+    };
+    for arch in [TinyArch::Llama, TinyArch::Qwen2] {
+        let (_d, cached) = tiny_engine(arch, EngineOptions::default());
+        let off = EngineOptions {
+            prefix_cache_bytes: 0,
+            ..EngineOptions::default()
+        };
+        let (_d2, plain) = tiny_engine(arch, off);
+        let want: Vec<_> = plain
+            .generate_many(reqs(5))
+            .into_iter()
+            .map(|g| g.unwrap().tokens)
+            .collect();
+        // Submitted together: the first computes the shared beginning, the
+        // others wait a step and start from it.
+        let got: Vec<_> = cached
+            .generate_many(reqs(5))
+            .into_iter()
+            .map(|g| g.unwrap().tokens)
+            .collect();
+        assert_eq!(got, want, "{arch:?}");
+        let r = reqs(2);
+        let (p0, p1) = (
+            cached.prompt_tokens(&r[0]).unwrap(),
+            cached.prompt_tokens(&r[1]).unwrap(),
+        );
+        let prompt_len = p0.len() as u64;
+        let shared = p0.iter().zip(&p1).take_while(|(a, b)| a == b).count() as u64;
+        assert!(
+            shared > prompt_len / 2,
+            "{arch:?}: {shared} of {prompt_len}"
+        );
+        let s = cached.stats();
+        assert_eq!(s.prefix_reused_tokens, 4 * shared, "{arch:?}");
+        assert_eq!(plain.stats().prefix_reused_tokens, 0);
+        assert!(s.prefix_cache_bytes > 0);
+        // The same prompts again (a retry): all but the last token come from the cache.
+        let again = cached.generate(reqs(1).remove(0)).unwrap();
+        assert_eq!(again.tokens, want[0]);
+        assert_eq!(
+            cached.stats().prefix_reused_tokens - s.prefix_reused_tokens,
+            prompt_len - 1
+        );
+    }
+}

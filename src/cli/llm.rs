@@ -182,6 +182,8 @@ fn bench_llm(data_dir: &DataDir, a: LlmBenchArgs) -> anyhow::Result<Outcome> {
             // Room for the whole prompt (it comes out a few tokens over the
             // target), so batch-1 prefill is one step.
             prefill_chunk: a.prompt_tokens + 64,
+            // Raw speed: no prompt shares a beginning worth reusing anyway.
+            prefix_cache_bytes: 0,
             ..EngineOptions::default()
         },
     )?;

@@ -78,6 +78,14 @@ pub fn main() -> ExitCode {
             };
         }
     };
+    // `serve` sets up its own logging; other commands log only when asked
+    // (RUST_LOG=silkroute=debug shows each generation and pipeline round).
+    if !matches!(cli.command, Command::Serve(_)) && std::env::var_os("RUST_LOG").is_some() {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_writer(std::io::stderr)
+            .try_init();
+    }
     match run(cli) {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,
         Ok(Outcome::Partial) => ExitCode::from(1),

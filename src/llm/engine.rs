@@ -34,7 +34,7 @@ use super::api::{
 };
 use super::chat::ChatTemplate;
 use super::detok::Detokenizer;
-use super::kv_cache::KvCache;
+use super::kv_cache::{KvCache, PrefixCache, common_prefix};
 use super::model;
 use super::sampling::Sampler;
 use super::tokenizer::Tokenizer;
@@ -59,6 +59,10 @@ pub struct EngineOptions {
     pub prefill_chunk: usize,
     /// Keep the KV cache in f16 (half the memory) instead of f32 (exact).
     pub kv_f16: bool,
+    /// Bytes of finished prompts' KV caches kept so that a later prompt with
+    /// the same beginning (the pipeline's system prompt and worked examples)
+    /// starts from them; 0 turns prefix reuse off.
+    pub prefix_cache_bytes: usize,
 }
 
 impl Default for EngineOptions {
@@ -70,6 +74,7 @@ impl Default for EngineOptions {
             max_context: 4096,
             prefill_chunk: 512,
             kv_f16: false,
+            prefix_cache_bytes: 128 << 20,
         }
     }
 }
@@ -96,6 +101,10 @@ pub struct EngineStats {
     pub prefill_secs: f64,
     /// Bytes held by the running sequences' KV caches.
     pub kv_cache_bytes: usize,
+    /// Prompt tokens taken from the prefix cache instead of computed.
+    pub prefix_reused_tokens: u64,
+    /// Bytes held by the prefix cache.
+    pub prefix_cache_bytes: usize,
 }
 
 impl EngineStats {
@@ -138,6 +147,8 @@ struct Job {
     req: GenerateRequest,
     tx: mpsc::Sender<Event>,
     cancel: Arc<AtomicBool>,
+    /// When `submit` queued it (for the debug log).
+    queued_at: Instant,
 }
 
 #[derive(Default)]
@@ -304,6 +315,7 @@ impl Generate for Engine {
             tx,
             cancel,
             req,
+            queued_at: Instant::now(),
         };
         match job.req.priority {
             Priority::Interactive => q.interactive.push_back(job),
@@ -348,7 +360,18 @@ struct Worker {
     opts: EngineOptions,
     context: usize,
     running: Vec<Seq>,
+    /// Jobs taken from the queue that wait one or more steps for a running
+    /// sequence to compute the prompt beginning they share with it.
+    waiting: Vec<Job>,
+    prefix: PrefixCache,
+    /// Prompt tokens taken from the prefix cache, not yet in the stats.
+    reused: u64,
 }
+
+/// Shortest shared beginning worth reusing, and the least gain worth waiting
+/// for another sequence's prefill.
+const MIN_REUSE: usize = 16;
+const MIN_WAIT_GAIN: usize = 32;
 
 impl Worker {
     fn new(
@@ -362,9 +385,12 @@ impl Worker {
             model,
             text,
             shared,
-            opts,
             context,
             running: Vec::new(),
+            waiting: Vec::new(),
+            prefix: PrefixCache::new(opts.prefix_cache_bytes),
+            reused: 0,
+            opts,
         }
     }
 
@@ -392,6 +418,9 @@ impl Worker {
         for s in self.running.drain(..) {
             let _ = s.job.tx.send(Event::Error(LlmError::EngineStopped));
         }
+        for j in self.waiting.drain(..) {
+            let _ = j.tx.send(Event::Error(LlmError::EngineStopped));
+        }
         let mut q = self.shared.queue();
         while let Some(j) = q.pop() {
             let _ = j.tx.send(Event::Error(LlmError::EngineStopped));
@@ -401,39 +430,73 @@ impl Worker {
     /// Move queued jobs into the batch; block while there is nothing to do.
     /// Returns false on shutdown.
     fn admit(&mut self) -> bool {
-        let mut q = self.shared.queue();
+        let shared = self.shared.clone();
+        let mut q = shared.queue();
         loop {
             if q.shutdown {
                 return false;
             }
-            while self.running.len() < self.opts.max_batch.max(1) {
+            for job in std::mem::take(&mut self.waiting) {
+                self.place(job);
+            }
+            while self.running.len() + self.waiting.len() < self.opts.max_batch.max(1) {
                 let Some(job) = q.pop() else { break };
-                if job.cancel.load(Ordering::Relaxed) {
-                    let _ = job.tx.send(Event::Error(LlmError::Cancelled));
-                    continue;
-                }
-                self.running.push(Seq {
-                    cache: self.model.new_cache(if self.opts.kv_f16 {
-                        DType::F16
-                    } else {
-                        DType::F32
-                    }),
-                    feed: job.prompt.clone(),
-                    context: job.prompt.clone(),
-                    tokens: Vec::new(),
-                    logprobs: Vec::new(),
-                    sampler: Sampler::new(job.req.sampling.clone()),
-                    detok: Detokenizer::skipping_special(),
-                    text: String::new(),
-                    sent: 0,
-                    job,
-                });
+                self.place(job);
             }
             if !self.running.is_empty() {
                 return true;
             }
-            q = self.shared.wake.wait(q).unwrap_or_else(|p| p.into_inner());
+            // Nothing runs, so nothing is waited for: `place` only holds a job
+            // back for a running sequence.
+            q = shared.wake.wait(q).unwrap_or_else(|p| p.into_inner());
         }
+    }
+
+    /// Start a job, from the longest cached prefix of its prompt; or hold it
+    /// back a step when a sequence still computing its prompt shares a longer
+    /// beginning with it (the pipeline sends many prompts with the same system
+    /// prompt and examples at once: that part is computed once).
+    fn place(&mut self, job: Job) {
+        if job.cancel.load(Ordering::Relaxed) {
+            let _ = job.tx.send(Event::Error(LlmError::Cancelled));
+            return;
+        }
+        let cached = self.prefix.longest(&job.prompt);
+        let most = job.prompt.len().saturating_sub(1);
+        let shared_with_running = self
+            .running
+            .iter()
+            .filter(|s| s.tokens.is_empty())
+            .map(|s| common_prefix(&s.job.prompt, &job.prompt).min(most))
+            .max()
+            .unwrap_or(0);
+        if shared_with_running >= MIN_REUSE && shared_with_running >= cached + MIN_WAIT_GAIN {
+            self.waiting.push(job);
+            return;
+        }
+        let dtype = if self.opts.kv_f16 {
+            DType::F16
+        } else {
+            DType::F32
+        };
+        let cache = self
+            .prefix
+            .start(&job.prompt, MIN_REUSE)
+            .filter(|c| c.dtype() == dtype)
+            .unwrap_or_else(|| self.model.new_cache(dtype));
+        self.reused += cache.len() as u64;
+        self.running.push(Seq {
+            feed: job.prompt[cache.len()..].to_vec(),
+            cache,
+            context: job.prompt.clone(),
+            tokens: Vec::new(),
+            logprobs: Vec::new(),
+            sampler: Sampler::new(job.req.sampling.clone()),
+            detok: Detokenizer::skipping_special(),
+            text: String::new(),
+            sent: 0,
+            job,
+        });
     }
 
     fn drop_cancelled(&mut self) {
@@ -491,6 +554,7 @@ impl Worker {
         };
         let logits: Vec<Vec<f32>> = logits.to_vec2()?;
         let elapsed = started.elapsed().as_secs_f64();
+        tracing::trace!(seqs = idx.len(), prompt_tokens, secs = elapsed, "step");
 
         let mut sampled = 0u64;
         let mut finished = Vec::new();
@@ -499,6 +563,10 @@ impl Worker {
             s.feed.drain(..take[i]);
             if !s.feed.is_empty() {
                 continue; // more prompt to feed
+            }
+            if s.tokens.is_empty() {
+                // The whole prompt is in the cache now: keep it for later prompts.
+                self.prefix.insert(&s.job.prompt, &s.cache);
             }
             // Embedding rows past the tokenizer's vocabulary are padding: never
             // sample them.
@@ -524,6 +592,8 @@ impl Worker {
                 st.decode_tokens += sampled;
             }
             st.kv_cache_bytes = self.running.iter().map(|s| s.cache.bytes()).sum();
+            st.prefix_cache_bytes = self.prefix.bytes();
+            st.prefix_reused_tokens += std::mem::take(&mut self.reused);
             st.completed += finished.len() as u64;
         }
         for (i, reason) in finished.into_iter().rev() {
@@ -599,6 +669,13 @@ fn finish(mut s: Seq, reason: FinishReason, tok: &Tokenizer) {
     // never passes the start of a matched stop string: its possible beginnings
     // are always held back.
     let text = s.text;
+    tracing::debug!(
+        prompt = s.job.prompt.len(),
+        generated = s.tokens.len(),
+        secs = s.job.queued_at.elapsed().as_secs_f64(),
+        finish = ?reason,
+        "generation done"
+    );
     if text.len() > s.sent {
         let _ = s.job.tx.send(Event::Delta(text[s.sent..].to_string()));
     }

@@ -1,5 +1,6 @@
 //! Per-sequence key/value cache, owned by the engine's scheduler (one per running
-//! sequence) and passed into [`super::transformer::Transformer::forward`].
+//! sequence) and passed into [`super::transformer::Transformer::forward`], and
+//! the [`PrefixCache`] of finished prompts that new sequences start from.
 //!
 //! Keys and values are stored in capacity-doubling buffers, so appending a
 //! token copies that token only; attention reads the filled part back as f32.
@@ -37,6 +38,11 @@ impl KvCache {
     /// Number of positions stored (the next token's position).
     pub fn len(&self) -> usize {
         self.len
+    }
+
+    /// The storage type.
+    pub fn dtype(&self) -> DType {
+        self.dtype
     }
 
     /// Bytes held by the buffers (capacity, not just the filled part).
@@ -91,5 +97,192 @@ impl KvCache {
     /// Record that `n` tokens were appended to every layer.
     pub fn advance(&mut self, n: usize) {
         self.len += n;
+    }
+
+    /// A deep copy of the first `len` positions, with room for `headroom` more
+    /// before the buffers grow. The copy shares no storage with `self`.
+    pub fn fork(&self, len: usize, headroom: usize) -> Result<KvCache> {
+        let len = len.min(self.len);
+        let cap = len + headroom;
+        let copy = |t: &Tensor| -> Result<Tensor> {
+            let (h, _, d) = t.dims3()?;
+            let fresh = Tensor::zeros((h, cap.max(1), d), self.dtype, t.device())?;
+            if len > 0 {
+                fresh.slice_set(&t.narrow(1, 0, len)?.contiguous()?, 1, 0)?;
+            }
+            Ok(fresh)
+        };
+        let layers = self
+            .layers
+            .iter()
+            .map(|l| match l {
+                Some(l) => Ok(Some(LayerKv {
+                    k: copy(&l.k)?,
+                    v: copy(&l.v)?,
+                })),
+                None => Ok(None),
+            })
+            .collect::<Result<_>>()?;
+        Ok(KvCache {
+            layers,
+            len,
+            dtype: self.dtype,
+        })
+    }
+}
+
+/// Length of the common prefix of two token sequences.
+pub(crate) fn common_prefix(a: &[u32], b: &[u32]) -> usize {
+    a.iter().zip(b).take_while(|(x, y)| x == y).count()
+}
+
+/// Caches of recently finished prompts, so that a prompt sharing its beginning
+/// with an earlier one (the same system prompt and worked examples, a retry of
+/// the same segment) computes only what differs. Bounded by bytes; the least
+/// recently used entry goes first.
+pub(crate) struct PrefixCache {
+    entries: Vec<PrefixEntry>,
+    budget: usize,
+    clock: u64,
+}
+
+struct PrefixEntry {
+    tokens: Vec<u32>,
+    cache: KvCache,
+    used: u64,
+}
+
+impl PrefixCache {
+    /// An empty store holding at most `budget` bytes of keys and values (0
+    /// turns it off).
+    pub fn new(budget: usize) -> Self {
+        Self {
+            entries: Vec::new(),
+            budget,
+            clock: 0,
+        }
+    }
+
+    /// The longest stored prefix of `prompt` that still leaves its last token
+    /// to compute (the step that computes it yields the first logits).
+    pub fn longest(&self, prompt: &[u32]) -> usize {
+        let most = prompt.len().saturating_sub(1);
+        self.entries
+            .iter()
+            .map(|e| common_prefix(&e.tokens, prompt).min(most))
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// A cache holding the longest stored prefix of `prompt` (at least `min`
+    /// tokens), or `None` when there is none that long.
+    pub fn start(&mut self, prompt: &[u32], min: usize) -> Option<KvCache> {
+        let most = prompt.len().saturating_sub(1);
+        let (i, n) = self
+            .entries
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (i, common_prefix(&e.tokens, prompt).min(most)))
+            .max_by_key(|&(_, n)| n)?;
+        if n < min.max(1) {
+            return None;
+        }
+        self.clock += 1;
+        self.entries[i].used = self.clock;
+        let headroom = prompt.len() - n + 64;
+        self.entries[i].cache.fork(n, headroom).ok()
+    }
+
+    /// Remember the cache of a prompt whose tokens were all just computed.
+    pub fn insert(&mut self, prompt: &[u32], cache: &KvCache) {
+        if self.budget == 0 || cache.len() != prompt.len() || prompt.is_empty() {
+            return;
+        }
+        self.clock += 1;
+        if let Some(e) = self.entries.iter_mut().find(|e| e.tokens == prompt) {
+            e.used = self.clock;
+            return;
+        }
+        let Ok(copy) = cache.fork(prompt.len(), 0) else {
+            return;
+        };
+        let size = copy.bytes();
+        if size > self.budget {
+            return;
+        }
+        while self.bytes() + size > self.budget {
+            let Some(oldest) = (0..self.entries.len()).min_by_key(|&i| self.entries[i].used) else {
+                break;
+            };
+            self.entries.swap_remove(oldest);
+        }
+        self.entries.push(PrefixEntry {
+            tokens: prompt.to_vec(),
+            cache: copy,
+            used: self.clock,
+        });
+    }
+
+    /// Bytes held by the stored caches.
+    pub fn bytes(&self) -> usize {
+        self.entries.iter().map(|e| e.cache.bytes()).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use candle_core::Device;
+
+    /// A one-layer cache holding `n` positions whose values are their positions.
+    fn filled(n: usize) -> KvCache {
+        let mut c = KvCache::new(1, DType::F32);
+        let data: Vec<f32> = (0..n * 2).map(|i| (i / 2) as f32).collect();
+        let t = Tensor::from_vec(data, (1, n, 2), &Device::Cpu).unwrap();
+        c.append(0, &t, &t).unwrap();
+        c.advance(n);
+        c
+    }
+
+    #[test]
+    fn fork_copies_the_prefix_and_shares_nothing() {
+        let c = filled(10);
+        let mut f = c.fork(4, 8).unwrap();
+        assert_eq!(f.len(), 4);
+        let extra = Tensor::full(99f32, (1, 1, 2), &Device::Cpu).unwrap();
+        let (k, _) = f.append(0, &extra, &extra).unwrap();
+        f.advance(1);
+        let got: Vec<f32> = k.flatten_all().unwrap().to_vec1().unwrap();
+        assert_eq!(got, [0., 0., 1., 1., 2., 2., 3., 3., 99., 99.]);
+        // The source still holds position 4, not the fork's 99.
+        let (k, _) = c.fork(10, 0).unwrap().append(0, &extra, &extra).unwrap();
+        assert_eq!(k.flatten_all().unwrap().to_vec1::<f32>().unwrap()[8], 4.);
+    }
+
+    #[test]
+    fn prefix_cache_finds_the_longest_prefix_and_evicts_the_oldest() {
+        let one = filled(20).fork(20, 0).unwrap().bytes();
+        let mut p = PrefixCache::new(2 * one);
+        let a: Vec<u32> = (0..20).collect();
+        let mut b = a.clone();
+        b[15] = 1000;
+        p.insert(&a, &filled(20));
+        p.insert(&b, &filled(20));
+        let mut q = a.clone();
+        q.push(7);
+        assert_eq!(p.longest(&q), 20);
+        assert_eq!(p.longest(&b), 19, "the last token is always computed");
+        let started = p.start(&q, 16).unwrap();
+        assert_eq!(started.len(), 20);
+        assert!(p.start(&q[..10], 16).is_none(), "shorter than the minimum");
+        // `a` was used last, so a third entry pushes out `b`.
+        let c: Vec<u32> = (100..120).collect();
+        p.insert(&c, &filled(20));
+        assert_eq!(p.bytes(), 2 * one);
+        assert_eq!(p.longest(&b), 15);
+        assert_eq!(p.longest(&q), 20);
+        // A cache that does not hold exactly the prompt is not stored.
+        p.insert(&(200..230).collect::<Vec<u32>>(), &filled(20));
+        assert_eq!(p.longest(&(200..230).collect::<Vec<u32>>()), 0);
     }
 }
