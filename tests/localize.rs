@@ -93,6 +93,7 @@ fn pipeline_on_the_test_model_restores_or_flags_every_span() {
         keep_original_units: false,
         number_format: Some(&de.number_format),
         prices: Some(&conv),
+        language: Some("de"),
     };
     let flagged = |field: &str| {
         out.warnings

@@ -30,8 +30,10 @@ pub struct LocalizeArgs {
     /// Target market profile id (see `silkroute markets list`).
     #[arg(long)]
     pub market: String,
-    /// The listing, as JSON (the `Listing` shape: sku, title, bullets, description …).
-    pub file: PathBuf,
+    /// The listings, one JSON file each (the `Listing` shape: sku, title,
+    /// bullets, description …), localized in turn by one loaded model.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
     /// Model id from the manifest, or a path to a .gguf file (default: the default model).
     #[arg(long)]
     pub model: Option<String>,
@@ -50,7 +52,7 @@ pub struct LocalizeArgs {
     /// Prompt templates directory overriding the built-in ones.
     #[arg(long)]
     pub templates: Option<PathBuf>,
-    /// Print the result as JSON.
+    /// Print the result as JSON (one line per listing when there are several).
     #[arg(long)]
     pub json: bool,
 }
@@ -100,7 +102,7 @@ pub struct EvalArgs {
 
 /// Validated `localize` configuration.
 struct Config {
-    listing: Listing,
+    listings: Vec<(PathBuf, Listing)>,
     profile: MarketProfile,
     opts: LocalizeOptions,
     templates: Templates,
@@ -126,18 +128,22 @@ impl LocalizeArgs {
     fn validate(&self, data: &DataDir) -> anyhow::Result<Config> {
         let reg = registry(data)?;
         let profile = reg.get(&self.market)?.clone();
-        let text = read_bounded(&self.file, "listing")?;
-        let listing: Listing = serde_json::from_str(&text).map_err(|e| {
-            anyhow::anyhow!(
-                "{}: line {}, column {}: {e}",
-                self.file.display(),
-                e.line(),
-                e.column()
-            )
-        })?;
-        listing
-            .validate()
-            .with_context(|| format!("{}", self.file.display()))?;
+        let mut listings = Vec::with_capacity(self.files.len());
+        for file in &self.files {
+            let text = read_bounded(file, "listing")?;
+            let listing: Listing = serde_json::from_str(&text).map_err(|e| {
+                anyhow::anyhow!(
+                    "{}: line {}, column {}: {e}",
+                    file.display(),
+                    e.line(),
+                    e.column()
+                )
+            })?;
+            listing
+                .validate()
+                .with_context(|| format!("{}", file.display()))?;
+            listings.push((file.clone(), listing));
+        }
         let glossary = match &self.glossary {
             Some(p) => Glossary::from_csv(&read_bounded(p, "glossary")?, &p.display().to_string())?,
             None => Glossary::default(),
@@ -154,7 +160,7 @@ impl LocalizeArgs {
             None => Templates::builtin()?,
         };
         Ok(Config {
-            listing,
+            listings,
             profile,
             opts: LocalizeOptions {
                 glossary,
@@ -191,68 +197,91 @@ pub fn localize(args: LocalizeArgs, data: &DataDir) -> anyhow::Result<Outcome> {
             ..Default::default()
         },
     );
-    let started = std::time::Instant::now();
     let quiet = args.json;
-    let out = pipeline.localize_with_progress(&cfg.listing, &cfg.profile, &cfg.opts, &mut |e| {
-        if quiet {
-            return;
-        }
-        match e {
-            FieldEvent::Retry {
-                field,
-                attempt,
-                reasons,
-            } => {
-                eprintln!("  {field}: attempt {attempt} ({})", reasons.join(", "))
+    let several = cfg.listings.len() > 1;
+    let mut any_review = false;
+    for (i, (file, listing)) in cfg.listings.iter().enumerate() {
+        let started = std::time::Instant::now();
+        let out = pipeline
+            .localize_with_progress(listing, &cfg.profile, &cfg.opts, &mut |e| {
+                if quiet {
+                    return;
+                }
+                match e {
+                    FieldEvent::Retry {
+                        field,
+                        attempt,
+                        reasons,
+                    } => {
+                        eprintln!("  {field}: attempt {attempt} ({})", reasons.join(", "))
+                    }
+                    FieldEvent::Done {
+                        field, warnings, ..
+                    } if !warnings.is_empty() => {
+                        eprintln!("  {field}: {} warning(s)", warnings.len())
+                    }
+                    _ => {}
+                }
+            })
+            .with_context(|| format!("{}", file.display()))?;
+        let secs = started.elapsed().as_secs_f64();
+        any_review |= out.status == Status::NeedsReview;
+        let mut stdout = std::io::stdout().lock();
+        if args.json && several {
+            serde_json::to_writer(&mut stdout, &out)?;
+            writeln!(stdout)?;
+        } else if args.json {
+            serde_json::to_writer_pretty(&mut stdout, &out)?;
+            writeln!(stdout)?;
+        } else {
+            if i > 0 {
+                writeln!(stdout, "\n")?;
             }
-            FieldEvent::Done {
-                field, warnings, ..
-            } if !warnings.is_empty() => {
-                eprintln!("  {field}: {} warning(s)", warnings.len())
-            }
-            _ => {}
-        }
-    })?;
-    let secs = started.elapsed().as_secs_f64();
-    let mut stdout = std::io::stdout().lock();
-    if args.json {
-        serde_json::to_writer_pretty(&mut stdout, &out)?;
-        writeln!(stdout)?;
-    } else {
-        writeln!(
-            stdout,
-            "{} → {} ({}), {:.1} s, status: {}",
-            out.sku, out.market, out.language, secs, out.status
-        )?;
-        writeln!(stdout, "\nTitle: {}", out.title)?;
-        for b in &out.bullets {
-            writeln!(stdout, "  • {b}")?;
-        }
-        if !out.description.is_empty() {
-            writeln!(stdout, "\nDescription:\n{}", out.description)?;
-        }
-        for a in &out.attributes {
-            writeln!(stdout, "  {}: {}", a.name, a.value)?;
-        }
-        if !out.keywords.is_empty() {
-            writeln!(stdout, "\nSearch terms: {}", out.keywords.join(", "))?;
-        }
-        if let Some(p) = &out.price {
-            writeln!(stdout, "Price: {} {}", p.amount, p.currency)?;
-        }
-        if !out.warnings.is_empty() {
-            writeln!(stdout, "\nWarnings:")?;
-            for w in &out.warnings {
-                let mark = if is_blocking(&w.code) { "!" } else { "-" };
-                writeln!(stdout, " {mark} {} [{}] {}", w.field, w.code, w.message)?;
-            }
+            print_listing(&mut stdout, &out, secs)?;
         }
     }
-    Ok(if out.status == Status::NeedsReview {
+    Ok(if any_review {
         Outcome::Partial
     } else {
         Outcome::Ok
     })
+}
+
+/// The human-readable form of one localized listing.
+fn print_listing(
+    stdout: &mut impl Write,
+    out: &silkroute::listing::LocalizedListing,
+    secs: f64,
+) -> std::io::Result<()> {
+    writeln!(
+        stdout,
+        "{} → {} ({}), {:.1} s, status: {}",
+        out.sku, out.market, out.language, secs, out.status
+    )?;
+    writeln!(stdout, "\nTitle: {}", out.title)?;
+    for b in &out.bullets {
+        writeln!(stdout, "  • {b}")?;
+    }
+    if !out.description.is_empty() {
+        writeln!(stdout, "\nDescription:\n{}", out.description)?;
+    }
+    for a in &out.attributes {
+        writeln!(stdout, "  {}: {}", a.name, a.value)?;
+    }
+    if !out.keywords.is_empty() {
+        writeln!(stdout, "\nSearch terms: {}", out.keywords.join(", "))?;
+    }
+    if let Some(p) = &out.price {
+        writeln!(stdout, "Price: {} {}", p.amount, p.currency)?;
+    }
+    if !out.warnings.is_empty() {
+        writeln!(stdout, "\nWarnings:")?;
+        for w in &out.warnings {
+            let mark = if is_blocking(&w.code) { "!" } else { "-" };
+            writeln!(stdout, " {mark} {} [{}] {}", w.field, w.code, w.message)?;
+        }
+    }
+    Ok(())
 }
 
 /// Run `silkroute markets`.

@@ -325,6 +325,7 @@ impl Pipeline {
             keep_original_units: opts.keep_original_units,
             number_format: Some(&profile.number_format),
             prices: converter.as_ref(),
+            language: Some(&profile.language),
         };
 
         // 1. Segments, unique by normalised source text.
@@ -494,7 +495,14 @@ impl Pipeline {
                 req.stop = vec!["\n".into()];
                 reqs.push(req);
             }
+            let round = std::time::Instant::now();
             let results = self.generator.generate_many(reqs);
+            tracing::debug!(
+                attempt,
+                segments = pending.len(),
+                secs = round.elapsed().as_secs_f64(),
+                "translation round done"
+            );
             let mut engine_errors = 0;
             for (&i, r) in pending.iter().zip(results) {
                 let cand = match r {

@@ -97,6 +97,9 @@ pub struct ProtectRules<'a> {
     pub number_format: Option<&'a NumberFormat>,
     /// Convert prices with these rates into the market's currency.
     pub prices: Option<&'a PriceConverter<'a>>,
+    /// The target language: spelled-out units ("24 hours", "4 pieces") come
+    /// back in it ("24 Stunden", "4 Stück"); symbols such as `h` stay.
+    pub language: Option<&'a str>,
 }
 
 /// A placeholder that did not come back as it should.
@@ -142,7 +145,7 @@ static PRICE: LazyLock<Regex> = LazyLock::new(|| {
         .expect("static regex")
 });
 const NUM: &str = r"(?:\d+[ \-]\d+/\d+|\d+/\d+|\d+(?:[.,]\d+)*)";
-const UNIT: &str = r#"(?:(?:fl\.?\s?oz|sq\.?\s?ft|mAh|mm|cm|km|kg|mg|ml|mL|m|inches|inch|in|ft|feet|foot|lbs|lb|pounds|pound|ounces|ounce|oz|gallons|gallon|gal|qt|yd|°\s?[FC]|º[FC]|g|l|L|W|kW|V|Hz|GB|TB|MB|pcs|pieces|piece|pack|count|ct|h|hrs|hours|min|x)\b|"|″|'|%)"#;
+const UNIT: &str = r#"(?:(?:fl\.?\s?oz|sq\.?\s?ft|mAh|mm|cm|km|kg|mg|ml|mL|m|inches|inch|in|ft|feet|foot|lbs|lb|pounds|pound|ounces|ounce|oz|gallons|gallon|gal|qt|yd|°\s?[FC]|º[FC]|g|l|L|W|kW|V|Hz|GB|TB|MB|pcs|pieces|piece|pack|count|ct|h|hrs|hours|hour|min|x)\b|"|″|'|%)"#;
 static QUANTITY: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&format!(
         r"(?:\b[x×]\d+\b|{NUM}(?:(?:\s*(?:-|–|—|\bto\b)\s*|\s*[x×]\s*){NUM})*(?:\s?({UNIT}))?)"
@@ -352,8 +355,9 @@ fn rewrite_quantity(original: &str, unit: Option<&str>, rules: &ProtectRules<'_>
             return s;
         }
     }
-    // Same system (or no unit): localise decimal points of a quantity with a unit.
-    match nf {
+    // Same system (or no unit): localise decimal points of a quantity with a
+    // unit, and the unit itself when it is a word.
+    let kept = match nf {
         Some(nf) if nf.decimal == "," && unit.is_some() && !original.contains('/') => NUMBER_PART
             .replace_all(original, |c: &regex::Captures<'_>| {
                 let n = &c[0];
@@ -366,7 +370,52 @@ fn rewrite_quantity(original: &str, unit: Option<&str>, rules: &ProtectRules<'_>
             })
             .into_owned(),
         _ => original.to_string(),
+    };
+    match (unit, rules.language) {
+        (Some(u), Some(lang)) if kept.ends_with(u) => {
+            let stem = kept[..kept.len() - u.len()].trim_end();
+            let one = NUMBER_PART
+                .find_iter(stem)
+                .map(|m| m.as_str())
+                .eq(std::iter::once("1"));
+            match unit_word(u, lang, one) {
+                Some(w) if matches!(lang, "ja" | "zh" | "ko") => format!("{stem}{w}"),
+                Some(w) => format!("{stem} {w}"),
+                None => kept,
+            }
+        }
+        _ => kept,
     }
+}
+
+/// A spelled-out English unit in `lang` (singular when `one`); `None` for
+/// symbols and languages without an entry, which keep the unit as written.
+fn unit_word(unit: &str, lang: &str, one: bool) -> Option<&'static str> {
+    let (sing, plural) = match (unit.to_lowercase().as_str(), lang) {
+        ("hours" | "hour" | "hrs", "de") => ("Stunde", "Stunden"),
+        ("hours" | "hour" | "hrs", "fr") => ("heure", "heures"),
+        ("hours" | "hour" | "hrs", "es" | "pt") => ("hora", "horas"),
+        ("hours" | "hour" | "hrs", "it") => ("ora", "ore"),
+        ("hours" | "hour" | "hrs", "nl") => ("uur", "uur"),
+        ("hours" | "hour" | "hrs", "sv") => ("timme", "timmar"),
+        ("hours" | "hour" | "hrs", "pl") => ("godz.", "godz."),
+        ("hours" | "hour" | "hrs", "ja") => ("時間", "時間"),
+        ("hours" | "hour" | "hrs", "zh") => ("小时", "小时"),
+        ("hours" | "hour" | "hrs", "ko") => ("시간", "시간"),
+        ("pieces" | "piece" | "pcs", "de") => ("Stück", "Stück"),
+        ("pieces" | "piece" | "pcs", "fr") => ("pièce", "pièces"),
+        ("pieces" | "piece" | "pcs", "es") => ("pieza", "piezas"),
+        ("pieces" | "piece" | "pcs", "it") => ("pezzo", "pezzi"),
+        ("pieces" | "piece" | "pcs", "pt") => ("peça", "peças"),
+        ("pieces" | "piece" | "pcs", "nl") => ("stuk", "stuks"),
+        ("pieces" | "piece" | "pcs", "sv") => ("st.", "st."),
+        ("pieces" | "piece" | "pcs", "pl") => ("szt.", "szt."),
+        ("pieces" | "piece" | "pcs", "ja") => ("個", "個"),
+        ("pieces" | "piece" | "pcs", "zh") => ("件", "件"),
+        ("pieces" | "piece" | "pcs", "ko") => ("개", "개"),
+        _ => return None,
+    };
+    Some(if one { sing } else { plural })
 }
 
 /// Put spans back into a model's output. A placeholder the model dropped counts
@@ -492,6 +541,34 @@ mod tests {
         rules.keep_original_units = true;
         let p = protect("a 9/16 in socket", &rules);
         assert_eq!(p.spans[0].restore, "14,3 mm (9/16 in)");
+    }
+
+    #[test]
+    fn spelled_out_units_come_back_in_the_target_language() {
+        let nf = de();
+        let rules = |lang| ProtectRules {
+            number_format: Some(&nf),
+            language: Some(lang),
+            ..Default::default()
+        };
+        let restored = |text: &str, lang| -> Vec<String> {
+            protect(text, &rules(lang))
+                .spans
+                .into_iter()
+                .map(|s| s.restore)
+                .collect()
+        };
+        assert_eq!(
+            restored(
+                "cold for 24 hours, 1 hour charge, 30 h battery, 4 pieces",
+                "de"
+            ),
+            ["24 Stunden", "1 Stunde", "30 h", "4 Stück"]
+        );
+        assert_eq!(restored("cold for 24 hours", "ja"), ["24時間"]);
+        assert_eq!(restored("up to 1.5 hours", "fr"), ["1,5 heures"]);
+        // No entry for the language: the unit stays as written.
+        assert_eq!(restored("cold for 24 hours", "fi"), ["24 hours"]);
     }
 
     #[test]
