@@ -395,6 +395,7 @@ impl Worker {
     }
 
     fn run(mut self) {
+        self.warm_up();
         loop {
             if !self.admit() {
                 break;
@@ -425,6 +426,25 @@ impl Worker {
         while let Some(j) = q.pop() {
             let _ = j.tx.send(Event::Error(LlmError::EngineStopped));
         }
+    }
+
+    /// One throwaway two-token step before serving: candle repacks its
+    /// K-quant weights for batched matmuls on first use (seconds on the
+    /// default model), and the first request should not wait for that.
+    /// Requests that arrive meanwhile wait in the queue.
+    fn warm_up(&mut self) {
+        let t = Instant::now();
+        let mut cache = self.model.new_cache(DType::F32);
+        let tokens = [0u32, 0];
+        let r = self.model.forward(&mut [SeqStep {
+            tokens: &tokens,
+            cache: &mut cache,
+        }]);
+        tracing::debug!(
+            secs = t.elapsed().as_secs_f64(),
+            ok = r.is_ok(),
+            "engine warm-up"
+        );
     }
 
     /// Move queued jobs into the batch; block while there is nothing to do.
