@@ -31,36 +31,143 @@ use silkroute::store::{NewJob, Store};
 /// the way sellers' catalogs look: every title differs, bullets and
 /// descriptions repeat within a family.
 const FAMILIES: &[(&str, &str, &str)] = &[
-    ("Stainless steel water bottle, 750 ml", "Keeps drinks cold for 24 hours and hot for 12 hours", "Fits most cup holders and backpack pockets"),
-    ("Bamboo cutting board with juice groove", "Made of solid bamboo that is gentle on knife edges", "Reversible: one side for meat, one for vegetables"),
-    ("Merino wool hiking socks", "Cushioned sole and breathable merino blend keep feet dry", "Reinforced heel and toe for long trails"),
-    ("LED desk lamp with USB charging port", "Five brightness levels and three colour temperatures", "Flexible arm turns 180 degrees"),
-    ("Ceramic coffee mug, 350 ml", "Glazed stoneware that keeps coffee warm longer", "Dishwasher and microwave safe"),
-    ("Non-slip yoga mat, 6 mm thick", "Textured surface grips in every pose", "Comes with a carrying strap"),
-    ("Shockproof phone case with card holder", "Raised edges protect the screen and camera", "Holds two cards and a banknote"),
-    ("Expandable garden hose, 15 m", "Stretches to three times its length when the water is on", "Nine spray patterns on the nozzle"),
-    ("Cast iron skillet, 26 cm", "Pre-seasoned and ready to use on every hob", "Holds heat evenly for searing"),
-    ("Wireless earbuds with charging case", "Up to 30 hours of playback with the case", "Touch controls for calls and music"),
-    ("Cotton bath towel set", "Soft 600 gsm cotton that dries quickly", "Machine washable at 60 degrees"),
-    ("Kids' backpack with reflective strips", "Padded straps and a chest strap for comfort", "Reflective strips for dark mornings"),
-    ("Silicone baking mat, set of 2", "Non-stick surface, no parchment paper needed", "Heat resistant up to 230 °C"),
-    ("Electric milk frother", "Creamy foam in 60 seconds", "Stainless steel whisk, easy to rinse"),
-    ("Travel adapter for 150 countries", "Four USB ports charge several devices at once", "Built-in fuse protects your electronics"),
-    ("Memory foam pillow", "Shapes to your head and neck", "Removable cover, machine washable"),
-    ("Digital kitchen scale, 5 kg", "Weighs in 1 g steps with a tare button", "Thin glass top wipes clean"),
-    ("Insulated lunch bag", "Keeps food cool for up to 6 hours", "Wipe-clean lining and a front pocket"),
-    ("Resistance bands, set of 5", "Five strengths from light to extra heavy", "Latex-free and comes with a mesh bag"),
-    ("Glass food storage containers, set of 4", "Airtight lids lock in freshness", "Oven safe glass without the lids"),
-    ("Bike light set, USB rechargeable", "Front light with 400 lumens and a red rear light", "Mounts without tools in seconds"),
-    ("Wooden toy train set, 50 pieces", "Smooth beech wood with child-safe paint", "Compatible with most wooden railways"),
-    ("Waterproof hiking jacket", "Taped seams and a 10,000 mm waterproof rating", "Packs into its own pocket"),
-    ("Aroma diffuser, 300 ml", "Runs quietly for up to 10 hours", "Seven light colours and an auto shut-off"),
-    ("Dog leash with padded handle, 1.5 m", "Reflective stitching for evening walks", "Strong clip that turns 360 degrees"),
+    (
+        "Stainless steel water bottle, 750 ml",
+        "Keeps drinks cold for 24 hours and hot for 12 hours",
+        "Fits most cup holders and backpack pockets",
+    ),
+    (
+        "Bamboo cutting board with juice groove",
+        "Made of solid bamboo that is gentle on knife edges",
+        "Reversible: one side for meat, one for vegetables",
+    ),
+    (
+        "Merino wool hiking socks",
+        "Cushioned sole and breathable merino blend keep feet dry",
+        "Reinforced heel and toe for long trails",
+    ),
+    (
+        "LED desk lamp with USB charging port",
+        "Five brightness levels and three colour temperatures",
+        "Flexible arm turns 180 degrees",
+    ),
+    (
+        "Ceramic coffee mug, 350 ml",
+        "Glazed stoneware that keeps coffee warm longer",
+        "Dishwasher and microwave safe",
+    ),
+    (
+        "Non-slip yoga mat, 6 mm thick",
+        "Textured surface grips in every pose",
+        "Comes with a carrying strap",
+    ),
+    (
+        "Shockproof phone case with card holder",
+        "Raised edges protect the screen and camera",
+        "Holds two cards and a banknote",
+    ),
+    (
+        "Expandable garden hose, 15 m",
+        "Stretches to three times its length when the water is on",
+        "Nine spray patterns on the nozzle",
+    ),
+    (
+        "Cast iron skillet, 26 cm",
+        "Pre-seasoned and ready to use on every hob",
+        "Holds heat evenly for searing",
+    ),
+    (
+        "Wireless earbuds with charging case",
+        "Up to 30 hours of playback with the case",
+        "Touch controls for calls and music",
+    ),
+    (
+        "Cotton bath towel set",
+        "Soft 600 gsm cotton that dries quickly",
+        "Machine washable at 60 degrees",
+    ),
+    (
+        "Kids' backpack with reflective strips",
+        "Padded straps and a chest strap for comfort",
+        "Reflective strips for dark mornings",
+    ),
+    (
+        "Silicone baking mat, set of 2",
+        "Non-stick surface, no parchment paper needed",
+        "Heat resistant up to 230 °C",
+    ),
+    (
+        "Electric milk frother",
+        "Creamy foam in 60 seconds",
+        "Stainless steel whisk, easy to rinse",
+    ),
+    (
+        "Travel adapter for 150 countries",
+        "Four USB ports charge several devices at once",
+        "Built-in fuse protects your electronics",
+    ),
+    (
+        "Memory foam pillow",
+        "Shapes to your head and neck",
+        "Removable cover, machine washable",
+    ),
+    (
+        "Digital kitchen scale, 5 kg",
+        "Weighs in 1 g steps with a tare button",
+        "Thin glass top wipes clean",
+    ),
+    (
+        "Insulated lunch bag",
+        "Keeps food cool for up to 6 hours",
+        "Wipe-clean lining and a front pocket",
+    ),
+    (
+        "Resistance bands, set of 5",
+        "Five strengths from light to extra heavy",
+        "Latex-free and comes with a mesh bag",
+    ),
+    (
+        "Glass food storage containers, set of 4",
+        "Airtight lids lock in freshness",
+        "Oven safe glass without the lids",
+    ),
+    (
+        "Bike light set, USB rechargeable",
+        "Front light with 400 lumens and a red rear light",
+        "Mounts without tools in seconds",
+    ),
+    (
+        "Wooden toy train set, 50 pieces",
+        "Smooth beech wood with child-safe paint",
+        "Compatible with most wooden railways",
+    ),
+    (
+        "Waterproof hiking jacket",
+        "Taped seams and a 10,000 mm waterproof rating",
+        "Packs into its own pocket",
+    ),
+    (
+        "Aroma diffuser, 300 ml",
+        "Runs quietly for up to 10 hours",
+        "Seven light colours and an auto shut-off",
+    ),
+    (
+        "Dog leash with padded handle, 1.5 m",
+        "Reflective stitching for evening walks",
+        "Strong clip that turns 360 degrees",
+    ),
 ];
 
 /// Variants of each family: colour and pack.
 const VARIANTS: &[&str] = &[
-    "Black", "White", "Blue", "Grey", "Green", "Red", "Black, pack of 2", "White, pack of 2",
+    "Black",
+    "White",
+    "Blue",
+    "Grey",
+    "Green",
+    "Red",
+    "Black, pack of 2",
+    "White, pack of 2",
 ];
 
 fn env(name: &str, default: &str) -> String {

@@ -358,15 +358,9 @@ fn rewrite_quantity(original: &str, unit: Option<&str>, rules: &ProtectRules<'_>
     // Same system (or no unit): localise decimal points of a quantity with a
     // unit, and the unit itself when it is a word.
     let kept = match nf {
-        Some(nf) if nf.decimal == "," && unit.is_some() && !original.contains('/') => NUMBER_PART
+        Some(nf) if unit.is_some() && !original.contains('/') => NUMBER_PART
             .replace_all(original, |c: &regex::Captures<'_>| {
-                let n = &c[0];
-                match n.split_once('.') {
-                    Some((a, b)) if !a.contains(',') && !b.contains(['.', ',']) => {
-                        format!("{a},{b}")
-                    }
-                    _ => n.to_string(),
-                }
+                localise_number(&c[0], nf)
             })
             .into_owned(),
         _ => original.to_string(),
@@ -385,6 +379,29 @@ fn rewrite_quantity(original: &str, unit: Option<&str>, rules: &ProtectRules<'_>
             }
         }
         _ => kept,
+    }
+}
+
+/// A number written the English way (`50,000`, `1,234.5`, `1.5`) in the
+/// target's separators (`50.000`, `1.234,5`, `1,5` for German), digits
+/// untouched. Anything else (`12`, `1.5.2`) stays as written.
+fn localise_number(n: &str, nf: &NumberFormat) -> String {
+    static GROUPED: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"^\d{1,3}(?:,\d{3})+(?:\.\d+)?$").expect("static regex"));
+    static DECIMAL: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"^\d+\.\d+$").expect("static regex"));
+    if GROUPED.is_match(n) {
+        let (int, frac) = n.split_once('.').unwrap_or((n, ""));
+        let mut out = int.replace(',', &nf.grouping);
+        if !frac.is_empty() {
+            out.push_str(&nf.decimal);
+            out.push_str(frac);
+        }
+        out
+    } else if DECIMAL.is_match(n) {
+        n.replacen('.', &nf.decimal, 1)
+    } else {
+        n.to_string()
     }
 }
 
@@ -567,6 +584,11 @@ mod tests {
         );
         assert_eq!(restored("cold for 24 hours", "ja"), ["24時間"]);
         assert_eq!(restored("up to 1.5 hours", "fr"), ["1,5 heures"]);
+        // English thousands separators become the market's: 50,000 is not 50 in German.
+        assert_eq!(
+            restored("lasts 50,000 hours, 1,234.5 g", "de"),
+            ["50.000 Stunden", "1.234,5 g"]
+        );
         // No entry for the language: the unit stays as written.
         assert_eq!(restored("cold for 24 hours", "fi"), ["24 hours"]);
     }
