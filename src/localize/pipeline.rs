@@ -15,7 +15,9 @@ use super::spans::{self, ProtectRules, Protected, Term};
 use super::terminology::{Hint, Terminology};
 use super::tm::{self, TmKey, TranslationMemory};
 use crate::listing::{Attribute, Listing, LocalizedListing, Provenance, Status, Warning};
-use crate::llm::{Generate, GenerateRequest, Generation, LlmError, Priority, SamplingParams};
+use crate::llm::{
+    Generate, GenerateRequest, Generation, GenerationHandle, LlmError, Priority, SamplingParams,
+};
 use crate::market::MarketProfile;
 
 /// Warning codes that do not need review (informational): everything else does.
@@ -174,6 +176,15 @@ struct Seg {
     hints: Vec<Hint>,
     best: Option<Candidate>,
     from_tm: bool,
+}
+
+/// What every segment of one listing shares while it is translated.
+struct SegCtx<'a> {
+    market: &'a str,
+    source_lang: &'a str,
+    target_lang: &'a str,
+    terms: &'a [Term],
+    attempts: usize,
 }
 
 /// Where a field's text comes from.
@@ -436,98 +447,73 @@ impl Pipeline {
             }
         }
 
-        // 3. Generate in rounds: all pending segments at once, retry failures with sampling.
+        // 3. Generate: every pending segment at once, each on its own thread,
+        //    retried with sampling as soon as it fails (not after the slowest
+        //    segment of a round), so retries overlap the others' decoding.
         let attempts = self.options.max_attempts.max(1);
-        for attempt in 0..attempts {
-            let pending: Vec<usize> = (0..segs.len())
-                .filter(|&i| match &segs[i].best {
-                    None => attempt == 0,
-                    Some(c) => !c.passes() && !segs[i].from_tm,
+        let fields_of = |i: usize| -> Vec<String> {
+            fields
+                .iter()
+                .filter(|(_, src)| match src {
+                    FieldSrc::Seg(j) => *j == i,
+                    FieldSrc::Html { segs, .. } => segs.contains(&i),
+                })
+                .map(|(f, _)| f.clone())
+                .collect()
+        };
+        let seg_fields: Vec<Vec<String>> = (0..segs.len()).map(fields_of).collect();
+        let ctx = SegCtx {
+            market: &profile.name,
+            source_lang: &source_lang,
+            target_lang: &target_lang,
+            terms: &terms,
+            attempts,
+        };
+        // First attempts are submitted here, in field order, so the engine sees
+        // the same requests in the same order on every run (greedy output
+        // stays reproducible, which resumed jobs rely on).
+        let mut first = Vec::new();
+        for s in segs.iter().filter(|s| s.best.is_none()) {
+            first.push(Some(
+                self.generator.submit(self.segment_request(s, &ctx, 0)?),
+            ));
+        }
+        let (tx, rx) = std::sync::mpsc::channel::<FieldEvent>();
+        let outcomes: Vec<Result<Option<LlmError>, LocalizeError>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = segs
+                .iter_mut()
+                .zip(&seg_fields)
+                .filter(|(s, _)| s.best.is_none())
+                .zip(first.iter_mut())
+                .map(|((s, f), first)| {
+                    let tx = tx.clone();
+                    let ctx = &ctx;
+                    let first = first.take();
+                    scope.spawn(move || self.translate_segment(s, f, ctx, first, &tx))
                 })
                 .collect();
-            if pending.is_empty() {
-                break;
+            drop(tx);
+            for e in rx {
+                on_event(e);
             }
-            if attempt > 0 {
-                for (f, src) in &fields {
-                    let ids: Vec<usize> = match src {
-                        FieldSrc::Seg(i) => vec![*i],
-                        FieldSrc::Html { segs, .. } => segs.clone(),
-                    };
-                    let mut reasons: Vec<String> = ids
-                        .iter()
-                        .filter(|i| pending.contains(i))
-                        .flat_map(|i| {
-                            segs[*i]
-                                .best
-                                .iter()
-                                .flat_map(|c| c.findings.iter().map(|f| f.code.to_string()))
-                        })
-                        .collect();
-                    reasons.dedup();
-                    if !reasons.is_empty() {
-                        on_event(FieldEvent::Retry {
-                            field: f.clone(),
-                            attempt: attempt + 1,
-                            reasons,
-                        });
-                    }
-                }
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join().unwrap_or_else(|_| {
+                        Ok(Some(LlmError::Compute("segment thread panicked".into())))
+                    })
+                })
+                .collect()
+        });
+        let tried = outcomes.len();
+        let mut engine_errors = Vec::new();
+        for o in outcomes {
+            if let Some(e) = o? {
+                engine_errors.push(e);
             }
-            let mut reqs = Vec::with_capacity(pending.len());
-            for &i in &pending {
-                let s = &segs[i];
-                let messages = self.templates.translate(&TranslatePrompt {
-                    market: &profile.name,
-                    source_lang: &source_lang,
-                    target_lang: &target_lang,
-                    kind: s.kind,
-                    text: &s.protected.text,
-                    hints: &s.hints,
-                })?;
-                // A translation is about as long as its source; a looping model stops early.
-                let max_tokens =
-                    (s.protected.text.chars().count() * 3 / 4 + 24).min(self.options.max_tokens);
-                let mut req = GenerateRequest::new(messages, max_tokens);
-                req.sampling = sampling_for(attempt);
-                req.priority = self.options.priority;
-                // Every segment is one line (description text nodes included).
-                req.stop = vec!["\n".into()];
-                reqs.push(req);
-            }
-            let round = std::time::Instant::now();
-            let results = self.generator.generate_many(reqs);
-            tracing::debug!(
-                attempt,
-                segments = pending.len(),
-                secs = round.elapsed().as_secs_f64(),
-                "translation round done"
-            );
-            let mut engine_errors = 0;
-            for (&i, r) in pending.iter().zip(results) {
-                let cand = match r {
-                    Ok(g) => self.evaluate(&segs[i], &g, &source_lang, &target_lang, &terms),
-                    Err(
-                        e
-                        @ (LlmError::EngineStopped | LlmError::QueueFull(_) | LlmError::Cancelled),
-                    ) => {
-                        engine_errors += 1;
-                        if engine_errors == pending.len() {
-                            return Err(e.into());
-                        }
-                        continue;
-                    }
-                    Err(e) => Candidate {
-                        text: segs[i].expected.clone(),
-                        findings: vec![Finding::error("generation_failed", e.to_string())],
-                        score: f32::MAX,
-                    },
-                };
-                let s = &mut segs[i];
-                if s.best.as_ref().is_none_or(|b| cand.score < b.score) {
-                    s.best = Some(cand);
-                }
-            }
+        }
+        if tried > 0 && engine_errors.len() == tried {
+            return Err(engine_errors.remove(0).into());
         }
         if let Some(tm) = &self.options.tm {
             for s in &segs {
@@ -671,6 +657,92 @@ impl Pipeline {
             out.status = Status::NeedsReview;
         }
         Ok(out)
+    }
+
+    /// The request for one attempt at a segment: greedy first, then sampled.
+    fn segment_request(
+        &self,
+        s: &Seg,
+        ctx: &SegCtx<'_>,
+        attempt: usize,
+    ) -> Result<GenerateRequest, LocalizeError> {
+        let messages = self.templates.translate(&TranslatePrompt {
+            market: ctx.market,
+            source_lang: ctx.source_lang,
+            target_lang: ctx.target_lang,
+            kind: s.kind,
+            text: &s.protected.text,
+            hints: &s.hints,
+        })?;
+        // A translation is about as long as its source; a looping model stops early.
+        let max_tokens =
+            (s.protected.text.chars().count() * 3 / 4 + 24).min(self.options.max_tokens);
+        let mut req = GenerateRequest::new(messages, max_tokens);
+        req.sampling = sampling_for(attempt);
+        req.priority = self.options.priority;
+        // Every segment is one line (description text nodes included).
+        req.stop = vec!["\n".into()];
+        Ok(req)
+    }
+
+    /// Translate one segment: the first attempt (already submitted as
+    /// `first`), then sampled retries while its best candidate fails a check.
+    /// Returns the engine error that stopped it (queue full, engine stopped,
+    /// cancelled), if any.
+    fn translate_segment(
+        &self,
+        s: &mut Seg,
+        fields: &[String],
+        ctx: &SegCtx<'_>,
+        mut first: Option<Result<GenerationHandle, LlmError>>,
+        events: &std::sync::mpsc::Sender<FieldEvent>,
+    ) -> Result<Option<LlmError>, LocalizeError> {
+        for attempt in 0..ctx.attempts {
+            if let Some(best) = &s.best {
+                if best.passes() {
+                    break;
+                }
+                let mut reasons: Vec<String> =
+                    best.findings.iter().map(|f| f.code.to_string()).collect();
+                reasons.dedup();
+                for f in fields {
+                    let _ = events.send(FieldEvent::Retry {
+                        field: f.clone(),
+                        attempt: attempt + 1,
+                        reasons: reasons.clone(),
+                    });
+                }
+            }
+            let started = std::time::Instant::now();
+            let result = match first.take() {
+                Some(handle) => handle.and_then(GenerationHandle::wait),
+                None => self
+                    .generator
+                    .generate(self.segment_request(s, ctx, attempt)?),
+            };
+            let cand = match result {
+                Ok(g) => self.evaluate(s, &g, ctx.source_lang, ctx.target_lang, ctx.terms),
+                Err(
+                    e @ (LlmError::EngineStopped | LlmError::QueueFull(_) | LlmError::Cancelled),
+                ) => return Ok(Some(e)),
+                Err(e) => Candidate {
+                    text: s.expected.clone(),
+                    findings: vec![Finding::error("generation_failed", e.to_string())],
+                    score: f32::MAX,
+                },
+            };
+            tracing::debug!(
+                kind = s.kind,
+                attempt,
+                passes = cand.passes(),
+                secs = started.elapsed().as_secs_f64(),
+                "segment attempt done"
+            );
+            if s.best.as_ref().is_none_or(|b| cand.score < b.score) {
+                s.best = Some(cand);
+            }
+        }
+        Ok(None)
     }
 
     /// Restore and check one generation.
