@@ -163,27 +163,28 @@ impl PrefixCache {
         }
     }
 
-    /// The longest stored prefix of `prompt` that still leaves its last token
-    /// to compute (the step that computes it yields the first logits).
-    pub fn longest(&self, prompt: &[u32]) -> usize {
+    /// The entry sharing the longest beginning with `prompt`, and that length,
+    /// capped so the prompt's last token is always computed (the step that
+    /// computes it yields the first logits).
+    fn best(&self, prompt: &[u32]) -> Option<(usize, usize)> {
         let most = prompt.len().saturating_sub(1);
         self.entries
             .iter()
-            .map(|e| common_prefix(&e.tokens, prompt).min(most))
-            .max()
-            .unwrap_or(0)
+            .enumerate()
+            .map(|(i, e)| (i, common_prefix(&e.tokens, prompt).min(most)))
+            .max_by_key(|&(_, n)| n)
+    }
+
+    /// The longest stored prefix of `prompt` that still leaves its last token
+    /// to compute.
+    pub fn longest(&self, prompt: &[u32]) -> usize {
+        self.best(prompt).map_or(0, |(_, n)| n)
     }
 
     /// A cache holding the longest stored prefix of `prompt` (at least `min`
     /// tokens), or `None` when there is none that long.
     pub fn start(&mut self, prompt: &[u32], min: usize) -> Option<KvCache> {
-        let most = prompt.len().saturating_sub(1);
-        let (i, n) = self
-            .entries
-            .iter()
-            .enumerate()
-            .map(|(i, e)| (i, common_prefix(&e.tokens, prompt).min(most)))
-            .max_by_key(|&(_, n)| n)?;
+        let (i, n) = self.best(prompt)?;
         if n < min.max(1) {
             return None;
         }
