@@ -514,10 +514,26 @@ fn sorting_and_pagination() {
 #[test]
 fn updates_and_deletes_show_up() {
     let index = fixture_index();
+    let brand_count = |index: &SearchIndex, brand: &str| {
+        let r = index.search(&q("")).unwrap();
+        r.facets
+            .brand
+            .iter()
+            .find(|(b, _)| b == brand)
+            .map_or(0, |(_, n)| *n)
+    };
     let mut changed = fixture().remove(8); // SOCK-4
+    let old_brand = changed.brand.clone().unwrap();
+    // Facet tables are cached per segment: counts must follow a change that
+    // lands in a new segment and hides a document of a cached one.
+    let before = brand_count(&index, &old_brand);
+    assert!(before >= 1);
     changed.title = "Alpaca wool hiking socks".into();
+    changed.brand = Some("Alpaca Co".into());
     index.upsert(&changed).unwrap();
     index.commit().unwrap();
+    assert_eq!(brand_count(&index, &old_brand), before - 1);
+    assert_eq!(brand_count(&index, "Alpaca Co"), 1);
     assert_eq!(index.search(&q("merino ")).unwrap().total, 0);
     assert_eq!(
         ids(&index.search(&q("alpaca ")).unwrap()),

@@ -24,6 +24,7 @@ use super::IndexError;
 use super::analyzers::register;
 use super::document::{IndexDoc, doc_id};
 use super::schema::Fields;
+use super::search::FacetCache;
 
 /// Longest sku or market accepted, in bytes.
 pub const MAX_KEY_BYTES: usize = 256;
@@ -61,6 +62,8 @@ pub(crate) struct Inner {
     dirty: AtomicBool,
     /// Where the index lives (`None` in RAM), for error messages.
     pub dir: Option<PathBuf>,
+    /// Facet ordinals per document, per segment, read once per segment.
+    pub facet_cache: FacetCache,
 }
 
 impl Inner {
@@ -201,6 +204,7 @@ impl SearchIndex {
                 writer: Mutex::new(None),
                 dirty: AtomicBool::new(false),
                 dir: Some(dir.to_path_buf()),
+                facet_cache: FacetCache::default(),
             }),
             committer: None,
         })
@@ -266,6 +270,7 @@ impl SearchIndex {
             writer: Mutex::new(Some(writer)),
             dirty: AtomicBool::new(false),
             dir,
+            facet_cache: FacetCache::default(),
         });
         let committer = options
             .commit_interval
@@ -348,6 +353,11 @@ impl SearchIndex {
     /// Documents visible to searches now.
     pub fn num_docs(&self) -> u64 {
         self.inner.reader.searcher().num_docs()
+    }
+
+    /// Segments the current searcher sees.
+    pub fn segment_count(&self) -> usize {
+        self.inner.reader.searcher().segment_readers().len()
     }
 
     /// Bytes the index takes on disk (0 in RAM).
