@@ -14,9 +14,11 @@ use serde::{Deserialize, Serialize};
 use tantivy::collector::{Collector, SegmentCollector, TopDocs};
 use tantivy::index::SegmentId;
 use tantivy::schema::Value;
+
 use tantivy::snippet::SnippetGenerator;
 use tantivy::{
-    DocAddress, DocId, Order, Score, Searcher, SegmentOrdinal, SegmentReader, TantivyDocument,
+    DocAddress, DocId, Order, Score, Searcher, SearcherGeneration, SegmentOrdinal, SegmentReader,
+    TantivyDocument, Warmer,
 };
 
 use super::IndexError;
@@ -94,7 +96,6 @@ impl SearchIndex {
         let searcher = inner.reader.searcher();
         let top = TopDocs::with_limit(q.per_page).and_offset(offset);
         let run = |e| inner.err("search", e);
-        inner.facet_cache.prune(&searcher);
         let facet_counts = FacetCounts {
             cache: &inner.facet_cache,
         };
@@ -347,18 +348,29 @@ impl FacetCache {
         self.map().insert(id, read.clone());
         Ok(read)
     }
+}
 
-    /// Forget segments that `searcher` no longer has (merged away or deleted).
-    fn prune(&self, searcher: &Searcher) {
-        let mut map = self.map();
-        if map.len() > searcher.segment_readers().len() {
-            let live: HashSet<SegmentId> = searcher
-                .segment_readers()
-                .iter()
-                .map(|r| r.segment_id())
-                .collect();
-            map.retain(|id, _| live.contains(id));
+/// The reader warms the table of each new segment when it loads a new searcher
+/// (at open and after each commit or merge), off the query path, and drops the
+/// tables of segments that no live searcher has any more.
+impl Warmer for FacetCache {
+    fn warm(&self, searcher: &Searcher) -> tantivy::Result<()> {
+        for reader in searcher.segment_readers() {
+            // A failure here must not stop the reader from loading: the query
+            // that needs the table reads it again and reports the error.
+            if let Err(e) = self.get(reader) {
+                tracing::warn!(error = %e, "reading facet values of a segment");
+            }
         }
+        Ok(())
+    }
+
+    fn garbage_collect(&self, live_generations: &[&SearcherGeneration]) {
+        let live: HashSet<SegmentId> = live_generations
+            .iter()
+            .flat_map(|g| g.segments().keys().copied())
+            .collect();
+        self.map().retain(|id, _| live.contains(id));
     }
 }
 

@@ -13,12 +13,13 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
 use tantivy::directory::MmapDirectory;
-use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyError, Term};
+
+use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyError, Term, Warmer};
 
 use super::IndexError;
 use super::analyzers::register;
@@ -62,8 +63,8 @@ pub(crate) struct Inner {
     dirty: AtomicBool,
     /// Where the index lives (`None` in RAM), for error messages.
     pub dir: Option<PathBuf>,
-    /// Facet ordinals per document, per segment, read once per segment.
-    pub facet_cache: FacetCache,
+    /// Facet ordinals per document, per segment: the reader's warmer.
+    pub facet_cache: Arc<FacetCache>,
 }
 
 impl Inner {
@@ -192,9 +193,11 @@ impl SearchIndex {
         }
         register(&index);
         search_threads(&mut index);
+        let facet_cache = Arc::new(FacetCache::default());
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::OnCommitWithDelay)
+            .warmers(vec![warmer(&facet_cache)])
             .try_into()
             .map_err(open_err)?;
         Ok(SearchIndex {
@@ -204,7 +207,7 @@ impl SearchIndex {
                 writer: Mutex::new(None),
                 dirty: AtomicBool::new(false),
                 dir: Some(dir.to_path_buf()),
-                facet_cache: FacetCache::default(),
+                facet_cache,
             }),
             committer: None,
         })
@@ -255,9 +258,11 @@ impl SearchIndex {
                         source,
                     },
                 })?;
+        let facet_cache = Arc::new(FacetCache::default());
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::OnCommitWithDelay)
+            .warmers(vec![warmer(&facet_cache)])
             .try_into()
             .map_err(|source| IndexError::Tantivy {
                 op: "open reader",
@@ -270,7 +275,7 @@ impl SearchIndex {
             writer: Mutex::new(Some(writer)),
             dirty: AtomicBool::new(false),
             dir,
-            facet_cache: FacetCache::default(),
+            facet_cache,
         });
         let committer = options
             .commit_interval
@@ -376,6 +381,11 @@ impl SearchIndex {
         }
         self.inner.dir.as_deref().map_or(0, walk)
     }
+}
+
+fn warmer(cache: &Arc<FacetCache>) -> Weak<dyn Warmer> {
+    let weak: Weak<FacetCache> = Arc::downgrade(cache);
+    weak
 }
 
 /// Search the segments of an index in parallel, on up to 4 threads: a query's
