@@ -642,7 +642,7 @@ fn main() {
             pct(&v, 1.0)
         );
     }
-    slowest.sort_by(|a, b| b.0.cmp(&a.0));
+    slowest.sort_by_key(|s| std::cmp::Reverse(s.0));
     println!("  slowest 1%:");
     for (d, kind, text) in slowest.iter().take(mix.len().div_ceil(100)) {
         println!("    {:>7.2} ms  {kind:<9} {text}", d.as_secs_f64() * 1000.0);
