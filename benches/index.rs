@@ -9,7 +9,9 @@
 //! cargo bench --profile dev --bench index -- --docs 40000
 //! ```
 //! Options: `--docs N` (default 400000), `--heap-mb M` (default 256),
-//! `--threads T` (default: cores, at most 4), `--queries Q` (default 1000).
+//! `--threads T` (default: cores, at most 4), `--queries Q` (default 1000),
+//! `--only KIND` (run only the queries of one kind of the mix, for profiling),
+//! `--reuse DIR` (index into DIR on the first run, only query it on later runs).
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -500,6 +502,40 @@ fn queries(n: usize, listings: usize) -> Vec<(&'static str, SearchQuery)> {
     out
 }
 
+fn build(index: &SearchIndex, listings: usize) {
+    // Generate the catalog first, so the figure is the index's own throughput.
+    let started = Instant::now();
+    let all_docs: Vec<IndexDoc> = (0..listings).flat_map(listing_docs).collect();
+    let text_bytes: usize = all_docs
+        .iter()
+        .map(|d| {
+            d.title.len()
+                + d.description.len()
+                + d.bullets.iter().map(String::len).sum::<usize>()
+                + d.attributes.iter().map(String::len).sum::<usize>()
+        })
+        .sum();
+    println!(
+        "  generated {} documents ({:.0} MiB of text) in {:.1} s (not counted below)",
+        all_docs.len(),
+        text_bytes as f64 / (1 << 20) as f64,
+        started.elapsed().as_secs_f64()
+    );
+    let started = Instant::now();
+    let n = index.rebuild(all_docs.into_iter()).expect("index");
+    let took = started.elapsed().as_secs_f64();
+    println!(
+        "  indexed {n} documents in {took:.1} s: {:.0} documents/s, {:.1} MiB of text/s (one commit included)",
+        n as f64 / took,
+        text_bytes as f64 / (1 << 20) as f64 / took
+    );
+    println!(
+        "  index size on disk: {:.0} MiB; peak RSS so far {} MiB",
+        index.size_on_disk() as f64 / (1 << 20) as f64,
+        vm_hwm_kib().unwrap_or(0) / 1024
+    );
+}
+
 fn vm_hwm_kib() -> Option<u64> {
     let s = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = s.lines().find(|l| l.starts_with("VmHWM:"))?;
@@ -536,9 +572,17 @@ fn main() {
     let n_queries = arg(&args, "--queries").unwrap_or(1000);
     let listings = docs / 4;
 
-    let dir = tempfile::tempdir().expect("temp dir");
+    // `--reuse DIR`: index into DIR once, and only query it on later runs.
+    let reuse = args
+        .iter()
+        .position(|a| a == "--reuse")
+        .and_then(|i| args.get(i + 1))
+        .map(std::path::PathBuf::from);
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let index_dir = reuse.clone().unwrap_or_else(|| tmp.path().join("index"));
+    let reused = reuse.is_some() && index_dir.join("meta.json").exists();
     let index = SearchIndex::open_with(
-        &dir.path().join("index"),
+        &index_dir,
         IndexOptions {
             writer_heap_bytes: heap_mb << 20,
             writer_threads: threads,
@@ -550,43 +594,20 @@ fn main() {
         "index: {listings} listings x (source + 3 localizations) = {} documents, writer heap {heap_mb} MiB, {threads} threads",
         listings * 4
     );
-    // Generate the catalog first, so the figure is the index's own throughput.
-    let started = Instant::now();
-    let all_docs: Vec<IndexDoc> = (0..listings).flat_map(listing_docs).collect();
-    let text_bytes: usize = all_docs
-        .iter()
-        .map(|d| {
-            d.title.len()
-                + d.description.len()
-                + d.bullets.iter().map(String::len).sum::<usize>()
-                + d.attributes.iter().map(String::len).sum::<usize>()
-        })
-        .sum();
-    println!(
-        "  generated {} documents ({:.0} MiB of text) in {:.1} s (not counted below)",
-        all_docs.len(),
-        text_bytes as f64 / (1 << 20) as f64,
-        started.elapsed().as_secs_f64()
-    );
-    let started = Instant::now();
-    let n = index.rebuild(all_docs.into_iter()).expect("index");
-    let took = started.elapsed().as_secs_f64();
-    println!(
-        "  indexed {n} documents in {took:.1} s: {:.0} documents/s, {:.1} MiB of text/s (one commit included)",
-        n as f64 / took,
-        text_bytes as f64 / (1 << 20) as f64 / took
-    );
-    println!(
-        "  index size on disk: {:.0} MiB; peak RSS so far {} MiB",
-        index.size_on_disk() as f64 / (1 << 20) as f64,
-        vm_hwm_kib().unwrap_or(0) / 1024
-    );
-
+    if reused {
+        println!(
+            "  reusing the index in {} ({} documents)",
+            index_dir.display(),
+            index.num_docs()
+        );
+    } else {
+        build(&index, listings);
+    }
     let mix = queries(n_queries, listings);
     // Opening reads each segment's facet table (the reader's warmer): time a
     // second, read-only opening of the same index, as a restarted server does.
     let t = Instant::now();
-    let reopened = SearchIndex::open_read_only(&dir.path().join("index")).expect("reopen");
+    let reopened = SearchIndex::open_read_only(&index_dir).expect("reopen");
     println!(
         "  opening the index read-only: {:.1} ms ({} segments, facet tables included)",
         t.elapsed().as_secs_f64() * 1000.0,
@@ -602,7 +623,14 @@ fn main() {
     let mut all = Vec::with_capacity(mix.len());
     let mut errors = 0;
     let mut hits = 0u64;
+    let only = args
+        .iter()
+        .position(|a| a == "--only")
+        .and_then(|i| args.get(i + 1));
     for (kind, q) in &mix {
+        if only.is_some_and(|o| o != kind) {
+            continue;
+        }
         let t = Instant::now();
         match index.search(q) {
             Ok(r) => hits += r.total,
@@ -616,8 +644,8 @@ fn main() {
     all.sort();
     println!(
         "queries: {} (facet counts on every query), {errors} errors, {:.0} matches on average",
-        mix.len(),
-        hits as f64 / mix.len().max(1) as f64
+        all.len(),
+        hits as f64 / all.len().max(1) as f64
     );
     println!(
         "  {:<9} {:>6} {:>9} {:>9} {:>9}",

@@ -12,7 +12,10 @@
 //!   description and attributes fields, boosted 4, 2, 1.5 and 1; the language the
 //!   query is detected to be in (whatlang) or the `lang` filter gets ×1.5;
 //! - typo tolerance on the unstemmed `words` field, as Meilisearch counts it: one typo
-//!   from 5 characters, two from 9, none for words with digits (constant low score);
+//!   from 5 characters, two from 9, none for words with digits (constant low score).
+//!   The automaton leaves out the word itself ([`ExceptTerm`]): the language
+//!   clauses match it already, and its postings, usually the largest of the
+//!   expansion, were most of the typo clause's cost;
 //! - for the last word, when the text does not end in a space, a prefix match
 //!   (search-as-you-type), with the same typo allowance.
 //!
@@ -21,15 +24,17 @@
 
 use std::collections::BTreeSet;
 use std::ops::Bound;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use tantivy::Term;
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, FuzzyTermQuery, Occur, PhraseQuery, Query,
-    RangeQuery, TermQuery,
+    AllQuery, AutomatonWeight, BooleanQuery, BoostQuery, ConstScoreQuery, DfaWrapper,
+    EnableScoring, FuzzyTermQuery, Occur, PhraseQuery, Query, RangeQuery, TermQuery, Weight,
 };
-use tantivy::schema::IndexRecordOption;
+use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::tokenizer::TextAnalyzer;
+use tantivy_fst::Automaton;
 
 use super::IndexError;
 use super::analyzers::{analyzer, tokens};
@@ -447,8 +452,13 @@ impl<'a> QueryBuilder<'a> {
                     term_query(Term::from_field_text(field, &toks[0].1))
                 } else if consecutive {
                     let first = toks[0].0;
+                    let picked: Vec<&(usize, String)> = match &bigram_cover(&toks) {
+                        Some(ix) => ix.iter().map(|&i| &toks[i]).collect(),
+                        None => toks.iter().collect(),
+                    };
                     Box::new(PhraseQuery::new_with_offset(
-                        toks.iter()
+                        picked
+                            .into_iter()
                             .map(|(p, t)| (p - first, Term::from_field_text(field, t)))
                             .collect(),
                     ))
@@ -503,7 +513,7 @@ impl<'a> QueryBuilder<'a> {
                     prefix: true,
                 });
                 should.push(Box::new(ConstScoreQuery::new(
-                    Box::new(FuzzyTermQuery::new_prefix(term, typos, true)),
+                    TypoQuery::boxed(FuzzyTermQuery::new_prefix(term, typos, true), f.words, t),
                     PREFIX_SCORE,
                 )));
             } else if typos > 0 {
@@ -513,7 +523,7 @@ impl<'a> QueryBuilder<'a> {
                     prefix: false,
                 });
                 should.push(Box::new(ConstScoreQuery::new(
-                    Box::new(FuzzyTermQuery::new(term, typos, true)),
+                    TypoQuery::boxed(FuzzyTermQuery::new(term, typos, true), f.words, t),
                     TYPO_SCORE,
                 )));
             }
@@ -559,6 +569,65 @@ mod tests {
         assert!(!p.last_is_prefix);
     }
 
+    fn accepts(a: &ExceptTerm, word: &str) -> bool {
+        let mut s = a.start();
+        for &b in word.as_bytes() {
+            s = a.accept(&s, b);
+        }
+        a.is_match(&s)
+    }
+
+    #[test]
+    fn typo_automaton_leaves_out_the_word_itself() {
+        let field = Field::from_field_id(0);
+        let except = |q: FuzzyTermQuery, word: &str| ExceptTerm {
+            dfa: q.automaton().unwrap(),
+            except: word.as_bytes().to_vec(),
+        };
+        let typo = except(
+            FuzzyTermQuery::new(Term::from_field_text(field, "lampe"), 1, true),
+            "lampe",
+        );
+        for w in ["lampen", "lamp", "lampa", "lmape"] {
+            assert!(accepts(&typo, w), "{w}");
+        }
+        for w in ["lampe", "lampenschirm", "lam", ""] {
+            assert!(!accepts(&typo, w), "{w}");
+        }
+        let prefix = except(
+            FuzzyTermQuery::new_prefix(Term::from_field_text(field, "lam"), 0, true),
+            "lam",
+        );
+        for w in ["lamp", "lampe", "lampenschirm"] {
+            assert!(accepts(&prefix, w), "{w}");
+        }
+        for w in ["lam", "la", "lum"] {
+            assert!(!accepts(&prefix, w), "{w}");
+        }
+    }
+
+    #[test]
+    fn a_bigram_chain_is_covered_by_every_other_bigram_and_the_last() {
+        let toks = |v: &[&str]| -> Vec<(usize, String)> {
+            v.iter()
+                .enumerate()
+                .map(|(i, t)| (i, t.to_string()))
+                .collect()
+        };
+        assert_eq!(
+            bigram_cover(&toks(&["ヨガ", "ガマ", "マッ", "ット"])),
+            Some(vec![0, 2, 3])
+        );
+        assert_eq!(
+            bigram_cover(&toks(&["キッ", "ッチ", "チン"])),
+            Some(vec![0, 2])
+        );
+        // Two bigrams, or tokens that are not one chain: as they are.
+        assert_eq!(bigram_cover(&toks(&["まな", "な板"])), None);
+        assert_eq!(bigram_cover(&toks(&["ヨガ", "マッ", "ット"])), None);
+        assert_eq!(bigram_cover(&toks(&["usb", "b充", "充電"])), None);
+    }
+
     #[test]
     fn typo_budget_follows_meilisearch() {
         assert_eq!(typo_budget("cup"), 0);
@@ -576,4 +645,116 @@ mod tests {
             Err(IndexError::InvalidQuery { field: "text", .. })
         ));
     }
+}
+
+/// The terms a Levenshtein automaton accepts, except one exact term.
+pub(crate) struct ExceptTerm {
+    dfa: DfaWrapper,
+    except: Vec<u8>,
+}
+
+/// Bytes of [`ExceptTerm::except`] matched so far; `u32::MAX` once diverged.
+const DIVERGED: u32 = u32::MAX;
+
+impl Automaton for ExceptTerm {
+    type State = (u32, u32);
+
+    fn start(&self) -> (u32, u32) {
+        (self.dfa.start(), 0)
+    }
+
+    fn is_match(&self, s: &(u32, u32)) -> bool {
+        self.dfa.is_match(&s.0) && s.1 as usize != self.except.len()
+    }
+
+    fn can_match(&self, s: &(u32, u32)) -> bool {
+        self.dfa.can_match(&s.0)
+    }
+
+    fn accept(&self, s: &(u32, u32), byte: u8) -> (u32, u32) {
+        let at = s.1;
+        let next = if at != DIVERGED && self.except.get(at as usize) == Some(&byte) {
+            at + 1
+        } else {
+            DIVERGED
+        };
+        (self.dfa.accept(&s.0, byte), next)
+    }
+}
+
+/// Typo-tolerant (or prefix) match on the `words` field that leaves out the
+/// query word itself.
+#[derive(Clone)]
+struct TypoQuery {
+    field: Field,
+    automaton: Arc<ExceptTerm>,
+}
+
+impl TypoQuery {
+    fn boxed(fuzzy: FuzzyTermQuery, field: Field, word: &str) -> Box<dyn Query> {
+        match fuzzy.automaton() {
+            Ok(dfa) => Box::new(TypoQuery {
+                field,
+                automaton: Arc::new(ExceptTerm {
+                    dfa,
+                    except: word.as_bytes().to_vec(),
+                }),
+            }),
+            // Only a distance over tantivy's maximum fails, and the budget is at
+            // most 2: let tantivy report it if it ever happens.
+            Err(_) => Box::new(fuzzy),
+        }
+    }
+}
+
+impl std::fmt::Debug for TypoQuery {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TypoQuery")
+            .field("field", &self.field)
+            .field("except", &String::from_utf8_lossy(&self.automaton.except))
+            .finish()
+    }
+}
+
+impl Query for TypoQuery {
+    fn weight(&self, _: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
+        Ok(Box::new(AutomatonWeight::<ExceptTerm>::new(
+            self.field,
+            self.automaton.clone(),
+        )))
+    }
+}
+
+/// For a chain of overlapping CJK bigrams (one run of characters), the fewest
+/// bigrams that still cover every character: every other one, and the last.
+///
+/// `ヨガマット` is `ヨガ ガマ マッ ット` at positions 0–3; the phrase `ヨガ@0 マッ@2
+/// ット@3` pins the same five characters with fewer position lists to read (p99
+/// of the benchmark's filtered Japanese queries 19–25 → 16–18 ms). Positions
+/// count tokens, so a document whose two CJK runs are split by exactly one other
+/// token (`ヨガ x マット`) also matches: a rare loss of precision, in the manner
+/// of bigram search itself.
+fn bigram_cover(toks: &[(usize, String)]) -> Option<Vec<usize>> {
+    if toks.len() < 3 {
+        return None;
+    }
+    let chained = toks.windows(2).all(|w| {
+        let mut a = w[0].1.chars();
+        let mut b = w[1].1.chars();
+        let (Some(_), Some(a2), None) = (a.next(), a.next(), a.next()) else {
+            return false;
+        };
+        let (Some(b1), Some(_), None) = (b.next(), b.next(), b.next()) else {
+            return false;
+        };
+        a2 == b1 && super::analyzers::is_cjk(a2)
+    });
+    if !chained {
+        return None;
+    }
+    let mut ix: Vec<usize> = (0..toks.len()).step_by(2).collect();
+    if ix.last() != Some(&(toks.len() - 1)) {
+        ix.push(toks.len() - 1);
+    }
+    Some(ix)
 }
