@@ -59,6 +59,26 @@ impl KvCache {
     /// as f32 `(n_kv_head, len + n, head_dim)`. The length itself moves on in
     /// [`KvCache::advance`] once every layer has been appended to.
     pub fn append(&mut self, layer: usize, k: &Tensor, v: &Tensor) -> Result<(Tensor, Tensor)> {
+        self.push(layer, k, v)?;
+        let need = self.len + k.dim(1)?;
+        let l = self.layers[layer]
+            .as_ref()
+            .ok_or_else(|| candle_core::Error::Msg("kv cache slot missing".into()))?;
+        let k = l.k.narrow(1, 0, need)?.to_dtype(DType::F32)?;
+        let v = l.v.narrow(1, 0, need)?.to_dtype(DType::F32)?;
+        Ok((k, v))
+    }
+
+    /// Layer `layer`'s key and value buffers, `(n_kv_head, capacity, head_dim)`
+    /// each, contiguous, in the cache's dtype: for attention that reads the
+    /// filled part in place instead of copying it out ([`KvCache::append`]).
+    pub fn buffers(&self, layer: usize) -> Option<(&Tensor, &Tensor)> {
+        let l = self.layers.get(layer)?.as_ref()?;
+        Some((&l.k, &l.v))
+    }
+
+    /// [`KvCache::append`] without reading the cache back.
+    pub fn push(&mut self, layer: usize, k: &Tensor, v: &Tensor) -> Result<()> {
         let n = k.dim(1)?;
         let need = self.len + n;
         let slot = self
@@ -89,9 +109,7 @@ impl KvCache {
             .ok_or_else(|| candle_core::Error::Msg("kv cache slot missing".into()))?;
         l.k.slice_set(&kq.contiguous()?, 1, self.len)?;
         l.v.slice_set(&vq.contiguous()?, 1, self.len)?;
-        let k = l.k.narrow(1, 0, need)?.to_dtype(DType::F32)?;
-        let v = l.v.narrow(1, 0, need)?.to_dtype(DType::F32)?;
-        Ok((k, v))
+        Ok(())
     }
 
     /// Record that `n` tokens were appended to every layer.

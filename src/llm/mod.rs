@@ -9,11 +9,12 @@
 //! Inside: `model` opens a GGUF file and dispatches on its architecture to
 //! `llama` or `qwen2`, which build the shared decoder stack of `transformer`
 //! (ragged-batch forward pass, per-sequence `kv_cache`, weight matrices
-//! through `kernels`); `sampling` picks
+//! through `kernels`, fused decoding `attention`); `sampling` picks
 //! tokens; `engine` schedules requests onto the model (continuous batching)
 //! and turns text into tokens and back through `tokenizer`, `chat` and `detok`.
 
 mod api;
+mod attention;
 mod chat;
 mod detok;
 mod engine;

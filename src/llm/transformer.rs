@@ -14,6 +14,7 @@ use candle_core::quantized::QTensor;
 use candle_core::{DType, Device, Module, Result, Tensor};
 use std::sync::Arc;
 
+use super::attention;
 use super::kernels::Linear;
 use super::kv_cache::KvCache;
 
@@ -69,8 +70,10 @@ pub(crate) struct Transformer {
     pub layers: Vec<Layer>,
     pub norm: Tensor,
     pub output: Linear,
-    cos: Tensor,
-    sin: Tensor,
+    /// Rotary tables, `head_dim / 2` cosines (sines) per position.
+    cos: Vec<f32>,
+    sin: Vec<f32>,
+    device: Device,
 }
 
 impl Transformer {
@@ -93,17 +96,26 @@ impl Transformer {
         for p in 0..n {
             angles.extend(inv.iter().map(|f| p as f32 * f));
         }
-        let angles = Tensor::from_vec(angles, (n, half), device)?;
         Ok(Self {
             vocab,
             embed,
             layers,
             norm,
             output,
-            cos: angles.cos()?,
-            sin: angles.sin()?,
+            cos: angles.iter().map(|a| a.cos()).collect(),
+            sin: angles.iter().map(|a| a.sin()).collect(),
+            device: device.clone(),
             hp,
         })
+    }
+
+    fn heads(&self) -> attention::Heads {
+        attention::Heads {
+            n_head: self.hp.n_head,
+            n_kv_head: self.hp.n_kv_head,
+            head_dim: self.hp.head_dim,
+            rope: self.hp.rope,
+        }
     }
 
     /// A fresh, empty cache for one sequence of this model.
@@ -117,7 +129,7 @@ impl Transformer {
     /// fit the context (the engine checks both).
     pub fn forward(&self, seqs: &mut [SeqStep<'_>]) -> Result<Tensor> {
         let hp = &self.hp;
-        let device = self.cos.device().clone();
+        let device = self.device.clone();
         let mut ids = Vec::new();
         let mut spans = Vec::with_capacity(seqs.len());
         for s in seqs.iter() {
@@ -151,19 +163,62 @@ impl Transformer {
                 k = k.broadcast_add(bk)?;
                 v = v.broadcast_add(bv)?;
             }
-            let mut ys = Vec::with_capacity(seqs.len());
-            for (s, &(off, n, pos)) in seqs.iter_mut().zip(spans.iter()) {
-                let y = self.attend(
-                    &q.narrow(0, off, n)?,
-                    &k.narrow(0, off, n)?,
-                    &v.narrow(0, off, n)?,
-                    pos,
-                    s.cache,
+            // Sequences bringing one token: fused attention on the caches in
+            // place. The others (prompts): candle ops.
+            let decoding: Vec<usize> = (0..spans.len()).filter(|&i| spans[i].1 == 1).collect();
+            let mut decoded = Vec::new();
+            if !decoding.is_empty() {
+                let rows = |t: &Tensor| -> Result<Vec<f32>> {
+                    let t = if decoding.len() == total {
+                        t.clone()
+                    } else {
+                        let idx: Vec<u32> = decoding.iter().map(|&i| spans[i].0 as u32).collect();
+                        t.index_select(&Tensor::from_vec(idx, decoding.len(), &device)?, 0)?
+                    };
+                    t.flatten_all()?.to_vec1::<f32>()
+                };
+                let (mut qr, mut kr, vr) = (rows(&q)?, rows(&k)?, rows(&v)?);
+                let mut caches: Vec<&mut KvCache> = seqs
+                    .iter_mut()
+                    .zip(spans.iter())
+                    .filter(|(_, sp)| sp.1 == 1)
+                    .map(|(s, _)| &mut *s.cache)
+                    .collect();
+                decoded = attention::decode(
+                    self.heads(),
                     li,
+                    &mut qr,
+                    &mut kr,
+                    &vr,
+                    &mut caches,
+                    &self.cos,
+                    &self.sin,
                 )?;
-                ys.push(y);
             }
-            let y = Tensor::cat(&ys, 0)?;
+            let width = hp.n_head * hp.head_dim;
+            let y = if decoding.len() == seqs.len() {
+                Tensor::from_vec(decoded, (total, width), &device)?
+            } else {
+                let mut ys = Vec::with_capacity(seqs.len());
+                let mut next_decoded = 0;
+                for (s, &(off, n, pos)) in seqs.iter_mut().zip(spans.iter()) {
+                    if n == 1 {
+                        let row = &decoded[next_decoded * width..(next_decoded + 1) * width];
+                        next_decoded += 1;
+                        ys.push(Tensor::from_slice(row, (1, width), &device)?);
+                        continue;
+                    }
+                    ys.push(self.attend(
+                        &q.narrow(0, off, n)?,
+                        &k.narrow(0, off, n)?,
+                        &v.narrow(0, off, n)?,
+                        pos,
+                        s.cache,
+                        li,
+                    )?);
+                }
+                Tensor::cat(&ys, 0)?
+            };
             x = (x + layer.wo.forward(&y)?)?;
 
             let h = candle_nn::ops::rms_norm(&x, &layer.ffn_norm, hp.rms_eps as f32)?;
@@ -206,8 +261,14 @@ impl Transformer {
                 .contiguous()?
                 .unsqueeze(0)
         };
-        let cos = self.cos.narrow(0, pos, n)?;
-        let sin = self.sin.narrow(0, pos, n)?;
+        let half = hd / 2;
+        let table = |t: &[f32]| -> Result<Tensor> {
+            let Some(rows) = t.get(pos * half..(pos + n) * half) else {
+                candle_core::bail!("attention: positions beyond the rotary table");
+            };
+            Tensor::from_slice(rows, (n, half), &self.device)
+        };
+        let (cos, sin) = (table(&self.cos)?, table(&self.sin)?);
         let rope = |t: &Tensor| match hp.rope {
             RopeStyle::Interleaved => candle_nn::rotary_emb::rope_i(t, &cos, &sin),
             RopeStyle::Neox => candle_nn::rotary_emb::rope(t, &cos, &sin),
