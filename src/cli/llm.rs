@@ -77,6 +77,13 @@ struct LlmBenchArgs {
     /// Also time candle-transformers' stock quantized model on the same prompt.
     #[arg(long)]
     stock: bool,
+    /// Most prompt tokens per engine step (default: the whole prompt, so that
+    /// batch-1 prefill is one step; the server uses 512).
+    #[arg(long)]
+    prefill_chunk: Option<usize>,
+    /// Keep the KV caches in f16 (the engine's `kv_f16`), for memory figures.
+    #[arg(long)]
+    kv_f16: bool,
 }
 
 /// The model for `--model`: a manifest id (installed on first use) or a .gguf path.
@@ -181,7 +188,8 @@ fn bench_llm(data_dir: &DataDir, a: LlmBenchArgs) -> anyhow::Result<Outcome> {
             max_batch,
             // Room for the whole prompt (it comes out a few tokens over the
             // target), so batch-1 prefill is one step.
-            prefill_chunk: a.prompt_tokens + 64,
+            prefill_chunk: a.prefill_chunk.unwrap_or(a.prompt_tokens + 64).max(1),
+            kv_f16: a.kv_f16,
             // Raw speed: no prompt shares a beginning worth reusing anyway.
             prefix_cache_bytes: 0,
             ..EngineOptions::default()
@@ -195,6 +203,11 @@ fn bench_llm(data_dir: &DataDir, a: LlmBenchArgs) -> anyhow::Result<Outcome> {
         candle_core::utils::get_num_threads()
     );
     println!("load             {load_s:.2} s");
+    println!(
+        "kv cache         {}, prefill chunk {} tokens",
+        if a.kv_f16 { "f16" } else { "f32" },
+        a.prefill_chunk.unwrap_or(a.prompt_tokens + 64).max(1)
+    );
 
     // Warm-up (first-use allocations, repacked weight caches).
     engine.generate(sized_request(&engine, 32, 2, 0))?;
