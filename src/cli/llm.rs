@@ -180,6 +180,7 @@ fn sized_request(engine: &Engine, tokens: usize, max_new: usize, salt: usize) ->
 fn bench_llm(data_dir: &DataDir, a: LlmBenchArgs) -> anyhow::Result<Outcome> {
     let path = resolve_model(data_dir, a.model.as_deref())?;
     let max_batch = a.batches.iter().copied().max().unwrap_or(1).max(1);
+    let prefill_chunk = a.prefill_chunk.unwrap_or(a.prompt_tokens + 64).max(1);
     let t0 = Instant::now();
     let engine = Engine::load(
         &path,
@@ -188,7 +189,7 @@ fn bench_llm(data_dir: &DataDir, a: LlmBenchArgs) -> anyhow::Result<Outcome> {
             max_batch,
             // Room for the whole prompt (it comes out a few tokens over the
             // target), so batch-1 prefill is one step.
-            prefill_chunk: a.prefill_chunk.unwrap_or(a.prompt_tokens + 64).max(1),
+            prefill_chunk,
             kv_f16: a.kv_f16,
             // Raw speed: no prompt shares a beginning worth reusing anyway.
             prefix_cache_bytes: 0,
@@ -204,9 +205,8 @@ fn bench_llm(data_dir: &DataDir, a: LlmBenchArgs) -> anyhow::Result<Outcome> {
     );
     println!("load             {load_s:.2} s");
     println!(
-        "kv cache         {}, prefill chunk {} tokens",
+        "kv cache         {}, prefill chunk {prefill_chunk} tokens",
         if a.kv_f16 { "f16" } else { "f32" },
-        a.prefill_chunk.unwrap_or(a.prompt_tokens + 64).max(1)
     );
 
     // Warm-up (first-use allocations, repacked weight caches).

@@ -327,7 +327,7 @@ impl SegmentFacets {
     }
 }
 
-/// [`SegmentFacets`] of the segments searched lately.
+/// [`SegmentFacets`] of the segments that live searchers have.
 #[derive(Default)]
 pub(crate) struct FacetCache(Mutex<HashMap<SegmentId, Arc<SegmentFacets>>>);
 

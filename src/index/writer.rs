@@ -18,7 +18,6 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use tantivy::directory::MmapDirectory;
-
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyError, Term, Warmer};
 
 use super::IndexError;
@@ -193,13 +192,7 @@ impl SearchIndex {
         }
         register(&index);
         search_threads(&mut index);
-        let facet_cache = Arc::new(FacetCache::default());
-        let reader = index
-            .reader_builder()
-            .reload_policy(ReloadPolicy::OnCommitWithDelay)
-            .warmers(vec![warmer(&facet_cache)])
-            .try_into()
-            .map_err(open_err)?;
+        let (reader, facet_cache) = open_reader(&index).map_err(open_err)?;
         Ok(SearchIndex {
             inner: Arc::new(Inner {
                 fields,
@@ -258,17 +251,11 @@ impl SearchIndex {
                         source,
                     },
                 })?;
-        let facet_cache = Arc::new(FacetCache::default());
-        let reader = index
-            .reader_builder()
-            .reload_policy(ReloadPolicy::OnCommitWithDelay)
-            .warmers(vec![warmer(&facet_cache)])
-            .try_into()
-            .map_err(|source| IndexError::Tantivy {
-                op: "open reader",
-                dir: dir.clone(),
-                source,
-            })?;
+        let (reader, facet_cache) = open_reader(&index).map_err(|source| IndexError::Tantivy {
+            op: "open reader",
+            dir: dir.clone(),
+            source,
+        })?;
         let inner = Arc::new(Inner {
             fields,
             reader,
@@ -383,9 +370,17 @@ impl SearchIndex {
     }
 }
 
-fn warmer(cache: &Arc<FacetCache>) -> Weak<dyn Warmer> {
-    let weak: Weak<FacetCache> = Arc::downgrade(cache);
-    weak
+/// The index's reader, reloading on commits, with the facet tables as its
+/// warmer (see [`FacetCache`]).
+fn open_reader(index: &Index) -> tantivy::Result<(IndexReader, Arc<FacetCache>)> {
+    let facet_cache = Arc::new(FacetCache::default());
+    let weak: Weak<FacetCache> = Arc::downgrade(&facet_cache);
+    let reader = index
+        .reader_builder()
+        .reload_policy(ReloadPolicy::OnCommitWithDelay)
+        .warmers(vec![weak as Weak<dyn Warmer>])
+        .try_into()?;
+    Ok((reader, facet_cache))
 }
 
 /// Search the segments of an index in parallel, on up to 4 threads: a query's

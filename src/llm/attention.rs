@@ -17,16 +17,7 @@ use half::f16;
 use half::slice::HalfFloatSliceExt;
 
 use super::kv_cache::KvCache;
-use super::transformer::RopeStyle;
-
-/// Shape of the heads.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Heads {
-    pub n_head: usize,
-    pub n_kv_head: usize,
-    pub head_dim: usize,
-    pub rope: RopeStyle,
-}
+use super::transformer::{Hyper, RopeStyle};
 
 /// Rotate one head's `x` (length `head_dim`) by the angles whose cosines and
 /// sines are `cos` and `sin` (length `head_dim / 2`), as candle's `rope` (neox)
@@ -122,7 +113,7 @@ impl SyncPtr {
 /// `head_dim / 2` values per position.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn decode(
-    h: Heads,
+    h: &Hyper,
     layer: usize,
     q: &mut [f32],
     k: &mut [f32],

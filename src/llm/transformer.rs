@@ -109,15 +109,6 @@ impl Transformer {
         })
     }
 
-    fn heads(&self) -> attention::Heads {
-        attention::Heads {
-            n_head: self.hp.n_head,
-            n_kv_head: self.hp.n_kv_head,
-            head_dim: self.hp.head_dim,
-            rope: self.hp.rope,
-        }
-    }
-
     /// A fresh, empty cache for one sequence of this model.
     pub fn new_cache(&self, dtype: DType) -> KvCache {
         KvCache::new(self.layers.len(), dtype)
@@ -185,7 +176,7 @@ impl Transformer {
                     .map(|(s, _)| &mut *s.cache)
                     .collect();
                 decoded = attention::decode(
-                    self.heads(),
+                    hp,
                     li,
                     &mut qr,
                     &mut kr,
