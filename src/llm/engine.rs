@@ -428,9 +428,9 @@ impl Worker {
         }
     }
 
-    /// One throwaway two-token step before serving: candle repacks its
-    /// K-quant weights for batched matmuls on first use (seconds on the
-    /// default model), and the first request should not wait for that.
+    /// One throwaway two-token step before serving, so that what runs on
+    /// first use (candle repacks the weights its own matmul takes on first
+    /// use; the worker pool starts) is not paid by the first request.
     /// Requests that arrive meanwhile wait in the queue.
     fn warm_up(&mut self) {
         let t = Instant::now();
