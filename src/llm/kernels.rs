@@ -376,13 +376,7 @@ impl FastLinear {
                 i0 += r;
             }
         };
-        let chunks = n.div_ceil(CHUNK_ROWS);
-        let pool = candle_core::utils::barrier_pool();
-        if chunks > 1 && pool.n_workers() > 0 {
-            pool.execute_chunked(chunks, |range| range.for_each(work));
-        } else {
-            (0..chunks).for_each(work);
-        }
+        on_pool(n.div_ceil(CHUNK_ROWS), work);
     }
 
     /// Split the weight rows into chunks over candle's worker pool, and in each
@@ -425,15 +419,18 @@ impl FastLinear {
                 i0 += r;
             }
         };
-        let chunks = n.div_ceil(CHUNK_ROWS);
-        // candle's own worker pool (sized by CANDLE_NUM_THREADS): one set of
-        // threads for every kernel.
-        let pool = candle_core::utils::barrier_pool();
-        if chunks > 1 && pool.n_workers() > 0 {
-            pool.execute_chunked(chunks, |range| range.for_each(work));
-        } else {
-            (0..chunks).for_each(work);
-        }
+        on_pool(n.div_ceil(CHUNK_ROWS), work);
+    }
+}
+
+/// Run `work(0..chunks)` on candle's own worker pool (sized by
+/// CANDLE_NUM_THREADS): one set of threads for every kernel.
+fn on_pool(chunks: usize, work: impl Fn(usize) + Sync) {
+    let pool = candle_core::utils::barrier_pool();
+    if chunks > 1 && pool.n_workers() > 0 {
+        pool.execute_chunked(chunks, |range| range.for_each(&work));
+    } else {
+        (0..chunks).for_each(work);
     }
 }
 
