@@ -175,8 +175,7 @@ const X8_BYTES: usize = 1216;
 /// file) and keeping the original; this replaces it.
 fn q4k_x8(data: &[u8], n: usize, k: usize) -> Vec<u8> {
     let nb = k / 256;
-    let mut out = vec![0u8; n / 8 * nb * X8_BYTES];
-    for (gb, o) in out.chunks_exact_mut(X8_BYTES).enumerate() {
+    regroup(n / 8 * nb, X8_BYTES, |gb, o| {
         let (g, b) = (gb / nb, gb % nb);
         for r in 0..8 {
             let at = ((g * 8 + r) * nb + b) * 144;
@@ -206,7 +205,29 @@ fn q4k_x8(data: &[u8], n: usize, k: usize) -> Vec<u8> {
                 }
             }
         }
-    }
+    })
+}
+
+/// `blocks` blocks of `bytes` bytes each, block `i` filled by `fill(i, ..)`,
+/// split over the machine's cores: loading the default model regroups 1 GB.
+fn regroup(blocks: usize, bytes: usize, fill: impl Fn(usize, &mut [u8]) + Sync) -> Vec<u8> {
+    let mut out = vec![0u8; blocks * bytes];
+    let threads = if out.len() < 1 << 20 {
+        1
+    } else {
+        std::thread::available_parallelism().map_or(1, |t| t.get().min(8))
+    };
+    let per = blocks.div_ceil(threads).max(1);
+    std::thread::scope(|scope| {
+        for (i, part) in out.chunks_mut(per * bytes).enumerate() {
+            let fill = &fill;
+            scope.spawn(move || {
+                for (j, o) in part.chunks_exact_mut(bytes).enumerate() {
+                    fill(i * per + j, o);
+                }
+            });
+        }
+    });
     out
 }
 
@@ -226,8 +247,7 @@ const Q6_X8_BYTES: usize = 1696;
 ///   (3); high 2 bits from the third at bit `2g` (ggml's `dequantize_row_q6_K`).
 fn q6k_x8(data: &[u8], n: usize, k: usize) -> Vec<u8> {
     let nb = k / 256;
-    let mut out = vec![0u8; n / 8 * nb * Q6_X8_BYTES];
-    for (gb, o) in out.chunks_exact_mut(Q6_X8_BYTES).enumerate() {
+    regroup(n / 8 * nb, Q6_X8_BYTES, |gb, o| {
         let (g, b) = (gb / nb, gb % nb);
         for r in 0..8 {
             let at = ((g * 8 + r) * nb + b) * 210;
@@ -249,8 +269,7 @@ fn q6k_x8(data: &[u8], n: usize, k: usize) -> Vec<u8> {
                 }
             }
         }
-    }
-    out
+    })
 }
 
 impl FastLinear {
