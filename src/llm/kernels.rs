@@ -9,8 +9,14 @@
 //! - For Q4_K and Q6_K (the default model's formats) candle repacks every
 //!   matrix on first use into tiles with f32 scales, 1.3–1.5× the size of the
 //!   file's blocks, and keeps both: the default model held 2.5 GB of weights
-//!   for a 1.1 GB file. Here K-quant matrices are regrouped by eight rows at
-//!   load ([`q4k_x8`], [`q6k_x8`]) into nearly the file's size, replacing it.
+//!   for a 1.1 GB file.
+//!
+//! Matrices are regrouped by eight rows at load ([`q4k_x8`], [`q6k_x8`],
+//! [`q5_0_x8`], [`q8_0_x8`]) into (nearly) the file's size, replacing it:
+//! one 32-byte vector then holds four columns of eight rows, and a kernel
+//! sums eight rows at once with no horizontal sums, reading one contiguous
+//! stream. Q4_1 and matrices shared with the embedding lookup are read in
+//! place, a pair of rows at a time ([`avx2::tile`]).
 //!
 //! The kernels follow ggml's (`ggml_vec_dot_q5_0_q8_0`, `ggml_vec_dot_q4_K_q8_K`
 //! and friends): activations are quantized to 8 bits, per 32 values for the
@@ -55,9 +61,14 @@ impl Linear {
         if FastLinear::fits(&t)? {
             let (n, k) = t.shape().dims2()?;
             let format = Format::of(t.dtype()).expect("fits() checked the format");
+            // A 32-weight matrix shared with the embedding lookup (tied
+            // weights) is read in place rather than held twice.
+            let alone = n % 8 == 0 && Arc::strong_count(&t) == 1;
             let w = match format {
-                Format::Q4K => Weights::Q4kX8(q4k_x8(&t.data()?, n, k)),
-                Format::Q6K => Weights::Q6kX8(q6k_x8(&t.data()?, n, k)),
+                Format::Q4K => Weights::X8(q4k_x8(&t.data()?, n, k)),
+                Format::Q6K => Weights::X8(q6k_x8(&t.data()?, n, k)),
+                Format::Q5_0 if alone => Weights::X8(q5_0_x8(&t.data()?, n, k)),
+                Format::Q8_0 if alone => Weights::X8(q8_0_x8(&t.data()?, n, k)),
                 _ => Weights::Blocks(t),
             };
             return Ok(Linear::Fast(FastLinear { format, n, k, w }));
@@ -151,10 +162,10 @@ pub(crate) struct FastLinear {
 enum Weights {
     /// The tensor's own blocks, read in place.
     Blocks(Arc<QTensor>),
-    /// Q4_K rows regrouped by eight ([`q4k_x8`]); the tensor was dropped.
-    Q4kX8(Vec<u8>),
-    /// Q6_K rows regrouped by eight ([`q6k_x8`]); the tensor was dropped.
-    Q6kX8(Vec<u8>),
+    /// The rows regrouped by eight for the format's `*_x8` kernel
+    /// ([`q4k_x8`], [`q6k_x8`], [`q5_0_x8`], [`q8_0_x8`]); the tensor was
+    /// dropped.
+    X8(Vec<u8>),
 }
 
 /// Bytes of one Q4_K block of eight rows in [`q4k_x8`]'s layout.
@@ -272,6 +283,64 @@ fn q6k_x8(data: &[u8], n: usize, k: usize) -> Vec<u8> {
     })
 }
 
+/// Bytes of one Q5_0 block of eight rows in [`q5_0_x8`]'s layout.
+const Q5_X8_BYTES: usize = 176;
+
+/// Regroup a Q5_0 matrix (`n` a multiple of 8) by eight rows, in the same
+/// 176 bytes per 32 columns as the eight rows' own blocks:
+/// - `d[8]`: f16;
+/// - `hb[2 halves][4 quads]`: u32 whose bit `4r + t` is the fifth bit of row
+///   `r`'s column `16·half + 4·quad + t`;
+/// - `qs[4 quads q][8 rows][4]`: the row's nibble bytes `4q..4q + 4`, whose
+///   low nibbles are columns `4q..` and high nibbles `16 + 4q..`.
+fn q5_0_x8(data: &[u8], n: usize, k: usize) -> Vec<u8> {
+    let nb = k / QK;
+    regroup(n / 8 * nb, Q5_X8_BYTES, |gb, o| {
+        let (g, b) = (gb / nb, gb % nb);
+        for r in 0..8 {
+            let at = ((g * 8 + r) * nb + b) * 22;
+            let blk = &data[at..at + 22];
+            o[2 * r..2 * r + 2].copy_from_slice(&blk[0..2]);
+            let qh = u32::from_le_bytes([blk[2], blk[3], blk[4], blk[5]]);
+            for half in 0..2 {
+                for q in 0..4 {
+                    let nib = (qh >> (16 * half + 4 * q)) & 0xf;
+                    let at = 16 + 4 * (4 * half + q);
+                    let mut word = u32::from_le_bytes([o[at], o[at + 1], o[at + 2], o[at + 3]]);
+                    word |= nib << (4 * r);
+                    o[at..at + 4].copy_from_slice(&word.to_le_bytes());
+                }
+            }
+            for q in 0..4 {
+                let to = 48 + (q * 8 + r) * 4;
+                o[to..to + 4].copy_from_slice(&blk[6 + 4 * q..10 + 4 * q]);
+            }
+        }
+    })
+}
+
+/// Bytes of one Q8_0 block of eight rows in [`q8_0_x8`]'s layout.
+const Q8_X8_BYTES: usize = 272;
+
+/// Regroup a Q8_0 matrix (`n` a multiple of 8) by eight rows, in the same
+/// 272 bytes per 32 columns as the eight rows' own blocks: `d[8]` (f16),
+/// then `qs[8 quads q][8 rows][4]`: the row's bytes `4q..4q + 4`.
+fn q8_0_x8(data: &[u8], n: usize, k: usize) -> Vec<u8> {
+    let nb = k / QK;
+    regroup(n / 8 * nb, Q8_X8_BYTES, |gb, o| {
+        let (g, b) = (gb / nb, gb % nb);
+        for r in 0..8 {
+            let at = ((g * 8 + r) * nb + b) * 34;
+            let blk = &data[at..at + 34];
+            o[2 * r..2 * r + 2].copy_from_slice(&blk[0..2]);
+            for q in 0..8 {
+                let to = 16 + (q * 8 + r) * 4;
+                o[to..to + 4].copy_from_slice(&blk[2 + 4 * q..6 + 4 * q]);
+            }
+        }
+    })
+}
+
 impl FastLinear {
     /// Whether `t` is a CPU matrix in a format with a kernel here, and this CPU
     /// has AVX2 and FMA.
@@ -321,8 +390,7 @@ impl FastLinear {
                     }
                 }
             }
-            Weights::Q4kX8(data) => self.matmul_x8(data, &xs, m, &mut out),
-            Weights::Q6kX8(data) => self.matmul_x8(data, &xs, m, &mut out),
+            Weights::X8(data) => self.matmul_x8(data, &xs, m, &mut out)?,
         }
         let mut shape = dims;
         if let Some(last) = shape.last_mut() {
@@ -353,13 +421,46 @@ impl FastLinear {
         })
     }
 
-    /// [`FastLinear::matmul`] for K-quants regrouped by eight rows: each work
-    /// item takes two groups, and each tile is one group times up to [`TILE`]
-    /// activation rows.
-    fn matmul_x8(&self, data: &[u8], x: &[f32], m: usize, out: &mut [f32]) {
-        let acts = ActsK::quantize(x, m, self.k);
-        let q6 = self.format == Format::Q6K;
-        let group_bytes = self.k / 256 * if q6 { Q6_X8_BYTES } else { X8_BYTES };
+    /// [`FastLinear::matmul`] for rows regrouped by eight.
+    fn matmul_x8(&self, data: &[u8], x: &[f32], m: usize, out: &mut [f32]) -> Result<()> {
+        let (m_, k) = (m, self.k);
+        macro_rules! x8 {
+            ($acts:expr, $tile:ident, $bytes:expr) => {{
+                let acts = $acts;
+                self.groups(data, k / $bytes.0 * $bytes.1, m_, out, |w, i0, r, res| {
+                    // SAFETY: AVX2 and FMA were detected when this matrix was
+                    // made; `w` is one whole group and `i0 + r <= m` (see
+                    // `groups`).
+                    unsafe {
+                        match r {
+                            4 => avx2::$tile::<4>(w, &acts, i0, res),
+                            3 => avx2::$tile::<3>(w, &acts, i0, res),
+                            2 => avx2::$tile::<2>(w, &acts, i0, res),
+                            _ => avx2::$tile::<1>(w, &acts, i0, res),
+                        }
+                    }
+                })
+            }};
+        }
+        match self.format {
+            Format::Q4K => x8!(ActsK::quantize(x, m, k), tile_q4k_x8, (256, X8_BYTES)),
+            Format::Q6K => x8!(ActsK::quantize(x, m, k), tile_q6k_x8, (256, Q6_X8_BYTES)),
+            Format::Q5_0 => x8!(Acts::quantize(x, m, k), tile_q5_0_x8, (QK, Q5_X8_BYTES)),
+            Format::Q8_0 => x8!(Acts::quantize(x, m, k), tile_q8_0_x8, (QK, Q8_X8_BYTES)),
+            Format::Q4_1 => candle_core::bail!("Q4_1 is not regrouped"),
+        }
+        Ok(())
+    }
+
+    /// Split the groups of eight rows (`group_bytes` each) into work items
+    /// of [`CHUNK_ROWS`] rows over candle's worker pool, and in each call
+    /// `tile(w, i0, r, res)` for every group `w` and every set of up to
+    /// [`TILE`] activation rows `i0..i0 + r`; `tile` leaves
+    /// `res[act row][weight row]`.
+    fn groups<F>(&self, data: &[u8], group_bytes: usize, m: usize, out: &mut [f32], tile: F)
+    where
+        F: Fn(&[u8], usize, usize, &mut [[f32; 8]; TILE]) + Sync,
+    {
         let n = self.n;
         let out_ptr = SyncPtr(out.as_mut_ptr());
         let work = |c: usize| {
@@ -368,22 +469,13 @@ impl FastLinear {
             while i0 < m {
                 let r = TILE.min(m - i0);
                 for g in groups.clone() {
-                    let w = &data[g * group_bytes..(g + 1) * group_bytes];
                     let mut res = [[0f32; 8]; TILE];
-                    // SAFETY: AVX2 and FMA were detected when this matrix was
-                    // made; `w` is one whole group and `i0 + r <= m`.
-                    unsafe {
-                        match (q6, r) {
-                            (false, 4) => avx2::tile_q4k_x8::<4>(w, &acts, i0, &mut res),
-                            (false, 3) => avx2::tile_q4k_x8::<3>(w, &acts, i0, &mut res),
-                            (false, 2) => avx2::tile_q4k_x8::<2>(w, &acts, i0, &mut res),
-                            (false, _) => avx2::tile_q4k_x8::<1>(w, &acts, i0, &mut res),
-                            (true, 4) => avx2::tile_q6k_x8::<4>(w, &acts, i0, &mut res),
-                            (true, 3) => avx2::tile_q6k_x8::<3>(w, &acts, i0, &mut res),
-                            (true, 2) => avx2::tile_q6k_x8::<2>(w, &acts, i0, &mut res),
-                            (true, _) => avx2::tile_q6k_x8::<1>(w, &acts, i0, &mut res),
-                        }
-                    }
+                    tile(
+                        &data[g * group_bytes..(g + 1) * group_bytes],
+                        i0,
+                        r,
+                        &mut res,
+                    );
                     for (t, row) in res.iter().take(r).enumerate() {
                         for (l, v) in row.iter().enumerate() {
                             // SAFETY: as in `run`: (i0 + t, 8g + l) is inside
@@ -569,7 +661,7 @@ fn candle_only() -> bool {
     std::env::var("SILKROUTE_KERNELS").is_ok_and(|v| v.eq_ignore_ascii_case("candle"))
 }
 
-/// Whether the kernels here run: AVX2 and FMA present and not turned off.
+/// Whether the kernels here run: AVX2, FMA and F16C present and not turned off.
 /// When they do not, the loader re-encodes Q5_0 as Q8_0, which candle
 /// multiplies with AVX2.
 pub(crate) fn enabled() -> bool {
@@ -579,7 +671,9 @@ pub(crate) fn enabled() -> bool {
 fn has_avx2() -> bool {
     #[cfg(target_arch = "x86_64")]
     {
-        std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+        std::arch::is_x86_feature_detected!("avx2")
+            && std::arch::is_x86_feature_detected!("fma")
+            && std::arch::is_x86_feature_detected!("f16c")
     }
     #[cfg(not(target_arch = "x86_64"))]
     {
@@ -589,7 +683,7 @@ fn has_avx2() -> bool {
 
 #[cfg(target_arch = "x86_64")]
 mod avx2 {
-    use super::{Acts, ActsK, Q6_X8_BYTES, QK, TILE, X8_BYTES};
+    use super::{Acts, ActsK, Q5_X8_BYTES, Q6_X8_BYTES, Q8_X8_BYTES, QK, TILE, X8_BYTES};
     use std::arch::x86_64::*;
 
     /// The f16 at `p` (unaligned).
@@ -770,6 +864,129 @@ mod avx2 {
             for r in 0..R {
                 // SAFETY: AVX2 is enabled for this function.
                 out[j][r] = unsafe { hsum(acc[j][r]) } + offs[j][r];
+            }
+        }
+    }
+
+    /// [`tile`] for Q5_0, one group of eight rows in [`super::q5_0_x8`]'s
+    /// layout, into `out[activation row][weight row]`: per quad, one vector
+    /// gives four columns of the eight rows from the low nibbles and four
+    /// from the high, with their fifth bits; `maddubs` with the broadcast
+    /// activations, summed per block in i32 lanes, one per row. Then per
+    /// block `d · da · dot − 16 · d · (activation block sum)`.
+    ///
+    /// # Safety
+    /// AVX2 and FMA present; `w` holds `acts.kb` blocks of the group;
+    /// `i0 + R <= acts.m`.
+    #[target_feature(enable = "avx2,fma,f16c")]
+    pub(super) unsafe fn tile_q5_0_x8<const R: usize>(
+        w: &[u8],
+        acts: &Acts,
+        i0: usize,
+        out: &mut [[f32; 8]; TILE],
+    ) {
+        let kb = acts.kb;
+        debug_assert!(w.len() >= kb * Q5_X8_BYTES && i0 + R <= acts.m && R <= TILE);
+        let low = _mm256_set1_epi8(0x0f);
+        let sixteen = _mm256_set1_epi8(16);
+        let ones = _mm256_set1_epi16(1);
+        let mut acc = [_mm256_setzero_ps(); R];
+        // SAFETY (whole body): every offset below is inside the group's block
+        // `b` (176 bytes) or the activations' block `b` of a row < m.
+        unsafe {
+            for b in 0..kb {
+                let p = w.as_ptr().add(b * Q5_X8_BYTES);
+                let a: [*const i8; R] =
+                    std::array::from_fn(|r| acts.q.as_ptr().add(((i0 + r) * kb + b) * QK));
+                let mut iacc = [_mm256_setzero_si256(); R];
+                for q in 0..4 {
+                    let v = _mm256_loadu_si256(p.add(48 + 32 * q) as *const __m256i);
+                    let lo = _mm256_or_si256(
+                        _mm256_and_si256(v, low),
+                        _mm256_and_si256(bits(p.add(16 + 4 * q)), sixteen),
+                    );
+                    let hi = _mm256_or_si256(
+                        _mm256_and_si256(_mm256_srli_epi16(v, 4), low),
+                        _mm256_and_si256(bits(p.add(32 + 4 * q)), sixteen),
+                    );
+                    for r in 0..R {
+                        let a_lo = _mm256_set1_epi32(std::ptr::read_unaligned(
+                            a[r].add(4 * q) as *const i32
+                        ));
+                        let a_hi = _mm256_set1_epi32(std::ptr::read_unaligned(
+                            a[r].add(16 + 4 * q) as *const i32,
+                        ));
+                        // Each pair sum is at most 2 · 31 · 127, so two add
+                        // up within i16.
+                        let x = _mm256_add_epi16(
+                            _mm256_maddubs_epi16(lo, a_lo),
+                            _mm256_maddubs_epi16(hi, a_hi),
+                        );
+                        iacc[r] = _mm256_add_epi32(iacc[r], _mm256_madd_epi16(x, ones));
+                    }
+                }
+                let d = _mm256_cvtph_ps(_mm_loadu_si128(p as *const __m128i));
+                for r in 0..R {
+                    let at = (i0 + r) * kb + b;
+                    let dot = _mm256_cvtepi32_ps(iacc[r]);
+                    acc[r] =
+                        _mm256_fmadd_ps(_mm256_mul_ps(d, _mm256_set1_ps(acts.d[at])), dot, acc[r]);
+                    acc[r] = _mm256_fmadd_ps(d, _mm256_set1_ps(-16.0 * acts.s[at]), acc[r]);
+                }
+            }
+            for r in 0..R {
+                _mm256_storeu_ps(out[r].as_mut_ptr(), acc[r]);
+            }
+        }
+    }
+
+    /// [`tile_q5_0_x8`] for Q8_0 in [`super::q8_0_x8`]'s layout: signed
+    /// weights, multiplied through `maddubs` as their absolute values with the
+    /// activations' signs flipped where the weight is negative.
+    ///
+    /// # Safety
+    /// AVX2 and FMA present; `w` holds `acts.kb` blocks of the group;
+    /// `i0 + R <= acts.m`.
+    #[target_feature(enable = "avx2,fma,f16c")]
+    pub(super) unsafe fn tile_q8_0_x8<const R: usize>(
+        w: &[u8],
+        acts: &Acts,
+        i0: usize,
+        out: &mut [[f32; 8]; TILE],
+    ) {
+        let kb = acts.kb;
+        debug_assert!(w.len() >= kb * Q8_X8_BYTES && i0 + R <= acts.m && R <= TILE);
+        let ones = _mm256_set1_epi16(1);
+        let mut acc = [_mm256_setzero_ps(); R];
+        // SAFETY (whole body): every offset below is inside the group's block
+        // `b` (272 bytes) or the activations' block `b` of a row < m.
+        unsafe {
+            for b in 0..kb {
+                let p = w.as_ptr().add(b * Q8_X8_BYTES);
+                let a: [*const i8; R] =
+                    std::array::from_fn(|r| acts.q.as_ptr().add(((i0 + r) * kb + b) * QK));
+                let mut iacc = [_mm256_setzero_si256(); R];
+                for q in 0..8 {
+                    let v = _mm256_loadu_si256(p.add(16 + 32 * q) as *const __m256i);
+                    let u = _mm256_abs_epi8(v);
+                    for r in 0..R {
+                        let av = _mm256_set1_epi32(std::ptr::read_unaligned(
+                            a[r].add(4 * q) as *const i32
+                        ));
+                        let x = _mm256_maddubs_epi16(u, _mm256_sign_epi8(av, v));
+                        iacc[r] = _mm256_add_epi32(iacc[r], _mm256_madd_epi16(x, ones));
+                    }
+                }
+                let d = _mm256_cvtph_ps(_mm_loadu_si128(p as *const __m128i));
+                for r in 0..R {
+                    let at = (i0 + r) * kb + b;
+                    let dot = _mm256_cvtepi32_ps(iacc[r]);
+                    acc[r] =
+                        _mm256_fmadd_ps(_mm256_mul_ps(d, _mm256_set1_ps(acts.d[at])), dot, acc[r]);
+                }
+            }
+            for r in 0..R {
+                _mm256_storeu_ps(out[r].as_mut_ptr(), acc[r]);
             }
         }
     }
@@ -1001,6 +1218,22 @@ mod avx2 {
     ) {
         unreachable!()
     }
+    pub(super) unsafe fn tile_q5_0_x8<const R: usize>(
+        _: &[u8],
+        _: &Acts,
+        _: usize,
+        _: &mut [[f32; 8]; TILE],
+    ) {
+        unreachable!()
+    }
+    pub(super) unsafe fn tile_q8_0_x8<const R: usize>(
+        _: &[u8],
+        _: &Acts,
+        _: usize,
+        _: &mut [[f32; 8]; TILE],
+    ) {
+        unreachable!()
+    }
 }
 
 #[cfg(test)]
@@ -1034,11 +1267,14 @@ mod tests {
             eprintln!("no AVX2: kernels not used on this CPU");
             return;
         }
-        // 37 rows: pairs and a single; K-quants: five groups of eight.
+        // 37 rows: read in place, pairs and a single; 40: five groups of eight.
         for (dtype, k, n) in [
             (GgmlDType::Q5_0, 128, 37),
+            (GgmlDType::Q5_0, 128, 40),
             (GgmlDType::Q4_1, 128, 37),
+            (GgmlDType::Q4_1, 128, 40),
             (GgmlDType::Q8_0, 128, 37),
+            (GgmlDType::Q8_0, 128, 40),
             (GgmlDType::Q4K, 512, 40),
             (GgmlDType::Q6K, 512, 40),
         ] {
@@ -1048,9 +1284,9 @@ mod tests {
             let fast = Linear::new(QTensor::quantize(&w, dtype).unwrap()).unwrap();
             match &fast {
                 Linear::Fast(f) => assert_eq!(
-                    matches!(f.w, Weights::Q4kX8(_) | Weights::Q6kX8(_)),
-                    matches!(dtype, GgmlDType::Q4K | GgmlDType::Q6K),
-                    "{dtype:?} is regrouped"
+                    matches!(f.w, Weights::X8(_)),
+                    dtype != GgmlDType::Q4_1 && n % 8 == 0,
+                    "{dtype:?} with {n} rows is regrouped"
                 ),
                 Linear::Candle(_) => panic!("{dtype:?} uses the kernel"),
             }
