@@ -148,7 +148,8 @@ const CHUNK_ROWS: usize = 16;
 /// Activation rows multiplied per unpacked weight block.
 const TILE: usize = 4;
 
-/// A matrix in one of [`Format`]'s formats, read in place from its tensor.
+/// A matrix in one of [`Format`]'s formats, regrouped by eight rows or read
+/// in place from its tensor (see [`Weights`]).
 pub(crate) struct FastLinear {
     format: Format,
     /// Output features (weight rows).
@@ -169,7 +170,7 @@ enum Weights {
 }
 
 /// Bytes of one Q4_K block of eight rows in [`q4k_x8`]'s layout.
-const X8_BYTES: usize = 1216;
+const Q4K_X8_BYTES: usize = 1216;
 
 /// Regroup a Q4_K matrix (`n` a multiple of 8) by eight rows, so that one
 /// 32-byte vector holds four consecutive weights of each of eight rows and the
@@ -186,7 +187,7 @@ const X8_BYTES: usize = 1216;
 /// file) and keeping the original; this replaces it.
 fn q4k_x8(data: &[u8], n: usize, k: usize) -> Vec<u8> {
     let nb = k / 256;
-    regroup(n / 8 * nb, X8_BYTES, |gb, o| {
+    regroup(n / 8 * nb, Q4K_X8_BYTES, |gb, o| {
         let (g, b) = (gb / nb, gb % nb);
         for r in 0..8 {
             let at = ((g * 8 + r) * nb + b) * 144;
@@ -243,7 +244,7 @@ fn regroup(blocks: usize, bytes: usize, fill: impl Fn(usize, &mut [u8]) + Sync) 
 }
 
 /// Bytes of one Q6_K block of eight rows in [`q6k_x8`]'s layout.
-const Q6_X8_BYTES: usize = 1696;
+const Q6K_X8_BYTES: usize = 1696;
 
 /// Regroup a Q6_K matrix (`n` a multiple of 8) by eight rows, as [`q4k_x8`]
 /// does for Q4_K. Per group and block of 256 columns (1,696 bytes, 1% more
@@ -258,7 +259,7 @@ const Q6_X8_BYTES: usize = 1696;
 ///   (3); high 2 bits from the third at bit `2g` (ggml's `dequantize_row_q6_K`).
 fn q6k_x8(data: &[u8], n: usize, k: usize) -> Vec<u8> {
     let nb = k / 256;
-    regroup(n / 8 * nb, Q6_X8_BYTES, |gb, o| {
+    regroup(n / 8 * nb, Q6K_X8_BYTES, |gb, o| {
         let (g, b) = (gb / nb, gb % nb);
         for r in 0..8 {
             let at = ((g * 8 + r) * nb + b) * 210;
@@ -284,7 +285,7 @@ fn q6k_x8(data: &[u8], n: usize, k: usize) -> Vec<u8> {
 }
 
 /// Bytes of one Q5_0 block of eight rows in [`q5_0_x8`]'s layout.
-const Q5_X8_BYTES: usize = 176;
+const Q5_0_X8_BYTES: usize = 176;
 
 /// Regroup a Q5_0 matrix (`n` a multiple of 8) by eight rows, in the same
 /// 176 bytes per 32 columns as the eight rows' own blocks:
@@ -295,7 +296,7 @@ const Q5_X8_BYTES: usize = 176;
 ///   low nibbles are columns `4q..` and high nibbles `16 + 4q..`.
 fn q5_0_x8(data: &[u8], n: usize, k: usize) -> Vec<u8> {
     let nb = k / QK;
-    regroup(n / 8 * nb, Q5_X8_BYTES, |gb, o| {
+    regroup(n / 8 * nb, Q5_0_X8_BYTES, |gb, o| {
         let (g, b) = (gb / nb, gb % nb);
         for r in 0..8 {
             let at = ((g * 8 + r) * nb + b) * 22;
@@ -320,14 +321,14 @@ fn q5_0_x8(data: &[u8], n: usize, k: usize) -> Vec<u8> {
 }
 
 /// Bytes of one Q8_0 block of eight rows in [`q8_0_x8`]'s layout.
-const Q8_X8_BYTES: usize = 272;
+const Q8_0_X8_BYTES: usize = 272;
 
 /// Regroup a Q8_0 matrix (`n` a multiple of 8) by eight rows, in the same
 /// 272 bytes per 32 columns as the eight rows' own blocks: `d[8]` (f16),
 /// then `qs[8 quads q][8 rows][4]`: the row's bytes `4q..4q + 4`.
 fn q8_0_x8(data: &[u8], n: usize, k: usize) -> Vec<u8> {
     let nb = k / QK;
-    regroup(n / 8 * nb, Q8_X8_BYTES, |gb, o| {
+    regroup(n / 8 * nb, Q8_0_X8_BYTES, |gb, o| {
         let (g, b) = (gb / nb, gb % nb);
         for r in 0..8 {
             let at = ((g * 8 + r) * nb + b) * 34;
@@ -343,7 +344,7 @@ fn q8_0_x8(data: &[u8], n: usize, k: usize) -> Vec<u8> {
 
 impl FastLinear {
     /// Whether `t` is a CPU matrix in a format with a kernel here, and this CPU
-    /// has AVX2 and FMA.
+    /// has the kernels' instructions ([`enabled`]).
     fn fits(t: &QTensor) -> Result<bool> {
         let Some(format) = Format::of(t.dtype()) else {
             return Ok(false);
@@ -423,11 +424,12 @@ impl FastLinear {
 
     /// [`FastLinear::matmul`] for rows regrouped by eight.
     fn matmul_x8(&self, data: &[u8], x: &[f32], m: usize, out: &mut [f32]) -> Result<()> {
-        let (m_, k) = (m, self.k);
+        let k = self.k;
         macro_rules! x8 {
             ($acts:expr, $tile:ident, $bytes:expr) => {{
                 let acts = $acts;
-                self.groups(data, k / $bytes.0 * $bytes.1, m_, out, |w, i0, r, res| {
+                let group_bytes = k / self.format.block_len() * $bytes;
+                self.groups(data, group_bytes, m, out, |w, i0, r, res| {
                     // SAFETY: AVX2 and FMA were detected when this matrix was
                     // made; `w` is one whole group and `i0 + r <= m` (see
                     // `groups`).
@@ -443,10 +445,10 @@ impl FastLinear {
             }};
         }
         match self.format {
-            Format::Q4K => x8!(ActsK::quantize(x, m, k), tile_q4k_x8, (256, X8_BYTES)),
-            Format::Q6K => x8!(ActsK::quantize(x, m, k), tile_q6k_x8, (256, Q6_X8_BYTES)),
-            Format::Q5_0 => x8!(Acts::quantize(x, m, k), tile_q5_0_x8, (QK, Q5_X8_BYTES)),
-            Format::Q8_0 => x8!(Acts::quantize(x, m, k), tile_q8_0_x8, (QK, Q8_X8_BYTES)),
+            Format::Q4K => x8!(ActsK::quantize(x, m, k), tile_q4k_x8, Q4K_X8_BYTES),
+            Format::Q6K => x8!(ActsK::quantize(x, m, k), tile_q6k_x8, Q6K_X8_BYTES),
+            Format::Q5_0 => x8!(Acts::quantize(x, m, k), tile_q5_0_x8, Q5_0_X8_BYTES),
+            Format::Q8_0 => x8!(Acts::quantize(x, m, k), tile_q8_0_x8, Q8_0_X8_BYTES),
             Format::Q4_1 => candle_core::bail!("Q4_1 is not regrouped"),
         }
         Ok(())
@@ -547,7 +549,8 @@ fn on_pool(chunks: usize, work: impl Fn(usize) + Sync) {
 
 #[derive(Clone, Copy)]
 struct SyncPtr(*mut f32);
-// SAFETY: used only as described in `FastLinear::matmul`: disjoint writes.
+// SAFETY: used only as described in `FastLinear::run` and `FastLinear::groups`:
+// each work item writes its own columns of `out`, which outlives the pool call.
 unsafe impl Send for SyncPtr {}
 unsafe impl Sync for SyncPtr {}
 
@@ -569,7 +572,7 @@ struct Acts {
     /// `(m, kb)` block scales, rounded through f16 as ggml stores them.
     d: Vec<f32>,
     /// `(m, kb)` block sums `d * Σq`, for the weights' offsets (Q5_0's 16,
-    /// Q4_1's and Q4_K's mins). Kept in f32: with it SmolLM2's greedy output
+    /// Q4_1's min). Kept in f32: with it SmolLM2's greedy output
     /// matches llama.cpp's token for token, with ggml's f16 `s` it did not.
     s: Vec<f32>,
 }
@@ -581,19 +584,24 @@ impl Acts {
         let mut d = vec![0f32; m * kb];
         let mut s = vec![0f32; m * kb];
         for (b, (xs, qs)) in x.chunks_exact(QK).zip(q.chunks_exact_mut(QK)).enumerate() {
-            let amax = xs.iter().fold(0f32, |a, v| a.max(v.abs()));
-            let scale = amax / 127.0;
-            let inv = if scale > 0.0 { 1.0 / scale } else { 0.0 };
-            let mut sum = 0i32;
-            for (qv, xv) in qs.iter_mut().zip(xs) {
-                *qv = (xv * inv).round() as i8;
-                sum += *qv as i32;
-            }
+            let scale = quantize_block(xs, qs);
+            let sum: i32 = qs.iter().map(|&v| v as i32).sum();
             d[b] = half::f16::from_f32(scale).to_f32();
             s[b] = d[b] * sum as f32;
         }
         Acts { m, kb, q, d, s }
     }
+}
+
+/// Quantize `xs` symmetrically to 8 bits into `qs`; returns the scale.
+fn quantize_block(xs: &[f32], qs: &mut [i8]) -> f32 {
+    let amax = xs.iter().fold(0f32, |a, v| a.max(v.abs()));
+    let scale = amax / 127.0;
+    let inv = if scale > 0.0 { 1.0 / scale } else { 0.0 };
+    for (qv, xv) in qs.iter_mut().zip(xs) {
+        *qv = (xv * inv).round() as i8;
+    }
+    scale
 }
 
 /// Activations quantized to 8 bits per 256-value block (ggml's Q8_K), for
@@ -627,12 +635,7 @@ impl ActsK {
             .zip(q.chunks_exact_mut(QK_K))
             .enumerate()
         {
-            let amax = xs.iter().fold(0f32, |a, v| a.max(v.abs()));
-            let scale = amax / 127.0;
-            let inv = if scale > 0.0 { 1.0 / scale } else { 0.0 };
-            for (qv, xv) in qs.iter_mut().zip(xs) {
-                *qv = (xv * inv).round() as i8;
-            }
+            let scale = quantize_block(xs, qs);
             for (sum, part) in sums16[b * 16..b * 16 + 16]
                 .iter_mut()
                 .zip(qs.chunks_exact(16))
@@ -683,7 +686,7 @@ fn has_avx2() -> bool {
 
 #[cfg(target_arch = "x86_64")]
 mod avx2 {
-    use super::{Acts, ActsK, Q5_X8_BYTES, Q6_X8_BYTES, Q8_X8_BYTES, QK, TILE, X8_BYTES};
+    use super::{Acts, ActsK, Q4K_X8_BYTES, Q5_0_X8_BYTES, Q6K_X8_BYTES, Q8_0_X8_BYTES, QK, TILE};
     use std::arch::x86_64::*;
 
     /// The f16 at `p` (unaligned).
@@ -876,7 +879,7 @@ mod avx2 {
     /// block `d · da · dot − 16 · d · (activation block sum)`.
     ///
     /// # Safety
-    /// AVX2 and FMA present; `w` holds `acts.kb` blocks of the group;
+    /// AVX2, FMA and F16C present; `w` holds `acts.kb` blocks of the group;
     /// `i0 + R <= acts.m`.
     #[target_feature(enable = "avx2,fma,f16c")]
     pub(super) unsafe fn tile_q5_0_x8<const R: usize>(
@@ -886,7 +889,7 @@ mod avx2 {
         out: &mut [[f32; 8]; TILE],
     ) {
         let kb = acts.kb;
-        debug_assert!(w.len() >= kb * Q5_X8_BYTES && i0 + R <= acts.m && R <= TILE);
+        debug_assert!(w.len() >= kb * Q5_0_X8_BYTES && i0 + R <= acts.m && R <= TILE);
         let low = _mm256_set1_epi8(0x0f);
         let sixteen = _mm256_set1_epi8(16);
         let ones = _mm256_set1_epi16(1);
@@ -895,7 +898,7 @@ mod avx2 {
         // `b` (176 bytes) or the activations' block `b` of a row < m.
         unsafe {
             for b in 0..kb {
-                let p = w.as_ptr().add(b * Q5_X8_BYTES);
+                let p = w.as_ptr().add(b * Q5_0_X8_BYTES);
                 let a: [*const i8; R] =
                     std::array::from_fn(|r| acts.q.as_ptr().add(((i0 + r) * kb + b) * QK));
                 let mut iacc = [_mm256_setzero_si256(); R];
@@ -945,7 +948,7 @@ mod avx2 {
     /// activations' signs flipped where the weight is negative.
     ///
     /// # Safety
-    /// AVX2 and FMA present; `w` holds `acts.kb` blocks of the group;
+    /// AVX2, FMA and F16C present; `w` holds `acts.kb` blocks of the group;
     /// `i0 + R <= acts.m`.
     #[target_feature(enable = "avx2,fma,f16c")]
     pub(super) unsafe fn tile_q8_0_x8<const R: usize>(
@@ -955,14 +958,14 @@ mod avx2 {
         out: &mut [[f32; 8]; TILE],
     ) {
         let kb = acts.kb;
-        debug_assert!(w.len() >= kb * Q8_X8_BYTES && i0 + R <= acts.m && R <= TILE);
+        debug_assert!(w.len() >= kb * Q8_0_X8_BYTES && i0 + R <= acts.m && R <= TILE);
         let ones = _mm256_set1_epi16(1);
         let mut acc = [_mm256_setzero_ps(); R];
         // SAFETY (whole body): every offset below is inside the group's block
         // `b` (272 bytes) or the activations' block `b` of a row < m.
         unsafe {
             for b in 0..kb {
-                let p = w.as_ptr().add(b * Q8_X8_BYTES);
+                let p = w.as_ptr().add(b * Q8_0_X8_BYTES);
                 let a: [*const i8; R] =
                     std::array::from_fn(|r| acts.q.as_ptr().add(((i0 + r) * kb + b) * QK));
                 let mut iacc = [_mm256_setzero_si256(); R];
@@ -1008,7 +1011,7 @@ mod avx2 {
         out: &mut [[f32; 8]; TILE],
     ) {
         let nb = acts.nb;
-        debug_assert!(w.len() >= nb * X8_BYTES && i0 + R <= acts.m && R <= TILE);
+        debug_assert!(w.len() >= nb * Q4K_X8_BYTES && i0 + R <= acts.m && R <= TILE);
         let low = _mm256_set1_epi8(0x0f);
         let mut acc = [_mm256_setzero_ps(); R];
         // SAFETY (whole body): every offset below is inside the group's block
@@ -1020,7 +1023,7 @@ mod avx2 {
                 _mm256_set_m128i(_mm_unpackhi_epi16(x, x), _mm_unpacklo_epi16(x, x))
             };
             for b in 0..nb {
-                let p = w.as_ptr().add(b * X8_BYTES);
+                let p = w.as_ptr().add(b * Q4K_X8_BYTES);
                 let a: [*const i8; R] =
                     std::array::from_fn(|r| acts.q.as_ptr().add(((i0 + r) * nb + b) * 256));
                 let mut iacc = [_mm256_setzero_si256(); R];
@@ -1090,7 +1093,7 @@ mod avx2 {
         out: &mut [[f32; 8]; TILE],
     ) {
         let nb = acts.nb;
-        debug_assert!(w.len() >= nb * Q6_X8_BYTES && i0 + R <= acts.m && R <= TILE);
+        debug_assert!(w.len() >= nb * Q6K_X8_BYTES && i0 + R <= acts.m && R <= TILE);
         let low = _mm256_set1_epi8(0x0f);
         let three = _mm256_set1_epi8(3);
         let mut acc = [_mm256_setzero_ps(); R];
@@ -1103,7 +1106,7 @@ mod avx2 {
                 _mm256_set_m128i(_mm_unpackhi_epi16(x, x), _mm_unpacklo_epi16(x, x))
             };
             for b in 0..nb {
-                let p = w.as_ptr().add(b * Q6_X8_BYTES);
+                let p = w.as_ptr().add(b * Q6K_X8_BYTES);
                 let a: [*const i8; R] =
                     std::array::from_fn(|r| acts.q.as_ptr().add(((i0 + r) * nb + b) * 256));
                 let mut iacc = [_mm256_setzero_si256(); R];
