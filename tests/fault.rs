@@ -8,7 +8,8 @@
 //! the server must still answer, its memory must have stayed under
 //! [`MAX_RSS_BYTES`], the cancelled generations must have left the engine, and
 //! a normal localization must still succeed. The figures are printed (run with
-//! `--nocapture` to see them).
+//! `--nocapture` to see them); `SILKROUTE_FAULT_BIN=<path>` runs the attacks on
+//! another build of the binary.
 
 mod common;
 use common::test_model;
@@ -248,22 +249,27 @@ fn server_survives_hostile_files_a_reject_flood_and_connect_and_drop() {
         .port();
     let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
     let server = Server(
-        Command::new(env!("CARGO_BIN_EXE_silkroute"))
-            .arg("--data-dir")
-            .arg(data.path())
-            .args([
-                "serve",
-                "--offline",
-                "--listen",
-                &addr.to_string(),
-                "--model",
-            ])
-            .arg(&model)
-            .env("RUST_LOG", "error")
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start silkroute serve"),
+        // SILKROUTE_FAULT_BIN runs the same attacks on another build (an
+        // older release, to compare).
+        Command::new(
+            std::env::var_os("SILKROUTE_FAULT_BIN")
+                .unwrap_or_else(|| env!("CARGO_BIN_EXE_silkroute").into()),
+        )
+        .arg("--data-dir")
+        .arg(data.path())
+        .args([
+            "serve",
+            "--offline",
+            "--listen",
+            &addr.to_string(),
+            "--model",
+        ])
+        .arg(&model)
+        .env("RUST_LOG", "error")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start silkroute serve"),
     );
     let pid = server.0.id();
     let ready_by = Instant::now() + Duration::from_secs(300);
