@@ -1697,7 +1697,10 @@ async fn read_to_close(s: &mut tokio::net::TcpStream) -> Vec<u8> {
 #[tokio::test]
 async fn regression_17_slow_headers_and_idle_keep_alives_are_closed() {
     use tokio::io::AsyncWriteExt;
-    let (addr, _stop, _h) = real_server(|c| c.header_timeout = Duration::from_millis(300)).await;
+    // Long enough that a loaded machine still reads a whole request in time
+    // (with 300 ms, the idle connection's request could be cut off before it
+    // was read); the waits below are for the closes, not for durations.
+    let (addr, _stop, _h) = real_server(|c| c.header_timeout = Duration::from_secs(3)).await;
     // Headers that never end: the server closes the connection.
     let mut slow = tokio::net::TcpStream::connect(addr).await.unwrap();
     slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")

@@ -10,8 +10,9 @@
 //!
 //! Batch invariance (see `kernels`' module doc for the rule): a query row's
 //! output depends only on its own query and its sequence's cached keys and
-//! values, computed by one code path: scores in key order ([`dot`]), one
-//! [`softmax`], values summed in key order. A row gives the same bits decoded
+//! values, computed by one code path: each score one chain of multiply-adds
+//! over the head's dimensions ([`dots`]), one [`softmax`] over the keys in
+//! order, values summed in key order. A row gives the same bits decoded
 //! alone, in a prompt chunk of any size, next to any other sequences, from a
 //! cache forked out of the prefix cache, on any number of threads. (Prompts
 //! used to go through candle's matmuls with a causal mask, which sum in
