@@ -665,12 +665,13 @@ fn near_real_time_without_an_explicit_commit() {
     let index = SearchIndex::open_in_ram().unwrap(); // background commits every 500 ms
     index.upsert(&fixture().remove(0)).unwrap();
     let started = Instant::now();
-    // The committer makes it visible within a second; the 5 s bound only keeps a
-    // loaded CI machine from failing the test.
+    // The committer makes it visible (within a second on an idle machine).
+    // The bound only turns a committer that never runs into a failure; a
+    // loaded machine may take longer, which is not what this tests.
     while index.search(&q("bottle ")).unwrap().total == 0 {
         assert!(
-            started.elapsed() < Duration::from_secs(5),
-            "not visible after 5 s"
+            started.elapsed() < Duration::from_secs(300),
+            "not visible after 5 minutes: the background committer does not run"
         );
         std::thread::sleep(Duration::from_millis(20));
     }
@@ -712,7 +713,11 @@ fn the_index_survives_a_restart() {
     index.commit().unwrap();
     let started = Instant::now();
     while ro.search(&q("ステンレス")).unwrap().total != 0 {
-        assert!(started.elapsed() < Duration::from_secs(10));
+        // Only a reader that never reloads fails this (see above).
+        assert!(
+            started.elapsed() < Duration::from_secs(300),
+            "the read-only handle did not see the commit in 5 minutes"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     // No index at all: read-only says so.
@@ -749,6 +754,7 @@ fn crash_child() {
             d.description = format!("batch{batch} item {i} {}", "filler text ".repeat(50));
             index.upsert(&d).unwrap();
         }
+        println!("COMMITTING {batch}");
         index.commit().unwrap();
         println!("COMMITTED {batch}");
         batch += 1;
@@ -767,18 +773,19 @@ fn a_writer_killed_mid_commit_loses_nothing_committed() {
         .spawn()
         .unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    // Kill it as soon as it says it is committing its fourth batch (after
+    // three committed): while that commit runs, or just after it (a
+    // condition, not a guess at how long a commit takes).
     let mut committed = None;
     for line in lines.by_ref() {
         let line = line.unwrap();
         if let Some(n) = line.strip_prefix("COMMITTED ") {
             committed = Some(n.parse::<usize>().unwrap());
-            if committed >= Some(2) {
-                break;
-            }
+        }
+        if line == "COMMITTING 3" {
+            break;
         }
     }
-    // Kill it while it writes (and commits) the next batches.
-    std::thread::sleep(Duration::from_millis(150));
     child.kill().unwrap();
     child.wait().unwrap();
     let reported = committed.expect("the child committed nothing") + 1;
