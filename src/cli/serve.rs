@@ -45,6 +45,10 @@ pub struct ServeArgs {
     /// the config file, else CNY for Chinese catalogs].
     #[arg(long, env = "SILKROUTE_CURRENCY")]
     pub currency: Option<String>,
+    /// Host names (besides the address and `localhost`) the server answers to,
+    /// comma-separated; any other Host header gets 421.
+    #[arg(long, env = "SILKROUTE_ALLOWED_HOSTS", value_delimiter = ',')]
+    pub allowed_hosts: Option<Vec<String>>,
 }
 
 impl ServeArgs {
@@ -59,6 +63,8 @@ impl ServeArgs {
             max_upload_bytes: self.max_upload_bytes,
             queue_capacity: self.queue_capacity,
             currency: self.currency.clone(),
+            allowed_hosts: self.allowed_hosts.clone(),
+            ..ConfigLayer::default()
         }
     }
 }

@@ -20,6 +20,17 @@ pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
 pub const DEFAULT_MAX_UPLOAD_BYTES: usize = 64 * 1024 * 1024;
 /// Default number of interactive localizations in flight before 503.
 pub const DEFAULT_QUEUE_CAPACITY: usize = 8;
+/// Default time a client has to send a request's headers, which is also how
+/// long an idle keep-alive connection is kept (hyper starts the same timer
+/// when it waits for the next request), in seconds.
+pub const DEFAULT_HEADER_TIMEOUT_SECS: u64 = 15;
+/// Default number of open connections; more wait in the listen backlog.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 256;
+/// Default number of live event streams (job progress, streamed localizations).
+pub const DEFAULT_MAX_EVENT_STREAMS: usize = 32;
+/// Default time an interactive localization may wait for room in the model's
+/// queue, in seconds.
+pub const DEFAULT_LOCALIZE_TIMEOUT_SECS: u64 = 300;
 
 /// Log output format.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, clap::ValueEnum)]
@@ -56,6 +67,16 @@ pub struct ConfigLayer {
     /// The data directory's default source currency (ISO 4217): catalog prices
     /// that name none are read in it.
     pub currency: Option<String>,
+    /// Host names the server answers to besides its address and `localhost`.
+    pub allowed_hosts: Option<Vec<String>>,
+    /// Seconds to send a request's headers (and an idle keep-alive's life).
+    pub header_timeout_secs: Option<u64>,
+    /// Most open connections.
+    pub max_connections: Option<usize>,
+    /// Most live event streams.
+    pub max_event_streams: Option<usize>,
+    /// Seconds an interactive localization may wait for the model's queue.
+    pub localize_timeout_secs: Option<u64>,
 }
 
 impl ConfigLayer {
@@ -83,6 +104,11 @@ impl ConfigLayer {
             max_upload_bytes: self.max_upload_bytes.or(lower.max_upload_bytes),
             queue_capacity: self.queue_capacity.or(lower.queue_capacity),
             currency: self.currency.or(lower.currency),
+            allowed_hosts: self.allowed_hosts.or(lower.allowed_hosts),
+            header_timeout_secs: self.header_timeout_secs.or(lower.header_timeout_secs),
+            max_connections: self.max_connections.or(lower.max_connections),
+            max_event_streams: self.max_event_streams.or(lower.max_event_streams),
+            localize_timeout_secs: self.localize_timeout_secs.or(lower.localize_timeout_secs),
         }
     }
 }
@@ -112,6 +138,16 @@ pub struct ServerConfig {
     pub currency: Option<String>,
     /// The config file read (and written by the settings page).
     pub config_file: PathBuf,
+    /// Host names answered besides IP addresses and `localhost`.
+    pub allowed_hosts: Vec<String>,
+    /// Header read (and keep-alive idle) timeout.
+    pub header_timeout: std::time::Duration,
+    /// Most open connections.
+    pub max_connections: usize,
+    /// Most live event streams.
+    pub max_event_streams: usize,
+    /// How long an interactive localization may wait for the model's queue.
+    pub localize_timeout: std::time::Duration,
     /// The data directory.
     pub data_dir: DataDir,
 }
@@ -141,6 +177,37 @@ impl ServerConfig {
             "max_upload_bytes must be at least 1024"
         );
         anyhow::ensure!(queue_capacity >= 1, "queue_capacity must be at least 1");
+        let header_timeout_secs = layer
+            .header_timeout_secs
+            .unwrap_or(DEFAULT_HEADER_TIMEOUT_SECS);
+        anyhow::ensure!(
+            (1..=3600).contains(&header_timeout_secs),
+            "header_timeout_secs must be 1 to 3600"
+        );
+        let max_connections = layer.max_connections.unwrap_or(DEFAULT_MAX_CONNECTIONS);
+        anyhow::ensure!(max_connections >= 4, "max_connections must be at least 4");
+        let max_event_streams = layer.max_event_streams.unwrap_or(DEFAULT_MAX_EVENT_STREAMS);
+        anyhow::ensure!(
+            max_event_streams >= 1,
+            "max_event_streams must be at least 1"
+        );
+        let localize_timeout_secs = layer
+            .localize_timeout_secs
+            .unwrap_or(DEFAULT_LOCALIZE_TIMEOUT_SECS);
+        anyhow::ensure!(
+            localize_timeout_secs >= 1,
+            "localize_timeout_secs must be at least 1"
+        );
+        let allowed_hosts = layer.allowed_hosts.unwrap_or_default();
+        for h in &allowed_hosts {
+            anyhow::ensure!(
+                !h.is_empty()
+                    && h.len() <= 253
+                    && h.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"-.:[]".contains(&b)),
+                "allowed_hosts: `{h}` is not a host name"
+            );
+        }
         let mut token = layer.token.filter(|t| !t.is_empty());
         if let Some(t) = &token {
             anyhow::ensure!(
@@ -171,6 +238,11 @@ impl ServerConfig {
             queue_capacity,
             currency,
             config_file: Self::default_file(&data_dir),
+            allowed_hosts,
+            header_timeout: std::time::Duration::from_secs(header_timeout_secs),
+            max_connections,
+            max_event_streams,
+            localize_timeout: std::time::Duration::from_secs(localize_timeout_secs),
             data_dir,
         })
     }
@@ -181,15 +253,16 @@ impl ServerConfig {
     }
 }
 
-/// A currency code as the config and forms take it: three ASCII letters, any
+/// A currency code as the config and forms take it: an ISO 4217 code in any
 /// case; returned upper case.
 pub fn currency_code(s: &str) -> anyhow::Result<String> {
-    let c = s.trim();
+    let c = s.trim().to_ascii_uppercase();
     anyhow::ensure!(
-        c.len() == 3 && c.bytes().all(|b| b.is_ascii_alphabetic()),
-        "`{c}` is not an ISO 4217 currency code such as CNY or USD"
+        crate::listing::is_iso4217(&c),
+        "`{}` is not an ISO 4217 currency code such as CNY or USD",
+        s.trim().chars().take(16).collect::<String>()
     );
-    Ok(c.to_ascii_uppercase())
+    Ok(c)
 }
 
 /// The data directory's default source currency: `currency` in its
@@ -232,10 +305,8 @@ pub fn save_currency(path: &Path, currency: Option<&str>) -> anyhow::Result<()> 
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).with_context(|| dir.display().to_string())?;
     }
-    let tmp = path.with_extension("toml.tmp");
-    std::fs::write(&tmp, text).with_context(|| tmp.display().to_string())?;
-    std::fs::rename(&tmp, path).with_context(|| path.display().to_string())?;
-    Ok(())
+    crate::paths::write_durably(path, text.as_bytes())
+        .with_context(|| format!("config file {}", path.display()))
 }
 
 /// 32 random bytes as hex: access tokens, CSRF tokens, upload names.
