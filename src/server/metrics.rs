@@ -136,10 +136,14 @@ pub async fn count_requests(State(state): State<AppState>, req: Request, next: N
     resp
 }
 
+/// Jobs with progress series (the newest).
+const MAX_JOB_SERIES: usize = 100;
+
 /// `GET /metrics`.
 pub async fn metrics(State(state): State<AppState>) -> Result<Response, AppError> {
     let s = state.clone();
-    let jobs = tokio::task::spawn_blocking(move || s.services.jobs.list()).await??;
+    let jobs =
+        tokio::task::spawn_blocking(move || s.services.jobs.list_recent(MAX_JOB_SERIES)).await??;
     let m = &state.metrics;
     let stats = state.services.localizer.engine_stats();
     m.queue_depth.set(stats.queue_depth as i64);
@@ -155,7 +159,7 @@ pub async fn metrics(State(state): State<AppState>) -> Result<Response, AppError
     // Only the newest jobs have series; older ones are dropped, not kept forever.
     m.job_done.clear();
     m.job_total.clear();
-    for j in jobs.iter().take(100) {
+    for j in &jobs {
         let l = JobLabels { job: j.id.clone() };
         m.job_done.get_or_create(&l).set(j.done as i64);
         m.job_total.get_or_create(&l).set(j.total as i64);

@@ -352,6 +352,11 @@ pub trait Jobs: Send + Sync {
     fn create(&self, upload: StoredUpload, markets: Vec<String>) -> Result<JobInfo, ServiceError>;
     /// Jobs, newest first.
     fn list(&self) -> Result<Vec<JobInfo>, ServiceError>;
+    /// The newest `n` jobs (what `/metrics` reports), without building the
+    /// others.
+    fn list_recent(&self, n: usize) -> Result<Vec<JobInfo>, ServiceError> {
+        Ok(self.list()?.into_iter().take(n).collect())
+    }
     /// One job.
     fn get(&self, id: &str) -> Result<Option<JobInfo>, ServiceError>;
     /// Ask a running job to stop (it checkpoints).

@@ -1263,6 +1263,16 @@ impl Jobs for RealJobs {
             .collect()
     }
 
+    fn list_recent(&self, n: usize) -> Result<Vec<JobInfo>, ServiceError> {
+        self.store
+            .jobs()
+            .map_err(internal)?
+            .iter()
+            .take(n)
+            .map(|j| self.info(j))
+            .collect()
+    }
+
     fn get(&self, id: &str) -> Result<Option<JobInfo>, ServiceError> {
         let Ok(n) = Self::id(id) else {
             return Ok(None);
