@@ -57,6 +57,16 @@ pub fn language_code(lang: whatlang::Lang) -> Option<&'static str> {
     LANGUAGES.iter().find(|(l, _)| *l == lang).map(|(_, c)| *c)
 }
 
+/// Languages written right to left (ISO 639-1): Arabic, Hebrew, Persian, Urdu.
+const RTL_LANGUAGES: [&str; 4] = ["ar", "he", "fa", "ur"];
+
+/// Whether text in `lang` (ISO 639-1, or a locale such as `ar-AE`) is written
+/// right to left: pages render such fields with `dir="rtl"`.
+pub fn is_rtl(lang: &str) -> bool {
+    let code = lang.split(['-', '_']).next().unwrap_or("");
+    RTL_LANGUAGES.iter().any(|l| l.eq_ignore_ascii_case(code))
+}
+
 /// Below this `whatlang` confidence a Latin-script guess is not taken.
 const MIN_LATIN_CONFIDENCE: f64 = 0.3;
 
@@ -236,19 +246,22 @@ impl Listing {
     /// Check what can be checked on the listing alone: required fields, cell sizes,
     /// currency code. Returns the first problem, naming the field.
     pub fn validate(&self) -> Result<(), ListingError> {
+        match self.problems().into_iter().next() {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
+    /// Every problem [`validate`](Self::validate) would find, in field order, so a
+    /// seller can fix a row in one go.
+    pub fn problems(&self) -> Vec<ListingError> {
+        let mut out = Vec::new();
         if self.sku.trim().is_empty() {
-            return Err(ListingError::Missing("sku"));
+            out.push(ListingError::Missing("sku"));
         }
         if self.title.trim().is_empty() {
-            return Err(ListingError::Missing("title"));
+            out.push(ListingError::Missing("title"));
         }
-        let too_long = |field: &str, s: &str| {
-            (s.len() > MAX_CELL_BYTES).then(|| ListingError::TooLong {
-                field: field.to_string(),
-                len: s.len(),
-                max: MAX_CELL_BYTES,
-            })
-        };
         let mut checks: Vec<(String, &str)> = vec![
             ("sku".into(), &self.sku),
             ("title".into(), &self.title),
@@ -261,16 +274,20 @@ impl Listing {
             checks.push((format!("attributes.{}", a.name), &a.value));
         }
         for (field, value) in checks {
-            if let Some(e) = too_long(&field, value) {
-                return Err(e);
+            if value.len() > MAX_CELL_BYTES {
+                out.push(ListingError::TooLong {
+                    field,
+                    len: value.len(),
+                    max: MAX_CELL_BYTES,
+                });
             }
         }
         if let Some(p) = &self.price
             && !(p.currency.len() == 3 && p.currency.bytes().all(|b| b.is_ascii_uppercase()))
         {
-            return Err(ListingError::Currency(p.currency.clone()));
+            out.push(ListingError::Currency(p.currency.clone()));
         }
-        Ok(())
+        out
     }
 
     /// All the listing's text joined, for language detection and search.

@@ -1,7 +1,9 @@
 //! The real-browser test: starts the `silkroute` binary on the test model with a
 //! fresh data dir, drives headless Chromium through chromedriver (WebDriver, with
-//! `fantoccini`), and goes through the app as a seller would: new listing →
-//! streamed result → review and approve → search → catalog upload → job done.
+//! `fantoccini`), and goes through the app as a seller would: new listing into
+//! an Arabic market → streamed result → review and approve → an Arabic source
+//! listing and an Arabic search → catalog upload → job done. Arabic fields are
+//! checked for `dir="rtl"` on every page that shows them.
 //! Screenshots of each page go to `target/browser-artifacts/`.
 //!
 //! Needs Debian's `chromium` and `chromium-driver` (`.ci/run` installs them) and
@@ -188,6 +190,13 @@ async fn seller_goes_through_the_app_in_chromium() {
         .send_keys("19.99")
         .await
         .unwrap();
+    // Target Amazon.ae in Arabic, a right-to-left market.
+    c.execute(
+        "document.querySelectorAll('input[name=markets]').forEach(b => { b.checked = b.value === 'amazon.ae-ar'; }); return true;",
+        vec![],
+    )
+    .await
+    .unwrap();
     c.find(Locator::Css("#localize-btn"))
         .await
         .unwrap()
@@ -195,6 +204,14 @@ async fn seller_goes_through_the_app_in_chromium() {
         .await
         .unwrap();
     wait_for(&c, "body[data-localized=done]").await;
+    let streamed_dir = c
+        .find(Locator::Css("#results [data-field=title] .text"))
+        .await
+        .unwrap()
+        .attr("dir")
+        .await
+        .unwrap();
+    assert_eq!(streamed_dir.as_deref(), Some("rtl"), "Arabic result field");
     let review = wait_for(&c, "#results .review-link:not([hidden])").await;
     let title = c
         .find(Locator::Css("#results [data-field=title] .text"))
@@ -209,6 +226,14 @@ async fn seller_goes_through_the_app_in_chromium() {
     // 2. Review and approve.
     review.click().await.unwrap();
     wait_for(&c, "#review-form").await;
+    let review_dir = c
+        .find(Locator::Css("#review-form input[name=title]"))
+        .await
+        .unwrap()
+        .attr("dir")
+        .await
+        .unwrap();
+    assert_eq!(review_dir.as_deref(), Some("rtl"), "Arabic review field");
     shot(&c, "2-review").await;
     c.find(Locator::Css("#approve-btn"))
         .await
@@ -229,7 +254,61 @@ async fn seller_goes_through_the_app_in_chromium() {
         h1.contains("<script>alert(1)</script>"),
         "title shown as text: {h1}"
     );
+    let loc_dir = c
+        .find(Locator::Css(
+            ".localization[data-market='amazon.ae-ar'] .loc-title",
+        ))
+        .await
+        .unwrap()
+        .attr("dir")
+        .await
+        .unwrap();
+    assert_eq!(loc_dir.as_deref(), Some("rtl"), "Arabic localization");
+    let src_dir = c
+        .find(Locator::Css("#listing-title"))
+        .await
+        .unwrap()
+        .attr("dir")
+        .await
+        .unwrap();
+    assert_ne!(
+        src_dir.as_deref(),
+        Some("rtl"),
+        "the English source stays ltr"
+    );
     shot(&c, "3-listing").await;
+
+    // 2b. An Arabic source listing (saved through the API from the page, with
+    // its CSRF token): its fields are right to left, and search finds it.
+    let status = c
+        .execute(
+            r#"return fetch('/api/v1/listings/AR-1', {method: 'PUT',
+                 headers: {'Content-Type': 'application/json',
+                           'X-CSRF-Token': document.querySelector('meta[name="csrf-token"]').content},
+                 body: JSON.stringify({sku: 'AR-1', language: 'ar',
+                   title: 'زجاجة ماء من الفولاذ المقاوم للصدأ سعة 750 مل',
+                   description: 'تحافظ على برودة المشروبات لمدة 24 ساعة وسخونتها لمدة 12 ساعة.'})})
+               .then(r => r.status)"#,
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, json!(200), "PUT /api/v1/listings/AR-1");
+    c.goto(&format!("{base}/listings/AR-1")).await.unwrap();
+    let title = wait_for(&c, "#listing-title").await;
+    assert_eq!(title.attr("dir").await.unwrap().as_deref(), Some("rtl"));
+    assert_eq!(title.attr("lang").await.unwrap().as_deref(), Some("ar"));
+    let desc = c.find(Locator::Css(".source-description")).await.unwrap();
+    assert_eq!(desc.attr("dir").await.unwrap().as_deref(), Some("rtl"));
+    shot(&c, "3b-arabic-listing").await;
+    c.goto(&format!(
+        "{base}/search?q=%D8%A7%D9%84%D9%81%D9%88%D9%84%D8%A7%D8%B0"
+    ))
+    .await
+    .unwrap(); // الفولاذ
+    let hit = wait_for(&c, "#search-results .hit a[href='/listings/AR-1']").await;
+    assert_eq!(hit.attr("dir").await.unwrap().as_deref(), Some("rtl"));
+    shot(&c, "3c-arabic-search").await;
 
     // 3. Search finds it (as you type).
     c.goto(&format!("{base}/search")).await.unwrap();

@@ -955,3 +955,74 @@ fn rebuild_from_the_store_and_search_from_the_command_line() {
     assert!(!ok && err.contains("text"), "{err}");
     assert!(!err.contains("panicked"), "{err}");
 }
+
+/// Issue 18: one listing in each new language; a query in that language (an
+/// inflected form where the language has a stemmer, a word inside the run for
+/// Thai, unaccented Vietnamese as people type it) finds it, with or without the
+/// language filter.
+#[test]
+fn each_new_language_finds_its_listing() {
+    let index = SearchIndex::open_in_ram_with(IndexOptions {
+        commit_interval: None,
+        ..IndexOptions::default()
+    })
+    .unwrap();
+    let cases = [
+        ("pt", "Garrafa térmica de aço inoxidável 500 ml", "garrafas"),
+        (
+            "ru",
+            "Бутылка для воды из нержавеющей стали 500 мл",
+            "бутылки",
+        ),
+        ("ar", "زجاجة ماء من الفولاذ المقاوم للصدأ", "الزجاجة"),
+        ("ko", "스테인리스 보온 물병 500ml", "물병"),
+        ("vi", "Bình giữ nhiệt inox 500ml", "binh giu nhiet"),
+        ("th", "ขวดน้ำสแตนเลสเก็บความเย็น 500 มล.", "ขวดน้ำ"),
+        ("id", "Botol minum stainless tahan panas 500 ml", "minuman"),
+        (
+            "ms",
+            "Botol air keluli tahan karat untuk minuman sejuk",
+            "minum",
+        ),
+        (
+            "pl",
+            "Butelka termiczna ze stali nierdzewnej 500 ml",
+            "butelki",
+        ),
+        ("nl", "Fles van roestvrij staal 500 ml", "flessen"),
+        ("tr", "Paslanmaz çelik termos bardak 500 ml", "bardaklar"),
+    ];
+    for (i, (lang, title, _)) in cases.iter().enumerate() {
+        index
+            .upsert(&doc(
+                &format!("L-{lang}"),
+                "source",
+                lang,
+                title,
+                "",
+                "Acme",
+                "Home",
+                Status::Draft,
+                10.0,
+                i as i64,
+            ))
+            .unwrap();
+    }
+    index.commit().unwrap();
+    for (lang, _, query) in cases {
+        for filter in [Some(lang.to_string()), None] {
+            let r = index
+                .search(&SearchQuery {
+                    lang: filter.clone(),
+                    ..q(query)
+                })
+                .unwrap();
+            assert_eq!(
+                ids(&r).first().map(String::as_str),
+                Some(format!("L-{lang}|source").as_str()),
+                "{lang}: `{query}` (filter {filter:?}) found {:?}",
+                ids(&r)
+            );
+        }
+    }
+}

@@ -50,8 +50,9 @@ pub struct BatchArgs {
     /// Output format: csv, tsv, json, jsonl, xlsx or shopify (default: the input's).
     #[arg(long)]
     pub format: Option<String>,
-    /// Currency of prices in a file without a currency column (ISO 4217).
-    #[arg(long)]
+    /// Currency of prices that name none (ISO 4217) [default: `currency` in the data
+    /// directory's config.toml, else CNY for Chinese catalogs].
+    #[arg(long, env = "SILKROUTE_CURRENCY")]
     pub currency: Option<String>,
     /// Input encoding (gbk, shift_jis, ...); detected when not given.
     #[arg(long)]
@@ -143,7 +144,7 @@ pub fn batch(data: &DataDir, args: BatchArgs) -> Result<Outcome> {
             Some(m) => ReadOptions::parse_mapping(m)?,
             None => Vec::new(),
         },
-        currency: args.currency.clone(),
+        currency: super::catalog::source_currency(args.currency.as_deref(), data)?,
         ..ReadOptions::default()
     };
     let reader = catalog::open(&args.catalog, &read_opts)?;

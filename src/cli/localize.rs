@@ -149,10 +149,10 @@ impl LocalizeArgs {
             None => Glossary::default(),
         };
         let rates = match &self.rates {
-            Some(p) => Some(Rates::from_csv(
-                &read_bounded(p, "rates")?,
-                &p.display().to_string(),
-            )?),
+            Some(p) => Some(
+                Rates::from_csv(&read_bounded(p, "rates")?, &p.display().to_string())?
+                    .with_reference()?,
+            ),
             None => None,
         };
         let templates = match &self.templates {

@@ -134,7 +134,7 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
     let data_dir = silkroute::paths::DataDir::resolve(cli.data_dir.as_deref());
     match cli.command {
         Command::Serve(a) => serve::run(&data_dir, a),
-        Command::Catalog(a) => catalog::run(a),
+        Command::Catalog(a) => catalog::run(&data_dir, a),
         Command::Models(args) => models::run(&data_dir, args),
         Command::Batch(args) => batch::batch(&data_dir, args),
         Command::Jobs(cmd) => batch::jobs(&data_dir, cmd),

@@ -41,6 +41,10 @@ pub struct ServeArgs {
     /// Interactive localizations in flight before answering 503 [default: 8].
     #[arg(long, env = "SILKROUTE_QUEUE_CAPACITY")]
     pub queue_capacity: Option<usize>,
+    /// Currency of catalog prices that name none (ISO 4217) [default: `currency` in
+    /// the config file, else CNY for Chinese catalogs].
+    #[arg(long, env = "SILKROUTE_CURRENCY")]
+    pub currency: Option<String>,
     /// Host names (besides the address and `localhost`) the server answers to,
     /// comma-separated; any other Host header gets 421.
     #[arg(long, env = "SILKROUTE_ALLOWED_HOSTS", value_delimiter = ',')]
@@ -58,6 +62,7 @@ impl ServeArgs {
             max_body_bytes: self.max_body_bytes,
             max_upload_bytes: self.max_upload_bytes,
             queue_capacity: self.queue_capacity,
+            currency: self.currency.clone(),
             allowed_hosts: self.allowed_hosts.clone(),
             ..ConfigLayer::default()
         }
@@ -86,7 +91,8 @@ pub fn run(data: &DataDir, args: ServeArgs) -> anyhow::Result<Outcome> {
     let layer = args
         .layer()
         .over(ConfigLayer::from_file(&file, must_exist)?);
-    let config = ServerConfig::resolve(layer, data)?;
+    let mut config = ServerConfig::resolve(layer, data)?;
+    config.config_file = file;
     init_logging(config.log_format);
     std::fs::create_dir_all(config.data_dir.root())
         .with_context(|| format!("create data dir {}", config.data_dir.root().display()))?;

@@ -38,7 +38,7 @@ pub use glossary::{Glossary, GlossaryEntry};
 pub use html::{extract as html_text_pieces, rebuild as html_rebuild, sanitize as html_sanitize};
 pub use lint::{FieldKind, Violation, cut_at_word, fix as lint_fix, lint_bullet_count, lint_field};
 pub use pipeline::{FieldEvent, LocalizeOptions, Pipeline, PipelineOptions, is_blocking};
-pub use price::{PriceConverter, Rates};
+pub use price::{PriceConverter, RateSource, Rates};
 pub use prompt::{Templates, TranslatePrompt, language_name};
 pub use spans::{
     ProtectRules, Protected, Restored, Span, SpanIssue, SpanKind, Term, protect, restore,

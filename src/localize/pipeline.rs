@@ -21,13 +21,18 @@ use crate::llm::{
 use crate::market::MarketProfile;
 
 /// Warning codes that do not need review (informational): everything else does.
-const INFO_CODES: [&str; 5] = [
+const INFO_CODES: [&str; 6] = [
     "terminology",
     "lint_fixed",
     "price_not_converted",
+    "price_converted",
     "bullets_moved",
     "title_keywords",
 ];
+
+/// The built-in reference rates: used when a run brings no rates of its own.
+static REFERENCE_RATES: std::sync::LazyLock<Option<Rates>> =
+    std::sync::LazyLock::new(|| Rates::reference().ok());
 
 /// True when a warning code means the listing needs a person's review.
 pub fn is_blocking(code: &str) -> bool {
@@ -334,10 +339,8 @@ impl Pipeline {
             .unwrap_or_else(|| detect_lang(&listing.text_for_detection()));
         let target_lang = profile.language.clone();
         let terms: Vec<Term> = opts.glossary.terms_for(&target_lang);
-        let converter = opts
-            .rates
-            .as_ref()
-            .map(|rates| PriceConverter { rates, profile });
+        let rates = opts.rates.as_ref().or(REFERENCE_RATES.as_ref());
+        let converter = rates.map(|rates| PriceConverter { rates, profile });
         let rules = ProtectRules {
             brand: listing.brand.as_deref(),
             terms: &terms,
@@ -429,7 +432,7 @@ impl Pipeline {
             profile.version_key(),
             opts.convert_units as u8,
             opts.keep_original_units as u8,
-            opts.rates.as_ref().map_or("", |r| r.fingerprint())
+            rates.map_or("", |r| r.fingerprint())
         );
         let tm_key = |s: &Seg| TmKey {
             segment: tm::normalise(&s.source),
@@ -671,13 +674,30 @@ impl Pipeline {
                 .as_ref()
                 .and_then(|c| c.convert(p.amount, &p.currency))
             {
-                Some(conv) => out.price = Some(conv),
+                Some(conv) => {
+                    let notes = converter.as_ref().map(|c| c.notes(&p.currency));
+                    if let Some(notes) = notes.filter(|n| !n.is_empty()) {
+                        out.warnings.push(Warning {
+                            field: "price".into(),
+                            code: "price_converted".into(),
+                            message: format!(
+                                "{} {} became {} {}: {}",
+                                p.amount,
+                                p.currency,
+                                conv.amount,
+                                conv.currency,
+                                notes.join("; ")
+                            ),
+                        });
+                    }
+                    out.price = Some(conv)
+                }
                 None if p.currency == profile.currency => out.price = Some(p.clone()),
                 None => out.warnings.push(Warning {
                     field: "price".into(),
                     code: "price_not_converted".into(),
                     message: format!(
-                        "no exchange rate {} → {} (pass --rates)",
+                        "no exchange rate {} → {} (set one on the settings page or pass --rates)",
                         p.currency, profile.currency
                     ),
                 }),

@@ -64,6 +64,9 @@ pub struct ConfigLayer {
     pub max_upload_bytes: Option<usize>,
     /// Interactive localizations in flight before the server answers 503.
     pub queue_capacity: Option<usize>,
+    /// The data directory's default source currency (ISO 4217): catalog prices
+    /// that name none are read in it.
+    pub currency: Option<String>,
     /// Host names the server answers to besides its address and `localhost`.
     pub allowed_hosts: Option<Vec<String>>,
     /// Seconds to send a request's headers (and an idle keep-alive's life).
@@ -100,6 +103,7 @@ impl ConfigLayer {
             max_body_bytes: self.max_body_bytes.or(lower.max_body_bytes),
             max_upload_bytes: self.max_upload_bytes.or(lower.max_upload_bytes),
             queue_capacity: self.queue_capacity.or(lower.queue_capacity),
+            currency: self.currency.or(lower.currency),
             allowed_hosts: self.allowed_hosts.or(lower.allowed_hosts),
             header_timeout_secs: self.header_timeout_secs.or(lower.header_timeout_secs),
             max_connections: self.max_connections.or(lower.max_connections),
@@ -130,6 +134,10 @@ pub struct ServerConfig {
     pub max_upload_bytes: usize,
     /// Interactive localizations in flight before 503.
     pub queue_capacity: usize,
+    /// Default source currency for catalog prices that name none.
+    pub currency: Option<String>,
+    /// The config file read (and written by the settings page).
+    pub config_file: PathBuf,
     /// Host names answered besides IP addresses and `localhost`.
     pub allowed_hosts: Vec<String>,
     /// Header read (and keep-alive idle) timeout.
@@ -207,6 +215,12 @@ impl ServerConfig {
                 "token must be 16 to 256 printable ASCII characters"
             );
         }
+        let currency = layer
+            .currency
+            .as_deref()
+            .map(currency_code)
+            .transpose()
+            .context("currency")?;
         let mut token_generated = false;
         if token.is_none() && !listen.ip().is_loopback() {
             token = Some(random_token());
@@ -222,6 +236,8 @@ impl ServerConfig {
             max_body_bytes,
             max_upload_bytes,
             queue_capacity,
+            currency,
+            config_file: Self::default_file(&data_dir),
             allowed_hosts,
             header_timeout: std::time::Duration::from_secs(header_timeout_secs),
             max_connections,
@@ -235,6 +251,62 @@ impl ServerConfig {
     pub fn for_tests(data_dir: DataDir) -> Self {
         Self::resolve(ConfigLayer::default(), data_dir).expect("defaults are valid")
     }
+}
+
+/// A currency code as the config and forms take it: an ISO 4217 code in any
+/// case; returned upper case.
+pub fn currency_code(s: &str) -> anyhow::Result<String> {
+    let c = s.trim().to_ascii_uppercase();
+    anyhow::ensure!(
+        crate::listing::is_iso4217(&c),
+        "`{}` is not an ISO 4217 currency code such as CNY or USD",
+        s.trim().chars().take(16).collect::<String>()
+    );
+    Ok(c)
+}
+
+/// The data directory's default source currency: `currency` in its
+/// `config.toml` (`None` when the file or the key is missing).
+pub fn default_currency(data: &DataDir) -> anyhow::Result<Option<String>> {
+    let path = ServerConfig::default_file(data);
+    ConfigLayer::from_file(&path, false)?
+        .currency
+        .as_deref()
+        .map(currency_code)
+        .transpose()
+        .with_context(|| format!("config file {}: currency", path.display()))
+}
+
+/// Set (or with `None` remove) the `currency` key of a config file, keeping
+/// every other line as it is. The file has no tables (every key of
+/// [`ConfigLayer`] is top-level), so the key is one line at the top; the result
+/// is parsed before it replaces the file.
+pub fn save_currency(path: &Path, currency: Option<&str>) -> anyhow::Result<()> {
+    let old = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => return Err(e).with_context(|| format!("config file {}", path.display())),
+    };
+    let is_key = |l: &str| {
+        l.trim_start()
+            .strip_prefix("currency")
+            .is_some_and(|r| r.trim_start().starts_with('='))
+    };
+    let mut text = String::new();
+    if let Some(c) = currency {
+        text.push_str(&format!("currency = \"{}\"\n", currency_code(c)?));
+    }
+    for line in old.lines().filter(|l| !is_key(l)) {
+        text.push_str(line);
+        text.push('\n');
+    }
+    toml::from_str::<ConfigLayer>(&text)
+        .with_context(|| format!("config file {}", path.display()))?;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| dir.display().to_string())?;
+    }
+    crate::paths::write_durably(path, text.as_bytes())
+        .with_context(|| format!("config file {}", path.display()))
 }
 
 /// 32 random bytes as hex: access tokens, CSRF tokens, upload names.
@@ -269,6 +341,33 @@ mod tests {
         assert_eq!(c.max_body_bytes, 4096);
         assert_eq!(c.max_upload_bytes, DEFAULT_MAX_UPLOAD_BYTES);
         assert!(c.token.is_none());
+    }
+
+    #[test]
+    fn currency_is_validated_saved_and_read_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = DataDir::at(dir.path());
+        assert_eq!(default_currency(&data).unwrap(), None);
+        let file = ServerConfig::default_file(&data);
+        std::fs::write(&file, "# mine\nqueue_capacity = 3\ncurrency = \"usd\"\n").unwrap();
+        assert_eq!(default_currency(&data).unwrap().as_deref(), Some("USD"));
+        save_currency(&file, Some("cny")).unwrap();
+        let text = std::fs::read_to_string(&file).unwrap();
+        assert!(
+            text.contains("# mine") && text.contains("queue_capacity = 3"),
+            "{text}"
+        );
+        assert_eq!(text.matches("currency").count(), 1, "{text}");
+        assert_eq!(default_currency(&data).unwrap().as_deref(), Some("CNY"));
+        save_currency(&file, None).unwrap();
+        assert_eq!(default_currency(&data).unwrap(), None);
+        assert!(save_currency(&file, Some("yuan")).is_err());
+        let layer = ConfigLayer {
+            currency: Some("euro".into()),
+            ..Default::default()
+        };
+        let e = ServerConfig::resolve(layer, data).unwrap_err();
+        assert!(format!("{e:#}").contains("euro"), "{e:#}");
     }
 
     #[test]

@@ -39,7 +39,10 @@ use utoipa_axum::router::OpenApiRouter;
 
 pub use api::{LocalizationEdit, LocalizeRequest, LocalizeResponse, MarketOutcome};
 pub use auth::{CSRF_COOKIE, CSRF_HEADER, TOKEN_COOKIE};
-pub use config::{ConfigLayer, LogFormat, ServerConfig, random_token};
+pub use config::{
+    ConfigLayer, LogFormat, ServerConfig, currency_code, default_currency, random_token,
+    save_currency,
+};
 pub use error::{AppError, ErrorBody};
 pub use services::{
     EngineStats, ExchangeRate, Facet, GlossaryInfo, HistoryEntry, JobInfo, Jobs, ListingRecord,
@@ -111,6 +114,7 @@ pub fn app(state: AppState) -> Router {
         .route("/settings", get(pages::settings_page))
         .route("/settings/models/install", post(pages::settings_install))
         .route("/settings/rates", post(pages::settings_rate))
+        .route("/settings/currency", post(pages::settings_currency))
         .route(
             "/settings/glossaries",
             post(pages::settings_glossary_upload),

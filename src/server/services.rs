@@ -367,6 +367,18 @@ pub trait Jobs: Send + Sync {
     fn result(&self, id: &str, kind: &str) -> Result<Option<ResultFile>, ServiceError>;
     /// Stop taking work and checkpoint (graceful shutdown).
     fn shutdown(&self);
+    /// The currency catalog prices that name none are read in (the data
+    /// directory's default source currency); `None`: CNY for Chinese catalogs,
+    /// else such rows are rejected.
+    fn default_currency(&self) -> Option<String> {
+        None
+    }
+    /// Change the default source currency (and keep it in the config file).
+    fn set_default_currency(&self, _currency: Option<String>) -> Result<(), ServiceError> {
+        Err(ServiceError::Conflict(
+            "this server cannot change its default currency".into(),
+        ))
+    }
 }
 
 /// An installable model.

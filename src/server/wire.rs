@@ -83,6 +83,8 @@ pub fn build(config: ServerConfig) -> anyhow::Result<AppState> {
         parts: parts.clone(),
         runner: OnceLock::new(),
         stopping: AtomicBool::new(false),
+        currency: RwLock::new(config.currency.clone()),
+        config_file: config.config_file.clone(),
     });
     {
         let (jobs, localizer) = (jobs.clone(), localizer.clone());
@@ -1084,6 +1086,10 @@ pub struct RealJobs {
     parts: Arc<Parts>,
     runner: OnceLock<JobRunner>,
     stopping: AtomicBool,
+    /// Currency of catalog prices that name none.
+    currency: RwLock<Option<String>>,
+    /// Where the default currency is saved.
+    config_file: PathBuf,
 }
 
 /// Most rejects shown on a job page (and sent with each progress event).
@@ -1202,7 +1208,10 @@ impl Jobs for RealJobs {
             field: field.into(),
             message,
         };
-        let opts = ReadOptions::default();
+        let opts = ReadOptions {
+            currency: self.default_currency(),
+            ..ReadOptions::default()
+        };
         let reader = catalog::open(&upload.path, &opts)
             .map_err(|e| invalid("file", format!("{}: {e}", upload.original_name)))?;
         // Outputs in the input's format.
@@ -1376,6 +1385,28 @@ impl Jobs for RealJobs {
         if let Some(r) = self.runner.get() {
             r.stop_flag().store(true, Ordering::Relaxed);
         }
+    }
+
+    fn default_currency(&self) -> Option<String> {
+        self.currency.read().ok().and_then(|c| c.clone())
+    }
+
+    fn set_default_currency(&self, currency: Option<String>) -> Result<(), ServiceError> {
+        let currency = currency
+            .filter(|c| !c.trim().is_empty())
+            .map(|c| super::config::currency_code(&c))
+            .transpose()
+            .map_err(|e| ServiceError::Invalid {
+                field: "currency".into(),
+                message: e.to_string(),
+            })?;
+        super::config::save_currency(&self.config_file, currency.as_deref())
+            .map_err(|e| ServiceError::Internal(e.context("save the default currency")))?;
+        *self
+            .currency
+            .write()
+            .map_err(|_| internal("currency lock poisoned"))? = currency;
+        Ok(())
     }
 }
 
