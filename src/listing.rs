@@ -318,6 +318,20 @@ pub struct Warning {
     pub message: String,
 }
 
+/// A quantity silkroute rewrote itself in one field, or deliberately kept: the
+/// explanation of every number it wrote that the source does not have.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Conversion {
+    /// The field (`title`, `bullets[2]`, `description`).
+    pub field: String,
+    /// The quantity as the source wrote it (`9/16 inch`, `120 ft-lb`).
+    pub from: String,
+    /// As the localized text has it (`9/16 Zoll`, `163 Nm`).
+    pub to: String,
+    /// Why: `converted`, or `standard_size:<family>` (kept in its unit).
+    pub rule: String,
+}
+
 /// Where a localized listing came from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Provenance {
@@ -365,6 +379,9 @@ pub struct LocalizedListing {
     /// Every warning the checks raised.
     #[serde(default)]
     pub warnings: Vec<Warning>,
+    /// Quantities converted, or kept as standard sizes, per field.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conversions: Vec<Conversion>,
     /// Review status.
     pub status: Status,
     /// Model and time.

@@ -209,7 +209,13 @@ fn naive_findings(source: &str, output: &str, src: &str, tgt: &str) -> Vec<Findi
     let mut f = checks::numbers(source, output);
     let o = CheckOptions::default();
     f.extend(checks::wrong_language(output, tgt));
-    f.extend(checks::untranslated(source, output));
+    f.extend(super::untranslated::untranslated(
+        source,
+        output,
+        src,
+        tgt,
+        &[],
+    ));
     f.extend(checks::length_ratio(source, output, src, tgt, &o));
     f.extend(checks::repetition_loop(source, output));
     let _ = src;

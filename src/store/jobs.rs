@@ -791,6 +791,7 @@ mod tests {
             category: None,
             images: vec![],
             warnings: vec![],
+            conversions: Vec::new(),
             status,
             provenance: Provenance {
                 model: "m".into(),
