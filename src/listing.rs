@@ -79,7 +79,7 @@ pub fn detect_language(text: &str) -> Option<&'static str> {
 }
 
 /// Text without HTML tags (`<p>`, `<li>`): markup is not language.
-fn strip_tags(text: &str) -> std::borrow::Cow<'_, str> {
+pub(crate) fn strip_tags(text: &str) -> std::borrow::Cow<'_, str> {
     if !text.contains('<') {
         return text.into();
     }

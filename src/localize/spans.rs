@@ -167,7 +167,7 @@ const RANGE: &str = r"\s*(?:-|–|—|\b(?:to|bis|à|a)\b|[~〜～至到])\s*";
 static QUANTITY: LazyLock<Regex> = LazyLock::new(|| {
     let unit = units::table().pattern();
     Regex::new(&format!(
-        r"(?:\b[x×]\d+\b|{NUM}(?:(?:{RANGE}|\s*[x×]\s*){NUM})*(?:[ \u{{a0}}]?({unit}))?)"
+        r"(?:\b[x×]\d+\b|{NUM}(?:(?:{RANGE}|\s*[x×]\s*){NUM})*(?:[ \u{{a0}}\-]?({unit}))?)"
     ))
     .expect("static regex")
 });
@@ -175,6 +175,9 @@ static QUANTITY_FULL: LazyLock<Regex> = LazyLock::new(|| {
     let unit = units::table().pattern();
     Regex::new(&format!(r"^{NUM}\s?{unit}$")).expect("static regex")
 });
+static GAUGE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"#\d+\b").expect("static regex"));
+static GAUGE_DIM: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^\d+\s*[x×]\s*").expect("static regex"));
 static NUMBER_PART: LazyLock<Regex> = LazyLock::new(|| Regex::new(NUM).expect("static regex"));
 static TOKEN: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"[A-Za-z0-9]+(?:[-_./][A-Za-z0-9]+)*").expect("static regex"));
@@ -269,8 +272,25 @@ pub fn protect(text: &str, rules: &ProtectRules<'_>) -> Protected {
             );
         }
     }
+    // A screw gauge ("#8") is a size name: kept, and never the first of a
+    // quantity's dimensions ("#8 x 1\"" is gauge 8, one inch long).
+    for m in GAUGE.find_iter(text) {
+        accept(
+            m.start(),
+            m.end(),
+            keep(SpanKind::ModelNumber, m.as_str()),
+            &mut taken,
+        );
+    }
     for c in QUANTITY.captures_iter(text) {
         let Some(m) = c.get(0) else { continue };
+        let mut start = m.start();
+        if text[..start].ends_with('#') {
+            match GAUGE_DIM.find(m.as_str()) {
+                Some(g) if g.end() < m.as_str().len() => start += g.end(),
+                _ => continue,
+            }
+        }
         let mut end = m.end();
         let mut unit = c.get(1).map(|u| u.as_str());
         // "2 in 1", "3 in a box": `in` followed by a word or number is a preposition.
@@ -278,13 +298,16 @@ pub fn protect(text: &str, rules: &ProtectRules<'_>) -> Protected {
             && u == "in"
             && preposition_follows(&text[end..])
         {
-            end = m.start() + m.as_str()[..m.as_str().len() - 2].trim_end().len();
+            end = m.start()
+                + m.as_str()[..m.as_str().len() - 2]
+                    .trim_end_matches(['-', ' ', '\u{a0}'])
+                    .len();
             unit = None;
         }
-        let original = &text[m.start()..end];
+        let original = &text[start..end];
         let near = format!(
             "{} {}",
-            tail_chars(&text[..m.start()], CONTEXT_BEFORE),
+            tail_chars(&text[..start], CONTEXT_BEFORE),
             head_chars(&text[end..], CONTEXT_AFTER)
         );
         let (restore, note) = rewrite_quantity(original, unit, &near, rules);
@@ -294,7 +317,7 @@ pub fn protect(text: &str, rules: &ProtectRules<'_>) -> Protected {
             restore,
             note,
         };
-        accept(m.start(), end, span, &mut taken);
+        accept(start, end, span, &mut taken);
     }
     taken.sort_by_key(|(s, _, _)| *s);
     let mut out = String::with_capacity(text.len());
@@ -313,6 +336,7 @@ pub fn protect(text: &str, rules: &ProtectRules<'_>) -> Protected {
 /// After "2 in": a number or an article means `in` is the preposition ("2 in 1").
 fn preposition_follows(rest: &str) -> bool {
     let rest = rest.trim_start();
+    let rest = rest.strip_prefix('-').unwrap_or(rest);
     if rest.starts_with(|c: char| c.is_ascii_digit()) {
         return true;
     }
@@ -485,7 +509,13 @@ fn rewrite_quantity(
         && let Some(mut s) = converted(m.unit, target)
     {
         if rules.keep_original_units || m.unit.show_original {
-            s.push_str(&format!(" ({original})"));
+            // The original's numbers in the market's separators: "12,000 BTU" is
+            // twelve in German.
+            let stem = number_part(Some(u_text));
+            s.push_str(&format!(
+                " ({stem}{})",
+                &original[stem_len(original, u_text)..]
+            ));
         }
         return (s, Some(QuantityNote::Converted));
     }
@@ -605,6 +635,8 @@ mod tests {
         );
         let p = round_trip("<b>Leak-proof</b> lid<br/>for 24 oz bottles");
         assert_eq!(originals(&p), ["<b>", "</b>", "<br/>", "24 oz"]);
+        let p = round_trip("3-in-1 tool, #8 x 1\" screws, 12-Inch skillet");
+        assert_eq!(originals(&p), ["3-in-1", "#8", "1\"", "12-Inch"]);
         let p = round_trip("The 3rd generation, 2 in 1 design, 100% BPA free");
         assert_eq!(originals(&p), ["3rd", "2", "1", "100%"]);
         let p = round_trip("Size 10 x 20 x 5 cm, write to me@example.org");
@@ -657,6 +689,8 @@ mod tests {
         rules.keep_original_units = true;
         let p = protect("a 9/16 in hole", &rules);
         assert_eq!(p.spans[0].restore, "14,3 mm (9/16 in)");
+        let p = protect("a 12,000 BTU air conditioner", &rules);
+        assert_eq!(p.spans[0].restore, "3,52 kW (12.000 BTU)");
     }
 
     #[test]
