@@ -89,7 +89,7 @@ pub fn detect_language(text: &str) -> Option<&'static str> {
 }
 
 /// Text without HTML tags (`<p>`, `<li>`): markup is not language.
-fn strip_tags(text: &str) -> std::borrow::Cow<'_, str> {
+pub(crate) fn strip_tags(text: &str) -> std::borrow::Cow<'_, str> {
     if !text.contains('<') {
         return text.into();
     }
@@ -360,6 +360,20 @@ pub struct Warning {
     pub message: String,
 }
 
+/// A quantity silkroute rewrote itself in one field, or deliberately kept: the
+/// explanation of every number it wrote that the source does not have.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Conversion {
+    /// The field (`title`, `bullets[2]`, `description`).
+    pub field: String,
+    /// The quantity as the source wrote it (`9/16 inch`, `120 ft-lb`).
+    pub from: String,
+    /// As the localized text has it (`9/16 Zoll`, `163 Nm`).
+    pub to: String,
+    /// Why: `converted`, or `standard_size:<family>` (kept in its unit).
+    pub rule: String,
+}
+
 /// Where a localized listing came from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Provenance {
@@ -407,6 +421,9 @@ pub struct LocalizedListing {
     /// Every warning the checks raised.
     #[serde(default)]
     pub warnings: Vec<Warning>,
+    /// Quantities converted, or kept as standard sizes, per field.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conversions: Vec<Conversion>,
     /// Review status.
     pub status: Status,
     /// Model and time.

@@ -823,6 +823,7 @@ fn localized(sku: &str, market: &str, lang: &str, title: &str, status: Status) -
         category: Some("Home > Kitchen".into()),
         images: vec![],
         warnings: vec![],
+        conversions: Vec::new(),
         status,
         provenance: Provenance {
             model: "test".into(),

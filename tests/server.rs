@@ -71,6 +71,7 @@ impl Localizer for FakeLocalizer {
             category: None,
             images: vec![],
             warnings: vec![],
+            conversions: Vec::new(),
             status: Status::Localized,
             provenance: Provenance {
                 model: "fake".into(),

@@ -112,6 +112,15 @@ pub(crate) fn register(index: &Index) {
     manager.register(WORDS_TOKENIZER, analyzer(WORDS_TOKENIZER));
 }
 
+/// The words of `text` as the index analyses `lang` (ISO 639-1): lower-cased,
+/// stemmed and folded for the Snowball languages, segmented for CJK. Inflection-
+/// tolerant comparisons (terminology checks) use it.
+pub fn stems(lang: &str, text: &str) -> Vec<String> {
+    let slot = super::schema::lang_slot(lang);
+    let mut a = analyzer(LANGS[slot].tokenizer);
+    tokens(&mut a, text).into_iter().map(|(_, t)| t).collect()
+}
+
 /// Run `text` through an analyzer and collect `(position, term)` pairs.
 pub(crate) fn tokens(analyzer: &mut TextAnalyzer, text: &str) -> Vec<(usize, String)> {
     let mut out = Vec::new();
@@ -245,20 +254,7 @@ impl CjkTokenizer {
     }
 }
 
-/// Whether `c` belongs to a CJK script segmented without spaces.
-pub(crate) fn is_cjk(c: char) -> bool {
-    matches!(c as u32,
-        0x3040..=0x30FF   // hiragana, katakana (incl. ー)
-        | 0x31F0..=0x31FF // katakana extensions
-        | 0x3400..=0x4DBF // CJK ext A
-        | 0x4E00..=0x9FFF // CJK unified
-        | 0xF900..=0xFAFF // compatibility ideographs
-        | 0xFF66..=0xFF9F // half-width katakana
-        | 0x1100..=0x11FF // Hangul jamo
-        | 0xAC00..=0xD7AF // Hangul syllables
-        | 0x3130..=0x318F // Hangul compatibility jamo
-        | 0x20000..=0x2FFFF)
-}
+pub(crate) use crate::script::is_cjk;
 
 /// Whether `c` is Thai (letters, vowel signs, tone marks, digits): written
 /// without spaces between words.

@@ -41,6 +41,7 @@ mod schema;
 mod search;
 mod writer;
 
+pub use analyzers::stems;
 pub use document::{IndexDoc, SOURCE_MARKET};
 pub use query::{
     MAX_PER_PAGE, MAX_QUERY_BYTES, MAX_QUERY_WORDS, MAX_RESULT_WINDOW, SearchQuery, Sort,

@@ -166,6 +166,7 @@ impl Localizer for GenerateLocalizer {
                 Status::NeedsReview
             },
             warnings,
+            conversions: Vec::new(),
             provenance: Provenance {
                 model: self.engine.model_id(),
                 created_at: chrono::Utc::now(),

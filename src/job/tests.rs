@@ -92,6 +92,7 @@ impl Localizer for Upper {
             } else {
                 vec![]
             },
+            conversions: vec![],
             status: if review {
                 Status::NeedsReview
             } else {

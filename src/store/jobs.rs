@@ -947,6 +947,7 @@ mod tests {
             category: None,
             images: vec![],
             warnings: vec![],
+            conversions: Vec::new(),
             status,
             provenance: Provenance {
                 model: "m".into(),

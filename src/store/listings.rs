@@ -287,6 +287,7 @@ mod tests {
             category: None,
             images: vec![],
             warnings: vec![],
+            conversions: Vec::new(),
             status: Status::Localized,
             provenance: Provenance {
                 model: "m".into(),
