@@ -11,6 +11,7 @@ use anyhow::Context;
 use serde::Deserialize;
 
 use crate::paths::DataDir;
+use crate::store::StoreLocation;
 
 /// Default listen address: loopback only.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -20,6 +21,8 @@ pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
 pub const DEFAULT_MAX_UPLOAD_BYTES: usize = 64 * 1024 * 1024;
 /// Default number of interactive localizations in flight before 503.
 pub const DEFAULT_QUEUE_CAPACITY: usize = 8;
+/// Default number of job items worked on at once (the engine batches them).
+pub const DEFAULT_WORKERS: usize = 4;
 
 /// Log output format.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, clap::ValueEnum)]
@@ -53,6 +56,19 @@ pub struct ConfigLayer {
     pub max_upload_bytes: Option<usize>,
     /// Interactive localizations in flight before the server answers 503.
     pub queue_capacity: Option<usize>,
+    /// Job items this server works on at once (0: none, UI and search only,
+    /// when `silkroute worker` processes do the jobs of a shared store).
+    pub workers: Option<usize>,
+    /// `[store]`: where the store is.
+    pub store: Option<StoreTable>,
+}
+
+/// The `[store]` table of the config file.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreTable {
+    /// `sqlite` (the data directory's file, the default) or a `postgres://` URL.
+    pub url: Option<String>,
 }
 
 impl ConfigLayer {
@@ -79,6 +95,11 @@ impl ConfigLayer {
             max_body_bytes: self.max_body_bytes.or(lower.max_body_bytes),
             max_upload_bytes: self.max_upload_bytes.or(lower.max_upload_bytes),
             queue_capacity: self.queue_capacity.or(lower.queue_capacity),
+            workers: self.workers.or(lower.workers),
+            store: match (self.store, lower.store) {
+                (Some(StoreTable { url: Some(u) }), _) => Some(StoreTable { url: Some(u) }),
+                (_, lower) => lower,
+            },
         }
     }
 }
@@ -104,6 +125,10 @@ pub struct ServerConfig {
     pub max_upload_bytes: usize,
     /// Interactive localizations in flight before 503.
     pub queue_capacity: usize,
+    /// Job items worked on here at once (0: none).
+    pub workers: usize,
+    /// Where the store is.
+    pub store: StoreLocation,
     /// The data directory.
     pub data_dir: DataDir,
 }
@@ -155,6 +180,11 @@ impl ServerConfig {
             max_body_bytes,
             max_upload_bytes,
             queue_capacity,
+            workers: layer.workers.unwrap_or(DEFAULT_WORKERS),
+            store: match layer.store.and_then(|s| s.url) {
+                Some(url) => StoreLocation::parse(&url).context("[store] url")?,
+                None => StoreLocation::DataDir,
+            },
             data_dir,
         })
     }

@@ -475,8 +475,9 @@ pub async fn settings_page(
     Extension(csrf): Extension<CsrfToken>,
 ) -> PageResult {
     let s = state.clone();
-    let (models, glossaries) = blocking(move || {
+    let (models, glossaries, workers) = blocking(move || {
         let models = s.services.models.list();
+        let workers = s.services.jobs.workers()?;
         let mut gl = Vec::new();
         for g in s.services.store.glossaries()? {
             let text = s.services.store.glossary(&g.name)?.unwrap_or_default();
@@ -486,7 +487,7 @@ pub async fn settings_page(
                 text,
             });
         }
-        Ok((models, gl))
+        Ok((models, gl, workers))
     })
     .await
     .map_err(|e| err(&state, e))?;
@@ -500,6 +501,7 @@ pub async fn settings_page(
             glossaries => Value::from(minijinja::value::Serde(&glossaries)),
             markets => Value::from(minijinja::value::Serde(state.services.localizer.markets())),
             rates => Value::from(minijinja::value::Serde(state.services.localizer.rates())),
+            workers => Value::from(minijinja::value::Serde(&workers)),
         },
     )
 }

@@ -233,8 +233,9 @@ pub trait StoreBackend: Send + Sync {
         lease: &Lease,
         outcome: &ItemOutcome,
     ) -> Result<(), StoreError>;
-    /// Give leases up at once (a worker stopping), so others take the items.
-    fn release_leases(&self, worker: &str) -> Result<(), StoreError>;
+    /// Give leases up at once, so others take the items: every lease the
+    /// worker holds (it is stopping), or only `item`'s (it cannot do it).
+    fn release_leases(&self, worker: &str, item: Option<&ItemKey>) -> Result<(), StoreError>;
     /// A worker stops: its leases are released and it is marked stopped.
     fn worker_stopped(&self, worker: &str) -> Result<(), StoreError>;
     /// Workers heard from within `window`, and the stopped or silent ones of

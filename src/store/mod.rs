@@ -60,7 +60,7 @@ pub use jobs::{
 };
 pub use listings::StoredLocalization;
 pub use memory::TmKey;
-pub use queue::{Lease, WorkerBeat, WorkerInfo, WorkerStart};
+pub use queue::{LIVE_WINDOW, Lease, WorkerBeat, WorkerInfo, WorkerStart};
 pub use schema::SCHEMA_VERSION;
 
 use crate::paths::DataDir;

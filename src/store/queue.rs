@@ -9,9 +9,14 @@
 //! and was taken over commits nothing ([`crate::store::StoreError::LeaseLost`]),
 //! and an item is committed exactly once.
 
+use std::time::Duration;
+
 use serde::Serialize;
 
 use super::{ItemKey, PendingItem};
+
+/// How long after its last heartbeat a worker is still listed as live.
+pub const LIVE_WINDOW: Duration = Duration::from_secs(60);
 
 /// A worker as it registers in the store.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,7 +60,7 @@ pub struct WorkerBeat {
 }
 
 /// A worker as `silkroute workers`, the settings page and the API show it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct WorkerInfo {
     /// Unique id.
     pub id: String,

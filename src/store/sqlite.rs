@@ -303,19 +303,25 @@ impl StoreBackend for SqliteStore {
         self.commit_item_fenced(lease.key(), Some((worker, lease.attempt)), outcome)
     }
 
-    fn release_leases(&self, worker: &str) -> Result<(), StoreError> {
+    fn release_leases(&self, worker: &str, item: Option<&ItemKey>) -> Result<(), StoreError> {
         let c = self.conn();
         c.execute(
             "UPDATE job_items SET lease_owner = NULL, lease_until = NULL
-             WHERE lease_owner = ?1 AND status = 'pending'",
-            [worker],
+             WHERE lease_owner = ?1 AND status = 'pending'
+               AND (?2 IS NULL OR (job_id = ?2 AND row_index = ?3 AND market_index = ?4))",
+            params![
+                worker,
+                item.map(|k| k.job_id),
+                item.map(|k| k.row_index),
+                item.map(|k| k.market_index)
+            ],
         )
         .map_err(|e| self.err(e))?;
         Ok(())
     }
 
     fn worker_stopped(&self, worker: &str) -> Result<(), StoreError> {
-        self.release_leases(worker)?;
+        self.release_leases(worker, None)?;
         let c = self.conn();
         c.execute(
             "UPDATE workers SET stopped = 1, seen_ms = ?2 WHERE id = ?1",

@@ -514,7 +514,7 @@ mod common {
             running_job(s, 1);
             let a = s.lease_items("w1", 1, ttl, &[]).unwrap();
             assert!(s.lease_items("w2", 1, ttl, &[]).unwrap()[0].key() != a[0].key());
-            s.release_leases("w1").unwrap();
+            s.release_leases("w1", None).unwrap();
             let b = s.lease_items("w2", 1, ttl, &[]).unwrap();
             assert_eq!(b[0].key(), a[0].key());
             assert_eq!(b[0].attempt, 2);

@@ -401,8 +401,8 @@ impl StoreBackend for PgStore {
         PgStore::commit_leased(self, worker, lease, outcome)
     }
 
-    fn release_leases(&self, worker: &str) -> Result<(), StoreError> {
-        PgStore::release_leases(self, worker)
+    fn release_leases(&self, worker: &str, item: Option<&ItemKey>) -> Result<(), StoreError> {
+        PgStore::release_leases(self, worker, item)
     }
 
     fn worker_stopped(&self, worker: &str) -> Result<(), StoreError> {

@@ -177,19 +177,30 @@ impl PgStore {
         self.commit_item_fenced(lease.key(), Some((worker, lease.attempt)), outcome)
     }
 
-    pub(super) fn release_leases(&self, worker: &str) -> Result<(), StoreError> {
+    pub(super) fn release_leases(
+        &self,
+        worker: &str,
+        item: Option<&ItemKey>,
+    ) -> Result<(), StoreError> {
         let mut c = self.client()?;
         c.execute(
             "UPDATE job_items SET lease_owner = NULL, lease_until = NULL
-             WHERE lease_owner = $1 AND status = 'pending'",
-            &[&worker],
+             WHERE lease_owner = $1 AND status = 'pending'
+               AND ($2::bigint IS NULL
+                    OR (job_id = $2 AND row_index = $3 AND market_index = $4))",
+            &[
+                &worker,
+                &item.map(|k| k.job_id),
+                &item.map(|k| i64::from(k.row_index)),
+                &item.map(|k| i64::from(k.market_index)),
+            ],
         )
         .map_err(|e| self.err(e))?;
         Ok(())
     }
 
     pub(super) fn worker_stopped(&self, worker: &str) -> Result<(), StoreError> {
-        self.release_leases(worker)?;
+        self.release_leases(worker, None)?;
         let mut c = self.client()?;
         c.execute(
             &format!("UPDATE workers SET stopped = 1, seen_ms = {NOW_MS} WHERE id = $1"),

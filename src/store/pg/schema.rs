@@ -58,7 +58,12 @@ pub(crate) fn migrate(c: &mut Client) -> Result<u32, MigrateError> {
 pub(crate) fn migrate_to(c: &mut Client, target: u32) -> Result<u32, MigrateError> {
     let mut tx = c.transaction()?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])?;
-    tx.batch_execute("CREATE TABLE IF NOT EXISTS silkroute_schema (version BIGINT NOT NULL)")?;
+    let exists: bool = tx
+        .query_one("SELECT to_regclass('silkroute_schema') IS NOT NULL", &[])?
+        .get(0);
+    if !exists {
+        tx.batch_execute("CREATE TABLE silkroute_schema (version BIGINT NOT NULL)")?;
+    }
     let found = version(&mut tx)?;
     if found > MIGRATIONS.len() as u32 {
         return Err(MigrateError::TooNew(found));
