@@ -208,7 +208,15 @@ pub fn batch(data: &DataDir, loc: &StoreLocation, args: BatchArgs) -> Result<Out
         job.rejected,
         job.out_dir
     );
-    run(data, store, localizer, &opts, id, args.wait_for_workers)
+    run(
+        data,
+        store,
+        localizer,
+        &opts,
+        id,
+        false,
+        args.wait_for_workers,
+    )
 }
 
 /// Run `silkroute jobs ...`.
@@ -284,9 +292,11 @@ pub fn jobs(data: &DataDir, loc: &StoreLocation, cmd: JobsCommand) -> Result<Out
         JobsCommand::Resume { id } => {
             let store = Arc::new(open_store(data, loc)?);
             let job = store.job(id)?;
-            if !job.status.is_resumable() {
+            // A finished job resumes only to retry its failed items.
+            let retryable = job.status == JobStatus::Succeeded && job.failed > 0;
+            if !(job.status.is_resumable() || retryable) {
                 bail!(
-                    "job {id} is {}; only unfinished jobs can be resumed",
+                    "job {id} is {}; only unfinished jobs, or finished ones with failed items, can be resumed",
                     job.status
                 );
             }
@@ -298,7 +308,7 @@ pub fn jobs(data: &DataDir, loc: &StoreLocation, cmd: JobsCommand) -> Result<Out
                 job.done(),
                 job.total_items
             );
-            run(data, store, localizer, &opts, id, false)
+            run(data, store, localizer, &opts, id, true, false)
         }
     }
 }
@@ -392,9 +402,16 @@ fn run(
     localizer: Arc<dyn Localizer>,
     opts: &JobOptions,
     id: JobId,
+    resume: bool,
     wait_for_workers: bool,
 ) -> Result<Outcome> {
     if store.is_shared() {
+        if resume {
+            let retried = store.retry_failed_items(id, silkroute::job::MAX_ITEM_ATTEMPTS)?;
+            if retried > 0 {
+                eprintln!("job {id}: retrying {retried} failed items");
+            }
+        }
         return run_shared(store, localizer, opts, id, wait_for_workers);
     }
     let workers = if opts.no_batching {
@@ -411,7 +428,14 @@ fn run(
     );
     let stop = runner.stop_flag();
     install_signal_handlers(&stop)?;
-    runner.submit(id)?;
+    if resume {
+        let retried = runner.resume(id)?;
+        if retried > 0 {
+            eprintln!("job {id}: retrying {retried} failed items");
+        }
+    } else {
+        runner.submit(id)?;
+    }
 
     let total = store.job(id)?.total_items;
     let bar = progress_bar(total);

@@ -45,6 +45,10 @@ pub struct ServeArgs {
     /// store's jobs to `silkroute worker` processes (UI and search only).
     #[arg(long, env = "SILKROUTE_WORKERS")]
     pub workers: Option<usize>,
+    /// Host names (besides the address and `localhost`) the server answers to,
+    /// comma-separated; any other Host header gets 421.
+    #[arg(long, env = "SILKROUTE_ALLOWED_HOSTS", value_delimiter = ',')]
+    pub allowed_hosts: Option<Vec<String>>,
 }
 
 impl ServeArgs {
@@ -62,6 +66,8 @@ impl ServeArgs {
             store: store.map(|u| StoreTable {
                 url: Some(u.to_string()),
             }),
+            allowed_hosts: self.allowed_hosts.clone(),
+            ..ConfigLayer::default()
         }
     }
 }

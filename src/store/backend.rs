@@ -133,6 +133,8 @@ pub trait StoreBackend: Send + Sync {
     fn glossary(&self, name: &str) -> Result<Option<Glossary>, StoreError>;
     /// Names of all glossaries, sorted.
     fn glossary_names(&self) -> Result<Vec<String>, StoreError>;
+    /// Delete a glossary and its entries; false when there was none.
+    fn delete_glossary(&self, name: &str) -> Result<bool, StoreError>;
     /// The remembered translation for a key, counting the hit.
     fn tm_get(&self, key: &TmKey) -> Result<Option<String>, StoreError>;
     /// Remember a translation (replacing any earlier one for the key).
@@ -142,14 +144,53 @@ pub trait StoreBackend: Send + Sync {
 
     // -- jobs
 
-    /// Create a job with its rows, items (one per row and market) and rejects,
-    /// in one transaction; the source listings go into `listings` too.
+    /// Create a job with its rows, items (one per row and market, in market
+    /// order) and rejects; the source listings go into `listings` too. Small
+    /// jobs in one go; the catalog importer streams through `begin_job`,
+    /// `add_job_rows`, `add_job_rejects` and `finish_job` instead.
     fn create_job(
         &self,
         job: &NewJob,
         rows: &[JobRow],
         rejects: &[RejectRow],
-    ) -> Result<JobId, StoreError>;
+    ) -> Result<JobId, StoreError> {
+        let id = self.begin_job(job)?;
+        self.add_job_rows(id, job, rows)?;
+        self.add_job_rejects(id, 0, rejects)?;
+        self.finish_job(
+            id,
+            rows.len() as u64,
+            job.markets.len() as u64,
+            rejects.len() as u64,
+        )?;
+        Ok(id)
+    }
+    /// Start creating a job: `canceled` with the error [`super::CREATING`]
+    /// until `finish_job` enqueues it.
+    fn begin_job(&self, job: &NewJob) -> Result<JobId, StoreError>;
+    /// Add accepted rows (and their items) to a job being created, in one
+    /// transaction.
+    fn add_job_rows(&self, id: JobId, job: &NewJob, rows: &[JobRow]) -> Result<(), StoreError>;
+    /// Add rejects to a job being created, numbered from `first_seq`.
+    fn add_job_rejects(
+        &self,
+        id: JobId,
+        first_seq: u64,
+        rejects: &[RejectRow],
+    ) -> Result<(), StoreError>;
+    /// Finish creating a job: set its counts and enqueue it.
+    fn finish_job(
+        &self,
+        id: JobId,
+        rows: u64,
+        markets: u64,
+        rejects: u64,
+    ) -> Result<(), StoreError>;
+    /// Delete a job and everything it holds (a creation that failed).
+    fn delete_job(&self, id: JobId) -> Result<(), StoreError>;
+    /// Put the failed items tried fewer than `max_attempts` times back to
+    /// pending, in one transaction. Returns how many.
+    fn retry_failed_items(&self, id: JobId, max_attempts: u32) -> Result<u64, StoreError>;
     /// A job by id.
     fn job(&self, id: JobId) -> Result<Job, StoreError>;
     /// All jobs, newest first.
@@ -172,8 +213,13 @@ pub trait StoreBackend: Send + Sync {
     fn commit_item(&self, key: &ItemKey, outcome: &ItemOutcome) -> Result<(), StoreError>;
     /// Every item of a job, ordered by row then market.
     fn job_items(&self, id: JobId) -> Result<Vec<JobItem>, StoreError>;
-    /// The catalog's rejects for a job, in file order.
-    fn job_rejects(&self, id: JobId) -> Result<Vec<RejectRow>, StoreError>;
+    /// The catalog's rejects for a job, in file order: `limit` from `offset`.
+    fn job_rejects_page(
+        &self,
+        id: JobId,
+        offset: u64,
+        limit: usize,
+    ) -> Result<Vec<RejectRow>, StoreError>;
     /// The item log: per item, the number of `start` and `commit` lines.
     fn item_log_counts(&self, id: JobId) -> Result<Vec<(ItemKey, u32, u32)>, StoreError>;
 
@@ -316,6 +362,26 @@ impl Store {
         match location {
             StoreLocation::DataDir => Self::open_with(dir, opts),
             StoreLocation::Postgres(url) => Self::connect(url, app),
+        }
+    }
+
+    /// Every reject of a job, in file order, page by page through `f`.
+    pub fn for_each_reject(
+        &self,
+        id: JobId,
+        mut f: impl FnMut(&RejectRow) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        const PAGE: usize = 10_000;
+        let mut offset = 0u64;
+        loop {
+            let page = self.job_rejects_page(id, offset, PAGE)?;
+            for r in &page {
+                f(r)?;
+            }
+            if page.len() < PAGE {
+                return Ok(());
+            }
+            offset += PAGE as u64;
         }
     }
 

@@ -91,6 +91,10 @@ impl StoreBackend for SqliteStore {
         SqliteStore::glossary_names(self)
     }
 
+    fn delete_glossary(&self, name: &str) -> Result<bool, StoreError> {
+        SqliteStore::delete_glossary(self, name)
+    }
+
     fn tm_get(&self, key: &TmKey) -> Result<Option<String>, StoreError> {
         SqliteStore::tm_get(self, key)
     }
@@ -103,13 +107,39 @@ impl StoreBackend for SqliteStore {
         SqliteStore::tm_len(self)
     }
 
-    fn create_job(
+    fn begin_job(&self, job: &NewJob) -> Result<JobId, StoreError> {
+        SqliteStore::begin_job(self, job)
+    }
+
+    fn add_job_rows(&self, id: JobId, job: &NewJob, rows: &[JobRow]) -> Result<(), StoreError> {
+        SqliteStore::add_job_rows(self, id, job, rows)
+    }
+
+    fn add_job_rejects(
         &self,
-        job: &NewJob,
-        rows: &[JobRow],
+        id: JobId,
+        first_seq: u64,
         rejects: &[RejectRow],
-    ) -> Result<JobId, StoreError> {
-        SqliteStore::create_job(self, job, rows, rejects)
+    ) -> Result<(), StoreError> {
+        SqliteStore::add_job_rejects(self, id, first_seq, rejects)
+    }
+
+    fn finish_job(
+        &self,
+        id: JobId,
+        rows: u64,
+        markets: u64,
+        rejects: u64,
+    ) -> Result<(), StoreError> {
+        SqliteStore::finish_job(self, id, rows, markets, rejects)
+    }
+
+    fn delete_job(&self, id: JobId) -> Result<(), StoreError> {
+        SqliteStore::delete_job(self, id)
+    }
+
+    fn retry_failed_items(&self, id: JobId, max_attempts: u32) -> Result<u64, StoreError> {
+        SqliteStore::retry_failed_items(self, id, max_attempts)
     }
 
     fn job(&self, id: JobId) -> Result<Job, StoreError> {
@@ -145,8 +175,13 @@ impl StoreBackend for SqliteStore {
         SqliteStore::job_items(self, id)
     }
 
-    fn job_rejects(&self, id: JobId) -> Result<Vec<RejectRow>, StoreError> {
-        SqliteStore::job_rejects(self, id)
+    fn job_rejects_page(
+        &self,
+        id: JobId,
+        offset: u64,
+        limit: usize,
+    ) -> Result<Vec<RejectRow>, StoreError> {
+        SqliteStore::job_rejects_page(self, id, offset, limit)
     }
 
     fn item_log_counts(&self, id: JobId) -> Result<Vec<(ItemKey, u32, u32)>, StoreError> {

@@ -345,7 +345,8 @@ mod common {
                 (job.status, job.rows, job.total_items, job.rejected),
                 (JobStatus::Enqueued, 3, 6, 1)
             );
-            assert_eq!(s.job_rejects(id).unwrap(), rejects);
+            assert_eq!(s.job_rejects_page(id, 0, 100).unwrap(), rejects);
+            assert!(s.job_rejects_page(id, 1, 100).unwrap().is_empty());
             assert_eq!(s.listing("S-1").unwrap().unwrap().title, "Item 1");
 
             let pending = s.pending_items(id).unwrap();

@@ -271,6 +271,17 @@ impl PgStore {
         .collect())
     }
 
+    pub(super) fn delete_glossary(&self, name: &str) -> Result<bool, StoreError> {
+        self.tx(|tx| {
+            tx.execute(
+                "DELETE FROM glossary_entries
+                 WHERE glossary_id IN (SELECT id FROM glossaries WHERE name = $1)",
+                &[&name],
+            )?;
+            Ok(tx.execute("DELETE FROM glossaries WHERE name = $1", &[&name])? > 0)
+        })
+    }
+
     pub(super) fn tm_get(&self, key: &TmKey) -> Result<Option<String>, StoreError> {
         let mut c = self.client()?;
         Ok(c.query_opt(

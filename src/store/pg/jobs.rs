@@ -1,5 +1,5 @@
 //! Batch jobs in PostgreSQL: the same statements as the SQLite backend's
-//! (`../jobs.rs`). Creating a job sends its rows and items as arrays
+//! (`../jobs.rs`). Adding a job's rows sends them and their items as arrays
 //! (`unnest`), a thousand rows a statement, instead of one round trip per item.
 
 use postgres::Transaction;
@@ -7,6 +7,7 @@ use postgres::Transaction;
 use super::catalog::put_localization_tx;
 use super::{PgStore, TxError, u32_of};
 use crate::listing::Status;
+use crate::store::CREATING;
 use crate::store::jobs::{JOB_COLS, RawJob};
 use crate::store::{
     ItemKey, ItemOutcome, ItemStatus, Job, JobId, JobItem, JobRow, JobStatus, NewJob, PendingItem,
@@ -60,14 +61,39 @@ pub(super) fn log_tx(
 }
 
 impl PgStore {
-    pub(super) fn create_job(
-        &self,
-        job: &NewJob,
-        rows: &[JobRow],
-        rejects: &[RejectRow],
-    ) -> Result<JobId, StoreError> {
+    pub(super) fn begin_job(&self, job: &NewJob) -> Result<JobId, StoreError> {
         let markets = serde_json::to_string(&job.markets).map_err(|e| self.corrupt("jobs", e))?;
         let options = serde_json::to_string(&job.options).map_err(|e| self.corrupt("jobs", e))?;
+        let mut c = self.client()?;
+        let at = now();
+        Ok(c.query_one(
+            "INSERT INTO jobs (status, catalog_path, format, markets, options, out_dir, rows,
+                               total_items, rejected, error, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, 0, 0, 0, $7, $8, $8) RETURNING id",
+            &[
+                &JobStatus::Canceled.as_str(),
+                &job.catalog_path,
+                &job.format,
+                &markets,
+                &options,
+                &job.out_dir,
+                &CREATING,
+                &at,
+            ],
+        )
+        .map_err(|e| self.err(e))?
+        .get(0))
+    }
+
+    pub(super) fn add_job_rows(
+        &self,
+        id: JobId,
+        job: &NewJob,
+        rows: &[JobRow],
+    ) -> Result<(), StoreError> {
+        if rows.is_empty() {
+            return Ok(());
+        }
         let listings: Vec<String> = rows
             .iter()
             .map(|r| serde_json::to_string(&r.listing))
@@ -75,25 +101,6 @@ impl PgStore {
             .map_err(|e| self.corrupt("job_rows", e))?;
         self.tx(|tx| {
             let at = now();
-            let id: i64 = tx
-                .query_one(
-                    "INSERT INTO jobs (status, catalog_path, format, markets, options, out_dir, rows,
-                                       total_items, rejected, created_at, updated_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING id",
-                    &[
-                        &JobStatus::Enqueued.as_str(),
-                        &job.catalog_path,
-                        &job.format,
-                        &markets,
-                        &options,
-                        &job.out_dir,
-                        &(rows.len() as i64),
-                        &((rows.len() * job.markets.len()) as i64),
-                        &(rejects.len() as i64),
-                        &at,
-                    ],
-                )?
-                .get(0);
             let ins_rows = tx.prepare(
                 "INSERT INTO job_rows (job_id, row_index, line, sku, listing)
                  SELECT $1, * FROM unnest($2::bigint[], $3::bigint[], $4::text[], $5::text[])",
@@ -118,24 +125,109 @@ impl PgStore {
                 tx.execute(&ins_items, &[&id, &idx, &lines, &skus, &job.markets])?;
                 tx.execute(&put_listings, &[&job.catalog_path, &at, &skus, &json])?;
             }
-            let ins_rej = tx.prepare(
-                "INSERT INTO job_rejects (job_id, seq, file, line, column_name, reason)
-                 VALUES ($1, $2, $3, $4, $5, $6)",
-            )?;
-            for (seq, r) in rejects.iter().enumerate() {
+            Ok(())
+        })
+    }
+
+    pub(super) fn add_job_rejects(
+        &self,
+        id: JobId,
+        first_seq: u64,
+        rejects: &[RejectRow],
+    ) -> Result<(), StoreError> {
+        if rejects.is_empty() {
+            return Ok(());
+        }
+        self.tx(|tx| {
+            for chunk in rejects.chunks(CHUNK) {
+                let seq: Vec<i64> = (0..chunk.len())
+                    .map(|i| (first_seq + i as u64) as i64)
+                    .collect();
+                let first = seq.first().copied().unwrap_or(0);
+                let files: Vec<&str> = chunk.iter().map(|r| r.file.as_str()).collect();
+                let lines: Vec<i64> = chunk.iter().map(|r| r.line as i64).collect();
+                let cols: Vec<&str> = chunk.iter().map(|r| r.column.as_str()).collect();
+                let why: Vec<&str> = chunk.iter().map(|r| r.reason.as_str()).collect();
                 tx.execute(
-                    &ins_rej,
-                    &[
-                        &id,
-                        &(seq as i64),
-                        &r.file,
-                        &(r.line as i64),
-                        &r.column,
-                        &r.reason,
-                    ],
+                    "INSERT INTO job_rejects (job_id, seq, file, line, column_name, reason)
+                     SELECT $1, $2 + o - 1, f, l, c, r
+                     FROM unnest($3::text[], $4::bigint[], $5::text[], $6::text[])
+                          WITH ORDINALITY AS t (f, l, c, r, o)",
+                    &[&id, &first, &files, &lines, &cols, &why],
                 )?;
             }
-            Ok(id)
+            Ok(())
+        })
+    }
+
+    pub(super) fn finish_job(
+        &self,
+        id: JobId,
+        rows: u64,
+        markets: u64,
+        rejects: u64,
+    ) -> Result<(), StoreError> {
+        let mut c = self.client()?;
+        let n = c
+            .execute(
+                "UPDATE jobs SET status = $2, error = NULL, rows = $3, total_items = $4,
+                        rejected = $5, updated_at = $6
+                 WHERE id = $1 AND error = $7",
+                &[
+                    &id,
+                    &JobStatus::Enqueued.as_str(),
+                    &(rows as i64),
+                    &((rows * markets) as i64),
+                    &(rejects as i64),
+                    &now(),
+                    &CREATING,
+                ],
+            )
+            .map_err(|e| self.err(e))?;
+        if n == 0 {
+            return Err(StoreError::JobNotFound(id));
+        }
+        Ok(())
+    }
+
+    pub(super) fn delete_job(&self, id: JobId) -> Result<(), StoreError> {
+        self.tx(|tx| {
+            for table in ["job_item_log", "job_items", "job_rows", "job_rejects"] {
+                tx.execute(&format!("DELETE FROM {table} WHERE job_id = $1"), &[&id])?;
+            }
+            tx.execute("DELETE FROM jobs WHERE id = $1", &[&id])?;
+            Ok(())
+        })
+    }
+
+    pub(super) fn retry_failed_items(
+        &self,
+        id: JobId,
+        max_attempts: u32,
+    ) -> Result<u64, StoreError> {
+        let max = i64::from(max_attempts);
+        self.tx(|tx| {
+            let at = now();
+            tx.execute(
+                "INSERT INTO job_item_log (job_id, row_index, market_index, event, at)
+                 SELECT job_id, row_index, market_index, 'retry', $3 FROM job_items
+                 WHERE job_id = $1 AND status = 'failed' AND attempts < $2",
+                &[&id, &max, &at],
+            )?;
+            let n = tx.execute(
+                "UPDATE job_items SET status = 'pending', error = NULL, commits = 0,
+                        committed_at = NULL
+                 WHERE job_id = $1 AND status = 'failed' AND attempts < $2",
+                &[&id, &max],
+            )?;
+            if n > 0 {
+                tx.execute(
+                    "UPDATE jobs SET failed = GREATEST(failed - $2, 0), updated_at = $3
+                     WHERE id = $1",
+                    &[&id, &(n as i64), &at],
+                )?;
+            }
+            Ok(n)
         })
     }
 
@@ -365,12 +457,17 @@ impl PgStore {
             .collect()
     }
 
-    pub(super) fn job_rejects(&self, id: JobId) -> Result<Vec<RejectRow>, StoreError> {
+    pub(super) fn job_rejects_page(
+        &self,
+        id: JobId,
+        offset: u64,
+        limit: usize,
+    ) -> Result<Vec<RejectRow>, StoreError> {
         let mut c = self.client()?;
         Ok(c.query(
-            "SELECT file, line, column_name, reason FROM job_rejects WHERE job_id = $1
-                 ORDER BY seq",
-            &[&id],
+            "SELECT file, line, column_name, reason FROM job_rejects
+                 WHERE job_id = $1 AND seq >= $2 ORDER BY seq LIMIT $3",
+            &[&id, &(offset as i64), &(limit as i64)],
         )
         .map_err(|e| self.err(e))?
         .into_iter()

@@ -307,6 +307,10 @@ impl StoreBackend for PgStore {
         PgStore::glossary_names(self)
     }
 
+    fn delete_glossary(&self, name: &str) -> Result<bool, StoreError> {
+        PgStore::delete_glossary(self, name)
+    }
+
     fn tm_get(&self, key: &TmKey) -> Result<Option<String>, StoreError> {
         PgStore::tm_get(self, key)
     }
@@ -319,13 +323,39 @@ impl StoreBackend for PgStore {
         PgStore::tm_len(self)
     }
 
-    fn create_job(
+    fn begin_job(&self, job: &NewJob) -> Result<JobId, StoreError> {
+        PgStore::begin_job(self, job)
+    }
+
+    fn add_job_rows(&self, id: JobId, job: &NewJob, rows: &[JobRow]) -> Result<(), StoreError> {
+        PgStore::add_job_rows(self, id, job, rows)
+    }
+
+    fn add_job_rejects(
         &self,
-        job: &NewJob,
-        rows: &[JobRow],
+        id: JobId,
+        first_seq: u64,
         rejects: &[RejectRow],
-    ) -> Result<JobId, StoreError> {
-        PgStore::create_job(self, job, rows, rejects)
+    ) -> Result<(), StoreError> {
+        PgStore::add_job_rejects(self, id, first_seq, rejects)
+    }
+
+    fn finish_job(
+        &self,
+        id: JobId,
+        rows: u64,
+        markets: u64,
+        rejects: u64,
+    ) -> Result<(), StoreError> {
+        PgStore::finish_job(self, id, rows, markets, rejects)
+    }
+
+    fn delete_job(&self, id: JobId) -> Result<(), StoreError> {
+        PgStore::delete_job(self, id)
+    }
+
+    fn retry_failed_items(&self, id: JobId, max_attempts: u32) -> Result<u64, StoreError> {
+        PgStore::retry_failed_items(self, id, max_attempts)
     }
 
     fn job(&self, id: JobId) -> Result<Job, StoreError> {
@@ -361,8 +391,13 @@ impl StoreBackend for PgStore {
         PgStore::job_items(self, id)
     }
 
-    fn job_rejects(&self, id: JobId) -> Result<Vec<RejectRow>, StoreError> {
-        PgStore::job_rejects(self, id)
+    fn job_rejects_page(
+        &self,
+        id: JobId,
+        offset: u64,
+        limit: usize,
+    ) -> Result<Vec<RejectRow>, StoreError> {
+        PgStore::job_rejects_page(self, id, offset, limit)
     }
 
     fn item_log_counts(&self, id: JobId) -> Result<Vec<(ItemKey, u32, u32)>, StoreError> {
