@@ -1324,6 +1324,7 @@ async fn every_api_route_is_in_the_openapi_document() {
         "GET /api/v1/rates",
         "PUT /api/v1/rates",
         "GET /api/v1/models",
+        "GET /api/v1/workers",
         "POST /api/v1/models/{id}/install",
         "GET /api/v1/glossaries",
         "GET /api/v1/glossaries/{name}",

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use silkroute::paths::DataDir;
-use silkroute::server::{self, ConfigLayer, LogFormat, ServerConfig};
+use silkroute::server::{self, ConfigLayer, LogFormat, ServerConfig, StoreTable};
 
 use super::Outcome;
 
@@ -45,6 +45,10 @@ pub struct ServeArgs {
     /// the config file, else CNY for Chinese catalogs].
     #[arg(long, env = "SILKROUTE_CURRENCY")]
     pub currency: Option<String>,
+    /// Job items this server works on at once [default: 4]; 0 leaves a shared
+    /// store's jobs to `silkroute worker` processes (UI and search only).
+    #[arg(long, env = "SILKROUTE_WORKERS")]
+    pub workers: Option<usize>,
     /// Host names (besides the address and `localhost`) the server answers to,
     /// comma-separated; any other Host header gets 421.
     #[arg(long, env = "SILKROUTE_ALLOWED_HOSTS", value_delimiter = ',')]
@@ -52,7 +56,7 @@ pub struct ServeArgs {
 }
 
 impl ServeArgs {
-    fn layer(&self) -> ConfigLayer {
+    fn layer(&self, store: Option<&str>) -> ConfigLayer {
         ConfigLayer {
             listen: self.listen,
             token: self.token.clone(),
@@ -63,6 +67,10 @@ impl ServeArgs {
             max_upload_bytes: self.max_upload_bytes,
             queue_capacity: self.queue_capacity,
             currency: self.currency.clone(),
+            workers: self.workers,
+            store: store.map(|u| StoreTable {
+                url: Some(u.to_string()),
+            }),
             allowed_hosts: self.allowed_hosts.clone(),
             ..ConfigLayer::default()
         }
@@ -82,14 +90,14 @@ fn init_logging(format: LogFormat) {
 }
 
 /// Run the server.
-pub fn run(data: &DataDir, args: ServeArgs) -> anyhow::Result<Outcome> {
+pub fn run(data: &DataDir, store: Option<&str>, args: ServeArgs) -> anyhow::Result<Outcome> {
     let data = data.clone();
     let (file, must_exist) = match &args.config {
         Some(p) => (p.clone(), true),
         None => (ServerConfig::default_file(&data), false),
     };
     let layer = args
-        .layer()
+        .layer(store)
         .over(ConfigLayer::from_file(&file, must_exist)?);
     let mut config = ServerConfig::resolve(layer, data)?;
     config.config_file = file;

@@ -11,6 +11,7 @@ use anyhow::Context;
 use serde::Deserialize;
 
 use crate::paths::DataDir;
+use crate::store::StoreLocation;
 
 /// Default listen address: loopback only.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -20,6 +21,8 @@ pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
 pub const DEFAULT_MAX_UPLOAD_BYTES: usize = 64 * 1024 * 1024;
 /// Default number of interactive localizations in flight before 503.
 pub const DEFAULT_QUEUE_CAPACITY: usize = 8;
+/// Default number of job items worked on at once (the engine batches them).
+pub const DEFAULT_WORKERS: usize = 4;
 /// Default time a client has to send a request's headers, which is also how
 /// long an idle keep-alive connection is kept (hyper starts the same timer
 /// when it waits for the next request), in seconds.
@@ -77,6 +80,19 @@ pub struct ConfigLayer {
     pub max_event_streams: Option<usize>,
     /// Seconds an interactive localization may wait for the model's queue.
     pub localize_timeout_secs: Option<u64>,
+    /// Job items this server works on at once (0: none, UI and search only,
+    /// when `silkroute worker` processes do the jobs of a shared store).
+    pub workers: Option<usize>,
+    /// `[store]`: where the store is.
+    pub store: Option<StoreTable>,
+}
+
+/// The `[store]` table of the config file.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreTable {
+    /// `sqlite` (the data directory's file, the default) or a `postgres://` URL.
+    pub url: Option<String>,
 }
 
 impl ConfigLayer {
@@ -104,6 +120,11 @@ impl ConfigLayer {
             max_upload_bytes: self.max_upload_bytes.or(lower.max_upload_bytes),
             queue_capacity: self.queue_capacity.or(lower.queue_capacity),
             currency: self.currency.or(lower.currency),
+            workers: self.workers.or(lower.workers),
+            store: match (self.store, lower.store) {
+                (Some(StoreTable { url: Some(u) }), _) => Some(StoreTable { url: Some(u) }),
+                (_, lower) => lower,
+            },
             allowed_hosts: self.allowed_hosts.or(lower.allowed_hosts),
             header_timeout_secs: self.header_timeout_secs.or(lower.header_timeout_secs),
             max_connections: self.max_connections.or(lower.max_connections),
@@ -138,6 +159,10 @@ pub struct ServerConfig {
     pub currency: Option<String>,
     /// The config file read (and written by the settings page).
     pub config_file: PathBuf,
+    /// Job items worked on here at once (0: none).
+    pub workers: usize,
+    /// Where the store is.
+    pub store: StoreLocation,
     /// Host names answered besides IP addresses and `localhost`.
     pub allowed_hosts: Vec<String>,
     /// Header read (and keep-alive idle) timeout.
@@ -238,6 +263,11 @@ impl ServerConfig {
             queue_capacity,
             currency,
             config_file: Self::default_file(&data_dir),
+            workers: layer.workers.unwrap_or(DEFAULT_WORKERS),
+            store: match layer.store.and_then(|s| s.url) {
+                Some(url) => StoreLocation::parse(&url).context("[store] url")?,
+                None => StoreLocation::DataDir,
+            },
             allowed_hosts,
             header_timeout: std::time::Duration::from_secs(header_timeout_secs),
             max_connections,

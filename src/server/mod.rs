@@ -40,15 +40,15 @@ use utoipa_axum::router::OpenApiRouter;
 pub use api::{LocalizationEdit, LocalizeRequest, LocalizeResponse, MarketOutcome};
 pub use auth::{CSRF_COOKIE, CSRF_HEADER, TOKEN_COOKIE};
 pub use config::{
-    ConfigLayer, LogFormat, ServerConfig, currency_code, default_currency, random_token,
-    save_currency,
+    ConfigLayer, LogFormat, ServerConfig, StoreTable, currency_code, default_currency,
+    random_token, save_currency,
 };
 pub use error::{AppError, ErrorBody};
 pub use services::{
     EngineStats, ExchangeRate, Facet, GlossaryInfo, HistoryEntry, JobInfo, Jobs, ListingRecord,
     ListingStore, ListingSummary, LocalizationRecord, Localizer, MarketInfo, ModelInfo, Models,
     Readiness, RejectInfo, ResultFile, Search, SearchHit, SearchPage, SearchParams, ServiceError,
-    SnippetPart, StoredUpload,
+    SnippetPart, StoredUpload, WorkerInfo,
 };
 pub use state::{AppState, Services};
 pub use wire::{RealJobs, RealLocalizer, RealModels, RealSearch, RealStore, build};

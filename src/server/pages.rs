@@ -494,8 +494,9 @@ pub async fn settings_page(
     Extension(csrf): Extension<CsrfToken>,
 ) -> PageResult {
     let s = state.clone();
-    let (models, glossaries) = blocking(move || {
+    let (models, glossaries, workers) = blocking(move || {
         let models = s.services.models.list();
+        let workers = s.services.jobs.workers()?;
         let mut gl = Vec::new();
         for g in s.services.store.glossaries()? {
             let text = s.services.store.glossary(&g.name)?.unwrap_or_default();
@@ -505,7 +506,7 @@ pub async fn settings_page(
                 text,
             });
         }
-        Ok((models, gl))
+        Ok((models, gl, workers))
     })
     .await
     .map_err(|e| err(&state, e))?;
@@ -520,6 +521,7 @@ pub async fn settings_page(
             markets => Value::from(minijinja::value::Serde(state.services.localizer.markets())),
             rates => Value::from(minijinja::value::Serde(state.services.localizer.rates())),
             currency => state.services.jobs.default_currency(),
+            workers => Value::from(minijinja::value::Serde(&workers)),
         },
     )
 }

@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::listing::{Listing, LocalizedListing, Status, Warning};
+pub use crate::store::WorkerInfo;
 
 /// A failure a service reports; the HTTP layer maps it to a status and a code.
 #[derive(Debug, thiserror::Error)]
@@ -378,6 +379,11 @@ pub trait Jobs: Send + Sync {
         Err(ServiceError::Conflict(
             "this server cannot change its default currency".into(),
         ))
+    }
+    /// The workers of a shared store heard from in the last hour (none on
+    /// SQLite, whose jobs run in this process).
+    fn workers(&self) -> Result<Vec<WorkerInfo>, ServiceError> {
+        Ok(Vec::new())
     }
 }
 
