@@ -206,3 +206,72 @@ fn pipeline_on_the_test_model_restores_or_flags_every_span() {
     }
     assert!(!tm.is_empty());
 }
+
+/// Issue 22: a listing's localization does not depend on what else the engine
+/// is doing. Three listings localized at once (their segments batched together
+/// in the engine's steps, in an order set by thread timing) give exactly what
+/// each gives alone, in any order.
+#[test]
+fn a_listing_comes_back_the_same_whatever_is_localized_beside_it() {
+    let engine = Engine::load(&test_model(), EngineOptions::default()).expect("load test model");
+    let pipeline = Pipeline::new(
+        Arc::new(engine),
+        Arc::new(Templates::builtin().unwrap()),
+        Arc::new(Terminology::builtin().unwrap()),
+        PipelineOptions {
+            max_attempts: 2,
+            ..Default::default()
+        },
+    );
+    let reg = MarketRegistry::builtin().unwrap();
+    let fr = reg.get("amazon.fr").unwrap();
+    let opts = LocalizeOptions::default();
+    let mut listings = vec![listing()];
+    listings.push(Listing {
+        sku: "TYRE-1".into(),
+        title: "Road bike tyre 700x25C, folding bead".into(),
+        bullets: vec![
+            "Inflate to 80-115 PSI".into(),
+            "Weighs 210 g, puncture protection layer".into(),
+        ],
+        language: Some("en".into()),
+        ..Default::default()
+    });
+    listings.push(Listing {
+        sku: "MUG-2".into(),
+        title: "Stainless steel travel mug, 16 oz".into(),
+        bullets: vec!["Keeps drinks hot for 6 hours".into()],
+        description: "Leak-proof lid. Dishwasher safe.".into(),
+        language: Some("en".into()),
+        ..Default::default()
+    });
+    // What the seller sees: every field and finding, not the time it was made.
+    let seen = |l: &silkroute::listing::LocalizedListing| {
+        let mut v = serde_json::to_value(l).unwrap();
+        v["provenance"]["created_at"] = serde_json::Value::Null;
+        v.to_string()
+    };
+    let alone: Vec<String> = listings
+        .iter()
+        .map(|l| seen(&pipeline.localize(l, fr, &opts).expect("localize alone")))
+        .collect();
+    for order in [[0usize, 1, 2], [2, 1, 0]] {
+        let together: Vec<(usize, String)> = std::thread::scope(|s| {
+            let handles: Vec<_> = order
+                .iter()
+                .map(|&i| {
+                    let (p, l, o) = (&pipeline, &listings[i], &opts);
+                    s.spawn(move || (i, seen(&p.localize(l, fr, o).expect("localize together"))))
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        for (i, out) in together {
+            assert_eq!(
+                out, alone[i],
+                "{} localized beside others (order {order:?}) differs from alone",
+                listings[i].sku
+            );
+        }
+    }
+}

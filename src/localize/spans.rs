@@ -476,6 +476,18 @@ fn rewrite_quantity(
     let (Some(m), Some(u_text)) = (found, unit) else {
         return (original.to_string(), None);
     };
+    // "32 oz" of a bottle is a volume: the unit the context says it is.
+    let m = units::UnitMatch {
+        unit: table
+            .reading(
+                m.unit,
+                near,
+                rules.title.unwrap_or(""),
+                rules.source_language,
+            )
+            .unwrap_or(m.unit),
+        ..m
+    };
     let one = NUMBER_PART
         .find_iter(original)
         .map(|m| m.as_str())

@@ -131,12 +131,31 @@ pub struct SizeFamily {
     pub words: BTreeMap<String, Vec<String>>,
 }
 
+/// A unit symbol that means another unit in some contexts (see the file's
+/// comments): `oz` of a bottle's capacity is a fluid ounce.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Reading {
+    /// The unit as found.
+    pub unit: String,
+    /// The unit it means where the context words say so.
+    pub reads_as: String,
+    /// Why.
+    pub why: String,
+    /// Context words per language that mean `reads_as`.
+    pub words: BTreeMap<String, Vec<String>>,
+    /// Context words per language that keep `unit` (checked first).
+    pub not_words: BTreeMap<String, Vec<String>>,
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct UnitFile {
     unit: Vec<Unit>,
     #[serde(default)]
     size: Vec<SizeFamily>,
+    #[serde(default)]
+    reading: Vec<Reading>,
 }
 
 /// How a unit was found in text.
@@ -155,6 +174,7 @@ pub struct UnitTable {
     exact: HashMap<String, (usize, bool)>,
     folded: HashMap<String, (usize, bool)>,
     sizes: Vec<SizeFamily>,
+    readings: Vec<Reading>,
     pattern: String,
 }
 
@@ -237,12 +257,20 @@ impl UnitTable {
                 return Err(bad(&s.id, format!("unknown unit `{u}`")));
             }
         }
+        for r in &f.reading {
+            for u in [&r.unit, &r.reads_as] {
+                if !ids.contains_key(u.as_str()) {
+                    return Err(bad(&r.unit, format!("reading: unknown unit `{u}`")));
+                }
+            }
+        }
         let pattern = Self::build_pattern(&f.unit);
         Ok(Self {
             units: f.unit,
             exact,
             folded,
             sizes: f.size,
+            readings: f.reading,
             pattern,
         })
     }
@@ -350,6 +378,39 @@ impl UnitTable {
             }
         }
         chosen
+    }
+
+    /// The unit a quantity written in `unit` really is, where a [`Reading`]'s
+    /// context words say so: first in `near` (the source text around the
+    /// quantity), then in `title`; a word that keeps `unit` ("weighs") wins over
+    /// one that reads it otherwise ("bottle") at the same place. `None`: `unit`
+    /// as written.
+    pub fn reading(
+        &self,
+        unit: &Unit,
+        near: &str,
+        title: &str,
+        lang: Option<&str>,
+    ) -> Option<&Unit> {
+        let words = |m: &BTreeMap<String, Vec<String>>| -> Vec<String> {
+            m.iter()
+                .filter(|(l, _)| lang.is_none_or(|x| x == *l || *l == "en"))
+                .flat_map(|(_, w)| w.iter().cloned())
+                .collect()
+        };
+        for r in self.readings.iter().filter(|r| r.unit == unit.id) {
+            let (yes, no) = (words(&r.words), words(&r.not_words));
+            for text in [near, title] {
+                let hay = text.to_lowercase();
+                if no.iter().any(|w| mentions(&hay, w)) {
+                    return None;
+                }
+                if yes.iter().any(|w| mentions(&hay, w)) {
+                    return self.get(&r.reads_as);
+                }
+            }
+        }
+        None
     }
 
     /// The standard-size family that keeps a quantity in `unit` as written, decided
@@ -695,6 +756,39 @@ mod tests {
                 .convert(&[3.0], mm, MeasurementSystem::Metric)
                 .is_none()
         );
+    }
+
+    #[test]
+    fn ounces_of_a_container_or_a_liquid_are_fluid_ounces() {
+        let t = table();
+        let oz = t.get("oz").unwrap();
+        let read =
+            |near: &str, title: &str, lang| t.reading(oz, near, title, lang).map(|u| u.id.as_str());
+        let en = Some("en");
+        assert_eq!(
+            read("Water Bottle, ", ", Leak-Proof Lid", en),
+            Some("fl oz")
+        );
+        assert_eq!(read("", "", en), None);
+        assert_eq!(read("Capacity: ", "", en), Some("fl oz"));
+        assert_eq!(
+            read("Weighs only ", "", en),
+            None,
+            "a weight in a bottle's listing"
+        );
+        assert_eq!(read("", "", en), None);
+        assert_eq!(read("Net wt ", "Coffee beans", en), None);
+        assert_eq!(read("", "Travel mug with lid", en), Some("fl oz"));
+        assert_eq!(read("Steak, ", " cut", en), None, "meat is weighed");
+        assert_eq!(
+            read("Waterproof hiking boots, ", "", en),
+            None,
+            "not a liquid"
+        );
+        assert_eq!(read("Heavy-duty water bottle, ", "", en), Some("fl oz"));
+        assert_eq!(read("容量", "", Some("zh")), Some("fl oz"));
+        // Either way, a fluid ounce written as such is one already.
+        assert_eq!(t.reading(t.get("fl oz").unwrap(), "Bottle", "", en), None);
     }
 
     #[test]
