@@ -385,6 +385,23 @@ fn parse_naive(text: &str, bullets: usize) -> (String, Vec<String>) {
     (title, out)
 }
 
+/// The market a target language is scored for: Shopify's (plain rules) where
+/// there is one, else the first profile of that language by id.
+fn eval_profile<'a>(
+    registry: &'a MarketRegistry,
+    lang: &str,
+) -> Result<&'a crate::market::MarketProfile, LocalizeError> {
+    if let Ok(p) = registry.get(&format!("shopify-{lang}")) {
+        return Ok(p);
+    }
+    let mut of_lang: Vec<_> = registry.iter().filter(|p| p.language == lang).collect();
+    of_lang.sort_by(|a, b| a.id.cmp(&b.id));
+    match of_lang.first() {
+        Some(p) => Ok(p),
+        None => Ok(registry.get(&format!("shopify-{lang}"))?),
+    }
+}
+
 /// Run the dev set through both systems.
 pub fn run_eval(
     pipeline: &Pipeline,
@@ -414,7 +431,7 @@ pub fn run_eval(
         langs: Vec::new(),
     };
     for ((src, tgt), items) in pairs {
-        let profile = registry.get(&format!("shopify-{tgt}"))?;
+        let profile = eval_profile(registry, &tgt)?;
         let nf = &profile.number_format;
         // Without conversion, the reference keeps the source's units as they are.
         let system = if opts.convert_units {
@@ -612,24 +629,56 @@ pub fn run_eval(
 mod tests {
     use super::*;
 
-    #[test]
-    fn dev_set_loads_and_is_complete() {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/eval");
-        let set = load_dev_set(&dir).unwrap();
-        let en: Vec<_> = set.iter().filter(|l| l.lang == "en").collect();
-        assert!(en.len() >= 40, "{} English listings", en.len());
-        for l in &en {
-            for t in ["de", "fr", "es", "ja"] {
+    /// One dev-set file: at least `min` listings in `lang`, each with a reference in
+    /// every one of `targets` with as many bullets as its source.
+    fn complete(file: &str, lang: &str, min: usize, targets: &[&str]) {
+        let dir = tempfile::tempdir().unwrap();
+        let src = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/data/eval")
+            .join(file);
+        std::fs::copy(&src, dir.path().join(file)).unwrap();
+        let set = load_dev_set(dir.path()).unwrap();
+        assert!(set.len() >= min, "{file}: {} listings", set.len());
+        for l in &set {
+            assert_eq!(l.lang, lang, "{file} {}", l.id);
+            for t in targets {
                 let r = l
                     .refs
-                    .get(t)
-                    .unwrap_or_else(|| panic!("{} lacks {t}", l.id));
-                assert_eq!(r.bullets.len(), l.source.bullets.len(), "{} {t}", l.id);
+                    .get(*t)
+                    .unwrap_or_else(|| panic!("{file}: {} lacks {t}", l.id));
+                assert!(!r.title.is_empty(), "{file} {} {t}", l.id);
+                assert_eq!(
+                    r.bullets.len(),
+                    l.source.bullets.len(),
+                    "{file} {} {t}",
+                    l.id
+                );
             }
         }
-        let zh: Vec<_> = set.iter().filter(|l| l.lang == "zh").collect();
-        assert!(zh.len() >= 10);
-        assert!(zh.iter().all(|l| l.refs.contains_key("en")));
+    }
+
+    #[test]
+    fn dev_set_loads_and_is_complete() {
+        complete("en.jsonl", "en", 40, &["de", "fr", "es", "ja"]);
+        complete("zh.jsonl", "zh", 10, &["en"]);
+        let zh_targets = ["en", "es", "pt", "ru", "ar", "ja", "ko", "vi", "th", "id"];
+        complete("zh-belt.jsonl", "zh", 40, &zh_targets);
+        let en_targets = [
+            "pt", "ru", "ar", "ko", "vi", "th", "id", "ms", "pl", "nl", "tr",
+        ];
+        complete("en-belt.jsonl", "en", 10, &en_targets);
+        // The whole directory loads as one set, ids unique.
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/eval");
+        let set = load_dev_set(&dir).unwrap();
+        let mut ids: Vec<_> = set.iter().map(|l| &l.id).collect();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), set.len(), "duplicate ids in tests/data/eval");
+        // Every target language has a market to score it on.
+        let reg = MarketRegistry::builtin().unwrap();
+        for t in zh_targets.iter().chain(&en_targets) {
+            assert_eq!(eval_profile(&reg, t).unwrap().language, *t);
+        }
     }
 
     #[test]
