@@ -23,6 +23,7 @@ mod lint;
 mod pipeline;
 mod price;
 mod prompt;
+mod source_clean;
 mod spans;
 mod terminology;
 mod tm;

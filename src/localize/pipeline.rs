@@ -12,6 +12,7 @@ use super::language;
 use super::lint::{self, FieldKind, Violation};
 use super::price::{PriceConverter, Rates};
 use super::prompt::{Templates, TranslatePrompt, language_name};
+use super::source_clean;
 use super::spans::{self, ProtectRules, Protected, QuantityNote, Term};
 use super::terminology::{Hint, Terminology};
 use super::tm::{self, TmKey, TranslationMemory};
@@ -24,8 +25,10 @@ use crate::llm::{
 use crate::market::MarketProfile;
 
 /// Warning codes that do not need review (informational): everything else does.
-const INFO_CODES: [&str; 6] = [
+const INFO_CODES: [&str; 8] = [
     "terminology",
+    source_clean::REMOVED,
+    source_clean::GIFT_MOVED,
     "lint_fixed",
     "price_not_converted",
     "price_converted",
@@ -354,6 +357,9 @@ impl Pipeline {
             .or_else(|| listing.language.clone())
             .unwrap_or_else(|| detect_lang(&listing.text_for_detection()));
         let target_lang = profile.language.clone();
+        // 0. A Chinese source as sellers write it: promotion words out, gifts to a bullet.
+        let cleaned = source_clean::clean(listing, &source_lang, &target_lang);
+        let listing = &cleaned.listing;
         let terms: Vec<Term> = opts.glossary.terms_for(&target_lang);
         let rates = opts.rates.as_ref().or(REFERENCE_RATES.as_ref());
         let converter = rates.map(|rates| PriceConverter { rates, profile });
@@ -681,7 +687,7 @@ impl Pipeline {
             brand: listing.brand.clone(),
             category: listing.category.clone(),
             images: listing.images.clone(),
-            warnings: Vec::new(),
+            warnings: cleaned.warnings.clone(),
             conversions,
             status: Status::Localized,
             provenance: Provenance {

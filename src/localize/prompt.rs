@@ -59,7 +59,8 @@ struct ExampleFile {
     example: Vec<Example>,
 }
 
-/// English name of a language code, for prompts.
+/// English name of a language code (or of a locale whose spelling differs,
+/// `pt-BR`, `pt-PT`, `es-MX`), for prompts.
 pub fn language_name(code: &str) -> &str {
     match code {
         "en" => "English",
@@ -70,7 +71,19 @@ pub fn language_name(code: &str) -> &str {
         "ja" => "Japanese",
         "zh" => "Simplified Chinese",
         "pt" => "Portuguese",
+        "pt-BR" => "Brazilian Portuguese",
+        "pt-PT" => "European Portuguese",
+        "es-MX" => "Mexican Spanish",
         "nl" => "Dutch",
+        "ru" => "Russian",
+        "ar" => "Arabic",
+        "ko" => "Korean",
+        "vi" => "Vietnamese",
+        "th" => "Thai",
+        "id" => "Indonesian",
+        "ms" => "Malay",
+        "pl" => "Polish",
+        "tr" => "Turkish",
         other => other,
     }
 }
@@ -363,6 +376,13 @@ mod tests {
         assert!(m.last().unwrap().content.contains("Thermosflasche"));
         let m = t.fix("Amazon.fr", "fr", "x", "too long").unwrap();
         assert!(m.last().unwrap().content.ends_with("Problem: too long"));
+        // Every language of the markets has a name and worked examples.
+        for lang in [
+            "pt", "ru", "ar", "ko", "vi", "th", "id", "ms", "pl", "nl", "tr",
+        ] {
+            assert_ne!(language_name(lang), lang);
+            assert!(t.examples("translate", lang).count() >= 2, "{lang}");
+        }
         let m = t.naive("en", "ja", "Bottle", &["Cold".into()]).unwrap();
         assert_eq!(m[1].content, "Title: Bottle\n- Cold");
         let dir = tempfile::tempdir().unwrap();
