@@ -12,7 +12,8 @@
 //! One file per concern: `schema` (fields, built in one function), `analyzers`
 //! (tokenizers per language), `document` (listing → document), `writer` (the one
 //! `IndexWriter` and the commit policy), `query` (user text → query tree, never
-//! through tantivy's query parser) and `search` (ranking, facets, snippets).
+//! through tantivy's query parser), `search` (ranking, snippets) and `facets`
+//! (facet counts, with the per-segment cache the writer's reader warms).
 //!
 //! ```
 //! use silkroute::index::{IndexDoc, SearchIndex, SearchQuery};
@@ -36,16 +37,18 @@ use std::path::PathBuf;
 
 mod analyzers;
 mod document;
+mod facets;
 mod query;
 mod schema;
 mod search;
 mod writer;
 
 pub use document::{IndexDoc, SOURCE_MARKET};
+pub use facets::{Facets, MAX_FACET_VALUES};
 pub use query::{
     MAX_PER_PAGE, MAX_QUERY_BYTES, MAX_QUERY_WORDS, MAX_RESULT_WINDOW, SearchQuery, Sort,
 };
-pub use search::{Facets, Hit, MAX_FACET_VALUES, SearchResults};
+pub use search::{Hit, SearchResults};
 pub use writer::{IndexOptions, MAX_KEY_BYTES, SearchIndex};
 
 /// Languages with their own analyzer (ISO 639-1); any other language is indexed
