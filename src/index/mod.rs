@@ -5,9 +5,10 @@
 //! The main type is [`SearchIndex`]: [`SearchIndex::open`] it on the data
 //! directory's `index/` folder, [`upsert`](SearchIndex::upsert) an [`IndexDoc`] built
 //! with [`IndexDoc::from_source`] or [`IndexDoc::from_localized`] whenever the store
-//! saves a listing, and [`search`](SearchIndex::search) with a [`SearchQuery`]. The
-//! store and the localization pipeline call the writing side; the CLI
-//! (`silkroute search`, `silkroute index rebuild`) and the server call `search`.
+//! saves a listing, and [`search`](SearchIndex::search) with a [`SearchQuery`].
+//! Neither the store nor the localization pipeline knows the index: the server
+//! and the CLI (`silkroute batch`, `silkroute index rebuild`) write it after the
+//! store has saved a listing, and `silkroute search` and the server search it.
 //!
 //! One file per concern: `schema` (fields, built in one function), `analyzers`
 //! (tokenizers per language), `document` (listing → document), `writer` (the one
