@@ -43,9 +43,10 @@ use crate::llm::{
 };
 use crate::localize::{
     FieldEvent, FieldKind, Glossary, GlossaryEntry, LocalizeError, LocalizeOptions, Pipeline,
-    PipelineOptions, Templates, Terminology, TranslationMemory, lint_bullet_count, lint_field,
+    PipelineOptions, PriceConverter, ProtectRules, Rates, Templates, Terminology,
+    TranslationMemory, edited_numbers, lint_bullet_count, lint_field, protect,
 };
-use crate::market::MarketRegistry;
+use crate::market::{MarketProfile, MarketRegistry};
 use crate::paths::DataDir;
 use crate::store::{JobId, JobStatus, NewJob, RejectRow, Store, StoreOptions};
 
@@ -669,17 +670,8 @@ impl Localizer for RealLocalizer {
         ) {
             push("keywords".into(), v);
         }
-        // Numbers are the seller's facts: every number of the source title must
-        // still be in the edited one.
-        for n in numbers_in(&listing.title) {
-            if !numbers_in(&localized.title).contains(&n) {
-                out.push(Warning {
-                    field: "title".into(),
-                    code: "number_changed".into(),
-                    message: format!("the source title's number {n} is missing"),
-                });
-            }
-        }
+        let opts = self.parts.options(&profile.language)?;
+        out.extend(title_numbers(listing, &localized.title, profile, &opts));
         Ok(out)
     }
 
@@ -733,22 +725,49 @@ impl Localizer for RealLocalizer {
     }
 }
 
-/// The digit runs of a text (`500`, `1.5`), for the edit check.
-fn numbers_in(s: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut cur = String::new();
-    for c in s.chars() {
-        if c.is_ascii_digit() || (!cur.is_empty() && (c == '.' || c == ',')) {
-            cur.push(c);
-        } else if !cur.is_empty() {
-            out.push(cur.trim_end_matches(['.', ',']).to_string());
-            cur.clear();
-        }
-    }
-    if !cur.is_empty() {
-        out.push(cur.trim_end_matches(['.', ',']).to_string());
-    }
-    out
+/// Numbers are the seller's facts: every number of the source title must still
+/// be in an edited title, as the source writes it or as the pipeline rewrites
+/// it for the market (units, prices, decimal separators), by the rules of
+/// [`edited_numbers`]. One `number_changed` warning per number gone.
+fn title_numbers(
+    listing: &Listing,
+    edited_title: &str,
+    profile: &MarketProfile,
+    opts: &LocalizeOptions,
+) -> Vec<Warning> {
+    let reference = opts
+        .rates
+        .is_none()
+        .then(|| Rates::reference().ok())
+        .flatten();
+    let converter = opts
+        .rates
+        .as_ref()
+        .or(reference.as_ref())
+        .map(|rates| PriceConverter { rates, profile });
+    let terms = opts.glossary.terms_for(&profile.language);
+    let rules = ProtectRules {
+        brand: listing.brand.as_deref(),
+        terms: &terms,
+        measurement: Some(profile.measurement),
+        keep_original_units: false,
+        number_format: Some(&profile.number_format),
+        prices: converter.as_ref(),
+        language: Some(&profile.language),
+        source_language: listing.language.as_deref(),
+        title: Some(&listing.title),
+    };
+    let source = protect(&listing.title, &rules);
+    edited_numbers(&source, edited_title)
+        .map(|f| f.evidence)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|n| Warning {
+            field: "title".into(),
+            code: "number_changed".into(),
+            message: format!("the source title's number {n} is missing"),
+        })
+        .collect()
 }
 
 /// The batch side of the localizer: what the job runner calls, at batch
@@ -1565,5 +1584,32 @@ mod tests {
             set.begin("m").is_some(),
             "after it ended, it can start again"
         );
+    }
+
+    fn listing(title: &str) -> Listing {
+        Listing {
+            sku: "MUG-1".into(),
+            title: title.into(),
+            language: Some("en".into()),
+            ..Listing::default()
+        }
+    }
+
+    #[test]
+    fn an_edited_title_keeps_its_numbers_in_the_markets_form() {
+        let markets = MarketRegistry::builtin().expect("builtin markets");
+        let de = markets.get("amazon.de").expect("amazon.de");
+        let opts = LocalizeOptions::default();
+        let src = listing("Travel mug 16 fl oz, 1.5 kg, 2 lids");
+        // "1.5" -> "1,5" in German and "16 fl oz" -> "473 ml" change no number.
+        let w = title_numbers(&src, "Reisebecher 473 ml, 1,5 kg, 2 Deckel", de, &opts);
+        assert!(w.is_empty(), "{w:?}");
+        let w = title_numbers(&src, "Reisebecher 16 fl oz, 1,5 kg, 2 Deckel", de, &opts);
+        assert!(w.is_empty(), "{w:?}");
+        let w = title_numbers(&src, "Reisebecher 473 ml, 2,5 kg, 2 Deckel", de, &opts);
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert_eq!(w[0].code, "number_changed");
+        assert_eq!(w[0].field, "title");
+        assert!(w[0].message.contains("1.5"), "{}", w[0].message);
     }
 }
