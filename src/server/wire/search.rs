@@ -147,3 +147,42 @@ impl Search for RealSearch {
         self.index.commit().map_err(internal)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::listing::Listing;
+
+    #[test]
+    fn an_upserted_listing_is_found_and_removed() {
+        let s = RealSearch {
+            index: Arc::new(SearchIndex::open_in_ram().unwrap()),
+        };
+        let record = ListingRecord {
+            listing: Listing {
+                sku: "TS-1".into(),
+                title: "Deep socket set 9/16 inch".into(),
+                ..Default::default()
+            },
+            localizations: vec![],
+        };
+        s.upsert(&record).unwrap();
+        let page = s
+            .search(&SearchParams {
+                q: "socket".into(),
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!(page.total, 1);
+        assert_eq!(page.hits[0].sku, "TS-1");
+        assert_eq!(page.hits[0].status, "draft");
+        s.remove("TS-1").unwrap();
+        let page = s
+            .search(&SearchParams {
+                q: "socket".into(),
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!(page.total, 0);
+    }
+}

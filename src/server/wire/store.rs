@@ -195,3 +195,53 @@ impl ListingStore for RealStore {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::paths::DataDir;
+
+    #[test]
+    fn listings_and_glossaries_round_trip_through_the_store() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = RealStore {
+            store: Arc::new(Store::open(&DataDir::at(dir.path())).unwrap()),
+        };
+        let listing = Listing {
+            sku: "TS-1".into(),
+            title: "Deep socket set 9/16 inch".into(),
+            ..Default::default()
+        };
+        s.put_listing(&listing).unwrap();
+        let rec = s.get("TS-1").unwrap().expect("saved");
+        assert_eq!(rec.listing.title, listing.title);
+        assert!(rec.localizations.is_empty());
+        assert_eq!(s.list(10, 0).unwrap().len(), 1);
+        assert!(s.get("TS-2").unwrap().is_none());
+
+        let g = s
+            .put_glossary(
+                "tools",
+                "source,target_lang,target\nsocket,de,Stecknuss\nHydroFlow,de,\n",
+            )
+            .unwrap();
+        assert_eq!((g.name.as_str(), g.entries), ("tools", 2));
+        assert!(
+            s.glossary("tools")
+                .unwrap()
+                .expect("stored")
+                .contains("Stecknuss")
+        );
+        assert!(matches!(
+            s.put_glossary("Bad Name", "source,target_lang,target\n"),
+            Err(ServiceError::Invalid { .. })
+        ));
+        assert!(matches!(
+            s.put_glossary("mixed", "source,target_lang,target\na,de,b\nc,fr,d\n"),
+            Err(ServiceError::Invalid { .. })
+        ));
+        assert!(s.delete_glossary("tools").unwrap());
+        assert!(s.delete("TS-1").unwrap());
+        assert!(s.get("TS-1").unwrap().is_none());
+    }
+}
