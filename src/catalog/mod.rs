@@ -3,8 +3,10 @@
 //!
 //! The main types are [`CatalogReader`] (from [`open`]), an iterator of
 //! `Result<`[`Record`]`, `[`Reject`]`>` that never panics and never stops at a bad
-//! row, and [`CatalogWriter`] (from [`create`]). The CLI (`silkroute catalog`), the
-//! server's upload handler and the store's importer call them.
+//! row, and [`CatalogWriter`] (from [`create`]). Readers: the CLI (`silkroute
+//! catalog`, `silkroute batch`) and the server's jobs service (an uploaded
+//! catalog becomes a job); writers: `silkroute catalog convert` and the job
+//! outputs (`job::CatalogOutput`).
 //!
 //! Every row that comes in comes out once, either as a [`Record`] (a validated
 //! [`Listing`] and the physical line where its record starts) or as a [`Reject`]

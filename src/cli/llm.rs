@@ -3,7 +3,7 @@
 //! candle-transformers' stock quantized model on the same prompt).
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{Context, bail};
@@ -74,7 +74,8 @@ struct LlmBenchArgs {
     /// Concurrent sequences for the aggregate decode figures.
     #[arg(long, value_delimiter = ',', default_value = "4,8")]
     batches: Vec<usize>,
-    /// Also time candle-transformers' stock quantized model on the same prompt.
+    /// Also time candle-transformers' stock quantized model on the same prompt
+    /// (a build with `--features stock-candle`).
     #[arg(long)]
     stock: bool,
     /// Most prompt tokens per engine step (default: the whole prompt, so that
@@ -178,6 +179,12 @@ fn sized_request(engine: &Engine, tokens: usize, max_new: usize, salt: usize) ->
 }
 
 fn bench_llm(data_dir: &DataDir, a: LlmBenchArgs) -> anyhow::Result<Outcome> {
+    if a.stock && !cfg!(feature = "stock-candle") {
+        bail!(
+            "--stock needs candle-transformers, which this build leaves out: \
+             cargo build --release --features stock-candle"
+        );
+    }
     let path = resolve_model(data_dir, a.model.as_deref())?;
     let max_batch = a.batches.iter().copied().max().unwrap_or(1).max(1);
     let prefill_chunk = a.prefill_chunk.unwrap_or(a.prompt_tokens + 64).max(1);
@@ -264,6 +271,7 @@ fn bench_llm(data_dir: &DataDir, a: LlmBenchArgs) -> anyhow::Result<Outcome> {
     println!("peak RSS         {:.0} MiB", peak_rss_mib());
     drop(engine);
 
+    #[cfg(feature = "stock-candle")]
     if a.stock {
         stock_candle(&path, &prompt, &g.tokens)?;
     }
@@ -273,7 +281,8 @@ fn bench_llm(data_dir: &DataDir, a: LlmBenchArgs) -> anyhow::Result<Outcome> {
 /// candle-transformers' own quantized model (one sequence, its own KV cache) on
 /// a prompt of the same length: the baseline the engine is measured against.
 /// Also checks that its greedy continuation equals the engine's (`expected`).
-fn stock_candle(path: &Path, prompt: &[u32], expected: &[u32]) -> anyhow::Result<()> {
+#[cfg(feature = "stock-candle")]
+fn stock_candle(path: &std::path::Path, prompt: &[u32], expected: &[u32]) -> anyhow::Result<()> {
     use candle_core::quantized::gguf_file;
     use candle_core::{Device, Tensor};
     use candle_transformers::models::{quantized_llama, quantized_qwen2};

@@ -5,15 +5,19 @@
 //! The main type is [`SearchIndex`]: [`SearchIndex::open`] it on the data
 //! directory's `index/` folder, [`upsert`](SearchIndex::upsert) an [`IndexDoc`] built
 //! with [`IndexDoc::from_source`] or [`IndexDoc::from_localized`] whenever the store
-//! saves a listing, and [`search`](SearchIndex::search) with a [`SearchQuery`]. The
-//! store and the localization pipeline call the writing side; the CLI
-//! (`silkroute search`, `silkroute index rebuild`) and the server call `search`.
+//! saves a listing, and [`search`](SearchIndex::search) with a [`SearchQuery`].
+//! Neither the store nor the localization pipeline writes the index: the server
+//! writes it (its [`IndexFollower`] re-indexes every sku the store's change feed
+//! names, whoever changed it), `silkroute batch` and `silkroute index rebuild`
+//! write it after the store has saved a listing, and `silkroute search` and the
+//! server search it.
 //!
 //! One file per concern: `schema` (fields, built in one function), `analyzers`
 //! (tokenizers per language), `document` (listing → document), `follow` (the
 //! server's follower of the store's change feed), `writer` (the one
 //! `IndexWriter` and the commit policy), `query` (user text → query tree, never
-//! through tantivy's query parser) and `search` (ranking, facets, snippets).
+//! through tantivy's query parser), `search` (ranking, snippets) and `facets`
+//! (facet counts, with the per-segment cache the writer's reader warms).
 //!
 //! ```
 //! use silkroute::index::{IndexDoc, SearchIndex, SearchQuery};
@@ -37,6 +41,7 @@ use std::path::PathBuf;
 
 mod analyzers;
 mod document;
+mod facets;
 mod follow;
 mod query;
 mod schema;
@@ -45,13 +50,14 @@ mod writer;
 
 pub use analyzers::stems;
 pub use document::{IndexDoc, SOURCE_MARKET};
+pub use facets::{Facets, MAX_FACET_VALUES};
 pub use follow::{
     FeedCursor, FollowError, IndexFollower, Rebuilt, catch_up, rebuild_from_store, reindex_sku,
 };
 pub use query::{
     MAX_PER_PAGE, MAX_QUERY_BYTES, MAX_QUERY_WORDS, MAX_RESULT_WINDOW, SearchQuery, Sort,
 };
-pub use search::{Facets, Hit, MAX_FACET_VALUES, SearchResults};
+pub use search::{Hit, SearchResults};
 pub use writer::{IndexOptions, MAX_KEY_BYTES, SearchIndex};
 
 /// Languages with their own analyzer (ISO 639-1); any other language is indexed

@@ -23,8 +23,8 @@ use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyError, Term,
 use super::IndexError;
 use super::analyzers::register;
 use super::document::{IndexDoc, doc_id};
+use super::facets::FacetCache;
 use super::schema::Fields;
-use super::search::FacetCache;
 
 /// Longest sku or market accepted, in bytes.
 pub const MAX_KEY_BYTES: usize = 256;

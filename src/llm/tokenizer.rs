@@ -287,7 +287,9 @@ impl Tokenizer {
 
         match kind {
             PreTokenizerKind::Qwen2 => {
-                inner.with_normalizer(Some(NFC));
+                inner
+                    .with_normalizer(Some(NFC))
+                    .map_err(tok_err("NFC normalizer"))?;
                 inner.with_pre_tokenizer(Some(split_then_byte_level(REGEX_QWEN2)?));
             }
             PreTokenizerKind::Llama3 => {
@@ -330,7 +332,9 @@ impl Tokenizer {
             ));
         }
         let _ = token_type::UNUSED; // never matched in text, decoded as plain tokens
-        inner.add_tokens(&added);
+        inner
+            .add_tokens(added)
+            .map_err(tok_err("adding the special and user-defined tokens"))?;
 
         let vocab_size = tokens.len();
         let check_id = |key: &str| -> Result<Option<u32>, LlmError> {

@@ -16,7 +16,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use super::language;
-use super::spans::{Span, SpanIssue};
+use super::spans::{Protected, Span, SpanIssue};
 use super::units;
 use crate::script;
 
@@ -218,19 +218,23 @@ fn strip_placeholders(s: &str) -> String {
     PLACEHOLDER.replace_all(s, " ").into_owned()
 }
 
+/// How often each digit run occurs in a text, full-width digits read as ASCII
+/// and leading zeros dropped (`007` and `7` are one number; `1.5` and `1,5` are
+/// the same two runs).
+fn digit_runs(s: &str) -> HashMap<String, i64> {
+    let s = ascii_digits(s);
+    let mut m: HashMap<String, i64> = HashMap::new();
+    for d in DIGITS.find_iter(&s) {
+        *m.entry(d.as_str().trim_start_matches('0').to_string())
+            .or_default() += 1;
+    }
+    m
+}
+
 /// Every digit run of the expected text must be in the output as often, and the
 /// output may not have digits the source has not (`number_missing`, `number_changed`).
 pub fn numbers(expected: &str, output: &str) -> Vec<Finding> {
-    let count = |s: &str| {
-        let s = ascii_digits(s);
-        let mut m: HashMap<String, i64> = HashMap::new();
-        for d in DIGITS.find_iter(&s) {
-            *m.entry(d.as_str().trim_start_matches('0').to_string())
-                .or_default() += 1;
-        }
-        m
-    };
-    let (want, got) = (count(expected), count(output));
+    let (want, got) = (digit_runs(expected), digit_runs(output));
     let mut missing: Vec<String> = want
         .iter()
         .filter(|(k, n)| got.get(*k).copied().unwrap_or(0) < **n)
@@ -266,6 +270,67 @@ pub fn numbers(expected: &str, output: &str) -> Vec<Finding> {
         );
     }
     f
+}
+
+/// A person's edit of a translated field, against the field's source with its
+/// spans (`source`, from [`spans::protect`](super::spans::protect) with the
+/// market's rules): every number of the source must still be in the edit, as
+/// the source writes it or as silkroute rewrites it for the market (a span's
+/// `restore`: `16 oz` may be `473 ml`, `1.5 kg` may be `1,5 kg`). Digit runs
+/// are compared as [`numbers`] compares them, so a decimal separator is no
+/// change. Numbers the edit adds are the person's own and pass.
+///
+/// Returns `number_changed` with, as evidence, each source number (a span's
+/// source text, or a bare digit run) the edit no longer has.
+pub fn edited_numbers(source: &Protected, edited: &str) -> Option<Finding> {
+    let mut have = digit_runs(edited);
+    // Takes `need` out of `have` when all of it is there.
+    let take = |have: &mut HashMap<String, i64>, need: &HashMap<String, i64>| {
+        if need
+            .iter()
+            .any(|(k, n)| have.get(k).copied().unwrap_or(0) < *n)
+        {
+            return false;
+        }
+        for (k, n) in need {
+            if let Some(h) = have.get_mut(k) {
+                *h -= n;
+            }
+        }
+        true
+    };
+    let mut gone: Vec<String> = Vec::new();
+    for span in &source.spans {
+        let original = digit_runs(&span.original);
+        if original.is_empty() || take(&mut have, &original) {
+            continue;
+        }
+        if span.restore != span.original && take(&mut have, &digit_runs(&span.restore)) {
+            continue;
+        }
+        gone.push(span.original.clone());
+    }
+    let mut bare: Vec<(String, i64)> = digit_runs(&strip_placeholders(&source.text))
+        .into_iter()
+        .collect();
+    bare.sort();
+    for (k, n) in bare {
+        if have.get(&k).copied().unwrap_or(0) < n {
+            gone.push(if k.is_empty() { "0".into() } else { k });
+        } else if let Some(h) = have.get_mut(&k) {
+            *h -= n;
+        }
+    }
+    if gone.is_empty() {
+        return None;
+    }
+    Some(
+        Finding::error(
+            "number_changed",
+            format!("source numbers missing from the edit: {}", gone.join(", ")),
+        )
+        .with_evidence(gone),
+    )
 }
 
 /// Full-width digits (`１２`) as ASCII.
@@ -547,6 +612,49 @@ mod tests {
         assert_eq!(codes(&f), ["number_changed"]);
         let f = numbers("750 ml bottle", "Flasche");
         assert_eq!(codes(&f), ["number_missing"]);
+    }
+
+    #[test]
+    fn an_edit_keeps_numbers_as_written_or_as_converted() {
+        use crate::localize::spans::{ProtectRules, protect};
+        use crate::market::{MeasurementSystem, NumberFormat};
+        let de = NumberFormat {
+            decimal: ",".into(),
+            grouping: ".".into(),
+        };
+        let rules = ProtectRules {
+            measurement: Some(MeasurementSystem::Metric),
+            number_format: Some(&de),
+            language: Some("de"),
+            source_language: Some("en"),
+            ..Default::default()
+        };
+        let p = protect("Travel mug 16 fl oz, weighs 1.5 kg, 2 lids", &rules);
+        // The German decimal comma and the converted unit are no change.
+        assert_eq!(
+            edited_numbers(&p, "Reisebecher 473 ml, wiegt 1,5 kg, 2 Deckel"),
+            None
+        );
+        // Neither is keeping the source's own form.
+        assert_eq!(
+            edited_numbers(&p, "Reisebecher 16 fl oz, wiegt 1.5 kg, 2 Deckel"),
+            None
+        );
+        // A number the person added is theirs.
+        assert_eq!(
+            edited_numbers(&p, "Reisebecher 473 ml, wiegt 1,5 kg, 2 Deckel, 10 Jahre"),
+            None
+        );
+        let f = edited_numbers(&p, "Reisebecher 500 ml, wiegt 1,5 kg, 3 Deckel")
+            .expect("two numbers changed");
+        assert_eq!(f.code, "number_changed");
+        assert_eq!(f.evidence.len(), 2, "{:?}", f.evidence);
+        assert!(f.evidence[0].contains("16"), "{:?}", f.evidence);
+        assert!(f.evidence[1].contains('2'), "{:?}", f.evidence);
+        // Full-width digits are digits.
+        let p = protect("Model 2024 kettle", &ProtectRules::default());
+        assert_eq!(edited_numbers(&p, "Wasserkocher Modell ２０２４"), None);
+        assert!(edited_numbers(&p, "Wasserkocher").is_some());
     }
 
     #[test]

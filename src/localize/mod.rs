@@ -32,7 +32,9 @@ mod untranslated;
 
 use std::path::PathBuf;
 
-pub use checks::{CheckOptions, Finding, SegmentCheck, Severity, check_segment, unknown_units};
+pub use checks::{
+    CheckOptions, Finding, SegmentCheck, Severity, check_segment, edited_numbers, unknown_units,
+};
 pub use chrf::{ChrfStats, chrf};
 pub use eval::{
     EvalListing, EvalOptions, EvalReport, LangReport, SystemReport, load_dev_set, run_eval,

@@ -1,7 +1,15 @@
 //! Input bounds: the body-size middleware (a clear 413 JSON error before reading
-//! a byte when `Content-Length` is over the limit; extractors enforce it on
-//! streamed bodies through `DefaultBodyLimit`) and the per-field length limits of
-//! listings submitted through the API and the forms.
+//! a byte when `Content-Length` is over the limit; a streamed body is wrapped in
+//! `http_body_util::Limited`, so the extractors stop at the limit and answer
+//! 413) and the per-field length limits of listings submitted through the API
+//! and the forms.
+//!
+//! The middleware does what tower-http's `RequestBodyLimitLayer` does (the same
+//! `Limited` wrapper), plus three things that layer does not: the limit is
+//! chosen per request from the configuration (uploads get
+//! `max_upload_bytes`, everything else `max_body_bytes`, see [`is_upload`]),
+//! the 413 is the app's JSON error, and the limit is recorded in the request
+//! ([`BodyLimit`]) so the extractors' errors can name it.
 
 use axum::extract::{Request, State};
 use axum::http::header;
