@@ -167,10 +167,21 @@ fn bench_kernels(data_dir: &DataDir, a: KernelBenchArgs) -> anyhow::Result<Outco
         unsafe { std::env::set_var("CANDLE_NUM_THREADS", a.threads.to_string()) };
     }
     println!("model            {}", path.display());
-    println!("threads          {}", candle_core::utils::get_num_threads());
+    println!(
+        "threads          {}",
+        candle_core::utils::barrier_pool().n_workers() + 1
+    );
     println!("cpu flags        {}", silkroute::llm::cpu_flags());
     println!("default kernels  {}", silkroute::llm::kernel_path_name());
     let timings = silkroute::llm::bench_kernels(&path, &a.rows, a.reps.max(1))?;
+    if timings.first().is_some_and(|t| t.cpu_time) {
+        println!(
+            "times            the thread's CPU time (one thread), best of {}",
+            a.reps
+        );
+    } else {
+        println!("times            wall clock, best of {}", a.reps);
+    }
     println!(
         "{:<22} {:<5} {:>3} {:>7} {:>6} {:>4} {:<24} {:>9} {:>8}",
         "matrix", "fmt", "n", "rows", "cols", "m", "path", "ms", "GMAC/s"
