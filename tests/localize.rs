@@ -94,6 +94,8 @@ fn pipeline_on_the_test_model_restores_or_flags_every_span() {
         number_format: Some(&de.number_format),
         prices: Some(&conv),
         language: Some("de"),
+        source_language: Some("en"),
+        title: Some(&src.title),
     };
     let flagged = |field: &str| {
         out.warnings
@@ -114,6 +116,7 @@ fn pipeline_on_the_test_model_restores_or_flags_every_span() {
                 output_raw: o,
                 output: o,
                 span_issues: &[],
+                spans: &p.spans,
                 source_lang: "en",
                 target_lang: "de",
                 mean_logprob: None,

@@ -98,6 +98,11 @@ pub struct EvalArgs {
     /// Generation attempts per segment.
     #[arg(long, default_value_t = 3)]
     pub attempts: usize,
+    /// Splits to run: `dev` (the dev set's own directory) and `critical` (its
+    /// `critical/` directory: standard sizes, compound units, HTML, brands; units
+    /// converted for the market).
+    #[arg(long, value_delimiter = ',', default_value = "dev,critical")]
+    pub split: Vec<String>,
 }
 
 /// Validated `localize` configuration.
@@ -149,10 +154,10 @@ impl LocalizeArgs {
             None => Glossary::default(),
         };
         let rates = match &self.rates {
-            Some(p) => Some(Rates::from_csv(
-                &read_bounded(p, "rates")?,
-                &p.display().to_string(),
-            )?),
+            Some(p) => Some(
+                Rates::from_csv(&read_bounded(p, "rates")?, &p.display().to_string())?
+                    .with_reference()?,
+            ),
             None => None,
         };
         let templates = match &self.templates {
@@ -313,7 +318,11 @@ pub fn markets(args: MarketsArgs, data: &DataDir) -> anyhow::Result<Outcome> {
 
 /// Run `silkroute eval`.
 pub fn eval(args: EvalArgs, data: &DataDir) -> anyhow::Result<Outcome> {
-    let set = load_dev_set(&args.dev_set)?;
+    for s in &args.split {
+        if !matches!(s.as_str(), "dev" | "critical") {
+            bail!("--split: `{s}` is not a split (dev, critical)");
+        }
+    }
     let reg = registry(data)?;
     let generator = load_generator(data, args.model.as_deref())?;
     let pipeline = Pipeline::new(
@@ -325,16 +334,27 @@ pub fn eval(args: EvalArgs, data: &DataDir) -> anyhow::Result<Outcome> {
             ..Default::default()
         },
     );
-    let report = run_eval(
-        &pipeline,
-        &reg,
-        &set,
-        &EvalOptions {
-            limit: args.limit,
-            langs: args.langs.clone(),
-            concurrency: args.concurrency,
-        },
-    )?;
-    print!("{report}");
+    for split in &args.split {
+        let critical = split == "critical";
+        let dir = if critical {
+            args.dev_set.join("critical")
+        } else {
+            args.dev_set.clone()
+        };
+        let set = load_dev_set(&dir)?;
+        let report = run_eval(
+            &pipeline,
+            &reg,
+            &set,
+            &EvalOptions {
+                limit: args.limit,
+                langs: args.langs.clone(),
+                concurrency: args.concurrency,
+                convert_units: critical,
+            },
+        )?;
+        println!("split: {split} ({})", dir.display());
+        print!("{report}");
+    }
     Ok(Outcome::Ok)
 }

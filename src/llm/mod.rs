@@ -43,5 +43,5 @@ pub use install::{
 };
 pub use kernels::{KernelTiming, bench_kernels, cpu_flags, kernel_path_name};
 pub use manifest::{BUILTIN_MANIFEST, Chunk, Manifest, ManifestError, ModelEntry, ModelRole};
-pub use tiny::{TinyArch, write_tiny_model};
+pub use tiny::{TinyArch, TinyWeights, write_tiny_model, write_tiny_model_as};
 pub use tokenizer::{PreTokenizerKind, Tokenizer};

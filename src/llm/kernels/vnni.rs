@@ -17,8 +17,9 @@
 //! [`TILE8`] activation rows per call ([`vex`]: four, for its registers), so a
 //! decode batch of eight sequences unpacks each weight block once.
 //!
-//! Batch invariance: an output row's arithmetic does not depend on how many
-//! activation rows share the call. Per block, a row's products are summed in
+//! Batch invariance (the rule at the top of [`super`]): an output row's
+//! arithmetic does not depend on how many activation rows share the call,
+//! nor on the row's place among them. Per block, a row's products are summed in
 //! i32 (exact, so the order of the adds does not matter), the format's
 //! offsets (Q4_K's mins, Q6_K's 32, Q5_0's 16, Q8_0's 128) come off in i32
 //! from the activations' integer block sums, and the result goes into the
