@@ -105,8 +105,13 @@ impl Linear {
             // A 32-weight matrix shared with the embedding lookup (tied
             // weights) is read in place rather than held twice.
             let alone = n % 8 == 0 && Arc::strong_count(&t) == 1;
-            let vnni = path != KernelPath::Avx2;
+            // Q4_1 stays with the AVX2 kernel on every path: it sums in
+            // ggml's order (eight float lanes, the mins apart), so the test
+            // model's greedy output is llama.cpp's token for token; a VNNI
+            // kernel summing per block gave another answer at a near tie,
+            // and no production model has Q4_1 matrices.
             let w = match format {
+                Format::Q4_1 => Weights::Blocks(t),
                 _ if path == KernelPath::Avx512Vnni
                     && n % 16 == 0
                     && (alone || format.block_len() == 256) =>
@@ -117,7 +122,6 @@ impl Linear {
                 Format::Q6K => Weights::X8(q6k_x8(&t.data()?, n, k)),
                 Format::Q5_0 if alone => Weights::X8(q5_0_x8(&t.data()?, n, k)),
                 Format::Q8_0 if alone => Weights::X8(q8_0_x8(&t.data()?, n, k)),
-                Format::Q4_1 if alone && vnni => Weights::X8(q4_1_x8(&t.data()?, n, k)),
                 _ => Weights::Blocks(t),
             };
             return Ok(Linear::Fast(FastLinear {
@@ -425,36 +429,6 @@ fn q8_0_x8_block(data: &[u8], nb: usize, gb: usize, o: &mut [u8]) {
     }
 }
 
-/// Bytes of one Q4_1 block of eight rows in [`q4_1_x8`]'s layout.
-const Q4_1_X8_BYTES: usize = 160;
-
-/// Regroup a Q4_1 matrix (`n` a multiple of 8) by eight rows, for the VNNI
-/// kernels (the AVX2 path reads Q4_1 in place), in the same 160 bytes per 32
-/// columns as the eight rows' own blocks: `d[8]`, `m[8]` (f16), then
-/// `qs[4 quads q][8 rows][4]`: the row's nibble bytes `4q..4q + 4`, whose low
-/// nibbles are columns `4q..` and high nibbles `16 + 4q..`.
-fn q4_1_x8(data: &[u8], n: usize, k: usize) -> Vec<u8> {
-    let nb = k / QK;
-    regroup(n / 8 * nb, Q4_1_X8_BYTES, |gb, o| {
-        q4_1_x8_block(data, nb, gb, o)
-    })
-}
-
-/// Block `gb` of [`q4_1_x8`] into `o`.
-fn q4_1_x8_block(data: &[u8], nb: usize, gb: usize, o: &mut [u8]) {
-    let (g, b) = (gb / nb, gb % nb);
-    for r in 0..8 {
-        let at = ((g * 8 + r) * nb + b) * 20;
-        let blk = &data[at..at + 20];
-        o[2 * r..2 * r + 2].copy_from_slice(&blk[0..2]);
-        o[16 + 2 * r..16 + 2 * r + 2].copy_from_slice(&blk[2..4]);
-        for q in 0..4 {
-            let to = 32 + (q * 8 + r) * 4;
-            o[to..to + 4].copy_from_slice(&blk[4 + 4 * q..8 + 4 * q]);
-        }
-    }
-}
-
 /// One block of eight rows of a `*_x8` layout: `(file data, blocks per row,
 /// group · blocks per row + block, out)`.
 type X8Block = fn(&[u8], usize, usize, &mut [u8]);
@@ -476,7 +450,8 @@ fn x16(format: Format, data: &[u8], n: usize, k: usize) -> Vec<u8> {
         Format::Q6K => (Q6K_X8_BYTES, q6k_x8_block, &[(32, 1), (8, 16), (32, 48)]),
         Format::Q5_0 => (Q5_0_X8_BYTES, q5_0_x8_block, &[(16, 1), (4, 8), (32, 4)]),
         Format::Q8_0 => (Q8_0_X8_BYTES, q8_0_x8_block, &[(16, 1), (32, 8)]),
-        Format::Q4_1 => (Q4_1_X8_BYTES, q4_1_x8_block, &[(16, 1), (16, 1), (32, 4)]),
+        // `Linear::with_path` never regroups Q4_1.
+        Format::Q4_1 => unreachable!("Q4_1 is read in place"),
     };
     debug_assert_eq!(fields.iter().map(|(b, c)| b * c).sum::<usize>(), bytes);
     let nb = k / format.block_len();
@@ -719,8 +694,7 @@ impl FastLinear {
                         $module::q5_0, [$($r),+]),
                     Format::Q8_0 => run!($g, Acts::quantize(x, m, k), Q8_0_X8_BYTES,
                         $module::q8_0, [$($r),+]),
-                    Format::Q4_1 => run!($g, Acts::quantize(x, m, k), Q4_1_X8_BYTES,
-                        $module::q4_1, [$($r),+]),
+                    Format::Q4_1 => candle_core::bail!("Q4_1 is not regrouped"),
                 }
             };
         }
@@ -1926,13 +1900,12 @@ mod tests {
             let exact_w = q.dequantize(&Device::Cpu).unwrap();
             let fast =
                 Linear::with_path(Arc::new(QTensor::quantize(&w, dtype).unwrap()), path).unwrap();
-            let vnni = path != KernelPath::Avx2;
-            let x16 = path == KernelPath::Avx512Vnni && n % 16 == 0;
+            let x16 = path == KernelPath::Avx512Vnni && n % 16 == 0 && dtype != GgmlDType::Q4_1;
             match &fast {
                 Linear::Fast(f) => {
                     assert_eq!(
                         matches!(f.w, Weights::X8(_)),
-                        (dtype != GgmlDType::Q4_1 || vnni) && n % 8 == 0 && !x16,
+                        dtype != GgmlDType::Q4_1 && n % 8 == 0 && !x16,
                         "{dtype:?} with {n} rows is regrouped by eight"
                     );
                     assert_eq!(

@@ -55,7 +55,7 @@ fn thread_cpu_secs() -> Option<f64> {
     };
     // SAFETY: `ts` is a valid timespec to write; the clock id is a constant.
     let r = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-    (r == 0).then(|| ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9)
+    (r == 0).then_some(ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9)
 }
 
 thread_local! {

@@ -37,8 +37,7 @@ pub(super) const TILE8: usize = 8;
 macro_rules! vnni_kernels {
     ($features:literal) => {
         use super::super::{
-            Acts, ActsK, Q4_1_X8_BYTES, Q4K_X8_BYTES, Q5_0_X8_BYTES, Q6K_X8_BYTES, Q8_0_X8_BYTES,
-            QK,
+            Acts, ActsK, Q4K_X8_BYTES, Q5_0_X8_BYTES, Q6K_X8_BYTES, Q8_0_X8_BYTES, QK,
         };
         use super::TILE8;
 
@@ -291,15 +290,13 @@ macro_rules! vnni_kernels {
         struct Fmt32 {
             bytes: usize,
             offset: i32,
-            min: Option<usize>,
         }
 
         /// The 32-weight formats (one scale per block and group row):
         /// `vpdpbusd` of the block's eight weight vectors (`unpack(p, q)`,
         /// `q` 0..8 in the activations' order, four columns each) with each
         /// row, less `offset` times the activation block's sum, then
-        /// `d · da ·` that, plus `min · (activations' float sum)` where the
-        /// format has a min (Q4_1, f16 at byte `S · min`).
+        /// `d · da ·` that.
         #[inline(always)]
         unsafe fn blocks32<const R: usize>(
             fmt: Fmt32,
@@ -309,7 +306,7 @@ macro_rules! vnni_kernels {
             out: &mut Out,
             unpack: impl Fn(*const u8, usize) -> V,
         ) {
-            let Fmt32 { bytes, offset, min } = fmt;
+            let Fmt32 { bytes, offset } = fmt;
             let kb = acts.kb;
             debug_assert!(w.len() >= kb * bytes && i0 + R <= acts.m && R <= T);
             let split = R <= 2;
@@ -334,12 +331,6 @@ macro_rules! vnni_kernels {
                         sub32(join(sub[r], split), splat32(offset * acts.isum[at]))
                     });
                     scale_add(&mut acc, f16s(p), |r| acts.d[(i0 + r) * kb + b], &dot);
-                    if let Some(at) = min {
-                        let m = f16s(p.add(S * at));
-                        for r in 0..R {
-                            acc[r] = fmadd(m, fsplat(acts.s[(i0 + r) * kb + b]), acc[r]);
-                        }
-                    }
                 }
                 store(&acc, out);
             }
@@ -365,7 +356,6 @@ macro_rules! vnni_kernels {
                 let fmt = Fmt32 {
                     bytes: S * Q5_0_X8_BYTES,
                     offset: 16,
-                    min: None,
                 };
                 blocks32::<R>(fmt, w, acts, i0, out, |p, q| {
                     // Columns 4q.. (low nibbles of quad q), then 16 + 4(q - 4)..
@@ -397,37 +387,9 @@ macro_rules! vnni_kernels {
                 let fmt = Fmt32 {
                     bytes: S * Q8_0_X8_BYTES,
                     offset: 128,
-                    min: None,
                 };
                 blocks32::<R>(fmt, w, acts, i0, out, |p, q| {
                     xor(load(p.add(S * (16 + 32 * q))), top)
-                })
-            }
-        }
-
-        /// Q4_1, one group in the [`super::super::q4_1_x8`] layout (per block:
-        /// `d[G]`, `m[G]` f16, `qs[4][G][4]`).
-        ///
-        /// # Safety
-        /// As [`q5_0`].
-        #[target_feature(enable = $features)]
-        pub(in super::super) unsafe fn q4_1<const R: usize>(
-            w: &[u8],
-            acts: &Acts,
-            i0: usize,
-            out: &mut Out,
-        ) {
-            // SAFETY: `blocks32` keeps `p` at a block of the group.
-            unsafe {
-                let low = splat8(0x0f);
-                let fmt = Fmt32 {
-                    bytes: S * Q4_1_X8_BYTES,
-                    offset: 0,
-                    min: Some(16),
-                };
-                blocks32::<R>(fmt, w, acts, i0, out, |p, q| {
-                    let v = load(p.add(S * (32 + 32 * (q % 4))));
-                    and(if q >= 4 { srli16::<4>(v) } else { v }, low)
                 })
             }
         }
