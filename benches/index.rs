@@ -390,6 +390,7 @@ fn version(
             .timestamp_opt(1_700_000_000 + rng.random_range(0..30_000_000), 0)
             .single()
             .unwrap_or_else(Utc::now),
+        findings: rng.random_range(0..4),
     }
 }
 

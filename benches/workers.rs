@@ -165,6 +165,15 @@ fn shared_run(
 }
 
 fn main() {
+    // `cargo test --all-targets` runs bench programs without `--bench`: this
+    // one needs a PostgreSQL server and minutes of model time, so it only runs
+    // under `cargo bench`.
+    if !std::env::args().any(|a| a == "--bench") {
+        println!(
+            "workers benchmark: run it with `cargo bench --bench workers` (see its doc comment)"
+        );
+        return;
+    }
     let admin = env("BENCH_PG");
     let only = std::env::var("BENCH_ONLY").unwrap_or_default();
     let tmp = tempfile::tempdir().unwrap();

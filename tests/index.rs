@@ -47,6 +47,7 @@ fn doc(
         price: Some(price),
         currency: Some("EUR".into()),
         updated_at: at(t),
+        findings: 0,
     }
 }
 
@@ -1026,4 +1027,64 @@ fn each_new_language_finds_its_listing() {
             );
         }
     }
+}
+
+#[test]
+fn sorted_by_most_findings_first() {
+    let index = SearchIndex::open_in_ram_with(IndexOptions {
+        commit_interval: None,
+        ..IndexOptions::default()
+    })
+    .unwrap();
+    for (sku, findings, status) in [
+        ("A-1", 0, Status::Localized),
+        ("B-2", 3, Status::NeedsReview),
+        ("C-3", 1, Status::NeedsReview),
+        ("D-4", 5, Status::NeedsReview),
+        ("E-5", 2, Status::Approved),
+    ] {
+        let mut d = doc(
+            sku,
+            "amazon-de",
+            "de",
+            "Flasche",
+            "",
+            "Acme",
+            "Home",
+            status,
+            9.5,
+            0,
+        );
+        d.findings = findings;
+        index.upsert(&d).unwrap();
+    }
+    index.commit().unwrap();
+    let search = |status| {
+        index
+            .search(&SearchQuery {
+                sort: Sort::Findings,
+                status,
+                ..q("")
+            })
+            .unwrap()
+    };
+    let all = search(None);
+    assert_eq!(
+        ids(&all),
+        [
+            "D-4|amazon-de",
+            "B-2|amazon-de",
+            "E-5|amazon-de",
+            "C-3|amazon-de",
+            "A-1|amazon-de"
+        ]
+    );
+    let counts: Vec<u64> = all.hits.iter().map(|h| h.findings).collect();
+    assert_eq!(counts, [5, 3, 2, 1, 0]);
+    // Filters still apply: only the versions waiting for review, most first.
+    assert_eq!(
+        ids(&search(Some(Status::NeedsReview))),
+        ["D-4|amazon-de", "B-2|amazon-de", "C-3|amazon-de"]
+    );
+    assert_eq!(Sort::parse("findings"), Some(Sort::Findings));
 }

@@ -243,6 +243,7 @@ impl Search for FakeSearch {
                     hl: true,
                 }],
                 score: 1.0,
+                findings: l.localized.warnings.len() as u64,
             })
             .collect();
         Ok(SearchPage {

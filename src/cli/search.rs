@@ -5,11 +5,10 @@
 use std::io::Write;
 use std::time::Instant;
 
-use anyhow::{Context, bail};
-use chrono::{DateTime, Utc};
+use anyhow::bail;
 use clap::{Args, Subcommand, ValueEnum};
 use silkroute::index::{
-    FeedCursor, IndexDoc, IndexError, IndexOptions, SearchIndex, SearchQuery, SearchResults, Sort,
+    IndexError, IndexOptions, SearchIndex, SearchQuery, SearchResults, Sort, rebuild_from_store,
 };
 use silkroute::listing::Status;
 use silkroute::paths::DataDir;
@@ -68,6 +67,8 @@ enum SortArg {
     PriceDesc,
     /// Most recently changed first.
     Changed,
+    /// Most check findings first.
+    Findings,
 }
 
 fn parse_status(s: &str) -> Result<Status, String> {
@@ -107,6 +108,7 @@ pub fn search(data: &DataDir, args: SearchArgs) -> anyhow::Result<Outcome> {
             SortArg::Price => Sort::Price,
             SortArg::PriceDesc => Sort::PriceDesc,
             SortArg::Changed => Sort::Updated,
+            SortArg::Findings => Sort::Findings,
         },
         page: args.page,
         per_page: args.per_page,
@@ -196,12 +198,6 @@ pub fn index(data: &DataDir, loc: &StoreLocation, cmd: IndexCommand) -> anyhow::
     }
 }
 
-fn parse_time(s: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(s)
-        .map(|t| t.with_timezone(&Utc))
-        .unwrap_or_else(|_| Utc::now())
-}
-
 fn rebuild(data: &DataDir, loc: &StoreLocation, args: RebuildArgs) -> anyhow::Result<Outcome> {
     if !loc.is_shared() && !data.store().is_file() {
         bail!(
@@ -219,47 +215,6 @@ fn rebuild(data: &DataDir, loc: &StoreLocation, args: RebuildArgs) -> anyhow::Re
         },
         "silkroute index rebuild",
     )?;
-    // Where the index will stand in the store's change feed: read before the
-    // store, so a change made while rebuilding is applied again by the server.
-    let cursor = FeedCursor {
-        store: store.store_id()?,
-        seq: store.feed_head()?,
-    };
-    let localizations = store.localizations().context("read the localizations")?;
-    let localized: std::collections::HashSet<&str> = localizations
-        .iter()
-        .map(|l| l.listing.sku.as_str())
-        .collect();
-    let mut docs: Vec<IndexDoc> = Vec::new();
-    const PAGE: usize = 1000;
-    let mut offset = 0;
-    loop {
-        let page = store
-            .listing_page(PAGE, offset)
-            .context("read the listings")?;
-        let n = page.len();
-        for (listing, at) in page {
-            let status = if localized.contains(listing.sku.as_str()) {
-                Status::Localized
-            } else {
-                Status::Draft
-            };
-            docs.push(IndexDoc::from_source(&listing, status, parse_time(&at)));
-        }
-        offset += n;
-        if n < PAGE {
-            break;
-        }
-    }
-    let sources = docs.len();
-    for l in &localizations {
-        docs.push(IndexDoc::from_localized(
-            &l.listing,
-            parse_time(&l.updated_at),
-        ));
-    }
-    let total = docs.len();
-    let read_s = started.elapsed().as_secs_f64();
     let options = IndexOptions {
         writer_heap_bytes: args.heap_mb.max(15) << 20,
         commit_interval: None,
@@ -272,20 +227,16 @@ fn rebuild(data: &DataDir, loc: &StoreLocation, args: RebuildArgs) -> anyhow::Re
         other => other?,
     };
     let mut err = std::io::stderr();
-    let step = (total / 20).max(1000);
-    let n = index.rebuild(docs.into_iter().enumerate().map(|(i, d)| {
-        if i > 0 && i % step == 0 {
-            let _ = write!(err, "\rindexing {i}/{total} documents");
-        }
-        d
-    }))?;
-    let _ = writeln!(err, "\rindexing {total}/{total} documents");
-    cursor.save(&data.index_cursor())?;
+    let done = rebuild_from_store(&store, &index, &data.index_cursor(), &mut |i, total| {
+        let _ = write!(err, "\rindexing {i}/{total} documents");
+    })?;
+    let _ = writeln!(err);
     println!(
-        "indexed {n} documents ({sources} listings, {} localizations) in {:.2} s (store read {:.2} s); index {} MiB at {}",
-        localizations.len(),
+        "indexed {} documents ({} listings, {} localizations) in {:.2} s; index {} MiB at {}",
+        done.documents,
+        done.listings,
+        done.localizations,
         started.elapsed().as_secs_f64(),
-        read_s,
         index.size_on_disk() / (1 << 20),
         data.index().display()
     );

@@ -44,6 +44,9 @@ pub struct IndexDoc {
     pub currency: Option<String>,
     /// Last change.
     pub updated_at: DateTime<Utc>,
+    /// Check findings on this version (warnings of a localization; 0 for a
+    /// source listing): `sort=findings` lists the most first.
+    pub findings: u64,
 }
 
 fn attribute_lines(attrs: &[crate::listing::Attribute], keywords: &[String]) -> Vec<String> {
@@ -83,6 +86,7 @@ impl IndexDoc {
             price: listing.price.as_ref().and_then(|p| p.amount.to_f64()),
             currency: listing.price.as_ref().map(|p| p.currency.clone()),
             updated_at,
+            findings: 0,
         }
     }
 
@@ -102,6 +106,7 @@ impl IndexDoc {
             price: l.price.as_ref().and_then(|p| p.amount.to_f64()),
             currency: l.price.as_ref().map(|p| p.currency.clone()),
             updated_at,
+            findings: l.warnings.len() as u64,
         }
     }
 
@@ -166,6 +171,7 @@ impl IndexDoc {
             f.updated_at,
             tantivy::DateTime::from_timestamp_micros(self.updated_at.timestamp_micros()),
         );
+        d.add_u64(f.findings, self.findings);
         d
     }
 }

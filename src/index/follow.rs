@@ -111,6 +111,80 @@ pub fn reindex_sku(store: &Store, index: &SearchIndex, sku: &str) -> Result<(), 
     Ok(())
 }
 
+/// What [`rebuild_from_store`] indexed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rebuilt {
+    /// Documents in the index after the rebuild.
+    pub documents: u64,
+    /// Source listings read.
+    pub listings: usize,
+    /// Current localizations read.
+    pub localizations: usize,
+}
+
+/// Replace the whole index with every listing and current localization in the
+/// store, then save the feed cursor (read before the store, so a change made
+/// while rebuilding is applied again by the follower). The old documents stay
+/// searchable until the new ones are committed. `progress(done, total)` is
+/// called now and then while documents are added.
+pub fn rebuild_from_store(
+    store: &Store,
+    index: &SearchIndex,
+    cursor_file: &Path,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<Rebuilt, FollowError> {
+    let cursor = FeedCursor {
+        store: store.store_id()?,
+        seq: store.feed_head()?,
+    };
+    let localizations = store.localizations()?;
+    let localized: std::collections::HashSet<&str> = localizations
+        .iter()
+        .map(|l| l.listing.sku.as_str())
+        .collect();
+    let mut docs: Vec<IndexDoc> = Vec::new();
+    const PAGE: usize = 1000;
+    let mut offset = 0;
+    loop {
+        let page = store.listing_page(PAGE, offset)?;
+        let n = page.len();
+        for (listing, at) in page {
+            let status = if localized.contains(listing.sku.as_str()) {
+                Status::Localized
+            } else {
+                Status::Draft
+            };
+            docs.push(IndexDoc::from_source(&listing, status, parse_time(&at)));
+        }
+        offset += n;
+        if n < PAGE {
+            break;
+        }
+    }
+    let listings = docs.len();
+    for l in &localizations {
+        docs.push(IndexDoc::from_localized(
+            &l.listing,
+            parse_time(&l.updated_at),
+        ));
+    }
+    let total = docs.len();
+    let step = (total / 20).max(1000);
+    let documents = index.rebuild(docs.into_iter().enumerate().map(|(i, d)| {
+        if i > 0 && i % step == 0 {
+            progress(i, total);
+        }
+        d
+    }))?;
+    progress(total, total);
+    cursor.save(cursor_file)?;
+    Ok(Rebuilt {
+        documents,
+        listings,
+        localizations: localizations.len(),
+    })
+}
+
 /// Apply the feed after `cursor` to the index, committing after each batch
 /// and saving the cursor to `cursor_file`. Returns the number of feed rows
 /// applied.

@@ -45,7 +45,9 @@ mod writer;
 
 pub use analyzers::stems;
 pub use document::{IndexDoc, SOURCE_MARKET};
-pub use follow::{FeedCursor, FollowError, IndexFollower, catch_up, reindex_sku};
+pub use follow::{
+    FeedCursor, FollowError, IndexFollower, Rebuilt, catch_up, rebuild_from_store, reindex_sku,
+};
 pub use query::{
     MAX_PER_PAGE, MAX_QUERY_BYTES, MAX_QUERY_WORDS, MAX_RESULT_WINDOW, SearchQuery, Sort,
 };

@@ -75,16 +75,19 @@ pub enum Sort {
     PriceDesc,
     /// Most recently changed first.
     Updated,
+    /// Most check findings first (the versions a reviewer should look at).
+    Findings,
 }
 
 impl Sort {
-    /// Parse `relevance`, `price`, `price_desc` or `updated`.
+    /// Parse `relevance`, `price`, `price_desc`, `updated` or `findings`.
     pub fn parse(s: &str) -> Option<Sort> {
         Some(match s {
             "relevance" => Sort::Relevance,
             "price" => Sort::Price,
             "price_desc" => Sort::PriceDesc,
             "updated" => Sort::Updated,
+            "findings" => Sort::Findings,
             _ => return None,
         })
     }

@@ -170,6 +170,8 @@ pub(crate) struct Fields {
     pub currency: Field,
     /// Last change: date fast + indexed (sort).
     pub updated_at: Field,
+    /// Number of check findings: u64 fast + stored (sort by most findings).
+    pub findings: Field,
     /// Stored-only copies for results and snippets.
     pub stored_title: Field,
     /// Stored bullets, joined by newlines.
@@ -218,6 +220,7 @@ impl Fields {
         let price = b.add_f64_field("price", FAST | INDEXED | STORED);
         let currency = b.add_text_field("currency", STORED);
         let updated_at = b.add_date_field("updated_at", FAST | INDEXED | STORED);
+        let findings = b.add_u64_field("findings", FAST | STORED);
         let stored_title = b.add_text_field("stored_title", STORED);
         let stored_bullets = b.add_text_field("stored_bullets", STORED);
         let stored_description = b.add_text_field("stored_description", STORED);
@@ -238,6 +241,7 @@ impl Fields {
             price,
             currency,
             updated_at,
+            findings,
             stored_title,
             stored_bullets,
             stored_description,

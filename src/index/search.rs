@@ -53,8 +53,10 @@ pub struct Hit {
     /// A piece of the description (or bullets, or title) with every HTML special
     /// character escaped and matched terms wrapped in `<mark>…</mark>`.
     pub snippet_html: String,
-    /// Relevance score (0 when sorted by price or date).
+    /// Relevance score (0 when sorted by price, date or findings).
     pub score: f32,
+    /// Check findings on this version.
+    pub findings: u64,
 }
 
 /// Counts per value for each filterable field, over every document that matched.
@@ -129,6 +131,18 @@ impl SearchIndex {
                     .map_err(run)?;
                 (docs.into_iter().map(|(_, d)| (0.0, d)).collect(), facets)
             }
+            Sort::Findings => {
+                let (docs, facets) = searcher
+                    .search(
+                        &built.query,
+                        &(
+                            top.order_by_fast_field::<u64>("findings", Order::Desc),
+                            facet_counts,
+                        ),
+                    )
+                    .map_err(run)?;
+                (docs.into_iter().map(|(_, d)| (0.0, d)).collect(), facets)
+            }
         };
         let f = &inner.fields;
         let mut generators: HashMap<usize, [SnippetGenerator; 3]> = HashMap::new();
@@ -191,6 +205,10 @@ impl SearchIndex {
                     .map(str::to_string),
                 snippet_html,
                 score,
+                findings: doc
+                    .get_first(f.findings)
+                    .and_then(|v| v.as_u64())
+                    .unwrap_or(0),
             });
         }
         Ok(SearchResults {

@@ -463,7 +463,13 @@ pub async fn search_page(
     Extension(csrf): Extension<CsrfToken>,
     AppQuery(mut p): AppQuery<SearchParams>,
 ) -> PageResult {
-    let results = if p.q.trim().is_empty() && p.market.is_none() && p.status.is_none() {
+    let results = if p.q.trim().is_empty()
+        && p.market.is_none()
+        && p.status.is_none()
+        && p.sort
+            .as_deref()
+            .is_none_or(|s| s.is_empty() || s == "relevance")
+    {
         None
     } else {
         Some(

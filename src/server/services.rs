@@ -206,7 +206,8 @@ pub struct SearchParams {
     pub min_price: Option<f64>,
     /// Highest price, inclusive.
     pub max_price: Option<f64>,
-    /// `relevance` (default), `price`, `price_desc` or `updated`.
+    /// `relevance` (default), `price`, `price_desc`, `updated` or `findings`
+    /// (most check findings first).
     pub sort: Option<String>,
     /// Page size (1..=100, default 20).
     pub limit: Option<usize>,
@@ -240,6 +241,8 @@ pub struct SearchHit {
     pub snippet: Vec<SnippetPart>,
     /// Relevance.
     pub score: f32,
+    /// Check findings on this version (0 for a source listing).
+    pub findings: u64,
 }
 
 /// Counts per value of one facet.

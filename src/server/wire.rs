@@ -31,7 +31,9 @@ use super::services::{
 };
 use super::state::{AppState, Services};
 use crate::catalog::{self, ReadOptions};
-use crate::index::{IndexDoc, IndexFollower, SearchIndex, SearchQuery, Sort};
+use crate::index::{
+    self, IndexDoc, IndexError, IndexFollower, IndexOptions, SearchIndex, SearchQuery, Sort,
+};
 use crate::job::{
     self, CatalogOutput, CatalogRecord, JobOptions, JobRunner, OutputWriter, RunnerOptions,
     StoredJobLocalizers, Worker, WorkerOptions,
@@ -76,6 +78,36 @@ fn start_finisher(jobs: &Arc<RealJobs>) {
     }
 }
 
+/// Open the search index; one written by another silkroute version (another
+/// schema) is recreated and rebuilt from the store before serving, so an
+/// upgrade never leaves the server unable to start.
+fn open_index(data: &DataDir, store: &Store) -> anyhow::Result<SearchIndex> {
+    let context = || format!("open the search index {}", data.index().display());
+    match SearchIndex::open(&data.index()) {
+        Err(IndexError::SchemaMismatch { .. }) => {
+            tracing::warn!(
+                dir = %data.index().display(),
+                "the search index was built by another silkroute version: rebuilding it from the store"
+            );
+            let started = std::time::Instant::now();
+            let index = SearchIndex::recreate(&data.index(), IndexOptions::default())
+                .with_context(context)?;
+            let done =
+                index::rebuild_from_store(store, &index, &data.index_cursor(), &mut |i, n| {
+                    tracing::info!("rebuilding the search index: {i}/{n} documents")
+                })
+                .context("rebuild the search index from the store")?;
+            tracing::info!(
+                documents = done.documents,
+                secs = started.elapsed().as_secs_f64(),
+                "search index rebuilt"
+            );
+            Ok(index)
+        }
+        other => other.with_context(context),
+    }
+}
+
 /// Build the app's state from the configuration: open everything, start the
 /// model loader, and return at once (the model loads in the background).
 pub fn build(config: ServerConfig) -> anyhow::Result<AppState> {
@@ -88,10 +120,7 @@ pub fn build(config: ServerConfig) -> anyhow::Result<AppState> {
         &StoreOptions::default(),
         "silkroute serve",
     )?);
-    let index = Arc::new(
-        SearchIndex::open(&data.index())
-            .with_context(|| format!("open the search index {}", data.index().display()))?,
-    );
+    let index = Arc::new(open_index(&data, &store)?);
     // The one writer of the index: it follows every change in the store, made
     // here or by a worker anywhere.
     let follower = IndexFollower::start(
@@ -1042,7 +1071,7 @@ impl Search for RealSearch {
             sort: match p.sort.as_deref().filter(|s| !s.is_empty()) {
                 Some(s) => Sort::parse(s).ok_or_else(|| ServiceError::Invalid {
                     field: "sort".into(),
-                    message: "one of relevance, price, price_desc, updated".into(),
+                    message: "one of relevance, price, price_desc, updated, findings".into(),
                 })?,
                 None => Sort::Relevance,
             },
@@ -1070,6 +1099,7 @@ impl Search for RealSearch {
                     status: h.status.as_str().to_string(),
                     snippet: snippet_parts(&h.snippet_html),
                     score: h.score,
+                    findings: h.findings,
                 })
                 .collect(),
             facets: vec![
@@ -1565,5 +1595,72 @@ mod tests {
             set.begin("m").is_some(),
             "after it ended, it can start again"
         );
+    }
+
+    #[test]
+    fn an_index_of_another_schema_is_rebuilt_from_the_store_at_start() {
+        use crate::listing::{LocalizedListing, Provenance};
+        let dir = tempfile::tempdir().unwrap();
+        let data = DataDir::at(dir.path());
+        let store = Store::open(&data).unwrap();
+        let listing = Listing {
+            sku: "TS-1".into(),
+            title: "Deep socket set 9/16 inch".into(),
+            ..Default::default()
+        };
+        store.put_listing("form", &listing).unwrap();
+        let warning = |code: &str| Warning {
+            field: "title".into(),
+            code: code.into(),
+            message: "m".into(),
+        };
+        store
+            .put_localization(&LocalizedListing {
+                sku: "TS-1".into(),
+                market: "amazon.de".into(),
+                language: "de".into(),
+                title: "Steckschlüsselsatz 9/16 Zoll".into(),
+                description: String::new(),
+                bullets: vec![],
+                attributes: vec![],
+                keywords: vec![],
+                price: None,
+                brand: None,
+                category: None,
+                images: vec![],
+                warnings: vec![warning("untranslated"), warning("unit_unknown")],
+                conversions: Vec::new(),
+                status: Status::NeedsReview,
+                provenance: Provenance {
+                    model: "m".into(),
+                    created_at: Utc::now(),
+                },
+            })
+            .unwrap();
+        // An index written by an older version: another schema.
+        std::fs::create_dir_all(data.index()).unwrap();
+        let mut b = tantivy::schema::Schema::builder();
+        b.add_text_field("title", tantivy::schema::TEXT);
+        drop(tantivy::Index::create_in_dir(data.index(), b.build()).unwrap());
+        assert!(matches!(
+            SearchIndex::open(&data.index()),
+            Err(IndexError::SchemaMismatch { .. })
+        ));
+
+        let index = open_index(&data, &store).expect("rebuilt, not refused");
+        let r = index
+            .search(&SearchQuery {
+                sort: Sort::Findings,
+                ..SearchQuery::text("Steckschlüsselsatz")
+            })
+            .unwrap();
+        assert_eq!(r.hits.len(), 1);
+        assert_eq!(
+            (r.hits[0].market.as_str(), r.hits[0].findings),
+            ("amazon.de", 2)
+        );
+        let all = index.search(&SearchQuery::text("")).unwrap();
+        assert_eq!(all.total, 2, "the source listing and its localization");
+        assert!(index::FeedCursor::load(&data.index_cursor()).is_some());
     }
 }

@@ -175,6 +175,13 @@
         s.textContent = t;
         li.append(" ", s);
       });
+      if (h.findings) {
+        const s = document.createElement("span");
+        s.className = "pill findings";
+        s.dataset.findings = String(h.findings);
+        s.textContent = h.findings + " " + (strings.findings || "findings");
+        li.append(" ", s);
+      }
       const p = document.createElement("p");
       p.className = "snippet";
       p.lang = h.language || "";
@@ -279,6 +286,7 @@
     const sf = $("#search-form");
     if (sf) {
       sf.addEventListener("input", () => { clearTimeout(searchTimer); searchTimer = setTimeout(runSearch, 150); });
+      sf.addEventListener("change", () => { clearTimeout(searchTimer); searchTimer = setTimeout(runSearch, 150); });
       sf.addEventListener("submit", (e) => { e.preventDefault(); runSearch(); });
     }
     const job = $("#job");
