@@ -55,6 +55,26 @@ enum BenchTarget {
     /// Language model speed: prefill, batch-1 decode, aggregate decode at 4 and 8
     /// concurrent sequences, load time, peak memory.
     Llm(LlmBenchArgs),
+    /// Weight-matrix kernels alone: each kind of matrix in a model on every
+    /// kernel path this CPU has, taking turns, and the matmul time of one
+    /// forward step.
+    Kernels(KernelBenchArgs),
+}
+
+#[derive(Debug, Args)]
+struct KernelBenchArgs {
+    /// Model id or .gguf path.
+    #[arg(long)]
+    model: Option<String>,
+    /// Activation rows (tokens in a step).
+    #[arg(long, value_delimiter = ',', default_value = "1,8,64")]
+    rows: Vec<usize>,
+    /// Timed turns per path (best kept).
+    #[arg(long, default_value_t = 5)]
+    reps: usize,
+    /// Compute threads.
+    #[arg(long, default_value_t = 2)]
+    threads: usize,
 }
 
 #[derive(Debug, Args)]
@@ -137,7 +157,64 @@ pub fn generate(data_dir: &DataDir, args: GenerateArgs) -> anyhow::Result<Outcom
 pub fn bench(data_dir: &DataDir, args: BenchArgs) -> anyhow::Result<Outcome> {
     match args.target {
         BenchTarget::Llm(a) => bench_llm(data_dir, a),
+        BenchTarget::Kernels(a) => bench_kernels(data_dir, a),
     }
+}
+
+fn bench_kernels(data_dir: &DataDir, a: KernelBenchArgs) -> anyhow::Result<Outcome> {
+    let path = resolve_model(data_dir, a.model.as_deref())?;
+    if std::env::var_os("CANDLE_NUM_THREADS").is_none() {
+        // SAFETY: before any thread of candle's pool starts.
+        unsafe { std::env::set_var("CANDLE_NUM_THREADS", a.threads.to_string()) };
+    }
+    println!("model            {}", path.display());
+    println!(
+        "threads          {}",
+        candle_core::utils::barrier_pool().n_workers() + 1
+    );
+    println!("cpu flags        {}", silkroute::llm::cpu_flags());
+    println!("default kernels  {}", silkroute::llm::kernel_path_name());
+    let timings = silkroute::llm::bench_kernels(&path, &a.rows, a.reps.max(1))?;
+    if timings.first().is_some_and(|t| t.cpu_time) {
+        println!(
+            "times            the thread's CPU time (one thread), best of {}",
+            a.reps
+        );
+    } else {
+        println!("times            wall clock, best of {}", a.reps);
+    }
+    println!(
+        "{:<22} {:<5} {:>3} {:>7} {:>6} {:>4} {:<24} {:>9} {:>8}",
+        "matrix", "fmt", "n", "rows", "cols", "m", "path", "ms", "GMAC/s"
+    );
+    // Per (m, path): the step's matmul seconds.
+    let mut steps: Vec<(usize, &str, f64)> = Vec::new();
+    for t in &timings {
+        println!(
+            "{:<22} {:<5} {:>3} {:>7} {:>6} {:>4} {:<24} {:>9.3} {:>8.1}",
+            t.kind,
+            t.format,
+            t.count,
+            t.n,
+            t.k,
+            t.m,
+            t.path,
+            t.secs * 1e3,
+            (t.n * t.k * t.m) as f64 / t.secs / 1e9
+        );
+        match steps.iter_mut().find(|s| s.0 == t.m && s.1 == t.path) {
+            Some(s) => s.2 += t.secs * t.count as f64,
+            None => steps.push((t.m, t.path, t.secs * t.count as f64)),
+        }
+    }
+    for (m, p, secs) in steps {
+        println!(
+            "step matmuls     m={m:<4} {p:<24} {:8.1} ms  ({:.1} tok/s)",
+            secs * 1e3,
+            m as f64 / secs
+        );
+    }
+    Ok(Outcome::Ok)
 }
 
 fn peak_rss_mib() -> f64 {
@@ -211,6 +288,8 @@ fn bench_llm(data_dir: &DataDir, a: LlmBenchArgs) -> anyhow::Result<Outcome> {
         candle_core::utils::get_num_threads()
     );
     println!("load             {load_s:.2} s");
+    println!("kernels          {}", silkroute::llm::kernel_path_name());
+    println!("cpu flags        {}", silkroute::llm::cpu_flags());
     println!(
         "kv cache         {}, prefill chunk {prefill_chunk} tokens",
         if a.kv_f16 { "f16" } else { "f32" },

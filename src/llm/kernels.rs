@@ -1,6 +1,7 @@
 //! Weight matrices for the model code: [`Linear`] multiplies activations by a
-//! quantized GGUF matrix with the AVX2 kernels here, and for other formats or
-//! CPUs with candle's per-format dot products ([`DotLinear`]).
+//! quantized GGUF matrix with the kernels here (AVX2, or VNNI where the CPU
+//! has it: [`vnni`], chosen once per process, [`KernelPath`]), and for other
+//! formats or CPUs with candle's per-format dot products ([`DotLinear`]).
 //!
 //! # The invariance rule (every kernel here keeps it)
 //!
@@ -54,6 +55,11 @@ use std::sync::Arc;
 use candle_core::quantized::{GgmlDType, QMatMul, QTensor};
 use candle_core::{DType, Device, Module, Result, Tensor};
 
+mod bench;
+mod vnni;
+pub use bench::{KernelTiming, bench_kernels};
+use vnni::TILE8;
+
 /// A quantized weight matrix `(out, in)` that multiplies activations `(.., in)`.
 pub(crate) enum Linear {
     /// candle's own quantized matmul, only with `SILKROUTE_KERNELS=candle`:
@@ -87,20 +93,44 @@ impl Linear {
     /// regrouped, so a tied K-quant embedding is held twice (the lookup keeps
     /// the file's blocks), as with candle's own repacking.
     pub fn from_arc(t: Arc<QTensor>) -> Result<Linear> {
-        if FastLinear::fits(&t)? {
+        Linear::with_path(t, kernel_path())
+    }
+
+    /// [`Linear::from_arc`] with the kernels of `path` (which must be
+    /// available on this CPU to be used; else candle's).
+    pub(crate) fn with_path(t: Arc<QTensor>, path: KernelPath) -> Result<Linear> {
+        if FastLinear::fits(&t, path)? {
             let (n, k) = t.shape().dims2()?;
             let format = Format::of(t.dtype()).expect("fits() checked the format");
             // A 32-weight matrix shared with the embedding lookup (tied
             // weights) is read in place rather than held twice.
             let alone = n % 8 == 0 && Arc::strong_count(&t) == 1;
+            // Q4_1 stays with the AVX2 kernel on every path: it sums in
+            // ggml's order (eight float lanes, the mins apart), so the test
+            // model's greedy output is llama.cpp's token for token; a VNNI
+            // kernel summing per block gave another answer at a near tie,
+            // and no production model has Q4_1 matrices.
             let w = match format {
+                Format::Q4_1 => Weights::Blocks(t),
+                _ if path == KernelPath::Avx512Vnni
+                    && n % 16 == 0
+                    && (alone || format.block_len() == 256) =>
+                {
+                    Weights::X16(x16(format, &t.data()?, n, k))
+                }
                 Format::Q4K => Weights::X8(q4k_x8(&t.data()?, n, k)),
                 Format::Q6K => Weights::X8(q6k_x8(&t.data()?, n, k)),
                 Format::Q5_0 if alone => Weights::X8(q5_0_x8(&t.data()?, n, k)),
                 Format::Q8_0 if alone => Weights::X8(q8_0_x8(&t.data()?, n, k)),
                 _ => Weights::Blocks(t),
             };
-            return Ok(Linear::Fast(FastLinear { format, n, k, w }));
+            return Ok(Linear::Fast(FastLinear {
+                format,
+                n,
+                k,
+                w,
+                path,
+            }));
         }
         if candle_only() {
             return Ok(Linear::Candle(QMatMul::from_arc(t)?));
@@ -190,6 +220,8 @@ pub(crate) struct FastLinear {
     /// Input features (a multiple of the block length).
     k: usize,
     w: Weights,
+    /// Whose kernels multiply it.
+    path: KernelPath,
 }
 
 /// Where a [`FastLinear`]'s blocks are.
@@ -200,6 +232,8 @@ enum Weights {
     /// ([`q4k_x8`], [`q6k_x8`], [`q5_0_x8`], [`q8_0_x8`]); the tensor was
     /// dropped.
     X8(Vec<u8>),
+    /// The rows regrouped by sixteen ([`x16`]) for the AVX-512 VNNI kernels.
+    X16(Vec<u8>),
 }
 
 /// Bytes of one Q4_K block of eight rows in [`q4k_x8`]'s layout.
@@ -221,36 +255,41 @@ const Q4K_X8_BYTES: usize = 1216;
 fn q4k_x8(data: &[u8], n: usize, k: usize) -> Vec<u8> {
     let nb = k / 256;
     regroup(n / 8 * nb, Q4K_X8_BYTES, |gb, o| {
-        let (g, b) = (gb / nb, gb % nb);
-        for r in 0..8 {
-            let at = ((g * 8 + r) * nb + b) * 144;
-            let blk = &data[at..at + 144];
-            let f16 = |i: usize| half::f16::from_le_bytes([blk[i], blk[i + 1]]).to_f32();
-            o[4 * r..4 * r + 4].copy_from_slice(&f16(0).to_le_bytes());
-            o[32 + 4 * r..32 + 4 * r + 4].copy_from_slice(&f16(2).to_le_bytes());
-            let sc = &blk[4..16];
-            for s in 0..8 {
-                // ggml's `get_scale_min_k4`.
-                let (scale, min) = if s < 4 {
-                    (sc[s] & 63, sc[s + 4] & 63)
-                } else {
-                    (
-                        (sc[s + 4] & 0x0f) | ((sc[s - 4] >> 6) << 4),
-                        (sc[s + 4] >> 4) | ((sc[s] >> 6) << 4),
-                    )
-                };
-                o[64 + 8 * s + r] = scale;
-                o[128 + 8 * s + r] = min;
-            }
-            for c in 0..4 {
-                for q in 0..8 {
-                    let to = 192 + ((c * 8 + q) * 8 + r) * 4;
-                    let from = 16 + 32 * c + 4 * q;
-                    o[to..to + 4].copy_from_slice(&blk[from..from + 4]);
-                }
+        q4k_x8_block(data, nb, gb, o)
+    })
+}
+
+/// Block `gb` (group `gb / nb`, block `gb % nb`) of [`q4k_x8`] into `o`.
+fn q4k_x8_block(data: &[u8], nb: usize, gb: usize, o: &mut [u8]) {
+    let (g, b) = (gb / nb, gb % nb);
+    for r in 0..8 {
+        let at = ((g * 8 + r) * nb + b) * 144;
+        let blk = &data[at..at + 144];
+        let f16 = |i: usize| half::f16::from_le_bytes([blk[i], blk[i + 1]]).to_f32();
+        o[4 * r..4 * r + 4].copy_from_slice(&f16(0).to_le_bytes());
+        o[32 + 4 * r..32 + 4 * r + 4].copy_from_slice(&f16(2).to_le_bytes());
+        let sc = &blk[4..16];
+        for s in 0..8 {
+            // ggml's `get_scale_min_k4`.
+            let (scale, min) = if s < 4 {
+                (sc[s] & 63, sc[s + 4] & 63)
+            } else {
+                (
+                    (sc[s + 4] & 0x0f) | ((sc[s - 4] >> 6) << 4),
+                    (sc[s + 4] >> 4) | ((sc[s] >> 6) << 4),
+                )
+            };
+            o[64 + 8 * s + r] = scale;
+            o[128 + 8 * s + r] = min;
+        }
+        for c in 0..4 {
+            for q in 0..8 {
+                let to = 192 + ((c * 8 + q) * 8 + r) * 4;
+                let from = 16 + 32 * c + 4 * q;
+                o[to..to + 4].copy_from_slice(&blk[from..from + 4]);
             }
         }
-    })
+    }
 }
 
 /// `blocks` blocks of `bytes` bytes each, block `i` filled by `fill(i, ..)`,
@@ -293,28 +332,33 @@ const Q6K_X8_BYTES: usize = 1696;
 fn q6k_x8(data: &[u8], n: usize, k: usize) -> Vec<u8> {
     let nb = k / 256;
     regroup(n / 8 * nb, Q6K_X8_BYTES, |gb, o| {
-        let (g, b) = (gb / nb, gb % nb);
-        for r in 0..8 {
-            let at = ((g * 8 + r) * nb + b) * 210;
-            let blk = &data[at..at + 210];
-            let d = half::f16::from_le_bytes([blk[208], blk[209]]).to_f32();
-            o[4 * r..4 * r + 4].copy_from_slice(&d.to_le_bytes());
-            for t in 0..16 {
-                o[32 + 8 * t + r] = blk[192 + t];
-            }
-            for h in 0..2 {
-                for q in 0..8 {
-                    let to = 160 + (h * 8 + q) * 96 + 4 * r;
-                    for (v, from) in [64 * h + 4 * q, 64 * h + 32 + 4 * q, 128 + 32 * h + 4 * q]
-                        .into_iter()
-                        .enumerate()
-                    {
-                        o[to + 32 * v..to + 32 * v + 4].copy_from_slice(&blk[from..from + 4]);
-                    }
+        q6k_x8_block(data, nb, gb, o)
+    })
+}
+
+/// Block `gb` of [`q6k_x8`] into `o`.
+fn q6k_x8_block(data: &[u8], nb: usize, gb: usize, o: &mut [u8]) {
+    let (g, b) = (gb / nb, gb % nb);
+    for r in 0..8 {
+        let at = ((g * 8 + r) * nb + b) * 210;
+        let blk = &data[at..at + 210];
+        let d = half::f16::from_le_bytes([blk[208], blk[209]]).to_f32();
+        o[4 * r..4 * r + 4].copy_from_slice(&d.to_le_bytes());
+        for t in 0..16 {
+            o[32 + 8 * t + r] = blk[192 + t];
+        }
+        for h in 0..2 {
+            for q in 0..8 {
+                let to = 160 + (h * 8 + q) * 96 + 4 * r;
+                for (v, from) in [64 * h + 4 * q, 64 * h + 32 + 4 * q, 128 + 32 * h + 4 * q]
+                    .into_iter()
+                    .enumerate()
+                {
+                    o[to + 32 * v..to + 32 * v + 4].copy_from_slice(&blk[from..from + 4]);
                 }
             }
         }
-    })
+    }
 }
 
 /// Bytes of one Q5_0 block of eight rows in [`q5_0_x8`]'s layout.
@@ -330,27 +374,32 @@ const Q5_0_X8_BYTES: usize = 176;
 fn q5_0_x8(data: &[u8], n: usize, k: usize) -> Vec<u8> {
     let nb = k / QK;
     regroup(n / 8 * nb, Q5_0_X8_BYTES, |gb, o| {
-        let (g, b) = (gb / nb, gb % nb);
-        for r in 0..8 {
-            let at = ((g * 8 + r) * nb + b) * 22;
-            let blk = &data[at..at + 22];
-            o[2 * r..2 * r + 2].copy_from_slice(&blk[0..2]);
-            let qh = u32::from_le_bytes([blk[2], blk[3], blk[4], blk[5]]);
-            for half in 0..2 {
-                for q in 0..4 {
-                    let nib = (qh >> (16 * half + 4 * q)) & 0xf;
-                    let at = 16 + 4 * (4 * half + q);
-                    let mut word = u32::from_le_bytes([o[at], o[at + 1], o[at + 2], o[at + 3]]);
-                    word |= nib << (4 * r);
-                    o[at..at + 4].copy_from_slice(&word.to_le_bytes());
-                }
-            }
+        q5_0_x8_block(data, nb, gb, o)
+    })
+}
+
+/// Block `gb` of [`q5_0_x8`] into `o` (zeroed: the fifth bits are or-ed in).
+fn q5_0_x8_block(data: &[u8], nb: usize, gb: usize, o: &mut [u8]) {
+    let (g, b) = (gb / nb, gb % nb);
+    for r in 0..8 {
+        let at = ((g * 8 + r) * nb + b) * 22;
+        let blk = &data[at..at + 22];
+        o[2 * r..2 * r + 2].copy_from_slice(&blk[0..2]);
+        let qh = u32::from_le_bytes([blk[2], blk[3], blk[4], blk[5]]);
+        for half in 0..2 {
             for q in 0..4 {
-                let to = 48 + (q * 8 + r) * 4;
-                o[to..to + 4].copy_from_slice(&blk[6 + 4 * q..10 + 4 * q]);
+                let nib = (qh >> (16 * half + 4 * q)) & 0xf;
+                let at = 16 + 4 * (4 * half + q);
+                let mut word = u32::from_le_bytes([o[at], o[at + 1], o[at + 2], o[at + 3]]);
+                word |= nib << (4 * r);
+                o[at..at + 4].copy_from_slice(&word.to_le_bytes());
             }
         }
-    })
+        for q in 0..4 {
+            let to = 48 + (q * 8 + r) * 4;
+            o[to..to + 4].copy_from_slice(&blk[6 + 4 * q..10 + 4 * q]);
+        }
+    }
 }
 
 /// Bytes of one Q8_0 block of eight rows in [`q8_0_x8`]'s layout.
@@ -362,14 +411,62 @@ const Q8_0_X8_BYTES: usize = 272;
 fn q8_0_x8(data: &[u8], n: usize, k: usize) -> Vec<u8> {
     let nb = k / QK;
     regroup(n / 8 * nb, Q8_0_X8_BYTES, |gb, o| {
-        let (g, b) = (gb / nb, gb % nb);
-        for r in 0..8 {
-            let at = ((g * 8 + r) * nb + b) * 34;
-            let blk = &data[at..at + 34];
-            o[2 * r..2 * r + 2].copy_from_slice(&blk[0..2]);
-            for q in 0..8 {
-                let to = 16 + (q * 8 + r) * 4;
-                o[to..to + 4].copy_from_slice(&blk[2 + 4 * q..6 + 4 * q]);
+        q8_0_x8_block(data, nb, gb, o)
+    })
+}
+
+/// Block `gb` of [`q8_0_x8`] into `o`.
+fn q8_0_x8_block(data: &[u8], nb: usize, gb: usize, o: &mut [u8]) {
+    let (g, b) = (gb / nb, gb % nb);
+    for r in 0..8 {
+        let at = ((g * 8 + r) * nb + b) * 34;
+        let blk = &data[at..at + 34];
+        o[2 * r..2 * r + 2].copy_from_slice(&blk[0..2]);
+        for q in 0..8 {
+            let to = 16 + (q * 8 + r) * 4;
+            o[to..to + 4].copy_from_slice(&blk[2 + 4 * q..6 + 4 * q]);
+        }
+    }
+}
+
+/// One block of eight rows of a `*_x8` layout: `(file data, blocks per row,
+/// group · blocks per row + block, out)`.
+type X8Block = fn(&[u8], usize, usize, &mut [u8]);
+
+/// Regroup a matrix (`n` a multiple of 16) by sixteen rows for the AVX-512
+/// VNNI kernels ([`vnni::zmm`]): each block of a pair of eight-row groups in
+/// `format`'s `*_x8` layout, the two interleaved field by field, so that
+/// every 8-row element (a 32-byte vector of weights, eight scales, eight
+/// f32 `d`, ...) is followed by the next group's. One 64-byte vector then
+/// holds four columns of sixteen rows; the size is the same.
+fn x16(format: Format, data: &[u8], n: usize, k: usize) -> Vec<u8> {
+    // (bytes of an eight-row element, elements) per field, in block order.
+    let (bytes, block, fields): (usize, X8Block, &[(usize, usize)]) = match format {
+        Format::Q4K => (
+            Q4K_X8_BYTES,
+            q4k_x8_block,
+            &[(32, 1), (32, 1), (8, 8), (8, 8), (32, 32)],
+        ),
+        Format::Q6K => (Q6K_X8_BYTES, q6k_x8_block, &[(32, 1), (8, 16), (32, 48)]),
+        Format::Q5_0 => (Q5_0_X8_BYTES, q5_0_x8_block, &[(16, 1), (4, 8), (32, 4)]),
+        Format::Q8_0 => (Q8_0_X8_BYTES, q8_0_x8_block, &[(16, 1), (32, 8)]),
+        // `Linear::with_path` never regroups Q4_1.
+        Format::Q4_1 => unreachable!("Q4_1 is read in place"),
+    };
+    debug_assert_eq!(fields.iter().map(|(b, c)| b * c).sum::<usize>(), bytes);
+    let nb = k / format.block_len();
+    regroup(n / 16 * nb, 2 * bytes, |i, o| {
+        let (pair, b) = (i / nb, i % nb);
+        let mut two = [0u8; 2 * Q6K_X8_BYTES];
+        let (x, y) = two[..2 * bytes].split_at_mut(bytes);
+        block(data, nb, 2 * pair * nb + b, x);
+        block(data, nb, (2 * pair + 1) * nb + b, y);
+        let mut at = 0;
+        for &(unit, count) in fields {
+            for _ in 0..count {
+                o[2 * at..2 * at + unit].copy_from_slice(&x[at..at + unit]);
+                o[2 * at + unit..2 * at + 2 * unit].copy_from_slice(&y[at..at + unit]);
+                at += unit;
             }
         }
     })
@@ -377,12 +474,12 @@ fn q8_0_x8(data: &[u8], n: usize, k: usize) -> Vec<u8> {
 
 impl FastLinear {
     /// Whether `t` is a CPU matrix in a format with a kernel here, and this CPU
-    /// has the kernels' instructions ([`enabled`]).
-    fn fits(t: &QTensor) -> Result<bool> {
+    /// has the instructions of `path`'s kernels.
+    fn fits(t: &QTensor, path: KernelPath) -> Result<bool> {
         let Some(format) = Format::of(t.dtype()) else {
             return Ok(false);
         };
-        if !matches!(t.device(), Device::Cpu) || !enabled() {
+        if !matches!(t.device(), Device::Cpu) || path == KernelPath::Candle || !path.available() {
             return Ok(false);
         }
         let Ok((n, k)) = t.shape().dims2() else {
@@ -416,7 +513,10 @@ impl FastLinear {
                     }
                 }
             }
-            Weights::X8(data) => self.matmul_x8(data, &xs, m, &mut out)?,
+            Weights::X8(data) if self.path == KernelPath::Avx2 => {
+                self.matmul_x8(data, &xs, m, &mut out)?
+            }
+            Weights::X8(data) | Weights::X16(data) => self.matmul_vnni(data, &xs, m, &mut out)?,
         }
         shaped(out, x, self.n)
     }
@@ -554,6 +654,107 @@ impl FastLinear {
             }
         };
         on_pool(n.div_ceil(CHUNK_ROWS), work);
+    }
+}
+
+impl FastLinear {
+    /// `out (m, n) = x (m, k) · Wᵀ` with the VNNI kernels: [`vnni::zmm`] for
+    /// sixteen-row groups, [`vnni::evex`] or [`vnni::vex`] for eight-row
+    /// groups, as `self.path` says.
+    fn matmul_vnni(&self, data: &[u8], x: &[f32], m: usize, out: &mut [f32]) -> Result<()> {
+        let k = self.k;
+        // One kernel over the groups of `$g` rows, `$acts` quantized once,
+        // with the kernel for each count of activation rows `$r`.
+        macro_rules! run {
+            ($g:expr, $acts:expr, $bytes:expr, $module:ident :: $kernel:ident, [$($r:literal),+]) => {{
+                let acts = $acts;
+                let group_bytes = k / self.format.block_len() * $bytes * ($g / 8);
+                let tile = [$($r),+][0];
+                self.groups_vnni::<{ $g }, _>(data, group_bytes, m, tile, out, |w, i0, r, res| {
+                    // SAFETY: this path's features were detected when this
+                    // matrix was made (`fits`); `w` is one whole group and
+                    // `i0 + r <= m`, `r <= tile` (see `groups_vnni`).
+                    unsafe {
+                        match r {
+                            $($r => vnni::$module::$kernel::<$r>(w, &acts, i0, res),)+
+                            _ => unreachable!("{r} rows per call"),
+                        }
+                    }
+                })
+            }};
+        }
+        macro_rules! family {
+            ($module:ident, $g:expr, [$($r:literal),+]) => {
+                match self.format {
+                    Format::Q4K => run!($g, ActsK::quantize(x, m, k), Q4K_X8_BYTES,
+                        $module::q4k, [$($r),+]),
+                    Format::Q6K => run!($g, ActsK::quantize(x, m, k), Q6K_X8_BYTES,
+                        $module::q6k, [$($r),+]),
+                    Format::Q5_0 => run!($g, Acts::quantize(x, m, k), Q5_0_X8_BYTES,
+                        $module::q5_0, [$($r),+]),
+                    Format::Q8_0 => run!($g, Acts::quantize(x, m, k), Q8_0_X8_BYTES,
+                        $module::q8_0, [$($r),+]),
+                    Format::Q4_1 => candle_core::bail!("Q4_1 is not regrouped"),
+                }
+            };
+        }
+        #[cfg(target_arch = "x86_64")]
+        match (&self.w, self.path) {
+            (Weights::X16(_), _) => family!(zmm, 16, [8, 7, 6, 5, 4, 3, 2, 1]),
+            (_, KernelPath::AvxVnni) => family!(vex, 8, [4, 3, 2, 1]),
+            _ => family!(evex, 8, [8, 7, 6, 5, 4, 3, 2, 1]),
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        candle_core::bail!("no VNNI kernels on this architecture");
+        Ok(())
+    }
+
+    /// [`FastLinear::groups`] for the VNNI kernels: groups of `G` rows
+    /// (`group_bytes` each), work items of [`CHUNK_ROWS`] rows, and up to
+    /// `tile` ([`TILE8`] at most) activation rows per call.
+    fn groups_vnni<const G: usize, F>(
+        &self,
+        data: &[u8],
+        group_bytes: usize,
+        m: usize,
+        tile: usize,
+        out: &mut [f32],
+        kernel: F,
+    ) where
+        F: Fn(&[u8], usize, usize, &mut [[f32; G]; TILE8]) + Sync,
+    {
+        let n = self.n;
+        let out_ptr = SyncPtr(out.as_mut_ptr());
+        let per_item = (CHUNK_ROWS / G).max(1);
+        let work = |c: usize| {
+            let groups = c * per_item..(n / G).min((c + 1) * per_item);
+            let mut i0 = 0;
+            while i0 < m {
+                let r = tile.min(TILE8).min(m - i0);
+                for g in groups.clone() {
+                    let mut res = [[0f32; G]; TILE8];
+                    kernel(
+                        &data[g * group_bytes..(g + 1) * group_bytes],
+                        i0,
+                        r,
+                        &mut res,
+                    );
+                    for (t, row) in res.iter().take(r).enumerate() {
+                        // SAFETY: as in `run`: row i0 + t, columns G·g.. are
+                        // inside `out`, in this work item's columns.
+                        unsafe {
+                            std::ptr::copy_nonoverlapping(
+                                row.as_ptr(),
+                                out_ptr.at((i0 + t) * n + G * g),
+                                G,
+                            )
+                        };
+                    }
+                }
+                i0 += r;
+            }
+        };
+        on_pool((n / G).div_ceil(per_item), work);
     }
 }
 
@@ -717,6 +918,8 @@ struct Acts {
     /// Q4_1's min). Kept in f32: with it SmolLM2's greedy output
     /// matches llama.cpp's token for token, with ggml's f16 `s` it did not.
     s: Vec<f32>,
+    /// `(m, kb)` block sums `Σq`, for the VNNI kernels' integer offsets.
+    isum: Vec<i32>,
 }
 
 impl Acts {
@@ -725,13 +928,22 @@ impl Acts {
         let mut q = vec![0i8; m * k];
         let mut d = vec![0f32; m * kb];
         let mut s = vec![0f32; m * kb];
+        let mut isum = vec![0i32; m * kb];
         for (b, (xs, qs)) in x.chunks_exact(QK).zip(q.chunks_exact_mut(QK)).enumerate() {
             let scale = quantize_block(xs, qs);
             let sum: i32 = qs.iter().map(|&v| v as i32).sum();
             d[b] = half::f16::from_f32(scale).to_f32();
             s[b] = d[b] * sum as f32;
+            isum[b] = sum;
         }
-        Acts { m, kb, q, d, s }
+        Acts {
+            m,
+            kb,
+            q,
+            d,
+            s,
+            isum,
+        }
     }
 }
 
@@ -800,30 +1012,182 @@ impl ActsK {
     }
 }
 
-/// `SILKROUTE_KERNELS=candle` turns the kernels here off (to compare speed or
-/// output against candle's own code).
-fn candle_only() -> bool {
-    std::env::var("SILKROUTE_KERNELS").is_ok_and(|v| v.eq_ignore_ascii_case("candle"))
+/// Which kernels multiply the weight matrices: chosen once per process from
+/// the CPU's features ([`KernelPath::detect`]), or forced with
+/// `SILKROUTE_KERNELS=avx2|vnni|vnni512|vnni256|candle` for A/B runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum KernelPath {
+    /// candle's own quantized matmuls (no AVX2, or forced).
+    Candle,
+    /// AVX2 + FMA + F16C: `maddubs` then `madd` per 32 weights.
+    Avx2,
+    /// AVX-VNNI (VEX encoding, 256-bit, 16 registers): desktop chips
+    /// without AVX-512.
+    AvxVnni,
+    /// AVX-512 VNNI on 256-bit registers (EVEX encoding, 32 registers).
+    Avx512VnniYmm,
+    /// AVX-512 F/BW/VL/VNNI on 512-bit registers, over sixteen-row groups.
+    Avx512Vnni,
 }
 
-/// Whether the kernels here run: AVX2, FMA and F16C present and not turned off.
-/// When they do not, the loader re-encodes Q5_0 as Q8_0, which candle
-/// multiplies with AVX2.
-pub(crate) fn enabled() -> bool {
-    has_avx2() && !candle_only()
+impl KernelPath {
+    /// Every path, the most preferred first.
+    const ALL: [KernelPath; 5] = [
+        KernelPath::Avx512Vnni,
+        KernelPath::AvxVnni,
+        KernelPath::Avx512VnniYmm,
+        KernelPath::Avx2,
+        KernelPath::Candle,
+    ];
+
+    /// The name `SILKROUTE_KERNELS` and `silkroute bench llm` use.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            KernelPath::Candle => "candle",
+            KernelPath::Avx2 => "avx2",
+            KernelPath::AvxVnni => "avx-vnni (ymm, VEX)",
+            KernelPath::Avx512VnniYmm => "avx512-vnni (ymm, EVEX)",
+            KernelPath::Avx512Vnni => "avx512-vnni (zmm)",
+        }
+    }
+
+    /// Whether this CPU can run the path.
+    pub(crate) fn available(self) -> bool {
+        #[cfg(target_arch = "x86_64")]
+        {
+            use std::arch::is_x86_feature_detected as has;
+            let avx2 = has!("avx2") && has!("fma") && has!("f16c");
+            let avx512 = avx2
+                && has!("avx512f")
+                && has!("avx512bw")
+                && has!("avx512vl")
+                && has!("avx512vnni");
+            match self {
+                KernelPath::Candle => true,
+                KernelPath::Avx2 => avx2,
+                KernelPath::AvxVnni => avx2 && has!("avxvnni"),
+                KernelPath::Avx512VnniYmm | KernelPath::Avx512Vnni => avx512,
+            }
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            self == KernelPath::Candle
+        }
+    }
+
+    /// The paths this CPU can run, the most preferred first.
+    #[cfg(test)]
+    pub(crate) fn available_paths() -> Vec<KernelPath> {
+        KernelPath::ALL
+            .into_iter()
+            .filter(|p| p.available())
+            .collect()
+    }
+
+    /// The best path this CPU runs, or the one `forced`
+    /// (`SILKROUTE_KERNELS`'s value): `avx2`, `vnni` (the best VNNI path),
+    /// `vnni512`, `vnni256` (AVX-VNNI, else AVX-512 VNNI on 256-bit
+    /// registers) or `candle`. A forced path this CPU lacks, or an unknown
+    /// name, falls back to the best path (with a warning).
+    pub(crate) fn detect(forced: Option<&str>) -> KernelPath {
+        let best = |from: &[KernelPath]| {
+            from.iter()
+                .copied()
+                .find(|p| p.available())
+                .unwrap_or(KernelPath::Candle)
+        };
+        let all = &KernelPath::ALL[..];
+        let wanted: Option<&[KernelPath]> = match forced.map(|f| f.trim().to_ascii_lowercase()) {
+            None => None,
+            Some(f) if f.is_empty() => None,
+            Some(f) => match f.as_str() {
+                "candle" => Some(&[KernelPath::Candle]),
+                "avx2" => Some(&[KernelPath::Avx2]),
+                "vnni" => Some(&all[..3]),
+                "vnni512" => Some(&[KernelPath::Avx512Vnni]),
+                "vnni256" => Some(&[KernelPath::AvxVnni, KernelPath::Avx512VnniYmm]),
+                _ => {
+                    tracing::warn!("SILKROUTE_KERNELS={f}: unknown kernel path, using the best");
+                    None
+                }
+            },
+        };
+        match wanted {
+            None => best(all),
+            Some(w) => match w.iter().copied().find(|p| p.available()) {
+                Some(p) => p,
+                None => {
+                    let p = best(all);
+                    tracing::warn!(
+                        "SILKROUTE_KERNELS={}: this CPU lacks it, using {}",
+                        forced.unwrap_or_default(),
+                        p.name()
+                    );
+                    p
+                }
+            },
+        }
+    }
 }
 
-fn has_avx2() -> bool {
+/// The kernel path of this process (see [`KernelPath::detect`]), read once.
+pub(crate) fn kernel_path() -> KernelPath {
+    static PATH: std::sync::OnceLock<KernelPath> = std::sync::OnceLock::new();
+    *PATH.get_or_init(|| KernelPath::detect(std::env::var("SILKROUTE_KERNELS").ok().as_deref()))
+}
+
+/// The CPU's vector features that matter to the kernels, as `/proc/cpuinfo`
+/// names them, for benchmark figures.
+pub fn cpu_flags() -> String {
     #[cfg(target_arch = "x86_64")]
     {
-        std::arch::is_x86_feature_detected!("avx2")
-            && std::arch::is_x86_feature_detected!("fma")
-            && std::arch::is_x86_feature_detected!("f16c")
+        use std::arch::is_x86_feature_detected as has;
+        let flags = [
+            ("avx2", has!("avx2")),
+            ("fma", has!("fma")),
+            ("f16c", has!("f16c")),
+            ("avx_vnni", has!("avxvnni")),
+            ("avx512f", has!("avx512f")),
+            ("avx512bw", has!("avx512bw")),
+            ("avx512vl", has!("avx512vl")),
+            ("avx512_vnni", has!("avx512vnni")),
+            ("avx512_bf16", has!("avx512bf16")),
+        ];
+        flags
+            .iter()
+            .filter(|f| f.1)
+            .map(|f| f.0)
+            .collect::<Vec<_>>()
+            .join(" ")
     }
     #[cfg(not(target_arch = "x86_64"))]
     {
-        false
+        String::from("(not x86-64)")
     }
+}
+
+/// The name of the kernel path this process uses, for benchmark figures.
+pub fn kernel_path_name() -> &'static str {
+    kernel_path().name()
+}
+
+/// Whether the kernels here run (any path but candle's). When they do not,
+/// the loader re-encodes Q5_0 as Q8_0, which candle multiplies with AVX2.
+pub(crate) fn enabled() -> bool {
+    kernel_path() != KernelPath::Candle
+}
+
+/// `SILKROUTE_KERNELS=candle`: matrices without a kernel here (all of them,
+/// then) go through candle's `QMatMul` rather than [`DotLinear`], to compare
+/// speed or output with candle's own code (outputs may vary with what shares
+/// a step).
+fn candle_only() -> bool {
+    std::env::var("SILKROUTE_KERNELS").is_ok_and(|v| v.trim().eq_ignore_ascii_case("candle"))
+}
+
+#[cfg(test)]
+fn has_avx2() -> bool {
+    KernelPath::Avx2.available()
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -850,7 +1214,7 @@ mod avx2 {
 
     /// 32 bits as 32 bytes: 0xff where the bit is set.
     #[inline(always)]
-    unsafe fn bits(p: *const u8) -> __m256i {
+    pub(super) unsafe fn bits(p: *const u8) -> __m256i {
         unsafe {
             let x32 = std::ptr::read_unaligned(p as *const u32);
             let shuf = _mm256_set_epi64x(
@@ -1401,11 +1765,28 @@ mod tests {
 
     /// The invariance rule (module doc): every activation row's outputs have
     /// the same bits whether the row is multiplied alone or among 1 to 63
-    /// others, for every format and every path (regrouped, read in place,
-    /// candle's dot products).
+    /// others, for every format and every kernel path this CPU has (AVX2,
+    /// the VNNI ones; regrouped by eight or sixteen, read in place) and
+    /// candle's dot products (`KernelPath::Candle` here, as every format
+    /// without a kernel).
     #[test]
     fn every_output_row_is_the_same_whatever_the_rows_around_it() {
+        let mut paths = paths();
+        paths.push(KernelPath::Candle);
+        for path in paths {
+            eprintln!("kernel path {}", path.name());
+            every_output_row_is_the_same_on(path);
+        }
+    }
+
+    fn every_output_row_is_the_same_on(path: KernelPath) {
         let cases = [
+            (GgmlDType::Q4K, 512, 48),
+            (GgmlDType::Q6K, 512, 48),
+            (GgmlDType::Q5_0, 128, 48),
+            (GgmlDType::Q8_0, 128, 48),
+            (GgmlDType::Q4_1, 128, 48),
+            (GgmlDType::Q4_1, 128, 37),
             (GgmlDType::Q4K, 512, 40),
             (GgmlDType::Q6K, 512, 40),
             (GgmlDType::Q5_0, 128, 40),
@@ -1426,7 +1807,7 @@ mod tests {
         ];
         for (dtype, k, n) in cases {
             let q = QTensor::quantize(&random(n, k, 5), dtype).unwrap();
-            let lin = Linear::new(q).unwrap();
+            let lin = Linear::with_path(Arc::new(q), path).unwrap();
             assert!(!matches!(lin, Linear::Candle(_)), "{dtype:?}: {lin:?}");
             let x = random(64, k, 9);
             let bits = |t: Tensor| -> Vec<Vec<u32>> {
@@ -1455,12 +1836,26 @@ mod tests {
                 for (i, row) in got.iter().enumerate() {
                     assert!(
                         *row == alone[start + i],
-                        "{lin:?}: row {} of {m} differs from the row alone",
+                        "{} {lin:?}: row {} of {m} differs from the row alone",
+                        path.name(),
                         start + i
                     );
                 }
             }
         }
+    }
+
+    /// Every kernel path this CPU has (the others say they skipped).
+    fn paths() -> Vec<KernelPath> {
+        for p in KernelPath::ALL {
+            if !p.available() {
+                eprintln!("skipped: kernel path {} (this CPU lacks it)", p.name());
+            }
+        }
+        KernelPath::available_paths()
+            .into_iter()
+            .filter(|&p| p != KernelPath::Candle)
+            .collect()
     }
 
     /// Each kernel computes exactly the product of the dequantized weights with
@@ -1476,37 +1871,62 @@ mod tests {
             eprintln!("no AVX2: kernels not used on this CPU");
             return;
         }
-        // 37 rows: read in place, pairs and a single; 40: five groups of eight.
+        for path in paths() {
+            eprintln!("kernel path {}", path.name());
+            kernels_match_candle_on(path);
+        }
+    }
+
+    fn kernels_match_candle_on(path: KernelPath) {
+        // 37 rows: read in place, pairs and a single; 40: five groups of
+        // eight; 48: three groups of sixteen (AVX-512 VNNI).
         for (dtype, k, n) in [
             (GgmlDType::Q5_0, 128, 37),
             (GgmlDType::Q5_0, 128, 40),
+            (GgmlDType::Q5_0, 128, 48),
             (GgmlDType::Q4_1, 128, 37),
             (GgmlDType::Q4_1, 128, 40),
+            (GgmlDType::Q4_1, 128, 48),
             (GgmlDType::Q8_0, 128, 37),
             (GgmlDType::Q8_0, 128, 40),
+            (GgmlDType::Q8_0, 128, 48),
             (GgmlDType::Q4K, 512, 40),
+            (GgmlDType::Q4K, 512, 48),
             (GgmlDType::Q6K, 512, 40),
+            (GgmlDType::Q6K, 512, 48),
         ] {
             let w = random(n, k, 7);
             let q = QTensor::quantize(&w, dtype).unwrap();
             let exact_w = q.dequantize(&Device::Cpu).unwrap();
-            let fast = Linear::new(QTensor::quantize(&w, dtype).unwrap()).unwrap();
+            let fast =
+                Linear::with_path(Arc::new(QTensor::quantize(&w, dtype).unwrap()), path).unwrap();
+            let x16 = path == KernelPath::Avx512Vnni && n % 16 == 0 && dtype != GgmlDType::Q4_1;
             match &fast {
-                Linear::Fast(f) => assert_eq!(
-                    matches!(f.w, Weights::X8(_)),
-                    dtype != GgmlDType::Q4_1 && n % 8 == 0,
-                    "{dtype:?} with {n} rows is regrouped"
-                ),
+                Linear::Fast(f) => {
+                    assert_eq!(
+                        matches!(f.w, Weights::X8(_)),
+                        dtype != GgmlDType::Q4_1 && n % 8 == 0 && !x16,
+                        "{dtype:?} with {n} rows is regrouped by eight"
+                    );
+                    assert_eq!(
+                        matches!(f.w, Weights::X16(_)),
+                        x16,
+                        "{dtype:?} with {n} rows is regrouped by sixteen"
+                    );
+                }
                 other => panic!("{dtype:?} uses the kernel, not {other:?}"),
             }
             if matches!(dtype, GgmlDType::Q4K | GgmlDType::Q6K) {
                 // Rows that do not group by eight take candle's dot products.
                 let odd = QTensor::quantize(&random(37, k, 7), dtype).unwrap();
-                assert!(matches!(Linear::new(odd).unwrap(), Linear::Dots(_)));
+                assert!(matches!(
+                    Linear::with_path(Arc::new(odd), path).unwrap(),
+                    Linear::Dots(_)
+                ));
             }
             let reference = Linear::candle(q).unwrap();
             let (mut sq_fast, mut sq_candle) = (0f64, 0f64);
-            for m in [1, 2, 3, 4, 5, 9] {
+            for m in [1, 2, 3, 4, 5, 8, 9, 17] {
                 let x = random(m, k, 100 + m as u64);
                 let a = fast.forward(&x).unwrap().to_vec2::<f32>().unwrap();
                 let b = reference.forward(&x).unwrap().to_vec2::<f32>().unwrap();

