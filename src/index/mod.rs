@@ -36,12 +36,14 @@ use std::path::PathBuf;
 
 mod analyzers;
 mod document;
+mod pairs;
 mod query;
 mod schema;
 mod search;
 mod writer;
 
 pub use document::{IndexDoc, SOURCE_MARKET};
+pub use pairs::{PairHit, PairIndex, SegmentPair};
 pub use query::{
     MAX_PER_PAGE, MAX_QUERY_BYTES, MAX_QUERY_WORDS, MAX_RESULT_WINDOW, SearchQuery, Sort,
 };

@@ -19,9 +19,11 @@ mod eval;
 mod glossary;
 mod html;
 mod lint;
+mod mbr;
 mod pipeline;
 mod price;
 mod prompt;
+mod retrieval;
 mod spans;
 mod terminology;
 mod tm;
@@ -37,9 +39,14 @@ pub use eval::{
 pub use glossary::{Glossary, GlossaryEntry};
 pub use html::{extract as html_text_pieces, rebuild as html_rebuild, sanitize as html_sanitize};
 pub use lint::{FieldKind, Violation, cut_at_word, fix as lint_fix, lint_bullet_count, lint_field};
+pub use mbr::{Threshold, calibrate_threshold, mbr_pick, mbr_utilities, roundtrip_score, spearman};
 pub use pipeline::{FieldEvent, LocalizeOptions, Pipeline, PipelineOptions, is_blocking};
 pub use price::{PriceConverter, Rates};
 pub use prompt::{Templates, TranslatePrompt, language_name};
+pub use retrieval::{
+    BANK_CATEGORIES, BANK_KINDS, BankLine, Example, ExampleBank, ExampleOrigin, MAX_PAIR_CHARS,
+    RetrievalOptions, approved_pairs, parse_bank,
+};
 pub use spans::{
     ProtectRules, Protected, Restored, Span, SpanIssue, SpanKind, Term, protect, restore,
 };
@@ -95,6 +102,9 @@ pub enum LocalizeError {
     /// The model runtime failed for the whole listing (engine stopped, queue full).
     #[error("language model: {0}")]
     Llm(#[from] crate::llm::LlmError),
+    /// The example bank's index failed.
+    #[error("example bank: {0}")]
+    Bank(String),
     /// The market profile is unusable.
     #[error(transparent)]
     Market(#[from] crate::market::MarketError),

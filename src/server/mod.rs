@@ -15,6 +15,7 @@ mod api;
 mod auth;
 mod config;
 mod error;
+mod learn;
 mod limits;
 mod metrics;
 mod pages;

@@ -31,7 +31,7 @@ use super::services::{
 };
 use super::state::{AppState, Services};
 use crate::catalog::{self, ReadOptions};
-use crate::index::{IndexDoc, SearchIndex, SearchQuery, Sort};
+use crate::index::{IndexDoc, PairIndex, SearchIndex, SearchQuery, Sort};
 use crate::job::{self, CatalogOutput, CatalogRecord, JobRunner, OutputWriter, RunnerOptions};
 use crate::listing::{Listing, LocalizedListing, Status, Warning};
 use crate::llm::{
@@ -39,8 +39,9 @@ use crate::llm::{
     Priority, ensure_installed, installed, resolve_model,
 };
 use crate::localize::{
-    FieldEvent, FieldKind, Glossary, LocalizeError, LocalizeOptions, Pipeline, PipelineOptions,
-    Rates, Templates, Terminology, TranslationMemory, lint_bullet_count, lint_field,
+    ExampleBank, FieldEvent, FieldKind, Glossary, LocalizeError, LocalizeOptions, Pipeline,
+    PipelineOptions, Rates, RetrievalOptions, Templates, Terminology, TranslationMemory,
+    lint_bullet_count, lint_field,
 };
 use crate::market::MarketRegistry;
 use crate::paths::DataDir;
@@ -60,7 +61,9 @@ pub fn build(config: ServerConfig) -> anyhow::Result<AppState> {
     let markets = Arc::new(MarketRegistry::with_user_dir(&data.markets())?);
     let rates_file = data.root().join("rates.csv");
     let rates = read_rates(&rates_file)?;
+    let bank = Arc::new(open_bank(&data)?);
     let parts = Arc::new(Parts {
+        bank,
         markets,
         templates: Arc::new(Templates::builtin()?),
         terminology: Arc::new(Terminology::builtin()?),
@@ -92,12 +95,30 @@ pub fn build(config: ServerConfig) -> anyhow::Result<AppState> {
         localizer,
         store: Arc::new(RealStore {
             store: store.clone(),
+            bank: parts.bank.clone(),
         }),
         search: Arc::new(RealSearch { index }),
         jobs,
         models,
     };
     AppState::new(config, services)
+}
+
+/// The built-in example bank (indexed in RAM) with the data directory's
+/// seller bank in front of it.
+fn open_bank(data: &DataDir) -> anyhow::Result<ExampleBank> {
+    let started = std::time::Instant::now();
+    let seller = PairIndex::open(&data.bank())
+        .with_context(|| format!("open the example bank {}", data.bank().display()))?;
+    let bank = ExampleBank::builtin(RetrievalOptions::default())?.with_seller(seller);
+    let (builtin, seller) = bank.len();
+    tracing::info!(
+        builtin,
+        seller,
+        ms = started.elapsed().as_millis() as u64,
+        "example bank loaded"
+    );
+    Ok(bank)
 }
 
 fn internal(e: impl std::fmt::Display) -> ServiceError {
@@ -114,6 +135,8 @@ fn parse_time(s: &str) -> DateTime<Utc> {
 // Shared parts of the localizer and the jobs.
 
 struct Parts {
+    /// Worked examples: the seller's reviewed translations, then the built-in bank.
+    bank: Arc<ExampleBank>,
     markets: Arc<MarketRegistry>,
     templates: Arc<Templates>,
     terminology: Arc<Terminology>,
@@ -740,6 +763,8 @@ impl job::Localizer for MarketCheck {
 /// Listings, localizations and glossaries in the SQLite store.
 pub struct RealStore {
     store: Arc<Store>,
+    /// The example bank reviewed translations join.
+    bank: Arc<ExampleBank>,
 }
 
 /// Most glossary name characters.
@@ -822,10 +847,9 @@ impl ListingStore for RealStore {
             note,
             "save localization"
         );
-        self.store
-            .put_localization(loc)
-            .map(|_| ())
-            .map_err(internal)
+        self.store.put_localization(loc).map_err(internal)?;
+        super::learn::learn_from_review(&self.store, &self.bank, loc, note);
+        Ok(())
     }
 
     fn delete(&self, sku: &str) -> Result<bool, ServiceError> {
