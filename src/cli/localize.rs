@@ -13,8 +13,9 @@ use silkroute::Listing;
 use silkroute::listing::Status;
 use silkroute::llm::Generate;
 use silkroute::localize::{
-    EvalOptions, FieldEvent, Glossary, InMemoryTm, LocalizeOptions, Pipeline, PipelineOptions,
-    Rates, Templates, Terminology, is_blocking, load_dev_set, run_eval,
+    EvalEvent, EvalOptions, EvalSystem, FieldEvent, Glossary, InMemoryTm, LocalizeOptions,
+    Pipeline, PipelineOptions, Rates, Templates, Terminology, eval_size, is_blocking, load_dev_set,
+    run_eval,
 };
 use silkroute::market::{MarketProfile, MarketRegistry};
 use silkroute::paths::DataDir;
@@ -98,6 +99,15 @@ pub struct EvalArgs {
     /// Generation attempts per segment.
     #[arg(long, default_value_t = 3)]
     pub attempts: usize,
+    /// Systems to run, in this order (comma separated): `naive` (one prompt per
+    /// listing, nothing checked), `baseline` (the pipeline without retrieved
+    /// examples, best-of-N or round trip) and `pipeline`.
+    #[arg(long, value_delimiter = ',', default_value = "naive,pipeline")]
+    pub systems: Vec<String>,
+    /// Write every scored field as JSON Lines: source, reference, each system's
+    /// output with its findings and scores.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
 }
 
 /// Validated `localize` configuration.
@@ -311,30 +321,167 @@ pub fn markets(args: MarketsArgs, data: &DataDir) -> anyhow::Result<Outcome> {
     Ok(Outcome::Ok)
 }
 
+/// The systems `silkroute eval` knows.
+const EVAL_SYSTEMS: [&str; 3] = ["naive", "baseline", "pipeline"];
+
 /// Run `silkroute eval`.
 pub fn eval(args: EvalArgs, data: &DataDir) -> anyhow::Result<Outcome> {
+    for s in &args.systems {
+        if !EVAL_SYSTEMS.contains(&s.as_str()) {
+            bail!(
+                "--systems: unknown system `{s}` (known: {})",
+                EVAL_SYSTEMS.join(", ")
+            );
+        }
+    }
+    if args.systems.is_empty() {
+        bail!("--systems: name at least one system");
+    }
     let set = load_dev_set(&args.dev_set)?;
     let reg = registry(data)?;
+    let opts = EvalOptions {
+        limit: args.limit,
+        langs: args.langs.clone(),
+        concurrency: args.concurrency,
+    };
+    let out_file = match &args.out {
+        Some(p) => Some(std::io::BufWriter::new(
+            std::fs::File::create(p).with_context(|| format!("--out {}", p.display()))?,
+        )),
+        None => None,
+    };
     let generator = load_generator(data, args.model.as_deref())?;
-    let pipeline = Pipeline::new(
-        generator,
-        Arc::new(Templates::builtin()?),
-        Arc::new(Terminology::builtin()?),
-        PipelineOptions {
-            max_attempts: args.attempts,
-            ..Default::default()
-        },
-    );
-    let report = run_eval(
-        &pipeline,
-        &reg,
-        &set,
-        &EvalOptions {
-            limit: args.limit,
-            langs: args.langs.clone(),
-            concurrency: args.concurrency,
-        },
-    )?;
+    let templates = Arc::new(Templates::builtin()?);
+    let terminology = Arc::new(Terminology::builtin()?);
+    let pipeline_for = |_name: &str| {
+        Pipeline::new(
+            generator.clone(),
+            templates.clone(),
+            terminology.clone(),
+            PipelineOptions {
+                max_attempts: args.attempts,
+                ..Default::default()
+            },
+        )
+    };
+    let pipelines: Vec<(String, Pipeline)> = args
+        .systems
+        .iter()
+        .map(|s| (s.clone(), pipeline_for(s)))
+        .collect();
+    let systems: Vec<EvalSystem<'_>> = pipelines
+        .iter()
+        .map(|(name, p)| EvalSystem {
+            name,
+            pipeline: p,
+            naive: name == "naive",
+        })
+        .collect();
+    let total = (eval_size(&set, &opts) * systems.len()) as u64;
+    let progress = EvalProgress::new(total);
+    let write_err: std::sync::Mutex<Option<std::io::Error>> = std::sync::Mutex::new(None);
+    let out_file = std::sync::Mutex::new(out_file);
+    let report = run_eval(&systems, &reg, &set, &opts, &|e| match e {
+        EvalEvent::Records(records) => {
+            let mut f = out_file.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(f) = f.as_mut() {
+                for r in records {
+                    let res = serde_json::to_writer(&mut *f, r)
+                        .map_err(std::io::Error::other)
+                        .and_then(|_| writeln!(f));
+                    if let Err(e) = res {
+                        write_err
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .get_or_insert(e);
+                    }
+                }
+                let _ = f.flush();
+            }
+        }
+        e => progress.event(&e),
+    })?;
+    progress.finish();
+    if let Some(e) = write_err.into_inner().unwrap_or_else(|e| e.into_inner()) {
+        bail!("--out: {e}");
+    }
+    if let Some(mut f) = out_file.into_inner().unwrap_or_else(|e| e.into_inner()) {
+        f.flush().context("--out")?;
+    }
     print!("{report}");
     Ok(Outcome::Ok)
+}
+
+/// Progress of `silkroute eval` on stderr: a bar on a terminal, else a line
+/// when a system starts and finishes a language pair and every 30 seconds.
+struct EvalProgress {
+    bar: indicatif::ProgressBar,
+    terminal: bool,
+    started: std::time::Instant,
+    last_line: std::sync::Mutex<(std::time::Instant, usize, usize)>,
+}
+
+impl EvalProgress {
+    fn new(total: u64) -> Self {
+        use std::io::IsTerminal;
+        let terminal = std::io::stderr().is_terminal();
+        let bar = indicatif::ProgressBar::with_draw_target(
+            Some(total),
+            if terminal {
+                indicatif::ProgressDrawTarget::stderr()
+            } else {
+                indicatif::ProgressDrawTarget::hidden()
+            },
+        );
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{bar:40} {pos}/{len} listings  {msg}  elapsed {elapsed}  ETA {eta}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        Self {
+            bar,
+            terminal,
+            started: std::time::Instant::now(),
+            last_line: std::sync::Mutex::new((std::time::Instant::now(), 0, 0)),
+        }
+    }
+
+    fn event(&self, e: &EvalEvent<'_>) {
+        let mut last = self.last_line.lock().unwrap_or_else(|e| e.into_inner());
+        match *e {
+            EvalEvent::Started {
+                pair,
+                system,
+                listings,
+            } => {
+                last.1 = 0;
+                last.2 = listings;
+                self.bar.set_message(format!("{pair} {system}"));
+                if !self.terminal {
+                    eprintln!(
+                        "eval: {pair} {system}: {listings} listings ({:.0} s elapsed)",
+                        self.started.elapsed().as_secs_f64()
+                    );
+                }
+            }
+            EvalEvent::Listing { pair, system, done } => {
+                self.bar.inc((done - last.1.min(done)) as u64);
+                last.1 = done;
+                if !self.terminal && (done == last.2 || last.0.elapsed().as_secs() >= 30) {
+                    last.0 = std::time::Instant::now();
+                    eprintln!(
+                        "eval: {pair} {system}: {done}/{} ({:.0} s elapsed)",
+                        last.2,
+                        self.started.elapsed().as_secs_f64()
+                    );
+                }
+            }
+            EvalEvent::Records(_) => {}
+        }
+    }
+
+    fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
 }

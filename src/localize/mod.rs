@@ -34,7 +34,8 @@ use std::path::PathBuf;
 pub use checks::{CheckOptions, Finding, SegmentCheck, Severity, check_segment};
 pub use chrf::{ChrfStats, chrf};
 pub use eval::{
-    EvalListing, EvalOptions, EvalReport, LangReport, SystemReport, load_dev_set, run_eval,
+    EvalEvent, EvalListing, EvalOptions, EvalReport, EvalSystem, FieldFinding, FieldRecord,
+    LangReport, SystemOutput, SystemReport, eval_size, load_dev_set, run_eval,
 };
 pub use glossary::{Glossary, GlossaryEntry};
 pub use html::{extract as html_text_pieces, rebuild as html_rebuild, sanitize as html_sanitize};
