@@ -69,3 +69,35 @@ impl DataDir {
         self.root.join("markets")
     }
 }
+
+/// Make a rename or a new file in `dir` durable: fsync the directory itself
+/// (the file's own fsync does not cover its directory entry). A no-op where
+/// directories cannot be opened (not Unix).
+pub fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        std::fs::File::open(dir)?.sync_all()?;
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
+    Ok(())
+}
+
+/// Replace `path` with `bytes` durably: a temporary file in the same
+/// directory, written and fsynced, renamed over `path`, then the directory
+/// fsynced. A crash leaves either the old file or the new one, whole.
+pub fn write_durably(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    std::fs::create_dir_all(dir)?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".silkroute-")
+        .tempfile_in(dir)?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    sync_dir(dir)
+}

@@ -1033,3 +1033,286 @@ fn cli_convert_writes_output_and_rejects_file() {
     assert_eq!(code, 2);
     assert!(err.contains("--format"), "{err}");
 }
+
+// ---------------------------------------------------------------- issue 17: hostile files
+
+/// A workbook with one cell in A1..B2 and one in XFD1048576 (the 1.4 KB file
+/// that made calamine allocate 17 billion cells and abort).
+fn sparse_xlsx(path: &Path) {
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.write_string(0, 0, "sku").unwrap();
+    ws.write_string(0, 1, "title").unwrap();
+    ws.write_string(1, 0, "S-1").unwrap();
+    ws.write_string(1, 1, "Lamp").unwrap();
+    ws.write_string(1_048_575, 16_383, "far away").unwrap();
+    wb.save(path).unwrap();
+}
+
+#[test]
+fn regression_17_sparse_xlsx_is_a_reject_not_an_abort() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sparse.xlsx");
+    sparse_xlsx(&path);
+    assert!(std::fs::metadata(&path).unwrap().len() < 10_000);
+    let r = read(&path);
+    assert_eq!(r.counts(), (2, 1, 1));
+    assert_eq!(r.skus(), ["S-1"]);
+    assert_eq!(r.rejects[0].line, 1_048_576);
+    assert_eq!(r.rejects[0].column.as_deref(), Some("XFD"));
+    assert!(
+        r.rejects[0].reason.contains("beyond column"),
+        "{}",
+        r.rejects[0].reason
+    );
+    // The command: a partial result (exit 1), never a signal.
+    let (code, out, err) = silkroute(&["catalog", "check", "sparse.xlsx"], dir.path());
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(out.contains("sparse.xlsx:1048576: column `XFD`"), "{out}");
+}
+
+/// Writes one zip part.
+type Fill = Box<dyn Fn(&mut dyn std::io::Write)>;
+
+/// Write a zip of `parts`; each part is produced by its writer function.
+fn zip_of(path: &Path, parts: Vec<(&str, Fill)>) {
+    use zip::write::SimpleFileOptions;
+    let mut z = zip::ZipWriter::new(std::fs::File::create(path).unwrap());
+    let opts = SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    for (name, fill) in parts {
+        z.start_file(name, opts).unwrap();
+        fill(&mut z);
+    }
+    z.finish().unwrap();
+}
+
+/// The parts of a minimal workbook whose first sheet is `sheet` and whose
+/// shared strings come from `sst`.
+fn workbook_parts(sheet: Fill, sst: Fill) -> Vec<(&'static str, Fill)> {
+    let text = |s: &'static str| -> Fill { Box::new(move |w| w.write_all(s.as_bytes()).unwrap()) };
+    vec![
+        (
+            "[Content_Types].xml",
+            text(
+                r#"<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>"#,
+            ),
+        ),
+        (
+            "xl/workbook.xml",
+            text(
+                r#"<?xml version="1.0"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="Products" sheetId="1" r:id="rId1"/></sheets></workbook>"#,
+            ),
+        ),
+        (
+            "xl/_rels/workbook.xml.rels",
+            text(
+                r#"<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>"#,
+            ),
+        ),
+        ("xl/sharedStrings.xml", sst),
+        ("xl/worksheets/sheet1.xml", sheet),
+    ]
+}
+
+const SHEET: &str = r#"<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData><row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="inlineStr"><is><t>title</t></is></c></row><row r="2"><c r="A2" t="inlineStr"><is><t>S-1</t></is></c><c r="B2" t="inlineStr"><is><t>Lamp &amp; shade_x000D_</t></is></c></row></sheetData></worksheet>"#;
+
+/// Set the uncompressed size the zip declares for `name` (local header and
+/// central directory) to `size`: the lie a zip bomb tells.
+fn lie_about_size(path: &Path, name: &str, size: u32) {
+    let mut bytes = std::fs::read(path).unwrap();
+    let n = name.as_bytes();
+    let mut at = 0;
+    while let Some(p) = bytes[at..].windows(n.len()).position(|w| w == n) {
+        let pos = at + p;
+        if pos >= 30 && bytes[pos - 30..pos - 26] == *b"PK\x03\x04" {
+            bytes[pos - 30 + 22..pos - 30 + 26].copy_from_slice(&size.to_le_bytes());
+        }
+        if pos >= 46 && bytes[pos - 46..pos - 42] == *b"PK\x01\x02" {
+            bytes[pos - 46 + 24..pos - 46 + 28].copy_from_slice(&size.to_le_bytes());
+        }
+        at = pos + 1;
+    }
+    std::fs::write(path, bytes).unwrap();
+}
+
+fn shared_strings_bomb(w: &mut dyn std::io::Write) {
+    w.write_all(br#"<?xml version="1.0"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><si><t>sku</t></si>"#).unwrap();
+    let item = format!("<si><t>{}</t></si>", "a".repeat(1000));
+    let chunk = item.repeat(1024); // ~1 MiB
+    for _ in 0..200 {
+        w.write_all(chunk.as_bytes()).unwrap();
+    }
+    w.write_all(b"</sst>").unwrap();
+}
+
+#[test]
+fn regression_17_xlsx_zip_bombs_are_refused_by_inflated_size() {
+    let dir = tempfile::tempdir().unwrap();
+    let small_sst =
+        || -> Fill { Box::new(|w| w.write_all(br#"<sst><si><t>sku</t></si></sst>"#).unwrap()) };
+    // A well-formed hand-made workbook reads (inline and shared strings, entities, escapes).
+    let ok = dir.path().join("ok.xlsx");
+    zip_of(
+        &ok,
+        workbook_parts(
+            Box::new(|w| w.write_all(SHEET.as_bytes()).unwrap()),
+            small_sst(),
+        ),
+    );
+    let r = read(&ok);
+    assert_eq!(r.counts(), (1, 1, 0));
+    assert_eq!(r.get("S-1").title, "Lamp & shade\r");
+
+    // Shared strings inflating to 200 MiB, honestly declared: refused from the header.
+    let honest = dir.path().join("honest.xlsx");
+    zip_of(
+        &honest,
+        workbook_parts(
+            Box::new(|w| w.write_all(SHEET.as_bytes()).unwrap()),
+            Box::new(shared_strings_bomb),
+        ),
+    );
+    assert!(std::fs::metadata(&honest).unwrap().len() < 2 << 20);
+    match read_with(&honest, &ReadOptions::default()) {
+        Err(CatalogError::Unusable { message, .. }) => {
+            assert!(
+                message.contains("xl/sharedStrings.xml") && message.contains("limit"),
+                "{message}"
+            )
+        }
+        other => panic!("{:?}", other.map(|r| r.counts())),
+    }
+    // The same with a lying header: stopped while inflating.
+    lie_about_size(&honest, "xl/sharedStrings.xml", 1000);
+    match read_with(&honest, &ReadOptions::default()) {
+        Err(CatalogError::Unusable { message, .. }) => assert!(
+            message.contains("xl/sharedStrings.xml")
+                && (message.contains("zip bomb") || message.contains("larger than its declared")),
+            "{message}"
+        ),
+        other => panic!("{:?}", other.map(|r| r.counts())),
+    }
+    // The command says so and exits 2.
+    let (code, _, err) = silkroute(&["catalog", "check", "honest.xlsx"], dir.path());
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("xl/sharedStrings.xml"), "{err}");
+}
+
+#[test]
+fn regression_17_one_huge_xml_token_and_too_many_zip_entries_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let long = dir.path().join("long.xlsx");
+    let sheet = |w: &mut dyn std::io::Write| {
+        w.write_all(br#"<worksheet><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>"#)
+            .unwrap();
+        w.write_all("x".repeat(3 << 20).as_bytes()).unwrap();
+        w.write_all(br#"</t></is></c></row></sheetData></worksheet>"#)
+            .unwrap();
+    };
+    zip_of(
+        &long,
+        workbook_parts(
+            Box::new(sheet),
+            Box::new(|w| w.write_all(b"<sst/>").unwrap()),
+        ),
+    );
+    match read_with(&long, &ReadOptions::default()) {
+        Err(CatalogError::Unusable { message, .. }) => {
+            assert!(message.contains("token"), "{message}")
+        }
+        other => panic!("{:?}", other.map(|r| r.counts())),
+    }
+    let many = dir.path().join("many.xlsx");
+    let mut parts = workbook_parts(
+        Box::new(|w| w.write_all(SHEET.as_bytes()).unwrap()),
+        Box::new(|w| w.write_all(b"<sst/>").unwrap()),
+    );
+    let names: Vec<&'static str> = (0..12_000)
+        .map(|i| &*Box::leak(format!("x/{i}").into_boxed_str()))
+        .collect();
+    for n in names {
+        parts.push((n, Box::new(|_: &mut dyn std::io::Write| {})));
+    }
+    zip_of(&many, parts);
+    match read_with(&many, &ReadOptions::default()) {
+        Err(CatalogError::Unusable { message, .. }) => {
+            assert!(message.contains("entries"), "{message}")
+        }
+        other => panic!("{:?}", other.map(|r| r.counts())),
+    }
+}
+
+#[test]
+fn regression_17_columns_extras_and_list_fields_are_bounded_per_row() {
+    let dir = tempfile::tempdir().unwrap();
+    // A header of 2000 columns: the file is unusable, with the reason.
+    let wide = dir.path().join("wide.csv");
+    let mut text = String::from("sku,title");
+    for i in 0..2000 {
+        text.push_str(&format!(",c{i}"));
+    }
+    text.push_str("\nA,b");
+    text.push_str(&",x".repeat(2000));
+    text.push('\n');
+    std::fs::write(&wide, text).unwrap();
+    match read_with(&wide, &ReadOptions::default()) {
+        Err(CatalogError::Unusable { message, .. }) => {
+            assert!(message.contains("2002 columns"), "{message}")
+        }
+        other => panic!("{:?}", other.map(|r| r.counts())),
+    }
+    // JSON Lines: a row with 5000 extras and one with 1000 bullets are rejects
+    // naming the field; the next row is read.
+    let jl = dir.path().join("big.jsonl");
+    let extras: serde_json::Map<String, serde_json::Value> = (0..5000)
+        .map(|i| (format!("k{i}"), serde_json::Value::from("v")))
+        .collect();
+    let lines = [
+        serde_json::json!({"sku": "A", "title": "t", "extra": extras}).to_string(),
+        serde_json::json!({"sku": "B", "title": "t", "bullets": vec!["b"; 1000]}).to_string(),
+        serde_json::json!({"sku": "C", "title": "t"}).to_string(),
+    ];
+    std::fs::write(&jl, lines.join("\n")).unwrap();
+    let r = read(&jl);
+    assert_eq!(r.counts(), (3, 1, 2));
+    assert_eq!(r.skus(), ["C"]);
+    assert_eq!(r.rejects[0].column.as_deref(), Some("extra"));
+    assert!(
+        r.rejects[0].reason.contains("5000 extra"),
+        "{}",
+        r.rejects[0].reason
+    );
+    assert_eq!(r.rejects[1].column.as_deref(), Some("bullets"));
+}
+
+#[test]
+fn regression_17_map_with_a_letter_that_changes_length_when_lowercased() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("m.csv");
+    std::fs::write(&path, "sku,title,X\nA,Lamp,blue\n").unwrap();
+    let opts = ReadOptions {
+        mapping: ReadOptions::parse_mapping("attr:ẞ=X").unwrap(),
+        ..Default::default()
+    };
+    let r = read_with(&path, &opts).unwrap();
+    assert_eq!(r.get("A").attributes, [Attribute::new("ẞ", "blue")]);
+    let (code, out, err) = silkroute(
+        &["catalog", "check", "m.csv", "--map", "ATTR:ẞẞ=X"],
+        dir.path(),
+    );
+    assert_eq!(code, 0, "{out}{err}");
+}
+
+#[test]
+fn regression_17_terminal_escapes_in_cells_are_printed_inert() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("esc.csv"),
+        "sku,title\n\u{1b}]0;pwned\u{7}\u{1b}[2J,t\n\u{1b}]0;pwned\u{7}\u{1b}[2J,t\n",
+    )
+    .unwrap();
+    let (code, out, _) = silkroute(&["catalog", "check", "esc.csv"], dir.path());
+    assert_eq!(code, 1, "{out}");
+    assert!(!out.contains('\u{1b}') && !out.contains('\u{7}'), "{out:?}");
+    assert!(out.contains("\\u{1b}]0;pwned"), "{out}");
+}

@@ -176,6 +176,52 @@ fn a_full_queue_says_so() {
 }
 
 #[test]
+fn regression_17_a_full_queue_is_back_pressure_and_cancelled_requests_leave_it_at_once() {
+    let opts = EngineOptions {
+        max_batch: 1,
+        queue_limit: 2,
+        ..EngineOptions::default()
+    };
+    let (_d, e) = tiny_engine(TinyArch::Llama, opts);
+    let running = e.submit(ask("occupy the only slot", 300)).unwrap();
+    // Wait (a condition) until it runs, so the next two fill the queue.
+    while e.stats().running == 0 {
+        std::thread::yield_now();
+    }
+    let queued: Vec<_> = (0..2)
+        .map(|i| e.submit(ask(&format!("queued {i}"), 4)).unwrap())
+        .collect();
+    assert_eq!(e.stats().queued, 2);
+    assert!(matches!(
+        e.submit(ask("no room", 4)),
+        Err(LlmError::QueueFull(2))
+    ));
+    // Dropping a queued request's handle frees its place at once: it never runs.
+    drop(queued);
+    assert_eq!(e.stats().queued, 0, "cancelled requests are purged");
+    let again: Vec<_> = (0..2)
+        .map(|i| e.submit(ask(&format!("again {i}"), 4)).unwrap())
+        .collect();
+    // With a deadline, a submitter waits for room instead of failing.
+    let deadline = std::time::Instant::now() + Duration::from_secs(600);
+    let waited = e.submit_until(ask("waits for room", 4), deadline).unwrap();
+    running.wait().unwrap();
+    for h in again {
+        h.wait().unwrap();
+    }
+    assert!(!waited.wait().unwrap().tokens.is_empty());
+    // A deadline already past is a QueueFull, as before.
+    let mut fill = Vec::new();
+    while let Ok(h) = e.submit(ask("fill the queue", 300)) {
+        fill.push(h);
+    }
+    assert!(matches!(
+        e.submit_until(ask("late", 4), std::time::Instant::now()),
+        Err(LlmError::QueueFull(_))
+    ));
+}
+
+#[test]
 fn interactive_requests_go_ahead_of_batch_work() {
     let opts = EngineOptions {
         max_batch: 1,

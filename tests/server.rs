@@ -209,6 +209,9 @@ impl ListingStore for FakeStore {
             entries: csv.lines().count(),
         })
     }
+    fn delete_glossary(&self, name: &str) -> Result<bool, ServiceError> {
+        Ok(self.glossaries.lock().unwrap().remove(name).is_some())
+    }
 }
 
 #[derive(Default)]
@@ -270,6 +273,12 @@ struct FakeJobs {
 impl Jobs for FakeJobs {
     fn create(&self, upload: StoredUpload, markets: Vec<String>) -> Result<JobInfo, ServiceError> {
         let text = std::fs::read_to_string(&upload.path).map_err(anyhow::Error::from)?;
+        if text.starts_with("unusable") {
+            return Err(ServiceError::Invalid {
+                field: "file".into(),
+                message: "no sku column".into(),
+            });
+        }
         let rows = text.lines().count().saturating_sub(1) as u64;
         // A result file whose cell starts with `=`, neutralised the way the
         // catalog writers do, so the download route is tested end to end.
@@ -284,6 +293,7 @@ impl Jobs for FakeJobs {
             total: rows * markets.len() as u64,
             done: rows * markets.len() as u64,
             failed: 0,
+            rejected: 1,
             rate: 1.0,
             eta_seconds: Some(0),
             rejects: vec![RejectInfo {
@@ -1302,6 +1312,7 @@ async fn every_api_route_is_in_the_openapi_document() {
         "GET /api/v1/listings",
         "GET /api/v1/listings/{sku}",
         "PUT /api/v1/listings/{sku}",
+        "DELETE /api/v1/glossaries/{name}",
         "DELETE /api/v1/listings/{sku}",
         "PUT /api/v1/listings/{sku}/localizations/{market}",
         "POST /api/v1/listings/{sku}/localizations/{market}/check",
@@ -1354,4 +1365,392 @@ async fn every_api_route_is_in_the_openapi_document() {
             );
         }
     }
+}
+
+// ---------------------------------------------------------------- issue 17
+
+/// A request to `uri` with a Host header (and, for unsafe methods, a matching
+/// Origin, as a rebinding page's browser sends them).
+fn with_host(method: &str, uri: &str, host: &str, body: &str) -> Request<Body> {
+    let mut b = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header(header::HOST, host)
+        .header(header::COOKIE, format!("{CSRF_COOKIE}={CSRF}"));
+    if method != "GET" {
+        b = b
+            .header(header::ORIGIN, format!("http://{host}"))
+            .header(header::CONTENT_TYPE, "application/json");
+    }
+    b.body(Body::from(body.to_string())).unwrap()
+}
+
+#[tokio::test]
+async fn regression_17_dns_rebinding_other_host_names_get_421() {
+    let h = harness_with(|c| c.allowed_hosts = vec!["shop.example.com".into()]);
+    let rate = r#"{"from":"USD","to":"EUR","rate":"0.5"}"#;
+    for (method, uri, body) in [
+        ("GET", "/api/v1/listings", ""),
+        ("PUT", "/api/v1/rates", rate),
+        ("GET", "/", ""),
+        ("GET", "/settings", ""),
+        ("GET", "/metrics", ""),
+    ] {
+        let (s, _, b) = h
+            .send(with_host(method, uri, "evil.example:8080", body))
+            .await;
+        assert_eq!(s, StatusCode::MISDIRECTED_REQUEST, "{method} {uri}");
+        let text = String::from_utf8_lossy(&b);
+        assert!(text.contains("evil.example"), "{text}");
+    }
+    assert!(
+        h.localizer.rates.lock().unwrap().is_empty(),
+        "the rebinding page changed nothing"
+    );
+    for host in [
+        "127.0.0.1:8080",
+        "localhost:8080",
+        "[::1]:8080",
+        "shop.example.com",
+    ] {
+        let (s, _, _) = h.send(with_host("GET", "/api/v1/listings", host, "")).await;
+        assert_eq!(s, StatusCode::OK, "{host}");
+    }
+    let (s, _, _) = h
+        .send(with_host("PUT", "/api/v1/rates", "127.0.0.1:8080", rate))
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    // The Origin check still stands behind the Host check.
+    let (s, _, _) = h
+        .send(
+            Request::put("/api/v1/rates")
+                .header(header::HOST, "127.0.0.1:8080")
+                .header(header::ORIGIN, "http://evil.example:8080")
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(rate))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn regression_17_security_headers_on_pages_api_and_errors() {
+    let h = harness();
+    for uri in ["/", "/api/v1/markets", "/nope", "/api/v1/nope", "/healthz"] {
+        let (_, hd, _) = h.send(Request::get(uri).body(Body::empty()).unwrap()).await;
+        let get = |n: &str| {
+            hd.get(n)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_string()
+        };
+        let csp = get("content-security-policy");
+        assert!(
+            csp.contains("default-src 'self'") && csp.contains("frame-ancestors 'none'"),
+            "{uri}: {csp}"
+        );
+        assert_eq!(get("x-frame-options"), "DENY", "{uri}");
+        assert_eq!(get("x-content-type-options"), "nosniff", "{uri}");
+    }
+}
+
+#[tokio::test]
+async fn regression_17_metrics_method_labels_are_a_fixed_set() {
+    let h = harness();
+    for m in ["FROBNICATE", "XYZZY1", "XYZZY2"] {
+        h.send(
+            Request::builder()
+                .method(m)
+                .uri("/nope")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    }
+    let (_, _, b) = h
+        .send(Request::get("/metrics").body(Body::empty()).unwrap())
+        .await;
+    let text = String::from_utf8(b).unwrap();
+    assert!(
+        !text.contains("FROBNICATE") && !text.contains("XYZZY"),
+        "{text}"
+    );
+    assert!(text.contains("method=\"other\""), "{text}");
+}
+
+#[tokio::test]
+async fn regression_17_multipart_job_action_needs_the_csrf_token() {
+    let h = harness();
+    let (ct, body) = multipart(&[
+        ("markets", None, "amazon.de"),
+        ("file", Some("c.csv"), "sku,title\nA,b\n"),
+    ]);
+    let (s, _, _) = h
+        .send(
+            Request::post("/api/v1/jobs")
+                .header(header::CONTENT_TYPE, ct)
+                .body(Body::from(body))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(s, StatusCode::ACCEPTED);
+    // A multipart post (no `csrf` part, no header) to a page that is not an
+    // upload form is refused before the handler runs.
+    let (ct, body) = multipart(&[("x", None, "y")]);
+    let (s, _, _) = h
+        .send(
+            Request::post("/jobs/job1/cancel")
+                .header(header::CONTENT_TYPE, ct)
+                .header(header::COOKIE, format!("{CSRF_COOKIE}={CSRF}"))
+                .body(Body::from(body))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn regression_17_multipart_text_parts_are_bounded_while_read() {
+    let h = harness();
+    let big = "amazon.de,".repeat(100_000);
+    let (ct, body) = multipart(&[
+        ("markets", None, &big),
+        ("file", Some("c.csv"), "sku,title\nA,b\n"),
+    ]);
+    let (s, v) = {
+        let (s, _, b) = h
+            .send(
+                Request::post("/api/v1/jobs")
+                    .header(header::CONTENT_TYPE, ct)
+                    .body(Body::from(body))
+                    .unwrap(),
+            )
+            .await;
+        (s, serde_json::from_slice::<Value>(&b).unwrap())
+    };
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert!(
+        v["message"]
+            .as_str()
+            .unwrap()
+            .contains("markets: is over the limit of 4096 bytes"),
+        "{v}"
+    );
+}
+
+fn uploads(h: &Harness) -> Vec<std::path::PathBuf> {
+    std::fs::read_dir(h.state.config.data_dir.root().join("uploads"))
+        .map(|d| d.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn regression_17_a_failed_job_creation_leaves_no_upload() {
+    let h = harness();
+    let (ct, body) = multipart(&[
+        ("markets", None, "amazon.de"),
+        ("file", Some("c.csv"), "unusable\n"),
+    ]);
+    let (s, _, _) = h
+        .send(
+            Request::post("/api/v1/jobs")
+                .header(header::CONTENT_TYPE, ct)
+                .body(Body::from(body))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(uploads(&h).is_empty(), "{:?}", uploads(&h));
+    let (ct, body) = multipart(&[
+        ("csrf", None, CSRF),
+        ("markets", None, "amazon.de"),
+        ("file", Some("c.csv"), "unusable\n"),
+    ]);
+    let (s, _, _) = h
+        .send(
+            Request::post("/catalog")
+                .header(header::CONTENT_TYPE, ct)
+                .header(header::COOKIE, format!("{CSRF_COOKIE}={CSRF}"))
+                .body(Body::from(body))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(uploads(&h).is_empty(), "{:?}", uploads(&h));
+}
+
+#[tokio::test]
+async fn regression_17_live_event_streams_are_capped() {
+    let h = harness_with(|c| c.max_event_streams = 1);
+    let (ct, body) = multipart(&[
+        ("markets", None, "amazon.de"),
+        ("file", Some("c.csv"), "sku,title\nA,b\n"),
+    ]);
+    h.send(
+        Request::post("/api/v1/jobs")
+            .header(header::CONTENT_TYPE, ct)
+            .body(Body::from(body))
+            .unwrap(),
+    )
+    .await;
+    let open = app(h.state.clone())
+        .oneshot(
+            Request::get("/api/v1/jobs/job1/events")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(open.status(), StatusCode::OK);
+    let (s, v) = h.json("GET", "/api/v1/jobs/job1/events", None).await;
+    assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(v["code"], "too_many_streams");
+    drop(open);
+    let again = app(h.state.clone())
+        .oneshot(
+            Request::get("/api/v1/jobs/job1/events")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        again.status(),
+        StatusCode::OK,
+        "the closed stream's place is free"
+    );
+}
+
+#[tokio::test]
+async fn regression_17_glossaries_can_be_deleted_by_api_and_page() {
+    let h = harness();
+    for name in ["g1", "g2"] {
+        let (s, _, _) = h
+            .send(
+                Request::put(format!("/api/v1/glossaries/{name}"))
+                    .body(Body::from("source,target_lang,target\nlid,de,Deckel\n"))
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK);
+    }
+    let (s, _, _) = h
+        .send(
+            Request::delete("/api/v1/glossaries/g1")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (s, _) = h.json("GET", "/api/v1/glossaries/g1", None).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, _) = h.json("DELETE", "/api/v1/glossaries/g1", None).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (_, page) = h.page("/settings").await;
+    assert!(
+        page.contains("/settings/glossaries/g2/delete"),
+        "the page offers it"
+    );
+    let (s, hd, _) = h
+        .form("/settings/glossaries/g2/delete", &format!("csrf={CSRF}"))
+        .await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    assert_eq!(hd.get(header::LOCATION).unwrap(), "/settings");
+    let (_, v) = h.json("GET", "/api/v1/glossaries", None).await;
+    assert_eq!(v, json!([]));
+}
+
+/// `serve` on a real socket with the fake services, until the returned sender
+/// is dropped.
+async fn real_server(
+    f: impl FnOnce(&mut ServerConfig),
+) -> (
+    std::net::SocketAddr,
+    tokio::sync::oneshot::Sender<()>,
+    Harness,
+) {
+    let h = harness_with(f);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let state = h.state.clone();
+    tokio::spawn(async move {
+        serve(listener, state, async {
+            let _ = rx.await;
+        })
+        .await
+        .unwrap();
+    });
+    (addr, tx, h)
+}
+
+/// Read until the server closes the connection; returns what came.
+async fn read_to_close(s: &mut tokio::net::TcpStream) -> Vec<u8> {
+    use tokio::io::AsyncReadExt;
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out).await;
+    out
+}
+
+#[tokio::test]
+async fn regression_17_slow_headers_and_idle_keep_alives_are_closed() {
+    use tokio::io::AsyncWriteExt;
+    let (addr, _stop, _h) = real_server(|c| c.header_timeout = Duration::from_millis(300)).await;
+    // Headers that never end: the server closes the connection.
+    let mut slow = tokio::net::TcpStream::connect(addr).await.unwrap();
+    slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
+        .await
+        .unwrap();
+    let got = tokio::time::timeout(Duration::from_secs(60), read_to_close(&mut slow))
+        .await
+        .expect("closed by the header timeout");
+    assert!(!String::from_utf8_lossy(&got).contains("200 OK"), "{got:?}");
+    // A kept-alive connection that goes quiet after a request is closed too.
+    let mut idle = tokio::net::TcpStream::connect(addr).await.unwrap();
+    idle.write_all(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        .await
+        .unwrap();
+    let got = tokio::time::timeout(Duration::from_secs(60), read_to_close(&mut idle))
+        .await
+        .expect("closed after the idle time");
+    let text = String::from_utf8_lossy(&got);
+    assert!(
+        text.starts_with("HTTP/1.1 200 OK") && text.ends_with("ok"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn regression_17_open_connections_are_capped() {
+    use tokio::io::AsyncWriteExt;
+    let (addr, _stop, _h) = real_server(|c| {
+        c.max_connections = 4;
+        c.header_timeout = Duration::from_secs(3600);
+    })
+    .await;
+    // Four silent connections take every place.
+    let mut hogs = Vec::new();
+    for _ in 0..4 {
+        hogs.push(tokio::net::TcpStream::connect(addr).await.unwrap());
+    }
+    let mut fifth = tokio::net::TcpStream::connect(addr).await.unwrap();
+    fifth
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut reader = Box::pin(read_to_close(&mut fifth));
+    // Not served while the four hold their places.
+    assert!(
+        tokio::time::timeout(Duration::from_millis(300), &mut reader)
+            .await
+            .is_err(),
+        "a fifth connection was served"
+    );
+    // One leaves: the fifth is served.
+    drop(hogs.pop());
+    let got = tokio::time::timeout(Duration::from_secs(60), reader)
+        .await
+        .expect("served once a place was free");
+    assert!(String::from_utf8_lossy(&got).starts_with("HTTP/1.1 200 OK"));
 }

@@ -76,14 +76,16 @@ impl Field {
             "image" => Field::Image,
             "language" => Field::Language,
             "attributes" => Field::Attributes,
-            other => {
-                let attr = other
-                    .strip_prefix("attr:")
-                    .or(other.strip_prefix("attribute:"))?;
-                // keep the user's spelling of the attribute name
-                let orig = name.trim();
-                let start = orig.len() - attr.len();
-                return Some(Field::Attribute(orig[start..].trim().to_string()));
+            _ => {
+                // Keep the user's spelling of the attribute name: split the
+                // original at its own `:` (lowercasing can change byte lengths,
+                // `ẞ` becomes `ß`, so no index of the lowercased text is used on it).
+                let (prefix, attr) = name.trim().split_once(':')?;
+                let prefix = prefix.trim().to_ascii_lowercase();
+                if prefix != "attr" && prefix != "attribute" {
+                    return None;
+                }
+                return Some(Field::Attribute(attr.trim().to_string()));
             }
         })
     }

@@ -15,9 +15,14 @@
 //!
 //! Memory: CSV, TSV, JSON, JSON Lines and Shopify are read and written record by
 //! record; the only state that grows with the file is the duplicate-sku table
-//! (16 bytes per sku: a 64-bit hash and the first line). XLSX is read whole by
-//! `calamine` (files are capped at [`MAX_XLSX_BYTES`]) and written in
-//! `rust_xlsxwriter`'s constant-memory mode.
+//! (16 bytes per sku: a 64-bit hash and the first line). XLSX is streamed from
+//! the workbook's XML with every part's inflated size bounded (see `xlsx.rs`)
+//! and written in `rust_xlsxwriter`'s constant-memory mode.
+//!
+//! Bounds per row: a header of more than [`MAX_COLUMNS`] columns makes the file
+//! unusable; a listing with more than [`MAX_LIST_ITEMS`] bullets, keywords,
+//! attributes or images, more than [`MAX_EXTRAS`] extra columns or more than
+//! [`MAX_VARIANTS`] variants is a reject naming the field.
 //!
 //! Spreadsheet safety: CSV, TSV, Shopify and XLSX writers put an apostrophe before
 //! any cell that starts with `=`, `+`, `-`, `@`, tab or CR (after any apostrophes),
@@ -61,8 +66,16 @@ use crate::listing::{Listing, ListingError};
 pub use columns::{CANONICAL_HEADER, guard_formula, unguard};
 pub use rejects::{RejectWriter, write_rejects};
 
-/// Largest XLSX file read (calamine holds a whole sheet in memory).
+/// Largest XLSX file read.
 pub const MAX_XLSX_BYTES: u64 = 100 * 1024 * 1024;
+/// Most columns a header (and so a row) may have.
+pub const MAX_COLUMNS: usize = 1024;
+/// Most bullets, keywords, attributes or images one listing may carry.
+pub const MAX_LIST_ITEMS: usize = 256;
+/// Most extra (uninterpreted) columns one listing may carry.
+pub const MAX_EXTRAS: usize = MAX_COLUMNS;
+/// Most variants one listing may carry.
+pub const MAX_VARIANTS: usize = MAX_SHOPIFY_ROWS_PER_HANDLE;
 /// Largest single record (CSV row, JSON element, JSON line, Shopify product) read.
 pub const MAX_RECORD_BYTES: usize = 8 * 1024 * 1024;
 /// Most rows one Shopify handle may span.
@@ -352,6 +365,13 @@ impl Iterator for CatalogReader {
             column,
             reason,
         };
+        if let Some((field, n, max)) = over_count(&rec.listing) {
+            let r = mk(
+                Some(field.to_string()),
+                format!("{n} {field}, over the limit of {max} per listing"),
+            );
+            return self.reject(r);
+        }
         if let Err(e) = rec.listing.validate() {
             let r = match e {
                 ListingError::Missing(f) => mk(Some(f.to_string()), format!("missing {f}")),
@@ -394,6 +414,35 @@ impl Iterator for CatalogReader {
     }
 }
 
+/// The first list field of a listing with more items than a catalog row may
+/// carry: `(field, count, limit)`.
+fn over_count(l: &Listing) -> Option<(&'static str, usize, usize)> {
+    [
+        ("bullets", l.bullets.len(), MAX_LIST_ITEMS),
+        ("keywords", l.keywords.len(), MAX_LIST_ITEMS),
+        ("attributes", l.attributes.len(), MAX_LIST_ITEMS),
+        ("images", l.images.len(), MAX_LIST_ITEMS),
+        ("extra", l.extra.len(), MAX_EXTRAS),
+        ("variants", l.variants.len(), MAX_VARIANTS),
+    ]
+    .into_iter()
+    .find(|(_, n, max)| n > max)
+}
+
+/// A header wider than [`MAX_COLUMNS`] makes the file unusable.
+fn check_width(path: &Path, header: &[String]) -> Result<(), CatalogError> {
+    if header.len() > MAX_COLUMNS {
+        return Err(CatalogError::unusable(
+            path,
+            format!(
+                "the header has {} columns, over the limit of {MAX_COLUMNS}",
+                header.len()
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// Read the first bytes of a file for sniffing; returns them and whether that is all of it.
 pub(crate) fn read_prefix(
     file: &mut File,
@@ -428,6 +477,7 @@ pub fn open(path: &Path, opts: &ReadOptions) -> Result<CatalogReader, CatalogErr
                     opts.encoding.as_deref(),
                     opts.delimiter.or(forced_tab),
                 )?;
+                check_width(path, &header)?;
                 let shopify = format == Format::Shopify
                     || (opts.format.is_none()
                         && opts.mapping.is_empty()
@@ -453,6 +503,7 @@ pub fn open(path: &Path, opts: &ReadOptions) -> Result<CatalogReader, CatalogErr
             Format::Xlsx => {
                 let (rows, header) =
                     xlsx::XlsxRows::open(path, &file_label, opts.sheet.as_deref())?;
+                check_width(path, &header)?;
                 let shopify = opts.mapping.is_empty() && shopify::looks_like_shopify(&header);
                 if shopify {
                     let src = shopify::ShopifySource::new(
@@ -514,8 +565,17 @@ pub(crate) fn temp_for(path: &Path) -> Result<tempfile::NamedTempFile, CatalogEr
         .map_err(|e| CatalogError::io(path, e))
 }
 
+/// Sync the finished temporary file, rename it over `path`, and sync the
+/// directory, so a crash leaves the old file or the whole new one.
 pub(crate) fn persist(tmp: tempfile::NamedTempFile, path: &Path) -> Result<(), CatalogError> {
+    tmp.as_file()
+        .sync_all()
+        .map_err(|e| CatalogError::io(path, e))?;
     tmp.persist(path)
         .map_err(|e| CatalogError::io(path, e.error))?;
-    Ok(())
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    crate::paths::sync_dir(dir).map_err(|e| CatalogError::io(path, e))
 }

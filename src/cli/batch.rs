@@ -26,7 +26,7 @@ use silkroute::localize::{
 };
 use silkroute::market::MarketRegistry;
 use silkroute::paths::DataDir;
-use silkroute::store::{JobId, NewJob, RejectRow, Store, StoreOptions};
+use silkroute::store::{JobId, JobStatus, NewJob, RejectRow, Store, StoreOptions};
 
 use super::Outcome;
 
@@ -200,7 +200,7 @@ pub fn batch(data: &DataDir, args: BatchArgs) -> Result<Outcome> {
         job.rejected,
         job.out_dir
     );
-    run(data, store, localizer, &opts, id)
+    run(data, store, localizer, &opts, id, false)
 }
 
 /// Run `silkroute jobs ...`.
@@ -276,9 +276,11 @@ pub fn jobs(data: &DataDir, cmd: JobsCommand) -> Result<Outcome> {
         JobsCommand::Resume { id } => {
             let store = Arc::new(Store::open(data)?);
             let job = store.job(id)?;
-            if !job.status.is_resumable() {
+            // A finished job resumes only to retry its failed items.
+            let retryable = job.status == JobStatus::Succeeded && job.failed > 0;
+            if !(job.status.is_resumable() || retryable) {
                 bail!(
-                    "job {id} is {}; only unfinished jobs can be resumed",
+                    "job {id} is {}; only unfinished jobs, or finished ones with failed items, can be resumed",
                     job.status
                 );
             }
@@ -290,7 +292,7 @@ pub fn jobs(data: &DataDir, cmd: JobsCommand) -> Result<Outcome> {
                 job.done(),
                 job.total_items
             );
-            run(data, store, localizer, &opts, id)
+            run(data, store, localizer, &opts, id, true)
         }
     }
 }
@@ -397,6 +399,7 @@ fn run(
     localizer: Arc<dyn Localizer>,
     opts: &JobOptions,
     id: JobId,
+    resume: bool,
 ) -> Result<Outcome> {
     let workers = if opts.no_batching {
         1
@@ -412,7 +415,14 @@ fn run(
     );
     let stop = runner.stop_flag();
     install_signal_handlers(&stop)?;
-    runner.submit(id)?;
+    if resume {
+        let retried = runner.resume(id)?;
+        if retried > 0 {
+            eprintln!("job {id}: retrying {retried} failed items");
+        }
+    } else {
+        runner.submit(id)?;
+    }
 
     let total = store.job(id)?.total_items;
     let bar = ProgressBar::with_draw_target(

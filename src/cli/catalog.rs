@@ -172,7 +172,7 @@ fn check(a: CheckArgs) -> anyhow::Result<Outcome> {
     if let Some(w) = rejects {
         w.finish()?;
     }
-    print!("{}", summary(&reader, &first, a.show));
+    print!("{}", super::printable(&summary(&reader, &first, a.show)));
     Ok(if reader.stats().rejected > 0 {
         Outcome::Partial
     } else {
@@ -233,7 +233,7 @@ fn convert(a: ConvertArgs) -> anyhow::Result<Outcome> {
     let secs = start.elapsed().as_secs_f64();
     let s = reader.stats();
     let mut out = std::io::stdout().lock();
-    write!(out, "{}", summary(&reader, &first, 10))?;
+    write!(out, "{}", super::printable(&summary(&reader, &first, 10)))?;
     writeln!(
         out,
         "wrote {} listings to {} ({}) in {:.2} s, {:.0} rows/s",

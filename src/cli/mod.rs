@@ -93,10 +93,34 @@ pub fn main() -> ExitCode {
             if is_broken_pipe(&e) {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", printable(&format!("{e:#}")));
             ExitCode::from(2)
         }
     }
+}
+
+/// Text safe to print on a terminal: control characters other than newline
+/// and tab (ESC starts terminal escape sequences, which a catalog cell or a
+/// file name could carry to recolour, retitle or rewrite the screen) and the
+/// bidirectional overrides are shown as `\u{..}` escapes.
+pub(crate) fn printable(s: &str) -> std::borrow::Cow<'_, str> {
+    let bad = |c: char| {
+        (c.is_control() && c != '\n' && c != '\t')
+            || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    };
+    if !s.chars().any(bad) {
+        return s.into();
+    }
+    s.chars()
+        .map(|c| {
+            if bad(c) {
+                c.escape_unicode().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect::<String>()
+        .into()
 }
 
 fn is_broken_pipe(e: &anyhow::Error) -> bool {

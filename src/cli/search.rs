@@ -118,7 +118,10 @@ pub fn search(data: &DataDir, args: SearchArgs) -> anyhow::Result<Outcome> {
         serde_json::to_writer_pretty(&mut out, &results)?;
         writeln!(out)?;
     } else {
-        print_results(&mut out, &q, &results)?;
+        // Listing text can carry terminal escape sequences: print it inert.
+        let mut text = Vec::new();
+        print_results(&mut text, &q, &results)?;
+        out.write_all(super::printable(&String::from_utf8_lossy(&text)).as_bytes())?;
     }
     Ok(Outcome::Ok)
 }

@@ -41,6 +41,10 @@ pub struct ServeArgs {
     /// Interactive localizations in flight before answering 503 [default: 8].
     #[arg(long, env = "SILKROUTE_QUEUE_CAPACITY")]
     pub queue_capacity: Option<usize>,
+    /// Host names (besides the address and `localhost`) the server answers to,
+    /// comma-separated; any other Host header gets 421.
+    #[arg(long, env = "SILKROUTE_ALLOWED_HOSTS", value_delimiter = ',')]
+    pub allowed_hosts: Option<Vec<String>>,
 }
 
 impl ServeArgs {
@@ -54,6 +58,8 @@ impl ServeArgs {
             max_body_bytes: self.max_body_bytes,
             max_upload_bytes: self.max_upload_bytes,
             queue_capacity: self.queue_capacity,
+            allowed_hosts: self.allowed_hosts.clone(),
+            ..ConfigLayer::default()
         }
     }
 }

@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::JobError;
+use crate::catalog::guard_formula;
 use crate::listing::{LocalizedListing, Status};
 use crate::store::{ItemStatus, Job, Store};
 
@@ -324,7 +325,7 @@ fn safe_name(s: &str) -> String {
 }
 
 /// Write `fill`'s output to `dir/name` atomically: a temporary file in the same
-/// directory, synced, then renamed over the final name.
+/// directory, synced, then renamed over the final name, and the directory synced.
 fn atomic<F>(dir: &Path, name: &str, fill: F) -> Result<(), JobError>
 where
     F: FnOnce(&Path) -> Result<(), JobError>,
@@ -349,7 +350,47 @@ where
         .and_then(|f| f.sync_all())
         .map_err(io)?;
     tmp.persist(&final_path).map_err(|e| io(e.error))?;
+    // The rename is durable only once the directory is synced too.
+    crate::paths::sync_dir(dir).map_err(io)?;
     Ok(())
+}
+
+/// Write a job's rejects to `<out dir>/rejects.csv` (page by page from the
+/// store, every cell formula-guarded) and return its path.
+pub fn write_rejects_file(store: &Store, job: &Job) -> Result<PathBuf, JobError> {
+    let dir = PathBuf::from(&job.out_dir);
+    std::fs::create_dir_all(&dir).map_err(|source| JobError::Output {
+        path: dir.clone(),
+        source,
+    })?;
+    atomic(&dir, "rejects.csv", |p| {
+        let io = |e: csv::Error| JobError::Output {
+            path: p.to_path_buf(),
+            source: std::io::Error::other(e),
+        };
+        let mut w = csv::Writer::from_path(p).map_err(io)?;
+        w.write_record(["file", "line", "column", "reason"])
+            .map_err(io)?;
+        // Page by page from the store; every cell formula-guarded like the
+        // catalog writers' (a header name or a file name is the seller's text).
+        let mut failed = None;
+        store.for_each_reject(job.id, |r| {
+            let line = r.line.to_string();
+            let cells = [r.file.as_str(), &line, &r.column, &r.reason];
+            if let Err(e) = w.write_record(cells.iter().map(|c| guard_formula(c).into_owned())) {
+                failed.get_or_insert(e);
+            }
+            Ok(())
+        })?;
+        if let Some(e) = failed {
+            return Err(io(e));
+        }
+        w.flush().map_err(|source| JobError::Output {
+            path: p.to_path_buf(),
+            source,
+        })
+    })?;
+    Ok(dir.join("rejects.csv"))
 }
 
 /// Write every output of a finished job and return its report.
@@ -435,24 +476,7 @@ pub(crate) fn write_job_outputs(
         report.outputs.push(name);
     }
 
-    let rejects = store.job_rejects(job.id)?;
-    atomic(&dir, "rejects.csv", |p| {
-        let io = |e: csv::Error| JobError::Output {
-            path: p.to_path_buf(),
-            source: std::io::Error::other(e),
-        };
-        let mut w = csv::Writer::from_path(p).map_err(io)?;
-        w.write_record(["file", "line", "column", "reason"])
-            .map_err(io)?;
-        for r in &rejects {
-            w.write_record([r.file.as_str(), &r.line.to_string(), &r.column, &r.reason])
-                .map_err(io)?;
-        }
-        w.flush().map_err(|source| JobError::Output {
-            path: p.to_path_buf(),
-            source,
-        })
-    })?;
+    write_rejects_file(store, job)?;
     report.outputs.push("rejects.csv".into());
 
     let json = serde_json::to_string_pretty(&report).map_err(|e| JobError::Output {

@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use super::output::{OutputWriter, Report, write_job_outputs};
-use super::{JobError, Localizer};
+use super::{JobError, Localizer, MAX_ITEM_ATTEMPTS};
 use crate::listing::LocalizedListing;
 use crate::store::{ItemOutcome, JobId, JobStatus, PendingItem, Store};
 
@@ -199,6 +199,37 @@ impl JobRunner {
         drop(st);
         self.inner.cv.notify_all();
         Ok(())
+    }
+
+    /// Resume a job on request (`silkroute jobs resume`, the server's resume):
+    /// its failed items that were tried fewer than [`MAX_ITEM_ATTEMPTS`] times
+    /// go back to pending (a finished job with such items runs again and
+    /// rewrites its outputs), then the job is submitted. Returns how many
+    /// failed items will be retried.
+    pub fn resume(&self, id: JobId) -> Result<u64, JobError> {
+        let job = self.inner.store.job(id)?;
+        if job.status == JobStatus::Canceled {
+            return Err(JobError::NotResumable {
+                job: id,
+                status: job.status,
+            });
+        }
+        // A job running here has its failed items retried when it ends and is
+        // resumed again; its queue is the truth until then.
+        if self.inner.lock().active.iter().any(|a| a.id == id) {
+            return Ok(0);
+        }
+        let retried = self.inner.store.retry_failed_items(id, MAX_ITEM_ATTEMPTS)?;
+        if job.status == JobStatus::Succeeded {
+            if retried == 0 {
+                return Ok(0); // finished, and nothing left to retry
+            }
+            self.inner
+                .store
+                .set_job_status(id, JobStatus::Paused, None)?;
+        }
+        self.submit(id)?;
+        Ok(retried)
     }
 
     /// Submit every job that was running or enqueued when the last process

@@ -457,3 +457,145 @@ fn full_disk_stops_the_job_and_resume_finishes_it() {
         assert_eq!(a.result, b.result, "committed results untouched");
     }
 }
+
+/// Fails the first `fail_first` calls for each (sku, market), then works like `Upper`.
+struct Flaky {
+    inner: Upper,
+    fail_first: usize,
+    seen: Mutex<std::collections::HashMap<String, usize>>,
+}
+
+impl Localizer for Flaky {
+    fn localize(&self, l: &Listing, market: &str) -> Result<LocalizedListing, String> {
+        let n = {
+            let mut seen = self.seen.lock().unwrap();
+            let n = seen.entry(format!("{}@{market}", l.sku)).or_default();
+            *n += 1;
+            *n
+        };
+        if l.sku.starts_with("FLAKY") && n <= self.fail_first {
+            return Err("the generation queue is full (256 waiting)".into());
+        }
+        self.inner.localize(l, market)
+    }
+    fn model_id(&self) -> String {
+        "flaky".into()
+    }
+    fn check_market(&self, m: &str) -> Result<(), String> {
+        self.inner.check_market(m)
+    }
+}
+
+#[test]
+fn regression_17_resume_retries_failed_items_up_to_a_cap() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = Arc::new(Store::open_in_memory().unwrap());
+    let loc = Arc::new(Flaky {
+        inner: Upper::default(),
+        fail_first: 1,
+        seen: Mutex::default(),
+    });
+    let mut job = new_job(&tmp.path().join("out"), "csv");
+    job.markets = vec!["amazon.de".into()];
+    let id = create_job(&store, loc.as_ref(), &job, records(&["A", "FLAKY-1", "B"])).unwrap();
+    let start = |loc: Arc<dyn Localizer>| {
+        JobRunner::start(
+            store.clone(),
+            loc,
+            Arc::new(BasicWriter),
+            None,
+            &RunnerOptions { workers: 1 },
+        )
+    };
+    let r = start(loc.clone());
+    r.submit(id).unwrap();
+    assert!(matches!(r.wait(id), JobEnd::Succeeded(_)));
+    assert_eq!(
+        store.job(id).unwrap().failed,
+        1,
+        "a transient failure is committed as failed"
+    );
+    // `resume` retries it (the job had finished) and it now succeeds.
+    assert_eq!(r.resume(id).unwrap(), 1);
+    assert!(matches!(r.wait(id), JobEnd::Succeeded(_)));
+    let j = store.job(id).unwrap();
+    assert_eq!((j.succeeded, j.failed), (3, 0));
+    let items = store.job_items(id).unwrap();
+    assert!(
+        items
+            .iter()
+            .all(|i| i.status == ItemStatus::Succeeded && i.commits == 1)
+    );
+    let report = std::fs::read_to_string(tmp.path().join("out/report.json")).unwrap();
+    assert!(
+        report.contains("\"failed\": 0"),
+        "outputs rewritten: {report}"
+    );
+
+    // A permanent failure stops being retried after MAX_ITEM_ATTEMPTS attempts.
+    let id = create_job(&store, loc.as_ref(), &job, records(&["FAIL-1"])).unwrap();
+    r.submit(id).unwrap();
+    r.wait(id);
+    let mut retried = Vec::new();
+    for _ in 0..5 {
+        let n = r.resume(id).unwrap();
+        if n > 0 {
+            r.wait(id);
+        }
+        retried.push(n);
+    }
+    assert_eq!(retried, [1, 1, 0, 0, 0], "three attempts in all");
+    assert_eq!(store.job_items(id).unwrap()[0].attempts, MAX_ITEM_ATTEMPTS);
+    assert_eq!(store.job(id).unwrap().failed, 1);
+}
+
+#[test]
+fn regression_17_rejects_are_chunked_capped_paged_and_formula_guarded() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = Arc::new(Store::open(&DataDir::at(tmp.path().join("data"))).unwrap());
+    let loc = Arc::new(Upper::default());
+    let mut job = new_job(&tmp.path().join("out"), "csv");
+    job.markets = vec!["amazon.de".into()];
+    // A flood of rejects (more than a job keeps), a header name that is a
+    // formula, and one good row after the flood that is never reached.
+    let flood = (0..MAX_JOB_REJECTS + 500).map(|i| {
+        Err(crate::store::RejectRow {
+            file: "c.csv".into(),
+            line: i as u64 + 2,
+            column: "=HYPERLINK(\"http://evil\")".into(),
+            reason: "row has 1 fields, the header has 2".into(),
+        })
+    });
+    let recs = records(&["A"])
+        .into_iter()
+        .chain(flood)
+        .chain(records(&["Z"]));
+    let id = create_job(&store, loc.as_ref(), &job, recs).unwrap();
+    let j = store.job(id).unwrap();
+    assert_eq!(j.status, JobStatus::Enqueued);
+    assert_eq!((j.rows, j.rejected), (1, MAX_JOB_REJECTS as u64 + 1));
+    let page = store
+        .job_rejects_page(id, MAX_JOB_REJECTS as u64 - 1, 10)
+        .unwrap();
+    assert_eq!(page.len(), 2);
+    assert!(
+        page[1].reason.starts_with("reading stopped"),
+        "{:?}",
+        page[1]
+    );
+    let r = runner(&store, &loc, 1);
+    r.submit(id).unwrap();
+    assert!(matches!(r.wait(id), JobEnd::Succeeded(_)));
+    let text = std::fs::read_to_string(tmp.path().join("out/rejects.csv")).unwrap();
+    assert_eq!(
+        text.lines().count(),
+        MAX_JOB_REJECTS + 2,
+        "header + every kept reject"
+    );
+    assert!(
+        text.lines().nth(1).unwrap().contains(",\"'=HYPERLINK("),
+        "{}",
+        text.lines().nth(1).unwrap()
+    );
+    assert!(!text.contains(",=HYPERLINK") && !text.contains(",\"=HYPERLINK"));
+}

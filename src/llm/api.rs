@@ -235,6 +235,15 @@ impl GenerationHandle {
         self.rx.recv().ok()
     }
 
+    /// The next event, waiting at most `timeout`: `Err(Timeout)` when none
+    /// came, `Err(Disconnected)` when the engine dropped the request.
+    pub fn recv_timeout(
+        &self,
+        timeout: std::time::Duration,
+    ) -> Result<Event, mpsc::RecvTimeoutError> {
+        self.rx.recv_timeout(timeout)
+    }
+
     /// Ask the engine to stop this request; it ends with `Error(Cancelled)`.
     pub fn cancel(&self) {
         self.cancel.store(true, Ordering::Relaxed);
@@ -268,6 +277,18 @@ pub trait Generate: Send + Sync {
 
     /// Queue a request; events arrive on the returned handle.
     fn submit(&self, req: GenerateRequest) -> Result<GenerationHandle, LlmError>;
+
+    /// Queue a request, waiting until `deadline` for room when the queue is
+    /// full (back-pressure) instead of failing at once with `QueueFull`.
+    /// Generators without a bounded queue just submit.
+    fn submit_until(
+        &self,
+        req: GenerateRequest,
+        deadline: std::time::Instant,
+    ) -> Result<GenerationHandle, LlmError> {
+        let _ = deadline;
+        self.submit(req)
+    }
 
     /// Submit and wait for the result.
     fn generate(&self, req: GenerateRequest) -> Result<Generation, LlmError> {

@@ -17,6 +17,11 @@
 //!
 //! Sequences therefore join and leave between steps without waiting for each
 //! other.
+//!
+//! The queue is back-pressure: `submit_until` waits (up to the caller's
+//! deadline) for room instead of failing with `QueueFull`. A queued request
+//! whose caller cancelled or dropped its handle is purged at the next submit
+//! or step: it never runs and takes no room.
 
 use std::collections::VecDeque;
 use std::path::Path;
@@ -167,11 +172,26 @@ impl Queue {
             .pop_front()
             .or_else(|| self.batch.pop_front())
     }
+    /// Drop the jobs whose caller cancelled or went away (they never start and
+    /// take no room), telling each it was cancelled.
+    fn purge_cancelled(&mut self) {
+        for q in [&mut self.interactive, &mut self.batch] {
+            q.retain(|j| {
+                let gone = j.cancel.load(Ordering::Relaxed);
+                if gone {
+                    let _ = j.tx.send(Event::Error(LlmError::Cancelled));
+                }
+                !gone
+            });
+        }
+    }
 }
 
 struct Shared {
     queue: Mutex<Queue>,
     wake: Condvar,
+    /// Signalled when jobs leave the queue: submitters waiting for room retry.
+    room: Condvar,
     stats: Mutex<EngineStats>,
 }
 
@@ -237,6 +257,7 @@ impl Engine {
         let shared = Arc::new(Shared {
             queue: Mutex::new(Queue::default()),
             wake: Condvar::new(),
+            room: Condvar::new(),
             stats: Mutex::new(EngineStats::default()),
         });
         let text = Arc::new(text);
@@ -267,7 +288,9 @@ impl Engine {
     /// A snapshot of the counters.
     pub fn stats(&self) -> EngineStats {
         let mut s = self.shared.stats().clone();
-        s.queued = self.shared.queue().len();
+        let mut q = self.shared.queue();
+        q.purge_cancelled();
+        s.queued = q.len();
         s
     }
 
@@ -281,6 +304,7 @@ impl Drop for Engine {
     fn drop(&mut self) {
         self.shared.queue().shutdown = true;
         self.shared.wake.notify_all();
+        self.shared.room.notify_all();
         if let Some(w) = self.worker.take() {
             let _ = w.join();
         }
@@ -293,6 +317,26 @@ impl Generate for Engine {
     }
 
     fn submit(&self, req: GenerateRequest) -> Result<GenerationHandle, LlmError> {
+        self.enqueue(req, None)
+    }
+
+    fn submit_until(
+        &self,
+        req: GenerateRequest,
+        deadline: Instant,
+    ) -> Result<GenerationHandle, LlmError> {
+        self.enqueue(req, Some(deadline))
+    }
+}
+
+impl Engine {
+    /// Tokenize and queue a request; with a deadline, wait for room in a full
+    /// queue until then (the worker signals `room` whenever jobs leave it).
+    fn enqueue(
+        &self,
+        req: GenerateRequest,
+        deadline: Option<Instant>,
+    ) -> Result<GenerationHandle, LlmError> {
         let prompt = self.text.prompt(&req.messages)?;
         if prompt.is_empty() || prompt.len() >= self.context {
             return Err(LlmError::PromptTooLong {
@@ -304,11 +348,26 @@ impl Generate for Engine {
         let cancel = Arc::new(AtomicBool::new(false));
         let handle = GenerationHandle::new(rx, cancel.clone());
         let mut q = self.shared.queue();
-        if q.shutdown || self.worker.as_ref().is_none_or(|w| w.is_finished()) {
-            return Err(LlmError::EngineStopped);
-        }
-        if q.len() >= self.queue_limit {
-            return Err(LlmError::QueueFull(q.len()));
+        loop {
+            if q.shutdown || self.worker.as_ref().is_none_or(|w| w.is_finished()) {
+                return Err(LlmError::EngineStopped);
+            }
+            q.purge_cancelled();
+            if q.len() < self.queue_limit {
+                break;
+            }
+            let now = Instant::now();
+            match deadline {
+                Some(d) if d > now => {
+                    q = self
+                        .shared
+                        .room
+                        .wait_timeout(q, d - now)
+                        .map(|(g, _)| g)
+                        .unwrap_or_else(|p| p.into_inner().0);
+                }
+                _ => return Err(LlmError::QueueFull(q.len())),
+            }
         }
         let job = Job {
             prompt,
@@ -456,12 +515,21 @@ impl Worker {
             if q.shutdown {
                 return false;
             }
+            let before = q.len();
+            q.purge_cancelled();
+            if q.len() < before {
+                self.shared.room.notify_all();
+            }
             for job in std::mem::take(&mut self.waiting) {
                 self.place(job);
             }
+            let before = q.len();
             while self.running.len() + self.waiting.len() < self.opts.max_batch.max(1) {
                 let Some(job) = q.pop() else { break };
                 self.place(job);
+            }
+            if q.len() < before {
+                self.shared.room.notify_all();
             }
             if !self.running.is_empty() {
                 return true;

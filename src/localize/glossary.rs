@@ -103,6 +103,30 @@ impl Glossary {
         })
     }
 
+    /// A glossary from rows already validated (several stored glossaries
+    /// merged in memory, so no single file's limits apply to the union). The
+    /// fingerprint is the hash of the rows, as the CSV's would be.
+    pub fn from_entries(entries: Vec<GlossaryEntry>) -> Self {
+        if entries.is_empty() {
+            return Self::default();
+        }
+        let mut h = Sha256::new();
+        for e in &entries {
+            for part in [&e.source, &e.language, e.target.as_deref().unwrap_or("")] {
+                h.update((part.len() as u64).to_le_bytes());
+                h.update(part.as_bytes());
+            }
+        }
+        let fingerprint = h.finalize()[..6]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        Self {
+            entries,
+            fingerprint,
+        }
+    }
+
     /// The terms that apply to a target language.
     pub fn terms_for(&self, language: &str) -> Vec<Term> {
         self.entries
@@ -179,5 +203,23 @@ mod tests {
         );
         let e = Glossary::from_csv("source,target_lang,target\n,de,x\n", "g.csv").unwrap_err();
         assert!(e.to_string().contains("source"));
+    }
+
+    #[test]
+    fn merged_entries_keep_every_term() {
+        let row = |i: usize| GlossaryEntry {
+            source: format!("term{i}"),
+            language: "de".into(),
+            target: Some(format!("Begriff{i}")),
+        };
+        // More rows than one file may hold: merging is not re-parsing.
+        let g = Glossary::from_entries((0..MAX_GLOSSARY_ROWS + 10).map(row).collect());
+        assert_eq!(g.terms_for("de").len(), MAX_GLOSSARY_ROWS + 10);
+        assert!(!g.fingerprint().is_empty());
+        assert_ne!(
+            g.fingerprint(),
+            Glossary::from_entries(vec![row(1)]).fingerprint()
+        );
+        assert!(Glossary::from_entries(Vec::new()).fingerprint().is_empty());
     }
 }

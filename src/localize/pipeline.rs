@@ -47,6 +47,10 @@ pub struct PipelineOptions {
     pub priority: Priority,
     /// Most tokens generated for one segment.
     pub max_tokens: usize,
+    /// How long a localization's requests may wait for room in a full model
+    /// queue (back-pressure) before their segments fail; the server sets its
+    /// request deadline here.
+    pub queue_wait: std::time::Duration,
 }
 
 impl Default for PipelineOptions {
@@ -57,6 +61,7 @@ impl Default for PipelineOptions {
             tm: None,
             priority: Priority::Interactive,
             max_tokens: 384,
+            queue_wait: std::time::Duration::from_secs(600),
         }
     }
 }
@@ -69,6 +74,7 @@ impl std::fmt::Debug for PipelineOptions {
             .field("tm", &self.tm.is_some())
             .field("priority", &self.priority)
             .field("max_tokens", &self.max_tokens)
+            .field("queue_wait", &self.queue_wait)
             .finish()
     }
 }
@@ -185,6 +191,8 @@ struct SegCtx<'a> {
     target_lang: &'a str,
     terms: &'a [Term],
     attempts: usize,
+    /// Requests wait for room in a full queue until then.
+    deadline: std::time::Instant,
 }
 
 /// Where a field's text comes from.
@@ -318,6 +326,7 @@ impl Pipeline {
         on_event: &mut dyn FnMut(FieldEvent),
     ) -> Result<LocalizedListing, LocalizeError> {
         listing.validate()?;
+        let deadline = std::time::Instant::now() + self.options.queue_wait;
         let source_lang = opts
             .source_lang
             .clone()
@@ -468,6 +477,7 @@ impl Pipeline {
             target_lang: &target_lang,
             terms: &terms,
             attempts,
+            deadline,
         };
         // First attempts are submitted here, in field order, so the engine sees
         // the same requests in the same order on every run (greedy output
@@ -475,7 +485,8 @@ impl Pipeline {
         let mut first = Vec::new();
         for s in segs.iter().filter(|s| s.best.is_none()) {
             first.push(Some(
-                self.generator.submit(self.segment_request(s, &ctx, 0)?),
+                self.generator
+                    .submit_until(self.segment_request(s, &ctx, 0)?, deadline),
             ));
         }
         let (tx, rx) = std::sync::mpsc::channel::<FieldEvent>();
@@ -512,8 +523,27 @@ impl Pipeline {
                 engine_errors.push(e);
             }
         }
-        if tried > 0 && engine_errors.len() == tried {
+        if tried > 0 && engine_errors.len() == tried
+            || engine_errors
+                .iter()
+                .any(|e| matches!(e, LlmError::Cancelled))
+        {
             return Err(engine_errors.remove(0).into());
+        }
+        // A segment the model could not be reached for (the queue stayed full
+        // past the deadline, the engine stopped) keeps its source text and a
+        // blocking finding: never an empty field.
+        if let Some(e) = engine_errors.first() {
+            for s in segs.iter_mut().filter(|s| s.best.is_none()) {
+                s.best = Some(Candidate {
+                    text: s.expected.clone(),
+                    findings: vec![Finding::error(
+                        "generation_failed",
+                        format!("not translated: {e}; the source text is kept"),
+                    )],
+                    score: f32::MAX,
+                });
+            }
         }
         if let Some(tm) = &self.options.tm {
             for s in &segs {
@@ -718,7 +748,8 @@ impl Pipeline {
                 Some(handle) => handle.and_then(GenerationHandle::wait),
                 None => self
                     .generator
-                    .generate(self.segment_request(s, ctx, attempt)?),
+                    .submit_until(self.segment_request(s, ctx, attempt)?, ctx.deadline)
+                    .and_then(GenerationHandle::wait),
             };
             let cand = match result {
                 Ok(g) => self.evaluate(s, &g, ctx.source_lang, ctx.target_lang, ctx.terms),
@@ -1093,6 +1124,9 @@ mod scripted {
                 .find(|(k, _)| user.contains(k.as_str()))
                 .map(|(_, answers)| answers[n.min(answers.len() - 1)].clone())
                 .unwrap_or_default();
+            if text == "QUEUE_FULL" {
+                return Err(LlmError::QueueFull(256));
+            }
             let (tx, rx) = mpsc::channel();
             let g = Generation {
                 text,
@@ -1177,6 +1211,41 @@ mod scripted {
             )
         );
         assert_eq!(g.calls.lock().unwrap().len(), 3);
+    }
+
+    #[test]
+    fn regression_17_a_segment_the_queue_refuses_is_a_blocking_finding_not_an_empty_field() {
+        let (p, _) = pipeline(
+            &[
+                ("Title: {1} socket {2}", &["{1} Stecknuss {2}"]),
+                ("Bullet point:", &["QUEUE_FULL"]),
+            ],
+            None,
+        );
+        let reg = MarketRegistry::builtin().unwrap();
+        let out = p
+            .localize(
+                &listing(),
+                reg.get("amazon.de").unwrap(),
+                &LocalizeOptions::default(),
+            )
+            .unwrap();
+        assert_eq!(out.title, "Acme Stecknuss 14,3 mm");
+        assert_eq!(out.bullets.len(), 1);
+        assert!(!out.bullets[0].is_empty(), "never an empty field");
+        assert!(
+            out.bullets[0].contains("Keeps drinks cold"),
+            "{:?}",
+            out.bullets
+        );
+        let w = out
+            .warnings
+            .iter()
+            .find(|w| w.code == "generation_failed")
+            .expect("a finding");
+        assert_eq!(w.field, "bullets[0]");
+        assert!(w.message.contains("queue is full"), "{}", w.message);
+        assert_eq!(out.status, Status::NeedsReview);
     }
 
     #[test]

@@ -155,17 +155,22 @@ pub async fn localize(
     State(state): State<AppState>,
     AppJson(req): AppJson<LocalizeRequest>,
 ) -> Result<Json<LocalizeResponse>, AppError> {
-    let _permit = admit(&state, &req).await?;
+    // The permit goes with the work: a client that hangs up cancels it, and
+    // the permit comes back only once every market's generation has stopped.
+    let permit = Arc::new(admit(&state, &req).await?);
     let cancel = Arc::new(AtomicBool::new(false));
     let _guard = CancelOnDrop(cancel.clone());
     let mut tasks = Vec::new();
     for market in req.markets.clone() {
         let (state, listing, cancel) = (state.clone(), req.listing.clone(), cancel.clone());
+        let permit = permit.clone();
         tasks.push(tokio::task::spawn_blocking(move || {
             let r = localize_and_save(&state, &listing, &market, &cancel, &mut |_, _| {});
+            drop(permit);
             (market, r)
         }));
     }
+    drop(permit);
     let mut results = Vec::new();
     for t in tasks {
         let (market, r) = t.await?;
@@ -207,8 +212,25 @@ pub async fn localize_stream(
     State(state): State<AppState>,
     AppJson(req): AppJson<LocalizeRequest>,
 ) -> Result<Response, AppError> {
+    let stream = stream_permit(&state)?;
     let permit = admit(&state, &req).await?;
-    Ok(sse::localize_events(state, req, permit).into_response())
+    Ok(sse::localize_events(state, req, Arc::new((permit, stream))).into_response())
+}
+
+/// A permit for one live event stream, or 503 when all are taken.
+pub fn stream_permit(state: &AppState) -> Result<OwnedSemaphorePermit, AppError> {
+    state
+        .streams
+        .clone()
+        .try_acquire_owned()
+        .map_err(|_| AppError::Unavailable {
+            code: "too_many_streams",
+            message: format!(
+                "{} event streams are open, the most this server keeps; close one or try again shortly",
+                state.config.max_event_streams
+            ),
+            retry_after: 5,
+        })
 }
 
 /// Pagination.
@@ -578,6 +600,24 @@ pub async fn put_glossary(
     Ok(Json(blocking(move || s.put_glossary(&name, &body)).await?))
 }
 
+/// Delete a glossary.
+#[utoipa::path(delete, path = "/glossaries/{name}", tag = "settings",
+    params(("name" = String, Path, description = "Glossary name")),
+    responses((status = 204), (status = 404, body = ErrorBody)))]
+pub async fn delete_glossary(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<StatusCode, AppError> {
+    check_glossary_name(&name)?;
+    let s = state.services.store.clone();
+    let n = name.clone();
+    if blocking(move || s.delete_glossary(&n)).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(AppError::NotFound(format!("glossary `{name}`")))
+    }
+}
+
 /// Catalog formats accepted for upload, by file extension.
 pub const UPLOAD_EXTENSIONS: &[&str] = &["csv", "tsv", "txt", "xlsx", "json", "jsonl", "ndjson"];
 
@@ -587,6 +627,45 @@ pub struct JobForm {
     pub upload: StoredUpload,
     /// Markets chosen.
     pub markets: Vec<String>,
+}
+
+/// Read a small text part of a multipart form chunk by chunk, refusing it
+/// (422 naming the part) as soon as it passes `max` bytes: it is never held
+/// whole before its length is known.
+pub async fn small_field(
+    field: &mut axum::extract::multipart::Field<'_>,
+    name: &str,
+    max: usize,
+) -> Result<String, AppError> {
+    let mut bytes = Vec::new();
+    while let Some(chunk) = field
+        .chunk()
+        .await
+        .map_err(|e| AppError::BadRequest("bad_multipart", e.body_text()))?
+    {
+        if bytes.len() + chunk.len() > max {
+            return Err(AppError::invalid(
+                name,
+                format!("is over the limit of {max} bytes"),
+            ));
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    String::from_utf8(bytes).map_err(|_| AppError::invalid(name, "is not UTF-8 text"))
+}
+
+/// Create a job from a read form; the upload is removed afterwards whether
+/// the job was created or not (its rows are in the store by then).
+pub async fn create_job_from(state: &AppState, form: JobForm) -> Result<JobInfo, AppError> {
+    let jobs = state.services.jobs.clone();
+    let path = form.upload.path.clone();
+    let r = blocking(move || jobs.create(form.upload, form.markets)).await;
+    if let Err(e) = tokio::fs::remove_file(&path).await
+        && e.kind() != std::io::ErrorKind::NotFound
+    {
+        tracing::warn!(path = %path.display(), error = %e, "removing an upload failed");
+    }
+    r
 }
 
 /// Read a multipart job form (`csrf` first on pages, `markets` repeated or
@@ -611,22 +690,9 @@ pub async fn read_job_form(
     while let Some(mut field) = mp.next_field().await.map_err(map_mp)? {
         let name = field.name().unwrap_or("").to_string();
         match name.as_str() {
-            "csrf" => {
-                csrf = Some(
-                    field
-                        .text()
-                        .await
-                        .map_err(map_mp)?
-                        .chars()
-                        .take(128)
-                        .collect(),
-                )
-            }
+            "csrf" => csrf = Some(small_field(&mut field, "csrf", 128).await?),
             "markets" => {
-                let t = field.text().await.map_err(map_mp)?;
-                if t.len() > 4096 {
-                    return Err(AppError::invalid("markets", "too long"));
-                }
+                let t = small_field(&mut field, "markets", 4096).await?;
                 markets.extend(
                     t.split(',')
                         .map(|s| s.trim().to_string())
@@ -720,8 +786,7 @@ pub async fn create_job(
 ) -> Result<Response, AppError> {
     let mp = mp.map_err(|e| AppError::BadRequest("bad_multipart", e.body_text()))?;
     let form = read_job_form(&state, pending.as_ref().map(|p| &p.0), mp).await?;
-    let jobs = state.services.jobs.clone();
-    let info = blocking(move || jobs.create(form.upload, form.markets)).await?;
+    let info = create_job_from(&state, form).await?;
     let loc = format!("/api/v1/jobs/{}", info.id);
     Ok((StatusCode::ACCEPTED, [(header::LOCATION, loc)], Json(info)).into_response())
 }
@@ -762,8 +827,9 @@ pub async fn job_events(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
+    let permit = stream_permit(&state)?;
     job(&state, id.clone()).await?;
-    Ok(sse::job_events(state, id).into_response())
+    Ok(sse::job_events(state, id, permit).into_response())
 }
 
 /// Cancel a job (it checkpoints; resume continues where it stopped).
@@ -792,15 +858,18 @@ pub async fn resume_job(
     Ok(Json(blocking(move || j.resume(&id)).await?))
 }
 
-/// Download a job's results: `csv`, `xlsx`, `jsonl` or `report`.
+/// Download a job's results: `csv`, `xlsx`, `jsonl`, `report` or `rejects`.
 #[utoipa::path(get, path = "/jobs/{id}/results/{kind}", tag = "jobs",
-    params(("id" = String, Path, description = "Job id"), ("kind" = String, Path, description = "csv, xlsx, jsonl or report")),
+    params(("id" = String, Path, description = "Job id"), ("kind" = String, Path, description = "csv, xlsx, jsonl, report or rejects")),
     responses((status = 200, description = "the file"), (status = 404, body = ErrorBody)))]
 pub async fn job_result(
     State(state): State<AppState>,
     Path((id, kind)): Path<(String, String)>,
 ) -> Result<Response, AppError> {
-    if !matches!(kind.as_str(), "csv" | "xlsx" | "jsonl" | "report") {
+    if !matches!(
+        kind.as_str(),
+        "csv" | "xlsx" | "jsonl" | "report" | "rejects"
+    ) {
         return Err(AppError::NotFound(format!(
             "result kind `{}`",
             kind.chars().take(16).collect::<String>()
@@ -866,7 +935,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(models))
         .routes(routes!(install_model))
         .routes(routes!(glossaries))
-        .routes(routes!(get_glossary, put_glossary))
+        .routes(routes!(get_glossary, put_glossary, delete_glossary))
         .routes(routes!(list_jobs, create_job))
         .routes(routes!(get_job))
         .routes(routes!(job_events))

@@ -9,8 +9,9 @@
 //!   value to the templates, which put it in a hidden `csrf` field and a
 //!   `<meta>` tag for scripts. Every unsafe request to a page route must send the
 //!   value back, as the `X-CSRF-Token` header or the `csrf` form field
-//!   (multipart forms: checked by the handler, which reads the `csrf` part
-//!   first). API routes (`/api/…`) refuse a browser `Origin` other than their
+//!   (multipart forms, which only the upload routes take: checked by the
+//!   handler, which reads the `csrf` part first; a multipart post to any other
+//!   page is refused). API routes (`/api/…`) refuse a browser `Origin` other than their
 //!   own host, so a foreign site cannot post to them.
 
 use axum::body::Body;
@@ -173,7 +174,11 @@ async fn check_page_post(req: Request, expected: &str, limit: usize) -> Result<R
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_ascii_lowercase();
-    if ctype.starts_with("multipart/form-data") {
+    // Only the upload forms read multipart, and they check the `csrf` part
+    // themselves; any other page refuses a multipart post outright.
+    if ctype.starts_with("multipart/form-data")
+        && super::limits::is_upload(req.method(), req.uri().path())
+    {
         let mut req = req;
         req.extensions_mut()
             .insert(CsrfPending(expected.to_string()));

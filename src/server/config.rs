@@ -20,6 +20,17 @@ pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
 pub const DEFAULT_MAX_UPLOAD_BYTES: usize = 64 * 1024 * 1024;
 /// Default number of interactive localizations in flight before 503.
 pub const DEFAULT_QUEUE_CAPACITY: usize = 8;
+/// Default time a client has to send a request's headers, which is also how
+/// long an idle keep-alive connection is kept (hyper starts the same timer
+/// when it waits for the next request), in seconds.
+pub const DEFAULT_HEADER_TIMEOUT_SECS: u64 = 15;
+/// Default number of open connections; more wait in the listen backlog.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 256;
+/// Default number of live event streams (job progress, streamed localizations).
+pub const DEFAULT_MAX_EVENT_STREAMS: usize = 32;
+/// Default time an interactive localization may wait for room in the model's
+/// queue, in seconds.
+pub const DEFAULT_LOCALIZE_TIMEOUT_SECS: u64 = 300;
 
 /// Log output format.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, clap::ValueEnum)]
@@ -53,6 +64,16 @@ pub struct ConfigLayer {
     pub max_upload_bytes: Option<usize>,
     /// Interactive localizations in flight before the server answers 503.
     pub queue_capacity: Option<usize>,
+    /// Host names the server answers to besides its address and `localhost`.
+    pub allowed_hosts: Option<Vec<String>>,
+    /// Seconds to send a request's headers (and an idle keep-alive's life).
+    pub header_timeout_secs: Option<u64>,
+    /// Most open connections.
+    pub max_connections: Option<usize>,
+    /// Most live event streams.
+    pub max_event_streams: Option<usize>,
+    /// Seconds an interactive localization may wait for the model's queue.
+    pub localize_timeout_secs: Option<u64>,
 }
 
 impl ConfigLayer {
@@ -79,6 +100,11 @@ impl ConfigLayer {
             max_body_bytes: self.max_body_bytes.or(lower.max_body_bytes),
             max_upload_bytes: self.max_upload_bytes.or(lower.max_upload_bytes),
             queue_capacity: self.queue_capacity.or(lower.queue_capacity),
+            allowed_hosts: self.allowed_hosts.or(lower.allowed_hosts),
+            header_timeout_secs: self.header_timeout_secs.or(lower.header_timeout_secs),
+            max_connections: self.max_connections.or(lower.max_connections),
+            max_event_streams: self.max_event_streams.or(lower.max_event_streams),
+            localize_timeout_secs: self.localize_timeout_secs.or(lower.localize_timeout_secs),
         }
     }
 }
@@ -104,6 +130,16 @@ pub struct ServerConfig {
     pub max_upload_bytes: usize,
     /// Interactive localizations in flight before 503.
     pub queue_capacity: usize,
+    /// Host names answered besides IP addresses and `localhost`.
+    pub allowed_hosts: Vec<String>,
+    /// Header read (and keep-alive idle) timeout.
+    pub header_timeout: std::time::Duration,
+    /// Most open connections.
+    pub max_connections: usize,
+    /// Most live event streams.
+    pub max_event_streams: usize,
+    /// How long an interactive localization may wait for the model's queue.
+    pub localize_timeout: std::time::Duration,
     /// The data directory.
     pub data_dir: DataDir,
 }
@@ -133,6 +169,37 @@ impl ServerConfig {
             "max_upload_bytes must be at least 1024"
         );
         anyhow::ensure!(queue_capacity >= 1, "queue_capacity must be at least 1");
+        let header_timeout_secs = layer
+            .header_timeout_secs
+            .unwrap_or(DEFAULT_HEADER_TIMEOUT_SECS);
+        anyhow::ensure!(
+            (1..=3600).contains(&header_timeout_secs),
+            "header_timeout_secs must be 1 to 3600"
+        );
+        let max_connections = layer.max_connections.unwrap_or(DEFAULT_MAX_CONNECTIONS);
+        anyhow::ensure!(max_connections >= 4, "max_connections must be at least 4");
+        let max_event_streams = layer.max_event_streams.unwrap_or(DEFAULT_MAX_EVENT_STREAMS);
+        anyhow::ensure!(
+            max_event_streams >= 1,
+            "max_event_streams must be at least 1"
+        );
+        let localize_timeout_secs = layer
+            .localize_timeout_secs
+            .unwrap_or(DEFAULT_LOCALIZE_TIMEOUT_SECS);
+        anyhow::ensure!(
+            localize_timeout_secs >= 1,
+            "localize_timeout_secs must be at least 1"
+        );
+        let allowed_hosts = layer.allowed_hosts.unwrap_or_default();
+        for h in &allowed_hosts {
+            anyhow::ensure!(
+                !h.is_empty()
+                    && h.len() <= 253
+                    && h.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"-.:[]".contains(&b)),
+                "allowed_hosts: `{h}` is not a host name"
+            );
+        }
         let mut token = layer.token.filter(|t| !t.is_empty());
         if let Some(t) = &token {
             anyhow::ensure!(
@@ -155,6 +222,11 @@ impl ServerConfig {
             max_body_bytes,
             max_upload_bytes,
             queue_capacity,
+            allowed_hosts,
+            header_timeout: std::time::Duration::from_secs(header_timeout_secs),
+            max_connections,
+            max_event_streams,
+            localize_timeout: std::time::Duration::from_secs(localize_timeout_secs),
             data_dir,
         })
     }

@@ -33,6 +33,8 @@ pub enum AppError {
     Forbidden(String),
     /// 404.
     NotFound(String),
+    /// 421: a Host the server does not answer to.
+    Misdirected(String),
     /// 409.
     Conflict(String),
     /// 413.
@@ -65,6 +67,7 @@ impl AppError {
             AppError::Unauthorized => StatusCode::UNAUTHORIZED,
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::Misdirected(_) => StatusCode::MISDIRECTED_REQUEST,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
@@ -83,6 +86,7 @@ impl AppError {
             ),
             AppError::Forbidden(m) => ("forbidden", m.clone()),
             AppError::NotFound(m) => ("not_found", format!("{m} not found")),
+            AppError::Misdirected(m) => ("misdirected_request", m.clone()),
             AppError::Conflict(m) => ("conflict", m.clone()),
             AppError::TooLarge(limit) => (
                 "payload_too_large",

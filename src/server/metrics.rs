@@ -19,9 +19,25 @@ use super::state::AppState;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
-    method: String,
+    method: &'static str,
     route: String,
     status: u16,
+}
+
+/// The method label: one of a fixed set, so a client inventing methods cannot
+/// add series (the counter runs before the token check).
+fn method_label(m: &axum::http::Method) -> &'static str {
+    use axum::http::Method;
+    match *m {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::PATCH => "PATCH",
+        Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    }
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -98,13 +114,15 @@ impl Metrics {
     }
 }
 
-/// Middleware counting requests by matched route (bounded cardinality).
+/// Middleware counting requests by matched route, method and status: every
+/// label comes from a fixed set (routes are the router's patterns, `unmatched`
+/// otherwise; statuses are three-digit codes).
 pub async fn count_requests(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let route = req
         .extensions()
         .get::<MatchedPath>()
         .map_or_else(|| "unmatched".to_string(), |m| m.as_str().to_string());
-    let method = req.method().to_string();
+    let method = method_label(req.method());
     let resp = next.run(req).await;
     state
         .metrics
@@ -134,6 +152,9 @@ pub async fn metrics(State(state): State<AppState>) -> Result<Response, AppError
                 .available_permits()
                 .min(state.config.queue_capacity)) as i64,
     );
+    // Only the newest jobs have series; older ones are dropped, not kept forever.
+    m.job_done.clear();
+    m.job_total.clear();
     for j in jobs.iter().take(100) {
         let l = JobLabels { job: j.id.clone() };
         m.job_done.get_or_create(&l).set(j.done as i64);

@@ -7,18 +7,22 @@
 //! the [`ServerConfig`] and builds the services from the real parts with
 //! [`build`].
 //!
-//! Layers, outermost first: tracing, request metrics, access token, CSRF, body
-//! limits. Handlers extract, call a service through `spawn_blocking`, respond;
+//! Layers, outermost first: tracing, security headers, request metrics, Host
+//! allowlist, access token, CSRF, body limits. The accept loop (`conn.rs`)
+//! bounds header read time, idle keep-alive time and open connections. Handlers extract, call a service through `spawn_blocking`, respond;
 //! errors are [`AppError`]s with a stable JSON `{code, message}`.
 
 mod api;
 mod auth;
 mod config;
+mod conn;
 mod error;
+mod host;
 mod learn;
 mod limits;
 mod metrics;
 mod pages;
+mod rates;
 mod services;
 mod sse;
 mod state;
@@ -116,9 +120,13 @@ pub fn app(state: AppState) -> Router {
             "/settings/glossaries/{name}",
             post(pages::settings_glossary_edit),
         )
+        .route(
+            "/settings/glossaries/{name}/delete",
+            post(pages::settings_glossary_delete),
+        )
         .route("/assets/app.css", get(pages::css))
         .route("/assets/app.js", get(pages::js));
-    Router::new()
+    let mut router = Router::new()
         .merge(pages)
         .merge(api)
         .route(
@@ -147,6 +155,10 @@ pub fn app(state: AppState) -> Router {
         ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
+            host::check_host,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
             metrics::count_requests,
         ))
         // A 503 from `/readyz` while the model loads, or from a full queue, is
@@ -154,8 +166,15 @@ pub fn app(state: AppState) -> Router {
         .layer(
             tower_http::trace::TraceLayer::new_for_http()
                 .on_failure(tower_http::trace::DefaultOnFailure::new().level(tracing::Level::WARN)),
-        )
-        .with_state(state)
+        );
+    // Security headers on every response (tower-http's set-header layer).
+    for (name, value) in host::SECURITY_HEADERS {
+        router = router.layer(tower_http::set_header::SetResponseHeaderLayer::overriding(
+            name,
+            axum::http::HeaderValue::from_static(value),
+        ));
+    }
+    router.with_state(state)
 }
 
 /// Serve `app(state)` on `listener` until `shutdown` resolves, then stop taking
@@ -166,9 +185,8 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let jobs = state.services.jobs.clone();
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown)
-        .await?;
+    let (timeout, cap) = (state.config.header_timeout, state.config.max_connections);
+    conn::run(listener, app(state), timeout, cap, shutdown).await?;
     tokio::task::spawn_blocking(move || jobs.shutdown()).await?;
     Ok(())
 }

@@ -396,8 +396,7 @@ pub async fn catalog_post(
     let form = api::read_job_form(&state, Some(&pending), mp)
         .await
         .map_err(|e| err(&state, e))?;
-    let jobs = state.services.jobs.clone();
-    let info = blocking(move || jobs.create(form.upload, form.markets))
+    let info = api::create_job_from(&state, form)
         .await
         .map_err(|e| err(&state, e))?;
     Ok(Redirect::to(&format!("/jobs/{}", urlencode(&info.id))).into_response())
@@ -564,6 +563,29 @@ pub async fn settings_glossary_edit(
     Ok(Redirect::to("/settings").into_response())
 }
 
+/// Largest glossary file taken from the settings page (the parser's own limit).
+const MAX_GLOSSARY_UPLOAD: usize = 1024 * 1024;
+
+/// `POST /settings/glossaries/{name}/delete`: delete a glossary.
+pub async fn settings_glossary_delete(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> PageResult {
+    check_glossary_name(&name).map_err(|e| err(&state, e))?;
+    let s = state.services.store.clone();
+    let n = name.clone();
+    let found = blocking(move || s.delete_glossary(&n))
+        .await
+        .map_err(|e| err(&state, e))?;
+    if !found {
+        return Err(err(
+            &state,
+            AppError::NotFound(format!("glossary `{name}`")),
+        ));
+    }
+    Ok(Redirect::to("/settings").into_response())
+}
+
 /// `POST /settings/glossaries` (multipart: `csrf`, `name`, `file`): upload one.
 pub async fn settings_glossary_upload(
     State(state): State<AppState>,
@@ -579,23 +601,29 @@ pub async fn settings_glossary_upload(
     let bad = |e: axum::extract::multipart::MultipartError| {
         AppError::BadRequest("bad_multipart", e.body_text())
     };
-    while let Some(f) = mp.next_field().await.map_err(|e| err(&state, bad(e)))? {
-        match f.name().unwrap_or("") {
-            "csrf" => csrf = Some(f.text().await.map_err(|e| err(&state, bad(e)))?),
+    while let Some(mut f) = mp.next_field().await.map_err(|e| err(&state, bad(e)))? {
+        let field = f.name().unwrap_or("").to_string();
+        match field.as_str() {
+            "csrf" => {
+                csrf = Some(
+                    api::small_field(&mut f, "csrf", 128)
+                        .await
+                        .map_err(|e| err(&state, e))?,
+                )
+            }
             "name" => {
-                name = f
-                    .text()
+                name = api::small_field(&mut f, "name", 256)
                     .await
-                    .map_err(|e| err(&state, bad(e)))?
+                    .map_err(|e| err(&state, e))?
                     .trim()
                     .to_string()
             }
             "file" => {
                 verify_pending(Some(&pending), csrf.as_deref()).map_err(|e| err(&state, e))?;
-                let bytes = f.bytes().await.map_err(|e| err(&state, bad(e)))?;
                 text = Some(
-                    String::from_utf8(bytes.to_vec())
-                        .map_err(|_| err(&state, AppError::invalid("file", "not UTF-8 text")))?,
+                    api::small_field(&mut f, "file", MAX_GLOSSARY_UPLOAD)
+                        .await
+                        .map_err(|e| err(&state, e))?,
                 );
             }
             _ => {}

@@ -171,6 +171,8 @@ pub trait ListingStore: Send + Sync {
     fn glossary(&self, name: &str) -> Result<Option<String>, ServiceError>;
     /// Replace a glossary from CSV text; errors name the line.
     fn put_glossary(&self, name: &str, csv: &str) -> Result<GlossaryInfo, ServiceError>;
+    /// Delete a glossary; false when there was none.
+    fn delete_glossary(&self, name: &str) -> Result<bool, ServiceError>;
 }
 
 /// A glossary's name and size.
@@ -310,9 +312,14 @@ pub struct JobInfo {
     pub rate: f64,
     /// Seconds left, estimated.
     pub eta_seconds: Option<u64>,
-    /// Rejected rows (first 1000).
+    /// Rejected rows in all.
+    #[serde(default)]
+    pub rejected: u64,
+    /// The first rejected rows (up to 100; all of them are in the `rejects`
+    /// result, `GET /api/v1/jobs/{id}/results/rejects`).
     pub rejects: Vec<RejectInfo>,
-    /// Result kinds ready for download (`csv`, `xlsx`, `jsonl`, `report`).
+    /// Result kinds ready for download (`csv`, `xlsx`, `jsonl`, `report`,
+    /// `rejects`).
     pub results: Vec<String>,
     /// Created at.
     #[schema(value_type = String, format = DateTime)]

@@ -22,10 +22,13 @@ use super::state::AppState;
 /// The stream of a localization: `field` `{market, field, text}` as fields are
 /// written, `result` `{market, localized}` or `error` `{market, code, message}`
 /// per market, then one `end`.
+/// `permits` (admission and stream) are held by the producer threads, so they
+/// come back once every market's generation has stopped, not when the client
+/// hangs up.
 pub fn localize_events(
     state: AppState,
     req: LocalizeRequest,
-    permit: OwnedSemaphorePermit,
+    permits: Arc<(OwnedSemaphorePermit, OwnedSemaphorePermit)>,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let (tx, rx) = mpsc::channel::<Event>(256);
     let cancel = Arc::new(AtomicBool::new(false));
@@ -36,7 +39,9 @@ pub fn localize_events(
             req.listing.clone(),
             cancel.clone(),
         );
+        let permits = permits.clone();
         tokio::task::spawn_blocking(move || {
+            let _permits = permits;
             let mut on_field = |field: &str, text: &str| {
                 let ev = Event::default()
                     .event("field")
@@ -70,16 +75,15 @@ pub fn localize_events(
         });
     }
     drop(tx);
+    drop(permits);
     struct St {
         rx: mpsc::Receiver<Event>,
         _guard: CancelOnDrop,
-        _permit: OwnedSemaphorePermit,
         ended: bool,
     }
     let st = St {
         rx,
         _guard: CancelOnDrop(cancel),
-        _permit: permit,
         ended: false,
     };
     let stream = futures_util::stream::unfold(st, |mut st| async move {
@@ -102,10 +106,12 @@ pub fn localize_events(
 pub fn job_events(
     state: AppState,
     id: String,
+    permit: OwnedSemaphorePermit,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    let permit = Arc::new(permit);
     let stream = futures_util::stream::unfold(
-        (state, id, false, String::new()),
-        |(state, id, done, last)| async move {
+        (state, id, false, String::new(), permit),
+        |(state, id, done, last, permit)| async move {
             if done {
                 return None;
             }
@@ -125,7 +131,7 @@ pub fn job_events(
                 let finished = info.is_finished();
                 if data != last || finished {
                     let ev = Event::default().event("progress").data(data.clone());
-                    return Some((Ok(ev), (state, id, finished, data)));
+                    return Some((Ok(ev), (state, id, finished, data, permit)));
                 }
                 last = data;
             }

@@ -37,20 +37,26 @@ pub struct AppState {
     pub templates: Arc<Templates>,
     /// Prometheus registry.
     pub metrics: Arc<Metrics>,
-    /// Permits for interactive localizations; none left means 503.
+    /// Permits for interactive localizations; none left means 503. A permit
+    /// is held by the work itself (not the connection), so a client that goes
+    /// away frees it only once its generations have stopped.
     pub admission: Arc<Semaphore>,
+    /// Permits for live event streams; none left means 503.
+    pub streams: Arc<Semaphore>,
 }
 
 impl AppState {
     /// Build the state from a configuration and services.
     pub fn new(config: ServerConfig, services: Services) -> anyhow::Result<Self> {
         let admission = Arc::new(Semaphore::new(config.queue_capacity));
+        let streams = Arc::new(Semaphore::new(config.max_event_streams));
         Ok(Self {
             config: Arc::new(config),
             services,
             templates: Arc::new(Templates::new()?),
             metrics: Arc::new(Metrics::new()),
             admission,
+            streams,
         })
     }
 }

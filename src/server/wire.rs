@@ -5,7 +5,7 @@
 //!
 //! - [`RealLocalizer`]: the localization pipeline over the loaded engine, with
 //!   the store as translation memory, the stored glossaries and the exchange
-//!   rates (kept in `<data dir>/rates.csv`).
+//!   rates ([`RateBook`](super::rates), kept in `<data dir>/rates.csv`).
 //! - [`RealStore`]: listings, localizations and glossaries in SQLite.
 //! - [`RealSearch`]: the tantivy index in `<data dir>/index`.
 //! - [`RealJobs`]: catalog jobs on the job runner, which starts (and resumes
@@ -14,8 +14,7 @@
 //!
 //! The pages answer while the model loads; `/readyz` says when it is ready.
 
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
@@ -23,6 +22,7 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 
 use super::config::ServerConfig;
+use super::rates::{RateBook, SetError};
 use super::services::{
     EngineStats as ServiceEngineStats, ExchangeRate, Facet, GlossaryInfo, HistoryEntry, JobInfo,
     Jobs, ListingRecord, ListingStore, ListingSummary, LocalizationRecord, Localizer, MarketInfo,
@@ -39,8 +39,8 @@ use crate::llm::{
     Priority, ensure_installed, installed, resolve_model,
 };
 use crate::localize::{
-    ExampleBank, FieldEvent, FieldKind, Glossary, LocalizeError, LocalizeOptions, Pipeline,
-    PipelineOptions, Rates, RetrievalOptions, Templates, Terminology, TranslationMemory,
+    ExampleBank, FieldEvent, FieldKind, Glossary, GlossaryEntry, LocalizeError, LocalizeOptions,
+    Pipeline, PipelineOptions, RetrievalOptions, Templates, Terminology, TranslationMemory,
     lint_bullet_count, lint_field,
 };
 use crate::market::MarketRegistry;
@@ -59,8 +59,11 @@ pub fn build(config: ServerConfig) -> anyhow::Result<AppState> {
             .with_context(|| format!("open the search index {}", data.index().display()))?,
     );
     let markets = Arc::new(MarketRegistry::with_user_dir(&data.markets())?);
-    let rates_file = data.root().join("rates.csv");
-    let rates = read_rates(&rates_file)?;
+    // A bad rates file is reported and set aside, never a reason not to start.
+    let (rates, problem) = RateBook::load(&data.root().join("rates.csv"));
+    if let Some(p) = problem {
+        tracing::error!("{p}");
+    }
     let bank = Arc::new(open_bank(&data)?);
     let parts = Arc::new(Parts {
         bank,
@@ -69,7 +72,7 @@ pub fn build(config: ServerConfig) -> anyhow::Result<AppState> {
         terminology: Arc::new(Terminology::builtin()?),
         store: store.clone(),
         rates: RwLock::new(rates),
-        rates_file,
+        localize_timeout: config.localize_timeout,
     });
     let models = RealModels::new(&config);
     let localizer = Arc::new(RealLocalizer {
@@ -105,12 +108,18 @@ pub fn build(config: ServerConfig) -> anyhow::Result<AppState> {
 }
 
 /// The built-in example bank (indexed in RAM) with the data directory's
-/// seller bank in front of it.
+/// seller bank in front of it. A seller bank that cannot be opened is reported
+/// and left out, never a reason not to start.
 fn open_bank(data: &DataDir) -> anyhow::Result<ExampleBank> {
     let started = std::time::Instant::now();
-    let seller = PairIndex::open(&data.bank())
-        .with_context(|| format!("open the example bank {}", data.bank().display()))?;
-    let bank = ExampleBank::builtin(RetrievalOptions::default())?.with_seller(seller);
+    let mut bank = ExampleBank::builtin(RetrievalOptions::default())?;
+    match PairIndex::open(&data.bank()) {
+        Ok(seller) => bank = bank.with_seller(seller),
+        Err(e) => tracing::error!(
+            "the seller's example bank in {} is not used: {e}",
+            data.bank().display()
+        ),
+    }
     let (builtin, seller) = bank.len();
     tracing::info!(
         builtin,
@@ -141,49 +150,18 @@ struct Parts {
     templates: Arc<Templates>,
     terminology: Arc<Terminology>,
     store: Arc<Store>,
-    /// `(from, to) -> rate`, decimal strings.
-    rates: RwLock<BTreeMap<(String, String), String>>,
-    rates_file: PathBuf,
-}
-
-/// Largest `rates.csv` read.
-const MAX_RATES_BYTES: u64 = 256 * 1024;
-
-fn read_rates(path: &Path) -> anyhow::Result<BTreeMap<(String, String), String>> {
-    let mut out = BTreeMap::new();
-    let text = match std::fs::metadata(path) {
-        Ok(m) if m.len() > MAX_RATES_BYTES => {
-            anyhow::bail!("{}: over {MAX_RATES_BYTES} bytes", path.display())
-        }
-        Ok(_) => std::fs::read_to_string(path).with_context(|| path.display().to_string())?,
-        Err(_) => return Ok(out),
-    };
-    // Validate the whole file with the pipeline's parser (errors name the line).
-    Rates::from_csv(&text, &path.display().to_string())?;
-    for line in text.lines().skip(1) {
-        let cells: Vec<&str> = line.split(',').map(str::trim).collect();
-        if let [from, to, rate] = cells[..] {
-            out.insert((from.to_string(), to.to_string()), rate.to_string());
-        }
-    }
-    Ok(out)
+    /// The exchange rates (`<data dir>/rates.csv`).
+    rates: RwLock<RateBook>,
+    /// How long an interactive localization waits for room in the model's queue.
+    localize_timeout: std::time::Duration,
 }
 
 impl Parts {
-    fn rates_csv(&self) -> String {
-        let mut s = String::from("from,to,rate\n");
-        if let Ok(r) = self.rates.read() {
-            for ((from, to), rate) in r.iter() {
-                s.push_str(&format!("{from},{to},{rate}\n"));
-            }
-        }
-        s
-    }
-
     /// What a localization for `target_lang` runs with: the stored glossaries
-    /// for that language (and for every language) and the exchange rates.
+    /// for that language (and for every language), merged in memory (each was
+    /// validated when it was stored), and the exchange rates.
     fn options(&self, target_lang: &str) -> Result<LocalizeOptions, ServiceError> {
-        let mut csv = String::from("source,target_lang,target\n");
+        let mut entries = Vec::new();
         for name in self.store.glossary_names().map_err(internal)? {
             let Some(g) = self.store.glossary(&name).map_err(internal)? else {
                 continue;
@@ -191,20 +169,20 @@ impl Parts {
             if g.target_lang != target_lang && g.target_lang != "*" {
                 continue;
             }
-            for e in &g.entries {
-                csv.push_str(&csv_row(&[&e.source, &g.target_lang, &e.target]));
-            }
+            entries.extend(g.entries.into_iter().map(|e| GlossaryEntry {
+                target: (!e.target.is_empty()).then_some(e.target),
+                source: e.source,
+                language: g.target_lang.clone(),
+            }));
         }
-        let glossary = Glossary::from_csv(&csv, "stored glossaries").map_err(internal)?;
-        let rates_csv = self.rates_csv();
-        let rates = if rates_csv.lines().count() > 1 {
-            Some(Rates::from_csv(&rates_csv, "rates").map_err(internal)?)
-        } else {
-            None
-        };
+        let rates = self
+            .rates
+            .read()
+            .map_err(|_| internal("rates lock poisoned"))?
+            .parsed();
         Ok(LocalizeOptions {
-            glossary,
-            rates,
+            glossary: Glossary::from_entries(entries),
+            rates: rates.map(|r| (*r).clone()),
             ..LocalizeOptions::default()
         })
     }
@@ -218,29 +196,16 @@ impl Parts {
             PipelineOptions {
                 tm: Some(tm),
                 priority,
+                // A person waits for an interactive request: its deadline is
+                // the server's; batch work waits as long as the queue needs.
+                queue_wait: match priority {
+                    Priority::Interactive => self.localize_timeout,
+                    Priority::Batch => std::time::Duration::from_secs(3600),
+                },
                 ..PipelineOptions::default()
             },
         )
     }
-}
-
-/// One CSV row, quoting cells that need it.
-fn csv_row(cells: &[&str]) -> String {
-    let mut out = String::new();
-    for (i, c) in cells.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        if c.contains([',', '"', '\n', '\r']) {
-            out.push('"');
-            out.push_str(&c.replace('"', "\"\""));
-            out.push('"');
-        } else {
-            out.push_str(c);
-        }
-    }
-    out.push('\n');
-    out
 }
 
 // ---------------------------------------------------------------------------
@@ -257,6 +222,31 @@ pub struct RealModels {
     readiness: RwLock<Readiness>,
     engine: OnceLock<Arc<Engine>>,
     active_path: Mutex<Option<PathBuf>>,
+    /// Models being installed now: a second request for one joins the first.
+    installing: Arc<InstallSet>,
+}
+
+/// The ids being installed; [`InstallSet::begin`] hands out one guard per id.
+#[derive(Default)]
+struct InstallSet(Mutex<std::collections::HashSet<String>>);
+
+/// Removes its id from the set when dropped (the install ended either way).
+struct Installing(Arc<InstallSet>, String);
+
+impl InstallSet {
+    /// A guard for `id`, or `None` when it is being installed already.
+    fn begin(self: &Arc<Self>, id: &str) -> Option<Installing> {
+        let mut set = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        set.insert(id.to_string())
+            .then(|| Installing(self.clone(), id.to_string()))
+    }
+}
+
+impl Drop for Installing {
+    fn drop(&mut self) {
+        let mut set = (self.0).0.lock().unwrap_or_else(|p| p.into_inner());
+        set.remove(&self.1);
+    }
 }
 
 impl RealModels {
@@ -270,6 +260,7 @@ impl RealModels {
             }),
             engine: OnceLock::new(),
             active_path: Mutex::new(None),
+            installing: Arc::default(),
         })
     }
 
@@ -425,21 +416,64 @@ impl Models for RealModels {
                 "the server runs --offline; install with `silkroute models install`".into(),
             ));
         }
+        let Some(guard) = self.installing.begin(id) else {
+            return Ok(()); // already being installed: one download, not N
+        };
         let (data, id) = (self.data.clone(), id.to_string());
-        std::thread::spawn(move || match ensure_installed(&data, &id, false) {
-            Ok(p) => tracing::info!(model = id, path = %p.display(), "model installed"),
-            Err(e) => tracing::error!(model = id, error = %e, "model install failed"),
+        std::thread::spawn(move || {
+            let _guard = guard;
+            match ensure_installed(&data, &id, false) {
+                Ok(p) => tracing::info!(model = id, path = %p.display(), "model installed"),
+                Err(e) => tracing::error!(model = id, error = %e, "model install failed"),
+            }
         });
         Ok(())
     }
 }
 
 /// A `Generate` that cancels its requests once `cancel` is set: each request's
-/// events pass through a small forwarding thread, which drops the engine's
-/// handle (cancelling the sequence in the engine) when the flag is up.
+/// events pass through a small forwarding thread, which checks the flag every
+/// [`CANCEL_POLL`] (not only when the engine sends something: a request still
+/// queued sends nothing) and then cancels the engine's handle, which purges a
+/// queued request at once and stops a running one at the next step.
 struct CancellableGenerate {
     inner: Arc<dyn Generate>,
     cancel: Arc<AtomicBool>,
+}
+
+/// How often a forwarding thread, or a submitter waiting for queue room,
+/// looks at the cancel flag.
+const CANCEL_POLL: std::time::Duration = std::time::Duration::from_millis(20);
+
+impl CancellableGenerate {
+    fn forward(&self, inner: GenerationHandle) -> GenerationHandle {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let mine = Arc::new(AtomicBool::new(false));
+        let (cancel, mine2) = (self.cancel.clone(), mine.clone());
+        std::thread::spawn(move || {
+            loop {
+                if cancel.load(Ordering::Relaxed) || mine2.load(Ordering::Relaxed) {
+                    inner.cancel();
+                    let _ = tx.send(Event::Error(LlmError::Cancelled));
+                    return;
+                }
+                match inner.recv_timeout(CANCEL_POLL) {
+                    Ok(ev @ Event::Delta(_)) => {
+                        if tx.send(ev).is_err() {
+                            return; // dropping `inner` cancels
+                        }
+                    }
+                    Ok(ev) => {
+                        let _ = tx.send(ev);
+                        return;
+                    }
+                    Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+                    Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return,
+                }
+            }
+        });
+        GenerationHandle::new(rx, mine)
+    }
 }
 
 impl Generate for CancellableGenerate {
@@ -452,31 +486,26 @@ impl Generate for CancellableGenerate {
             return Err(LlmError::Cancelled);
         }
         let inner = self.inner.submit(req)?;
-        let (tx, rx) = std::sync::mpsc::channel();
-        let mine = Arc::new(AtomicBool::new(false));
-        let (cancel, mine2) = (self.cancel.clone(), mine.clone());
-        std::thread::spawn(move || {
-            loop {
-                if cancel.load(Ordering::Relaxed) || mine2.load(Ordering::Relaxed) {
-                    inner.cancel();
-                    let _ = tx.send(Event::Error(LlmError::Cancelled));
-                    return;
-                }
-                match inner.recv() {
-                    Some(ev @ Event::Delta(_)) => {
-                        if tx.send(ev).is_err() {
-                            return; // dropping `inner` cancels
-                        }
-                    }
-                    Some(ev) => {
-                        let _ = tx.send(ev);
-                        return;
-                    }
-                    None => return,
-                }
+        Ok(self.forward(inner))
+    }
+
+    fn submit_until(
+        &self,
+        req: GenerateRequest,
+        deadline: std::time::Instant,
+    ) -> Result<GenerationHandle, LlmError> {
+        // Wait for room in slices, so a caller who leaves stops waiting too.
+        loop {
+            if self.cancel.load(Ordering::Relaxed) {
+                return Err(LlmError::Cancelled);
             }
-        });
-        Ok(GenerationHandle::new(rx, mine))
+            let slice = (std::time::Instant::now() + CANCEL_POLL).min(deadline);
+            match self.inner.submit_until(req.clone(), slice) {
+                Err(LlmError::QueueFull(_)) if std::time::Instant::now() < deadline => continue,
+                Err(e) => return Err(e),
+                Ok(inner) => return Ok(self.forward(inner)),
+            }
+        }
     }
 }
 
@@ -636,11 +665,11 @@ impl Localizer for RealLocalizer {
             .rates
             .read()
             .map(|r| {
-                r.iter()
-                    .map(|((from, to), rate)| ExchangeRate {
-                        from: from.clone(),
-                        to: to.clone(),
-                        rate: rate.clone(),
+                r.all()
+                    .map(|(from, to, rate)| ExchangeRate {
+                        from: from.to_string(),
+                        to: to.to_string(),
+                        rate: rate.to_string(),
                     })
                     .collect()
             })
@@ -648,27 +677,19 @@ impl Localizer for RealLocalizer {
     }
 
     fn set_rate(&self, rate: ExchangeRate) -> Result<(), ServiceError> {
-        let row = format!("from,to,rate\n{},{},{}\n", rate.from, rate.to, rate.rate);
-        Rates::from_csv(&row, "rate").map_err(|e| ServiceError::Invalid {
-            field: "rate".into(),
-            message: e.to_string(),
-        })?;
-        {
-            let mut r = self
-                .parts
-                .rates
-                .write()
-                .map_err(|_| internal("rates lock poisoned"))?;
-            r.insert(
-                (rate.from.to_ascii_uppercase(), rate.to.to_ascii_uppercase()),
-                rate.rate.trim().to_string(),
-            );
-        }
-        let csv = self.parts.rates_csv();
-        let tmp = self.parts.rates_file.with_extension("csv.tmp");
-        std::fs::write(&tmp, csv).map_err(internal)?;
-        std::fs::rename(&tmp, &self.parts.rates_file).map_err(internal)?;
-        Ok(())
+        let mut book = self
+            .parts
+            .rates
+            .write()
+            .map_err(|_| internal("rates lock poisoned"))?;
+        book.set(&rate.from, &rate.to, &rate.rate)
+            .map_err(|e| match e {
+                SetError::Invalid(e) => ServiceError::Invalid {
+                    field: e.field.into(),
+                    message: e.message,
+                },
+                SetError::Io(e) => internal(format!("write rates.csv: {e}")),
+            })
     }
 
     fn engine_stats(&self) -> ServiceEngineStats {
@@ -870,13 +891,21 @@ impl ListingStore for RealStore {
     }
 
     fn glossary(&self, name: &str) -> Result<Option<String>, ServiceError> {
-        Ok(self.store.glossary(name).map_err(internal)?.map(|g| {
-            let mut s = String::from("source,target_lang,target\n");
-            for e in &g.entries {
-                s.push_str(&csv_row(&[&e.source, &g.target_lang, &e.target]));
-            }
-            s
-        }))
+        let Some(g) = self.store.glossary(name).map_err(internal)? else {
+            return Ok(None);
+        };
+        let mut w = csv::Writer::from_writer(Vec::new());
+        let mut row = |cells: [&str; 3]| w.write_record(cells).map_err(internal);
+        row(["source", "target_lang", "target"])?;
+        for e in &g.entries {
+            row([e.source.as_str(), g.target_lang.as_str(), e.target.as_str()])?;
+        }
+        let bytes = w.into_inner().map_err(internal)?;
+        Ok(Some(String::from_utf8(bytes).map_err(internal)?))
+    }
+
+    fn delete_glossary(&self, name: &str) -> Result<bool, ServiceError> {
+        self.store.delete_glossary(name).map_err(internal)
     }
 
     fn put_glossary(&self, name: &str, csv: &str) -> Result<GlossaryInfo, ServiceError> {
@@ -1087,8 +1116,8 @@ pub struct RealJobs {
     stopping: AtomicBool,
 }
 
-/// Most rejects shown on a job page.
-const MAX_REJECTS_SHOWN: usize = 1000;
+/// Most rejects shown on a job page (and sent with each progress event).
+const MAX_REJECTS_SHOWN: usize = 100;
 
 impl RealJobs {
     /// Start the runner (the model is loaded) and resume unfinished jobs.
@@ -1134,12 +1163,13 @@ impl RealJobs {
             JobStatus::Failed => "failed",
             JobStatus::Canceled => "cancelled",
         };
+        // The first page only: a job of 100,000 rejects is not loaded for a
+        // progress poll; the rest is in the rejects download.
         let rejects = self
             .store
-            .job_rejects(j.id)
+            .job_rejects_page(j.id, 0, MAX_REJECTS_SHOWN)
             .map_err(internal)?
             .into_iter()
-            .take(MAX_REJECTS_SHOWN)
             .map(|r| RejectInfo {
                 line: r.line,
                 field: (!r.column.is_empty()).then_some(r.column),
@@ -1147,6 +1177,9 @@ impl RealJobs {
             })
             .collect();
         let mut results = Vec::new();
+        if j.rejected > 0 && j.error.as_deref() != Some(crate::store::CREATING) {
+            results.push("rejects".to_string());
+        }
         if j.status == JobStatus::Succeeded {
             if let Ok(ext) = CatalogOutput.extension(&j.format)
                 && matches!(ext.as_str(), "csv" | "xlsx" | "jsonl")
@@ -1163,6 +1196,7 @@ impl RealJobs {
             total: j.total_items,
             done: j.done(),
             failed: j.failed,
+            rejected: j.rejected,
             rate: progress
                 .as_ref()
                 .and_then(|p| p.items_per_hour)
@@ -1278,14 +1312,19 @@ impl Jobs for RealJobs {
 
     fn resume(&self, id: &str) -> Result<JobInfo, ServiceError> {
         let j = self.job(id)?;
-        if !j.status.is_resumable() {
+        // A finished job resumes only to retry its failed items.
+        let retryable = j.status == JobStatus::Succeeded && j.failed > 0;
+        if !j.status.is_resumable() && !retryable {
             return Err(ServiceError::Conflict(format!(
-                "job {} is {}; only unfinished jobs can be resumed",
+                "job {} is {}; only unfinished jobs, or finished ones with failed items, can be resumed",
                 j.id, j.status
             )));
         }
         if let Some(r) = self.runner.get() {
-            r.submit(j.id).map_err(internal)?;
+            r.resume(j.id).map_err(|e| match e {
+                job::JobError::NotResumable { .. } => ServiceError::Conflict(e.to_string()),
+                other => internal(other),
+            })?;
         }
         let j = self.store.job(j.id).map_err(internal)?;
         self.info(&j)
@@ -1293,6 +1332,22 @@ impl Jobs for RealJobs {
 
     fn result(&self, id: &str, kind: &str) -> Result<Option<ResultFile>, ServiceError> {
         let j = self.job(id)?;
+        if kind == "rejects" {
+            if j.rejected == 0 {
+                return Ok(None);
+            }
+            let path = PathBuf::from(&j.out_dir).join("rejects.csv");
+            let path = if path.exists() {
+                path
+            } else {
+                job::write_rejects_file(&self.store, &j).map_err(internal)?
+            };
+            return Ok(Some(ResultFile {
+                path,
+                content_type: "text/csv; charset=utf-8",
+                file_name: format!("job-{}-rejects.csv", j.id),
+            }));
+        }
         if j.status != JobStatus::Succeeded {
             return Ok(None);
         }
@@ -1341,5 +1396,23 @@ impl Jobs for RealJobs {
         if let Some(r) = self.runner.get() {
             r.stop_flag().store(true, Ordering::Relaxed);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_model_is_installed_once_at_a_time() {
+        let set = Arc::new(InstallSet::default());
+        let first = set.begin("m").expect("first install starts");
+        assert!(set.begin("m").is_none(), "a second click joins the first");
+        assert!(set.begin("other").is_some());
+        drop(first);
+        assert!(
+            set.begin("m").is_some(),
+            "after it ended, it can start again"
+        );
     }
 }

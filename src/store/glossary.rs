@@ -60,6 +60,22 @@ impl Store {
         tx.commit().map_err(|e| self.err(e))
     }
 
+    /// Delete a glossary and its entries; false when there was none.
+    pub fn delete_glossary(&self, name: &str) -> Result<bool, StoreError> {
+        let mut c = self.conn();
+        let tx = c.transaction().map_err(|e| self.err(e))?;
+        let run = || -> rusqlite::Result<usize> {
+            tx.execute(
+                "DELETE FROM glossary_entries WHERE glossary_id IN (SELECT id FROM glossaries WHERE name = ?1)",
+                [name],
+            )?;
+            tx.execute("DELETE FROM glossaries WHERE name = ?1", [name])
+        };
+        let n = run().map_err(|e| self.err(e))?;
+        tx.commit().map_err(|e| self.err(e))?;
+        Ok(n > 0)
+    }
+
     /// A glossary by name.
     pub fn glossary(&self, name: &str) -> Result<Option<Glossary>, StoreError> {
         let c = self.conn();

@@ -19,6 +19,9 @@ use crate::listing::{Listing, LocalizedListing, Status};
 /// A job's id.
 pub type JobId = i64;
 
+/// The error a job carries while it is being created (see [`Store::begin_job`]).
+pub const CREATING: &str = "still being created (interrupted if this stays)";
+
 /// Where a job is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -249,38 +252,65 @@ pub struct JobItem {
 
 impl Store {
     /// Create a job with its rows, items (one per row and market, in market
-    /// order) and rejects, in one transaction. The source listings are also
-    /// stored in `listings` (source = the catalog path).
+    /// order) and rejects. The source listings are also stored in `listings`
+    /// (source = the catalog path). Small jobs (tests, the CLI) in one go; the
+    /// catalog importer streams through [`begin_job`](Self::begin_job),
+    /// [`add_job_rows`](Self::add_job_rows), [`add_job_rejects`](Self::add_job_rejects)
+    /// and [`finish_job`](Self::finish_job) instead.
     pub fn create_job(
         &self,
         job: &NewJob,
         rows: &[JobRow],
         rejects: &[RejectRow],
     ) -> Result<JobId, StoreError> {
+        let id = self.begin_job(job)?;
+        self.add_job_rows(id, job, rows)?;
+        self.add_job_rejects(id, 0, rejects)?;
+        self.finish_job(
+            id,
+            rows.len() as u64,
+            job.markets.len() as u64,
+            rejects.len() as u64,
+        )?;
+        Ok(id)
+    }
+
+    /// Start creating a job: its row, `canceled` with the error "still being
+    /// created" until [`finish_job`](Self::finish_job) enqueues it, so a crash
+    /// in between leaves a job that is visibly incomplete and never runs.
+    pub fn begin_job(&self, job: &NewJob) -> Result<JobId, StoreError> {
         let markets = serde_json::to_string(&job.markets).map_err(|e| self.corrupt("jobs", e))?;
         let options = serde_json::to_string(&job.options).map_err(|e| self.corrupt("jobs", e))?;
+        let c = self.conn();
+        let at = now();
+        c.execute(
+            "INSERT INTO jobs (status, catalog_path, format, markets, options, out_dir, rows,
+                               total_items, rejected, error, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, 0, 0, ?7, ?8, ?8)",
+            params![
+                JobStatus::Canceled.as_str(),
+                job.catalog_path,
+                job.format,
+                markets,
+                options,
+                job.out_dir,
+                CREATING,
+                at
+            ],
+        )
+        .map_err(|e| self.err(e))?;
+        Ok(c.last_insert_rowid())
+    }
+
+    /// Add accepted rows (and their items, one per market) to a job being
+    /// created, in one transaction.
+    pub fn add_job_rows(&self, id: JobId, job: &NewJob, rows: &[JobRow]) -> Result<(), StoreError> {
+        if rows.is_empty() {
+            return Ok(());
+        }
         let mut c = self.conn();
         let tx = c.transaction().map_err(|e| self.err(e))?;
-        let run = || -> rusqlite::Result<JobId> {
-            let at = now();
-            tx.execute(
-                "INSERT INTO jobs (status, catalog_path, format, markets, options, out_dir, rows,
-                                   total_items, rejected, created_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)",
-                params![
-                    JobStatus::Enqueued.as_str(),
-                    job.catalog_path,
-                    job.format,
-                    markets,
-                    options,
-                    job.out_dir,
-                    rows.len() as i64,
-                    (rows.len() * job.markets.len()) as i64,
-                    rejects.len() as i64,
-                    at
-                ],
-            )?;
-            let id = tx.last_insert_rowid();
+        let run = || -> rusqlite::Result<()> {
             let mut ins_row = tx.prepare(
                 "INSERT INTO job_rows (job_id, row_index, line, sku, listing) VALUES (?1, ?2, ?3, ?4, ?5)",
             )?;
@@ -304,25 +334,124 @@ impl Store {
                 }
                 put_listing_tx(&tx, &job.catalog_path, &r.listing)?;
             }
-            let mut ins_rej = tx.prepare(
+            Ok(())
+        };
+        run().map_err(|e| self.err(e))?;
+        tx.commit().map_err(|e| self.err(e))
+    }
+
+    /// Add rejects to a job being created, numbered from `first_seq`, in one
+    /// transaction.
+    pub fn add_job_rejects(
+        &self,
+        id: JobId,
+        first_seq: u64,
+        rejects: &[RejectRow],
+    ) -> Result<(), StoreError> {
+        if rejects.is_empty() {
+            return Ok(());
+        }
+        let mut c = self.conn();
+        let tx = c.transaction().map_err(|e| self.err(e))?;
+        let run = || -> rusqlite::Result<()> {
+            let mut ins = tx.prepare(
                 "INSERT INTO job_rejects (job_id, seq, file, line, column_name, reason)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             )?;
-            for (seq, r) in rejects.iter().enumerate() {
-                ins_rej.execute(params![
+            for (i, r) in rejects.iter().enumerate() {
+                ins.execute(params![
                     id,
-                    seq as i64,
+                    (first_seq + i as u64) as i64,
                     r.file,
                     r.line as i64,
                     r.column,
                     r.reason
                 ])?;
             }
-            Ok(id)
+            Ok(())
         };
-        let id = run().map_err(|e| self.err(e))?;
+        run().map_err(|e| self.err(e))?;
+        tx.commit().map_err(|e| self.err(e))
+    }
+
+    /// Finish creating a job: set its counts and enqueue it.
+    pub fn finish_job(
+        &self,
+        id: JobId,
+        rows: u64,
+        markets: u64,
+        rejects: u64,
+    ) -> Result<(), StoreError> {
+        let c = self.conn();
+        let n = c
+            .execute(
+                "UPDATE jobs SET status = ?2, error = NULL, rows = ?3, total_items = ?4,
+                        rejected = ?5, updated_at = ?6
+                 WHERE id = ?1 AND error = ?7",
+                params![
+                    id,
+                    JobStatus::Enqueued.as_str(),
+                    rows as i64,
+                    (rows * markets) as i64,
+                    rejects as i64,
+                    now(),
+                    CREATING
+                ],
+            )
+            .map_err(|e| self.err(e))?;
+        if n == 0 {
+            return Err(StoreError::JobNotFound(id));
+        }
+        Ok(())
+    }
+
+    /// Delete a job and everything it holds (a creation that failed).
+    pub fn delete_job(&self, id: JobId) -> Result<(), StoreError> {
+        let mut c = self.conn();
+        let tx = c.transaction().map_err(|e| self.err(e))?;
+        let run = || -> rusqlite::Result<()> {
+            tx.execute("DELETE FROM job_item_log WHERE job_id = ?1", [id])?;
+            tx.execute("DELETE FROM job_items WHERE job_id = ?1", [id])?;
+            tx.execute("DELETE FROM job_rows WHERE job_id = ?1", [id])?;
+            tx.execute("DELETE FROM job_rejects WHERE job_id = ?1", [id])?;
+            tx.execute("DELETE FROM jobs WHERE id = ?1", [id])?;
+            Ok(())
+        };
+        run().map_err(|e| self.err(e))?;
+        tx.commit().map_err(|e| self.err(e))
+    }
+
+    /// Put the failed items that were tried fewer than `max_attempts` times
+    /// back to pending (their error cleared, the job's failed count lowered,
+    /// a `retry` line in the log), in one transaction. Returns how many.
+    pub fn retry_failed_items(&self, id: JobId, max_attempts: u32) -> Result<u64, StoreError> {
+        let mut c = self.conn();
+        let tx = c.transaction().map_err(|e| self.err(e))?;
+        let run = || -> rusqlite::Result<u64> {
+            let at = now();
+            tx.execute(
+                "INSERT INTO job_item_log (job_id, row_index, market_index, event, at)
+                 SELECT job_id, row_index, market_index, 'retry', ?3 FROM job_items
+                 WHERE job_id = ?1 AND status = 'failed' AND attempts < ?2",
+                params![id, max_attempts, at],
+            )?;
+            let n = tx.execute(
+                "UPDATE job_items SET status = 'pending', error = NULL, commits = 0,
+                        committed_at = NULL
+                 WHERE job_id = ?1 AND status = 'failed' AND attempts < ?2",
+                params![id, max_attempts],
+            )? as u64;
+            if n > 0 {
+                tx.execute(
+                    "UPDATE jobs SET failed = max(failed - ?2, 0), updated_at = ?3 WHERE id = ?1",
+                    params![id, n as i64, at],
+                )?;
+            }
+            Ok(n)
+        };
+        let n = run().map_err(|e| self.err(e))?;
         tx.commit().map_err(|e| self.err(e))?;
-        Ok(id)
+        Ok(n)
     }
 
     /// A job by id.
@@ -615,15 +744,22 @@ impl Store {
             .collect()
     }
 
-    /// The catalog's rejects for a job, in file order.
-    pub fn job_rejects(&self, id: JobId) -> Result<Vec<RejectRow>, StoreError> {
+    /// The catalog's rejects for a job, in file order: `limit` of them from
+    /// `offset`. Pages, so no caller holds a large job's rejects at once.
+    pub fn job_rejects_page(
+        &self,
+        id: JobId,
+        offset: u64,
+        limit: usize,
+    ) -> Result<Vec<RejectRow>, StoreError> {
         let c = self.conn();
         let mut stmt = c
-            .prepare(
-                "SELECT file, line, column_name, reason FROM job_rejects WHERE job_id = ?1 ORDER BY seq",
+            .prepare_cached(
+                "SELECT file, line, column_name, reason FROM job_rejects
+                 WHERE job_id = ?1 AND seq >= ?2 ORDER BY seq LIMIT ?3",
             )
             .map_err(|e| self.err(e))?;
-        stmt.query_map([id], |r| {
+        stmt.query_map(params![id, offset as i64, limit as i64], |r| {
             Ok(RejectRow {
                 file: r.get(0)?,
                 line: r.get::<_, i64>(1)?.max(0) as u64,
@@ -634,6 +770,26 @@ impl Store {
         .map_err(|e| self.err(e))?
         .collect::<rusqlite::Result<Vec<_>>>()
         .map_err(|e| self.err(e))
+    }
+
+    /// Every reject of a job, in file order, page by page through `f`.
+    pub fn for_each_reject(
+        &self,
+        id: JobId,
+        mut f: impl FnMut(&RejectRow) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        const PAGE: usize = 10_000;
+        let mut offset = 0u64;
+        loop {
+            let page = self.job_rejects_page(id, offset, PAGE)?;
+            for r in &page {
+                f(r)?;
+            }
+            if page.len() < PAGE {
+                return Ok(());
+            }
+            offset += PAGE as u64;
+        }
     }
 
     /// The item log: for each item that has any, the number of `start` and
@@ -814,7 +970,8 @@ mod tests {
             (job.status, job.rows, job.total_items, job.rejected),
             (JobStatus::Enqueued, 3, 6, 1)
         );
-        assert_eq!(s.job_rejects(id).unwrap(), rejects);
+        assert_eq!(s.job_rejects_page(id, 0, 100).unwrap(), rejects);
+        assert!(s.job_rejects_page(id, 1, 100).unwrap().is_empty());
         assert_eq!(s.listing("S-1").unwrap().unwrap().title, "Item 1");
 
         let pending = s.pending_items(id).unwrap();

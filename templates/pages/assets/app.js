@@ -234,7 +234,7 @@
       $("#job-eta").textContent = j.eta_seconds == null ? "–" : j.eta_seconds + " s";
       $("#job-failed").textContent = j.failed;
       $("#cancel-btn").disabled = !["queued", "running"].includes(j.state);
-      $("#resume-btn").disabled = !["cancelled", "failed"].includes(j.state);
+      $("#resume-btn").disabled = !(["cancelled", "failed"].includes(j.state) || (j.state === "succeeded" && j.failed > 0));
       const tb = $("#job-rejects tbody");
       tb.textContent = "";
       j.rejects.forEach((r) => {
@@ -242,7 +242,7 @@
         [r.line, r.field || "", r.message].forEach((v) => { const td = document.createElement("td"); td.textContent = v; tr.appendChild(td); });
         tb.appendChild(tr);
       });
-      $("#job-reject-count").textContent = j.rejects.length;
+      $("#job-reject-count").textContent = j.rejected ?? j.rejects.length;
       if (j.results.length) {
         const ul = $("#job-results");
         ul.textContent = "";
