@@ -10,12 +10,13 @@ use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 
 use silkroute::Listing;
+use silkroute::index::PairIndex;
 use silkroute::listing::Status;
 use silkroute::llm::Generate;
 use silkroute::localize::{
-    EvalEvent, EvalOptions, EvalSystem, FieldEvent, Glossary, InMemoryTm, LocalizeOptions,
-    Pipeline, PipelineOptions, Rates, Templates, Terminology, eval_size, is_blocking, load_dev_set,
-    run_eval,
+    EvalEvent, EvalOptions, EvalSystem, ExampleBank, FieldEvent, Glossary, InMemoryTm,
+    LocalizeOptions, MAX_BEST_OF, Pipeline, PipelineOptions, QualityConfig, Rates, Templates,
+    Terminology, eval_size, is_blocking, load_dev_set, run_eval,
 };
 use silkroute::market::{MarketProfile, MarketRegistry};
 use silkroute::paths::DataDir;
@@ -108,6 +109,20 @@ pub struct EvalArgs {
     /// output with its findings and scores.
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// `pipeline` without retrieved examples (the fixed examples instead).
+    #[arg(long)]
+    pub no_retrieval: bool,
+    /// `pipeline` with N candidates for every field kind that has best-of-N in
+    /// quality.toml (1 = greedy only).
+    #[arg(long)]
+    pub best_of: Option<usize>,
+    /// `pipeline` without the round trip (no round-trip scores or flags).
+    #[arg(long)]
+    pub no_roundtrip: bool,
+    /// A quality.toml for `pipeline` instead of the built-in one (retrieval k,
+    /// candidates and temperature per field kind, round-trip thresholds).
+    #[arg(long)]
+    pub quality: Option<PathBuf>,
 }
 
 /// Validated `localize` configuration.
@@ -116,6 +131,7 @@ struct Config {
     profile: MarketProfile,
     opts: LocalizeOptions,
     templates: Templates,
+    quality: QualityConfig,
 }
 
 fn read_bounded(p: &Path, what: &str) -> anyhow::Result<String> {
@@ -165,9 +181,9 @@ impl LocalizeArgs {
             )?),
             None => None,
         };
-        let templates = match &self.templates {
-            Some(d) => Templates::from_dir(d)?,
-            None => Templates::builtin()?,
+        let (templates, quality) = match &self.templates {
+            Some(d) => (Templates::from_dir(d)?, QualityConfig::from_dir(d)?),
+            None => (Templates::builtin()?, QualityConfig::builtin()?),
         };
         Ok(Config {
             listings,
@@ -180,6 +196,7 @@ impl LocalizeArgs {
                 ..Default::default()
             },
             templates,
+            quality,
         })
     }
 }
@@ -194,9 +211,31 @@ fn load_generator(data: &DataDir, model: Option<&str>) -> anyhow::Result<Arc<dyn
     Ok(Arc::new(engine))
 }
 
+/// The built-in example bank, with the data directory's seller bank (read
+/// only: a running server may be writing it) in front when there is one.
+fn example_bank(data: Option<&DataDir>, quality: &QualityConfig) -> anyhow::Result<ExampleBank> {
+    let started = std::time::Instant::now();
+    let mut bank = ExampleBank::builtin(quality.retrieval_options())?;
+    if let Some(data) = data
+        && let Some(seller) = PairIndex::open_read_only(&data.bank())
+            .with_context(|| format!("example bank {}", data.bank().display()))?
+    {
+        bank = bank.with_seller(seller);
+    }
+    let (builtin, seller) = bank.len();
+    tracing::info!(
+        builtin,
+        seller,
+        ms = started.elapsed().as_millis() as u64,
+        "example bank loaded"
+    );
+    Ok(bank)
+}
+
 /// Run `silkroute localize`.
 pub fn localize(args: LocalizeArgs, data: &DataDir) -> anyhow::Result<Outcome> {
     let cfg = args.validate(data)?;
+    let bank = Arc::new(example_bank(Some(data), &cfg.quality)?);
     let generator = load_generator(data, args.model.as_deref())?;
     let pipeline = Pipeline::new(
         generator,
@@ -204,6 +243,7 @@ pub fn localize(args: LocalizeArgs, data: &DataDir) -> anyhow::Result<Outcome> {
         Arc::new(Terminology::builtin()?),
         PipelineOptions {
             tm: Some(Arc::new(InMemoryTm::new())),
+            quality: cfg.quality.options(Some(bank)),
             ..Default::default()
         },
     );
@@ -350,16 +390,49 @@ pub fn eval(args: EvalArgs, data: &DataDir) -> anyhow::Result<Outcome> {
         )),
         None => None,
     };
+    let mut quality = match &args.quality {
+        Some(p) => QualityConfig::parse(
+            &std::fs::read_to_string(p).with_context(|| format!("--quality {}", p.display()))?,
+            &p.display().to_string(),
+        )?,
+        None => QualityConfig::builtin()?,
+    };
+    if args.no_retrieval {
+        quality.retrieval.enabled = false;
+    }
+    if args.no_roundtrip {
+        quality.roundtrip.enabled = false;
+    }
+    if let Some(n) = args.best_of {
+        if n == 0 || n > MAX_BEST_OF {
+            bail!("--best-of: 1 to {MAX_BEST_OF}");
+        }
+        for b in quality.best_of.values_mut() {
+            b.n = n;
+        }
+    }
+    // The dev set is scored against the built-in bank only: a data
+    // directory's approved translations are not part of the evaluation.
+    let bank = if quality.retrieval.enabled && args.systems.iter().any(|s| s == "pipeline") {
+        Some(Arc::new(example_bank(None, &quality)?))
+    } else {
+        None
+    };
     let generator = load_generator(data, args.model.as_deref())?;
     let templates = Arc::new(Templates::builtin()?);
     let terminology = Arc::new(Terminology::builtin()?);
-    let pipeline_for = |_name: &str| {
+    let pipeline_for = |name: &str| {
         Pipeline::new(
             generator.clone(),
             templates.clone(),
             terminology.clone(),
             PipelineOptions {
                 max_attempts: args.attempts,
+                quality: if name == "pipeline" {
+                    quality.options(bank.clone())
+                } else {
+                    Default::default()
+                },
                 ..Default::default()
             },
         )

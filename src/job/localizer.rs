@@ -170,6 +170,7 @@ impl Localizer for GenerateLocalizer {
                 model: self.engine.model_id(),
                 created_at: chrono::Utc::now(),
             },
+            roundtrip: Default::default(),
         })
     }
 

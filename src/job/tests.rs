@@ -66,6 +66,7 @@ impl Localizer for Upper {
                 model: "upper".into(),
                 created_at: chrono::Utc::now(),
             },
+            roundtrip: Default::default(),
         })
     }
 

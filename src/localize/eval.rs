@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::LocalizeError;
 use super::checks::{self, CheckOptions, Finding, Severity};
 use super::chrf::{ChrfStats, chrf};
+use super::mbr::{Threshold, calibrate_threshold, spearman};
 use super::pipeline::{LocalizeOptions, Pipeline, is_blocking};
 use super::spans::{self, ProtectRules, SpanKind};
 use crate::listing::Listing;
@@ -130,8 +131,22 @@ pub struct SystemReport {
     pub seconds: f64,
     /// Listings run.
     pub listings: usize,
+    /// Spearman correlation of the round-trip score with the field's chrF
+    /// against the reference (systems with the round trip).
+    pub spearman: Option<f64>,
+    /// A round-trip threshold fitted on these fields ([`ROUNDTRIP_BAD_QUANTILE`],
+    /// [`ROUNDTRIP_MAX_FLAGGED`]).
+    pub threshold: Option<Threshold>,
     stats: ChrfStats,
+    /// (round-trip score, sentence chrF) per field that has one.
+    roundtrip: Vec<(f64, f64)>,
 }
+
+/// For fitting round-trip thresholds: a field is bad when its chrF against the
+/// reference is in the lowest fifth of its language's fields.
+pub const ROUNDTRIP_BAD_QUANTILE: f64 = 0.2;
+/// For fitting round-trip thresholds: flag at most this share of fields.
+pub const ROUNDTRIP_MAX_FLAGGED: f64 = 0.1;
 
 /// Every system on one target language.
 #[derive(Debug, Clone, Default)]
@@ -202,6 +217,33 @@ impl std::fmt::Display for EvalReport {
                 )?;
             }
         }
+        let rt: Vec<(&str, &SystemReport)> = self
+            .langs
+            .iter()
+            .flat_map(|l| l.systems.iter().map(move |s| (l.pair.as_str(), s)))
+            .filter(|(_, s)| s.spearman.is_some() || s.threshold.is_some())
+            .collect();
+        if !rt.is_empty() {
+            writeln!(
+                f,
+                "\nround trip vs chrF: {:<7} {:<10} {:>8} {:>9} {:>8} {:>6} {:>6}",
+                "pair", "system", "spearman", "threshold", "flagged%", "bad%", "good%"
+            )?;
+            for (pair, s) in rt {
+                let t = s.threshold;
+                writeln!(
+                    f,
+                    "                    {:<7} {:<10} {:>8} {:>9} {:>8} {:>6} {:>6}",
+                    pair,
+                    s.name,
+                    s.spearman.map_or("-".into(), |r| format!("{r:.3}")),
+                    t.map_or("-".into(), |t| format!("{:.1}", t.below)),
+                    t.map_or("-".into(), |t| format!("{:.1}", 100.0 * t.flagged_share)),
+                    t.map_or("-".into(), |t| format!("{:.0}", 100.0 * t.bad_caught)),
+                    t.map_or("-".into(), |t| format!("{:.0}", 100.0 * t.good_flagged)),
+                )?;
+            }
+        }
         Ok(())
     }
 }
@@ -230,6 +272,9 @@ pub struct SystemOutput {
     pub corrupt: bool,
     /// The findings on this field.
     pub findings: Vec<FieldFinding>,
+    /// Its round-trip score (0-100), when the system has the round trip.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub roundtrip: Option<u8>,
 }
 
 /// One field of one dev-set listing in one language pair, with every system's
@@ -335,8 +380,9 @@ fn scored_fields<'a>(l: &'a EvalListing, tgt: &str) -> Vec<(String, &'a str, &'a
     out
 }
 
-/// One system's outputs for one listing: per scored field, the text and its findings.
-type ListingOutput = Vec<(String, Vec<FieldFinding>)>;
+/// One system's outputs for one listing: per scored field, the text, its
+/// findings and its round-trip score.
+type ListingOutput = Vec<(String, Vec<FieldFinding>, Option<u8>)>;
 
 /// The naive baseline on one pair: one prompt per listing, all submitted together.
 fn run_naive(
@@ -375,7 +421,7 @@ fn run_naive(
                             message: f.message,
                         })
                         .collect();
-                    (h, findings)
+                    (h, findings, None)
                 })
                 .collect()
         })
@@ -459,7 +505,7 @@ fn run_pipeline(
                             blocking: is_blocking(&w.code),
                         })
                         .collect();
-                    (text, findings)
+                    (text, findings, loc.roundtrip.get(&name).copied())
                 })
                 .collect(),
         );
@@ -548,7 +594,7 @@ pub fn run_eval(
             };
             let mut rec = records.iter_mut();
             for (l, fields) in items.iter().zip(outs) {
-                for (text, findings) in fields {
+                for (text, findings, roundtrip) in fields {
                     let Some(r) = rec.next() else { break };
                     rep.stats.add(&text, &r.reference);
                     rep.fields += 1;
@@ -566,19 +612,33 @@ pub fn run_eval(
                             rep.corrupt_unflagged += 1;
                         }
                     }
+                    let sentence = chrf(&text, &r.reference);
+                    if let Some(rt) = roundtrip {
+                        rep.roundtrip.push((f64::from(rt), sentence));
+                    }
                     r.systems.insert(
                         sys.name.to_string(),
                         SystemOutput {
-                            chrf: chrf(&text, &r.reference),
+                            chrf: sentence,
                             output: text,
                             flagged,
                             corrupt,
                             findings,
+                            roundtrip,
                         },
                     );
                 }
             }
             rep.chrf = rep.stats.score();
+            if rep.roundtrip.len() >= 2 {
+                let (rt, q): (Vec<f64>, Vec<f64>) = rep.roundtrip.iter().copied().unzip();
+                rep.spearman = spearman(&rt, &q);
+                let mut sorted = q.clone();
+                sorted.sort_by(f64::total_cmp);
+                let cut = sorted[((sorted.len() as f64 * ROUNDTRIP_BAD_QUANTILE) as usize)
+                    .min(sorted.len() - 1)];
+                rep.threshold = calibrate_threshold(&rep.roundtrip, cut, ROUNDTRIP_MAX_FLAGGED);
+            }
             row.systems.push(rep);
         }
         on_event(EvalEvent::Records(&records));

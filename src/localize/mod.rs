@@ -23,6 +23,7 @@ mod mbr;
 mod pipeline;
 mod price;
 mod prompt;
+mod quality;
 mod retrieval;
 mod spans;
 mod terminology;
@@ -35,7 +36,8 @@ pub use checks::{CheckOptions, Finding, SegmentCheck, Severity, check_segment};
 pub use chrf::{ChrfStats, chrf};
 pub use eval::{
     EvalEvent, EvalListing, EvalOptions, EvalReport, EvalSystem, FieldFinding, FieldRecord,
-    LangReport, SystemOutput, SystemReport, eval_size, load_dev_set, run_eval,
+    LangReport, ROUNDTRIP_BAD_QUANTILE, ROUNDTRIP_MAX_FLAGGED, SystemOutput, SystemReport,
+    eval_size, load_dev_set, run_eval,
 };
 pub use glossary::{Glossary, GlossaryEntry};
 pub use html::{extract as html_text_pieces, rebuild as html_rebuild, sanitize as html_sanitize};
@@ -43,7 +45,10 @@ pub use lint::{FieldKind, Violation, cut_at_word, fix as lint_fix, lint_bullet_c
 pub use mbr::{Threshold, calibrate_threshold, mbr_pick, mbr_utilities, roundtrip_score, spearman};
 pub use pipeline::{FieldEvent, LocalizeOptions, Pipeline, PipelineOptions, is_blocking};
 pub use price::{PriceConverter, Rates};
-pub use prompt::{Templates, TranslatePrompt, language_name};
+pub use prompt::{ExamplePair, Templates, TranslatePrompt, language_name};
+pub use quality::{
+    BestOf, MAX_BEST_OF, QualityConfig, QualityOptions, RetrievalConfig, RoundTripConfig,
+};
 pub use retrieval::{
     BANK_CATEGORIES, BANK_KINDS, BankLine, Example, ExampleBank, ExampleOrigin, MAX_PAIR_CHARS,
     RetrievalOptions, approved_pairs, parse_bank,

@@ -15,6 +15,8 @@ use serde::Deserialize;
 
 use super::LocalizeError;
 use super::html;
+use super::prompt::ExamplePair;
+use super::spans::{self, ProtectRules, Protected};
 use super::tm::normalise;
 use crate::index::{IndexError, PairIndex, SegmentPair};
 use crate::listing::{Listing, LocalizedListing, detect_language};
@@ -236,6 +238,51 @@ pub struct Example {
     pub origin: ExampleOrigin,
     /// BM25 relevance (plus the kind bonus).
     pub score: f32,
+}
+
+impl Example {
+    /// The example as a prompt shows it. With `protect`, its numbers, codes and
+    /// tags become placeholders the way a segment's do ([`spans::protect`]),
+    /// when every one of them is found as written in the translation; otherwise
+    /// (or without `protect`) the example is shown as written.
+    pub fn prompt_pair(&self, protect: bool) -> ExamplePair {
+        let raw = ExamplePair {
+            kind: self.kind.clone(),
+            source: self.source.clone(),
+            target: self.target.clone(),
+        };
+        if !protect {
+            return raw;
+        }
+        let p = spans::protect(&self.source, &ProtectRules::default());
+        if p.spans.is_empty() {
+            return raw;
+        }
+        // Mark found spans with private-use characters first, so a placeholder
+        // written earlier ("{1}") is never mistaken for a later span ("1").
+        let mark = |i: usize| char::from_u32(0xE000 + i as u32).unwrap_or('\u{E000}');
+        let mut target = self.target.clone();
+        for (i, sp) in p.spans.iter().enumerate() {
+            match target.find(&sp.original) {
+                Some(at) if i < 0x1000 => {
+                    target.replace_range(at..at + sp.original.len(), &mark(i).to_string())
+                }
+                _ => return raw,
+            }
+        }
+        let target: String = target
+            .chars()
+            .map(|c| match c as u32 {
+                m @ 0xE000..=0xEFFF => Protected::placeholder((m - 0xE000) as usize),
+                _ => c.to_string(),
+            })
+            .collect();
+        ExamplePair {
+            kind: self.kind.clone(),
+            source: p.text,
+            target,
+        }
+    }
 }
 
 /// How examples are retrieved.
@@ -580,6 +627,24 @@ mod tests {
     }
 
     #[test]
+    fn examples_take_placeholders_only_when_both_sides_have_the_spans() {
+        let ex = |s: &str, t: &str| Example {
+            kind: "bullet".into(),
+            source: s.into(),
+            target: t.into(),
+            origin: ExampleOrigin::Builtin,
+            score: 1.0,
+        };
+        let p = ex("Model KX-200 holds 750 ml", "Modell KX-200 fasst 750 ml").prompt_pair(true);
+        assert_eq!(p.source, "Model {1} holds {2}");
+        assert_eq!(p.target, "Modell {1} fasst {2}");
+        // "1.7 L" is written "1,7 l" in German: shown as written.
+        let e = ex("Boils 1.7 L", "Kocht 1,7 l");
+        assert_eq!(e.prompt_pair(true).source, "Boils 1.7 L");
+        assert_eq!(e.prompt_pair(false).target, "Kocht 1,7 l");
+    }
+
+    #[test]
     fn the_sellers_approved_translations_come_first() {
         let dir = tempfile::tempdir().unwrap();
         let b = bank().with_seller(PairIndex::open(dir.path()).unwrap());
@@ -611,6 +676,7 @@ mod tests {
                 model: "m".into(),
                 created_at: chrono::Utc::now(),
             },
+            roundtrip: Default::default(),
         };
         let pairs = approved_pairs(&listing, &loc);
         let fields: Vec<&str> = pairs

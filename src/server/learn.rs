@@ -82,6 +82,7 @@ mod tests {
                 model: "m".into(),
                 created_at: chrono::Utc::now(),
             },
+            roundtrip: Default::default(),
         };
         learn_from_review(&store, &bank, &loc, "localized");
         assert_eq!(bank.len().1, 0, "machine output is not learned");

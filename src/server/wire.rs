@@ -40,7 +40,7 @@ use crate::llm::{
 };
 use crate::localize::{
     ExampleBank, FieldEvent, FieldKind, Glossary, GlossaryEntry, LocalizeError, LocalizeOptions,
-    Pipeline, PipelineOptions, RetrievalOptions, Templates, Terminology, TranslationMemory,
+    Pipeline, PipelineOptions, QualityConfig, Templates, Terminology, TranslationMemory,
     lint_bullet_count, lint_field,
 };
 use crate::market::MarketRegistry;
@@ -64,9 +64,11 @@ pub fn build(config: ServerConfig) -> anyhow::Result<AppState> {
     if let Some(p) = problem {
         tracing::error!("{p}");
     }
-    let bank = Arc::new(open_bank(&data)?);
+    let quality = QualityConfig::builtin()?;
+    let bank = Arc::new(open_bank(&data, &quality)?);
     let parts = Arc::new(Parts {
         bank,
+        quality,
         markets,
         templates: Arc::new(Templates::builtin()?),
         terminology: Arc::new(Terminology::builtin()?),
@@ -110,9 +112,9 @@ pub fn build(config: ServerConfig) -> anyhow::Result<AppState> {
 /// The built-in example bank (indexed in RAM) with the data directory's
 /// seller bank in front of it. A seller bank that cannot be opened is reported
 /// and left out, never a reason not to start.
-fn open_bank(data: &DataDir) -> anyhow::Result<ExampleBank> {
+fn open_bank(data: &DataDir, quality: &QualityConfig) -> anyhow::Result<ExampleBank> {
     let started = std::time::Instant::now();
-    let mut bank = ExampleBank::builtin(RetrievalOptions::default())?;
+    let mut bank = ExampleBank::builtin(quality.retrieval_options())?;
     match PairIndex::open(&data.bank()) {
         Ok(seller) => bank = bank.with_seller(seller),
         Err(e) => tracing::error!(
@@ -146,6 +148,8 @@ fn parse_time(s: &str) -> DateTime<Utc> {
 struct Parts {
     /// Worked examples: the seller's reviewed translations, then the built-in bank.
     bank: Arc<ExampleBank>,
+    /// Retrieval, best-of-N and round-trip settings.
+    quality: QualityConfig,
     markets: Arc<MarketRegistry>,
     templates: Arc<Templates>,
     terminology: Arc<Terminology>,
@@ -202,6 +206,7 @@ impl Parts {
                     Priority::Interactive => self.localize_timeout,
                     Priority::Batch => std::time::Duration::from_secs(3600),
                 },
+                quality: self.quality.options(Some(self.bank.clone())),
                 ..PipelineOptions::default()
             },
         )

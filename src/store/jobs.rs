@@ -952,6 +952,7 @@ mod tests {
                 model: "m".into(),
                 created_at: chrono::Utc::now(),
             },
+            roundtrip: Default::default(),
         }
     }
 

@@ -292,6 +292,7 @@ mod tests {
                 model: "m".into(),
                 created_at: chrono::Utc::now(),
             },
+            roundtrip: Default::default(),
         }
     }
 
