@@ -10,6 +10,7 @@
 //! - [`llm`]: the language model runtime (GGUF models through candle, batched engine).
 //! - [`localize`]: the localization pipeline (segments, protected spans, checks, linter) and [`market`] profiles.
 //! - [`paths`]: the data directory layout.
+//! - [`script`]: which writing system a character belongs to (CJK, Han, kana).
 //! - [`store`]: the SQLite store (listings, localizations, glossaries, memory, jobs).
 //! - [`server`]: the web app and JSON API (`silkroute serve`).
 //!
@@ -24,7 +25,10 @@ pub mod llm;
 pub mod localize;
 pub mod market;
 pub mod paths;
+pub mod script;
 pub mod server;
 pub mod store;
 
-pub use listing::{Attribute, Listing, LocalizedListing, Price, Status, Variant, Warning};
+pub use listing::{
+    Attribute, Conversion, Listing, LocalizedListing, Price, Status, Variant, Warning,
+};

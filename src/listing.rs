@@ -57,6 +57,16 @@ pub fn language_code(lang: whatlang::Lang) -> Option<&'static str> {
     LANGUAGES.iter().find(|(l, _)| *l == lang).map(|(_, c)| *c)
 }
 
+/// Languages written right to left (ISO 639-1): Arabic, Hebrew, Persian, Urdu.
+const RTL_LANGUAGES: [&str; 4] = ["ar", "he", "fa", "ur"];
+
+/// Whether text in `lang` (ISO 639-1, or a locale such as `ar-AE`) is written
+/// right to left: pages render such fields with `dir="rtl"`.
+pub fn is_rtl(lang: &str) -> bool {
+    let code = lang.split(['-', '_']).next().unwrap_or("");
+    RTL_LANGUAGES.iter().any(|l| l.eq_ignore_ascii_case(code))
+}
+
 /// Below this `whatlang` confidence a Latin-script guess is not taken.
 const MIN_LATIN_CONFIDENCE: f64 = 0.3;
 
@@ -79,7 +89,7 @@ pub fn detect_language(text: &str) -> Option<&'static str> {
 }
 
 /// Text without HTML tags (`<p>`, `<li>`): markup is not language.
-fn strip_tags(text: &str) -> std::borrow::Cow<'_, str> {
+pub(crate) fn strip_tags(text: &str) -> std::borrow::Cow<'_, str> {
     if !text.contains('<') {
         return text.into();
     }
@@ -236,19 +246,22 @@ impl Listing {
     /// Check what can be checked on the listing alone: required fields, cell sizes,
     /// currency code. Returns the first problem, naming the field.
     pub fn validate(&self) -> Result<(), ListingError> {
+        match self.problems().into_iter().next() {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
+    /// Every problem [`validate`](Self::validate) would find, in field order, so a
+    /// seller can fix a row in one go.
+    pub fn problems(&self) -> Vec<ListingError> {
+        let mut out = Vec::new();
         if self.sku.trim().is_empty() {
-            return Err(ListingError::Missing("sku"));
+            out.push(ListingError::Missing("sku"));
         }
         if self.title.trim().is_empty() {
-            return Err(ListingError::Missing("title"));
+            out.push(ListingError::Missing("title"));
         }
-        let too_long = |field: &str, s: &str| {
-            (s.len() > MAX_CELL_BYTES).then(|| ListingError::TooLong {
-                field: field.to_string(),
-                len: s.len(),
-                max: MAX_CELL_BYTES,
-            })
-        };
         let mut checks: Vec<(String, &str)> = vec![
             ("sku".into(), &self.sku),
             ("title".into(), &self.title),
@@ -261,16 +274,20 @@ impl Listing {
             checks.push((format!("attributes.{}", a.name), &a.value));
         }
         for (field, value) in checks {
-            if let Some(e) = too_long(&field, value) {
-                return Err(e);
+            if value.len() > MAX_CELL_BYTES {
+                out.push(ListingError::TooLong {
+                    field,
+                    len: value.len(),
+                    max: MAX_CELL_BYTES,
+                });
             }
         }
         if let Some(p) = &self.price
             && !(p.currency.len() == 3 && p.currency.bytes().all(|b| b.is_ascii_uppercase()))
         {
-            return Err(ListingError::Currency(p.currency.clone()));
+            out.push(ListingError::Currency(p.currency.clone()));
         }
-        Ok(())
+        out
     }
 
     /// All the listing's text joined, for language detection and search.
@@ -343,6 +360,20 @@ pub struct Warning {
     pub message: String,
 }
 
+/// A quantity silkroute rewrote itself in one field, or deliberately kept: the
+/// explanation of every number it wrote that the source does not have.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Conversion {
+    /// The field (`title`, `bullets[2]`, `description`).
+    pub field: String,
+    /// The quantity as the source wrote it (`9/16 inch`, `120 ft-lb`).
+    pub from: String,
+    /// As the localized text has it (`9/16 Zoll`, `163 Nm`).
+    pub to: String,
+    /// Why: `converted`, or `standard_size:<family>` (kept in its unit).
+    pub rule: String,
+}
+
 /// Where a localized listing came from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Provenance {
@@ -390,6 +421,9 @@ pub struct LocalizedListing {
     /// Every warning the checks raised.
     #[serde(default)]
     pub warnings: Vec<Warning>,
+    /// Quantities converted, or kept as standard sizes, per field.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conversions: Vec<Conversion>,
     /// Review status.
     pub status: Status,
     /// Model and time.

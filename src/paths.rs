@@ -53,6 +53,11 @@ impl DataDir {
         self.root.join("index")
     }
 
+    /// How far the search index has followed the store's change feed.
+    pub fn index_cursor(&self) -> PathBuf {
+        self.root.join("index-feed.json")
+    }
+
     /// Job outputs (one folder per job).
     pub fn jobs(&self) -> PathBuf {
         self.root.join("jobs")

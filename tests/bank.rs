@@ -1,7 +1,7 @@
 //! The example bank in `terminology/bank/` (issue 16): every file parses, has
 //! enough pairs of every kind over enough categories, and shares no sentence
-//! with the dev set in `tests/data/eval/` (so retrieval cannot hand the model
-//! a reference translation).
+//! with the dev set in `tests/data/eval/` or its splits below it (`critical/`),
+//! so retrieval cannot hand the model a reference translation.
 //!
 //! "Shares a sentence" is checked on text normalised to lower-case letters and
 //! digits (spaces, punctuation and tags removed): a bank side and a dev-set
@@ -56,14 +56,23 @@ fn strings(v: &serde_json::Value, out: &mut Vec<String>) {
 
 fn dev_strings() -> Vec<String> {
     let mut out = Vec::new();
-    let dir = root().join("tests/data/eval");
-    for e in std::fs::read_dir(&dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.extension().is_some_and(|x| x == "jsonl") {
-            for line in std::fs::read_to_string(&p).unwrap().lines() {
-                if !line.trim().is_empty() {
-                    strings(&serde_json::from_str(line).unwrap(), &mut out);
-                }
+    // The dev split and every split below it (critical/).
+    let mut dirs = vec![root().join("tests/data/eval")];
+    let mut files = Vec::new();
+    while let Some(dir) = dirs.pop() {
+        for e in std::fs::read_dir(&dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                dirs.push(p);
+            } else if p.extension().is_some_and(|x| x == "jsonl") {
+                files.push(p);
+            }
+        }
+    }
+    for p in files {
+        for line in std::fs::read_to_string(&p).unwrap().lines() {
+            if !line.trim().is_empty() {
+                strings(&serde_json::from_str(line).unwrap(), &mut out);
             }
         }
     }

@@ -1,7 +1,9 @@
 //! The real-browser test: starts the `silkroute` binary on the test model with a
 //! fresh data dir, drives headless Chromium through chromedriver (WebDriver, with
-//! `fantoccini`), and goes through the app as a seller would: new listing →
-//! streamed result → review and approve → search → catalog upload → job done.
+//! `fantoccini`), and goes through the app as a seller would: new listing into
+//! an Arabic market → streamed result → review and approve → an Arabic source
+//! listing and an Arabic search → catalog upload → job done. Arabic fields are
+//! checked for `dir="rtl"` on every page that shows them.
 //! Screenshots of each page go to `target/browser-artifacts/`.
 //!
 //! Needs Debian's `chromium` and `chromium-driver` (`.ci/run` installs them) and
@@ -58,7 +60,14 @@ impl Drop for Proc {
     }
 }
 
-async fn wait_http(url: &str, want_ok: bool, secs: u64) {
+/// How long a wait for a condition (a page element, a server answering) may
+/// take before the test fails: only a bound that turns a hang into a
+/// failure. Every wait here is for a condition; a loaded machine (the suite
+/// runs many tests at once on two cores) makes them slow, not wrong.
+const WAIT_SECS: u64 = 900;
+
+async fn wait_http(url: &str, want_ok: bool) {
+    let secs = WAIT_SECS;
     let deadline = Instant::now() + Duration::from_secs(secs);
     let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
         .build_http::<http_body_util::Empty<axum::body::Bytes>>();
@@ -80,7 +89,8 @@ async fn shot(c: &fantoccini::Client, name: &str) {
     std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
 }
 
-async fn wait_for(c: &fantoccini::Client, css: &str, secs: u64) -> fantoccini::elements::Element {
+async fn wait_for(c: &fantoccini::Client, css: &str) -> fantoccini::elements::Element {
+    let secs = WAIT_SECS;
     c.wait()
         .at_most(Duration::from_secs(secs))
         .for_element(Locator::Css(css))
@@ -115,8 +125,8 @@ async fn seller_goes_through_the_app_in_chromium() {
             .expect("start silkroute serve"),
         "silkroute serve",
     );
-    wait_http(&format!("{base}/healthz"), true, 30).await;
-    wait_http(&format!("{base}/readyz"), true, 180).await;
+    wait_http(&format!("{base}/healthz"), true).await;
+    wait_http(&format!("{base}/readyz"), true).await;
 
     let wd_port = free_port();
     let profile = tempfile::tempdir().unwrap();
@@ -129,7 +139,7 @@ async fn seller_goes_through_the_app_in_chromium() {
             .expect("start chromedriver"),
         "chromedriver",
     );
-    wait_http(&format!("http://127.0.0.1:{wd_port}/status"), true, 30).await;
+    wait_http(&format!("http://127.0.0.1:{wd_port}/status"), true).await;
     let mut caps = serde_json::Map::new();
     caps.insert(
         "goog:chromeOptions".into(),
@@ -149,7 +159,7 @@ async fn seller_goes_through_the_app_in_chromium() {
 
     // 1. New listing: fill in, submit, wait for the streamed result.
     c.goto(&format!("{base}/")).await.unwrap();
-    wait_for(&c, "#readiness.ok", 10).await;
+    wait_for(&c, "#readiness.ok").await;
     c.find(Locator::Css("input[name=sku]"))
         .await
         .unwrap()
@@ -180,14 +190,29 @@ async fn seller_goes_through_the_app_in_chromium() {
         .send_keys("19.99")
         .await
         .unwrap();
+    // Target Amazon.ae in Arabic, a right-to-left market.
+    c.execute(
+        "document.querySelectorAll('input[name=markets]').forEach(b => { b.checked = b.value === 'amazon.ae-ar'; }); return true;",
+        vec![],
+    )
+    .await
+    .unwrap();
     c.find(Locator::Css("#localize-btn"))
         .await
         .unwrap()
         .click()
         .await
         .unwrap();
-    wait_for(&c, "body[data-localized=done]", 300).await;
-    let review = wait_for(&c, "#results .review-link:not([hidden])", 5).await;
+    wait_for(&c, "body[data-localized=done]").await;
+    let streamed_dir = c
+        .find(Locator::Css("#results [data-field=title] .text"))
+        .await
+        .unwrap()
+        .attr("dir")
+        .await
+        .unwrap();
+    assert_eq!(streamed_dir.as_deref(), Some("rtl"), "Arabic result field");
+    let review = wait_for(&c, "#results .review-link:not([hidden])").await;
     let title = c
         .find(Locator::Css("#results [data-field=title] .text"))
         .await
@@ -200,7 +225,15 @@ async fn seller_goes_through_the_app_in_chromium() {
 
     // 2. Review and approve.
     review.click().await.unwrap();
-    wait_for(&c, "#review-form", 10).await;
+    wait_for(&c, "#review-form").await;
+    let review_dir = c
+        .find(Locator::Css("#review-form input[name=title]"))
+        .await
+        .unwrap()
+        .attr("dir")
+        .await
+        .unwrap();
+    assert_eq!(review_dir.as_deref(), Some("rtl"), "Arabic review field");
     shot(&c, "2-review").await;
     c.find(Locator::Css("#approve-btn"))
         .await
@@ -208,7 +241,7 @@ async fn seller_goes_through_the_app_in_chromium() {
         .click()
         .await
         .unwrap();
-    let status = wait_for(&c, ".localization .status-approved", 10).await;
+    let status = wait_for(&c, ".localization .status-approved").await;
     assert!(!status.text().await.unwrap().is_empty());
     let h1 = c
         .find(Locator::Css("#listing-title"))
@@ -221,7 +254,61 @@ async fn seller_goes_through_the_app_in_chromium() {
         h1.contains("<script>alert(1)</script>"),
         "title shown as text: {h1}"
     );
+    let loc_dir = c
+        .find(Locator::Css(
+            ".localization[data-market='amazon.ae-ar'] .loc-title",
+        ))
+        .await
+        .unwrap()
+        .attr("dir")
+        .await
+        .unwrap();
+    assert_eq!(loc_dir.as_deref(), Some("rtl"), "Arabic localization");
+    let src_dir = c
+        .find(Locator::Css("#listing-title"))
+        .await
+        .unwrap()
+        .attr("dir")
+        .await
+        .unwrap();
+    assert_ne!(
+        src_dir.as_deref(),
+        Some("rtl"),
+        "the English source stays ltr"
+    );
     shot(&c, "3-listing").await;
+
+    // 2b. An Arabic source listing (saved through the API from the page, with
+    // its CSRF token): its fields are right to left, and search finds it.
+    let status = c
+        .execute(
+            r#"return fetch('/api/v1/listings/AR-1', {method: 'PUT',
+                 headers: {'Content-Type': 'application/json',
+                           'X-CSRF-Token': document.querySelector('meta[name="csrf-token"]').content},
+                 body: JSON.stringify({sku: 'AR-1', language: 'ar',
+                   title: 'زجاجة ماء من الفولاذ المقاوم للصدأ سعة 750 مل',
+                   description: 'تحافظ على برودة المشروبات لمدة 24 ساعة وسخونتها لمدة 12 ساعة.'})})
+               .then(r => r.status)"#,
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, json!(200), "PUT /api/v1/listings/AR-1");
+    c.goto(&format!("{base}/listings/AR-1")).await.unwrap();
+    let title = wait_for(&c, "#listing-title").await;
+    assert_eq!(title.attr("dir").await.unwrap().as_deref(), Some("rtl"));
+    assert_eq!(title.attr("lang").await.unwrap().as_deref(), Some("ar"));
+    let desc = c.find(Locator::Css(".source-description")).await.unwrap();
+    assert_eq!(desc.attr("dir").await.unwrap().as_deref(), Some("rtl"));
+    shot(&c, "3b-arabic-listing").await;
+    c.goto(&format!(
+        "{base}/search?q=%D8%A7%D9%84%D9%81%D9%88%D9%84%D8%A7%D8%B0"
+    ))
+    .await
+    .unwrap(); // الفولاذ
+    let hit = wait_for(&c, "#search-results .hit a[href='/listings/AR-1']").await;
+    assert_eq!(hit.attr("dir").await.unwrap().as_deref(), Some("rtl"));
+    shot(&c, "3c-arabic-search").await;
 
     // 3. Search finds it (as you type).
     c.goto(&format!("{base}/search")).await.unwrap();
@@ -231,7 +318,7 @@ async fn seller_goes_through_the_app_in_chromium() {
         .send_keys("Zephyrix")
         .await
         .unwrap();
-    let hit = wait_for(&c, "#search-results .hit a[href='/listings/ZX-1']", 20).await;
+    let hit = wait_for(&c, "#search-results .hit a[href='/listings/ZX-1']").await;
     assert!(!hit.text().await.unwrap().is_empty());
     shot(&c, "4-search").await;
 
@@ -251,9 +338,9 @@ async fn seller_goes_through_the_app_in_chromium() {
         .click()
         .await
         .unwrap();
-    wait_for(&c, "#job", 20).await;
-    wait_for(&c, "#job-state[data-state=succeeded]", 600).await;
-    wait_for(&c, "#job-results a[href$='/results/csv']", 10).await;
+    wait_for(&c, "#job").await;
+    wait_for(&c, "#job-state[data-state=succeeded]").await;
+    wait_for(&c, "#job-results a[href$='/results/csv']").await;
     let rejects = c
         .find(Locator::Css("#job-reject-count"))
         .await
@@ -266,7 +353,7 @@ async fn seller_goes_through_the_app_in_chromium() {
 
     // 5. Settings.
     c.goto(&format!("{base}/settings")).await.unwrap();
-    wait_for(&c, "#models", 10).await;
+    wait_for(&c, "#models").await;
     shot(&c, "7-settings").await;
 
     c.close().await.unwrap();

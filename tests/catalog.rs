@@ -1034,6 +1034,144 @@ fn cli_convert_writes_output_and_rejects_file() {
     assert!(err.contains("--format"), "{err}");
 }
 
+// ------------------------------------------------- issue 18: Chinese catalogs
+
+/// A GBK export from a Chinese ERP: no currency column, bare prices.
+fn chinese_erp_export(dir: &Path) -> PathBuf {
+    let text = "SKU,标题,品牌,价格,描述\n\
+                CN-1,2024新款 304不锈钢保温杯 大容量,乐途,59.00,双层真空，保温12小时\n\
+                CN-2,,乐途,39.90,没有标题的一行\n\
+                CN-3,Ceramic mug 350 ml,,45,Office mug\n";
+    let (gbk, _, _) = encoding_rs::GBK.encode(text);
+    let path = dir.join("erp.csv");
+    std::fs::write(&path, gbk).unwrap();
+    path
+}
+
+#[test]
+fn chinese_catalog_without_currency_is_read_as_cny_with_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = chinese_erp_export(dir.path());
+    let r = read(&path);
+    assert_eq!(r.encoding, "GBK");
+    assert_eq!(r.counts(), (3, 2, 1));
+    assert_eq!(r.get("CN-1").price, price("59.00", "CNY"));
+    // an English title in a Chinese export: the header says whose catalog it is
+    assert_eq!(r.get("CN-3").price, price("45", "CNY"));
+    assert_eq!(r.stats.currency_inferred, Some((2, 2)));
+    // the row without a title is reported for its title, not for the currency
+    assert_eq!(
+        reject_summary(&r.rejects),
+        [(3, Some("title".to_string()), "missing title".to_string())]
+    );
+
+    // a currency given (--currency or the data directory's default) wins
+    let usd = read_with(
+        &path,
+        &ReadOptions {
+            currency: Some("USD".into()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(usd.get("CN-1").price, price("59.00", "USD"));
+    assert_eq!(usd.stats.currency_inferred, None);
+
+    // JSON Lines: the listing's language decides
+    let jl = dir.path().join("cn.jsonl");
+    std::fs::write(
+        &jl,
+        "{\"sku\":\"J-1\",\"title\":\"不锈钢保温杯 大容量\",\"price\":59}\n\
+         {\"sku\":\"J-2\",\"title\":\"Stainless steel bottle that keeps drinks cold all day\",\"price\":\"9.99\"}\n",
+    )
+    .unwrap();
+    let j = read(&jl);
+    assert_eq!(j.counts(), (2, 1, 1));
+    assert_eq!(j.get("J-1").price, price("59", "CNY"));
+    assert_eq!(j.rejects[0].column.as_deref(), Some("price"));
+    assert!(
+        j.rejects[0].reason.contains("has no currency"),
+        "{}",
+        j.rejects[0].reason
+    );
+}
+
+#[test]
+fn every_problem_of_a_row_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("en.csv");
+    std::fs::write(
+        &path,
+        "sku,title,price,attributes\n\
+         A-1,Steel bottle,9.99,Color: red\n\
+         A-2,,12.50,no colon here\n\
+         A-1,Steel bottle again,4.00 USD,\n",
+    )
+    .unwrap();
+    let r = read(&path);
+    assert_eq!(r.counts(), (3, 1, 2));
+    let got = reject_summary(&r.rejects);
+    assert_eq!(got[0].1.as_deref(), Some("price"), "{got:?}");
+    assert!(
+        got[0].2.starts_with("price `9.99` has no currency"),
+        "{got:?}"
+    );
+    // three problems in one row: all named, each with its column
+    assert_eq!(got[1].0, 3);
+    assert_eq!(got[1].1, None);
+    for part in [
+        "column `attributes`: line 1 of the cell is not `Name: Value`",
+        "column `title`: missing title",
+        "column `price`: price `12.50` has no currency",
+    ] {
+        assert!(got[1].2.contains(part), "{part} in {:?}", got[1].2);
+    }
+    // a rejected row's sku is not taken: line 4 is not a duplicate of line 2
+    assert_eq!(r.lines(), [4]);
+    assert_eq!(r.get("A-1").price, price("4.00", "USD"));
+}
+
+#[test]
+fn cli_check_warns_about_inferred_cny_and_reads_the_data_dir_default() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = chinese_erp_export(tmp.path());
+    let home = tmp.path().join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    let file = path.to_str().unwrap();
+    let home_s = home.to_str().unwrap();
+    let (code, out, err) = silkroute(
+        &["--data-dir", home_s, "catalog", "check", file],
+        tmp.path(),
+    );
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(out.contains("rows 3, accepted 2, rejected 1"), "{out}");
+    assert!(
+        out.contains("warning: 2 price(s) name no currency (first on line 2)")
+            && out.contains("read as CNY"),
+        "{out}"
+    );
+    std::fs::write(home.join("config.toml"), "currency = \"usd\"\n").unwrap();
+    let (_, out, _) = silkroute(
+        &["--data-dir", home_s, "catalog", "check", file],
+        tmp.path(),
+    );
+    assert!(!out.contains("warning"), "{out}");
+    let (code, _, err) = silkroute(
+        &[
+            "--data-dir",
+            home_s,
+            "catalog",
+            "check",
+            file,
+            "--currency",
+            "yuan",
+        ],
+        tmp.path(),
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("yuan"), "{err}");
+}
+
 // ---------------------------------------------------------------- issue 17: hostile files
 
 /// A workbook with one cell in A1..B2 and one in XFD1048576 (the 1.4 KB file

@@ -28,6 +28,8 @@ fn eval_reports_progress_and_writes_every_field() {
             "1",
             "--systems",
             "naive,baseline",
+            "--split",
+            "dev",
             "--dev-set",
         ])
         .arg(dev.path())

@@ -7,8 +7,11 @@
 //! server's resident memory from /proc and a prober times `/healthz`; afterwards
 //! the server must still answer, its memory must have stayed under
 //! [`MAX_RSS_BYTES`], the cancelled generations must have left the engine, and
-//! a normal localization must still succeed. The figures are printed (run with
-//! `--nocapture` to see them).
+//! a normal localization must still succeed. Then: a rate injection is a
+//! 422, two glossaries whose union is over one file's row limit still localize,
+//! and a bad `rates.csv` does not stop the next start. The figures are printed (run with
+//! `--nocapture` to see them); `SILKROUTE_FAULT_BIN=<path>` runs the attacks on
+//! another build of the binary.
 
 mod common;
 use common::test_model;
@@ -248,22 +251,27 @@ fn server_survives_hostile_files_a_reject_flood_and_connect_and_drop() {
         .port();
     let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
     let server = Server(
-        Command::new(env!("CARGO_BIN_EXE_silkroute"))
-            .arg("--data-dir")
-            .arg(data.path())
-            .args([
-                "serve",
-                "--offline",
-                "--listen",
-                &addr.to_string(),
-                "--model",
-            ])
-            .arg(&model)
-            .env("RUST_LOG", "error")
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start silkroute serve"),
+        // SILKROUTE_FAULT_BIN runs the same attacks on another build (an
+        // older release, to compare).
+        Command::new(
+            std::env::var_os("SILKROUTE_FAULT_BIN")
+                .unwrap_or_else(|| env!("CARGO_BIN_EXE_silkroute").into()),
+        )
+        .arg("--data-dir")
+        .arg(data.path())
+        .args([
+            "serve",
+            "--offline",
+            "--listen",
+            &addr.to_string(),
+            "--model",
+        ])
+        .arg(&model)
+        .env("RUST_LOG", "error")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start silkroute serve"),
     );
     let pid = server.0.id();
     let ready_by = Instant::now() + Duration::from_secs(300);
@@ -394,5 +402,87 @@ fn server_survives_hostile_files_a_reject_flood_and_connect_and_drop() {
         "fault: after the attacks a localization worked; RSS {:.0} MiB",
         rss_bytes(pid) as f64 / (1 << 20) as f64
     );
+
+    // Rates are validated typed values (the issue's injection is a 422), and
+    // two glossaries for one language whose union is over one file's row
+    // limit (20,000) still localize.
+    let (s, _) = http(
+        addr,
+        "PUT",
+        "/api/v1/rates",
+        "application/json",
+        br#"{"from":"AAA","to":"EUR","rate":"\"0.9"}"#,
+    );
+    assert_eq!(s, 422);
+    let (s, _) = http(
+        addr,
+        "PUT",
+        "/api/v1/rates",
+        "application/json",
+        br#"{"from":"usd","to":"eur","rate":"0.92"}"#,
+    );
+    assert_eq!(s, 200);
+    for g in ["g1", "g2"] {
+        let mut csv = String::from("source,target_lang,target\n");
+        for i in 0..10_001 {
+            csv.push_str(&format!("{g}term{i},de,{g}Begriff{i}\n"));
+        }
+        let (s, b) = http(
+            addr,
+            "PUT",
+            &format!("/api/v1/glossaries/{g}"),
+            "text/csv",
+            csv.as_bytes(),
+        );
+        assert_eq!(s, 200, "{}", String::from_utf8_lossy(&b));
+    }
+    let body = br#"{"listing":{"sku":"AFTER-2","title":"Stainless steel lunch box"},"markets":["amazon.de"]}"#;
+    let (s, b) = http(addr, "POST", "/api/v1/localize", "application/json", body);
+    let v: serde_json::Value = serde_json::from_slice(&b).unwrap();
+    assert_eq!(s, 200, "{v}");
+    assert!(
+        v["results"][0]["localized"]["title"]
+            .as_str()
+            .is_some_and(|t| !t.is_empty()),
+        "{v}"
+    );
+    drop(server);
+
+    // A bad rates.csv on disk is reported and set aside, never fatal.
+    let rates = data.path().join("rates.csv");
+    assert!(
+        std::fs::read_to_string(&rates)
+            .unwrap()
+            .contains("USD,EUR,0.92")
+    );
+    std::fs::write(&rates, "from,to,rate\nAAA,EUR,\"0.9\n").unwrap();
+    let server = Server(
+        Command::new(
+            std::env::var_os("SILKROUTE_FAULT_BIN")
+                .unwrap_or_else(|| env!("CARGO_BIN_EXE_silkroute").into()),
+        )
+        .arg("--data-dir")
+        .arg(data.path())
+        .args([
+            "serve",
+            "--offline",
+            "--listen",
+            &addr.to_string(),
+            "--model",
+        ])
+        .arg(&model)
+        .env("RUST_LOG", "off")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start silkroute serve again"),
+    );
+    let ready_by = Instant::now() + Duration::from_secs(300);
+    while !(TcpStream::connect(addr).is_ok() && get(addr, "/readyz").0 == 200) {
+        assert!(Instant::now() < ready_by, "the server did not start again");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(get(addr, "/api/v1/rates"), (200, "[]".to_string()));
+    assert!(data.path().join("rates.csv.bad").exists());
     drop(server);
 }

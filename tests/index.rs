@@ -665,12 +665,13 @@ fn near_real_time_without_an_explicit_commit() {
     let index = SearchIndex::open_in_ram().unwrap(); // background commits every 500 ms
     index.upsert(&fixture().remove(0)).unwrap();
     let started = Instant::now();
-    // The committer makes it visible within a second; the 5 s bound only keeps a
-    // loaded CI machine from failing the test.
+    // The committer makes it visible (within a second on an idle machine).
+    // The bound only turns a committer that never runs into a failure; a
+    // loaded machine may take longer, which is not what this tests.
     while index.search(&q("bottle ")).unwrap().total == 0 {
         assert!(
-            started.elapsed() < Duration::from_secs(5),
-            "not visible after 5 s"
+            started.elapsed() < Duration::from_secs(300),
+            "not visible after 5 minutes: the background committer does not run"
         );
         std::thread::sleep(Duration::from_millis(20));
     }
@@ -712,7 +713,11 @@ fn the_index_survives_a_restart() {
     index.commit().unwrap();
     let started = Instant::now();
     while ro.search(&q("ステンレス")).unwrap().total != 0 {
-        assert!(started.elapsed() < Duration::from_secs(10));
+        // Only a reader that never reloads fails this (see above).
+        assert!(
+            started.elapsed() < Duration::from_secs(300),
+            "the read-only handle did not see the commit in 5 minutes"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     // No index at all: read-only says so.
@@ -749,6 +754,7 @@ fn crash_child() {
             d.description = format!("batch{batch} item {i} {}", "filler text ".repeat(50));
             index.upsert(&d).unwrap();
         }
+        println!("COMMITTING {batch}");
         index.commit().unwrap();
         println!("COMMITTED {batch}");
         batch += 1;
@@ -767,18 +773,19 @@ fn a_writer_killed_mid_commit_loses_nothing_committed() {
         .spawn()
         .unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    // Kill it as soon as it says it is committing its fourth batch (after
+    // three committed): while that commit runs, or just after it (a
+    // condition, not a guess at how long a commit takes).
     let mut committed = None;
     for line in lines.by_ref() {
         let line = line.unwrap();
         if let Some(n) = line.strip_prefix("COMMITTED ") {
             committed = Some(n.parse::<usize>().unwrap());
-            if committed >= Some(2) {
-                break;
-            }
+        }
+        if line == "COMMITTING 3" {
+            break;
         }
     }
-    // Kill it while it writes (and commits) the next batches.
-    std::thread::sleep(Duration::from_millis(150));
     child.kill().unwrap();
     child.wait().unwrap();
     let reported = committed.expect("the child committed nothing") + 1;
@@ -816,6 +823,7 @@ fn localized(sku: &str, market: &str, lang: &str, title: &str, status: Status) -
         category: Some("Home > Kitchen".into()),
         images: vec![],
         warnings: vec![],
+        conversions: Vec::new(),
         status,
         provenance: Provenance {
             model: "test".into(),
@@ -948,4 +956,75 @@ fn rebuild_from_the_store_and_search_from_the_command_line() {
     let (ok, _, err) = silkroute(dir.path(), &["search", &"a".repeat(5000)]);
     assert!(!ok && err.contains("text"), "{err}");
     assert!(!err.contains("panicked"), "{err}");
+}
+
+/// Issue 18: one listing in each new language; a query in that language (an
+/// inflected form where the language has a stemmer, a word inside the run for
+/// Thai, unaccented Vietnamese as people type it) finds it, with or without the
+/// language filter.
+#[test]
+fn each_new_language_finds_its_listing() {
+    let index = SearchIndex::open_in_ram_with(IndexOptions {
+        commit_interval: None,
+        ..IndexOptions::default()
+    })
+    .unwrap();
+    let cases = [
+        ("pt", "Garrafa térmica de aço inoxidável 500 ml", "garrafas"),
+        (
+            "ru",
+            "Бутылка для воды из нержавеющей стали 500 мл",
+            "бутылки",
+        ),
+        ("ar", "زجاجة ماء من الفولاذ المقاوم للصدأ", "الزجاجة"),
+        ("ko", "스테인리스 보온 물병 500ml", "물병"),
+        ("vi", "Bình giữ nhiệt inox 500ml", "binh giu nhiet"),
+        ("th", "ขวดน้ำสแตนเลสเก็บความเย็น 500 มล.", "ขวดน้ำ"),
+        ("id", "Botol minum stainless tahan panas 500 ml", "minuman"),
+        (
+            "ms",
+            "Botol air keluli tahan karat untuk minuman sejuk",
+            "minum",
+        ),
+        (
+            "pl",
+            "Butelka termiczna ze stali nierdzewnej 500 ml",
+            "butelki",
+        ),
+        ("nl", "Fles van roestvrij staal 500 ml", "flessen"),
+        ("tr", "Paslanmaz çelik termos bardak 500 ml", "bardaklar"),
+    ];
+    for (i, (lang, title, _)) in cases.iter().enumerate() {
+        index
+            .upsert(&doc(
+                &format!("L-{lang}"),
+                "source",
+                lang,
+                title,
+                "",
+                "Acme",
+                "Home",
+                Status::Draft,
+                10.0,
+                i as i64,
+            ))
+            .unwrap();
+    }
+    index.commit().unwrap();
+    for (lang, _, query) in cases {
+        for filter in [Some(lang.to_string()), None] {
+            let r = index
+                .search(&SearchQuery {
+                    lang: filter.clone(),
+                    ..q(query)
+                })
+                .unwrap();
+            assert_eq!(
+                ids(&r).first().map(String::as_str),
+                Some(format!("L-{lang}|source").as_str()),
+                "{lang}: `{query}` (filter {filter:?}) found {:?}",
+                ids(&r)
+            );
+        }
+    }
 }

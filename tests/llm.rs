@@ -1,14 +1,20 @@
 //! The language model runtime end to end: a tiny random-weight model written in
 //! the test (batching, stops, limits, cancellation, bad files), the smollm2
 //! test model (a fixed greedy continuation) and the default model (it answers a
-//! German translation request in German).
+//! German translation request in German); batch invariance (a greedy answer's
+//! tokens and logprobs do not depend on what else the engine runs, on prompt
+//! chunking, on the prefix cache or on the thread count) on the tiny models
+//! of both architectures and the test model.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
 use silkroute::llm::{
-    ChatMessage, Engine, EngineOptions, Event, FinishReason, Generate, GenerateRequest, LlmError,
-    Priority, SamplingParams, TinyArch, write_tiny_model,
+    ChatMessage, Engine, EngineOptions, Event, FinishReason, Generate, GenerateRequest, Generation,
+    LlmError, Priority, SamplingParams, TinyArch, TinyWeights, write_tiny_model,
+    write_tiny_model_as,
 };
 
 fn tiny_engine(arch: TinyArch, opts: EngineOptions) -> (tempfile::TempDir, Engine) {
@@ -146,7 +152,8 @@ fn cancelling_or_dropping_a_handle_stops_the_request() {
         drop(e.submit(ask("dropped", 400)).unwrap());
     }
     assert_eq!(e.generate(ask("after", 3)).unwrap().tokens.len(), 3);
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    // (The bound only turns an engine that never retires them into a failure.)
+    let deadline = std::time::Instant::now() + Duration::from_secs(300);
     while e.stats().running > 0 && std::time::Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(10));
     }
@@ -432,4 +439,234 @@ fn prompts_sharing_a_beginning_compute_it_once_and_give_the_same_tokens() {
             prompt_len - 1
         );
     }
+}
+
+// ---- Batch invariance (issue 22) ----
+
+/// A greedy answer as compared bit for bit: its tokens and the bits of their
+/// logprobs.
+type Answer = (Vec<u32>, Vec<u32>);
+
+fn answer(g: Generation) -> Answer {
+    let bits = g.logprobs.iter().map(|l| l.to_bits()).collect();
+    (g.tokens, bits)
+}
+
+const SYSTEM: &str = "You translate product listings for online marketplaces. Keep every \
+                      number, unit, brand and model number exactly as written.";
+
+/// The prompt whose answer is compared.
+fn target(max_tokens: usize) -> GenerateRequest {
+    GenerateRequest::new(
+        vec![
+            ChatMessage::system(SYSTEM),
+            ChatMessage::user(
+                "Stainless steel water bottle, 750 ml, keeps drinks cold for 24 hours",
+            ),
+        ],
+        max_tokens,
+    )
+}
+
+/// A random other request: random words, sometimes after the target's own
+/// system prompt (so it shares the target's beginning: the engine holds it
+/// back for the target's prefill or starts it from the prefix cache), a
+/// random token budget.
+fn random_request(rng: &mut StdRng) -> GenerateRequest {
+    const WORDS: [&str; 16] = [
+        "lamp",
+        "cotton",
+        "12",
+        "V",
+        "waterproof",
+        "Bluetooth",
+        "kids",
+        "oak",
+        "pack",
+        "of",
+        "3",
+        "mm",
+        "garden",
+        "steel",
+        "USB-C",
+        "red",
+    ];
+    let n = rng.random_range(1..16);
+    let text: Vec<&str> = (0..n)
+        .map(|_| WORDS[rng.random_range(0..WORDS.len())])
+        .collect();
+    let mut messages = vec![ChatMessage::user(text.join(" "))];
+    if rng.random_bool(0.5) {
+        messages.insert(0, ChatMessage::system(SYSTEM));
+    }
+    GenerateRequest::new(messages, rng.random_range(1..=16))
+}
+
+/// Generate `req` on `e` while `others` random requests arrive at random
+/// moments: before it, right after it (during its prefill), or once it has
+/// streamed a random number of pieces. Waits for conditions (the target's
+/// own events), never for durations.
+fn answer_among_others(
+    e: &Engine,
+    req: &GenerateRequest,
+    others: usize,
+    rng: &mut StdRng,
+) -> Answer {
+    // Arrival of each other request: 0 before the target, 1 right after it,
+    // k + 1 after the target's k-th streamed piece.
+    let mut arrivals: Vec<(usize, GenerateRequest)> = (0..others)
+        .map(|_| (rng.random_range(0..req.max_tokens + 2), random_request(rng)))
+        .collect();
+    arrivals.sort_by_key(|a| a.0);
+    let mut arrivals = arrivals.into_iter().peekable();
+    let mut handles = Vec::new();
+    let mut submit_until = |at: usize, handles: &mut Vec<_>| {
+        while let Some((_, r)) = arrivals.next_if(|a| a.0 <= at) {
+            handles.push(e.submit(r).unwrap());
+        }
+    };
+    submit_until(0, &mut handles);
+    let h = e.submit(req.clone()).unwrap();
+    submit_until(1, &mut handles);
+    let mut pieces = 0;
+    let done = loop {
+        match h.recv() {
+            Some(Event::Delta(_)) => {
+                pieces += 1;
+                submit_until(pieces + 1, &mut handles);
+            }
+            Some(Event::Done(g)) => break g,
+            other => panic!("target: {other:?}"),
+        }
+    };
+    for o in handles {
+        o.wait().unwrap();
+    }
+    answer(done)
+}
+
+/// The target's answer alone (whole prompt in one step, no prefix cache),
+/// then with prefill chunks of 1, 7, 64 and the whole prompt, the prefix
+/// cache cold and warm (its beginning, then all of it but the last token,
+/// from earlier prompts), among 0, 1, 3 and 7 random other requests (with
+/// `every_mix`: each number with each chunk size and cache; else alone and
+/// one of 1, 3 and 7 in turn): identical every time.
+fn assert_batch_invariant(model: &std::path::Path, max_tokens: usize, seed: u64, every_mix: bool) {
+    let alone_opts = EngineOptions {
+        prefill_chunk: 100_000,
+        prefix_cache_bytes: 0,
+        ..EngineOptions::default()
+    };
+    let want = answer(
+        Engine::load(model, alone_opts)
+            .unwrap()
+            .generate(target(max_tokens))
+            .unwrap(),
+    );
+    assert_eq!(want.0.len(), max_tokens, "the target runs to its budget");
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut turn = [1, 3, 7].into_iter().cycle();
+    for chunk in [1, 7, 64, 100_000] {
+        for warm in [false, true] {
+            let opts = EngineOptions {
+                prefill_chunk: chunk,
+                prefix_cache_bytes: if warm { 64 << 20 } else { 0 },
+                ..EngineOptions::default()
+            };
+            let e = Engine::load(model, opts).unwrap();
+            if warm {
+                // Another prompt with the same system prompt: the target's
+                // beginning is in the prefix cache before it starts.
+                let mut primer = target(2);
+                primer.messages[1] = ChatMessage::user("Oak cutting board");
+                e.generate(primer).unwrap();
+            }
+            let mixes = if every_mix {
+                vec![0, 1, 3, 7]
+            } else {
+                vec![0, turn.next().unwrap_or(1)]
+            };
+            for others in mixes {
+                let got = answer_among_others(&e, &target(max_tokens), others, &mut rng);
+                assert!(
+                    got == want,
+                    "{}: prefill chunk {chunk}, prefix cache {}, {others} others: \
+                     {got:?} against {want:?} alone",
+                    model.display(),
+                    if warm { "warm" } else { "cold" },
+                );
+            }
+            if warm {
+                assert!(
+                    e.stats().prefix_reused_tokens > 0,
+                    "the prefix cache was used"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn greedy_answers_of_the_tiny_models_do_not_depend_on_the_batch_chunks_or_prefix_cache() {
+    // f32 matrices: no 8-bit activations round a difference away.
+    for arch in [TinyArch::Llama, TinyArch::Qwen2] {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tiny-f32.gguf");
+        write_tiny_model_as(&path, arch, 11, TinyWeights::F32).unwrap();
+        assert_batch_invariant(&path, 24, 1, true);
+    }
+}
+
+#[test]
+fn greedy_answers_of_the_test_model_do_not_depend_on_the_batch_chunks_or_prefix_cache() {
+    let path = model_path("SILKROUTE_TEST_MODEL", "smollm2-135m-instruct-q4_1.gguf");
+    assert_batch_invariant(&path, 16, 2, false);
+}
+
+/// The same answers with candle's pool at one and two threads. candle reads
+/// `CANDLE_NUM_THREADS` once per process, so this test runs itself again as
+/// two child processes (`SILKROUTE_INVARIANCE_CHILD` set), which print the
+/// target's answer alone and among three others; all four must agree.
+#[test]
+fn greedy_answers_do_not_depend_on_the_thread_count() {
+    let path = model_path("SILKROUTE_TEST_MODEL", "smollm2-135m-instruct-q4_1.gguf");
+    const NAME: &str = "greedy_answers_do_not_depend_on_the_thread_count";
+    if std::env::var_os("SILKROUTE_INVARIANCE_CHILD").is_some() {
+        let opts = EngineOptions {
+            prefill_chunk: 7,
+            prefix_cache_bytes: 0,
+            ..EngineOptions::default()
+        };
+        let e = Engine::load(&path, opts).unwrap();
+        let alone = answer(e.generate(target(16)).unwrap());
+        let among = answer_among_others(&e, &target(16), 3, &mut StdRng::seed_from_u64(5));
+        println!("\nANSWER {alone:?}");
+        println!("ANSWER {among:?}");
+        return;
+    }
+    let run = |threads: &str| -> Vec<String> {
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([NAME, "--exact", "--nocapture", "--test-threads", "1"])
+            .env("SILKROUTE_INVARIANCE_CHILD", "1")
+            .env("SILKROUTE_TEST_MODEL", &path)
+            .env("CANDLE_NUM_THREADS", threads)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(
+            out.status.success(),
+            "child with {threads} threads: {stdout}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let answers: Vec<String> = stdout
+            .lines()
+            .filter_map(|l| l.strip_prefix("ANSWER "))
+            .map(str::to_string)
+            .collect();
+        assert_eq!(answers.len(), 2, "child with {threads} threads: {stdout}");
+        answers
+    };
+    let (one, two) = (run("1"), run("2"));
+    assert_eq!(one[0], one[1], "1 thread: alone and among others");
+    assert_eq!(one, two, "1 thread against 2");
 }

@@ -6,7 +6,7 @@ use indexmap::IndexMap;
 use rust_decimal::Decimal;
 use std::str::FromStr;
 
-use super::CatalogError;
+use super::{BarePrice, CatalogError, Problem};
 use crate::listing::{Attribute, Listing, MAX_CELL_BYTES, Price, Variant};
 
 /// The header silkroute writes to CSV, TSV and XLSX files, in order.
@@ -197,6 +197,18 @@ pub(crate) struct Columns {
     fields: Vec<Field>,
     /// The header is exactly silkroute's own: undo the formula guard when reading.
     pub written_by_silkroute: bool,
+    /// The header is written in Chinese (`SKU,标题,价格`): a Chinese catalog.
+    chinese: bool,
+}
+
+/// One row made into a listing: what [`Columns::listing`] returns.
+#[derive(Debug, Clone)]
+pub(crate) struct ParsedRow {
+    pub listing: Listing,
+    /// Every problem found in the row's cells.
+    pub problems: Vec<Problem>,
+    /// A price that names no currency, when no default was given either.
+    pub bare_price: Option<BarePrice>,
 }
 
 impl Columns {
@@ -244,10 +256,12 @@ impl Columns {
         }
         let written_by_silkroute = headers.len() == CANONICAL_HEADER.len()
             && headers.iter().zip(CANONICAL_HEADER).all(|(a, b)| a == b);
+        let chinese = crate::listing::detect_language(&headers.join(" ")) == Some("zh");
         Ok(Self {
             headers,
             fields: out,
             written_by_silkroute,
+            chinese,
         })
     }
 
@@ -264,12 +278,10 @@ impl Columns {
         Ok(())
     }
 
-    /// Build a listing from one row. The error names the column and the reason.
-    pub fn listing(
-        &self,
-        row: &[String],
-        default_currency: Option<&str>,
-    ) -> Result<Listing, (Option<String>, String)> {
+    /// Build a listing from one row, with every problem of the row (each naming
+    /// its column) and a price whose currency nothing in the row names.
+    pub fn listing(&self, row: &[String], default_currency: Option<&str>) -> ParsedRow {
+        let mut problems: Vec<Problem> = Vec::new();
         let mut l = Listing::default();
         let mut price_cell: Option<(&str, &str)> = None;
         let mut currency: Option<String> = None;
@@ -279,14 +291,16 @@ impl Columns {
             let header = self.headers.get(i).map(String::as_str).unwrap_or("");
             let col = || Some(header.to_string());
             if raw.len() > MAX_CELL_BYTES {
-                return Err((
+                problems.push(Problem::new(
                     col(),
                     format!(
                         "cell is {} bytes, over the {MAX_CELL_BYTES}-byte limit",
                         raw.len()
                     ),
                 ));
+                continue;
             }
+            let mut bad = |e: String| problems.push(Problem::new(col(), e));
             let cell: String = if self.written_by_silkroute {
                 unguard(raw).to_string()
             } else {
@@ -302,9 +316,10 @@ impl Columns {
                 Field::Sku => l.sku = cell,
                 Field::Title => l.title = cell,
                 Field::Description => l.description = cell,
-                Field::Bullets => l
-                    .bullets
-                    .extend(decode_bullets(&cell).map_err(|e| (col(), e))?),
+                Field::Bullets => match decode_bullets(&cell) {
+                    Ok(b) => l.bullets.extend(b),
+                    Err(e) => bad(e),
+                },
                 Field::Bullet => {
                     if !cell.is_empty() {
                         l.bullets.push(cell)
@@ -318,21 +333,24 @@ impl Columns {
                     }
                 }
                 Field::Currency => currency = non_empty(cell.trim().to_uppercase()),
-                Field::Keywords => l
-                    .keywords
-                    .extend(decode_keywords(&cell).map_err(|e| (col(), e))?),
-                Field::Images => l
-                    .images
-                    .extend(decode_images(&cell).map_err(|e| (col(), e))?),
+                Field::Keywords => match decode_keywords(&cell) {
+                    Ok(k) => l.keywords.extend(k),
+                    Err(e) => bad(e),
+                },
+                Field::Images => match decode_images(&cell) {
+                    Ok(i) => l.images.extend(i),
+                    Err(e) => bad(e),
+                },
                 Field::Image => {
                     if !cell.trim().is_empty() {
                         l.images.push(cell.trim().to_string())
                     }
                 }
                 Field::Language => l.language = non_empty(cell.trim().to_lowercase()),
-                Field::Attributes => l
-                    .attributes
-                    .extend(decode_attributes(&cell).map_err(|e| (col(), e))?),
+                Field::Attributes => match decode_attributes(&cell) {
+                    Ok(a) => l.attributes.extend(a),
+                    Err(e) => bad(e),
+                },
                 Field::Attribute(name) => {
                     if !cell.is_empty() {
                         attrs_from_columns.push(Attribute::new(name.clone(), cell))
@@ -340,8 +358,10 @@ impl Columns {
                 }
                 Field::Variants => {
                     if !cell.trim().is_empty() {
-                        l.variants = serde_json::from_str::<Vec<Variant>>(&cell)
-                            .map_err(|e| (col(), format!("not a JSON array of variants: {e}")))?;
+                        match serde_json::from_str::<Vec<Variant>>(&cell) {
+                            Ok(v) => l.variants = v,
+                            Err(e) => bad(format!("not a JSON array of variants: {e}")),
+                        }
                     }
                 }
                 Field::ExtraJson => {
@@ -365,18 +385,38 @@ impl Columns {
         if let Some(m) = json_extra {
             l.extra.extend(m);
         }
+        let mut bare_price = None;
         if let Some((header, raw)) = price_cell {
             let cell = if self.written_by_silkroute {
                 unguard(raw)
             } else {
                 raw
             };
-            l.price = Some(
-                parse_price(cell, currency.as_deref(), default_currency)
-                    .map_err(|e| (Some(header.to_string()), e))?,
-            );
+            match parse_amount(cell) {
+                Err(e) => problems.push(Problem::new(Some(header.to_string()), e)),
+                Ok((amount, named)) => {
+                    match named
+                        .or(currency)
+                        .or(default_currency.map(str::to_uppercase))
+                    {
+                        Some(currency) => l.price = Some(Price { amount, currency }),
+                        None => {
+                            bare_price = Some(BarePrice {
+                                column: header.to_string(),
+                                cell: cell.trim().to_string(),
+                                amount,
+                                chinese_header: self.chinese,
+                            })
+                        }
+                    }
+                }
+            }
         }
-        Ok(l)
+        ParsedRow {
+            listing: l,
+            problems,
+            bare_price,
+        }
     }
 }
 
@@ -548,17 +588,15 @@ fn decode_attributes(cell: &str) -> Result<Vec<Attribute>, String> {
     Ok(out)
 }
 
-/// Parse `19.99`, `19.99 USD`, `USD 19.99`, `$19.99`, `¥99`, `€12,99`, `1,299.00`.
-pub(crate) fn parse_price(
-    cell: &str,
-    currency_column: Option<&str>,
-    default_currency: Option<&str>,
-) -> Result<Price, String> {
+/// Parse `19.99`, `19.99 USD`, `USD 19.99`, `$19.99`, `¥99`, `€12,99`, `1,299.00`:
+/// the amount and the currency the cell itself names, if any.
+pub(crate) fn parse_amount(cell: &str) -> Result<(Decimal, Option<String>), String> {
     let s = cell.trim();
     let mut code: Option<String> = None;
     let mut rest = s.to_string();
     for (sym, c) in [
         ("US$", "USD"),
+        ("R$", "BRL"),
         ("$", "USD"),
         ("€", "EUR"),
         ("£", "GBP"),
@@ -567,6 +605,11 @@ pub(crate) fn parse_price(
         ("元", "CNY"),
         ("円", "JPY"),
         ("₩", "KRW"),
+        ("₽", "RUB"),
+        ("₺", "TRY"),
+        ("₫", "VND"),
+        ("฿", "THB"),
+        ("zł", "PLN"),
     ] {
         if let Some(r) = rest.strip_prefix(sym).or_else(|| rest.strip_suffix(sym)) {
             code = Some(c.to_string());
@@ -603,12 +646,30 @@ pub(crate) fn parse_price(
     let amount = Decimal::from_str(&num)
         .or_else(|_| Decimal::from_scientific(&num))
         .map_err(|_| format!("price `{s}` is not a number"))?;
+    Ok((amount, code))
+}
+
+/// Why a price without a currency is refused, and how to give one.
+pub(crate) fn no_currency(cell: &str) -> String {
+    format!(
+        "price `{cell}` has no currency: add a currency column, write `{cell} USD`, pass \
+         --currency, or set the data directory's default currency (`currency` in config.toml \
+         or the settings page)"
+    )
+}
+
+/// [`parse_amount`], with the currency from the cell, else the currency column,
+/// else `default_currency`; an error when none names one.
+pub(crate) fn parse_price(
+    cell: &str,
+    currency_column: Option<&str>,
+    default_currency: Option<&str>,
+) -> Result<Price, String> {
+    let (amount, code) = parse_amount(cell)?;
     let currency = code
         .or_else(|| currency_column.map(str::to_uppercase))
         .or_else(|| default_currency.map(str::to_uppercase))
-        .ok_or_else(|| {
-            format!("price `{s}` has no currency: add a currency column, write `{s} USD`, or pass --currency")
-        })?;
+        .ok_or_else(|| no_currency(cell.trim()))?;
     Ok(Price { amount, currency })
 }
 
@@ -674,7 +735,10 @@ mod tests {
         ]
         .map(String::from)
         .to_vec();
-        let l = c.listing(&row, None).unwrap();
+        let parsed = c.listing(&row, None);
+        assert!(parsed.problems.is_empty() && parsed.bare_price.is_none());
+        assert!(c.chinese, "a Chinese header");
+        let l = parsed.listing;
         assert_eq!(l.sku, "A1");
         assert_eq!(l.title, "水杯");
         assert_eq!(l.price.unwrap().currency, "CNY");
@@ -691,7 +755,7 @@ mod tests {
         let c = Columns::new(h.clone(), &[("title".into(), "product name".into())]).unwrap();
         let l = c
             .listing(&["1".into(), "a".into(), "b".into()], None)
-            .unwrap();
+            .listing;
         assert_eq!(l.title, "a");
         assert_eq!(l.extra.get("Title").map(String::as_str), Some("b"));
         assert!(Columns::new(h, &[("title".into(), "Nope".into())]).is_err());
@@ -704,6 +768,12 @@ mod tests {
         assert_eq!(p("€12,99").unwrap().currency, "EUR");
         assert_eq!(p("1,299.00 usd").unwrap().amount, Decimal::new(129900, 2));
         assert!(p("12").unwrap_err().contains("no currency"));
+        assert_eq!(p("R$ 59,90").unwrap().currency, "BRL");
+        assert_eq!(p("1 990 ₽").unwrap_err(), "price `1 990 ₽` is not a number");
+        assert_eq!(
+            parse_amount("59.00").unwrap(),
+            (Decimal::new(5900, 2), None)
+        );
         assert!(p("abc USD").unwrap_err().contains("not a number"));
     }
 

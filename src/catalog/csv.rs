@@ -9,7 +9,7 @@ use encoding_rs::{Encoding, UTF_8};
 
 use super::columns::{CANONICAL_HEADER, Columns, canonical_row, guard_formula};
 use super::{
-    CatalogError, CatalogWriter, Item, MAX_RECORD_BYTES, ReadOptions, Record, Reject, STOP_PREFIX,
+    CatalogError, CatalogWriter, Draft, Item, MAX_RECORD_BYTES, ReadOptions, Reject, STOP_PREFIX,
     detect, persist, temp_for,
 };
 use crate::listing::Listing;
@@ -312,14 +312,12 @@ pub(crate) struct Tabular {
     rows: Box<dyn Rows>,
     columns: Columns,
     currency: Option<String>,
-    file: String,
 }
 
 impl Tabular {
     pub fn new(
         rows: Box<dyn Rows>,
         header: Vec<String>,
-        file: &str,
         path: &Path,
         opts: &ReadOptions,
     ) -> Result<Self, CatalogError> {
@@ -331,7 +329,6 @@ impl Tabular {
             rows,
             columns,
             currency: opts.currency.clone(),
-            file: file.to_string(),
         })
     }
 }
@@ -343,17 +340,13 @@ impl Iterator for Tabular {
             Ok(r) => r,
             Err(r) => return Some(Err(r)),
         };
-        Some(
-            match self.columns.listing(&cells, self.currency.as_deref()) {
-                Ok(listing) => Ok(Record { line, listing }),
-                Err((column, reason)) => Err(Reject {
-                    file: self.file.clone(),
-                    line,
-                    column,
-                    reason,
-                }),
-            },
-        )
+        let row = self.columns.listing(&cells, self.currency.as_deref());
+        Some(Ok(Draft {
+            line,
+            listing: row.listing,
+            problems: row.problems,
+            bare_price: row.bare_price,
+        }))
     }
 }
 

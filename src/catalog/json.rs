@@ -9,10 +9,10 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
 
-use super::columns::parse_price;
+use super::columns::parse_amount;
 use super::{
-    CatalogError, CatalogWriter, Format, Item, MAX_RECORD_BYTES, Record, Reject, STOP_PREFIX,
-    persist, temp_for,
+    BarePrice, CatalogError, CatalogWriter, Draft, Format, Item, MAX_RECORD_BYTES, Reject,
+    STOP_PREFIX, persist, temp_for,
 };
 use crate::listing::{Listing, Price};
 
@@ -38,6 +38,7 @@ pub(crate) fn open(
     path: &Path,
     file: &str,
     format: Format,
+    currency: Option<&str>,
 ) -> Result<(Box<dyn Iterator<Item = Item> + Send>, Format), CatalogError> {
     let f = File::open(path).map_err(|e| CatalogError::io(path, e))?;
     let mut r = BufReader::with_capacity(64 * 1024, f);
@@ -64,6 +65,7 @@ pub(crate) fn open(
         (f, _) => f,
     };
     let file = file.to_string();
+    let currency = currency.map(str::to_uppercase);
     Ok(if format == Format::Json {
         (
             Box::new(JsonArray {
@@ -72,6 +74,7 @@ pub(crate) fn open(
                 line: 1,
                 started: false,
                 done: false,
+                currency,
             }),
             format,
         )
@@ -83,33 +86,51 @@ pub(crate) fn open(
                 line: 0,
                 done: false,
                 buf: Vec::new(),
+                currency,
             }),
             format,
         )
     })
 }
 
-/// Turn one parsed JSON value into a listing, naming the field at fault.
-fn listing_from_value(v: Value) -> Result<Listing, (Option<String>, String)> {
+/// Turn one parsed JSON value into a listing, naming the field at fault; a price
+/// that names no currency (and no `default_currency`) comes back apart.
+fn listing_from_value(
+    v: Value,
+    default_currency: Option<&str>,
+) -> Result<(Listing, Option<BarePrice>), (Option<String>, String)> {
     let Value::Object(mut obj) = v else {
         return Err((None, "element is not a JSON object".into()));
     };
+    let mut bare_price = None;
     // friendly prices: "19.99 USD" or a bare number with a "currency" key
     if let Some(p) = obj.get("price").cloned() {
         let currency = obj
             .get("currency")
             .and_then(Value::as_str)
             .map(str::to_string);
+        let mut friendly = |cell: String| -> Result<Option<Price>, (Option<String>, String)> {
+            let (amount, named) = parse_amount(&cell).map_err(|e| (Some("price".into()), e))?;
+            let code = named
+                .or(currency.as_deref().map(str::to_uppercase))
+                .or(default_currency.map(str::to_uppercase));
+            Ok(match code {
+                Some(currency) => Some(Price { amount, currency }),
+                None => {
+                    bare_price = Some(BarePrice {
+                        column: "price".into(),
+                        cell: cell.trim().to_string(),
+                        amount,
+                        chinese_header: false,
+                    });
+                    None
+                }
+            })
+        };
         let price = match p {
             Value::Null => None,
-            Value::String(s) => Some(
-                parse_price(&s, currency.as_deref(), None)
-                    .map_err(|e| (Some("price".into()), e))?,
-            ),
-            Value::Number(n) => Some(
-                parse_price(&n.to_string(), currency.as_deref(), None)
-                    .map_err(|e| (Some("price".into()), e))?,
-            ),
+            Value::String(s) => friendly(s)?,
+            Value::Number(n) => friendly(n.to_string())?,
             other => Some(serde_json::from_value::<Price>(other).map_err(|e| {
                 (
                     Some("price".into()),
@@ -157,7 +178,7 @@ fn listing_from_value(v: Value) -> Result<Listing, (Option<String>, String)> {
             return Err((Some(key.clone()), format!("`{key}` must be a string")));
         }
     }
-    serde_json::from_value::<Listing>(Value::Object(obj)).map_err(|e| {
+    let listing = serde_json::from_value::<Listing>(Value::Object(obj)).map_err(|e| {
         let msg = e.to_string();
         let column = msg
             .strip_prefix("missing field `")
@@ -167,10 +188,11 @@ fn listing_from_value(v: Value) -> Result<Listing, (Option<String>, String)> {
             Some(c) => (Some(c.clone()), format!("missing {c}")),
             None => (None, msg),
         }
-    })
+    })?;
+    Ok((listing, bare_price))
 }
 
-fn item(file: &str, line: u64, bytes: &[u8]) -> Item {
+fn item(file: &str, line: u64, bytes: &[u8], currency: Option<&str>) -> Item {
     let reject = |column, reason| Reject {
         file: file.to_string(),
         line,
@@ -188,8 +210,11 @@ fn item(file: &str, line: u64, bytes: &[u8]) -> Item {
             return Err(reject(None, reason));
         }
     };
-    listing_from_value(v)
-        .map(|listing| Record { line, listing })
+    listing_from_value(v, currency)
+        .map(|(listing, bare_price)| Draft {
+            bare_price,
+            ..Draft::new(line, listing)
+        })
         .map_err(|(c, r)| reject(c, r))
 }
 
@@ -199,6 +224,7 @@ struct JsonArray {
     line: u64,
     started: bool,
     done: bool,
+    currency: Option<String>,
 }
 
 impl JsonArray {
@@ -310,7 +336,12 @@ impl JsonArray {
                 reason: format!("element is over {MAX_RECORD_BYTES} bytes"),
             })));
         }
-        Ok(Some(item(&self.file, start, &buf)))
+        Ok(Some(item(
+            &self.file,
+            start,
+            &buf,
+            self.currency.as_deref(),
+        )))
     }
 }
 
@@ -333,6 +364,7 @@ struct JsonLines {
     line: u64,
     done: bool,
     buf: Vec<u8>,
+    currency: Option<String>,
 }
 
 impl Iterator for JsonLines {
@@ -398,7 +430,7 @@ impl Iterator for JsonLines {
             if text.iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
-            return Some(item(&self.file, self.line, text));
+            return Some(item(&self.file, self.line, text, self.currency.as_deref()));
         }
     }
 }

@@ -258,6 +258,62 @@ pub struct Record {
     pub listing: Listing,
 }
 
+/// One problem of a row: the column (header name or field) at fault, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Problem {
+    pub column: Option<String>,
+    pub reason: String,
+}
+
+impl Problem {
+    pub(crate) fn new(column: Option<String>, reason: impl Into<String>) -> Self {
+        Self {
+            column,
+            reason: reason.into(),
+        }
+    }
+}
+
+/// A price cell with an amount but no currency (none in the cell, no currency
+/// column, no default): the reader infers one or reports the row.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct BarePrice {
+    /// The price column's header (or field name).
+    pub column: String,
+    /// The cell as written.
+    pub cell: String,
+    /// The amount.
+    pub amount: rust_decimal::Decimal,
+    /// The file's header is in Chinese.
+    pub chinese_header: bool,
+}
+
+/// What a format's source makes of one record, before the catalog-wide checks.
+#[derive(Debug, Clone)]
+pub(crate) struct Draft {
+    pub line: u64,
+    pub listing: Listing,
+    /// Problems the source found in the record's cells.
+    pub problems: Vec<Problem>,
+    /// A price whose currency nothing names.
+    pub bare_price: Option<BarePrice>,
+}
+
+impl Draft {
+    /// A listing the source found nothing wrong with.
+    pub(crate) fn new(line: u64, listing: Listing) -> Self {
+        Self {
+            line,
+            listing,
+            problems: Vec::new(),
+            bare_price: None,
+        }
+    }
+}
+
+/// The currency assumed for prices without one in a Chinese catalog.
+pub const CHINESE_CATALOG_CURRENCY: &str = "CNY";
+
 /// One rejected row: where it is and why.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Reject {
@@ -269,6 +325,33 @@ pub struct Reject {
     pub column: Option<String>,
     /// Why, in words.
     pub reason: String,
+}
+
+impl Reject {
+    /// A reject for every problem of one record: one problem keeps its column;
+    /// several are listed in the reason, each with its column, and `column` is
+    /// `None`.
+    pub(crate) fn of_problems(file: &str, line: u64, mut problems: Vec<Problem>) -> Self {
+        let (column, reason) = if problems.len() == 1 {
+            let p = problems.remove(0);
+            (p.column, p.reason)
+        } else {
+            let parts: Vec<String> = problems
+                .into_iter()
+                .map(|p| match p.column {
+                    Some(c) => format!("column `{c}`: {}", p.reason),
+                    None => p.reason,
+                })
+                .collect();
+            (None, parts.join("; "))
+        };
+        Reject {
+            file: file.to_string(),
+            line,
+            column,
+            reason,
+        }
+    }
 }
 
 impl std::fmt::Display for Reject {
@@ -294,10 +377,13 @@ pub struct ReadStats {
     pub languages: BTreeMap<String, u64>,
     /// Set when an I/O or size error stopped reading before the end of the file.
     pub stopped_early: Option<String>,
+    /// Prices that named no currency and were taken as [`CHINESE_CATALOG_CURRENCY`]
+    /// because the catalog is in Chinese: how many, and the first line.
+    pub currency_inferred: Option<(u64, u64)>,
 }
 
 /// An item coming out of a format's source, before catalog-wide validation.
-pub(crate) type Item = Result<Record, Reject>;
+pub(crate) type Item = Result<Draft, Reject>;
 
 /// A validating, counting stream of listings from one file. Build it with [`open`].
 pub struct CatalogReader {
@@ -339,7 +425,7 @@ impl CatalogReader {
         &self.file
     }
 
-    fn reject(&mut self, r: Reject) -> Option<Item> {
+    fn reject(&mut self, r: Reject) -> Option<Result<Record, Reject>> {
         self.stats.rows += 1;
         self.stats.rejected += 1;
         if r.reason.starts_with(STOP_PREFIX) {
@@ -353,55 +439,75 @@ impl CatalogReader {
 pub(crate) const STOP_PREFIX: &str = "reading stopped: ";
 
 impl Iterator for CatalogReader {
-    type Item = Item;
-    fn next(&mut self) -> Option<Item> {
-        let mut rec = match self.inner.next()? {
-            Ok(r) => r,
+    type Item = Result<Record, Reject>;
+    fn next(&mut self) -> Option<Self::Item> {
+        let draft = match self.inner.next()? {
+            Ok(d) => d,
             Err(r) => return self.reject(r),
         };
-        let mk = |column: Option<String>, reason: String| Reject {
-            file: self.file.clone(),
-            line: rec.line,
-            column,
-            reason,
-        };
-        if let Some((field, n, max)) = over_count(&rec.listing) {
-            let r = mk(
+        let Draft {
+            line,
+            listing: mut l,
+            mut problems,
+            bare_price,
+        } = draft;
+        if let Some((field, n, max)) = over_count(&l) {
+            problems.push(Problem::new(
                 Some(field.to_string()),
                 format!("{n} {field}, over the limit of {max} per listing"),
-            );
-            return self.reject(r);
+            ));
         }
-        if let Err(e) = rec.listing.validate() {
-            let r = match e {
-                ListingError::Missing(f) => mk(Some(f.to_string()), format!("missing {f}")),
-                ListingError::TooLong { field, len, max } => mk(
+        for e in l.problems() {
+            problems.push(match e {
+                ListingError::Missing(f) => {
+                    Problem::new(Some(f.to_string()), format!("missing {f}"))
+                }
+                ListingError::TooLong { field, len, max } => Problem::new(
                     Some(field),
                     format!("cell is {len} bytes, over the {max}-byte limit"),
                 ),
-                ListingError::Currency(c) => mk(
+                ListingError::Currency(c) => Problem::new(
                     Some("currency".into()),
                     format!("currency `{c}` is not an ISO 4217 code"),
                 ),
-            };
-            return self.reject(r);
+            });
         }
-        let h = self.hasher.hash_one(rec.listing.sku.as_str());
-        if let Some(first) = self.seen.get(&h) {
-            let r = mk(
+        let h = self.hasher.hash_one(l.sku.as_str());
+        let first_line = (!l.sku.trim().is_empty())
+            .then(|| self.seen.get(&h).copied())
+            .flatten();
+        if let Some(first) = first_line {
+            problems.push(Problem::new(
                 Some("sku".into()),
-                format!(
-                    "duplicate sku `{}` (first on line {first})",
-                    rec.listing.sku
-                ),
-            );
+                format!("duplicate sku `{}` (first on line {first})", l.sku),
+            ));
+        }
+        if l.language.is_none() {
+            l.language = detect::detect_language(&l.text_for_detection());
+        }
+        if let Some(bare) = bare_price {
+            if chinese_catalog(l.language.as_deref(), bare.chinese_header) {
+                l.price = Some(crate::listing::Price {
+                    amount: bare.amount,
+                    currency: CHINESE_CATALOG_CURRENCY.to_string(),
+                });
+                if problems.is_empty() {
+                    let (n, _) = self.stats.currency_inferred.get_or_insert((0, line));
+                    *n += 1;
+                }
+            } else {
+                problems.push(Problem::new(
+                    Some(bare.column),
+                    columns::no_currency(&bare.cell),
+                ));
+            }
+        }
+        if !problems.is_empty() {
+            let r = Reject::of_problems(&self.file, line, problems);
             return self.reject(r);
         }
-        self.seen.insert(h, rec.line);
-        if rec.listing.language.is_none() {
-            rec.listing.language = detect::detect_language(&rec.listing.text_for_detection());
-        }
-        let lang = rec.listing.language.as_deref().unwrap_or("unknown");
+        self.seen.insert(h, line);
+        let lang = l.language.as_deref().unwrap_or("unknown");
         match self.stats.languages.get_mut(lang) {
             Some(n) => *n += 1,
             None => {
@@ -410,7 +516,18 @@ impl Iterator for CatalogReader {
         }
         self.stats.rows += 1;
         self.stats.accepted += 1;
-        Some(Ok(rec))
+        Some(Ok(Record { line, listing: l }))
+    }
+}
+
+/// Whether a price without a currency is taken as yuan: the listing is in
+/// Chinese, or the file's header is and the listing is not Japanese or Korean
+/// (whose own catalogs share Han characters in their headers).
+fn chinese_catalog(language: Option<&str>, chinese_header: bool) -> bool {
+    match language {
+        Some("zh") => true,
+        Some("ja" | "ko") => false,
+        _ => chinese_header,
     }
 }
 
@@ -492,12 +609,12 @@ pub fn open(path: &Path, opts: &ReadOptions) -> Result<CatalogReader, CatalogErr
                     )?;
                     (Format::Shopify, enc, Box::new(src))
                 } else {
-                    let src = csv::Tabular::new(Box::new(rows), header, &file_label, path, opts)?;
+                    let src = csv::Tabular::new(Box::new(rows), header, path, opts)?;
                     (format, enc, Box::new(src))
                 }
             }
             Format::Json | Format::JsonLines => {
-                let (src, fmt) = json::open(path, &file_label, format)?;
+                let (src, fmt) = json::open(path, &file_label, format, opts.currency.as_deref())?;
                 (fmt, "UTF-8".to_string(), src)
             }
             Format::Xlsx => {
@@ -515,7 +632,7 @@ pub fn open(path: &Path, opts: &ReadOptions) -> Result<CatalogReader, CatalogErr
                     )?;
                     (Format::Xlsx, "UTF-8".to_string(), Box::new(src))
                 } else {
-                    let src = csv::Tabular::new(Box::new(rows), header, &file_label, path, opts)?;
+                    let src = csv::Tabular::new(Box::new(rows), header, path, opts)?;
                     (Format::Xlsx, "UTF-8".to_string(), Box::new(src))
                 }
             }

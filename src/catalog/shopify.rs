@@ -19,7 +19,7 @@ use indexmap::IndexMap;
 use super::columns::{guard_formula, parse_price, unguard};
 use super::csv::Rows;
 use super::{
-    CatalogError, CatalogWriter, Item, MAX_SHOPIFY_ROWS_PER_HANDLE, ReadOptions, Record, Reject,
+    CatalogError, CatalogWriter, Draft, Item, MAX_SHOPIFY_ROWS_PER_HANDLE, ReadOptions, Reject,
     persist, temp_for,
 };
 use crate::listing::{Attribute, Listing, Variant};
@@ -331,7 +331,7 @@ impl Iterator for ShopifySource {
                 reason: format!("handle `{handle}` spans over {MAX_SHOPIFY_ROWS_PER_HANDLE} rows"),
             }));
         }
-        Some(self.build(&group).map(|listing| Record { line, listing }))
+        Some(self.build(&group).map(|listing| Draft::new(line, listing)))
     }
 }
 

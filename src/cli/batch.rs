@@ -16,17 +16,18 @@ use serde::{Deserialize, Serialize};
 use silkroute::catalog::{self, ReadOptions};
 use silkroute::index::{IndexDoc, SearchIndex};
 use silkroute::job::{
-    CatalogOutput, CatalogRecord, CommitHook, JobEnd, JobRunner, Localizer, OutputWriter,
-    PipelineLocalizer, RunnerOptions, create_job,
+    CatalogOutput, CatalogRecord, CommitHook, JobEnd, JobLocalizers, JobOptions, JobRunner,
+    Localizer, MarketsOnly, OutputWriter, RunnerOptions, Worker, WorkerOptions, create_job,
+    finish_when_done,
 };
 use silkroute::listing::{LocalizedListing, Status};
-use silkroute::llm::{Engine, EngineOptions, Generate, Priority};
-use silkroute::localize::{
-    Glossary, LocalizeOptions, Pipeline, PipelineOptions, Templates, Terminology, TranslationMemory,
-};
+use silkroute::llm::{Engine, EngineOptions, Generate};
+use silkroute::localize::TranslationMemory;
 use silkroute::market::MarketRegistry;
 use silkroute::paths::DataDir;
-use silkroute::store::{JobId, JobStatus, NewJob, RejectRow, Store, StoreOptions};
+use silkroute::store::{
+    Job, JobId, JobStatus, NewJob, RejectRow, Store, StoreLocation, StoreOptions,
+};
 
 use super::Outcome;
 
@@ -50,8 +51,9 @@ pub struct BatchArgs {
     /// Output format: csv, tsv, json, jsonl, xlsx or shopify (default: the input's).
     #[arg(long)]
     pub format: Option<String>,
-    /// Currency of prices in a file without a currency column (ISO 4217).
-    #[arg(long)]
+    /// Currency of prices that name none (ISO 4217) [default: `currency` in the data
+    /// directory's config.toml, else CNY for Chinese catalogs].
+    #[arg(long, env = "SILKROUTE_CURRENCY")]
     pub currency: Option<String>,
     /// Input encoding (gbk, shift_jis, ...); detected when not given.
     #[arg(long)]
@@ -62,6 +64,10 @@ pub struct BatchArgs {
     /// Column mapping for other CSVs: `title=Product Name,sku=Item No`.
     #[arg(long)]
     pub map: Option<String>,
+    /// On a shared store: do no items here; wait for `silkroute worker`
+    /// processes to do them, then write the outputs.
+    #[arg(long)]
+    pub wait_for_workers: bool,
     #[command(flatten)]
     pub run: RunArgs,
 }
@@ -109,24 +115,8 @@ pub enum JobsCommand {
     },
 }
 
-/// The options stored with a job.
-#[derive(Debug, Serialize, Deserialize)]
-struct JobOptions {
-    model: PathBuf,
-    max_tokens: usize,
-    #[serde(default = "default_attempts")]
-    attempts: usize,
-    workers: usize,
-    no_batching: bool,
-    glossary: Option<PathBuf>,
-}
-
-fn default_attempts() -> usize {
-    3
-}
-
 /// Run `silkroute batch`.
-pub fn batch(data: &DataDir, args: BatchArgs) -> Result<Outcome> {
+pub fn batch(data: &DataDir, loc: &StoreLocation, args: BatchArgs) -> Result<Outcome> {
     let meta = std::fs::metadata(&args.catalog)
         .with_context(|| format!("reading {}", args.catalog.display()))?;
     if meta.len() > MAX_CATALOG_BYTES {
@@ -143,7 +133,7 @@ pub fn batch(data: &DataDir, args: BatchArgs) -> Result<Outcome> {
             Some(m) => ReadOptions::parse_mapping(m)?,
             None => Vec::new(),
         },
-        currency: args.currency.clone(),
+        currency: super::catalog::source_currency(args.currency.as_deref(), data)?,
         ..ReadOptions::default()
     };
     let reader = catalog::open(&args.catalog, &read_opts)?;
@@ -153,8 +143,14 @@ pub fn batch(data: &DataDir, args: BatchArgs) -> Result<Outcome> {
         .unwrap_or_else(|| reader.format().name().to_string());
     // Check the output format before any work.
     CatalogOutput.extension(&format)?;
-    let model = resolve_model(data, args.run.model.as_deref())?;
-    let store = Arc::new(Store::open(data)?);
+    // Waiting for workers, nothing is loaded here: the job names the model
+    // (by file name) that the workers must run.
+    let model = if args.wait_for_workers {
+        silkroute::job::model_file_for(args.run.model.as_deref())?
+    } else {
+        resolve_model(data, args.run.model.as_deref())?
+    };
+    let store = Arc::new(open_store(data, loc)?);
     let opts = JobOptions {
         model: model.clone(),
         max_tokens: args.run.max_tokens,
@@ -162,8 +158,21 @@ pub fn batch(data: &DataDir, args: BatchArgs) -> Result<Outcome> {
         workers: args.run.workers,
         no_batching: args.run.no_batching,
         glossary: args.glossary.clone(),
+        glossary_csv: match &args.glossary {
+            Some(p) => Some(
+                std::fs::read_to_string(p).with_context(|| format!("glossary {}", p.display()))?,
+            ),
+            None => None,
+        },
+        rates_csv: None,
     };
-    let localizer = build_localizer(data, &store, &opts)?;
+    let localizer: Arc<dyn Localizer> = if args.wait_for_workers && store.is_shared() {
+        Arc::new(MarketsOnly(Arc::new(MarketRegistry::with_user_dir(
+            &data.markets(),
+        )?)))
+    } else {
+        build_localizer(data, &store, &opts)?
+    };
     let file = args.catalog.to_string_lossy().into_owned();
     let records = reader.map(|r| -> CatalogRecord {
         match r {
@@ -200,14 +209,22 @@ pub fn batch(data: &DataDir, args: BatchArgs) -> Result<Outcome> {
         job.rejected,
         job.out_dir
     );
-    run(data, store, localizer, &opts, id, false)
+    run(
+        data,
+        store,
+        localizer,
+        &opts,
+        id,
+        false,
+        args.wait_for_workers,
+    )
 }
 
 /// Run `silkroute jobs ...`.
-pub fn jobs(data: &DataDir, cmd: JobsCommand) -> Result<Outcome> {
+pub fn jobs(data: &DataDir, loc: &StoreLocation, cmd: JobsCommand) -> Result<Outcome> {
     match cmd {
         JobsCommand::List => {
-            let Some(store) = open_read_only(data)? else {
+            let Some(store) = open_read_only(data, loc)? else {
                 println!("no jobs");
                 return Ok(Outcome::Ok);
             };
@@ -229,7 +246,7 @@ pub fn jobs(data: &DataDir, cmd: JobsCommand) -> Result<Outcome> {
             Ok(Outcome::Ok)
         }
         JobsCommand::Show { id } => {
-            let store = open_read_only(data)?
+            let store = open_read_only(data, loc)?
                 .with_context(|| format!("no job {id}: the store is empty"))?;
             let j = store.job(id)?;
             println!("job {}: {}", j.id, j.status);
@@ -268,13 +285,13 @@ pub fn jobs(data: &DataDir, cmd: JobsCommand) -> Result<Outcome> {
             Ok(Outcome::Ok)
         }
         JobsCommand::Cancel { id } => {
-            let store = Store::open(data)?;
+            let store = open_store(data, loc)?;
             store.cancel_job(id)?;
             eprintln!("job {id} canceled");
             Ok(Outcome::Ok)
         }
         JobsCommand::Resume { id } => {
-            let store = Arc::new(Store::open(data)?);
+            let store = Arc::new(open_store(data, loc)?);
             let job = store.job(id)?;
             // A finished job resumes only to retry its failed items.
             let retryable = job.status == JobStatus::Succeeded && job.failed > 0;
@@ -292,12 +309,26 @@ pub fn jobs(data: &DataDir, cmd: JobsCommand) -> Result<Outcome> {
                 job.done(),
                 job.total_items
             );
-            run(data, store, localizer, &opts, id, true)
+            run(data, store, localizer, &opts, id, true, false)
         }
     }
 }
 
-fn open_read_only(data: &DataDir) -> Result<Option<Store>> {
+/// The store for writing: the data directory's SQLite file (taking its lock)
+/// or the shared PostgreSQL store.
+pub(super) fn open_store(data: &DataDir, loc: &StoreLocation) -> Result<Store> {
+    Ok(Store::open_at(
+        loc,
+        data,
+        &StoreOptions::default(),
+        &format!("silkroute {}", std::process::id()),
+    )?)
+}
+
+fn open_read_only(data: &DataDir, loc: &StoreLocation) -> Result<Option<Store>> {
+    if loc.is_shared() {
+        return Ok(Some(open_store(data, loc)?));
+    }
     if !data.store().exists() {
         return Ok(None);
     }
@@ -310,44 +341,17 @@ fn open_read_only(data: &DataDir) -> Result<Option<Store>> {
     )?))
 }
 
-/// The localization pipeline at batch priority, with the store as translation
-/// memory, the market profiles and the job's glossary.
+/// The job's localizer over a freshly loaded engine, with the store as
+/// translation memory and the market profiles of the data directory.
 fn build_localizer(
     data: &DataDir,
     store: &Arc<Store>,
     opts: &JobOptions,
 ) -> Result<Arc<dyn Localizer>> {
     let markets = Arc::new(MarketRegistry::with_user_dir(&data.markets())?);
-    let glossary = match &opts.glossary {
-        Some(p) => {
-            let text =
-                std::fs::read_to_string(p).with_context(|| format!("glossary {}", p.display()))?;
-            Glossary::from_csv(&text, &p.display().to_string())?
-        }
-        None => Glossary::default(),
-    };
     let engine = load_engine(opts)?;
     let tm: Arc<dyn TranslationMemory> = store.clone();
-    let pipeline = Pipeline::new(
-        engine,
-        Arc::new(Templates::builtin()?),
-        Arc::new(Terminology::builtin()?),
-        PipelineOptions {
-            tm: Some(tm),
-            priority: Priority::Batch,
-            max_tokens: opts.max_tokens,
-            max_attempts: opts.attempts,
-            ..PipelineOptions::default()
-        },
-    );
-    Ok(Arc::new(PipelineLocalizer::new(
-        Arc::new(pipeline),
-        markets,
-        LocalizeOptions {
-            glossary,
-            ..LocalizeOptions::default()
-        },
-    )))
+    Ok(opts.localizer(engine, tm, markets)?)
 }
 
 /// After each committed item: the localization (and its source listing) go
@@ -400,7 +404,17 @@ fn run(
     opts: &JobOptions,
     id: JobId,
     resume: bool,
+    wait_for_workers: bool,
 ) -> Result<Outcome> {
+    if store.is_shared() {
+        if resume {
+            let retried = store.retry_failed_items(id, silkroute::job::MAX_ITEM_ATTEMPTS)?;
+            if retried > 0 {
+                eprintln!("job {id}: retrying {retried} failed items");
+            }
+        }
+        return run_shared(store, localizer, opts, id, wait_for_workers);
+    }
     let workers = if opts.no_batching {
         1
     } else {
@@ -425,18 +439,7 @@ fn run(
     }
 
     let total = store.job(id)?.total_items;
-    let bar = ProgressBar::with_draw_target(
-        Some(total),
-        if std::io::stderr().is_terminal() {
-            ProgressDrawTarget::stderr()
-        } else {
-            ProgressDrawTarget::hidden()
-        },
-    );
-    bar.set_style(
-        ProgressStyle::with_template("{bar:40} {pos}/{len} items  {msg}  elapsed {elapsed}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
+    let bar = progress_bar(total);
     let end = loop {
         if let Some(end) = runner.wait_timeout(id, Duration::from_millis(250)) {
             break end;
@@ -454,6 +457,98 @@ fn run(
     };
     bar.finish_and_clear();
     drop(runner);
+    report_end(&store, id, end)
+}
+
+/// A job's localizer for this job only: batch's own worker leaves other jobs
+/// of the shared store to other workers.
+struct OneJob {
+    id: JobId,
+    localizer: Arc<dyn Localizer>,
+}
+
+impl JobLocalizers for OneJob {
+    fn for_job(&self, job: &Job) -> Result<Arc<dyn Localizer>, String> {
+        if job.id == self.id {
+            Ok(self.localizer.clone())
+        } else {
+            Err(format!("this process works on job {} only", self.id))
+        }
+    }
+}
+
+/// A job on the shared store: mark it running, work on it here (unless
+/// `wait_for_workers`) beside any `silkroute worker`, and write the outputs
+/// once every item is committed. Ctrl-C stops this process's work; the job
+/// stays running for the other workers.
+fn run_shared(
+    store: Arc<Store>,
+    localizer: Arc<dyn Localizer>,
+    opts: &JobOptions,
+    id: JobId,
+    wait_for_workers: bool,
+) -> Result<Outcome> {
+    store.set_job_status(id, JobStatus::Running, None)?;
+    let stop = Arc::new(AtomicBool::new(false));
+    install_signal_handlers(&stop)?;
+    let worker = if wait_for_workers {
+        None
+    } else {
+        let threads = if opts.no_batching {
+            1
+        } else {
+            opts.workers.max(1)
+        };
+        let wopts = WorkerOptions {
+            threads,
+            ..WorkerOptions::for_this_process(&opts.model_name())
+        };
+        Some(Worker::start(
+            store.clone(),
+            Arc::new(OneJob { id, localizer }),
+            None,
+            wopts,
+        )?)
+    };
+    let total = store.job(id)?.total_items;
+    let bar = progress_bar(total);
+    let end = finish_when_done(&store, id, &CatalogOutput, &stop, &mut |j| {
+        bar.set_position(j.done());
+        bar.set_message(format!("failed {}", j.failed));
+    })?;
+    bar.finish_and_clear();
+    if let Some(w) = worker {
+        w.stop();
+    }
+    if end == JobEnd::Paused {
+        let job = store.job(id)?;
+        bail!(
+            "stopped here at {}/{} items; job {id} stays running for the other workers (`silkroute jobs resume {id}` works on it again here)",
+            job.done(),
+            job.total_items
+        );
+    }
+    report_end(&store, id, end)
+}
+
+fn progress_bar(total: u64) -> ProgressBar {
+    let bar = ProgressBar::with_draw_target(
+        Some(total),
+        if std::io::stderr().is_terminal() {
+            ProgressDrawTarget::stderr()
+        } else {
+            ProgressDrawTarget::hidden()
+        },
+    );
+    bar.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} items  {msg}  elapsed {elapsed}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar
+}
+
+/// What the end of a job's run means for the command: the report, or why it stopped.
+fn report_end(store: &Store, id: JobId, end: JobEnd) -> Result<Outcome> {
     match end {
         JobEnd::Succeeded(report) => {
             print!("{}", report.summary());
@@ -482,7 +577,7 @@ fn run(
 
 /// First SIGINT/SIGTERM: set the stop flag (items in flight finish and are
 /// committed). A second one exits at once; nothing committed is lost either way.
-fn install_signal_handlers(stop: &Arc<AtomicBool>) -> Result<()> {
+pub(super) fn install_signal_handlers(stop: &Arc<AtomicBool>) -> Result<()> {
     use signal_hook::consts::{SIGINT, SIGTERM};
     for sig in [SIGINT, SIGTERM] {
         signal_hook::flag::register_conditional_shutdown(sig, 130, stop.clone())?;

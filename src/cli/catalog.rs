@@ -11,6 +11,7 @@ use clap::{Args, Subcommand};
 
 use super::Outcome;
 use silkroute::catalog::{self, CatalogReader, Format, ReadOptions, RejectWriter};
+use silkroute::paths::DataDir;
 
 /// Catalog files: check and convert.
 #[derive(Debug, Args)]
@@ -44,8 +45,9 @@ struct InputArgs {
     /// Column mapping, FIELD=HEADER pairs: `title=Product Name,sku=Item No`.
     #[arg(long)]
     map: Option<String>,
-    /// Currency for prices that carry none (Shopify files default to USD).
-    #[arg(long)]
+    /// Currency for prices that carry none [default: `currency` in the data
+    /// directory's config.toml, else CNY for Chinese catalogs; Shopify files: USD].
+    #[arg(long, env = "SILKROUTE_CURRENCY")]
     currency: Option<String>,
 }
 
@@ -95,15 +97,33 @@ struct GenerateArgs {
 }
 
 /// Run a `silkroute catalog` command.
-pub fn run(args: CatalogArgs) -> anyhow::Result<Outcome> {
+pub fn run(data: &DataDir, args: CatalogArgs) -> anyhow::Result<Outcome> {
     match args.command {
-        CatalogCommand::Check(a) => check(a),
-        CatalogCommand::Convert(a) => convert(a),
+        CatalogCommand::Check(a) => check(data, a),
+        CatalogCommand::Convert(a) => convert(data, a),
         CatalogCommand::Generate(a) => generate(a),
     }
 }
 
-fn read_options(format: Option<&str>, a: &InputArgs) -> anyhow::Result<ReadOptions> {
+/// The currency for prices that name none: `--currency`, else the data
+/// directory's default.
+pub(crate) fn source_currency(
+    flag: Option<&str>,
+    data: &DataDir,
+) -> anyhow::Result<Option<String>> {
+    match flag {
+        Some(c) => Ok(Some(
+            silkroute::server::currency_code(c).context("--currency")?,
+        )),
+        None => silkroute::server::default_currency(data),
+    }
+}
+
+fn read_options(
+    data: &DataDir,
+    format: Option<&str>,
+    a: &InputArgs,
+) -> anyhow::Result<ReadOptions> {
     let delimiter = match a.delimiter.as_deref() {
         None => None,
         Some("tab" | "\\t" | "\t") => Some(b'\t'),
@@ -119,7 +139,7 @@ fn read_options(format: Option<&str>, a: &InputArgs) -> anyhow::Result<ReadOptio
             Some(m) => ReadOptions::parse_mapping(m)?,
             None => Vec::new(),
         },
-        currency: a.currency.clone(),
+        currency: source_currency(a.currency.as_deref(), data)?,
     })
 }
 
@@ -145,6 +165,14 @@ fn summary(reader: &CatalogReader, first: &[catalog::Reject], shown: usize) -> S
     if let Some(why) = &s.stopped_early {
         out.push_str(&format!("warning: {why}\n"));
     }
+    if let Some((n, line)) = s.currency_inferred {
+        out.push_str(&format!(
+            "warning: {n} price(s) name no currency (first on line {line}); the catalog is in \
+             Chinese, so they were read as {}. If they are not yuan, pass --currency or set the \
+             data directory's default currency (`currency` in config.toml, or the settings page)\n",
+            catalog::CHINESE_CATALOG_CURRENCY
+        ));
+    }
     if !first.is_empty() {
         out.push_str(&format!("rejects (first {}):\n", first.len().min(shown)));
         for r in first.iter().take(shown) {
@@ -154,8 +182,8 @@ fn summary(reader: &CatalogReader, first: &[catalog::Reject], shown: usize) -> S
     out
 }
 
-fn check(a: CheckArgs) -> anyhow::Result<Outcome> {
-    let opts = read_options(a.format.as_deref(), &a.input)?;
+fn check(data: &DataDir, a: CheckArgs) -> anyhow::Result<Outcome> {
+    let opts = read_options(data, a.format.as_deref(), &a.input)?;
     let mut reader = catalog::open(&a.file, &opts)?;
     let mut first = Vec::new();
     let mut rejects = a.rejects.as_deref().map(RejectWriter::create).transpose()?;
@@ -189,8 +217,8 @@ fn default_rejects_path(output: &Path) -> PathBuf {
     output.with_file_name(name)
 }
 
-fn convert(a: ConvertArgs) -> anyhow::Result<Outcome> {
-    let opts = read_options(a.from.as_deref(), &a.input_args)?;
+fn convert(data: &DataDir, a: ConvertArgs) -> anyhow::Result<Outcome> {
+    let opts = read_options(data, a.from.as_deref(), &a.input_args)?;
     let out_format: Format = match &a.to {
         Some(f) => f.parse()?,
         None => Format::from_path(&a.output)

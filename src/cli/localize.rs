@@ -15,8 +15,8 @@ use silkroute::listing::Status;
 use silkroute::llm::Generate;
 use silkroute::localize::{
     EvalEvent, EvalOptions, EvalSystem, ExampleBank, FieldEvent, Glossary, InMemoryTm,
-    LocalizeOptions, MAX_BEST_OF, Pipeline, PipelineOptions, QualityConfig, Rates, Templates,
-    Terminology, eval_size, is_blocking, load_dev_set, run_eval,
+    LocalizeOptions, MAX_BEST_OF, Pipeline, PipelineOptions, QualityConfig, QualityOptions, Rates,
+    Templates, Terminology, eval_size, is_blocking, load_dev_set, run_eval,
 };
 use silkroute::market::{MarketProfile, MarketRegistry};
 use silkroute::paths::DataDir;
@@ -102,7 +102,9 @@ pub struct EvalArgs {
     pub attempts: usize,
     /// Systems to run, in this order (comma separated): `naive` (one prompt per
     /// listing, nothing checked), `baseline` (the pipeline without retrieved
-    /// examples, best-of-N or round trip) and `pipeline`.
+    /// examples, best-of-N or round trip), `retrieval` (the baseline with
+    /// retrieved examples only) and `pipeline` (as quality.toml and the flags
+    /// below say).
     #[arg(long, value_delimiter = ',', default_value = "naive,pipeline")]
     pub systems: Vec<String>,
     /// Write every scored field as JSON Lines: source, reference, each system's
@@ -123,6 +125,11 @@ pub struct EvalArgs {
     /// candidates and temperature per field kind, round-trip thresholds).
     #[arg(long)]
     pub quality: Option<PathBuf>,
+    /// Splits to run: `dev` (the dev set's own directory) and `critical` (its
+    /// `critical/` directory: standard sizes, compound units, HTML, brands; units
+    /// converted for the market).
+    #[arg(long, value_delimiter = ',', default_value = "dev,critical")]
+    pub split: Vec<String>,
 }
 
 /// Validated `localize` configuration.
@@ -175,10 +182,10 @@ impl LocalizeArgs {
             None => Glossary::default(),
         };
         let rates = match &self.rates {
-            Some(p) => Some(Rates::from_csv(
-                &read_bounded(p, "rates")?,
-                &p.display().to_string(),
-            )?),
+            Some(p) => Some(
+                Rates::from_csv(&read_bounded(p, "rates")?, &p.display().to_string())?
+                    .with_reference()?,
+            ),
             None => None,
         };
         let (templates, quality) = match &self.templates {
@@ -362,7 +369,7 @@ pub fn markets(args: MarketsArgs, data: &DataDir) -> anyhow::Result<Outcome> {
 }
 
 /// The systems `silkroute eval` knows.
-const EVAL_SYSTEMS: [&str; 3] = ["naive", "baseline", "pipeline"];
+const EVAL_SYSTEMS: [&str; 4] = ["naive", "baseline", "retrieval", "pipeline"];
 
 /// Run `silkroute eval`.
 pub fn eval(args: EvalArgs, data: &DataDir) -> anyhow::Result<Outcome> {
@@ -377,13 +384,29 @@ pub fn eval(args: EvalArgs, data: &DataDir) -> anyhow::Result<Outcome> {
     if args.systems.is_empty() {
         bail!("--systems: name at least one system");
     }
-    let set = load_dev_set(&args.dev_set)?;
+    for s in &args.split {
+        if !matches!(s.as_str(), "dev" | "critical") {
+            bail!("--split: `{s}` is not a split (dev, critical)");
+        }
+    }
+    let mut sets = Vec::with_capacity(args.split.len());
+    for split in &args.split {
+        let critical = split == "critical";
+        let dir = if critical {
+            args.dev_set.join("critical")
+        } else {
+            args.dev_set.clone()
+        };
+        let set = load_dev_set(&dir)?;
+        let opts = EvalOptions {
+            limit: args.limit,
+            langs: args.langs.clone(),
+            concurrency: args.concurrency,
+            convert_units: critical,
+        };
+        sets.push((split.as_str(), dir, set, opts));
+    }
     let reg = registry(data)?;
-    let opts = EvalOptions {
-        limit: args.limit,
-        langs: args.langs.clone(),
-        concurrency: args.concurrency,
-    };
     let out_file = match &args.out {
         Some(p) => Some(std::io::BufWriter::new(
             std::fs::File::create(p).with_context(|| format!("--out {}", p.display()))?,
@@ -413,7 +436,9 @@ pub fn eval(args: EvalArgs, data: &DataDir) -> anyhow::Result<Outcome> {
     }
     // The dev set is scored against the built-in bank only: a data
     // directory's approved translations are not part of the evaluation.
-    let bank = if quality.retrieval.enabled && args.systems.iter().any(|s| s == "pipeline") {
+    let wants_bank =
+        |s: &String| s == "retrieval" || (s == "pipeline" && quality.retrieval.enabled);
+    let bank = if args.systems.iter().any(wants_bank) {
         Some(Arc::new(example_bank(None, &quality)?))
     } else {
         None
@@ -428,10 +453,15 @@ pub fn eval(args: EvalArgs, data: &DataDir) -> anyhow::Result<Outcome> {
             terminology.clone(),
             PipelineOptions {
                 max_attempts: args.attempts,
-                quality: if name == "pipeline" {
-                    quality.options(bank.clone())
-                } else {
-                    Default::default()
+                quality: match name {
+                    "pipeline" => quality.options(bank.clone()),
+                    // Today's pipeline with retrieved examples only.
+                    "retrieval" => QualityOptions {
+                        examples: bank.clone(),
+                        protect_examples: quality.retrieval.protect,
+                        ..Default::default()
+                    },
+                    _ => Default::default(),
                 },
                 ..Default::default()
             },
@@ -450,30 +480,38 @@ pub fn eval(args: EvalArgs, data: &DataDir) -> anyhow::Result<Outcome> {
             naive: name == "naive",
         })
         .collect();
-    let total = (eval_size(&set, &opts) * systems.len()) as u64;
+    let total: usize = sets
+        .iter()
+        .map(|(_, _, set, opts)| eval_size(set, opts))
+        .sum();
+    let total = (total * systems.len()) as u64;
     let progress = EvalProgress::new(total);
     let write_err: std::sync::Mutex<Option<std::io::Error>> = std::sync::Mutex::new(None);
     let out_file = std::sync::Mutex::new(out_file);
-    let report = run_eval(&systems, &reg, &set, &opts, &|e| match e {
-        EvalEvent::Records(records) => {
-            let mut f = out_file.lock().unwrap_or_else(|e| e.into_inner());
-            if let Some(f) = f.as_mut() {
-                for r in records {
-                    let res = serde_json::to_writer(&mut *f, r)
-                        .map_err(std::io::Error::other)
-                        .and_then(|_| writeln!(f));
-                    if let Err(e) = res {
-                        write_err
-                            .lock()
-                            .unwrap_or_else(|e| e.into_inner())
-                            .get_or_insert(e);
+    let mut reports = Vec::with_capacity(sets.len());
+    for (split, dir, set, opts) in &sets {
+        let report = run_eval(&systems, &reg, set, opts, &|e| match e {
+            EvalEvent::Records(records) => {
+                let mut f = out_file.lock().unwrap_or_else(|e| e.into_inner());
+                if let Some(f) = f.as_mut() {
+                    for r in records {
+                        let res = serde_json::to_writer(&mut *f, r)
+                            .map_err(std::io::Error::other)
+                            .and_then(|_| writeln!(f));
+                        if let Err(e) = res {
+                            write_err
+                                .lock()
+                                .unwrap_or_else(|e| e.into_inner())
+                                .get_or_insert(e);
+                        }
                     }
+                    let _ = f.flush();
                 }
-                let _ = f.flush();
             }
-        }
-        e => progress.event(&e),
-    })?;
+            e => progress.event(&e),
+        })?;
+        reports.push((split, dir, report));
+    }
     progress.finish();
     if let Some(e) = write_err.into_inner().unwrap_or_else(|e| e.into_inner()) {
         bail!("--out: {e}");
@@ -481,7 +519,10 @@ pub fn eval(args: EvalArgs, data: &DataDir) -> anyhow::Result<Outcome> {
     if let Some(mut f) = out_file.into_inner().unwrap_or_else(|e| e.into_inner()) {
         f.flush().context("--out")?;
     }
-    print!("{report}");
+    for (split, dir, report) in reports {
+        println!("split: {split} ({})", dir.display());
+        print!("{report}");
+    }
     Ok(Outcome::Ok)
 }
 

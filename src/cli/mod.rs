@@ -13,6 +13,7 @@ mod localize;
 mod models;
 mod search;
 mod serve;
+mod worker;
 
 /// silkroute: localize product listings for foreign markets, locally.
 #[derive(Debug, Parser)]
@@ -21,6 +22,11 @@ pub struct Cli {
     /// Data directory (store, index, models). Default: $SILKROUTE_HOME or ~/.local/share/silkroute.
     #[arg(long, global = true, env = "SILKROUTE_HOME")]
     pub data_dir: Option<std::path::PathBuf>,
+    /// The store: `sqlite` (the data directory's file, the default) or a
+    /// postgres:// URL shared by many machines. Default: $SILKROUTE_STORE, else
+    /// `[store] url` in <data dir>/config.toml.
+    #[arg(long, global = true, env = "SILKROUTE_STORE", hide_env_values = true)]
+    pub store: Option<String>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -54,6 +60,10 @@ pub enum Command {
     /// The search index (`index rebuild`).
     #[command(subcommand)]
     Index(search::IndexCommand),
+    /// Work on job items from a shared (PostgreSQL) store, on this machine.
+    Worker(worker::WorkerArgs),
+    /// List the workers of a shared store: model, throughput, current items.
+    Workers(worker::WorkersArgs),
 }
 
 /// Outcome of a command that ran: maps to the process exit code.
@@ -80,9 +90,14 @@ pub fn main() -> ExitCode {
     };
     // `serve` sets up its own logging; other commands log only when asked
     // (RUST_LOG=silkroute=debug shows each generation and pipeline round).
-    if !matches!(cli.command, Command::Serve(_)) && std::env::var_os("RUST_LOG").is_some() {
+    // `worker` logs each item at info by default (its logs are its record).
+    let logs = std::env::var_os("RUST_LOG").is_some() || matches!(cli.command, Command::Worker(_));
+    if !matches!(cli.command, Command::Serve(_)) && logs {
         let _ = tracing_subscriber::fmt()
-            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_env_filter(
+                tracing_subscriber::EnvFilter::try_from_default_env()
+                    .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+            )
             .with_writer(std::io::stderr)
             .try_init();
     }
@@ -130,20 +145,53 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
     })
 }
 
+/// Where the store is: `--store` / `SILKROUTE_STORE`, else `[store] url` in
+/// the data directory's config.toml, else the data directory's SQLite file.
+fn store_location(
+    flag: Option<&str>,
+    data: &silkroute::paths::DataDir,
+) -> anyhow::Result<silkroute::store::StoreLocation> {
+    use anyhow::Context;
+    use silkroute::store::StoreLocation;
+    if let Some(s) = flag {
+        return Ok(StoreLocation::parse(s)?);
+    }
+    let file = silkroute::server::ServerConfig::default_file(data);
+    let text = match std::fs::read_to_string(&file) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(StoreLocation::DataDir),
+        Err(e) => return Err(e).with_context(|| format!("config file {}", file.display())),
+    };
+    let table: toml::Table =
+        toml::from_str(&text).with_context(|| format!("config file {}", file.display()))?;
+    match table
+        .get("store")
+        .and_then(|s| s.get("url"))
+        .and_then(|u| u.as_str())
+    {
+        Some(url) => Ok(StoreLocation::parse(url)
+            .with_context(|| format!("config file {}: [store] url", file.display()))?),
+        None => Ok(StoreLocation::DataDir),
+    }
+}
+
 fn run(cli: Cli) -> anyhow::Result<Outcome> {
     let data_dir = silkroute::paths::DataDir::resolve(cli.data_dir.as_deref());
+    let store = || store_location(cli.store.as_deref(), &data_dir);
     match cli.command {
-        Command::Serve(a) => serve::run(&data_dir, a),
-        Command::Catalog(a) => catalog::run(a),
+        Command::Serve(a) => serve::run(&data_dir, cli.store.as_deref(), a),
+        Command::Catalog(a) => catalog::run(&data_dir, a),
         Command::Models(args) => models::run(&data_dir, args),
-        Command::Batch(args) => batch::batch(&data_dir, args),
-        Command::Jobs(cmd) => batch::jobs(&data_dir, cmd),
+        Command::Batch(args) => batch::batch(&data_dir, &store()?, args),
+        Command::Jobs(cmd) => batch::jobs(&data_dir, &store()?, cmd),
         Command::Generate(a) => llm::generate(&data_dir, a),
         Command::Bench(a) => llm::bench(&data_dir, a),
         Command::Localize(a) => localize::localize(a, &data_dir),
         Command::Markets(a) => localize::markets(a, &data_dir),
         Command::Eval(a) => localize::eval(a, &data_dir),
         Command::Search(a) => search::search(&data_dir, a),
-        Command::Index(c) => search::index(&data_dir, c),
+        Command::Index(c) => search::index(&data_dir, &store()?, c),
+        Command::Worker(a) => worker::worker(&data_dir, &store()?, a),
+        Command::Workers(a) => worker::workers(&data_dir, &store()?, a),
     }
 }

@@ -9,11 +9,11 @@ use anyhow::{Context, bail};
 use chrono::{DateTime, Utc};
 use clap::{Args, Subcommand, ValueEnum};
 use silkroute::index::{
-    IndexDoc, IndexError, IndexOptions, SearchIndex, SearchQuery, SearchResults, Sort,
+    FeedCursor, IndexDoc, IndexError, IndexOptions, SearchIndex, SearchQuery, SearchResults, Sort,
 };
 use silkroute::listing::Status;
 use silkroute::paths::DataDir;
-use silkroute::store::{Store, StoreOptions};
+use silkroute::store::{Store, StoreLocation, StoreOptions};
 
 use super::Outcome;
 
@@ -190,9 +190,9 @@ fn terminal_snippet(html: &str) -> String {
 }
 
 /// Run `silkroute index …`.
-pub fn index(data: &DataDir, cmd: IndexCommand) -> anyhow::Result<Outcome> {
+pub fn index(data: &DataDir, loc: &StoreLocation, cmd: IndexCommand) -> anyhow::Result<Outcome> {
     match cmd {
-        IndexCommand::Rebuild(a) => rebuild(data, a),
+        IndexCommand::Rebuild(a) => rebuild(data, loc, a),
     }
 }
 
@@ -202,21 +202,29 @@ fn parse_time(s: &str) -> DateTime<Utc> {
         .unwrap_or_else(|_| Utc::now())
 }
 
-fn rebuild(data: &DataDir, args: RebuildArgs) -> anyhow::Result<Outcome> {
-    if !data.store().is_file() {
+fn rebuild(data: &DataDir, loc: &StoreLocation, args: RebuildArgs) -> anyhow::Result<Outcome> {
+    if !loc.is_shared() && !data.store().is_file() {
         bail!(
             "no store at {}: nothing to index (import or localize listings first)",
             data.store().display()
         );
     }
     let started = Instant::now();
-    let store = Store::open_with(
+    let store = Store::open_at(
+        loc,
         data,
         &StoreOptions {
             read_only: true,
             ..StoreOptions::default()
         },
+        "silkroute index rebuild",
     )?;
+    // Where the index will stand in the store's change feed: read before the
+    // store, so a change made while rebuilding is applied again by the server.
+    let cursor = FeedCursor {
+        store: store.store_id()?,
+        seq: store.feed_head()?,
+    };
     let localizations = store.localizations().context("read the localizations")?;
     let localized: std::collections::HashSet<&str> = localizations
         .iter()
@@ -272,6 +280,7 @@ fn rebuild(data: &DataDir, args: RebuildArgs) -> anyhow::Result<Outcome> {
         d
     }))?;
     let _ = writeln!(err, "\rindexing {total}/{total} documents");
+    cursor.save(&data.index_cursor())?;
     println!(
         "indexed {n} documents ({sources} listings, {} localizations) in {:.2} s (store read {:.2} s); index {} MiB at {}",
         localizations.len(),

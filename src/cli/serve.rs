@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use silkroute::paths::DataDir;
-use silkroute::server::{self, ConfigLayer, LogFormat, ServerConfig};
+use silkroute::server::{self, ConfigLayer, LogFormat, ServerConfig, StoreTable};
 
 use super::Outcome;
 
@@ -41,6 +41,14 @@ pub struct ServeArgs {
     /// Interactive localizations in flight before answering 503 [default: 8].
     #[arg(long, env = "SILKROUTE_QUEUE_CAPACITY")]
     pub queue_capacity: Option<usize>,
+    /// Currency of catalog prices that name none (ISO 4217) [default: `currency` in
+    /// the config file, else CNY for Chinese catalogs].
+    #[arg(long, env = "SILKROUTE_CURRENCY")]
+    pub currency: Option<String>,
+    /// Job items this server works on at once [default: 4]; 0 leaves a shared
+    /// store's jobs to `silkroute worker` processes (UI and search only).
+    #[arg(long, env = "SILKROUTE_WORKERS")]
+    pub workers: Option<usize>,
     /// Host names (besides the address and `localhost`) the server answers to,
     /// comma-separated; any other Host header gets 421.
     #[arg(long, env = "SILKROUTE_ALLOWED_HOSTS", value_delimiter = ',')]
@@ -48,7 +56,7 @@ pub struct ServeArgs {
 }
 
 impl ServeArgs {
-    fn layer(&self) -> ConfigLayer {
+    fn layer(&self, store: Option<&str>) -> ConfigLayer {
         ConfigLayer {
             listen: self.listen,
             token: self.token.clone(),
@@ -58,6 +66,11 @@ impl ServeArgs {
             max_body_bytes: self.max_body_bytes,
             max_upload_bytes: self.max_upload_bytes,
             queue_capacity: self.queue_capacity,
+            currency: self.currency.clone(),
+            workers: self.workers,
+            store: store.map(|u| StoreTable {
+                url: Some(u.to_string()),
+            }),
             allowed_hosts: self.allowed_hosts.clone(),
             ..ConfigLayer::default()
         }
@@ -77,16 +90,17 @@ fn init_logging(format: LogFormat) {
 }
 
 /// Run the server.
-pub fn run(data: &DataDir, args: ServeArgs) -> anyhow::Result<Outcome> {
+pub fn run(data: &DataDir, store: Option<&str>, args: ServeArgs) -> anyhow::Result<Outcome> {
     let data = data.clone();
     let (file, must_exist) = match &args.config {
         Some(p) => (p.clone(), true),
         None => (ServerConfig::default_file(&data), false),
     };
     let layer = args
-        .layer()
+        .layer(store)
         .over(ConfigLayer::from_file(&file, must_exist)?);
-    let config = ServerConfig::resolve(layer, data)?;
+    let mut config = ServerConfig::resolve(layer, data)?;
+    config.config_file = file;
     init_logging(config.log_format);
     std::fs::create_dir_all(config.data_dir.root())
         .with_context(|| format!("create data dir {}", config.data_dir.root().display()))?;

@@ -1,15 +1,27 @@
 //! Text analysis per language: which tokenizer and filters each language group
 //! uses, registered on every index under the names in [`super::schema::LANGS`].
 //!
-//! - en, de, fr, es, it, pt, nl, sv: tantivy's Snowball stemmers.
-//! - pl: the Snowball Polish stemmer from `frostem` (tantivy ships none).
+//! - en, de, fr, es, it, pt, nl, sv, ru, ar: tantivy's Snowball stemmers.
+//! - tr: tantivy's Turkish stemmer after a Turkish lower-caser (`I` -> `ı`,
+//!   `İ` -> `i`, which a plain lower-caser gets wrong).
+//! - pl, id (and ms, which shares the Indonesian slot): the Snowball Polish and
+//!   Indonesian stemmers from `frostem` (tantivy ships neither).
 //! - ja, ko: CJK bigrams ([`CjkTokenizer`] in bigram mode). Lindera's IPADIC crate
 //!   downloads its dictionary in its build script, which cannot work offline, and no
 //!   crate on the registry ships the dictionary inside its package, so Japanese uses
 //!   overlapping bigrams the way Lucene's CJKAnalyzer does: every substring of two or
-//!   more characters is found, at the cost of some precision.
+//!   more characters is found, at the cost of some precision. Korean, whose words are
+//!   spaced but inflected by suffixes, gets the same bigrams.
 //! - zh: jieba segmentation in search mode (`jieba-rs`, dictionary embedded).
-//! - other: lower-cased, ASCII-folded words.
+//! - th: Thai has no spaces between words: overlapping bigrams of Thai character
+//!   clusters (a consonant with its vowel and tone marks), as for Japanese. ICU4X's
+//!   word segmenter was tried first: on "ขวดน้ำสแตนเลสเก็บความเย็น" its dictionary
+//!   splits the loanword สแตนเลส ("stainless") as "สแตนเ|ลสเ" and every word after
+//!   it goes wrong, and its LSTM model joins "น้ำสแตนเลส", so a search for น้ำ
+//!   ("water") would miss; product text is full of such loanwords. Bigrams find
+//!   every substring of two or more clusters, at some cost in precision.
+//! - other (vi among them: its syllables are spaced and uninflected): lower-cased,
+//!   ASCII-folded words.
 //!
 //! Every analyzer drops tokens over [`MAX_TOKEN_BYTES`], so a pathological cell cannot
 //! blow up the term dictionary.
@@ -47,10 +59,18 @@ pub(crate) fn analyzer(tokenizer_name: &str) -> TextAnalyzer {
         "sr_pt" => stemmed(Language::Portuguese),
         "sr_nl" => stemmed(Language::Dutch),
         "sr_sv" => stemmed(Language::Swedish),
-        "sr_pl" => TextAnalyzer::builder(SimpleTokenizer::default())
+        "sr_ru" => stemmed(Language::Russian),
+        "sr_ar" => stemmed(Language::Arabic),
+        "sr_tr" => TextAnalyzer::builder(SimpleTokenizer::default())
             .filter(RemoveLongFilter::limit(MAX_TOKEN_BYTES))
-            .filter(LowerCaser)
-            .filter(PolishStemmer)
+            .filter(MapFilter(TokenMap::TurkishLower))
+            .filter(Stemmer::new(Language::Turkish))
+            .filter(AsciiFoldingFilter)
+            .build(),
+        "sr_pl" => snowball(frostem::Algorithm::Polish),
+        "sr_id" => snowball(frostem::Algorithm::Indonesian),
+        "sr_th" => TextAnalyzer::builder(CjkTokenizer::new(CjkMode::Bigram))
+            .filter(RemoveLongFilter::limit(MAX_TOKEN_BYTES))
             .filter(AsciiFoldingFilter)
             .build(),
         "sr_ja" | "sr_ko" => TextAnalyzer::builder(CjkTokenizer::new(CjkMode::Bigram))
@@ -73,6 +93,16 @@ pub(crate) fn analyzer(tokenizer_name: &str) -> TextAnalyzer {
     }
 }
 
+/// Lower-cased words through a `frostem` Snowball stemmer, then ASCII-folded.
+fn snowball(algorithm: frostem::Algorithm) -> TextAnalyzer {
+    TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(RemoveLongFilter::limit(MAX_TOKEN_BYTES))
+        .filter(LowerCaser)
+        .filter(MapFilter(TokenMap::Snowball(algorithm)))
+        .filter(AsciiFoldingFilter)
+        .build()
+}
+
 /// Register every silkroute analyzer on `index`.
 pub(crate) fn register(index: &Index) {
     let manager = index.tokenizers();
@@ -80,6 +110,15 @@ pub(crate) fn register(index: &Index) {
         manager.register(l.tokenizer, analyzer(l.tokenizer));
     }
     manager.register(WORDS_TOKENIZER, analyzer(WORDS_TOKENIZER));
+}
+
+/// The words of `text` as the index analyses `lang` (ISO 639-1): lower-cased,
+/// stemmed and folded for the Snowball languages, segmented for CJK. Inflection-
+/// tolerant comparisons (terminology checks) use it.
+pub fn stems(lang: &str, text: &str) -> Vec<String> {
+    let slot = super::schema::lang_slot(lang);
+    let mut a = analyzer(LANGS[slot].tokenizer);
+    tokens(&mut a, text).into_iter().map(|(_, t)| t).collect()
 }
 
 /// Run `text` through an analyzer and collect `(position, term)` pairs.
@@ -93,49 +132,83 @@ pub(crate) fn tokens(analyzer: &mut TextAnalyzer, text: &str) -> Vec<(usize, Str
 }
 
 // ---------------------------------------------------------------------------
-// Polish stemming through frostem.
+// Token filters that rewrite each token's text: frostem's Snowball stemmers and
+// the Turkish lower-caser.
 
-/// Token filter applying the Snowball Polish stemmer.
+/// How [`MapFilter`] rewrites a token.
+#[derive(Clone, Copy, Debug)]
+enum TokenMap {
+    /// A Snowball stemmer from `frostem` (Polish, Indonesian).
+    Snowball(frostem::Algorithm),
+    /// Lower case the Turkish way: dotted and dotless i are two letters.
+    TurkishLower,
+}
+
+/// Token filter applying a [`TokenMap`].
 #[derive(Clone, Copy)]
-struct PolishStemmer;
+struct MapFilter(TokenMap);
 
-impl TokenFilter for PolishStemmer {
-    type Tokenizer<T: Tokenizer> = PolishStemmerWrapper<T>;
+impl TokenFilter for MapFilter {
+    type Tokenizer<T: Tokenizer> = MapFilterWrapper<T>;
 
-    fn transform<T: Tokenizer>(self, tokenizer: T) -> PolishStemmerWrapper<T> {
-        PolishStemmerWrapper { inner: tokenizer }
-    }
-}
-
-#[derive(Clone)]
-struct PolishStemmerWrapper<T> {
-    inner: T,
-}
-
-impl<T: Tokenizer> Tokenizer for PolishStemmerWrapper<T> {
-    type TokenStream<'a> = PolishStemStream<T::TokenStream<'a>>;
-
-    fn token_stream<'a>(&'a mut self, text: &'a str) -> Self::TokenStream<'a> {
-        PolishStemStream {
-            tail: self.inner.token_stream(text),
-            stemmer: frostem::Stemmer::new(frostem::Algorithm::Polish),
+    fn transform<T: Tokenizer>(self, tokenizer: T) -> MapFilterWrapper<T> {
+        MapFilterWrapper {
+            inner: tokenizer,
+            map: self.0,
         }
     }
 }
 
-struct PolishStemStream<S> {
-    tail: S,
-    stemmer: frostem::Stemmer,
+#[derive(Clone)]
+struct MapFilterWrapper<T> {
+    inner: T,
+    map: TokenMap,
 }
 
-impl<S: TokenStream> TokenStream for PolishStemStream<S> {
+impl<T: Tokenizer> Tokenizer for MapFilterWrapper<T> {
+    type TokenStream<'a> = MapStream<T::TokenStream<'a>>;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> Self::TokenStream<'a> {
+        MapStream {
+            tail: self.inner.token_stream(text),
+            stemmer: match self.map {
+                TokenMap::Snowball(a) => Some(frostem::Stemmer::new(a)),
+                TokenMap::TurkishLower => None,
+            },
+        }
+    }
+}
+
+struct MapStream<S> {
+    tail: S,
+    /// The stemmer, or `None` for the Turkish lower-caser.
+    stemmer: Option<frostem::Stemmer>,
+}
+
+/// `s` lower-cased by Turkish rules.
+fn turkish_lower(s: &str) -> String {
+    s.chars()
+        .flat_map(|c| match c {
+            'I' => "ı".chars().collect::<Vec<_>>(),
+            'İ' => vec!['i'],
+            c => c.to_lowercase().collect(),
+        })
+        .collect()
+}
+
+impl<S: TokenStream> TokenStream for MapStream<S> {
     fn advance(&mut self) -> bool {
         if !self.tail.advance() {
             return false;
         }
         let token = self.tail.token_mut();
-        if let Cow::Owned(stem) = self.stemmer.stem(&token.text) {
-            token.text = stem;
+        match &self.stemmer {
+            Some(stemmer) => {
+                if let Cow::Owned(stem) = stemmer.stem(&token.text) {
+                    token.text = stem;
+                }
+            }
+            None => token.text = turkish_lower(&token.text),
         }
         true
     }
@@ -163,8 +236,9 @@ pub(crate) enum CjkMode {
     Skip,
 }
 
-/// Splits text into lower-cased alphanumeric words, and runs of Han, kana or Hangul
-/// characters into bigrams or jieba words. Positions count tokens.
+/// Splits text into lower-cased alphanumeric words, runs of Han, kana or Hangul
+/// characters into bigrams or jieba words, and runs of Thai into dictionary words
+/// (every mode but `Skip`, which drops them). Positions count tokens.
 #[derive(Clone)]
 pub(crate) struct CjkTokenizer {
     mode: CjkMode,
@@ -180,19 +254,18 @@ impl CjkTokenizer {
     }
 }
 
-/// Whether `c` belongs to a CJK script segmented without spaces.
-pub(crate) fn is_cjk(c: char) -> bool {
-    matches!(c as u32,
-        0x3040..=0x30FF   // hiragana, katakana (incl. ー)
-        | 0x31F0..=0x31FF // katakana extensions
-        | 0x3400..=0x4DBF // CJK ext A
-        | 0x4E00..=0x9FFF // CJK unified
-        | 0xF900..=0xFAFF // compatibility ideographs
-        | 0xFF66..=0xFF9F // half-width katakana
-        | 0x1100..=0x11FF // Hangul jamo
-        | 0xAC00..=0xD7AF // Hangul syllables
-        | 0x3130..=0x318F // Hangul compatibility jamo
-        | 0x20000..=0x2FFFF)
+pub(crate) use crate::script::is_cjk;
+
+/// Whether `c` is Thai (letters, vowel signs, tone marks, digits): written
+/// without spaces between words.
+pub(crate) fn is_thai(c: char) -> bool {
+    matches!(c as u32, 0x0E01..=0x0E5B)
+}
+
+/// Whether `c` is a Thai combining mark (above or below vowel, tone mark): it
+/// belongs to the character cluster of the consonant before it.
+fn is_thai_mark(c: char) -> bool {
+    matches!(c as u32, 0x0E31 | 0x0E34..=0x0E3A | 0x0E47..=0x0E4E)
 }
 
 fn jieba() -> &'static jieba_rs::Jieba {
@@ -226,10 +299,22 @@ impl CjkTokenizer {
                     chars.next();
                 }
                 self.cjk_run(&text[start..end], start);
+            } else if is_thai(c) {
+                let mut end = start;
+                while let Some(&(i, c)) = chars.peek() {
+                    if !is_thai(c) {
+                        break;
+                    }
+                    end = i + c.len_utf8();
+                    chars.next();
+                }
+                if self.mode != CjkMode::Skip {
+                    self.thai_run(&text[start..end], start);
+                }
             } else if c.is_alphanumeric() {
                 let mut end = start;
                 while let Some(&(i, c)) = chars.peek() {
-                    if !c.is_alphanumeric() || is_cjk(c) {
+                    if !c.is_alphanumeric() || is_cjk(c) || is_thai(c) {
                         break;
                     }
                     end = i + c.len_utf8();
@@ -244,6 +329,29 @@ impl CjkTokenizer {
             } else {
                 chars.next();
             }
+        }
+    }
+
+    /// Overlapping bigrams of a Thai run's character clusters (a lone cluster
+    /// stays a unigram); Thai punctuation (ฯ, ๆ) and digits are clusters too.
+    fn thai_run(&mut self, run: &str, base: usize) {
+        let mut starts: Vec<usize> = run
+            .char_indices()
+            .filter(|(i, c)| *i == 0 || !is_thai_mark(*c))
+            .map(|(i, _)| i)
+            .collect();
+        starts.push(run.len());
+        if starts.len() == 2 {
+            push(&mut self.tokens, run.to_string(), base, base + run.len());
+            return;
+        }
+        for w in starts.windows(3) {
+            push(
+                &mut self.tokens,
+                run[w[0]..w[2]].to_string(),
+                base + w[0],
+                base + w[2],
+            );
         }
     }
 
@@ -342,6 +450,36 @@ mod tests {
     #[test]
     fn polish_stems() {
         assert_eq!(texts("sr_pl", "butelki"), texts("sr_pl", "butelka"));
+    }
+
+    #[test]
+    fn new_languages_stem_their_inflections() {
+        // plural or case forms meet the singular's stem
+        for (lang, a, b) in [
+            ("sr_pt", "garrafas", "garrafa"),
+            ("sr_ru", "бутылки", "Бутылка"),
+            ("sr_ar", "الزجاجة", "زجاجة"),
+            ("sr_nl", "flessen", "fles"),
+            ("sr_tr", "bardaklar", "bardak"),
+            ("sr_id", "minuman", "minum"),
+        ] {
+            assert_eq!(texts(lang, a), texts(lang, b), "{lang}: {a} / {b}");
+        }
+        // Turkish capitals lower-case the Turkish way before stemming
+        assert_eq!(texts("sr_tr", "IŞIKLI"), texts("sr_tr", "ışıklı"));
+        assert_eq!(texts("sr_tr", "İSTANBUL"), texts("sr_tr", "istanbul"));
+    }
+
+    #[test]
+    fn thai_is_cut_into_cluster_bigrams() {
+        // น้ is one cluster (a consonant and its tone mark)
+        assert_eq!(texts("sr_th", "ขวดน้ำ"), ["ขว", "วด", "ดน้", "น้ำ"]);
+        assert_eq!(texts("sr_th", "น้"), ["น้"]);
+        let t = texts("sr_th", "ขวดน้ำสแตนเลสเก็บความเย็น 24 ชั่วโมง");
+        assert!(t.iter().any(|w| w == "น้ำ"), "{t:?}");
+        assert!(t.iter().any(|w| w == "24"), "{t:?}");
+        // the words field leaves Thai to the Thai fields
+        assert_eq!(texts(WORDS_TOKENIZER, "ขวดน้ำ bottle"), vec!["bottle"]);
     }
 
     #[test]

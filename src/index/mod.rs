@@ -10,7 +10,8 @@
 //! (`silkroute search`, `silkroute index rebuild`) and the server call `search`.
 //!
 //! One file per concern: `schema` (fields, built in one function), `analyzers`
-//! (tokenizers per language), `document` (listing → document), `writer` (the one
+//! (tokenizers per language), `document` (listing → document), `follow` (the
+//! server's follower of the store's change feed), `writer` (the one
 //! `IndexWriter` and the commit policy), `query` (user text → query tree, never
 //! through tantivy's query parser) and `search` (ranking, facets, snippets).
 //!
@@ -36,13 +37,16 @@ use std::path::PathBuf;
 
 mod analyzers;
 mod document;
+mod follow;
 mod pairs;
 mod query;
 mod schema;
 mod search;
 mod writer;
 
+pub use analyzers::stems;
 pub use document::{IndexDoc, SOURCE_MARKET};
+pub use follow::{FeedCursor, FollowError, IndexFollower, catch_up, reindex_sku};
 pub use pairs::{PairHit, PairIndex, SegmentPair};
 pub use query::{
     MAX_PER_PAGE, MAX_QUERY_BYTES, MAX_QUERY_WORDS, MAX_RESULT_WINDOW, SearchQuery, Sort,

@@ -12,6 +12,9 @@ pub(crate) struct Lang {
     pub code: &'static str,
     /// Registered tokenizer name.
     pub tokenizer: &'static str,
+    /// Other codes indexed in this group (Malay with Indonesian: one stemmer
+    /// serves both, and the language detector cannot tell them apart).
+    pub also: &'static [&'static str],
 }
 
 /// Every language with its own text fields. The last entry (`other`) takes every
@@ -20,54 +23,92 @@ pub(crate) const LANGS: &[Lang] = &[
     Lang {
         code: "en",
         tokenizer: "sr_en",
+        also: &[],
     },
     Lang {
         code: "de",
         tokenizer: "sr_de",
+        also: &[],
     },
     Lang {
         code: "fr",
         tokenizer: "sr_fr",
+        also: &[],
     },
     Lang {
         code: "es",
         tokenizer: "sr_es",
+        also: &[],
     },
     Lang {
         code: "it",
         tokenizer: "sr_it",
+        also: &[],
     },
     Lang {
         code: "pt",
         tokenizer: "sr_pt",
+        also: &[],
     },
     Lang {
         code: "nl",
         tokenizer: "sr_nl",
+        also: &[],
     },
     Lang {
         code: "sv",
         tokenizer: "sr_sv",
+        also: &[],
     },
     Lang {
         code: "pl",
         tokenizer: "sr_pl",
+        also: &[],
     },
     Lang {
         code: "ja",
         tokenizer: "sr_ja",
+        also: &[],
     },
     Lang {
         code: "zh",
         tokenizer: "sr_zh",
+        also: &[],
     },
     Lang {
         code: "ko",
         tokenizer: "sr_ko",
+        also: &[],
+    },
+    Lang {
+        code: "ru",
+        tokenizer: "sr_ru",
+        also: &[],
+    },
+    Lang {
+        code: "ar",
+        tokenizer: "sr_ar",
+        also: &[],
+    },
+    Lang {
+        code: "tr",
+        tokenizer: "sr_tr",
+        also: &[],
+    },
+    Lang {
+        code: "th",
+        tokenizer: "sr_th",
+        also: &[],
+    },
+    Lang {
+        code: "id",
+        tokenizer: "sr_id",
+        also: &["ms"],
     },
     Lang {
         code: "other",
         tokenizer: "sr_other",
+        also: &[],
     },
 ];
 
@@ -81,7 +122,10 @@ pub(crate) const WORDS_TOKENIZER: &str = "sr_words";
 pub(crate) fn lang_slot(code: &str) -> usize {
     let code = code.trim().to_ascii_lowercase();
     let code = code.split(['-', '_']).next().unwrap_or("");
-    LANGS.iter().position(|l| l.code == code).unwrap_or(OTHER)
+    LANGS
+        .iter()
+        .position(|l| l.code == code || l.also.contains(&code))
+        .unwrap_or(OTHER)
 }
 
 /// The four analysed text fields of one language group.

@@ -3,7 +3,8 @@
 //! translated, protected spans kept, checked against the market profile), which
 //! `silkroute batch` and the server use; and [`GenerateLocalizer`], a bare
 //! title-only generation through any [`Generate`] engine, kept for the engine
-//! benchmark and the runner's own tests.
+//! benchmark and the runner's own tests; and [`DryRunLocalizer`], which does no
+//! model work (`silkroute worker --dry-run`, to measure the queue itself).
 
 use std::sync::Arc;
 
@@ -166,6 +167,7 @@ impl Localizer for GenerateLocalizer {
                 Status::NeedsReview
             },
             warnings,
+            conversions: Vec::new(),
             provenance: Provenance {
                 model: self.engine.model_id(),
                 created_at: chrono::Utc::now(),
@@ -190,5 +192,73 @@ impl Localizer for GenerateLocalizer {
                     .join(", ")
             )),
         }
+    }
+}
+
+/// A localizer that does no model work: the source listing comes back as the
+/// "localization" (flagged `needs_review`) after `delay`. `silkroute worker
+/// --dry-run` uses it to measure what the queue itself costs, and the worker
+/// tests to hold an item for a known time.
+#[derive(Debug, Clone, Default)]
+pub struct DryRunLocalizer {
+    /// Time each item takes.
+    pub delay: std::time::Duration,
+}
+
+impl Localizer for DryRunLocalizer {
+    fn localize(&self, listing: &Listing, market: &str) -> Result<LocalizedListing, String> {
+        if !self.delay.is_zero() {
+            std::thread::sleep(self.delay);
+        }
+        let lang = market_language(market).map_or("und", |l| l.0);
+        Ok(LocalizedListing {
+            sku: listing.sku.clone(),
+            market: market.to_string(),
+            language: lang.to_string(),
+            title: listing.title.clone(),
+            description: listing.description.clone(),
+            bullets: listing.bullets.clone(),
+            attributes: listing.attributes.clone(),
+            keywords: listing.keywords.clone(),
+            price: listing.price.clone(),
+            brand: listing.brand.clone(),
+            category: listing.category.clone(),
+            images: listing.images.clone(),
+            warnings: vec![Warning {
+                field: "title".into(),
+                code: "dry_run".into(),
+                message: "not localized: a dry run".into(),
+            }],
+            conversions: Vec::new(),
+            status: Status::NeedsReview,
+            provenance: Provenance {
+                model: self.model_id(),
+                created_at: chrono::Utc::now(),
+            },
+            roundtrip: Default::default(),
+        })
+    }
+
+    fn model_id(&self) -> String {
+        "dry-run".into()
+    }
+}
+
+/// Checks market ids only, against the market profiles: creating a job where
+/// no model is loaded (the server before its model is ready, `batch
+/// --wait-for-workers`). Localizing with it fails.
+pub struct MarketsOnly(pub Arc<MarketRegistry>);
+
+impl Localizer for MarketsOnly {
+    fn localize(&self, _: &Listing, _: &str) -> Result<LocalizedListing, String> {
+        Err("no model is loaded here".into())
+    }
+
+    fn model_id(&self) -> String {
+        String::new()
+    }
+
+    fn check_market(&self, market: &str) -> Result<(), String> {
+        self.0.get(market).map(|_| ()).map_err(|e| e.to_string())
     }
 }

@@ -17,17 +17,25 @@
 //! runner's memory, which is why resuming needs nothing but the job id.
 
 mod localizer;
+mod options;
 mod output;
 mod runner;
+mod worker;
 
 use std::collections::HashSet;
 
-pub use localizer::{GenerateLocalizer, Localizer, PipelineLocalizer, market_language};
+pub use localizer::{
+    DryRunLocalizer, GenerateLocalizer, Localizer, MarketsOnly, PipelineLocalizer, market_language,
+};
+pub use options::{JobOptions, StoredJobLocalizers, model_file_for, model_name};
 pub use output::{
     BasicWriter, CatalogOutput, OutputWriter, Report, ReportItem, localized_as_listing,
     write_rejects_file,
 };
 pub use runner::{CommitHook, JobEnd, JobProgress, JobRunner, RunnerOptions};
+pub use worker::{
+    JobLocalizers, Worker, WorkerOptions, WorkerStats, finish_done_jobs, finish_when_done,
+};
 
 use crate::listing::Listing;
 use crate::store::{JobId, JobRow, JobStatus, NewJob, RejectRow, Store, StoreError};

@@ -2,7 +2,7 @@
 //! deterministic in-process localizer. The real model runs in tests/jobs.rs.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 use super::*;
@@ -11,13 +11,48 @@ use crate::paths::DataDir;
 use crate::store::{ItemStatus, StoreOptions};
 
 /// Upper-cases the title; panics on skus containing `PANIC`; errs on `FAIL`;
-/// flags titles containing `?` for review; sleeps `delay` per item; records
-/// the order of (sku, market) calls.
+/// flags titles containing `?` for review; records the order of (sku, market)
+/// calls; with a [`Gate`], holds items at it.
 #[derive(Default)]
 struct Upper {
-    delay: Duration,
+    gate: Gate,
     calls: Mutex<Vec<String>>,
     count: AtomicUsize,
+}
+
+/// Lets a set number of items through, then holds the rest until the test
+/// opens it, so a test stops or cancels a job at a point it chose instead of
+/// racing the workers (open by default).
+#[derive(Default)]
+struct Gate {
+    /// Items still let through; `None`: open.
+    left: Mutex<Option<usize>>,
+    turn: Condvar,
+}
+
+impl Gate {
+    fn closed_after(items: usize) -> Gate {
+        Gate {
+            left: Mutex::new(Some(items)),
+            turn: Condvar::new(),
+        }
+    }
+
+    /// Wait for a turn.
+    fn pass(&self) {
+        let mut left = self.left.lock().unwrap();
+        while *left == Some(0) {
+            left = self.turn.wait(left).unwrap();
+        }
+        if let Some(n) = left.as_mut() {
+            *n -= 1;
+        }
+    }
+
+    fn open(&self) {
+        *self.left.lock().unwrap() = None;
+        self.turn.notify_all();
+    }
 }
 
 impl Localizer for Upper {
@@ -27,7 +62,7 @@ impl Localizer for Upper {
             .lock()
             .unwrap()
             .push(format!("{}@{market}", l.sku));
-        std::thread::sleep(self.delay);
+        self.gate.pass();
         if l.sku.contains("PANIC") {
             panic!("boom in {}", l.sku);
         }
@@ -57,6 +92,7 @@ impl Localizer for Upper {
             } else {
                 vec![]
             },
+            conversions: vec![],
             status: if review {
                 Status::NeedsReview
             } else {
@@ -278,8 +314,9 @@ fn stop_then_resume_gives_the_same_bytes() {
     // Stopped twice, resumed by fresh runners (as after a restart).
     let dir = DataDir::at(tmp.path().join("data"));
     let out_b = tmp.path().join("b");
+    // Ten items go through; the next ones wait at the gate until the stop.
     let loc = Arc::new(Upper {
-        delay: Duration::from_millis(5),
+        gate: Gate::closed_after(10),
         ..Default::default()
     });
     let id = {
@@ -297,10 +334,12 @@ fn stop_then_resume_gives_the_same_bytes() {
             std::thread::sleep(Duration::from_millis(2));
         }
         r.stop_flag().store(true, Ordering::SeqCst);
+        loc.gate.open();
         assert_eq!(r.wait(id), JobEnd::Paused);
         let p = r.progress(id).unwrap();
         assert_eq!(p.status, JobStatus::Paused);
-        assert!(p.done >= 10 && p.done < 60, "{p:?}");
+        // The items held at the gate were in flight: they finish.
+        assert!(p.done >= 10 && p.done <= 13, "{p:?}");
         id
     };
     let store = Arc::new(Store::open(&dir).unwrap());
@@ -322,8 +361,9 @@ fn stop_then_resume_gives_the_same_bytes() {
 #[test]
 fn jobs_take_turns() {
     let store = Arc::new(Store::open_in_memory().unwrap());
+    // The first item waits at the gate until both jobs are queued.
     let loc = Arc::new(Upper {
-        delay: Duration::from_millis(20),
+        gate: Gate::closed_after(0),
         ..Default::default()
     });
     let tmp = tempfile::tempdir().unwrap();
@@ -344,15 +384,18 @@ fn jobs_take_turns() {
         records(&["B1", "B2", "B3", "B4"]),
     )
     .unwrap();
-    // One worker, both jobs queued before it can take anything: strict turns.
+    // One worker, busy with A's first item while B is queued: strict turns.
     let r = runner(&store, &loc, 1);
     r.submit(a).unwrap();
+    while loc.count.load(Ordering::SeqCst) == 0 {
+        std::thread::sleep(Duration::from_millis(2));
+    }
     r.submit(b).unwrap();
+    loc.gate.open();
     assert!(matches!(r.wait(a), JobEnd::Succeeded(_)));
     assert!(matches!(r.wait(b), JobEnd::Succeeded(_)));
     let calls = loc.calls.lock().unwrap().clone();
-    // The first item may start before the second job is submitted; after that
-    // the two alternate.
+    // After A's first item the two alternate.
     let tail: Vec<char> = calls
         .iter()
         .skip(1)
@@ -360,14 +403,15 @@ fn jobs_take_turns() {
         .map(|c| c.chars().next().unwrap())
         .collect();
     let alternations = tail.windows(2).filter(|w| w[0] != w[1]).count();
-    assert!(alternations >= 4, "jobs did not take turns: {calls:?}");
+    assert_eq!(alternations, 5, "jobs did not take turns: {calls:?}");
 }
 
 #[test]
 fn cancel_keeps_what_is_committed() {
     let store = Arc::new(Store::open_in_memory().unwrap());
+    // Four items go through; the next ones wait at the gate until the cancel.
     let loc = Arc::new(Upper {
-        delay: Duration::from_millis(5),
+        gate: Gate::closed_after(4),
         ..Default::default()
     });
     let tmp = tempfile::tempdir().unwrap();
@@ -386,10 +430,12 @@ fn cancel_keeps_what_is_committed() {
         std::thread::sleep(Duration::from_millis(2));
     }
     r.cancel(id).unwrap();
+    loc.gate.open();
     assert_eq!(r.wait(id), JobEnd::Canceled);
     let job = store.job(id).unwrap();
     assert_eq!(job.status, JobStatus::Canceled);
-    assert!(job.done() >= 4 && job.done() < 80);
+    // The two items held at the gate were in flight.
+    assert!(job.done() >= 4 && job.done() <= 6, "{}", job.done());
     assert!(matches!(r.submit(id), Err(JobError::NotResumable { .. })));
 }
 

@@ -1,6 +1,30 @@
 //! Weight matrices for the model code: [`Linear`] multiplies activations by a
-//! quantized GGUF matrix with the AVX2 kernels here, and falls back to
-//! candle's `QMatMul` for other formats or CPUs.
+//! quantized GGUF matrix with the AVX2 kernels here, and for other formats or
+//! CPUs with candle's per-format dot products ([`DotLinear`]).
+//!
+//! # The invariance rule (every kernel here keeps it)
+//!
+//! Each output element `out[i][j]` (activation row `i`, weight row `j`) is
+//! computed from activation row `i` and weight row `j` alone, by a fixed
+//! sequence of float operations that depends only on the matrix (its format,
+//! shape and layout) and the CPU's kernel choice made at load:
+//! - never on the number of activation rows in the call (`m`: 1 when decoding
+//!   alone, 8 in a batch, 512 in a prompt chunk), nor on where row `i` sits
+//!   among them: a row alone and a row in a tile of four go through the same
+//!   instructions in the same order (no separate "gemv" and "gemm" paths that
+//!   sum differently, no kernel picked by `m`);
+//! - never on the thread count or the work split: work is split over weight
+//!   rows (output columns) only, each output summed whole by one work item,
+//!   never the inner dimension;
+//! - activations are quantized per row, per block, with no statistic taken
+//!   across rows.
+//!
+//! Together with `attention` (the same rule for keys) this makes a sequence's
+//! logits bit for bit the same whatever else shares its step, and greedy
+//! output reproducible. A faster kernel that breaks it may exist only as an
+//! opt-in documented as "outputs may vary" (as `SILKROUTE_KERNELS=candle`
+//! is). `tests::every_output_row_is_the_same_whatever_the_rows_around_it`
+//! checks it for every format and path; a new kernel joins that test.
 //!
 //! Why by hand:
 //! - candle 0.11 has only scalar code on x86 for Q5_0 and Q4_1. Qwen2.5-0.5B's
@@ -32,10 +56,14 @@ use candle_core::{DType, Device, Module, Result, Tensor};
 
 /// A quantized weight matrix `(out, in)` that multiplies activations `(.., in)`.
 pub(crate) enum Linear {
-    /// candle's own quantized matmul.
+    /// candle's own quantized matmul, only with `SILKROUTE_KERNELS=candle`:
+    /// it picks kernels by the number of rows, so outputs may vary with what
+    /// shares a step.
     Candle(QMatMul),
     /// One of the formats with a kernel here.
     Fast(FastLinear),
+    /// Any other format, or a CPU without the kernels' instructions.
+    Dots(DotLinear),
 }
 
 impl std::fmt::Debug for Linear {
@@ -43,6 +71,7 @@ impl std::fmt::Debug for Linear {
         match self {
             Linear::Candle(_) => f.write_str("Linear::Candle"),
             Linear::Fast(l) => write!(f, "Linear::Fast({:?}, {}x{})", l.format, l.n, l.k),
+            Linear::Dots(l) => write!(f, "Linear::Dots({:?}, {}x{})", l.dtype, l.n, l.k),
         }
     }
 }
@@ -73,7 +102,10 @@ impl Linear {
             };
             return Ok(Linear::Fast(FastLinear { format, n, k, w }));
         }
-        Ok(Linear::Candle(QMatMul::from_arc(t)?))
+        if candle_only() {
+            return Ok(Linear::Candle(QMatMul::from_arc(t)?));
+        }
+        Ok(Linear::Dots(DotLinear::new(t)?))
     }
 
     /// Always candle's matmul (the reference the kernels are tested against).
@@ -88,6 +120,7 @@ impl Module for Linear {
         match self {
             Linear::Candle(m) => m.forward(x),
             Linear::Fast(f) => f.forward(x),
+            Linear::Dots(d) => d.forward(x),
         }
     }
 }
@@ -368,15 +401,7 @@ impl FastLinear {
     }
 
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        let dims = x.dims().to_vec();
-        let Some(&k) = dims.last() else {
-            candle_core::bail!("matmul of a scalar");
-        };
-        if k != self.k {
-            candle_core::bail!("matmul: input has {k} features, the weights {}", self.k);
-        }
-        let m = x.elem_count() / k.max(1);
-        let xs = x.to_dtype(DType::F32)?.flatten_all()?.to_vec1::<f32>()?;
+        let (m, xs) = rows(x, self.k)?;
         let mut out = vec![0f32; m * self.n];
         match &self.w {
             Weights::Blocks(t) => {
@@ -393,11 +418,7 @@ impl FastLinear {
             }
             Weights::X8(data) => self.matmul_x8(data, &xs, m, &mut out)?,
         }
-        let mut shape = dims;
-        if let Some(last) = shape.last_mut() {
-            *last = self.n;
-        }
-        Tensor::from_vec(out, shape, x.device())
+        shaped(out, x, self.n)
     }
 
     /// `out (m, n) = x (m, k) · Wᵀ`, `W` being the blocks in `data`, of a
@@ -533,6 +554,127 @@ impl FastLinear {
             }
         };
         on_pool(n.div_ceil(CHUNK_ROWS), work);
+    }
+}
+
+/// The activations `x` (`(.., k)`) as `m` rows of f32.
+fn rows(x: &Tensor, k: usize) -> Result<(usize, Vec<f32>)> {
+    match x.dims().last() {
+        None => candle_core::bail!("matmul of a scalar"),
+        Some(&xk) if xk != k => {
+            candle_core::bail!("matmul: input has {xk} features, the weights {k}")
+        }
+        Some(_) => {}
+    }
+    let m = x.elem_count() / k.max(1);
+    Ok((m, x.to_dtype(DType::F32)?.flatten_all()?.to_vec1::<f32>()?))
+}
+
+/// `out` (`m` rows of `n`) shaped as `x` with `n` features.
+fn shaped(out: Vec<f32>, x: &Tensor, n: usize) -> Result<Tensor> {
+    let mut shape = x.dims().to_vec();
+    if let Some(last) = shape.last_mut() {
+        *last = n;
+    }
+    Tensor::from_vec(out, shape, x.device())
+}
+
+/// A matrix in a format without a kernel here (or on a CPU without the
+/// kernels' instructions), multiplied with candle's own dot product of its
+/// format (ggml's `vec_dot`s, through [`k_quants::matmul`]): every output is
+/// one whole dot product, by a function chosen by its column alone, on any
+/// number of rows and threads (the invariance rule). Not through `QMatMul`:
+/// its dispatch picks kernels by the number of rows (repacked tiles for
+/// several rows and another path for one; f32 weights through gemm, whose
+/// blocking follows the shapes), so a row's result would depend on what
+/// shares its step. f16, bf16 and f32 matrices are held as f32 (as `QMatMul`
+/// holds them).
+pub(crate) struct DotLinear {
+    dtype: GgmlDType,
+    /// Output features (weight rows).
+    n: usize,
+    /// Input features.
+    k: usize,
+    w: DotWeights,
+}
+
+enum DotWeights {
+    /// The tensor's own blocks.
+    Blocks(Arc<QTensor>),
+    /// A float matrix as f32, row after row.
+    Dense(Vec<f32>),
+}
+
+impl DotLinear {
+    fn new(t: Arc<QTensor>) -> Result<DotLinear> {
+        let (n, k) = t.shape().dims2()?;
+        let dtype = t.dtype();
+        if !matches!(t.device(), Device::Cpu) {
+            candle_core::bail!("{dtype:?} matrix is not on the CPU");
+        }
+        let w = match dtype {
+            GgmlDType::F32 | GgmlDType::F16 | GgmlDType::BF16 => DotWeights::Dense(
+                t.dequantize(&Device::Cpu)?
+                    .flatten_all()?
+                    .to_vec1::<f32>()?,
+            ),
+            _ => {
+                if k % dtype.block_size() != 0 {
+                    candle_core::bail!(
+                        "{dtype:?} matrix of shape ({n}, {k}): rows not whole blocks"
+                    );
+                }
+                DotWeights::Blocks(t)
+            }
+        };
+        Ok(DotLinear { dtype, n, k, w })
+    }
+
+    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        use candle_core::quantized::k_quants::{self, *};
+        let (m, xs) = rows(x, self.k)?;
+        let mut out = vec![0f32; m * self.n];
+        let mkn = (m, self.k, self.n);
+        match &self.w {
+            DotWeights::Dense(w) => k_quants::matmul::<f32>(mkn, &xs, w, &mut out)?,
+            DotWeights::Blocks(t) => {
+                let data = t.data()?;
+                macro_rules! dots {
+                    ($block:ty) => {{
+                        // SAFETY: a CPU QTensor's storage is a `Vec` of its
+                        // format's blocks, which `data` borrows (so aligned,
+                        // whole blocks; checked below), and every bit pattern
+                        // of a block (bytes and f16s) is a valid block.
+                        let (pre, blocks, post) = unsafe { data.align_to::<$block>() };
+                        if !pre.is_empty() || !post.is_empty() {
+                            candle_core::bail!(
+                                "{:?} data is not whole, aligned blocks",
+                                self.dtype
+                            );
+                        }
+                        k_quants::matmul::<$block>(mkn, &xs, blocks, &mut out)?
+                    }};
+                }
+                match self.dtype {
+                    GgmlDType::Q4_0 => dots!(BlockQ4_0),
+                    GgmlDType::Q4_1 => dots!(BlockQ4_1),
+                    GgmlDType::Q5_0 => dots!(BlockQ5_0),
+                    GgmlDType::Q5_1 => dots!(BlockQ5_1),
+                    GgmlDType::Q8_0 => dots!(BlockQ8_0),
+                    GgmlDType::Q8_1 => dots!(BlockQ8_1),
+                    GgmlDType::Q2K => dots!(BlockQ2K),
+                    GgmlDType::Q3K => dots!(BlockQ3K),
+                    GgmlDType::Q4K => dots!(BlockQ4K),
+                    GgmlDType::Q5K => dots!(BlockQ5K),
+                    GgmlDType::Q6K => dots!(BlockQ6K),
+                    GgmlDType::Q8K => dots!(BlockQ8K),
+                    GgmlDType::F32 | GgmlDType::F16 | GgmlDType::BF16 => {
+                        candle_core::bail!("{:?} matrix was not made dense", self.dtype)
+                    }
+                }
+            }
+        }
+        shaped(out, x, self.n)
     }
 }
 
@@ -1257,6 +1399,70 @@ mod tests {
         Tensor::from_vec(v, (n, k), &Device::Cpu).unwrap()
     }
 
+    /// The invariance rule (module doc): every activation row's outputs have
+    /// the same bits whether the row is multiplied alone or among 1 to 63
+    /// others, for every format and every path (regrouped, read in place,
+    /// candle's dot products).
+    #[test]
+    fn every_output_row_is_the_same_whatever_the_rows_around_it() {
+        let cases = [
+            (GgmlDType::Q4K, 512, 40),
+            (GgmlDType::Q6K, 512, 40),
+            (GgmlDType::Q5_0, 128, 40),
+            (GgmlDType::Q8_0, 128, 40),
+            (GgmlDType::Q4_1, 128, 40),
+            (GgmlDType::Q5_0, 128, 37),
+            (GgmlDType::Q8_0, 128, 37),
+            (GgmlDType::Q4K, 512, 37),
+            (GgmlDType::Q6K, 512, 37),
+            (GgmlDType::Q4_0, 128, 40),
+            (GgmlDType::Q5_1, 128, 40),
+            (GgmlDType::Q2K, 512, 40),
+            (GgmlDType::Q3K, 512, 40),
+            (GgmlDType::Q5K, 512, 40),
+            (GgmlDType::F32, 96, 37),
+            (GgmlDType::F16, 96, 40),
+            (GgmlDType::BF16, 96, 40),
+        ];
+        for (dtype, k, n) in cases {
+            let q = QTensor::quantize(&random(n, k, 5), dtype).unwrap();
+            let lin = Linear::new(q).unwrap();
+            assert!(!matches!(lin, Linear::Candle(_)), "{dtype:?}: {lin:?}");
+            let x = random(64, k, 9);
+            let bits = |t: Tensor| -> Vec<Vec<u32>> {
+                let v = t.to_vec2::<f32>().unwrap();
+                v.iter()
+                    .map(|r| r.iter().map(|f| f.to_bits()).collect())
+                    .collect()
+            };
+            let alone: Vec<Vec<u32>> = (0..64)
+                .map(|i| bits(lin.forward(&x.narrow(0, i, 1).unwrap()).unwrap()).remove(0))
+                .collect();
+            for (start, m) in [
+                (0, 2),
+                (5, 3),
+                (1, 4),
+                (3, 5),
+                (0, 7),
+                (8, 8),
+                (7, 9),
+                (0, 16),
+                (30, 17),
+                (31, 33),
+                (0, 64),
+            ] {
+                let got = bits(lin.forward(&x.narrow(0, start, m).unwrap()).unwrap());
+                for (i, row) in got.iter().enumerate() {
+                    assert!(
+                        *row == alone[start + i],
+                        "{lin:?}: row {} of {m} differs from the row alone",
+                        start + i
+                    );
+                }
+            }
+        }
+    }
+
     /// Each kernel computes exactly the product of the dequantized weights with
     /// its 8-bit activations, for every row count around the tile and chunk
     /// sizes (decode and prefill shapes). Against candle's own code: the same
@@ -1291,12 +1497,12 @@ mod tests {
                     dtype != GgmlDType::Q4_1 && n % 8 == 0,
                     "{dtype:?} with {n} rows is regrouped"
                 ),
-                Linear::Candle(_) => panic!("{dtype:?} uses the kernel"),
+                other => panic!("{dtype:?} uses the kernel, not {other:?}"),
             }
             if matches!(dtype, GgmlDType::Q4K | GgmlDType::Q6K) {
-                // Rows that do not group by eight stay with candle.
+                // Rows that do not group by eight take candle's dot products.
                 let odd = QTensor::quantize(&random(37, k, 7), dtype).unwrap();
-                assert!(matches!(Linear::new(odd).unwrap(), Linear::Candle(_)));
+                assert!(matches!(Linear::new(odd).unwrap(), Linear::Dots(_)));
             }
             let reference = Linear::candle(q).unwrap();
             let (mut sq_fast, mut sq_candle) = (0f64, 0f64);

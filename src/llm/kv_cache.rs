@@ -3,7 +3,7 @@
 //! the [`PrefixCache`] of finished prompts that new sequences start from.
 //!
 //! Keys and values are stored in capacity-doubling buffers, so appending a
-//! token copies that token only; attention reads the filled part back as f32.
+//! token copies that token only; attention reads the filled part in place.
 //! The storage type is the engine's choice: f32 (exact, the same greedy tokens
 //! as candle-transformers' own models) or f16 (half the memory: the default
 //! 1.5B model holds 8 sequences of 2,048 tokens in about 470 MB instead of 940
@@ -54,30 +54,17 @@ impl KvCache {
             .sum()
     }
 
-    /// Append `k` and `v` (`(n_kv_head, n, head_dim)`, f32) to layer `layer` at
-    /// the current length and return the layer's whole keys and values so far
-    /// as f32 `(n_kv_head, len + n, head_dim)`. The length itself moves on in
-    /// [`KvCache::advance`] once every layer has been appended to.
-    pub fn append(&mut self, layer: usize, k: &Tensor, v: &Tensor) -> Result<(Tensor, Tensor)> {
-        self.push(layer, k, v)?;
-        let need = self.len + k.dim(1)?;
-        let l = self.layers[layer]
-            .as_ref()
-            .ok_or_else(|| candle_core::Error::Msg("kv cache slot missing".into()))?;
-        let k = l.k.narrow(1, 0, need)?.to_dtype(DType::F32)?;
-        let v = l.v.narrow(1, 0, need)?.to_dtype(DType::F32)?;
-        Ok((k, v))
-    }
-
     /// Layer `layer`'s key and value buffers, `(n_kv_head, capacity, head_dim)`
-    /// each, contiguous, in the cache's dtype: for attention that reads the
-    /// filled part in place instead of copying it out ([`KvCache::append`]).
+    /// each, contiguous, in the cache's dtype: attention reads the filled part
+    /// in place.
     pub fn buffers(&self, layer: usize) -> Option<(&Tensor, &Tensor)> {
         let l = self.layers.get(layer)?.as_ref()?;
         Some((&l.k, &l.v))
     }
 
-    /// [`KvCache::append`] without reading the cache back.
+    /// Append `k` and `v` (`(n_kv_head, n, head_dim)`, f32) to layer `layer` at
+    /// the current length, stored in the cache's dtype. The length itself
+    /// moves on in [`KvCache::advance`] once every layer has been appended to.
     pub fn push(&mut self, layer: usize, k: &Tensor, v: &Tensor) -> Result<()> {
         let n = k.dim(1)?;
         let need = self.len + n;
@@ -258,9 +245,20 @@ mod tests {
         let mut c = KvCache::new(1, DType::F32);
         let data: Vec<f32> = (0..n * 2).map(|i| (i / 2) as f32).collect();
         let t = Tensor::from_vec(data, (1, n, 2), &Device::Cpu).unwrap();
-        c.append(0, &t, &t).unwrap();
+        c.push(0, &t, &t).unwrap();
         c.advance(n);
         c
+    }
+
+    /// The first `n` keys of layer 0, flattened.
+    fn keys(c: &KvCache, n: usize) -> Vec<f32> {
+        let (k, _) = c.buffers(0).unwrap();
+        k.narrow(1, 0, n)
+            .unwrap()
+            .flatten_all()
+            .unwrap()
+            .to_vec1()
+            .unwrap()
     }
 
     #[test]
@@ -269,13 +267,18 @@ mod tests {
         let mut f = c.fork(4, 8).unwrap();
         assert_eq!(f.len(), 4);
         let extra = Tensor::full(99f32, (1, 1, 2), &Device::Cpu).unwrap();
-        let (k, _) = f.append(0, &extra, &extra).unwrap();
+        f.push(0, &extra, &extra).unwrap();
         f.advance(1);
-        let got: Vec<f32> = k.flatten_all().unwrap().to_vec1().unwrap();
-        assert_eq!(got, [0., 0., 1., 1., 2., 2., 3., 3., 99., 99.]);
+        assert_eq!(keys(&f, 5), [0., 0., 1., 1., 2., 2., 3., 3., 99., 99.]);
         // The source still holds position 4, not the fork's 99.
-        let (k, _) = c.fork(10, 0).unwrap().append(0, &extra, &extra).unwrap();
-        assert_eq!(k.flatten_all().unwrap().to_vec1::<f32>().unwrap()[8], 4.);
+        assert_eq!(keys(&c, 10)[8], 4.);
+        let mut full = c.fork(10, 0).unwrap();
+        full.push(0, &extra, &extra).unwrap();
+        full.advance(1);
+        assert_eq!(
+            keys(&full, 11)[8..],
+            [4., 4., 5., 5., 6., 6., 7., 7., 8., 8., 9., 9., 99., 99.][..]
+        );
     }
 
     #[test]

@@ -42,5 +42,5 @@ pub use install::{
     installed, manifest_entry, model_path, resolve_model, sha256_file, verify,
 };
 pub use manifest::{BUILTIN_MANIFEST, Chunk, Manifest, ManifestError, ModelEntry, ModelRole};
-pub use tiny::{TinyArch, write_tiny_model};
+pub use tiny::{TinyArch, TinyWeights, write_tiny_model, write_tiny_model_as};
 pub use tokenizer::{PreTokenizerKind, Tokenizer};

@@ -1,6 +1,6 @@
 //! A tiny model with seeded random weights, written as a real GGUF file (llama
-//! or qwen2 layout, Q8_0 matrices, a byte-level ASCII vocabulary with ChatML
-//! special tokens). Tests across silkroute load it through the normal
+//! or qwen2 layout, Q8_0 or f32 matrices, a byte-level ASCII vocabulary with
+//! ChatML special tokens). Tests across silkroute load it through the normal
 //! [`super::Engine`] path, so they exercise the real runtime in milliseconds.
 //! Its output is gibberish, but deterministic.
 
@@ -22,6 +22,18 @@ pub enum TinyArch {
     Llama,
     /// `qwen2`: q/k/v biases, neox rope, separate output matrix.
     Qwen2,
+}
+
+/// The format of a tiny model's matrices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TinyWeights {
+    /// Q8_0, multiplied as the real models' quantized matrices are.
+    Q8_0,
+    /// f32: no 8-bit activations between layers, so a difference of one
+    /// bit anywhere in a sum reaches the logits (the invariance tests; with
+    /// Q8_0 most such differences are rounded away and the rest surface
+    /// only now and then).
+    F32,
 }
 
 const HIDDEN: usize = 64;
@@ -47,14 +59,25 @@ fn vocab() -> Vec<String> {
     v
 }
 
-/// Write a tiny random model to `path`. The same `seed` gives the same file.
+/// Write a tiny random model with Q8_0 matrices to `path`. The same `seed`
+/// gives the same file.
 pub fn write_tiny_model(path: &Path, arch: TinyArch, seed: u64) -> Result<(), LlmError> {
+    write_tiny_model_as(path, arch, seed, TinyWeights::Q8_0)
+}
+
+/// [`write_tiny_model`] with matrices in `weights`' format.
+pub fn write_tiny_model_as(
+    path: &Path,
+    arch: TinyArch,
+    seed: u64,
+    weights: TinyWeights,
+) -> Result<(), LlmError> {
     let file = std::fs::File::create(path).map_err(|e| LlmError::ModelFile {
         path: path.display().to_string(),
         message: e.to_string(),
     })?;
     let mut w = std::io::BufWriter::new(file);
-    write_to(&mut w, arch, seed)
+    write_to(&mut w, arch, seed, weights)
         .and_then(|()| w.flush().map_err(candle_core::Error::from))
         .map_err(|e| LlmError::ModelFile {
             path: path.display().to_string(),
@@ -62,7 +85,12 @@ pub fn write_tiny_model(path: &Path, arch: TinyArch, seed: u64) -> Result<(), Ll
         })
 }
 
-fn write_to<W: Write + Seek>(w: &mut W, arch: TinyArch, seed: u64) -> candle_core::Result<()> {
+fn write_to<W: Write + Seek>(
+    w: &mut W,
+    arch: TinyArch,
+    seed: u64,
+    weights: TinyWeights,
+) -> candle_core::Result<()> {
     let mut rng = StdRng::seed_from_u64(seed);
     let dev = Device::Cpu;
     let tokens = vocab();
@@ -74,7 +102,11 @@ fn write_to<W: Write + Seek>(w: &mut W, arch: TinyArch, seed: u64) -> candle_cor
             .collect();
         Tensor::from_vec(v, (rows, cols), &dev)
     };
-    let q8 = |t: Tensor| QTensor::quantize(&t, GgmlDType::Q8_0);
+    let matrix_dtype = match weights {
+        TinyWeights::Q8_0 => GgmlDType::Q8_0,
+        TinyWeights::F32 => GgmlDType::F32,
+    };
+    let matrix = |t: Tensor| QTensor::quantize(&t, matrix_dtype);
     let f32v = |t: Tensor| -> candle_core::Result<QTensor> {
         QTensor::quantize(&t.flatten_all()?, GgmlDType::F32)
     };
@@ -87,14 +119,14 @@ fn write_to<W: Write + Seek>(w: &mut W, arch: TinyArch, seed: u64) -> candle_cor
         row.fill(0.0);
     }
     let emb = Tensor::new(emb, &dev)?;
-    tensors.push(("token_embd.weight".into(), q8(emb.clone())?));
+    tensors.push(("token_embd.weight".into(), matrix(emb.clone())?));
     if arch == TinyArch::Qwen2 {
         // Untied output (the llama variant ties it to the embeddings).
         let mut out = rand(n_vocab, HIDDEN, 1.0)?.to_vec2::<f32>()?;
         for row in out.iter_mut().skip(specials) {
             row.fill(0.0);
         }
-        tensors.push(("output.weight".into(), q8(Tensor::new(out, &dev)?)?));
+        tensors.push(("output.weight".into(), matrix(Tensor::new(out, &dev)?)?));
     }
     tensors.push((
         "output_norm.weight".into(),
@@ -103,13 +135,13 @@ fn write_to<W: Write + Seek>(w: &mut W, arch: TinyArch, seed: u64) -> candle_cor
     for i in 0..LAYERS {
         let n = |s: &str| format!("blk.{i}.{s}");
         let s = 0.5;
-        tensors.push((n("attn_q.weight"), q8(rand(HIDDEN, HIDDEN, s)?)?));
-        tensors.push((n("attn_k.weight"), q8(rand(kv, HIDDEN, s)?)?));
-        tensors.push((n("attn_v.weight"), q8(rand(kv, HIDDEN, s)?)?));
-        tensors.push((n("attn_output.weight"), q8(rand(HIDDEN, HIDDEN, s)?)?));
-        tensors.push((n("ffn_gate.weight"), q8(rand(FFN, HIDDEN, s)?)?));
-        tensors.push((n("ffn_up.weight"), q8(rand(FFN, HIDDEN, s)?)?));
-        tensors.push((n("ffn_down.weight"), q8(rand(HIDDEN, FFN, s)?)?));
+        tensors.push((n("attn_q.weight"), matrix(rand(HIDDEN, HIDDEN, s)?)?));
+        tensors.push((n("attn_k.weight"), matrix(rand(kv, HIDDEN, s)?)?));
+        tensors.push((n("attn_v.weight"), matrix(rand(kv, HIDDEN, s)?)?));
+        tensors.push((n("attn_output.weight"), matrix(rand(HIDDEN, HIDDEN, s)?)?));
+        tensors.push((n("ffn_gate.weight"), matrix(rand(FFN, HIDDEN, s)?)?));
+        tensors.push((n("ffn_up.weight"), matrix(rand(FFN, HIDDEN, s)?)?));
+        tensors.push((n("ffn_down.weight"), matrix(rand(HIDDEN, FFN, s)?)?));
         let norm = (rand(1, HIDDEN, 0.2)? + 1.0)?;
         tensors.push((n("attn_norm.weight"), f32v(norm)?));
         let norm = (rand(1, HIDDEN, 0.2)? + 1.0)?;

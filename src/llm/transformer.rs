@@ -9,6 +9,15 @@
 //! (owned by the scheduler). All rows of all sequences go through the quantized
 //! matmuls together, so each weight block is decoded once per step for the whole
 //! batch; only attention runs per sequence.
+//!
+//! Batch invariance: every step is computed row by row — embeddings, norms,
+//! the kernels' matmuls (see `kernels`' module doc) and attention (see
+//! `attention`) — so a sequence's logits come out the same bits whatever
+//! else shares the step, however its prompt was chunked, whether its cache
+//! began as a copy from the prefix cache, and on any number of threads. Greedy
+//! output is therefore reproducible: a listing localized twice, or resumed
+//! after a crash, or sent while a batch job runs, comes back with the same
+//! words.
 
 use candle_core::quantized::QTensor;
 use candle_core::{DType, Device, Module, Result, Tensor};
@@ -137,7 +146,7 @@ impl Transformer {
             if let Some(&t) = s.tokens.iter().find(|&&t| t as usize >= self.vocab) {
                 candle_core::bail!("forward: token id {t} outside the vocabulary");
             }
-            spans.push((ids.len(), s.tokens.len(), s.cache.len()));
+            spans.push((ids.len(), s.tokens.len()));
             ids.extend_from_slice(s.tokens);
         }
         let total = ids.len();
@@ -154,62 +163,10 @@ impl Transformer {
                 k = k.broadcast_add(bk)?;
                 v = v.broadcast_add(bv)?;
             }
-            // Sequences bringing one token: fused attention on the caches in
-            // place. The others (prompts): candle ops.
-            let decoding: Vec<usize> = (0..spans.len()).filter(|&i| spans[i].1 == 1).collect();
-            let mut decoded = Vec::new();
-            if !decoding.is_empty() {
-                let rows = |t: &Tensor| -> Result<Vec<f32>> {
-                    let t = if decoding.len() == total {
-                        t.clone()
-                    } else {
-                        let idx: Vec<u32> = decoding.iter().map(|&i| spans[i].0 as u32).collect();
-                        t.index_select(&Tensor::from_vec(idx, decoding.len(), &device)?, 0)?
-                    };
-                    t.flatten_all()?.to_vec1::<f32>()
-                };
-                let (mut qr, mut kr, vr) = (rows(&q)?, rows(&k)?, rows(&v)?);
-                let mut caches: Vec<&mut KvCache> = seqs
-                    .iter_mut()
-                    .zip(spans.iter())
-                    .filter(|(_, sp)| sp.1 == 1)
-                    .map(|(s, _)| &mut *s.cache)
-                    .collect();
-                decoded = attention::decode(
-                    hp,
-                    li,
-                    &mut qr,
-                    &mut kr,
-                    &vr,
-                    &mut caches,
-                    &self.cos,
-                    &self.sin,
-                )?;
-            }
-            let width = hp.n_head * hp.head_dim;
-            let y = if decoding.len() == seqs.len() {
-                Tensor::from_vec(decoded, (total, width), &device)?
-            } else {
-                let mut ys = Vec::with_capacity(seqs.len());
-                let mut next_decoded = 0;
-                for (s, &(off, n, pos)) in seqs.iter_mut().zip(spans.iter()) {
-                    if n == 1 {
-                        let row = &decoded[next_decoded * width..(next_decoded + 1) * width];
-                        next_decoded += 1;
-                        ys.push(Tensor::from_slice(row, (1, width), &device)?);
-                        continue;
-                    }
-                    ys.push(self.attend(
-                        &q.narrow(0, off, n)?,
-                        &k.narrow(0, off, n)?,
-                        &v.narrow(0, off, n)?,
-                        pos,
-                        s.cache,
-                        li,
-                    )?);
-                }
-                Tensor::cat(&ys, 0)?
-            };
+            let vec = |t: &Tensor| t.flatten_all()?.to_vec1::<f32>();
+            let (mut qr, mut kr, vr) = (vec(&q)?, vec(&k)?, vec(&v)?);
+            let y = attention::attend(hp, li, &mut qr, &mut kr, &vr, seqs, &self.cos, &self.sin)?;
+            let y = Tensor::from_vec(y, (total, hp.n_head * hp.head_dim), &device)?;
             x = (x + layer.wo.forward(&y)?)?;
 
             let h = candle_nn::ops::rms_norm(&x, &layer.ffn_norm, hp.rms_eps as f32)?;
@@ -217,91 +174,16 @@ impl Transformer {
             let u = layer.up.forward(&h)?;
             x = (x + layer.down.forward(&(g * u)?)?)?;
         }
-        for (s, &(_, n, _)) in seqs.iter_mut().zip(spans.iter()) {
+        for (s, &(_, n)) in seqs.iter_mut().zip(spans.iter()) {
             s.cache.advance(n);
         }
 
-        let last: Vec<u32> = spans
-            .iter()
-            .map(|&(off, n, _)| (off + n - 1) as u32)
-            .collect();
+        let last: Vec<u32> = spans.iter().map(|&(off, n)| (off + n - 1) as u32).collect();
         let last = Tensor::from_vec(last, spans.len(), &device)?;
         let x = x.index_select(&last, 0)?;
         let x = candle_nn::ops::rms_norm(&x, &self.norm, hp.rms_eps as f32)?;
         self.output.forward(&x)
     }
-
-    /// Attention of one sequence's `n` new rows at position `pos`: rotate q and
-    /// k, append k and v to the cache, attend causally over the whole cache.
-    fn attend(
-        &self,
-        q: &Tensor,
-        k: &Tensor,
-        v: &Tensor,
-        pos: usize,
-        cache: &mut KvCache,
-        layer: usize,
-    ) -> Result<Tensor> {
-        let hp = &self.hp;
-        let n = q.dim(0)?;
-        let (nh, nkv, hd) = (hp.n_head, hp.n_kv_head, hp.head_dim);
-        // (n, heads * hd) -> (1, heads, n, hd), the layout candle's rope wants.
-        let heads = |t: &Tensor, h: usize| -> Result<Tensor> {
-            t.reshape((n, h, hd))?
-                .transpose(0, 1)?
-                .contiguous()?
-                .unsqueeze(0)
-        };
-        let half = hd / 2;
-        let table = |t: &[f32]| -> Result<Tensor> {
-            let Some(rows) = t.get(pos * half..(pos + n) * half) else {
-                candle_core::bail!("attention: positions beyond the rotary table");
-            };
-            Tensor::from_slice(rows, (n, half), &self.device)
-        };
-        let (cos, sin) = (table(&self.cos)?, table(&self.sin)?);
-        let rope = |t: &Tensor| match hp.rope {
-            RopeStyle::Interleaved => candle_nn::rotary_emb::rope_i(t, &cos, &sin),
-            RopeStyle::Neox => candle_nn::rotary_emb::rope(t, &cos, &sin),
-        };
-        let q = rope(&heads(q, nh)?)?.squeeze(0)?;
-        let k = rope(&heads(k, nkv)?)?.squeeze(0)?;
-        let v = heads(v, nkv)?.squeeze(0)?;
-        let (k, v) = cache.append(layer, &k, &v)?;
-        let kv_len = k.dim(1)?;
-
-        // Grouped-query attention without copying k/v per head: the g query
-        // heads that share one kv head become g*n rows of one matmul.
-        let g = nh / nkv;
-        let q = q.reshape((nkv, g * n, hd))?;
-        let scale = 1.0 / (hd as f64).sqrt();
-        let att = (q.matmul(&k.t()?)? * scale)?;
-        let att = if n > 1 {
-            let mask = causal_mask(n, pos, kv_len, q.device())?;
-            att.reshape((nkv, g, n, kv_len))?
-                .broadcast_add(&mask)?
-                .reshape((nkv, g * n, kv_len))?
-        } else {
-            att
-        };
-        let att = candle_nn::ops::softmax_last_dim(&att)?;
-        let y = att.matmul(&v)?; // (nkv, g*n, hd)
-        y.reshape((nh, n, hd))?
-            .transpose(0, 1)?
-            .reshape((n, nh * hd))
-    }
-}
-
-/// Additive causal mask for `n` queries at positions `pos..pos+n` over `kv_len`
-/// keys: 0 where a query may look, -inf where the key lies in its future.
-fn causal_mask(n: usize, pos: usize, kv_len: usize, device: &Device) -> Result<Tensor> {
-    let mut m = vec![0f32; n * kv_len];
-    for i in 0..n {
-        for j in (pos + i + 1)..kv_len {
-            m[i * kv_len + j] = f32::NEG_INFINITY;
-        }
-    }
-    Tensor::from_vec(m, (n, kv_len), device)
 }
 
 /// Dequantize a (small) GGUF tensor such as a norm weight or a bias to f32.
@@ -314,15 +196,6 @@ mod tests {
     use super::*;
     use crate::llm::model;
     use crate::llm::tiny::{TinyArch, write_tiny_model};
-
-    #[test]
-    fn causal_mask_hides_the_future_only() {
-        let m = causal_mask(2, 3, 5, &Device::Cpu).unwrap();
-        let m: Vec<Vec<f32>> = m.to_vec2().unwrap();
-        assert_eq!(m[0][..4], [0.0; 4]);
-        assert!(m[0][4].is_infinite());
-        assert_eq!(m[1], vec![0.0; 5]);
-    }
 
     fn tiny(arch: TinyArch) -> (tempfile::TempDir, Transformer) {
         let dir = tempfile::tempdir().unwrap();
@@ -437,5 +310,165 @@ mod tests {
         let b_full: Vec<u32> = [1, 2].iter().chain(&b).copied().collect();
         assert!(max_diff(&batched[1], &logits_once(&m, &b_full)) < 1e-3);
         assert!(max_diff(&batched[2], &logits_once(&m, &c)) < 1e-4);
+    }
+}
+
+#[cfg(test)]
+mod invariance {
+    //! A sequence's logits, bit for bit, whatever shares its steps and however
+    //! its prompt reaches the cache.
+    use super::*;
+    use crate::llm::model;
+    use crate::llm::tiny::{TinyArch, TinyWeights, write_tiny_model_as};
+    use rand::rngs::StdRng;
+    use rand::{Rng, SeedableRng};
+
+    fn tiny(arch: TinyArch, weights: TinyWeights) -> (tempfile::TempDir, Transformer) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tiny.gguf");
+        write_tiny_model_as(&path, arch, 7, weights).unwrap();
+        let (m, _) = model::load(&path, &Device::Cpu).unwrap();
+        (dir, m)
+    }
+
+    /// How the target's prompt gets in: `chunk` tokens per step, after
+    /// `cached` tokens forked from another cache, next to random others.
+    struct Plan {
+        chunk: usize,
+        cached: usize,
+        others: usize,
+        seed: u64,
+    }
+
+    /// Logits (as bits) of the target's prompt end and of each of `follow`
+    /// tokens fed after it one at a time.
+    fn run(
+        m: &Transformer,
+        prompt: &[u32],
+        follow: &[u32],
+        plan: &Plan,
+        dtype: DType,
+    ) -> Vec<Vec<u32>> {
+        let mut rng = StdRng::seed_from_u64(plan.seed);
+        let vocab = 96u32;
+        let mut cache = if plan.cached > 0 {
+            // The prefix computed elsewhere: another prompt sharing it, in
+            // chunks of 5.
+            let mut other = m.new_cache(dtype);
+            let mut src: Vec<u32> = prompt[..plan.cached].to_vec();
+            src.extend((0..9).map(|_| rng.random_range(0..vocab)));
+            for c in src.chunks(5) {
+                m.forward(&mut [SeqStep {
+                    tokens: c,
+                    cache: &mut other,
+                }])
+                .unwrap();
+            }
+            other.fork(plan.cached, 16).unwrap()
+        } else {
+            m.new_cache(dtype)
+        };
+        let mut others: Vec<(KvCache, Vec<u32>)> = (0..plan.others)
+            .map(|_| {
+                let len = rng.random_range(1..40);
+                (
+                    m.new_cache(dtype),
+                    (0..len).map(|_| rng.random_range(0..vocab)).collect(),
+                )
+            })
+            .collect();
+        let mut feed: Vec<Vec<u32>> = prompt[plan.cached..]
+            .chunks(plan.chunk)
+            .map(|c| c.to_vec())
+            .collect();
+        feed.extend(follow.iter().map(|&t| vec![t]));
+        let last_prompt_chunk = prompt[plan.cached..].chunks(plan.chunk).count() - 1;
+        let mut out = Vec::new();
+        for (step, tokens) in feed.iter().enumerate() {
+            // Each other sequence joins at a random step, brings a random
+            // chunk of its prompt or one token, and sometimes sits out.
+            let mut steps = Vec::new();
+            let mut others_tokens = Vec::new();
+            for (_, toks) in others.iter() {
+                let n = if rng.random_bool(0.3) {
+                    0
+                } else {
+                    rng.random_range(1..=toks.len().min(9))
+                };
+                let start = rng.random_range(0..=toks.len() - n);
+                others_tokens.push(toks[start..start + n].to_vec());
+            }
+            for ((c, _), t) in others.iter_mut().zip(&others_tokens) {
+                if !t.is_empty() && c.len() + t.len() < 500 {
+                    steps.push(SeqStep {
+                        tokens: t,
+                        cache: c,
+                    });
+                }
+            }
+            let target_row = rng.random_range(0..=steps.len());
+            steps.insert(
+                target_row,
+                SeqStep {
+                    tokens,
+                    cache: &mut cache,
+                },
+            );
+            let logits = m.forward(&mut steps).unwrap().to_vec2::<f32>().unwrap();
+            if step >= last_prompt_chunk {
+                out.push(logits[target_row].iter().map(|x| x.to_bits()).collect());
+            }
+        }
+        out
+    }
+
+    /// The target alone with its whole prompt in one step, then in chunks of
+    /// 1, 7, 64 and the whole prompt, from scratch or after 20 tokens forked
+    /// from another prompt's cache, next to 0, 1, 3 or 7 other sequences
+    /// that bring random chunks at random steps, the target at a random place
+    /// in each step; f32 and f16 caches; f32 matrices (every bit of every sum
+    /// reaches the logits) and Q8_0 (the quantized kernels).
+    #[test]
+    fn logits_do_not_depend_on_the_batch_the_chunking_or_the_prefix_cache() {
+        for (arch, weights) in [
+            (TinyArch::Llama, TinyWeights::F32),
+            (TinyArch::Qwen2, TinyWeights::F32),
+            (TinyArch::Llama, TinyWeights::Q8_0),
+            (TinyArch::Qwen2, TinyWeights::Q8_0),
+        ] {
+            let (_d, m) = tiny(arch, weights);
+            let mut rng = StdRng::seed_from_u64(3);
+            let prompt: Vec<u32> = (0..70).map(|_| rng.random_range(0..96)).collect();
+            let follow: Vec<u32> = (0..6).map(|_| rng.random_range(0..96)).collect();
+            for dtype in [DType::F32, DType::F16] {
+                let alone = Plan {
+                    chunk: prompt.len(),
+                    cached: 0,
+                    others: 0,
+                    seed: 0,
+                };
+                let want = run(&m, &prompt, &follow, &alone, dtype);
+                let mut seed = 0;
+                for chunk in [1, 7, 64, prompt.len()] {
+                    for cached in [0, 20] {
+                        for others in [0, 1, 3, 7] {
+                            seed += 1;
+                            let plan = Plan {
+                                chunk,
+                                cached,
+                                others,
+                                seed,
+                            };
+                            let got = run(&m, &prompt, &follow, &plan, dtype);
+                            assert!(
+                                got == want,
+                                "{arch:?} {weights:?} {dtype:?}: chunk {chunk}, {cached} cached, \
+                                 {others} others"
+                            );
+                        }
+                    }
+                }
+            }
+        }
     }
 }

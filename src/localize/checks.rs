@@ -1,21 +1,32 @@
 //! Checks on every translated field, each a named warning code:
 //! `wrong_language`, `placeholder_missing`, `number_missing`, `number_changed`,
-//! `untranslated`, `length_ratio`, `repetition_loop`, `low_confidence`,
-//! `glossary_violation` (errors: the field needs review) and `terminology`
-//! (a hint, not an error). Pure functions over strings.
+//! `unit_unknown`, `label_leaked`, `untranslated` (see [`super::untranslated`]),
+//! `length_ratio`, `repetition_loop`, `low_confidence`, `glossary_violation`
+//! (errors: the field needs review) and `terminology` (a warning: retried once,
+//! then shown but not blocking). Pure functions over strings.
+//!
+//! Every number in an output must be explained: it is in the source, or silkroute
+//! wrote it itself converting a unit (the spans record it), which is what
+//! [`numbers`] compares against; a unit-like token after a number that is no unit of
+//! the table (`544 gkg`, `36,6 m-lb`) is `unit_unknown`.
 
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::spans::SpanIssue;
+use super::language;
+use super::spans::{Span, SpanIssue};
+use super::units;
+use crate::script;
 
 /// How serious a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Severity {
     /// Worth knowing; the field can still be presented as done.
     Info,
+    /// Retried once with the problem named; if it stays, shown but not blocking.
+    Warning,
     /// The field needs a person's review.
     Error,
 }
@@ -23,12 +34,15 @@ pub enum Severity {
 /// One failed check.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
-    /// Warning code.
+    /// Warning code (the rule).
     pub code: &'static str,
     /// What is wrong, in English.
     pub message: String,
     /// Severity.
     pub severity: Severity,
+    /// The words or numbers at fault, as they are in the output (or the term
+    /// expected, for terminology).
+    pub evidence: Vec<String>,
 }
 
 impl Finding {
@@ -38,15 +52,56 @@ impl Finding {
             code,
             message: message.into(),
             severity: Severity::Error,
+            evidence: Vec::new(),
+        }
+    }
+    /// A warning: worth one retry, not blocking.
+    pub fn warning(code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            severity: Severity::Warning,
+            ..Self::error(code, message)
         }
     }
     /// An informational finding.
     pub fn info(code: &'static str, message: impl Into<String>) -> Self {
         Self {
-            code,
-            message: message.into(),
             severity: Severity::Info,
+            ..Self::error(code, message)
         }
+    }
+    /// The same finding naming the words or numbers at fault.
+    pub fn with_evidence(mut self, evidence: Vec<String>) -> Self {
+        self.evidence = evidence;
+        self
+    }
+
+    /// The problem as the model is told it on a retry, for findings a model can fix
+    /// when told what is wrong (`None`: retry by sampling instead).
+    pub fn problem_for_model(&self, target_name: &str) -> Option<String> {
+        let ev = self
+            .evidence
+            .iter()
+            .map(|e| format!("\"{e}\""))
+            .collect::<Vec<_>>()
+            .join(", ");
+        Some(match self.code {
+            "untranslated" if !ev.is_empty() => {
+                format!("these words are not {target_name}: {ev}. Translate them into {target_name}.")
+            }
+            "untranslated" => format!("the text is not translated. Translate it into {target_name}."),
+            "wrong_language" => format!("the answer is not in {target_name}. Write it in {target_name}."),
+            "unit_unknown" => format!(
+                "{ev} after a number is not a unit. Do not write units or numbers yourself: copy every placeholder such as {{1}} exactly once."
+            ),
+            "number_changed" | "number_missing" | "placeholder_missing" => {
+                "numbers and measurements must come only from the placeholders: copy every placeholder such as {1} exactly once and write no numbers yourself.".to_string()
+            }
+            "label_leaked" => format!("reply with the translation only, without a label such as {ev}."),
+            "terminology" | "glossary_violation" if !self.evidence.is_empty() => {
+                format!("use the term {ev}.")
+            }
+            _ => return None,
+        })
     }
 }
 
@@ -81,6 +136,8 @@ pub struct SegmentCheck<'a> {
     pub output: &'a str,
     /// Placeholder problems from restoring.
     pub span_issues: &'a [SpanIssue],
+    /// The segment's protected spans (their texts may appear literally).
+    pub spans: &'a [Span],
     /// Source language.
     pub source_lang: &'a str,
     /// Target language.
@@ -97,13 +154,34 @@ pub fn check_segment(c: &SegmentCheck<'_>, opts: &CheckOptions) -> Vec<Finding> 
         f.push(Finding::error("placeholder_missing", msg.join("; ")));
     }
     f.extend(numbers(c.source_expected, c.output));
+    f.extend(unknown_units(c.source_expected, c.output));
     let text = strip_placeholders(c.output_raw);
     if let Some(x) = wrong_language(&text, c.target_lang) {
         f.push(x);
     }
-    if c.source_lang != c.target_lang
-        && let Some(x) = untranslated(c.source_protected, c.output_raw)
-    {
+    let labels = language::data().labels(&[c.target_lang, c.source_lang]);
+    let leaked = language::leaked_labels(c.output_raw, c.source_protected, &labels);
+    if !leaked.is_empty() {
+        f.push(
+            Finding::error(
+                "label_leaked",
+                format!("prompt label in the text: {}", leaked.join(", ")),
+            )
+            .with_evidence(leaked),
+        );
+    }
+    let skip: Vec<&str> = c
+        .spans
+        .iter()
+        .flat_map(|s| [s.original.as_str(), s.restore.as_str()])
+        .collect();
+    if let Some(x) = super::untranslated::untranslated(
+        c.source_protected,
+        c.output_raw,
+        c.source_lang,
+        c.target_lang,
+        &skip,
+    ) {
         f.push(x);
     }
     if let Some(x) = length_ratio(
@@ -144,8 +222,9 @@ fn strip_placeholders(s: &str) -> String {
 /// output may not have digits the source has not (`number_missing`, `number_changed`).
 pub fn numbers(expected: &str, output: &str) -> Vec<Finding> {
     let count = |s: &str| {
+        let s = ascii_digits(s);
         let mut m: HashMap<String, i64> = HashMap::new();
-        for d in DIGITS.find_iter(s) {
+        for d in DIGITS.find_iter(&s) {
             *m.entry(d.as_str().trim_start_matches('0').to_string())
                 .or_default() += 1;
         }
@@ -166,18 +245,112 @@ pub fn numbers(expected: &str, output: &str) -> Vec<Finding> {
     extra.sort();
     let mut f = Vec::new();
     if !missing.is_empty() {
-        f.push(Finding::error(
-            "number_missing",
-            format!("source numbers missing: {}", missing.join(", ")),
-        ));
+        f.push(
+            Finding::error(
+                "number_missing",
+                format!("source numbers missing: {}", missing.join(", ")),
+            )
+            .with_evidence(missing),
+        );
     }
     if !extra.is_empty() {
-        f.push(Finding::error(
-            "number_changed",
-            format!("numbers not in the source: {}", extra.join(", ")),
-        ));
+        f.push(
+            Finding::error(
+                "number_changed",
+                format!(
+                    "numbers neither in the source nor converted by silkroute: {}",
+                    extra.join(", ")
+                ),
+            )
+            .with_evidence(extra),
+        );
     }
     f
+}
+
+/// Full-width digits (`１２`) as ASCII.
+fn ascii_digits(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.chars().any(|c| ('０'..='９').contains(&c)) {
+        s.chars()
+            .map(|c| match c {
+                '０'..='９' => char::from(b'0' + (c as u32 - '０' as u32) as u8),
+                c => c,
+            })
+            .collect::<String>()
+            .into()
+    } else {
+        s.into()
+    }
+}
+
+/// A word glued to a number: its unit, when it has one.
+static NUMBER_WORD: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(\d(?:[\d.,/]*\d)?)[ \u{a0}]?([\p{L}°µ²³][\p{L}°µ²³·/\-.]*)")
+        .expect("static regex")
+});
+
+/// Tokens right after a number that read as units but are none (`gkg`, `m-lb`,
+/// `kgkg`): two or more units of the table run together. Words ("Stunden",
+/// "teilig") and real units pass; so does anything the expected text has itself.
+pub fn unknown_units(expected: &str, output: &str) -> Vec<Finding> {
+    let table = units::table();
+    let mut bad: Vec<String> = Vec::new();
+    for c in NUMBER_WORD.captures_iter(output) {
+        let tok = c[2].trim_end_matches(['.', '-', '/', '·']);
+        if tok.is_empty() || table.lookup(tok).is_some() {
+            continue;
+        }
+        let whole = format!("{}{}", &c[1], &c[0][c[1].len()..]);
+        if expected.contains(whole.trim_end_matches(['.', '-', '/', '·'])) {
+            continue;
+        }
+        if glued_units(tok) && !bad.iter().any(|b| b == tok) {
+            bad.push(tok.to_string());
+        }
+    }
+    if bad.is_empty() {
+        return Vec::new();
+    }
+    vec![
+        Finding::error("unit_unknown", format!("not a unit: {}", bad.join(", ")))
+            .with_evidence(bad),
+    ]
+}
+
+/// Whether `tok` is two or more unit symbols of the table run together, with or
+/// without a joiner (`gkg` = g + kg, `m-lb` = m + lb).
+fn glued_units(tok: &str) -> bool {
+    let table = units::table();
+    let chars: Vec<(usize, char)> = tok.char_indices().collect();
+    let n = chars.len();
+    if !(2..=12).contains(&n) {
+        return false;
+    }
+    let at = |i: usize| chars.get(i).map_or(tok.len(), |(b, _)| *b);
+    let is_symbol = |a: usize, b: usize| {
+        let part = &tok[at(a)..at(b)];
+        table.lookup(part).is_some_and(|m| !m.spelled_out)
+    };
+    // parts[i]: the fewest units covering tok[..i] (None: cannot).
+    let mut parts: Vec<Option<usize>> = vec![None; n + 1];
+    parts[0] = Some(0);
+    for i in 0..n {
+        let Some(k) = parts[i] else { continue };
+        // A joiner between two units.
+        if i > 0 && matches!(chars[i].1, '-' | '·' | '/' | '.') {
+            let j = i + 1;
+            if parts[j].is_none_or(|p| p > k) {
+                parts[j] = Some(k);
+            }
+            continue;
+        }
+        for (j, slot) in parts.iter_mut().enumerate().skip(i + 1) {
+            if is_symbol(i, j) && slot.is_none_or(|p| p > k + 1) {
+                *slot = Some(k + 1);
+            }
+        }
+    }
+    parts[n].is_some_and(|k| k >= 2)
 }
 
 /// ISO 639-1 code of a whatlang language (the ones silkroute targets).
@@ -186,11 +359,15 @@ fn iso639_1(l: whatlang::Lang) -> &'static str {
 }
 
 fn is_cjk(c: char) -> bool {
-    matches!(c, '\u{3040}'..='\u{30ff}' | '\u{3400}'..='\u{4dbf}' | '\u{4e00}'..='\u{9fff}' | '\u{ff66}'..='\u{ff9f}')
+    script::is_han(c) || script::is_kana(c)
 }
 
-fn is_kana(c: char) -> bool {
-    matches!(c, '\u{3040}'..='\u{30ff}' | '\u{ff66}'..='\u{ff9f}')
+/// Lower-cased words (letters, digits, apostrophes and hyphens) of `s`.
+pub(super) fn words_lower(s: &str) -> Vec<String> {
+    s.split(|c: char| !c.is_alphanumeric() && c != '\'' && c != '-')
+        .filter(|w| w.chars().any(char::is_alphabetic))
+        .map(str::to_lowercase)
+        .collect()
 }
 
 /// Detect the language of the output (`wrong_language`). Short texts (under three
@@ -213,7 +390,7 @@ pub fn wrong_language(text: &str, target: &str) -> Option<Finding> {
                 format!("expected {target}, the text is mostly Latin script"),
             ));
         }
-        if target == "ja" && cjk >= 6 && !letters.iter().any(|c| is_kana(*c)) {
+        if target == "ja" && cjk >= 6 && !letters.iter().any(|c| script::is_kana(*c)) {
             return Some(Finding::error(
                 "wrong_language",
                 "expected ja, the text has no kana (Chinese?)",
@@ -241,43 +418,6 @@ pub fn wrong_language(text: &str, target: &str) -> Option<Finding> {
             ),
         )
     })
-}
-
-fn words_lower(s: &str) -> Vec<String> {
-    s.split(|c: char| !c.is_alphanumeric() && c != '\'' && c != '-')
-        .filter(|w| w.chars().any(char::is_alphabetic))
-        .map(str::to_lowercase)
-        .collect()
-}
-
-/// Source sentences left in the output (`untranslated`): a run of four source words
-/// in the output, or a short output identical to its source.
-pub fn untranslated(source: &str, output: &str) -> Option<Finding> {
-    let sw = words_lower(source);
-    let ow = words_lower(output);
-    if sw.len() >= 2 && sw == ow {
-        return Some(Finding::error(
-            "untranslated",
-            "the output is the source text",
-        ));
-    }
-    if sw.len() < 4 {
-        return None;
-    }
-    let out = format!(" {} ", ow.join(" "));
-    for w in sw.windows(4) {
-        // Runs of short tokens (model names, units) are not sentences.
-        if w.iter().all(|x| x.len() <= 2) {
-            continue;
-        }
-        if out.contains(&format!(" {} ", w.join(" "))) {
-            return Some(Finding::error(
-                "untranslated",
-                format!("source words left in the output: \"{}\"", w.join(" ")),
-            ));
-        }
-    }
-    None
 }
 
 /// Output length within bounds of the source's (`length_ratio`). CJK text is
@@ -344,11 +484,15 @@ pub fn score(findings: &[Finding], mean_logprob: Option<f32>) -> f32 {
         .iter()
         .filter(|f| f.severity == Severity::Error)
         .count() as f32;
+    let warnings = findings
+        .iter()
+        .filter(|f| f.severity == Severity::Warning)
+        .count() as f32;
     let infos = findings
         .iter()
         .filter(|f| f.severity == Severity::Info)
         .count() as f32;
-    errors * 10.0 + infos - mean_logprob.unwrap_or(0.0).max(-10.0)
+    errors * 10.0 + warnings * 3.0 + infos - mean_logprob.unwrap_or(0.0).max(-10.0)
 }
 
 #[cfg(test)]
@@ -395,15 +539,6 @@ mod tests {
 
     #[test]
     fn untranslated_length_and_loops() {
-        assert!(untranslated("Keeps drinks cold for {1}", "Hält Getränke {1} kalt").is_none());
-        assert!(
-            untranslated(
-                "Keeps drinks cold for {1}",
-                "Hält keeps drinks cold for {1}"
-            )
-            .is_some()
-        );
-        assert!(untranslated("Water bottle", "Water Bottle").is_some());
         let o = CheckOptions::default();
         assert!(
             length_ratio(
@@ -445,6 +580,7 @@ mod tests {
             output_raw: "Keeps drinks cold for",
             output: "Keeps drinks cold for",
             span_issues: &[SpanIssue::Missing(1)],
+            spans: &[],
             source_lang: "en",
             target_lang: "de",
             mean_logprob: Some(-3.0),

@@ -1,23 +1,32 @@
 //! The evaluation program's library side: load the dev set in `tests/data/eval/`,
 //! run the naive baseline (one prompt per listing) and the full pipeline, and score
 //! both per language: chrF, share of fields passing every check, share flagged,
-//! and corruption of numbers, brands and model numbers that was not flagged.
+//! and critical errors (a number, unit, size, brand or model number wrong or
+//! missing against the reference), flagged or not.
+//!
+//! Two splits: the dev split (`tests/data/eval/*.jsonl`, units left as written) and
+//! the critical split (`tests/data/eval/critical/*.jsonl`: standard sizes, compound
+//! units, HTML descriptions, loanwords and brands, units converted for the market).
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::LazyLock;
 use std::time::Instant;
 
+use regex::Regex;
 use serde::{Deserialize, Serialize};
 
 use super::LocalizeError;
 use super::checks::{self, CheckOptions, Finding, Severity};
 use super::chrf::{ChrfStats, chrf};
+use super::html;
 use super::mbr::{Threshold, calibrate_threshold, spearman};
-use super::pipeline::{LocalizeOptions, Pipeline, is_blocking};
+use super::pipeline::{LocalizeOptions, Pipeline, index_of, is_blocking};
 use super::spans::{self, ProtectRules, SpanKind};
+use super::units::{self, Unit, UnitSystem};
 use crate::listing::Listing;
 use crate::llm::GenerateRequest;
-use crate::market::MarketRegistry;
+use crate::market::{MarketRegistry, MeasurementSystem, NumberFormat};
 
 const MAX_DEV_SET_BYTES: u64 = 8 * 1024 * 1024;
 
@@ -29,6 +38,9 @@ pub struct EvalText {
     /// Bullets.
     #[serde(default)]
     pub bullets: Vec<String>,
+    /// Description (HTML allowed).
+    #[serde(default)]
+    pub description: String,
 }
 
 /// One dev-set listing with its reference translations.
@@ -96,6 +108,8 @@ pub struct EvalOptions {
     pub langs: Vec<String>,
     /// Listings localized at the same time through the pipeline (engine batching).
     pub concurrency: usize,
+    /// Convert units for the market (the critical split); the dev split keeps them.
+    pub convert_units: bool,
 }
 
 /// One system to evaluate: a named pipeline, or the naive baseline (one prompt
@@ -123,10 +137,11 @@ pub struct SystemReport {
     pub passing: usize,
     /// Fields flagged (needs review).
     pub flagged: usize,
-    /// Fields with a number, brand or model number corrupted and not flagged.
-    pub corrupt_unflagged: usize,
-    /// Fields with such corruption, flagged or not.
-    pub corrupt: usize,
+    /// Fields with a critical error (a number, unit, size, brand or model number
+    /// wrong or missing against the reference) and no blocking warning.
+    pub critical_unflagged: usize,
+    /// Fields with a critical error, flagged or not.
+    pub critical: usize,
     /// Wall-clock seconds for this language.
     pub seconds: f64,
     /// Listings run.
@@ -178,15 +193,15 @@ impl std::fmt::Display for EvalReport {
         writeln!(f, "model: {}", self.model)?;
         writeln!(
             f,
-            "{:<7} {:<10} {:>5} {:>7} {:>7} {:>8} {:>8} {:>10} {:>9}",
+            "{:<7} {:<10} {:>5} {:>7} {:>7} {:>8} {:>8} {:>14} {:>9}",
             "pair",
             "system",
             "chrF",
             "fields",
             "pass%",
             "flagged%",
-            "corrupt",
-            "unflagged",
+            "critical",
+            "crit.unflagged",
             "s/listing"
         )?;
         for l in &self.langs {
@@ -200,15 +215,15 @@ impl std::fmt::Display for EvalReport {
                 };
                 writeln!(
                     f,
-                    "{:<7} {:<10} {:>5.1} {:>7} {:>7.1} {:>8.1} {:>8} {:>10} {:>9.1}",
+                    "{:<7} {:<10} {:>5.1} {:>7} {:>7.1} {:>8.1} {:>8} {:>14} {:>9.1}",
                     l.pair,
                     s.name,
                     s.chrf,
                     s.fields,
                     pct(s.passing),
                     pct(s.flagged),
-                    s.corrupt,
-                    s.corrupt_unflagged,
+                    s.critical,
+                    s.critical_unflagged,
                     if s.listings == 0 {
                         0.0
                     } else {
@@ -268,8 +283,10 @@ pub struct SystemOutput {
     pub chrf: f64,
     /// Sent to review.
     pub flagged: bool,
-    /// A number, brand or model number of the source lost or changed.
-    pub corrupt: bool,
+    /// Its critical error against the reference (a number, unit, size, brand
+    /// or model number wrong or missing), if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub critical: Option<String>,
     /// The findings on this field.
     pub findings: Vec<FieldFinding>,
     /// Its round-trip score (0-100), when the system has the round trip.
@@ -320,21 +337,120 @@ pub enum EvalEvent<'a> {
     Records(&'a [FieldRecord]),
 }
 
-/// Numbers, brand and model numbers of the source that the output lost or changed.
-fn corrupted(source: &str, output: &str, brand: Option<&str>) -> bool {
-    if !checks::numbers(source, output).is_empty() {
-        return true;
+/// A number in a text, with its unit when one follows it.
+#[derive(Debug, Clone, PartialEq)]
+struct Fact {
+    value: f64,
+    unit: Option<&'static Unit>,
+}
+
+impl Fact {
+    fn base(&self) -> f64 {
+        self.unit.map_or(self.value, |u| u.to_base(self.value))
     }
-    if let Some(b) = brand.filter(|b| source.contains(*b))
+    fn dimension(&self) -> &str {
+        self.unit.map_or("", |u| u.dimension.as_str())
+    }
+}
+
+static FACT: LazyLock<Regex> = LazyLock::new(|| {
+    let unit = units::table().pattern();
+    Regex::new(&format!(
+        r"(\d+[ \-]\d+/\d+|\d+/\d+|\d+(?:[.,\u{{a0}}\u{{202f}} ]\d{{3}})*(?:[.,]\d+)?)(?:[ \u{{a0}}\-]?({unit}))?"
+    ))
+    .expect("static regex")
+});
+
+/// A field's text without tags or entities, for scoring.
+fn text_only(s: &str) -> String {
+    html::decode_entities(&crate::listing::strip_tags(s))
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The numbers of a text written in `nf` (tags stripped), with their units.
+fn facts(text: &str, nf: &NumberFormat) -> Vec<Fact> {
+    let plain = text_only(text);
+    FACT.captures_iter(&plain)
+        .filter_map(|c| {
+            let n = c.get(1)?.as_str();
+            let value = units::parse_number(n, nf).or_else(|| units::parse_quantity(n))?;
+            let unit = c
+                .get(2)
+                .and_then(|u| units::table().lookup(u.as_str()))
+                .map(|m| m.unit);
+            Some(Fact { value, unit })
+        })
+        .collect()
+}
+
+/// Whether `out` states the fact `want` (the reference's): the same dimension and
+/// value within 2% (rounding of conversions), and the same unit where the reference
+/// keeps a unit of the other system (a standard size: 9/16 Zoll is not 14,3 mm).
+fn same_fact(want: &Fact, out: &Fact, market: MeasurementSystem) -> bool {
+    if want.dimension() != out.dimension() {
+        return false;
+    }
+    let kept = want.unit.is_some_and(|u| {
+        matches!(
+            (u.system, market),
+            (UnitSystem::Imperial, MeasurementSystem::Metric)
+                | (UnitSystem::Metric, MeasurementSystem::Imperial)
+        )
+    });
+    if kept && want.unit.map(|u| &u.id) != out.unit.map(|u| &u.id) {
+        return false;
+    }
+    let (a, b) = (want.base(), out.base());
+    (a - b).abs() <= a.abs().max(b.abs()) * 0.02 + 1e-9
+}
+
+/// A critical error of `output` against the reference: a fact (number, unit, size)
+/// of the reference missing or one of the output's wrong, the brand missing, or a
+/// model number of the source missing. `None` when there is none.
+fn critical_error(
+    source: &str,
+    reference: &str,
+    output: &str,
+    brand: Option<&str>,
+    nf: &NumberFormat,
+    market: MeasurementSystem,
+) -> Option<String> {
+    let want = facts(reference, nf);
+    let mut got = facts(output, nf);
+    for w in &want {
+        match got.iter().position(|g| same_fact(w, g, market)) {
+            Some(i) => {
+                got.remove(i);
+            }
+            None => {
+                return Some(format!(
+                    "missing {} {}",
+                    w.value,
+                    w.unit.map_or("", |u| u.id.as_str())
+                ));
+            }
+        }
+    }
+    if let Some(g) = got.first() {
+        return Some(format!(
+            "wrong {} {}",
+            g.value,
+            g.unit.map_or("", |u| u.id.as_str())
+        ));
+    }
+    if let Some(b) = brand.filter(|b| source.contains(*b) && reference.contains(*b))
         && !output.contains(b)
     {
-        return true;
+        return Some(format!("brand {b} missing"));
     }
     let p = spans::protect(source, &ProtectRules::default());
     p.spans
         .iter()
-        .filter(|s| s.kind == SpanKind::ModelNumber)
-        .any(|s| !output.contains(&s.original))
+        .filter(|s| s.kind == SpanKind::ModelNumber && reference.contains(&s.original))
+        .find(|s| !output.contains(&s.original))
+        .map(|s| format!("model number {} missing", s.original))
 }
 
 /// The checks a naive output would fail (to measure it the same way).
@@ -342,7 +458,13 @@ fn naive_findings(source: &str, output: &str, src: &str, tgt: &str) -> Vec<Findi
     let mut f = checks::numbers(source, output);
     let o = CheckOptions::default();
     f.extend(checks::wrong_language(output, tgt));
-    f.extend(checks::untranslated(source, output));
+    f.extend(super::untranslated::untranslated(
+        source,
+        output,
+        src,
+        tgt,
+        &[],
+    ));
     f.extend(checks::length_ratio(source, output, src, tgt, &o));
     f.extend(checks::repetition_loop(source, output));
     f
@@ -377,6 +499,13 @@ fn scored_fields<'a>(l: &'a EvalListing, tgt: &str) -> Vec<(String, &'a str, &'a
     for (i, (s, rf)) in l.source.bullets.iter().zip(&r.bullets).enumerate() {
         out.push((format!("bullets[{i}]"), s.as_str(), rf.as_str()));
     }
+    if !l.source.description.is_empty() && !r.description.is_empty() {
+        out.push((
+            "description".to_string(),
+            l.source.description.as_str(),
+            r.description.as_str(),
+        ));
+    }
     out
 }
 
@@ -394,11 +523,16 @@ fn run_naive(
     let reqs = items
         .iter()
         .map(|l| {
+            let mut lines = l.source.bullets.clone();
+            if !l.source.description.is_empty() {
+                lines.push(format!("Description: {}", text_only(&l.source.description)));
+            }
             let m = pipeline
                 .templates()
-                .naive(src, tgt, &l.source.title, &l.source.bullets)?;
-            let budget: usize =
-                l.source.title.len() + l.source.bullets.iter().map(|b| b.len() + 4).sum::<usize>();
+                .naive(src, tgt, &l.source.title, &lines)?;
+            let budget: usize = l.source.title.len()
+                + l.source.description.len()
+                + l.source.bullets.iter().map(|b| b.len() + 4).sum::<usize>();
             Ok(GenerateRequest::new(m, (budget * 3 / 2 + 64).min(1024)))
         })
         .collect::<Result<Vec<_>, LocalizeError>>()?;
@@ -408,10 +542,37 @@ fn run_naive(
         .zip(outs)
         .map(|(l, o)| {
             let text = o.map(|g| g.text).unwrap_or_default();
-            let (title, bullets) = parse_naive(&text, l.source.bullets.len());
-            std::iter::once(title)
-                .chain(bullets)
-                .zip(scored_fields(l, tgt))
+            let has_desc = !l.source.description.is_empty();
+            let (title, mut bullets) =
+                parse_naive(&text, l.source.bullets.len() + usize::from(has_desc));
+            // The description comes back as the last line, after its label.
+            let desc = if has_desc {
+                bullets
+                    .pop()
+                    .map(|d| {
+                        d.trim_start_matches(|c: char| c != ':' && c != '：')
+                            .trim_start_matches([':', '：'])
+                            .trim()
+                            .to_string()
+                    })
+                    .unwrap_or_default()
+            } else {
+                String::new()
+            };
+            scored_fields(l, tgt)
+                .into_iter()
+                .map(|(name, s, rf)| {
+                    let h = if name == "title" {
+                        title.clone()
+                    } else if name == "description" {
+                        desc.clone()
+                    } else {
+                        index_of(&name, "bullets[")
+                            .and_then(|i| bullets.get(i).cloned())
+                            .unwrap_or_default()
+                    };
+                    (h, (name, s, rf))
+                })
                 .map(|(h, (_, s, _))| {
                     let findings = naive_findings(s, &h, src, tgt)
                         .into_iter()
@@ -436,16 +597,16 @@ fn run_pipeline(
     items: &[&EvalListing],
     src: &str,
     tgt: &str,
-    concurrency: usize,
+    opts: &EvalOptions,
     on_done: &(dyn Fn() + Sync),
 ) -> Result<Vec<ListingOutput>, LocalizeError> {
     let lopts = LocalizeOptions {
-        convert_units: false,
+        convert_units: opts.convert_units,
         optimize_title: false,
         source_lang: Some(src.to_string()),
         ..Default::default()
     };
-    let conc = concurrency.max(1);
+    let conc = opts.concurrency.max(1);
     let results: Vec<Result<crate::LocalizedListing, LocalizeError>> =
         std::thread::scope(|scope| {
             let handles: Vec<_> = (0..conc)
@@ -461,6 +622,7 @@ fn run_pipeline(
                                     sku: l.id.clone(),
                                     title: l.source.title.clone(),
                                     bullets: l.source.bullets.clone(),
+                                    description: l.source.description.clone(),
                                     brand: l.brand.clone(),
                                     language: Some(l.lang.clone()),
                                     ..Default::default()
@@ -489,11 +651,12 @@ fn run_pipeline(
                 .map(|(name, _, _)| {
                     let text = if name == "title" {
                         loc.title.clone()
+                    } else if name == "description" {
+                        loc.description.clone()
                     } else {
-                        let i: usize = name["bullets[".len()..name.len() - 1]
-                            .parse()
-                            .unwrap_or(usize::MAX);
-                        loc.bullets.get(i).cloned().unwrap_or_default()
+                        index_of(&name, "bullets[")
+                            .and_then(|i| loc.bullets.get(i).cloned())
+                            .unwrap_or_default()
                     };
                     let findings = loc
                         .warnings
@@ -531,6 +694,15 @@ pub fn run_eval(
     };
     for ((src, tgt), items) in pairs {
         let profile = registry.get(&format!("shopify-{tgt}"))?;
+        let nf = &profile.number_format;
+        // Without conversion, the reference keeps the source's units as they are.
+        let system = if opts.convert_units {
+            profile.measurement
+        } else if src == "en" {
+            MeasurementSystem::Imperial
+        } else {
+            MeasurementSystem::Metric
+        };
         let pair = format!("{src}→{tgt}");
         let mut records: Vec<FieldRecord> = items
             .iter()
@@ -576,15 +748,7 @@ pub fn run_eval(
                         done: n,
                     });
                 };
-                run_pipeline(
-                    sys.pipeline,
-                    profile,
-                    &items,
-                    &src,
-                    &tgt,
-                    opts.concurrency,
-                    &on_done,
-                )?
+                run_pipeline(sys.pipeline, profile, &items, &src, &tgt, opts, &on_done)?
             };
             let mut rep = SystemReport {
                 name: sys.name.to_string(),
@@ -596,7 +760,8 @@ pub fn run_eval(
             for (l, fields) in items.iter().zip(outs) {
                 for (text, findings, roundtrip) in fields {
                     let Some(r) = rec.next() else { break };
-                    rep.stats.add(&text, &r.reference);
+                    let (plain, plain_ref) = (text_only(&text), text_only(&r.reference));
+                    rep.stats.add(&plain, &plain_ref);
                     rep.fields += 1;
                     let flagged = findings.iter().any(|f| f.blocking);
                     if flagged {
@@ -604,15 +769,25 @@ pub fn run_eval(
                     } else {
                         rep.passing += 1;
                     }
-                    let corrupt = corrupted(&r.source, &text, l.brand.as_deref());
-                    if corrupt {
-                        rep.corrupt += 1;
+                    let critical = critical_error(
+                        &r.source,
+                        &r.reference,
+                        &text,
+                        l.brand.as_deref(),
+                        nf,
+                        system,
+                    );
+                    if let Some(why) = &critical {
+                        rep.critical += 1;
                         // The naive system presents everything as done.
                         if !flagged || sys.naive {
-                            rep.corrupt_unflagged += 1;
+                            rep.critical_unflagged += 1;
+                            if !sys.naive {
+                                tracing::info!(listing = %l.id, pair = %pair, field = %r.field, %why, output = %text, "critical error not flagged");
+                            }
                         }
                     }
-                    let sentence = chrf(&text, &r.reference);
+                    let sentence = chrf(&plain, &plain_ref);
                     if let Some(rt) = roundtrip {
                         rep.roundtrip.push((f64::from(rt), sentence));
                     }
@@ -622,7 +797,7 @@ pub fn run_eval(
                             chrf: sentence,
                             output: text,
                             flagged,
-                            corrupt,
+                            critical,
                             findings,
                             roundtrip,
                         },
@@ -702,19 +877,53 @@ mod tests {
     }
 
     #[test]
-    fn corruption_and_naive_parsing() {
-        assert!(!corrupted(
-            "Sony WH-1000XM5, 30 h",
-            "Sony WH-1000XM5, 30 Std.",
-            Some("Sony")
-        ));
-        assert!(corrupted(
-            "Sony WH-1000XM5, 30 h",
-            "Sony WH-1000XM4, 30 Std.",
-            Some("Sony")
-        ));
-        assert!(corrupted("Socket 9/16 in", "Stecknuss 1-9/16 Zoll", None));
-        assert!(corrupted("Acme bottle", "Bouteille", Some("Acme")));
+    fn critical_errors_against_the_reference() {
+        let de = NumberFormat {
+            decimal: ",".into(),
+            grouping: ".".into(),
+        };
+        let m = MeasurementSystem::Metric;
+        let crit =
+            |src: &str, rf: &str, out: &str| critical_error(src, rf, out, Some("Sony"), &de, m);
+        assert!(
+            crit(
+                "Sony WH-1000XM5, 30 h",
+                "Sony WH-1000XM5, 30 Std.",
+                "Sony WH-1000XM5, 30 h"
+            )
+            .is_none()
+        );
+        assert!(
+            crit(
+                "Sony WH-1000XM5, 30 h",
+                "Sony WH-1000XM5, 30 h",
+                "Sony WH-1000XM4, 30 h"
+            )
+            .is_some()
+        );
+        assert!(crit("Sony bottle", "Sony Flasche", "Flasche").is_some());
+        // A standard size must keep its unit; a converted quantity may differ in rounding.
+        assert!(
+            crit(
+                "Socket 9/16 in",
+                "Stecknuss 9/16 Zoll",
+                "Stecknuss 9/16 Zoll"
+            )
+            .is_none()
+        );
+        assert!(crit("Socket 9/16 in", "Stecknuss 9/16 Zoll", "Stecknuss 14,3 mm").is_some());
+        assert!(
+            crit(
+                "Socket 9/16 in",
+                "Stecknuss 9/16 Zoll",
+                "Stecknuss 1-9/16 Zoll"
+            )
+            .is_some()
+        );
+        assert!(crit("120 ft-lb", "163 Nm Drehmoment", "162,7 Nm Drehmoment").is_none());
+        assert!(crit("120 ft-lb", "163 Nm Drehmoment", "36,6 m Drehmoment").is_some());
+        assert!(crit("x", "<p>Gewicht 1,5 kg</p>", "Gewicht: 1,5 kg").is_none());
+        assert!(crit("x", "12.500 mAh", "12500 mAh").is_none());
         let (t, b) = parse_naive("Title: Flasche\n- kalt\n- dicht\n- extra", 2);
         assert_eq!(
             (t.as_str(), b.len()),

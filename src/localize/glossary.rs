@@ -6,6 +6,7 @@ use sha2::{Digest, Sha256};
 
 use super::LocalizeError;
 use super::spans::Term;
+use super::terminology::contains_term;
 
 /// Largest glossary file accepted (1 MiB) and most rows.
 const MAX_GLOSSARY_BYTES: usize = 1024 * 1024;
@@ -151,16 +152,16 @@ impl Glossary {
 }
 
 /// Glossary terms whose source occurs in `source` but whose target (or the term
-/// itself, for do-not-translate) is not in `output`.
-pub fn violations(source: &str, output: &str, terms: &[Term]) -> Vec<String> {
-    let (src, out) = (source.to_lowercase(), output.to_lowercase());
+/// itself, for do-not-translate) is not in `output`, compared inflection-tolerantly
+/// in `lang`: `(source term, required text)` pairs.
+pub fn violations(source: &str, output: &str, terms: &[Term], lang: &str) -> Vec<(String, String)> {
+    let src = source.to_lowercase();
     terms
         .iter()
         .filter(|t| src.contains(&t.source.to_lowercase()))
         .filter_map(|t| {
             let want = t.target.as_deref().unwrap_or(&t.source);
-            (!out.contains(&want.to_lowercase()))
-                .then(|| format!("`{}` must be `{want}`", t.source))
+            (!contains_term(output, want, lang)).then(|| (t.source.clone(), want.to_string()))
         })
         .collect()
 }
@@ -186,10 +187,27 @@ mod tests {
         // Whatever the model does with the rest, the glossary terms come back as required.
         let out = restore("{1} Flasche, {2}", &p).text;
         assert_eq!(out, "HydroFlow Flasche, Edelstahl");
-        assert!(violations(src, &out, &terms).is_empty());
+        assert!(violations(src, &out, &terms, "de").is_empty());
         // A model that copied the wrong words is caught.
-        let v = violations(src, "HydroFlow Flasche, rostfreier Stahl", &terms);
-        assert_eq!(v, ["`stainless steel` must be `Edelstahl`"]);
+        let v = violations(src, "HydroFlow Flasche, rostfreier Stahl", &terms, "de");
+        assert_eq!(
+            v,
+            [("stainless steel".to_string(), "Edelstahl".to_string())]
+        );
+        // An inflected form of the required term is fine.
+        let terms = [Term {
+            source: "socket set".into(),
+            target: Some("Steckschlüsselsatz".into()),
+        }];
+        assert!(
+            violations(
+                "socket set case",
+                "Koffer des Steckschlüsselsatzes",
+                &terms,
+                "de"
+            )
+            .is_empty()
+        );
     }
 
     #[test]

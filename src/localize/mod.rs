@@ -18,6 +18,7 @@ mod chrf;
 mod eval;
 mod glossary;
 mod html;
+mod language;
 mod lint;
 mod mbr;
 mod pipeline;
@@ -29,10 +30,11 @@ mod spans;
 mod terminology;
 mod tm;
 mod units;
+mod untranslated;
 
 use std::path::PathBuf;
 
-pub use checks::{CheckOptions, Finding, SegmentCheck, Severity, check_segment};
+pub use checks::{CheckOptions, Finding, SegmentCheck, Severity, check_segment, unknown_units};
 pub use chrf::{ChrfStats, chrf};
 pub use eval::{
     EvalEvent, EvalListing, EvalOptions, EvalReport, EvalSystem, FieldFinding, FieldRecord,
@@ -41,10 +43,11 @@ pub use eval::{
 };
 pub use glossary::{Glossary, GlossaryEntry};
 pub use html::{extract as html_text_pieces, rebuild as html_rebuild, sanitize as html_sanitize};
+pub use language::{LanguageData, data as language_data, leaked_labels, strip_label};
 pub use lint::{FieldKind, Violation, cut_at_word, fix as lint_fix, lint_bullet_count, lint_field};
 pub use mbr::{Threshold, calibrate_threshold, mbr_pick, mbr_utilities, roundtrip_score, spearman};
 pub use pipeline::{FieldEvent, LocalizeOptions, Pipeline, PipelineOptions, is_blocking};
-pub use price::{PriceConverter, Rates};
+pub use price::{PriceConverter, RateSource, Rates};
 pub use prompt::{ExamplePair, Templates, TranslatePrompt, language_name};
 pub use quality::{
     BestOf, MAX_BEST_OF, QualityConfig, QualityOptions, RetrievalConfig, RoundTripConfig,
@@ -54,11 +57,16 @@ pub use retrieval::{
     RetrievalOptions, approved_pairs, parse_bank,
 };
 pub use spans::{
-    ProtectRules, Protected, Restored, Span, SpanIssue, SpanKind, Term, protect, restore,
+    ProtectRules, Protected, QuantityNote, Restored, Span, SpanIssue, SpanKind, Term, protect,
+    restore,
 };
 pub use terminology::{Hint, Terminology};
 pub use tm::{InMemoryTm, TmKey, TranslationMemory, normalise};
-pub use units::{Unit, convert as convert_units, format_number, parse_quantity, round_sensibly};
+pub use units::{
+    SizeFamily, Unit, UnitMatch, UnitSystem, UnitTable, format_number, parse_number,
+    parse_quantity, round_sensibly, table as unit_table,
+};
+pub use untranslated::untranslated;
 
 fn field_suffix(field: &str) -> String {
     if field.is_empty() {

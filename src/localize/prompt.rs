@@ -12,7 +12,7 @@ use super::LocalizeError;
 use super::terminology::Hint;
 use crate::llm::ChatMessage;
 
-const NAMES: [&str; 8] = [
+const NAMES: [&str; 9] = [
     "translate_system.j2",
     "translate_user.j2",
     "title_system.j2",
@@ -21,9 +21,10 @@ const NAMES: [&str; 8] = [
     "fix_user.j2",
     "naive_system.j2",
     "naive_user.j2",
+    "retry_user.j2",
 ];
 
-const BUILTIN: [&str; 8] = [
+const BUILTIN: [&str; 9] = [
     include_str!("../../templates/localize/translate_system.j2"),
     include_str!("../../templates/localize/translate_user.j2"),
     include_str!("../../templates/localize/title_system.j2"),
@@ -32,6 +33,7 @@ const BUILTIN: [&str; 8] = [
     include_str!("../../templates/localize/fix_user.j2"),
     include_str!("../../templates/localize/naive_system.j2"),
     include_str!("../../templates/localize/naive_user.j2"),
+    include_str!("../../templates/localize/retry_user.j2"),
 ];
 const BUILTIN_EXAMPLES: &str = include_str!("../../templates/localize/examples.toml");
 const MAX_TEMPLATE_BYTES: u64 = 256 * 1024;
@@ -241,6 +243,15 @@ impl Templates {
             context! { hints => Serde(p.hints), kind_name => kind_name(p.kind), text => p.text },
         )?));
         Ok(msgs)
+    }
+
+    /// The user turn of a retry that names what was wrong with the model's previous
+    /// answer (which goes before it as the assistant's turn).
+    pub fn retry(&self, kind: &str, problem: &str) -> Result<String, LocalizeError> {
+        self.render(
+            "retry_user.j2",
+            context! { kind_name => kind_name(kind).to_lowercase(), problem => problem },
+        )
     }
 
     /// Messages for rewriting a translated title for the market.

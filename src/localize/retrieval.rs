@@ -677,6 +677,7 @@ mod tests {
                 created_at: chrono::Utc::now(),
             },
             roundtrip: Default::default(),
+            conversions: Vec::new(),
         };
         let pairs = approved_pairs(&listing, &loc);
         let fields: Vec<&str> = pairs

@@ -42,6 +42,18 @@ pub struct Span {
     /// The text that replaces the placeholder in the output (converted units,
     /// converted price, glossary target, or the original).
     pub restore: String,
+    /// For a quantity: what was decided about its unit, when anything was.
+    pub note: Option<QuantityNote>,
+}
+
+/// What silkroute decided about a quantity's unit (recorded per field, shown to
+/// the seller, and the explanation of every number it wrote itself).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum QuantityNote {
+    /// Converted to the market's measurement system.
+    Converted,
+    /// A standard size of this family (`tool`, `screen` …): kept in its unit.
+    StandardSize(String),
 }
 
 /// A segment with its spans replaced by placeholders `{1}` … `{n}`.
@@ -100,6 +112,11 @@ pub struct ProtectRules<'a> {
     /// The target language: spelled-out units ("24 hours", "4 pieces") come
     /// back in it ("24 Stunden", "4 Stück"); symbols such as `h` stay.
     pub language: Option<&'a str>,
+    /// The source language (which context words decide standard sizes).
+    pub source_language: Option<&'a str>,
+    /// The listing's title in the source: context for standard sizes when the
+    /// words around a quantity do not decide.
+    pub title: Option<&'a str>,
 }
 
 /// A placeholder that did not come back as it should.
@@ -145,15 +162,22 @@ static PRICE: LazyLock<Regex> = LazyLock::new(|| {
         .expect("static regex")
 });
 const NUM: &str = r"(?:\d+[ \-]\d+/\d+|\d+/\d+|\d+(?:[.,]\d+)*)";
-const UNIT: &str = r#"(?:(?:fl\.?\s?oz|sq\.?\s?ft|mAh|mm|cm|km|kg|mg|ml|mL|m|inches|inch|in|ft|feet|foot|lbs|lb|pounds|pound|ounces|ounce|oz|gallons|gallon|gal|qt|yd|°\s?[FC]|º[FC]|g|l|L|W|kW|V|Hz|GB|TB|MB|pcs|pieces|piece|pack|count|ct|h|hrs|hours|hour|min|x)\b|"|″|'|%)"#;
+/// Between the ends of a range: a dash, "to" and its like, a tilde.
+const RANGE: &str = r"\s*(?:-|–|—|\b(?:to|bis|à|a)\b|[~〜～至到])\s*";
 static QUANTITY: LazyLock<Regex> = LazyLock::new(|| {
+    let unit = units::table().pattern();
     Regex::new(&format!(
-        r"(?:\b[x×]\d+\b|{NUM}(?:(?:\s*(?:-|–|—|\bto\b)\s*|\s*[x×]\s*){NUM})*(?:\s?({UNIT}))?)"
+        r"(?:\b[x×]\d+\b|{NUM}(?:(?:{RANGE}|\s*[x×]\s*){NUM})*(?:[ \u{{a0}}\-]?({unit}))?)"
     ))
     .expect("static regex")
 });
-static QUANTITY_FULL: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(&format!(r"^{NUM}\s?{UNIT}$")).expect("static regex"));
+static QUANTITY_FULL: LazyLock<Regex> = LazyLock::new(|| {
+    let unit = units::table().pattern();
+    Regex::new(&format!(r"^{NUM}\s?{unit}$")).expect("static regex")
+});
+static GAUGE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"#\d+\b").expect("static regex"));
+static GAUGE_DIM: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^\d+\s*[x×]\s*").expect("static regex"));
 static NUMBER_PART: LazyLock<Regex> = LazyLock::new(|| Regex::new(NUM).expect("static regex"));
 static TOKEN: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"[A-Za-z0-9]+(?:[-_./][A-Za-z0-9]+)*").expect("static regex"));
@@ -171,6 +195,7 @@ pub fn protect(text: &str, rules: &ProtectRules<'_>) -> Protected {
         kind,
         original: s.to_string(),
         restore: s.to_string(),
+        note: None,
     };
     for m in HTML.find_iter(text) {
         accept(
@@ -214,6 +239,7 @@ pub fn protect(text: &str, rules: &ProtectRules<'_>) -> Protected {
                 kind: SpanKind::Term,
                 original: text[s..e].to_string(),
                 restore,
+                note: None,
             };
             accept(s, e, span, &mut taken);
         }
@@ -227,6 +253,7 @@ pub fn protect(text: &str, rules: &ProtectRules<'_>) -> Protected {
             kind: SpanKind::Price,
             original: m.as_str().to_string(),
             restore,
+            note: None,
         };
         accept(m.start(), m.end(), span, &mut taken);
     }
@@ -245,8 +272,25 @@ pub fn protect(text: &str, rules: &ProtectRules<'_>) -> Protected {
             );
         }
     }
+    // A screw gauge ("#8") is a size name: kept, and never the first of a
+    // quantity's dimensions ("#8 x 1\"" is gauge 8, one inch long).
+    for m in GAUGE.find_iter(text) {
+        accept(
+            m.start(),
+            m.end(),
+            keep(SpanKind::ModelNumber, m.as_str()),
+            &mut taken,
+        );
+    }
     for c in QUANTITY.captures_iter(text) {
         let Some(m) = c.get(0) else { continue };
+        let mut start = m.start();
+        if text[..start].ends_with('#') {
+            match GAUGE_DIM.find(m.as_str()) {
+                Some(g) if g.end() < m.as_str().len() => start += g.end(),
+                _ => continue,
+            }
+        }
         let mut end = m.end();
         let mut unit = c.get(1).map(|u| u.as_str());
         // "2 in 1", "3 in a box": `in` followed by a word or number is a preposition.
@@ -254,17 +298,26 @@ pub fn protect(text: &str, rules: &ProtectRules<'_>) -> Protected {
             && u == "in"
             && preposition_follows(&text[end..])
         {
-            end = m.start() + m.as_str()[..m.as_str().len() - 2].trim_end().len();
+            end = m.start()
+                + m.as_str()[..m.as_str().len() - 2]
+                    .trim_end_matches(['-', ' ', '\u{a0}'])
+                    .len();
             unit = None;
         }
-        let original = &text[m.start()..end];
-        let restore = rewrite_quantity(original, unit, rules);
+        let original = &text[start..end];
+        let near = format!(
+            "{} {}",
+            tail_chars(&text[..start], CONTEXT_BEFORE),
+            head_chars(&text[end..], CONTEXT_AFTER)
+        );
+        let (restore, note) = rewrite_quantity(original, unit, &near, rules);
         let span = Span {
             kind: SpanKind::Quantity,
             original: original.to_string(),
             restore,
+            note,
         };
-        accept(m.start(), end, span, &mut taken);
+        accept(start, end, span, &mut taken);
     }
     taken.sort_by_key(|(s, _, _)| *s);
     let mut out = String::with_capacity(text.len());
@@ -283,6 +336,7 @@ pub fn protect(text: &str, rules: &ProtectRules<'_>) -> Protected {
 /// After "2 in": a number or an article means `in` is the preposition ("2 in 1").
 fn preposition_follows(rest: &str) -> bool {
     let rest = rest.trim_start();
+    let rest = rest.strip_prefix('-').unwrap_or(rest);
     if rest.starts_with(|c: char| c.is_ascii_digit()) {
         return true;
     }
@@ -324,62 +378,162 @@ fn find_term(text: &str, term: &str, ignore_case: bool) -> Vec<(usize, usize)> {
     out
 }
 
-/// The quantity as it should appear in the target market: converted when the
-/// unit belongs to the other system, decimal separators localised otherwise.
-fn rewrite_quantity(original: &str, unit: Option<&str>, rules: &ProtectRules<'_>) -> String {
+/// Characters of source text before and after a quantity in which a standard
+/// size's context words count as "near".
+const CONTEXT_BEFORE: usize = 48;
+const CONTEXT_AFTER: usize = 40;
+
+/// Where a clause ends: context words on the other side belong to another thing
+/// ("socket, holds 24 fl oz, 10-12 in long").
+fn clause_break(s: &str, i: usize, c: char) -> bool {
+    matches!(
+        c,
+        ',' | ';' | '!' | '?' | '•' | '|' | '(' | ')' | '\n' | '、' | '，' | '。' | '；'
+    ) || c == '.' && s[i + 1..].starts_with(char::is_whitespace)
+}
+
+/// The last `n` characters of `s`, from its last clause break on.
+fn tail_chars(s: &str, n: usize) -> &str {
+    let start = s
+        .char_indices()
+        .rev()
+        .nth(n.saturating_sub(1))
+        .map_or(0, |(i, _)| i);
+    let start = s
+        .char_indices()
+        .rev()
+        .find(|&(i, c)| i >= start && clause_break(s, i, c))
+        .map_or(start, |(i, c)| i + c.len_utf8());
+    &s[start..]
+}
+
+/// The first `n` characters of `s`, up to its first clause break.
+fn head_chars(s: &str, n: usize) -> &str {
+    let end = s.char_indices().nth(n).map_or(s.len(), |(i, _)| i);
+    let end = s
+        .char_indices()
+        .find(|&(i, c)| i < end && clause_break(s, i, c))
+        .map_or(end, |(i, _)| i);
+    &s[..end]
+}
+
+/// The quantity as it should appear in the target market, and what was decided:
+/// a standard size keeps its unit (written in the target language, the converted
+/// value in brackets where its family says so), a unit of the other system is
+/// converted (whole: compound units are one unit), anything else keeps its unit
+/// with the market's decimal separators and spelled-out units in the target
+/// language.
+fn rewrite_quantity(
+    original: &str,
+    unit: Option<&str>,
+    near: &str,
+    rules: &ProtectRules<'_>,
+) -> (String, Option<QuantityNote>) {
+    let table = units::table();
     let nf = rules.number_format;
-    let parsed = unit.and_then(Unit::parse);
-    if let (Some(u), Some(target)) = (parsed, rules.measurement) {
-        let nums: Vec<&str> = NUMBER_PART
-            .find_iter(original)
-            .map(|m| m.as_str())
-            .collect();
-        let values: Option<Vec<f64>> = nums.iter().map(|n| units::parse_quantity(n)).collect();
-        if let Some(values) = values
-            && let Some((conv, to)) = units::convert(&values, u, target)
-        {
-            let dims = original.contains(['x', '×']);
-            let sep = if dims { " x " } else { "–" };
-            let fmt = |v: f64| {
-                let v = units::round_sensibly(v, to);
-                match nf {
-                    Some(nf) => units::format_number(v, nf),
-                    None => format!("{v}"),
-                }
-            };
-            let body: Vec<String> = conv.into_iter().map(fmt).collect();
-            let mut s = format!("{} {}", body.join(sep), to.symbol());
-            if rules.keep_original_units {
-                s.push_str(&format!(" ({original})"));
-            }
-            return s;
+    let found = unit.and_then(|u| table.lookup(u));
+    let fmt = |v: f64, to: &Unit| {
+        let v = units::round_sensibly(v, to);
+        match nf {
+            Some(nf) => units::format_number(v, nf),
+            None => format!("{v}"),
         }
-    }
-    // Same system (or no unit): localise decimal points of a quantity with a
-    // unit, and the unit itself when it is a word.
-    let kept = match nf {
-        Some(nf) if unit.is_some() && !original.contains('/') => NUMBER_PART
-            .replace_all(original, |c: &regex::Captures<'_>| {
-                localise_number(&c[0], nf)
-            })
-            .into_owned(),
-        _ => original.to_string(),
     };
-    match (unit, rules.language) {
-        (Some(u), Some(lang)) if kept.ends_with(u) => {
-            let stem = kept[..kept.len() - u.len()].trim_end();
-            let one = NUMBER_PART
-                .find_iter(stem)
-                .map(|m| m.as_str())
-                .eq(std::iter::once("1"));
-            match unit_word(u, lang, one) {
-                Some(w) if matches!(lang, "ja" | "zh" | "ko") => format!("{stem}{w}"),
-                Some(w) => format!("{stem} {w}"),
-                None => kept,
-            }
+    let converted = |u: &Unit, target: MeasurementSystem| -> Option<String> {
+        let values: Option<Vec<f64>> = NUMBER_PART
+            .find_iter(original)
+            .map(|m| units::parse_quantity(m.as_str()))
+            .collect();
+        let (conv, to) = table.convert(&values?, u, target)?;
+        let sep = if original.contains(['x', '×']) {
+            " x "
+        } else {
+            "–"
+        };
+        let body: Vec<String> = conv.into_iter().map(|v| fmt(v, to)).collect();
+        Some(format!("{} {}", body.join(sep), to.id))
+    };
+    let number_part = |u: Option<&str>| -> String {
+        let stem = match u {
+            Some(u) if original.ends_with(u) => original[..original.len() - u.len()].trim_end(),
+            _ => original,
+        };
+        match nf {
+            Some(nf) if !stem.contains('/') => NUMBER_PART
+                .replace_all(stem, |c: &regex::Captures<'_>| localise_number(&c[0], nf))
+                .into_owned(),
+            _ => stem.to_string(),
         }
-        _ => kept,
+    };
+    let join = |stem: &str, word: &str, lang: &str| {
+        if matches!(lang, "ja" | "zh" | "ko") {
+            format!("{stem}{word}")
+        } else {
+            format!("{stem} {word}")
+        }
+    };
+    let lang = rules.language.unwrap_or("");
+    let (Some(m), Some(u_text)) = (found, unit) else {
+        return (original.to_string(), None);
+    };
+    let one = NUMBER_PART
+        .find_iter(original)
+        .map(|m| m.as_str())
+        .eq(std::iter::once("1"));
+    // 1. A standard size keeps its unit.
+    if let Some(fam) = table.standard_size(
+        m.unit,
+        near,
+        rules.title.unwrap_or(""),
+        rules.source_language,
+    ) {
+        let stem = number_part(Some(u_text));
+        let word = (m.unit.system == units::UnitSystem::Imperial || m.spelled_out)
+            .then(|| m.unit.word(lang, one))
+            .flatten()
+            .filter(|_| lang != "en" || m.spelled_out);
+        let mut s = match word {
+            Some(w) => join(&stem, w, lang),
+            None => original.to_string(),
+        };
+        if fam.metric_in_brackets
+            && let Some(target) = rules.measurement
+            && let Some(c) = converted(m.unit, target)
+        {
+            s.push_str(&format!(" ({c})"));
+        }
+        return (s, Some(QuantityNote::StandardSize(fam.id.clone())));
     }
+    // 2. A unit of the other system is converted.
+    if let Some(target) = rules.measurement
+        && let Some(mut s) = converted(m.unit, target)
+    {
+        if rules.keep_original_units || m.unit.show_original {
+            // The original's numbers in the market's separators: "12,000 BTU" is
+            // twelve in German.
+            let stem = number_part(Some(u_text));
+            s.push_str(&format!(
+                " ({stem}{})",
+                &original[stem_len(original, u_text)..]
+            ));
+        }
+        return (s, Some(QuantityNote::Converted));
+    }
+    // 3. Kept: the market's decimal separators, spelled-out units in its language.
+    let stem = number_part(Some(u_text));
+    let kept = match (m.spelled_out, m.unit.word(lang, one)) {
+        (true, Some(w)) => join(&stem, w, lang),
+        _ if original.contains('/') => original.to_string(),
+        _ => format!("{stem}{}", &original[stem_len(original, u_text)..]),
+    };
+    (kept, None)
+}
+
+/// Byte length of the quantity before its unit (spaces included).
+fn stem_len(original: &str, unit: &str) -> usize {
+    original
+        .strip_suffix(unit)
+        .map_or(original.len(), |s| s.trim_end().len())
 }
 
 /// A number written the English way (`50,000`, `1,234.5`, `1.5`) in the
@@ -403,36 +557,6 @@ fn localise_number(n: &str, nf: &NumberFormat) -> String {
     } else {
         n.to_string()
     }
-}
-
-/// A spelled-out English unit in `lang` (singular when `one`); `None` for
-/// symbols and languages without an entry, which keep the unit as written.
-fn unit_word(unit: &str, lang: &str, one: bool) -> Option<&'static str> {
-    let (sing, plural) = match (unit.to_lowercase().as_str(), lang) {
-        ("hours" | "hour" | "hrs", "de") => ("Stunde", "Stunden"),
-        ("hours" | "hour" | "hrs", "fr") => ("heure", "heures"),
-        ("hours" | "hour" | "hrs", "es" | "pt") => ("hora", "horas"),
-        ("hours" | "hour" | "hrs", "it") => ("ora", "ore"),
-        ("hours" | "hour" | "hrs", "nl") => ("uur", "uur"),
-        ("hours" | "hour" | "hrs", "sv") => ("timme", "timmar"),
-        ("hours" | "hour" | "hrs", "pl") => ("godz.", "godz."),
-        ("hours" | "hour" | "hrs", "ja") => ("時間", "時間"),
-        ("hours" | "hour" | "hrs", "zh") => ("小时", "小时"),
-        ("hours" | "hour" | "hrs", "ko") => ("시간", "시간"),
-        ("pieces" | "piece" | "pcs", "de") => ("Stück", "Stück"),
-        ("pieces" | "piece" | "pcs", "fr") => ("pièce", "pièces"),
-        ("pieces" | "piece" | "pcs", "es") => ("pieza", "piezas"),
-        ("pieces" | "piece" | "pcs", "it") => ("pezzo", "pezzi"),
-        ("pieces" | "piece" | "pcs", "pt") => ("peça", "peças"),
-        ("pieces" | "piece" | "pcs", "nl") => ("stuk", "stuks"),
-        ("pieces" | "piece" | "pcs", "sv") => ("st.", "st."),
-        ("pieces" | "piece" | "pcs", "pl") => ("szt.", "szt."),
-        ("pieces" | "piece" | "pcs", "ja") => ("個", "個"),
-        ("pieces" | "piece" | "pcs", "zh") => ("件", "件"),
-        ("pieces" | "piece" | "pcs", "ko") => ("개", "개"),
-        _ => return None,
-    };
-    Some(if one { sing } else { plural })
 }
 
 /// Put spans back into a model's output. A placeholder the model dropped counts
@@ -511,6 +635,8 @@ mod tests {
         );
         let p = round_trip("<b>Leak-proof</b> lid<br/>for 24 oz bottles");
         assert_eq!(originals(&p), ["<b>", "</b>", "<br/>", "24 oz"]);
+        let p = round_trip("3-in-1 tool, #8 x 1\" screws, 12-Inch skillet");
+        assert_eq!(originals(&p), ["3-in-1", "#8", "1\"", "12-Inch"]);
         let p = round_trip("The 3rd generation, 2 in 1 design, 100% BPA free");
         assert_eq!(originals(&p), ["3rd", "2", "1", "100%"]);
         let p = round_trip("Size 10 x 20 x 5 cm, write to me@example.org");
@@ -550,14 +676,91 @@ mod tests {
             ..Default::default()
         };
         let p = protect(
-            "9/16 in socket, holds 24 fl oz, 10-12 in long, 1.5 kg",
+            "9/16 in hole, holds 24 fl oz, 10-12 in long, 1.5 kg, 120 ft-lb torque",
             &rules,
         );
         let got: Vec<&str> = p.spans.iter().map(|s| s.restore.as_str()).collect();
-        assert_eq!(got, ["14,3 mm", "710 ml", "25,4–30,5 cm", "1,5 kg"]);
+        assert_eq!(
+            got,
+            ["14,3 mm", "710 ml", "25,4–30,5 cm", "1,5 kg", "163 Nm"]
+        );
+        assert_eq!(p.spans[0].note, Some(QuantityNote::Converted));
+        assert_eq!(p.spans[3].note, None);
         rules.keep_original_units = true;
-        let p = protect("a 9/16 in socket", &rules);
+        let p = protect("a 9/16 in hole", &rules);
         assert_eq!(p.spans[0].restore, "14,3 mm (9/16 in)");
+        let p = protect("a 12,000 BTU air conditioner", &rules);
+        assert_eq!(p.spans[0].restore, "3,52 kW (12.000 BTU)");
+    }
+
+    #[test]
+    fn standard_sizes_stay_compound_units_convert_whole() {
+        let nf = de();
+        let rules = |lang, src, title| ProtectRules {
+            measurement: Some(MeasurementSystem::Metric),
+            number_format: Some(&nf),
+            language: Some(lang),
+            source_language: Some(src),
+            title: Some(title),
+            ..Default::default()
+        };
+        let restored = |text: &str, r: &ProtectRules<'_>| -> Vec<String> {
+            protect(text, r)
+                .spans
+                .into_iter()
+                .map(|s| s.restore)
+                .collect()
+        };
+        let title = "Deep Socket Set, 9/16 inch to 1-9/16 inch, 3/8\" Drive";
+        // The issue's listing: sizes stay, torque converts whole.
+        assert_eq!(
+            restored(title, &rules("de", "en", title)),
+            ["9/16 Zoll", "1-9/16 Zoll", "3/8 Zoll"]
+        );
+        assert_eq!(
+            restored(
+                "Ratchet rated to 120 ft-lb of torque",
+                &rules("de", "en", title)
+            ),
+            ["163 Nm"]
+        );
+        assert_eq!(
+            restored(title, &rules("ja", "en", title)),
+            ["9/16インチ", "1-9/16インチ", "3/8インチ"]
+        );
+        assert_eq!(
+            restored(title, &rules("fr", "en", title)),
+            ["9/16 pouces", "1-9/16 pouces", "3/8 pouces"]
+        );
+        // Screens keep their inches, with centimetres in brackets.
+        assert_eq!(
+            restored(
+                "55 inch 4K smart TV",
+                &rules("de", "en", "55 inch 4K smart TV")
+            ),
+            ["55 Zoll (140 cm)", "4K"]
+        );
+        assert_eq!(
+            restored("65英寸4K智能电视", &rules("es", "zh", "65英寸4K智能电视")),
+            ["65 pulgadas (165 cm)", "4"]
+        );
+        // Bike wheels, pipe threads.
+        let bike = "Mountain bike tire 29 x 2.25 inch";
+        assert_eq!(
+            restored(bike, &rules("it", "en", bike)),
+            ["29 x 2,25 pollici"]
+        );
+        let pipe = "Brass fitting, 1/2\" NPT male thread";
+        assert_eq!(restored(pipe, &rules("de", "en", pipe)), ["1/2 Zoll"]);
+        // The same units elsewhere convert, and say so.
+        let board = "Cutting board, 18 x 12 inch";
+        let p = protect(board, &rules("de", "en", board));
+        assert_eq!(p.spans[0].restore, "45,7 x 30,5 cm");
+        let p = protect(title, &rules("de", "en", title));
+        assert_eq!(
+            p.spans[0].note,
+            Some(QuantityNote::StandardSize("tool".into()))
+        );
     }
 
     #[test]
@@ -568,6 +771,7 @@ mod tests {
             language: Some(lang),
             ..Default::default()
         };
+        let _ = QuantityNote::Converted;
         let restored = |text: &str, lang| -> Vec<String> {
             protect(text, &rules(lang))
                 .spans

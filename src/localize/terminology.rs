@@ -145,7 +145,8 @@ impl Terminology {
             .collect()
     }
 
-    /// Terms of the source whose translations (none of the alternatives) are in the output.
+    /// Terms of the source whose translations (none of the alternatives, compared
+    /// inflection-tolerantly) are in the output.
     pub fn inconsistencies(
         &self,
         source: &str,
@@ -156,13 +157,12 @@ impl Terminology {
         let (Some(s), Some(t)) = (self.col(src_lang), self.col(tgt_lang)) else {
             return Vec::new();
         };
-        let out = output.to_lowercase();
         self.matches(source, s)
             .into_iter()
             .filter(|(i, _)| {
                 !self.rows[*i][t]
                     .iter()
-                    .any(|a| out.contains(&a.to_lowercase()))
+                    .any(|a| contains_term(output, a, tgt_lang))
             })
             .filter_map(|(i, term)| {
                 Some(Hint {
@@ -172,6 +172,31 @@ impl Terminology {
             })
             .collect()
     }
+}
+
+/// Whether `output` contains `term` in `lang`: as a substring (any case; so also
+/// inside a compound, "Edelstahl" in "Edelstahlflasche"), or, for languages that
+/// inflect, as the same run of stems the search index makes of both
+/// ("couvercles étanches" has "couvercle étanche", "Steckschlüsselsatzes" has
+/// "Steckschlüsselsatz").
+pub fn contains_term(output: &str, term: &str, lang: &str) -> bool {
+    let t = term.trim().to_lowercase();
+    if t.is_empty() || output.to_lowercase().contains(&t) {
+        return true;
+    }
+    if matches!(lang, "ja" | "zh" | "ko") {
+        return false;
+    }
+    let ts = crate::index::stems(lang, term);
+    if ts.is_empty() {
+        return false;
+    }
+    let os = crate::index::stems(lang, output);
+    if os.windows(ts.len()).any(|w| w == ts.as_slice()) {
+        return true;
+    }
+    // One word: its stem inside an inflected compound ("Deckels" in "Edelstahldeckels").
+    ts.len() == 1 && ts[0].chars().count() >= 4 && os.iter().any(|o| o.contains(&ts[0]))
 }
 
 #[cfg(test)]
@@ -206,6 +231,30 @@ mod tests {
         let bad = t.inconsistencies("Leak-proof lid", "Dichter Verschluss", "en", "de");
         assert_eq!(bad.len(), 1);
         assert_eq!(bad[0].source, "lid");
+        // Inflected forms count (stems), in every inflecting language.
+        assert!(
+            t.inconsistencies("lid", "Mit zwei Deckeln", "en", "de")
+                .is_empty()
+        );
+        assert!(contains_term(
+            "Jeu de couvercles étanches",
+            "couvercle étanche",
+            "fr"
+        ));
+        assert!(contains_term("Tapas herméticas", "tapa hermética", "es"));
+        assert!(contains_term(
+            "Coperchi ermetici",
+            "coperchio ermetico",
+            "it"
+        ));
+        assert!(contains_term("ステンレス製の水筒", "ステンレス", "ja"));
+        assert!(contains_term("不锈钢保温杯", "不锈钢", "zh"));
+        assert!(!contains_term(
+            "Tiefe-Schlüsselset",
+            "Steckschlüsselsatz",
+            "de"
+        ));
+        assert!(!contains_term("保温杯", "不锈钢", "zh"));
         let e = Terminology::from_tsv("en\tde\na\tb\tc\n", "t.tsv").unwrap_err();
         assert!(e.to_string().contains("line 2"), "{e}");
     }

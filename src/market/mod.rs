@@ -11,5 +11,5 @@ mod profile;
 
 pub use profile::{
     BulletRules, ContactRules, DescriptionRules, MarketError, MarketProfile, MarketRegistry,
-    MeasurementSystem, NumberFormat, PriceRules, SearchTermRules, TitleRules,
+    MeasurementSystem, NumberFormat, PriceEnding, PriceRules, SearchTermRules, TitleRules,
 };

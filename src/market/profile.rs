@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -88,6 +89,45 @@ pub struct PriceRules {
     pub symbol: String,
     /// Whether the symbol goes before the amount (`$19.99`) or after (`19,99 €`).
     pub symbol_before: bool,
+    /// VAT (or GST) in percent that prices shown to buyers must include (`19`
+    /// for Germany, `5` for the UAE); `None` where listings show prices without
+    /// it. A net price converted from another currency gets it added.
+    #[serde(default)]
+    pub vat_percent: Option<Decimal>,
+    /// The market's psychological price ending, when it has one.
+    #[serde(default)]
+    pub ending: Option<PriceEnding>,
+}
+
+/// A psychological price ending: converted prices go to the nearest amount that
+/// ends in `value` within each `step` (`0.99` in `1`: 18.37 -> 17.99, 18.62 ->
+/// 18.99; `0.90` in `1`: 59.12 -> 58.90; `900` in `1000`: 27,340 -> 26,900),
+/// never to zero or below; halfway goes up.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PriceEnding {
+    /// What every price ends in, below `step`.
+    pub value: Decimal,
+    /// The unit the ending repeats in (1, 10, 100, 1000).
+    pub step: Decimal,
+}
+
+impl PriceEnding {
+    /// The amount nearest to `amount` that ends in `value` (and is above zero).
+    pub fn apply(&self, amount: Decimal) -> Decimal {
+        if self.step <= Decimal::ZERO {
+            return amount;
+        }
+        let mid = (amount / self.step).floor() * self.step + self.value;
+        [mid - self.step, mid, mid + self.step]
+            .into_iter()
+            .filter(|c| *c > Decimal::ZERO)
+            .min_by(|a, b| {
+                let (da, db) = ((*a - amount).abs(), (*b - amount).abs());
+                da.cmp(&db).then(b.cmp(a))
+            })
+            .unwrap_or(amount)
+    }
 }
 
 /// Title rules.
@@ -174,6 +214,10 @@ pub struct MarketProfile {
     pub measurement: MeasurementSystem,
     /// Number format.
     pub number_format: NumberFormat,
+    /// How dates are written, as a `strftime` pattern (`%d.%m.%Y`, `%Y/%m/%d`);
+    /// `None` keeps dates as the source writes them.
+    #[serde(default)]
+    pub date_format: Option<String>,
     /// Price conventions.
     pub price: PriceRules,
     /// Title rules.
@@ -205,6 +249,20 @@ impl MarketProfile {
         let digest = Sha256::digest(text.as_bytes());
         p.fingerprint = digest[..6].iter().map(|b| format!("{b:02x}")).collect();
         Ok(p)
+    }
+
+    /// A date in the market's format ([`date_format`](Self::date_format)), or ISO
+    /// 8601 when the profile has none.
+    pub fn format_date(&self, date: chrono::NaiveDate) -> String {
+        match &self.date_format {
+            Some(f) => date.format(f).to_string(),
+            None => date.format("%Y-%m-%d").to_string(),
+        }
+    }
+
+    /// Whether text in the market's language is written right to left.
+    pub fn is_rtl(&self) -> bool {
+        crate::listing::is_rtl(&self.language)
     }
 
     /// Id, version and fingerprint: what translation-memory keys record.
@@ -259,6 +317,39 @@ impl MarketProfile {
         if self.search_terms.max_bytes > 10_000 {
             return bad("search_terms.max_bytes", "must be at most 10000");
         }
+        if let Some(v) = self.price.vat_percent
+            && !(Decimal::ZERO..=Decimal::from(50)).contains(&v)
+        {
+            return bad("price.vat_percent", "must be 0-50");
+        }
+        if let Some(e) = &self.price.ending {
+            if e.step <= Decimal::ZERO || e.value < Decimal::ZERO || e.value >= e.step {
+                return bad(
+                    "price.ending",
+                    "needs 0 <= value < step and a positive step",
+                );
+            }
+            if e.value.normalize().scale() > self.price.decimals
+                || e.step.normalize().scale() > self.price.decimals
+            {
+                return bad(
+                    "price.ending",
+                    "value and step must fit the market's price decimals",
+                );
+            }
+        }
+        if let Some(f) = &self.date_format {
+            use chrono::format::{Item, StrftimeItems};
+            if f.is_empty()
+                || f.len() > 32
+                || StrftimeItems::new(f).any(|i| matches!(i, Item::Error))
+            {
+                return bad(
+                    "date_format",
+                    "must be a strftime pattern such as `%d.%m.%Y`",
+                );
+            }
+        }
         Ok(())
     }
 }
@@ -271,27 +362,92 @@ macro_rules! builtin {
 
 /// The profiles shipped in `markets/`.
 const BUILTIN: &[(&str, &str)] = builtin!(
-    "amazon.com",
-    "amazon.co.uk",
-    "amazon.de",
-    "amazon.fr",
-    "amazon.es",
-    "amazon.it",
+    "aliexpress-ar",
+    "aliexpress-en",
+    "aliexpress-es",
+    "aliexpress-fr",
+    "aliexpress-ja",
+    "aliexpress-ko",
+    "aliexpress-nl",
+    "aliexpress-pl",
+    "aliexpress-pt",
+    "aliexpress-ru",
+    "aliexpress-tr",
+    "allegro",
+    "amazon.ae-ar",
+    "amazon.ae-en",
     "amazon.co.jp",
-    "shopify-en",
-    "shopify-de",
-    "shopify-fr",
-    "shopify-es",
-    "shopify-it",
-    "shopify-ja",
-    "shopify-zh",
-    "google-merchant-en",
+    "amazon.co.uk",
+    "amazon.com",
+    "amazon.com.br",
+    "amazon.com.mx",
+    "amazon.com.tr",
+    "amazon.de",
+    "amazon.es",
+    "amazon.fr",
+    "amazon.it",
+    "amazon.nl",
+    "amazon.pl",
+    "amazon.sa-ar",
+    "amazon.sa-en",
+    "coupang",
     "google-merchant-de",
-    "google-merchant-fr",
+    "google-merchant-en",
     "google-merchant-es",
+    "google-merchant-fr",
     "google-merchant-it",
     "google-merchant-ja",
     "google-merchant-zh",
+    "lazada-id",
+    "lazada-my-en",
+    "lazada-my-ms",
+    "lazada-ph",
+    "lazada-sg",
+    "lazada-th",
+    "lazada-vn",
+    "mercadolibre-ar",
+    "mercadolibre-cl",
+    "mercadolibre-co",
+    "mercadolibre-mx",
+    "mercadolivre-br",
+    "noon-ae-ar",
+    "noon-ae-en",
+    "noon-sa-ar",
+    "noon-sa-en",
+    "ozon",
+    "shein-de",
+    "shein-en",
+    "shein-es",
+    "shein-fr",
+    "shein-it",
+    "shein-nl",
+    "shein-pl",
+    "shein-pt",
+    "shopee-br",
+    "shopee-id",
+    "shopee-my-en",
+    "shopee-my-ms",
+    "shopee-ph",
+    "shopee-sg",
+    "shopee-th",
+    "shopee-vn",
+    "shopify-de",
+    "shopify-en",
+    "shopify-es",
+    "shopify-fr",
+    "shopify-it",
+    "shopify-ja",
+    "shopify-zh",
+    "temu-de",
+    "temu-en",
+    "temu-es",
+    "temu-fr",
+    "temu-it",
+    "temu-nl",
+    "temu-pl",
+    "temu-pt",
+    "temu-uk",
+    "wildberries",
 );
 
 /// All known profiles by id: the built-in ones plus any the user added.
@@ -390,6 +546,39 @@ mod tests {
         let g = r.get("google-merchant-fr").unwrap();
         assert_eq!((g.title.max_chars, g.description.max_chars), (150, 5000));
         assert_eq!(r.get("amazon.co.jp").unwrap().price.decimals, 0);
+    }
+
+    #[test]
+    fn price_endings_go_to_the_nearest_charm_price() {
+        let e = |v: &str, s: &str| PriceEnding {
+            value: v.parse().unwrap(),
+            step: s.parse().unwrap(),
+        };
+        let d = |s: &str| s.parse::<Decimal>().unwrap();
+        assert_eq!(e("0.99", "1").apply(d("18.37")), d("17.99"));
+        assert_eq!(e("0.99", "1").apply(d("18.62")), d("18.99"));
+        assert_eq!(e("0.99", "1").apply(d("0.30")), d("0.99"), "never zero");
+        assert_eq!(e("0.90", "1").apply(d("59.12")), d("58.90"));
+        assert_eq!(e("900", "1000").apply(d("27340")), d("26900"));
+        assert_eq!(e("9", "10").apply(d("1294")), d("1299"));
+        assert_eq!(e("0", "1000").apply(d("198700")), d("199000"));
+    }
+
+    #[test]
+    fn dates_and_direction_follow_the_market() {
+        let r = MarketRegistry::builtin().unwrap();
+        let day = chrono::NaiveDate::from_ymd_opt(2026, 3, 9).unwrap();
+        assert_eq!(r.get("amazon.de").unwrap().format_date(day), "09.03.2026");
+        assert_eq!(r.get("amazon.com").unwrap().format_date(day), "03/09/2026");
+        assert_eq!(r.get("coupang").unwrap().format_date(day), "2026.03.09");
+        assert!(r.get("noon-ae-ar").unwrap().is_rtl());
+        assert!(!r.get("noon-ae-en").unwrap().is_rtl());
+        let bad = BUILTIN.iter().find(|(n, _)| *n == "amazon.de").unwrap().1;
+        let bad = bad.replace("date_format = \"%d.%m.%Y\"", "date_format = \"%Q\"");
+        let e = MarketProfile::from_toml(&bad, "x.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("date_format"), "{e}");
     }
 
     #[test]

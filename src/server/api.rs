@@ -21,7 +21,7 @@ use super::auth::{CsrfPending, verify_pending};
 use super::error::{AppError, AppJson, AppQuery, ErrorBody};
 use super::services::{
     ExchangeRate, GlossaryInfo, JobInfo, ListingRecord, ListingSummary, MarketInfo, ModelInfo,
-    SearchPage, SearchParams, ServiceError, StoredUpload,
+    SearchPage, SearchParams, ServiceError, StoredUpload, WorkerInfo,
 };
 use super::sse;
 use super::state::AppState;
@@ -521,6 +521,15 @@ pub async fn set_rate(
     Ok(Json(state.services.localizer.rates()))
 }
 
+/// The workers of a shared store heard from in the last hour: model,
+/// counters, throughput and the items they hold (empty on SQLite).
+#[utoipa::path(get, path = "/workers", tag = "settings",
+    responses((status = 200, body = Vec<WorkerInfo>)))]
+pub async fn workers(State(state): State<AppState>) -> Result<Json<Vec<WorkerInfo>>, AppError> {
+    let j = state.services.jobs.clone();
+    Ok(Json(blocking(move || j.workers()).await?))
+}
+
 /// Installed and available models.
 #[utoipa::path(get, path = "/models", tag = "settings",
     responses((status = 200, body = Vec<ModelInfo>)))]
@@ -933,6 +942,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(markets))
         .routes(routes!(rates, set_rate))
         .routes(routes!(models))
+        .routes(routes!(workers))
         .routes(routes!(install_model))
         .routes(routes!(glossaries))
         .routes(routes!(get_glossary, put_glossary, delete_glossary))

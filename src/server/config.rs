@@ -11,6 +11,7 @@ use anyhow::Context;
 use serde::Deserialize;
 
 use crate::paths::DataDir;
+use crate::store::StoreLocation;
 
 /// Default listen address: loopback only.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -20,6 +21,8 @@ pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
 pub const DEFAULT_MAX_UPLOAD_BYTES: usize = 64 * 1024 * 1024;
 /// Default number of interactive localizations in flight before 503.
 pub const DEFAULT_QUEUE_CAPACITY: usize = 8;
+/// Default number of job items worked on at once (the engine batches them).
+pub const DEFAULT_WORKERS: usize = 4;
 /// Default time a client has to send a request's headers, which is also how
 /// long an idle keep-alive connection is kept (hyper starts the same timer
 /// when it waits for the next request), in seconds.
@@ -64,6 +67,9 @@ pub struct ConfigLayer {
     pub max_upload_bytes: Option<usize>,
     /// Interactive localizations in flight before the server answers 503.
     pub queue_capacity: Option<usize>,
+    /// The data directory's default source currency (ISO 4217): catalog prices
+    /// that name none are read in it.
+    pub currency: Option<String>,
     /// Host names the server answers to besides its address and `localhost`.
     pub allowed_hosts: Option<Vec<String>>,
     /// Seconds to send a request's headers (and an idle keep-alive's life).
@@ -74,6 +80,19 @@ pub struct ConfigLayer {
     pub max_event_streams: Option<usize>,
     /// Seconds an interactive localization may wait for the model's queue.
     pub localize_timeout_secs: Option<u64>,
+    /// Job items this server works on at once (0: none, UI and search only,
+    /// when `silkroute worker` processes do the jobs of a shared store).
+    pub workers: Option<usize>,
+    /// `[store]`: where the store is.
+    pub store: Option<StoreTable>,
+}
+
+/// The `[store]` table of the config file.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreTable {
+    /// `sqlite` (the data directory's file, the default) or a `postgres://` URL.
+    pub url: Option<String>,
 }
 
 impl ConfigLayer {
@@ -100,6 +119,12 @@ impl ConfigLayer {
             max_body_bytes: self.max_body_bytes.or(lower.max_body_bytes),
             max_upload_bytes: self.max_upload_bytes.or(lower.max_upload_bytes),
             queue_capacity: self.queue_capacity.or(lower.queue_capacity),
+            currency: self.currency.or(lower.currency),
+            workers: self.workers.or(lower.workers),
+            store: match (self.store, lower.store) {
+                (Some(StoreTable { url: Some(u) }), _) => Some(StoreTable { url: Some(u) }),
+                (_, lower) => lower,
+            },
             allowed_hosts: self.allowed_hosts.or(lower.allowed_hosts),
             header_timeout_secs: self.header_timeout_secs.or(lower.header_timeout_secs),
             max_connections: self.max_connections.or(lower.max_connections),
@@ -130,6 +155,14 @@ pub struct ServerConfig {
     pub max_upload_bytes: usize,
     /// Interactive localizations in flight before 503.
     pub queue_capacity: usize,
+    /// Default source currency for catalog prices that name none.
+    pub currency: Option<String>,
+    /// The config file read (and written by the settings page).
+    pub config_file: PathBuf,
+    /// Job items worked on here at once (0: none).
+    pub workers: usize,
+    /// Where the store is.
+    pub store: StoreLocation,
     /// Host names answered besides IP addresses and `localhost`.
     pub allowed_hosts: Vec<String>,
     /// Header read (and keep-alive idle) timeout.
@@ -207,6 +240,12 @@ impl ServerConfig {
                 "token must be 16 to 256 printable ASCII characters"
             );
         }
+        let currency = layer
+            .currency
+            .as_deref()
+            .map(currency_code)
+            .transpose()
+            .context("currency")?;
         let mut token_generated = false;
         if token.is_none() && !listen.ip().is_loopback() {
             token = Some(random_token());
@@ -222,6 +261,13 @@ impl ServerConfig {
             max_body_bytes,
             max_upload_bytes,
             queue_capacity,
+            currency,
+            config_file: Self::default_file(&data_dir),
+            workers: layer.workers.unwrap_or(DEFAULT_WORKERS),
+            store: match layer.store.and_then(|s| s.url) {
+                Some(url) => StoreLocation::parse(&url).context("[store] url")?,
+                None => StoreLocation::DataDir,
+            },
             allowed_hosts,
             header_timeout: std::time::Duration::from_secs(header_timeout_secs),
             max_connections,
@@ -235,6 +281,62 @@ impl ServerConfig {
     pub fn for_tests(data_dir: DataDir) -> Self {
         Self::resolve(ConfigLayer::default(), data_dir).expect("defaults are valid")
     }
+}
+
+/// A currency code as the config and forms take it: an ISO 4217 code in any
+/// case; returned upper case.
+pub fn currency_code(s: &str) -> anyhow::Result<String> {
+    let c = s.trim().to_ascii_uppercase();
+    anyhow::ensure!(
+        crate::listing::is_iso4217(&c),
+        "`{}` is not an ISO 4217 currency code such as CNY or USD",
+        s.trim().chars().take(16).collect::<String>()
+    );
+    Ok(c)
+}
+
+/// The data directory's default source currency: `currency` in its
+/// `config.toml` (`None` when the file or the key is missing).
+pub fn default_currency(data: &DataDir) -> anyhow::Result<Option<String>> {
+    let path = ServerConfig::default_file(data);
+    ConfigLayer::from_file(&path, false)?
+        .currency
+        .as_deref()
+        .map(currency_code)
+        .transpose()
+        .with_context(|| format!("config file {}: currency", path.display()))
+}
+
+/// Set (or with `None` remove) the `currency` key of a config file, keeping
+/// every other line as it is. The file has no tables (every key of
+/// [`ConfigLayer`] is top-level), so the key is one line at the top; the result
+/// is parsed before it replaces the file.
+pub fn save_currency(path: &Path, currency: Option<&str>) -> anyhow::Result<()> {
+    let old = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => return Err(e).with_context(|| format!("config file {}", path.display())),
+    };
+    let is_key = |l: &str| {
+        l.trim_start()
+            .strip_prefix("currency")
+            .is_some_and(|r| r.trim_start().starts_with('='))
+    };
+    let mut text = String::new();
+    if let Some(c) = currency {
+        text.push_str(&format!("currency = \"{}\"\n", currency_code(c)?));
+    }
+    for line in old.lines().filter(|l| !is_key(l)) {
+        text.push_str(line);
+        text.push('\n');
+    }
+    toml::from_str::<ConfigLayer>(&text)
+        .with_context(|| format!("config file {}", path.display()))?;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| dir.display().to_string())?;
+    }
+    crate::paths::write_durably(path, text.as_bytes())
+        .with_context(|| format!("config file {}", path.display()))
 }
 
 /// 32 random bytes as hex: access tokens, CSRF tokens, upload names.
@@ -269,6 +371,33 @@ mod tests {
         assert_eq!(c.max_body_bytes, 4096);
         assert_eq!(c.max_upload_bytes, DEFAULT_MAX_UPLOAD_BYTES);
         assert!(c.token.is_none());
+    }
+
+    #[test]
+    fn currency_is_validated_saved_and_read_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = DataDir::at(dir.path());
+        assert_eq!(default_currency(&data).unwrap(), None);
+        let file = ServerConfig::default_file(&data);
+        std::fs::write(&file, "# mine\nqueue_capacity = 3\ncurrency = \"usd\"\n").unwrap();
+        assert_eq!(default_currency(&data).unwrap().as_deref(), Some("USD"));
+        save_currency(&file, Some("cny")).unwrap();
+        let text = std::fs::read_to_string(&file).unwrap();
+        assert!(
+            text.contains("# mine") && text.contains("queue_capacity = 3"),
+            "{text}"
+        );
+        assert_eq!(text.matches("currency").count(), 1, "{text}");
+        assert_eq!(default_currency(&data).unwrap().as_deref(), Some("CNY"));
+        save_currency(&file, None).unwrap();
+        assert_eq!(default_currency(&data).unwrap(), None);
+        assert!(save_currency(&file, Some("yuan")).is_err());
+        let layer = ConfigLayer {
+            currency: Some("euro".into()),
+            ..Default::default()
+        };
+        let e = ServerConfig::resolve(layer, data).unwrap_err();
+        assert!(format!("{e:#}").contains("euro"), "{e:#}");
     }
 
     #[test]

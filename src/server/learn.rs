@@ -83,6 +83,7 @@ mod tests {
                 created_at: chrono::Utc::now(),
             },
             roundtrip: Default::default(),
+            conversions: Vec::new(),
         };
         learn_from_review(&store, &bank, &loc, "localized");
         assert_eq!(bank.len().1, 0, "machine output is not learned");

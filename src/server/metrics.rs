@@ -1,5 +1,6 @@
 //! Prometheus metrics at `/metrics`: requests by route and status, the engine's
-//! queue depth and tokens/s, and each job's progress (prometheus-client text
+//! queue depth and tokens/s, each job's progress, and each worker's counters on
+//! a shared store (prometheus-client text
 //! format). The request counter is fed by a middleware; engine and job gauges
 //! are read from the services at scrape time.
 
@@ -45,6 +46,12 @@ struct JobLabels {
     job: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct WorkerLabels {
+    worker: String,
+    model: String,
+}
+
 /// The registry and its metrics.
 pub struct Metrics {
     registry: Registry,
@@ -55,6 +62,11 @@ pub struct Metrics {
     in_flight: Gauge,
     job_done: Family<JobLabels, Gauge>,
     job_total: Family<JobLabels, Gauge>,
+    worker_done: Family<WorkerLabels, Gauge>,
+    worker_failed: Family<WorkerLabels, Gauge>,
+    worker_busy: Family<WorkerLabels, Gauge<f64, AtomicU64>>,
+    worker_live: Family<WorkerLabels, Gauge>,
+    worker_leases: Family<WorkerLabels, Gauge>,
 }
 
 impl Default for Metrics {
@@ -101,6 +113,36 @@ impl Metrics {
         registry.register("job_items_done", "Items done per job", job_done.clone());
         let job_total = Family::<JobLabels, Gauge>::default();
         registry.register("job_items_total", "Items in all per job", job_total.clone());
+        let worker_done = Family::<WorkerLabels, Gauge>::default();
+        registry.register(
+            "worker_items_done",
+            "Items a worker of the shared store committed as localized",
+            worker_done.clone(),
+        );
+        let worker_failed = Family::<WorkerLabels, Gauge>::default();
+        registry.register(
+            "worker_items_failed",
+            "Items a worker committed as failed",
+            worker_failed.clone(),
+        );
+        let worker_busy = Family::<WorkerLabels, Gauge<f64, AtomicU64>>::default();
+        registry.register(
+            "worker_busy_seconds",
+            "Seconds a worker spent localizing",
+            worker_busy.clone(),
+        );
+        let worker_live = Family::<WorkerLabels, Gauge>::default();
+        registry.register(
+            "worker_live",
+            "1 while a worker sends heartbeats",
+            worker_live.clone(),
+        );
+        let worker_leases = Family::<WorkerLabels, Gauge>::default();
+        registry.register(
+            "worker_leases",
+            "Items a worker holds leases on",
+            worker_leases.clone(),
+        );
         Self {
             registry,
             requests,
@@ -110,6 +152,11 @@ impl Metrics {
             in_flight,
             job_done,
             job_total,
+            worker_done,
+            worker_failed,
+            worker_busy,
+            worker_live,
+            worker_leases,
         }
     }
 }
@@ -136,10 +183,19 @@ pub async fn count_requests(State(state): State<AppState>, req: Request, next: N
     resp
 }
 
+/// Jobs with progress series (the newest).
+const MAX_JOB_SERIES: usize = 100;
+
 /// `GET /metrics`.
 pub async fn metrics(State(state): State<AppState>) -> Result<Response, AppError> {
     let s = state.clone();
-    let jobs = tokio::task::spawn_blocking(move || s.services.jobs.list()).await??;
+    let (jobs, workers) = tokio::task::spawn_blocking(move || {
+        Ok::<_, super::services::ServiceError>((
+            s.services.jobs.list_recent(MAX_JOB_SERIES)?,
+            s.services.jobs.workers()?,
+        ))
+    })
+    .await??;
     let m = &state.metrics;
     let stats = state.services.localizer.engine_stats();
     m.queue_depth.set(stats.queue_depth as i64);
@@ -155,10 +211,25 @@ pub async fn metrics(State(state): State<AppState>) -> Result<Response, AppError
     // Only the newest jobs have series; older ones are dropped, not kept forever.
     m.job_done.clear();
     m.job_total.clear();
-    for j in jobs.iter().take(100) {
+    for j in &jobs {
         let l = JobLabels { job: j.id.clone() };
         m.job_done.get_or_create(&l).set(j.done as i64);
         m.job_total.get_or_create(&l).set(j.total as i64);
+    }
+    for w in workers.iter().take(200) {
+        let l = WorkerLabels {
+            worker: w.id.clone(),
+            model: w.model.clone(),
+        };
+        m.worker_done.get_or_create(&l).set(w.done as i64);
+        m.worker_failed.get_or_create(&l).set(w.failed as i64);
+        m.worker_busy
+            .get_or_create(&l)
+            .set(w.busy_ms as f64 / 1000.0);
+        m.worker_live.get_or_create(&l).set(i64::from(w.live));
+        m.worker_leases
+            .get_or_create(&l)
+            .set(w.current.len() as i64);
     }
     let mut out = String::new();
     prometheus_client::encoding::text::encode(&mut out, &m.registry)

@@ -40,13 +40,16 @@ use utoipa_axum::router::OpenApiRouter;
 
 pub use api::{LocalizationEdit, LocalizeRequest, LocalizeResponse, MarketOutcome};
 pub use auth::{CSRF_COOKIE, CSRF_HEADER, TOKEN_COOKIE};
-pub use config::{ConfigLayer, LogFormat, ServerConfig, random_token};
+pub use config::{
+    ConfigLayer, LogFormat, ServerConfig, StoreTable, currency_code, default_currency,
+    random_token, save_currency,
+};
 pub use error::{AppError, ErrorBody};
 pub use services::{
     EngineStats, ExchangeRate, Facet, GlossaryInfo, HistoryEntry, JobInfo, Jobs, ListingRecord,
     ListingStore, ListingSummary, LocalizationRecord, Localizer, MarketInfo, ModelInfo, Models,
     Readiness, RejectInfo, ResultFile, Search, SearchHit, SearchPage, SearchParams, ServiceError,
-    SnippetPart, StoredUpload,
+    SnippetPart, StoredUpload, WorkerInfo,
 };
 pub use state::{AppState, Services};
 pub use wire::{RealJobs, RealLocalizer, RealModels, RealSearch, RealStore, build};
@@ -112,6 +115,7 @@ pub fn app(state: AppState) -> Router {
         .route("/settings", get(pages::settings_page))
         .route("/settings/models/install", post(pages::settings_install))
         .route("/settings/rates", post(pages::settings_rate))
+        .route("/settings/currency", post(pages::settings_currency))
         .route(
             "/settings/glossaries",
             post(pages::settings_glossary_upload),

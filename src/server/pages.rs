@@ -75,6 +75,15 @@ impl Templates {
         env.add_function("t", move |key: &str| -> String {
             en.get(key).cloned().unwrap_or_else(|| key.to_string())
         });
+        // `dir` attribute of a field in a language: `rtl` for Arabic and the other
+        // right-to-left languages, `auto` (the browser decides) when unknown.
+        env.add_filter("dir", |lang: Option<String>| -> &'static str {
+            match lang.as_deref().map(str::trim) {
+                None | Some("") | Some("und") | Some("unknown") => "auto",
+                Some(l) if crate::listing::is_rtl(l) => "rtl",
+                Some(_) => "ltr",
+            }
+        });
         Ok(Self { env })
     }
 
@@ -189,7 +198,10 @@ pub async fn new_listing(
         "new.html",
         &csrf,
         "new",
-        context! { markets => Value::from(minijinja::value::Serde(&markets)) },
+        context! {
+            markets => Value::from(minijinja::value::Serde(&markets)),
+            currency => state.services.jobs.default_currency(),
+        },
     )
 }
 
@@ -279,6 +291,14 @@ pub fn urlencode(s: &str) -> String {
     out
 }
 
+/// The source listing's language: as given, else detected from its text (for
+/// the fields' `lang` and `dir` attributes).
+fn source_language(l: &Listing) -> Option<String> {
+    l.language
+        .clone()
+        .or_else(|| crate::listing::detect_language(&l.text_for_detection()).map(String::from))
+}
+
 /// `GET /listings/{sku}`: source and every localization with history.
 pub async fn listing_page(
     State(state): State<AppState>,
@@ -291,7 +311,7 @@ pub async fn listing_page(
         "listing.html",
         &csrf,
         "",
-        context! { rec => Value::from(minijinja::value::Serde(&rec)), sku_url => urlencode(&rec.listing.sku) },
+        context! { rec => Value::from(minijinja::value::Serde(&rec)), sku_url => urlencode(&rec.listing.sku), src_lang => source_language(&rec.listing) },
     )
 }
 
@@ -308,7 +328,7 @@ pub async fn review_page(
         "review.html",
         &csrf,
         "",
-        context! { listing => Value::from(minijinja::value::Serde(&rec.listing)), loc => Value::from(minijinja::value::Serde(&loc)), sku_url => urlencode(&rec.listing.sku) },
+        context! { listing => Value::from(minijinja::value::Serde(&rec.listing)), loc => Value::from(minijinja::value::Serde(&loc)), sku_url => urlencode(&rec.listing.sku), src_lang => source_language(&rec.listing) },
     )
 }
 
@@ -379,7 +399,7 @@ pub async fn catalog_page(
         "catalog.html",
         &csrf,
         "catalog",
-        context! { jobs => Value::from(minijinja::value::Serde(&jobs)), markets => Value::from(minijinja::value::Serde(&markets)), max_upload => state.config.max_upload_bytes },
+        context! { jobs => Value::from(minijinja::value::Serde(&jobs)), markets => Value::from(minijinja::value::Serde(&markets)), max_upload => state.config.max_upload_bytes, currency => state.services.jobs.default_currency() },
     )
 }
 
@@ -474,8 +494,9 @@ pub async fn settings_page(
     Extension(csrf): Extension<CsrfToken>,
 ) -> PageResult {
     let s = state.clone();
-    let (models, glossaries) = blocking(move || {
+    let (models, glossaries, workers) = blocking(move || {
         let models = s.services.models.list();
+        let workers = s.services.jobs.workers()?;
         let mut gl = Vec::new();
         for g in s.services.store.glossaries()? {
             let text = s.services.store.glossary(&g.name)?.unwrap_or_default();
@@ -485,7 +506,7 @@ pub async fn settings_page(
                 text,
             });
         }
-        Ok((models, gl))
+        Ok((models, gl, workers))
     })
     .await
     .map_err(|e| err(&state, e))?;
@@ -499,8 +520,28 @@ pub async fn settings_page(
             glossaries => Value::from(minijinja::value::Serde(&glossaries)),
             markets => Value::from(minijinja::value::Serde(state.services.localizer.markets())),
             rates => Value::from(minijinja::value::Serde(state.services.localizer.rates())),
+            currency => state.services.jobs.default_currency(),
+            workers => Value::from(minijinja::value::Serde(&workers)),
         },
     )
+}
+
+/// `POST /settings/currency` (`currency`, empty to remove): the data
+/// directory's default source currency, saved in its config file.
+pub async fn settings_currency(
+    State(state): State<AppState>,
+    AppForm(fields): AppForm<Vec<(String, String)>>,
+) -> PageResult {
+    let currency = fields
+        .iter()
+        .find(|(k, _)| k == "currency")
+        .map(|(_, v)| v.trim().to_string())
+        .filter(|v| !v.is_empty());
+    let j = state.services.jobs.clone();
+    blocking(move || j.set_default_currency(currency))
+        .await
+        .map_err(|e| err(&state, e))?;
+    Ok(Redirect::to("/settings#currency").into_response())
 }
 
 /// `POST /settings/models/install` (`id`).

@@ -198,7 +198,8 @@ impl RateBook {
         } else {
             // Our own writer's output always parses; a failure would be a bug,
             // logged, and the rates left out rather than the server stopped.
-            match Rates::from_csv(&self.to_csv(), "rates") {
+            // The seller's rates over the built-in reference table (issue 18).
+            match Rates::from_csv(&self.to_csv(), "rates").and_then(Rates::with_reference) {
                 Ok(r) => Some(Arc::new(r)),
                 Err(e) => {
                     tracing::error!(error = %e, "exchange rates do not parse");

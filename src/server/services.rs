@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::listing::{Listing, LocalizedListing, Status, Warning};
+pub use crate::store::WorkerInfo;
 
 /// A failure a service reports; the HTTP layer maps it to a status and a code.
 #[derive(Debug, thiserror::Error)]
@@ -352,6 +353,11 @@ pub trait Jobs: Send + Sync {
     fn create(&self, upload: StoredUpload, markets: Vec<String>) -> Result<JobInfo, ServiceError>;
     /// Jobs, newest first.
     fn list(&self) -> Result<Vec<JobInfo>, ServiceError>;
+    /// The newest `n` jobs (what `/metrics` reports), without building the
+    /// others.
+    fn list_recent(&self, n: usize) -> Result<Vec<JobInfo>, ServiceError> {
+        Ok(self.list()?.into_iter().take(n).collect())
+    }
     /// One job.
     fn get(&self, id: &str) -> Result<Option<JobInfo>, ServiceError>;
     /// Ask a running job to stop (it checkpoints).
@@ -362,6 +368,23 @@ pub trait Jobs: Send + Sync {
     fn result(&self, id: &str, kind: &str) -> Result<Option<ResultFile>, ServiceError>;
     /// Stop taking work and checkpoint (graceful shutdown).
     fn shutdown(&self);
+    /// The currency catalog prices that name none are read in (the data
+    /// directory's default source currency); `None`: CNY for Chinese catalogs,
+    /// else such rows are rejected.
+    fn default_currency(&self) -> Option<String> {
+        None
+    }
+    /// Change the default source currency (and keep it in the config file).
+    fn set_default_currency(&self, _currency: Option<String>) -> Result<(), ServiceError> {
+        Err(ServiceError::Conflict(
+            "this server cannot change its default currency".into(),
+        ))
+    }
+    /// The workers of a shared store heard from in the last hour (none on
+    /// SQLite, whose jobs run in this process).
+    fn workers(&self) -> Result<Vec<WorkerInfo>, ServiceError> {
+        Ok(Vec::new())
+    }
 }
 
 /// An installable model.

@@ -31,8 +31,11 @@ use super::services::{
 };
 use super::state::{AppState, Services};
 use crate::catalog::{self, ReadOptions};
-use crate::index::{IndexDoc, PairIndex, SearchIndex, SearchQuery, Sort};
-use crate::job::{self, CatalogOutput, CatalogRecord, JobRunner, OutputWriter, RunnerOptions};
+use crate::index::{IndexDoc, IndexFollower, PairIndex, SearchIndex, SearchQuery, Sort};
+use crate::job::{
+    self, CatalogOutput, CatalogRecord, JobOptions, JobRunner, OutputWriter, RunnerOptions,
+    StoredJobLocalizers, Worker, WorkerOptions,
+};
 use crate::listing::{Listing, LocalizedListing, Status, Warning};
 use crate::llm::{
     Engine, EngineOptions, Event, Generate, GenerateRequest, GenerationHandle, LlmError, Manifest,
@@ -45,7 +48,34 @@ use crate::localize::{
 };
 use crate::market::MarketRegistry;
 use crate::paths::DataDir;
-use crate::store::{JobId, JobStatus, NewJob, RejectRow, Store};
+use crate::store::{JobId, JobStatus, NewJob, RejectRow, Store, StoreOptions};
+
+/// How long the index follower waits for a notification before polling the
+/// store's feed anyway.
+const FOLLOW_POLL: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// On a shared store, jobs are finished (outputs written from the store) by the
+/// server, whoever did their items: a thread looks each second.
+fn start_finisher(jobs: &Arc<RealJobs>) {
+    let weak = Arc::downgrade(jobs);
+    let spawned = std::thread::Builder::new()
+        .name("job-finisher".into())
+        .spawn(move || {
+            loop {
+                std::thread::sleep(std::time::Duration::from_secs(1));
+                let Some(jobs) = weak.upgrade() else { return };
+                if jobs.stopping.load(Ordering::Relaxed) {
+                    return;
+                }
+                if let Err(e) = job::finish_done_jobs(&jobs.store, &CatalogOutput) {
+                    tracing::warn!(error = %e, "finishing jobs failed; retrying");
+                }
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::error!(error = %e, "cannot start the job finisher");
+    }
+}
 
 /// Build the app's state from the configuration: open everything, start the
 /// model loader, and return at once (the model loads in the background).
@@ -53,10 +83,23 @@ pub fn build(config: ServerConfig) -> anyhow::Result<AppState> {
     let data = config.data_dir.clone();
     std::fs::create_dir_all(data.root())
         .with_context(|| format!("create data dir {}", data.root().display()))?;
-    let store = Arc::new(Store::open(&data)?);
+    let store = Arc::new(Store::open_at(
+        &config.store,
+        &data,
+        &StoreOptions::default(),
+        "silkroute serve",
+    )?);
     let index = Arc::new(
         SearchIndex::open(&data.index())
             .with_context(|| format!("open the search index {}", data.index().display()))?,
+    );
+    // The one writer of the index: it follows every change in the store, made
+    // here or by a worker anywhere.
+    let follower = IndexFollower::start(
+        store.clone(),
+        index.clone(),
+        data.index_cursor(),
+        FOLLOW_POLL,
     );
     let markets = Arc::new(MarketRegistry::with_user_dir(&data.markets())?);
     // A bad rates file is reported and set aside, never a reason not to start.
@@ -88,12 +131,21 @@ pub fn build(config: ServerConfig) -> anyhow::Result<AppState> {
         parts: parts.clone(),
         runner: OnceLock::new(),
         stopping: AtomicBool::new(false),
+        currency: RwLock::new(config.currency.clone()),
+        config_file: config.config_file.clone(),
+        workers: config.workers,
+        worker: Mutex::new(None),
+        follower: Mutex::new(Some(follower)),
+        model_file: job::model_file_for(config.model.as_deref()).map_err(anyhow::Error::new)?,
     });
+    if store.is_shared() {
+        start_finisher(&jobs);
+    }
     {
         let (jobs, localizer) = (jobs.clone(), localizer.clone());
         models.start_loading(
             EngineOptions::default(),
-            Box::new(move |_engine| jobs.start_runner(localizer)),
+            Box::new(move |engine| jobs.start_runner(localizer, engine)),
         );
     }
     let services = Services {
@@ -766,23 +818,6 @@ impl job::Localizer for JobLocalizer {
     }
 }
 
-/// Checks markets only: creating a job before the model is loaded.
-struct MarketCheck(Arc<MarketRegistry>);
-
-impl job::Localizer for MarketCheck {
-    fn localize(&self, _: &Listing, _: &str) -> Result<LocalizedListing, String> {
-        Err("the model is not loaded".into())
-    }
-
-    fn model_id(&self) -> String {
-        String::new()
-    }
-
-    fn check_market(&self, market: &str) -> Result<(), String> {
-        self.0.get(market).map(|_| ()).map_err(|e| e.to_string())
-    }
-}
-
 // ---------------------------------------------------------------------------
 // Store.
 
@@ -1119,6 +1154,17 @@ pub struct RealJobs {
     parts: Arc<Parts>,
     runner: OnceLock<JobRunner>,
     stopping: AtomicBool,
+    /// Currency of catalog prices that name none.
+    currency: RwLock<Option<String>>,
+    /// Where the default currency is saved.
+    config_file: PathBuf,
+    /// Job items worked on here at once.
+    workers: usize,
+    /// On a shared store: this server's worker.
+    worker: Mutex<Option<Worker>>,
+    follower: Mutex<Option<IndexFollower>>,
+    /// The model jobs created here name (workers must run it).
+    model_file: PathBuf,
 }
 
 /// Most rejects shown on a job page (and sent with each progress event).
@@ -1126,8 +1172,37 @@ const MAX_REJECTS_SHOWN: usize = 100;
 
 impl RealJobs {
     /// Start the runner (the model is loaded) and resume unfinished jobs.
-    fn start_runner(&self, localizer: Arc<RealLocalizer>) {
+    fn start_runner(&self, localizer: Arc<RealLocalizer>, engine: Arc<Engine>) {
         if self.stopping.load(Ordering::Relaxed) {
+            return;
+        }
+        if self.workers == 0 {
+            tracing::info!("no local job workers (--workers 0): jobs wait for `silkroute worker`");
+            return;
+        }
+        if self.store.is_shared() {
+            let path = localizer
+                .models
+                .active_path
+                .lock()
+                .ok()
+                .and_then(|p| p.clone())
+                .unwrap_or_else(|| self.model_file.clone());
+            let tm: Arc<dyn TranslationMemory> = self.store.clone();
+            let localizers =
+                StoredJobLocalizers::new(engine, &path, tm, self.parts.markets.clone());
+            let opts = WorkerOptions {
+                threads: self.workers,
+                ..WorkerOptions::for_this_process(&job::model_name(&path))
+            };
+            match Worker::start(self.store.clone(), Arc::new(localizers), None, opts) {
+                Ok(w) => {
+                    if let Ok(mut g) = self.worker.lock() {
+                        *g = Some(w);
+                    }
+                }
+                Err(e) => tracing::error!(error = %e, "the local worker did not start"),
+            }
             return;
         }
         let index = self.index.clone();
@@ -1149,7 +1224,9 @@ impl RealJobs {
             Arc::new(JobLocalizer { real: localizer }),
             Arc::new(CatalogOutput),
             Some(hook),
-            &RunnerOptions::default(),
+            &RunnerOptions {
+                workers: self.workers,
+            },
         );
         match runner.resume_unfinished() {
             Ok(ids) if !ids.is_empty() => tracing::info!(?ids, "resumed unfinished jobs"),
@@ -1217,6 +1294,42 @@ impl RealJobs {
         })
     }
 
+    /// A job's options on a shared store: the model, the default limits, and a
+    /// snapshot of the stored glossaries and the exchange rates.
+    fn shared_job_options(&self) -> Result<JobOptions, ServiceError> {
+        let mut w = csv::Writer::from_writer(Vec::new());
+        let mut rows = 0;
+        w.write_record(["source", "target_lang", "target"])
+            .map_err(internal)?;
+        for name in self.store.glossary_names().map_err(internal)? {
+            if let Some(g) = self.store.glossary(&name).map_err(internal)? {
+                for e in &g.entries {
+                    w.write_record([&e.source, &g.target_lang, &e.target])
+                        .map_err(internal)?;
+                    rows += 1;
+                }
+            }
+        }
+        let glossary = String::from_utf8(w.into_inner().map_err(internal)?).map_err(internal)?;
+        let rates = self
+            .parts
+            .rates
+            .read()
+            .map_err(|_| internal("rates lock poisoned"))?
+            .to_csv();
+        let defaults = PipelineOptions::default();
+        Ok(JobOptions {
+            model: self.model_file.clone(),
+            max_tokens: defaults.max_tokens,
+            attempts: defaults.max_attempts,
+            workers: self.workers,
+            no_batching: false,
+            glossary: None,
+            glossary_csv: (rows > 0).then_some(glossary),
+            rates_csv: (rates.lines().count() > 1).then_some(rates),
+        })
+    }
+
     fn id(id: &str) -> Result<JobId, ServiceError> {
         id.parse::<JobId>().map_err(|_| {
             ServiceError::NotFound(format!("job `{}`", id.chars().take(32).collect::<String>()))
@@ -1237,7 +1350,10 @@ impl Jobs for RealJobs {
             field: field.into(),
             message,
         };
-        let opts = ReadOptions::default();
+        let opts = ReadOptions {
+            currency: self.default_currency(),
+            ..ReadOptions::default()
+        };
         let reader = catalog::open(&upload.path, &opts)
             .map_err(|e| invalid("file", format!("{}: {e}", upload.original_name)))?;
         // Outputs in the input's format.
@@ -1259,21 +1375,31 @@ impl Jobs for RealJobs {
             Utc::now().format("%Y%m%d-%H%M%S%.3f"),
             rand::random::<u32>()
         ));
+        let options = if self.store.is_shared() {
+            // Everything a worker on another machine needs, kept with the job.
+            serde_json::to_value(self.shared_job_options()?).map_err(internal)?
+        } else {
+            serde_json::json!({ "source": "upload" })
+        };
         let new = NewJob {
             catalog_path: upload.original_name.clone(),
             format,
             markets,
-            options: serde_json::json!({ "source": "upload" }),
+            options,
             out_dir: out_dir.to_string_lossy().into_owned(),
         };
-        let check = MarketCheck(self.parts.markets.clone());
+        let check = job::MarketsOnly(self.parts.markets.clone());
         let id = job::create_job(&self.store, &check, &new, records).map_err(|e| match e {
             job::JobError::Market(m) => invalid("markets", m),
             job::JobError::Invalid(m) => invalid("markets", m),
             other => internal(other),
         })?;
         let _ = std::fs::remove_file(&upload.path);
-        if let Some(r) = self.runner.get() {
+        if self.store.is_shared() {
+            self.store
+                .set_job_status(id, JobStatus::Running, None)
+                .map_err(internal)?;
+        } else if let Some(r) = self.runner.get() {
             r.submit(id).map_err(internal)?;
         }
         let j = self.store.job(id).map_err(internal)?;
@@ -1285,6 +1411,16 @@ impl Jobs for RealJobs {
             .jobs()
             .map_err(internal)?
             .iter()
+            .map(|j| self.info(j))
+            .collect()
+    }
+
+    fn list_recent(&self, n: usize) -> Result<Vec<JobInfo>, ServiceError> {
+        self.store
+            .jobs()
+            .map_err(internal)?
+            .iter()
+            .take(n)
             .map(|j| self.info(j))
             .collect()
     }
@@ -1325,7 +1461,14 @@ impl Jobs for RealJobs {
                 j.id, j.status
             )));
         }
-        if let Some(r) = self.runner.get() {
+        if self.store.is_shared() {
+            self.store
+                .retry_failed_items(j.id, job::MAX_ITEM_ATTEMPTS)
+                .map_err(internal)?;
+            self.store
+                .set_job_status(j.id, JobStatus::Running, None)
+                .map_err(internal)?;
+        } else if let Some(r) = self.runner.get() {
             r.resume(j.id).map_err(|e| match e {
                 job::JobError::NotResumable { .. } => ServiceError::Conflict(e.to_string()),
                 other => internal(other),
@@ -1396,11 +1539,49 @@ impl Jobs for RealJobs {
         }))
     }
 
+    fn workers(&self) -> Result<Vec<crate::store::WorkerInfo>, ServiceError> {
+        if !self.store.is_shared() {
+            return Ok(Vec::new());
+        }
+        self.store
+            .workers(crate::store::LIVE_WINDOW)
+            .map_err(internal)
+    }
+
     fn shutdown(&self) {
         self.stopping.store(true, Ordering::Relaxed);
         if let Some(r) = self.runner.get() {
             r.stop_flag().store(true, Ordering::Relaxed);
         }
+        // The worker finishes and commits its items in flight.
+        if let Some(w) = self.worker.lock().ok().and_then(|mut g| g.take()) {
+            w.stop();
+        }
+        if let Some(f) = self.follower.lock().ok().and_then(|mut g| g.take()) {
+            f.stop();
+        }
+    }
+
+    fn default_currency(&self) -> Option<String> {
+        self.currency.read().ok().and_then(|c| c.clone())
+    }
+
+    fn set_default_currency(&self, currency: Option<String>) -> Result<(), ServiceError> {
+        let currency = currency
+            .filter(|c| !c.trim().is_empty())
+            .map(|c| super::config::currency_code(&c))
+            .transpose()
+            .map_err(|e| ServiceError::Invalid {
+                field: "currency".into(),
+                message: e.to_string(),
+            })?;
+        super::config::save_currency(&self.config_file, currency.as_deref())
+            .map_err(|e| ServiceError::Internal(e.context("save the default currency")))?;
+        *self
+            .currency
+            .write()
+            .map_err(|_| internal("currency lock poisoned"))? = currency;
+        Ok(())
     }
 }
 

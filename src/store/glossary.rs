@@ -3,7 +3,7 @@
 
 use rusqlite::{OptionalExtension, params};
 
-use super::{Store, StoreError, now};
+use super::{SqliteStore, StoreError, now};
 
 /// One fixed translation.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -30,7 +30,7 @@ pub struct Glossary {
     pub entries: Vec<GlossaryEntry>,
 }
 
-impl Store {
+impl SqliteStore {
     /// Create or replace a glossary (its entries are replaced as a whole).
     pub fn put_glossary(&self, g: &Glossary) -> Result<(), StoreError> {
         let mut c = self.conn();
@@ -122,44 +122,5 @@ impl Store {
             .map_err(|e| self.err(e))?
             .collect::<rusqlite::Result<Vec<String>>>()
             .map_err(|e| self.err(e))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn glossary_replace_and_read() {
-        let s = Store::open_in_memory().unwrap();
-        let mut g = Glossary {
-            name: "kitchen-de".into(),
-            source_lang: "en".into(),
-            target_lang: "de".into(),
-            entries: vec![
-                GlossaryEntry {
-                    source: "lid".into(),
-                    target: "Deckel".into(),
-                    note: String::new(),
-                },
-                GlossaryEntry {
-                    source: "bottle".into(),
-                    target: "Flasche".into(),
-                    note: "not Pulle".into(),
-                },
-            ],
-        };
-        s.put_glossary(&g).unwrap();
-        let back = s.glossary("kitchen-de").unwrap().unwrap();
-        assert_eq!(back.entries[0].source, "bottle", "sorted by source");
-        assert_eq!(back.entries.len(), 2);
-        g.entries.truncate(1);
-        s.put_glossary(&g).unwrap();
-        assert_eq!(
-            s.glossary("kitchen-de").unwrap().unwrap().entries,
-            g.entries
-        );
-        assert_eq!(s.glossary_names().unwrap(), vec!["kitchen-de".to_string()]);
-        assert_eq!(s.glossary("none").unwrap(), None);
     }
 }

@@ -13,7 +13,7 @@ use rusqlite::{OptionalExtension, Row, params};
 use serde::{Deserialize, Serialize};
 
 use super::listings::{put_listing_tx, put_localization_tx};
-use super::{Store, StoreError, now};
+use super::{SqliteStore, StoreError, now};
 use crate::listing::{Listing, LocalizedListing, Status};
 
 /// A job's id.
@@ -100,7 +100,7 @@ impl ItemStatus {
         }
     }
 
-    fn parse(s: &str) -> Option<Self> {
+    pub(crate) fn parse(s: &str) -> Option<Self> {
         Some(match s {
             "pending" => ItemStatus::Pending,
             "succeeded" => ItemStatus::Succeeded,
@@ -250,7 +250,7 @@ pub struct JobItem {
     pub commits: u32,
 }
 
-impl Store {
+impl SqliteStore {
     /// Create a job with its rows, items (one per row and market, in market
     /// order) and rejects. The source listings are also stored in `listings`
     /// (source = the catalog path). Small jobs (tests, the CLI) in one go; the
@@ -585,7 +585,7 @@ impl Store {
                 params![key.job_id, key.row_index, key.market_index],
                 |r| r.get(0),
             )?;
-            log_tx(&tx, key, "start")?;
+            log_tx(&tx, key, "start", None)?;
             Ok(n)
         };
         let n = run().map_err(|e| self.err(e))?;
@@ -597,6 +597,18 @@ impl Store {
     /// `commit` line in the log, the job's counters, and (when it succeeded)
     /// the localization itself. Refused if the item is already committed.
     pub fn commit_item(&self, key: &ItemKey, outcome: &ItemOutcome) -> Result<(), StoreError> {
+        self.commit_item_fenced(key, None, outcome)
+    }
+
+    /// [`SqliteStore::commit_item`], fenced when `lease` names a worker and its
+    /// attempt: then the item must still be pending at that attempt, or the
+    /// commit is refused with [`StoreError::LeaseLost`]. Clears the lease.
+    pub(super) fn commit_item_fenced(
+        &self,
+        key: &ItemKey,
+        lease: Option<(&str, u32)>,
+        outcome: &ItemOutcome,
+    ) -> Result<(), StoreError> {
         let (status, result, error) = match outcome {
             ItemOutcome::Succeeded(loc) => (
                 ItemStatus::Succeeded,
@@ -611,8 +623,9 @@ impl Store {
         let n = tx
             .execute(
                 "UPDATE job_items SET status = ?4, result = ?5, error = ?6, commits = commits + 1,
-                        committed_at = ?7
-                 WHERE job_id = ?1 AND row_index = ?2 AND market_index = ?3 AND status = 'pending'",
+                        committed_at = ?7, lease_owner = NULL, lease_until = NULL
+                 WHERE job_id = ?1 AND row_index = ?2 AND market_index = ?3 AND status = 'pending'
+                   AND (?8 IS NULL OR attempts = ?8)",
                 params![
                     key.job_id,
                     key.row_index,
@@ -620,10 +633,18 @@ impl Store {
                     status.as_str(),
                     result,
                     error,
-                    at
+                    at,
+                    lease.map(|l| l.1)
                 ],
             )
             .map_err(|e| self.err(e))?;
+        if n == 0 && lease.is_some() {
+            return Err(StoreError::LeaseLost {
+                job: key.job_id,
+                row: key.row_index,
+                market_index: key.market_index,
+            });
+        }
         if n == 0 {
             let market: Option<String> = tx
                 .query_row(
@@ -643,7 +664,7 @@ impl Store {
             });
         }
         let run = || -> rusqlite::Result<()> {
-            log_tx(&tx, key, "commit")?;
+            log_tx(&tx, key, "commit", lease.map(|l| l.0))?;
             let (ok, bad, review) = match outcome {
                 ItemOutcome::Succeeded(loc) => (1, 0, i64::from(loc.status == Status::NeedsReview)),
                 ItemOutcome::Failed(_) => (0, 1, 0),
@@ -822,14 +843,24 @@ impl Store {
     }
 
     fn decode_job(&self, r: RawJob) -> Result<Job, StoreError> {
-        let status = JobStatus::parse(&r.status).ok_or_else(|| {
-            self.corrupt(
-                "jobs",
-                format!("job {}: unknown status `{}`", r.id, r.status),
-            )
-        })?;
-        let markets = serde_json::from_str(&r.markets).map_err(|e| self.corrupt("jobs", e))?;
-        let options = serde_json::from_str(&r.options).map_err(|e| self.corrupt("jobs", e))?;
+        r.decode(&self.path)
+    }
+}
+
+impl RawJob {
+    /// The job, decoding its JSON columns and status (`path` names the store
+    /// in errors). Shared by both backends.
+    pub(super) fn decode(self, path: &std::path::Path) -> Result<Job, StoreError> {
+        let r = self;
+        let corrupt = |message: String| StoreError::Corrupt {
+            path: path.to_path_buf(),
+            table: "jobs",
+            message,
+        };
+        let status = JobStatus::parse(&r.status)
+            .ok_or_else(|| corrupt(format!("job {}: unknown status `{}`", r.id, r.status)))?;
+        let markets = serde_json::from_str(&r.markets).map_err(|e| corrupt(e.to_string()))?;
+        let options = serde_json::from_str(&r.options).map_err(|e| corrupt(e.to_string()))?;
         let n = |v: i64| v.max(0) as u64;
         Ok(Job {
             id: r.id,
@@ -852,26 +883,27 @@ impl Store {
     }
 }
 
-const JOB_COLS: &str = "id, status, catalog_path, format, markets, options, out_dir, rows, total_items, \
+pub(super) const JOB_COLS: &str = "id, status, catalog_path, format, markets, options, out_dir, rows, total_items, \
                         succeeded, failed, needs_review, rejected, error, created_at, updated_at";
 
-struct RawJob {
-    id: JobId,
-    status: String,
-    catalog_path: String,
-    format: String,
-    markets: String,
-    options: String,
-    out_dir: String,
-    rows: i64,
-    total_items: i64,
-    succeeded: i64,
-    failed: i64,
-    needs_review: i64,
-    rejected: i64,
-    error: Option<String>,
-    created_at: String,
-    updated_at: String,
+/// A `jobs` row as read, before decoding (both backends read into it).
+pub(super) struct RawJob {
+    pub(super) id: JobId,
+    pub(super) status: String,
+    pub(super) catalog_path: String,
+    pub(super) format: String,
+    pub(super) markets: String,
+    pub(super) options: String,
+    pub(super) out_dir: String,
+    pub(super) rows: i64,
+    pub(super) total_items: i64,
+    pub(super) succeeded: i64,
+    pub(super) failed: i64,
+    pub(super) needs_review: i64,
+    pub(super) rejected: i64,
+    pub(super) error: Option<String>,
+    pub(super) created_at: String,
+    pub(super) updated_at: String,
 }
 
 fn raw_job(r: &Row<'_>) -> rusqlite::Result<RawJob> {
@@ -895,10 +927,24 @@ fn raw_job(r: &Row<'_>) -> rusqlite::Result<RawJob> {
     })
 }
 
-fn log_tx(tx: &rusqlite::Transaction<'_>, key: &ItemKey, event: &str) -> rusqlite::Result<()> {
+/// One line of the item log; `worker` names the worker holding the lease.
+pub(super) fn log_tx(
+    tx: &rusqlite::Transaction<'_>,
+    key: &ItemKey,
+    event: &str,
+    worker: Option<&str>,
+) -> rusqlite::Result<()> {
     tx.execute(
-        "INSERT INTO job_item_log (job_id, row_index, market_index, event, at) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![key.job_id, key.row_index, key.market_index, event, now()],
+        "INSERT INTO job_item_log (job_id, row_index, market_index, event, at, worker)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![
+            key.job_id,
+            key.row_index,
+            key.market_index,
+            event,
+            now(),
+            worker
+        ],
     )?;
     Ok(())
 }
@@ -906,134 +952,13 @@ fn log_tx(tx: &rusqlite::Transaction<'_>, key: &ItemKey, event: &str) -> rusqlit
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::listing::Provenance;
-
-    fn rows(n: u32) -> Vec<JobRow> {
-        (0..n)
-            .map(|i| JobRow {
-                row_index: i,
-                line: u64::from(i) + 2,
-                listing: Listing {
-                    sku: format!("S-{i}"),
-                    title: format!("Item {i}"),
-                    ..Default::default()
-                },
-            })
-            .collect()
-    }
-
-    fn new_job() -> NewJob {
-        NewJob {
-            catalog_path: "cat.csv".into(),
-            format: "csv".into(),
-            markets: vec!["amazon.de".into(), "amazon.fr".into()],
-            options: serde_json::json!({"max_tokens": 8}),
-            out_dir: "out".into(),
-        }
-    }
-
-    fn localized(item: &PendingItem, status: Status) -> LocalizedListing {
-        LocalizedListing {
-            sku: item.listing.sku.clone(),
-            market: item.market.clone(),
-            language: "de".into(),
-            title: format!("T {}", item.listing.title),
-            description: String::new(),
-            bullets: vec![],
-            attributes: vec![],
-            keywords: vec![],
-            price: None,
-            brand: None,
-            category: None,
-            images: vec![],
-            warnings: vec![],
-            status,
-            provenance: Provenance {
-                model: "m".into(),
-                created_at: chrono::Utc::now(),
-            },
-            roundtrip: Default::default(),
-        }
-    }
-
-    #[test]
-    fn job_life_cycle() {
-        let s = Store::open_in_memory().unwrap();
-        let rejects = vec![RejectRow {
-            file: "cat.csv".into(),
-            line: 9,
-            column: "title".into(),
-            reason: "field `title` is required".into(),
-        }];
-        let id = s.create_job(&new_job(), &rows(3), &rejects).unwrap();
-        let job = s.job(id).unwrap();
-        assert_eq!(
-            (job.status, job.rows, job.total_items, job.rejected),
-            (JobStatus::Enqueued, 3, 6, 1)
-        );
-        assert_eq!(s.job_rejects_page(id, 0, 100).unwrap(), rejects);
-        assert!(s.job_rejects_page(id, 1, 100).unwrap().is_empty());
-        assert_eq!(s.listing("S-1").unwrap().unwrap().title, "Item 1");
-
-        let pending = s.pending_items(id).unwrap();
-        assert_eq!(pending.len(), 6);
-        assert_eq!(
-            (pending[1].key.row_index, pending[1].market.as_str()),
-            (0, "amazon.fr")
-        );
-
-        assert_eq!(s.start_attempt(&pending[0].key).unwrap(), 1);
-        s.commit_item(
-            &pending[0].key,
-            &ItemOutcome::Succeeded(Box::new(localized(&pending[0], Status::NeedsReview))),
-        )
-        .unwrap();
-        s.commit_item(
-            &pending[1].key,
-            &ItemOutcome::Failed("model stopped".into()),
-        )
-        .unwrap();
-        let again = s
-            .commit_item(&pending[0].key, &ItemOutcome::Failed("x".into()))
-            .unwrap_err();
-        assert!(
-            matches!(again, StoreError::AlreadyCommitted { row: 0, .. }),
-            "{again}"
-        );
-
-        let job = s.job(id).unwrap();
-        assert_eq!(
-            (job.succeeded, job.failed, job.needs_review, job.done()),
-            (1, 1, 1, 2)
-        );
-        assert_eq!(s.pending_items(id).unwrap().len(), 4);
-        assert!(
-            s.localization("S-0", "amazon.de").unwrap().is_some(),
-            "committed into localizations"
-        );
-        let items = s.job_items(id).unwrap();
-        assert_eq!(items[0].status, ItemStatus::Succeeded);
-        assert_eq!(items[1].error.as_deref(), Some("model stopped"));
-        assert_eq!((items[0].attempts, items[0].commits), (1, 1));
-        let log = s.item_log_counts(id).unwrap();
-        assert_eq!(log[0].1, 1);
-        assert_eq!(log[0].2, 1);
-
-        s.cancel_job(id).unwrap();
-        assert_eq!(s.job(id).unwrap().status, JobStatus::Canceled);
-        assert!(matches!(
-            s.cancel_job(id),
-            Err(StoreError::Transition { .. })
-        ));
-        assert!(matches!(s.job(99), Err(StoreError::JobNotFound(99))));
-        assert!(s.unfinished_jobs().unwrap().is_empty());
-    }
+    use crate::store::tests::{localized, new_job, rows};
 
     #[test]
     fn full_disk_rolls_back_only_the_failing_commit() {
         let tmp = tempfile::tempdir().unwrap();
         let dir = crate::paths::DataDir::at(tmp.path());
-        let s = Store::open(&dir).unwrap();
+        let s = SqliteStore::open(&dir).unwrap();
         let id = s.create_job(&new_job(), &rows(2), &[]).unwrap();
         let pending = s.pending_items(id).unwrap();
         s.commit_item(

@@ -3,7 +3,7 @@
 
 use rusqlite::{OptionalExtension, Transaction, params};
 
-use super::{Store, StoreError, now};
+use super::{SqliteStore, StoreError, now};
 use crate::listing::{Listing, LocalizedListing, Status};
 
 /// A localization as stored: the listing, its version number and when it was written.
@@ -78,7 +78,7 @@ pub(super) fn put_localization_tx(
     Ok(version)
 }
 
-impl Store {
+impl SqliteStore {
     /// Insert or replace a source listing; `source` says where it came from (a
     /// catalog path, `form`).
     pub fn put_listing(&self, source: &str, listing: &Listing) -> Result<(), StoreError> {
@@ -264,130 +264,5 @@ impl Store {
             version,
             updated_at,
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::listing::Provenance;
-
-    pub(crate) fn loc(sku: &str, market: &str, title: &str) -> LocalizedListing {
-        LocalizedListing {
-            sku: sku.into(),
-            market: market.into(),
-            language: "de".into(),
-            title: title.into(),
-            description: String::new(),
-            bullets: vec![],
-            attributes: vec![],
-            keywords: vec![],
-            price: None,
-            brand: None,
-            category: None,
-            images: vec![],
-            warnings: vec![],
-            status: Status::Localized,
-            provenance: Provenance {
-                model: "m".into(),
-                created_at: chrono::Utc::now(),
-            },
-            roundtrip: Default::default(),
-        }
-    }
-
-    #[test]
-    fn page_of_listings_localizations_of_and_delete() {
-        let s = Store::open_in_memory().unwrap();
-        let mut l = Listing {
-            sku: "A-1".into(),
-            title: "Bottle".into(),
-            ..Default::default()
-        };
-        s.put_listing("form", &l).unwrap();
-        l.sku = "B-2".into();
-        s.put_listing("form", &l).unwrap();
-        s.put_localization(&loc("A-1", "amazon.de", "Flasche"))
-            .unwrap();
-        s.put_localization(&loc("A-1", "amazon.fr", "Bouteille"))
-            .unwrap();
-        s.put_localization(&loc("A-1", "amazon.fr", "Gourde"))
-            .unwrap();
-        let page = s.listing_page(10, 0).unwrap();
-        assert_eq!(page.len(), 2);
-        assert_eq!(s.listing_page(1, 1).unwrap().len(), 1);
-        let locs = s.localizations_of("A-1").unwrap();
-        let titles: Vec<_> = locs.iter().map(|l| l.listing.title.as_str()).collect();
-        assert_eq!(titles, ["Flasche", "Gourde"]);
-        assert_eq!(locs[1].version, 2);
-        assert!(s.delete_listing("A-1").unwrap());
-        assert!(!s.delete_listing("A-1").unwrap());
-        assert!(s.localizations_of("A-1").unwrap().is_empty());
-        assert!(
-            s.localization_history("A-1", "amazon.fr")
-                .unwrap()
-                .is_empty()
-        );
-        assert_eq!(s.listing_page(10, 0).unwrap().len(), 1);
-    }
-
-    #[test]
-    fn listings_round_trip_and_replace() {
-        let s = Store::open_in_memory().unwrap();
-        let mut l = Listing {
-            sku: "A-1".into(),
-            title: "Bottle".into(),
-            bullets: vec!["1 l".into()],
-            ..Default::default()
-        };
-        s.put_listing("cat.csv", &l).unwrap();
-        assert_eq!(s.listing("A-1").unwrap().as_ref(), Some(&l));
-        l.title = "Steel bottle".into();
-        s.put_listing("form", &l).unwrap();
-        assert_eq!(s.listing("A-1").unwrap().unwrap().title, "Steel bottle");
-        assert_eq!(s.listing("nope").unwrap(), None);
-    }
-
-    #[test]
-    fn replacing_a_localization_keeps_history() {
-        let s = Store::open_in_memory().unwrap();
-        assert_eq!(
-            s.put_localization(&loc("A", "amazon.de", "Flasche"))
-                .unwrap(),
-            1
-        );
-        assert_eq!(
-            s.put_localization(&loc("A", "amazon.de", "Stahlflasche"))
-                .unwrap(),
-            2
-        );
-        assert_eq!(
-            s.put_localization(&loc("A", "amazon.fr", "Bouteille"))
-                .unwrap(),
-            1
-        );
-        let cur = s.localization("A", "amazon.de").unwrap().unwrap();
-        assert_eq!(
-            (cur.listing.title.as_str(), cur.version),
-            ("Stahlflasche", 2)
-        );
-        let hist = s.localization_history("A", "amazon.de").unwrap();
-        assert_eq!(hist.len(), 1);
-        assert_eq!(
-            (hist[0].listing.title.as_str(), hist[0].version),
-            ("Flasche", 1)
-        );
-        assert!(
-            s.set_review_status("A", "amazon.de", Status::Approved)
-                .unwrap()
-        );
-        assert!(
-            !s.set_review_status("B", "amazon.de", Status::Approved)
-                .unwrap()
-        );
-        let cur = s.localization("A", "amazon.de").unwrap().unwrap();
-        assert_eq!((cur.listing.status, cur.version), (Status::Approved, 3));
-        assert_eq!(s.localization_history("A", "amazon.de").unwrap().len(), 2);
-        assert_eq!(s.localizations().unwrap().len(), 2);
     }
 }

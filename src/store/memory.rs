@@ -5,7 +5,7 @@
 use rusqlite::{OptionalExtension, params};
 use sha2::{Digest, Sha256};
 
-use super::{Store, StoreError, now};
+use super::{SqliteStore, Store, StoreError, now};
 
 /// What a translation depends on.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -41,7 +41,7 @@ impl TmKey {
     }
 }
 
-impl Store {
+impl SqliteStore {
     /// The remembered translation for a key, counting the hit.
     pub fn tm_get(&self, key: &TmKey) -> Result<Option<String>, StoreError> {
         let hash = key.hash();
@@ -136,57 +136,6 @@ mod tests {
             model: "m".into(),
             source_text: text.into(),
         }
-    }
-
-    #[test]
-    fn memory_put_get() {
-        let s = Store::open_in_memory().unwrap();
-        assert_eq!(s.tm_get(&key("bottle")).unwrap(), None);
-        s.tm_put(&key("bottle"), "Flasche").unwrap();
-        assert_eq!(
-            s.tm_get(&key("bottle")).unwrap().as_deref(),
-            Some("Flasche")
-        );
-        s.tm_put(&key("bottle"), "Trinkflasche").unwrap();
-        assert_eq!(
-            s.tm_get(&key("bottle")).unwrap().as_deref(),
-            Some("Trinkflasche")
-        );
-        let mut other = key("bottle");
-        other.model = "m2".into();
-        assert_eq!(
-            s.tm_get(&other).unwrap(),
-            None,
-            "the model is part of the key"
-        );
-        assert_eq!(s.tm_len().unwrap(), 1);
-    }
-
-    #[test]
-    fn pipeline_memory_persists_in_the_store() {
-        use crate::localize::TranslationMemory;
-        let s = Store::open_in_memory().unwrap();
-        let k = crate::localize::TmKey {
-            segment: "steel bottle".into(),
-            source_lang: "en".into(),
-            target_lang: "de".into(),
-            model: "m".into(),
-            glossary: "g1".into(),
-            profile: "amazon.de@1".into(),
-        };
-        assert_eq!(TranslationMemory::get(&s, &k), None);
-        TranslationMemory::put(&s, k.clone(), "Stahlflasche".into());
-        assert_eq!(
-            TranslationMemory::get(&s, &k).as_deref(),
-            Some("Stahlflasche")
-        );
-        let mut other = k.clone();
-        other.glossary = "g2".into();
-        assert_eq!(
-            TranslationMemory::get(&s, &other),
-            None,
-            "glossary is part of the key"
-        );
     }
 
     #[test]

@@ -1,19 +1,27 @@
 //! The store: silkroute's database and the truth every other part derives from
 //! (the search index is rebuilt from it; job outputs are written from it).
 //!
-//! One SQLite file (`silkroute.db` in the data directory, bundled SQLite through
-//! `rusqlite`) in WAL mode with `synchronous=FULL` and a busy timeout. It holds
-//! source listings, their localizations for each market (with every replaced
-//! version kept in a history table), glossaries, the translation memory, and batch
-//! jobs with their rows, items, rejects and an append-only item log.
+//! The main type is [`Store`]: opened by the CLI, the server, the job runner
+//! (`crate::job`) and `silkroute worker`, shared as `Arc<Store>`; every method
+//! is one transaction. It is one interface, [`StoreBackend`], over two backends
+//! with the same schema and numbered migrations:
 //!
-//! The main type is [`Store`]: opened by the CLI, the server and the job runner
-//! (`crate::job`), shared as `Arc<Store>`; every method is one transaction.
-//! Opening a data directory takes an exclusive lock on `silkroute.lock`, held for
-//! the life of the `Store`, so a second process is refused with a clear message
-//! instead of two writers racing. Schema migrations are numbered and kept in
-//! `PRAGMA user_version`; they run at open in one IMMEDIATE transaction, and a
-//! database written by a newer silkroute is refused.
+//! - SQLite, the embedded default: one file (`silkroute.db` in the data
+//!   directory, bundled SQLite through `rusqlite`) in WAL mode with
+//!   `synchronous=FULL` and a busy timeout. Opening a data directory takes an
+//!   exclusive lock on `silkroute.lock`, held for the life of the store, so a
+//!   second process is refused with a clear message instead of two writers
+//!   racing. Migrations are kept in `PRAGMA user_version`.
+//! - PostgreSQL (`--store postgres://…`, in `pg/`): the shared store and job
+//!   queue of many machines. Migrations are kept in a `silkroute_schema` table.
+//!
+//! It holds source listings, their localizations for each market (with every
+//! replaced version kept in a history table), glossaries, the translation
+//! memory, batch jobs with their rows, items, rejects and an append-only item
+//! log, the workers that lease job items (`queue.rs`), and the index feed: one
+//! row per change to a listing or localization, written by triggers, which the
+//! server follows to keep the search index current. Migrations run at open in
+//! one transaction, and a database written by a newer silkroute is refused.
 //!
 //! ```no_run
 //! use silkroute::paths::DataDir;
@@ -25,12 +33,18 @@
 //! # Ok::<(), silkroute::store::StoreError>(())
 //! ```
 
+mod backend;
 mod glossary;
 mod jobs;
 mod listings;
 mod lock;
 mod memory;
+mod pg;
+mod queue;
 mod schema;
+mod sqlite;
+#[cfg(test)]
+mod tests;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
@@ -38,6 +52,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
 
+pub use backend::{Store, StoreBackend, StoreLocation};
 pub use glossary::{Glossary, GlossaryEntry};
 pub use jobs::{
     CREATING, ItemKey, ItemOutcome, ItemStatus, Job, JobId, JobItem, JobRow, JobStatus, NewJob,
@@ -45,6 +60,7 @@ pub use jobs::{
 };
 pub use listings::StoredLocalization;
 pub use memory::TmKey;
+pub use queue::{LIVE_WINDOW, Lease, WorkerBeat, WorkerInfo, WorkerStart};
 pub use schema::SCHEMA_VERSION;
 
 use crate::paths::DataDir;
@@ -119,6 +135,45 @@ pub enum StoreError {
         /// SQLite's error.
         source: rusqlite::Error,
     },
+    /// A PostgreSQL failure: the connection or a statement.
+    #[error("store {url}: {source}")]
+    Postgres {
+        /// The store, without its password.
+        url: String,
+        /// The client's error.
+        source: postgres::Error,
+    },
+    /// No connection to the store could be had (the server is down or
+    /// unreachable, the pool timed out).
+    #[error("store {url}: {message}")]
+    Unavailable {
+        /// The store, without its password.
+        url: String,
+        /// What happened.
+        message: String,
+    },
+    /// A `--store` / `SILKROUTE_STORE` / `[store] url` value that is not a store.
+    #[error("store `{url}`: {message}")]
+    BadUrl {
+        /// The value, without its password.
+        url: String,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// A leased item's lease is gone: it expired and another worker took the
+    /// item over (or committed it). The commit was refused; the item is not lost.
+    #[error(
+        "job {job} row {row} market {market_index}: lease lost (the lease expired and \
+         another worker took the item over)"
+    )]
+    LeaseLost {
+        /// Job id.
+        job: JobId,
+        /// Row index.
+        row: u32,
+        /// Market index.
+        market_index: u32,
+    },
     /// A stored value does not decode (a JSON column, an unknown status).
     #[error("database {path}: table {table}: {message}")]
     Corrupt {
@@ -159,6 +214,21 @@ impl StoreError {
     pub fn is_disk_full(&self) -> bool {
         matches!(self, StoreError::DiskFull { .. })
     }
+
+    /// Whether this is a lost connection to a shared store (a worker gives its
+    /// items up and reconnects), as opposed to a refused statement.
+    pub fn is_connection(&self) -> bool {
+        match self {
+            StoreError::Unavailable { .. } => true,
+            StoreError::Postgres { source, .. } => {
+                source.is_closed()
+                    || source
+                        .code()
+                        .is_none_or(|c| c.code().starts_with("08") || c.code().starts_with("57P"))
+            }
+            _ => false,
+        }
+    }
 }
 
 /// Open options; the defaults suit the CLI and the server.
@@ -173,22 +243,22 @@ pub struct StoreOptions {
     pub max_page_count: Option<u64>,
 }
 
-/// silkroute's database. Thread-safe: share it as `Arc<Store>`.
+/// The SQLite backend: one connection behind a mutex. Thread-safe.
 #[derive(Debug)]
-pub struct Store {
+pub struct SqliteStore {
     conn: Mutex<Connection>,
     path: PathBuf,
     _lock: Option<lock::DirLock>,
 }
 
-impl Store {
+impl SqliteStore {
     /// Open (creating it if needed) the store in a data directory, taking the
     /// directory's lock and migrating the schema.
     pub fn open(dir: &DataDir) -> Result<Self, StoreError> {
         Self::open_with(dir, &StoreOptions::default())
     }
 
-    /// [`Store::open`] with options.
+    /// [`SqliteStore::open`] with options.
     pub fn open_with(dir: &DataDir, opts: &StoreOptions) -> Result<Self, StoreError> {
         let root = dir.root();
         let path = dir.store();
@@ -344,15 +414,15 @@ fn now() -> String {
 }
 
 #[cfg(test)]
-mod tests {
+mod sqlite_tests {
     use super::*;
 
     #[test]
     fn second_open_of_a_data_dir_is_refused_clearly() {
         let tmp = tempfile::tempdir().unwrap();
         let dir = DataDir::at(tmp.path());
-        let first = Store::open(&dir).unwrap();
-        let err = Store::open(&dir).unwrap_err();
+        let first = SqliteStore::open(&dir).unwrap();
+        let err = SqliteStore::open(&dir).unwrap_err();
         let msg = err.to_string();
         assert!(matches!(err, StoreError::Locked { .. }), "{msg}");
         assert!(msg.contains("in use by another silkroute process"), "{msg}");
@@ -361,7 +431,7 @@ mod tests {
             "{msg}"
         );
         // Readers need no lock.
-        let ro = Store::open_with(
+        let ro = SqliteStore::open_with(
             &dir,
             &StoreOptions {
                 read_only: true,
@@ -371,13 +441,13 @@ mod tests {
         .unwrap();
         assert_eq!(ro.schema_version().unwrap(), SCHEMA_VERSION);
         drop(first);
-        Store::open(&dir).expect("the lock goes with the store");
+        SqliteStore::open(&dir).expect("the lock goes with the store");
     }
 
     #[test]
     fn open_sets_wal_and_version() {
         let tmp = tempfile::tempdir().unwrap();
-        let store = Store::open(&DataDir::at(tmp.path().join("nested/dir"))).unwrap();
+        let store = SqliteStore::open(&DataDir::at(tmp.path().join("nested/dir"))).unwrap();
         let c = store.conn();
         let mode: String = c
             .pragma_query_value(None, "journal_mode", |r| r.get(0))
@@ -395,12 +465,12 @@ mod tests {
     fn newer_database_file_is_refused() {
         let tmp = tempfile::tempdir().unwrap();
         let dir = DataDir::at(tmp.path());
-        drop(Store::open(&dir).unwrap());
+        drop(SqliteStore::open(&dir).unwrap());
         let c = Connection::open(dir.store()).unwrap();
         c.pragma_update(None, "user_version", SCHEMA_VERSION + 3)
             .unwrap();
         drop(c);
-        let err = Store::open(&dir).unwrap_err();
+        let err = SqliteStore::open(&dir).unwrap_err();
         assert!(
             matches!(err, StoreError::TooNew { found, .. } if found == SCHEMA_VERSION + 3),
             "{err}"

@@ -8,6 +8,7 @@ use rusqlite::{Connection, TransactionBehavior};
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/001_catalog.sql"),
     include_str!("migrations/002_jobs.sql"),
+    include_str!("migrations/003_queue.sql"),
 ];
 
 /// The schema version this build writes.

@@ -32,6 +32,12 @@
       col.id = id;
       col.dataset.market = market;
       $(".market", col).textContent = market;
+      // The market's language decides each field's direction (Arabic: rtl).
+      const box = document.querySelector('input[name="markets"][value="' + CSS.escape(market) + '"]');
+      col.querySelectorAll(".text").forEach((el) => {
+        el.lang = box ? box.dataset.lang : "";
+        el.dir = box ? box.dataset.dir : "auto";
+      });
       col.classList.add("writing");
       $("#results").appendChild(col);
     }
@@ -159,6 +165,9 @@
       const a = document.createElement("a");
       a.href = "/listings/" + encodeURIComponent(h.sku);
       a.textContent = h.title;
+      // the text decides its own direction (Arabic titles right to left)
+      a.lang = h.language || "";
+      a.dir = "auto";
       li.appendChild(a);
       [h.market, (strings.status || {})[h.status] || h.status].forEach((t, i) => {
         const s = document.createElement("span");
@@ -168,6 +177,8 @@
       });
       const p = document.createElement("p");
       p.className = "snippet";
+      p.lang = h.language || "";
+      p.dir = "auto";
       (h.snippet || []).forEach((part) => {
         const n = part.hl ? document.createElement("mark") : document.createTextNode(part.text);
         if (part.hl) n.textContent = part.text;

@@ -1,0 +1,270 @@
+//! Per-language data for the checks (`markets/languages.toml`, compiled in): the
+//! prompt labels a model may echo in each language, and the words each language
+//! writes as in the source (loanwords, and words spelled the same). Main type:
+//! [`LanguageData`]; [`data`] is the built-in one. Also the label rule itself:
+//! [`strip_label`] removes a label from the start of a field, [`leaked_labels`]
+//! finds one anywhere else.
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::LazyLock;
+
+use serde::Deserialize;
+
+use super::LocalizeError;
+
+const BUILTIN: &str = include_str!("../../markets/languages.toml");
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LangEntry {
+    #[serde(default)]
+    labels: Vec<String>,
+    #[serde(default)]
+    loanwords: Vec<String>,
+}
+
+/// Labels and accepted words per language.
+#[derive(Debug, Default)]
+pub struct LanguageData {
+    labels: BTreeMap<String, Vec<String>>,
+    accepted: BTreeMap<String, HashSet<String>>,
+}
+
+/// The built-in data (`markets/languages.toml`).
+pub fn data() -> &'static LanguageData {
+    static DATA: LazyLock<LanguageData> = LazyLock::new(|| {
+        LanguageData::from_toml(BUILTIN, "builtin:markets/languages.toml")
+            .expect("markets/languages.toml is compiled in and loaded by a unit test")
+    });
+    &DATA
+}
+
+impl LanguageData {
+    /// Parse the TOML (one table per language code, `all` for every language).
+    pub fn from_toml(text: &str, source_name: &str) -> Result<Self, LocalizeError> {
+        let raw: BTreeMap<String, LangEntry> =
+            toml::from_str(text).map_err(|e| LocalizeError::Input {
+                file: source_name.to_string(),
+                line: 0,
+                field: String::new(),
+                message: e.to_string(),
+            })?;
+        let mut out = LanguageData::default();
+        for (lang, e) in raw {
+            let mut labels = e.labels;
+            // Longest first, so "Description text" wins over "Description".
+            labels.sort_by_key(|l| std::cmp::Reverse(l.chars().count()));
+            out.labels.insert(lang.clone(), labels);
+            out.accepted
+                .insert(lang, e.loanwords.iter().map(|w| w.to_lowercase()).collect());
+        }
+        Ok(out)
+    }
+
+    /// Labels to look for in output of `langs` (plus the `all` ones), longest first.
+    pub fn labels(&self, langs: &[&str]) -> Vec<&str> {
+        let mut v: Vec<&str> = std::iter::once("all")
+            .chain(langs.iter().copied())
+            .filter_map(|l| self.labels.get(l))
+            .flatten()
+            .map(String::as_str)
+            .collect();
+        v.sort_by_key(|l| std::cmp::Reverse(l.chars().count()));
+        v.dedup();
+        v
+    }
+
+    /// Whether `lang` writes `word` as it is (a loanword, or spelled the same).
+    pub fn accepts(&self, lang: &str, word: &str) -> bool {
+        let w = word.to_lowercase();
+        ["all", lang]
+            .iter()
+            .filter_map(|l| self.accepted.get(*l))
+            .any(|s| s.contains(&w))
+    }
+}
+
+fn is_colon(c: char) -> bool {
+    matches!(c, ':' | '：')
+}
+
+/// Remove a prompt label from the start of `text` ("Titel: …", "Beschreibungstext …",
+/// "説明文：…"): with a colon after it any label goes; without one only a label of
+/// several words, eight or more letters, or CJK, and a long label also when the model
+/// misspelt it by one letter ("Beschreibungtext"). A label the source itself starts
+/// with stays. Returns the rest and the label removed.
+pub fn strip_label<'a>(text: &'a str, source: &str, labels: &[&str]) -> (&'a str, Option<String>) {
+    let t = text.trim_start();
+    let src = source.trim_start().to_lowercase();
+    // A source that starts with a label of its own keeps its translation's.
+    if labels.iter().any(|l| {
+        src.strip_prefix(&l.to_lowercase())
+            .is_some_and(|r| r.trim_start().starts_with(is_colon))
+    }) {
+        return (text, None);
+    }
+    let first_word: String = t.chars().take_while(|c| c.is_alphabetic()).collect();
+    for &label in labels {
+        let l = label.to_lowercase();
+        if src.starts_with(&l) {
+            continue;
+        }
+        let n = label.chars().count();
+        let head: String = t.chars().take(n).collect();
+        let exact = head.to_lowercase() == l;
+        let cjk = label.chars().all(|c| !c.is_ascii());
+        let (rest, matched) = if exact {
+            (&t[head.len()..], true)
+        } else if n >= 10
+            && !label.contains(' ')
+            && strsim::levenshtein(&first_word.to_lowercase(), &l) == 1
+        {
+            (&t[first_word.len()..], true)
+        } else {
+            (t, false)
+        };
+        if !matched {
+            continue;
+        }
+        // The label must end a word.
+        if !cjk && rest.starts_with(|c: char| c.is_alphanumeric()) {
+            continue;
+        }
+        let after = rest.trim_start();
+        let colon = after.starts_with(is_colon);
+        let bare_ok = cjk || label.contains(' ') || n >= 8;
+        if colon || bare_ok {
+            let rest = after.trim_start_matches(is_colon).trim_start();
+            let rest = rest.trim_start_matches(['-', '–']).trim_start();
+            if rest.is_empty() {
+                return (text, None);
+            }
+            return (rest, Some(label.to_string()));
+        }
+    }
+    (text, None)
+}
+
+/// Labels followed by a colon anywhere in `text` (after its start) that the source
+/// does not have: the model echoed the prompt's structure.
+pub fn leaked_labels(text: &str, source: &str, labels: &[&str]) -> Vec<String> {
+    let lower = text.to_lowercase();
+    let src = source.to_lowercase();
+    let mut out = Vec::new();
+    for &label in labels {
+        let l = label.to_lowercase();
+        if src.contains(&l) {
+            continue;
+        }
+        let mut from = 0;
+        while let Some(i) = lower.get(from..).and_then(|h| h.find(&l)) {
+            let (s, e) = (from + i, from + i + l.len());
+            from = e;
+            let at_word = !lower[..s].ends_with(char::is_alphanumeric);
+            let colon = lower[e..].trim_start_matches(' ').starts_with(is_colon);
+            if at_word && colon && !out.contains(&label.to_string()) {
+                out.push(label.to_string());
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_data_loads_for_every_target_language() {
+        let d = data();
+        for l in ["de", "fr", "es", "it", "ja", "zh", "en"] {
+            assert!(d.labels.contains_key(l), "{l}");
+        }
+        assert!(d.accepts("de", "bluetooth"));
+        assert!(d.accepts("de", "Set"));
+        assert!(d.accepts("ja", "USB"));
+        assert!(!d.accepts("de", "Fits"));
+        assert!(!d.accepts("de", "Finish"));
+    }
+
+    #[test]
+    fn labels_are_stripped_in_every_language() {
+        let d = data();
+        let strip = |lang: &str, t: &'static str, src: &str| {
+            let labels = d.labels(&[lang, "en"]);
+            strip_label(t, src, &labels).0.to_string()
+        };
+        assert_eq!(
+            strip("de", "Titel: Steckschlüsselsatz {1}", "Socket set {1}"),
+            "Steckschlüsselsatz {1}"
+        );
+        assert_eq!(
+            strip("de", "Beschreibungstext Der Satz enthält {1}", "The set"),
+            "Der Satz enthält {1}"
+        );
+        assert_eq!(
+            strip("de", "Beschreibungtext Der Satz enthält {1}", "The set"),
+            "Der Satz enthält {1}"
+        );
+        assert_eq!(
+            strip("de", "Description text: Der Satz", "The set"),
+            "Der Satz"
+        );
+        assert_eq!(strip("es", "Descripción: no", "x"), "no");
+        assert_eq!(
+            strip("fr", "Titre : Jeu de douilles", "Socket set"),
+            "Jeu de douilles"
+        );
+        assert_eq!(
+            strip("es", "Título: Juego de vasos", "Socket set"),
+            "Juego de vasos"
+        );
+        assert_eq!(
+            strip("it", "Descrizione: Set di bussole", "Socket set"),
+            "Set di bussole"
+        );
+        assert_eq!(
+            strip("ja", "説明文：ソケットセット", "Socket set"),
+            "ソケットセット"
+        );
+        assert_eq!(
+            strip("ja", "タイトル ソケットセット", "Socket set"),
+            "ソケットセット"
+        );
+        assert_eq!(strip("zh", "标题：套筒套装", "Socket set"), "套筒套装");
+        assert_eq!(strip("zh", "描述：这款套装", "This set"), "这款套装");
+        assert_eq!(
+            strip("en", "Description: Socket set", "套筒套装"),
+            "Socket set"
+        );
+        // Not labels: a short word without a colon, a word that only begins like one,
+        // a label the source has, and a label with nothing after it.
+        assert_eq!(
+            strip("de", "Titan Trinkflasche", "Titanium bottle"),
+            "Titan Trinkflasche"
+        );
+        assert_eq!(
+            strip("de", "Textmarker gelb", "Highlighter"),
+            "Textmarker gelb"
+        );
+        assert_eq!(strip("de", "Titel: Buch", "Title: book"), "Titel: Buch");
+        assert_eq!(strip("de", "Titel:", "x"), "Titel:");
+    }
+
+    #[test]
+    fn labels_inside_a_field_are_found() {
+        let labels = data().labels(&["de"]);
+        assert_eq!(
+            leaked_labels(
+                "Stecknuss {1} Beschreibung: robust",
+                "Socket {1}, sturdy",
+                &labels
+            ),
+            ["Beschreibung"]
+        );
+        assert!(
+            leaked_labels("Material: Edelstahl", "Material: stainless steel", &labels).is_empty()
+        );
+        assert!(leaked_labels("Text: a", "Text: a", &labels).is_empty());
+    }
+}

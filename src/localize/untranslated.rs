@@ -1,0 +1,402 @@
+//! Text left in the source language or the wrong script (`untranslated`): the
+//! source returned whole or as a run of four words, single source words returned
+//! verbatim (other than the language's accepted loanwords, acronyms, names and
+//! protected spans), Latin words inside Japanese or Chinese, Chinese characters in
+//! Japanese where Japanese writes kana, kana in Chinese, and CJK left in a
+//! Latin-script translation. Pure functions over strings.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use super::checks::{Finding, words_lower};
+use super::language;
+use crate::script;
+
+static PLACEHOLDER: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\{\s*\d{1,3}\s*\}").expect("static regex"));
+/// A Latin-script word, hyphenated parts and apostrophes included.
+static LATIN_WORD: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"[\p{Latin}](?:[\p{Latin}'’\-]*[\p{Latin}])?").expect("static regex")
+});
+
+fn is_cjk_lang(l: &str) -> bool {
+    matches!(l, "ja" | "zh" | "ko")
+}
+
+/// An acronym or code: all its letters upper case (USB, LED, CR-V), or a name with
+/// a capital inside (iPhone, HydroFlow): never "untranslated".
+fn is_acronym_or_name(w: &str) -> bool {
+    let letters: Vec<char> = w.chars().filter(|c| c.is_alphabetic()).collect();
+    if letters.iter().all(|c| c.is_uppercase()) {
+        return true;
+    }
+    letters
+        .windows(2)
+        .any(|p| p[0].is_lowercase() && p[1].is_uppercase())
+}
+
+/// Every check of this module on one segment. `source` and `output` have their
+/// placeholders; `skip` are texts the output may hold literally (span texts the
+/// model copied instead of their placeholder).
+pub fn untranslated(
+    source: &str,
+    output: &str,
+    src_lang: &str,
+    tgt_lang: &str,
+    skip: &[&str],
+) -> Option<Finding> {
+    if src_lang == tgt_lang {
+        return None;
+    }
+    let src = PLACEHOLDER.replace_all(source, " ").into_owned();
+    let mut out = PLACEHOLDER.replace_all(output, " ").into_owned();
+    for s in skip.iter().filter(|s| !s.trim().is_empty()) {
+        out = out.replace(s, " ");
+    }
+    if let Some(f) = source_returned(&src, &out) {
+        return Some(f);
+    }
+    let left = if is_cjk_lang(tgt_lang) {
+        latin_in_cjk(&out, tgt_lang)
+            .into_iter()
+            .chain(wrong_cjk(&out, tgt_lang))
+            .collect()
+    } else if is_cjk_lang(src_lang) {
+        cjk_runs(&out)
+    } else {
+        source_words_left(&src, &out, tgt_lang)
+    };
+    (!left.is_empty()).then(|| {
+        Finding::error(
+            "untranslated",
+            format!("left untranslated: {}", left.join(", ")),
+        )
+        .with_evidence(left)
+    })
+}
+
+/// The source returned as it was, or a run of four source words in the output.
+fn source_returned(source: &str, output: &str) -> Option<Finding> {
+    let sw = words_lower(source);
+    let ow = words_lower(output);
+    if sw.len() >= 2 && sw == ow {
+        return Some(Finding::error(
+            "untranslated",
+            "the output is the source text",
+        ));
+    }
+    if sw.len() < 4 {
+        return None;
+    }
+    let out = format!(" {} ", ow.join(" "));
+    for w in sw.windows(4) {
+        // Runs of short tokens (model names, units) are not sentences.
+        if w.iter().all(|x| x.len() <= 2) {
+            continue;
+        }
+        let run = w.join(" ");
+        if out.contains(&format!(" {run} ")) {
+            return Some(
+                Finding::error(
+                    "untranslated",
+                    format!("source words left in the output: \"{run}\""),
+                )
+                .with_evidence(vec![run]),
+            );
+        }
+    }
+    None
+}
+
+/// Source words (three letters or more, not acronyms or names) found verbatim in a
+/// Latin-script output, other than what `tgt_lang` accepts.
+fn source_words_left(source: &str, output: &str, tgt_lang: &str) -> Vec<String> {
+    let data = language::data();
+    let src_words: Vec<(usize, &str)> = LATIN_WORD
+        .find_iter(source)
+        .map(|m| (m.start(), m.as_str()))
+        .collect();
+    // A source in title case capitalises every word; otherwise a capitalised word
+    // inside a sentence is a name ("fits Makita batteries").
+    let long: Vec<&str> = src_words
+        .iter()
+        .map(|(_, w)| *w)
+        .filter(|w| w.chars().count() >= 4)
+        .collect();
+    let title_case = long
+        .iter()
+        .filter(|w| w.starts_with(char::is_uppercase))
+        .count()
+        * 10
+        >= long.len() * 6;
+    let is_name = |pos: usize, w: &str| {
+        !title_case
+            && w.starts_with(char::is_uppercase)
+            && !source[..pos].trim_end().is_empty()
+            && !source[..pos]
+                .trim_end()
+                .ends_with(['.', '!', '?', ':', ';', '•', '-'])
+    };
+    let candidates: Vec<String> = src_words
+        .iter()
+        .flat_map(|&(pos, w)| {
+            let parts: Vec<&str> = if w.contains(['-', '\'', '’']) && !data.accepts(tgt_lang, w) {
+                w.split(['-', '\'', '’']).collect()
+            } else {
+                vec![w]
+            };
+            parts
+                .into_iter()
+                .filter(move |p| {
+                    p.chars().count() >= 3
+                        && !is_acronym_or_name(p)
+                        && !is_name(pos, p)
+                        && !data.accepts(tgt_lang, p)
+                })
+                .map(str::to_lowercase)
+        })
+        .collect();
+    let mut left = Vec::new();
+    for m in LATIN_WORD.find_iter(output) {
+        for p in m.as_str().split(['-', '\'', '’']) {
+            let l = p.to_lowercase();
+            if candidates.contains(&l) && !left.iter().any(|x: &String| x.to_lowercase() == l) {
+                left.push(p.to_string());
+            }
+        }
+    }
+    left
+}
+
+/// Latin words in Japanese or Chinese output, other than acronyms, names and
+/// accepted loanwords.
+fn latin_in_cjk(output: &str, tgt_lang: &str) -> Vec<String> {
+    let data = language::data();
+    let mut left: Vec<String> = Vec::new();
+    for m in LATIN_WORD.find_iter(output) {
+        let w = m.as_str();
+        if w.chars().count() >= 2
+            && !is_acronym_or_name(w)
+            && !data.accepts(tgt_lang, w)
+            && !left.iter().any(|x| x.eq_ignore_ascii_case(w))
+        {
+            left.push(w.to_string());
+        }
+    }
+    left
+}
+
+/// Characters of the other CJK language: Chinese-only Han characters in Japanese
+/// (铬 where Japanese writes クロム), kana in Chinese.
+fn wrong_cjk(output: &str, tgt_lang: &str) -> Vec<String> {
+    let wrong = |c: char| match tgt_lang {
+        "ja" => script::is_han(c) && !script::is_japanese_kanji(c),
+        "zh" => script::is_kana(c) && c != 'ー',
+        _ => false,
+    };
+    runs(output, wrong)
+}
+
+/// Runs of CJK characters (left in a Latin-script output).
+fn cjk_runs(output: &str) -> Vec<String> {
+    runs(output, script::is_cjk)
+}
+
+fn runs(s: &str, pick: impl Fn(char) -> bool) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut cur = String::new();
+    for c in s.chars().chain(std::iter::once(' ')) {
+        if pick(c) {
+            cur.push(c);
+        } else if !cur.is_empty() {
+            if !out.contains(&cur) {
+                out.push(cur.clone());
+            }
+            cur.clear();
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn left(src: &str, out: &str, s: &str, t: &str) -> Vec<String> {
+        untranslated(src, out, s, t, &[])
+            .map(|f| f.evidence)
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn whole_source_and_runs() {
+        assert!(
+            untranslated(
+                "Keeps drinks cold for {1}",
+                "Hält Getränke {1} kalt",
+                "en",
+                "de",
+                &[]
+            )
+            .is_none()
+        );
+        assert!(
+            untranslated(
+                "Keeps drinks cold for {1}",
+                "Hält keeps drinks cold for {1}",
+                "en",
+                "de",
+                &[]
+            )
+            .is_some()
+        );
+        assert!(untranslated("Water bottle", "Water Bottle", "en", "de", &[]).is_some());
+        assert!(untranslated("Water bottle", "Water Bottle", "en", "en", &[]).is_none());
+    }
+
+    #[test]
+    fn source_words_left_in_european_targets() {
+        // de: the issue's own example.
+        assert_eq!(
+            left(
+                "{1}-Piece Deep Socket Set, fits all standard bolts",
+                "{1}-Piece Tiefe Steckschlüssel, Fits allen Standard Schrauben",
+                "en",
+                "de"
+            ),
+            ["Piece", "Fits"]
+        );
+        assert_eq!(
+            left(
+                "Matte finish, rust resistant",
+                "Matt-Finish, rostbeständig",
+                "en",
+                "de"
+            ),
+            ["Finish"]
+        );
+        // Loanwords, acronyms and the words the target spells the same are fine.
+        assert!(
+            left(
+                "Bluetooth speaker set with USB cable",
+                "Bluetooth-Lautsprecher-Set mit USB-Kabel",
+                "en",
+                "de"
+            )
+            .is_empty()
+        );
+        assert!(
+            left(
+                "Stainless steel material, modern design",
+                "Material aus Edelstahl, modernes Design",
+                "en",
+                "de"
+            )
+            .is_empty()
+        );
+        // fr, es, it.
+        assert_eq!(
+            left(
+                "Socket wrench with quick release",
+                "Clé à douille avec quick release",
+                "en",
+                "fr"
+            ),
+            ["quick", "release"]
+        );
+        assert!(
+            left(
+                "Compact and portable design",
+                "Design compact et portable",
+                "en",
+                "fr"
+            )
+            .is_empty()
+        );
+        assert_eq!(
+            left(
+                "Heavy duty socket set",
+                "Juego de vasos heavy duty",
+                "en",
+                "es"
+            ),
+            ["heavy", "duty"]
+        );
+        assert!(
+            left(
+                "Universal adapter, natural color",
+                "Adaptador universal, color natural",
+                "en",
+                "es"
+            )
+            .is_empty()
+        );
+        assert_eq!(
+            left(
+                "Ratchet handle with lifetime warranty",
+                "Cricchetto con lifetime warranty",
+                "en",
+                "it"
+            ),
+            ["lifetime", "warranty"]
+        );
+        assert!(
+            left(
+                "Smart display for the office",
+                "Display smart per l'ufficio",
+                "en",
+                "it"
+            )
+            .is_empty()
+        );
+        // A capitalised word inside a sentence is a name, not an untranslated word.
+        assert!(
+            left(
+                "Fits most Makita batteries",
+                "Passt für die meisten Makita-Akkus",
+                "en",
+                "de"
+            )
+            .is_empty()
+        );
+    }
+
+    #[test]
+    fn wrong_script_in_cjk_and_latin_targets() {
+        // ja: English inside, and Chinese-only characters where Japanese writes kana.
+        assert_eq!(
+            left("Lifetime warranty", "lifetime保証付き", "en", "ja"),
+            ["lifetime"]
+        );
+        assert_eq!(
+            left("Chrome vanadium steel", "铬バナジウム鋼", "en", "ja"),
+            ["铬"]
+        );
+        assert!(
+            left(
+                "USB charging, Bluetooth 5.3",
+                "USB充電、Bluetooth 5.3対応",
+                "en",
+                "ja"
+            )
+            .is_empty()
+        );
+        assert!(left("For iPhone", "iPhone用", "en", "ja").is_empty());
+        // zh: English and kana inside.
+        assert_eq!(
+            left("Finish: matte", "表面Finish：哑光", "en", "zh"),
+            ["Finish"]
+        );
+        assert_eq!(left("Socket set", "套筒セット", "en", "zh"), ["セット"]);
+        assert!(left("LED lamp", "LED灯", "en", "zh").is_empty());
+        // zh → en: Chinese left in English.
+        assert_eq!(
+            left("不锈钢保温杯", "Stainless 保温杯", "zh", "en"),
+            ["保温杯"]
+        );
+        assert!(left("不锈钢保温杯", "Stainless steel insulated cup", "zh", "en").is_empty());
+        // Span texts the model copied literally do not count.
+        assert!(untranslated("{1} 保温杯", "小米 insulated cup", "zh", "en", &["小米"]).is_none());
+    }
+}
