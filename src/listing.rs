@@ -428,6 +428,11 @@ pub struct LocalizedListing {
     pub status: Status,
     /// Model and time.
     pub provenance: Provenance,
+    /// Round-trip score per field (0-100): chrF of the field translated back
+    /// into the source language against the source. Low means the meaning may
+    /// have drifted. Empty when the round trip did not run.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub roundtrip: std::collections::BTreeMap<String, u8>,
 }
 
 #[cfg(test)]

@@ -63,6 +63,12 @@ impl DataDir {
         self.root.join("jobs")
     }
 
+    /// The seller's example bank: every reviewed translation, searched for
+    /// worked examples (a tantivy index, see `localize::ExampleBank`).
+    pub fn bank(&self) -> PathBuf {
+        self.root.join("bank")
+    }
+
     /// User-supplied market profiles (`*.toml`), added to the built-in ones.
     pub fn markets(&self) -> PathBuf {
         self.root.join("markets")

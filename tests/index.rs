@@ -830,6 +830,7 @@ fn localized(sku: &str, market: &str, lang: &str, title: &str, status: Status) -
             model: "test".into(),
             created_at: at(0),
         },
+        roundtrip: Default::default(),
     }
 }
 

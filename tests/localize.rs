@@ -207,6 +207,112 @@ fn pipeline_on_the_test_model_restores_or_flags_every_span() {
     assert!(!tm.is_empty());
 }
 
+/// The real engine, with every request's messages kept so a test can read the
+/// prompts the pipeline built.
+struct Recording {
+    engine: Engine,
+    prompts: std::sync::Mutex<Vec<Vec<silkroute::llm::ChatMessage>>>,
+}
+
+impl silkroute::llm::Generate for Recording {
+    fn model_id(&self) -> String {
+        self.engine.model_id()
+    }
+    fn submit(
+        &self,
+        req: silkroute::llm::GenerateRequest,
+    ) -> Result<silkroute::llm::GenerationHandle, silkroute::llm::LlmError> {
+        self.prompts.lock().unwrap().push(req.messages.clone());
+        self.engine.submit(req)
+    }
+}
+
+#[test]
+fn an_approved_translation_joins_the_sellers_bank_and_is_retrieved_next_time() {
+    use silkroute::localize::{ExampleBank, QualityOptions, RetrievalOptions};
+    let seller_dir = tempfile::tempdir().unwrap();
+    let bank = Arc::new(
+        ExampleBank::builtin(RetrievalOptions::default())
+            .unwrap()
+            .with_seller(silkroute::index::PairIndex::open(seller_dir.path()).unwrap()),
+    );
+    let engine = Engine::load(&test_model(), EngineOptions::default()).expect("load test model");
+    let rec = Arc::new(Recording {
+        engine,
+        prompts: Default::default(),
+    });
+    let pipeline = Pipeline::new(
+        rec.clone(),
+        Arc::new(Templates::builtin().unwrap()),
+        Arc::new(Terminology::builtin().unwrap()),
+        PipelineOptions {
+            max_attempts: 1,
+            quality: QualityOptions {
+                examples: Some(bank.clone()),
+                ..Default::default()
+            },
+            ..Default::default()
+        },
+    );
+    let reg = MarketRegistry::builtin().unwrap();
+    let de = reg.get("amazon.de").unwrap();
+    let opts = LocalizeOptions {
+        optimize_title: false,
+        ..Default::default()
+    };
+    let first = Listing {
+        sku: "DRILL-1".into(),
+        title: "Cordless drill driver kit with keyless chuck".into(),
+        language: Some("en".into()),
+        ..Default::default()
+    };
+    let approved_title = "Akku-Bohrschrauber-Set mit Schnellspannbohrfutter";
+    let title_prompt = |sku_words: &str| -> Vec<silkroute::llm::ChatMessage> {
+        rec.prompts
+            .lock()
+            .unwrap()
+            .iter()
+            .rev()
+            .find(|m| {
+                m.last()
+                    .is_some_and(|l| l.content.contains("Title: ") && l.content.contains(sku_words))
+            })
+            .cloned()
+            .expect("a title prompt")
+    };
+    let mut loc = pipeline.localize(&first, de, &opts).expect("localize");
+    let p = title_prompt("keyless chuck");
+    // Built-in bank examples sit between the fixed system prompt and the segment.
+    assert_eq!(p[0].role, silkroute::llm::Role::System);
+    assert!(p.len() > 2, "retrieved examples in the prompt: {p:?}");
+    assert!(p.iter().all(|m| m.content != approved_title));
+
+    // The reviewer corrects the title and approves: the pair joins the seller's bank.
+    loc.title = approved_title.into();
+    loc.status = Status::Approved;
+    assert!(bank.learn(&first, &loc).unwrap() >= 1);
+
+    // The next, similar listing gets it as the example nearest its segment.
+    let second = Listing {
+        sku: "DRILL-2".into(),
+        title: "Cordless drill driver with keyless chuck and two batteries".into(),
+        language: Some("en".into()),
+        ..Default::default()
+    };
+    pipeline.localize(&second, de, &opts).expect("localize");
+    let p = title_prompt("two batteries");
+    let n = p.len();
+    assert_eq!(
+        (p[n - 3].content.as_str(), p[n - 2].content.as_str()),
+        (
+            "Title: Cordless drill driver kit with keyless chuck",
+            approved_title
+        ),
+        "the seller's pair is the last example before the segment: {p:?}"
+    );
+    assert_eq!(p[0], title_prompt("keyless chuck")[0], "same system prompt");
+}
+
 /// Issue 22: a listing's localization does not depend on what else the engine
 /// is doing. Three listings localized at once (their segments batched together
 /// in the engine's steps, in an order set by thread timing) give exactly what

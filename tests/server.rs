@@ -77,6 +77,7 @@ impl Localizer for FakeLocalizer {
                 model: "fake".into(),
                 created_at: chrono::Utc::now(),
             },
+            roundtrip: [("title".to_string(), 73u8)].into(),
         };
         loc.warnings = self.check(listing, &loc)?;
         Ok(loc)
@@ -1073,6 +1074,22 @@ async fn jobs_create_list_show_cancel_resume_download() {
     assert_eq!(
         (s, v["code"].as_str()),
         (StatusCode::BAD_REQUEST, Some("unsupported_format"))
+    );
+}
+
+#[tokio::test]
+async fn round_trip_scores_show_in_the_api_and_on_the_review_page() {
+    let h = harness();
+    let v = h.localize("RT-1", "Lamp").await;
+    assert_eq!(
+        v["results"][0]["localized"]["roundtrip"]["title"], 73,
+        "{v}"
+    );
+    let (s, html) = h.page("/listings/RT-1/review/amazon.de").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        html.contains("Round-trip score") && html.contains(">73</span>"),
+        "{html}"
     );
 }
 

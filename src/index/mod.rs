@@ -43,6 +43,7 @@ mod analyzers;
 mod document;
 mod facets;
 mod follow;
+mod pairs;
 mod query;
 mod schema;
 mod search;
@@ -54,6 +55,7 @@ pub use facets::{Facets, MAX_FACET_VALUES};
 pub use follow::{
     FeedCursor, FollowError, IndexFollower, Rebuilt, catch_up, rebuild_from_store, reindex_sku,
 };
+pub use pairs::{PairHit, PairIndex, SegmentPair};
 pub use query::{
     MAX_PER_PAGE, MAX_QUERY_BYTES, MAX_QUERY_WORDS, MAX_RESULT_WINDOW, SearchQuery, Sort,
 };

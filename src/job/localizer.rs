@@ -172,6 +172,7 @@ impl Localizer for GenerateLocalizer {
                 model: self.engine.model_id(),
                 created_at: chrono::Utc::now(),
             },
+            roundtrip: Default::default(),
         })
     }
 
@@ -234,6 +235,7 @@ impl Localizer for DryRunLocalizer {
                 model: self.model_id(),
                 created_at: chrono::Utc::now(),
             },
+            roundtrip: Default::default(),
         })
     }
 

@@ -102,6 +102,7 @@ impl Localizer for Upper {
                 model: "upper".into(),
                 created_at: chrono::Utc::now(),
             },
+            roundtrip: Default::default(),
         })
     }
 

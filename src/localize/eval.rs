@@ -14,14 +14,14 @@ use std::sync::LazyLock;
 use std::time::Instant;
 
 use regex::Regex;
-
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::LocalizeError;
 use super::checks::{self, CheckOptions, Finding, Severity};
-use super::chrf::ChrfStats;
+use super::chrf::{ChrfStats, chrf};
 use super::html;
-use super::pipeline::{LocalizeOptions, Pipeline, is_blocking};
+use super::mbr::{Threshold, calibrate_threshold, spearman};
+use super::pipeline::{LocalizeOptions, Pipeline, index_of, is_blocking};
 use super::source_clean;
 use super::spans::{self, ProtectRules, SpanKind};
 use super::units::{self, Unit, UnitSystem};
@@ -113,9 +113,23 @@ pub struct EvalOptions {
     pub convert_units: bool,
 }
 
+/// One system to evaluate: a named pipeline, or the naive baseline (one prompt
+/// per listing through that pipeline's generator and templates, nothing checked).
+#[derive(Debug, Clone, Copy)]
+pub struct EvalSystem<'a> {
+    /// Its name in the table and the `--out` records (`naive`, `baseline`, `pipeline`).
+    pub name: &'a str,
+    /// The pipeline (for the naive system: whose generator and templates to use).
+    pub pipeline: &'a Pipeline,
+    /// Run the naive baseline instead of the pipeline.
+    pub naive: bool,
+}
+
 /// Scores of one system on one language.
 #[derive(Debug, Clone, Default)]
 pub struct SystemReport {
+    /// System name.
+    pub name: String,
     /// chrF over all fields.
     pub chrf: f64,
     /// Fields scored.
@@ -133,18 +147,37 @@ pub struct SystemReport {
     pub seconds: f64,
     /// Listings run.
     pub listings: usize,
+    /// Spearman correlation of the round-trip score with the field's chrF
+    /// against the reference (systems with the round trip).
+    pub spearman: Option<f64>,
+    /// A round-trip threshold fitted on these fields ([`ROUNDTRIP_BAD_QUANTILE`],
+    /// [`ROUNDTRIP_MAX_FLAGGED`]).
+    pub threshold: Option<Threshold>,
     stats: ChrfStats,
+    /// (round-trip score, sentence chrF) per field that has one.
+    roundtrip: Vec<(f64, f64)>,
 }
 
-/// Both systems on one target language.
+/// For fitting round-trip thresholds: a field is bad when its chrF against the
+/// reference is in the lowest fifth of its language's fields.
+pub const ROUNDTRIP_BAD_QUANTILE: f64 = 0.2;
+/// For fitting round-trip thresholds: flag at most this share of fields.
+pub const ROUNDTRIP_MAX_FLAGGED: f64 = 0.1;
+
+/// Every system on one target language.
 #[derive(Debug, Clone, Default)]
 pub struct LangReport {
     /// Source → target, e.g. `en→de`.
     pub pair: String,
-    /// Naive: one prompt per listing, nothing checked (checks run only to measure).
-    pub naive: SystemReport,
-    /// The full pipeline.
-    pub pipeline: SystemReport,
+    /// One report per system, in the order they were given.
+    pub systems: Vec<SystemReport>,
+}
+
+impl LangReport {
+    /// The report of the system called `name`.
+    pub fn system(&self, name: &str) -> Option<&SystemReport> {
+        self.systems.iter().find(|s| s.name == name)
+    }
 }
 
 /// The whole evaluation.
@@ -161,7 +194,7 @@ impl std::fmt::Display for EvalReport {
         writeln!(f, "model: {}", self.model)?;
         writeln!(
             f,
-            "{:<7} {:<8} {:>5} {:>7} {:>7} {:>8} {:>8} {:>14} {:>9}",
+            "{:<7} {:<10} {:>5} {:>7} {:>7} {:>8} {:>8} {:>14} {:>9}",
             "pair",
             "system",
             "chrF",
@@ -173,7 +206,7 @@ impl std::fmt::Display for EvalReport {
             "s/listing"
         )?;
         for l in &self.langs {
-            for (name, s) in [("naive", &l.naive), ("pipeline", &l.pipeline)] {
+            for s in &l.systems {
                 let pct = |n: usize| {
                     if s.fields == 0 {
                         0.0
@@ -183,9 +216,9 @@ impl std::fmt::Display for EvalReport {
                 };
                 writeln!(
                     f,
-                    "{:<7} {:<8} {:>5.1} {:>7} {:>7.1} {:>8.1} {:>8} {:>14} {:>9.1}",
+                    "{:<7} {:<10} {:>5.1} {:>7} {:>7.1} {:>8.1} {:>8} {:>14} {:>9.1}",
                     l.pair,
-                    name,
+                    s.name,
                     s.chrf,
                     s.fields,
                     pct(s.passing),
@@ -200,8 +233,109 @@ impl std::fmt::Display for EvalReport {
                 )?;
             }
         }
+        let rt: Vec<(&str, &SystemReport)> = self
+            .langs
+            .iter()
+            .flat_map(|l| l.systems.iter().map(move |s| (l.pair.as_str(), s)))
+            .filter(|(_, s)| s.spearman.is_some() || s.threshold.is_some())
+            .collect();
+        if !rt.is_empty() {
+            writeln!(
+                f,
+                "\nround trip vs chrF: {:<7} {:<10} {:>8} {:>9} {:>8} {:>6} {:>6}",
+                "pair", "system", "spearman", "threshold", "flagged%", "bad%", "good%"
+            )?;
+            for (pair, s) in rt {
+                let t = s.threshold;
+                writeln!(
+                    f,
+                    "                    {:<7} {:<10} {:>8} {:>9} {:>8} {:>6} {:>6}",
+                    pair,
+                    s.name,
+                    s.spearman.map_or("-".into(), |r| format!("{r:.3}")),
+                    t.map_or("-".into(), |t| format!("{:.1}", t.below)),
+                    t.map_or("-".into(), |t| format!("{:.1}", 100.0 * t.flagged_share)),
+                    t.map_or("-".into(), |t| format!("{:.0}", 100.0 * t.bad_caught)),
+                    t.map_or("-".into(), |t| format!("{:.0}", 100.0 * t.good_flagged)),
+                )?;
+            }
+        }
         Ok(())
     }
+}
+
+/// A finding on one field of one system's output.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FieldFinding {
+    /// Check code (`number_missing` …).
+    pub code: String,
+    /// What it says.
+    pub message: String,
+    /// True when it sends the field to review.
+    pub blocking: bool,
+}
+
+/// One system's output for one field, as written to `--out`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SystemOutput {
+    /// The text.
+    pub output: String,
+    /// Sentence chrF against the reference.
+    pub chrf: f64,
+    /// Sent to review.
+    pub flagged: bool,
+    /// Its critical error against the reference (a number, unit, size, brand
+    /// or model number wrong or missing), if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub critical: Option<String>,
+    /// The findings on this field.
+    pub findings: Vec<FieldFinding>,
+    /// Its round-trip score (0-100), when the system has the round trip.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub roundtrip: Option<u8>,
+}
+
+/// One field of one dev-set listing in one language pair, with every system's
+/// output: a line of `silkroute eval --out`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FieldRecord {
+    /// Dev-set listing id.
+    pub id: String,
+    /// `en→de`.
+    pub pair: String,
+    /// `title`, `bullets[0]` …
+    pub field: String,
+    /// Source text.
+    pub source: String,
+    /// Reference translation.
+    pub reference: String,
+    /// Output per system name.
+    pub systems: BTreeMap<String, SystemOutput>,
+}
+
+/// What `run_eval` reports while it runs.
+#[derive(Debug)]
+pub enum EvalEvent<'a> {
+    /// A system starts on a language pair.
+    Started {
+        /// `en→de`.
+        pair: &'a str,
+        /// System name.
+        system: &'a str,
+        /// Listings it will run.
+        listings: usize,
+    },
+    /// A listing finished (for the naive system: all of them at once).
+    Listing {
+        /// `en→de`.
+        pair: &'a str,
+        /// System name.
+        system: &'a str,
+        /// Listings done so far on this pair.
+        done: usize,
+    },
+    /// Every field of a language pair, all systems done (in dev-set order).
+    Records(&'a [FieldRecord]),
 }
 
 /// A number in a text, with its unit when one follows it.
@@ -363,8 +497,24 @@ fn naive_findings(source: &str, output: &str, src: &str, tgt: &str) -> Vec<Findi
     ));
     f.extend(checks::length_ratio(source, output, src, tgt, &o));
     f.extend(checks::repetition_loop(source, output));
-    let _ = src;
     f
+}
+
+/// The market a target language is scored for: Shopify's (plain rules) where
+/// there is one, else the first profile of that language by id.
+fn eval_profile<'a>(
+    registry: &'a MarketRegistry,
+    lang: &str,
+) -> Result<&'a crate::market::MarketProfile, LocalizeError> {
+    if let Ok(p) = registry.get(&format!("shopify-{lang}")) {
+        return Ok(p);
+    }
+    let mut of_lang: Vec<_> = registry.iter().filter(|p| p.language == lang).collect();
+    of_lang.sort_by(|a, b| a.id.cmp(&b.id));
+    match of_lang.first() {
+        Some(p) => Ok(p),
+        None => Ok(registry.get(&format!("shopify-{lang}"))?),
+    }
 }
 
 fn parse_naive(text: &str, bullets: usize) -> (String, Vec<String>) {
@@ -385,30 +535,345 @@ fn parse_naive(text: &str, bullets: usize) -> (String, Vec<String>) {
     (title, out)
 }
 
-/// The market a target language is scored for: Shopify's (plain rules) where
-/// there is one, else the first profile of that language by id.
-fn eval_profile<'a>(
-    registry: &'a MarketRegistry,
-    lang: &str,
-) -> Result<&'a crate::market::MarketProfile, LocalizeError> {
-    if let Ok(p) = registry.get(&format!("shopify-{lang}")) {
-        return Ok(p);
+/// (field name, source, reference) of a listing's scored fields.
+fn scored_fields<'a>(l: &'a EvalListing, tgt: &str) -> Vec<(String, &'a str, &'a str)> {
+    let r = &l.refs[tgt];
+    let mut out = vec![(
+        "title".to_string(),
+        l.source.title.as_str(),
+        r.title.as_str(),
+    )];
+    for (i, (s, rf)) in l.source.bullets.iter().zip(&r.bullets).enumerate() {
+        out.push((format!("bullets[{i}]"), s.as_str(), rf.as_str()));
     }
-    let mut of_lang: Vec<_> = registry.iter().filter(|p| p.language == lang).collect();
-    of_lang.sort_by(|a, b| a.id.cmp(&b.id));
-    match of_lang.first() {
-        Some(p) => Ok(p),
-        None => Ok(registry.get(&format!("shopify-{lang}"))?),
+    if !l.source.description.is_empty() && !r.description.is_empty() {
+        out.push((
+            "description".to_string(),
+            l.source.description.as_str(),
+            r.description.as_str(),
+        ));
     }
+    out
 }
 
-/// Run the dev set through both systems.
-pub fn run_eval(
+/// One system's outputs for one listing: per scored field, the text, its
+/// findings and its round-trip score.
+type ListingOutput = Vec<(String, Vec<FieldFinding>, Option<u8>)>;
+
+/// The naive baseline on one pair: one prompt per listing, all submitted together.
+fn run_naive(
     pipeline: &Pipeline,
+    items: &[&EvalListing],
+    src: &str,
+    tgt: &str,
+) -> Result<Vec<ListingOutput>, LocalizeError> {
+    let reqs = items
+        .iter()
+        .map(|l| {
+            let mut lines = l.source.bullets.clone();
+            if !l.source.description.is_empty() {
+                lines.push(format!("Description: {}", text_only(&l.source.description)));
+            }
+            let m = pipeline
+                .templates()
+                .naive(src, tgt, &l.source.title, &lines)?;
+            let budget: usize = l.source.title.len()
+                + l.source.description.len()
+                + l.source.bullets.iter().map(|b| b.len() + 4).sum::<usize>();
+            Ok(GenerateRequest::new(m, (budget * 3 / 2 + 64).min(1024)))
+        })
+        .collect::<Result<Vec<_>, LocalizeError>>()?;
+    let outs = pipeline.generator().generate_many(reqs);
+    Ok(items
+        .iter()
+        .zip(outs)
+        .map(|(l, o)| {
+            let text = o.map(|g| g.text).unwrap_or_default();
+            let has_desc = !l.source.description.is_empty();
+            let (title, mut bullets) =
+                parse_naive(&text, l.source.bullets.len() + usize::from(has_desc));
+            // The description comes back as the last line, after its label.
+            let desc = if has_desc {
+                bullets
+                    .pop()
+                    .map(|d| {
+                        d.trim_start_matches(|c: char| c != ':' && c != '：')
+                            .trim_start_matches([':', '：'])
+                            .trim()
+                            .to_string()
+                    })
+                    .unwrap_or_default()
+            } else {
+                String::new()
+            };
+            scored_fields(l, tgt)
+                .into_iter()
+                .map(|(name, s, rf)| {
+                    let h = if name == "title" {
+                        title.clone()
+                    } else if name == "description" {
+                        desc.clone()
+                    } else {
+                        index_of(&name, "bullets[")
+                            .and_then(|i| bullets.get(i).cloned())
+                            .unwrap_or_default()
+                    };
+                    (h, (name, s, rf))
+                })
+                .map(|(h, (_, s, _))| {
+                    let findings = naive_findings(s, &h, src, tgt)
+                        .into_iter()
+                        .map(|f| FieldFinding {
+                            code: f.code.to_string(),
+                            blocking: f.severity == Severity::Error,
+                            message: f.message,
+                        })
+                        .collect();
+                    (h, findings, None)
+                })
+                .collect()
+        })
+        .collect())
+}
+
+/// The pipeline on one pair: several listings at a time so the engine batches
+/// their segments; `on_done` is called as each listing finishes.
+fn run_pipeline(
+    pipeline: &Pipeline,
+    profile: &crate::market::MarketProfile,
+    items: &[&EvalListing],
+    src: &str,
+    tgt: &str,
+    opts: &EvalOptions,
+    on_done: &(dyn Fn() + Sync),
+) -> Result<Vec<ListingOutput>, LocalizeError> {
+    let lopts = LocalizeOptions {
+        convert_units: opts.convert_units,
+        optimize_title: false,
+        source_lang: Some(src.to_string()),
+        ..Default::default()
+    };
+    let conc = opts.concurrency.max(1);
+    let results: Vec<Result<crate::LocalizedListing, LocalizeError>> =
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..conc)
+                .map(|k| {
+                    let lopts = &lopts;
+                    scope.spawn(move || {
+                        items
+                            .iter()
+                            .enumerate()
+                            .filter(|(i, _)| i % conc == k)
+                            .map(|(i, l)| {
+                                let listing = Listing {
+                                    sku: l.id.clone(),
+                                    title: l.source.title.clone(),
+                                    bullets: l.source.bullets.clone(),
+                                    description: l.source.description.clone(),
+                                    brand: l.brand.clone(),
+                                    language: Some(l.lang.clone()),
+                                    ..Default::default()
+                                };
+                                let r = pipeline.localize(&listing, profile, lopts);
+                                on_done();
+                                (i, r)
+                            })
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            let mut all: Vec<(usize, Result<_, _>)> = handles
+                .into_iter()
+                .flat_map(|h| h.join().unwrap_or_default())
+                .collect();
+            all.sort_by_key(|(i, _)| *i);
+            all.into_iter().map(|(_, r)| r).collect()
+        });
+    let mut out = Vec::with_capacity(items.len());
+    for (l, res) in items.iter().zip(results) {
+        let loc = res?;
+        out.push(
+            scored_fields(l, tgt)
+                .into_iter()
+                .map(|(name, _, _)| {
+                    let text = if name == "title" {
+                        loc.title.clone()
+                    } else if name == "description" {
+                        loc.description.clone()
+                    } else {
+                        index_of(&name, "bullets[")
+                            .and_then(|i| loc.bullets.get(i).cloned())
+                            .unwrap_or_default()
+                    };
+                    let findings = loc
+                        .warnings
+                        .iter()
+                        .filter(|w| w.field == name)
+                        .map(|w| FieldFinding {
+                            code: w.code.clone(),
+                            message: w.message.clone(),
+                            blocking: is_blocking(&w.code),
+                        })
+                        .collect();
+                    (text, findings, loc.roundtrip.get(&name).copied())
+                })
+                .collect(),
+        );
+    }
+    Ok(out)
+}
+
+/// Run the dev set through every system, language pair by language pair.
+pub fn run_eval(
+    systems: &[EvalSystem<'_>],
     registry: &MarketRegistry,
     set: &[EvalListing],
     opts: &EvalOptions,
+    on_event: &(dyn Fn(EvalEvent<'_>) + Sync),
 ) -> Result<EvalReport, LocalizeError> {
+    let pairs = eval_pairs(set, opts);
+    let mut report = EvalReport {
+        model: systems
+            .first()
+            .map(|s| s.pipeline.model_id())
+            .unwrap_or_default(),
+        langs: Vec::new(),
+    };
+    for ((src, tgt), items) in pairs {
+        let profile = eval_profile(registry, &tgt)?;
+        let nf = &profile.number_format;
+        // Without conversion, the reference keeps the source's units as they are.
+        let system = if opts.convert_units {
+            profile.measurement
+        } else if src == "en" {
+            MeasurementSystem::Imperial
+        } else {
+            MeasurementSystem::Metric
+        };
+        let pair = format!("{src}→{tgt}");
+        let mut records: Vec<FieldRecord> = items
+            .iter()
+            .flat_map(|l| {
+                scored_fields(l, &tgt)
+                    .into_iter()
+                    .map(|(field, s, r)| FieldRecord {
+                        id: l.id.clone(),
+                        pair: pair.clone(),
+                        field,
+                        source: s.to_string(),
+                        reference: r.to_string(),
+                        systems: BTreeMap::new(),
+                    })
+            })
+            .collect();
+        let mut row = LangReport {
+            pair: pair.clone(),
+            systems: Vec::new(),
+        };
+        for sys in systems {
+            on_event(EvalEvent::Started {
+                pair: &pair,
+                system: sys.name,
+                listings: items.len(),
+            });
+            let t0 = Instant::now();
+            let outs = if sys.naive {
+                let o = run_naive(sys.pipeline, &items, &src, &tgt)?;
+                on_event(EvalEvent::Listing {
+                    pair: &pair,
+                    system: sys.name,
+                    done: items.len(),
+                });
+                o
+            } else {
+                let done = std::sync::atomic::AtomicUsize::new(0);
+                let on_done = || {
+                    let n = done.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+                    on_event(EvalEvent::Listing {
+                        pair: &pair,
+                        system: sys.name,
+                        done: n,
+                    });
+                };
+                run_pipeline(sys.pipeline, profile, &items, &src, &tgt, opts, &on_done)?
+            };
+            let mut rep = SystemReport {
+                name: sys.name.to_string(),
+                seconds: t0.elapsed().as_secs_f64(),
+                listings: items.len(),
+                ..Default::default()
+            };
+            let mut rec = records.iter_mut();
+            for (l, fields) in items.iter().zip(outs) {
+                for (text, findings, roundtrip) in fields {
+                    let Some(r) = rec.next() else { break };
+                    let (plain, plain_ref) = (text_only(&text), text_only(&r.reference));
+                    rep.stats.add(&plain, &plain_ref);
+                    rep.fields += 1;
+                    let flagged = findings.iter().any(|f| f.blocking);
+                    if flagged {
+                        rep.flagged += 1;
+                    } else {
+                        rep.passing += 1;
+                    }
+                    let critical = critical_error(
+                        &r.source,
+                        &r.reference,
+                        &text,
+                        l.brand.as_deref(),
+                        nf,
+                        system,
+                    );
+                    if let Some(why) = &critical {
+                        rep.critical += 1;
+                        // The naive system presents everything as done.
+                        if !flagged || sys.naive {
+                            rep.critical_unflagged += 1;
+                            if !sys.naive {
+                                tracing::info!(listing = %l.id, pair = %pair, field = %r.field, %why, output = %text, "critical error not flagged");
+                            }
+                        }
+                    }
+                    let sentence = chrf(&plain, &plain_ref);
+                    if let Some(rt) = roundtrip {
+                        rep.roundtrip.push((f64::from(rt), sentence));
+                    }
+                    r.systems.insert(
+                        sys.name.to_string(),
+                        SystemOutput {
+                            chrf: sentence,
+                            output: text,
+                            flagged,
+                            critical,
+                            findings,
+                            roundtrip,
+                        },
+                    );
+                }
+            }
+            rep.chrf = rep.stats.score();
+            if rep.roundtrip.len() >= 2 {
+                let (rt, q): (Vec<f64>, Vec<f64>) = rep.roundtrip.iter().copied().unzip();
+                rep.spearman = spearman(&rt, &q);
+                let mut sorted = q.clone();
+                sorted.sort_by(f64::total_cmp);
+                let cut = sorted[((sorted.len() as f64 * ROUNDTRIP_BAD_QUANTILE) as usize)
+                    .min(sorted.len() - 1)];
+                rep.threshold = calibrate_threshold(&rep.roundtrip, cut, ROUNDTRIP_MAX_FLAGGED);
+            }
+            row.systems.push(rep);
+        }
+        on_event(EvalEvent::Records(&records));
+        report.langs.push(row);
+    }
+    Ok(report)
+}
+
+/// The dev set grouped by (source, target) language, within the options' limits.
+fn eval_pairs<'a>(
+    set: &'a [EvalListing],
+    opts: &EvalOptions,
+) -> BTreeMap<(String, String), Vec<&'a EvalListing>> {
     let mut pairs: BTreeMap<(String, String), Vec<&EvalListing>> = BTreeMap::new();
     let mut per_src: BTreeMap<&str, usize> = BTreeMap::new();
     for l in set {
@@ -426,203 +891,12 @@ pub fn run_eval(
             }
         }
     }
-    let mut report = EvalReport {
-        model: pipeline.model_id(),
-        langs: Vec::new(),
-    };
-    for ((src, tgt), items) in pairs {
-        let profile = eval_profile(registry, &tgt)?;
-        let nf = &profile.number_format;
-        // Without conversion, the reference keeps the source's units as they are.
-        let system = if opts.convert_units {
-            profile.measurement
-        } else if src == "en" {
-            MeasurementSystem::Imperial
-        } else {
-            MeasurementSystem::Metric
-        };
-        let mut row = LangReport {
-            pair: format!("{src}→{tgt}"),
-            ..Default::default()
-        };
+    pairs
+}
 
-        // Naive: one prompt per listing, all submitted together.
-        let t0 = Instant::now();
-        let reqs = items
-            .iter()
-            .map(|l| {
-                let mut lines = l.source.bullets.clone();
-                if !l.source.description.is_empty() {
-                    lines.push(format!("Description: {}", text_only(&l.source.description)));
-                }
-                let m = pipeline.templates().naive(
-                    src.as_str(),
-                    tgt.as_str(),
-                    &l.source.title,
-                    &lines,
-                )?;
-                let budget: usize = l.source.title.len()
-                    + l.source.description.len()
-                    + l.source.bullets.iter().map(|b| b.len() + 4).sum::<usize>();
-                Ok(GenerateRequest::new(m, (budget * 3 / 2 + 64).min(1024)))
-            })
-            .collect::<Result<Vec<_>, LocalizeError>>()?;
-        let outs = pipeline.generator().generate_many(reqs);
-        row.naive.seconds = t0.elapsed().as_secs_f64();
-        row.naive.listings = items.len();
-        for (l, o) in items.iter().zip(outs) {
-            let text = o.map(|g| g.text).unwrap_or_default();
-            let has_desc = !l.source.description.is_empty();
-            let (title, mut bullets) =
-                parse_naive(&text, l.source.bullets.len() + usize::from(has_desc));
-            let desc = if has_desc {
-                bullets
-                    .pop()
-                    .map(|d| {
-                        d.trim_start_matches(|c: char| c != ':' && c != '：')
-                            .trim_start_matches([':', '：'])
-                            .trim()
-                            .to_string()
-                    })
-                    .unwrap_or_default()
-            } else {
-                String::new()
-            };
-            let r = &l.refs[&tgt];
-            let (mut hyp, mut srcs, mut refs) =
-                (vec![&title], vec![&l.source.title], vec![&r.title]);
-            hyp.extend(bullets.iter());
-            srcs.extend(l.source.bullets.iter());
-            refs.extend(r.bullets.iter());
-            if has_desc && !r.description.is_empty() {
-                hyp.push(&desc);
-                srcs.push(&l.source.description);
-                refs.push(&r.description);
-            }
-            for ((h, s), rf) in hyp.into_iter().zip(srcs).zip(refs) {
-                let s_ = &mut row.naive;
-                s_.stats.add(&text_only(h), &text_only(rf));
-                s_.fields += 1;
-                let bad = naive_findings(s, h, &src, &tgt)
-                    .iter()
-                    .any(|f| f.severity == Severity::Error);
-                if bad {
-                    s_.flagged += 1;
-                } else {
-                    s_.passing += 1;
-                }
-                if critical_error(s, rf, h, l.brand.as_deref(), nf, system).is_some() {
-                    s_.critical += 1;
-                    // The naive system presents everything as done.
-                    s_.critical_unflagged += 1;
-                }
-            }
-        }
-        row.naive.chrf = row.naive.stats.score();
-
-        // Pipeline: several listings at a time so the engine batches their segments.
-        let t0 = Instant::now();
-        let lopts = LocalizeOptions {
-            convert_units: opts.convert_units,
-            optimize_title: false,
-            source_lang: Some(src.clone()),
-            ..Default::default()
-        };
-        let conc = opts.concurrency.max(1);
-        let results: Vec<Result<crate::LocalizedListing, LocalizeError>> =
-            std::thread::scope(|scope| {
-                let chunks: Vec<Vec<(usize, &&EvalListing)>> = (0..conc)
-                    .map(|k| {
-                        items
-                            .iter()
-                            .enumerate()
-                            .filter(|(i, _)| i % conc == k)
-                            .collect()
-                    })
-                    .collect();
-                let handles: Vec<_> = chunks
-                    .into_iter()
-                    .map(|chunk| {
-                        let lopts = &lopts;
-                        scope.spawn(move || {
-                            chunk
-                                .into_iter()
-                                .map(|(i, l)| {
-                                    let listing = Listing {
-                                        sku: l.id.clone(),
-                                        title: l.source.title.clone(),
-                                        bullets: l.source.bullets.clone(),
-                                        description: l.source.description.clone(),
-                                        brand: l.brand.clone(),
-                                        language: Some(l.lang.clone()),
-                                        ..Default::default()
-                                    };
-                                    (i, pipeline.localize(&listing, profile, lopts))
-                                })
-                                .collect::<Vec<_>>()
-                        })
-                    })
-                    .collect();
-                let mut all: Vec<(usize, Result<_, _>)> = handles
-                    .into_iter()
-                    .flat_map(|h| h.join().unwrap_or_default())
-                    .collect();
-                all.sort_by_key(|(i, _)| *i);
-                all.into_iter().map(|(_, r)| r).collect()
-            });
-        row.pipeline.seconds = t0.elapsed().as_secs_f64();
-        row.pipeline.listings = items.len();
-        for (l, res) in items.iter().zip(results) {
-            let out = res?;
-            let r = &l.refs[&tgt];
-            let mut fields = vec![(
-                "title".to_string(),
-                out.title.clone(),
-                &l.source.title,
-                &r.title,
-            )];
-            for (i, (s, rf)) in l.source.bullets.iter().zip(&r.bullets).enumerate() {
-                fields.push((
-                    format!("bullets[{i}]"),
-                    out.bullets.get(i).cloned().unwrap_or_default(),
-                    s,
-                    rf,
-                ));
-            }
-            if !l.source.description.is_empty() && !r.description.is_empty() {
-                fields.push((
-                    "description".to_string(),
-                    out.description.clone(),
-                    &l.source.description,
-                    &r.description,
-                ));
-            }
-            for (name, h, s, rf) in fields {
-                let p = &mut row.pipeline;
-                p.stats.add(&text_only(&h), &text_only(rf));
-                p.fields += 1;
-                let flagged = out
-                    .warnings
-                    .iter()
-                    .any(|w| w.field == name && is_blocking(&w.code));
-                if flagged {
-                    p.flagged += 1;
-                } else {
-                    p.passing += 1;
-                }
-                if let Some(why) = critical_error(s, rf, &h, l.brand.as_deref(), nf, system) {
-                    p.critical += 1;
-                    if !flagged {
-                        p.critical_unflagged += 1;
-                        tracing::info!(listing = %l.id, pair = %row.pair, field = %name, %why, output = %h, "critical error not flagged");
-                    }
-                }
-            }
-        }
-        row.pipeline.chrf = row.pipeline.stats.score();
-        report.langs.push(row);
-    }
-    Ok(report)
+/// Listings each system runs in total (for a progress bar).
+pub fn eval_size(set: &[EvalListing], opts: &EvalOptions) -> usize {
+    eval_pairs(set, opts).values().map(Vec::len).sum()
 }
 
 #[cfg(test)]

@@ -20,9 +20,12 @@ mod glossary;
 mod html;
 mod language;
 mod lint;
+mod mbr;
 mod pipeline;
 mod price;
 mod prompt;
+mod quality;
+mod retrieval;
 mod source_clean;
 mod spans;
 mod terminology;
@@ -37,15 +40,25 @@ pub use checks::{
 };
 pub use chrf::{ChrfStats, chrf};
 pub use eval::{
-    EvalListing, EvalOptions, EvalReport, LangReport, SystemReport, load_dev_set, run_eval,
+    EvalEvent, EvalListing, EvalOptions, EvalReport, EvalSystem, FieldFinding, FieldRecord,
+    LangReport, ROUNDTRIP_BAD_QUANTILE, ROUNDTRIP_MAX_FLAGGED, SystemOutput, SystemReport,
+    eval_size, load_dev_set, run_eval,
 };
 pub use glossary::{Glossary, GlossaryEntry};
 pub use html::{extract as html_text_pieces, rebuild as html_rebuild, sanitize as html_sanitize};
 pub use language::{LanguageData, data as language_data, leaked_labels, strip_label};
 pub use lint::{FieldKind, Violation, cut_at_word, fix as lint_fix, lint_bullet_count, lint_field};
+pub use mbr::{Threshold, calibrate_threshold, mbr_pick, mbr_utilities, roundtrip_score, spearman};
 pub use pipeline::{FieldEvent, LocalizeOptions, Pipeline, PipelineOptions, is_blocking};
 pub use price::{PriceConverter, RateSource, Rates};
-pub use prompt::{Templates, TranslatePrompt, language_name};
+pub use prompt::{ExamplePair, Templates, TranslatePrompt, language_name};
+pub use quality::{
+    BestOf, MAX_BEST_OF, QualityConfig, QualityOptions, RetrievalConfig, RoundTripConfig,
+};
+pub use retrieval::{
+    BANK_CATEGORIES, BANK_KINDS, BankLine, Example, ExampleBank, ExampleOrigin, MAX_PAIR_CHARS,
+    RetrievalOptions, approved_pairs, parse_bank,
+};
 pub use spans::{
     ProtectRules, Protected, QuantityNote, Restored, Span, SpanIssue, SpanKind, Term, protect,
     restore,
@@ -106,6 +119,9 @@ pub enum LocalizeError {
     /// The model runtime failed for the whole listing (engine stopped, queue full).
     #[error("language model: {0}")]
     Llm(#[from] crate::llm::LlmError),
+    /// The example bank's index failed.
+    #[error("example bank: {0}")]
+    Bank(String),
     /// The market profile is unusable.
     #[error(transparent)]
     Market(#[from] crate::market::MarketError),

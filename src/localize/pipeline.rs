@@ -10,8 +10,10 @@ use super::glossary::{self, Glossary};
 use super::html;
 use super::language;
 use super::lint::{self, FieldKind, Violation};
+use super::mbr;
 use super::price::{PriceConverter, Rates};
-use super::prompt::{Templates, TranslatePrompt, language_name};
+use super::prompt::{ExamplePair, Templates, TranslatePrompt, language_name};
+use super::quality::QualityOptions;
 use super::source_clean;
 use super::spans::{self, ProtectRules, Protected, QuantityNote, Term};
 use super::terminology::{Hint, Terminology};
@@ -62,6 +64,8 @@ pub struct PipelineOptions {
     /// queue (back-pressure) before their segments fail; the server sets its
     /// request deadline here.
     pub queue_wait: std::time::Duration,
+    /// Retrieved examples, best-of-N and the round trip (off by default).
+    pub quality: QualityOptions,
 }
 
 impl Default for PipelineOptions {
@@ -73,6 +77,7 @@ impl Default for PipelineOptions {
             priority: Priority::Interactive,
             max_tokens: 384,
             queue_wait: std::time::Duration::from_secs(600),
+            quality: QualityOptions::default(),
         }
     }
 }
@@ -86,6 +91,7 @@ impl std::fmt::Debug for PipelineOptions {
             .field("priority", &self.priority)
             .field("max_tokens", &self.max_tokens)
             .field("queue_wait", &self.queue_wait)
+            .field("quality", &self.quality)
             .finish()
     }
 }
@@ -214,6 +220,8 @@ struct Seg {
     protected: Protected,
     expected: String,
     hints: Vec<Hint>,
+    /// Retrieved worked examples for its prompt.
+    examples: Vec<ExamplePair>,
     best: Option<Candidate>,
     from_tm: bool,
 }
@@ -283,6 +291,26 @@ fn sampling_for(attempt: usize) -> SamplingParams {
             repetition_penalty: 1.15,
             seed: 1000 + attempt as u64,
         }
+    }
+}
+
+/// `n` of a field named `prefix` + `n]` (`bullets[2]` → 2).
+pub(super) fn index_of(field: &str, prefix: &str) -> Option<usize> {
+    field.strip_prefix(prefix)?.strip_suffix(']')?.parse().ok()
+}
+
+/// The segment kind of a field name.
+fn kind_of_field(field: &str) -> &'static str {
+    if field == "title" {
+        "title"
+    } else if field.starts_with("bullets[") {
+        "bullet"
+    } else if field.starts_with("attributes.") {
+        "attribute"
+    } else if field.starts_with("keywords[") {
+        "keyword"
+    } else {
+        "description"
     }
 }
 
@@ -396,12 +424,14 @@ impl Pipeline {
                     });
                 }
             }
+            let examples = self.examples_for(&source_lang, &target_lang, kind, text);
             segs.push(Seg {
                 kind,
                 source: text.to_string(),
                 protected,
                 expected,
                 hints,
+                examples,
                 best: None,
                 from_tm: false,
             });
@@ -513,10 +543,16 @@ impl Pipeline {
         // stays reproducible, which resumed jobs rely on).
         let mut first = Vec::new();
         for s in segs.iter().filter(|s| s.best.is_none()) {
-            first.push(Some(
-                self.generator
-                    .submit_until(self.segment_request(s, &ctx, 0)?, deadline),
-            ));
+            // Best-of-N: the greedy candidate and N - 1 seeded samples, all
+            // submitted now so the engine batches them with everything else.
+            let best_of = self.options.quality.best_of(s.kind);
+            let mut handles = Vec::with_capacity(best_of.n.max(1));
+            for i in 0..best_of.n.max(1) {
+                let mut req = self.segment_request(s, &ctx, 0)?;
+                req.sampling = best_of.sampling(i);
+                handles.push(self.generator.submit_until(req, deadline));
+            }
+            first.push(Some(handles));
         }
         let (tx, rx) = std::sync::mpsc::channel::<FieldEvent>();
         let outcomes: Vec<Result<Option<LlmError>, LocalizeError>> = std::thread::scope(|scope| {
@@ -673,6 +709,13 @@ impl Pipeline {
         // 6. Lint, one model retry per violation, else a deterministic fix.
         self.lint_and_fix(&mut texts, listing, profile, &rules)?;
 
+        // 6b. Round trip: every field translated back and scored against its source.
+        let roundtrip = if self.options.quality.roundtrip && source_lang != target_lang {
+            self.roundtrip(&mut texts, listing, profile, &source_lang, deadline)
+        } else {
+            Default::default()
+        };
+
         // 7. Build the result.
         let mut out = LocalizedListing {
             sku: listing.sku.clone(),
@@ -694,6 +737,7 @@ impl Pipeline {
                 model,
                 created_at: chrono::Utc::now(),
             },
+            roundtrip,
         };
         let mut attr_i = 0;
         for (field, text, ws) in texts {
@@ -775,6 +819,7 @@ impl Pipeline {
             kind: s.kind,
             text: &s.protected.text,
             hints: &s.hints,
+            examples: &s.examples,
         })?;
         // A translation is about as long as its source; a looping model stops early.
         let max_tokens =
@@ -796,7 +841,7 @@ impl Pipeline {
         s: &mut Seg,
         fields: &[String],
         ctx: &SegCtx<'_>,
-        mut first: Option<Result<GenerationHandle, LlmError>>,
+        mut first: Option<Vec<Result<GenerationHandle, LlmError>>>,
         events: &std::sync::mpsc::Sender<FieldEvent>,
     ) -> Result<Option<LlmError>, LocalizeError> {
         for attempt in 0..ctx.attempts {
@@ -826,8 +871,11 @@ impl Pipeline {
                 .filter(|_| attempt == 1)
                 .filter(|b| !b.raw.is_empty())
                 .and_then(|b| Some((b.raw.clone(), b.problem(ctx.target_lang)?)));
-            let result = match first.take() {
-                Some(handle) => handle.and_then(GenerationHandle::wait),
+            let results: Vec<Result<Generation, LlmError>> = match first.take() {
+                Some(handles) => handles
+                    .into_iter()
+                    .map(|h| h.and_then(GenerationHandle::wait))
+                    .collect(),
                 None => {
                     let mut req = self.segment_request(s, ctx, attempt)?;
                     if let Some((previous, problem)) = &named {
@@ -838,23 +886,30 @@ impl Pipeline {
                         ));
                         req.sampling = sampling_for(0);
                     }
-                    self.generator
-                        .submit_until(req, ctx.deadline)
-                        .and_then(GenerationHandle::wait)
+                    vec![
+                        self.generator
+                            .submit_until(req, ctx.deadline)
+                            .and_then(GenerationHandle::wait),
+                    ]
                 }
             };
-            let cand = match result {
-                Ok(g) => self.evaluate(s, &g, ctx.source_lang, ctx.target_lang, ctx.terms),
-                Err(
-                    e @ (LlmError::EngineStopped | LlmError::QueueFull(_) | LlmError::Cancelled),
-                ) => return Ok(Some(e)),
-                Err(e) => Candidate {
-                    text: s.expected.clone(),
-                    raw: String::new(),
-                    findings: vec![Finding::error("generation_failed", e.to_string())],
-                    score: f32::MAX,
-                },
-            };
+            let mut cands = Vec::with_capacity(results.len());
+            for result in results {
+                cands.push(match result {
+                    Ok(g) => self.evaluate(s, &g, ctx.source_lang, ctx.target_lang, ctx.terms),
+                    Err(
+                        e
+                        @ (LlmError::EngineStopped | LlmError::QueueFull(_) | LlmError::Cancelled),
+                    ) => return Ok(Some(e)),
+                    Err(e) => Candidate {
+                        text: s.expected.clone(),
+                        raw: String::new(),
+                        findings: vec![Finding::error("generation_failed", e.to_string())],
+                        score: f32::MAX,
+                    },
+                });
+            }
+            let cand = self.pick(cands, s, ctx);
             tracing::debug!(
                 kind = s.kind,
                 attempt,
@@ -867,6 +922,218 @@ impl Pipeline {
             }
         }
         Ok(None)
+    }
+
+    /// Worked examples for a segment from the example bank (none without one,
+    /// or when the search fails: the fixed examples are used then).
+    fn examples_for(&self, src: &str, tgt: &str, kind: &str, text: &str) -> Vec<ExamplePair> {
+        let q = &self.options.quality;
+        let Some(bank) = &q.examples else {
+            return Vec::new();
+        };
+        match bank.examples(src, tgt, kind, text, None) {
+            Ok(ex) => ex
+                .iter()
+                .map(|e| e.prompt_pair(q.protect_examples))
+                .collect(),
+            Err(e) => {
+                tracing::warn!(error = %e, "example bank search failed");
+                Vec::new()
+            }
+        }
+    }
+
+    /// Choose among one segment's candidates: those without blocking findings,
+    /// by minimum Bayes risk (mean chrF to the others), ties broken by the
+    /// round-trip score when the round trip is on; when none passes, the one
+    /// with the best check score (a retry follows).
+    fn pick(&self, mut cands: Vec<Candidate>, s: &Seg, ctx: &SegCtx<'_>) -> Candidate {
+        if cands.len() <= 1 {
+            return cands.pop().unwrap_or_else(|| Candidate {
+                text: s.expected.clone(),
+                raw: String::new(),
+                findings: vec![Finding::error("generation_failed", "no candidate")],
+                score: f32::MAX,
+            });
+        }
+        let passing: Vec<usize> = (0..cands.len()).filter(|&i| cands[i].passes()).collect();
+        if passing.is_empty() {
+            let best = (0..cands.len())
+                .min_by(|&a, &b| cands[a].score.total_cmp(&cands[b].score))
+                .unwrap_or(0);
+            return cands.swap_remove(best);
+        }
+        let texts: Vec<&str> = passing.iter().map(|&i| cands[i].text.as_str()).collect();
+        let u = mbr::mbr_utilities(&texts);
+        let top = u.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let tied: Vec<usize> = (0..texts.len()).filter(|&i| top - u[i] <= 1e-9).collect();
+        let mut tie_break = vec![f64::NEG_INFINITY; texts.len()];
+        if tied.len() > 1 && self.options.quality.roundtrip {
+            let distinct: Vec<usize> = tied
+                .iter()
+                .copied()
+                .filter(|&i| !tied.iter().any(|&j| j < i && texts[j] == texts[i]))
+                .collect();
+            if distinct.len() > 1 {
+                let items: Vec<(&str, String)> = distinct
+                    .iter()
+                    .map(|&i| (s.kind, texts[i].to_string()))
+                    .collect();
+                let back =
+                    self.back_translate(&items, ctx.target_lang, ctx.source_lang, ctx.deadline);
+                for (&i, b) in distinct.iter().zip(back) {
+                    if let Some(b) = b {
+                        let score = mbr::roundtrip_score(&s.source, &b);
+                        for &j in &tied {
+                            if texts[j] == texts[i] {
+                                tie_break[j] = score;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let chosen = mbr::mbr_pick(&texts, &tie_break).unwrap_or(0);
+        tracing::debug!(
+            kind = s.kind,
+            candidates = cands.len(),
+            passing = passing.len(),
+            chosen,
+            "best-of-N pick"
+        );
+        cands.swap_remove(passing[chosen])
+    }
+
+    /// Translate texts of the target language back into the source language
+    /// (greedy, all in one batch, no examples), protecting numbers, codes and
+    /// tags. `None` where generation failed.
+    fn back_translate(
+        &self,
+        items: &[(&str, String)],
+        from: &str,
+        into: &str,
+        deadline: std::time::Instant,
+    ) -> Vec<Option<String>> {
+        let mut handles = Vec::with_capacity(items.len());
+        let mut prot = Vec::with_capacity(items.len());
+        for (kind, text) in items {
+            let p = spans::protect(text, &ProtectRules::default());
+            let msgs = self.templates.back_translate(&TranslatePrompt {
+                market: "an online marketplace",
+                source_lang: from,
+                target_lang: into,
+                kind,
+                text: &p.text,
+                hints: &[],
+                examples: &[],
+            });
+            let h = msgs.ok().map(|m| {
+                let max_tokens = (p.text.chars().count() * 3 / 2 + 24).min(self.options.max_tokens);
+                let mut req = GenerateRequest::new(m, max_tokens);
+                req.priority = self.options.priority;
+                req.stop = vec!["\n".into()];
+                self.generator.submit_until(req, deadline)
+            });
+            handles.push(h);
+            prot.push(p);
+        }
+        handles
+            .into_iter()
+            .zip(&prot)
+            .zip(items)
+            .map(|((h, p), (kind, _))| {
+                let g = h?.and_then(GenerationHandle::wait).ok()?;
+                let raw = clean_output(&g.text, kind, &p.text, &[into, from]);
+                Some(spans::restore(&raw, p).text)
+            })
+            .collect()
+    }
+
+    /// Score every field by a round trip and flag those below the language's
+    /// threshold (`meaning_drift`). Returns the score per field (0-100).
+    fn roundtrip(
+        &self,
+        texts: &mut [(String, String, Vec<Warning>)],
+        listing: &Listing,
+        profile: &MarketProfile,
+        source_lang: &str,
+        deadline: std::time::Instant,
+    ) -> std::collections::BTreeMap<String, u8> {
+        let tgt = profile.language.as_str();
+        // Per field: its source pieces and its output pieces (the description
+        // piece by piece, every other field whole).
+        let mut jobs: Vec<(usize, String, usize)> = Vec::new();
+        let mut items: Vec<(&str, String)> = Vec::new();
+        for (i, (field, text, _)) in texts.iter().enumerate() {
+            let source: Option<String> = if field == "title" {
+                Some(listing.title.clone())
+            } else if let Some(n) = index_of(field, "bullets[") {
+                listing.bullets.get(n).cloned()
+            } else if let Some(n) = index_of(field, "keywords[") {
+                listing.keywords.get(n).cloned()
+            } else if let Some(name) = field.strip_prefix("attributes.") {
+                listing
+                    .attributes
+                    .iter()
+                    .find(|a| a.name == name)
+                    .map(|a| a.value.clone())
+            } else if field == "description" {
+                html::extract(&listing.description)
+                    .ok()
+                    .map(|p| p.join(" "))
+            } else {
+                None
+            };
+            let Some(source) = source.filter(|s| !s.trim().is_empty()) else {
+                continue;
+            };
+            let (kind, pieces) = if field == "description" {
+                ("description", html::extract(text).unwrap_or_default())
+            } else {
+                (kind_of_field(field), vec![text.clone()])
+            };
+            let pieces: Vec<String> = pieces
+                .into_iter()
+                .filter(|p| !p.trim().is_empty())
+                .collect();
+            if pieces.is_empty() {
+                continue;
+            }
+            jobs.push((i, source, pieces.len()));
+            items.extend(pieces.into_iter().map(|p| (kind, p)));
+        }
+        let back = self.back_translate(&items, tgt, source_lang, deadline);
+        let mut back = back.into_iter();
+        let mut out = std::collections::BTreeMap::new();
+        let threshold = self.options.quality.threshold(source_lang, tgt);
+        for (i, source, pieces) in jobs {
+            let mut joined = Vec::new();
+            let mut failed = false;
+            for _ in 0..pieces {
+                match back.next().flatten() {
+                    Some(b) => joined.push(b),
+                    None => failed = true,
+                }
+            }
+            if failed {
+                continue;
+            }
+            let score = mbr::roundtrip_score(&source, &joined.join(" "));
+            let (field, _, ws) = &mut texts[i];
+            out.insert(field.clone(), score.round().clamp(0.0, 100.0) as u8);
+            if let Some(t) = threshold
+                && score < t
+            {
+                ws.push(Warning {
+                    field: field.clone(),
+                    code: "meaning_drift".into(),
+                    message: format!(
+                        "round-trip score {score:.0} is below {t:.0} for {source_lang}→{tgt}: the meaning may have drifted"
+                    ),
+                });
+            }
+        }
+        out
     }
 
     /// Restore and check one generation.
@@ -1443,6 +1710,74 @@ mod scripted {
             .map(|w| w.code.as_str())
             .collect();
         assert!(codes.contains(&"number_changed"), "{codes:?}");
+    }
+
+    #[test]
+    fn best_of_n_drops_blocked_candidates_picks_the_consensus_and_scores_the_round_trip() {
+        let (mut p, g) = pipeline(
+            &[
+                (
+                    "Title: {1} socket {2}",
+                    &[
+                        "{1} Schmutz {2}",
+                        "{1} Stecknuss",
+                        "{1} Stecknuss {2}",
+                        "{1} Stecknuss {2}",
+                    ],
+                ),
+                (
+                    "Bullet point: Keeps drinks cold for {1}",
+                    &["Hält Getränke {1} lang schön kalt und frisch"],
+                ),
+                // Back translations.
+                ("Stecknuss", &["Acme socket {1}"]),
+                ("Hält Getränke", &["The weather is nice today"]),
+            ],
+            None,
+        );
+        p.options.quality = QualityOptions {
+            best_of: [(
+                "title".to_string(),
+                crate::localize::BestOf {
+                    n: 4,
+                    temperature: 0.7,
+                    top_p: 0.95,
+                },
+            )]
+            .into(),
+            roundtrip: true,
+            thresholds: [("de".to_string(), 40.0)].into(),
+            ..Default::default()
+        };
+        let reg = MarketRegistry::builtin().unwrap();
+        let out = p
+            .localize(
+                &listing(),
+                reg.get("amazon.de").unwrap(),
+                &LocalizeOptions::default(),
+            )
+            .unwrap();
+        // The greedy "Schmutz" is the odd one out; "{1} Stecknuss" lost a placeholder.
+        assert_eq!(out.title, "Acme Stecknuss 9/16 Zoll");
+        let calls = g.calls.lock().unwrap().clone();
+        assert_eq!(
+            calls.iter().filter(|c| c.contains("socket")).count(),
+            4,
+            "four title candidates, no retry: {calls:?}"
+        );
+        assert!(
+            out.roundtrip["title"] > out.roundtrip["bullets[0]"],
+            "{:?}",
+            out.roundtrip
+        );
+        let drift: Vec<&str> = out
+            .warnings
+            .iter()
+            .filter(|w| w.code == "meaning_drift")
+            .map(|w| w.field.as_str())
+            .collect();
+        assert_eq!(drift, ["bullets[0]"], "{:?}", out.roundtrip);
+        assert_eq!(out.status, Status::NeedsReview);
     }
 
     #[test]

@@ -122,6 +122,20 @@ pub struct TranslatePrompt<'a> {
     pub text: &'a str,
     /// Terminology and glossary hints.
     pub hints: &'a [Hint],
+    /// Retrieved worked examples (most similar first). When there are any they
+    /// replace the fixed examples of `examples.toml`.
+    pub examples: &'a [ExamplePair],
+}
+
+/// A worked example for a translate prompt: a segment and its translation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExamplePair {
+    /// `title`, `bullet` …
+    pub kind: String,
+    /// Source text (as the model sees a segment: with placeholders, if any).
+    pub source: String,
+    /// Its translation.
+    pub target: String,
 }
 
 impl Templates {
@@ -180,6 +194,23 @@ impl Templates {
 
     /// Messages for translating one segment.
     pub fn translate(&self, p: &TranslatePrompt<'_>) -> Result<Vec<ChatMessage>, LocalizeError> {
+        self.translate_with(p, true)
+    }
+
+    /// Messages for translating a finished translation back into the source
+    /// language (the round trip): the same prompt without any worked examples.
+    pub fn back_translate(
+        &self,
+        p: &TranslatePrompt<'_>,
+    ) -> Result<Vec<ChatMessage>, LocalizeError> {
+        self.translate_with(p, false)
+    }
+
+    fn translate_with(
+        &self,
+        p: &TranslatePrompt<'_>,
+        fixed_examples: bool,
+    ) -> Result<Vec<ChatMessage>, LocalizeError> {
         let system = self.render(
             "translate_system.j2",
             context! {
@@ -188,8 +219,23 @@ impl Templates {
                 target_name => language_name(p.target_lang),
             },
         )?;
+        // The system prompt comes first and is the same for every segment of a
+        // language pair, so the engine's prefix cache keeps serving it.
         let mut msgs = vec![ChatMessage::system(system)];
-        for ex in self.examples("translate", p.target_lang) {
+        // Retrieved examples: the most similar goes last, next to the segment.
+        for ex in p.examples.iter().rev() {
+            msgs.push(ChatMessage::user(self.render(
+                "translate_user.j2",
+                context! { hints => Serde(&[] as &[Hint]), kind_name => kind_name(&ex.kind), text => &ex.source },
+            )?));
+            msgs.push(ChatMessage::assistant(ex.target.clone()));
+        }
+        let fixed = if p.examples.is_empty() && fixed_examples {
+            self.examples("translate", p.target_lang).collect()
+        } else {
+            Vec::new()
+        };
+        for ex in fixed {
             let hints: Vec<Hint> = ex
                 .hints
                 .iter()
@@ -348,6 +394,7 @@ mod tests {
                 kind: "bullet",
                 text: "Leak-proof lid, {1}",
                 hints: &hints,
+                examples: &[],
             })
             .unwrap();
         assert_eq!(m[0].role, Role::System);
@@ -359,6 +406,42 @@ mod tests {
             last,
             "Terms: lid = Deckel\nBullet point: Leak-proof lid, {1}"
         );
+    }
+
+    #[test]
+    fn retrieved_examples_replace_the_fixed_ones_best_last() {
+        let t = Templates::builtin().unwrap();
+        let ex = [
+            ExamplePair {
+                kind: "bullet".into(),
+                source: "Resists rust".into(),
+                target: "Rostbeständig".into(),
+            },
+            ExamplePair {
+                kind: "title".into(),
+                source: "Socket set".into(),
+                target: "Steckschlüsselsatz".into(),
+            },
+        ];
+        let p = |examples| TranslatePrompt {
+            market: "Amazon.de",
+            source_lang: "en",
+            target_lang: "de",
+            kind: "bullet",
+            text: "Rust-free sockets",
+            hints: &[],
+            examples,
+        };
+        let m = t.translate(&p(&ex)).unwrap();
+        assert_eq!(m.len(), 1 + 2 * 2 + 1);
+        assert_eq!(m[1].content, "Title: Socket set");
+        assert_eq!(
+            m[3].content, "Bullet point: Resists rust",
+            "best match last"
+        );
+        assert_eq!(m[4].content, "Rostbeständig");
+        // The system prompt is the same with or without examples (prefix cache).
+        assert_eq!(t.translate(&p(&[])).unwrap()[0], m[0]);
     }
 
     #[test]

@@ -18,6 +18,7 @@ mod config;
 mod conn;
 mod error;
 mod host;
+mod learn;
 mod limits;
 mod metrics;
 mod pages;

@@ -82,6 +82,7 @@ pub(crate) fn loc(sku: &str, market: &str, title: &str) -> LocalizedListing {
             model: "m".into(),
             created_at: chrono::Utc::now(),
         },
+        roundtrip: Default::default(),
     }
 }
 
@@ -140,6 +141,7 @@ pub(super) fn localized(item: &PendingItem, status: Status) -> LocalizedListing 
             model: "m".into(),
             created_at: chrono::Utc::now(),
         },
+        roundtrip: Default::default(),
     }
 }
 

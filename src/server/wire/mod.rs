@@ -28,12 +28,12 @@ use super::config::ServerConfig;
 use super::rates::RateBook;
 use super::services::ServiceError;
 use super::state::{AppState, Services};
-use crate::index::{self, IndexError, IndexFollower, IndexOptions, SearchIndex};
+use crate::index::{self, IndexError, IndexFollower, IndexOptions, PairIndex, SearchIndex};
 use crate::job::{self, CatalogOutput};
 use crate::llm::{EngineOptions, Generate, Priority};
 use crate::localize::{
-    Glossary, GlossaryEntry, LocalizeOptions, Pipeline, PipelineOptions, Templates, Terminology,
-    TranslationMemory,
+    ExampleBank, Glossary, GlossaryEntry, LocalizeOptions, Pipeline, PipelineOptions,
+    QualityConfig, Templates, Terminology, TranslationMemory,
 };
 use crate::market::MarketRegistry;
 use crate::paths::DataDir;
@@ -135,7 +135,11 @@ pub fn build(config: ServerConfig) -> anyhow::Result<AppState> {
     if let Some(p) = problem {
         tracing::error!("{p}");
     }
+    let quality = QualityConfig::builtin()?;
+    let bank = Arc::new(open_bank(&data, &quality)?);
     let parts = Arc::new(Parts {
+        bank,
+        quality,
         markets,
         templates: Arc::new(Templates::builtin()?),
         terminology: Arc::new(Terminology::builtin()?),
@@ -176,12 +180,36 @@ pub fn build(config: ServerConfig) -> anyhow::Result<AppState> {
         localizer,
         store: Arc::new(RealStore {
             store: store.clone(),
+            bank: parts.bank.clone(),
         }),
         search: Arc::new(RealSearch { index }),
         jobs,
         models,
     };
     AppState::new(config, services)
+}
+
+/// The built-in example bank (indexed in RAM) with the data directory's
+/// seller bank in front of it. A seller bank that cannot be opened is reported
+/// and left out, never a reason not to start.
+fn open_bank(data: &DataDir, quality: &QualityConfig) -> anyhow::Result<ExampleBank> {
+    let started = std::time::Instant::now();
+    let mut bank = ExampleBank::builtin(quality.retrieval_options())?;
+    match PairIndex::open(&data.bank()) {
+        Ok(seller) => bank = bank.with_seller(seller),
+        Err(e) => tracing::error!(
+            "the seller's example bank in {} is not used: {e}",
+            data.bank().display()
+        ),
+    }
+    let (builtin, seller) = bank.len();
+    tracing::info!(
+        builtin,
+        seller,
+        ms = started.elapsed().as_millis() as u64,
+        "example bank loaded"
+    );
+    Ok(bank)
 }
 
 fn internal(e: impl std::fmt::Display) -> ServiceError {
@@ -198,6 +226,10 @@ fn parse_time(s: &str) -> DateTime<Utc> {
 // Shared parts of the localizer and the jobs.
 
 struct Parts {
+    /// Worked examples: the seller's reviewed translations, then the built-in bank.
+    bank: Arc<ExampleBank>,
+    /// Retrieval, best-of-N and round-trip settings.
+    quality: QualityConfig,
     markets: Arc<MarketRegistry>,
     templates: Arc<Templates>,
     terminology: Arc<Terminology>,
@@ -254,6 +286,7 @@ impl Parts {
                     Priority::Interactive => self.localize_timeout,
                     Priority::Batch => std::time::Duration::from_secs(3600),
                 },
+                quality: self.quality.options(Some(self.bank.clone())),
                 ..PipelineOptions::default()
             },
         )
@@ -299,6 +332,7 @@ mod tests {
                 images: vec![],
                 warnings: vec![warning("untranslated"), warning("unit_unknown")],
                 conversions: Vec::new(),
+                roundtrip: Default::default(),
                 status: Status::NeedsReview,
                 provenance: Provenance {
                     model: "m".into(),

@@ -16,6 +16,8 @@ use super::{internal, parse_time};
 /// Listings, localizations and glossaries in the SQLite store.
 pub struct RealStore {
     pub(super) store: Arc<Store>,
+    /// The example bank reviewed translations join.
+    pub(super) bank: Arc<crate::localize::ExampleBank>,
 }
 
 /// Most glossary name characters.
@@ -98,10 +100,9 @@ impl ListingStore for RealStore {
             note,
             "save localization"
         );
-        self.store
-            .put_localization(loc)
-            .map(|_| ())
-            .map_err(internal)
+        self.store.put_localization(loc).map_err(internal)?;
+        crate::server::learn::learn_from_review(&self.store, &self.bank, loc, note);
+        Ok(())
     }
 
     fn delete(&self, sku: &str) -> Result<bool, ServiceError> {
@@ -206,6 +207,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let s = RealStore {
             store: Arc::new(Store::open(&DataDir::at(dir.path())).unwrap()),
+            bank: Arc::new(
+                crate::localize::ExampleBank::builtin(crate::localize::RetrievalOptions::default())
+                    .unwrap(),
+            ),
         };
         let listing = Listing {
             sku: "TS-1".into(),

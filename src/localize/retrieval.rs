@@ -1,0 +1,716 @@
+//! Retrieved examples: for a segment to translate, the most similar segment
+//! pairs already translated, shown to the model as worked examples.
+//!
+//! Main type: [`ExampleBank`]. It searches two [`PairIndex`]es by BM25 over the
+//! source side: first the seller's own bank (every localization a reviewer
+//! approved or edited, in `<data dir>/bank/`, added by [`ExampleBank::learn`]),
+//! then the built-in bank (`terminology/bank/<src>-<tgt>.jsonl`, compiled in and
+//! indexed in RAM when the bank is built). The pipeline asks it for `k` examples
+//! per segment ([`ExampleBank::examples`]); the server calls `learn` when a
+//! reviewer saves. [`parse_bank`] reads and validates a bank file.
+
+use std::path::Path;
+
+use serde::Deserialize;
+
+use super::LocalizeError;
+use super::html;
+use super::prompt::ExamplePair;
+use super::spans::{self, ProtectRules, Protected};
+use super::tm::normalise;
+use crate::index::{IndexError, PairIndex, SegmentPair};
+use crate::listing::{Listing, LocalizedListing, detect_language};
+
+/// Longest segment (either side) kept in a bank, in characters.
+pub const MAX_PAIR_CHARS: usize = 2000;
+/// Largest bank file read, in bytes.
+const MAX_BANK_BYTES: u64 = 8 * 1024 * 1024;
+
+/// The kinds of segment a bank line may hold.
+pub const BANK_KINDS: [&str; 4] = ["title", "bullet", "attribute", "description"];
+
+/// The product categories a bank line may name.
+pub const BANK_CATEGORIES: [&str; 32] = [
+    "kitchen",
+    "drinkware",
+    "home",
+    "furniture",
+    "bedding",
+    "lighting",
+    "garden",
+    "tools",
+    "hardware",
+    "plumbing",
+    "automotive",
+    "bikes",
+    "sports",
+    "outdoor",
+    "fitness",
+    "apparel",
+    "shoes",
+    "bags",
+    "jewelry",
+    "beauty",
+    "personal-care",
+    "baby",
+    "toys",
+    "pets",
+    "electronics",
+    "phone-accessories",
+    "computer",
+    "audio",
+    "tv-video",
+    "office",
+    "party",
+    "crafts",
+];
+
+/// The built-in bank files: (source language, target language, contents).
+const BUILTIN: &[(&str, &str, &str)] = &[
+    (
+        "en",
+        "de",
+        include_str!("../../terminology/bank/en-de.jsonl"),
+    ),
+    (
+        "en",
+        "fr",
+        include_str!("../../terminology/bank/en-fr.jsonl"),
+    ),
+    (
+        "en",
+        "es",
+        include_str!("../../terminology/bank/en-es.jsonl"),
+    ),
+    (
+        "en",
+        "it",
+        include_str!("../../terminology/bank/en-it.jsonl"),
+    ),
+    (
+        "en",
+        "ja",
+        include_str!("../../terminology/bank/en-ja.jsonl"),
+    ),
+    (
+        "en",
+        "zh",
+        include_str!("../../terminology/bank/en-zh.jsonl"),
+    ),
+    (
+        "zh",
+        "en",
+        include_str!("../../terminology/bank/zh-en.jsonl"),
+    ),
+];
+
+/// One line of a bank file.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BankLine {
+    /// `title`, `bullet`, `attribute` (`Name: value`) or `description`.
+    pub kind: String,
+    /// Product category (one of [`BANK_CATEGORIES`]).
+    pub category: String,
+    /// Source text.
+    pub source: String,
+    /// Its translation.
+    pub target: String,
+}
+
+/// Read and validate a bank file (JSON Lines of [`BankLine`]). Errors name the
+/// file, the line and the field.
+pub fn parse_bank(text: &str, file: &str) -> Result<Vec<BankLine>, LocalizeError> {
+    let err = |line: usize, field: &str, message: String| LocalizeError::Input {
+        file: file.to_string(),
+        line,
+        field: field.to_string(),
+        message,
+    };
+    let mut out = Vec::new();
+    for (i, raw) in text.lines().enumerate() {
+        let n = i + 1;
+        if raw.trim().is_empty() {
+            continue;
+        }
+        let l: BankLine = serde_json::from_str(raw).map_err(|e| err(n, "", e.to_string()))?;
+        if !BANK_KINDS.contains(&l.kind.as_str()) {
+            return Err(err(n, "kind", format!("unknown kind `{}`", l.kind)));
+        }
+        if !BANK_CATEGORIES.contains(&l.category.as_str()) {
+            return Err(err(
+                n,
+                "category",
+                format!("unknown category `{}`", l.category),
+            ));
+        }
+        for (field, s) in [("source", &l.source), ("target", &l.target)] {
+            if s.trim().is_empty() {
+                return Err(err(n, field, "empty".into()));
+            }
+            if s.chars().count() > MAX_PAIR_CHARS {
+                return Err(err(n, field, format!("over {MAX_PAIR_CHARS} characters")));
+            }
+        }
+        out.push(l);
+    }
+    Ok(out)
+}
+
+/// `Name: value` → `value` (ASCII or full-width colon), when there is a name.
+fn attribute_value(s: &str) -> &str {
+    let cut = [": ", "："]
+        .iter()
+        .filter_map(|sep| s.find(sep).map(|i| (i, sep.len())))
+        .min_by_key(|(i, _)| *i);
+    match cut {
+        Some((i, len)) if i > 0 && i <= 40 && !s[i + len..].trim().is_empty() => {
+            s[i + len..].trim()
+        }
+        _ => s,
+    }
+}
+
+/// HTML's text pieces joined by spaces (the text itself when it is not HTML).
+fn plain_text(s: &str) -> String {
+    html::extract(s).map_or_else(|_| s.to_string(), |p| p.join(" "))
+}
+
+/// The pairs a bank line gives, in the shape the pipeline translates:
+/// attribute values without their name, descriptions piece by piece (the HTML
+/// text nodes) when both sides have the same pieces, else with tags removed.
+fn line_pairs(l: &BankLine, src: &str, tgt: &str, key: &str) -> Vec<SegmentPair> {
+    let pair = |key: String, s: &str, t: &str| SegmentPair {
+        key,
+        source_lang: src.to_string(),
+        target_lang: tgt.to_string(),
+        kind: l.kind.clone(),
+        category: l.category.clone(),
+        source: s.trim().to_string(),
+        target: t.trim().to_string(),
+    };
+    match l.kind.as_str() {
+        "attribute" => vec![pair(
+            key.to_string(),
+            attribute_value(&l.source),
+            attribute_value(&l.target),
+        )],
+        "description" => {
+            let (s, t) = (html::extract(&l.source), html::extract(&l.target));
+            match (s, t) {
+                (Ok(s), Ok(t)) if s.len() == t.len() && !s.is_empty() => s
+                    .iter()
+                    .zip(&t)
+                    .enumerate()
+                    .filter(|(_, (a, b))| !a.trim().is_empty() && !b.trim().is_empty())
+                    .map(|(i, (a, b))| pair(format!("{key}#{i}"), a, b))
+                    .collect(),
+                _ => vec![pair(
+                    key.to_string(),
+                    &plain_text(&l.source),
+                    &plain_text(&l.target),
+                )],
+            }
+        }
+        _ => vec![pair(key.to_string(), &l.source, &l.target)],
+    }
+}
+
+/// Where an example comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExampleOrigin {
+    /// A translation the seller's reviewer approved or edited.
+    Seller,
+    /// The built-in bank.
+    Builtin,
+}
+
+/// A worked example for a prompt.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Example {
+    /// Segment kind (`title`, `bullet` …).
+    pub kind: String,
+    /// Source text.
+    pub source: String,
+    /// Translation.
+    pub target: String,
+    /// Where it comes from.
+    pub origin: ExampleOrigin,
+    /// BM25 relevance (plus the kind bonus).
+    pub score: f32,
+}
+
+impl Example {
+    /// The example as a prompt shows it. With `protect`, its numbers, codes and
+    /// tags become placeholders the way a segment's do ([`spans::protect`]),
+    /// when every one of them is found as written in the translation; otherwise
+    /// (or without `protect`) the example is shown as written.
+    pub fn prompt_pair(&self, protect: bool) -> ExamplePair {
+        let raw = ExamplePair {
+            kind: self.kind.clone(),
+            source: self.source.clone(),
+            target: self.target.clone(),
+        };
+        if !protect {
+            return raw;
+        }
+        let p = spans::protect(&self.source, &ProtectRules::default());
+        if p.spans.is_empty() {
+            return raw;
+        }
+        // Mark found spans with private-use characters first, so a placeholder
+        // written earlier ("{1}") is never mistaken for a later span ("1").
+        let mark = |i: usize| char::from_u32(0xE000 + i as u32).unwrap_or('\u{E000}');
+        let mut target = self.target.clone();
+        for (i, sp) in p.spans.iter().enumerate() {
+            match target.find(&sp.original) {
+                Some(at) if i < 0x1000 => {
+                    target.replace_range(at..at + sp.original.len(), &mark(i).to_string())
+                }
+                _ => return raw,
+            }
+        }
+        let target: String = target
+            .chars()
+            .map(|c| match c as u32 {
+                m @ 0xE000..=0xEFFF => Protected::placeholder((m - 0xE000) as usize),
+                _ => c.to_string(),
+            })
+            .collect();
+        ExamplePair {
+            kind: self.kind.clone(),
+            source: p.text,
+            target,
+        }
+    }
+}
+
+/// How examples are retrieved.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RetrievalOptions {
+    /// Examples per segment.
+    pub k: usize,
+    /// Added to the score of a pair of the segment's own kind.
+    pub kind_bonus: f32,
+    /// Pairs scoring below this (kind bonus excluded) are not used.
+    pub min_score: f32,
+}
+
+impl Default for RetrievalOptions {
+    fn default() -> Self {
+        Self {
+            k: 4,
+            kind_bonus: 1.0,
+            min_score: 0.0,
+        }
+    }
+}
+
+/// The seller's bank and the built-in bank, searched in that order.
+#[derive(Debug)]
+pub struct ExampleBank {
+    builtin: PairIndex,
+    seller: Option<PairIndex>,
+    options: RetrievalOptions,
+}
+
+fn index_err(e: IndexError) -> LocalizeError {
+    LocalizeError::Bank(e.to_string())
+}
+
+impl ExampleBank {
+    /// The built-in bank (compiled in), indexed in RAM, without a seller bank.
+    pub fn builtin(options: RetrievalOptions) -> Result<Self, LocalizeError> {
+        let files: Vec<(String, String, String, String)> = BUILTIN
+            .iter()
+            .map(|(s, t, text)| {
+                (
+                    s.to_string(),
+                    t.to_string(),
+                    format!("terminology/bank/{s}-{t}.jsonl"),
+                    text.to_string(),
+                )
+            })
+            .collect();
+        Self::from_texts(&files, options)
+    }
+
+    /// A bank from the `<src>-<tgt>.jsonl` files of `dir` (instead of the
+    /// built-in ones).
+    pub fn from_dir(dir: &Path, options: RetrievalOptions) -> Result<Self, LocalizeError> {
+        let io = |path: &Path, source| LocalizeError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        let mut files = Vec::new();
+        let mut paths: Vec<_> = std::fs::read_dir(dir)
+            .map_err(|e| io(dir, e))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
+            .collect();
+        paths.sort();
+        for p in paths {
+            let stem = p.file_stem().and_then(|s| s.to_str()).unwrap_or("");
+            let Some((s, t)) = stem.split_once('-') else {
+                return Err(LocalizeError::Input {
+                    file: p.display().to_string(),
+                    line: 0,
+                    field: String::new(),
+                    message: "bank files are named <source>-<target>.jsonl".into(),
+                });
+            };
+            let size = std::fs::metadata(&p).map_err(|e| io(&p, e))?.len();
+            if size > MAX_BANK_BYTES {
+                return Err(LocalizeError::Input {
+                    file: p.display().to_string(),
+                    line: 0,
+                    field: String::new(),
+                    message: format!("over {MAX_BANK_BYTES} bytes"),
+                });
+            }
+            let text = std::fs::read_to_string(&p).map_err(|e| io(&p, e))?;
+            files.push((s.to_string(), t.to_string(), p.display().to_string(), text));
+        }
+        Self::from_texts(&files, options)
+    }
+
+    fn from_texts(
+        files: &[(String, String, String, String)],
+        options: RetrievalOptions,
+    ) -> Result<Self, LocalizeError> {
+        let builtin = PairIndex::in_ram().map_err(index_err)?;
+        let mut pairs = Vec::new();
+        for (src, tgt, name, text) in files {
+            for (i, l) in parse_bank(text, name)?.iter().enumerate() {
+                pairs.extend(line_pairs(l, src, tgt, &format!("{src}-{tgt}:{}", i + 1)));
+            }
+        }
+        builtin.upsert(&pairs).map_err(index_err)?;
+        Ok(Self {
+            builtin,
+            seller: None,
+            options,
+        })
+    }
+
+    /// Search `seller` (the seller's approved translations) before the built-in bank.
+    pub fn with_seller(mut self, seller: PairIndex) -> Self {
+        self.seller = Some(seller);
+        self
+    }
+
+    /// The retrieval options.
+    pub fn options(&self) -> RetrievalOptions {
+        self.options
+    }
+
+    /// Pairs in the built-in bank and in the seller's bank.
+    pub fn len(&self) -> (usize, usize) {
+        (
+            self.builtin.len(),
+            self.seller.as_ref().map_or(0, PairIndex::len),
+        )
+    }
+
+    /// Up to `k` examples for a segment of `kind` ([`RetrievalOptions::k`] when
+    /// `None`): the seller's most similar pairs first, then the built-in bank's,
+    /// best first within each, no two with the same source.
+    pub fn examples(
+        &self,
+        source_lang: &str,
+        target_lang: &str,
+        kind: &str,
+        text: &str,
+        k: Option<usize>,
+    ) -> Result<Vec<Example>, LocalizeError> {
+        let k = k.unwrap_or(self.options.k);
+        let mut out: Vec<Example> = Vec::new();
+        let mut seen: Vec<String> = Vec::new();
+        let banks = self
+            .seller
+            .iter()
+            .map(|b| (b, ExampleOrigin::Seller))
+            .chain([(&self.builtin, ExampleOrigin::Builtin)]);
+        for (bank, origin) in banks {
+            if out.len() >= k {
+                break;
+            }
+            // A few more than needed: some may repeat a source already taken.
+            let hits = bank
+                .search(
+                    source_lang,
+                    target_lang,
+                    text,
+                    Some(kind),
+                    self.options.kind_bonus,
+                    k * 2,
+                )
+                .map_err(index_err)?;
+            for h in hits {
+                let bonus = if h.pair.kind == kind {
+                    self.options.kind_bonus
+                } else {
+                    0.0
+                };
+                if h.score - bonus < self.options.min_score {
+                    continue;
+                }
+                let key = normalise(&h.pair.source).to_lowercase();
+                if seen.contains(&key) {
+                    continue;
+                }
+                seen.push(key);
+                out.push(Example {
+                    kind: h.pair.kind,
+                    source: h.pair.source,
+                    target: h.pair.target,
+                    origin,
+                    score: h.score,
+                });
+                if out.len() >= k {
+                    break;
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Add a reviewed localization to the seller's bank (replacing what the
+    /// same sku, market and field gave before). Returns the pairs added; 0
+    /// without a seller bank.
+    pub fn learn(&self, listing: &Listing, loc: &LocalizedListing) -> Result<usize, LocalizeError> {
+        let Some(seller) = &self.seller else {
+            return Ok(0);
+        };
+        let pairs = approved_pairs(listing, loc);
+        seller.upsert(&pairs).map_err(index_err)?;
+        Ok(pairs.len())
+    }
+}
+
+/// The segment pairs of a reviewed localization: title, bullets by position,
+/// attribute values by name, and the description's text pieces when source and
+/// translation have the same pieces. Empty or over-long sides, and sides that
+/// are identical (nothing translated), are left out.
+pub fn approved_pairs(listing: &Listing, loc: &LocalizedListing) -> Vec<SegmentPair> {
+    let src = listing
+        .language
+        .clone()
+        .or_else(|| detect_language(&listing.text_for_detection()).map(str::to_string))
+        .unwrap_or_else(|| "en".into());
+    let tgt = loc.language.clone();
+    if src == tgt {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    let category = listing.category.clone().unwrap_or_default();
+    let mut add = |field: String, kind: &str, s: &str, t: &str| {
+        let (s, t) = (s.trim(), t.trim());
+        if s.is_empty()
+            || t.is_empty()
+            || s == t
+            || s.chars().count() > MAX_PAIR_CHARS
+            || t.chars().count() > MAX_PAIR_CHARS
+        {
+            return;
+        }
+        out.push(SegmentPair {
+            key: format!("{}\u{1f}{}\u{1f}{field}", listing.sku, loc.market),
+            source_lang: src.clone(),
+            target_lang: tgt.clone(),
+            kind: kind.to_string(),
+            category: category.clone(),
+            source: s.to_string(),
+            target: t.to_string(),
+        });
+    };
+    add("title".into(), "title", &listing.title, &loc.title);
+    for (i, (s, t)) in listing.bullets.iter().zip(&loc.bullets).enumerate() {
+        add(format!("bullets[{i}]"), "bullet", s, t);
+    }
+    for a in &listing.attributes {
+        if let Some(t) = loc.attributes.iter().find(|b| b.name == a.name) {
+            add(
+                format!("attributes.{}", a.name),
+                "attribute",
+                &a.value,
+                &t.value,
+            );
+        }
+    }
+    if let (Ok(s), Ok(t)) = (
+        html::extract(&listing.description),
+        html::extract(&loc.description),
+    ) && s.len() == t.len()
+    {
+        for (i, (a, b)) in s.iter().zip(&t).enumerate() {
+            add(format!("description#{i}"), "description", a, b);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::listing::Attribute;
+
+    const EN_DE: &str = r#"{"kind": "title", "category": "tools", "source": "Deep Socket Set 3/8\" Drive, Chrome Vanadium Steel, 12-Piece", "target": "Steckschlüsselsatz 3/8-Zoll-Antrieb, Chrom-Vanadium-Stahl, 12-teilig"}
+{"kind": "bullet", "category": "tools", "source": "The chrome finish resists rust and corrosion", "target": "Die Chromoberfläche schützt vor Rost und Korrosion"}
+{"kind": "attribute", "category": "kitchen", "source": "Material: 304 stainless steel", "target": "Material: Edelstahl 304"}
+{"kind": "description", "category": "garden", "source": "<p>A sturdy garden hose reel.</p><ul><li>Holds 30 m of hose</li><li>Rust-free</li></ul>", "target": "<p>Eine stabile Schlauchtrommel.</p><ul><li>Fasst 30 m Schlauch</li><li>Rostfrei</li></ul>"}
+"#;
+
+    fn bank() -> ExampleBank {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("en-de.jsonl"), EN_DE).unwrap();
+        ExampleBank::from_dir(dir.path(), RetrievalOptions::default()).unwrap()
+    }
+
+    #[test]
+    fn bank_files_are_validated_with_file_line_and_field() {
+        assert_eq!(parse_bank(EN_DE, "en-de.jsonl").unwrap().len(), 4);
+        let bad = r#"{"kind": "title", "category": "tools", "source": "A", "target": "B"}
+{"kind": "headline", "category": "tools", "source": "A", "target": "B"}"#;
+        let e = parse_bank(bad, "x.jsonl").unwrap_err().to_string();
+        assert!(e.contains("x.jsonl: line 2, field `kind`"), "{e}");
+        let e = parse_bank(
+            r#"{"kind": "title", "category": "tools", "source": " ", "target": "B"}"#,
+            "x.jsonl",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("field `source`: empty"), "{e}");
+        let e = parse_bank(
+            r#"{"kind": "title", "category": "tools", "source": "A", "target": "B", "note": 1}"#,
+            "x.jsonl",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("line 1") && e.contains("note"), "{e}");
+        let e = parse_bank(
+            r#"{"kind": "title", "category": "spaceships", "source": "A", "target": "B"}"#,
+            "x.jsonl",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("category"), "{e}");
+    }
+
+    #[test]
+    fn lines_become_segments_as_the_pipeline_translates_them() {
+        let b = bank();
+        // title, bullet, attribute value, three description pieces.
+        assert_eq!(b.len(), (6, 0));
+        let ex = b
+            .examples("en", "de", "attribute", "stainless steel 18/8", None)
+            .unwrap();
+        assert_eq!(ex[0].source, "304 stainless steel");
+        assert_eq!(ex[0].target, "Edelstahl 304");
+        let ex = b
+            .examples("en", "de", "description", "rust-free hose", None)
+            .unwrap();
+        assert!(
+            ex.iter()
+                .any(|e| e.source == "Rust-free" && e.target == "Rostfrei"),
+            "{ex:?}"
+        );
+        assert!(ex.iter().all(|e| !e.source.contains('<')));
+        assert!(
+            b.examples("en", "fr", "bullet", "rust", None)
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(attribute_value("素材：ステンレス"), "ステンレス");
+        assert_eq!(attribute_value("No name here"), "No name here");
+        assert_eq!(attribute_value("Ratio 3:1"), "Ratio 3:1");
+    }
+
+    #[test]
+    fn examples_take_placeholders_only_when_both_sides_have_the_spans() {
+        let ex = |s: &str, t: &str| Example {
+            kind: "bullet".into(),
+            source: s.into(),
+            target: t.into(),
+            origin: ExampleOrigin::Builtin,
+            score: 1.0,
+        };
+        let p = ex("Model KX-200 holds 750 ml", "Modell KX-200 fasst 750 ml").prompt_pair(true);
+        assert_eq!(p.source, "Model {1} holds {2}");
+        assert_eq!(p.target, "Modell {1} fasst {2}");
+        // "1.7 L" is written "1,7 l" in German: shown as written.
+        let e = ex("Boils 1.7 L", "Kocht 1,7 l");
+        assert_eq!(e.prompt_pair(true).source, "Boils 1.7 L");
+        assert_eq!(e.prompt_pair(false).target, "Kocht 1,7 l");
+    }
+
+    #[test]
+    fn the_sellers_approved_translations_come_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let b = bank().with_seller(PairIndex::open(dir.path()).unwrap());
+        let listing = Listing {
+            sku: "SK-1".into(),
+            title: "Socket set, 3/8 inch drive".into(),
+            bullets: vec!["Resists rust".into(), "Lifetime warranty".into()],
+            description: "<p>Made for rust-prone garages.</p>".into(),
+            attributes: vec![Attribute::new("Material", "Chrome vanadium")],
+            language: Some("en".into()),
+            ..Default::default()
+        };
+        let loc = LocalizedListing {
+            sku: "SK-1".into(),
+            market: "amazon.de".into(),
+            language: "de".into(),
+            title: "Steckschlüsselsatz, 3/8-Zoll-Antrieb".into(),
+            bullets: vec!["Rostbeständig".into()],
+            description: "<p>Für Garagen mit Rostgefahr.</p>".into(),
+            attributes: vec![Attribute::new("Material", "Chrom-Vanadium")],
+            keywords: Vec::new(),
+            price: None,
+            brand: None,
+            category: None,
+            images: Vec::new(),
+            warnings: Vec::new(),
+            status: crate::listing::Status::Approved,
+            provenance: crate::listing::Provenance {
+                model: "m".into(),
+                created_at: chrono::Utc::now(),
+            },
+            roundtrip: Default::default(),
+            conversions: Vec::new(),
+        };
+        let pairs = approved_pairs(&listing, &loc);
+        let fields: Vec<&str> = pairs
+            .iter()
+            .map(|p| p.key.rsplit('\u{1f}').next().unwrap())
+            .collect();
+        assert_eq!(
+            fields,
+            [
+                "title",
+                "bullets[0]",
+                "attributes.Material",
+                "description#0"
+            ]
+        );
+        assert_eq!(b.learn(&listing, &loc).unwrap(), 4);
+        let ex = b
+            .examples("en", "de", "bullet", "rust resistant sockets", Some(5))
+            .unwrap();
+        assert_eq!(ex[0].origin, ExampleOrigin::Seller, "{ex:?}");
+        assert_eq!(ex.last().unwrap().origin, ExampleOrigin::Builtin, "{ex:?}");
+        // A second save replaces the first.
+        let mut loc2 = loc.clone();
+        loc2.bullets = vec!["Rostfrei".into()];
+        b.learn(&listing, &loc2).unwrap();
+        assert_eq!(b.len().1, 4);
+        let ex = b
+            .examples("en", "de", "bullet", "resists rust", Some(1))
+            .unwrap();
+        assert_eq!(ex[0].target, "Rostfrei");
+        // Same language: nothing to learn.
+        let mut same = loc.clone();
+        same.language = "en".into();
+        assert!(approved_pairs(&listing, &same).is_empty());
+    }
+}
