@@ -5,6 +5,7 @@
 //! Modules, one per concern:
 //! - [`job`]: resumable batch jobs (a catalog into several markets) and their runner.
 //! - [`catalog`]: catalog files in and out (CSV/TSV, JSON, JSON Lines, XLSX, Shopify), streamed, with rejects.
+//! - [`html`]: HTML escaping, entity decoding and tag stripping, shared by every module.
 //! - [`index`]: the tantivy search index (every listing version, every language).
 //! - [`listing`]: the listing types every other module shares.
 //! - [`llm`]: the language model runtime (GGUF models through candle, batched engine).
@@ -18,6 +19,7 @@
 #![warn(missing_docs)]
 
 pub mod catalog;
+pub mod html;
 pub mod index;
 pub mod job;
 pub mod listing;

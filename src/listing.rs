@@ -77,7 +77,7 @@ pub fn detect_language(text: &str) -> Option<&'static str> {
     static DETECTOR: std::sync::LazyLock<whatlang::Detector> = std::sync::LazyLock::new(|| {
         whatlang::Detector::with_allowlist(LANGUAGES.iter().map(|(l, _)| *l).collect())
     });
-    let info = DETECTOR.detect(&strip_tags(text))?;
+    let info = DETECTOR.detect(&crate::html::strip_tags(text))?;
     // On a few words whatlang's guess among Latin-script languages is often
     // wrong ("Steel water bottle" scores as Dutch at confidence 0.08, "Gourde
     // isotherme en acier inoxydable" as English at 0.23; whole English sentences
@@ -86,27 +86,6 @@ pub fn detect_language(text: &str) -> Option<&'static str> {
         return None;
     }
     language_code(info.lang())
-}
-
-/// Text without HTML tags (`<p>`, `<li>`): markup is not language.
-pub(crate) fn strip_tags(text: &str) -> std::borrow::Cow<'_, str> {
-    if !text.contains('<') {
-        return text.into();
-    }
-    let mut out = String::with_capacity(text.len());
-    let mut in_tag = false;
-    for c in text.chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' if in_tag => {
-                in_tag = false;
-                out.push(' ');
-            }
-            _ if !in_tag => out.push(c),
-            _ => {}
-        }
-    }
-    out.into()
 }
 
 /// One ordered key/value attribute such as `Color = Blue` or `Weight = 1.2 kg`.
@@ -468,8 +447,11 @@ mod tests {
             "a wrong guess (English) is worse than none"
         );
         assert_eq!(
-            super::strip_tags("<p>Hello <b>world</b></p>").trim(),
-            "Hello  world"
+            super::detect_language(
+                "<p>Die <b>Trinkflasche</b> aus Edelstahl hält Getränke den ganzen Tag kalt</p>"
+            ),
+            Some("de"),
+            "markup is not language"
         );
     }
 

@@ -7,6 +7,12 @@ pub fn is_cjk(c: char) -> bool {
     is_han(c) || is_kana(c) || is_hangul(c)
 }
 
+/// Han or kana: Chinese and Japanese writing, Hangul apart (Korean is a target
+/// language of its own, told apart by the language checks).
+pub fn is_han_or_kana(c: char) -> bool {
+    is_han(c) || is_kana(c)
+}
+
 /// A Han character (Chinese characters, Japanese kanji).
 pub fn is_han(c: char) -> bool {
     matches!(c as u32,

@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, TimeZone, Utc};
 use silkroute::index::{
-    IndexDoc, IndexError, IndexOptions, MAX_QUERY_BYTES, SearchIndex, SearchQuery, SearchResults,
-    Sort,
+    Hit, IndexDoc, IndexError, IndexOptions, MAX_QUERY_BYTES, SearchIndex, SearchQuery,
+    SearchResults, Sort,
 };
 use silkroute::listing::{Listing, LocalizedListing, Price, Provenance, Status};
 use silkroute::paths::DataDir;
@@ -244,7 +244,7 @@ fn japanese_finds_a_word_inside_a_compound() {
     assert_eq!(ids(&r), ["BOT-1|rakuten-jp"]);
     let r = index.search(&q("ボトル")).unwrap();
     assert_eq!(ids(&r), ["BOT-1|rakuten-jp"]);
-    assert!(r.hits[0].snippet_html.contains("<mark>"), "{:?}", r.hits[0]);
+    assert!(!marked(&r.hits[0]).is_empty(), "{:?}", r.hits[0]);
 }
 
 #[test]
@@ -275,7 +275,7 @@ fn typos_are_tolerated_as_meilisearch_counts_them() {
     // The word it matched is marked in the snippet.
     let r = index.search(&q("botle ")).unwrap();
     assert!(
-        r.hits[0].snippet_html.contains("<mark>bottle</mark>"),
+        marked(&r.hits[0]).contains(&"bottle".to_string()),
         "{:?}",
         r.hits[0]
     );
@@ -316,7 +316,7 @@ fn prefix_search_as_you_type() {
     let r = index.search(&q("stainl")).unwrap();
     assert_eq!(ids(&r), ["BOT-1|source"]);
     assert!(
-        r.hits[0].snippet_html.contains("<mark>stainless</mark>"),
+        marked(&r.hits[0]).contains(&"stainless".to_string()),
         "{:?}",
         r.hits[0]
     );
@@ -643,22 +643,35 @@ fn odd_input_gives_results_or_a_typed_error_never_a_panic() {
     }
 }
 
+/// The words a hit's snippet marks as matched.
+fn marked(h: &Hit) -> Vec<String> {
+    h.snippet
+        .parts()
+        .into_iter()
+        .filter(|(_, hl)| *hl)
+        .map(|(t, _)| t.to_string())
+        .collect()
+}
+
 #[test]
-fn snippets_are_escaped_with_matches_marked() {
+fn snippets_are_plain_text_with_matches_as_ranges() {
     let index = fixture_index();
     let r = index.search(&q("bright ")).unwrap();
     assert_eq!(ids(&r), ["LAMP-3|source"]);
-    let s = &r.hits[0].snippet_html;
-    assert!(s.contains("<mark>bright</mark>"), "{s}");
-    assert!(s.contains("&lt;b&gt;"), "{s}");
-    assert!(s.contains("&amp;"), "{s}");
-    assert!(!s.contains("<b>"), "{s}");
-    // The only tags are the marks.
-    let stripped = s.replace("<mark>", "").replace("</mark>", "");
-    assert!(!stripped.contains('<') && !stripped.contains('>'), "{s}");
+    let s = &r.hits[0].snippet;
+    assert!(marked(&r.hits[0]).contains(&"bright".to_string()), "{s:?}");
+    // The text as written: whoever shows it escapes it (the page, the terminal).
+    assert!(s.text.contains("<b>") && s.text.contains('&'), "{s:?}");
+    assert!(
+        !s.text.contains("&lt;") && !s.text.contains("<mark>"),
+        "{s:?}"
+    );
+    for r in &s.highlights {
+        assert!(s.text.get(r.clone()).is_some(), "{s:?}");
+    }
     // A match in the title only: the title is the snippet.
     let r = index.search(&q("Trekking ")).unwrap();
-    assert!(r.hits[0].snippet_html.contains("<mark>"), "{:?}", r.hits[0]);
+    assert!(!marked(&r.hits[0]).is_empty(), "{:?}", r.hits[0]);
 }
 
 #[test]

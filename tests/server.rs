@@ -27,7 +27,7 @@ struct FakeLocalizer {
     rates: Mutex<Vec<ExchangeRate>>,
 }
 
-impl Localizer for FakeLocalizer {
+impl LocalizeService for FakeLocalizer {
     fn markets(&self) -> Vec<MarketInfo> {
         ["amazon.de", "amazon.fr"]
             .iter()
@@ -106,8 +106,8 @@ impl Localizer for FakeLocalizer {
         self.rates.lock().unwrap().push(rate);
         Ok(())
     }
-    fn engine_stats(&self) -> EngineStats {
-        EngineStats {
+    fn engine_stats(&self) -> EngineMetrics {
+        EngineMetrics {
             queue_depth: 2,
             tokens_per_second: 12.5,
             tokens_total: 100,
@@ -816,6 +816,29 @@ async fn listing_update_edit_check_approve_search_delete() {
         (s, v["listing"]["title"].as_str()),
         (StatusCode::OK, Some("Garden hose"))
     );
+    // The API reads a listing with the JSON catalog's rules: a friendly price works
+    // as in a catalog file, and one with no currency is refused naming the field.
+    let (s, v) = h
+        .json(
+            "PUT",
+            "/api/v1/listings/NEW-2",
+            Some(json!({"sku": "NEW-2", "title": "Garden hose", "price": "24.95 USD", "colour": "green"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["listing"]["price"]["currency"], "USD", "{v}");
+    assert_eq!(v["listing"]["price"]["amount"], "24.95", "{v}");
+    assert_eq!(v["listing"]["extra"]["colour"], "green", "{v}");
+    let (s, v) = h
+        .json(
+            "PUT",
+            "/api/v1/listings/NEW-2",
+            Some(json!({"sku": "NEW-2", "title": "Garden hose", "price": "24.95"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    let msg = v["message"].as_str().unwrap_or_default();
+    assert!(msg.contains("price") && msg.contains("no currency"), "{v}");
     let long = "a very long title that is surely over forty bytes";
     let (s, v) = h
         .json(

@@ -93,6 +93,33 @@ pub(crate) fn open(
     })
 }
 
+/// A listing read with the JSON catalog's rules (a price as `"24.95 USD"`, a
+/// number with a `"currency"` key or `{"amount", "currency"}`; unknown keys kept in
+/// `extra`), for the API: one listing, two dialects would surprise a seller who
+/// tried the README's catalog example on `PUT /api/v1/listings/{sku}`. A price
+/// must name its currency (the API has no data-directory default to fall back on).
+/// The error names the field at fault.
+pub fn listing_from_json(v: Value) -> Result<Listing, String> {
+    match listing_from_value(v, None) {
+        Ok((listing, None)) => Ok(listing),
+        Ok((_, Some(bare))) => Err(format!(
+            "`price`: price `{}` has no currency: write `{} USD` or add a \"currency\" key",
+            bare.cell, bare.cell
+        )),
+        Err((Some(field), msg)) => Err(format!("`{field}`: {msg}")),
+        Err((None, msg)) => Err(msg),
+    }
+}
+
+/// `#[serde(deserialize_with)]` for a [`Listing`] read by [`listing_from_json`].
+pub fn deserialize_listing<'de, D>(d: D) -> Result<Listing, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    let v = <Value as serde::Deserialize>::deserialize(d)?;
+    listing_from_json(v).map_err(serde::de::Error::custom)
+}
+
 /// Turn one parsed JSON value into a listing, naming the field at fault; a price
 /// that names no currency (and no `default_currency`) comes back apart.
 fn listing_from_value(

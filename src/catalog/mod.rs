@@ -66,6 +66,7 @@ use std::str::FromStr;
 use crate::listing::{Listing, ListingError};
 
 pub use columns::{CANONICAL_HEADER, guard_formula, unguard};
+pub use json::{deserialize_listing, listing_from_json};
 pub use rejects::{RejectWriter, write_rejects};
 
 /// Largest XLSX file read.

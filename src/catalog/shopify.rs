@@ -359,12 +359,6 @@ fn slug(s: &str) -> String {
     }
 }
 
-fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-}
-
 /// Writes Shopify's product CSV.
 pub(crate) struct ShopifyWriter {
     wtr: csv::Writer<tempfile::NamedTempFile>,
@@ -425,7 +419,7 @@ impl CatalogWriter for ShopifyWriter {
         if !l.bullets.is_empty() {
             body.push_str("<ul>");
             for b in &l.bullets {
-                body.push_str(&format!("<li>{}</li>", html_escape(b)));
+                body.push_str(&format!("<li>{}</li>", crate::html::escape_text(b)));
             }
             body.push_str("</ul>");
         }
@@ -434,8 +428,8 @@ impl CatalogWriter for ShopifyWriter {
             for a in &l.attributes {
                 body.push_str(&format!(
                     "<li>{}: {}</li>",
-                    html_escape(&a.name),
-                    html_escape(&a.value)
+                    crate::html::escape_text(&a.name),
+                    crate::html::escape_text(&a.value)
                 ));
             }
             body.push_str("</ul>");

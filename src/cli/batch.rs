@@ -14,13 +14,13 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::{Deserialize, Serialize};
 
 use silkroute::catalog::{self, ReadOptions};
-use silkroute::index::{IndexDoc, SearchIndex};
+use silkroute::index::SearchIndex;
 use silkroute::job::{
     CatalogOutput, CatalogRecord, CommitHook, JobEnd, JobLocalizers, JobOptions, JobRunner,
-    Localizer, MarketsOnly, OutputWriter, RunnerOptions, Worker, WorkerOptions, create_job,
-    finish_when_done,
+    Localizer, LocalizerError, MarketsOnly, OutputWriter, RunnerOptions, Worker, WorkerOptions,
+    create_job, finish_when_done,
 };
-use silkroute::listing::{LocalizedListing, Status};
+use silkroute::listing::LocalizedListing;
 use silkroute::llm::{Engine, EngineOptions, Generate};
 use silkroute::localize::TranslationMemory;
 use silkroute::market::MarketRegistry;
@@ -287,7 +287,7 @@ pub fn jobs(data: &DataDir, loc: &StoreLocation, cmd: JobsCommand) -> Result<Out
         JobsCommand::Cancel { id } => {
             let store = open_store(data, loc)?;
             store.cancel_job(id)?;
-            eprintln!("job {id} canceled");
+            eprintln!("job {id} cancelled");
             Ok(Outcome::Ok)
         }
         JobsCommand::Resume { id } => {
@@ -369,14 +369,8 @@ fn index_hook(data: &DataDir, store: Arc<Store>) -> Result<Option<CommitHook>> {
         }
     };
     Ok(Some(Arc::new(move |loc: &LocalizedListing| {
-        let now = chrono::Utc::now();
-        if let Ok(Some(src)) = store.listing(&loc.sku) {
-            let _ = index.upsert(&IndexDoc::from_source(&src, Status::Localized, now));
-        }
-        if let Err(e) = index
-            .upsert(&IndexDoc::from_localized(loc, now))
-            .and_then(|_| index.commit())
-        {
+        let source = store.listing(&loc.sku).ok().flatten();
+        if let Err(e) = index.add_committed(source.as_ref(), loc) {
             eprintln!("warning: indexing {} failed: {e}", loc.sku);
         }
     })))
@@ -468,11 +462,14 @@ struct OneJob {
 }
 
 impl JobLocalizers for OneJob {
-    fn for_job(&self, job: &Job) -> Result<Arc<dyn Localizer>, String> {
+    fn for_job(&self, job: &Job) -> Result<Arc<dyn Localizer>, LocalizerError> {
         if job.id == self.id {
             Ok(self.localizer.clone())
         } else {
-            Err(format!("this process works on job {} only", self.id))
+            Err(LocalizerError::NotHere(format!(
+                "this process works on job {} only",
+                self.id
+            )))
         }
     }
 }
@@ -568,7 +565,7 @@ fn report_end(store: &Store, id: JobId, end: JobEnd) -> Result<Outcome> {
                 job.total_items
             )
         }
-        JobEnd::Canceled => bail!("job {id} canceled"),
+        JobEnd::Cancelled => bail!("job {id} cancelled"),
         JobEnd::Failed(msg) => {
             bail!("job {id} stopped: {msg}; fix the cause and run `silkroute jobs resume {id}`")
         }

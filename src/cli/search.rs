@@ -8,7 +8,8 @@ use std::time::Instant;
 use anyhow::bail;
 use clap::{Args, Subcommand, ValueEnum};
 use silkroute::index::{
-    IndexError, IndexOptions, SearchIndex, SearchQuery, SearchResults, Sort, rebuild_from_store,
+    IndexError, IndexOptions, SearchIndex, SearchQuery, SearchResults, Snippet, Sort,
+    rebuild_from_store,
 };
 use silkroute::listing::Status;
 use silkroute::paths::DataDir;
@@ -157,7 +158,7 @@ fn print_results(out: &mut impl Write, q: &SearchQuery, r: &SearchResults) -> st
             h.status,
             price,
             h.title,
-            terminal_snippet(&h.snippet_html)
+            terminal_snippet(&h.snippet)
         )?;
     }
     let f = &r.facets;
@@ -178,16 +179,12 @@ fn print_results(out: &mut impl Write, q: &SearchQuery, r: &SearchResults) -> st
     Ok(())
 }
 
-/// The index's HTML snippet for a terminal: marks become `[…]`, entities are
-/// decoded.
-fn terminal_snippet(html: &str) -> String {
-    html.replace("<mark>", "[")
-        .replace("</mark>", "]")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&#x27;", "'")
-        .replace("&amp;", "&")
+/// A snippet for a terminal: matched words in `[…]`, on one line.
+fn terminal_snippet(s: &Snippet) -> String {
+    s.parts()
+        .into_iter()
+        .map(|(t, hl)| if hl { format!("[{t}]") } else { t.to_string() })
+        .collect::<String>()
         .replace('\n', " ")
 }
 

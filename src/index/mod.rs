@@ -59,7 +59,7 @@ pub use pairs::{PairHit, PairIndex, SegmentPair};
 pub use query::{
     MAX_PER_PAGE, MAX_QUERY_BYTES, MAX_QUERY_WORDS, MAX_RESULT_WINDOW, SearchQuery, Sort,
 };
-pub use search::{Hit, SearchResults};
+pub use search::{Hit, SearchResults, Snippet};
 pub use writer::{IndexOptions, MAX_KEY_BYTES, SearchIndex};
 
 /// Languages with their own analyzer (ISO 639-1); any other language is indexed

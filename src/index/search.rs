@@ -1,5 +1,6 @@
 //! Running a [`SearchQuery`]: ranking or sorting, pagination, facet counts over the
-//! whole result set, and highlighted, HTML-escaped snippets for the page.
+//! whole result set, and snippets with the byte ranges that matched (plain text:
+//! whoever shows one escapes it for its medium, HTML page or terminal).
 //!
 //! Facets are counted alongside by the collector in `facets.rs`.
 
@@ -20,8 +21,58 @@ use super::schema::{LANGS, WORDS_TOKENIZER, lang_slot};
 use super::writer::SearchIndex;
 use crate::listing::Status;
 
-/// Longest snippet, in characters, before HTML escaping.
+/// Longest snippet, in characters.
 pub const SNIPPET_CHARS: usize = 200;
+
+/// A piece of a listing's text and the parts of it that matched the query.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Snippet {
+    /// Plain text (escape it before putting it in HTML).
+    pub text: String,
+    /// Byte ranges of `text` that matched, in order, not overlapping, each on
+    /// character boundaries.
+    pub highlights: Vec<std::ops::Range<usize>>,
+}
+
+impl Snippet {
+    /// From a text and any ranges: out-of-bounds or split-character ranges are
+    /// dropped, overlapping or touching ones merged.
+    pub fn new(text: String, ranges: &[std::ops::Range<usize>]) -> Self {
+        let mut sorted: Vec<_> = ranges
+            .iter()
+            .filter(|r| r.start < r.end && text.get(r.start..r.end).is_some())
+            .cloned()
+            .collect();
+        sorted.sort_by_key(|r| (r.start, r.end));
+        let mut highlights: Vec<std::ops::Range<usize>> = Vec::new();
+        for r in sorted {
+            match highlights.last_mut() {
+                Some(last) if r.start <= last.end => last.end = last.end.max(r.end),
+                _ => highlights.push(r),
+            }
+        }
+        Snippet { text, highlights }
+    }
+
+    /// The text in order, cut into (piece, matched) parts; empty pieces left out.
+    pub fn parts(&self) -> Vec<(&str, bool)> {
+        let mut out = Vec::new();
+        let mut at = 0;
+        for r in &self.highlights {
+            if let Some(before) = self.text.get(at..r.start).filter(|b| !b.is_empty()) {
+                out.push((before, false));
+            }
+            if let Some(hl) = self.text.get(r.clone()) {
+                out.push((hl, true));
+            }
+            at = r.end;
+        }
+        if let Some(rest) = self.text.get(at..).filter(|b| !b.is_empty()) {
+            out.push((rest, false));
+        }
+        out
+    }
+}
 
 /// One result.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -40,9 +91,9 @@ pub struct Hit {
     pub price: Option<f64>,
     /// Price currency.
     pub currency: Option<String>,
-    /// A piece of the description (or bullets, or title) with every HTML special
-    /// character escaped and matched terms wrapped in `<mark>…</mark>`.
-    pub snippet_html: String,
+    /// A piece of the description (or bullets, or title) with the words that
+    /// matched.
+    pub snippet: Snippet,
     /// Relevance score (0 when sorted by price, date or findings).
     pub score: f32,
     /// Check findings on this version.
@@ -155,7 +206,7 @@ impl SearchIndex {
             };
             // Words this hit matched only with a typo or as a prefix: mark them too.
             let extra = fuzzy_terms(&built.fuzzy, slot, &sources, &mut fuzzy_seen);
-            let snippet_html = if extra.is_empty() {
+            let snippet = if extra.is_empty() {
                 let gens = generators
                     .entry(slot)
                     .or_insert_with(|| make_gens(&built.highlight[slot]));
@@ -176,7 +227,7 @@ impl SearchIndex {
                     .get_first(f.currency)
                     .and_then(|v| v.as_str())
                     .map(str::to_string),
-                snippet_html,
+                snippet,
                 score,
                 findings: doc
                     .get_first(f.findings)
@@ -230,41 +281,38 @@ fn fuzzy_terms(
 }
 
 /// The first source text with a highlighted term, else the start of the first
-/// non-empty one, escaped.
-fn snippet(gens: &[SnippetGenerator; 3], sources: &[String; 3]) -> String {
+/// non-empty one.
+fn snippet(gens: &[SnippetGenerator; 3], sources: &[String; 3]) -> Snippet {
     for (g, s) in gens.iter().zip(sources) {
         if s.is_empty() {
             continue;
         }
-        let mut snip = g.snippet(s);
+        let snip = g.snippet(s);
         if !snip.is_empty() {
-            snip.set_snippet_prefix_postfix("<mark>", "</mark>");
-            return snip.to_html();
+            return Snippet::new(snip.fragment().to_string(), snip.highlighted());
         }
     }
     let first = sources
         .iter()
         .find(|s| !s.is_empty())
         .map_or("", |s| s.as_str());
-    let cut: String = first.chars().take(SNIPPET_CHARS).collect();
-    escape_html(&cut)
+    Snippet::new(first.chars().take(SNIPPET_CHARS).collect(), &[])
 }
 
-/// Escape `&`, `<`, `>`, `"` and `'`.
-pub(crate) fn escape_html(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#x27;"),
-            c => out.push(c),
-        }
+#[cfg(test)]
+mod tests {
+    use super::Snippet;
+
+    #[test]
+    fn a_snippet_is_plain_text_with_merged_ranges() {
+        // Overlapping, touching, out-of-bounds and mid-character ranges.
+        let s = Snippet::new("a <b>&é ok".into(), &[6..9, 2..5, 4..6, 8..9, 9..40, 7..8]);
+        assert_eq!(s.highlights, vec![2..9]);
+        assert_eq!(
+            s.parts(),
+            vec![("a ", false), ("<b>&é ", true), ("ok", false)]
+        );
+        let none = Snippet::new("plain".into(), &[]);
+        assert_eq!(none.parts(), vec![("plain", false)]);
     }
-    out
 }
-
-// ---------------------------------------------------------------------------
-// Facet counting.

@@ -287,6 +287,28 @@ impl SearchIndex {
         Ok(())
     }
 
+    /// Put a job's committed localization, and its source listing when given,
+    /// into the index: the one way job results reach it (the server's runner and
+    /// `silkroute batch` alike). No commit per item: the background committer
+    /// makes them searchable within one interval, and dropping the index commits
+    /// the rest. The index is derived from the store, so what a crash loses here
+    /// `silkroute index rebuild` restores.
+    pub fn add_committed(
+        &self,
+        source: Option<&crate::listing::Listing>,
+        loc: &crate::listing::LocalizedListing,
+    ) -> Result<(), IndexError> {
+        let now = chrono::Utc::now();
+        if let Some(src) = source {
+            self.upsert(&IndexDoc::from_source(
+                src,
+                crate::listing::Status::Localized,
+                now,
+            ))?;
+        }
+        self.upsert(&IndexDoc::from_localized(loc, now))
+    }
+
     /// Delete every version of a listing (its source and all localizations).
     pub fn delete_listing(&self, sku: &str) -> Result<(), IndexError> {
         let w = self.inner.writer()?;

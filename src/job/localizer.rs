@@ -9,22 +9,82 @@
 use std::sync::Arc;
 
 use crate::listing::{Listing, LocalizedListing, Provenance, Status, Warning};
-use crate::llm::{ChatMessage, Generate, GenerateRequest, Priority};
-use crate::localize::{LocalizeOptions, Pipeline};
-use crate::market::MarketRegistry;
+use crate::llm::{ChatMessage, Generate, GenerateRequest, LlmError, Priority};
+use crate::localize::{LocalizeError, LocalizeOptions, Pipeline};
+use crate::market::{MarketError, MarketRegistry};
+
+/// Why a localizer could not localize an item, accept a market, or be made for
+/// a job. A failed item records it with its whole chain ([`LocalizerError::chain`]).
+#[derive(Debug, thiserror::Error)]
+pub enum LocalizerError {
+    /// The market id names no market profile (the message lists the known ones).
+    #[error(transparent)]
+    Market(#[from] MarketError),
+    /// A market the title-only localizer knows no language for.
+    #[error("unknown market `{market}` (known: {known})")]
+    UnknownMarket {
+        /// The id asked for.
+        market: String,
+        /// The ids known, comma separated.
+        known: String,
+    },
+    /// The localization pipeline failed.
+    #[error(transparent)]
+    Localize(#[from] LocalizeError),
+    /// The engine failed.
+    #[error(transparent)]
+    Generate(#[from] LlmError),
+    /// No model is loaded in this process.
+    #[error("no model is loaded here")]
+    NoModel,
+    /// This process leaves the job to others (another model, another `--job`,
+    /// the job unreadable for now).
+    #[error("{0}")]
+    NotHere(String),
+    /// The job's localizer could not be made (its glossary, rates, options).
+    #[error("job {job}: {source}")]
+    Setup {
+        /// The job.
+        job: super::JobId,
+        /// What failed.
+        #[source]
+        source: Box<super::JobError>,
+    },
+    /// Another part's error (the server's localizer), its chain kept.
+    #[error(transparent)]
+    Other(Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl LocalizerError {
+    /// The message and every cause not already in it (`a: b: c`), as a failed
+    /// item records it.
+    pub fn chain(&self) -> String {
+        let mut out = self.to_string();
+        let mut cause = std::error::Error::source(self);
+        while let Some(c) = cause {
+            let m = c.to_string();
+            if !out.contains(&m) {
+                out = format!("{out}: {m}");
+            }
+            cause = c.source();
+        }
+        out
+    }
+}
 
 /// Localizes one listing for one market. Shared by the runner's workers, so it
 /// must be thread-safe; calls block until the result is ready.
 pub trait Localizer: Send + Sync {
     /// Localize `listing` for `market`. An `Err` is recorded as a failed item.
-    fn localize(&self, listing: &Listing, market: &str) -> Result<LocalizedListing, String>;
+    fn localize(&self, listing: &Listing, market: &str)
+    -> Result<LocalizedListing, LocalizerError>;
 
     /// The model (for provenance and the report).
     fn model_id(&self) -> String;
 
     /// Whether a market id is known, checked when a job is created so a typo
     /// fails before any work. The message names the known markets.
-    fn check_market(&self, market: &str) -> Result<(), String> {
+    fn check_market(&self, market: &str) -> Result<(), LocalizerError> {
         let _ = market;
         Ok(())
     }
@@ -56,22 +116,22 @@ impl PipelineLocalizer {
 }
 
 impl Localizer for PipelineLocalizer {
-    fn localize(&self, listing: &Listing, market: &str) -> Result<LocalizedListing, String> {
-        let profile = self.markets.get(market).map_err(|e| e.to_string())?;
-        self.pipeline
-            .localize(listing, profile, &self.options)
-            .map_err(|e| e.to_string())
+    fn localize(
+        &self,
+        listing: &Listing,
+        market: &str,
+    ) -> Result<LocalizedListing, LocalizerError> {
+        let profile = self.markets.get(market)?;
+        Ok(self.pipeline.localize(listing, profile, &self.options)?)
     }
 
     fn model_id(&self) -> String {
         self.pipeline.model_id()
     }
 
-    fn check_market(&self, market: &str) -> Result<(), String> {
-        self.markets
-            .get(market)
-            .map(|_| ())
-            .map_err(|e| e.to_string())
+    fn check_market(&self, market: &str) -> Result<(), LocalizerError> {
+        self.markets.get(market)?;
+        Ok(())
     }
 }
 
@@ -113,9 +173,12 @@ impl GenerateLocalizer {
 }
 
 impl Localizer for GenerateLocalizer {
-    fn localize(&self, listing: &Listing, market: &str) -> Result<LocalizedListing, String> {
-        let (lang, lang_name) =
-            market_language(market).ok_or_else(|| format!("unknown market `{market}`"))?;
+    fn localize(
+        &self,
+        listing: &Listing,
+        market: &str,
+    ) -> Result<LocalizedListing, LocalizerError> {
+        let (lang, lang_name) = market_language(market).ok_or_else(|| unknown_market(market))?;
         let mut req = GenerateRequest::new(
             vec![
                 ChatMessage::system(format!(
@@ -127,7 +190,7 @@ impl Localizer for GenerateLocalizer {
         );
         req.priority = Priority::Batch;
         req.stop = vec!["\n".into()];
-        let generation = self.engine.generate(req).map_err(|e| e.to_string())?;
+        let generation = self.engine.generate(req)?;
         let title = generation.text.trim().to_string();
         let mut warnings = Vec::new();
         if title.is_empty() {
@@ -180,18 +243,21 @@ impl Localizer for GenerateLocalizer {
         self.engine.model_id()
     }
 
-    fn check_market(&self, market: &str) -> Result<(), String> {
-        match market_language(market) {
-            Some(_) => Ok(()),
-            None => Err(format!(
-                "unknown market `{market}` (known: {})",
-                MARKET_LANGUAGES
-                    .iter()
-                    .map(|m| m.0)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )),
-        }
+    fn check_market(&self, market: &str) -> Result<(), LocalizerError> {
+        market_language(market)
+            .map(|_| ())
+            .ok_or_else(|| unknown_market(market))
+    }
+}
+
+fn unknown_market(market: &str) -> LocalizerError {
+    LocalizerError::UnknownMarket {
+        market: market.to_string(),
+        known: MARKET_LANGUAGES
+            .iter()
+            .map(|m| m.0)
+            .collect::<Vec<_>>()
+            .join(", "),
     }
 }
 
@@ -206,7 +272,11 @@ pub struct DryRunLocalizer {
 }
 
 impl Localizer for DryRunLocalizer {
-    fn localize(&self, listing: &Listing, market: &str) -> Result<LocalizedListing, String> {
+    fn localize(
+        &self,
+        listing: &Listing,
+        market: &str,
+    ) -> Result<LocalizedListing, LocalizerError> {
         if !self.delay.is_zero() {
             std::thread::sleep(self.delay);
         }
@@ -250,15 +320,16 @@ impl Localizer for DryRunLocalizer {
 pub struct MarketsOnly(pub Arc<MarketRegistry>);
 
 impl Localizer for MarketsOnly {
-    fn localize(&self, _: &Listing, _: &str) -> Result<LocalizedListing, String> {
-        Err("no model is loaded here".into())
+    fn localize(&self, _: &Listing, _: &str) -> Result<LocalizedListing, LocalizerError> {
+        Err(LocalizerError::NoModel)
     }
 
     fn model_id(&self) -> String {
         String::new()
     }
 
-    fn check_market(&self, market: &str) -> Result<(), String> {
-        self.0.get(market).map(|_| ()).map_err(|e| e.to_string())
+    fn check_market(&self, market: &str) -> Result<(), LocalizerError> {
+        self.0.get(market)?;
+        Ok(())
     }
 }

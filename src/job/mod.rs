@@ -25,7 +25,8 @@ mod worker;
 use std::collections::HashSet;
 
 pub use localizer::{
-    DryRunLocalizer, GenerateLocalizer, Localizer, MarketsOnly, PipelineLocalizer, market_language,
+    DryRunLocalizer, GenerateLocalizer, Localizer, LocalizerError, MarketsOnly, PipelineLocalizer,
+    market_language,
 };
 pub use options::{JobOptions, StoredJobLocalizers, model_file_for, model_name};
 pub use output::{
@@ -74,8 +75,8 @@ pub enum JobError {
     #[error("{0}")]
     Format(String),
     /// A market the localizer does not know.
-    #[error("{0}")]
-    Market(String),
+    #[error(transparent)]
+    Market(LocalizerError),
     /// The job cannot be created as asked (no markets, too many rows).
     #[error("{0}")]
     Invalid(String),

@@ -10,7 +10,9 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use super::{DryRunLocalizer, JobError, JobLocalizers, Localizer, PipelineLocalizer};
+use super::{
+    DryRunLocalizer, JobError, JobLocalizers, Localizer, LocalizerError, PipelineLocalizer,
+};
 use crate::llm::{Generate, Priority};
 use crate::localize::{
     Glossary, LocalizeOptions, Pipeline, PipelineOptions, Rates, Templates, Terminology,
@@ -185,30 +187,34 @@ impl StoredJobLocalizers {
 }
 
 impl JobLocalizers for StoredJobLocalizers {
-    fn for_job(&self, job: &Job) -> Result<Arc<dyn Localizer>, String> {
+    fn for_job(&self, job: &Job) -> Result<Arc<dyn Localizer>, LocalizerError> {
         if self.only.is_some_and(|o| o != job.id) {
-            return Err(format!(
+            return Err(LocalizerError::NotHere(format!(
                 "this process works on job {} only",
                 self.only.unwrap_or(0)
-            ));
+            )));
         }
         if let Some(delay) = self.dry_run {
             return Ok(Arc::new(DryRunLocalizer { delay }));
         }
-        let opts: JobOptions = serde_json::from_value(job.options.clone())
-            .map_err(|e| format!("job {}: its options do not decode: {e}", job.id))?;
+        let opts: JobOptions = serde_json::from_value(job.options.clone()).map_err(|e| {
+            LocalizerError::NotHere(format!("job {}: its options do not decode: {e}", job.id))
+        })?;
         if opts.model_name() != self.model {
-            return Err(format!(
+            return Err(LocalizerError::NotHere(format!(
                 "job {} is localized with the model `{}`; this worker runs `{}`",
                 job.id,
                 opts.model_name(),
                 self.model
-            ));
+            )));
         }
         let Some(engine) = &self.engine else {
-            return Err("no model loaded".into());
+            return Err(LocalizerError::NoModel);
         };
         opts.localizer(engine.clone(), self.tm.clone(), self.markets.clone())
-            .map_err(|e| format!("job {}: {e}", job.id))
+            .map_err(|e| LocalizerError::Setup {
+                job: job.id,
+                source: Box::new(e),
+            })
     }
 }

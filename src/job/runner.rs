@@ -50,8 +50,8 @@ pub enum JobEnd {
     Succeeded(Box<Report>),
     /// Stopped on request (Ctrl-C); `resume` continues.
     Paused,
-    /// Canceled.
-    Canceled,
+    /// Cancelled.
+    Cancelled,
     /// Stopped by an error (full disk, outputs not writable); `resume` retries.
     Failed(String),
 }
@@ -111,7 +111,7 @@ enum Task {
 enum Ending {
     Finished,
     Paused,
-    Canceled,
+    Cancelled,
     Failed(String),
 }
 
@@ -208,7 +208,7 @@ impl JobRunner {
     /// failed items will be retried.
     pub fn resume(&self, id: JobId) -> Result<u64, JobError> {
         let job = self.inner.store.job(id)?;
-        if job.status == JobStatus::Canceled {
+        if job.status == JobStatus::Cancelled {
             return Err(JobError::NotResumable {
                 job: id,
                 status: job.status,
@@ -246,8 +246,8 @@ impl JobRunner {
     }
 
     /// Cancel a job: queued items are dropped, items in flight finish and are
-    /// committed, then the job is `canceled`. A job not running here is
-    /// canceled in the store directly.
+    /// committed, then the job is `cancelled`. A job not running here is
+    /// cancelled in the store directly.
     pub fn cancel(&self, id: JobId) -> Result<(), JobError> {
         let mut st = self.inner.lock();
         if let Some(a) = st.active.iter_mut().find(|a| a.id == id) {
@@ -350,7 +350,7 @@ impl State {
             let ending = if let Some(e) = a.error {
                 Ending::Failed(e)
             } else if a.cancel {
-                Ending::Canceled
+                Ending::Cancelled
             } else if a.queue.is_empty() {
                 Ending::Finished
             } else {
@@ -422,7 +422,7 @@ impl Inner {
                     localizer.localize(&item.listing, &item.market)
                 })) {
                     Ok(Ok(loc)) => ItemOutcome::Succeeded(Box::new(loc)),
-                    Ok(Err(e)) => ItemOutcome::Failed(e),
+                    Ok(Err(e)) => ItemOutcome::Failed(e.chain()),
                     Err(panic) => ItemOutcome::Failed(format!(
                         "panic while localizing: {}",
                         panic_message(&panic)
@@ -470,9 +470,9 @@ impl Inner {
                 let _ = self.store.set_job_status(job, JobStatus::Paused, None);
                 JobEnd::Paused
             }
-            Ending::Canceled => {
-                let _ = self.store.set_job_status(job, JobStatus::Canceled, None);
-                JobEnd::Canceled
+            Ending::Cancelled => {
+                let _ = self.store.set_job_status(job, JobStatus::Cancelled, None);
+                JobEnd::Cancelled
             }
             Ending::Failed(msg) => {
                 // On a full disk this write may fail too; the job then stays

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use super::*;
 use crate::listing::{LocalizedListing, Provenance, Status, Warning};
+use crate::llm::LlmError;
 use crate::paths::DataDir;
 use crate::store::{ItemStatus, StoreOptions};
 
@@ -56,7 +57,7 @@ impl Gate {
 }
 
 impl Localizer for Upper {
-    fn localize(&self, l: &Listing, market: &str) -> Result<LocalizedListing, String> {
+    fn localize(&self, l: &Listing, market: &str) -> Result<LocalizedListing, LocalizerError> {
         self.count.fetch_add(1, Ordering::SeqCst);
         self.calls
             .lock()
@@ -67,7 +68,7 @@ impl Localizer for Upper {
             panic!("boom in {}", l.sku);
         }
         if l.sku.contains("FAIL") {
-            return Err(format!("cannot do {}", l.sku));
+            return Err(LocalizerError::NotHere(format!("cannot do {}", l.sku)));
         }
         let review = l.title.contains('?');
         Ok(LocalizedListing {
@@ -110,11 +111,14 @@ impl Localizer for Upper {
         "upper".into()
     }
 
-    fn check_market(&self, m: &str) -> Result<(), String> {
+    fn check_market(&self, m: &str) -> Result<(), LocalizerError> {
         if m.starts_with("amazon.") {
             Ok(())
         } else {
-            Err(format!("unknown market `{m}`"))
+            Err(LocalizerError::UnknownMarket {
+                market: m.to_string(),
+                known: "amazon.*".into(),
+            })
         }
     }
 }
@@ -284,7 +288,10 @@ fn bad_markets_fail_before_any_work() {
     let mut job = new_job(std::path::Path::new("out"), "csv");
     job.markets.push("ebay.xx".into());
     let err = create_job(&store, &loc, &job, records(&["A"])).unwrap_err();
-    assert_eq!(err.to_string(), "unknown market `ebay.xx`");
+    assert_eq!(
+        err.to_string(),
+        "unknown market `ebay.xx` (known: amazon.*)"
+    );
     job.markets = vec![];
     assert!(create_job(&store, &loc, &job, records(&["A"])).is_err());
     assert!(store.jobs().unwrap().is_empty());
@@ -431,9 +438,9 @@ fn cancel_keeps_what_is_committed() {
     }
     r.cancel(id).unwrap();
     loc.gate.open();
-    assert_eq!(r.wait(id), JobEnd::Canceled);
+    assert_eq!(r.wait(id), JobEnd::Cancelled);
     let job = store.job(id).unwrap();
-    assert_eq!(job.status, JobStatus::Canceled);
+    assert_eq!(job.status, JobStatus::Cancelled);
     // The two items held at the gate were in flight.
     assert!(job.done() >= 4 && job.done() <= 6, "{}", job.done());
     assert!(matches!(r.submit(id), Err(JobError::NotResumable { .. })));
@@ -513,7 +520,7 @@ struct Flaky {
 }
 
 impl Localizer for Flaky {
-    fn localize(&self, l: &Listing, market: &str) -> Result<LocalizedListing, String> {
+    fn localize(&self, l: &Listing, market: &str) -> Result<LocalizedListing, LocalizerError> {
         let n = {
             let mut seen = self.seen.lock().unwrap();
             let n = seen.entry(format!("{}@{market}", l.sku)).or_default();
@@ -521,14 +528,14 @@ impl Localizer for Flaky {
             *n
         };
         if l.sku.starts_with("FLAKY") && n <= self.fail_first {
-            return Err("the generation queue is full (256 waiting)".into());
+            return Err(LocalizerError::Generate(LlmError::QueueFull(256)));
         }
         self.inner.localize(l, market)
     }
     fn model_id(&self) -> String {
         "flaky".into()
     }
-    fn check_market(&self, m: &str) -> Result<(), String> {
+    fn check_market(&self, m: &str) -> Result<(), LocalizerError> {
         self.inner.check_market(m)
     }
 }

@@ -24,7 +24,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use super::{CommitHook, Localizer};
+use super::{CommitHook, Localizer, LocalizerError};
 use crate::store::{
     ItemKey, ItemOutcome, Job, JobId, Lease, Store, StoreError, WorkerBeat, WorkerStart,
 };
@@ -34,7 +34,7 @@ use crate::store::{
 /// other workers.
 pub trait JobLocalizers: Send + Sync {
     /// The job's localizer.
-    fn for_job(&self, job: &Job) -> Result<Arc<dyn Localizer>, String>;
+    fn for_job(&self, job: &Job) -> Result<Arc<dyn Localizer>, LocalizerError>;
 }
 
 /// Worker settings.
@@ -102,7 +102,7 @@ impl WorkerStats {
     }
 }
 
-type Cached = Result<Arc<dyn Localizer>, String>;
+type Cached = Result<Arc<dyn Localizer>, Arc<LocalizerError>>;
 
 struct Inner {
     store: Arc<Store>,
@@ -263,15 +263,19 @@ impl Inner {
             return l.clone();
         }
         let made = match self.store.job(job) {
-            Ok(j) => self.localizers.for_job(&j),
+            Ok(j) => self.localizers.for_job(&j).map_err(Arc::new),
             // Not cached: the store may be back on the next item.
-            Err(e) => return Err(format!("reading job {job}: {e}")),
+            Err(e) => {
+                return Err(Arc::new(LocalizerError::NotHere(format!(
+                    "reading job {job}: {e}"
+                ))));
+            }
         };
         if let Err(why) = &made {
             tracing::warn!(
                 worker = self.id(),
                 job,
-                why,
+                why = %why,
                 "leaving this job's items to other workers"
             );
         }
@@ -312,7 +316,7 @@ impl Inner {
             Ok(l) => l,
             Err(why) => {
                 if let Err(e) = self.store.release_leases(self.id(), Some(&key)) {
-                    tracing::warn!(worker = self.id(), job, row, market, error = %e, why, "releasing the item failed; its lease will run out");
+                    tracing::warn!(worker = self.id(), job, row, market, error = %e, why = %why, "releasing the item failed; its lease will run out");
                 }
                 return;
             }
@@ -332,7 +336,7 @@ impl Inner {
             localizer.localize(&lease.item.listing, &lease.item.market)
         })) {
             Ok(Ok(loc)) => ItemOutcome::Succeeded(Box::new(loc)),
-            Ok(Err(e)) => ItemOutcome::Failed(e),
+            Ok(Err(e)) => ItemOutcome::Failed(e.chain()),
             Err(panic) => ItemOutcome::Failed(format!(
                 "panic while localizing: {}",
                 super::runner::panic_message(&panic)
@@ -467,7 +471,7 @@ const FINISH_POLL: Duration = Duration::from_millis(300);
 /// every item is committed, then write the outputs from the store (`outputs`
 /// into the job's `out_dir`) and mark the job succeeded. `on_progress` sees the
 /// job at each look. Returns `Paused` when `stop` is set first (the job stays
-/// running for the other workers), `Canceled` when the job is canceled.
+/// running for the other workers), `Cancelled` when the job is cancelled.
 pub fn finish_when_done(
     store: &Store,
     id: JobId,
@@ -489,7 +493,7 @@ pub fn finish_when_done(
         };
         on_progress(&job);
         match job.status {
-            JobStatus::Canceled => return Ok(JobEnd::Canceled),
+            JobStatus::Cancelled => return Ok(JobEnd::Cancelled),
             JobStatus::Succeeded => {
                 // Finished by another process: its report is in the outputs.
                 let report = super::output::write_job_outputs(store, &job, outputs)?;

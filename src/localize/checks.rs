@@ -423,10 +423,6 @@ fn iso639_1(l: whatlang::Lang) -> &'static str {
     crate::listing::language_code(l).unwrap_or("other")
 }
 
-fn is_cjk(c: char) -> bool {
-    script::is_han(c) || script::is_kana(c)
-}
-
 /// Lower-cased words (letters, digits, apostrophes and hyphens) of `s`.
 pub(super) fn words_lower(s: &str) -> Vec<String> {
     s.split(|c: char| !c.is_alphanumeric() && c != '\'' && c != '-')
@@ -446,7 +442,10 @@ const JA_KANJI_WITHOUT_KANA: usize = 16;
 /// words, or six CJK characters) are not judged.
 pub fn wrong_language(text: &str, target: &str) -> Option<Finding> {
     let letters: Vec<char> = text.chars().filter(|c| c.is_alphabetic()).collect();
-    let cjk = letters.iter().filter(|c| is_cjk(**c)).count();
+    let cjk = letters
+        .iter()
+        .filter(|c| script::is_han_or_kana(**c))
+        .count();
     let words = text
         .split_whitespace()
         .filter(|w| w.chars().any(char::is_alphabetic))
@@ -556,7 +555,7 @@ pub fn repetition_loop(source: &str, output: &str) -> Option<Finding> {
         for g in w.windows(3) {
             *m.entry(g.join(" ")).or_default() += 1;
         }
-        let cjk: Vec<char> = s.chars().filter(|c| is_cjk(*c)).collect();
+        let cjk: Vec<char> = s.chars().filter(|c| script::is_han_or_kana(*c)).collect();
         for g in cjk.windows(4) {
             *m.entry(g.iter().collect::<String>()).or_default() += 1;
         }

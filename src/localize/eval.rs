@@ -19,12 +19,12 @@ use serde::{Deserialize, Serialize};
 use super::LocalizeError;
 use super::checks::{self, CheckOptions, Finding, Severity};
 use super::chrf::{ChrfStats, chrf};
-use super::html;
 use super::mbr::{Threshold, calibrate_threshold, spearman};
 use super::pipeline::{LocalizeOptions, Pipeline, index_of, is_blocking};
 use super::source_clean;
 use super::spans::{self, ProtectRules, SpanKind};
 use super::units::{self, Unit, UnitSystem};
+use crate::html;
 use crate::listing::Listing;
 use crate::llm::GenerateRequest;
 use crate::market::{MarketRegistry, MeasurementSystem, NumberFormat};
@@ -378,7 +378,7 @@ static SOURCE_FORMAT: LazyLock<NumberFormat> = LazyLock::new(|| NumberFormat {
 
 /// A field's text without tags or entities, for scoring.
 fn text_only(s: &str) -> String {
-    html::decode_entities(&crate::listing::strip_tags(s))
+    html::decode_entities(&html::strip_tags(s))
         .split_whitespace()
         .collect::<Vec<_>>()
         .join(" ")

@@ -50,12 +50,12 @@ fn walk(html: &str, f: impl FnMut(&str) -> Option<String>) -> Result<String, Loc
                 chunk.text_type() == TextType::Data && full.chars().any(char::is_alphanumeric);
             let mut out = full.clone();
             if translatable {
-                let decoded = decode_entities(&full);
+                let decoded = crate::html::decode_entities(&full);
                 let core = decoded.trim();
                 let lead = &decoded[..decoded.len() - decoded.trim_start().len()];
                 let trail = &decoded[decoded.trim_end().len()..];
                 if let Some(t) = (f.borrow_mut())(core) {
-                    out = format!("{lead}{}{trail}", escape(&t));
+                    out = format!("{lead}{}{trail}", crate::html::escape_text(&t));
                 }
             }
             chunk.replace(&out, ContentType::Html);
@@ -125,26 +125,6 @@ pub fn sanitize(html: &str, allowed: &[String]) -> Result<String, LocalizeError>
         s = s.replace("<br><br><br>", "<br><br>");
     }
     Ok(s.trim_end_matches("<br>").trim().to_string())
-}
-
-/// Decode the entities a product description uses.
-pub fn decode_entities(s: &str) -> String {
-    if !s.contains('&') {
-        return s.to_string();
-    }
-    s.replace("&nbsp;", "\u{a0}")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&apos;", "'")
-        .replace("&amp;", "&")
-}
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
 }
 
 #[cfg(test)]

@@ -184,7 +184,7 @@ pub fn lint_field(
         }
         let c = &p.contact;
         if (c.ban_email && EMAIL.is_match(text))
-            || (c.ban_url && URL.is_match(&strip_tags_for_url(text)))
+            || (c.ban_url && URL.is_match(&crate::html::strip_tags(text)))
             || (c.ban_phone && !phones(text).is_empty())
         {
             push(
@@ -194,12 +194,6 @@ pub fn lint_field(
         }
     }
     v
-}
-
-fn strip_tags_for_url(s: &str) -> String {
-    // Attribute values (image sources) are not shown text.
-    static TAG: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"<[^>]*>").expect("static regex"));
-    TAG.replace_all(s, " ").into_owned()
 }
 
 /// Position of a phrase at word boundaries (CJK phrases anywhere).

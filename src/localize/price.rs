@@ -267,13 +267,8 @@ impl PriceConverter<'_> {
         let nf = &self.profile.number_format;
         let s = format!("{:.*}", self.profile.price.decimals as usize, amount);
         let (int, frac) = s.split_once('.').unwrap_or((&s, ""));
-        let mut grouped = String::new();
-        for (i, c) in int.chars().enumerate() {
-            if i > 0 && (int.len() - i) % 3 == 0 && c.is_ascii_digit() {
-                grouped.push_str(&nf.grouping);
-            }
-            grouped.push(c);
-        }
+        let (sign, digits) = int.strip_prefix('-').map_or(("", int), |d| ("-", d));
+        let grouped = format!("{sign}{}", super::units::group_digits(digits, &nf.grouping));
         if frac.is_empty() {
             grouped
         } else {
@@ -307,18 +302,7 @@ impl PriceConverter<'_> {
             "A$" => "AUD",
             _ => return None,
         };
-        let raw = &c[2];
-        // Source amounts: a comma followed by two digits is a decimal comma.
-        // The later of `.` and `,` is the decimal separator; a lone `,` before
-        // exactly three digits groups thousands.
-        let amount = match (raw.rfind(','), raw.rfind('.')) {
-            (Some(c), Some(d)) if c > d => raw.replace('.', "").replace(',', "."),
-            (Some(_), Some(_)) => raw.replace(',', ""),
-            (Some(c), None) if raw.len() - c - 1 == 3 => raw.replace(',', ""),
-            (Some(_), None) => raw.replace(',', "."),
-            _ => raw.to_string(),
-        };
-        let amount: Decimal = amount.parse().ok()?;
+        let amount: Decimal = super::units::plain_source_number(&c[2]).parse().ok()?;
         let p = self.convert(amount, currency)?;
         Some(self.format(p.amount))
     }

@@ -525,21 +525,45 @@ pub fn format_number(v: f64, nf: &NumberFormat) -> String {
     } else {
         sign
     };
-    let mut grouped = String::new();
-    if int.len() > 4 && !nf.grouping.is_empty() {
-        for (i, c) in int.chars().enumerate() {
-            if i > 0 && (int.len() - i) % 3 == 0 {
-                grouped.push_str(&nf.grouping);
-            }
-            grouped.push(c);
-        }
+    let grouped = if int.len() > 4 {
+        group_digits(int, &nf.grouping)
     } else {
-        grouped.push_str(int);
-    }
+        int.to_string()
+    };
     if frac.is_empty() {
         format!("{sign}{grouped}")
     } else {
         format!("{sign}{grouped}{}{frac}", nf.decimal)
+    }
+}
+
+/// Digits `int` (an integer part, no sign) in groups of three from the right,
+/// joined by `sep` (`12500` → `12.500`). The one grouping routine of quantities
+/// and prices; each decides from which size it groups.
+pub(crate) fn group_digits(int: &str, sep: &str) -> String {
+    let n = int.chars().count();
+    let mut grouped = String::with_capacity(int.len() + n / 3 * sep.len());
+    for (i, c) in int.chars().enumerate() {
+        if i > 0 && (n - i).is_multiple_of(3) {
+            grouped.push_str(sep);
+        }
+        grouped.push(c);
+    }
+    grouped
+}
+
+/// A number as a seller's source text writes it (English conventions: `1,234.5`,
+/// `1.234,5`, `1,5`, `12,500`) in plain form (`1234.5`, `1.5`, `12500`): the later
+/// of `.` and `,` is the decimal separator, and a lone `,` before exactly three
+/// digits groups thousands. The one reading of source numbers, for quantities and
+/// prices.
+pub(crate) fn plain_source_number(raw: &str) -> String {
+    match (raw.rfind(','), raw.rfind('.')) {
+        (Some(c), Some(d)) if c > d => raw.replace('.', "").replace(',', "."),
+        (Some(_), Some(_)) => raw.replace(',', ""),
+        (Some(c), None) if raw.len() - c - 1 == 3 => raw.replace(',', ""),
+        (Some(_), None) => raw.replace(',', "."),
+        _ => raw.to_string(),
     }
 }
 
@@ -564,16 +588,7 @@ fn parse_with(s: &str, plain: &dyn Fn(&str) -> Option<f64>) -> Option<f64> {
 /// Source text is read with English conventions (`.` decimal, `,` thousands when
 /// followed by exactly three digits, otherwise a decimal comma).
 pub fn parse_quantity(s: &str) -> Option<f64> {
-    parse_with(s, &|s| {
-        let normalised = match s.rsplit_once(',') {
-            Some((_, tail)) if tail.len() == 3 && !s.contains('.') || s.contains('.') => {
-                s.replace(',', "")
-            }
-            Some(_) => s.replace('.', "").replace(',', "."),
-            None => s.to_string(),
-        };
-        normalised.parse().ok()
-    })
+    parse_with(s, &|s| plain_source_number(s).parse().ok())
 }
 
 /// Parse a number written in a market's format (`1.234,5` in German, `12 500` in
@@ -833,7 +848,16 @@ mod tests {
         assert_eq!(parse_quantity("1,234.5"), Some(1234.5));
         assert_eq!(parse_quantity("1,500"), Some(1500.0));
         assert_eq!(parse_quantity("1,5"), Some(1.5));
+        assert_eq!(
+            parse_quantity("1.234,5"),
+            Some(1234.5),
+            "a decimal comma last"
+        );
+        assert_eq!(parse_quantity("1,234,567"), Some(1_234_567.0));
         assert_eq!(parse_quantity("x"), None);
+        assert_eq!(group_digits("1234567", "."), "1.234.567");
+        assert_eq!(group_digits("123", "."), "123");
+        assert_eq!(group_digits("1234", ""), "1234");
         assert_eq!(format_number(14.3, &de()), "14,3");
         assert_eq!(format_number(12500.0, &de()), "12.500");
         assert_eq!(format_number(1500.0, &de()), "1500");

@@ -4,7 +4,7 @@
 //! (`utoipa_axum::routes!`), see [`api_router`].
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 
 use axum::Json;
 use axum::body::Body;
@@ -19,6 +19,10 @@ use utoipa_axum::routes;
 
 use super::auth::{CsrfPending, verify_pending};
 use super::error::{AppError, AppJson, AppQuery, ErrorBody};
+use super::interactive::{
+    CancelOnDrop, LocalizeRequest, LocalizeResponse, MarketOutcome, admit, blocking,
+    localize_and_save, reindex,
+};
 use super::services::{
     ExchangeRate, GlossaryInfo, JobInfo, ListingRecord, ListingSummary, MarketInfo, ModelInfo,
     SearchPage, SearchParams, ServiceError, StoredUpload, WorkerInfo,
@@ -27,123 +31,12 @@ use super::sse;
 use super::state::AppState;
 use crate::listing::{Attribute, Listing, LocalizedListing, Status, Warning};
 
-/// Run a blocking service call on the blocking pool.
-pub async fn blocking<T, F>(f: F) -> Result<T, AppError>
-where
-    T: Send + 'static,
-    F: FnOnce() -> Result<T, ServiceError> + Send + 'static,
-{
-    Ok(tokio::task::spawn_blocking(f).await??)
-}
-
-/// Sets the flag when dropped: a handler or stream that goes away (client
-/// disconnected) cancels the work it started.
-#[derive(Debug)]
-pub struct CancelOnDrop(pub Arc<AtomicBool>);
-
-impl Drop for CancelOnDrop {
-    fn drop(&mut self) {
-        self.0.store(true, Ordering::Relaxed);
-    }
-}
-
-/// Body of `POST /api/v1/localize` and `/localize/stream`.
-#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
-pub struct LocalizeRequest {
-    /// The source listing (see `Listing` in the crate docs).
-    #[schema(value_type = Object)]
-    pub listing: Listing,
-    /// Target market ids (`GET /api/v1/markets`).
-    pub markets: Vec<String>,
-}
-
-/// One market's outcome.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct MarketOutcome {
-    /// Market id.
-    pub market: String,
-    /// The localized listing, when it worked.
-    #[schema(value_type = Option<Object>)]
-    pub localized: Option<LocalizedListing>,
-    /// The error, when it did not.
-    pub error: Option<ErrorBody>,
-}
-
-/// Response of `POST /api/v1/localize`.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct LocalizeResponse {
-    /// Sku.
-    pub sku: String,
-    /// One per requested market, in order.
-    pub results: Vec<MarketOutcome>,
-}
-
-/// Validate a localize request, take an admission permit (503 when none) and
-/// check the model is ready. Saves the source listing.
-pub async fn admit(
-    state: &AppState,
-    req: &LocalizeRequest,
-) -> Result<OwnedSemaphorePermit, AppError> {
-    super::limits::check_listing(&req.listing)?;
-    let known: Vec<String> = state
-        .services
-        .localizer
-        .markets()
-        .into_iter()
-        .map(|m| m.id)
-        .collect();
-    super::limits::check_markets(&req.markets, &known)?;
-    let readiness = state.services.models.readiness();
-    if !readiness.is_ready() {
-        return Err(ServiceError::NotReady(format!(
-            "the model is not loaded yet ({})",
-            serde_json::to_string(&readiness).unwrap_or_default()
-        ))
-        .into());
-    }
-    let permit = state
-        .admission
-        .clone()
-        .try_acquire_owned()
-        .map_err(|_| AppError::queue_full())?;
-    let store = state.services.store.clone();
-    let listing = req.listing.clone();
-    let st = state.clone();
-    blocking(move || {
-        store.put_listing(&listing)?;
-        reindex(&st, &listing.sku)
-    })
-    .await?;
-    Ok(permit)
-}
-
-/// Localize one listing for one market and save the result (blocking).
-pub fn localize_and_save(
-    state: &AppState,
-    listing: &Listing,
-    market: &str,
-    cancel: &Arc<AtomicBool>,
-    on_field: &mut dyn FnMut(&str, &str),
-) -> Result<LocalizedListing, ServiceError> {
-    let loc = state
-        .services
-        .localizer
-        .localize(listing, market, cancel, on_field)?;
-    state.services.store.save_localization(&loc, "localized")?;
-    reindex(state, &listing.sku)?;
-    Ok(loc)
-}
-
-/// Put a listing's current versions (source and localizations) into the search
-/// index, so a saved listing is found at once (blocking).
-pub fn reindex(state: &AppState, sku: &str) -> Result<(), ServiceError> {
-    let rec = state
-        .services
-        .store
-        .get(sku)?
-        .ok_or_else(|| ServiceError::NotFound(format!("listing `{sku}`")))?;
-    state.services.search.upsert(&rec)
-}
+/// A listing as a request body, read with the JSON catalog's rules (one listing,
+/// one dialect: `"price": "24.95 USD"` works here as in a catalog file).
+#[derive(Debug, Deserialize)]
+pub struct BodyListing(
+    #[serde(deserialize_with = "crate::catalog::deserialize_listing")] pub Listing,
+);
 
 /// Localize a listing for markets and wait for all results.
 #[utoipa::path(post, path = "/localize", tag = "localize",
@@ -285,7 +178,7 @@ pub async fn get_listing(
 pub async fn update_listing(
     State(state): State<AppState>,
     Path(sku): Path<String>,
-    AppJson(listing): AppJson<Listing>,
+    AppJson(BodyListing(listing)): AppJson<BodyListing>,
 ) -> Result<Json<ListingRecord>, AppError> {
     if listing.sku != sku {
         return Err(AppError::invalid("sku", "does not match the address"));

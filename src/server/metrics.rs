@@ -2,12 +2,14 @@
 //! queue depth and tokens/s, each job's progress, and each worker's counters on
 //! a shared store (prometheus-client text
 //! format). The request counter is fed by a middleware; engine and job gauges
-//! are read from the services at scrape time.
+//! are set from a [`Scrape`] of the services, which the `/metrics` handler (in
+//! the server's `mod.rs`, where the application state is) reads.
+
+use std::sync::Arc;
 
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::header;
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -16,7 +18,7 @@ use prometheus_client::registry::Registry;
 use std::sync::atomic::AtomicU64;
 
 use super::error::AppError;
-use super::state::AppState;
+use super::services::{EngineMetrics, JobInfo, WorkerInfo};
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
@@ -164,16 +166,14 @@ impl Metrics {
 /// Middleware counting requests by matched route, method and status: every
 /// label comes from a fixed set (routes are the router's patterns, `unmatched`
 /// otherwise; statuses are three-digit codes).
-pub async fn count_requests(State(state): State<AppState>, req: Request, next: Next) -> Response {
+pub async fn count_requests(State(m): State<Arc<Metrics>>, req: Request, next: Next) -> Response {
     let route = req
         .extensions()
         .get::<MatchedPath>()
         .map_or_else(|| "unmatched".to_string(), |m| m.as_str().to_string());
     let method = method_label(req.method());
     let resp = next.run(req).await;
-    state
-        .metrics
-        .requests
+    m.requests
         .get_or_create(&RequestLabels {
             method,
             route,
@@ -184,62 +184,55 @@ pub async fn count_requests(State(state): State<AppState>, req: Request, next: N
 }
 
 /// Jobs with progress series (the newest).
-const MAX_JOB_SERIES: usize = 100;
+pub const MAX_JOB_SERIES: usize = 100;
 
-/// `GET /metrics`.
-pub async fn metrics(State(state): State<AppState>) -> Result<Response, AppError> {
-    let s = state.clone();
-    let (jobs, workers) = tokio::task::spawn_blocking(move || {
-        Ok::<_, super::services::ServiceError>((
-            s.services.jobs.list_recent(MAX_JOB_SERIES)?,
-            s.services.jobs.workers()?,
-        ))
-    })
-    .await??;
-    let m = &state.metrics;
-    let stats = state.services.localizer.engine_stats();
-    m.queue_depth.set(stats.queue_depth as i64);
-    m.tokens_per_second.set(stats.tokens_per_second);
-    m.tokens_total.set(stats.tokens_total as i64);
-    m.in_flight.set(
-        (state.config.queue_capacity
-            - state
-                .admission
-                .available_permits()
-                .min(state.config.queue_capacity)) as i64,
-    );
-    // Only the newest jobs have series; older ones are dropped, not kept forever.
-    m.job_done.clear();
-    m.job_total.clear();
-    for j in &jobs {
-        let l = JobLabels { job: j.id.clone() };
-        m.job_done.get_or_create(&l).set(j.done as i64);
-        m.job_total.get_or_create(&l).set(j.total as i64);
+/// What one scrape reads from the services.
+#[derive(Debug, Clone, Default)]
+pub struct Scrape {
+    /// The newest jobs (at most [`MAX_JOB_SERIES`]).
+    pub jobs: Vec<JobInfo>,
+    /// The workers of a shared store.
+    pub workers: Vec<WorkerInfo>,
+    /// The engine's queue and speed.
+    pub engine: EngineMetrics,
+    /// Interactive localizations holding an admission permit.
+    pub in_flight: usize,
+}
+
+impl Metrics {
+    /// Set the gauges from `s` and encode everything (OpenMetrics text).
+    pub fn render(&self, s: &Scrape) -> Result<String, AppError> {
+        let stats = s.engine;
+        self.queue_depth.set(stats.queue_depth as i64);
+        self.tokens_per_second.set(stats.tokens_per_second);
+        self.tokens_total.set(stats.tokens_total as i64);
+        self.in_flight.set(s.in_flight as i64);
+        // Only the newest jobs have series; older ones are dropped, not kept forever.
+        self.job_done.clear();
+        self.job_total.clear();
+        for j in &s.jobs {
+            let l = JobLabels { job: j.id.clone() };
+            self.job_done.get_or_create(&l).set(j.done as i64);
+            self.job_total.get_or_create(&l).set(j.total as i64);
+        }
+        for w in s.workers.iter().take(200) {
+            let l = WorkerLabels {
+                worker: w.id.clone(),
+                model: w.model.clone(),
+            };
+            self.worker_done.get_or_create(&l).set(w.done as i64);
+            self.worker_failed.get_or_create(&l).set(w.failed as i64);
+            self.worker_busy
+                .get_or_create(&l)
+                .set(w.busy_ms as f64 / 1000.0);
+            self.worker_live.get_or_create(&l).set(i64::from(w.live));
+            self.worker_leases
+                .get_or_create(&l)
+                .set(w.current.len() as i64);
+        }
+        let mut out = String::new();
+        prometheus_client::encoding::text::encode(&mut out, &self.registry)
+            .map_err(|e| AppError::Internal(anyhow::anyhow!("encode metrics: {e}")))?;
+        Ok(out)
     }
-    for w in workers.iter().take(200) {
-        let l = WorkerLabels {
-            worker: w.id.clone(),
-            model: w.model.clone(),
-        };
-        m.worker_done.get_or_create(&l).set(w.done as i64);
-        m.worker_failed.get_or_create(&l).set(w.failed as i64);
-        m.worker_busy
-            .get_or_create(&l)
-            .set(w.busy_ms as f64 / 1000.0);
-        m.worker_live.get_or_create(&l).set(i64::from(w.live));
-        m.worker_leases
-            .get_or_create(&l)
-            .set(w.current.len() as i64);
-    }
-    let mut out = String::new();
-    prometheus_client::encoding::text::encode(&mut out, &m.registry)
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("encode metrics: {e}")))?;
-    Ok((
-        [(
-            header::CONTENT_TYPE,
-            "application/openmetrics-text; version=1.0.0; charset=utf-8",
-        )],
-        out,
-    )
-        .into_response())
 }

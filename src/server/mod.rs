@@ -2,7 +2,7 @@
 //!
 //! Owns the HTTP layer only. [`app`] builds the `Router` from an [`AppState`]
 //! (configuration, templates, metrics and the services as `Arc<dyn Trait>`:
-//! [`Localizer`], [`ListingStore`], [`Search`], [`Jobs`], [`Models`]);
+//! [`LocalizeService`], [`ListingStore`], [`Search`], [`Jobs`], [`Models`]);
 //! [`serve`] binds, serves and shuts down gracefully. `src/cli/serve.rs` resolves
 //! the [`ServerConfig`] and builds the services from the real parts with
 //! [`build`].
@@ -18,6 +18,7 @@ mod config;
 mod conn;
 mod error;
 mod host;
+mod interactive;
 mod learn;
 mod limits;
 mod metrics;
@@ -26,6 +27,7 @@ mod rates;
 mod services;
 mod sse;
 mod state;
+mod templates;
 mod wire;
 
 use std::future::Future;
@@ -38,18 +40,19 @@ use axum::routing::{get, post};
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
-pub use api::{LocalizationEdit, LocalizeRequest, LocalizeResponse, MarketOutcome};
+pub use api::LocalizationEdit;
 pub use auth::{CSRF_COOKIE, CSRF_HEADER, TOKEN_COOKIE};
 pub use config::{
     ConfigLayer, LogFormat, ServerConfig, StoreTable, currency_code, default_currency,
     random_token, save_currency,
 };
 pub use error::{AppError, ErrorBody};
+pub use interactive::{LocalizeRequest, LocalizeResponse, MarketOutcome};
 pub use services::{
-    EngineStats, ExchangeRate, Facet, GlossaryInfo, HistoryEntry, JobInfo, Jobs, ListingRecord,
-    ListingStore, ListingSummary, LocalizationRecord, Localizer, MarketInfo, ModelInfo, Models,
-    Readiness, RejectInfo, ResultFile, Search, SearchHit, SearchPage, SearchParams, ServiceError,
-    SnippetPart, StoredUpload, WorkerInfo,
+    EngineMetrics, ExchangeRate, Facet, GlossaryInfo, HistoryEntry, JobInfo, Jobs, ListingRecord,
+    ListingStore, ListingSummary, LocalizationRecord, LocalizeService, MarketInfo, ModelInfo,
+    Models, Readiness, RejectInfo, ResultFile, Search, SearchHit, SearchPage, SearchParams,
+    ServiceError, SnippetPart, StoredUpload, WorkerInfo,
 };
 pub use state::{AppState, Services};
 pub use wire::{RealJobs, RealLocalizer, RealModels, RealSearch, RealStore, build};
@@ -81,6 +84,34 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 
 async fn healthz() -> &'static str {
     "ok"
+}
+
+/// `GET /metrics`: a scrape of the services, encoded by [`metrics::Metrics`].
+async fn metrics_page(State(state): State<AppState>) -> Result<Response, AppError> {
+    let s = state.clone();
+    let (jobs, workers) = tokio::task::spawn_blocking(move || {
+        Ok::<_, ServiceError>((
+            s.services.jobs.list_recent(metrics::MAX_JOB_SERIES)?,
+            s.services.jobs.workers()?,
+        ))
+    })
+    .await??;
+    let capacity = state.config.queue_capacity;
+    let scrape = metrics::Scrape {
+        jobs,
+        workers,
+        engine: state.services.localizer.engine_stats(),
+        in_flight: capacity - state.admission.available_permits().min(capacity),
+    };
+    let out = state.metrics.render(&scrape)?;
+    Ok((
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        out,
+    )
+        .into_response())
 }
 
 async fn readyz(State(state): State<AppState>) -> Response {
@@ -142,7 +173,7 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics::metrics))
+        .route("/metrics", get(metrics_page))
         .fallback(pages::not_found)
         .layer(DefaultBodyLimit::disable())
         .layer(axum::middleware::from_fn_with_state(
@@ -162,7 +193,7 @@ pub fn app(state: AppState) -> Router {
             host::check_host,
         ))
         .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
+            state.metrics.clone(),
             metrics::count_requests,
         ))
         // A 503 from `/readyz` while the model loads, or from a full queue, is

@@ -5,102 +5,28 @@
 //! JavaScript (`assets/app.js`) for streaming, as-you-type search and live job
 //! progress. Every page works without JavaScript too (forms post and redirect).
 
-use std::collections::BTreeMap;
-
 use axum::Extension;
 use axum::extract::{Multipart, Path, State};
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use minijinja::{Environment, Value, context};
+use minijinja::{Value, context};
 use serde::Serialize;
 
 use super::api::{
-    self, LocalizationEdit, LocalizeRequest, blocking, check_glossary_name, find_localization,
-    record, save_edit,
+    self, LocalizationEdit, check_glossary_name, find_localization, record, save_edit,
 };
 use super::auth::{CsrfPending, CsrfToken, verify_pending};
 use super::error::{AppError, AppForm, AppQuery};
+use super::interactive::{LocalizeRequest, blocking};
 use super::services::{ExchangeRate, SearchParams};
 use super::state::AppState;
+use super::templates::PageTemplates;
 use crate::listing::{Attribute, Listing, Price};
 
-const TEMPLATES: &[(&str, &str)] = &[
-    ("base.html", include_str!("../../templates/pages/base.html")),
-    ("new.html", include_str!("../../templates/pages/new.html")),
-    (
-        "listing.html",
-        include_str!("../../templates/pages/listing.html"),
-    ),
-    (
-        "review.html",
-        include_str!("../../templates/pages/review.html"),
-    ),
-    (
-        "catalog.html",
-        include_str!("../../templates/pages/catalog.html"),
-    ),
-    ("job.html", include_str!("../../templates/pages/job.html")),
-    (
-        "search.html",
-        include_str!("../../templates/pages/search.html"),
-    ),
-    (
-        "settings.html",
-        include_str!("../../templates/pages/settings.html"),
-    ),
-    (
-        "error.html",
-        include_str!("../../templates/pages/error.html"),
-    ),
-];
 const CSS: &str = include_str!("../../templates/pages/assets/app.css");
 const JS: &str = include_str!("../../templates/pages/assets/app.js");
-const EN: &str = include_str!("../../templates/pages/i18n/en.toml");
-
-/// The template environment and message catalogues, built once.
-pub struct Templates {
-    env: Environment<'static>,
-}
-
-impl Templates {
-    /// Parse every template and the catalogues (errors name the template).
-    pub fn new() -> anyhow::Result<Self> {
-        let mut env = Environment::new();
-        for (name, src) in TEMPLATES {
-            env.add_template(name, src)
-                .map_err(|e| anyhow::anyhow!("template {name}: {e}"))?;
-        }
-        let en: BTreeMap<String, String> =
-            toml::from_str(EN).map_err(|e| anyhow::anyhow!("templates/pages/i18n/en.toml: {e}"))?;
-        env.add_function("t", move |key: &str| -> String {
-            en.get(key).cloned().unwrap_or_else(|| key.to_string())
-        });
-        // `dir` attribute of a field in a language: `rtl` for Arabic and the other
-        // right-to-left languages, `auto` (the browser decides) when unknown.
-        env.add_filter("dir", |lang: Option<String>| -> &'static str {
-            match lang.as_deref().map(str::trim) {
-                None | Some("") | Some("und") | Some("unknown") => "auto",
-                Some(l) if crate::listing::is_rtl(l) => "rtl",
-                Some(_) => "ltr",
-            }
-        });
-        Ok(Self { env })
-    }
-
-    /// Render a page.
-    pub fn render(&self, name: &str, ctx: Value) -> Result<Html<String>, AppError> {
-        let t = self
-            .env
-            .get_template(name)
-            .map_err(|e| AppError::Internal(anyhow::anyhow!("template {name}: {e}")))?;
-        t.render(ctx)
-            .map(Html)
-            .map_err(|e| AppError::Internal(anyhow::anyhow!("render {name}: {e:#}")))
-    }
-}
-
 /// A page's failure: the error rendered as HTML with the same status.
-pub struct PageError(AppError, Option<std::sync::Arc<Templates>>);
+pub struct PageError(AppError, Option<std::sync::Arc<PageTemplates>>);
 
 impl From<AppError> for PageError {
     fn from(e: AppError) -> Self {
@@ -127,18 +53,11 @@ impl IntoResponse for PageError {
             .unwrap_or_else(|| {
                 Html(format!(
                     "<!doctype html><title>Error</title><p>{}</p>",
-                    html_escape(&body.message)
+                    crate::html::escape(&body.message)
                 ))
             });
         (status, html).into_response()
     }
-}
-
-fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 type PageResult = Result<Response, PageError>;

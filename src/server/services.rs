@@ -73,7 +73,7 @@ pub struct ExchangeRate {
 }
 
 /// Localization and checks: the pipeline over the engine, plus market profiles.
-pub trait Localizer: Send + Sync {
+pub trait LocalizeService: Send + Sync {
     /// The known market profiles.
     fn markets(&self) -> Vec<MarketInfo>;
     /// Localize `listing` for `market`. `on_field(field, text)` is called as each
@@ -96,12 +96,12 @@ pub trait Localizer: Send + Sync {
     /// Set one exchange rate.
     fn set_rate(&self, rate: ExchangeRate) -> Result<(), ServiceError>;
     /// Interactive requests waiting in the engine and tokens/s recently (for metrics).
-    fn engine_stats(&self) -> EngineStats;
+    fn engine_stats(&self) -> EngineMetrics;
 }
 
 /// Engine figures for `/metrics`.
 #[derive(Debug, Clone, Copy, Default, Serialize, ToSchema)]
-pub struct EngineStats {
+pub struct EngineMetrics {
     /// Requests waiting or running.
     pub queue_depth: u64,
     /// Generated tokens per second, recent average.

@@ -14,8 +14,8 @@ use futures_util::Stream;
 use serde_json::json;
 use tokio::sync::{OwnedSemaphorePermit, mpsc};
 
-use super::api::{CancelOnDrop, LocalizeRequest, localize_and_save};
 use super::error::AppError;
+use super::interactive::{CancelOnDrop, LocalizeRequest, localize_and_save};
 use super::services::ServiceError;
 use super::state::AppState;
 

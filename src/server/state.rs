@@ -8,14 +8,14 @@ use tokio::sync::Semaphore;
 
 use super::config::ServerConfig;
 use super::metrics::Metrics;
-use super::pages::Templates;
-use super::services::{Jobs, ListingStore, Localizer, Models, Search};
+use super::services::{Jobs, ListingStore, LocalizeService, Models, Search};
+use super::templates::PageTemplates;
 
 /// The services behind the routes.
 #[derive(Clone)]
 pub struct Services {
     /// Localization pipeline, checks, markets, rates.
-    pub localizer: Arc<dyn Localizer>,
+    pub localizer: Arc<dyn LocalizeService>,
     /// Listings, localizations, glossaries.
     pub store: Arc<dyn ListingStore>,
     /// Search index.
@@ -34,7 +34,7 @@ pub struct AppState {
     /// Services.
     pub services: Services,
     /// Page templates and message catalogue.
-    pub templates: Arc<Templates>,
+    pub templates: Arc<PageTemplates>,
     /// Prometheus registry.
     pub metrics: Arc<Metrics>,
     /// Permits for interactive localizations; none left means 503. A permit
@@ -53,7 +53,7 @@ impl AppState {
         Ok(Self {
             config: Arc::new(config),
             services,
-            templates: Arc::new(Templates::new()?),
+            templates: Arc::new(PageTemplates::new()?),
             metrics: Arc::new(Metrics::new()),
             admission,
             streams,

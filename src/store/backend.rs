@@ -8,9 +8,9 @@ use std::time::Duration;
 
 use super::pg::PgStore;
 use super::{
-    Glossary, ItemKey, ItemOutcome, Job, JobId, JobItem, JobRow, JobStatus, Lease, NewJob,
-    PendingItem, RejectRow, SqliteStore, StoreError, StoreOptions, StoredLocalization, TmKey,
-    WorkerBeat, WorkerInfo, WorkerStart,
+    ItemKey, ItemOutcome, Job, JobId, JobItem, JobRow, JobStatus, Lease, MemoryKey, NewJob,
+    PendingItem, RejectRow, SqliteStore, StoreError, StoreOptions, StoredGlossary,
+    StoredLocalization, WorkerBeat, WorkerInfo, WorkerStart,
 };
 use crate::listing::{Listing, LocalizedListing, Status};
 use crate::paths::DataDir;
@@ -128,17 +128,17 @@ pub trait StoreBackend: Send + Sync {
     // -- glossaries and the translation memory
 
     /// Create or replace a glossary (its entries are replaced as a whole).
-    fn put_glossary(&self, g: &Glossary) -> Result<(), StoreError>;
+    fn put_glossary(&self, g: &StoredGlossary) -> Result<(), StoreError>;
     /// A glossary by name.
-    fn glossary(&self, name: &str) -> Result<Option<Glossary>, StoreError>;
+    fn glossary(&self, name: &str) -> Result<Option<StoredGlossary>, StoreError>;
     /// Names of all glossaries, sorted.
     fn glossary_names(&self) -> Result<Vec<String>, StoreError>;
     /// Delete a glossary and its entries; false when there was none.
     fn delete_glossary(&self, name: &str) -> Result<bool, StoreError>;
     /// The remembered translation for a key, counting the hit.
-    fn tm_get(&self, key: &TmKey) -> Result<Option<String>, StoreError>;
+    fn tm_get(&self, key: &MemoryKey) -> Result<Option<String>, StoreError>;
     /// Remember a translation (replacing any earlier one for the key).
-    fn tm_put(&self, key: &TmKey, target_text: &str) -> Result<(), StoreError>;
+    fn tm_put(&self, key: &MemoryKey, target_text: &str) -> Result<(), StoreError>;
     /// Number of entries in the translation memory.
     fn tm_len(&self) -> Result<u64, StoreError>;
 
@@ -165,7 +165,7 @@ pub trait StoreBackend: Send + Sync {
         )?;
         Ok(id)
     }
-    /// Start creating a job: `canceled` with the error [`super::CREATING`]
+    /// Start creating a job: `cancelled` with the error [`super::CREATING`]
     /// until `finish_job` enqueues it.
     fn begin_job(&self, job: &NewJob) -> Result<JobId, StoreError>;
     /// Add accepted rows (and their items) to a job being created, in one
@@ -244,7 +244,7 @@ pub trait StoreBackend: Send + Sync {
                 action: "cancel it",
             });
         }
-        self.set_job_status(id, JobStatus::Canceled, None)
+        self.set_job_status(id, JobStatus::Cancelled, None)
     }
 
     // -- the shared queue (see `queue.rs`)

@@ -7,7 +7,7 @@ use super::{SqliteStore, StoreError, now};
 
 /// One fixed translation.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct GlossaryEntry {
+pub struct StoredGlossaryEntry {
     /// The source term.
     pub source: String,
     /// Its required translation.
@@ -19,7 +19,7 @@ pub struct GlossaryEntry {
 
 /// A glossary with its entries.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Glossary {
+pub struct StoredGlossary {
     /// Unique name.
     pub name: String,
     /// Source language, ISO 639-1.
@@ -27,12 +27,12 @@ pub struct Glossary {
     /// Target language, ISO 639-1.
     pub target_lang: String,
     /// Entries, ordered by source term.
-    pub entries: Vec<GlossaryEntry>,
+    pub entries: Vec<StoredGlossaryEntry>,
 }
 
 impl SqliteStore {
     /// Create or replace a glossary (its entries are replaced as a whole).
-    pub fn put_glossary(&self, g: &Glossary) -> Result<(), StoreError> {
+    pub fn put_glossary(&self, g: &StoredGlossary) -> Result<(), StoreError> {
         let mut c = self.conn();
         let tx = c.transaction().map_err(|e| self.err(e))?;
         let run = || -> rusqlite::Result<()> {
@@ -77,7 +77,7 @@ impl SqliteStore {
     }
 
     /// A glossary by name.
-    pub fn glossary(&self, name: &str) -> Result<Option<Glossary>, StoreError> {
+    pub fn glossary(&self, name: &str) -> Result<Option<StoredGlossary>, StoreError> {
         let c = self.conn();
         let head: Option<(i64, String, String)> = c
             .query_row(
@@ -95,7 +95,7 @@ impl SqliteStore {
             .map_err(|e| self.err(e))?;
         let entries = stmt
             .query_map([id], |r| {
-                Ok(GlossaryEntry {
+                Ok(StoredGlossaryEntry {
                     source: r.get(0)?,
                     target: r.get(1)?,
                     note: r.get(2)?,
@@ -104,7 +104,7 @@ impl SqliteStore {
             .map_err(|e| self.err(e))?
             .collect::<rusqlite::Result<Vec<_>>>()
             .map_err(|e| self.err(e))?;
-        Ok(Some(Glossary {
+        Ok(Some(StoredGlossary {
             name: name.to_string(),
             source_lang,
             target_lang,

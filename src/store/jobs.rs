@@ -36,8 +36,8 @@ pub enum JobStatus {
     Succeeded,
     /// Stopped by an error (full disk, outputs not writable); `resume` retries.
     Failed,
-    /// Canceled by the user; not resumable.
-    Canceled,
+    /// Cancelled by the user; not resumable.
+    Cancelled,
 }
 
 impl JobStatus {
@@ -49,7 +49,7 @@ impl JobStatus {
             JobStatus::Paused => "paused",
             JobStatus::Succeeded => "succeeded",
             JobStatus::Failed => "failed",
-            JobStatus::Canceled => "canceled",
+            JobStatus::Cancelled => "cancelled",
         }
     }
 
@@ -61,14 +61,15 @@ impl JobStatus {
             "paused" => JobStatus::Paused,
             "succeeded" => JobStatus::Succeeded,
             "failed" => JobStatus::Failed,
-            "canceled" => JobStatus::Canceled,
+            // "canceled": the spelling of stores before migration 4.
+            "cancelled" | "canceled" => JobStatus::Cancelled,
             _ => return None,
         })
     }
 
-    /// Whether work on the job can (still) go on: anything but succeeded or canceled.
+    /// Whether work on the job can (still) go on: anything but succeeded or cancelled.
     pub fn is_resumable(self) -> bool {
-        !matches!(self, JobStatus::Succeeded | JobStatus::Canceled)
+        !matches!(self, JobStatus::Succeeded | JobStatus::Cancelled)
     }
 }
 
@@ -275,7 +276,7 @@ impl SqliteStore {
         Ok(id)
     }
 
-    /// Start creating a job: its row, `canceled` with the error "still being
+    /// Start creating a job: its row, `cancelled` with the error "still being
     /// created" until [`finish_job`](Self::finish_job) enqueues it, so a crash
     /// in between leaves a job that is visibly incomplete and never runs.
     pub fn begin_job(&self, job: &NewJob) -> Result<JobId, StoreError> {
@@ -288,7 +289,7 @@ impl SqliteStore {
                                total_items, rejected, error, created_at, updated_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, 0, 0, ?7, ?8, ?8)",
             params![
-                JobStatus::Canceled.as_str(),
+                JobStatus::Cancelled.as_str(),
                 job.catalog_path,
                 job.format,
                 markets,
@@ -527,7 +528,7 @@ impl SqliteStore {
                 action: "cancel it",
             });
         }
-        self.set_job_status(id, JobStatus::Canceled, None)
+        self.set_job_status(id, JobStatus::Cancelled, None)
     }
 
     /// Items not committed yet, ordered by row then market.

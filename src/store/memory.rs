@@ -9,20 +9,22 @@ use super::{SqliteStore, Store, StoreError, now};
 
 /// What a translation depends on.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct TmKey {
+pub struct MemoryKey {
     /// Source language, ISO 639-1.
     pub source_lang: String,
     /// Target language, ISO 639-1.
     pub target_lang: String,
-    /// Market id (rules differ per market).
-    pub market: String,
+    /// What else changes the output: the market profile's version key and the
+    /// glossary's fingerprint, `profile|glossary` (stored in the table's
+    /// `market` column, its name from when only the market id went there).
+    pub rules: String,
     /// Model id (a different model translates differently).
     pub model: String,
     /// The source text.
     pub source_text: String,
 }
 
-impl TmKey {
+impl MemoryKey {
     /// The key's hash, hex: SHA-256 over the parts, each length-prefixed so no
     /// two different keys share an encoding.
     pub fn hash(&self) -> String {
@@ -30,7 +32,7 @@ impl TmKey {
         for part in [
             &self.source_lang,
             &self.target_lang,
-            &self.market,
+            &self.rules,
             &self.model,
             &self.source_text,
         ] {
@@ -43,7 +45,7 @@ impl TmKey {
 
 impl SqliteStore {
     /// The remembered translation for a key, counting the hit.
-    pub fn tm_get(&self, key: &TmKey) -> Result<Option<String>, StoreError> {
+    pub fn tm_get(&self, key: &MemoryKey) -> Result<Option<String>, StoreError> {
         let hash = key.hash();
         let c = self.conn();
         let found: Option<String> = c
@@ -58,7 +60,7 @@ impl SqliteStore {
     }
 
     /// Remember a translation (replacing any earlier one for the key).
-    pub fn tm_put(&self, key: &TmKey, target_text: &str) -> Result<(), StoreError> {
+    pub fn tm_put(&self, key: &MemoryKey, target_text: &str) -> Result<(), StoreError> {
         let c = self.conn();
         c.execute(
             "INSERT INTO translation_memory
@@ -69,7 +71,7 @@ impl SqliteStore {
                 key.hash(),
                 key.source_lang,
                 key.target_lang,
-                key.market,
+                key.rules,
                 key.model,
                 key.source_text,
                 target_text,
@@ -114,11 +116,11 @@ impl crate::localize::TranslationMemory for Store {
     }
 }
 
-fn store_key(k: &crate::localize::TmKey) -> TmKey {
-    TmKey {
+fn store_key(k: &crate::localize::TmKey) -> MemoryKey {
+    MemoryKey {
         source_lang: k.source_lang.clone(),
         target_lang: k.target_lang.clone(),
-        market: format!("{}|{}", k.profile, k.glossary),
+        rules: format!("{}|{}", k.profile, k.glossary),
         model: k.model.clone(),
         source_text: k.segment.clone(),
     }
@@ -128,11 +130,11 @@ fn store_key(k: &crate::localize::TmKey) -> TmKey {
 mod tests {
     use super::*;
 
-    fn key(text: &str) -> TmKey {
-        TmKey {
+    fn key(text: &str) -> MemoryKey {
+        MemoryKey {
             source_lang: "en".into(),
             target_lang: "de".into(),
-            market: "amazon.de".into(),
+            rules: "amazon.de".into(),
             model: "m".into(),
             source_text: text.into(),
         }
@@ -141,10 +143,10 @@ mod tests {
     #[test]
     fn key_parts_do_not_run_together() {
         let mut a = key("x");
-        a.market = "ab".into();
+        a.rules = "ab".into();
         a.model = "c".into();
         let mut b = key("x");
-        b.market = "a".into();
+        b.rules = "a".into();
         b.model = "bc".into();
         assert_ne!(a.hash(), b.hash());
     }

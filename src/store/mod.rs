@@ -53,13 +53,13 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags};
 
 pub use backend::{Store, StoreBackend, StoreLocation};
-pub use glossary::{Glossary, GlossaryEntry};
+pub use glossary::{StoredGlossary, StoredGlossaryEntry};
 pub use jobs::{
     CREATING, ItemKey, ItemOutcome, ItemStatus, Job, JobId, JobItem, JobRow, JobStatus, NewJob,
     PendingItem, RejectRow,
 };
 pub use listings::StoredLocalization;
-pub use memory::TmKey;
+pub use memory::MemoryKey;
 pub use queue::{LIVE_WINDOW, Lease, WorkerBeat, WorkerInfo, WorkerStart};
 pub use schema::SCHEMA_VERSION;
 

@@ -9,6 +9,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/001_catalog.sql"),
     include_str!("migrations/002_jobs.sql"),
     include_str!("migrations/003_queue.sql"),
+    include_str!("migrations/004_cancelled.sql"),
 ];
 
 /// The schema version this build writes.
@@ -94,6 +95,28 @@ mod tests {
                 .unwrap();
             assert_eq!(kept, "A", "the upgrade keeps existing rows");
         }
+    }
+
+    #[test]
+    fn a_job_cancelled_before_migration_4_keeps_its_state_in_the_one_spelling() {
+        let mut c = Connection::open_in_memory().unwrap();
+        migrate_to(&mut c, 3).unwrap();
+        c.execute(
+            "INSERT INTO jobs (status, catalog_path, format, markets, options, out_dir, rows, \
+             total_items, created_at, updated_at) \
+             VALUES ('canceled', 'c.csv', 'csv', '[]', '{}', 'out', 0, 0, 'now', 'now')",
+            [],
+        )
+        .unwrap();
+        migrate_to(&mut c, SCHEMA_VERSION).unwrap();
+        let status: String = c
+            .query_row("SELECT status FROM jobs", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(status, "cancelled");
+        assert_eq!(
+            crate::store::JobStatus::parse(&status),
+            Some(crate::store::JobStatus::Cancelled)
+        );
     }
 
     #[test]

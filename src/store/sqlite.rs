@@ -12,9 +12,9 @@ use super::backend::StoreBackend;
 use super::jobs::log_tx;
 use super::queue::now_ms;
 use super::{
-    Glossary, ItemKey, ItemOutcome, Job, JobId, JobItem, JobRow, JobStatus, Lease, NewJob,
-    PendingItem, RejectRow, SqliteStore, StoreError, StoredLocalization, TmKey, WorkerBeat,
-    WorkerInfo, WorkerStart, now,
+    ItemKey, ItemOutcome, Job, JobId, JobItem, JobRow, JobStatus, Lease, MemoryKey, NewJob,
+    PendingItem, RejectRow, SqliteStore, StoreError, StoredGlossary, StoredLocalization,
+    WorkerBeat, WorkerInfo, WorkerStart, now,
 };
 use crate::listing::{Listing, LocalizedListing};
 
@@ -79,11 +79,11 @@ impl StoreBackend for SqliteStore {
         SqliteStore::delete_listing(self, sku)
     }
 
-    fn put_glossary(&self, g: &Glossary) -> Result<(), StoreError> {
+    fn put_glossary(&self, g: &StoredGlossary) -> Result<(), StoreError> {
         SqliteStore::put_glossary(self, g)
     }
 
-    fn glossary(&self, name: &str) -> Result<Option<Glossary>, StoreError> {
+    fn glossary(&self, name: &str) -> Result<Option<StoredGlossary>, StoreError> {
         SqliteStore::glossary(self, name)
     }
 
@@ -95,11 +95,11 @@ impl StoreBackend for SqliteStore {
         SqliteStore::delete_glossary(self, name)
     }
 
-    fn tm_get(&self, key: &TmKey) -> Result<Option<String>, StoreError> {
+    fn tm_get(&self, key: &MemoryKey) -> Result<Option<String>, StoreError> {
         SqliteStore::tm_get(self, key)
     }
 
-    fn tm_put(&self, key: &TmKey, target_text: &str) -> Result<(), StoreError> {
+    fn tm_put(&self, key: &MemoryKey, target_text: &str) -> Result<(), StoreError> {
         SqliteStore::tm_put(self, key, target_text)
     }
 

@@ -86,11 +86,11 @@ pub(crate) fn loc(sku: &str, market: &str, title: &str) -> LocalizedListing {
     }
 }
 
-fn key(text: &str) -> TmKey {
-    TmKey {
+fn key(text: &str) -> MemoryKey {
+    MemoryKey {
         source_lang: "en".into(),
         target_lang: "de".into(),
-        market: "amazon.de".into(),
+        rules: "amazon.de".into(),
         model: "m".into(),
         source_text: text.into(),
     }
@@ -249,17 +249,17 @@ mod common {
     #[test]
     fn glossary_replace_and_read() {
         on_each_backend(|s| {
-            let mut g = Glossary {
+            let mut g = StoredGlossary {
                 name: "kitchen-de".into(),
                 source_lang: "en".into(),
                 target_lang: "de".into(),
                 entries: vec![
-                    GlossaryEntry {
+                    StoredGlossaryEntry {
                         source: "lid".into(),
                         target: "Deckel".into(),
                         note: String::new(),
                     },
-                    GlossaryEntry {
+                    StoredGlossaryEntry {
                         source: "bottle".into(),
                         target: "Flasche".into(),
                         note: "not Pulle".into(),
@@ -398,7 +398,7 @@ mod common {
             assert_eq!(log[0].2, 1);
 
             s.cancel_job(id).unwrap();
-            assert_eq!(s.job(id).unwrap().status, JobStatus::Canceled);
+            assert_eq!(s.job(id).unwrap().status, JobStatus::Cancelled);
             assert!(matches!(
                 s.cancel_job(id),
                 Err(StoreError::Transition { .. })

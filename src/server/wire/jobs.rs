@@ -9,12 +9,12 @@ use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use chrono::Utc;
 
 use crate::catalog::{self, ReadOptions};
-use crate::index::{IndexDoc, IndexFollower, SearchIndex};
+use crate::index::{IndexFollower, SearchIndex};
 use crate::job::{
     self, CatalogOutput, CatalogRecord, JobOptions, JobRunner, OutputWriter, RunnerOptions,
     StoredJobLocalizers, Worker, WorkerOptions,
 };
-use crate::listing::{LocalizedListing, Status};
+use crate::listing::LocalizedListing;
 use crate::llm::Engine;
 use crate::localize::{PipelineOptions, TranslationMemory};
 use crate::paths::DataDir;
@@ -22,7 +22,7 @@ use crate::server::services::{JobInfo, Jobs, RejectInfo, ResultFile, ServiceErro
 use crate::store::{JobId, JobStatus, NewJob, RejectRow, Store};
 
 use super::localizer::{JobLocalizer, RealLocalizer};
-use super::{Parts, internal, parse_time};
+use super::{Parts, internal, internal_msg, parse_time};
 
 /// Catalog jobs: created from uploads, run by the job runner once the model is
 /// loaded; each committed item is indexed.
@@ -87,14 +87,8 @@ impl RealJobs {
         let index = self.index.clone();
         let store = self.store.clone();
         let hook: job::CommitHook = Arc::new(move |loc: &LocalizedListing| {
-            let now = Utc::now();
-            if let Ok(Some(src)) = store.listing(&loc.sku) {
-                let _ = index.upsert(&IndexDoc::from_source(&src, Status::Localized, now));
-            }
-            if let Err(e) = index
-                .upsert(&IndexDoc::from_localized(loc, now))
-                .and_then(|_| index.commit())
-            {
+            let source = store.listing(&loc.sku).ok().flatten();
+            if let Err(e) = index.add_committed(source.as_ref(), loc) {
                 tracing::warn!(error = %e, sku = loc.sku, "indexing a job item failed");
             }
         });
@@ -122,7 +116,7 @@ impl RealJobs {
             JobStatus::Running => "running",
             JobStatus::Succeeded => "succeeded",
             JobStatus::Failed => "failed",
-            JobStatus::Canceled => "cancelled",
+            JobStatus::Cancelled => "cancelled",
         };
         // The first page only: a job of 100,000 rejects is not loaded for a
         // progress poll; the rest is in the rejects download.
@@ -194,7 +188,7 @@ impl RealJobs {
             .parts
             .rates
             .read()
-            .map_err(|_| internal("rates lock poisoned"))?
+            .map_err(|_| internal_msg("rates lock poisoned"))?
             .to_csv();
         let defaults = PipelineOptions::default();
         Ok(JobOptions {
@@ -269,7 +263,7 @@ impl Jobs for RealJobs {
         };
         let check = job::MarketsOnly(self.parts.markets.clone());
         let id = job::create_job(&self.store, &check, &new, records).map_err(|e| match e {
-            job::JobError::Market(m) => invalid("markets", m),
+            job::JobError::Market(m) => invalid("markets", m.chain()),
             job::JobError::Invalid(m) => invalid("markets", m),
             other => internal(other),
         })?;
@@ -459,7 +453,7 @@ impl Jobs for RealJobs {
         *self
             .currency
             .write()
-            .map_err(|_| internal("currency lock poisoned"))? = currency;
+            .map_err(|_| internal_msg("currency lock poisoned"))? = currency;
         Ok(())
     }
 }

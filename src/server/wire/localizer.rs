@@ -16,11 +16,11 @@ use crate::localize::{
 use crate::market::MarketProfile;
 use crate::server::rates::SetError;
 use crate::server::services::{
-    EngineStats as ServiceEngineStats, ExchangeRate, Localizer, MarketInfo, ServiceError,
+    EngineMetrics, ExchangeRate, LocalizeService, MarketInfo, ServiceError,
 };
 
 use super::models::RealModels;
-use super::{Parts, internal};
+use super::{Parts, internal_msg};
 
 /// A `Generate` that cancels its requests once `cancel` is set: each request's
 /// events pass through a small forwarding thread, which checks the flag every
@@ -164,7 +164,7 @@ impl RealLocalizer {
     }
 }
 
-impl Localizer for RealLocalizer {
+impl LocalizeService for RealLocalizer {
     fn markets(&self) -> Vec<MarketInfo> {
         self.parts
             .markets
@@ -263,24 +263,24 @@ impl Localizer for RealLocalizer {
             .parts
             .rates
             .write()
-            .map_err(|_| internal("rates lock poisoned"))?;
+            .map_err(|_| internal_msg("rates lock poisoned"))?;
         book.set(&rate.from, &rate.to, &rate.rate)
             .map_err(|e| match e {
                 SetError::Invalid(e) => ServiceError::Invalid {
                     field: e.field.into(),
                     message: e.message,
                 },
-                SetError::Io(e) => internal(format!("write rates.csv: {e}")),
+                SetError::Io(e) => internal_msg(format!("write rates.csv: {e}")),
             })
     }
 
-    fn engine_stats(&self) -> ServiceEngineStats {
+    fn engine_stats(&self) -> EngineMetrics {
         let Some(e) = self.models.engine.get() else {
-            return ServiceEngineStats::default();
+            return EngineMetrics::default();
         };
         let s = e.stats();
         let secs = s.decode_secs + s.prefill_secs;
-        ServiceEngineStats {
+        EngineMetrics {
             queue_depth: (s.queued + s.running) as u64,
             tokens_per_second: if secs > 0.0 {
                 s.generated_tokens as f64 / secs
@@ -344,11 +344,15 @@ pub(super) struct JobLocalizer {
 }
 
 impl job::Localizer for JobLocalizer {
-    fn localize(&self, listing: &Listing, market: &str) -> Result<LocalizedListing, String> {
+    fn localize(
+        &self,
+        listing: &Listing,
+        market: &str,
+    ) -> Result<LocalizedListing, job::LocalizerError> {
         let never = Arc::new(AtomicBool::new(false));
         self.real
             .run(listing, market, &never, Priority::Batch, &mut |_, _| {})
-            .map_err(|e| e.to_string())
+            .map_err(|e| job::LocalizerError::Other(Box::new(e)))
     }
 
     fn model_id(&self) -> String {
@@ -360,13 +364,9 @@ impl job::Localizer for JobLocalizer {
             .unwrap_or_default()
     }
 
-    fn check_market(&self, market: &str) -> Result<(), String> {
-        self.real
-            .parts
-            .markets
-            .get(market)
-            .map(|_| ())
-            .map_err(|e| e.to_string())
+    fn check_market(&self, market: &str) -> Result<(), job::LocalizerError> {
+        self.real.parts.markets.get(market)?;
+        Ok(())
     }
 }
 

@@ -212,8 +212,14 @@ fn open_bank(data: &DataDir, quality: &QualityConfig) -> anyhow::Result<ExampleB
     Ok(bank)
 }
 
-fn internal(e: impl std::fmt::Display) -> ServiceError {
-    ServiceError::Internal(anyhow::anyhow!("{e}"))
+/// An error the caller cannot fix, its chain of causes kept for the log.
+fn internal(e: impl Into<anyhow::Error>) -> ServiceError {
+    ServiceError::Internal(e.into())
+}
+
+/// [`internal`] for a message of our own.
+fn internal_msg(m: impl std::fmt::Display) -> ServiceError {
+    ServiceError::Internal(anyhow::anyhow!("{m}"))
 }
 
 fn parse_time(s: &str) -> DateTime<Utc> {
@@ -262,7 +268,7 @@ impl Parts {
         let rates = self
             .rates
             .read()
-            .map_err(|_| internal("rates lock poisoned"))?
+            .map_err(|_| internal_msg("rates lock poisoned"))?
             .parsed();
         Ok(LocalizeOptions {
             glossary: Glossary::from_entries(entries),

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use chrono::Utc;
 
-use crate::index::{IndexDoc, SearchIndex, SearchQuery, Sort};
+use crate::index::{IndexDoc, SearchIndex, SearchQuery, Snippet, Sort};
 use crate::listing::Status;
 use crate::server::services::{
     Facet, ListingRecord, Search, SearchHit, SearchPage, SearchParams, ServiceError, SnippetPart,
@@ -18,42 +18,16 @@ pub struct RealSearch {
     pub(super) index: Arc<SearchIndex>,
 }
 
-/// Split the index's escaped, `<mark>`ed snippet into plain parts.
-pub(super) fn snippet_parts(html: &str) -> Vec<SnippetPart> {
-    let mut out = Vec::new();
-    let mut rest = html;
-    while !rest.is_empty() {
-        let (before, hl, after) = match rest.find("<mark>") {
-            Some(i) => {
-                let tail = &rest[i + 6..];
-                let end = tail.find("</mark>").unwrap_or(tail.len());
-                (&rest[..i], &tail[..end], tail.get(end + 7..).unwrap_or(""))
-            }
-            None => (rest, "", ""),
-        };
-        if !before.is_empty() {
-            out.push(SnippetPart {
-                text: unescape(before),
-                hl: false,
-            });
-        }
-        if !hl.is_empty() {
-            out.push(SnippetPart {
-                text: unescape(hl),
-                hl: true,
-            });
-        }
-        rest = after;
-    }
-    out
-}
-
-pub(super) fn unescape(s: &str) -> String {
-    s.replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&#x27;", "'")
-        .replace("&amp;", "&")
+/// The index's snippet as the API's parts.
+pub(super) fn snippet_parts(snippet: &Snippet) -> Vec<SnippetPart> {
+    snippet
+        .parts()
+        .into_iter()
+        .map(|(text, hl)| SnippetPart {
+            text: text.to_string(),
+            hl,
+        })
+        .collect()
 }
 
 /// Largest page of search results.
@@ -108,7 +82,7 @@ impl Search for RealSearch {
                     language: h.language,
                     title: h.title,
                     status: h.status.as_str().to_string(),
-                    snippet: snippet_parts(&h.snippet_html),
+                    snippet: snippet_parts(&h.snippet),
                     score: h.score,
                     findings: h.findings,
                 })

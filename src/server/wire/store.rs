@@ -175,14 +175,14 @@ impl ListingStore for RealStore {
                 _ => {}
             }
         }
-        let g = crate::store::Glossary {
+        let g = crate::store::StoredGlossary {
             name: name.to_string(),
             source_lang: "*".into(),
             target_lang: lang.unwrap_or("*").to_string(),
             entries: parsed
                 .entries()
                 .iter()
-                .map(|e| crate::store::GlossaryEntry {
+                .map(|e| crate::store::StoredGlossaryEntry {
                     source: e.source.clone(),
                     target: e.target.clone().unwrap_or_default(),
                     note: String::new(),

@@ -6,7 +6,9 @@ use postgres::Transaction;
 
 use super::{PgStore, TxError, u32_of};
 use crate::listing::{Listing, LocalizedListing};
-use crate::store::{Glossary, GlossaryEntry, StoreError, StoredLocalization, TmKey, now};
+use crate::store::{
+    MemoryKey, StoreError, StoredGlossary, StoredGlossaryEntry, StoredLocalization, now,
+};
 
 /// Insert or replace a source listing inside a transaction.
 pub(super) fn put_listing_tx(
@@ -196,7 +198,7 @@ impl PgStore {
             .collect()
     }
 
-    pub(super) fn put_glossary(&self, g: &Glossary) -> Result<(), StoreError> {
+    pub(super) fn put_glossary(&self, g: &StoredGlossary) -> Result<(), StoreError> {
         self.tx(|tx| {
             let id: i64 = tx
                 .query_one(
@@ -224,7 +226,7 @@ impl PgStore {
         })
     }
 
-    pub(super) fn glossary(&self, name: &str) -> Result<Option<Glossary>, StoreError> {
+    pub(super) fn glossary(&self, name: &str) -> Result<Option<StoredGlossary>, StoreError> {
         let mut c = self.client()?;
         let Some(head) = c
             .query_opt(
@@ -245,13 +247,13 @@ impl PgStore {
             )
             .map_err(|e| self.err(e))?
             .into_iter()
-            .map(|r| GlossaryEntry {
+            .map(|r| StoredGlossaryEntry {
                 source: r.get(0),
                 target: r.get(1),
                 note: r.get(2),
             })
             .collect();
-        Ok(Some(Glossary {
+        Ok(Some(StoredGlossary {
             name: name.to_string(),
             source_lang: head.get(1),
             target_lang: head.get(2),
@@ -282,7 +284,7 @@ impl PgStore {
         })
     }
 
-    pub(super) fn tm_get(&self, key: &TmKey) -> Result<Option<String>, StoreError> {
+    pub(super) fn tm_get(&self, key: &MemoryKey) -> Result<Option<String>, StoreError> {
         let mut c = self.client()?;
         Ok(c.query_opt(
             "UPDATE translation_memory SET hits = hits + 1 WHERE key_hash = $1
@@ -293,7 +295,7 @@ impl PgStore {
         .map(|r| r.get(0)))
     }
 
-    pub(super) fn tm_put(&self, key: &TmKey, target_text: &str) -> Result<(), StoreError> {
+    pub(super) fn tm_put(&self, key: &MemoryKey, target_text: &str) -> Result<(), StoreError> {
         let mut c = self.client()?;
         c.execute(
             "INSERT INTO translation_memory
@@ -304,7 +306,7 @@ impl PgStore {
                 &key.hash(),
                 &key.source_lang,
                 &key.target_lang,
-                &key.market,
+                &key.rules,
                 &key.model,
                 &key.source_text,
                 &target_text,

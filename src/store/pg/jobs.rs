@@ -71,7 +71,7 @@ impl PgStore {
                                total_items, rejected, error, created_at, updated_at)
              VALUES ($1, $2, $3, $4, $5, $6, 0, 0, 0, $7, $8, $8) RETURNING id",
             &[
-                &JobStatus::Canceled.as_str(),
+                &JobStatus::Cancelled.as_str(),
                 &job.catalog_path,
                 &job.format,
                 &markets,

@@ -29,8 +29,8 @@ use r2d2_postgres::PostgresConnectionManager;
 
 use super::backend::StoreBackend;
 use super::{
-    Glossary, ItemKey, ItemOutcome, Job, JobId, JobItem, JobRow, JobStatus, Lease, NewJob,
-    PendingItem, RejectRow, StoreError, StoredLocalization, TmKey, WorkerBeat, WorkerInfo,
+    ItemKey, ItemOutcome, Job, JobId, JobItem, JobRow, JobStatus, Lease, MemoryKey, NewJob,
+    PendingItem, RejectRow, StoreError, StoredGlossary, StoredLocalization, WorkerBeat, WorkerInfo,
     WorkerStart,
 };
 use crate::listing::{Listing, LocalizedListing};
@@ -295,11 +295,11 @@ impl StoreBackend for PgStore {
         PgStore::delete_listing(self, sku)
     }
 
-    fn put_glossary(&self, g: &Glossary) -> Result<(), StoreError> {
+    fn put_glossary(&self, g: &StoredGlossary) -> Result<(), StoreError> {
         PgStore::put_glossary(self, g)
     }
 
-    fn glossary(&self, name: &str) -> Result<Option<Glossary>, StoreError> {
+    fn glossary(&self, name: &str) -> Result<Option<StoredGlossary>, StoreError> {
         PgStore::glossary(self, name)
     }
 
@@ -311,11 +311,11 @@ impl StoreBackend for PgStore {
         PgStore::delete_glossary(self, name)
     }
 
-    fn tm_get(&self, key: &TmKey) -> Result<Option<String>, StoreError> {
+    fn tm_get(&self, key: &MemoryKey) -> Result<Option<String>, StoreError> {
         PgStore::tm_get(self, key)
     }
 
-    fn tm_put(&self, key: &TmKey, target_text: &str) -> Result<(), StoreError> {
+    fn tm_put(&self, key: &MemoryKey, target_text: &str) -> Result<(), StoreError> {
         PgStore::tm_put(self, key, target_text)
     }
 

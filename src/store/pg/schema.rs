@@ -10,6 +10,7 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     include_str!("migrations/001_catalog.sql"),
     include_str!("migrations/002_jobs.sql"),
     include_str!("migrations/003_queue.sql"),
+    include_str!("migrations/004_cancelled.sql"),
 ];
 
 const _: () = assert!(
