@@ -349,8 +349,13 @@ impl Fact {
     fn base(&self) -> f64 {
         self.unit.map_or(self.value, |u| u.to_base(self.value))
     }
+    /// The fact's dimension; a count ("12 pieces", "2-Pack") is a bare number, as
+    /// the reference may write it ("12-teilig").
     fn dimension(&self) -> &str {
-        self.unit.map_or("", |u| u.dimension.as_str())
+        match self.unit.map_or("", |u| u.dimension.as_str()) {
+            "count" => "",
+            d => d,
+        }
     }
 }
 

@@ -179,6 +179,12 @@ static GAUGE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"#\d+\b").expect("s
 static GAUGE_DIM: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^\d+\s*[x×]\s*").expect("static regex"));
 static NUMBER_PART: LazyLock<Regex> = LazyLock::new(|| Regex::new(NUM).expect("static regex"));
+/// A number joined to words ("12-Piece", "2-Pack", "27-inch", "5-Year"): no model
+/// number. A unit among the words is a quantity's (converted, or kept as a
+/// standard size); other words are the model's to translate.
+static NUMBER_WORDS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^\d+(?:[.,]\d+)?(?:-[A-Za-z][a-z]{2,})+$").expect("static regex")
+});
 static TOKEN: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"[A-Za-z0-9]+(?:[-_./][A-Za-z0-9]+)*").expect("static regex"));
 
@@ -263,7 +269,12 @@ pub fn protect(text: &str, rules: &ProtectRules<'_>) -> Protected {
         let has_alpha = t.chars().any(|c| c.is_ascii_alphabetic());
         let bounded = !text[..m.start()].ends_with(|c: char| c.is_alphanumeric())
             && !text[m.end()..].starts_with(|c: char| c.is_alphanumeric());
-        if has_digit && has_alpha && bounded && !QUANTITY_FULL.is_match(t) {
+        if has_digit
+            && has_alpha
+            && bounded
+            && !QUANTITY_FULL.is_match(t)
+            && !NUMBER_WORDS.is_match(t)
+        {
             accept(
                 m.start(),
                 m.end(),
@@ -466,6 +477,8 @@ fn rewrite_quantity(
         }
     };
     let join = |stem: &str, word: &str, lang: &str| {
+        // "27-inch" → "27 Zoll": the hyphen went with the English unit word.
+        let stem = stem.trim_end_matches('-');
         if matches!(lang, "ja" | "zh" | "ko") {
             format!("{stem}{word}")
         } else {
@@ -653,6 +666,36 @@ mod tests {
         assert_eq!(originals(&p), ["3rd", "2", "1", "100%"]);
         let p = round_trip("Size 10 x 20 x 5 cm, write to me@example.org");
         assert_eq!(originals(&p), ["10 x 20 x 5 cm", "me@example.org"]);
+    }
+
+    #[test]
+    fn a_number_joined_to_words_is_no_model_number() {
+        // A unit word makes a quantity; other words are the model's to translate.
+        let p = round_trip("12-Piece set, 2-Pack, 27-inch monitor, 5-Year warranty");
+        assert!(
+            p.spans.iter().all(|s| s.kind != SpanKind::ModelNumber),
+            "{p:?}"
+        );
+        // Codes stay model numbers.
+        let p = round_trip("Model WH-1000XM5, part 12-AB34, size 3-in-1");
+        assert_eq!(originals(&p), ["WH-1000XM5", "12-AB34", "3-in-1"]);
+        assert!(p.spans.iter().all(|s| s.kind == SpanKind::ModelNumber));
+        // In German: the count and the screen size come back in German.
+        let nf = de();
+        let rules = ProtectRules {
+            measurement: Some(MeasurementSystem::Metric),
+            number_format: Some(&nf),
+            language: Some("de"),
+            ..Default::default()
+        };
+        let p = protect("Vistara 27-inch QHD Gaming Monitor, 12-Piece set", &rules);
+        let got: Vec<(&str, &str)> = p
+            .spans
+            .iter()
+            .map(|s| (s.original.as_str(), s.restore.as_str()))
+            .collect();
+        assert_eq!(got[0], ("27-inch", "27 Zoll (68,6 cm)"));
+        assert_eq!(got[1].1, "12 Stück");
     }
 
     #[test]
