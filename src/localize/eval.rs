@@ -349,11 +349,12 @@ impl Fact {
     fn base(&self) -> f64 {
         self.unit.map_or(self.value, |u| u.to_base(self.value))
     }
-    /// The fact's dimension; a count ("12 pieces", "2-Pack") is a bare number, as
-    /// the reference may write it ("12-teilig").
+    /// The fact's dimension. A count ("12 pieces", "2-Pack") or a multiplier
+    /// ("#8 x 1 inch" read as 8 x) is a bare number, as the reference or the
+    /// output may write it ("12-teilig", "x #8").
     fn dimension(&self) -> &str {
         match self.unit.map_or("", |u| u.dimension.as_str()) {
-            "count" => "",
+            "count" | "multiplier" => "",
             d => d,
         }
     }
@@ -1019,6 +1020,10 @@ mod tests {
         );
         assert!(crit("Bottle 2-Pack", "Flasche 2-Pack", "Flasche, 2 Stück").is_none());
         assert!(crit("Bottle 2-Pack", "Flasche 2-Pack", "Flasche, 3 Stück").is_some());
+        // A count or a gauge's "x" is a bare number: "12-teilig" states "12-Piece".
+        assert!(crit("12-Piece set", "12-teiliger Satz", "12-Piece Satz").is_none());
+        assert!(crit("12-Piece set", "12-teiliger Satz", "10-Piece Satz").is_some());
+        assert!(crit("#8 x 1 in screws", "Vis #8 x 1 pouce", "Vis x #8 1 pouce").is_none());
         // A number kept from the source (a year the reference drops) is not changed.
         assert!(
             crit(
