@@ -361,7 +361,10 @@ impl Fact {
 }
 
 static FACT: LazyLock<Regex> = LazyLock::new(|| {
-    let unit = units::table().pattern();
+    // A unit ends at an ASCII word boundary: Japanese and Chinese write the next
+    // word without a space ("203 Nmトルク", "15.9 kgの"), where a Unicode boundary
+    // would not see the unit at all.
+    let unit = units::table().pattern().replace(r"\b", r"(?-u:\b)");
     Regex::new(&format!(
         r"(\d+[ \-]\d+/\d+|\d+/\d+|\d+(?:[.,\u{{a0}}\u{{202f}} ]\d{{3}})*(?:[.,]\d+)?)(?:[ \u{{a0}}\-]?({unit}))?"
     ))
@@ -1024,6 +1027,16 @@ mod tests {
         assert!(crit("12-Piece set", "12-teiliger Satz", "12-Piece Satz").is_none());
         assert!(crit("12-Piece set", "12-teiliger Satz", "10-Piece Satz").is_some());
         assert!(crit("#8 x 1 in screws", "Vis #8 x 1 pouce", "Vis x #8 1 pouce").is_none());
+        // Units followed by Japanese without a space are still units.
+        let ja = NumberFormat {
+            decimal: ".".into(),
+            grouping: ",".into(),
+        };
+        let crit_ja = |rf: &str, out: &str| critical_error("x", rf, out, None, &ja, m);
+        assert!(crit_ja("トルク203 Nm", "203 Nmトルク").is_none());
+        assert!(crit_ja("重さ15.9 kg。", "15.9 kgの重さ").is_none());
+        assert!(crit_ja("オーブン260 °Cまで", "260 °Cまで").is_none());
+        assert!(crit_ja("重さ15.9 kg。", "15.9 gの重さ").is_some());
         // A number kept from the source (a year the reference drops) is not changed.
         assert!(
             crit(
