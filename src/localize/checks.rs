@@ -361,12 +361,19 @@ pub fn unknown_units(expected: &str, output: &str) -> Vec<Finding> {
     let table = units::table();
     let mut bad: Vec<String> = Vec::new();
     for c in NUMBER_WORD.captures_iter(output) {
-        let tok = c[2].trim_end_matches(['.', '-', '/', '·']);
+        // Japanese and Chinese write the next word without a space ("48 VVで",
+        // "15.9 kgの"): the unit is the run before the first CJK character.
+        let tok = c[2]
+            .split(script::is_cjk)
+            .next()
+            .unwrap_or("")
+            .trim_end_matches(['.', '-', '/', '·']);
         if tok.is_empty() || table.lookup(tok).is_some() {
             continue;
         }
-        let whole = format!("{}{}", &c[1], &c[0][c[1].len()..]);
-        if expected.contains(whole.trim_end_matches(['.', '-', '/', '·'])) {
+        let sep = &c[0][c[1].len()..c[0].len() - c[2].len()];
+        let whole = format!("{}{sep}{tok}", &c[1]);
+        if expected.contains(&whole) {
             continue;
         }
         if glued_units(tok) && !bad.iter().any(|b| b == tok) {
@@ -614,6 +621,25 @@ mod tests {
 
     fn codes(f: &[Finding]) -> Vec<&'static str> {
         f.iter().map(|x| x.code).collect()
+    }
+
+    #[test]
+    fn units_run_together_are_no_unit_in_any_script() {
+        let bad = |expected: &str, out: &str| -> Vec<String> {
+            unknown_units(expected, out)
+                .into_iter()
+                .flat_map(|f| f.evidence)
+                .collect()
+        };
+        assert_eq!(bad("1,2 lb", "544 gkg"), ["gkg"]);
+        assert_eq!(bad("120 ft-lb", "36,6 m-lb Drehmoment"), ["m-lb"]);
+        // Japanese and Chinese write on without a space: the unit ends there.
+        assert_eq!(bad("12 V～48 V", "12 V～48 VVで定格"), ["VV"]);
+        assert!(bad("x", "重さ15.9 kgの本体、トルク203 Nmトルク").is_empty());
+        assert!(bad("x", "功率1000 W的电饭煲").is_empty());
+        // Words and real units pass; so does what the expected text has itself.
+        assert!(bad("x", "24 Stunden, 12-teilig, 5 kg").is_empty());
+        assert!(bad("kit 3 gkg", "3 gkg").is_empty());
     }
 
     #[test]
