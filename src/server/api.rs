@@ -20,7 +20,7 @@ use utoipa_axum::routes;
 use super::auth::{CsrfPending, verify_pending};
 use super::error::{AppError, AppJson, AppQuery, ErrorBody};
 use super::interactive::{
-    CancelOnDrop, LocalizeRequest, LocalizeResponse, MarketOutcome, admit, blocking,
+    CancelOnDrop, LocalizeRequest, LocalizeResponse, MarketOutcome, admit, blocking, known_markets,
     localize_and_save, reindex,
 };
 use super::services::{
@@ -661,14 +661,7 @@ pub async fn read_job_form(
     }
     verify_pending(pending, csrf.as_deref())?;
     let upload = upload.ok_or_else(|| AppError::invalid("file", "no file uploaded"))?;
-    let known: Vec<String> = state
-        .services
-        .localizer
-        .markets()
-        .into_iter()
-        .map(|m| m.id)
-        .collect();
-    if let Err(e) = super::limits::check_markets(&markets, &known) {
+    if let Err(e) = super::limits::check_markets(&markets, &known_markets(state)) {
         let _ = tokio::fs::remove_file(&upload.path).await;
         return Err(e);
     }

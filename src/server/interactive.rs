@@ -69,6 +69,17 @@ pub struct LocalizeResponse {
     pub results: Vec<MarketOutcome>,
 }
 
+/// The ids of the markets the localizer knows, for checking a request's.
+pub fn known_markets(state: &AppState) -> Vec<String> {
+    state
+        .services
+        .localizer
+        .markets()
+        .into_iter()
+        .map(|m| m.id)
+        .collect()
+}
+
 /// Validate a localize request, take an admission permit (503 when none) and
 /// check the model is ready. Saves the source listing.
 pub async fn admit(
@@ -76,14 +87,7 @@ pub async fn admit(
     req: &LocalizeRequest,
 ) -> Result<OwnedSemaphorePermit, AppError> {
     super::limits::check_listing(&req.listing)?;
-    let known: Vec<String> = state
-        .services
-        .localizer
-        .markets()
-        .into_iter()
-        .map(|m| m.id)
-        .collect();
-    super::limits::check_markets(&req.markets, &known)?;
+    super::limits::check_markets(&req.markets, &known_markets(state))?;
     let readiness = state.services.models.readiness();
     if !readiness.is_ready() {
         return Err(ServiceError::NotReady(format!(
