@@ -12,6 +12,7 @@ use regex::Regex;
 use super::price::PriceConverter;
 use super::units::{self, Unit};
 use crate::market::{MeasurementSystem, NumberFormat};
+use crate::script;
 
 /// What a protected span is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -162,12 +163,16 @@ static PRICE: LazyLock<Regex> = LazyLock::new(|| {
         .expect("static regex")
 });
 const NUM: &str = r"(?:\d+[ \-]\d+/\d+|\d+/\d+|\d+(?:[.,]\d+)*)";
+/// A minus sign written before a number ("-20 °C", "−40 to 85 °C"): read as one
+/// where the number starts a quantity or follows a space or a range word, not
+/// where it joins two numbers or a word and a number ("0-150", "X-20").
+const SIGN: &str = "[-−]";
 /// Between the ends of a range: a dash, "to" and its like, a tilde.
 const RANGE: &str = r"\s*(?:-|–|—|\b(?:to|bis|à|a)\b|[~〜～至到])\s*";
 static QUANTITY: LazyLock<Regex> = LazyLock::new(|| {
     let unit = units::table().pattern();
     Regex::new(&format!(
-        r"(?:\b[x×]\d+\b|{NUM}(?:(?:{RANGE}|\s*[x×]\s*){NUM})*(?:[ \u{{a0}}\-]?({unit}))?)"
+        r"(?:\b[x×]\d+\b|{SIGN}?{NUM}(?:(?:{RANGE}|\s*[x×]\s*){SIGN}?{NUM})*(?:[ \u{{a0}}\-]?({unit}))?)"
     ))
     .expect("static regex")
 });
@@ -267,8 +272,10 @@ pub fn protect(text: &str, rules: &ProtectRules<'_>) -> Protected {
         let t = m.as_str();
         let has_digit = t.chars().any(|c| c.is_ascii_digit());
         let has_alpha = t.chars().any(|c| c.is_ascii_alphabetic());
-        let bounded = !text[..m.start()].ends_with(|c: char| c.is_alphanumeric())
-            && !text[m.end()..].starts_with(|c: char| c.is_alphanumeric());
+        // A token glued to Chinese or Japanese ("型号ABC123颜色") is bounded:
+        // those scripts write the next word without a space.
+        let word = |c: char| c.is_alphanumeric() && !script::is_cjk(c);
+        let bounded = !text[..m.start()].ends_with(word) && !text[m.end()..].starts_with(word);
         if has_digit
             && has_alpha
             && bounded
@@ -293,10 +300,22 @@ pub fn protect(text: &str, rules: &ProtectRules<'_>) -> Protected {
             &mut taken,
         );
     }
-    for c in QUANTITY.captures_iter(text) {
+    // Chinese and Japanese write a quantity between words without spaces
+    // ("304不锈钢保温杯500ml大容量"), where a Unicode word boundary sees no end to
+    // "ml": the quantity pattern runs over a copy with spaces there, so it finds
+    // them as it finds "500 ml" between spaces, and offsets map back to `text`.
+    let (spaced, at) = space_cjk(text);
+    for c in QUANTITY.captures_iter(&spaced) {
         let Some(m) = c.get(0) else { continue };
         let mut start = m.start();
-        if text[..start].ends_with('#') {
+        // A dash after a letter or a digit joins ("cm-20 cm"), it is no sign.
+        if m.as_str().starts_with(['-', '−'])
+            && spaced[..start]
+                .ends_with(|c: char| c.is_alphanumeric() && !script::is_cjk(c) || ".,/".contains(c))
+        {
+            start += m.as_str().chars().next().map_or(0, char::len_utf8);
+        }
+        if spaced[..start].ends_with('#') {
             match GAUGE_DIM.find(m.as_str()) {
                 Some(g) if g.end() < m.as_str().len() => start += g.end(),
                 _ => continue,
@@ -307,7 +326,7 @@ pub fn protect(text: &str, rules: &ProtectRules<'_>) -> Protected {
         // "2 in 1", "3 in a box": `in` followed by a word or number is a preposition.
         if let Some(u) = unit
             && u == "in"
-            && preposition_follows(&text[end..])
+            && preposition_follows(&spaced[end..])
         {
             end = m.start()
                 + m.as_str()[..m.as_str().len() - 2]
@@ -315,6 +334,7 @@ pub fn protect(text: &str, rules: &ProtectRules<'_>) -> Protected {
                     .len();
             unit = None;
         }
+        let (start, end) = (at[start], at[end]);
         let original = &text[start..end];
         let near = format!(
             "{} {}",
@@ -342,6 +362,47 @@ pub fn protect(text: &str, rules: &ProtectRules<'_>) -> Protected {
     }
     out.push_str(&text[pos..]);
     Protected { text: out, spans }
+}
+
+/// The numbers of a quantity, negative where a minus sign stands before one at
+/// the start or after a space or a range word ("-20至-10", "-40 to 85"), not
+/// where the dash is the range ("0-150"). `None` when one does not parse.
+fn signed_numbers(original: &str) -> Option<Vec<f64>> {
+    NUMBER_PART
+        .find_iter(original)
+        .map(|m| {
+            let v = units::parse_quantity(m.as_str())?;
+            let before = &original[..m.start()];
+            let negative = before.strip_suffix(['-', '−']).is_some_and(|b| {
+                b.is_empty()
+                    || b.ends_with(|c: char| c.is_whitespace() || "-–—~〜～至到".contains(c))
+            });
+            Some(if negative { -v } else { v })
+        })
+        .collect()
+}
+
+/// `text` with a space wherever a Latin letter or digit meets Chinese, Japanese or
+/// Korean ("65英寸4K" → "65 英寸 4K"), and for each byte offset of that copy the
+/// offset in `text` it stands for (an inserted space: the next character's).
+fn space_cjk(text: &str) -> (String, Vec<usize>) {
+    let mut out = String::with_capacity(text.len() + 8);
+    let mut at = Vec::with_capacity(text.len() + 9);
+    let mut prev: Option<char> = None;
+    for (i, c) in text.char_indices() {
+        if let Some(p) = prev
+            && (p.is_ascii_alphanumeric() && script::is_cjk(c)
+                || script::is_cjk(p) && c.is_ascii_alphanumeric())
+        {
+            out.push(' ');
+            at.push(i);
+        }
+        out.push(c);
+        at.extend(std::iter::repeat_n(i, c.len_utf8()));
+        prev = Some(c);
+    }
+    at.push(text.len());
+    (out, at)
 }
 
 /// After "2 in": a number or an article means `in` is the preposition ("2 in 1").
@@ -451,11 +512,7 @@ fn rewrite_quantity(
         }
     };
     let converted = |u: &Unit, target: MeasurementSystem| -> Option<String> {
-        let values: Option<Vec<f64>> = NUMBER_PART
-            .find_iter(original)
-            .map(|m| units::parse_quantity(m.as_str()))
-            .collect();
-        let (conv, to) = table.convert(&values?, u, target)?;
+        let (conv, to) = table.convert(&signed_numbers(original)?, u, target)?;
         let sep = if original.contains(['x', '×']) {
             " x "
         } else {
@@ -598,15 +655,34 @@ pub fn restore(output: &str, p: &Protected) -> Restored {
             issues.push(SpanIssue::Unknown(i));
         }
     }
-    let text = PLACEHOLDER
-        .replace_all(output, |c: &regex::Captures<'_>| {
-            let i: usize = c[1].parse().unwrap_or(0);
-            match p.spans.get(i.wrapping_sub(1)) {
-                Some(s) => s.restore.clone(),
-                None => String::new(),
-            }
-        })
-        .into_owned();
+    // A quantity the source wrote against the next word ("65英寸4K") comes
+    // back spelled with Latin letters ("65 inches"): it is not glued to that
+    // word ("65 inches4K"), whether the word is text or another placeholder.
+    let mut text = String::with_capacity(output.len() + 16);
+    let mut glued = false;
+    let push = |text: &mut String, piece: &str, glued: &mut bool| {
+        if *glued && piece.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+            text.push(' ');
+        }
+        if !piece.is_empty() {
+            *glued = false;
+        }
+        text.push_str(piece);
+    };
+    let mut pos = 0;
+    for c in PLACEHOLDER.captures_iter(output) {
+        let Some(m) = c.get(0) else { continue };
+        push(&mut text, &output[pos..m.start()], &mut glued);
+        pos = m.end();
+        let i: usize = c[1].parse().unwrap_or(0);
+        if let Some(s) = p.spans.get(i.wrapping_sub(1)) {
+            push(&mut text, &s.restore, &mut glued);
+            glued = s.kind == SpanKind::Quantity
+                && s.restore
+                    .ends_with(|c: char| c.is_ascii_alphabetic() || c == ')');
+        }
+    }
+    push(&mut text, &output[pos..], &mut glued);
     for (i, n) in counts.iter().enumerate() {
         match n {
             1 => {}
@@ -797,7 +873,7 @@ mod tests {
         );
         assert_eq!(
             restored("65英寸4K智能电视", &rules("es", "zh", "65英寸4K智能电视")),
-            ["65 pulgadas (165 cm)", "4"]
+            ["65 pulgadas (165 cm)", "4K"]
         );
         // Bike wheels, pipe threads.
         let bike = "Mountain bike tire 29 x 2.25 inch";
@@ -850,6 +926,59 @@ mod tests {
         );
         // No entry for the language: the unit stays as written.
         assert_eq!(restored("cold for 24 hours", "fi"), ["24 hours"]);
+    }
+
+    #[test]
+    fn quantities_between_chinese_words_are_found_and_not_glued_back() {
+        let nf = NumberFormat {
+            decimal: ".".into(),
+            grouping: ",".into(),
+        };
+        let rules = |title: &'static str| ProtectRules {
+            measurement: Some(MeasurementSystem::Imperial),
+            number_format: Some(&nf),
+            language: Some("en"),
+            source_language: Some("zh"),
+            title: Some(title),
+            ..Default::default()
+        };
+        let spans = |text: &'static str| -> Vec<(String, String)> {
+            protect(text, &rules(text))
+                .spans
+                .into_iter()
+                .map(|s| (s.original, s.restore))
+                .collect()
+        };
+        // Without spaces, as Taobao titles are written: the quantity is found
+        // (and converted) as it is between spaces.
+        let glued = spans("304不锈钢保温杯500ml大容量");
+        let spaced = spans("304不锈钢保温杯 500 ml 大容量");
+        assert_eq!(glued.len(), 2, "{glued:?}");
+        assert_eq!(glued[1].0, "500ml");
+        assert_eq!(glued[1].1, spaced[1].1);
+        assert!(glued[1].1.contains("fl oz"), "{glued:?}");
+        // A model number glued to Chinese words is still a model number.
+        let p = protect("型号XR55A80K黑色", &rules(""));
+        assert_eq!(originals(&p), ["XR55A80K"]);
+        assert_eq!(p.spans[0].kind, SpanKind::ModelNumber);
+        // A range between Chinese words keeps its range word, and a minus sign.
+        assert_eq!(
+            spans("适用温度-20至120°C")[0],
+            ("-20至120°C".to_string(), "-4–248 °F".to_string())
+        );
+        assert_eq!(spans("from -40 to -10 °C")[0].1, "-40–14 °F");
+        // A dash after a number joins a range, it is no sign.
+        assert_eq!(spans("works at 0-40 °C")[0].1, "32–104 °F");
+        // Restored in English, a quantity is not glued to the next word.
+        let title = "TCL 65英寸4K智能电视";
+        let p = protect(title, &rules(title));
+        let out = restore("TCL {1}{2} Smart TV, {1} Zoll", &p).text;
+        let inch = &p.spans[0].restore;
+        assert!(inch.ends_with(|c: char| c.is_ascii_alphabetic()), "{inch}");
+        assert_eq!(out, format!("TCL {inch} 4K Smart TV, {inch} Zoll"));
+        // Numbers the model wrote itself are left as they are.
+        let p = protect("10 x 20", &ProtectRules::default());
+        assert_eq!(restore("{1}", &p).text, "10 x 20");
     }
 
     #[test]
