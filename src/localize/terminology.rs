@@ -203,13 +203,92 @@ pub fn contains_term(output: &str, term: &str, lang: &str) -> bool {
 mod tests {
     use super::*;
 
+    /// The columns added for issue 18.
+    const NEW_LANGS: [&str; 11] = [
+        "pt", "ru", "ar", "ko", "vi", "th", "id", "ms", "pl", "nl", "tr",
+    ];
+
     #[test]
     fn builtin_base_is_large_and_complete() {
         let t = Terminology::builtin().unwrap();
         assert!(t.len() >= 200, "{} terms", t.len());
-        for l in ["en", "de", "fr", "es", "it", "ja", "zh"] {
+        for l in ["en", "de", "fr", "es", "it", "ja", "zh"]
+            .into_iter()
+            .chain(NEW_LANGS)
+        {
             assert!(t.languages().iter().any(|x| x == l), "{l}");
         }
+        // Every concept has its English source term; the new columns may leave a
+        // cell empty where the project was unsure, but not many.
+        let en = t.col("en").unwrap();
+        assert!(t.rows.iter().all(|r| !r[en].is_empty()));
+        for l in NEW_LANGS {
+            let c = t.col(l).unwrap();
+            let filled = t.rows.iter().filter(|r| !r[c].is_empty()).count();
+            assert!(filled * 10 >= t.len() * 9, "{l}: {filled} of {}", t.len());
+        }
+    }
+
+    #[test]
+    fn builtin_base_hints_the_new_languages() {
+        let t = Terminology::builtin().unwrap();
+        let src = "Stainless steel water bottle with leak-proof lid";
+        for (lang, want) in [
+            ("ru", "нержавеющая сталь"),
+            ("ar", "فولاذ مقاوم للصدأ"),
+            ("th", "สแตนเลส"),
+            ("pt", "aço inoxidável"),
+            ("ko", "스테인리스"),
+            ("tr", "paslanmaz çelik"),
+            ("pl", "stal nierdzewna"),
+        ] {
+            let h = t.hints(src, "en", lang);
+            assert!(
+                h.iter()
+                    .any(|h| h.source == "stainless steel" && h.target == want),
+                "{lang}: {h:?}"
+            );
+            assert_eq!(h.len(), 4, "{lang}: {h:?}");
+        }
+        // A Chinese source (the sellers of issue 18) is hinted the same way.
+        let h = t.hints("304不锈钢保温杯", "zh", "ru");
+        assert!(h.iter().any(|h| h.target == "нержавеющая сталь"), "{h:?}");
+        // The check accepts inflected forms in the inflecting languages.
+        for (output, lang) in [
+            ("Бутылка для воды из нержавеющей стали", "ru"),
+            ("Butelka na wodę ze stali nierdzewnej", "pl"),
+            ("Paslanmaz çelikten su şişesi", "tr"),
+            ("زجاجة مياه من الفولاذ المقاوم للصدأ", "ar"),
+        ] {
+            let bad = t.inconsistencies("Stainless steel water bottle", output, "en", lang);
+            assert!(bad.is_empty(), "{lang}: {bad:?}");
+        }
+        assert!(contains_term("Крышки из стекла", "стекло", "ru"));
+        assert!(
+            !t.inconsistencies("Stainless steel", "Пластиковая бутылка", "en", "ru")
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn empty_cell_means_no_translation() {
+        // Trailing and inner empty cells keep the column count.
+        let t =
+            Terminology::from_tsv("en\tde\tru\nlid\tDeckel\t\nsteel\t\tсталь\n", "t.tsv").unwrap();
+        assert_eq!(t.len(), 2);
+        assert_eq!(
+            t.hints("Steel lid", "en", "ru"),
+            [Hint {
+                source: "steel".into(),
+                target: "сталь".into()
+            }]
+        );
+        assert_eq!(t.hints("Steel lid", "en", "de").len(), 1);
+        // No translation, so nothing to enforce: "lid" is not reported for ru.
+        assert!(
+            t.inconsistencies("Steel lid", "Крышка из стали", "en", "ru")
+                .is_empty()
+        );
     }
 
     #[test]
