@@ -670,3 +670,137 @@ fn greedy_answers_do_not_depend_on_the_thread_count() {
     assert_eq!(one[0], one[1], "1 thread: alone and among others");
     assert_eq!(one, two, "1 thread against 2");
 }
+
+// ---- Speculative decoding (issue 21) ----
+
+/// Everything a caller sees of a greedy answer.
+fn full_answer(g: Generation) -> (Answer, String, FinishReason) {
+    let (text, finish) = (g.text.clone(), g.finish);
+    (answer(g), text, finish)
+}
+
+fn with_draft(draft: &Path, base: &EngineOptions) -> EngineOptions {
+    EngineOptions {
+        draft: Some(draft.to_path_buf()),
+        ..base.clone()
+    }
+}
+
+/// Greedy answers with a draft model are the target's own, token for token
+/// and logprob bit for bit: tiny target with itself as the draft (every
+/// proposal accepted) and with another tiny model (other weights and
+/// architecture, same vocabulary: most proposals rejected, so the caches
+/// roll back nearly every step); whole-prompt and 7-token prefill, f32 and
+/// f16 caches, a repetition penalty, a stop string, tiny token budgets, the
+/// context edge, and other requests arriving meanwhile (speculation pauses
+/// while they run, and resumes).
+#[test]
+fn speculative_greedy_answers_are_the_target_answers() {
+    let dir = tempfile::tempdir().unwrap();
+    let target_model = dir.path().join("target.gguf");
+    let other_model = dir.path().join("other.gguf");
+    write_tiny_model(&target_model, TinyArch::Qwen2, 11).unwrap();
+    write_tiny_model(&other_model, TinyArch::Llama, 5).unwrap();
+    let mut penalty = ask("repeat repeat repeat", 40);
+    penalty.sampling.repetition_penalty = 1.3;
+    let mut stop = ask("stop test", 40);
+    stop.stop = vec!["e".into()];
+    // The penalty goes last: the draft proposes without it, so even as its
+    // own draft the target rejects some of its proposals there.
+    let reqs = vec![
+        target(48),
+        ask("short", 40),
+        stop,
+        ask("one", 1),
+        ask("two", 2),
+        penalty,
+    ];
+    let small = EngineOptions {
+        prefill_chunk: 7,
+        kv_f16: true,
+        ..EngineOptions::default()
+    };
+    let edge = EngineOptions {
+        max_context: 64,
+        ..EngineOptions::default()
+    };
+    for (base, reqs) in [
+        (EngineOptions::default(), reqs.clone()),
+        (small, reqs),
+        (edge, vec![ask(&"y".repeat(30), 500)]),
+    ] {
+        let plain = Engine::load(&target_model, base.clone()).unwrap();
+        let want: Vec<_> = reqs
+            .iter()
+            .map(|r| full_answer(plain.generate(r.clone()).unwrap()))
+            .collect();
+        for draft in [&target_model, &other_model] {
+            let e = Engine::load(&target_model, with_draft(draft, &base)).unwrap();
+            assert!(e.has_draft());
+            // The counters before the penalty request.
+            let mut st = None;
+            for (r, w) in reqs.iter().zip(&want) {
+                if r.sampling.repetition_penalty != 1.0 && st.is_none() {
+                    st = Some(e.stats());
+                }
+                let got = full_answer(e.generate(r.clone()).unwrap());
+                assert_eq!(&got, w, "draft {draft:?}, {base:?}");
+            }
+            let st = st.unwrap_or_else(|| e.stats());
+            assert!(st.spec_steps > 0, "{st:?}");
+            if draft == &target_model {
+                assert_eq!(st.spec_accepted, st.spec_checked, "{st:?}");
+            } else {
+                assert!(st.spec_accepted < st.spec_checked, "{st:?}");
+            }
+            // Other requests (some with a long system prompt) fit no 64-token context.
+            let mixed = if base.max_context > 64 { 3 } else { 0 };
+            let mut rng = StdRng::seed_from_u64(21);
+            for (r, w) in reqs.iter().zip(&want).take(mixed) {
+                assert_eq!(answer_among_others(&e, r, 3, &mut rng), w.0, "{draft:?}");
+            }
+        }
+    }
+}
+
+/// The test model with itself as the draft: the same greedy answers as alone,
+/// and every proposal accepted.
+#[test]
+fn speculative_greedy_answers_of_the_test_model_are_its_own() {
+    let path = model_path("SILKROUTE_TEST_MODEL", "smollm2-135m-instruct-q4_1.gguf");
+    let plain = real_engine(&path);
+    let spec = Engine::load(&path, with_draft(&path, &EngineOptions::default())).unwrap();
+    let reqs = [
+        target(48),
+        ask(
+            "Name three colours of the rainbow and say one thing about each.",
+            40,
+        ),
+    ];
+    for r in reqs {
+        assert_eq!(
+            full_answer(spec.generate(r.clone()).unwrap()),
+            full_answer(plain.generate(r).unwrap())
+        );
+    }
+    let st = spec.stats();
+    assert!(
+        st.spec_steps > 0 && st.spec_accepted == st.spec_checked,
+        "{st:?}"
+    );
+    assert!(
+        st.mean_k() > 4.0,
+        "k grows when everything is accepted: {st:?}"
+    );
+}
+
+/// A draft whose tokenizer is not the target's is refused at load.
+#[test]
+fn a_draft_with_another_vocabulary_is_refused() {
+    let smol = model_path("SILKROUTE_TEST_MODEL", "smollm2-135m-instruct-q4_1.gguf");
+    let dir = tempfile::tempdir().unwrap();
+    let tiny = dir.path().join("tiny.gguf");
+    write_tiny_model(&tiny, TinyArch::Qwen2, 11).unwrap();
+    let err = Engine::load(&tiny, with_draft(&smol, &EngineOptions::default())).unwrap_err();
+    assert!(matches!(err, LlmError::DraftMismatch(_)), "{err}");
+}

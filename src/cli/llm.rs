@@ -1,6 +1,8 @@
 //! `silkroute generate` (stream a model's answer to stdout) and `silkroute bench
 //! llm` (prefill and decode speed of the batched engine, optionally next to
-//! candle-transformers' stock quantized model on the same prompt).
+//! candle-transformers' stock quantized model on the same prompt, and with
+//! `--draft` speculative against plain batch-1 decoding on a pipeline
+//! translation prompt).
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -9,8 +11,10 @@ use std::time::Instant;
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 use silkroute::llm::{
-    ChatMessage, Engine, EngineOptions, Event, Generate, GenerateRequest, SamplingParams,
+    ChatMessage, Engine, EngineOptions, EngineStats, Event, Generate, GenerateRequest, Generation,
+    SamplingParams,
 };
+use silkroute::localize::{Templates, TranslatePrompt};
 use silkroute::paths::DataDir;
 
 use super::Outcome;
@@ -91,9 +95,17 @@ struct LlmBenchArgs {
     /// Compute threads.
     #[arg(long, default_value_t = 2)]
     threads: usize,
-    /// Concurrent sequences for the aggregate decode figures.
+    /// Concurrent sequences for the aggregate decode figures (0 skips them).
     #[arg(long, value_delimiter = ',', default_value = "4,8")]
     batches: Vec<usize>,
+    /// Draft model (id or .gguf path) for speculative decoding: also time
+    /// batch-1 decoding of a pipeline translation prompt plainly and
+    /// speculatively, taking turns, and check that the outputs are identical.
+    #[arg(long)]
+    draft: Option<String>,
+    /// Plain/speculative pairs timed with `--draft`.
+    #[arg(long, default_value_t = 2)]
+    spec_reps: usize,
     /// Also time candle-transformers' stock quantized model on the same prompt
     /// (a build with `--features stock-candle`).
     #[arg(long)]
@@ -263,6 +275,10 @@ fn bench_llm(data_dir: &DataDir, a: LlmBenchArgs) -> anyhow::Result<Outcome> {
         );
     }
     let path = resolve_model(data_dir, a.model.as_deref())?;
+    let draft = match &a.draft {
+        Some(d) => Some(resolve_model(data_dir, Some(d))?),
+        None => None,
+    };
     let max_batch = a.batches.iter().copied().max().unwrap_or(1).max(1);
     let prefill_chunk = a.prefill_chunk.unwrap_or(a.prompt_tokens + 64).max(1);
     let t0 = Instant::now();
@@ -277,9 +293,12 @@ fn bench_llm(data_dir: &DataDir, a: LlmBenchArgs) -> anyhow::Result<Outcome> {
             kv_f16: a.kv_f16,
             // Raw speed: no prompt shares a beginning worth reusing anyway.
             prefix_cache_bytes: 0,
+            draft: draft.clone(),
             ..EngineOptions::default()
         },
     )?;
+    // The filler-prompt figures are plain decoding.
+    engine.set_speculation(false);
     let load_s = t0.elapsed().as_secs_f64();
     println!("model            {}", path.display());
     println!(
@@ -326,7 +345,7 @@ fn bench_llm(data_dir: &DataDir, a: LlmBenchArgs) -> anyhow::Result<Outcome> {
     println!("prefill          {prefill:.1} tok/s");
     println!("decode batch 1   {decode1:.1} tok/s");
 
-    for &b in &a.batches {
+    for &b in a.batches.iter().filter(|&&b| b > 0) {
         let before = engine.stats();
         let reqs: Vec<_> = (0..b)
             .map(|i| sized_request(&engine, a.prompt_tokens, a.gen_tokens, 100 + i))
@@ -347,6 +366,9 @@ fn bench_llm(data_dir: &DataDir, a: LlmBenchArgs) -> anyhow::Result<Outcome> {
             dt as f64 / ds / decode1
         );
     }
+    if let Some(d) = &draft {
+        bench_speculative(&engine, d, a.spec_reps.max(1))?;
+    }
     println!("peak RSS         {:.0} MiB", peak_rss_mib());
     drop(engine);
 
@@ -355,6 +377,162 @@ fn bench_llm(data_dir: &DataDir, a: LlmBenchArgs) -> anyhow::Result<Outcome> {
         stock_candle(&path, &prompt, &g.tokens)?;
     }
     Ok(Outcome::Ok)
+}
+
+/// The segment the speculative figures translate: one line of a product
+/// description, as the pipeline sends it.
+const SPEC_SEGMENT: &str = "This stainless steel water bottle keeps drinks cold for 24 hours \
+    and hot for 12 hours thanks to its double-walled vacuum insulation; the leak-proof lid \
+    with a carrying loop fits in any backpack, the powder-coated finish does not sweat or \
+    slip, and the wide 5.5 cm opening takes ice cubes and is easy to clean by hand or in \
+    the dishwasher (top rack).";
+
+/// The pipeline's translate request for [`SPEC_SEGMENT`] into German for
+/// Amazon.de: its templates, worked examples, stop string and token budget.
+fn translation_request() -> anyhow::Result<GenerateRequest> {
+    let messages = Templates::builtin()?.translate(&TranslatePrompt {
+        market: "Amazon.de (Germany)",
+        source_lang: "en",
+        target_lang: "de",
+        kind: "description",
+        text: SPEC_SEGMENT,
+        hints: &[],
+        examples: &[],
+    })?;
+    let mut req = GenerateRequest::new(messages, SPEC_SEGMENT.chars().count() * 3 / 4 + 24);
+    req.stop = vec!["\n".into()];
+    Ok(req)
+}
+
+/// One timed batch-1 generation: the result, the prompt's seconds (until the
+/// first streamed text) and the engine's counters before and after.
+struct Timed {
+    g: Generation,
+    prefill_s: f64,
+    wall_s: f64,
+    before: EngineStats,
+    after: EngineStats,
+}
+
+impl Timed {
+    fn decode_tok_s(&self) -> f64 {
+        let t = self.after.decode_tokens - self.before.decode_tokens;
+        t as f64 / (self.after.decode_secs - self.before.decode_secs)
+    }
+}
+
+fn timed(engine: &Engine, req: &GenerateRequest) -> anyhow::Result<Timed> {
+    let before = engine.stats();
+    let start = Instant::now();
+    let h = engine.submit(req.clone())?;
+    let mut first = None;
+    let g = loop {
+        match h.recv() {
+            Some(Event::Delta(_)) => {
+                first.get_or_insert_with(Instant::now);
+            }
+            Some(Event::Done(g)) => break g,
+            Some(Event::Error(e)) => return Err(e.into()),
+            None => bail!("engine stopped"),
+        }
+    };
+    let end = Instant::now();
+    Ok(Timed {
+        g,
+        prefill_s: (first.unwrap_or(end) - start).as_secs_f64(),
+        wall_s: (end - start).as_secs_f64(),
+        before,
+        after: engine.stats(),
+    })
+}
+
+/// Batch-1 decoding of the pipeline's translate prompt, plain and
+/// speculative by turns on the same engine, with the speed-up, the
+/// acceptance, the mean k and whether the outputs are identical.
+fn bench_speculative(engine: &Engine, draft: &std::path::Path, reps: usize) -> anyhow::Result<()> {
+    let req = translation_request()?;
+    let n_prompt = engine.prompt_tokens(&req)?.len();
+    println!("draft            {}", draft.display());
+    println!(
+        "spec prompt      {n_prompt} tokens: the pipeline's translate prompt (en -> de, \
+         description line, fixed examples), greedy, stop at newline, at most {} tokens",
+        req.max_tokens
+    );
+    let (mut plain_rates, mut spec_rates, mut walls) = (Vec::new(), Vec::new(), Vec::new());
+    let mut identical = true;
+    for rep in 1..=reps {
+        engine.set_speculation(false);
+        let p = timed(engine, &req)?;
+        engine.set_speculation(true);
+        let s = timed(engine, &req)?;
+        let same = p.g.tokens == s.g.tokens && p.g.text == s.g.text;
+        identical &= same;
+        let (dp, ds) = (p.decode_tok_s(), s.decode_tok_s());
+        let drafted = s.after.spec_drafted - s.before.spec_drafted;
+        let checked = s.after.spec_checked - s.before.spec_checked;
+        let accepted = s.after.spec_accepted - s.before.spec_accepted;
+        let steps = s.after.spec_steps - s.before.spec_steps;
+        println!(
+            "spec run {rep}       plain: {} tokens, prompt {:.2} s, decode {dp:.1} tok/s, {:.2} s wall",
+            p.g.tokens.len(),
+            p.prefill_s,
+            p.wall_s
+        );
+        println!(
+            "                 speculative: {} tokens, prompt {:.2} s (target + draft), \
+             decode {ds:.1} tok/s ({:.2} x plain), {:.2} s wall ({:.2} x plain)",
+            s.g.tokens.len(),
+            s.prefill_s,
+            ds / dp,
+            s.wall_s,
+            p.wall_s / s.wall_s
+        );
+        println!(
+            "                 accepted {accepted} of {checked} checked ({:.1} %; {drafted} drafted), \
+             mean k {:.2} over {steps} steps, outputs {}",
+            100.0 * accepted as f64 / checked.max(1) as f64,
+            drafted as f64 / steps.max(1) as f64,
+            if same { "identical" } else { "DIFFERENT" }
+        );
+        if !same {
+            let at =
+                p.g.tokens
+                    .iter()
+                    .zip(&s.g.tokens)
+                    .take_while(|(a, b)| a == b)
+                    .count();
+            println!("                 first difference at token {at}");
+        }
+        plain_rates.push(dp);
+        spec_rates.push(ds);
+        walls.push(p.wall_s / s.wall_s);
+    }
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+    let st = engine.stats();
+    println!(
+        "decode b1 plain  {:.1} tok/s (mean of {reps})",
+        mean(&plain_rates)
+    );
+    println!(
+        "decode b1 spec   {:.1} tok/s ({:.2} x plain; whole request {:.2} x)",
+        mean(&spec_rates),
+        mean(&spec_rates) / mean(&plain_rates),
+        mean(&walls)
+    );
+    println!(
+        "acceptance       {:.1} % of checked proposals, mean k {:.2}",
+        100.0 * st.acceptance_rate(),
+        st.mean_k()
+    );
+    println!(
+        "outputs          {}",
+        if identical {
+            "identical (speculative = plain, token for token)"
+        } else {
+            "DIFFERENT"
+        }
+    );
+    Ok(())
 }
 
 /// candle-transformers' own quantized model (one sequence, its own KV cache) on

@@ -29,6 +29,12 @@ pub struct ServeArgs {
     /// Model id from the manifest, or a path to a GGUF file.
     #[arg(long, env = "SILKROUTE_MODEL")]
     pub model: Option<String>,
+    /// Draft model (manifest id or GGUF path) with the model's tokenizer, for
+    /// speculative decoding of interactive localizations: same output, more
+    /// tokens per step (e.g. qwen2.5-coder-0.5b-instruct-q4_k_m for the default
+    /// model) [default: none].
+    #[arg(long, env = "SILKROUTE_DRAFT_MODEL")]
+    pub draft_model: Option<String>,
     /// Log format.
     #[arg(long, env = "SILKROUTE_LOG_FORMAT", value_enum)]
     pub log_format: Option<LogFormat>,
@@ -62,6 +68,7 @@ impl ServeArgs {
             token: self.token.clone(),
             offline: self.offline,
             model: self.model.clone(),
+            draft_model: self.draft_model.clone(),
             log_format: self.log_format,
             max_body_bytes: self.max_body_bytes,
             max_upload_bytes: self.max_upload_bytes,

@@ -50,6 +50,10 @@ pub enum LlmError {
     /// Installing or verifying a model failed.
     #[error("model install: {0}")]
     Install(String),
+    /// The draft model for speculative decoding does not read token ids as
+    /// the target does (another vocabulary).
+    #[error("the draft model does not share the target's tokenizer: {0}")]
+    DraftMismatch(String),
 }
 
 /// Who is speaking in a chat message.

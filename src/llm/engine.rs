@@ -18,13 +18,20 @@
 //! Sequences therefore join and leave between steps without waiting for each
 //! other.
 //!
+//! Speculative decoding: with a draft model ([`EngineOptions::draft`]), a
+//! step whose batch is one greedy sequence decoding (interactive priority,
+//! unless [`EngineOptions::speculate_batch`]) lets the draft propose k tokens
+//! and the model verify them in one forward pass (see `speculative`); its
+//! output is the same tokens a plain step would give, several per step.
+//! With more than one sequence running, steps are the batched ones above.
+//!
 //! The queue is back-pressure: `submit_until` waits (up to the caller's
 //! deadline) for room instead of failing with `QueueFull`. A queued request
 //! whose caller cancelled or dropped its handle is purged at the next submit
 //! or step: it never runs and takes no room.
 
 use std::collections::VecDeque;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
@@ -42,6 +49,7 @@ use super::detok::Detokenizer;
 use super::kv_cache::{KvCache, PrefixCache, common_prefix};
 use super::model;
 use super::sampling::Sampler;
+use super::speculative::{self, Draft, Speculation};
 use super::tokenizer::Tokenizer;
 use super::transformer::{SeqStep, Transformer};
 
@@ -68,6 +76,15 @@ pub struct EngineOptions {
     /// the same beginning (the pipeline's system prompt and worked examples)
     /// starts from them; 0 turns prefix reuse off.
     pub prefix_cache_bytes: usize,
+    /// A smaller model with the same tokenizer (a GGUF path) that drafts
+    /// tokens for speculative decoding: a greedy request decoding alone then
+    /// gets several tokens per step, the same tokens as without it. `None`
+    /// (the default) turns speculation off. A draft with another vocabulary
+    /// is refused at load ([`LlmError::DraftMismatch`]).
+    pub draft: Option<PathBuf>,
+    /// Speculate for batch-priority requests too (off: catalog jobs run many
+    /// sequences at once, where speculation does not apply anyway).
+    pub speculate_batch: bool,
 }
 
 impl Default for EngineOptions {
@@ -80,6 +97,8 @@ impl Default for EngineOptions {
             prefill_chunk: 512,
             kv_f16: false,
             prefix_cache_bytes: 128 << 20,
+            draft: None,
+            speculate_batch: false,
         }
     }
 }
@@ -110,6 +129,15 @@ pub struct EngineStats {
     pub prefix_reused_tokens: u64,
     /// Bytes held by the prefix cache.
     pub prefix_cache_bytes: usize,
+    /// Speculative steps run (one target forward pass each).
+    pub spec_steps: u64,
+    /// Tokens the draft proposed in them.
+    pub spec_drafted: u64,
+    /// Proposed tokens the target checked (all but those after a token that
+    /// ended the generation).
+    pub spec_checked: u64,
+    /// Proposed tokens the target accepted.
+    pub spec_accepted: u64,
 }
 
 impl EngineStats {
@@ -118,6 +146,25 @@ impl EngineStats {
     pub fn decode_tokens_per_s(&self) -> f64 {
         if self.decode_secs > 0.0 {
             self.decode_tokens as f64 / self.decode_secs
+        } else {
+            0.0
+        }
+    }
+
+    /// Share of the checked proposals that the target accepted (0 without
+    /// speculation).
+    pub fn acceptance_rate(&self) -> f64 {
+        if self.spec_checked > 0 {
+            self.spec_accepted as f64 / self.spec_checked as f64
+        } else {
+            0.0
+        }
+    }
+
+    /// Mean tokens drafted per speculative step.
+    pub fn mean_k(&self) -> f64 {
+        if self.spec_steps > 0 {
+            self.spec_drafted as f64 / self.spec_steps as f64
         } else {
             0.0
         }
@@ -193,6 +240,8 @@ struct Shared {
     /// Signalled when jobs leave the queue: submitters waiting for room retry.
     room: Condvar,
     stats: Mutex<EngineStats>,
+    /// Whether sequences may speculate (when a draft is loaded).
+    speculate: AtomicBool,
 }
 
 impl Shared {
@@ -211,6 +260,7 @@ pub struct Engine {
     model_id: String,
     context: usize,
     queue_limit: usize,
+    has_draft: bool,
     worker: Option<JoinHandle<()>>,
 }
 
@@ -244,14 +294,29 @@ impl Engine {
             template: ChatTemplate::from_gguf(&content)?,
         };
         drop(content);
+        let draft = match &opts.draft {
+            Some(p) => {
+                let (draft, content) = model::load(p, &Device::Cpu)?;
+                let tok = Tokenizer::from_gguf(&content)?;
+                speculative::check_vocabulary(&text.tok, &tok, draft.vocab)?;
+                Some(Draft::new(draft, opts.prefix_cache_bytes / 4))
+            }
+            None => None,
+        };
         let model_id = path
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_else(|| "model".into());
-        Ok(Self::start(model, text, model_id, opts))
+        Ok(Self::start(model, draft, text, model_id, opts))
     }
 
-    fn start(model: Transformer, text: Text, model_id: String, opts: EngineOptions) -> Engine {
+    fn start(
+        model: Transformer,
+        draft: Option<Draft>,
+        text: Text,
+        model_id: String,
+        opts: EngineOptions,
+    ) -> Engine {
         let context = opts.max_context.clamp(16, model.hp.context_length.max(16));
         let context = context.min(model.hp.context_length);
         let shared = Arc::new(Shared {
@@ -259,7 +324,9 @@ impl Engine {
             wake: Condvar::new(),
             room: Condvar::new(),
             stats: Mutex::new(EngineStats::default()),
+            speculate: AtomicBool::new(draft.is_some()),
         });
+        let has_draft = draft.is_some();
         let text = Arc::new(text);
         let worker = {
             let shared = shared.clone();
@@ -267,7 +334,7 @@ impl Engine {
             let opts = opts.clone();
             std::thread::Builder::new()
                 .name("silkroute-llm".into())
-                .spawn(move || Worker::new(model, text, shared, opts, context).run())
+                .spawn(move || Worker::new(model, draft, text, shared, opts, context).run())
                 .ok()
         };
         Engine {
@@ -276,8 +343,21 @@ impl Engine {
             model_id,
             context,
             queue_limit: opts.queue_limit.max(1),
+            has_draft,
             worker,
         }
+    }
+
+    /// Whether a draft model is loaded for speculative decoding.
+    pub fn has_draft(&self) -> bool {
+        self.has_draft
+    }
+
+    /// Turn speculative decoding on or off for requests that start from now
+    /// on (it is on whenever a draft is loaded; the benchmark compares both
+    /// on one engine). Without a draft this does nothing.
+    pub fn set_speculation(&self, on: bool) {
+        self.shared.speculate.store(on, Ordering::Relaxed);
     }
 
     /// The context window each sequence gets (prompt + output).
@@ -402,6 +482,9 @@ struct Seq {
     /// Text decoded so far and how many of its bytes were streamed.
     text: String,
     sent: usize,
+    /// The draft's state, for a sequence that may speculate (greedy, and
+    /// the engine has a draft).
+    spec: Option<Speculation>,
 }
 
 enum Outcome {
@@ -414,6 +497,7 @@ enum Outcome {
 
 struct Worker {
     model: Transformer,
+    draft: Option<Draft>,
     text: Arc<Text>,
     shared: Arc<Shared>,
     opts: EngineOptions,
@@ -435,6 +519,7 @@ const MIN_WAIT_GAIN: usize = 32;
 impl Worker {
     fn new(
         model: Transformer,
+        draft: Option<Draft>,
         text: Arc<Text>,
         shared: Arc<Shared>,
         opts: EngineOptions,
@@ -442,6 +527,7 @@ impl Worker {
     ) -> Self {
         Self {
             model,
+            draft,
             text,
             shared,
             context,
@@ -573,7 +659,15 @@ impl Worker {
             .filter(|c| c.dtype() == dtype)
             .unwrap_or_else(|| self.model.new_cache(dtype));
         self.reused += cache.len() as u64;
+        let speculate = self.shared.speculate.load(Ordering::Relaxed)
+            && job.req.sampling.temperature <= 0.0
+            && (job.req.priority == Priority::Interactive || self.opts.speculate_batch);
+        let spec = match &mut self.draft {
+            Some(d) if speculate => Some(d.start(&job.prompt, dtype)),
+            _ => None,
+        };
         self.running.push(Seq {
+            spec,
             feed: job.prompt[cache.len()..].to_vec(),
             cache,
             context: job.prompt.clone(),
@@ -598,8 +692,12 @@ impl Worker {
         });
     }
 
-    /// One forward pass for the whole batch, then sampling and streaming.
+    /// One forward pass for the whole batch, then sampling and streaming;
+    /// or a speculative step when one greedy sequence decodes alone.
     fn step(&mut self) -> candle_core::Result<()> {
+        if let Some(k) = self.speculative_k() {
+            return self.speculate(k);
+        }
         // Interactive sequences get the prompt budget first.
         self.running
             .sort_by_key(|s| (s.job.req.priority, s.tokens.is_empty()));
@@ -641,6 +739,17 @@ impl Worker {
             self.model.forward(&mut steps)?
         };
         let logits: Vec<Vec<f32>> = logits.to_vec2()?;
+        // A sequence that may speculate and runs alone: the draft reads its
+        // prompt alongside, so that its first speculative step starts at once.
+        if let ([s], Some(draft)) = (&mut self.running[..], &mut self.draft)
+            && let Some(spec) = &mut s.spec
+            && s.tokens.is_empty()
+            && s.job.prompt.len() < draft.context_len()
+        {
+            let done = s.job.prompt.len() - s.feed.len() + take[0];
+            let chunk = self.opts.prefill_chunk.max(1);
+            draft.catch_up(spec, &s.job.prompt[..done], s.job.prompt.len(), chunk)?;
+        }
         let elapsed = started.elapsed().as_secs_f64();
         tracing::trace!(seqs = idx.len(), prompt_tokens, secs = elapsed, "step");
 
@@ -662,7 +771,8 @@ impl Worker {
             let row = &row[..row.len().min(self.text.tok.vocab_size())];
             let (tok, lp) = s.sampler.sample(row, &s.context);
             sampled += 1;
-            match advance(s, tok, lp, &self.text.tok, self.context) {
+            let cached = s.cache.len();
+            match advance(s, tok, lp, &self.text.tok, cached, self.context) {
                 Outcome::Running => {}
                 Outcome::Finished(r) => finished.push((i, Some(Ok(r)))),
                 Outcome::Gone => finished.push((i, None)),
@@ -696,11 +806,121 @@ impl Worker {
         }
         Ok(())
     }
+
+    /// How many tokens to draft when this step can be speculative: one
+    /// sequence runs, it may speculate, its prompt is in the cache, and the
+    /// drafted tokens fit its context, its token budget and the draft's
+    /// context. `None`: a plain step.
+    fn speculative_k(&self) -> Option<usize> {
+        let draft = self.draft.as_ref()?;
+        let [s] = &self.running[..] else {
+            return None;
+        };
+        let spec = s.spec.as_ref()?;
+        if s.tokens.is_empty() || s.feed.len() != 1 {
+            return None;
+        }
+        // The verification feeds k + 1 tokens from position `cached`; the
+        // draft holds the context and all but the last proposal.
+        let cached = s.cache.len();
+        let k = spec
+            .k()
+            .min(self.context.saturating_sub(cached + 1))
+            .min(s.job.req.max_tokens.saturating_sub(s.tokens.len() + 1))
+            .min(draft.context_len().saturating_sub(cached));
+        (k > 0).then_some(k)
+    }
+
+    /// One speculative step for the single running sequence: the draft
+    /// proposes `k` tokens, the model computes the logits after its pending
+    /// token and after each proposal in one pass, and the sequence's sampler
+    /// chooses from them in order, as `k + 1` plain steps would, for as long
+    /// as its choices agree with the proposals. Both caches then forget the
+    /// positions past the last agreeing proposal.
+    fn speculate(&mut self, k: usize) -> candle_core::Result<()> {
+        let started = Instant::now();
+        let vocab = self.text.tok.vocab_size();
+        let chunk = self.opts.prefill_chunk.max(1);
+        let (Some(draft), [s]) = (&mut self.draft, &mut self.running[..]) else {
+            return Ok(());
+        };
+        let Some(spec) = s.spec.as_mut() else {
+            return Ok(());
+        };
+        let base = s.cache.len();
+        let drafted = draft.propose(spec, &s.context, s.job.prompt.len(), k, vocab, chunk)?;
+        let mut tokens = Vec::with_capacity(k + 1);
+        tokens.extend_from_slice(&s.feed);
+        tokens.extend_from_slice(&drafted);
+        let logits: Vec<Vec<f32>> = self
+            .model
+            .forward_all(&mut [SeqStep {
+                tokens: &tokens,
+                cache: &mut s.cache,
+            }])?
+            .to_vec2()?;
+        let (mut accepted, mut emitted) = (0usize, 0u64);
+        let mut outcome = Outcome::Running;
+        for (j, row) in logits.iter().enumerate() {
+            let row = &row[..row.len().min(vocab)];
+            let (tok, lp) = s.sampler.sample(row, &s.context);
+            let agreed = drafted.get(j) == Some(&tok);
+            s.feed.clear();
+            outcome = advance(s, tok, lp, &self.text.tok, base + 1 + j, self.context);
+            emitted += 1;
+            accepted += usize::from(agreed);
+            if !agreed || !matches!(outcome, Outcome::Running) {
+                break;
+            }
+        }
+        let keep = base + 1 + accepted;
+        s.cache.truncate(keep);
+        if let Some(spec) = s.spec.as_mut() {
+            spec.rollback(keep);
+            spec.adapt(k, accepted);
+        }
+        let elapsed = started.elapsed().as_secs_f64();
+        tracing::trace!(k, accepted, secs = elapsed, "speculative step");
+        let kv = s.cache.bytes() + s.spec.as_ref().map_or(0, Speculation::bytes);
+        {
+            let mut st = self.shared.stats();
+            st.generated_tokens += emitted;
+            st.decode_secs += elapsed;
+            st.decode_tokens += emitted;
+            st.spec_steps += 1;
+            st.spec_drafted += k as u64;
+            st.spec_checked += emitted.min(k as u64);
+            st.spec_accepted += accepted as u64;
+            st.kv_cache_bytes = kv;
+            if !matches!(outcome, Outcome::Running) {
+                st.completed += 1;
+            }
+        }
+        match outcome {
+            Outcome::Running => {}
+            Outcome::Finished(reason) => finish(self.running.remove(0), reason, &self.text.tok),
+            Outcome::Gone => {
+                self.running.remove(0);
+            }
+            Outcome::Failed(e) => {
+                let _ = self.running.remove(0).job.tx.send(Event::Error(e));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Record a sampled token, stream what text is safe to send, and decide
-/// whether the sequence goes on.
-fn advance(s: &mut Seq, tok: u32, lp: f32, text: &Tokenizer, context: usize) -> Outcome {
+/// whether the sequence goes on. `cached` is the number of positions in the
+/// cache when the token was chosen (the sampled token goes to the next one).
+fn advance(
+    s: &mut Seq,
+    tok: u32,
+    lp: f32,
+    text: &Tokenizer,
+    cached: usize,
+    context: usize,
+) -> Outcome {
     if text.is_eos(tok) {
         return Outcome::Finished(FinishReason::Eos);
     }
@@ -738,7 +958,7 @@ fn advance(s: &mut Seq, tok: u32, lp: f32, text: &Tokenizer, context: usize) -> 
             return Outcome::Gone;
         }
     }
-    if s.tokens.len() >= s.job.req.max_tokens || s.cache.len() + 1 >= context {
+    if s.tokens.len() >= s.job.req.max_tokens || cached + 1 >= context {
         return Outcome::Finished(FinishReason::Length);
     }
     Outcome::Running

@@ -104,6 +104,14 @@ impl KvCache {
         self.len += n;
     }
 
+    /// Forget every position from `len` on (speculative decoding rolls back
+    /// the drafted tokens the target rejected). The buffers keep their
+    /// capacity; the next [`KvCache::push`] writes over the forgotten rows,
+    /// and attention never reads past [`KvCache::len`].
+    pub fn truncate(&mut self, len: usize) {
+        self.len = self.len.min(len);
+    }
+
     /// A deep copy of the first `len` positions, with room for `headroom` more
     /// before the buffers grow. The copy shares no storage with `self`.
     pub fn fork(&self, len: usize, headroom: usize) -> Result<KvCache> {
@@ -279,6 +287,19 @@ mod tests {
             keys(&full, 11)[8..],
             [4., 4., 5., 5., 6., 6., 7., 7., 8., 8., 9., 9., 99., 99.][..]
         );
+    }
+
+    #[test]
+    fn truncate_forgets_the_tail_and_the_next_push_overwrites_it() {
+        let mut c = filled(6);
+        c.truncate(4);
+        assert_eq!(c.len(), 4);
+        c.truncate(9);
+        assert_eq!(c.len(), 4, "truncate never grows");
+        let extra = Tensor::full(99f32, (1, 1, 2), &Device::Cpu).unwrap();
+        c.push(0, &extra, &extra).unwrap();
+        c.advance(1);
+        assert_eq!(keys(&c, 5), [0., 0., 1., 1., 2., 2., 3., 3., 99., 99.]);
     }
 
     #[test]

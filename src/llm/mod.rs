@@ -11,7 +11,9 @@
 //! (ragged-batch forward pass, per-sequence `kv_cache`, weight matrices
 //! through `kernels`, fused decoding `attention`); `sampling` picks
 //! tokens; `engine` schedules requests onto the model (continuous batching)
-//! and turns text into tokens and back through `tokenizer`, `chat` and `detok`.
+//! and turns text into tokens and back through `tokenizer`, `chat` and `detok`;
+//! `speculative` lets a small draft model propose tokens that the target
+//! verifies several at a time, for a greedy request decoding alone.
 
 mod api;
 mod attention;
@@ -26,6 +28,7 @@ mod manifest;
 mod model;
 mod qwen2;
 mod sampling;
+mod speculative;
 mod tiny;
 mod tokenizer;
 mod transformer;

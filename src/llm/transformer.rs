@@ -128,6 +128,19 @@ impl Transformer {
     /// sequence's token count. Sequences must bring at least one token each and
     /// fit the context (the engine checks both).
     pub fn forward(&self, seqs: &mut [SeqStep<'_>]) -> Result<Tensor> {
+        self.run(seqs, false)
+    }
+
+    /// Like [`Transformer::forward`], but return the logits of every new
+    /// token, shape `(total new tokens, vocab)`, sequences in order. Row `j`
+    /// of a sequence is what `forward` would return had its tokens been fed
+    /// up to `j` only, bit for bit (see the module doc): speculative decoding
+    /// verifies all drafted tokens with one call.
+    pub fn forward_all(&self, seqs: &mut [SeqStep<'_>]) -> Result<Tensor> {
+        self.run(seqs, true)
+    }
+
+    fn run(&self, seqs: &mut [SeqStep<'_>], every_row: bool) -> Result<Tensor> {
         let hp = &self.hp;
         let device = self.device.clone();
         let mut ids = Vec::new();
@@ -178,9 +191,13 @@ impl Transformer {
             s.cache.advance(n);
         }
 
-        let last: Vec<u32> = spans.iter().map(|&(off, n)| (off + n - 1) as u32).collect();
-        let last = Tensor::from_vec(last, spans.len(), &device)?;
-        let x = x.index_select(&last, 0)?;
+        let x = if every_row {
+            x
+        } else {
+            let last: Vec<u32> = spans.iter().map(|&(off, n)| (off + n - 1) as u32).collect();
+            let last = Tensor::from_vec(last, spans.len(), &device)?;
+            x.index_select(&last, 0)?
+        };
         let x = candle_nn::ops::rms_norm(&x, &self.norm, hp.rms_eps as f32)?;
         self.output.forward(&x)
     }
@@ -420,6 +437,125 @@ mod invariance {
             }
         }
         out
+    }
+
+    /// Speculative decoding's verification: each row of `forward_all` over
+    /// drafted tokens is the one-token step's logits, bit for bit, and a
+    /// cache truncated after it goes on as if the rejected tokens had never
+    /// been fed.
+    #[test]
+    fn forward_all_rows_are_one_token_steps_and_truncation_rolls_back() {
+        for (arch, weights) in [
+            (TinyArch::Qwen2, TinyWeights::F32),
+            (TinyArch::Llama, TinyWeights::Q8_0),
+        ] {
+            let (_d, m) = tiny(arch, weights);
+            let mut rng = StdRng::seed_from_u64(5);
+            let prompt: Vec<u32> = (0..30).map(|_| rng.random_range(0..96)).collect();
+            let follow: Vec<u32> = (0..6).map(|_| rng.random_range(0..96)).collect();
+            let bits = |row: &[f32]| row.iter().map(|x| x.to_bits()).collect::<Vec<u32>>();
+            let step = |c: &mut KvCache, t: &[u32]| {
+                m.forward(&mut [SeqStep {
+                    tokens: t,
+                    cache: c,
+                }])
+                .unwrap()
+                .to_vec2::<f32>()
+                .unwrap()
+                .remove(0)
+            };
+            let mut one = m.new_cache(DType::F32);
+            step(&mut one, &prompt);
+            let want: Vec<Vec<u32>> = follow
+                .iter()
+                .map(|&t| bits(&step(&mut one, &[t])))
+                .collect();
+
+            let mut all = m.new_cache(DType::F32);
+            step(&mut all, &prompt);
+            let rows = m
+                .forward_all(&mut [SeqStep {
+                    tokens: &follow,
+                    cache: &mut all,
+                }])
+                .unwrap()
+                .to_vec2::<f32>()
+                .unwrap();
+            assert_eq!(rows.len(), follow.len());
+            for (j, row) in rows.iter().enumerate() {
+                assert!(bits(row) == want[j], "{arch:?} {weights:?}: row {j}");
+            }
+            // Keep three of the six, then feed another token in their place.
+            all.truncate(prompt.len() + 3);
+            let other = (follow[3] + 1) % 96;
+            let got = bits(&step(&mut all, &[other]));
+            let mut fresh = m.new_cache(DType::F32);
+            step(&mut fresh, &prompt);
+            step(&mut fresh, &follow[..3]);
+            assert!(
+                got == bits(&step(&mut fresh, &[other])),
+                "{arch:?} {weights:?}"
+            );
+        }
+    }
+
+    /// The same on the test model (SmolLM2, Q4_1, tied output matrix) when
+    /// `SILKROUTE_TEST_MODEL` names it.
+    #[test]
+    fn forward_all_rows_are_one_token_steps_on_the_test_model() {
+        let Some(path) = std::env::var_os("SILKROUTE_TEST_MODEL") else {
+            eprintln!("skipped: SILKROUTE_TEST_MODEL is not set");
+            return;
+        };
+        let (m, _) = model::load(std::path::Path::new(&path), &Device::Cpu).unwrap();
+        let mut rng = StdRng::seed_from_u64(9);
+        let prompt: Vec<u32> = (0..60).map(|_| rng.random_range(0..40000)).collect();
+        let follow: Vec<u32> = (0..8).map(|_| rng.random_range(0..40000)).collect();
+        let bits = |row: &[f32]| row.iter().map(|x| x.to_bits()).collect::<Vec<u32>>();
+        let step = |c: &mut KvCache, t: &[u32]| {
+            m.forward(&mut [SeqStep {
+                tokens: t,
+                cache: c,
+            }])
+            .unwrap()
+            .to_vec2::<f32>()
+            .unwrap()
+            .remove(0)
+        };
+        let mut one = m.new_cache(DType::F32);
+        let first = bits(&step(&mut one, &prompt));
+        let want: Vec<Vec<u32>> = follow
+            .iter()
+            .map(|&t| bits(&step(&mut one, &[t])))
+            .collect();
+        let mut all = m.new_cache(DType::F32);
+        for c in prompt.chunks(7) {
+            step(&mut all, c);
+        }
+        let mut chunked = m.new_cache(DType::F32);
+        for c in prompt[..59].chunks(13) {
+            step(&mut chunked, c);
+        }
+        assert!(
+            bits(&step(&mut chunked, &prompt[59..])) == first,
+            "prompt end"
+        );
+        let rows = m
+            .forward_all(&mut [SeqStep {
+                tokens: &follow,
+                cache: &mut all,
+            }])
+            .unwrap()
+            .to_vec2::<f32>()
+            .unwrap();
+        for (j, row) in rows.iter().enumerate() {
+            let diff = row
+                .iter()
+                .zip(&want[j])
+                .filter(|(a, b)| a.to_bits() != **b)
+                .count();
+            assert!(diff == 0, "row {j}: {diff} logits differ");
+        }
     }
 
     /// The target alone with its whole prompt in one step, then in chunks of

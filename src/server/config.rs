@@ -59,6 +59,9 @@ pub struct ConfigLayer {
     pub offline: Option<bool>,
     /// Model id to load (default: the manifest's default model).
     pub model: Option<String>,
+    /// Draft model (id or GGUF path) for speculative decoding of interactive
+    /// localizations (default: none, speculation off).
+    pub draft_model: Option<String>,
     /// Log format.
     pub log_format: Option<LogFormat>,
     /// Limit for JSON and form request bodies, in bytes.
@@ -115,6 +118,7 @@ impl ConfigLayer {
             token: self.token.or(lower.token),
             offline: self.offline.or(lower.offline),
             model: self.model.or(lower.model),
+            draft_model: self.draft_model.or(lower.draft_model),
             log_format: self.log_format.or(lower.log_format),
             max_body_bytes: self.max_body_bytes.or(lower.max_body_bytes),
             max_upload_bytes: self.max_upload_bytes.or(lower.max_upload_bytes),
@@ -147,6 +151,8 @@ pub struct ServerConfig {
     pub offline: bool,
     /// Model id to load.
     pub model: Option<String>,
+    /// Draft model for speculative decoding of interactive requests.
+    pub draft_model: Option<String>,
     /// Log format.
     pub log_format: LogFormat,
     /// Limit for JSON and form bodies.
@@ -257,6 +263,7 @@ impl ServerConfig {
             token_generated,
             offline: layer.offline.unwrap_or(false),
             model: layer.model,
+            draft_model: layer.draft_model.filter(|d| !d.is_empty()),
             log_format: layer.log_format.unwrap_or_default(),
             max_body_bytes,
             max_upload_bytes,

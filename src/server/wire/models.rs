@@ -16,6 +16,8 @@ pub(super) type OnReady = Box<dyn FnOnce(Arc<Engine>) + Send>;
 pub struct RealModels {
     pub(super) data: DataDir,
     pub(super) model: Option<String>,
+    /// Draft model for speculative decoding, if configured.
+    pub(super) draft: Option<String>,
     pub(super) offline: bool,
     pub(super) readiness: RwLock<Readiness>,
     pub(super) engine: OnceLock<Arc<Engine>>,
@@ -52,6 +54,7 @@ impl RealModels {
         Arc::new(Self {
             data: config.data_dir.clone(),
             model: config.model.clone(),
+            draft: config.draft_model.clone(),
             offline: config.offline,
             readiness: RwLock::new(Readiness::Loading {
                 model: config.model.clone().unwrap_or_else(|| "default".into()),
@@ -95,6 +98,34 @@ impl RealModels {
         }
     }
 
+    /// The engine, with the draft model when one is configured; a draft that
+    /// cannot be installed, loaded or used (another tokenizer) is reported and
+    /// left out: the model serves without speculation.
+    fn load_engine(
+        &self,
+        path: &std::path::Path,
+        opts: EngineOptions,
+    ) -> Result<Engine, crate::llm::LlmError> {
+        if let Some(id) = &self.draft {
+            match resolve_model(&self.data, Some(id), self.offline) {
+                Ok(draft) => {
+                    let with = EngineOptions {
+                        draft: Some(draft),
+                        ..opts.clone()
+                    };
+                    match Engine::load(path, with) {
+                        Ok(e) => return Ok(e),
+                        Err(e) => {
+                            tracing::error!(draft = id, error = %e, "draft model not used")
+                        }
+                    }
+                }
+                Err(e) => tracing::error!(draft = id, error = %e, "draft model not installed"),
+            }
+        }
+        Engine::load(path, opts)
+    }
+
     pub(super) fn load(&self, opts: EngineOptions, on_ready: OnReady) {
         let label = self.model.clone().unwrap_or_else(|| {
             Manifest::builtin()
@@ -124,7 +155,7 @@ impl RealModels {
             model: label.clone(),
         });
         let t = std::time::Instant::now();
-        match Engine::load(&path, opts) {
+        match self.load_engine(&path, opts) {
             Ok(engine) => {
                 let engine = Arc::new(engine);
                 let _ = self.engine.set(engine.clone());
