@@ -1799,6 +1799,95 @@ mod scripted {
     }
 
     #[test]
+    fn every_field_keeps_its_name_and_first_attempts_go_out_in_field_order() {
+        let (p, g) = pipeline(
+            &[
+                ("Title: {1} socket {2}", &["{1} Stecknuss {2}"]),
+                (
+                    "Keeps drinks cold",
+                    &["Hält Getränke {1} lang schön kalt und frisch"],
+                ),
+                ("Fits every", &["Passt in jeden Getränkehalter im Auto"]),
+                ("Sturdy mug", &["Robuster Becher für unterwegs"]),
+                ("Blue", &["Blau"]),
+                ("tumbler", &["Trinkbecher"]),
+            ],
+            None,
+        );
+        let l = Listing {
+            bullets: vec![
+                "Keeps drinks cold for 24 h".into(),
+                "Fits every cup holder in the car".into(),
+            ],
+            description: "<p>Sturdy mug for the road</p>".into(),
+            attributes: vec![Attribute::new("Color", "Blue")],
+            keywords: vec!["tumbler".into()],
+            ..listing()
+        };
+        let reg = MarketRegistry::builtin().unwrap();
+        let mut events = Vec::new();
+        let out = p
+            .localize_with_progress(
+                &l,
+                reg.get("amazon.de").unwrap(),
+                &LocalizeOptions::default(),
+                &mut |e| events.push(e),
+            )
+            .unwrap();
+        let names = |done: bool| -> Vec<String> {
+            events
+                .iter()
+                .filter_map(|e| match e {
+                    FieldEvent::Started { field } if !done => Some(field.to_string()),
+                    FieldEvent::Done { field, .. } if done => Some(field.to_string()),
+                    _ => None,
+                })
+                .collect()
+        };
+        let all = [
+            "title",
+            "bullets[0]",
+            "bullets[1]",
+            "description",
+            "attributes.Color",
+            "keywords[0]",
+        ];
+        assert_eq!(names(false), all);
+        assert_eq!(names(true), all);
+        // The first attempts were submitted before any segment thread ran,
+        // in field order (reproducible greedy output depends on it).
+        let calls = g.calls.lock().unwrap().clone();
+        assert!(calls.len() >= 6, "{calls:?}");
+        let firsts = [
+            "socket",
+            "Keeps drinks",
+            "Fits every",
+            "Sturdy",
+            "Blue",
+            "tumbler",
+        ];
+        for (call, want) in calls.iter().zip(firsts) {
+            assert!(call.contains(want), "{want} in {call}: {calls:?}");
+        }
+        assert_eq!(out.title, "Acme Stecknuss 9/16 Zoll");
+        assert_eq!(out.bullets.len(), 2);
+        assert!(
+            out.description.contains("Robuster Becher"),
+            "{}",
+            out.description
+        );
+        assert_eq!(out.attributes, [Attribute::new("Color", "Blau")]);
+        assert_eq!(out.keywords, ["Trinkbecher"]);
+        for w in &out.warnings {
+            assert!(
+                w.field.parse::<FieldId>().is_ok()
+                    || ["bullets", "keywords", "price"].contains(&w.field.as_str()),
+                "{w:?}"
+            );
+        }
+    }
+
+    #[test]
     fn regression_17_a_segment_the_queue_refuses_is_a_blocking_finding_not_an_empty_field() {
         let (p, _) = pipeline(
             &[
