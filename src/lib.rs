@@ -32,5 +32,5 @@ pub mod server;
 pub mod store;
 
 pub use listing::{
-    Attribute, Conversion, Listing, LocalizedListing, Price, Status, Variant, Warning,
+    Attribute, Conversion, FieldId, Listing, LocalizedListing, Price, Status, Variant, Warning,
 };

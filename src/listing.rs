@@ -107,6 +107,106 @@ impl Attribute {
     }
 }
 
+/// One translatable field of a listing, as warnings, conversions, progress
+/// events and round-trip scores name it. Its [`Display`](std::fmt::Display) is
+/// the name the API and files carry (`title`, `bullets[2]`, `description`,
+/// `attributes.Color`, `keywords[0]`), and [`FromStr`](std::str::FromStr)
+/// reads exactly those names back: a name that parses prints as itself.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum FieldId {
+    /// The title.
+    Title,
+    /// The bullet at this index (0-based).
+    Bullet(usize),
+    /// The description.
+    Description,
+    /// The attribute of this name.
+    Attribute(String),
+    /// The keyword at this index (0-based).
+    Keyword(usize),
+}
+
+impl FieldId {
+    /// The kind of text the field holds, as prompts, the example bank and the
+    /// quality settings name it: `title`, `bullet`, `description`, `attribute`,
+    /// `keyword`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Title => "title",
+            Self::Bullet(_) => "bullet",
+            Self::Description => "description",
+            Self::Attribute(_) => "attribute",
+            Self::Keyword(_) => "keyword",
+        }
+    }
+
+    /// The field's text in a listing; `None` when the listing has no such
+    /// bullet, attribute or keyword. An attribute is its first of that name.
+    pub fn text_in<'a>(&self, listing: &'a Listing) -> Option<&'a str> {
+        match self {
+            Self::Title => Some(&listing.title),
+            Self::Bullet(i) => listing.bullets.get(*i).map(String::as_str),
+            Self::Description => Some(&listing.description),
+            Self::Attribute(name) => listing
+                .attributes
+                .iter()
+                .find(|a| &a.name == name)
+                .map(|a| a.value.as_str()),
+            Self::Keyword(i) => listing.keywords.get(*i).map(String::as_str),
+        }
+    }
+}
+
+impl std::fmt::Display for FieldId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Title => f.write_str("title"),
+            Self::Bullet(i) => write!(f, "bullets[{i}]"),
+            Self::Description => f.write_str("description"),
+            Self::Attribute(name) => write!(f, "attributes.{name}"),
+            Self::Keyword(i) => write!(f, "keywords[{i}]"),
+        }
+    }
+}
+
+/// A name that is not a [`FieldId`]'s.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "`{0}` is not a listing field (title, bullets[N], description, attributes.NAME, keywords[N])"
+)]
+pub struct UnknownField(pub String);
+
+impl std::str::FromStr for FieldId {
+    type Err = UnknownField;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        // Only the digits `Display` writes: `bullets[01]` or `bullets[+1]`
+        // would not print back as themselves.
+        let index = |prefix: &str| -> Option<usize> {
+            let n = s.strip_prefix(prefix)?.strip_suffix(']')?;
+            let canonical = !n.is_empty()
+                && n.bytes().all(|b| b.is_ascii_digit())
+                && (n == "0" || !n.starts_with('0'));
+            canonical.then(|| n.parse().ok()).flatten()
+        };
+        match s {
+            "title" => Ok(Self::Title),
+            "description" => Ok(Self::Description),
+            _ => {
+                if let Some(i) = index("bullets[") {
+                    Ok(Self::Bullet(i))
+                } else if let Some(i) = index("keywords[") {
+                    Ok(Self::Keyword(i))
+                } else if let Some(name) = s.strip_prefix("attributes.") {
+                    Ok(Self::Attribute(name.to_string()))
+                } else {
+                    Err(UnknownField(s.to_string()))
+                }
+            }
+        }
+    }
+}
+
 /// The ISO 4217 alphabetic codes in use (the standard's current list, with
 /// funds and precious metals), sorted.
 const ISO_4217: &[&str] = &[
@@ -243,14 +343,14 @@ impl Listing {
         }
         let mut checks: Vec<(String, &str)> = vec![
             ("sku".into(), &self.sku),
-            ("title".into(), &self.title),
-            ("description".into(), &self.description),
+            (FieldId::Title.to_string(), &self.title),
+            (FieldId::Description.to_string(), &self.description),
         ];
         for (i, b) in self.bullets.iter().enumerate() {
-            checks.push((format!("bullets[{i}]"), b));
+            checks.push((FieldId::Bullet(i).to_string(), b));
         }
         for a in &self.attributes {
-            checks.push((format!("attributes.{}", a.name), &a.value));
+            checks.push((FieldId::Attribute(a.name.clone()).to_string(), &a.value));
         }
         for (field, value) in checks {
             if value.len() > MAX_CELL_BYTES {
@@ -331,7 +431,9 @@ impl std::fmt::Display for Status {
 /// A named problem found in one field of a localized listing.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Warning {
-    /// The field (`title`, `bullets[2]`, `description`, `attributes.Color`).
+    /// The field (`title`, `bullets[2]`, `description`, `attributes.Color`: a
+    /// [`FieldId`] as it prints), or a name for several fields or none of them
+    /// (`bullets`, `keywords`, `price`).
     pub field: String,
     /// Stable machine name of the check (`number_missing`, `wrong_language`, …).
     pub code: String,
@@ -488,6 +590,83 @@ mod tests {
             currency: "usd".into(),
         });
         assert_eq!(l.validate(), Err(ListingError::Currency("usd".into())));
+    }
+
+    #[test]
+    fn field_ids_print_as_todays_names_and_parse_back() {
+        let ids = [
+            (FieldId::Title, "title"),
+            (FieldId::Bullet(0), "bullets[0]"),
+            (FieldId::Bullet(12), "bullets[12]"),
+            (FieldId::Description, "description"),
+            (FieldId::Attribute("Color".into()), "attributes.Color"),
+            (FieldId::Attribute("Размер".into()), "attributes.Размер"),
+            // A name may hold anything, dots and brackets included.
+            (FieldId::Attribute("a.b[1]".into()), "attributes.a.b[1]"),
+            (FieldId::Attribute(String::new()), "attributes."),
+            (FieldId::Keyword(2), "keywords[2]"),
+        ];
+        for (id, name) in ids {
+            assert_eq!(id.to_string(), name);
+            assert_eq!(name.parse::<FieldId>(), Ok(id), "{name}");
+        }
+        assert_eq!(FieldId::Bullet(3).kind(), "bullet");
+        assert_eq!(FieldId::Attribute("x".into()).kind(), "attribute");
+    }
+
+    #[test]
+    fn only_field_names_parse_and_each_prints_as_itself() {
+        for bad in [
+            "",
+            "Title",
+            "price",
+            "keywords",
+            "bullets",
+            "bullets[]",
+            "bullets[x]",
+            "bullets[-1]",
+            "bullets[+1]",
+            "bullets[01]",
+            "bullets[1",
+            "bullets[1]x",
+            "keywords[ 1]",
+            "attributes",
+            "bullets[99999999999999999999999]",
+        ] {
+            assert_eq!(
+                bad.parse::<FieldId>(),
+                Err(UnknownField(bad.to_string())),
+                "{bad}"
+            );
+        }
+        for name in ["bullets[0]", "bullets[10]", "keywords[7]", "attributes.[0]"] {
+            assert_eq!(name.parse::<FieldId>().unwrap().to_string(), name);
+        }
+    }
+
+    #[test]
+    fn a_field_id_finds_its_text_in_a_listing() {
+        let l = Listing {
+            bullets: vec!["b0".into()],
+            attributes: vec![
+                Attribute::new("Color", "Blue"),
+                Attribute::new("Color", "Red"),
+            ],
+            keywords: vec!["k0".into()],
+            description: "<p>d</p>".into(),
+            ..listing()
+        };
+        assert_eq!(FieldId::Title.text_in(&l), Some("Bottle"));
+        assert_eq!(FieldId::Bullet(0).text_in(&l), Some("b0"));
+        assert_eq!(FieldId::Bullet(1).text_in(&l), None);
+        assert_eq!(FieldId::Description.text_in(&l), Some("<p>d</p>"));
+        assert_eq!(
+            FieldId::Attribute("Color".into()).text_in(&l),
+            Some("Blue"),
+            "the first of that name"
+        );
+        assert_eq!(FieldId::Attribute("Size".into()).text_in(&l), None);
+        assert_eq!(FieldId::Keyword(0).text_in(&l), Some("k0"));
     }
 
     #[test]

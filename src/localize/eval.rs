@@ -20,12 +20,12 @@ use super::LocalizeError;
 use super::checks::{self, CheckOptions, Finding, Severity};
 use super::chrf::{ChrfStats, chrf};
 use super::mbr::{Threshold, calibrate_threshold, spearman};
-use super::pipeline::{LocalizeOptions, Pipeline, index_of, is_blocking};
+use super::pipeline::{LocalizeOptions, Pipeline, is_blocking};
 use super::source_clean;
 use super::spans::{self, ProtectRules, SpanKind};
 use super::units::{self, Unit, UnitSystem};
 use crate::html;
-use crate::listing::Listing;
+use crate::listing::{FieldId, Listing};
 use crate::llm::GenerateRequest;
 use crate::market::{MarketRegistry, MeasurementSystem, NumberFormat};
 
@@ -544,20 +544,17 @@ fn parse_naive(text: &str, bullets: usize) -> (String, Vec<String>) {
     (title, out)
 }
 
-/// (field name, source, reference) of a listing's scored fields.
-fn scored_fields<'a>(l: &'a EvalListing, tgt: &str) -> Vec<(String, &'a str, &'a str)> {
+/// (field, source, reference) of a listing's scored fields: the title, the
+/// bullets and the description.
+fn scored_fields<'a>(l: &'a EvalListing, tgt: &str) -> Vec<(FieldId, &'a str, &'a str)> {
     let r = &l.refs[tgt];
-    let mut out = vec![(
-        "title".to_string(),
-        l.source.title.as_str(),
-        r.title.as_str(),
-    )];
+    let mut out = vec![(FieldId::Title, l.source.title.as_str(), r.title.as_str())];
     for (i, (s, rf)) in l.source.bullets.iter().zip(&r.bullets).enumerate() {
-        out.push((format!("bullets[{i}]"), s.as_str(), rf.as_str()));
+        out.push((FieldId::Bullet(i), s.as_str(), rf.as_str()));
     }
     if !l.source.description.is_empty() && !r.description.is_empty() {
         out.push((
-            "description".to_string(),
+            FieldId::Description,
             l.source.description.as_str(),
             r.description.as_str(),
         ));
@@ -617,19 +614,17 @@ fn run_naive(
             };
             scored_fields(l, tgt)
                 .into_iter()
-                .map(|(name, s, rf)| {
-                    let h = if name == "title" {
-                        title.clone()
-                    } else if name == "description" {
-                        desc.clone()
-                    } else {
-                        index_of(&name, "bullets[")
-                            .and_then(|i| bullets.get(i).cloned())
-                            .unwrap_or_default()
+                .map(|(field, s, _)| {
+                    let h = match field {
+                        FieldId::Title => title.clone(),
+                        FieldId::Description => desc.clone(),
+                        FieldId::Bullet(i) => bullets.get(i).cloned().unwrap_or_default(),
+                        // Not scored.
+                        FieldId::Attribute(_) | FieldId::Keyword(_) => String::new(),
                     };
-                    (h, (name, s, rf))
+                    (h, s)
                 })
-                .map(|(h, (_, s, _))| {
+                .map(|(h, s)| {
                     let findings = naive_findings(s, &h, src, tgt)
                         .into_iter()
                         .map(|f| FieldFinding {
@@ -704,16 +699,15 @@ fn run_pipeline(
         out.push(
             scored_fields(l, tgt)
                 .into_iter()
-                .map(|(name, _, _)| {
-                    let text = if name == "title" {
-                        loc.title.clone()
-                    } else if name == "description" {
-                        loc.description.clone()
-                    } else {
-                        index_of(&name, "bullets[")
-                            .and_then(|i| loc.bullets.get(i).cloned())
-                            .unwrap_or_default()
+                .map(|(field, _, _)| {
+                    let text = match field {
+                        FieldId::Title => loc.title.clone(),
+                        FieldId::Description => loc.description.clone(),
+                        FieldId::Bullet(i) => loc.bullets.get(i).cloned().unwrap_or_default(),
+                        // Not scored.
+                        FieldId::Attribute(_) | FieldId::Keyword(_) => String::new(),
                     };
+                    let name = field.to_string();
                     let findings = loc
                         .warnings
                         .iter()
@@ -768,7 +762,7 @@ pub fn run_eval(
                     .map(|(field, s, r)| FieldRecord {
                         id: l.id.clone(),
                         pair: pair.clone(),
-                        field,
+                        field: field.to_string(),
                         source: s.to_string(),
                         reference: r.to_string(),
                         systems: BTreeMap::new(),

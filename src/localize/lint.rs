@@ -7,6 +7,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use super::html;
+use crate::listing::FieldId;
 use crate::market::MarketProfile;
 
 /// A field of a listing the linter looks at.
@@ -20,6 +21,20 @@ pub enum FieldKind {
     Description,
     /// Search terms (all keywords joined by spaces).
     SearchTerms,
+}
+
+impl FieldKind {
+    /// The rules a field is linted by on its own: the title, a bullet and the
+    /// description; attributes have none, and keywords are linted together
+    /// ([`SearchTerms`](Self::SearchTerms)).
+    pub fn of(field: &FieldId) -> Option<Self> {
+        match field {
+            FieldId::Title => Some(Self::Title),
+            FieldId::Bullet(_) => Some(Self::Bullet),
+            FieldId::Description => Some(Self::Description),
+            FieldId::Attribute(_) | FieldId::Keyword(_) => None,
+        }
+    }
 }
 
 /// One broken rule.

@@ -3,15 +3,17 @@
 //! catch what a small model gets wrong.
 //!
 //! Main type: [`Pipeline`]. It segments the listing field by field (title, each
-//! bullet, the description's HTML text nodes, attribute values, keywords), protects
+//! bullet, the description's HTML text nodes, attribute values, keywords; each
+//! field named by a [`FieldId`](crate::listing::FieldId)), protects
 //! brands, model numbers, URLs, tags, numbers with units and glossary terms behind
 //! placeholders ([`protect`]), asks the model through the [`Generate`](crate::llm::Generate)
 //! trait (all segments at once, so the engine batches them), restores and checks
 //! every segment ([`check_segment`]), retries failures with other sampling, lints
 //! the result against the market profile ([`lint_field`]) and marks anything that
-//! still fails `needs_review`. Pure parts (spans, units, prices, linter, checks,
-//! chrF) are plain functions. Called by the CLI (`silkroute localize`, `silkroute
-//! eval`), the server and batch jobs.
+//! still fails `needs_review`. Each step is one function of `pipeline.rs`, whose
+//! module docs list them in order. Pure parts (spans, units, prices, linter,
+//! checks, chrF) are plain functions. Called by the CLI (`silkroute localize`,
+//! `silkroute eval`), the server and batch jobs.
 
 mod checks;
 mod chrf;

@@ -1,5 +1,26 @@
-//! The pipeline: segment, protect, translate (batched), restore, check, retry,
-//! optimise the title, lint and fix, assemble. See the module docs of `localize`.
+//! The pipeline, one function per step, in the order
+//! [`Pipeline::localize_with_progress`] runs them:
+//!
+//! 0. `source_clean::clean`: a Chinese source as sellers write it (promotion
+//!    words out, gifts to a bullet).
+//! 1. `segment`: the listing's fields, each named by a [`FieldId`], cut into
+//!    segments unique by normalised text and protected (brands, numbers,
+//!    units, terms behind placeholders).
+//! 2. `recall`: span-only segments and translation-memory hits need no model.
+//! 3. `generate`: the first attempts of every other segment submitted at once,
+//!    in field order, then each segment restored, checked and retried on its
+//!    own thread; `remember` keeps what passed in the memory.
+//! 4. `conversions` and `assemble`: the quantities rewritten per field, and
+//!    each field's text rebuilt from its segments with their findings.
+//! 5. `optimize_title`: a second model pass for the market's keywords and
+//!    length.
+//! 6. `lint_and_fix`: extra bullets moved, keywords trimmed, and each lint
+//!    violation given one model retry, else a deterministic fix.
+//! 7. `roundtrip` (when on): every field translated back and scored.
+//! 8. `build_result` and `convert_price`: the localized listing, reported
+//!    field by field, its price in the market's currency, and its status.
+//!
+//! See the module docs of `localize`.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -19,7 +40,7 @@ use super::spans::{self, ProtectRules, Protected, QuantityNote, Term};
 use super::terminology::{Hint, Terminology};
 use super::tm::{self, TmKey, TranslationMemory};
 use crate::listing::{
-    Attribute, Conversion, Listing, LocalizedListing, Provenance, Status, Warning,
+    Attribute, Conversion, FieldId, Listing, LocalizedListing, Provenance, Status, Warning,
 };
 use crate::llm::{
     Generate, GenerateRequest, Generation, GenerationHandle, LlmError, Priority, SamplingParams,
@@ -135,13 +156,14 @@ impl Default for LocalizeOptions {
 pub enum FieldEvent {
     /// Work on the field began.
     Started {
-        /// Field name (`title`, `bullets[0]`, `description`, `attributes.Color`, `keywords[2]`).
-        field: String,
+        /// The field (it prints as `title`, `bullets[0]`, `description`,
+        /// `attributes.Color`, `keywords[2]`).
+        field: FieldId,
     },
     /// A segment of the field failed its checks and is generated again.
     Retry {
-        /// Field name.
-        field: String,
+        /// The field.
+        field: FieldId,
         /// Attempt number (2, 3 …).
         attempt: usize,
         /// Why (warning codes).
@@ -149,8 +171,8 @@ pub enum FieldEvent {
     },
     /// The field is final.
     Done {
-        /// Field name.
-        field: String,
+        /// The field.
+        field: FieldId,
         /// Its text.
         text: String,
         /// Its warnings.
@@ -294,39 +316,83 @@ fn sampling_for(attempt: usize) -> SamplingParams {
     }
 }
 
-/// `n` of a field named `prefix` + `n]` (`bullets[2]` → 2).
-pub(super) fn index_of(field: &str, prefix: &str) -> Option<usize> {
-    field.strip_prefix(prefix)?.strip_suffix(']')?.parse().ok()
-}
-
-/// The segment kind of a field name.
-fn kind_of_field(field: &str) -> &'static str {
-    if field == "title" {
-        "title"
-    } else if field.starts_with("bullets[") {
-        "bullet"
-    } else if field.starts_with("attributes.") {
-        "attribute"
-    } else if field.starts_with("keywords[") {
-        "keyword"
-    } else {
-        "description"
-    }
-}
-
 fn detect_lang(text: &str) -> String {
     crate::listing::detect_language(text)
         .unwrap_or("en")
         .to_string()
 }
 
-fn warn(field: &str, f: &Finding) -> Warning {
+fn warn(field: &FieldId, f: &Finding) -> Warning {
     Warning {
         field: field.to_string(),
         code: f.code.to_string(),
         message: f.message.clone(),
     }
 }
+
+/// A listing cut into fields and the unique segments they are made of (step 1).
+struct Segments {
+    /// Unique by normalised source text, in field order.
+    segs: Vec<Seg>,
+    /// Every field in listing order: title, bullets, description, attributes, keywords.
+    fields: Vec<(FieldId, FieldSrc)>,
+}
+
+impl Segments {
+    /// The segments a field is made of.
+    fn of_field(src: &FieldSrc) -> &[usize] {
+        match src {
+            FieldSrc::Seg(i) => std::slice::from_ref(i),
+            FieldSrc::Html { segs, .. } => segs,
+        }
+    }
+
+    /// The fields that use segment `i` (a segment shared by fields reports to each).
+    fn fields_using(&self, i: usize) -> Vec<FieldId> {
+        self.fields
+            .iter()
+            .filter(|(_, src)| Self::of_field(src).contains(&i))
+            .map(|(f, _)| f.clone())
+            .collect()
+    }
+}
+
+/// One field's text and its warnings, from assembly (step 4) to the result.
+#[derive(Debug)]
+struct FieldText {
+    field: FieldId,
+    text: String,
+    warnings: Vec<Warning>,
+}
+
+/// Builds the translation-memory key of a segment for one call.
+struct TmKeys {
+    source_lang: String,
+    target_lang: String,
+    model: String,
+    glossary: String,
+    /// Profile version and the options that change the output.
+    profile: String,
+}
+
+impl TmKeys {
+    fn key(&self, s: &Seg) -> TmKey {
+        TmKey {
+            segment: tm::normalise(&s.source),
+            source_lang: self.source_lang.clone(),
+            target_lang: self.target_lang.clone(),
+            model: self.model.clone(),
+            glossary: self.glossary.clone(),
+            profile: self.profile.clone(),
+        }
+    }
+}
+
+/// The engine errors of one call's segment threads.
+type Outcomes = Vec<Result<Option<LlmError>, LocalizeError>>;
+
+/// The first attempt's handles of one segment (best-of-N submits several).
+type FirstAttempt = Vec<Result<GenerationHandle, LlmError>>;
 
 impl Pipeline {
     /// A pipeline over a generator (the engine, or in tests any `Generate`).
@@ -370,6 +436,14 @@ impl Pipeline {
     }
 
     /// Like [`localize`](Self::localize), reporting progress per field.
+    ///
+    /// The steps, one function each: clean the source (`source_clean`), cut it
+    /// into segments (`segment`), take what the translation memory knows
+    /// (`recall`), generate the rest (`generate`) and keep it (`remember`),
+    /// record the quantities rewritten (`conversions`), assemble the fields
+    /// (`assemble`), rewrite the title for the market (`optimize_title`), lint
+    /// and fix (`lint_and_fix`), score the round trip (`roundtrip`), build the
+    /// result (`build_result`) and convert the price (`convert_price`).
     pub fn localize_with_progress(
         &self,
         listing: &Listing,
@@ -404,18 +478,104 @@ impl Pipeline {
         };
 
         // 1. Segments, unique by normalised source text.
+        let mut segments = self.segment(listing, &rules, &source_lang, &target_lang)?;
+        for (f, _) in &segments.fields {
+            on_event(FieldEvent::Started { field: f.clone() });
+        }
+
+        // 2. Translation memory and span-only segments.
+        let model = self.generator.model_id();
+        let keys = TmKeys {
+            source_lang: source_lang.clone(),
+            target_lang: target_lang.clone(),
+            model: model.clone(),
+            glossary: opts.glossary.fingerprint().to_string(),
+            profile: format!(
+                "{}|units={}{}|rates={}",
+                profile.version_key(),
+                opts.convert_units as u8,
+                opts.keep_original_units as u8,
+                rates.map_or("", |r| r.fingerprint())
+            ),
+        };
+        self.recall(&mut segments.segs, &keys, source_lang == target_lang);
+
+        // 3. Generate every pending segment; keep what passes in the memory.
+        let ctx = SegCtx {
+            market: &profile.name,
+            source_lang: &source_lang,
+            target_lang: &target_lang,
+            terms: &terms,
+            attempts: self.options.max_attempts.max(1),
+            deadline,
+        };
+        self.generate(&mut segments, &ctx, on_event)?;
+        self.remember(&segments.segs, &keys);
+
+        // 4. The quantities each field's segments rewrote (or kept as standard
+        //    sizes), and the fields assembled with their warnings.
+        let conversions = conversions(&segments);
+        let mut texts = assemble(&segments)?;
+
+        // 5. Title for the market: keywords and length.
+        if opts.optimize_title
+            && let Some(t) = texts.iter_mut().find(|t| t.field == FieldId::Title)
+            && t.warnings.iter().all(|w| !is_blocking(&w.code))
+        {
+            self.optimize_title(t, listing, profile, opts, &rules, &target_lang)?;
+        }
+
+        // 6. Lint, one model retry per violation, else a deterministic fix.
+        self.lint_and_fix(&mut texts, listing, profile, &rules)?;
+
+        // 7. Round trip: every field translated back and scored against its source.
+        let roundtrip = if self.options.quality.roundtrip && source_lang != target_lang {
+            self.roundtrip(&mut texts, listing, profile, &source_lang, deadline)
+        } else {
+            Default::default()
+        };
+
+        // 8. Build the result, then its price.
+        let mut out = build_result(
+            &cleaned,
+            profile,
+            model,
+            conversions,
+            roundtrip,
+            texts,
+            on_event,
+        );
+        convert_price(&mut out, listing, profile, converter.as_ref());
+        if out.warnings.iter().any(|w| is_blocking(&w.code)) {
+            out.status = Status::NeedsReview;
+        }
+        Ok(out)
+    }
+
+    /// Step 1: the listing's fields in order (title, bullets, the description's
+    /// HTML text pieces, attribute values, keywords) and their segments, unique
+    /// by normalised source text, each protected ([`spans::protect`]) with its
+    /// terminology hints and retrieved examples.
+    fn segment(
+        &self,
+        listing: &Listing,
+        rules: &ProtectRules<'_>,
+        source_lang: &str,
+        target_lang: &str,
+    ) -> Result<Segments, LocalizeError> {
         let mut segs: Vec<Seg> = Vec::new();
         let mut by_text: HashMap<String, usize> = HashMap::new();
-        let mut add = |kind: &'static str, text: &str, segs: &mut Vec<Seg>| -> usize {
+        let mut add = |field: &FieldId, text: &str, segs: &mut Vec<Seg>| -> usize {
             let key = tm::normalise(text);
             if let Some(&i) = by_text.get(&key) {
                 return i;
             }
-            let protected = spans::protect(text, &rules);
+            let kind = field.kind();
+            let protected = spans::protect(text, rules);
             let expected = protected.restored_source();
             let mut hints = self
                 .terminology
-                .hints(&protected.text, &source_lang, &target_lang);
+                .hints(&protected.text, source_lang, target_lang);
             for (i, s) in protected.spans.iter().enumerate() {
                 if s.kind == spans::SpanKind::Term && s.restore != s.original {
                     hints.push(Hint {
@@ -424,7 +584,7 @@ impl Pipeline {
                     });
                 }
             }
-            let examples = self.examples_for(&source_lang, &target_lang, kind, text);
+            let examples = self.examples_for(source_lang, target_lang, kind, text);
             segs.push(Seg {
                 kind,
                 source: text.to_string(),
@@ -438,25 +598,22 @@ impl Pipeline {
             by_text.insert(key, segs.len() - 1);
             segs.len() - 1
         };
-        let mut fields: Vec<(String, FieldSrc)> = Vec::new();
-        fields.push((
-            "title".into(),
-            FieldSrc::Seg(add("title", &listing.title, &mut segs)),
-        ));
+        let mut fields: Vec<(FieldId, FieldSrc)> = Vec::new();
+        let title = FieldSrc::Seg(add(&FieldId::Title, &listing.title, &mut segs));
+        fields.push((FieldId::Title, title));
         for (i, b) in listing.bullets.iter().enumerate() {
-            fields.push((
-                format!("bullets[{i}]"),
-                FieldSrc::Seg(add("bullet", b, &mut segs)),
-            ));
+            let field = FieldId::Bullet(i);
+            let src = FieldSrc::Seg(add(&field, b, &mut segs));
+            fields.push((field, src));
         }
         if !listing.description.trim().is_empty() {
             let pieces = html::extract(&listing.description)?;
             let ids = pieces
                 .iter()
-                .map(|p| add("description", p, &mut segs))
+                .map(|p| add(&FieldId::Description, p, &mut segs))
                 .collect();
             fields.push((
-                "description".into(),
+                FieldId::Description,
                 FieldSrc::Html {
                     html: listing.description.clone(),
                     segs: ids,
@@ -464,47 +621,31 @@ impl Pipeline {
             ));
         }
         for a in &listing.attributes {
-            fields.push((
-                format!("attributes.{}", a.name),
-                FieldSrc::Seg(add("attribute", &a.value, &mut segs)),
-            ));
+            let field = FieldId::Attribute(a.name.clone());
+            let src = FieldSrc::Seg(add(&field, &a.value, &mut segs));
+            fields.push((field, src));
         }
         for (i, k) in listing.keywords.iter().enumerate() {
-            fields.push((
-                format!("keywords[{i}]"),
-                FieldSrc::Seg(add("keyword", k, &mut segs)),
-            ));
+            let field = FieldId::Keyword(i);
+            let src = FieldSrc::Seg(add(&field, k, &mut segs));
+            fields.push((field, src));
         }
-        for (f, _) in &fields {
-            on_event(FieldEvent::Started { field: f.clone() });
-        }
+        Ok(Segments { segs, fields })
+    }
 
-        // 2. Translation memory and span-only segments.
-        let model = self.generator.model_id();
-        let tm_profile = format!(
-            "{}|units={}{}|rates={}",
-            profile.version_key(),
-            opts.convert_units as u8,
-            opts.keep_original_units as u8,
-            rates.map_or("", |r| r.fingerprint())
-        );
-        let tm_key = |s: &Seg| TmKey {
-            segment: tm::normalise(&s.source),
-            source_lang: source_lang.clone(),
-            target_lang: target_lang.clone(),
-            model: model.clone(),
-            glossary: opts.glossary.fingerprint().to_string(),
-            profile: tm_profile.clone(),
-        };
+    /// Step 2: segments that need no model. Span-only segments (and every
+    /// segment when source and target language are the same) are their own
+    /// translation; the rest are looked up in the translation memory.
+    fn recall(&self, segs: &mut [Seg], keys: &TmKeys, same_language: bool) {
         for s in segs.iter_mut() {
-            if s.protected.is_trivial() || source_lang == target_lang {
+            if s.protected.is_trivial() || same_language {
                 s.best = Some(Candidate {
                     text: s.expected.clone(),
                     raw: s.protected.text.clone(),
                     findings: Vec::new(),
                     score: 0.0,
                 });
-            } else if let Some(t) = self.options.tm.as_ref().and_then(|tm| tm.get(&tm_key(s))) {
+            } else if let Some(t) = self.options.tm.as_ref().and_then(|tm| tm.get(&keys.key(s))) {
                 s.best = Some(Candidate {
                     raw: t.clone(),
                     text: t,
@@ -514,56 +655,33 @@ impl Pipeline {
                 s.from_tm = true;
             }
         }
+    }
 
-        // 3. Generate: every pending segment at once, each on its own thread,
-        //    retried with sampling as soon as it fails (not after the slowest
-        //    segment of a round), so retries overlap the others' decoding.
-        let attempts = self.options.max_attempts.max(1);
-        let fields_of = |i: usize| -> Vec<String> {
-            fields
-                .iter()
-                .filter(|(_, src)| match src {
-                    FieldSrc::Seg(j) => *j == i,
-                    FieldSrc::Html { segs, .. } => segs.contains(&i),
-                })
-                .map(|(f, _)| f.clone())
-                .collect()
-        };
-        let seg_fields: Vec<Vec<String>> = (0..segs.len()).map(fields_of).collect();
-        let ctx = SegCtx {
-            market: &profile.name,
-            source_lang: &source_lang,
-            target_lang: &target_lang,
-            terms: &terms,
-            attempts,
-            deadline,
-        };
-        // First attempts are submitted here, in field order, so the engine sees
-        // the same requests in the same order on every run (greedy output
-        // stays reproducible, which resumed jobs rely on).
-        let mut first = Vec::new();
-        for s in segs.iter().filter(|s| s.best.is_none()) {
-            // Best-of-N: the greedy candidate and N - 1 seeded samples, all
-            // submitted now so the engine batches them with everything else.
-            let best_of = self.options.quality.best_of(s.kind);
-            let mut handles = Vec::with_capacity(best_of.n.max(1));
-            for i in 0..best_of.n.max(1) {
-                let mut req = self.segment_request(s, &ctx, 0)?;
-                req.sampling = best_of.sampling(i);
-                handles.push(self.generator.submit_until(req, deadline));
-            }
-            first.push(Some(handles));
-        }
+    /// Step 3: generate every pending segment at once, each on its own thread,
+    /// retried with sampling as soon as it fails (not after the slowest segment
+    /// of a round), so retries overlap the others' decoding. Fails when every
+    /// segment lost the engine, or one was cancelled; otherwise a segment the
+    /// model could not be reached for keeps its source text (`keep_sources`).
+    fn generate(
+        &self,
+        segments: &mut Segments,
+        ctx: &SegCtx<'_>,
+        on_event: &mut dyn FnMut(FieldEvent),
+    ) -> Result<(), LocalizeError> {
+        let seg_fields: Vec<Vec<FieldId>> = (0..segments.segs.len())
+            .map(|i| segments.fields_using(i))
+            .collect();
+        let mut first = self.submit_first(&segments.segs, ctx)?;
         let (tx, rx) = std::sync::mpsc::channel::<FieldEvent>();
-        let outcomes: Vec<Result<Option<LlmError>, LocalizeError>> = std::thread::scope(|scope| {
-            let handles: Vec<_> = segs
+        let outcomes: Outcomes = std::thread::scope(|scope| {
+            let handles: Vec<_> = segments
+                .segs
                 .iter_mut()
                 .zip(&seg_fields)
                 .filter(|(s, _)| s.best.is_none())
                 .zip(first.iter_mut())
                 .map(|((s, f), first)| {
                     let tx = tx.clone();
-                    let ctx = &ctx;
                     let first = first.take();
                     scope.spawn(move || self.translate_segment(s, f, ctx, first, &tx))
                 })
@@ -595,214 +713,50 @@ impl Pipeline {
         {
             return Err(engine_errors.remove(0).into());
         }
-        // A segment the model could not be reached for (the queue stayed full
-        // past the deadline, the engine stopped) keeps its source text and a
-        // blocking finding: never an empty field.
         if let Some(e) = engine_errors.first() {
-            for s in segs.iter_mut().filter(|s| s.best.is_none()) {
-                s.best = Some(Candidate {
-                    text: s.expected.clone(),
-                    raw: String::new(),
-                    findings: vec![Finding::error(
-                        "generation_failed",
-                        format!("not translated: {e}; the source text is kept"),
-                    )],
-                    score: f32::MAX,
-                });
+            keep_sources(&mut segments.segs, e);
+        }
+        Ok(())
+    }
+
+    /// The first attempts of the pending segments, submitted at once.
+    fn submit_first(
+        &self,
+        segs: &[Seg],
+        ctx: &SegCtx<'_>,
+    ) -> Result<Vec<Option<FirstAttempt>>, LocalizeError> {
+        // First attempts are submitted here, in field order, so the engine sees
+        // the same requests in the same order on every run (greedy output
+        // stays reproducible, which resumed jobs rely on).
+        let mut first = Vec::new();
+        for s in segs.iter().filter(|s| s.best.is_none()) {
+            // Best-of-N: the greedy candidate and N - 1 seeded samples, all
+            // submitted now so the engine batches them with everything else.
+            let best_of = self.options.quality.best_of(s.kind);
+            let mut handles = Vec::with_capacity(best_of.n.max(1));
+            for i in 0..best_of.n.max(1) {
+                let mut req = self.segment_request(s, ctx, 0)?;
+                req.sampling = best_of.sampling(i);
+                handles.push(self.generator.submit_until(req, ctx.deadline));
             }
+            first.push(Some(handles));
         }
-        if let Some(tm) = &self.options.tm {
-            for s in &segs {
-                if let Some(c) = &s.best
-                    && c.passes()
-                    && !s.from_tm
-                    && !s.protected.is_trivial()
-                {
-                    tm.put(tm_key(s), c.text.clone());
-                }
-            }
-        }
+        Ok(first)
+    }
 
-        // The quantities each field's segments rewrote (or kept as standard sizes).
-        let mut conversions: Vec<Conversion> = Vec::new();
-        for (field, src) in &fields {
-            let ids: Vec<usize> = match src {
-                FieldSrc::Seg(i) => vec![*i],
-                FieldSrc::Html { segs: ids, .. } => ids.clone(),
-            };
-            for &i in &ids {
-                for sp in &segs[i].protected.spans {
-                    let rule = match &sp.note {
-                        Some(QuantityNote::Converted) => "converted".to_string(),
-                        Some(QuantityNote::StandardSize(f)) => format!("standard_size:{f}"),
-                        None => continue,
-                    };
-                    conversions.push(Conversion {
-                        field: field.clone(),
-                        from: sp.original.clone(),
-                        to: sp.restore.clone(),
-                        rule,
-                    });
-                }
-            }
-        }
-
-        // 4. Assemble fields with their warnings.
-        let mut texts: Vec<(String, String, Vec<Warning>)> = Vec::new();
-        for (field, src) in &fields {
-            let mut ws: Vec<Warning> = Vec::new();
-            let push_findings = |i: usize, ws: &mut Vec<Warning>| {
-                if let Some(c) = &segs[i].best {
-                    for f in &c.findings {
-                        let w = warn(field, f);
-                        if !ws.contains(&w) {
-                            ws.push(w);
-                        }
-                    }
-                }
-            };
-            let text = match src {
-                FieldSrc::Seg(i) => {
-                    push_findings(*i, &mut ws);
-                    segs[*i]
-                        .best
-                        .as_ref()
-                        .map(|c| c.text.clone())
-                        .unwrap_or_default()
-                }
-                FieldSrc::Html { html: h, segs: ids } => {
-                    let tr: Vec<String> = ids
-                        .iter()
-                        .map(|&i| {
-                            segs[i]
-                                .best
-                                .as_ref()
-                                .map(|c| c.text.clone())
-                                .unwrap_or_default()
-                        })
-                        .collect();
-                    for &i in ids {
-                        push_findings(i, &mut ws);
-                    }
-                    html::rebuild(h, &tr)?
-                }
-            };
-            texts.push((field.clone(), text, ws));
-        }
-
-        // 5. Title for the market: keywords and length.
-        if opts.optimize_title
-            && let Some(t) = texts.iter_mut().find(|t| t.0 == "title")
-            && t.2.iter().all(|w| !is_blocking(&w.code))
-        {
-            self.optimize_title(
-                t,
-                listing,
-                profile,
-                opts,
-                &rules,
-                &source_lang,
-                &target_lang,
-            )?;
-        }
-
-        // 6. Lint, one model retry per violation, else a deterministic fix.
-        self.lint_and_fix(&mut texts, listing, profile, &rules)?;
-
-        // 6b. Round trip: every field translated back and scored against its source.
-        let roundtrip = if self.options.quality.roundtrip && source_lang != target_lang {
-            self.roundtrip(&mut texts, listing, profile, &source_lang, deadline)
-        } else {
-            Default::default()
-        };
-
-        // 7. Build the result.
-        let mut out = LocalizedListing {
-            sku: listing.sku.clone(),
-            market: profile.id.clone(),
-            language: target_lang.clone(),
-            title: String::new(),
-            description: String::new(),
-            bullets: Vec::new(),
-            attributes: Vec::new(),
-            keywords: Vec::new(),
-            price: None,
-            brand: listing.brand.clone(),
-            category: listing.category.clone(),
-            images: listing.images.clone(),
-            warnings: cleaned.warnings.clone(),
-            conversions,
-            status: Status::Localized,
-            provenance: Provenance {
-                model,
-                created_at: chrono::Utc::now(),
-            },
-            roundtrip,
-        };
-        let mut attr_i = 0;
-        for (field, text, ws) in texts {
-            on_event(FieldEvent::Done {
-                field: field.clone(),
-                text: text.clone(),
-                warnings: ws.clone(),
-            });
-            out.warnings.extend(ws);
-            if field == "title" {
-                out.title = text;
-            } else if field == "description" {
-                out.description = text;
-            } else if field.starts_with("bullets[") {
-                out.bullets.push(text);
-            } else if field.starts_with("keywords[") {
-                out.keywords.push(text);
-            } else if field.starts_with("attributes.") {
-                let name = listing
-                    .attributes
-                    .get(attr_i)
-                    .map(|a| a.name.clone())
-                    .unwrap_or_default();
-                attr_i += 1;
-                out.attributes.push(Attribute::new(name, text));
-            }
-        }
-        if let Some(p) = &listing.price {
-            match converter
-                .as_ref()
-                .and_then(|c| c.convert(p.amount, &p.currency))
+    /// After step 3: keep every translation that passed its checks, unless it
+    /// came from the memory or needed no model.
+    fn remember(&self, segs: &[Seg], keys: &TmKeys) {
+        let Some(tm) = &self.options.tm else { return };
+        for s in segs {
+            if let Some(c) = &s.best
+                && c.passes()
+                && !s.from_tm
+                && !s.protected.is_trivial()
             {
-                Some(conv) => {
-                    let notes = converter.as_ref().map(|c| c.notes(&p.currency));
-                    if let Some(notes) = notes.filter(|n| !n.is_empty()) {
-                        out.warnings.push(Warning {
-                            field: "price".into(),
-                            code: "price_converted".into(),
-                            message: format!(
-                                "{} {} became {} {}: {}",
-                                p.amount,
-                                p.currency,
-                                conv.amount,
-                                conv.currency,
-                                notes.join("; ")
-                            ),
-                        });
-                    }
-                    out.price = Some(conv)
-                }
-                None if p.currency == profile.currency => out.price = Some(p.clone()),
-                None => out.warnings.push(Warning {
-                    field: "price".into(),
-                    code: "price_not_converted".into(),
-                    message: format!(
-                        "no exchange rate {} → {} (set one on the settings page or pass --rates)",
-                        p.currency, profile.currency
-                    ),
-                }),
+                tm.put(keys.key(s), c.text.clone());
             }
         }
-        if out.warnings.iter().any(|w| is_blocking(&w.code)) {
-            out.status = Status::NeedsReview;
-        }
-        Ok(out)
     }
 
     /// The request for one attempt at a segment: greedy first, then sampled.
@@ -839,9 +793,9 @@ impl Pipeline {
     fn translate_segment(
         &self,
         s: &mut Seg,
-        fields: &[String],
+        fields: &[FieldId],
         ctx: &SegCtx<'_>,
-        mut first: Option<Vec<Result<GenerationHandle, LlmError>>>,
+        mut first: Option<FirstAttempt>,
         events: &std::sync::mpsc::Sender<FieldEvent>,
     ) -> Result<Option<LlmError>, LocalizeError> {
         for attempt in 0..ctx.attempts {
@@ -1049,11 +1003,12 @@ impl Pipeline {
             .collect()
     }
 
-    /// Score every field by a round trip and flag those below the language's
-    /// threshold (`meaning_drift`). Returns the score per field (0-100).
+    /// Step 7: score every field by a round trip and flag those below the
+    /// language's threshold (`meaning_drift`). Returns the score per field
+    /// (0-100), keyed by the field's name.
     fn roundtrip(
         &self,
-        texts: &mut [(String, String, Vec<Warning>)],
+        texts: &mut [FieldText],
         listing: &Listing,
         profile: &MarketProfile,
         source_lang: &str,
@@ -1064,34 +1019,21 @@ impl Pipeline {
         // piece by piece, every other field whole).
         let mut jobs: Vec<(usize, String, usize)> = Vec::new();
         let mut items: Vec<(&str, String)> = Vec::new();
-        for (i, (field, text, _)) in texts.iter().enumerate() {
-            let source: Option<String> = if field == "title" {
-                Some(listing.title.clone())
-            } else if let Some(n) = index_of(field, "bullets[") {
-                listing.bullets.get(n).cloned()
-            } else if let Some(n) = index_of(field, "keywords[") {
-                listing.keywords.get(n).cloned()
-            } else if let Some(name) = field.strip_prefix("attributes.") {
-                listing
-                    .attributes
-                    .iter()
-                    .find(|a| a.name == name)
-                    .map(|a| a.value.clone())
-            } else if field == "description" {
-                html::extract(&listing.description)
+        for (i, FieldText { field, text, .. }) in texts.iter().enumerate() {
+            let source: Option<String> = match field {
+                FieldId::Description => html::extract(&listing.description)
                     .ok()
-                    .map(|p| p.join(" "))
-            } else {
-                None
+                    .map(|p| p.join(" ")),
+                other => other.text_in(listing).map(str::to_string),
             };
             let Some(source) = source.filter(|s| !s.trim().is_empty()) else {
                 continue;
             };
-            let (kind, pieces) = if field == "description" {
-                ("description", html::extract(text).unwrap_or_default())
-            } else {
-                (kind_of_field(field), vec![text.clone()])
+            let pieces = match field {
+                FieldId::Description => html::extract(text).unwrap_or_default(),
+                _ => vec![text.clone()],
             };
+            let kind = field.kind();
             let pieces: Vec<String> = pieces
                 .into_iter()
                 .filter(|p| !p.trim().is_empty())
@@ -1119,13 +1061,16 @@ impl Pipeline {
                 continue;
             }
             let score = mbr::roundtrip_score(&source, &joined.join(" "));
-            let (field, _, ws) = &mut texts[i];
+            let FieldText {
+                field, warnings, ..
+            } = &mut texts[i];
+            let field = field.to_string();
             out.insert(field.clone(), score.round().clamp(0.0, 100.0) as u8);
             if let Some(t) = threshold
                 && score < t
             {
-                ws.push(Warning {
-                    field: field.clone(),
+                warnings.push(Warning {
+                    field,
                     code: "meaning_drift".into(),
                     message: format!(
                         "round-trip score {score:.0} is below {t:.0} for {source_lang}→{tgt}: the meaning may have drifted"
@@ -1188,22 +1133,24 @@ impl Pipeline {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
+    /// Step 5: rewrite the title for the market (a second model pass) when it
+    /// is too long or misses the seller's keywords; the rewrite is kept only
+    /// when it passes the checks. Keywords still missing are appended where
+    /// they fit.
     fn optimize_title(
         &self,
-        t: &mut (String, String, Vec<Warning>),
+        t: &mut FieldText,
         listing: &Listing,
         profile: &MarketProfile,
         opts: &LocalizeOptions,
         rules: &ProtectRules<'_>,
-        _src: &str,
         tgt: &str,
     ) -> Result<(), LocalizeError> {
-        let too_long = t.1.chars().count() > profile.title.max_chars;
+        let too_long = t.text.chars().count() > profile.title.max_chars;
         let missing: Vec<String> = opts
             .market_keywords
             .iter()
-            .filter(|k| !t.1.to_lowercase().contains(&k.to_lowercase()))
+            .filter(|k| !t.text.to_lowercase().contains(&k.to_lowercase()))
             .cloned()
             .collect();
         if missing.is_empty() && !too_long {
@@ -1215,7 +1162,7 @@ impl Pipeline {
             terms: rules.terms,
             ..Default::default()
         };
-        let p = spans::protect(&t.1, &keep);
+        let p = spans::protect(&t.text, &keep);
         let msgs = self.templates.rewrite_title(
             &profile.name,
             tgt,
@@ -1232,7 +1179,7 @@ impl Pipeline {
         if let Ok(g) = self.generator.generate(req) {
             let raw = clean_output(&g.text, "title", &p.text, &[tgt]);
             let r = spans::restore(&raw, &p);
-            let numbers = checks::numbers(&t.1, &r.text);
+            let numbers = checks::numbers(&t.text, &r.text);
             let lang = checks::wrong_language(&spans::restore(&raw, &p).text, tgt);
             let loops = checks::repetition_loop(&p.text, &raw);
             if r.issues.is_empty()
@@ -1242,17 +1189,17 @@ impl Pipeline {
                 && !r.text.is_empty()
                 && r.text.chars().count() <= profile.title.max_chars
             {
-                t.1 = r.text;
+                t.text = r.text;
             }
         }
         // Keywords the model left out go at the end where they fit.
         for k in &opts.market_keywords {
-            if !t.1.to_lowercase().contains(&k.to_lowercase())
-                && t.1.chars().count() + k.chars().count() + 2 <= profile.title.max_chars
+            if !t.text.to_lowercase().contains(&k.to_lowercase())
+                && t.text.chars().count() + k.chars().count() + 2 <= profile.title.max_chars
             {
-                t.1 = format!("{}, {k}", t.1);
-                t.2.push(Warning {
-                    field: "title".into(),
+                t.text = format!("{}, {k}", t.text);
+                t.warnings.push(Warning {
+                    field: FieldId::Title.to_string(),
                     code: "title_keywords".into(),
                     message: format!("keyword \"{k}\" appended"),
                 });
@@ -1261,102 +1208,36 @@ impl Pipeline {
         Ok(())
     }
 
+    /// Step 6: lint every field against the market profile. Bullets over the
+    /// market's count move to the description, keywords over the search-term
+    /// rules are dropped, and each other violation gets one model retry, else a
+    /// deterministic fix.
     fn lint_and_fix(
         &self,
-        texts: &mut Vec<(String, String, Vec<Warning>)>,
+        texts: &mut Vec<FieldText>,
         listing: &Listing,
         profile: &MarketProfile,
         rules: &ProtectRules<'_>,
     ) -> Result<(), LocalizeError> {
         let brand = listing.brand.as_deref();
-        // Bullets over the market's count move to the description: nothing is lost.
-        let bullet_idx: Vec<usize> = (0..texts.len())
-            .filter(|&i| texts[i].0.starts_with("bullets["))
-            .collect();
-        if let Some(v) = lint::lint_bullet_count(bullet_idx.len(), profile) {
-            let extra: Vec<usize> = bullet_idx[profile.bullets.max_count..].to_vec();
-            let moved: Vec<String> = extra.iter().map(|&i| texts[i].1.clone()).collect();
-            let sep = if profile.description.allowed_html.iter().any(|t| t == "br") {
-                "<br>"
-            } else {
-                "\n"
-            };
-            for &i in extra.iter().rev() {
-                let ws = texts.remove(i).2;
-                let d = texts.iter().position(|t| t.0 == "description");
-                let d = match d {
-                    Some(d) => d,
-                    None => {
-                        texts.push(("description".into(), String::new(), Vec::new()));
-                        texts.len() - 1
-                    }
-                };
-                texts[d].2.extend(ws.into_iter().map(|mut w| {
-                    w.field = "description".into();
-                    w
-                }));
-            }
-            if let Some(d) = texts.iter_mut().find(|t| t.0 == "description") {
-                let mut s = d.1.clone();
-                for m in &moved {
-                    if !s.is_empty() {
-                        s.push_str(sep);
-                    }
-                    s.push_str(m);
-                }
-                d.1 = s;
-                d.2.push(Warning {
-                    field: "description".into(),
-                    code: "bullets_moved".into(),
-                    message: v.message,
-                });
-            }
-        }
-        // Search terms are one field for the linter.
-        let kw: Vec<String> = texts
-            .iter()
-            .filter(|t| t.0.starts_with("keywords["))
-            .map(|t| t.1.clone())
-            .collect();
-        if !kw.is_empty() {
-            let joined = kw.join(" ");
-            for v in lint::lint_field(FieldKind::SearchTerms, &joined, profile, brand) {
-                let fixed = lint::fix(FieldKind::SearchTerms, &joined, &v, profile, brand);
-                let mut budget = fixed.len();
-                for t in texts.iter_mut().filter(|t| t.0.starts_with("keywords[")) {
-                    if t.1.len() <= budget {
-                        budget = budget.saturating_sub(t.1.len() + 1);
-                    } else {
-                        t.1.clear();
-                    }
-                }
-                texts.retain(|t| !(t.0.starts_with("keywords[") && t.1.is_empty()));
-                let field = "keywords".to_string();
-                if let Some(t) = texts.iter_mut().find(|t| t.0.starts_with("keywords[")) {
-                    t.2.push(Warning {
-                        field,
-                        code: "lint_fixed".into(),
-                        message: format!("{}: dropped keywords", v.message),
-                    });
-                }
-            }
-        }
-        // Field rules: one batched model retry, then deterministic fixes.
-        let kind_of = |f: &str| {
-            if f == "title" {
-                Some(FieldKind::Title)
-            } else if f.starts_with("bullets[") {
-                Some(FieldKind::Bullet)
-            } else if f == "description" {
-                Some(FieldKind::Description)
-            } else {
-                None
-            }
-        };
+        move_extra_bullets(texts, profile);
+        drop_extra_keywords(texts, profile, brand);
+        self.fix_fields(texts, profile, brand, rules)
+    }
+
+    /// Field rules on the title, the bullets and the description: one batched
+    /// model retry, then deterministic fixes.
+    fn fix_fields(
+        &self,
+        texts: &mut [FieldText],
+        profile: &MarketProfile,
+        brand: Option<&str>,
+        rules: &ProtectRules<'_>,
+    ) -> Result<(), LocalizeError> {
         let mut todo: Vec<(usize, FieldKind, Vec<Violation>)> = Vec::new();
         for (i, t) in texts.iter().enumerate() {
-            if let Some(k) = kind_of(&t.0) {
-                let v = lint::lint_field(k, &t.1, profile, brand);
+            if let Some(k) = FieldKind::of(&t.field) {
+                let v = lint::lint_field(k, &t.text, profile, brand);
                 if !v.is_empty() {
                     todo.push((i, k, v));
                 }
@@ -1379,7 +1260,7 @@ impl Pipeline {
             if vs.is_empty() {
                 continue;
             }
-            let p = spans::protect(&texts[*i].1, &keep);
+            let p = spans::protect(&texts[*i].text, &keep);
             let problem: Vec<&str> = vs.iter().map(|v| v.message.as_str()).collect();
             let msgs = self.templates.fix(
                 &profile.name,
@@ -1405,11 +1286,11 @@ impl Pipeline {
             let still = lint::lint_field(*k, &r.text, profile, brand);
             if r.issues.is_empty()
                 && !r.text.is_empty()
-                && checks::numbers(&texts[*i].1, &r.text).is_empty()
+                && checks::numbers(&texts[*i].text, &r.text).is_empty()
                 && checks::wrong_language(&raw, &profile.language).is_none()
                 && still.len() < vs.len()
             {
-                texts[*i].1 = r.text;
+                texts[*i].text = r.text;
                 *vs = still;
             }
         }
@@ -1419,14 +1300,14 @@ impl Pipeline {
             let mut current = vs;
             while let Some(v) = current.first().cloned() {
                 let t = &mut texts[i];
-                let fixed = lint::fix(k, &t.1, &v, profile, brand);
-                t.2.push(Warning {
-                    field: t.0.clone(),
+                let fixed = lint::fix(k, &t.text, &v, profile, brand);
+                t.warnings.push(Warning {
+                    field: t.field.to_string(),
                     code: "lint_fixed".into(),
                     message: format!("{} ({}): fixed deterministically", v.message, v.rule),
                 });
-                t.1 = fixed;
-                current = lint::lint_field(k, &t.1, profile, brand);
+                t.text = fixed;
+                current = lint::lint_field(k, &t.text, profile, brand);
                 current.retain(|x| x.rule != v.rule);
                 guard += 1;
                 if guard > 12 {
@@ -1435,6 +1316,274 @@ impl Pipeline {
             }
         }
         Ok(())
+    }
+}
+
+/// Bullets over the market's count move to the description (appended, one per
+/// line), with their warnings: nothing is lost.
+fn move_extra_bullets(texts: &mut Vec<FieldText>, profile: &MarketProfile) {
+    let bullet_idx: Vec<usize> = (0..texts.len())
+        .filter(|&i| matches!(texts[i].field, FieldId::Bullet(_)))
+        .collect();
+    let Some(v) = lint::lint_bullet_count(bullet_idx.len(), profile) else {
+        return;
+    };
+    let extra: Vec<usize> = bullet_idx[profile.bullets.max_count..].to_vec();
+    let moved: Vec<String> = extra.iter().map(|&i| texts[i].text.clone()).collect();
+    let sep = if profile.description.allowed_html.iter().any(|t| t == "br") {
+        "<br>"
+    } else {
+        "\n"
+    };
+    let description = FieldId::Description.to_string();
+    for &i in extra.iter().rev() {
+        let ws = texts.remove(i).warnings;
+        let d = texts.iter().position(|t| t.field == FieldId::Description);
+        let d = match d {
+            Some(d) => d,
+            None => {
+                texts.push(FieldText {
+                    field: FieldId::Description,
+                    text: String::new(),
+                    warnings: Vec::new(),
+                });
+                texts.len() - 1
+            }
+        };
+        texts[d].warnings.extend(ws.into_iter().map(|mut w| {
+            w.field = description.clone();
+            w
+        }));
+    }
+    if let Some(d) = texts.iter_mut().find(|t| t.field == FieldId::Description) {
+        let mut s = d.text.clone();
+        for m in &moved {
+            if !s.is_empty() {
+                s.push_str(sep);
+            }
+            s.push_str(m);
+        }
+        d.text = s;
+        d.warnings.push(Warning {
+            field: description,
+            code: "bullets_moved".into(),
+            message: v.message,
+        });
+    }
+}
+
+/// Search terms are one field for the linter: keywords past what its fix keeps
+/// are dropped, with one warning on the first keyword left.
+fn drop_extra_keywords(texts: &mut Vec<FieldText>, profile: &MarketProfile, brand: Option<&str>) {
+    let is_keyword = |t: &FieldText| matches!(t.field, FieldId::Keyword(_));
+    let kw: Vec<String> = texts
+        .iter()
+        .filter(|t| is_keyword(t))
+        .map(|t| t.text.clone())
+        .collect();
+    if kw.is_empty() {
+        return;
+    }
+    let joined = kw.join(" ");
+    for v in lint::lint_field(FieldKind::SearchTerms, &joined, profile, brand) {
+        let fixed = lint::fix(FieldKind::SearchTerms, &joined, &v, profile, brand);
+        let mut budget = fixed.len();
+        for t in texts.iter_mut().filter(|t| is_keyword(t)) {
+            if t.text.len() <= budget {
+                budget = budget.saturating_sub(t.text.len() + 1);
+            } else {
+                t.text.clear();
+            }
+        }
+        texts.retain(|t| !(is_keyword(t) && t.text.is_empty()));
+        // The warning names the search terms, not one keyword.
+        let field = "keywords".to_string();
+        if let Some(t) = texts.iter_mut().find(|t| is_keyword(t)) {
+            t.warnings.push(Warning {
+                field,
+                code: "lint_fixed".into(),
+                message: format!("{}: dropped keywords", v.message),
+            });
+        }
+    }
+}
+
+/// A segment the model could not be reached for (the queue stayed full past
+/// the deadline, the engine stopped) keeps its source text and a blocking
+/// finding: never an empty field.
+fn keep_sources(segs: &mut [Seg], e: &LlmError) {
+    for s in segs.iter_mut().filter(|s| s.best.is_none()) {
+        s.best = Some(Candidate {
+            text: s.expected.clone(),
+            raw: String::new(),
+            findings: vec![Finding::error(
+                "generation_failed",
+                format!("not translated: {e}; the source text is kept"),
+            )],
+            score: f32::MAX,
+        });
+    }
+}
+
+/// The quantities each field's segments rewrote (or kept as standard sizes),
+/// in field order.
+fn conversions(segments: &Segments) -> Vec<Conversion> {
+    let mut out: Vec<Conversion> = Vec::new();
+    for (field, src) in &segments.fields {
+        for &i in Segments::of_field(src) {
+            for sp in &segments.segs[i].protected.spans {
+                let rule = match &sp.note {
+                    Some(QuantityNote::Converted) => "converted".to_string(),
+                    Some(QuantityNote::StandardSize(f)) => format!("standard_size:{f}"),
+                    None => continue,
+                };
+                out.push(Conversion {
+                    field: field.to_string(),
+                    from: sp.original.clone(),
+                    to: sp.restore.clone(),
+                    rule,
+                });
+            }
+        }
+    }
+    out
+}
+
+/// Step 4: every field's text from its segments' best candidates (the
+/// description rebuilt around its HTML), with their findings as warnings,
+/// each once.
+fn assemble(segments: &Segments) -> Result<Vec<FieldText>, LocalizeError> {
+    let segs = &segments.segs;
+    let best_text = |i: usize| {
+        segs[i]
+            .best
+            .as_ref()
+            .map(|c| c.text.clone())
+            .unwrap_or_default()
+    };
+    let mut texts = Vec::with_capacity(segments.fields.len());
+    for (field, src) in &segments.fields {
+        let mut warnings: Vec<Warning> = Vec::new();
+        for &i in Segments::of_field(src) {
+            if let Some(c) = &segs[i].best {
+                for f in &c.findings {
+                    let w = warn(field, f);
+                    if !warnings.contains(&w) {
+                        warnings.push(w);
+                    }
+                }
+            }
+        }
+        let text = match src {
+            FieldSrc::Seg(i) => best_text(*i),
+            FieldSrc::Html { html: h, segs: ids } => {
+                let tr: Vec<String> = ids.iter().map(|&i| best_text(i)).collect();
+                html::rebuild(h, &tr)?
+            }
+        };
+        texts.push(FieldText {
+            field: field.clone(),
+            text,
+            warnings,
+        });
+    }
+    Ok(texts)
+}
+
+/// Step 8: the localized listing, its fields in order, each reported done.
+/// Its warnings are the source cleaner's, then every field's.
+fn build_result(
+    cleaned: &source_clean::Cleaned,
+    profile: &MarketProfile,
+    model: String,
+    conversions: Vec<Conversion>,
+    roundtrip: std::collections::BTreeMap<String, u8>,
+    texts: Vec<FieldText>,
+    on_event: &mut dyn FnMut(FieldEvent),
+) -> LocalizedListing {
+    let listing = &cleaned.listing;
+    let mut out = LocalizedListing {
+        sku: listing.sku.clone(),
+        market: profile.id.clone(),
+        language: profile.language.clone(),
+        title: String::new(),
+        description: String::new(),
+        bullets: Vec::new(),
+        attributes: Vec::new(),
+        keywords: Vec::new(),
+        price: None,
+        brand: listing.brand.clone(),
+        category: listing.category.clone(),
+        images: listing.images.clone(),
+        warnings: cleaned.warnings.clone(),
+        conversions,
+        status: Status::Localized,
+        provenance: Provenance {
+            model,
+            created_at: chrono::Utc::now(),
+        },
+        roundtrip,
+    };
+    for FieldText {
+        field,
+        text,
+        warnings,
+    } in texts
+    {
+        on_event(FieldEvent::Done {
+            field: field.clone(),
+            text: text.clone(),
+            warnings: warnings.clone(),
+        });
+        out.warnings.extend(warnings);
+        match field {
+            FieldId::Title => out.title = text,
+            FieldId::Description => out.description = text,
+            FieldId::Bullet(_) => out.bullets.push(text),
+            FieldId::Keyword(_) => out.keywords.push(text),
+            FieldId::Attribute(name) => out.attributes.push(Attribute::new(name, text)),
+        }
+    }
+    out
+}
+
+/// The listing's price in the market's currency, or kept with a warning when
+/// no rate converts it.
+fn convert_price(
+    out: &mut LocalizedListing,
+    listing: &Listing,
+    profile: &MarketProfile,
+    converter: Option<&PriceConverter<'_>>,
+) {
+    let Some(p) = &listing.price else { return };
+    match converter.and_then(|c| c.convert(p.amount, &p.currency)) {
+        Some(conv) => {
+            let notes = converter.map(|c| c.notes(&p.currency));
+            if let Some(notes) = notes.filter(|n| !n.is_empty()) {
+                out.warnings.push(Warning {
+                    field: "price".into(),
+                    code: "price_converted".into(),
+                    message: format!(
+                        "{} {} became {} {}: {}",
+                        p.amount,
+                        p.currency,
+                        conv.amount,
+                        conv.currency,
+                        notes.join("; ")
+                    ),
+                });
+            }
+            out.price = Some(conv)
+        }
+        None if p.currency == profile.currency => out.price = Some(p.clone()),
+        None => out.warnings.push(Warning {
+            field: "price".into(),
+            code: "price_not_converted".into(),
+            message: format!(
+                "no exchange rate {} → {} (set one on the settings page or pass --rates)",
+                p.currency, profile.currency
+            ),
+        }),
     }
 }
 
@@ -1630,11 +1779,14 @@ mod scripted {
         assert_eq!(out.status, Status::Localized, "{:?}", out.warnings);
         assert_eq!(out.conversions.len(), 1);
         assert_eq!(out.conversions[0].rule, "standard_size:tool");
-        assert!(
-            events.iter().any(
-                |e| matches!(e, FieldEvent::Retry { field, attempt: 2, .. } if field == "title")
-            )
-        );
+        assert!(events.iter().any(|e| matches!(
+            e,
+            FieldEvent::Retry {
+                field: FieldId::Title,
+                attempt: 2,
+                ..
+            }
+        )));
         let calls = g.calls.lock().unwrap();
         assert_eq!(calls.len(), 3, "{calls:?}");
         // The retry told the model what was wrong.
@@ -1644,6 +1796,95 @@ mod scripted {
                 .any(|c| c.starts_with("Problem:") && c.contains("placeholder")),
             "{calls:?}"
         );
+    }
+
+    #[test]
+    fn every_field_keeps_its_name_and_first_attempts_go_out_in_field_order() {
+        let (p, g) = pipeline(
+            &[
+                ("Title: {1} socket {2}", &["{1} Stecknuss {2}"]),
+                (
+                    "Keeps drinks cold",
+                    &["Hält Getränke {1} lang schön kalt und frisch"],
+                ),
+                ("Fits every", &["Passt in jeden Getränkehalter im Auto"]),
+                ("Sturdy mug", &["Robuster Becher für unterwegs"]),
+                ("Blue", &["Blau"]),
+                ("tumbler", &["Trinkbecher"]),
+            ],
+            None,
+        );
+        let l = Listing {
+            bullets: vec![
+                "Keeps drinks cold for 24 h".into(),
+                "Fits every cup holder in the car".into(),
+            ],
+            description: "<p>Sturdy mug for the road</p>".into(),
+            attributes: vec![Attribute::new("Color", "Blue")],
+            keywords: vec!["tumbler".into()],
+            ..listing()
+        };
+        let reg = MarketRegistry::builtin().unwrap();
+        let mut events = Vec::new();
+        let out = p
+            .localize_with_progress(
+                &l,
+                reg.get("amazon.de").unwrap(),
+                &LocalizeOptions::default(),
+                &mut |e| events.push(e),
+            )
+            .unwrap();
+        let names = |done: bool| -> Vec<String> {
+            events
+                .iter()
+                .filter_map(|e| match e {
+                    FieldEvent::Started { field } if !done => Some(field.to_string()),
+                    FieldEvent::Done { field, .. } if done => Some(field.to_string()),
+                    _ => None,
+                })
+                .collect()
+        };
+        let all = [
+            "title",
+            "bullets[0]",
+            "bullets[1]",
+            "description",
+            "attributes.Color",
+            "keywords[0]",
+        ];
+        assert_eq!(names(false), all);
+        assert_eq!(names(true), all);
+        // The first attempts were submitted before any segment thread ran,
+        // in field order (reproducible greedy output depends on it).
+        let calls = g.calls.lock().unwrap().clone();
+        assert!(calls.len() >= 6, "{calls:?}");
+        let firsts = [
+            "socket",
+            "Keeps drinks",
+            "Fits every",
+            "Sturdy",
+            "Blue",
+            "tumbler",
+        ];
+        for (call, want) in calls.iter().zip(firsts) {
+            assert!(call.contains(want), "{want} in {call}: {calls:?}");
+        }
+        assert_eq!(out.title, "Acme Stecknuss 9/16 Zoll");
+        assert_eq!(out.bullets.len(), 2);
+        assert!(
+            out.description.contains("Robuster Becher"),
+            "{}",
+            out.description
+        );
+        assert_eq!(out.attributes, [Attribute::new("Color", "Blau")]);
+        assert_eq!(out.keywords, ["Trinkbecher"]);
+        for w in &out.warnings {
+            assert!(
+                w.field.parse::<FieldId>().is_ok()
+                    || ["bullets", "keywords", "price"].contains(&w.field.as_str()),
+                "{w:?}"
+            );
+        }
     }
 
     #[test]

@@ -19,7 +19,7 @@ use super::prompt::ExamplePair;
 use super::spans::{self, ProtectRules, Protected};
 use super::tm::normalise;
 use crate::index::{IndexError, PairIndex, SegmentPair};
-use crate::listing::{Listing, LocalizedListing, detect_language};
+use crate::listing::{FieldId, Listing, LocalizedListing, detect_language};
 
 /// Longest segment (either side) kept in a bank, in characters.
 pub const MAX_PAIR_CHARS: usize = 2000;
@@ -524,18 +524,14 @@ pub fn approved_pairs(listing: &Listing, loc: &LocalizedListing) -> Vec<SegmentP
             target: t.to_string(),
         });
     };
-    add("title".into(), "title", &listing.title, &loc.title);
+    let mut add_field = |f: FieldId, s: &str, t: &str| add(f.to_string(), f.kind(), s, t);
+    add_field(FieldId::Title, &listing.title, &loc.title);
     for (i, (s, t)) in listing.bullets.iter().zip(&loc.bullets).enumerate() {
-        add(format!("bullets[{i}]"), "bullet", s, t);
+        add_field(FieldId::Bullet(i), s, t);
     }
     for a in &listing.attributes {
         if let Some(t) = loc.attributes.iter().find(|b| b.name == a.name) {
-            add(
-                format!("attributes.{}", a.name),
-                "attribute",
-                &a.value,
-                &t.value,
-            );
+            add_field(FieldId::Attribute(a.name.clone()), &a.value, &t.value);
         }
     }
     if let (Ok(s), Ok(t)) = (

@@ -16,7 +16,7 @@ use regex::Regex;
 use serde::Deserialize;
 
 use super::LocalizeError;
-use crate::listing::{Listing, Warning};
+use crate::listing::{FieldId, Listing, Warning};
 
 const BUILTIN: &str = include_str!("../../terminology/zh-source.toml");
 
@@ -380,7 +380,7 @@ impl SourceCleaner {
 
         let mut bullets = Vec::with_capacity(listing.bullets.len());
         for (i, b) in listing.bullets.iter().enumerate() {
-            let field = format!("bullets[{i}]");
+            let field = FieldId::Bullet(i).to_string();
             let (text, removed) = self.strip(b, None);
             if text.is_empty() {
                 bullets.push(b.clone());
@@ -405,7 +405,7 @@ impl SourceCleaner {
             if let Some(name) = self.attribute_name(&chinese, target_lang) {
                 a.name = name.to_string();
             }
-            let field = format!("attributes.{}", a.name);
+            let field = FieldId::Attribute(a.name.clone()).to_string();
             if self.size_attributes.contains(&chinese) {
                 warnings.push(Warning {
                     field,

@@ -17,7 +17,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::error::AppError;
-use crate::listing::Listing;
+use crate::listing::{FieldId, Listing};
 
 /// The body limit in force for a request (an extension set by the middleware).
 #[derive(Debug, Clone, Copy)]
@@ -113,12 +113,16 @@ pub fn check_listing(l: &Listing) -> Result<(), AppError> {
     check("description", &l.description, MAX_DESCRIPTION)?;
     count("bullets", l.bullets.len())?;
     for (i, b) in l.bullets.iter().enumerate() {
-        check(&format!("bullets[{i}]"), b, MAX_SHORT)?;
+        check(&FieldId::Bullet(i).to_string(), b, MAX_SHORT)?;
     }
     count("attributes", l.attributes.len())?;
     for a in &l.attributes {
         check("attributes.name", &a.name, MAX_SHORT)?;
-        check(&format!("attributes.{}", a.name), &a.value, MAX_SHORT)?;
+        check(
+            &FieldId::Attribute(a.name.clone()).to_string(),
+            &a.value,
+            MAX_SHORT,
+        )?;
     }
     count("keywords", l.keywords.len())?;
     for k in &l.keywords {

@@ -457,3 +457,313 @@ impl Jobs for RealJobs {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Status;
+    use crate::localize::{ExampleBank, QualityConfig, RetrievalOptions, Templates, Terminology};
+    use crate::market::MarketRegistry;
+    use crate::server::rates::RateBook;
+    use crate::store::{ItemOutcome, StoredGlossary, StoredGlossaryEntry};
+
+    /// The jobs service over a real store and index in `dir`, without a model:
+    /// no runner, as before the model has loaded (or with `--workers 0`).
+    fn jobs(dir: &std::path::Path) -> RealJobs {
+        let data = DataDir::at(dir);
+        let store = Arc::new(Store::open(&data).unwrap());
+        let index = Arc::new(SearchIndex::open(&data.index()).unwrap());
+        let (rates, problem) = RateBook::load(&dir.join("rates.csv"));
+        assert_eq!(problem, None);
+        let parts = Arc::new(Parts {
+            bank: Arc::new(ExampleBank::builtin(RetrievalOptions::default()).unwrap()),
+            quality: QualityConfig::builtin().unwrap(),
+            markets: Arc::new(MarketRegistry::builtin().unwrap()),
+            templates: Arc::new(Templates::builtin().unwrap()),
+            terminology: Arc::new(Terminology::builtin().unwrap()),
+            store: store.clone(),
+            rates: RwLock::new(rates),
+            localize_timeout: std::time::Duration::from_secs(30),
+        });
+        RealJobs {
+            data,
+            store,
+            index,
+            parts,
+            runner: OnceLock::new(),
+            stopping: AtomicBool::new(false),
+            currency: RwLock::new(None),
+            config_file: dir.join("config.toml"),
+            workers: 1,
+            worker: Mutex::new(None),
+            follower: Mutex::new(None),
+            model_file: PathBuf::from("test-model.gguf"),
+        }
+    }
+
+    /// An uploaded catalog: two good rows, one without a title, one repeated sku.
+    fn upload(dir: &std::path::Path) -> StoredUpload {
+        let path = dir.join("upload-1.csv");
+        std::fs::write(
+            &path,
+            "sku,title,price,currency\n\
+             ZX-100,Insulated steel bottle 750 ml,19.99,USD\n\
+             ZX-101,Bamboo cutting board,24.50,USD\n\
+             ZX-102,,9.99,USD\n\
+             ZX-100,Repeated sku,1.00,USD\n",
+        )
+        .unwrap();
+        StoredUpload {
+            path,
+            original_name: "catalog.csv".into(),
+        }
+    }
+
+    #[test]
+    fn an_upload_becomes_a_queued_job_with_its_rejects() {
+        let dir = tempfile::tempdir().unwrap();
+        let jobs = jobs(dir.path());
+        let up = upload(dir.path());
+        let path = up.path.clone();
+        let info = jobs
+            .create(up, vec!["amazon.de".into(), "amazon.fr".into()])
+            .unwrap();
+        assert_eq!(info.state, "queued", "no runner yet: the job waits");
+        assert_eq!(info.file_name, "catalog.csv");
+        assert_eq!(info.markets, ["amazon.de", "amazon.fr"]);
+        assert_eq!((info.total, info.done, info.failed), (4, 0, 0));
+        assert_eq!(info.rejected, 2);
+        let rejects: Vec<(u64, Option<&str>)> = info
+            .rejects
+            .iter()
+            .map(|r| (r.line, r.field.as_deref()))
+            .collect();
+        assert_eq!(rejects, [(4, Some("title")), (5, Some("sku"))]);
+        assert_eq!(info.results, ["rejects"]);
+        assert!(info.error.is_none());
+        assert!(!path.exists(), "the upload is removed once read");
+
+        assert_eq!(jobs.list().unwrap().len(), 1);
+        assert!(jobs.list_recent(0).unwrap().is_empty());
+        let got = jobs.get(&info.id).unwrap().expect("found by id");
+        assert_eq!((got.id.as_str(), got.total), (info.id.as_str(), 4));
+        assert!(jobs.get("not-a-job").unwrap().is_none());
+        assert!(jobs.get("999").unwrap().is_none());
+        assert!(matches!(
+            jobs.result("not-a-job", "csv"),
+            Err(ServiceError::NotFound(_))
+        ));
+
+        let file = jobs
+            .result(&info.id, "rejects")
+            .unwrap()
+            .expect("rejects are ready at once");
+        assert_eq!(file.content_type, "text/csv; charset=utf-8");
+        assert_eq!(file.file_name, format!("job-{}-rejects.csv", info.id));
+        let text = std::fs::read_to_string(&file.path).unwrap();
+        assert!(text.contains("ZX-100"), "{text}");
+        assert!(
+            jobs.result(&info.id, "csv").unwrap().is_none(),
+            "no output before the job succeeds"
+        );
+    }
+
+    #[test]
+    fn an_upload_for_an_unknown_market_or_of_an_unreadable_file_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let jobs = jobs(dir.path());
+        let err = jobs
+            .create(upload(dir.path()), vec!["nowhere.example".into()])
+            .unwrap_err();
+        assert!(
+            matches!(&err, ServiceError::Invalid { field, .. } if field == "markets"),
+            "{err:?}"
+        );
+        let err = jobs.create(upload(dir.path()), Vec::new()).unwrap_err();
+        assert!(
+            matches!(&err, ServiceError::Invalid { field, .. } if field == "markets"),
+            "{err:?}"
+        );
+        let missing = StoredUpload {
+            path: dir.path().join("gone.csv"),
+            original_name: "gone.csv".into(),
+        };
+        let err = jobs.create(missing, vec!["amazon.de".into()]).unwrap_err();
+        assert!(
+            matches!(&err, ServiceError::Invalid { field, message } if field == "file" && message.starts_with("gone.csv: ")),
+            "{err:?}"
+        );
+        assert!(jobs.list().unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_job_without_a_runner_is_cancelled_in_the_store_and_cannot_be_resumed() {
+        let dir = tempfile::tempdir().unwrap();
+        let jobs = jobs(dir.path());
+        let id = jobs
+            .create(upload(dir.path()), vec!["amazon.de".into()])
+            .unwrap()
+            .id;
+        let info = jobs.cancel(&id).unwrap();
+        assert_eq!(info.state, "cancelled");
+        assert!(info.is_finished());
+        assert!(matches!(jobs.cancel(&id), Err(ServiceError::Conflict(_))));
+        assert!(matches!(jobs.resume(&id), Err(ServiceError::Conflict(_))));
+        assert!(matches!(
+            jobs.cancel("12345"),
+            Err(ServiceError::NotFound(_))
+        ));
+    }
+
+    #[test]
+    fn a_succeeded_job_offers_every_market_in_one_file_and_its_report() {
+        let dir = tempfile::tempdir().unwrap();
+        let jobs = jobs(dir.path());
+        let info = jobs
+            .create(upload(dir.path()), vec!["amazon.de".into()])
+            .unwrap();
+        let id = RealJobs::id(&info.id).unwrap();
+        // What the runner does: commit each item, write the outputs, succeed.
+        for item in jobs.store.pending_items(id).unwrap() {
+            let loc = LocalizedListing {
+                sku: item.listing.sku.clone(),
+                market: item.market.clone(),
+                language: "de".into(),
+                title: format!("Übersetzt {}", item.listing.sku),
+                description: String::new(),
+                bullets: Vec::new(),
+                attributes: Vec::new(),
+                keywords: Vec::new(),
+                price: None,
+                brand: None,
+                category: None,
+                images: Vec::new(),
+                warnings: Vec::new(),
+                conversions: Vec::new(),
+                status: Status::Localized,
+                provenance: crate::listing::Provenance {
+                    model: "test-model".into(),
+                    created_at: Utc::now(),
+                },
+                roundtrip: Default::default(),
+            };
+            jobs.store
+                .commit_item(&item.key, &ItemOutcome::Succeeded(Box::new(loc)))
+                .unwrap();
+        }
+        let job = jobs.store.job(id).unwrap();
+        std::fs::create_dir_all(&job.out_dir).unwrap();
+        std::fs::write(PathBuf::from(&job.out_dir).join("report.json"), "{}").unwrap();
+        jobs.store
+            .set_job_status(id, JobStatus::Succeeded, None)
+            .unwrap();
+
+        let info = jobs.get(&info.id).unwrap().unwrap();
+        assert_eq!(info.state, "succeeded");
+        assert_eq!((info.total, info.done), (2, 2));
+        assert_eq!(info.results, ["rejects", "csv", "report"]);
+        let csv = jobs.result(&info.id, "csv").unwrap().expect("csv ready");
+        assert_eq!(csv.file_name, format!("job-{}.csv", info.id));
+        assert_eq!(csv.content_type, "text/csv; charset=utf-8");
+        assert!(csv.path.ends_with("all-markets.csv"));
+        let text = std::fs::read_to_string(&csv.path).unwrap();
+        assert!(
+            text.contains("Übersetzt ZX-100") && text.contains("Übersetzt ZX-101"),
+            "{text}"
+        );
+        let report = jobs.result(&info.id, "report").unwrap().expect("report");
+        assert_eq!(report.content_type, "application/json");
+        assert!(
+            jobs.result(&info.id, "xlsx").unwrap().is_none(),
+            "a csv job"
+        );
+        assert!(
+            matches!(jobs.cancel(&info.id), Err(ServiceError::Conflict(_))),
+            "a finished job is not cancelled"
+        );
+        assert!(
+            matches!(jobs.resume(&info.id), Err(ServiceError::Conflict(_))),
+            "nothing failed: nothing to retry"
+        );
+    }
+
+    #[test]
+    fn the_default_currency_is_checked_kept_and_saved() {
+        let dir = tempfile::tempdir().unwrap();
+        let jobs = jobs(dir.path());
+        assert_eq!(jobs.default_currency(), None);
+        jobs.set_default_currency(Some(" cny ".into())).unwrap();
+        assert_eq!(jobs.default_currency().as_deref(), Some("CNY"));
+        let saved = std::fs::read_to_string(dir.path().join("config.toml")).unwrap();
+        assert!(saved.contains("currency = \"CNY\""), "{saved}");
+        let err = jobs.set_default_currency(Some("yuan".into())).unwrap_err();
+        assert!(
+            matches!(&err, ServiceError::Invalid { field, .. } if field == "currency"),
+            "{err:?}"
+        );
+        assert_eq!(jobs.default_currency().as_deref(), Some("CNY"), "kept");
+        jobs.set_default_currency(Some("  ".into())).unwrap();
+        assert_eq!(jobs.default_currency(), None, "blank clears it");
+    }
+
+    #[test]
+    fn a_shared_job_carries_the_stored_glossaries_and_the_rates() {
+        let dir = tempfile::tempdir().unwrap();
+        let jobs = jobs(dir.path());
+        let none = jobs.shared_job_options().unwrap();
+        assert_eq!((none.glossary_csv, none.rates_csv), (None, None));
+        jobs.store
+            .put_glossary(&StoredGlossary {
+                name: "tools".into(),
+                source_lang: "*".into(),
+                target_lang: "de".into(),
+                entries: vec![StoredGlossaryEntry {
+                    source: "socket".into(),
+                    target: "Stecknuss".into(),
+                    note: String::new(),
+                }],
+            })
+            .unwrap();
+        jobs.parts
+            .rates
+            .write()
+            .unwrap()
+            .set("USD", "EUR", "0.9")
+            .unwrap();
+        let o = jobs.shared_job_options().unwrap();
+        assert_eq!(
+            o.glossary_csv.as_deref(),
+            Some("source,target_lang,target\nsocket,de,Stecknuss\n")
+        );
+        let rates = o.rates_csv.expect("one rate");
+        assert!(rates.contains("USD,EUR,0.9"), "{rates}");
+        assert_eq!(o.model, PathBuf::from("test-model.gguf"));
+        assert_eq!(o.workers, 1);
+        let defaults = PipelineOptions::default();
+        assert_eq!(
+            (o.max_tokens, o.attempts),
+            (defaults.max_tokens, defaults.max_attempts)
+        );
+    }
+
+    #[test]
+    fn a_local_store_lists_no_workers_and_shutdown_stops_the_index_follower() {
+        let dir = tempfile::tempdir().unwrap();
+        let jobs = jobs(dir.path());
+        assert!(jobs.workers().unwrap().is_empty(), "workers share a store");
+        let follower = IndexFollower::start(
+            jobs.store.clone(),
+            jobs.index.clone(),
+            jobs.data.index_cursor(),
+            std::time::Duration::from_millis(50),
+        );
+        *jobs.follower.lock().unwrap() = Some(follower);
+        jobs.shutdown();
+        assert!(jobs.stopping.load(Ordering::Relaxed));
+        assert!(
+            jobs.follower.lock().unwrap().is_none(),
+            "stopped and joined"
+        );
+        assert!(jobs.runner.get().is_none());
+    }
+}

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::job;
-use crate::listing::{Listing, LocalizedListing, Warning};
+use crate::listing::{FieldId, Listing, LocalizedListing, Warning};
 use crate::llm::{Event, Generate, GenerateRequest, GenerationHandle, LlmError, Priority};
 use crate::localize::{
     FieldEvent, FieldKind, LocalizeError, LocalizeOptions, PriceConverter, ProtectRules, Rates,
@@ -157,7 +157,7 @@ impl RealLocalizer {
         pipeline
             .localize_with_progress(listing, profile, &opts, &mut |ev| {
                 if let FieldEvent::Done { field, text, .. } = ev {
-                    on_field(&field, &text);
+                    on_field(&field.to_string(), &text);
                 }
             })
             .map_err(|e| localize_error(e, cancel))
@@ -211,11 +211,11 @@ impl LocalizeService for RealLocalizer {
             })
         };
         for v in lint_field(FieldKind::Title, &localized.title, profile, brand) {
-            push("title".into(), v);
+            push(FieldId::Title.to_string(), v);
         }
         for (i, b) in localized.bullets.iter().enumerate() {
             for v in lint_field(FieldKind::Bullet, b, profile, brand) {
-                push(format!("bullets[{i}]"), v);
+                push(FieldId::Bullet(i).to_string(), v);
             }
         }
         if let Some(v) = lint_bullet_count(localized.bullets.len(), profile) {
@@ -227,7 +227,7 @@ impl LocalizeService for RealLocalizer {
             profile,
             brand,
         ) {
-            push("description".into(), v);
+            push(FieldId::Description.to_string(), v);
         }
         for v in lint_field(
             FieldKind::SearchTerms,
@@ -330,7 +330,7 @@ pub(super) fn title_numbers(
         .unwrap_or_default()
         .into_iter()
         .map(|n| Warning {
-            field: "title".into(),
+            field: FieldId::Title.to_string(),
             code: "number_changed".into(),
             message: format!("the source title's number {n} is missing"),
         })
