@@ -88,6 +88,20 @@ pub fn detect_language(text: &str) -> Option<&'static str> {
     language_code(info.lang())
 }
 
+/// The language of `text` among every language `whatlang` knows, with its
+/// confidence: the ISO 639-1 code where silkroute has one, `"other"` where not.
+/// For checking that a text *is in* a given language (the `wrong_language`
+/// check): there a language outside silkroute's list must count as another
+/// language, where [`detect_language`]'s allowlist, made for choosing a
+/// listing's language, would force it onto the nearest listed one.
+pub fn detect_any_language(text: &str) -> Option<(&'static str, f64)> {
+    let info = whatlang::detect(text)?;
+    Some((
+        language_code(info.lang()).unwrap_or("other"),
+        info.confidence(),
+    ))
+}
+
 /// One ordered key/value attribute such as `Color = Blue` or `Weight = 1.2 kg`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Attribute {

@@ -425,11 +425,6 @@ fn glued_units(tok: &str) -> bool {
     parts[n].is_some_and(|k| k >= 2)
 }
 
-/// ISO 639-1 code of a whatlang language (the ones silkroute targets).
-fn iso639_1(l: whatlang::Lang) -> &'static str {
-    crate::listing::language_code(l).unwrap_or("other")
-}
-
 /// Lower-cased words (letters, digits, apostrophes and hyphens) of `s`.
 pub(super) fn words_lower(s: &str) -> Vec<String> {
     s.split(|c: char| !c.is_alphanumeric() && c != '\'' && c != '-')
@@ -495,16 +490,12 @@ pub fn wrong_language(text: &str, target: &str) -> Option<Finding> {
     if words < 3 {
         return None;
     }
-    let info = whatlang::detect(text)?;
-    let got = iso639_1(info.lang());
+    let (got, confidence) = crate::listing::detect_any_language(text)?;
     let same = got == target || DETECTED_AS.contains(&(target, got));
-    (!same && info.confidence() >= 0.5 && words >= 4).then(|| {
+    (!same && confidence >= 0.5 && words >= 4).then(|| {
         Finding::error(
             "wrong_language",
-            format!(
-                "expected {target}, detected {got} (confidence {:.2})",
-                info.confidence()
-            ),
+            format!("expected {target}, detected {got} (confidence {confidence:.2})"),
         )
     })
 }

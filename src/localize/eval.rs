@@ -28,6 +28,7 @@ use crate::html;
 use crate::listing::{FieldId, Listing};
 use crate::llm::GenerateRequest;
 use crate::market::{MarketRegistry, MeasurementSystem, NumberFormat};
+use crate::script;
 
 const MAX_DEV_SET_BYTES: u64 = 8 * 1024 * 1024;
 
@@ -400,8 +401,15 @@ fn facts(text: &str, nf: &NumberFormat) -> Vec<Fact> {
         .filter_map(|c| {
             let n = c.get(1)?.as_str();
             let value = units::parse_number(n, nf).or_else(|| units::parse_quantity(n))?;
+            // The ASCII boundary also ends a unit before an accented letter:
+            // "2 téléphones" is no 2 t (tonnes), "5 mètres" no 5 m. A unit
+            // followed by a letter of a spaced script is no unit.
             let unit = c
                 .get(2)
+                .filter(|u| {
+                    !plain[u.end()..]
+                        .starts_with(|ch: char| ch.is_alphabetic() && !script::is_cjk(ch))
+                })
                 .and_then(|u| units::table().lookup(u.as_str()))
                 .map(|m| m.unit);
             Some(Fact { value, unit })
@@ -984,6 +992,10 @@ mod tests {
             .is_some()
         );
         assert!(crit("Sony bottle", "Sony Flasche", "Flasche").is_some());
+        // "2 téléphones" is two phones, no 2 t (tonnes) the output must state.
+        let fr = |rf: &str, out: &str| critical_error("2 phones", rf, out, None, &de, m);
+        assert!(fr("Sony et 2 téléphones", "Sony et 2 portables").is_none());
+        assert!(fr("Sony et 2 téléphones", "Sony et 3 portables").is_some());
         // A standard size must keep its unit; a converted quantity may differ in rounding.
         assert!(
             crit(
