@@ -381,3 +381,53 @@ fn a_listing_comes_back_the_same_whatever_is_localized_beside_it() {
         }
     }
 }
+
+/// `silkroute localize FILE` reads a listing file as a JSON catalog's listing is
+/// read (and as the API reads one): a price may be written "24.95 USD", and a
+/// price without a currency is an error naming the file and the field.
+#[test]
+fn cli_reads_listing_files_as_the_catalog_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("lamp.json");
+    std::fs::write(
+        &good,
+        r#"{"sku": "LAMP-1", "title": "Acme desk lamp, 5 W", "brand": "Acme", "price": "24.95 USD"}"#,
+    )
+    .unwrap();
+    let bare = dir.path().join("bare.json");
+    std::fs::write(
+        &bare,
+        r#"{"sku": "LAMP-2", "title": "Acme desk lamp", "price": "24.95"}"#,
+    )
+    .unwrap();
+    let run = |file: &std::path::Path| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_silkroute"))
+            .arg("--data-dir")
+            .arg(dir.path().join("data"))
+            .args(["localize", "--market", "amazon.de", "--json", "--model"])
+            .arg(test_model())
+            .arg(file)
+            .output()
+            .unwrap()
+    };
+    let out = run(&good);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // Localized, or needs review (exit 1): read either way, never refused.
+    assert!(matches!(out.status.code(), Some(0 | 1)), "{stderr}");
+    let loc: serde_json::Value = serde_json::from_str(stdout.trim()).expect(&stdout);
+    assert_eq!(loc["sku"], "LAMP-1");
+    // The price was read: converted for the market, or a warning says why not.
+    let price_warned = loc["warnings"]
+        .as_array()
+        .is_some_and(|w| w.iter().any(|w| w["field"] == "price"));
+    assert!(loc["price"]["currency"] == "EUR" || price_warned, "{loc}");
+
+    let out = run(&bare);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("bare.json") && stderr.contains("price") && stderr.contains("currency"),
+        "{stderr}"
+    );
+}

@@ -164,7 +164,9 @@ impl LocalizeArgs {
         let mut listings = Vec::with_capacity(self.files.len());
         for file in &self.files {
             let text = read_bounded(file, "listing")?;
-            let listing: Listing = serde_json::from_str(&text).map_err(|e| {
+            // Read as a JSON catalog's listing is ("price": "24.95 USD" too),
+            // the same rules as the API's.
+            let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
                 anyhow::anyhow!(
                     "{}: line {}, column {}: {e}",
                     file.display(),
@@ -172,6 +174,8 @@ impl LocalizeArgs {
                     e.column()
                 )
             })?;
+            let listing: Listing = silkroute::catalog::listing_from_json(value)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
             listing
                 .validate()
                 .with_context(|| format!("{}", file.display()))?;
