@@ -319,25 +319,11 @@ fn bench_llm(data_dir: &DataDir, a: LlmBenchArgs) -> anyhow::Result<Outcome> {
 
     // Batch 1: time to first token is the prefill, the rest is decode.
     let req = sized_request(&engine, a.prompt_tokens, a.gen_tokens, 1);
-    let prompt = engine.prompt_tokens(&req)?;
-    let n_prompt = prompt.len();
-    let start = Instant::now();
-    let h = engine.submit(req)?;
-    let mut first = None;
-    let g = loop {
-        match h.recv() {
-            Some(Event::Delta(_)) => {
-                first.get_or_insert_with(Instant::now);
-            }
-            Some(Event::Done(g)) => break g,
-            Some(Event::Error(e)) => return Err(e.into()),
-            None => bail!("engine stopped"),
-        }
-    };
-    let end = Instant::now();
-    let first = first.unwrap_or(end);
-    let prefill = n_prompt as f64 / (first - start).as_secs_f64();
-    let decode1 = (g.tokens.len().saturating_sub(1)) as f64 / (end - first).as_secs_f64();
+    let n_prompt = engine.prompt_tokens(&req)?.len();
+    let t = timed(&engine, &req)?;
+    let g = &t.g;
+    let prefill = n_prompt as f64 / t.prefill_s;
+    let decode1 = (g.tokens.len().saturating_sub(1)) as f64 / (t.wall_s - t.prefill_s);
     println!(
         "prompt           {n_prompt} tokens, generated {} tokens",
         g.tokens.len()
