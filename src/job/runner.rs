@@ -99,6 +99,9 @@ struct Active {
 struct State {
     active: Vec<Active>,
     ended: HashMap<JobId, JobEnd>,
+    /// Jobs out of `active` whose ending a worker is still writing to the
+    /// store: not ended yet for `wait`, even after a shutdown.
+    ending: Vec<JobId>,
     cursor: usize,
     shutdown: bool,
 }
@@ -278,7 +281,7 @@ impl JobRunner {
             if let Some(end) = st.ended.remove(&id) {
                 return Some(end);
             }
-            if !st.active.iter().any(|a| a.id == id) && st.shutdown {
+            if !st.active.iter().any(|a| a.id == id) && !st.ending.contains(&id) && st.shutdown {
                 return Some(JobEnd::Paused);
             }
             let now = Instant::now();
@@ -347,6 +350,7 @@ impl State {
             a.in_flight == 0 && (stop || a.cancel || a.error.is_some() || a.queue.is_empty())
         }) {
             let a = self.active.remove(pos);
+            self.ending.push(a.id);
             let ending = if let Some(e) = a.error {
                 Ending::Failed(e)
             } else if a.cancel {
@@ -484,6 +488,7 @@ impl Inner {
             }
         };
         let mut st = self.lock();
+        st.ending.retain(|&j| j != job);
         st.ended.insert(job, end);
         drop(st);
         self.cv.notify_all();
