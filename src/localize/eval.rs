@@ -33,7 +33,7 @@ use crate::script;
 const MAX_DEV_SET_BYTES: u64 = 8 * 1024 * 1024;
 
 /// Title and bullets in one language.
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
 pub struct EvalText {
     /// Title.
     pub title: String,
@@ -888,18 +888,26 @@ fn eval_pairs<'a>(
     let mut pairs: BTreeMap<(String, String), Vec<&EvalListing>> = BTreeMap::new();
     let mut per_src: BTreeMap<&str, usize> = BTreeMap::new();
     for l in set {
+        let targets: Vec<&String> = l
+            .refs
+            .keys()
+            .filter(|t| opts.langs.is_empty() || opts.langs.contains(*t))
+            .collect();
+        // Only listings with a reference in a chosen language count against
+        // the limit (`--langs de --limit 12` is twelve en→de listings).
+        if targets.is_empty() {
+            continue;
+        }
         let n = per_src.entry(&l.lang).or_default();
         if opts.limit.is_some_and(|lim| *n >= lim) {
             continue;
         }
         *n += 1;
-        for tgt in l.refs.keys() {
-            if opts.langs.is_empty() || opts.langs.contains(tgt) {
-                pairs
-                    .entry((l.lang.clone(), tgt.clone()))
-                    .or_default()
-                    .push(l);
-            }
+        for tgt in targets {
+            pairs
+                .entry((l.lang.clone(), tgt.clone()))
+                .or_default()
+                .push(l);
         }
     }
     pairs
@@ -913,6 +921,46 @@ pub fn eval_size(set: &[EvalListing], opts: &EvalOptions) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_limit_counts_listings_of_the_chosen_languages_only() {
+        let l = |id: &str, lang: &str, refs: &[&str]| EvalListing {
+            id: id.into(),
+            lang: lang.into(),
+            brand: None,
+            source: EvalText::default(),
+            refs: refs
+                .iter()
+                .map(|r| (r.to_string(), EvalText::default()))
+                .collect(),
+        };
+        // The new languages' listings come first (as en-belt.jsonl sorts
+        // before en.jsonl) and have no German reference.
+        let set = [
+            l("b1", "en", &["pt", "ru"]),
+            l("b2", "en", &["pt"]),
+            l("e1", "en", &["de", "fr"]),
+            l("e2", "en", &["de"]),
+            l("e3", "en", &["de"]),
+            l("z1", "zh", &["en"]),
+        ];
+        let opts = EvalOptions {
+            limit: Some(2),
+            langs: vec!["de".into(), "fr".into()],
+            ..Default::default()
+        };
+        let pairs = eval_pairs(&set, &opts);
+        let ids = |k: (&str, &str)| -> Vec<&str> {
+            pairs[&(k.0.to_string(), k.1.to_string())]
+                .iter()
+                .map(|l| l.id.as_str())
+                .collect()
+        };
+        assert_eq!(pairs.len(), 2, "{:?}", pairs.keys());
+        assert_eq!(ids(("en", "de")), ["e1", "e2"]);
+        assert_eq!(ids(("en", "fr")), ["e1"]);
+        assert_eq!(eval_size(&set, &opts), 3);
+    }
 
     /// One dev-set file: at least `min` listings in `lang`, each with a reference in
     /// every one of `targets` with as many bullets as its source.
