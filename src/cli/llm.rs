@@ -384,6 +384,7 @@ fn translation_request() -> anyhow::Result<GenerateRequest> {
         text: SPEC_SEGMENT,
         hints: &[],
         examples: &[],
+        shared: &[],
     })?;
     let mut req = GenerateRequest::new(messages, SPEC_SEGMENT.chars().count() * 3 / 4 + 24);
     req.stop = vec!["\n".into()];

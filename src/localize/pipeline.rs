@@ -35,6 +35,7 @@ use super::mbr;
 use super::price::{PriceConverter, Rates};
 use super::prompt::{ExamplePair, Templates, TranslatePrompt, language_name};
 use super::quality::QualityOptions;
+use super::retrieval::Example;
 use super::source_clean;
 use super::spans::{self, ProtectRules, Protected, QuantityNote, Term};
 use super::terminology::{Hint, Terminology};
@@ -254,6 +255,8 @@ struct SegCtx<'a> {
     source_lang: &'a str,
     target_lang: &'a str,
     terms: &'a [Term],
+    /// The listing's shared worked examples.
+    shared: &'a [ExamplePair],
     attempts: usize,
     /// Requests wait for room in a full queue until then.
     deadline: std::time::Instant,
@@ -336,6 +339,8 @@ struct Segments {
     segs: Vec<Seg>,
     /// Every field in listing order: title, bullets, description, attributes, keywords.
     fields: Vec<(FieldId, FieldSrc)>,
+    /// Retrieved examples every segment's prompt shows first.
+    shared: Vec<ExamplePair>,
 }
 
 impl Segments {
@@ -501,11 +506,13 @@ impl Pipeline {
         self.recall(&mut segments.segs, &keys, source_lang == target_lang);
 
         // 3. Generate every pending segment; keep what passes in the memory.
+        let shared = std::mem::take(&mut segments.shared);
         let ctx = SegCtx {
             market: &profile.name,
             source_lang: &source_lang,
             target_lang: &target_lang,
             terms: &terms,
+            shared: &shared,
             attempts: self.options.max_attempts.max(1),
             deadline,
         };
@@ -584,14 +591,13 @@ impl Pipeline {
                     });
                 }
             }
-            let examples = self.examples_for(source_lang, target_lang, kind, text);
             segs.push(Seg {
                 kind,
                 source: text.to_string(),
                 protected,
                 expected,
                 hints,
-                examples,
+                examples: Vec::new(),
                 best: None,
                 from_tm: false,
             });
@@ -630,7 +636,12 @@ impl Pipeline {
             let src = FieldSrc::Seg(add(&field, k, &mut segs));
             fields.push((field, src));
         }
-        Ok(Segments { segs, fields })
+        let shared = self.examples_for(&mut segs, source_lang, target_lang);
+        Ok(Segments {
+            segs,
+            fields,
+            shared,
+        })
     }
 
     /// Step 2: segments that need no model. Span-only segments (and every
@@ -774,6 +785,7 @@ impl Pipeline {
             text: &s.protected.text,
             hints: &s.hints,
             examples: &s.examples,
+            shared: ctx.shared,
         })?;
         // A translation is about as long as its source; a looping model stops early.
         let max_tokens =
@@ -878,23 +890,57 @@ impl Pipeline {
         Ok(None)
     }
 
-    /// Worked examples for a segment from the example bank (none without one,
-    /// or when the search fails: the fixed examples are used then).
-    fn examples_for(&self, src: &str, tgt: &str, kind: &str, text: &str) -> Vec<ExamplePair> {
+    /// Worked examples from the example bank (none without one, or when the
+    /// search fails: the fixed examples are used then). Each segment that needs
+    /// the model gets its own `k` best matches; the listing's `shared` examples
+    /// are the segments' best matches taken in turn (every segment's first, then
+    /// every segment's second …), returned for all prompts to show first. They
+    /// depend on the listing alone, so a listing's prompts are the same on every
+    /// run.
+    fn examples_for(&self, segs: &mut [Seg], src: &str, tgt: &str) -> Vec<ExamplePair> {
         let q = &self.options.quality;
         let Some(bank) = &q.examples else {
             return Vec::new();
         };
-        match bank.examples(src, tgt, kind, text, None) {
-            Ok(ex) => ex
-                .iter()
-                .map(|e| e.prompt_pair(q.protect_examples))
-                .collect(),
-            Err(e) => {
-                tracing::warn!(error = %e, "example bank search failed");
-                Vec::new()
+        let o = bank.options();
+        let mut ranked: Vec<Vec<Example>> = Vec::with_capacity(segs.len());
+        for s in segs.iter() {
+            if s.protected.is_trivial() {
+                ranked.push(Vec::new());
+                continue;
+            }
+            match bank.examples(src, tgt, s.kind, &s.source, Some(o.k + o.shared)) {
+                Ok(ex) => ranked.push(ex),
+                Err(e) => {
+                    tracing::warn!(error = %e, "example bank search failed");
+                    return Vec::new();
+                }
             }
         }
+        let mut shared: Vec<&Example> = Vec::new();
+        let depth = ranked.iter().map(Vec::len).max().unwrap_or(0);
+        'rank: for r in 0..depth {
+            for e in ranked.iter().filter_map(|l| l.get(r)) {
+                if shared.len() >= o.shared {
+                    break 'rank;
+                }
+                if !shared.iter().any(|x| x.source == e.source) {
+                    shared.push(e);
+                }
+            }
+        }
+        for (s, list) in segs.iter_mut().zip(&ranked) {
+            s.examples = list
+                .iter()
+                .filter(|e| !shared.iter().any(|x| x.source == e.source))
+                .take(o.k)
+                .map(|e| e.prompt_pair(q.protect_examples))
+                .collect();
+        }
+        shared
+            .iter()
+            .map(|e| e.prompt_pair(q.protect_examples))
+            .collect()
     }
 
     /// Choose among one segment's candidates: those without blocking findings,
@@ -980,6 +1026,7 @@ impl Pipeline {
                 text: &p.text,
                 hints: &[],
                 examples: &[],
+                shared: &[],
             });
             let h = msgs.ok().map(|m| {
                 let max_tokens = (p.text.chars().count() * 3 / 2 + 24).min(self.options.max_tokens);
@@ -1658,6 +1705,8 @@ mod scripted {
     struct Scripted {
         rules: Vec<(String, Vec<String>)>,
         calls: Mutex<Vec<String>>,
+        /// Every request's messages, in the order submitted.
+        prompts: Mutex<Vec<Vec<crate::llm::ChatMessage>>>,
     }
 
     impl Generate for Scripted {
@@ -1681,6 +1730,7 @@ mod scripted {
             }
             .unwrap_or_default()
             .to_string();
+            self.prompts.lock().unwrap().push(req.messages.clone());
             let mut calls = self.calls.lock().unwrap();
             let n = calls.iter().filter(|c| c.ends_with(&seg)).count();
             let last = users.last().copied().unwrap_or_default();
@@ -1721,6 +1771,7 @@ mod scripted {
                 .map(|(k, v)| (k.to_string(), v.iter().map(|s| s.to_string()).collect()))
                 .collect(),
             calls: Mutex::new(Vec::new()),
+            prompts: Mutex::new(Vec::new()),
         });
         let p = Pipeline::new(
             g.clone(),
@@ -2048,6 +2099,79 @@ mod scripted {
             ["Hält Getränke 24 h lang schön kalt und frisch"]
         );
         assert_eq!(g2.calls.lock().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_listings_prompts_begin_with_shared_examples_then_each_segments_own() {
+        use crate::localize::retrieval::{ExampleBank, RetrievalOptions};
+        let (mut p, g) = pipeline(&[], None);
+        let o = RetrievalOptions {
+            k: 1,
+            shared: 3,
+            ..Default::default()
+        };
+        let bank = Arc::new(ExampleBank::builtin(o).unwrap());
+        p.options.quality = QualityOptions {
+            examples: Some(bank.clone()),
+            ..Default::default()
+        };
+        let l = Listing {
+            sku: "S-2".into(),
+            title: "Stainless steel water bottle with leak-proof lid".into(),
+            bullets: vec![
+                "Keeps drinks cold for hours".into(),
+                "Fits most cup holders and backpack pockets".into(),
+            ],
+            language: Some("en".into()),
+            ..Default::default()
+        };
+        let reg = MarketRegistry::builtin().unwrap();
+        let _ = p.localize(
+            &l,
+            reg.get("amazon.de").unwrap(),
+            &LocalizeOptions::default(),
+        );
+        // The first attempts go out first, in field order.
+        let prompts: Vec<_> = g.prompts.lock().unwrap()[..3].to_vec();
+        let segs = [
+            ("title", l.title.as_str()),
+            ("bullet", l.bullets[0].as_str()),
+            ("bullet", l.bullets[1].as_str()),
+        ];
+        let ranked: Vec<_> = segs
+            .iter()
+            .map(|(kind, text)| bank.examples("en", "de", kind, text, Some(4)).unwrap())
+            .collect();
+        // Shared: each segment's best match in turn (title's, then the bullets').
+        let mut shared: Vec<String> = Vec::new();
+        for e in ranked.iter().map(|r| &r[0]) {
+            if !shared.contains(&e.target) {
+                shared.push(e.target.clone());
+            }
+        }
+        let mut r = 1;
+        while shared.len() < 3 {
+            for e in ranked.iter().filter_map(|l| l.get(r)) {
+                if shared.len() < 3 && !shared.contains(&e.target) {
+                    shared.push(e.target.clone());
+                }
+            }
+            r += 1;
+        }
+        for (m, (rank, (_, text))) in prompts.iter().zip(ranked.iter().zip(segs)) {
+            // System, three shared pairs, one pair of its own, the segment.
+            assert_eq!(m.len(), 1 + 2 * 3 + 2 + 1, "{m:#?}");
+            assert_eq!(
+                m[..7],
+                prompts[0][..7],
+                "the same beginning for every segment"
+            );
+            let shown: Vec<&str> = [2, 4, 6].iter().map(|&i| m[i].content.as_str()).collect();
+            assert_eq!(shown, shared, "shared examples in turn, in order");
+            let own = rank.iter().find(|e| !shared.contains(&e.target)).unwrap();
+            assert_eq!(m[8].content, own.target, "its best match not already shown");
+            assert!(m[9].content.ends_with(text), "{}", m[9].content);
+        }
     }
 
     #[test]

@@ -122,9 +122,13 @@ pub struct TranslatePrompt<'a> {
     pub text: &'a str,
     /// Terminology and glossary hints.
     pub hints: &'a [Hint],
-    /// Retrieved worked examples (most similar first). When there are any they
-    /// replace the fixed examples of `examples.toml`.
+    /// Retrieved worked examples of this segment's own (most similar first).
+    /// When there are any, or shared ones, they replace the fixed examples of
+    /// `examples.toml`.
     pub examples: &'a [ExamplePair],
+    /// Retrieved worked examples shared by every segment of a listing, shown
+    /// first and in this order, so that the listing's prompts begin alike.
+    pub shared: &'a [ExamplePair],
 }
 
 /// A worked example for a translate prompt: a segment and its translation.
@@ -222,15 +226,17 @@ impl Templates {
         // The system prompt comes first and is the same for every segment of a
         // language pair, so the engine's prefix cache keeps serving it.
         let mut msgs = vec![ChatMessage::system(system)];
-        // Retrieved examples: the most similar goes last, next to the segment.
-        for ex in p.examples.iter().rev() {
+        // Retrieved examples: the listing's shared ones first (a prefix its
+        // segments have in common), then the segment's own with the most
+        // similar last, next to the segment.
+        for ex in p.shared.iter().chain(p.examples.iter().rev()) {
             msgs.push(ChatMessage::user(self.render(
                 "translate_user.j2",
                 context! { hints => Serde(&[] as &[Hint]), kind_name => kind_name(&ex.kind), text => &ex.source },
             )?));
             msgs.push(ChatMessage::assistant(ex.target.clone()));
         }
-        let fixed = if p.examples.is_empty() && fixed_examples {
+        let fixed = if p.examples.is_empty() && p.shared.is_empty() && fixed_examples {
             self.examples("translate", p.target_lang).collect()
         } else {
             Vec::new()
@@ -395,6 +401,7 @@ mod tests {
                 text: "Leak-proof lid, {1}",
                 hints: &hints,
                 examples: &[],
+                shared: &[],
             })
             .unwrap();
         assert_eq!(m[0].role, Role::System);
@@ -431,6 +438,7 @@ mod tests {
             text: "Rust-free sockets",
             hints: &[],
             examples,
+            shared: &[],
         };
         let m = t.translate(&p(&ex)).unwrap();
         assert_eq!(m.len(), 1 + 2 * 2 + 1);
@@ -442,6 +450,21 @@ mod tests {
         assert_eq!(m[4].content, "Rostbeständig");
         // The system prompt is the same with or without examples (prefix cache).
         assert_eq!(t.translate(&p(&[])).unwrap()[0], m[0]);
+
+        // Shared examples come first, in their order, before the segment's own;
+        // alone they also replace the fixed examples.
+        let own = [ex[0].clone()];
+        let shared = [ex[1].clone()];
+        let q = |examples, shared| TranslatePrompt {
+            examples,
+            shared,
+            ..p(&[])
+        };
+        let a = t.translate(&q(&own, &shared)).unwrap();
+        assert_eq!(a, m, "shared first, then own: the same messages as before");
+        let b = t.translate(&q(&[], &shared)).unwrap();
+        assert_eq!(b.len(), 1 + 2 + 1, "no fixed examples beside shared ones");
+        assert_eq!(b[1].content, "Title: Socket set");
     }
 
     #[test]

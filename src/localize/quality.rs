@@ -92,8 +92,13 @@ pub struct QualityConfig {
 pub struct RetrievalConfig {
     /// Use retrieved examples at all.
     pub enabled: bool,
-    /// Examples per segment.
+    /// Examples of each segment's own, shown right before it.
     pub k: usize,
+    /// Examples shared by every segment of a listing, shown first after the
+    /// system prompt: each segment's best matches in turn, so that the prompts
+    /// of one listing begin alike and the engine computes that part once.
+    #[serde(default)]
+    pub shared: usize,
     /// Score bonus for pairs of the segment's own kind.
     pub kind_bonus: f32,
     /// Pairs scoring less (BM25, without the bonus) are not shown.
@@ -208,8 +213,11 @@ impl QualityConfig {
                 ));
             }
         }
-        if c.retrieval.k > 16 {
-            return Err(config_err(name, "retrieval.k must be at most 16"));
+        if c.retrieval.k > 16 || c.retrieval.shared > 16 {
+            return Err(config_err(
+                name,
+                "retrieval.k and retrieval.shared must be at most 16",
+            ));
         }
         Ok(c)
     }
@@ -218,6 +226,7 @@ impl QualityConfig {
     pub fn retrieval_options(&self) -> RetrievalOptions {
         RetrievalOptions {
             k: self.retrieval.k,
+            shared: self.retrieval.shared,
             kind_bonus: self.retrieval.kind_bonus,
             min_score: self.retrieval.min_score,
         }
@@ -226,7 +235,8 @@ impl QualityConfig {
     /// The pipeline's options with `bank` (used when retrieval is enabled).
     pub fn options(&self, bank: Option<Arc<ExampleBank>>) -> QualityOptions {
         QualityOptions {
-            examples: bank.filter(|_| self.retrieval.enabled && self.retrieval.k > 0),
+            examples: bank
+                .filter(|_| self.retrieval.enabled && self.retrieval.k + self.retrieval.shared > 0),
             protect_examples: self.retrieval.protect,
             best_of: self.best_of.clone(),
             roundtrip: self.roundtrip.enabled,

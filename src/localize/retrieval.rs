@@ -288,8 +288,10 @@ impl Example {
 /// How examples are retrieved.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RetrievalOptions {
-    /// Examples per segment.
+    /// Examples of each segment's own.
     pub k: usize,
+    /// Examples shared by the segments of one listing.
+    pub shared: usize,
     /// Added to the score of a pair of the segment's own kind.
     pub kind_bonus: f32,
     /// Pairs scoring below this (kind bonus excluded) are not used.
@@ -300,6 +302,7 @@ impl Default for RetrievalOptions {
     fn default() -> Self {
         Self {
             k: 4,
+            shared: 0,
             kind_bonus: 1.0,
             min_score: 0.0,
         }
