@@ -1,6 +1,8 @@
 //! Per-language data for the checks (`markets/languages.toml`, compiled in): the
-//! prompt labels a model may echo in each language, and the words each language
-//! writes as in the source (loanwords, and words spelled the same). Main type:
+//! prompt labels a model may echo in each language, the words each language
+//! writes as in the source (loanwords, and words spelled the same), and the
+//! scripts it is written in (letters of any other script are left untranslated,
+//! other than the symbol letters every language writes, Ω or μ). Main type:
 //! [`LanguageData`]; [`data`] is the built-in one. Also the label rule itself:
 //! [`strip_label`] removes a label from the start of a field, [`leaked_labels`]
 //! finds one anywhere else.
@@ -11,6 +13,7 @@ use std::sync::LazyLock;
 use serde::Deserialize;
 
 use super::LocalizeError;
+use crate::script::ScriptSet;
 
 const BUILTIN: &str = include_str!("../../markets/languages.toml");
 
@@ -21,13 +24,19 @@ struct LangEntry {
     labels: Vec<String>,
     #[serde(default)]
     loanwords: Vec<String>,
+    #[serde(default)]
+    scripts: Vec<String>,
+    #[serde(default)]
+    symbols: Vec<String>,
 }
 
-/// Labels and accepted words per language.
+/// Labels, accepted words and scripts per language.
 #[derive(Debug, Default)]
 pub struct LanguageData {
     labels: BTreeMap<String, Vec<String>>,
     accepted: BTreeMap<String, HashSet<String>>,
+    scripts: BTreeMap<String, ScriptSet>,
+    symbols: HashSet<char>,
 }
 
 /// The built-in data (`markets/languages.toml`).
@@ -50,7 +59,51 @@ impl LanguageData {
                 message: e.to_string(),
             })?;
         let mut out = LanguageData::default();
+        let bad = |field: String, message: String| LocalizeError::Input {
+            file: source_name.to_string(),
+            line: 0,
+            field,
+            message,
+        };
         for (lang, e) in raw {
+            if lang == "all" {
+                if !e.scripts.is_empty() {
+                    return Err(bad(
+                        "all.scripts".into(),
+                        "scripts are per language, not for all".into(),
+                    ));
+                }
+            } else {
+                if e.scripts.is_empty() {
+                    return Err(bad(
+                        format!("{lang}.scripts"),
+                        "every language names the scripts it is written in".into(),
+                    ));
+                }
+                let set = ScriptSet::new(&e.scripts)
+                    .map_err(|err| bad(format!("{lang}.scripts"), err.to_string()))?;
+                out.scripts.insert(lang.clone(), set);
+            }
+            if lang != "all" && !e.symbols.is_empty() {
+                return Err(bad(
+                    format!("{lang}.symbols"),
+                    "symbol letters are for all languages: list them under [all]".into(),
+                ));
+            }
+            for sym in &e.symbols {
+                let mut chars = sym.chars();
+                match (chars.next(), chars.next()) {
+                    (Some(c), None) if c.is_alphabetic() => {
+                        out.symbols.insert(c);
+                    }
+                    _ => {
+                        return Err(bad(
+                            "all.symbols".into(),
+                            format!("{sym:?} is not one letter"),
+                        ));
+                    }
+                }
+            }
             let mut labels = e.labels;
             // Longest first, so "Description text" wins over "Description".
             labels.sort_by_key(|l| std::cmp::Reverse(l.chars().count()));
@@ -81,6 +134,19 @@ impl LanguageData {
             .iter()
             .filter_map(|l| self.accepted.get(*l))
             .any(|s| s.contains(&w))
+    }
+
+    /// Runs of letters in `text` of scripts `lang` is not written in (Cyrillic in
+    /// German, kana in Chinese, Hangul in English), other than runs made only of
+    /// symbol letters (`Ω`, `μ`, `Φ`). Empty for a language without data.
+    pub fn foreign_script_runs<'a>(&self, lang: &str, text: &'a str) -> Vec<&'a str> {
+        let Some(set) = self.scripts.get(lang) else {
+            return Vec::new();
+        };
+        set.foreign_runs(text)
+            .into_iter()
+            .filter(|r| !r.chars().all(|c| self.symbols.contains(&c)))
+            .collect()
     }
 }
 
@@ -185,6 +251,25 @@ mod tests {
         assert!(d.accepts("ja", "USB"));
         assert!(!d.accepts("de", "Fits"));
         assert!(!d.accepts("de", "Finish"));
+    }
+
+    #[test]
+    fn every_language_names_its_scripts() {
+        let d = data();
+        assert_eq!(d.foreign_script_runs("ru", "Кабель USB-C, 한국"), ["한국"]);
+        assert_eq!(d.foreign_script_runs("de", "10 kΩ, μF, Кабель"), ["Кабель"]);
+        assert!(d.foreign_script_runs("xx", "Кабель").is_empty());
+        let err = |toml: &str| {
+            LanguageData::from_toml(toml, "t.toml")
+                .unwrap_err()
+                .to_string()
+        };
+        assert!(err("[de]\nlabels = []").contains("de.scripts"));
+        let e = err("[de]\nscripts = [\"Latin\", \"Elvish\"]");
+        assert!(e.contains("de.scripts") && e.contains("Elvish"), "{e}");
+        assert!(err("[all]\nsymbols = [\"Ωm\"]").contains("all.symbols"));
+        assert!(err("[de]\nscripts = [\"Latin\"]\nsymbols = [\"Ω\"]").contains("de.symbols"));
+        assert!(err("[all]\nscripts = [\"Latin\"]").contains("all.scripts"));
     }
 
     #[test]
