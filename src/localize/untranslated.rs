@@ -371,6 +371,26 @@ mod tests {
             )
             .is_empty()
         );
+        // French words spelled as in English (the critical split's false flags),
+        // and English left in French all the same.
+        assert!(
+            left(
+                "Induction hob with thermostat mode, 2 USB ports, zinc alloy scooter deck, fluorescent tubes",
+                "Plaque à induction avec mode thermostat, 2 ports USB, plateau de scooter en alliage de zinc, tubes fluorescent",
+                "en",
+                "fr"
+            )
+            .is_empty()
+        );
+        assert_eq!(
+            left(
+                "Lightweight and waterproof induction cable",
+                "Câble à induction léger et waterproof, lightweight",
+                "en",
+                "fr"
+            ),
+            ["waterproof", "lightweight"]
+        );
         // A capitalised word inside a sentence is a name, not an untranslated word.
         assert!(
             left(
