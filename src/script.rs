@@ -1,6 +1,9 @@
 //! Which writing system a character belongs to: the one place silkroute decides
 //! CJK, Han, kana and Latin, used by the search analyzers and the localization
-//! checks alike.
+//! checks alike. [`ScriptSet`] names the scripts a language writes (by their
+//! Unicode names, from data) and finds the letters of any other script in a text.
+
+use regex::Regex;
 
 /// Whether `c` belongs to a CJK script written without spaces (Han, kana, Hangul).
 pub fn is_cjk(c: char) -> bool {
@@ -44,6 +47,64 @@ pub fn is_japanese_kanji(c: char) -> bool {
     !unmappable
 }
 
+/// A script name that is not a Unicode script.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown script {0:?} (a Unicode script name such as Latin, Cyrillic, Han, Hiragana)")]
+pub struct UnknownScript(pub String);
+
+/// The scripts one language writes, by their Unicode names (`Latin`, `Cyrillic`,
+/// `Han`, `Hiragana` …), and the runs of letters of any other script in a text.
+///
+/// A letter belongs to an allowed script when its Script_Extensions name one
+/// (so `ー`, shared by hiragana and katakana, is Japanese). Letters and marks of
+/// the Common and Inherited scripts (µ, ª, combining accents, `ー` in any
+/// language) are never foreign on their own, but they continue a foreign run
+/// (`ケーブル` is one run, not two). Digits, punctuation and symbols are no letters.
+#[derive(Debug, Clone)]
+pub struct ScriptSet {
+    names: Vec<String>,
+    foreign: Regex,
+}
+
+impl ScriptSet {
+    /// The set of the named scripts; an empty set allows no letters at all.
+    pub fn new<S: AsRef<str>>(names: &[S]) -> Result<Self, UnknownScript> {
+        let mut allowed = String::from(r"\p{sc=Common}\p{sc=Inherited}");
+        let mut kept = Vec::new();
+        for n in names {
+            let n = n.as_ref().trim();
+            // Only a bare name reaches the pattern: the data cannot inject syntax.
+            if n.is_empty() || !n.chars().all(|c| c.is_ascii_alphabetic() || c == '_') {
+                return Err(UnknownScript(n.to_string()));
+            }
+            let class = format!(r"\p{{scx={n}}}");
+            if Regex::new(&class).is_err() {
+                return Err(UnknownScript(n.to_string()));
+            }
+            allowed.push_str(&class);
+            kept.push(n.to_string());
+        }
+        let foreign = format!(r"[\p{{L}}\p{{M}}--[{allowed}]]");
+        let joiner = r"[\p{Lm}\p{M}&&[\p{sc=Common}\p{sc=Inherited}]]";
+        let foreign = Regex::new(&format!("{foreign}(?:{foreign}|{joiner})*"))
+            .map_err(|e| UnknownScript(format!("{}: {e}", kept.join(", "))))?;
+        Ok(ScriptSet {
+            names: kept,
+            foreign,
+        })
+    }
+
+    /// The script names, as given.
+    pub fn names(&self) -> &[String] {
+        &self.names
+    }
+
+    /// Runs of letters in `text` of scripts outside the set, in order.
+    pub fn foreign_runs<'a>(&self, text: &'a str) -> Vec<&'a str> {
+        self.foreign.find_iter(text).map(|m| m.as_str()).collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -59,5 +120,38 @@ mod tests {
         for c in ['铬', '钢', '锈', '铝', '电', '视', '这', '们'] {
             assert!(!is_japanese_kanji(c), "{c}");
         }
+    }
+
+    #[test]
+    fn letters_outside_a_script_set_are_found_as_runs() {
+        let latin = ScriptSet::new(&["Latin"]).unwrap();
+        assert_eq!(
+            latin.foreign_runs("für die безопасen Anwendung"),
+            ["безопас"]
+        );
+        assert_eq!(
+            latin.foreign_runs("Kabel ケーブル, 钢 und 한국 à ١٢ ค่ะ"),
+            ["ケーブル", "钢", "한국", "ค่ะ"]
+        );
+        // Accents, µ, digits (Arabic-Indic too), signs and symbols are no foreign letters.
+        assert!(
+            latin
+                .foreign_runs("Crème brûlée, Tiếng Việt, 5 µm, ± 0,5 °C, 2×3, ①, ٣")
+                .is_empty()
+        );
+        // Greek letters are letters of Greek: the caller decides about symbols (Ω).
+        assert_eq!(latin.foreign_runs("10 kΩ"), ["Ω"]);
+        let ja = ScriptSet::new(&["Han", "Hiragana", "Katakana", "Latin"]).unwrap();
+        assert!(ja.foreign_runs("ケーブル、鋼、USBケーブル").is_empty());
+        assert_eq!(ja.foreign_runs("ケーブル 한국"), ["한국"]);
+        let ru = ScriptSet::new(&["Cyrillic", "Latin"]).unwrap();
+        assert!(ru.foreign_runs("Кабель USB-C, 1 м").is_empty());
+        assert_eq!(ru.foreign_runs("Кабель Ελληνικά"), ["Ελληνικά"]);
+        assert_eq!(
+            ScriptSet::new(&["Klingon"]).unwrap_err(),
+            UnknownScript("Klingon".into())
+        );
+        assert!(ScriptSet::new(&["Latin}|.*"]).is_err());
+        assert!(ScriptSet::new(&[""]).is_err());
     }
 }

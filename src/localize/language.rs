@@ -1,6 +1,9 @@
 //! Per-language data for the checks (`markets/languages.toml`, compiled in): the
-//! prompt labels a model may echo in each language, and the words each language
-//! writes as in the source (loanwords, and words spelled the same). Main type:
+//! prompt labels a model may echo in each language, the words each language
+//! writes as in the source (loanwords, and its common words spelled as in English,
+//! from the frequency lists of `terminology/spelled-alike/`), and the
+//! scripts it is written in (letters of any other script are left untranslated,
+//! other than the symbol letters every language writes, Ω or μ). Main type:
 //! [`LanguageData`]; [`data`] is the built-in one. Also the label rule itself:
 //! [`strip_label`] removes a label from the start of a field, [`leaked_labels`]
 //! finds one anywhere else.
@@ -11,8 +14,44 @@ use std::sync::LazyLock;
 use serde::Deserialize;
 
 use super::LocalizeError;
+use crate::script::ScriptSet;
 
 const BUILTIN: &str = include_str!("../../markets/languages.toml");
+
+/// Per language, the words it writes exactly as English does and that are common
+/// words of it in their own right (terminology/spelled-alike/README.md says how they
+/// were made, from wordfreq's frequencies, and their licence).
+const SPELLED_ALIKE: &[(&str, &str)] = &[
+    ("de", include_str!("../../terminology/spelled-alike/de.txt")),
+    ("fr", include_str!("../../terminology/spelled-alike/fr.txt")),
+    ("es", include_str!("../../terminology/spelled-alike/es.txt")),
+    ("it", include_str!("../../terminology/spelled-alike/it.txt")),
+    ("pt", include_str!("../../terminology/spelled-alike/pt.txt")),
+    ("nl", include_str!("../../terminology/spelled-alike/nl.txt")),
+    ("pl", include_str!("../../terminology/spelled-alike/pl.txt")),
+    ("tr", include_str!("../../terminology/spelled-alike/tr.txt")),
+    ("id", include_str!("../../terminology/spelled-alike/id.txt")),
+    ("ms", include_str!("../../terminology/spelled-alike/ms.txt")),
+    ("vi", include_str!("../../terminology/spelled-alike/vi.txt")),
+];
+
+/// The built-in spelled-alike lists: one lower-case word a line, `#` comments.
+fn spelled_alike_lists() -> &'static BTreeMap<&'static str, HashSet<&'static str>> {
+    static LISTS: LazyLock<BTreeMap<&'static str, HashSet<&'static str>>> = LazyLock::new(|| {
+        SPELLED_ALIKE
+            .iter()
+            .map(|(lang, text)| {
+                let words = text
+                    .lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty() && !l.starts_with('#'))
+                    .collect();
+                (*lang, words)
+            })
+            .collect()
+    });
+    &LISTS
+}
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -21,13 +60,19 @@ struct LangEntry {
     labels: Vec<String>,
     #[serde(default)]
     loanwords: Vec<String>,
+    #[serde(default)]
+    scripts: Vec<String>,
+    #[serde(default)]
+    symbols: Vec<String>,
 }
 
-/// Labels and accepted words per language.
+/// Labels, accepted words and scripts per language.
 #[derive(Debug, Default)]
 pub struct LanguageData {
     labels: BTreeMap<String, Vec<String>>,
     accepted: BTreeMap<String, HashSet<String>>,
+    scripts: BTreeMap<String, ScriptSet>,
+    symbols: HashSet<char>,
 }
 
 /// The built-in data (`markets/languages.toml`).
@@ -50,7 +95,51 @@ impl LanguageData {
                 message: e.to_string(),
             })?;
         let mut out = LanguageData::default();
+        let bad = |field: String, message: String| LocalizeError::Input {
+            file: source_name.to_string(),
+            line: 0,
+            field,
+            message,
+        };
         for (lang, e) in raw {
+            if lang == "all" {
+                if !e.scripts.is_empty() {
+                    return Err(bad(
+                        "all.scripts".into(),
+                        "scripts are per language, not for all".into(),
+                    ));
+                }
+            } else {
+                if e.scripts.is_empty() {
+                    return Err(bad(
+                        format!("{lang}.scripts"),
+                        "every language names the scripts it is written in".into(),
+                    ));
+                }
+                let set = ScriptSet::new(&e.scripts)
+                    .map_err(|err| bad(format!("{lang}.scripts"), err.to_string()))?;
+                out.scripts.insert(lang.clone(), set);
+            }
+            if lang != "all" && !e.symbols.is_empty() {
+                return Err(bad(
+                    format!("{lang}.symbols"),
+                    "symbol letters are for all languages: list them under [all]".into(),
+                ));
+            }
+            for sym in &e.symbols {
+                let mut chars = sym.chars();
+                match (chars.next(), chars.next()) {
+                    (Some(c), None) if c.is_alphabetic() => {
+                        out.symbols.insert(c);
+                    }
+                    _ => {
+                        return Err(bad(
+                            "all.symbols".into(),
+                            format!("{sym:?} is not one letter"),
+                        ));
+                    }
+                }
+            }
             let mut labels = e.labels;
             // Longest first, so "Description text" wins over "Description".
             labels.sort_by_key(|l| std::cmp::Reverse(l.chars().count()));
@@ -74,14 +163,40 @@ impl LanguageData {
         v
     }
 
-    /// Whether `lang` writes `word` as it is (a loanword, or spelled the same).
+    /// Whether `lang` writes `word` as it is: one of its loanwords, or a common
+    /// word of it spelled as in English ([`spelled_alike`]).
     pub fn accepts(&self, lang: &str, word: &str) -> bool {
         let w = word.to_lowercase();
         ["all", lang]
             .iter()
             .filter_map(|l| self.accepted.get(*l))
             .any(|s| s.contains(&w))
+            || spelled_alike(lang, &w)
     }
+
+    /// Runs of letters in `text` of scripts `lang` is not written in (Cyrillic in
+    /// German, kana in Chinese, Hangul in English), other than runs made only of
+    /// symbol letters (`Ω`, `μ`, `Φ`). Empty for a language without data.
+    pub fn foreign_script_runs<'a>(&self, lang: &str, text: &'a str) -> Vec<&'a str> {
+        let Some(set) = self.scripts.get(lang) else {
+            return Vec::new();
+        };
+        set.foreign_runs(text)
+            .into_iter()
+            .filter(|r| !r.chars().all(|c| self.symbols.contains(&c)))
+            .collect()
+    }
+}
+
+/// Whether `word` is a common word of `lang` spelled exactly as in English (fr
+/// "induction", "thermostat"; es "natural"), by the built-in lists of
+/// `terminology/spelled-alike/` (word frequencies: as common in `lang` as in
+/// English, give or take; English that only leaks into `lang`'s text, de "finish",
+/// is not). Case-insensitive; false for a language without a list.
+pub fn spelled_alike(lang: &str, word: &str) -> bool {
+    spelled_alike_lists()
+        .get(lang)
+        .is_some_and(|s| s.contains(word.to_lowercase().as_str()))
 }
 
 fn is_colon(c: char) -> bool {
@@ -185,6 +300,82 @@ mod tests {
         assert!(d.accepts("ja", "USB"));
         assert!(!d.accepts("de", "Fits"));
         assert!(!d.accepts("de", "Finish"));
+    }
+
+    #[test]
+    fn words_spelled_as_in_english_come_from_the_frequency_lists() {
+        // Every Latin-script target language has a list, of a plausible size.
+        for (lang, _) in SPELLED_ALIKE {
+            let n = spelled_alike_lists()[lang].len();
+            assert!((1000..20000).contains(&n), "{lang}: {n}");
+        }
+        // The French words the critical split flagged, and real words elsewhere.
+        for w in [
+            "ports",
+            "induction",
+            "mode",
+            "thermostat",
+            "zinc",
+            "scooter",
+            "tubes",
+            "fluorescent",
+            "Surface",
+        ] {
+            assert!(spelled_alike("fr", w), "fr {w}");
+        }
+        for (lang, w) in [
+            ("de", "hotel"),
+            ("de", "problem"),
+            ("es", "natural"),
+            ("es", "cable"),
+            ("it", "camera"),
+            ("pt", "hospital"),
+            ("nl", "water"),
+        ] {
+            assert!(spelled_alike(lang, w), "{lang} {w}");
+        }
+        // English that leaks into a language's text is not its word.
+        for (lang, w) in [
+            ("de", "finish"),
+            ("de", "lifetime"),
+            ("de", "fits"),
+            ("de", "piece"),
+            ("de", "warranty"),
+            ("fr", "quick"),
+            ("fr", "release"),
+            ("fr", "waterproof"),
+            ("fr", "cable"),
+            ("es", "heavy"),
+            ("es", "duty"),
+            ("it", "lifetime"),
+            ("it", "warranty"),
+            ("pt", "kitchen"),
+            ("nl", "lightweight"),
+        ] {
+            assert!(!spelled_alike(lang, w), "{lang} {w}");
+        }
+        // No list: nothing is spelled alike (Japanese writes katakana).
+        assert!(!spelled_alike("ja", "mode"));
+        assert!(!spelled_alike("en", "mode"));
+    }
+
+    #[test]
+    fn every_language_names_its_scripts() {
+        let d = data();
+        assert_eq!(d.foreign_script_runs("ru", "Кабель USB-C, 한국"), ["한국"]);
+        assert_eq!(d.foreign_script_runs("de", "10 kΩ, μF, Кабель"), ["Кабель"]);
+        assert!(d.foreign_script_runs("xx", "Кабель").is_empty());
+        let err = |toml: &str| {
+            LanguageData::from_toml(toml, "t.toml")
+                .unwrap_err()
+                .to_string()
+        };
+        assert!(err("[de]\nlabels = []").contains("de.scripts"));
+        let e = err("[de]\nscripts = [\"Latin\", \"Elvish\"]");
+        assert!(e.contains("de.scripts") && e.contains("Elvish"), "{e}");
+        assert!(err("[all]\nsymbols = [\"Ωm\"]").contains("all.symbols"));
+        assert!(err("[de]\nscripts = [\"Latin\"]\nsymbols = [\"Ω\"]").contains("de.symbols"));
+        assert!(err("[all]\nscripts = [\"Latin\"]").contains("all.scripts"));
     }
 
     #[test]

@@ -669,10 +669,21 @@ pub fn restore(output: &str, p: &Protected) -> Restored {
         }
         text.push_str(piece);
     };
+    // The model wrote the unit after a quantity's placeholder as well ("{1} Liter",
+    // {1} = "1,2 L"): the repeated unit goes.
+    let mut after: Option<&Span> = None;
+    let unrepeated = |piece, after: Option<&Span>| match after {
+        Some(s) => without_repeated_unit(piece, s),
+        None => piece,
+    };
     let mut pos = 0;
     for c in PLACEHOLDER.captures_iter(output) {
         let Some(m) = c.get(0) else { continue };
-        push(&mut text, &output[pos..m.start()], &mut glued);
+        push(
+            &mut text,
+            unrepeated(&output[pos..m.start()], after.take()),
+            &mut glued,
+        );
         pos = m.end();
         let i: usize = c[1].parse().unwrap_or(0);
         if let Some(s) = p.spans.get(i.wrapping_sub(1)) {
@@ -680,9 +691,10 @@ pub fn restore(output: &str, p: &Protected) -> Restored {
             glued = s.kind == SpanKind::Quantity
                 && s.restore
                     .ends_with(|c: char| c.is_ascii_alphabetic() || c == ')');
+            after = (s.kind == SpanKind::Quantity).then_some(s);
         }
     }
-    push(&mut text, &output[pos..], &mut glued);
+    push(&mut text, unrepeated(&output[pos..], after), &mut glued);
     for (i, n) in counts.iter().enumerate() {
         match n {
             1 => {}
@@ -696,6 +708,128 @@ pub fn restore(output: &str, p: &Protected) -> Restored {
         }
     }
     Restored { text, issues }
+}
+
+/// The units a quantity span is written in: the source's and those of what it was
+/// restored as ("9/16 in" restored as "14,3 mm": in and mm).
+fn span_units(s: &Span) -> Vec<&'static Unit> {
+    let table = units::table();
+    let mut out: Vec<&Unit> = Vec::new();
+    for text in [&s.original, &s.restore] {
+        for c in QUANTITY.captures_iter(text) {
+            let Some(u) = c.get(1).and_then(|m| table.lookup(m.as_str())) else {
+                continue;
+            };
+            if !out.iter().any(|x| x.id == u.unit.id) {
+                out.push(u.unit);
+            }
+        }
+    }
+    out
+}
+
+/// Endings of inflected unit names the table does not list ("Litern", "Metern",
+/// "kilos"): plural and case endings the Latin-script languages share. Only added to
+/// names of three letters or more that end in a letter.
+const UNIT_NAME_ENDINGS: [&str; 4] = ["s", "es", "n", "en"];
+
+/// What kind of word a character continues: a unit name ends where the next
+/// character is of another kind ("Liter in", "分で", "リットルの"; hiragana and
+/// katakana are two kinds), not where it is of the same ("Literflasche",
+/// "ミリタリー", "米色").
+fn word_kind(c: char) -> u8 {
+    if script::is_han(c) {
+        1
+    } else if script::is_kana(c) {
+        // Hiragana particles end a katakana word: "リットルの".
+        if matches!(c, '\u{3040}'..='\u{309F}') {
+            2
+        } else {
+            5
+        }
+    } else if script::is_hangul(c) {
+        3
+    } else if c.is_alphanumeric() || matches!(c, '-' | '\'' | '’') {
+        4
+    } else {
+        0
+    }
+}
+
+/// `piece` without a repeated unit name at its start ([`repeated_unit_len`]).
+fn without_repeated_unit<'a>(piece: &'a str, s: &Span) -> &'a str {
+    &piece[repeated_unit_len(piece, s)..]
+}
+
+/// Byte length of a unit name at the start of `rest` (spaces before it included)
+/// that repeats the unit of the quantity `s` restored just before: the model wrote
+/// the unit after the placeholder as well ("{1} Liter", "{2} Minuten" with {1} =
+/// "1,2 L", {2} = "4 Minuten"). 0 when there is none.
+///
+/// A name is any of the unit's words in any language of `markets/units.toml`
+/// (case-insensitive, also with a plural or case ending: "Litern"), or a symbol
+/// that cannot be an ordinary word (L, mAh, °C, Ω; not "in", "m" or "min", which
+/// are words too: "10 in in diameter" keeps both). A one-character CJK name (分,
+/// 件, 米) counts only when it is the character the quantity ends with ("4分分で";
+/// "3件套" is a three-piece set). Only a whole word counts: "Minuten-Timer" stays.
+fn repeated_unit_len(rest: &str, s: &Span) -> usize {
+    let units = span_units(s);
+    if units.is_empty() {
+        return 0;
+    }
+    let t = rest.trim_start_matches([' ', '\u{a0}', '\u{202f}']);
+    let lead = rest.len() - t.len();
+    let last = s.restore.trim_end().chars().last();
+    // `name` at the start of `t` (case-folded unless `exact`): its byte length there.
+    let at_start = |name: &str, exact: bool| -> Option<usize> {
+        let mut n = 0;
+        let mut tc = t.chars();
+        for nc in name.chars() {
+            let c = tc.next()?;
+            let same = if exact {
+                c == nc
+            } else {
+                c.to_lowercase().eq(nc.to_lowercase())
+            };
+            if !same {
+                return None;
+            }
+            n += c.len_utf8();
+        }
+        let end = name.chars().last()?;
+        match t[n..].chars().next() {
+            Some(next) if word_kind(next) != 0 && word_kind(next) == word_kind(end) => None,
+            _ => Some(n),
+        }
+    };
+    let mut best = 0;
+    for u in units {
+        let symbols = u.symbols.iter().filter(|sym| {
+            sym.chars().any(char::is_alphabetic)
+                && !sym.chars().all(|c| c.is_ascii_lowercase() || c == '.')
+        });
+        for sym in symbols {
+            best = best.max(at_start(sym, u.exact_case).unwrap_or(0));
+        }
+        for w in u.words.values().flatten() {
+            let mut cs = w.chars();
+            let (Some(first), one) = (cs.next(), cs.next().is_none()) else {
+                continue;
+            };
+            if one && script::is_cjk(first) && last != Some(first) {
+                continue;
+            }
+            best = best.max(at_start(w, false).unwrap_or(0));
+            let inflects = w.chars().count() >= 3
+                && w.ends_with(|c: char| c.is_alphabetic() && !script::is_cjk(c));
+            if inflects {
+                for e in UNIT_NAME_ENDINGS {
+                    best = best.max(at_start(&format!("{w}{e}"), false).unwrap_or(0));
+                }
+            }
+        }
+    }
+    if best == 0 { 0 } else { lead + best }
 }
 
 #[cfg(test)]
@@ -975,10 +1109,96 @@ mod tests {
         let out = restore("TCL {1}{2} Smart TV, {1} Zoll", &p).text;
         let inch = &p.spans[0].restore;
         assert!(inch.ends_with(|c: char| c.is_ascii_alphabetic()), "{inch}");
-        assert_eq!(out, format!("TCL {inch} 4K Smart TV, {inch} Zoll"));
+        // ("Zoll" after the inches is the unit written twice: it goes.)
+        assert_eq!(out, format!("TCL {inch} 4K Smart TV, {inch}"));
         // Numbers the model wrote itself are left as they are.
         let p = protect("10 x 20", &ProtectRules::default());
         assert_eq!(restore("{1}", &p).text, "10 x 20");
+    }
+
+    #[test]
+    fn a_unit_the_model_wrote_after_a_quantity_is_not_written_twice() {
+        let nf = de();
+        let dot = NumberFormat {
+            decimal: ".".into(),
+            grouping: ",".into(),
+        };
+        let rules = |lang, nf| ProtectRules {
+            measurement: Some(MeasurementSystem::Metric),
+            number_format: Some(nf),
+            language: Some(lang),
+            source_language: Some("en"),
+            ..Default::default()
+        };
+        let source = "Boils 1.2 L of water in about 4 minutes";
+        let back = |lang, nf, out: &str| {
+            let p = protect(source, &rules(lang, nf));
+            assert_eq!(p.text, "Boils {1} of water in about {2}");
+            restore(out, &p).text
+        };
+        // The issue's output: "Wasser von 1,2 L Liter in etwa 4 Minuten Minuten".
+        assert_eq!(
+            back("de", &nf, "Kocht Wasser von {1} Liter in etwa {2} Minuten."),
+            "Kocht Wasser von 1,2 L in etwa 4 Minuten."
+        );
+        let p = protect(source, &rules("de", &nf));
+        assert!(restore("{1} Liter, {2} Minuten", &p).issues.is_empty());
+        // An inflected name, a name in another language, a symbol, case aside.
+        assert_eq!(
+            back("de", &nf, "Mit {1} Litern Wasser, {2} minutes"),
+            "Mit 1,2 L Wasser, 4 Minuten"
+        );
+        assert_eq!(
+            back("de", &nf, "{1} L in {2} MINUTEN"),
+            "1,2 L in 4 Minuten"
+        );
+        // Another unit, an ordinary word, a compound and a different case of an
+        // exact-case symbol stay.
+        assert_eq!(
+            back(
+                "de",
+                &nf,
+                "{1} Wasser in {2} Stunden, {2}-Timer, {2} Minuten-Timer, {1} l"
+            ),
+            "1,2 L Wasser in 4 Minuten Stunden, 4 Minuten-Timer, 4 Minuten Minuten-Timer, 1,2 L l"
+        );
+        assert_eq!(
+            back(
+                "fr",
+                &nf,
+                "Fait bouillir {1} litres d'eau en {2} minutes environ"
+            ),
+            "Fait bouillir 1,2 L d'eau en 4 minutes environ"
+        );
+        assert_eq!(
+            back("es", &nf, "Hierve {1} litros de agua en unos {2} minutos"),
+            "Hierve 1,2 L de agua en unos 4 minutos"
+        );
+        // Japanese: no spaces; a name ends where the script changes.
+        assert_eq!(
+            back("ja", &dot, "{1}リットルのお湯を約{2}分で沸かします"),
+            "1.2 Lのお湯を約4分で沸かします"
+        );
+        // A converted quantity: the source's unit written after it goes too.
+        let p = protect("a 9/16 in hole", &rules("de", &nf));
+        assert_eq!(restore("ein {1} Zoll Loch", &p).text, "ein 14,3 mm Loch");
+        // "in" is also a word: a quantity in inches followed by "in" keeps it.
+        let p = protect("10 in in diameter", &ProtectRules::default());
+        assert_eq!(restore("{1} in diameter", &p).text, "10 in in diameter");
+        // A bare number has no unit to repeat: the model's unit word is the unit.
+        let p = protect("holds 4 cups", &ProtectRules::default());
+        assert_eq!(p.text, "holds {1} cups");
+        assert_eq!(restore("fasst {1} Tassen", &p).text, "fasst 4 Tassen");
+        // One-character CJK names only when repeated as they are.
+        let zh = ProtectRules {
+            language: Some("zh"),
+            ..Default::default()
+        };
+        let p = protect("5 m beige, 3 pieces", &zh);
+        let got: Vec<&str> = p.spans.iter().map(|s| s.restore.as_str()).collect();
+        assert_eq!(got, ["5 m", "3件"]);
+        assert_eq!(restore("{1}米色，{2}套", &p).text, "5 m米色，3件套");
+        assert_eq!(restore("{2}件，{1}", &p).text, "3件，5 m");
     }
 
     #[test]

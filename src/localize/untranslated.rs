@@ -1,16 +1,18 @@
 //! Text left in the source language or the wrong script (`untranslated`): the
 //! source returned whole or as a run of four words, single source words returned
 //! verbatim (other than the language's accepted loanwords, acronyms, names and
-//! protected spans), Latin words inside Japanese or Chinese, Chinese characters in
-//! Japanese where Japanese writes kana, kana in Chinese, and CJK left in a
-//! Latin-script translation. Pure functions over strings.
+//! protected spans), Latin words inside Japanese, Chinese or Korean, Chinese
+//! characters in Japanese where Japanese writes kana, and in every target
+//! language letters of a script it is not written in (Cyrillic in German, kana in
+//! Chinese, CJK in English; the scripts come from `markets/languages.toml`).
+//! Pure functions over strings.
 
 use std::sync::LazyLock;
 
 use regex::Regex;
 
 use super::checks::{Finding, words_lower};
-use super::language;
+use super::{language, units};
 use crate::script;
 
 static PLACEHOLDER: LazyLock<Regex> =
@@ -57,16 +59,23 @@ pub fn untranslated(
     if let Some(f) = source_returned(&src, &out) {
         return Some(f);
     }
-    let left = if is_cjk_lang(tgt_lang) {
+    let mut left = wrong_script(&out, tgt_lang);
+    let words = if is_cjk_lang(tgt_lang) {
         latin_in_cjk(&out, tgt_lang)
             .into_iter()
             .chain(wrong_cjk(&out, tgt_lang))
             .collect()
     } else if is_cjk_lang(src_lang) {
-        cjk_runs(&out)
+        // The Latin words of a CJK source are names and model numbers.
+        Vec::new()
     } else {
         source_words_left(&src, &out, tgt_lang)
     };
+    for w in words {
+        if !left.contains(&w) {
+            left.push(w);
+        }
+    }
     (!left.is_empty()).then(|| {
         Finding::error(
             "untranslated",
@@ -187,20 +196,32 @@ fn latin_in_cjk(output: &str, tgt_lang: &str) -> Vec<String> {
     left
 }
 
-/// Characters of the other CJK language: Chinese-only Han characters in Japanese
-/// (铬 where Japanese writes クロム), kana in Chinese.
+/// Chinese-only Han characters in Japanese (铬 where Japanese writes クロム): Han
+/// is a script Japanese writes, so [`wrong_script`] lets them through. (Kana in
+/// Chinese is a script Chinese does not write: [`wrong_script`] finds it.)
 fn wrong_cjk(output: &str, tgt_lang: &str) -> Vec<String> {
-    let wrong = |c: char| match tgt_lang {
-        "ja" => script::is_han(c) && !script::is_japanese_kanji(c),
-        "zh" => script::is_kana(c) && c != 'ー',
-        _ => false,
-    };
-    runs(output, wrong)
+    if tgt_lang != "ja" {
+        return Vec::new();
+    }
+    runs(output, |c| {
+        script::is_han(c) && !script::is_japanese_kanji(c)
+    })
 }
 
-/// Runs of CJK characters (left in a Latin-script output).
-fn cjk_runs(output: &str) -> Vec<String> {
-    runs(output, script::is_cjk)
+/// Runs of letters of a script `tgt_lang` is not written in, whatever the source
+/// language: Cyrillic in German, Hangul in English, kana in Chinese. Symbol letters
+/// ([`language::LanguageData::foreign_script_runs`]) and unit symbols (Ω) are none.
+fn wrong_script(output: &str, tgt_lang: &str) -> Vec<String> {
+    let table = units::table();
+    let mut out: Vec<String> = Vec::new();
+    for r in language::data().foreign_script_runs(tgt_lang, output) {
+        // A unit's symbol (Ω), not its name in another language (英寸 in English).
+        let unit_symbol = table.lookup(r).is_some_and(|m| !m.spelled_out);
+        if !unit_symbol && !out.iter().any(|x| x == r) {
+            out.push(r.to_string());
+        }
+    }
+    out
 }
 
 fn runs(s: &str, pick: impl Fn(char) -> bool) -> Vec<String> {
@@ -350,6 +371,26 @@ mod tests {
             )
             .is_empty()
         );
+        // French words spelled as in English (the critical split's false flags),
+        // and English left in French all the same.
+        assert!(
+            left(
+                "Induction hob with thermostat mode, 2 USB ports, zinc alloy scooter deck, fluorescent tubes",
+                "Plaque à induction avec mode thermostat, 2 ports USB, plateau de scooter en alliage de zinc, tubes fluorescent",
+                "en",
+                "fr"
+            )
+            .is_empty()
+        );
+        assert_eq!(
+            left(
+                "Lightweight and waterproof induction cable",
+                "Câble à induction léger et waterproof, lightweight",
+                "en",
+                "fr"
+            ),
+            ["waterproof", "lightweight"]
+        );
         // A capitalised word inside a sentence is a name, not an untranslated word.
         assert!(
             left(
@@ -398,5 +439,95 @@ mod tests {
         assert!(left("不锈钢保温杯", "Stainless steel insulated cup", "zh", "en").is_empty());
         // Span texts the model copied literally do not count.
         assert!(untranslated("{1} 保温杯", "小米 insulated cup", "zh", "en", &["小米"]).is_none());
+    }
+
+    #[test]
+    fn letters_of_a_script_the_target_does_not_write_are_left_untranslated() {
+        // The German output: Cyrillic inside German, from an English source.
+        assert_eq!(
+            left(
+                "Automatic shut-off for safe use",
+                "Automatisches Abschalten für die безопасen Anwendung",
+                "en",
+                "de"
+            ),
+            ["безопас"]
+        );
+        // Whatever the source language, whatever the foreign script.
+        assert_eq!(
+            left("Cargador rápido", "Fast charger 充电", "es", "en"),
+            ["充电"]
+        );
+        assert_eq!(
+            left("Câble de charge", "Ladekabel ケーブル", "fr", "de"),
+            ["ケーブル"]
+        );
+        assert_eq!(
+            left("Charging cable", "Câble de charge ηλεκτρικό", "en", "fr"),
+            ["ηλεκτρικό"]
+        );
+        assert_eq!(
+            left("Phone case", "Funda para teléfono هاتف", "en", "es"),
+            ["هاتف"]
+        );
+        // Targets of other scripts: their own script and Latin acronyms are fine.
+        assert!(
+            left(
+                "USB-C charging cable",
+                "Кабель USB-C для зарядки",
+                "en",
+                "ru"
+            )
+            .is_empty()
+        );
+        assert_eq!(
+            left("USB-C charging cable", "Кабель USB-C 충전", "en", "ru"),
+            ["충전"]
+        );
+        assert!(left("USB charging cable", "كابل شحن USB", "en", "ar").is_empty());
+        assert_eq!(
+            left("USB charging cable", "كابل шнур USB", "en", "ar"),
+            ["шнур"]
+        );
+        assert!(left("USB charging cable", "สายชาร์จ USB", "en", "th").is_empty());
+        assert_eq!(
+            left("USB charging cable", "สายชาร์จ 数据线 USB", "en", "th"),
+            ["数据线"]
+        );
+        assert!(left("Charging cable", "충전 케이블", "en", "ko").is_empty());
+        assert_eq!(
+            left("Charging cable", "충전 ケーブル", "en", "ko"),
+            ["ケーブル"]
+        );
+        assert_eq!(
+            left("Charging cable", "充電ケーブル 충전", "en", "ja"),
+            ["충전"]
+        );
+        // Digits, signs, symbols and the Greek letters of units are no words.
+        assert!(
+            left(
+                "Resistor {1}, capacitor 100 uF, {2} diameter",
+                "Widerstand {1}, Kondensator 100 μF, Ø 5 mm, ± 0,5 °C, 2×3, 5 µm, 10 kΩ, 1 MΩ, λ 850 nm",
+                "en",
+                "de"
+            )
+            .is_empty()
+        );
+        assert!(left("Diameter {1}", "直径Φ{1}", "en", "zh").is_empty());
+        // ... but a Greek word is.
+        assert_eq!(left("Resistor", "Widerstand Ωμέγα", "en", "de"), ["Ωμέγα"]);
+        // A name the output copied (a protected span) is no finding.
+        assert!(
+            untranslated(
+                "{1} smart speaker",
+                "Яндекс Станция smarter Lautsprecher",
+                "en",
+                "de",
+                &["Яндекс Станция"]
+            )
+            .is_none()
+        );
+        // A language without data is not judged by its script.
+        assert!(left("Cable", "Kaapeli кабель", "en", "fi").is_empty());
     }
 }
