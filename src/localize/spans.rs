@@ -183,6 +183,10 @@ static QUANTITY_FULL: LazyLock<Regex> = LazyLock::new(|| {
 static GAUGE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"#\d+\b").expect("static regex"));
 static GAUGE_DIM: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^\d+\s*[x×]\s*").expect("static regex"));
+/// A word between the two numbers of a range ("140 to 245", "20至40").
+static RANGE_WORD: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?P<a>\d)\s*(?:\b(?:to|bis|à|a)\b|[至到])\s*(?P<b>[-−]?\d)").expect("static regex")
+});
 static NUMBER_PART: LazyLock<Regex> = LazyLock::new(|| Regex::new(NUM).expect("static regex"));
 /// A number joined to words ("12-Piece", "2-Pack", "27-inch", "5-Year"): no model
 /// number. A unit among the words is a quantity's (converted, or kept as a
@@ -526,6 +530,11 @@ fn rewrite_quantity(
             Some(u) if original.ends_with(u) => original[..original.len() - u.len()].trim_end(),
             _ => original,
         };
+        // A range word is the source language's ("140 to 245 mm" came back in
+        // German as "140 to 245 mm"): a kept range is written with a dash, as a
+        // converted one is.
+        let dashed = RANGE_WORD.replace_all(stem, "${a}–${b}");
+        let stem: &str = &dashed;
         match nf {
             Some(nf) if !stem.contains('/') => NUMBER_PART
                 .replace_all(stem, |c: &regex::Captures<'_>| localise_number(&c[0], nf))
@@ -1063,6 +1072,43 @@ mod tests {
     }
 
     #[test]
+    fn a_kept_range_is_written_with_a_dash_not_the_source_range_word() {
+        let de = NumberFormat {
+            decimal: ",".into(),
+            grouping: ".".into(),
+        };
+        let restored = |text: &str, lang: &str, src: &str| -> Vec<String> {
+            let rules = ProtectRules {
+                measurement: Some(MeasurementSystem::Metric),
+                number_format: Some(&de),
+                language: Some(lang),
+                source_language: Some(src),
+                ..Default::default()
+            };
+            protect(text, &rules)
+                .spans
+                .into_iter()
+                .map(|s| s.restore)
+                .collect()
+        };
+        // A dev-set bullet: "Fits wrists 140 to 245 mm" came back in
+        // German and French as "140 to 245 mm".
+        assert_eq!(
+            restored("Fits wrists 140 to 245 mm", "de", "en"),
+            ["140–245 mm"]
+        );
+        assert_eq!(
+            restored("Holds from 1.5 to 2.5 kg", "fr", "en"),
+            ["1,5–2,5 kg"]
+        );
+        assert_eq!(restored("适用温度20至40°C", "de", "zh"), ["20–40°C"]);
+        assert_eq!(restored("de 10 a 20 cm", "de", "es"), ["10–20 cm"]);
+        // A dash range and a single number stay as they are.
+        assert_eq!(restored("0-40 °C", "de", "en"), ["0-40 °C"]);
+        assert_eq!(restored("up to 5 kg", "de", "en"), ["5 kg"]);
+    }
+
+    #[test]
     fn quantities_between_chinese_words_are_found_and_not_glued_back() {
         let nf = NumberFormat {
             decimal: ".".into(),
@@ -1095,7 +1141,8 @@ mod tests {
         let p = protect("型号XR55A80K黑色", &rules(""));
         assert_eq!(originals(&p), ["XR55A80K"]);
         assert_eq!(p.spans[0].kind, SpanKind::ModelNumber);
-        // A range between Chinese words keeps its range word, and a minus sign.
+        // A range between Chinese words keeps its minus sign; a range word is
+        // written as a dash wherever the range is kept.
         assert_eq!(
             spans("适用温度-20至120°C")[0],
             ("-20至120°C".to_string(), "-4–248 °F".to_string())
