@@ -427,9 +427,13 @@ fn glued_units(tok: &str) -> bool {
 
 /// Lower-cased words (letters, digits, apostrophes and hyphens) of `s`.
 pub(super) fn words_lower(s: &str) -> Vec<String> {
+    words_cased(s).into_iter().map(str::to_lowercase).collect()
+}
+
+/// The words of [`words_lower`], as written.
+pub(super) fn words_cased(s: &str) -> Vec<&str> {
     s.split(|c: char| !c.is_alphanumeric() && c != '\'' && c != '-')
         .filter(|w| w.chars().any(char::is_alphabetic))
-        .map(str::to_lowercase)
         .collect()
 }
 

@@ -11,7 +11,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::checks::{Finding, words_lower};
+use super::checks::{Finding, words_cased, words_lower};
 use super::{language, units};
 use crate::script;
 
@@ -56,7 +56,7 @@ pub fn untranslated(
     for s in skip.iter().filter(|s| !s.trim().is_empty()) {
         out = out.replace(s, " ");
     }
-    if let Some(f) = source_returned(&src, &out) {
+    if let Some(f) = source_returned(&src, &out, tgt_lang) {
         return Some(f);
     }
     let mut left = wrong_script(&out, tgt_lang);
@@ -85,11 +85,27 @@ pub fn untranslated(
     })
 }
 
-/// The source returned as it was, or a run of four source words in the output.
-fn source_returned(source: &str, output: &str) -> Option<Finding> {
+/// A source word a translation would change: one of another script than Latin,
+/// or a Latin word of three letters or more that is no acronym, name or word the
+/// target language accepts as it is.
+fn to_translate(word: &str, tgt_lang: &str) -> bool {
+    static NOT_LATIN: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"[^\P{L}\p{Latin}]").expect("static regex"));
+    NOT_LATIN.is_match(word)
+        || word.chars().filter(|c| c.is_alphabetic()).count() >= 3
+            && !is_acronym_or_name(word)
+            && !language::data().accepts(tgt_lang, word)
+}
+
+/// The source returned as it was, or a run of four source words in the output;
+/// not when nothing in it is to translate ("USB-C, USB-A", "HDMI 2.1 DP").
+fn source_returned(source: &str, output: &str, tgt_lang: &str) -> Option<Finding> {
     let sw = words_lower(source);
     let ow = words_lower(output);
-    if sw.len() >= 2 && sw == ow {
+    // The same words with their case, to tell acronyms and names.
+    let cased = words_cased(source);
+    let translatable: Vec<bool> = cased.iter().map(|w| to_translate(w, tgt_lang)).collect();
+    if sw.len() >= 2 && sw == ow && translatable.iter().any(|&t| t) {
         return Some(Finding::error(
             "untranslated",
             "the output is the source text",
@@ -99,9 +115,10 @@ fn source_returned(source: &str, output: &str) -> Option<Finding> {
         return None;
     }
     let out = format!(" {} ", ow.join(" "));
-    for w in sw.windows(4) {
-        // Runs of short tokens (model names, units) are not sentences.
-        if w.iter().all(|x| x.len() <= 2) {
+    for (w, t) in sw.windows(4).zip(translatable.windows(4)) {
+        // Runs of short tokens (model names, units) are not sentences, nor are
+        // runs of acronyms and names.
+        if w.iter().all(|x| x.len() <= 2) || !t.iter().any(|&t| t) {
             continue;
         }
         let run = w.join(" ");
@@ -274,6 +291,34 @@ mod tests {
         );
         assert!(untranslated("Water bottle", "Water Bottle", "en", "de", &[]).is_some());
         assert!(untranslated("Water bottle", "Water Bottle", "en", "en", &[]).is_none());
+        // Nothing to translate: acronyms, codes and accepted words come back as
+        // they are (an attribute "Connector: USB-C, USB-A" was flagged).
+        for t in ["de", "fr", "ja", "ru"] {
+            assert!(untranslated("USB-C, USB-A", "USB-C, USB-A", "en", t, &[]).is_none());
+            assert!(
+                untranslated(
+                    "HDMI, USB-C, USB-A, DP",
+                    "HDMI, USB-C, USB-A, DP",
+                    "en",
+                    t,
+                    &[]
+                )
+                .is_none()
+            );
+        }
+        assert!(untranslated("USB-C Port", "USB-C Port", "en", "de", &[]).is_none());
+        assert!(untranslated("USB-C cable", "USB-C cable", "en", "de", &[]).is_some());
+        assert!(untranslated("数据线 USB-C", "数据线 USB-C", "zh", "en", &[]).is_some());
+        assert!(
+            untranslated(
+                "LED USB HDMI with fast charging",
+                "LED USB HDMI with fast charging",
+                "en",
+                "de",
+                &[]
+            )
+            .is_some()
+        );
     }
 
     #[test]
