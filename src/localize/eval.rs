@@ -403,12 +403,14 @@ fn facts(text: &str, nf: &NumberFormat) -> Vec<Fact> {
             let value = units::parse_number(n, nf).or_else(|| units::parse_quantity(n))?;
             // The ASCII boundary also ends a unit before an accented letter:
             // "2 téléphones" is no 2 t (tonnes), "5 mètres" no 5 m. A unit
-            // followed by a letter of a spaced script is no unit.
+            // followed by a letter of a spaced script is no unit, nor is the
+            // `in` of "3-in-1" (the pipeline's own reading: spans.rs).
             let unit = c
                 .get(2)
                 .filter(|u| {
-                    !plain[u.end()..]
-                        .starts_with(|ch: char| ch.is_alphabetic() && !script::is_cjk(ch))
+                    let rest = &plain[u.end()..];
+                    !rest.starts_with(|ch: char| ch.is_alphabetic() && !script::is_cjk(ch))
+                        && !(u.as_str() == "in" && spans::preposition_follows(rest))
                 })
                 .and_then(|u| units::table().lookup(u.as_str()))
                 .map(|m| m.unit);
@@ -1044,6 +1046,11 @@ mod tests {
         let fr = |rf: &str, out: &str| critical_error("2 phones", rf, out, None, &de, m);
         assert!(fr("Sony et 2 téléphones", "Sony et 2 portables").is_none());
         assert!(fr("Sony et 2 téléphones", "Sony et 3 portables").is_some());
+        // "3-in-1" kept as written is three in one, no 3 inches (critical split c22).
+        let three = |rf: &str, out: &str| critical_error("3-in-1, 52 dB", rf, out, None, &de, m);
+        assert!(three("3 en 1, 52 dB", "3-in-1, 52 dB").is_none());
+        assert!(three("3 en 1, 52 dB", "2-in-1, 52 dB").is_some());
+        assert!(three("3 en 1, 52 dB", "3-in-1, 58 dB").is_some());
         // A standard size must keep its unit; a converted quantity may differ in rounding.
         assert!(
             crit(

@@ -410,7 +410,7 @@ fn space_cjk(text: &str) -> (String, Vec<usize>) {
 }
 
 /// After "2 in": a number or an article means `in` is the preposition ("2 in 1").
-fn preposition_follows(rest: &str) -> bool {
+pub(super) fn preposition_follows(rest: &str) -> bool {
     let rest = rest.trim_start();
     let rest = rest.strip_prefix('-').unwrap_or(rest);
     if rest.starts_with(|c: char| c.is_ascii_digit()) {
