@@ -365,9 +365,11 @@ static FACT: LazyLock<Regex> = LazyLock::new(|| {
     // A unit ends at an ASCII word boundary: Japanese and Chinese write the next
     // word without a space ("203 Nmトルク", "15.9 kgの"), where a Unicode boundary
     // would not see the unit at all.
+    // A mixed number ("1 1/2") starts a word: in "DN15 1/2 inch" the 15 ends a
+    // code, it is no 15½ inches.
     let unit = units::table().pattern().replace(r"\b", r"(?-u:\b)");
     Regex::new(&format!(
-        r"(\d+[ \-]\d+/\d+|\d+/\d+|\d+(?:[.,\u{{a0}}\u{{202f}} ]\d{{3}})*(?:[.,]\d+)?)(?:[ \u{{a0}}\-]?({unit}))?"
+        r"((?-u:\b)\d+[ \-]\d+/\d+|\d+/\d+|\d+(?:[.,\u{{a0}}\u{{202f}} ]\d{{3}})*(?:[.,]\d+)?)(?:[ \u{{a0}}\-]?({unit}))?"
     ))
     .expect("static regex")
 });
@@ -409,8 +411,10 @@ fn facts(text: &str, nf: &NumberFormat) -> Vec<Fact> {
                 .get(2)
                 .filter(|u| {
                     let rest = &plain[u.end()..];
-                    !rest.starts_with(|ch: char| ch.is_alphabetic() && !script::is_cjk(ch))
-                        && !(u.as_str() == "in" && spans::preposition_follows(rest))
+                    let word_follows =
+                        rest.starts_with(|ch: char| ch.is_alphabetic() && !script::is_cjk(ch));
+                    let preposition = u.as_str() == "in" && spans::preposition_follows(rest);
+                    !(word_follows || preposition)
                 })
                 .and_then(|u| units::table().lookup(u.as_str()))
                 .map(|m| m.unit);
@@ -1051,6 +1055,24 @@ mod tests {
         assert!(three("3 en 1, 52 dB", "3-in-1, 52 dB").is_none());
         assert!(three("3 en 1, 52 dB", "2-in-1, 52 dB").is_some());
         assert!(three("3 en 1, 52 dB", "3-in-1, 58 dB").is_some());
+        // "DN15 1/2-inch" is a DN15 valve of half an inch, no 15½ inches (cz6).
+        let dn =
+            |rf: &str, out: &str| critical_error("DN15 1/2英寸", rf, out, None, &SOURCE_FORMAT, m);
+        assert!(dn("DN15, 1/2 inch thread", "DN15 1/2-inch thread").is_none());
+        assert!(dn("DN15, 1/2 inch thread", "DN15 3/4-inch thread").is_some());
+        // A mixed number between spaces is still one.
+        let size = |out: &str| {
+            critical_error(
+                "Size 1 1/2 in",
+                "Size 1 1/2 inch",
+                out,
+                None,
+                &SOURCE_FORMAT,
+                m,
+            )
+        };
+        assert!(size("Size 1 1/2-inch").is_none());
+        assert!(size("Size 1-inch").is_some());
         // A standard size must keep its unit; a converted quantity may differ in rounding.
         assert!(
             crit(
