@@ -382,6 +382,56 @@ fn a_listing_comes_back_the_same_whatever_is_localized_beside_it() {
     }
 }
 
+/// An attribute value that is one term of the term base ("Stainless steel")
+/// takes the term's translation without the model: only the other segments
+/// reach the engine.
+#[test]
+fn a_value_that_is_one_term_takes_the_terms_translation_without_the_model() {
+    let engine =
+        Arc::new(Engine::load(&test_model(), EngineOptions::default()).expect("load test model"));
+    let pipeline = Pipeline::new(
+        engine.clone(),
+        Arc::new(Templates::builtin().unwrap()),
+        Arc::new(Terminology::builtin().unwrap()),
+        PipelineOptions {
+            max_attempts: 1,
+            ..Default::default()
+        },
+    );
+    let reg = MarketRegistry::builtin().unwrap();
+    let de = reg.get("amazon.de").unwrap();
+    let src = Listing {
+        sku: "MUG-3".into(),
+        title: "Travel mug with leak-proof lid".into(),
+        attributes: vec![
+            silkroute::listing::Attribute {
+                name: "Material".into(),
+                value: "Stainless steel".into(),
+            },
+            silkroute::listing::Attribute {
+                name: "Color".into(),
+                value: "black".into(),
+            },
+        ],
+        language: Some("en".into()),
+        ..Default::default()
+    };
+    let out = pipeline
+        .localize(&src, de, &LocalizeOptions::default())
+        .expect("localize");
+    let values: Vec<&str> = out.attributes.iter().map(|a| a.value.as_str()).collect();
+    assert_eq!(values, ["Edelstahl", "schwarz"]);
+    assert!(
+        out.warnings
+            .iter()
+            .all(|w| !w.field.starts_with("attributes")),
+        "{:?}",
+        out.warnings
+    );
+    // One request: the title. The two values never reached the engine.
+    assert_eq!(engine.stats().completed, 1);
+}
+
 /// `silkroute localize FILE` reads a listing file as a JSON catalog's listing is
 /// read (and as the API reads one): a price may be written "24.95 USD", and a
 /// price without a currency is an error naming the file and the field.

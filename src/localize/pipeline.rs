@@ -246,7 +246,11 @@ struct Seg {
     /// Retrieved worked examples for its prompt.
     examples: Vec<ExamplePair>,
     best: Option<Candidate>,
-    from_tm: bool,
+    /// The term base's translation when the segment is one term and nothing
+    /// else ([`Terminology::whole`]): used without the model.
+    term: Option<String>,
+    /// Its translation came from the memory or the term base.
+    recalled: bool,
 }
 
 /// What every segment of one listing shares while it is translated.
@@ -591,6 +595,9 @@ impl Pipeline {
                     });
                 }
             }
+            let term = self
+                .terminology
+                .whole(&protected.text, source_lang, target_lang);
             segs.push(Seg {
                 kind,
                 source: text.to_string(),
@@ -599,7 +606,8 @@ impl Pipeline {
                 hints,
                 examples: Vec::new(),
                 best: None,
-                from_tm: false,
+                term,
+                recalled: false,
             });
             by_text.insert(key, segs.len() - 1);
             segs.len() - 1
@@ -646,7 +654,8 @@ impl Pipeline {
 
     /// Step 2: segments that need no model. Span-only segments (and every
     /// segment when source and target language are the same) are their own
-    /// translation; the rest are looked up in the translation memory.
+    /// translation; the rest are looked up in the translation memory, then in
+    /// the term base when the segment is one term.
     fn recall(&self, segs: &mut [Seg], keys: &TmKeys, same_language: bool) {
         for s in segs.iter_mut() {
             if s.protected.is_trivial() || same_language {
@@ -663,7 +672,18 @@ impl Pipeline {
                     findings: Vec::new(),
                     score: 0.0,
                 });
-                s.from_tm = true;
+                s.recalled = true;
+            } else if let Some(t) = s.term.clone() {
+                // One term and nothing else (an attribute value such as
+                // "Stainless steel"): the term base's translation is the one the
+                // checks would ask the model for, so the model is not asked.
+                s.best = Some(Candidate {
+                    raw: t.clone(),
+                    text: t,
+                    findings: Vec::new(),
+                    score: 0.0,
+                });
+                s.recalled = true;
             }
         }
     }
@@ -762,7 +782,7 @@ impl Pipeline {
         for s in segs {
             if let Some(c) = &s.best
                 && c.passes()
-                && !s.from_tm
+                && !s.recalled
                 && !s.protected.is_trivial()
             {
                 tm.put(keys.key(s), c.text.clone());
@@ -787,6 +807,7 @@ impl Pipeline {
             examples: &s.examples,
             shared: ctx.shared,
         })?;
+        tracing::trace!(kind = s.kind, attempt, messages = ?messages, "segment prompt");
         // A translation is about as long as its source; a looping model stops early.
         let max_tokens =
             (s.protected.text.chars().count() * 3 / 4 + 24).min(self.options.max_tokens);
@@ -905,7 +926,7 @@ impl Pipeline {
         let o = bank.options();
         let mut ranked: Vec<Vec<Example>> = Vec::with_capacity(segs.len());
         for s in segs.iter() {
-            if s.protected.is_trivial() {
+            if s.protected.is_trivial() || s.term.is_some() {
                 ranked.push(Vec::new());
                 continue;
             }

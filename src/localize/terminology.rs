@@ -145,6 +145,33 @@ impl Terminology {
             .collect()
     }
 
+    /// The preferred translation of a segment that is one term and nothing
+    /// else (an attribute value "Stainless steel", "Black"), compared without
+    /// case or a closing full stop; `None` for anything longer. A source that
+    /// begins with a capital gives a target that begins with one ("Schwarz",
+    /// "Acier inoxydable").
+    pub fn whole(&self, source: &str, src_lang: &str, tgt_lang: &str) -> Option<String> {
+        let (s, t) = (self.col(src_lang)?, self.col(tgt_lang)?);
+        let text = source.trim().trim_end_matches(['.', '。']).trim();
+        if text.is_empty() {
+            return None;
+        }
+        let key = text.to_lowercase();
+        let row = self
+            .rows
+            .iter()
+            .find(|r| r[s].iter().any(|a| a.to_lowercase() == key))?;
+        let target = row[t].first()?;
+        let mut chars = target.chars();
+        let first = chars.next()?;
+        let capital = text.chars().next().is_some_and(char::is_uppercase);
+        Some(if capital && first.is_lowercase() {
+            first.to_uppercase().chain(chars).collect()
+        } else {
+            target.clone()
+        })
+    }
+
     /// Terms of the source whose translations (none of the alternatives, compared
     /// inflection-tolerantly) are in the output.
     pub fn inconsistencies(
@@ -227,6 +254,36 @@ mod tests {
             let filled = t.rows.iter().filter(|r| !r[c].is_empty()).count();
             assert!(filled * 10 >= t.len() * 9, "{l}: {filled} of {}", t.len());
         }
+    }
+
+    #[test]
+    fn a_segment_that_is_one_term_is_that_terms_translation() {
+        let t = Terminology::builtin().unwrap();
+        assert_eq!(
+            t.whole("Stainless steel", "en", "de").as_deref(),
+            Some("Edelstahl")
+        );
+        assert_eq!(t.whole("Black", "en", "de").as_deref(), Some("Schwarz"));
+        assert_eq!(t.whole("black.", "en", "de").as_deref(), Some("schwarz"));
+        assert_eq!(
+            t.whole(" stainless steel ", "en", "fr").as_deref(),
+            Some("acier inoxydable")
+        );
+        assert_eq!(
+            t.whole("Stainless steel", "en", "fr").as_deref(),
+            Some("Acier inoxydable")
+        );
+        assert_eq!(t.whole("Black", "en", "ru").as_deref(), Some("Черный"));
+        // A script without case keeps the term as listed.
+        assert_eq!(
+            t.whole("不锈钢", "zh", "en").as_deref(),
+            Some("stainless steel")
+        );
+        // More than the term, or an unknown pair: the model translates it.
+        assert_eq!(t.whole("Black stainless steel", "en", "de"), None);
+        assert_eq!(t.whole("Brushed silver", "en", "de"), None);
+        assert_eq!(t.whole("Black", "en", "xx"), None);
+        assert_eq!(t.whole("", "en", "de"), None);
     }
 
     #[test]
