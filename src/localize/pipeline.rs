@@ -1881,7 +1881,7 @@ mod scripted {
                 ),
                 ("Fits every", &["Passt in jeden Getränkehalter im Auto"]),
                 ("Sturdy mug", &["Robuster Becher für unterwegs"]),
-                ("Blue", &["Blau"]),
+                ("Sky blue", &["Himmelblau"]),
                 ("tumbler", &["Trinkbecher"]),
             ],
             None,
@@ -1892,7 +1892,8 @@ mod scripted {
                 "Fits every cup holder in the car".into(),
             ],
             description: "<p>Sturdy mug for the road</p>".into(),
-            attributes: vec![Attribute::new("Color", "Blue")],
+            // Not one term of the term base (as "Blue" would be): the model's.
+            attributes: vec![Attribute::new("Color", "Sky blue")],
             keywords: vec!["tumbler".into()],
             ..listing()
         };
@@ -1935,7 +1936,7 @@ mod scripted {
             "Keeps drinks",
             "Fits every",
             "Sturdy",
-            "Blue",
+            "Sky blue",
             "tumbler",
         ];
         for (call, want) in calls.iter().zip(firsts) {
@@ -1948,7 +1949,7 @@ mod scripted {
             "{}",
             out.description
         );
-        assert_eq!(out.attributes, [Attribute::new("Color", "Blau")]);
+        assert_eq!(out.attributes, [Attribute::new("Color", "Himmelblau")]);
         assert_eq!(out.keywords, ["Trinkbecher"]);
         for w in &out.warnings {
             assert!(

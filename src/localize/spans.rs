@@ -515,6 +515,7 @@ fn rewrite_quantity(
             None => format!("{v}"),
         }
     };
+    let lang = rules.language.unwrap_or("");
     let converted = |u: &Unit, target: MeasurementSystem| -> Option<String> {
         let (conv, to) = table.convert(&signed_numbers(original)?, u, target)?;
         let sep = if original.contains(['x', '×']) {
@@ -523,7 +524,7 @@ fn rewrite_quantity(
             "–"
         };
         let body: Vec<String> = conv.into_iter().map(|v| fmt(v, to)).collect();
-        Some(format!("{} {}", body.join(sep), to.id))
+        Some(format!("{} {}", body.join(sep), to.symbol(lang)))
     };
     let number_part = |u: Option<&str>| -> String {
         let stem = match u {
@@ -551,7 +552,6 @@ fn rewrite_quantity(
             format!("{stem} {word}")
         }
     };
-    let lang = rules.language.unwrap_or("");
     let (Some(m), Some(u_text)) = (found, unit) else {
         return (original.to_string(), None);
     };
@@ -571,6 +571,24 @@ fn rewrite_quantity(
         .find_iter(original)
         .map(|m| m.as_str())
         .eq(std::iter::once("1"));
+    // A unit the source spelled out in its own language and the target has no
+    // word for is written as its symbol ("2 kilowatts" → "2 kW"), not left in
+    // the source's language.
+    let foreign =
+        m.spelled_out && !lang.is_empty() && rules.source_language.is_some_and(|s| s != lang);
+    // The quantity as written, in the market's separators and with a range
+    // word as a dash ("4.7 to 7 inch" → "4,7–7 inch").
+    let as_written = |stem: &str| {
+        if foreign {
+            join(stem, m.unit.symbol(lang), lang)
+        } else if let Some(local) = m.unit.local.get(lang) {
+            format!("{stem} {local}")
+        } else if original.contains('/') {
+            original.to_string()
+        } else {
+            format!("{stem}{}", &original[stem_len(original, u_text)..])
+        }
+    };
     // 1. A standard size keeps its unit.
     if let Some(fam) = table.standard_size(
         m.unit,
@@ -585,7 +603,7 @@ fn rewrite_quantity(
             .filter(|_| lang != "en" || m.spelled_out);
         let mut s = match word {
             Some(w) => join(&stem, w, lang),
-            None => original.to_string(),
+            None => as_written(&stem),
         };
         if fam.metric_in_brackets
             && let Some(target) = rules.measurement
@@ -614,8 +632,7 @@ fn rewrite_quantity(
     let stem = number_part(Some(u_text));
     let kept = match (m.spelled_out, m.unit.word(lang, one)) {
         (true, Some(w)) => join(&stem, w, lang),
-        _ if original.contains('/') => original.to_string(),
-        _ => format!("{stem}{}", &original[stem_len(original, u_text)..]),
+        _ => as_written(&stem),
     };
     (kept, None)
 }
@@ -734,6 +751,19 @@ fn span_units(s: &Span) -> Vec<&'static Unit> {
             }
         }
     }
+    // A unit restored by a name that is written but not read (Russian "кг").
+    let restored = s.restore.trim_end();
+    for u in table.units() {
+        let written = u.local.values().chain(u.writes.values().flatten());
+        if written.into_iter().any(|w| {
+            restored
+                .strip_suffix(w.as_str())
+                .is_some_and(|r| r.ends_with(|c: char| c.is_ascii_digit() || c == ' '))
+        }) && !out.iter().any(|x| x.id == u.id)
+        {
+            out.push(u);
+        }
+    }
     out
 }
 
@@ -820,7 +850,15 @@ fn repeated_unit_len(rest: &str, s: &Span) -> usize {
         for sym in symbols {
             best = best.max(at_start(sym, u.exact_case).unwrap_or(0));
         }
-        for w in u.words.values().flatten() {
+        // Written-only names too (Russian Вт, кг; Turkish saat), but no single
+        // letter: Russian с and в are also "with" and "in".
+        let written = u
+            .writes
+            .values()
+            .flatten()
+            .chain(u.local.values())
+            .filter(|w| w.chars().count() >= 2);
+        for w in u.words.values().flatten().chain(written) {
             let mut cs = w.chars();
             let (Some(first), one) = (cs.next(), cs.next().is_none()) else {
                 continue;
@@ -1067,8 +1105,60 @@ mod tests {
             restored("lasts 50,000 hours, 1,234.5 g", "de"),
             ["50.000 Stunden", "1.234,5 g"]
         );
-        // No entry for the language: the unit stays as written.
+        // No entry for the language and no source language: as written.
         assert_eq!(restored("cold for 24 hours", "fi"), ["24 hours"]);
+        // With the source language known, never the source's word: the
+        // target's (written, not read, for the languages of issue 18), or the
+        // symbol where the target has none.
+        let from_en = |text: &str, lang| -> Vec<String> {
+            let r = ProtectRules {
+                source_language: Some("en"),
+                ..rules(lang)
+            };
+            protect(text, &r)
+                .spans
+                .into_iter()
+                .map(|s| s.restore)
+                .collect()
+        };
+        assert_eq!(from_en("runs up to 60 hours", "id"), ["60 jam"]);
+        assert_eq!(from_en("runs up to 60 hours", "tr"), ["60 saat"]);
+        assert_eq!(from_en("runs up to 60 hours", "ru"), ["60 ч"]);
+        assert_eq!(from_en("runs up to 60 hours", "ko"), ["60시간"]);
+        assert_eq!(from_en("1000 lumens", "ar"), ["1000 لومن"]);
+        assert_eq!(from_en("1000 lumens", "pt"), ["1000 lúmens"]);
+        assert_eq!(from_en("cold for 24 hours", "fi"), ["24 h"]);
+        assert_eq!(from_en("a 2 kilowatts heater", "de"), ["2 kW"]);
+        // Symbols stay symbols, except in a language whose script has its own
+        // (Russian): kept or converted.
+        assert_eq!(from_en("30 h battery", "id"), ["30 h"]);
+        assert_eq!(
+            from_en("183 x 61 cm mat, 1.2L, 5200mAh, 30 h", "ru"),
+            ["183 x 61 см", "1,2 л", "5200 мАч", "30 ч"]
+        );
+        let metric_ru = ProtectRules {
+            source_language: Some("en"),
+            measurement: Some(MeasurementSystem::Metric),
+            ..rules("ru")
+        };
+        assert_eq!(
+            protect("a 6 ft cable", &metric_ru).spans[0].restore,
+            "1,83 м"
+        );
+        let p = protect("a 20 lb bag", &metric_ru);
+        assert_eq!(p.spans[0].restore, "9,07 кг");
+        // The model wrote the unit after the placeholder as well: once (not for
+        // one letter, which may be a word: с, в).
+        assert_eq!(
+            restore(&p.text.replace("{1}", "{1} кг"), &p).text,
+            "a 9,07 кг bag"
+        );
+        // The words of these languages are not read: "2 jam jars" is no quantity.
+        let jars = protect("2 jam jars", &rules("de"));
+        assert!(
+            jars.spans.iter().all(|s| !s.original.contains("jam")),
+            "{jars:?}"
+        );
     }
 
     #[test]

@@ -68,6 +68,17 @@ pub struct Unit {
     /// Spelled-out forms per language: singular, plural, then other forms read only.
     #[serde(default)]
     pub words: BTreeMap<String, Vec<String>>,
+    /// Spelled-out forms per language that are written (singular, plural) but
+    /// never read: the languages added for issue 18, whose words would collide
+    /// with English ones or with each other in a source ("2 jam jars" is no
+    /// two hours; Malay saat is a second, Turkish saat an hour).
+    #[serde(default)]
+    pub writes: BTreeMap<String, Vec<String>>,
+    /// The symbol written in a language whose own script has one (Russian
+    /// `см`, `кг`, `Вт`, as GOST 8.417 and Russian marketplaces write them);
+    /// written, never read.
+    #[serde(default)]
+    pub local: BTreeMap<String, String>,
     /// Symbols match only in this case.
     #[serde(default)]
     pub exact_case: bool,
@@ -93,11 +104,19 @@ impl Unit {
         (b - self.offset) / self.factor
     }
 
-    /// The unit spelled out in `lang` (singular when `one`), if the table has it.
+    /// The unit spelled out in `lang` (singular when `one`), if the table has it
+    /// (read and written, or only written).
     pub fn word(&self, lang: &str, one: bool) -> Option<&str> {
-        let w = self.words.get(lang)?;
+        let w = self.words.get(lang).or_else(|| self.writes.get(lang))?;
         let i = usize::from(!one).min(w.len().saturating_sub(1));
         w.get(i).map(String::as_str)
+    }
+
+    /// The symbol written in `lang`: its own where the table has one, else the id.
+    pub fn symbol(&self, lang: &str) -> &str {
+        self.local
+            .get(lang)
+            .map_or(self.id.as_str(), String::as_str)
     }
 
     /// The conversion ladder towards `target` (empty: not converted).

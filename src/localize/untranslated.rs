@@ -60,6 +60,12 @@ pub fn untranslated(
         return Some(f);
     }
     let mut left = wrong_script(&out, tgt_lang);
+    for w in mixed_words(&out) {
+        // Not again where its foreign letters are already named ("безопас").
+        if !left.iter().any(|l| w.contains(l.as_str())) {
+            left.push(w);
+        }
+    }
     let words = if is_cjk_lang(tgt_lang) {
         latin_in_cjk(&out, tgt_lang)
             .into_iter()
@@ -236,6 +242,27 @@ fn wrong_script(output: &str, tgt_lang: &str) -> Vec<String> {
         let unit_symbol = table.lookup(r).is_some_and(|m| !m.spelled_out);
         if !unit_symbol && !out.iter().any(|x| x == r) {
             out.push(r.to_string());
+        }
+    }
+    out
+}
+
+/// Words that mix Latin letters with Cyrillic or Arabic ones ("Remешком",
+/// "Пump"): a model that ran out of a word halfway. Languages written in these
+/// scripts separate words (a Latin name stands apart or behind a hyphen:
+/// "Wi-Fi-роутер"), so one word of both is never right. Greek is left out: its
+/// letters are unit symbols after Latin ones (kΩ, μF).
+fn mixed_words(output: &str) -> Vec<String> {
+    static WORD: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"[\p{L}\p{M}]+").expect("static regex"));
+    static LATIN: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"\p{Latin}").expect("static regex"));
+    static OTHER: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"[\p{Cyrillic}\p{Arabic}]").expect("static regex"));
+    let mut out: Vec<String> = Vec::new();
+    for w in WORD.find_iter(output).map(|m| m.as_str()) {
+        if LATIN.is_match(w) && OTHER.is_match(w) && !out.iter().any(|x| x == w) {
+            out.push(w.to_string());
         }
     }
     out
@@ -498,6 +525,19 @@ mod tests {
             ),
             ["безопас"]
         );
+        // A word begun in Latin letters and finished in Cyrillic (or the
+        // reverse) in a Russian or Arabic target; a Latin name beside a word of
+        // the target's script, a hyphen between them, or kΩ are fine.
+        assert_eq!(
+            left("with carrying strap", "с 6 mm Remешком", "en", "ru"),
+            ["Remешком"]
+        );
+        assert_eq!(
+            left("The pump runs quietly", "Пump работает тихо", "en", "ru"),
+            ["Пump"]
+        );
+        assert!(left("Wi-Fi router", "Wi-Fi-роутер TP-Link", "en", "ru").is_empty());
+        assert!(left("10 kOhm resistor", "Резистор 10 kΩ", "en", "ru").is_empty());
         // Whatever the source language, whatever the foreign script.
         assert_eq!(
             left("Cargador rápido", "Fast charger 充电", "es", "en"),
