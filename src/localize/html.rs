@@ -96,6 +96,39 @@ pub fn tag_names(html: &str) -> Result<Vec<String>, LocalizeError> {
     Ok(names.into_inner())
 }
 
+/// Unwrap the inline elements (`<b>`, `<span>`, `<a>` …) not in `allowed`,
+/// keeping their text, before translation: "The <b>Kovaro KT-120</b> kettle
+/// heats …" is then one sentence to translate, not three pieces ("The" alone
+/// has no translation a German sentence can use). Block elements, `<br>`,
+/// images and scripts stay for [`sanitize`] after translation: they separate
+/// the pieces. Returns the HTML and the names of the elements unwrapped, in
+/// document order.
+pub fn unwrap_inline(
+    html: &str,
+    allowed: &[String],
+) -> Result<(String, Vec<String>), LocalizeError> {
+    let names = RefCell::new(Vec::new());
+    let settings = RewriteStrSettings::new().append_element_content_handler(element!("*", |el| {
+        let name = el.tag_name().to_ascii_lowercase();
+        let keep = allowed.contains(&name)
+            || BLOCKS.contains(&name.as_str())
+            || KEPT_INLINE.contains(&name.as_str());
+        if !keep {
+            names.borrow_mut().push(name);
+            el.remove_and_keep_content();
+        }
+        Ok(())
+    }));
+    let out = rewrite_str(html, settings).map_err(err)?;
+    Ok((out, names.into_inner()))
+}
+
+/// Elements that are no inline text formatting: they stay for [`sanitize`].
+const KEPT_INLINE: [&str; 14] = [
+    "br", "img", "script", "style", "iframe", "object", "hr", "td", "th", "tbody", "thead",
+    "section", "article", "body",
+];
+
 /// Remove every element not in `allowed`, keeping its text; a stripped block
 /// element is followed by `<br>` when `<br>` is allowed, else a newline. Scripts
 /// and styles go entirely.
@@ -162,6 +195,29 @@ mod tests {
         );
         // Plain text is one text node.
         assert_eq!(extract("Just text.").unwrap(), ["Just text."]);
+    }
+
+    #[test]
+    fn inline_elements_are_unwrapped_and_blocks_kept() {
+        let (out, names) = unwrap_inline(
+            "<p>The <b>Kovaro <i>KT-120</i></b> kettle.</p><p>Cool <span>body</span>.<br>Hot.</p>",
+            &["br".to_string()],
+        )
+        .unwrap();
+        assert_eq!(
+            out,
+            "<p>The Kovaro KT-120 kettle.</p><p>Cool body.<br>Hot.</p>"
+        );
+        assert_eq!(names, ["b", "i", "span"]);
+        assert_eq!(
+            extract(&out).unwrap(),
+            ["The Kovaro KT-120 kettle.", "Cool body.", "Hot."]
+        );
+        // Allowed inline elements stay; nothing to unwrap is no change.
+        let (out, names) = unwrap_inline("<p>A <b>b</b></p>", &["b".to_string()]).unwrap();
+        assert_eq!((out.as_str(), names.len()), ("<p>A <b>b</b></p>", 0));
+        let (out, _) = unwrap_inline("plain text", &[]).unwrap();
+        assert_eq!(out, "plain text");
     }
 
     #[test]

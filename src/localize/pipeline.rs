@@ -469,7 +469,24 @@ impl Pipeline {
             .unwrap_or_else(|| detect_lang(&listing.text_for_detection()));
         let target_lang = profile.language.clone();
         // 0. A Chinese source as sellers write it: promotion words out, gifts to a bullet.
-        let cleaned = source_clean::clean(listing, &source_lang, &target_lang);
+        let mut cleaned = source_clean::clean(listing, &source_lang, &target_lang);
+        // Inline markup the market does not allow goes before translation, so
+        // that a sentence with a bold name in it is translated whole.
+        let (description, unwrapped) = html::unwrap_inline(
+            &cleaned.listing.description,
+            &profile.description.allowed_html,
+        )?;
+        if !unwrapped.is_empty() {
+            cleaned.listing.description = description;
+            cleaned.warnings.push(Warning {
+                field: FieldId::Description.to_string(),
+                code: "lint_fixed".into(),
+                message: format!(
+                    "HTML not allowed here: <{}> (description_html): removed before translation",
+                    unwrapped.join(">, <")
+                ),
+            });
+        }
         let listing = &cleaned.listing;
         let terms: Vec<Term> = opts.glossary.terms_for(&target_lang);
         let rates = opts.rates.as_ref().or(REFERENCE_RATES.as_ref());
