@@ -159,6 +159,25 @@ fn runner(store: &Arc<Store>, loc: &Arc<Upper>, workers: usize) -> JobRunner {
     )
 }
 
+/// The data directory opened again after the store that held it was dropped,
+/// as a restarted process opens it. The lock (an `flock` on the directory's
+/// lock file) can outlive the drop by a moment: a process another test of this
+/// binary spawns holds a copy of every descriptor between its fork and its exec.
+/// A restarted server likewise waits for the old process to be gone.
+fn reopen(dir: &DataDir) -> Store {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        match Store::open(dir) {
+            Err(crate::store::StoreError::Locked { .. })
+                if std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            r => return r.unwrap(),
+        }
+    }
+}
+
 fn read_dir(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
     let mut v: Vec<_> = std::fs::read_dir(dir)
         .unwrap()
@@ -349,7 +368,7 @@ fn stop_then_resume_gives_the_same_bytes() {
         assert!(p.done >= 10 && p.done <= 13, "{p:?}");
         id
     };
-    let store = Arc::new(Store::open(&dir).unwrap());
+    let store = Arc::new(reopen(&dir));
     let r = runner(&store, &loc, 2);
     r.submit(id).unwrap();
     assert!(matches!(r.wait(id), JobEnd::Succeeded(_)));
@@ -489,7 +508,7 @@ fn full_disk_stops_the_job_and_resume_finishes_it() {
         assert!(job.done() > 0 && job.done() < 40, "{job:?}");
         (id, job.done())
     };
-    let store = Arc::new(Store::open(&dir).unwrap());
+    let store = Arc::new(reopen(&dir));
     let before: Vec<_> = store
         .job_items(id)
         .unwrap()
