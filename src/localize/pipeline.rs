@@ -682,18 +682,13 @@ impl Pipeline {
                     findings: Vec::new(),
                     score: 0.0,
                 });
-            } else if let Some(t) = self.options.tm.as_ref().and_then(|tm| tm.get(&keys.key(s))) {
-                s.best = Some(Candidate {
-                    raw: t.clone(),
-                    text: t,
-                    findings: Vec::new(),
-                    score: 0.0,
-                });
-                s.recalled = true;
-            } else if let Some(t) = s.term.clone() {
+            } else if let Some(t) = (self.options.tm.as_ref())
+                .and_then(|tm| tm.get(&keys.key(s)))
                 // One term and nothing else (an attribute value such as
                 // "Stainless steel"): the term base's translation is the one the
                 // checks would ask the model for, so the model is not asked.
+                .or_else(|| s.term.clone())
+            {
                 s.best = Some(Candidate {
                     raw: t.clone(),
                     text: t,
