@@ -439,10 +439,11 @@ fn facts(text: &str, nf: &NumberFormat) -> Vec<Fact> {
 /// value within 2% (rounding of conversions), and the same unit where the reference
 /// keeps a unit of the other system (a standard size: 9/16 Zoll is not 14,3 mm).
 fn same_fact(want: &Fact, out: &Fact, market: MeasurementSystem) -> bool {
+    // Within 2%: the rounding of a conversion.
+    let close = |a: f64, b: f64| (a - b).abs() <= a.abs().max(b.abs()) * 0.02 + 1e-9;
     let unread = (want.unread && out.unit.is_some()) || (out.unread && want.unit.is_some());
     if unread {
-        return (want.value - out.value).abs()
-            <= want.value.abs().max(out.value.abs()) * 0.02 + 1e-9;
+        return close(want.value, out.value);
     }
     if want.dimension() != out.dimension() {
         return false;
@@ -457,8 +458,7 @@ fn same_fact(want: &Fact, out: &Fact, market: MeasurementSystem) -> bool {
     if kept && want.unit.map(|u| &u.id) != out.unit.map(|u| &u.id) {
         return false;
     }
-    let (a, b) = (want.base(), out.base());
-    (a - b).abs() <= a.abs().max(b.abs()) * 0.02 + 1e-9
+    close(want.base(), out.base())
 }
 
 /// A critical error of `output` against the reference: a fact (number, unit, size)
