@@ -951,13 +951,19 @@ impl Pipeline {
             }
         }
         let mut shared: Vec<&Example> = Vec::new();
+        let mut room = if o.shared_chars == 0 {
+            usize::MAX
+        } else {
+            o.shared_chars
+        };
         let depth = ranked.iter().map(Vec::len).max().unwrap_or(0);
         'rank: for r in 0..depth {
             for e in ranked.iter().filter_map(|l| l.get(r)) {
                 if shared.len() >= o.shared {
                     break 'rank;
                 }
-                if !shared.iter().any(|x| x.source == e.source) {
+                if e.cost() <= room && !shared.iter().any(|x| x.source == e.source) {
+                    room -= e.cost();
                     shared.push(e);
                 }
             }
@@ -2133,6 +2139,70 @@ mod scripted {
             ["Hält Getränke 24 h lang schön kalt und frisch"]
         );
         assert_eq!(g2.calls.lock().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn shared_examples_stay_within_their_character_budget() {
+        use crate::localize::retrieval::{ExampleBank, RetrievalOptions};
+        let l = Listing {
+            sku: "S-3".into(),
+            title: "Stainless steel electric kettle 1.7 L with blue LED light, auto shut-off"
+                .into(),
+            bullets: vec![
+                "Boils water in about 4 minutes".into(),
+                "Double-wall body stays cool to the touch".into(),
+            ],
+            language: Some("en".into()),
+            ..Default::default()
+        };
+        let reg = MarketRegistry::builtin().unwrap();
+        // The examples shown before the first segment, with the budget given.
+        let shown = |budget: usize| -> Vec<(String, String)> {
+            let (mut p, g) = pipeline(&[], None);
+            let o = RetrievalOptions {
+                k: 0,
+                shared: 6,
+                shared_chars: budget,
+                ..Default::default()
+            };
+            p.options.quality = QualityOptions {
+                examples: Some(Arc::new(ExampleBank::builtin(o).unwrap())),
+                ..Default::default()
+            };
+            let _ = p.localize(
+                &l,
+                reg.get("amazon.de").unwrap(),
+                &LocalizeOptions::default(),
+            );
+            let m = g.prompts.lock().unwrap()[0].clone();
+            m[1..m.len() - 1]
+                .chunks(2)
+                .map(|c| (c[0].content.clone(), c[1].content.clone()))
+                .collect()
+        };
+        let cost = |pairs: &[(String, String)]| -> usize {
+            pairs
+                .iter()
+                .map(|(s, t)| {
+                    let s = s.split_once(": ").map_or(s.as_str(), |x| x.1);
+                    s.chars().count() + t.chars().count()
+                })
+                .sum()
+        };
+        let all = shown(0);
+        assert_eq!(all.len(), 6, "{all:#?}");
+        let budget = cost(&all) / 2;
+        let some = shown(budget);
+        assert!(!some.is_empty() && some.len() < 6, "{some:#?}");
+        assert!(
+            cost(&some) <= budget,
+            "{} > {budget}: {some:#?}",
+            cost(&some)
+        );
+        // The best match of the first segment still comes first when it fits.
+        if cost(&all[..1]) <= budget {
+            assert_eq!(some[0], all[0]);
+        }
     }
 
     #[test]

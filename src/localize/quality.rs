@@ -99,6 +99,12 @@ pub struct RetrievalConfig {
     /// of one listing begin alike and the engine computes that part once.
     #[serde(default)]
     pub shared: usize,
+    /// The most the shared examples may take together, in characters of
+    /// source and translation (a Han, kana or Hangul character counts three):
+    /// a long example that would pass it is left out for a shorter next one.
+    /// 0 is no limit.
+    #[serde(default)]
+    pub shared_chars: usize,
     /// Score bonus for pairs of the segment's own kind.
     pub kind_bonus: f32,
     /// Pairs scoring less (BM25, without the bonus) are not shown.
@@ -227,6 +233,7 @@ impl QualityConfig {
         RetrievalOptions {
             k: self.retrieval.k,
             shared: self.retrieval.shared,
+            shared_chars: self.retrieval.shared_chars,
             kind_bonus: self.retrieval.kind_bonus,
             min_score: self.retrieval.min_score,
         }

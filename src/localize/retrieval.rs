@@ -241,6 +241,19 @@ pub struct Example {
 }
 
 impl Example {
+    /// What the example costs a prompt, in characters of source and
+    /// translation, a character of a script written without spaces (Han, kana,
+    /// Hangul) counting as three: the model's tokenizer gives
+    /// such a character about a token of its own, where a Latin, Cyrillic or
+    /// Arabic token holds three to four characters.
+    pub fn cost(&self) -> usize {
+        self.source
+            .chars()
+            .chain(self.target.chars())
+            .map(|c| if crate::script::is_cjk(c) { 3 } else { 1 })
+            .sum()
+    }
+
     /// The example as a prompt shows it. With `protect`, its numbers, codes and
     /// tags become placeholders the way a segment's do ([`spans::protect`]),
     /// when every one of them is found as written in the translation; otherwise
@@ -292,6 +305,9 @@ pub struct RetrievalOptions {
     pub k: usize,
     /// Examples shared by the segments of one listing.
     pub shared: usize,
+    /// The most prompt the shared examples may take, in [`Example::cost`]
+    /// units (about four per token); 0 is no limit.
+    pub shared_chars: usize,
     /// Added to the score of a pair of the segment's own kind.
     pub kind_bonus: f32,
     /// Pairs scoring below this (kind bonus excluded) are not used.
@@ -303,6 +319,7 @@ impl Default for RetrievalOptions {
         Self {
             k: 4,
             shared: 0,
+            shared_chars: 0,
             kind_bonus: 1.0,
             min_score: 0.0,
         }
@@ -564,6 +581,20 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("en-de.jsonl"), EN_DE).unwrap();
         ExampleBank::from_dir(dir.path(), RetrievalOptions::default()).unwrap()
+    }
+
+    #[test]
+    fn an_examples_cost_counts_unspaced_scripts_three_times() {
+        let e = |source: &str, target: &str| Example {
+            kind: "bullet".into(),
+            source: source.into(),
+            target: target.into(),
+            origin: ExampleOrigin::Builtin,
+            score: 0.0,
+        };
+        assert_eq!(e("Steel lid", "Stahldeckel").cost(), 9 + 11);
+        assert_eq!(e("Steel lid", "スチール蓋").cost(), 9 + 5 * 3);
+        assert_eq!(e("不锈钢", "Edelstahl").cost(), 9 + 9);
     }
 
     #[test]
