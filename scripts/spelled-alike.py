@@ -41,6 +41,12 @@ MIN_TARGET = 2.5
 MIN_ENGLISH = 3.0
 MARGIN = 0.8
 OUT = Path(__file__).resolve().parent.parent / "terminology" / "spelled-alike"
+# The second list per language: common English words that are not words of the
+# target language (English a translation leaves behind though the source never
+# had it: "daily", "with", "finish" in German).
+ENGLISH_ONLY_MIN = 4.0
+ENGLISH_ONLY_GAP = 1.5
+OUT_ENGLISH = OUT.parent / "english-only"
 
 
 def spelled_alike(lang, word):
@@ -68,6 +74,25 @@ def words(lang):
     return sorted(out)
 
 
+def english_only(lang):
+    """Common English words (Zipf 4.0 or more, letters only, three or more) at
+    least 1.5 rarer in `lang` (about 30 times fewer uses) and not spelled alike."""
+    out = []
+    for w in iter_wordlist("en", "best"):
+        ze = zipf_frequency(w, "en")
+        if ze < ENGLISH_ONLY_MIN:
+            break
+        if (
+            len(w) >= 3
+            and w.isascii()
+            and w.isalpha()
+            and ze - zipf_frequency(w, lang) >= ENGLISH_ONLY_GAP
+            and not spelled_alike(lang, w)[0]
+        ):
+            out.append(w)
+    return sorted(set(out))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--explain", nargs="+", metavar=("LANG", "WORD"),
@@ -90,6 +115,16 @@ def main():
         )
         (OUT / f"{lang}.txt").write_text(head + "\n".join(ws) + "\n", encoding="utf-8")
         print(f"{lang}: {len(ws)} words", file=sys.stderr)
+    OUT_ENGLISH.mkdir(parents=True, exist_ok=True)
+    for lang in LANGUAGES:
+        ws = english_only(lang)
+        head = (
+            f"# {lang}: common English words that are not {lang} words "
+            f"(scripts/spelled-alike.py, wordfreq {v};\n"
+            "# data CC BY-SA 4.0, see README.md in this directory)\n"
+        )
+        (OUT_ENGLISH / f"{lang}.txt").write_text(head + "\n".join(ws) + "\n", encoding="utf-8")
+        print(f"{lang}: {len(ws)} English-only words", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -117,6 +117,7 @@ fn pipeline_on_the_test_model_restores_or_flags_every_span() {
                 output: o,
                 span_issues: &[],
                 spans: &p.spans,
+                literal: &[],
                 source_lang: "en",
                 target_lang: "de",
                 mean_logprob: None,

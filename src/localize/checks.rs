@@ -138,6 +138,9 @@ pub struct SegmentCheck<'a> {
     pub span_issues: &'a [SpanIssue],
     /// The segment's protected spans (their texts may appear literally).
     pub spans: &'a [Span],
+    /// Other texts the output may hold as written: the seller's glossary
+    /// targets for this segment (English words in them are no leftovers).
+    pub literal: &'a [&'a str],
     /// Source language.
     pub source_lang: &'a str,
     /// Target language.
@@ -174,6 +177,7 @@ pub fn check_segment(c: &SegmentCheck<'_>, opts: &CheckOptions) -> Vec<Finding> 
         .spans
         .iter()
         .flat_map(|s| [s.original.as_str(), s.restore.as_str()])
+        .chain(c.literal.iter().copied())
         .collect();
     if let Some(x) = super::untranslated::untranslated(
         c.source_protected,
@@ -806,6 +810,7 @@ mod tests {
             output: "Keeps drinks cold for",
             span_issues: &[SpanIssue::Missing(1)],
             spans: &[],
+            literal: &[],
             source_lang: "en",
             target_lang: "de",
             mean_logprob: Some(-3.0),

@@ -1,7 +1,8 @@
 //! Per-language data for the checks (`markets/languages.toml`, compiled in): the
 //! prompt labels a model may echo in each language, the words each language
 //! writes as in the source (loanwords, and its common words spelled as in English,
-//! from the frequency lists of `terminology/spelled-alike/`), and the
+//! from the frequency lists of `terminology/spelled-alike/`), the common English
+//! words it does not write (`terminology/english-only/`), and the
 //! scripts it is written in (letters of any other script are left untranslated,
 //! other than the symbol letters every language writes, Ω or μ). Main type:
 //! [`LanguageData`]; [`data`] is the built-in one. Also the label rule itself:
@@ -35,22 +36,57 @@ const SPELLED_ALIKE: &[(&str, &str)] = &[
     ("vi", include_str!("../../terminology/spelled-alike/vi.txt")),
 ];
 
-/// The built-in spelled-alike lists: one lower-case word a line, `#` comments.
+/// Per language, common English words that are not words of it (the same
+/// script and frequencies; terminology/english-only/README.md).
+const ENGLISH_ONLY: &[(&str, &str)] = &[
+    ("de", include_str!("../../terminology/english-only/de.txt")),
+    ("fr", include_str!("../../terminology/english-only/fr.txt")),
+    ("es", include_str!("../../terminology/english-only/es.txt")),
+    ("it", include_str!("../../terminology/english-only/it.txt")),
+    ("pt", include_str!("../../terminology/english-only/pt.txt")),
+    ("nl", include_str!("../../terminology/english-only/nl.txt")),
+    ("pl", include_str!("../../terminology/english-only/pl.txt")),
+    ("tr", include_str!("../../terminology/english-only/tr.txt")),
+    ("id", include_str!("../../terminology/english-only/id.txt")),
+    ("ms", include_str!("../../terminology/english-only/ms.txt")),
+    ("vi", include_str!("../../terminology/english-only/vi.txt")),
+];
+
+/// One compiled-in word list per language: one lower-case word a line, `#` comments.
+fn word_lists(
+    lists: &'static [(&'static str, &'static str)],
+) -> BTreeMap<&'static str, HashSet<&'static str>> {
+    lists
+        .iter()
+        .map(|(lang, text)| {
+            let words = text
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty() && !l.starts_with('#'))
+                .collect();
+            (*lang, words)
+        })
+        .collect()
+}
+
+/// The built-in spelled-alike lists.
 fn spelled_alike_lists() -> &'static BTreeMap<&'static str, HashSet<&'static str>> {
-    static LISTS: LazyLock<BTreeMap<&'static str, HashSet<&'static str>>> = LazyLock::new(|| {
-        SPELLED_ALIKE
-            .iter()
-            .map(|(lang, text)| {
-                let words = text
-                    .lines()
-                    .map(str::trim)
-                    .filter(|l| !l.is_empty() && !l.starts_with('#'))
-                    .collect();
-                (*lang, words)
-            })
-            .collect()
-    });
+    static LISTS: LazyLock<BTreeMap<&'static str, HashSet<&'static str>>> =
+        LazyLock::new(|| word_lists(SPELLED_ALIKE));
     &LISTS
+}
+
+/// Whether `word` is a common English word that is no word of `lang` (de
+/// "daily", "with", "finish"; fr "the", "lid"), by the built-in lists of
+/// `terminology/english-only/`: English at least about thirty times as common
+/// as in `lang`'s own text. Case-insensitive; false for a language without a
+/// list (English itself, and languages not written in Latin letters).
+pub fn english_only(lang: &str, word: &str) -> bool {
+    static LISTS: LazyLock<BTreeMap<&'static str, HashSet<&'static str>>> =
+        LazyLock::new(|| word_lists(ENGLISH_ONLY));
+    LISTS
+        .get(lang)
+        .is_some_and(|s| s.contains(word.to_lowercase().as_str()))
 }
 
 #[derive(Debug, Default, Deserialize)]

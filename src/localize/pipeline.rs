@@ -1172,6 +1172,7 @@ impl Pipeline {
         let raw = clean_output(&g.text, s.kind, &s.protected.text, &[tgt, src]);
         let restored = spans::restore(&raw, &s.protected);
         let lp = (!g.logprobs.is_empty()).then(|| g.mean_logprob());
+        let literal: Vec<&str> = terms.iter().filter_map(|t| t.target.as_deref()).collect();
         let mut findings = checks::check_segment(
             &SegmentCheck {
                 source_protected: &s.protected.text,
@@ -1180,6 +1181,7 @@ impl Pipeline {
                 output: &restored.text,
                 span_issues: &restored.issues,
                 spans: &s.protected.spans,
+                literal: &literal,
                 source_lang: src,
                 target_lang: tgt,
                 mean_logprob: lp,

@@ -1,8 +1,9 @@
 //! Text left in the source language or the wrong script (`untranslated`): the
 //! source returned whole or as a run of four words, single source words returned
 //! verbatim (other than the language's accepted loanwords, acronyms, names and
-//! protected spans), Latin words inside Japanese, Chinese or Korean, Chinese
-//! characters in Japanese where Japanese writes kana, and in every target
+//! protected spans), common English words the source never had in a Latin-script
+//! target (`terminology/english-only/`), Latin words inside Japanese, Chinese or
+//! Korean, Chinese characters in Japanese where Japanese writes kana, and in every target
 //! language letters of a script it is not written in (Cyrillic in German, kana in
 //! Chinese, CJK in English; the scripts come from `markets/languages.toml`).
 //! Pure functions over strings.
@@ -73,9 +74,15 @@ pub fn untranslated(
             .collect()
     } else if is_cjk_lang(src_lang) {
         // The Latin words of a CJK source are names and model numbers.
-        Vec::new()
+        english_left(&src, &out, tgt_lang)
     } else {
-        source_words_left(&src, &out, tgt_lang)
+        let mut w = source_words_left(&src, &out, tgt_lang);
+        for e in english_left(&src, &out, tgt_lang) {
+            if !w.iter().any(|x| x.eq_ignore_ascii_case(&e)) {
+                w.push(e);
+            }
+        }
+        w
     };
     for w in words {
         if !left.contains(&w) {
@@ -201,6 +208,40 @@ fn source_words_left(source: &str, output: &str, tgt_lang: &str) -> Vec<String> 
     left
 }
 
+/// English words in a Latin-script output that the source does not have: a
+/// translation that paraphrased into English ("für sicheren Gebrauch every
+/// day", "Bouteille en verre with bouchon"). Only words of the target's English-only list
+/// ([`language::english_only`]: common English, no word of the target), other
+/// than acronyms, names and what the target accepts; a word of the source is
+/// `source_words_left`'s to judge.
+fn english_left(source: &str, output: &str, tgt_lang: &str) -> Vec<String> {
+    let data = language::data();
+    let src: Vec<String> = LATIN_WORD
+        .find_iter(source)
+        .flat_map(|m| m.as_str().split(['-', '\'', '’']))
+        .map(str::to_lowercase)
+        .collect();
+    let mut left: Vec<String> = Vec::new();
+    for m in LATIN_WORD.find_iter(output) {
+        if data.accepts(tgt_lang, m.as_str()) {
+            continue;
+        }
+        for p in m.as_str().split(['-', '\'', '’']) {
+            let l = p.to_lowercase();
+            if p.chars().count() >= 3
+                && !is_acronym_or_name(p)
+                && !src.contains(&l)
+                && !data.accepts(tgt_lang, p)
+                && language::english_only(tgt_lang, p)
+                && !left.iter().any(|x| x.to_lowercase() == l)
+            {
+                left.push(p.to_string());
+            }
+        }
+    }
+    left
+}
+
 /// Latin words in Japanese or Chinese output, other than acronyms, names and
 /// accepted loanwords.
 fn latin_in_cjk(output: &str, tgt_lang: &str) -> Vec<String> {
@@ -292,6 +333,95 @@ mod tests {
         untranslated(src, out, s, t, &[])
             .map(|f| f.evidence)
             .unwrap_or_default()
+    }
+
+    #[test]
+    fn english_the_source_never_had_is_left_untranslated() {
+        // de: a paraphrase into English, and English inside a compound.
+        assert_eq!(
+            left(
+                "Auto shut-off and boil-dry protection for safe everyday use",
+                "Abschaltautomatik und Trockengehschutz für sicheren Gebrauch every day",
+                "en",
+                "de"
+            ),
+            ["every", "day"]
+        );
+        assert_eq!(
+            left(
+                "3-port GaN charger for laptops and phones",
+                "3-Port GaN-Ladegerät für Laptops und Handys, keeps-cool-Gehäuse",
+                "en",
+                "de"
+            ),
+            ["keeps"]
+        );
+        // fr and es, from an English source; it and pl, from a Chinese one.
+        assert_eq!(
+            left(
+                "Glass bottle with bamboo cap",
+                "Bouteille en verre with bouchon en bambou",
+                "en",
+                "fr"
+            ),
+            ["with"]
+        );
+        assert_eq!(
+            left("Kettle, 1.7 L", "Hervidor the agua, 1,7 L", "en", "es"),
+            ["the"]
+        );
+        assert_eq!(
+            left(
+                "不锈钢保温杯 500ml",
+                "Borraccia termica in acciaio inox, keeps cold",
+                "zh",
+                "it"
+            ),
+            ["keeps", "cold"]
+        );
+        assert_eq!(
+            left("无线鼠标", "Mysz bezprzewodowa wireless", "zh", "pl"),
+            ["wireless"]
+        );
+        // Words of the target spelled as in English, loanwords, acronyms and
+        // names are fine, and so are words the source has (the other check's).
+        for (src, out, t) in [
+            (
+                "Tool kit",
+                "Werkzeug-Set mit Design-Koffer und Display",
+                "de",
+            ),
+            (
+                "Running shoes",
+                "Chaussures de running, design moderne",
+                "fr",
+            ),
+            ("Phone holder", "Soporte para móvil con cable USB", "es"),
+            (
+                "Bluetooth speaker",
+                "Bluetooth-Lautsprecher, kompatibel mit iPhone",
+                "de",
+            ),
+            ("小米充电器", "Xiaomi Ladegerät mit USB-C", "de"),
+            ("Lid", "Lid", "en"),
+        ] {
+            assert!(
+                english_left(src, out, t).is_empty(),
+                "{t}: {out}: {:?}",
+                english_left(src, out, t)
+            );
+        }
+        // The seller's glossary target may hold English: it is skipped as written.
+        assert!(
+            untranslated(
+                "Powerbank 10000 mAh",
+                "Powerbank 10000 mAh mit Fast Charge",
+                "en",
+                "de",
+                &["Fast Charge"]
+            )
+            .is_none()
+        );
     }
 
     #[test]
