@@ -1,5 +1,7 @@
 #!/usr/bin/env python3
-"""Generate terminology/spelled-alike/<lang>.txt: the words each Latin-script target
+"""Generate terminology/spelled-alike/<lang>.txt and terminology/english-only/<lang>.txt
+(the second: common English words that are no words of the language, see the README
+there). The first holds the words each Latin-script target
 language of silkroute writes exactly as English does and that are common words of
 that language in their own right (fr "induction", "thermostat", "tubes"; es
 "natural", "cable"). The `untranslated` check (src/localize/untranslated.rs) does
@@ -104,28 +106,21 @@ def main():
             ok, zt, ze = spelled_alike(lang, w.lower())
             print(f"{lang}\t{w}\t{zt:.2f}\t{ze:.2f}\t{'accepted' if ok else 'flagged'}")
         return
-    OUT.mkdir(parents=True, exist_ok=True)
     v = version("wordfreq")
-    for lang in LANGUAGES:
-        ws = words(lang)
-        head = (
-            f"# {lang}: words spelled as in English that are common {lang} words "
-            f"(scripts/spelled-alike.py, wordfreq {v};\n"
-            "# data CC BY-SA 4.0, see README.md in this directory)\n"
-        )
-        (OUT / f"{lang}.txt").write_text(head + "\n".join(ws) + "\n", encoding="utf-8")
-        print(f"{lang}: {len(ws)} words", file=sys.stderr)
-    OUT_ENGLISH.mkdir(parents=True, exist_ok=True)
-    for lang in LANGUAGES:
-        ws = english_only(lang)
-        head = (
-            f"# {lang}: common English words that are not {lang} words "
-            f"(scripts/spelled-alike.py, wordfreq {v};\n"
-            "# data CC BY-SA 4.0, see README.md in this directory)\n"
-        )
-        (OUT_ENGLISH / f"{lang}.txt").write_text(head + "\n".join(ws) + "\n", encoding="utf-8")
-        print(f"{lang}: {len(ws)} English-only words", file=sys.stderr)
-
+    for out, make, what in [
+        (OUT, words, "words spelled as in English that are common {lang} words"),
+        (OUT_ENGLISH, english_only, "common English words that are not {lang} words"),
+    ]:
+        out.mkdir(parents=True, exist_ok=True)
+        for lang in LANGUAGES:
+            ws = make(lang)
+            head = (
+                f"# {lang}: {what.format(lang=lang)} "
+                f"(scripts/spelled-alike.py, wordfreq {v};\n"
+                "# data CC BY-SA 4.0, see README.md in this directory)\n"
+            )
+            (out / f"{lang}.txt").write_text(head + "\n".join(ws) + "\n", encoding="utf-8")
+            print(f"{out.name}/{lang}.txt: {len(ws)} words", file=sys.stderr)
 
 if __name__ == "__main__":
     main()
