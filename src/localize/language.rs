@@ -77,7 +77,7 @@ fn spelled_alike_lists() -> &'static BTreeMap<&'static str, HashSet<&'static str
 }
 
 /// Whether `word` is a common English word that is no word of `lang` (de
-/// "daily", "with", "finish"; fr "the", "lid"), by the built-in lists of
+/// "every", "with", "finish"; fr "the", "cold"), by the built-in lists of
 /// `terminology/english-only/`: English at least about thirty times as common
 /// as in `lang`'s own text. Case-insensitive; false for a language without a
 /// list (English itself, and languages not written in Latin letters).

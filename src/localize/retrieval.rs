@@ -305,8 +305,9 @@ pub struct RetrievalOptions {
     pub k: usize,
     /// Examples shared by the segments of one listing.
     pub shared: usize,
-    /// The most prompt the shared examples may take, in [`Example::cost`]
-    /// units (about four per token); 0 is no limit.
+    /// The most prompt the shared examples may take together, in
+    /// [`Example::cost`] units (characters, a Han, kana or Hangul one counting
+    /// three); 0 is no limit.
     pub shared_chars: usize,
     /// Added to the score of a pair of the segment's own kind.
     pub kind_bonus: f32,
