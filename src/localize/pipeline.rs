@@ -951,10 +951,9 @@ impl Pipeline {
             }
         }
         let mut shared: Vec<&Example> = Vec::new();
-        let mut room = if o.shared_chars == 0 {
-            usize::MAX
-        } else {
-            o.shared_chars
+        let mut room = match o.shared_chars {
+            0 => usize::MAX,
+            n => n,
         };
         let depth = ranked.iter().map(Vec::len).max().unwrap_or(0);
         'rank: for r in 0..depth {
@@ -962,8 +961,9 @@ impl Pipeline {
                 if shared.len() >= o.shared {
                     break 'rank;
                 }
-                if e.cost() <= room && !shared.iter().any(|x| x.source == e.source) {
-                    room -= e.cost();
+                let cost = e.cost();
+                if cost <= room && !shared.iter().any(|x| x.source == e.source) {
+                    room -= cost;
                     shared.push(e);
                 }
             }
