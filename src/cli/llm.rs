@@ -110,8 +110,9 @@ struct LlmBenchArgs {
     /// (a build with `--features stock-candle`).
     #[arg(long)]
     stock: bool,
-    /// Most prompt tokens per engine step (default: the whole prompt, so that
-    /// batch-1 prefill is one step; the server uses 512).
+    /// Most prompt tokens per engine step (default: the whole prompt of every
+    /// sequence of the largest batch, so that batch-1 prefill is one step and
+    /// a batch's sequences decode together; the server uses 512).
     #[arg(long)]
     prefill_chunk: Option<usize>,
     /// Keep the KV caches in f16 (the engine's `kv_f16`), for memory figures.
@@ -280,15 +281,23 @@ fn bench_llm(data_dir: &DataDir, a: LlmBenchArgs) -> anyhow::Result<Outcome> {
         None => None,
     };
     let max_batch = a.batches.iter().copied().max().unwrap_or(1).max(1);
-    let prefill_chunk = a.prefill_chunk.unwrap_or(a.prompt_tokens + 64).max(1);
+    // Room for the whole prompt (it comes out a few tokens over the target)
+    // of every sequence of the largest batch: batch-1 prefill is one step,
+    // and a batch's sequences are all read in one step, so that they then
+    // decode together from the first step to the last, and the batch figure
+    // is decoding at exactly that many sequences (with a prompt-sized chunk
+    // they started a step apart and the first ones finished first, so the
+    // last steps ran fewer).
+    let prefill_chunk = a
+        .prefill_chunk
+        .unwrap_or((a.prompt_tokens + 64) * max_batch)
+        .max(1);
     let t0 = Instant::now();
     let engine = Engine::load(
         &path,
         EngineOptions {
             threads: Some(a.threads),
             max_batch,
-            // Room for the whole prompt (it comes out a few tokens over the
-            // target), so batch-1 prefill is one step.
             prefill_chunk,
             kv_f16: a.kv_f16,
             // Raw speed: no prompt shares a beginning worth reusing anyway.

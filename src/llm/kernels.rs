@@ -1503,8 +1503,9 @@ mod avx2 {
     /// [`tile`] for Q4_K, one group of eight rows in [`super::q4k_x8`]'s layout,
     /// into `out[activation row][weight row]`. Each 32-byte vector of weights
     /// is four columns of the eight rows; the activations' four matching
-    /// bytes are broadcast, and `maddubs` then `madd` with the eight rows'
-    /// sub-block scales leave one i32 per row.
+    /// bytes are broadcast, and `maddubs` products summed in i16 over a
+    /// sub-block, then one `madd` with the eight rows' sub-block scales,
+    /// leave one i32 per row.
     ///
     /// # Safety
     /// AVX2 and FMA present; `w` holds `acts.nb` blocks of the group;
@@ -1534,8 +1535,13 @@ mod avx2 {
                     std::array::from_fn(|r| acts.q.as_ptr().add(((i0 + r) * nb + b) * 256));
                 let mut iacc = [_mm256_setzero_si256(); R];
                 for c in 0..4 {
-                    let scl_lo = expand(p.add(64 + 16 * c));
-                    let scl_hi = expand(p.add(64 + 16 * c + 8));
+                    // The pair of sub-blocks' products summed in i16 over
+                    // their 32 columns, then scaled once: a lane sums 16
+                    // products of a 4-bit weight and an activation of at
+                    // most 127 in magnitude, 16 · 15 · 127 = 30,480 < 2^15,
+                    // and integer sums are exact in any order.
+                    let mut s_lo = [_mm256_setzero_si256(); R];
+                    let mut s_hi = [_mm256_setzero_si256(); R];
                     for q in 0..8 {
                         let v = _mm256_loadu_si256(p.add(192 + (c * 8 + q) * 32) as *const __m256i);
                         let lo = _mm256_and_si256(v, low);
@@ -1547,10 +1553,16 @@ mod avx2 {
                             let a_hi = _mm256_set1_epi32(std::ptr::read_unaligned(
                                 a[r].add(64 * c + 32 + 4 * q) as *const i32,
                             ));
-                            let x = _mm256_madd_epi16(_mm256_maddubs_epi16(lo, a_lo), scl_lo);
-                            let y = _mm256_madd_epi16(_mm256_maddubs_epi16(hi, a_hi), scl_hi);
-                            iacc[r] = _mm256_add_epi32(iacc[r], _mm256_add_epi32(x, y));
+                            s_lo[r] = _mm256_add_epi16(s_lo[r], _mm256_maddubs_epi16(lo, a_lo));
+                            s_hi[r] = _mm256_add_epi16(s_hi[r], _mm256_maddubs_epi16(hi, a_hi));
                         }
+                    }
+                    let scl_lo = expand(p.add(64 + 16 * c));
+                    let scl_hi = expand(p.add(64 + 16 * c + 8));
+                    for r in 0..R {
+                        let x = _mm256_madd_epi16(s_lo[r], scl_lo);
+                        let y = _mm256_madd_epi16(s_hi[r], scl_hi);
+                        iacc[r] = _mm256_add_epi32(iacc[r], _mm256_add_epi32(x, y));
                     }
                 }
                 let d = _mm256_loadu_ps(p as *const f32);
