@@ -138,8 +138,9 @@ pub struct SegmentCheck<'a> {
     pub span_issues: &'a [SpanIssue],
     /// The segment's protected spans (their texts may appear literally).
     pub spans: &'a [Span],
-    /// Other texts the output may hold as written: the seller's glossary
-    /// targets for this segment (English words in them are no leftovers).
+    /// Other texts the output may hold as written (in any case): the seller's
+    /// glossary targets for this segment and the built-in terminology's
+    /// translations of its terms (English words in them are no leftovers).
     pub literal: &'a [&'a str],
     /// Source language.
     pub source_lang: &'a str,

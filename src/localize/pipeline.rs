@@ -1172,7 +1172,15 @@ impl Pipeline {
         let raw = clean_output(&g.text, s.kind, &s.protected.text, &[tgt, src]);
         let restored = spans::restore(&raw, &s.protected);
         let lp = (!g.logprobs.is_empty()).then(|| g.mean_logprob());
-        let literal: Vec<&str> = terms.iter().filter_map(|t| t.target.as_deref()).collect();
+        // The seller's glossary targets and the built-in terminology's
+        // translations of the segment's terms are no leftovers, even where
+        // they are spelled as in the source (fr "verre borosilicate").
+        let builtin = self.terminology.targets(&s.protected.text, src, tgt);
+        let literal: Vec<&str> = terms
+            .iter()
+            .filter_map(|t| t.target.as_deref())
+            .chain(builtin.iter().map(String::as_str))
+            .collect();
         let mut findings = checks::check_segment(
             &SegmentCheck {
                 source_protected: &s.protected.text,

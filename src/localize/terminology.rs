@@ -145,6 +145,19 @@ impl Terminology {
             .collect()
     }
 
+    /// Every translation (all alternatives) of the terms that occur in
+    /// `source`: texts a correct output holds as they are written, though
+    /// some are spelled as in the source ("verre borosilicate", "design").
+    pub fn targets(&self, source: &str, src_lang: &str, tgt_lang: &str) -> Vec<String> {
+        let (Some(s), Some(t)) = (self.col(src_lang), self.col(tgt_lang)) else {
+            return Vec::new();
+        };
+        self.matches(source, s)
+            .into_iter()
+            .flat_map(|(i, _)| self.rows[i][t].iter().cloned())
+            .collect()
+    }
+
     /// The preferred translation of a segment that is one term and nothing
     /// else (an attribute value "Stainless steel", "Black"), compared without
     /// case or a closing full stop; `None` for anything longer. A source that
@@ -234,6 +247,33 @@ mod tests {
     const NEW_LANGS: [&str; 11] = [
         "pt", "ru", "ar", "ko", "vi", "th", "id", "ms", "pl", "nl", "tr",
     ];
+
+    #[test]
+    fn a_terms_translation_spelled_as_its_source_is_no_leftover() {
+        use crate::localize::untranslated::untranslated;
+        let t = Terminology::builtin().unwrap();
+        let src = "BrewMaster Electric Kettle 1.7 L, 2200 W, Borosilicate Glass";
+        let targets = t.targets(src, "en", "fr");
+        assert!(
+            targets.iter().any(|x| x == "verre borosilicate"),
+            "{targets:?}"
+        );
+        assert!(t.targets("Cordless drill", "en", "xx").is_empty());
+        let skip: Vec<&str> = targets.iter().map(String::as_str).collect();
+        // French writes "borosilicate" as English does: in the term's
+        // translation, in any case, it is no leftover.
+        let out = "Bouilloire électrique BrewMaster 1,7 L, 2200 W, Verre borosilicate";
+        assert!(untranslated(src, out, "en", "fr", &[]).is_some());
+        assert!(untranslated(src, out, "en", "fr", &skip).is_none());
+        // English the terminology does not give is still reported.
+        let out = "Bouilloire électrique BrewMaster 1,7 L, 2200 W, borosilicate glass";
+        assert!(untranslated(src, out, "en", "fr", &skip).is_some());
+        // German spells it otherwise: the English word is still a leftover.
+        let de: Vec<String> = t.targets(src, "en", "de");
+        let skip: Vec<&str> = de.iter().map(String::as_str).collect();
+        let out = "BrewMaster Wasserkocher 1,7 L, 2200 W, Borosilicate Glas";
+        assert!(untranslated(src, out, "en", "de", &skip).is_some());
+    }
 
     #[test]
     fn builtin_base_is_large_and_complete() {

@@ -10,7 +10,7 @@
 
 use std::sync::LazyLock;
 
-use regex::Regex;
+use regex::{Regex, RegexBuilder};
 
 use super::checks::{Finding, words_cased, words_lower};
 use super::{language, units};
@@ -40,8 +40,9 @@ fn is_acronym_or_name(w: &str) -> bool {
 }
 
 /// Every check of this module on one segment. `source` and `output` have their
-/// placeholders; `skip` are texts the output may hold literally (span texts the
-/// model copied instead of their placeholder).
+/// placeholders; `skip` are texts the output may hold literally, in any case
+/// (span texts the model copied instead of their placeholder, glossary and
+/// terminology targets).
 pub fn untranslated(
     source: &str,
     output: &str,
@@ -55,7 +56,12 @@ pub fn untranslated(
     let src = PLACEHOLDER.replace_all(source, " ").into_owned();
     let mut out = PLACEHOLDER.replace_all(output, " ").into_owned();
     for s in skip.iter().filter(|s| !s.trim().is_empty()) {
-        out = out.replace(s, " ");
+        if let Ok(re) = RegexBuilder::new(&regex::escape(s))
+            .case_insensitive(true)
+            .build()
+        {
+            out = re.replace_all(&out, " ").into_owned();
+        }
     }
     if let Some(f) = source_returned(&src, &out, tgt_lang) {
         return Some(f);
