@@ -275,6 +275,202 @@ enum FieldSrc {
     Html { html: String, segs: Vec<usize> },
 }
 
+/// What separates two parts of a title ([`title_parts`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Sep {
+    /// `,` `，` `、`
+    Comma,
+    /// `;` `；`
+    Semicolon,
+    /// `|` `｜`
+    Bar,
+    /// A dash or slash between spaces.
+    Dash(char),
+    /// Spaces between the words of a Chinese or Japanese title, which writes
+    /// none between the words of one part.
+    Space,
+    /// After the last part.
+    End,
+}
+
+impl Sep {
+    /// The separator as the target language writes it.
+    fn joiner(self, source_lang: &str, target_lang: &str) -> &'static str {
+        let cjk = matches!(target_lang, "zh" | "ja");
+        match self {
+            Sep::End => "",
+            Sep::Space if matches!(source_lang, "zh" | "ja") && cjk => " ",
+            Sep::Comma | Sep::Space => match target_lang {
+                "zh" => "，",
+                "ja" => "、",
+                "ar" => "، ",
+                _ => ", ",
+            },
+            Sep::Semicolon if cjk => "；",
+            Sep::Semicolon => "; ",
+            Sep::Bar => " | ",
+            Sep::Dash('/') => " / ",
+            Sep::Dash(_) => " - ",
+        }
+    }
+}
+
+/// Whether a text has letters outside its placeholders.
+fn has_words(text: &str) -> bool {
+    static PLACEHOLDER: std::sync::LazyLock<regex::Regex> =
+        std::sync::LazyLock::new(|| regex::Regex::new(r"\{\d+\}").expect("static regex"));
+    PLACEHOLDER
+        .replace_all(text, " ")
+        .chars()
+        .any(char::is_alphabetic)
+}
+
+/// A part's translation with the placeholders that begin or end its source
+/// put back where the model dropped them: before it those that begin the
+/// source ("{1} LED Desk Lamp": the brand), after it those that end it
+/// ("{1} 双层玻璃咖啡杯 {2}": the size). A part is a short phrase, and the
+/// model drops a leading brand from it as from the whole title; one in the
+/// middle is left missing (and the checks report it).
+fn keep_edge_placeholders(source: &str, output: &str) -> String {
+    static PLACEHOLDER: std::sync::LazyLock<regex::Regex> =
+        std::sync::LazyLock::new(|| regex::Regex::new(r"\{\d+\}").expect("static regex"));
+    let found: Vec<regex::Match<'_>> = PLACEHOLDER.find_iter(source).collect();
+    let missing = |m: &regex::Match<'_>| !output.contains(m.as_str());
+    // Placeholders before the first word, and after the last.
+    let words_before = |end: usize| has_words(&source[..end]);
+    let words_after = |start: usize| has_words(&source[start..]);
+    let lead: Vec<&str> = found
+        .iter()
+        .filter(|m| !words_before(m.start()) && missing(m))
+        .map(|m| m.as_str())
+        .collect();
+    let trail: Vec<&str> = found
+        .iter()
+        .filter(|m| !words_after(m.end()) && words_before(m.start()) && missing(m))
+        .map(|m| m.as_str())
+        .collect();
+    let mut out = output.trim().to_string();
+    if !lead.is_empty() && !out.is_empty() {
+        out = format!("{} {out}", lead.join(" "));
+    }
+    if !trail.is_empty() && !out.is_empty() {
+        out = format!("{out} {}", trail.join(" "));
+    }
+    out
+}
+
+/// A later part of a title in a language that writes title parts in
+/// sentence case (French, Spanish, Italian, Portuguese, Dutch, Polish,
+/// Russian: "HydroPeak Botella térmica, acero inoxidable, tapa a prueba de
+/// fugas"), its first word in lower case where the model capitalised it
+/// after a title-case source ("Acero inoxidable"). English titles capitalise
+/// every word and German every noun: unchanged, as is a first word that is a
+/// placeholder, an acronym, or written so in the source (a name: "Bluetooth").
+fn sentence_case(part: &str, source: &str, target_lang: &str) -> String {
+    if !matches!(target_lang, "fr" | "es" | "it" | "pt" | "nl" | "pl" | "ru") {
+        return part.to_string();
+    }
+    let word: String = part.chars().take_while(|c| c.is_alphabetic()).collect();
+    let mut chars = word.chars();
+    let (Some(first), second) = (chars.next(), chars.next()) else {
+        return part.to_string();
+    };
+    let in_source = source
+        .split(|c: char| !c.is_alphanumeric())
+        .any(|w| w == word);
+    if !first.is_uppercase() || second.is_some_and(char::is_uppercase) || in_source {
+        return part.to_string();
+    }
+    first.to_lowercase().chain(part.chars().skip(1)).collect()
+}
+
+/// A title (with its placeholders) cut at its separators: commas, semicolons
+/// and bars (not a comma between digits, "1,7"), a dash or slash between
+/// spaces, and in a Chinese or Japanese source the spaces between its parts
+/// ("{1} 双层玻璃咖啡杯 {2} 隔热防烫"), each part with the separator after it.
+/// Where spaces separate, a part with no words (a brand or size behind its
+/// placeholder) joins the part before it, or the first part after it, with a
+/// space: "Tidemoor 350 ml" is not a list item of its own.
+fn title_parts(text: &str, source_lang: &str) -> Vec<(String, Sep)> {
+    static SEP: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"\s*[,，、;；|｜]\s*|\s+[-–—/]\s+|\s+").expect("static regex")
+    });
+    let spaced = !matches!(source_lang, "zh" | "ja");
+    let mut parts: Vec<(String, Sep)> = Vec::new();
+    let mut start = 0;
+    for m in SEP.find_iter(text) {
+        let sep_text = m.as_str();
+        let sep = if let Some(c) = sep_text.chars().find(|c| !c.is_whitespace()) {
+            match c {
+                ',' | '，' | '、' => Sep::Comma,
+                ';' | '；' => Sep::Semicolon,
+                '|' | '｜' => Sep::Bar,
+                c => Sep::Dash(c),
+            }
+        } else if spaced {
+            continue;
+        } else {
+            Sep::Space
+        };
+        let between_digits = sep_text == ","
+            && text[..m.start()].ends_with(|c: char| c.is_ascii_digit())
+            && text[m.end()..].starts_with(|c: char| c.is_ascii_digit());
+        if between_digits {
+            continue;
+        }
+        let part = text[start..m.start()].trim();
+        if !part.is_empty() {
+            parts.push((part.to_string(), sep));
+        }
+        start = m.end();
+    }
+    let last = text[start..].trim();
+    if !last.is_empty() {
+        parts.push((last.to_string(), Sep::End));
+    }
+    if let Some(p) = parts.last_mut() {
+        p.1 = Sep::End;
+    }
+    // Space-separated parts with no words join a neighbour.
+    let mut merged: Vec<(String, Sep)> = Vec::with_capacity(parts.len());
+    let mut carry: Option<String> = None;
+    for (i, (part, sep)) in parts.iter().enumerate() {
+        let joins_space = *sep == Sep::Space || (i > 0 && parts[i - 1].1 == Sep::Space);
+        if joins_space && !has_words(part) {
+            match merged.last_mut() {
+                Some(prev) if prev.1 == Sep::Space => {
+                    prev.0.push(' ');
+                    prev.0.push_str(part);
+                    prev.1 = *sep;
+                }
+                _ => {
+                    let c = carry.get_or_insert_with(String::new);
+                    if !c.is_empty() {
+                        c.push(' ');
+                    }
+                    c.push_str(part);
+                }
+            }
+            continue;
+        }
+        let text = match carry.take() {
+            Some(c) => format!("{c} {part}"),
+            None => part.clone(),
+        };
+        merged.push((text, *sep));
+    }
+    if let Some(c) = carry {
+        match merged.last_mut() {
+            Some(prev) => {
+                prev.0.push(' ');
+                prev.0.push_str(&c);
+            }
+            None => merged.push((c, Sep::End)),
+        }
+    }
+    merged
+}
+
 /// Strip what small models wrap around an answer: extra lines, a prompt label in
 /// the source or target language ("Title:", "Beschreibungstext", "説明文：") and quotes.
 fn clean_output(raw: &str, kind: &str, source: &str, langs: &[&str]) -> String {
@@ -919,6 +1115,140 @@ impl Pipeline {
             if s.best.as_ref().is_none_or(|b| cand.score < b.score) {
                 s.best = Some(cand);
             }
+        }
+        if s.kind == "title"
+            && s.best
+                .as_ref()
+                .is_some_and(|b| b.findings.iter().any(|f| is_blocking(f.code)))
+        {
+            return self.translate_by_parts(s, fields, ctx, events);
+        }
+        Ok(None)
+    }
+
+    /// A title that still fails a blocking check after every attempt (most
+    /// often a brand or a size dropped from a long one), translated once more
+    /// part by part ([`title_parts`]): each part is short and keeps its
+    /// placeholders more surely. The parts go to the engine at once, a part
+    /// with no words is copied and a part that is one term takes the term
+    /// base's translation, and the translations are joined with the target
+    /// language's separators. The result replaces the best attempt only when
+    /// its checks score better.
+    fn translate_by_parts(
+        &self,
+        s: &mut Seg,
+        fields: &[FieldId],
+        ctx: &SegCtx<'_>,
+        events: &std::sync::mpsc::Sender<FieldEvent>,
+    ) -> Result<Option<LlmError>, LocalizeError> {
+        let parts = title_parts(&s.protected.text, ctx.source_lang);
+        if parts.len() < 2 {
+            return Ok(None);
+        }
+        if let Some(best) = &s.best {
+            let mut reasons: Vec<String> =
+                best.findings.iter().map(|f| f.code.to_string()).collect();
+            reasons.dedup();
+            for f in fields {
+                let _ = events.send(FieldEvent::Retry {
+                    field: f.clone(),
+                    attempt: ctx.attempts + 1,
+                    reasons: reasons.clone(),
+                });
+            }
+        }
+        let started = std::time::Instant::now();
+        enum Part {
+            Fixed(String),
+            Model(Result<GenerationHandle, LlmError>),
+        }
+        let mut pending = Vec::with_capacity(parts.len());
+        for (text, _) in &parts {
+            let fixed = if has_words(text) {
+                self.terminology
+                    .whole(text, ctx.source_lang, ctx.target_lang)
+            } else {
+                Some(text.clone())
+            };
+            if let Some(t) = fixed {
+                pending.push(Part::Fixed(t));
+                continue;
+            }
+            let lower = text.to_lowercase();
+            let part = Seg {
+                kind: s.kind,
+                source: text.clone(),
+                protected: Protected {
+                    text: text.clone(),
+                    spans: s.protected.spans.clone(),
+                },
+                expected: String::new(),
+                hints: s
+                    .hints
+                    .iter()
+                    .filter(|h| lower.contains(&h.source.to_lowercase()))
+                    .cloned()
+                    .collect(),
+                examples: s.examples.clone(),
+                best: None,
+                term: None,
+                recalled: false,
+            };
+            let req = self.segment_request(&part, ctx, 0)?;
+            pending.push(Part::Model(self.generator.submit_until(req, ctx.deadline)));
+        }
+        let mut joined = Generation {
+            text: String::new(),
+            tokens: Vec::new(),
+            logprobs: Vec::new(),
+            prompt_tokens: 0,
+            finish: crate::llm::FinishReason::Stop,
+        };
+        for (part, (source, sep)) in pending.into_iter().zip(&parts) {
+            let text = match part {
+                Part::Fixed(t) => t,
+                Part::Model(h) => match h.and_then(GenerationHandle::wait) {
+                    Ok(g) => {
+                        joined.tokens.extend(&g.tokens);
+                        joined.logprobs.extend(&g.logprobs);
+                        joined.prompt_tokens += g.prompt_tokens;
+                        let text = clean_output(
+                            &g.text,
+                            s.kind,
+                            source,
+                            &[ctx.target_lang, ctx.source_lang],
+                        );
+                        keep_edge_placeholders(source, &text)
+                    }
+                    Err(
+                        e
+                        @ (LlmError::EngineStopped | LlmError::QueueFull(_) | LlmError::Cancelled),
+                    ) => return Ok(Some(e)),
+                    Err(_) => return Ok(None),
+                },
+            };
+            // A part is no sentence: no full stop of its own.
+            let text = text.trim().trim_end_matches(['.', '。']).trim_end();
+            let text = if joined.text.is_empty() {
+                text.to_string()
+            } else {
+                sentence_case(text, &s.protected.text, ctx.target_lang)
+            };
+            joined.text.push_str(&text);
+            joined
+                .text
+                .push_str(sep.joiner(ctx.source_lang, ctx.target_lang));
+        }
+        let cand = self.evaluate(s, &joined, ctx.source_lang, ctx.target_lang, ctx.terms);
+        tracing::debug!(
+            kind = s.kind,
+            parts = parts.len(),
+            passes = cand.passes(),
+            secs = started.elapsed().as_secs_f64(),
+            "segment translated by parts"
+        );
+        if s.best.as_ref().is_none_or(|b| cand.score < b.score) {
+            s.best = Some(cand);
         }
         Ok(None)
     }
@@ -1688,6 +2018,95 @@ mod tests {
     use super::*;
 
     #[test]
+    fn titles_are_cut_into_parts_at_their_separators() {
+        let parts = |t: &str, l: &str| -> Vec<(String, Sep)> { title_parts(t, l) };
+        let p = |v: &[(&str, Sep)]| -> Vec<(String, Sep)> {
+            v.iter().map(|(t, s)| (t.to_string(), *s)).collect()
+        };
+        assert_eq!(
+            parts("{1} Orthopedic Dog Bed, Large, {2}, Grey", "en"),
+            p(&[
+                ("{1} Orthopedic Dog Bed", Sep::Comma),
+                ("Large", Sep::Comma),
+                ("{2}", Sep::Comma),
+                ("Grey", Sep::End),
+            ])
+        );
+        // Not at a decimal comma, nor at spaces in a spaced language, nor at
+        // a hyphen or a slash inside a word or size.
+        assert_eq!(
+            parts("Kettle 1,7 L; USB-C Cable - 2 m | 5/32 in", "en"),
+            p(&[
+                ("Kettle 1,7 L", Sep::Semicolon),
+                ("USB-C Cable", Sep::Dash('-')),
+                ("2 m", Sep::Bar),
+                ("5/32 in", Sep::End),
+            ])
+        );
+        assert_eq!(
+            parts("Wireless Noise Cancelling Headphones", "en"),
+            p(&[("Wireless Noise Cancelling Headphones", Sep::End)])
+        );
+        // Chinese parts between spaces; a brand or size alone joins a part.
+        assert_eq!(
+            parts("{1} 双层玻璃咖啡杯 {2} 隔热防烫 带竹木杯盖", "zh"),
+            p(&[
+                ("{1} 双层玻璃咖啡杯 {2}", Sep::Space),
+                ("隔热防烫", Sep::Space),
+                ("带竹木杯盖", Sep::End),
+            ])
+        );
+        assert_eq!(parts("{1} {2}", "zh"), p(&[("{1} {2}", Sep::End)]));
+        assert_eq!(Sep::Comma.joiner("en", "ja"), "、");
+        assert_eq!(Sep::Comma.joiner("en", "de"), ", ");
+        assert_eq!(Sep::Space.joiner("zh", "en"), ", ");
+        assert_eq!(Sep::Space.joiner("zh", "ja"), " ");
+        assert_eq!(
+            keep_edge_placeholders("{1} LED Desk Lamp", "Schreibtischlampe LED"),
+            "{1} Schreibtischlampe LED"
+        );
+        assert_eq!(
+            keep_edge_placeholders("{1} 双层玻璃咖啡杯 {2}", "Double-wall glass mug"),
+            "{1} Double-wall glass mug {2}"
+        );
+        assert_eq!(
+            keep_edge_placeholders("{1} {2} Headphones", "{2} Kopfhörer"),
+            "{1} {2} Kopfhörer"
+        );
+        // One in the middle stays missing; an empty answer stays empty.
+        assert_eq!(
+            keep_edge_placeholders("Cup {1} with lid", "Becher mit Deckel"),
+            "Becher mit Deckel"
+        );
+        assert_eq!(keep_edge_placeholders("{1} Lamp", ""), "");
+        assert_eq!(
+            sentence_case("Acero inoxidable", "{1} Bottle, Stainless Steel", "es"),
+            "acero inoxidable"
+        );
+        assert_eq!(
+            sentence_case("À intensité variable", "{1} Lamp, Dimmable", "fr"),
+            "à intensité variable"
+        );
+        // German nouns, English title case, names and acronyms keep theirs.
+        assert_eq!(
+            sentence_case("Edelstahl", "Stainless Steel", "de"),
+            "Edelstahl"
+        );
+        assert_eq!(
+            sentence_case("Stainless Steel", "Stainless Steel", "en"),
+            "Stainless Steel"
+        );
+        assert_eq!(
+            sentence_case("Bluetooth 5.3", "{1} Earbuds, Bluetooth {2}", "fr"),
+            "Bluetooth 5.3"
+        );
+        assert_eq!(sentence_case("USB-C", "Charger, USB-C", "es"), "USB-C");
+        assert_eq!(sentence_case("{2} Farben", "x", "es"), "{2} Farben");
+        assert!(has_words("{1} Stecknuss"));
+        assert!(!has_words("{1} {2}, 5"));
+    }
+
+    #[test]
     fn clean_output_strips_labels_quotes_and_extra_lines() {
         let de = ["de", "en"];
         assert_eq!(
@@ -1843,6 +2262,79 @@ mod scripted {
             language: Some("en".into()),
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn a_title_that_keeps_dropping_a_placeholder_is_translated_by_parts() {
+        let title = "Title: {1} Orthopedic Dog Bed, Large, {2}, Grey";
+        let (p, g) = pipeline(
+            &[
+                (title, &["Orthopädisches Hundebett, groß, grau"]),
+                (
+                    "Title: {1} Orthopedic Dog Bed",
+                    &["{1} Orthopädisches Hundebett."],
+                ),
+                ("Title: Large", &["Groß"]),
+                ("Title: Grey", &["Grau"]),
+            ],
+            None,
+        );
+        let listing = Listing {
+            sku: "S-2".into(),
+            title: "PawPal Orthopedic Dog Bed, Large, 100 x 70 cm, Grey".into(),
+            brand: Some("PawPal".into()),
+            language: Some("en".into()),
+            ..Default::default()
+        };
+        let reg = MarketRegistry::builtin().unwrap();
+        let mut events = Vec::new();
+        let out = p
+            .localize_with_progress(
+                &listing,
+                reg.get("amazon.de").unwrap(),
+                &LocalizeOptions::default(),
+                &mut |e| events.push(e),
+            )
+            .unwrap();
+        assert_eq!(
+            out.title,
+            "PawPal Orthopädisches Hundebett, Groß, 100 x 70 cm, Grau"
+        );
+        assert_eq!(out.status, Status::Localized, "{:?}", out.warnings);
+        // Three whole attempts, then one by parts; the size part is copied.
+        let calls = g.calls.lock().unwrap();
+        assert_eq!(calls.iter().filter(|c| c.ends_with(title)).count(), 3);
+        assert!(
+            !calls.iter().any(|c| c.ends_with("Title: {2}")),
+            "{calls:?}"
+        );
+        assert!(
+            events
+                .iter()
+                .any(|e| matches!(e, FieldEvent::Retry { attempt: 4, .. }))
+        );
+        drop(calls);
+
+        // When the parts check no better, the best whole attempt stays: two
+        // errors (English left, a number changed) against two.
+        let (p, _) = pipeline(
+            &[
+                (title, &["Orthopädisches Hundebett, groß, grau"]),
+                ("Title: {1} Orthopedic Dog Bed", &["Orthopedic Dog Bed 7"]),
+                ("Title: Large", &["Groß"]),
+                ("Title: Grey", &["Grau"]),
+            ],
+            None,
+        );
+        let out = p
+            .localize(
+                &listing,
+                reg.get("amazon.de").unwrap(),
+                &LocalizeOptions::default(),
+            )
+            .unwrap();
+        assert_eq!(out.status, Status::NeedsReview);
+        assert!(!out.title.contains("PawPal"), "{}", out.title);
     }
 
     #[test]
