@@ -2253,6 +2253,21 @@ mod scripted {
         (p, g)
     }
 
+    /// `l` localized into amazon.de, with every progress event.
+    fn into_amazon_de(p: &Pipeline, l: &Listing) -> (LocalizedListing, Vec<FieldEvent>) {
+        let reg = MarketRegistry::builtin().unwrap();
+        let mut events = Vec::new();
+        let out = p
+            .localize_with_progress(
+                l,
+                reg.get("amazon.de").unwrap(),
+                &LocalizeOptions::default(),
+                &mut |e| events.push(e),
+            )
+            .unwrap();
+        (out, events)
+    }
+
     fn listing() -> Listing {
         Listing {
             sku: "S-1".into(),
@@ -2286,16 +2301,7 @@ mod scripted {
             language: Some("en".into()),
             ..Default::default()
         };
-        let reg = MarketRegistry::builtin().unwrap();
-        let mut events = Vec::new();
-        let out = p
-            .localize_with_progress(
-                &listing,
-                reg.get("amazon.de").unwrap(),
-                &LocalizeOptions::default(),
-                &mut |e| events.push(e),
-            )
-            .unwrap();
+        let (out, events) = into_amazon_de(&p, &listing);
         assert_eq!(
             out.title,
             "PawPal Orthopädisches Hundebett, Groß, 100 x 70 cm, Grau"
@@ -2326,6 +2332,7 @@ mod scripted {
             ],
             None,
         );
+        let reg = MarketRegistry::builtin().unwrap();
         let out = p
             .localize(
                 &listing,
@@ -2352,16 +2359,7 @@ mod scripted {
             ],
             None,
         );
-        let reg = MarketRegistry::builtin().unwrap();
-        let mut events = Vec::new();
-        let out = p
-            .localize_with_progress(
-                &listing(),
-                reg.get("amazon.de").unwrap(),
-                &LocalizeOptions::default(),
-                &mut |e| events.push(e),
-            )
-            .unwrap();
+        let (out, events) = into_amazon_de(&p, &listing());
         // A 9/16" socket is a standard size: it stays in inches, in German.
         assert_eq!(out.title, "Acme Stecknuss 9/16 Zoll");
         assert_eq!(
@@ -2417,16 +2415,7 @@ mod scripted {
             keywords: vec!["tumbler".into()],
             ..listing()
         };
-        let reg = MarketRegistry::builtin().unwrap();
-        let mut events = Vec::new();
-        let out = p
-            .localize_with_progress(
-                &l,
-                reg.get("amazon.de").unwrap(),
-                &LocalizeOptions::default(),
-                &mut |e| events.push(e),
-            )
-            .unwrap();
+        let (out, events) = into_amazon_de(&p, &l);
         let names = |done: bool| -> Vec<String> {
             events
                 .iter()
