@@ -2332,14 +2332,7 @@ mod scripted {
             ],
             None,
         );
-        let reg = MarketRegistry::builtin().unwrap();
-        let out = p
-            .localize(
-                &listing,
-                reg.get("amazon.de").unwrap(),
-                &LocalizeOptions::default(),
-            )
-            .unwrap();
+        let (out, _) = into_amazon_de(&p, &listing);
         assert_eq!(out.status, Status::NeedsReview);
         assert!(!out.title.contains("PawPal"), "{}", out.title);
     }
@@ -2478,14 +2471,7 @@ mod scripted {
             ],
             None,
         );
-        let reg = MarketRegistry::builtin().unwrap();
-        let out = p
-            .localize(
-                &listing(),
-                reg.get("amazon.de").unwrap(),
-                &LocalizeOptions::default(),
-            )
-            .unwrap();
+        let (out, _) = into_amazon_de(&p, &listing());
         assert_eq!(out.title, "Acme Stecknuss 9/16 Zoll");
         assert_eq!(out.bullets.len(), 1);
         assert!(!out.bullets[0].is_empty(), "never an empty field");
@@ -2517,14 +2503,7 @@ mod scripted {
             ],
             None,
         );
-        let reg = MarketRegistry::builtin().unwrap();
-        let out = p
-            .localize(
-                &listing(),
-                reg.get("amazon.de").unwrap(),
-                &LocalizeOptions::default(),
-            )
-            .unwrap();
+        let (out, _) = into_amazon_de(&p, &listing());
         assert_eq!(out.status, Status::NeedsReview);
         let codes: Vec<&str> = out
             .warnings
@@ -2572,14 +2551,7 @@ mod scripted {
             thresholds: [("de".to_string(), 40.0)].into(),
             ..Default::default()
         };
-        let reg = MarketRegistry::builtin().unwrap();
-        let out = p
-            .localize(
-                &listing(),
-                reg.get("amazon.de").unwrap(),
-                &LocalizeOptions::default(),
-            )
-            .unwrap();
+        let (out, _) = into_amazon_de(&p, &listing());
         // The greedy "Schmutz" is the odd one out; "{1} Stecknuss" lost a placeholder.
         assert_eq!(out.title, "Acme Stecknuss 9/16 Zoll");
         let calls = g.calls.lock().unwrap().clone();
@@ -2792,14 +2764,7 @@ mod scripted {
             ],
             None,
         );
-        let reg = MarketRegistry::builtin().unwrap();
-        let out = p
-            .localize(
-                &listing(),
-                reg.get("amazon.de").unwrap(),
-                &LocalizeOptions::default(),
-            )
-            .unwrap();
+        let (out, _) = into_amazon_de(&p, &listing());
         assert_eq!(
             out.bullets,
             ["Hält Getränke 24 h lang schön kalt und frisch"],
