@@ -275,6 +275,25 @@ enum FieldSrc {
     Html { html: String, segs: Vec<usize> },
 }
 
+/// Tell the progress listener that the fields of a segment whose best
+/// candidate is `best` are generated again, in attempt `attempt`, and why.
+fn announce_retry(
+    best: &Candidate,
+    fields: &[FieldId],
+    attempt: usize,
+    events: &std::sync::mpsc::Sender<FieldEvent>,
+) {
+    let mut reasons: Vec<String> = best.findings.iter().map(|f| f.code.to_string()).collect();
+    reasons.dedup();
+    for f in fields {
+        let _ = events.send(FieldEvent::Retry {
+            field: f.clone(),
+            attempt,
+            reasons: reasons.clone(),
+        });
+    }
+}
+
 /// What separates two parts of a title ([`title_parts`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Sep {
@@ -1045,16 +1064,7 @@ impl Pipeline {
                 if best.passes() || (!best.has_errors() && attempt >= 2) {
                     break;
                 }
-                let mut reasons: Vec<String> =
-                    best.findings.iter().map(|f| f.code.to_string()).collect();
-                reasons.dedup();
-                for f in fields {
-                    let _ = events.send(FieldEvent::Retry {
-                        field: f.clone(),
-                        attempt: attempt + 1,
-                        reasons: reasons.clone(),
-                    });
-                }
+                announce_retry(best, fields, attempt + 1, events);
             }
             let started = std::time::Instant::now();
             // The first retry names the problem to the model, when it can be named
@@ -1146,16 +1156,7 @@ impl Pipeline {
             return Ok(None);
         }
         if let Some(best) = &s.best {
-            let mut reasons: Vec<String> =
-                best.findings.iter().map(|f| f.code.to_string()).collect();
-            reasons.dedup();
-            for f in fields {
-                let _ = events.send(FieldEvent::Retry {
-                    field: f.clone(),
-                    attempt: ctx.attempts + 1,
-                    reasons: reasons.clone(),
-                });
-            }
+            announce_retry(best, fields, ctx.attempts + 1, events);
         }
         let started = std::time::Instant::now();
         enum Part {
