@@ -215,11 +215,13 @@ pub fn check_segment(c: &SegmentCheck<'_>, opts: &CheckOptions) -> Vec<Finding> 
     f
 }
 
-static PLACEHOLDER: LazyLock<Regex> =
+/// A placeholder `{n}` as the model may write it back (`{ 1 }` too).
+pub(super) static PLACEHOLDER: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"\{\s*\d{1,3}\s*\}").expect("static regex"));
 static DIGITS: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\d+").expect("static regex"));
 
-fn strip_placeholders(s: &str) -> String {
+/// `s` with a space for each placeholder.
+pub(super) fn strip_placeholders(s: &str) -> String {
     PLACEHOLDER.replace_all(s, " ").into_owned()
 }
 

@@ -336,10 +336,7 @@ impl Sep {
 
 /// Whether a text has letters outside its placeholders.
 fn has_words(text: &str) -> bool {
-    static PLACEHOLDER: std::sync::LazyLock<regex::Regex> =
-        std::sync::LazyLock::new(|| regex::Regex::new(r"\{\d+\}").expect("static regex"));
-    PLACEHOLDER
-        .replace_all(text, " ")
+    checks::strip_placeholders(text)
         .chars()
         .any(char::is_alphabetic)
 }
@@ -351,9 +348,7 @@ fn has_words(text: &str) -> bool {
 /// model drops a leading brand from it as from the whole title; one in the
 /// middle is left missing (and the checks report it).
 fn keep_edge_placeholders(source: &str, output: &str) -> String {
-    static PLACEHOLDER: std::sync::LazyLock<regex::Regex> =
-        std::sync::LazyLock::new(|| regex::Regex::new(r"\{\d+\}").expect("static regex"));
-    let found: Vec<regex::Match<'_>> = PLACEHOLDER.find_iter(source).collect();
+    let found: Vec<regex::Match<'_>> = checks::PLACEHOLDER.find_iter(source).collect();
     let missing = |m: &regex::Match<'_>| !output.contains(m.as_str());
     // Placeholders before the first word, and after the last.
     let words_before = |end: usize| has_words(&source[..end]);
@@ -2020,12 +2015,11 @@ mod tests {
 
     #[test]
     fn titles_are_cut_into_parts_at_their_separators() {
-        let parts = |t: &str, l: &str| -> Vec<(String, Sep)> { title_parts(t, l) };
         let p = |v: &[(&str, Sep)]| -> Vec<(String, Sep)> {
             v.iter().map(|(t, s)| (t.to_string(), *s)).collect()
         };
         assert_eq!(
-            parts("{1} Orthopedic Dog Bed, Large, {2}, Grey", "en"),
+            title_parts("{1} Orthopedic Dog Bed, Large, {2}, Grey", "en"),
             p(&[
                 ("{1} Orthopedic Dog Bed", Sep::Comma),
                 ("Large", Sep::Comma),
@@ -2036,7 +2030,7 @@ mod tests {
         // Not at a decimal comma, nor at spaces in a spaced language, nor at
         // a hyphen or a slash inside a word or size.
         assert_eq!(
-            parts("Kettle 1,7 L; USB-C Cable - 2 m | 5/32 in", "en"),
+            title_parts("Kettle 1,7 L; USB-C Cable - 2 m | 5/32 in", "en"),
             p(&[
                 ("Kettle 1,7 L", Sep::Semicolon),
                 ("USB-C Cable", Sep::Dash('-')),
@@ -2045,19 +2039,19 @@ mod tests {
             ])
         );
         assert_eq!(
-            parts("Wireless Noise Cancelling Headphones", "en"),
+            title_parts("Wireless Noise Cancelling Headphones", "en"),
             p(&[("Wireless Noise Cancelling Headphones", Sep::End)])
         );
         // Chinese parts between spaces; a brand or size alone joins a part.
         assert_eq!(
-            parts("{1} 双层玻璃咖啡杯 {2} 隔热防烫 带竹木杯盖", "zh"),
+            title_parts("{1} 双层玻璃咖啡杯 {2} 隔热防烫 带竹木杯盖", "zh"),
             p(&[
                 ("{1} 双层玻璃咖啡杯 {2}", Sep::Space),
                 ("隔热防烫", Sep::Space),
                 ("带竹木杯盖", Sep::End),
             ])
         );
-        assert_eq!(parts("{1} {2}", "zh"), p(&[("{1} {2}", Sep::End)]));
+        assert_eq!(title_parts("{1} {2}", "zh"), p(&[("{1} {2}", Sep::End)]));
         assert_eq!(Sep::Comma.joiner("en", "ja"), "、");
         assert_eq!(Sep::Comma.joiner("en", "de"), ", ");
         assert_eq!(Sep::Space.joiner("zh", "en"), ", ");

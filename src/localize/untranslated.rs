@@ -12,12 +12,10 @@ use std::sync::LazyLock;
 
 use regex::{Regex, RegexBuilder};
 
-use super::checks::{Finding, words_cased, words_lower};
+use super::checks::{Finding, PLACEHOLDER, words_cased, words_lower};
 use super::{language, units};
 use crate::script;
 
-static PLACEHOLDER: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"\{\s*\d{1,3}\s*\}").expect("static regex"));
 /// A Latin-script word, hyphenated parts and apostrophes included.
 static LATIN_WORD: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"[\p{Latin}](?:[\p{Latin}'’\-]*[\p{Latin}])?").expect("static regex")
