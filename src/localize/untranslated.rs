@@ -250,10 +250,14 @@ fn english_left(source: &str, output: &str, tgt_lang: &str) -> Vec<String> {
 /// accepted loanwords.
 fn latin_in_cjk(output: &str, tgt_lang: &str) -> Vec<String> {
     let data = language::data();
+    let table = units::table();
     let mut left: Vec<String> = Vec::new();
     for m in LATIN_WORD.find_iter(output) {
         let w = m.as_str();
+        // A unit's symbol (kg, ml) is how Japanese and Chinese write it too.
+        let unit_symbol = table.lookup(w).is_some_and(|m| !m.spelled_out);
         if w.chars().count() >= 2
+            && !unit_symbol
             && !is_acronym_or_name(w)
             && !data.accepts(tgt_lang, w)
             && !left.iter().any(|x| x.eq_ignore_ascii_case(w))
@@ -337,6 +341,28 @@ mod tests {
         untranslated(src, out, s, t, &[])
             .map(|f| f.evidence)
             .unwrap_or_default()
+    }
+
+    #[test]
+    fn a_unit_symbol_in_japanese_is_no_leftover() {
+        let src = "Stay-cool handle, weight {1}";
+        for out in ["熱くなりにくいハンドル、重量 {1} kg", "重さ{1}、約1 kgです"]
+        {
+            assert!(
+                untranslated(src, out, "en", "ja", &["1.2 kg"]).is_none(),
+                "{out}"
+            );
+        }
+        // Words still are, and a spelled-out unit name is a word.
+        let f = untranslated(
+            src,
+            "copper のハンドル、重量 {1} kilograms",
+            "en",
+            "ja",
+            &[],
+        )
+        .unwrap();
+        assert_eq!(f.evidence, ["copper", "kilograms"]);
     }
 
     #[test]
