@@ -266,6 +266,16 @@ struct SegCtx<'a> {
     deadline: std::time::Instant,
 }
 
+/// The worked examples a segment's prompt shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Context {
+    /// The listing's shared examples and the segment's own, from the bank
+    /// (the built-in fixed examples where there are none).
+    Retrieved,
+    /// The built-in fixed examples alone.
+    Fixed,
+}
+
 /// Where a field's text comes from.
 #[derive(Debug)]
 enum FieldSrc {
@@ -988,7 +998,7 @@ impl Pipeline {
             let best_of = self.options.quality.best_of(s.kind);
             let mut handles = Vec::with_capacity(best_of.n.max(1));
             for i in 0..best_of.n.max(1) {
-                let mut req = self.segment_request(s, ctx, 0)?;
+                let mut req = self.segment_request(s, ctx, 0, Context::Retrieved)?;
                 req.sampling = best_of.sampling(i);
                 handles.push(self.generator.submit_until(req, ctx.deadline));
             }
@@ -1018,7 +1028,12 @@ impl Pipeline {
         s: &Seg,
         ctx: &SegCtx<'_>,
         attempt: usize,
+        context: Context,
     ) -> Result<GenerateRequest, LocalizeError> {
+        let (examples, shared) = match context {
+            Context::Retrieved => (&s.examples[..], ctx.shared),
+            Context::Fixed => (&[][..], &[][..]),
+        };
         let messages = self.templates.translate(&TranslatePrompt {
             market: ctx.market,
             source_lang: ctx.source_lang,
@@ -1026,8 +1041,8 @@ impl Pipeline {
             kind: s.kind,
             text: &s.protected.text,
             hints: &s.hints,
-            examples: &s.examples,
-            shared: ctx.shared,
+            examples,
+            shared,
         })?;
         tracing::trace!(kind = s.kind, attempt, messages = ?messages, "segment prompt");
         // A translation is about as long as its source; a looping model stops early.
@@ -1077,7 +1092,7 @@ impl Pipeline {
                     .map(|h| h.and_then(GenerationHandle::wait))
                     .collect(),
                 None => {
-                    let mut req = self.segment_request(s, ctx, attempt)?;
+                    let mut req = self.segment_request(s, ctx, attempt, Context::Retrieved)?;
                     if let Some((previous, problem)) = &named {
                         req.messages
                             .push(crate::llm::ChatMessage::assistant(previous.clone()));
@@ -1121,12 +1136,70 @@ impl Pipeline {
                 s.best = Some(cand);
             }
         }
-        if s.kind == "title"
-            && s.best
+        let blocked = |s: &Seg| {
+            s.best
                 .as_ref()
                 .is_some_and(|b| b.findings.iter().any(|f| is_blocking(f.code)))
+        };
+        // Two more tries for a segment still blocked, each kept only when it
+        // checks better: the fixed examples, then (a title) its parts. A title
+        // gets both, so that the checks choose between a whole title under
+        // other examples and one joined from parts; on a tie the whole one.
+        if !blocked(s) {
+            return Ok(None);
+        }
+        let mut attempt = ctx.attempts + 1;
+        if ctx.attempts > 1 && (!ctx.shared.is_empty() || !s.examples.is_empty()) {
+            if let Some(e) = self.translate_with_fixed_examples(s, fields, ctx, attempt, events)? {
+                return Ok(Some(e));
+            }
+            attempt += 1;
+        }
+        if s.kind == "title" {
+            return self.translate_by_parts(s, fields, ctx, attempt, events);
+        }
+        Ok(None)
+    }
+
+    /// A segment that still fails a blocking check after every attempt with
+    /// the retrieved examples, tried once more, greedily, with the built-in
+    /// fixed examples in their place. The retrieved examples are what the
+    /// attempts had in common: a model that copied words from one of them (a
+    /// colour, a feature the product lacks) or echoed the source under them
+    /// repeats it in every attempt, and other context draws it out. The answer
+    /// replaces the best attempt only when its checks score better.
+    fn translate_with_fixed_examples(
+        &self,
+        s: &mut Seg,
+        fields: &[FieldId],
+        ctx: &SegCtx<'_>,
+        attempt: usize,
+        events: &std::sync::mpsc::Sender<FieldEvent>,
+    ) -> Result<Option<LlmError>, LocalizeError> {
+        if let Some(best) = &s.best {
+            announce_retry(best, fields, attempt, events);
+        }
+        let started = std::time::Instant::now();
+        let req = self.segment_request(s, ctx, 0, Context::Fixed)?;
+        let cand = match self
+            .generator
+            .submit_until(req, ctx.deadline)
+            .and_then(GenerationHandle::wait)
         {
-            return self.translate_by_parts(s, fields, ctx, events);
+            Ok(g) => self.evaluate(s, &g, ctx.source_lang, ctx.target_lang, ctx.terms),
+            Err(e @ (LlmError::EngineStopped | LlmError::QueueFull(_) | LlmError::Cancelled)) => {
+                return Ok(Some(e));
+            }
+            Err(_) => return Ok(None),
+        };
+        tracing::debug!(
+            kind = s.kind,
+            passes = cand.passes(),
+            secs = started.elapsed().as_secs_f64(),
+            "segment translated with the fixed examples"
+        );
+        if s.best.as_ref().is_none_or(|b| cand.score < b.score) {
+            s.best = Some(cand);
         }
         Ok(None)
     }
@@ -1144,6 +1217,7 @@ impl Pipeline {
         s: &mut Seg,
         fields: &[FieldId],
         ctx: &SegCtx<'_>,
+        attempt: usize,
         events: &std::sync::mpsc::Sender<FieldEvent>,
     ) -> Result<Option<LlmError>, LocalizeError> {
         let parts = title_parts(&s.protected.text, ctx.source_lang);
@@ -1151,7 +1225,7 @@ impl Pipeline {
             return Ok(None);
         }
         if let Some(best) = &s.best {
-            announce_retry(best, fields, ctx.attempts + 1, events);
+            announce_retry(best, fields, attempt, events);
         }
         let started = std::time::Instant::now();
         enum Part {
@@ -1190,7 +1264,7 @@ impl Pipeline {
                 term: None,
                 recalled: false,
             };
-            let req = self.segment_request(&part, ctx, 0)?;
+            let req = self.segment_request(&part, ctx, 0, Context::Retrieved)?;
             pending.push(Part::Model(self.generator.submit_until(req, ctx.deadline)));
         }
         let mut joined = Generation {
@@ -2330,6 +2404,91 @@ mod scripted {
         let (out, _) = into_amazon_de(&p, &listing);
         assert_eq!(out.status, Status::NeedsReview);
         assert!(!out.title.contains("PawPal"), "{}", out.title);
+    }
+
+    #[test]
+    fn a_segment_failing_under_retrieved_examples_is_tried_with_the_fixed_ones() {
+        use crate::localize::retrieval::{ExampleBank, RetrievalOptions};
+        let bullet = "Bullet point: Keeps drinks cold for {1}";
+        let rules: &[(&str, &[&str])] = &[
+            ("Title: {1} socket {2}", &["{1} Stecknuss {2}"]),
+            (
+                bullet,
+                &[
+                    "Keeps drinks cold for {1}",
+                    "Keeps drinks cold for {1}",
+                    "Keeps drinks cold for {1}",
+                    "Hält Getränke {1} kalt",
+                ],
+            ),
+        ];
+        let bank = |p: &mut Pipeline| {
+            let o = RetrievalOptions {
+                k: 0,
+                shared: 3,
+                ..Default::default()
+            };
+            p.options.quality = QualityOptions {
+                examples: Some(Arc::new(ExampleBank::builtin(o).unwrap())),
+                ..Default::default()
+            };
+        };
+        let bullet_prompts = |g: &Scripted| -> Vec<Vec<crate::llm::ChatMessage>> {
+            g.prompts
+                .lock()
+                .unwrap()
+                .iter()
+                .filter(|m| {
+                    // The segment: the last user turn, or the one before a
+                    // named problem.
+                    let users: Vec<&str> = m
+                        .iter()
+                        .filter(|c| c.role == crate::llm::Role::User)
+                        .map(|c| c.content.as_str())
+                        .collect();
+                    let n = users.len();
+                    let seg = match users.last() {
+                        Some(u) if u.starts_with("Problem:") && n > 1 => users[n - 2],
+                        Some(u) => u,
+                        None => "",
+                    };
+                    seg.contains(bullet)
+                })
+                .cloned()
+                .collect()
+        };
+        let (mut p, g) = pipeline(rules, None);
+        bank(&mut p);
+        let (out, events) = into_amazon_de(&p, &listing());
+        // Three attempts under the shared examples echo the source; the
+        // fourth, under the fixed examples, translates it.
+        assert_eq!(out.bullets, ["Hält Getränke 24 h kalt"]);
+        assert_eq!(out.status, Status::Localized, "{:?}", out.warnings);
+        assert!(
+            events
+                .iter()
+                .any(|e| matches!(e, FieldEvent::Retry { attempt: 4, .. }))
+        );
+        let prompts = bullet_prompts(&g);
+        assert_eq!(prompts.len(), 4);
+        // Its prompt is the one a pipeline without a bank sends first.
+        let (plain, g2) = pipeline(&[rules[0], (bullet, &rules[1].1[3..])], None);
+        let (out, _) = into_amazon_de(&plain, &listing());
+        assert_eq!(out.bullets, ["Hält Getränke 24 h kalt"]);
+        let fixed = bullet_prompts(&g2);
+        assert_eq!(fixed.len(), 1);
+        assert_eq!(prompts[3], fixed[0]);
+        assert_ne!(
+            prompts[0], fixed[0],
+            "the first attempts show the bank's examples"
+        );
+
+        // Without a bank the first attempt had the fixed examples already:
+        // no fourth attempt with them.
+        let (plain, g3) = pipeline(rules, None);
+        let (out, _) = into_amazon_de(&plain, &listing());
+        assert_eq!(out.status, Status::NeedsReview);
+        assert_eq!(bullet_prompts(&g3).len(), 3);
     }
 
     #[test]
