@@ -266,6 +266,18 @@ struct SegCtx<'a> {
     deadline: std::time::Instant,
 }
 
+/// A title's parts ([`title_parts`]) and their translations, pending.
+struct Parts {
+    parts: Vec<(String, Sep)>,
+    pending: Vec<Part>,
+}
+
+/// One part's translation: known without the model, or pending in the engine.
+enum Part {
+    Known(String),
+    Model(Result<GenerationHandle, LlmError>),
+}
+
 /// The worked examples a segment's prompt shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Context {
@@ -1141,96 +1153,91 @@ impl Pipeline {
                 .as_ref()
                 .is_some_and(|b| b.findings.iter().any(|f| is_blocking(f.code)))
         };
-        // Two more tries for a segment still blocked, each kept only when it
-        // checks better: the fixed examples, then (a title) its parts. A title
-        // gets both, so that the checks choose between a whole title under
-        // other examples and one joined from parts; on a tie the whole one.
         if !blocked(s) {
             return Ok(None);
         }
+        self.last_tries(s, fields, ctx, events)
+    }
+
+    /// Two more tries for a segment that still fails a blocking check after
+    /// every attempt, each kept only when its checks score better than the
+    /// best so far, submitted together so that the engine decodes them in one
+    /// batch:
+    ///
+    /// - **The fixed examples** in place of the retrieved ones, greedily (when
+    ///   the attempts had retrieved examples). They are what the attempts had
+    ///   in common: a model that copied words from one of them (a colour, a
+    ///   feature the product lacks) or echoed the source under them repeats it
+    ///   in every attempt, and other context draws it out.
+    /// - **A title by parts** ([`title_parts`]), most often for a brand or a
+    ///   size dropped from a long one: each part is short and keeps its
+    ///   placeholders more surely. A part with no words is copied, a part that
+    ///   is one term takes the term base's translation, and the translations
+    ///   are joined with the target language's separators.
+    ///
+    /// The whole title under the fixed examples is judged first, so that it
+    /// wins a tie with the parts.
+    fn last_tries(
+        &self,
+        s: &mut Seg,
+        fields: &[FieldId],
+        ctx: &SegCtx<'_>,
+        events: &std::sync::mpsc::Sender<FieldEvent>,
+    ) -> Result<Option<LlmError>, LocalizeError> {
+        let started = std::time::Instant::now();
         let mut attempt = ctx.attempts + 1;
-        if ctx.attempts > 1 && (!ctx.shared.is_empty() || !s.examples.is_empty()) {
-            if let Some(e) = self.translate_with_fixed_examples(s, fields, ctx, attempt, events)? {
-                return Ok(Some(e));
+        let fixed = if ctx.attempts > 1 && (!ctx.shared.is_empty() || !s.examples.is_empty()) {
+            if let Some(best) = &s.best {
+                announce_retry(best, fields, attempt, events);
             }
             attempt += 1;
-        }
-        if s.kind == "title" {
-            return self.translate_by_parts(s, fields, ctx, attempt, events);
-        }
-        Ok(None)
-    }
-
-    /// A segment that still fails a blocking check after every attempt with
-    /// the retrieved examples, tried once more, greedily, with the built-in
-    /// fixed examples in their place. The retrieved examples are what the
-    /// attempts had in common: a model that copied words from one of them (a
-    /// colour, a feature the product lacks) or echoed the source under them
-    /// repeats it in every attempt, and other context draws it out. The answer
-    /// replaces the best attempt only when its checks score better.
-    fn translate_with_fixed_examples(
-        &self,
-        s: &mut Seg,
-        fields: &[FieldId],
-        ctx: &SegCtx<'_>,
-        attempt: usize,
-        events: &std::sync::mpsc::Sender<FieldEvent>,
-    ) -> Result<Option<LlmError>, LocalizeError> {
-        if let Some(best) = &s.best {
+            let req = self.segment_request(s, ctx, 0, Context::Fixed)?;
+            Some(self.generator.submit_until(req, ctx.deadline))
+        } else {
+            None
+        };
+        let parts = if s.kind == "title" {
+            self.submit_parts(s, ctx)?
+        } else {
+            None
+        };
+        if parts.is_some()
+            && let Some(best) = &s.best
+        {
             announce_retry(best, fields, attempt, events);
         }
-        let started = std::time::Instant::now();
-        let req = self.segment_request(s, ctx, 0, Context::Fixed)?;
-        let cand = match self
-            .generator
-            .submit_until(req, ctx.deadline)
-            .and_then(GenerationHandle::wait)
-        {
-            Ok(g) => self.evaluate(s, &g, ctx.source_lang, ctx.target_lang, ctx.terms),
-            Err(e @ (LlmError::EngineStopped | LlmError::QueueFull(_) | LlmError::Cancelled)) => {
-                return Ok(Some(e));
+        if let Some(h) = fixed {
+            let cand = match h.and_then(GenerationHandle::wait) {
+                Ok(g) => Some(self.evaluate(s, &g, ctx.source_lang, ctx.target_lang, ctx.terms)),
+                Err(
+                    e @ (LlmError::EngineStopped | LlmError::QueueFull(_) | LlmError::Cancelled),
+                ) => return Ok(Some(e)),
+                Err(_) => None,
+            };
+            if let Some(cand) = cand {
+                tracing::debug!(
+                    kind = s.kind,
+                    passes = cand.passes(),
+                    secs = started.elapsed().as_secs_f64(),
+                    "segment translated with the fixed examples"
+                );
+                if s.best.as_ref().is_none_or(|b| cand.score < b.score) {
+                    s.best = Some(cand);
+                }
             }
-            Err(_) => return Ok(None),
-        };
-        tracing::debug!(
-            kind = s.kind,
-            passes = cand.passes(),
-            secs = started.elapsed().as_secs_f64(),
-            "segment translated with the fixed examples"
-        );
-        if s.best.as_ref().is_none_or(|b| cand.score < b.score) {
-            s.best = Some(cand);
         }
-        Ok(None)
+        match parts {
+            Some(parts) => self.join_parts(s, parts, ctx, started),
+            None => Ok(None),
+        }
     }
 
-    /// A title that still fails a blocking check after every attempt (most
-    /// often a brand or a size dropped from a long one), translated once more
-    /// part by part ([`title_parts`]): each part is short and keeps its
-    /// placeholders more surely. The parts go to the engine at once, a part
-    /// with no words is copied and a part that is one term takes the term
-    /// base's translation, and the translations are joined with the target
-    /// language's separators. The result replaces the best attempt only when
-    /// its checks score better.
-    fn translate_by_parts(
-        &self,
-        s: &mut Seg,
-        fields: &[FieldId],
-        ctx: &SegCtx<'_>,
-        attempt: usize,
-        events: &std::sync::mpsc::Sender<FieldEvent>,
-    ) -> Result<Option<LlmError>, LocalizeError> {
+    /// A title's parts ([`title_parts`]) submitted to the engine, each with
+    /// its answer pending or already known; none for a title of one part.
+    fn submit_parts(&self, s: &Seg, ctx: &SegCtx<'_>) -> Result<Option<Parts>, LocalizeError> {
         let parts = title_parts(&s.protected.text, ctx.source_lang);
         if parts.len() < 2 {
             return Ok(None);
-        }
-        if let Some(best) = &s.best {
-            announce_retry(best, fields, attempt, events);
-        }
-        let started = std::time::Instant::now();
-        enum Part {
-            Fixed(String),
-            Model(Result<GenerationHandle, LlmError>),
         }
         let mut pending = Vec::with_capacity(parts.len());
         for (text, _) in &parts {
@@ -1241,7 +1248,7 @@ impl Pipeline {
                 Some(text.clone())
             };
             if let Some(t) = fixed {
-                pending.push(Part::Fixed(t));
+                pending.push(Part::Known(t));
                 continue;
             }
             let lower = text.to_lowercase();
@@ -1267,6 +1274,18 @@ impl Pipeline {
             let req = self.segment_request(&part, ctx, 0, Context::Retrieved)?;
             pending.push(Part::Model(self.generator.submit_until(req, ctx.deadline)));
         }
+        Ok(Some(Parts { parts, pending }))
+    }
+
+    /// The parts' translations joined into a title, checked, and kept when
+    /// they score better than the best so far.
+    fn join_parts(
+        &self,
+        s: &mut Seg,
+        Parts { parts, pending }: Parts,
+        ctx: &SegCtx<'_>,
+        started: std::time::Instant,
+    ) -> Result<Option<LlmError>, LocalizeError> {
         let mut joined = Generation {
             text: String::new(),
             tokens: Vec::new(),
@@ -1276,7 +1295,7 @@ impl Pipeline {
         };
         for (part, (source, sep)) in pending.into_iter().zip(&parts) {
             let text = match part {
-                Part::Fixed(t) => t,
+                Part::Known(t) => t,
                 Part::Model(h) => match h.and_then(GenerationHandle::wait) {
                     Ok(g) => {
                         joined.tokens.extend(&g.tokens);
