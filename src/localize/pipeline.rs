@@ -9,7 +9,8 @@
 //! 2. `recall`: span-only segments and translation-memory hits need no model.
 //! 3. `generate`: the first attempts of every other segment submitted at once,
 //!    in field order, then each segment restored, checked and retried on its
-//!    own thread; `remember` keeps what passed in the memory.
+//!    own thread (`last_tries` for one still blocked); `remember` keeps what
+//!    passed in the memory.
 //! 4. `conversions` and `assemble`: the quantities rewritten per field, and
 //!    each field's text rebuilt from its segments with their findings.
 //! 5. `optimize_title`: a second model pass for the market's keywords and
@@ -1148,12 +1149,11 @@ impl Pipeline {
                 s.best = Some(cand);
             }
         }
-        let blocked = |s: &Seg| {
-            s.best
-                .as_ref()
-                .is_some_and(|b| b.findings.iter().any(|f| is_blocking(f.code)))
-        };
-        if !blocked(s) {
+        let blocked = s
+            .best
+            .as_ref()
+            .is_some_and(|b| b.findings.iter().any(|f| is_blocking(f.code)));
+        if !blocked {
             return Ok(None);
         }
         self.last_tries(s, fields, ctx, events)
@@ -2441,43 +2441,27 @@ mod scripted {
                 ],
             ),
         ];
-        let bank = |p: &mut Pipeline| {
-            let o = RetrievalOptions {
-                k: 0,
-                shared: 3,
-                ..Default::default()
-            };
-            p.options.quality = QualityOptions {
-                examples: Some(Arc::new(ExampleBank::builtin(o).unwrap())),
-                ..Default::default()
-            };
-        };
+        // The prompts of the bullet's requests (`calls` ends with each one's segment).
         let bullet_prompts = |g: &Scripted| -> Vec<Vec<crate::llm::ChatMessage>> {
-            g.prompts
-                .lock()
-                .unwrap()
+            let calls = g.calls.lock().unwrap();
+            let prompts = g.prompts.lock().unwrap();
+            calls
                 .iter()
-                .filter(|m| {
-                    // The segment: the last user turn, or the one before a
-                    // named problem.
-                    let users: Vec<&str> = m
-                        .iter()
-                        .filter(|c| c.role == crate::llm::Role::User)
-                        .map(|c| c.content.as_str())
-                        .collect();
-                    let n = users.len();
-                    let seg = match users.last() {
-                        Some(u) if u.starts_with("Problem:") && n > 1 => users[n - 2],
-                        Some(u) => u,
-                        None => "",
-                    };
-                    seg.contains(bullet)
-                })
-                .cloned()
+                .zip(prompts.iter())
+                .filter(|(c, _)| c.ends_with(bullet))
+                .map(|(_, m)| m.clone())
                 .collect()
         };
         let (mut p, g) = pipeline(rules, None);
-        bank(&mut p);
+        let o = RetrievalOptions {
+            k: 0,
+            shared: 3,
+            ..Default::default()
+        };
+        p.options.quality = QualityOptions {
+            examples: Some(Arc::new(ExampleBank::builtin(o).unwrap())),
+            ..Default::default()
+        };
         let (out, events) = into_amazon_de(&p, &listing());
         // Three attempts under the shared examples echo the source; the
         // fourth, under the fixed examples, translates it.
