@@ -25,16 +25,22 @@ fn is_cjk_lang(l: &str) -> bool {
     matches!(l, "ja" | "zh" | "ko")
 }
 
-/// An acronym or code: all its letters upper case (USB, LED, CR-V), or a name with
-/// a capital inside (iPhone, HydroFlow): never "untranslated".
+/// An acronym or code: all its letters upper case (USB, LED, CR-V), two capitals
+/// side by side (PCIe, NVMe, LEDs), or a name with a capital inside (iPhone,
+/// HydroFlow): never "untranslated". No word of running text is written so;
+/// capitals apart ("Leak-Proof") are a title's case and still count.
 fn is_acronym_or_name(w: &str) -> bool {
     let letters: Vec<char> = w.chars().filter(|c| c.is_alphabetic()).collect();
     if letters.iter().all(|c| c.is_uppercase()) {
         return true;
     }
-    letters
+    let chars: Vec<char> = w.chars().collect();
+    chars
         .windows(2)
-        .any(|p| p[0].is_lowercase() && p[1].is_uppercase())
+        .any(|p| p[0].is_uppercase() && p[1].is_uppercase())
+        || letters
+            .windows(2)
+            .any(|p| p[0].is_lowercase() && p[1].is_uppercase())
 }
 
 /// Every check of this module on one segment. `source` and `output` have their
@@ -341,6 +347,17 @@ mod tests {
         untranslated(src, out, s, t, &[])
             .map(|f| f.evidence)
             .unwrap_or_default()
+    }
+
+    #[test]
+    fn a_run_of_product_codes_is_no_leftover_but_title_case_words_are() {
+        // "990 PRO NVMe SSD, PCIe 4.0": codes and names, whatever the target.
+        let src = "{1} {2} PRO {3} NVMe SSD, PCIe {4}, up to {5}";
+        let out = "{1} {2} PRO {3} NVMe SSD, PCIe {4}, bis {5}";
+        assert!(untranslated(src, out, "en", "de", &[]).is_none());
+        // Capitals apart are a title's case: English left in German still is.
+        let f = untranslated("Leak-Proof Lid", "Leak-Proof Deckel", "en", "de", &[]).unwrap();
+        assert!(f.evidence.iter().any(|e| e.contains("Leak")), "{f:?}");
     }
 
     #[test]
