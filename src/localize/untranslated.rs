@@ -34,10 +34,9 @@ fn is_acronym_or_name(w: &str) -> bool {
     if letters.iter().all(|c| c.is_uppercase()) {
         return true;
     }
-    let chars: Vec<char> = w.chars().collect();
-    chars
-        .windows(2)
-        .any(|p| p[0].is_uppercase() && p[1].is_uppercase())
+    w.chars()
+        .zip(w.chars().skip(1))
+        .any(|(a, b)| a.is_uppercase() && b.is_uppercase())
         || letters
             .windows(2)
             .any(|p| p[0].is_lowercase() && p[1].is_uppercase())
