@@ -536,7 +536,32 @@ fn clean_output(raw: &str, kind: &str, source: &str, langs: &[&str]) -> String {
             s = &s[a.len_utf8()..s.len() - b.len_utf8()];
         }
     }
-    s.trim().to_string()
+    drop_added_full_stop(s.trim(), source).to_string()
+}
+
+/// Abbreviations whose full stop belongs to the word, not to a sentence.
+const ABBREVIATIONS: [&str; 24] = [
+    "etc", "usw", "bzw", "ca", "inkl", "zzgl", "evtl", "ggf", "Nr", "Stk", "St", "Co", "Inc",
+    "Ltd", "Corp", "approx", "aprox", "env", "vs", "max", "min", "máx", "mín", "incl",
+];
+
+/// `s` without the full stop a model adds at the end of a title, bullet or
+/// value whose source has none: the translation ends as the seller's text
+/// does. A stop that ends an abbreviation ("usw.", "z.B.") stays, and so does
+/// one the source also has.
+fn drop_added_full_stop<'a>(s: &'a str, source: &str) -> &'a str {
+    const FINAL: [char; 8] = ['.', '。', '．', '!', '！', '?', '？', '…'];
+    if source.trim_end().ends_with(FINAL) || s.ends_with("..") {
+        return s;
+    }
+    let Some(body) = s.strip_suffix(['.', '。', '．']) else {
+        return s;
+    };
+    let last = body.rsplit(char::is_whitespace).next().unwrap_or(body);
+    if last.contains('.') || ABBREVIATIONS.iter().any(|a| last.eq_ignore_ascii_case(a)) {
+        return s;
+    }
+    body.trim_end()
 }
 
 fn sampling_for(attempt: usize) -> SamplingParams {
@@ -2234,6 +2259,35 @@ mod tests {
             clean_output("标题: 套筒 {1}", "title", "Socket {1}", &["zh", "en"]),
             "套筒 {1}"
         );
+    }
+
+    #[test]
+    fn a_full_stop_the_source_lacks_is_dropped_unless_it_ends_an_abbreviation() {
+        let de = ["de", "en"];
+        let bullet = |out: &str, src: &str| clean_output(out, "bullet", src, &de);
+        assert_eq!(
+            bullet("Hält 24 Stunden kalt.", "Keeps cold 24 hours"),
+            "Hält 24 Stunden kalt"
+        );
+        assert_eq!(bullet("保温24小时。", "Keeps hot 24 hours"), "保温24小时");
+        assert_eq!(
+            bullet("Keeps hot for 24 hours.", "保温24小时"),
+            "Keeps hot for 24 hours"
+        );
+        // The source ends a sentence: so does the translation.
+        assert_eq!(bullet("Hält kalt.", "Keeps cold."), "Hält kalt.");
+        assert_eq!(bullet("Keeps hot.", "保温。"), "Keeps hot.");
+        // Abbreviations and ellipses keep their stops.
+        assert_eq!(
+            bullet("Becher, Deckel usw.", "Cups, lids etc"),
+            "Becher, Deckel usw."
+        );
+        assert_eq!(
+            bullet("Für Tassen, z.B.", "For cups, e.g"),
+            "Für Tassen, z.B."
+        );
+        assert_eq!(bullet("Und mehr...", "And more"), "Und mehr...");
+        assert_eq!(bullet(".", "x"), "");
     }
 
     #[test]
