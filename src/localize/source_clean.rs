@@ -3,9 +3,11 @@
 //! data (`terminology/zh-source.toml`, compiled in). Promotion, logistics and
 //! unprovable-claim words, years used as "new" and repeated title keywords are
 //! removed; gift add-ons (送杯刷) move out of the title into a bullet of their own;
+//! a bullet's 【headline】 becomes "headline：" (nothing is lost, so nothing is
+//! reported);
 //! Chinese sizes (S–5XL, 码) are kept as written and flagged; Chinese attribute
 //! names (颜色, 材质 …) become the marketplace's name in the target language.
-//! Every change is reported as a warning naming the field, the words and the
+//! Every removal or move is reported as a warning naming the field, the words and the
 //! reason, so nothing disappears silently. Main type: [`SourceCleaner`]; the
 //! pipeline calls [`clean`] once per listing.
 
@@ -127,6 +129,29 @@ pub fn clean_text(text: &str, source_lang: &str) -> String {
         builtin().strip(text, None).0
     } else {
         text.to_string()
+    }
+}
+
+/// A bullet's leading 【headline】 and the text after it.
+static HEADLINE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^\s*【([^【】]{1,30})】[\s：:，,]*(\S[\s\S]*)$").expect("static regex")
+});
+
+/// A bullet that opens with a 【headline】, as Chinese listings mark one, with
+/// the headline followed by a colon instead: marketplaces abroad write a
+/// headline that way, and a model copies the brackets into the translation or
+/// runs the headline into the sentence. A bullet that is only a headline, or
+/// has none, comes back as it is.
+fn headline_with_colon(bullet: &str) -> String {
+    match HEADLINE.captures(bullet) {
+        Some(c) => {
+            let head = c[1].trim().trim_end_matches(['：', ':']);
+            if head.is_empty() {
+                return bullet.to_string();
+            }
+            format!("{head}：{}", &c[2])
+        }
+        None => bullet.to_string(),
     }
 }
 
@@ -385,7 +410,7 @@ impl SourceCleaner {
             if text.is_empty() {
                 bullets.push(b.clone());
             } else {
-                bullets.push(text);
+                bullets.push(headline_with_colon(&text));
                 report(&field, removed, &mut warnings);
             }
             self.flag(&field, &bullets[i], &mut warnings);
@@ -475,6 +500,37 @@ mod tests {
     }
 
     #[test]
+    fn a_bullets_bracketed_headline_is_followed_by_a_colon() {
+        let l = zh(
+            "保温杯",
+            &[
+                "【长效保温】保温12小时，保冷24小时",
+                " 【防漏设计：】 倒置不漏水",
+                "【赠品】",
+                "食品级【304】不锈钢",
+                "【】空的",
+            ],
+        );
+        let c = clean(&l, "zh", "en");
+        assert_eq!(
+            c.listing.bullets,
+            vec![
+                "长效保温：保温12小时，保冷24小时",
+                "防漏设计：倒置不漏水",
+                "【赠品】",
+                "食品级【304】不锈钢",
+                "空的",
+            ]
+        );
+        // Nothing was removed, so nothing is reported.
+        assert!(c.warnings.iter().all(|w| !w.field.starts_with("bullets")));
+        // A listing in another language is left alone.
+        let mut en = l.clone();
+        en.language = Some("en".into());
+        assert_eq!(clean(&en, "en", "de").listing.bullets, l.bullets);
+    }
+
+    #[test]
     fn keyword_pile_titles_lose_promotion_logistics_years_and_repeats() {
         let l = zh(
             "2025年新品 热销 加厚珊瑚绒睡衣 女士 秋冬 家居服 套装 女士 一件代发 顺丰包邮",
@@ -488,10 +544,7 @@ mod tests {
         }
         assert!(t.contains("year used as \"new\"") && t.contains("duplicate keyword"));
         assert!(t.contains("logistics or sales channel") && t.contains("promotion"));
-        assert_eq!(
-            c.listing.bullets,
-            vec!["【柔软亲肤】加厚珊瑚绒，保暖不掉毛"]
-        );
+        assert_eq!(c.listing.bullets, vec!["柔软亲肤：加厚珊瑚绒，保暖不掉毛"]);
         assert!(codes(&c, "bullets[0]").is_empty());
         // Longest entry wins: 顺丰包邮 is one removal, not 顺丰 + 包邮.
         assert!(!t.contains("顺丰,") && !t.contains(", 包邮"));
