@@ -396,6 +396,70 @@ fn keep_edge_placeholders(source: &str, output: &str) -> String {
     out
 }
 
+/// Words after which a brand belongs to a phrase ("von {1}", "de {1}", "for
+/// {1}"): there it stays.
+const BEFORE_BRAND: [&str; 46] = [
+    "de", "del", "des", "du", "di", "da", "dal", "von", "vom", "der", "die", "das", "par", "pour",
+    "para", "por", "per", "for", "by", "from", "of", "with", "avec", "con", "mit", "für", "van",
+    "voor", "la", "le", "les", "el", "los", "las", "il", "lo", "the", "a", "an", "und", "et", "y",
+    "and", "sur", "zu", "à",
+];
+
+/// A title's translation with the brand first where the source has it
+/// first ("{1} Electric Kettle …" came back as "Hervidor eléctrico {1} …",
+/// and goes out as "{1} Hervidor eléctrico …"): the seller put it there, and
+/// a small model moves it behind the product type. A brand the translation
+/// joins to a word stays where it is: after a preposition or article ("de
+/// {1}", "für {1}"), before a possessive or hyphen ("{1}'s", "{1}-Flasche"),
+/// or written without a space ("{1}の", "用{1}").
+fn brand_first(source: &str, spans: &[spans::Span], output: &str) -> String {
+    let keep = || output.to_string();
+    let Some(m) = checks::PLACEHOLDER.find(source) else {
+        return keep();
+    };
+    let is_brand = m.as_str()[1..m.as_str().len() - 1]
+        .trim()
+        .parse::<usize>()
+        .ok()
+        .and_then(|n| spans.get(n.checked_sub(1)?))
+        .is_some_and(|sp| sp.kind == spans::SpanKind::Brand);
+    if !is_brand || has_words(&source[..m.start()]) {
+        return keep();
+    }
+    let ph = m.as_str();
+    let (Some(pos), 1) = (output.find(ph), output.matches(ph).count()) else {
+        return keep();
+    };
+    let (before, after) = (&output[..pos], &output[pos + ph.len()..]);
+    let joined_before = !before.ends_with(char::is_whitespace)
+        || before
+            .trim_end()
+            .ends_with(['-', '/', '(', '&', '+', '\'', '’'])
+        || before.split_whitespace().next_back().is_some_and(|w| {
+            BEFORE_BRAND
+                .iter()
+                .any(|f| w.to_lowercase() == *f || w.ends_with(['\'', '’']))
+        });
+    let joined_after = after.starts_with(|c: char| c.is_alphanumeric() || "-'’/".contains(c));
+    if !has_words(before) || joined_before || joined_after {
+        return keep();
+    }
+    let (before, after) = (before.trim_end(), after.trim_start());
+    const SEP: [char; 3] = [',', ';', '|'];
+    let rest = if after.is_empty() {
+        before
+            .trim_end_matches(|c: char| SEP.contains(&c) || "-–".contains(c) || c.is_whitespace())
+            .to_string()
+    } else if after.starts_with(SEP) && before.ends_with(SEP) {
+        format!("{before} {}", after[1..].trim_start())
+    } else if after.starts_with(SEP) {
+        format!("{before}{after}")
+    } else {
+        format!("{before} {after}")
+    };
+    format!("{ph} {}", rest.trim())
+}
+
 /// A later part of a title in a language that writes title parts in
 /// sentence case (French, Spanish, Italian, Portuguese, Dutch, Polish,
 /// Russian: "HydroPeak Botella térmica, acero inoxidable, tapa a prueba de
@@ -1613,7 +1677,10 @@ impl Pipeline {
 
     /// Restore and check one generation.
     fn evaluate(&self, s: &Seg, g: &Generation, src: &str, tgt: &str, terms: &[Term]) -> Candidate {
-        let raw = clean_output(&g.text, s.kind, &s.protected.text, &[tgt, src]);
+        let mut raw = clean_output(&g.text, s.kind, &s.protected.text, &[tgt, src]);
+        if s.kind == "title" {
+            raw = brand_first(&s.protected.text, &s.protected.spans, &raw);
+        }
         let restored = spans::restore(&raw, &s.protected);
         let lp = (!g.logprobs.is_empty()).then(|| g.mean_logprob());
         // The seller's glossary targets and the built-in terminology's
@@ -2258,6 +2325,62 @@ mod tests {
         assert_eq!(
             clean_output("标题: 套筒 {1}", "title", "Socket {1}", &["zh", "en"]),
             "套筒 {1}"
+        );
+    }
+
+    #[test]
+    fn a_brand_that_begins_the_source_title_begins_the_translation() {
+        let span = |kind| spans::Span {
+            kind,
+            original: String::new(),
+            restore: String::new(),
+            note: None,
+        };
+        let sp = [
+            span(spans::SpanKind::Brand),
+            span(spans::SpanKind::Quantity),
+        ];
+        let src = "{1} Electric Kettle {2}, Glass";
+        let f = |out: &str| brand_first(src, &sp, out);
+        assert_eq!(
+            f("Hervidor eléctrico {1} {2}, vidrio"),
+            "{1} Hervidor eléctrico {2}, vidrio"
+        );
+        assert_eq!(
+            f("Wasserkocher {1}, {2}, Glas"),
+            "{1} Wasserkocher, {2}, Glas"
+        );
+        assert_eq!(
+            f("Bouilloire électrique {2}, verre, {1}"),
+            "{1} Bouilloire électrique {2}, verre"
+        );
+        // Already first, or joined to a word: unchanged.
+        for out in [
+            "{1} Wasserkocher {2}, Glas",
+            "Hervidor eléctrico de {1} {2}",
+            "Wasserkocher für {1}-Fans {2}",
+            "{1}の電気ケトル {2}",
+            "電気ケトル用{1} {2}",
+            "Kettle d'{1} {2}",
+            "{2} {1} Wasserkocher",
+            "Wasserkocher {1} {1} {2}",
+            "Wasserkocher {2}",
+        ] {
+            assert_eq!(f(out), out);
+        }
+        // A source that begins with words, or with a quantity: unchanged.
+        let later = "Electric Kettle {1} {2}";
+        assert_eq!(
+            brand_first(later, &sp, "Hervidor {1} {2}"),
+            "Hervidor {1} {2}"
+        );
+        let qty = [
+            span(spans::SpanKind::Quantity),
+            span(spans::SpanKind::Brand),
+        ];
+        assert_eq!(
+            brand_first("{1} Socket Set {2}", &qty, "Juego de vasos {1} {2}"),
+            "Juego de vasos {1} {2}"
         );
     }
 
