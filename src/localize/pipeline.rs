@@ -436,9 +436,8 @@ fn brand_first(source: &str, spans: &[spans::Span], output: &str) -> String {
             .trim_end()
             .ends_with(['-', '/', '(', '&', '+', '\'', '’'])
         || before.split_whitespace().next_back().is_some_and(|w| {
-            BEFORE_BRAND
-                .iter()
-                .any(|f| w.to_lowercase() == *f || w.ends_with(['\'', '’']))
+            let w = w.to_lowercase();
+            w.ends_with(['\'', '’']) || BEFORE_BRAND.contains(&w.as_str())
         });
     let joined_after = after.starts_with(|c: char| c.is_alphanumeric() || "-'’/".contains(c));
     if !has_words(before) || joined_before || joined_after {
