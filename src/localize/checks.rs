@@ -1,6 +1,6 @@
 //! Checks on every translated field, each a named warning code:
 //! `wrong_language`, `placeholder_missing`, `number_missing`, `number_changed`,
-//! `unit_unknown`, `label_leaked`, `untranslated` (see [`super::untranslated`]),
+//! `unit_unknown`, `unit_added`, `label_leaked`, `untranslated` (see [`super::untranslated`]),
 //! `length_ratio`, `repetition_loop`, `low_confidence`, `glossary_violation`
 //! (errors: the field needs review) and `terminology` (a warning: retried once,
 //! then shown but not blocking). Pure functions over strings.
@@ -93,6 +93,9 @@ impl Finding {
             "unit_unknown" => format!(
                 "{ev} after a number is not a unit. Do not write units or numbers yourself: copy every placeholder such as {{1}} exactly once."
             ),
+            "unit_added" => format!(
+                "{ev}: the source gives that number no such unit. Translate the words around each placeholder as the source writes them and add no unit to a number."
+            ),
             "number_changed" | "number_missing" | "placeholder_missing" => {
                 "numbers and measurements must come only from the placeholders: copy every placeholder such as {1} exactly once and write no numbers yourself.".to_string()
             }
@@ -159,6 +162,19 @@ pub fn check_segment(c: &SegmentCheck<'_>, opts: &CheckOptions) -> Vec<Finding> 
     }
     f.extend(numbers(c.source_expected, c.output));
     f.extend(unknown_units(c.source_expected, c.output));
+    let added = super::spans::added_units(c.source_protected, c.output_raw, c.spans, c.target_lang);
+    if !added.is_empty() {
+        f.push(
+            Finding::error(
+                "unit_added",
+                format!(
+                    "a unit the source does not give that number: {}",
+                    added.join(", ")
+                ),
+            )
+            .with_evidence(added),
+        );
+    }
     let text = strip_placeholders(c.output_raw);
     if let Some(x) = wrong_language(&text, c.target_lang) {
         f.push(x);

@@ -795,6 +795,178 @@ fn word_kind(c: char) -> u8 {
     }
 }
 
+/// Byte length of `name` at the start of `t` (case-folded unless `exact`) when it
+/// is a whole word there: the next character is of another [`word_kind`].
+fn name_at_start(t: &str, name: &str, exact: bool) -> Option<usize> {
+    let mut n = 0;
+    let mut tc = t.chars();
+    for nc in name.chars() {
+        let c = tc.next()?;
+        let same = if exact {
+            c == nc
+        } else {
+            c.to_lowercase().eq(nc.to_lowercase())
+        };
+        if !same {
+            return None;
+        }
+        n += c.len_utf8();
+    }
+    let end = name.chars().last()?;
+    match t[n..].chars().next() {
+        Some(next) if word_kind(next) != 0 && word_kind(next) == word_kind(end) => None,
+        _ => Some(n),
+    }
+}
+
+/// Units the model wrote right after a quantity's placeholder that the source
+/// does not have there: "6 Meals per Day" → "{1}日ご飯" (six meals became six
+/// days), "30 m² per hour" → "{1}分毎に" (per hour became per minute), "{1}
+/// segundos" with {1} = "4 minutos". Each is returned as the quantity and the
+/// name the model added ("6日", "30 m² 分", "4 minutos segundos").
+///
+/// A name is a unit word of the target language in `markets/units.toml` (read,
+/// or only written as the calendar units are; with a plural or case ending
+/// too), never a symbol: "in" and "m" are words as well. A one-character CJK
+/// name is a name before a character of another kind or a time suffix
+/// (毎, 間, 後: "6日ご飯", "分毎"), not inside a word ("6分割" is six parts).
+/// Counts, multipliers and ratios are no addition ("6点セット", "4 Stück").
+///
+/// Not an addition: the unit [`restore`] drops as a repeat, a unit the source
+/// writes right after the same placeholder in any language ("{1}天" → "{1}
+/// days", "{1}-year" → "{1}年"), a unit another quantity of the segment has
+/// ("4 or 6 hours" → "4時間または6時間"), and a year after a number that
+/// reads as one ("2024年モデル").
+pub fn added_units(source: &str, output: &str, spans: &[Span], target: &str) -> Vec<String> {
+    let segment_units: Vec<&str> = spans
+        .iter()
+        .filter(|s| s.kind == SpanKind::Quantity)
+        .flat_map(span_units)
+        .map(|u| u.id.as_str())
+        .collect();
+    let mut added = Vec::new();
+    for c in PLACEHOLDER.captures_iter(output) {
+        let Some(m) = c.get(0) else { continue };
+        let i: usize = c[1].parse().unwrap_or(0);
+        let Some(s) = spans.get(i.wrapping_sub(1)) else {
+            continue;
+        };
+        if s.kind != SpanKind::Quantity {
+            continue;
+        }
+        let rest = &output[m.end()..];
+        let rest = &rest[repeated_unit_len(rest, s)..];
+        let Some((u, len)) = unit_name_at(rest, Some(target)) else {
+            continue;
+        };
+        if matches!(u.dimension.as_str(), "count" | "multiplier" | "ratio")
+            || segment_units.contains(&u.id.as_str())
+        {
+            continue;
+        }
+        let year = s
+            .restore
+            .trim()
+            .parse::<u32>()
+            .is_ok_and(|y| (1900..=2100).contains(&y));
+        if u.id == "year" && year {
+            continue;
+        }
+        let placeholder = Protected::placeholder(i - 1);
+        let in_source = source.match_indices(&placeholder).any(|(at, _)| {
+            let after = source[at + placeholder.len()..].trim_start_matches(['-', '‐']);
+            unit_name_at(after, None).is_some()
+        });
+        if in_source {
+            continue;
+        }
+        let name = rest[..len].trim_start();
+        let sep = if name.starts_with(script::is_cjk) {
+            ""
+        } else {
+            " "
+        };
+        let sep = if rest.starts_with(char::is_whitespace) {
+            " "
+        } else {
+            sep
+        };
+        added.push(format!("{}{sep}{name}", s.restore));
+    }
+    added
+}
+
+/// Characters that may follow a one-character CJK unit name inside a word: time
+/// suffixes ("分毎", "日間", "時間後", "年以内").
+const CJK_UNIT_SUFFIXES: &str = "毎間後前以内程";
+
+/// The unit whose name starts `t` (after spaces) and the byte length of the
+/// spaces and the name: only the words of `lang` (read or written, with a plural
+/// or case ending), or, with `None`, every word, written name and symbol of every
+/// language.
+fn unit_name_at(t: &str, lang: Option<&str>) -> Option<(&'static Unit, usize)> {
+    let body = t.trim_start_matches([' ', '\u{a0}', '\u{202f}']);
+    let lead = t.len() - body.len();
+    let mut best: Option<(&'static Unit, usize)> = None;
+    let mut consider = |u: &'static Unit, n: Option<usize>| {
+        if let Some(n) = n
+            && best.is_none_or(|(_, b)| n > b)
+        {
+            best = Some((u, n));
+        }
+    };
+    for u in units::table().units() {
+        let names: Vec<&String> = match lang {
+            Some(l) => u
+                .words
+                .get(l)
+                .into_iter()
+                .chain(u.writes.get(l))
+                .flatten()
+                .collect(),
+            None => u
+                .words
+                .values()
+                .chain(u.writes.values())
+                .flatten()
+                .chain(u.local.values())
+                .collect(),
+        };
+        for w in names {
+            let Some(first) = w.chars().next() else {
+                continue;
+            };
+            if script::is_cjk(first) {
+                let cjk = body.strip_prefix(w.as_str()).and_then(|after| {
+                    let ok = match after.chars().next() {
+                        None => true,
+                        Some(next) => {
+                            lang.is_none()
+                                || CJK_UNIT_SUFFIXES.contains(next)
+                                || word_kind(next) != word_kind(w.chars().last()?)
+                        }
+                    };
+                    ok.then_some(w.len())
+                });
+                consider(u, cjk);
+                continue;
+            }
+            consider(u, name_at_start(body, w, false));
+            if w.chars().count() >= 3 && w.ends_with(char::is_alphabetic) {
+                for e in UNIT_NAME_ENDINGS {
+                    consider(u, name_at_start(body, &format!("{w}{e}"), false));
+                }
+            }
+        }
+        if lang.is_none() {
+            for sym in &u.symbols {
+                consider(u, name_at_start(body, sym, u.exact_case));
+            }
+        }
+    }
+    best.map(|(u, n)| (u, lead + n))
+}
+
 /// `piece` without a repeated unit name at its start ([`repeated_unit_len`]).
 fn without_repeated_unit<'a>(piece: &'a str, s: &Span) -> &'a str {
     &piece[repeated_unit_len(piece, s)..]
@@ -819,28 +991,7 @@ fn repeated_unit_len(rest: &str, s: &Span) -> usize {
     let t = rest.trim_start_matches([' ', '\u{a0}', '\u{202f}']);
     let lead = rest.len() - t.len();
     let last = s.restore.trim_end().chars().last();
-    // `name` at the start of `t` (case-folded unless `exact`): its byte length there.
-    let at_start = |name: &str, exact: bool| -> Option<usize> {
-        let mut n = 0;
-        let mut tc = t.chars();
-        for nc in name.chars() {
-            let c = tc.next()?;
-            let same = if exact {
-                c == nc
-            } else {
-                c.to_lowercase().eq(nc.to_lowercase())
-            };
-            if !same {
-                return None;
-            }
-            n += c.len_utf8();
-        }
-        let end = name.chars().last()?;
-        match t[n..].chars().next() {
-            Some(next) if word_kind(next) != 0 && word_kind(next) == word_kind(end) => None,
-            _ => Some(n),
-        }
-    };
+    let at_start = |name: &str, exact: bool| name_at_start(t, name, exact);
     let mut best = 0;
     for u in units {
         let symbols = u.symbols.iter().filter(|sym| {
@@ -1251,6 +1402,91 @@ mod tests {
         // Numbers the model wrote itself are left as they are.
         let p = protect("10 x 20", &ProtectRules::default());
         assert_eq!(restore("{1}", &p).text, "10 x 20");
+    }
+
+    #[test]
+    fn a_number_gains_no_unit_the_source_does_not_give_it() {
+        let dot = NumberFormat {
+            decimal: ".".into(),
+            grouping: ",".into(),
+        };
+        let rules = |lang| ProtectRules {
+            measurement: Some(MeasurementSystem::Metric),
+            number_format: Some(&dot),
+            language: Some(lang),
+            source_language: Some("en"),
+            ..Default::default()
+        };
+        let added = |source: &str, lang: &'static str, out: &str| {
+            let p = protect(source, &rules(lang));
+            added_units(&p.text, out, &p.spans, lang)
+        };
+        // The dev set's two: six meals became six days, per hour per minute.
+        let meals = "Automatic Pet Feeder, 6 Meals per Day";
+        assert_eq!(
+            protect(meals, &rules("ja")).text,
+            "Automatic Pet Feeder, {1} Meals per Day"
+        );
+        assert_eq!(added(meals, "ja", "自動給餌器、{1}日ご飯"), ["6日"]);
+        assert!(added(meals, "ja", "自動給餌器、1日{1}食").is_empty());
+        let rate = "Cleans up to 30 m² per hour";
+        assert_eq!(added(rate, "ja", "{1}分毎に清潔します"), ["30 m²分"]);
+        assert!(added(rate, "ja", "1時間あたり最大{1}を掃除").is_empty());
+        // A second unit after a quantity that has one; the repeated one is no
+        // addition (restore drops it).
+        let boil = "Boils water in 4 minutes";
+        assert_eq!(
+            added(boil, "es", "Hierve agua en {1} segundos"),
+            ["4 minutos segundos"]
+        );
+        assert_eq!(
+            added(boil, "es", "Hierve agua en {1} minutos segundos"),
+            ["4 minutos segundos"]
+        );
+        assert!(added(boil, "es", "Hierve agua en {1} minutos").is_empty());
+        assert!(added(boil, "de", "Kocht Wasser in {1} Minuten").is_empty());
+        // A unit the source writes after the same number, in words the source
+        // does not read as a unit, or with a hyphen; in another language.
+        for (source, lang, out) in [
+            ("30-Day Returns", "ja", "{1}日間返品可能"),
+            ("Warranty: 2 years", "de", "Garantie: {1} Jahre"),
+            ("Ships within 3 days", "fr", "Expédié sous {1} jours"),
+            // A unit another quantity of the segment has.
+            ("Timer for 2 or 4 hours", "ja", "{1}時間または{2}のタイマー"),
+            // Counts, and a year that is a year.
+            ("Set of 6", "ja", "{1}点セット"),
+            ("Pack of 4", "de", "{1} Stück"),
+            ("2024 Model", "ja", "{1}年モデル"),
+            // A one-character name inside a word: six parts, not six minutes.
+            ("6 compartments", "ja", "{1}分割収納"),
+            // Symbols are words too: "in" stays.
+            ("3 in 1 charger", "en", "{1} in {2} charger"),
+            ("Available in 3 colours", "de", "In {1} Farben erhältlich"),
+        ] {
+            assert!(added(source, lang, out).is_empty(), "{source} → {out}");
+        }
+        // Chinese source: a unit the source writes after the number in Chinese.
+        let zh = ProtectRules {
+            language: Some("en"),
+            source_language: Some("zh"),
+            ..Default::default()
+        };
+        let p = protect("7天无理由退货", &zh);
+        assert_eq!(p.text, "{1}天无理由退货");
+        assert!(
+            added_units(
+                &p.text,
+                "{1}-day no-questions-asked returns",
+                &p.spans,
+                "en"
+            )
+            .is_empty()
+        );
+        let p = protect("每天喂食6次", &zh);
+        assert_eq!(
+            added_units(&p.text, "Feeds {1} days", &p.spans, "en"),
+            ["6 days"]
+        );
     }
 
     #[test]
