@@ -77,15 +77,17 @@ def words(lang):
 
 
 def english_only(lang):
-    """Common English words (Zipf 4.0 or more, letters only, three or more) at
-    least 1.5 rarer in `lang` (about 30 times fewer uses) and not spelled alike."""
+    """Common English words (Zipf 4.0 or more, letters only, two or more) at
+    least 1.5 rarer in `lang` (about 30 times fewer uses) and not spelled alike.
+    Two-letter words ("to", "of", "up") are read only inside a run of source
+    words left in a translation ("Up to"), never on their own."""
     out = []
     for w in iter_wordlist("en", "best"):
         ze = zipf_frequency(w, "en")
         if ze < ENGLISH_ONLY_MIN:
             break
         if (
-            len(w) >= 3
+            len(w) >= 2
             and w.isascii()
             and w.isalpha()
             and ze - zipf_frequency(w, lang) >= ENGLISH_ONLY_GAP

@@ -86,6 +86,12 @@ pub fn untranslated(
         english_left(&src, &out, tgt_lang)
     } else {
         let mut w = source_words_left(&src, &out, tgt_lang);
+        if src_lang == "en" {
+            // A run is named whole, not also word by word.
+            let runs = english_runs(&src, &out, tgt_lang);
+            w.retain(|x| !runs.iter().any(|r| r.split(' ').any(|p| p == x)));
+            w.extend(runs);
+        }
         for e in english_left(&src, &out, tgt_lang) {
             if !w.iter().any(|x| x.eq_ignore_ascii_case(&e)) {
                 w.push(e);
@@ -213,6 +219,56 @@ fn source_words_left(source: &str, output: &str, tgt_lang: &str) -> Vec<String> 
                 left.push(p.to_string());
             }
         }
+    }
+    left
+}
+
+/// Runs of two or more English source words left together in a Latin-script
+/// translation with a two-letter word among them that the target does not write
+/// ("Up to" in "Up to 13 Akkulaufzeit", "in smartwatch mode" in Spanish). A
+/// two-letter word alone is too often a word of the target, part of a code or a
+/// name ("3 in 1") to count; its longer neighbours are
+/// [`source_words_left`]'s to judge, but the target may accept them ("Mode").
+fn english_runs(source: &str, output: &str, tgt_lang: &str) -> Vec<String> {
+    let data = language::data();
+    let sw: Vec<String> = LATIN_WORD
+        .find_iter(source)
+        .map(|m| m.as_str().to_lowercase())
+        .collect();
+    let ow: Vec<&str> = LATIN_WORD.find_iter(output).map(|m| m.as_str()).collect();
+    let ol: Vec<String> = ow.iter().map(|w| w.to_lowercase()).collect();
+    // The longest run of output words from `i` that the source has in a row.
+    let run_at = |i: usize| -> usize {
+        let mut best = 0;
+        for start in 0..sw.len() {
+            let n = sw[start..]
+                .iter()
+                .zip(&ol[i..])
+                .take_while(|(a, b)| a == b)
+                .count();
+            best = best.max(n);
+        }
+        best
+    };
+    let mut left = Vec::new();
+    let mut i = 0;
+    while i < ow.len() {
+        let n = run_at(i);
+        if n < 2 {
+            i += 1;
+            continue;
+        }
+        let run = &ow[i..i + n];
+        let english = run.iter().any(|w| {
+            w.chars().count() == 2
+                && !is_acronym_or_name(w)
+                && !data.accepts(tgt_lang, w)
+                && language::english_only(tgt_lang, w)
+        });
+        if english {
+            left.push(run.join(" "));
+        }
+        i += n;
     }
     left
 }
@@ -522,6 +578,37 @@ mod tests {
             )
             .is_some()
         );
+    }
+
+    #[test]
+    fn a_run_of_english_words_with_a_short_one_is_left_untranslated() {
+        let src = "Up to {1} of battery life in smartwatch mode";
+        assert_eq!(
+            left(src, "Up to {1} Akkulaufzeit in smartwatch mode", "en", "de"),
+            ["Up to"]
+        );
+        assert_eq!(
+            left(src, "Up to {1} en modo inteligente del reloj", "en", "es"),
+            ["Up to"]
+        );
+        // Spanish does not write "in": the run is English.
+        assert_eq!(
+            left(src, "Hasta {1} de batería in smartwatch mode", "en", "es"),
+            ["in smartwatch mode"]
+        );
+        for (out, lang) in [
+            // Translated; a two-letter word alone; one the target writes ("in"
+            // in German, "so" in Dutch); an acronym in capitals.
+            ("Bis zu {1} Akkulaufzeit im Smartwatch-Modus", "de"),
+            ("Hasta {1} de autonomía, to", "es"),
+            ("Bis zu {1} Akkulaufzeit in Smartwatch Mode", "de"),
+            ("UP TO {1} Akkulaufzeit", "de"),
+        ] {
+            assert!(left(src, out, "en", lang).is_empty(), "{out}");
+        }
+        assert!(left("Charger {1} in {2}", "Cargador {1} in {2}", "en", "es").is_empty());
+        // Only English sources: a German "so" is no English word.
+        assert!(left("So gut wie neu", "So gut wie neu, comme neuf", "de", "fr").len() <= 1);
     }
 
     #[test]
