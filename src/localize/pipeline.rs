@@ -408,10 +408,12 @@ const BEFORE_BRAND: [&str; 46] = [
 /// A title's translation with the brand first where the source has it
 /// first ("{1} Electric Kettle …" came back as "Hervidor eléctrico {1} …",
 /// and goes out as "{1} Hervidor eléctrico …"): the seller put it there, and
-/// a small model moves it behind the product type. A brand the translation
-/// joins to a word stays where it is: after a preposition or article ("de
-/// {1}", "für {1}"), before a possessive or hyphen ("{1}'s", "{1}-Flasche"),
-/// or written without a space ("{1}の", "用{1}").
+/// a small model moves it behind the product type, often behind a preposition
+/// of its own ("Almohada de {1}": the preposition goes too). A brand the
+/// translation joins to a word stays where it is: before a possessive or
+/// hyphen ("{1}'s", "{1}-Flasche"), written without a space ("{1}の",
+/// "用{1}"), or after a preposition when the word the source has after the
+/// brand follows it too ("para {1} Watch").
 fn brand_first(source: &str, spans: &[spans::Span], output: &str) -> String {
     let keep = || output.to_string();
     let Some(m) = checks::PLACEHOLDER.find(source) else {
@@ -430,7 +432,26 @@ fn brand_first(source: &str, spans: &[spans::Span], output: &str) -> String {
     let (Some(pos), 1) = (output.find(ph), output.matches(ph).count()) else {
         return keep();
     };
-    let (before, after) = (&output[..pos], &output[pos + ph.len()..]);
+    let (mut before, after) = (&output[..pos], &output[pos + ph.len()..]);
+    let joined_after = after.starts_with(|c: char| c.is_alphanumeric() || "-'’/".contains(c));
+    // A preposition or article the model put before the brand ("Almohada de
+    // {1}", "Tienda para {1}") goes with it: the source has none there. Not
+    // when the brand keeps the word the source has after it ("para {1} Watch"
+    // from "{1} Watch Band": the brand names the product there).
+    let follower = |t: &str| t.split_whitespace().next().map(str::to_lowercase);
+    if before.ends_with(char::is_whitespace) && follower(after) != follower(&source[m.end()..]) {
+        for _ in 0..2 {
+            let t = before.trim_end();
+            match t.rsplit_once(char::is_whitespace) {
+                Some((head, w)) if BEFORE_BRAND.contains(&w.to_lowercase().as_str()) => {
+                    // Up to and with the space before the word.
+                    let space = t[head.len()..].chars().next().map_or(0, char::len_utf8);
+                    before = &before[..head.len() + space];
+                }
+                _ => break,
+            }
+        }
+    }
     let joined_before = !before.ends_with(char::is_whitespace)
         || before
             .trim_end()
@@ -439,7 +460,6 @@ fn brand_first(source: &str, spans: &[spans::Span], output: &str) -> String {
             let w = w.to_lowercase();
             w.ends_with(['\'', '’']) || BEFORE_BRAND.contains(&w.as_str())
         });
-    let joined_after = after.starts_with(|c: char| c.is_alphanumeric() || "-'’/".contains(c));
     if !has_words(before) || joined_before || joined_after {
         return keep();
     }
@@ -2353,10 +2373,22 @@ mod tests {
             f("Bouilloire électrique {2}, verre, {1}"),
             "{1} Bouilloire électrique {2}, verre"
         );
+        // A preposition the model put before the brand goes with it.
+        assert_eq!(
+            f("Hervidor eléctrico de {1} {2}"),
+            "{1} Hervidor eléctrico {2}"
+        );
+        assert_eq!(
+            f("Almohada de la {1}, {2}, vidrio"),
+            "{1} Almohada, {2}, vidrio"
+        );
+        assert_eq!(f("Kettle by {1}"), "{1} Kettle");
+        assert_eq!(f("Kettle\u{a0}de\u{a0}{1}"), "{1} Kettle");
         // Already first, or joined to a word: unchanged.
         for out in [
             "{1} Wasserkocher {2}, Glas",
-            "Hervidor eléctrico de {1} {2}",
+            "Hervidor para {1} Electric {2}",
+            "de {1} {2}",
             "Wasserkocher für {1}-Fans {2}",
             "{1}の電気ケトル {2}",
             "電気ケトル用{1} {2}",

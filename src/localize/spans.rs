@@ -897,8 +897,8 @@ pub fn added_units(source: &str, output: &str, spans: &[Span], target: &str) -> 
 }
 
 /// Characters that may follow a one-character CJK unit name inside a word: time
-/// suffixes ("分毎", "日間", "時間後", "年以内").
-const CJK_UNIT_SUFFIXES: &str = "毎間後前以内程";
+/// suffixes ("分毎", "日間", "時間後", "年以内", "日分": days' worth).
+const CJK_UNIT_SUFFIXES: &str = "毎間後前以内程分";
 
 /// The unit whose name starts `t` (after spaces) and the byte length of the
 /// spaces and the name: only the words of `lang` (read or written, with a plural
@@ -1428,6 +1428,7 @@ mod tests {
             "Automatic Pet Feeder, {1} Meals per Day"
         );
         assert_eq!(added(meals, "ja", "自動給餌器、{1}日ご飯"), ["6日"]);
+        assert_eq!(added(meals, "ja", "自動給餌器、{1}日分の食事"), ["6日"]);
         assert!(added(meals, "ja", "自動給餌器、1日{1}食").is_empty());
         let rate = "Cleans up to 30 m² per hour";
         assert_eq!(added(rate, "ja", "{1}分毎に清潔します"), ["30 m²分"]);
