@@ -1,6 +1,6 @@
 //! Checks on every translated field, each a named warning code:
 //! `wrong_language`, `placeholder_missing`, `number_missing`, `number_changed`,
-//! `unit_unknown`, `unit_added`, `label_leaked`, `untranslated` (see [`super::untranslated`]),
+//! `unit_unknown`, `unit_added`, `unit_missing`, `label_leaked`, `untranslated` (see [`super::untranslated`]),
 //! `length_ratio`, `repetition_loop`, `low_confidence`, `glossary_violation`
 //! (errors: the field needs review) and `terminology` (a warning: retried once,
 //! then shown but not blocking). Pure functions over strings.
@@ -93,6 +93,9 @@ impl Finding {
             "unit_unknown" => format!(
                 "{ev} after a number is not a unit. Do not write units or numbers yourself: copy every placeholder such as {{1}} exactly once."
             ),
+            "unit_missing" => format!(
+                "the source writes {ev}: write that unit after the number, in {target_name}."
+            ),
             "unit_added" => format!(
                 "{ev}: the source gives that number no such unit. Translate the words around each placeholder as the source writes them and add no unit to a number."
             ),
@@ -162,6 +165,25 @@ pub fn check_segment(c: &SegmentCheck<'_>, opts: &CheckOptions) -> Vec<Finding> 
     }
     f.extend(numbers(c.source_expected, c.output));
     f.extend(unknown_units(c.source_expected, c.output));
+    let missing = super::spans::missing_units(
+        c.source_protected,
+        c.output_raw,
+        c.spans,
+        c.source_lang,
+        c.target_lang,
+    );
+    if !missing.is_empty() {
+        f.push(
+            Finding::error(
+                "unit_missing",
+                format!(
+                    "the unit the source gives a number is missing: {}",
+                    missing.join(", ")
+                ),
+            )
+            .with_evidence(missing),
+        );
+    }
     let added = super::spans::added_units(c.source_protected, c.output_raw, c.spans, c.target_lang);
     if !added.is_empty() {
         f.push(

@@ -856,7 +856,7 @@ pub fn added_units(source: &str, output: &str, spans: &[Span], target: &str) -> 
         }
         let rest = &output[m.end()..];
         let rest = &rest[repeated_unit_len(rest, s)..];
-        let Some((u, len)) = unit_name_at(rest, Some(target)) else {
+        let Some((u, len)) = unit_name_at(rest, Names::Target(target)) else {
             continue;
         };
         if matches!(u.dimension.as_str(), "count" | "multiplier" | "ratio")
@@ -864,23 +864,18 @@ pub fn added_units(source: &str, output: &str, spans: &[Span], target: &str) -> 
         {
             continue;
         }
-        let year = s
-            .restore
-            .trim()
-            .parse::<u32>()
-            .is_ok_and(|y| (1900..=2100).contains(&y));
-        if u.id == "year" && year {
+        if is_year(u, s) {
             continue;
         }
         let placeholder = Protected::placeholder(i - 1);
         let in_source = source.match_indices(&placeholder).any(|(at, _)| {
             let after = source[at + placeholder.len()..].trim_start_matches(['-', '‐']);
-            unit_name_at(after, None).is_some()
+            unit_name_at(after, Names::Any).is_some()
         });
         if in_source {
             continue;
         }
-        let name = rest[..len].trim_start();
+        let name = rest[..len].trim_start_matches([' ', '\u{a0}', '\u{202f}', '-', '‐']);
         let sep = if name.starts_with(script::is_cjk) {
             ""
         } else {
@@ -896,16 +891,107 @@ pub fn added_units(source: &str, output: &str, spans: &[Span], target: &str) -> 
     added
 }
 
+/// Calendar units (the table's units that are written but never read: day,
+/// week, month, year) that the source gives a number right after it and the
+/// translation does not: "Up to {1} days of battery life" → "Up to {1}
+/// Akkulaufzeit" (thirteen days became thirteen). A quantity span carries a
+/// unit that is read, so only these can go missing. Each is returned as the
+/// number and the source's name ("13 days").
+///
+/// The translation keeps the unit when one of its names in the target
+/// language follows the same placeholder, in any form the table lists
+/// ("{1} Tage", "{1}-tägige", "{1}日間", "{1}-day"). A year after a number that
+/// reads as one ("2023年新款") is a date, and a CJK word that begins with a
+/// unit's name ("3周年", "4天线") is no unit.
+pub fn missing_units(
+    source: &str,
+    output: &str,
+    spans: &[Span],
+    source_lang: &str,
+    target: &str,
+) -> Vec<String> {
+    let mut missing = Vec::new();
+    for c in PLACEHOLDER.captures_iter(source) {
+        let Some(m) = c.get(0) else { continue };
+        let i: usize = c[1].parse().unwrap_or(0);
+        let Some(s) = spans.get(i.wrapping_sub(1)) else {
+            continue;
+        };
+        if s.kind != SpanKind::Quantity || !span_units(s).is_empty() {
+            continue;
+        }
+        let after = &source[m.end()..];
+        let Some((u, len)) = unit_name_at(after, Names::Source(source_lang)) else {
+            continue;
+        };
+        let written_only = u.words.is_empty() && u.symbols.is_empty();
+        // A target the table has no name for is not judged.
+        let named = u.writes.contains_key(target);
+        if !written_only || !named || is_year(u, s) {
+            continue;
+        }
+        let placeholder = Protected::placeholder(i - 1);
+        let places: Vec<usize> = output
+            .match_indices(&placeholder)
+            .map(|(at, _)| at + placeholder.len())
+            .collect();
+        let kept = places.iter().any(|&at| {
+            unit_name_at(&output[at..], Names::Target(target)).is_some_and(|(v, _)| v.id == u.id)
+        });
+        if !places.is_empty() && !kept {
+            let name = after[..len].trim_start_matches([' ', '\u{a0}', '\u{202f}', '-', '‐']);
+            let sep = if name.starts_with(script::is_cjk) {
+                ""
+            } else {
+                " "
+            };
+            missing.push(format!("{}{sep}{name}", s.original));
+        }
+    }
+    missing
+}
+
+/// Whether `u` is the year and the quantity `s` a number that reads as one
+/// (1900–2100): "2024年モデル" is a date.
+fn is_year(u: &Unit, s: &Span) -> bool {
+    u.id == "year"
+        && s.original
+            .trim()
+            .parse::<u32>()
+            .is_ok_and(|y| (1900..=2100).contains(&y))
+}
+
 /// Characters that may follow a one-character CJK unit name inside a word: time
 /// suffixes ("分毎", "日間", "時間後", "年以内", "日分": days' worth).
 const CJK_UNIT_SUFFIXES: &str = "毎間後前以内程分";
 
-/// The unit whose name starts `t` (after spaces) and the byte length of the
-/// spaces and the name: only the words of `lang` (read or written, with a plural
-/// or case ending), or, with `None`, every word, written name and symbol of every
-/// language.
-fn unit_name_at(t: &str, lang: Option<&str>) -> Option<(&'static Unit, usize)> {
-    let body = t.trim_start_matches([' ', '\u{a0}', '\u{202f}']);
+/// Whose unit names [`unit_name_at`] reads.
+#[derive(Debug, Clone, Copy)]
+enum Names<'a> {
+    /// A translation's: the words of the language (read or written, with a plural
+    /// or case ending); a one-character CJK name only before a character of
+    /// another kind or a time suffix ([`CJK_UNIT_SUFFIXES`]).
+    Target(&'a str),
+    /// A source's: the same words; CJK names before any character but in a word
+    /// of [`CJK_NOT_UNITS`] (Chinese writes "7天无理由退货" without a break).
+    Source(&'a str),
+    /// Every word, written name and symbol of every language, CJK names as in
+    /// a source.
+    Any,
+}
+
+/// Chinese and Japanese words that begin with a unit's name and are no unit
+/// ("3周年" is a third anniversary, "4天线" four antennas, "3年级" third grade).
+const CJK_NOT_UNITS: [&str; 18] = [
+    "周年", "年级", "年代", "年龄", "年货", "天然", "天线", "天气", "天窗", "天花", "天鹅", "天空",
+    "天使", "天堂", "日本", "日用", "日常", "日式",
+];
+
+/// The unit whose name starts `t` (after spaces and a hyphen: "{1}-Day") and
+/// the byte length of what comes before it and the name, with the names
+/// `names` reads.
+fn unit_name_at(t: &str, names: Names<'_>) -> Option<(&'static Unit, usize)> {
+    let body = t.trim_start_matches([' ', '\u{a0}', '\u{202f}', '-', '‐']);
     let lead = t.len() - body.len();
     let mut best: Option<(&'static Unit, usize)> = None;
     let mut consider = |u: &'static Unit, n: Option<usize>| {
@@ -915,16 +1001,17 @@ fn unit_name_at(t: &str, lang: Option<&str>) -> Option<(&'static Unit, usize)> {
             best = Some((u, n));
         }
     };
+    let strict = matches!(names, Names::Target(_));
     for u in units::table().units() {
-        let names: Vec<&String> = match lang {
-            Some(l) => u
+        let list: Vec<&String> = match names {
+            Names::Target(l) | Names::Source(l) => u
                 .words
                 .get(l)
                 .into_iter()
                 .chain(u.writes.get(l))
                 .flatten()
                 .collect(),
-            None => u
+            Names::Any => u
                 .words
                 .values()
                 .chain(u.writes.values())
@@ -932,7 +1019,7 @@ fn unit_name_at(t: &str, lang: Option<&str>) -> Option<(&'static Unit, usize)> {
                 .chain(u.local.values())
                 .collect(),
         };
-        for w in names {
+        for w in list {
             let Some(first) = w.chars().next() else {
                 continue;
             };
@@ -940,25 +1027,33 @@ fn unit_name_at(t: &str, lang: Option<&str>) -> Option<(&'static Unit, usize)> {
                 let cjk = body.strip_prefix(w.as_str()).and_then(|after| {
                     let ok = match after.chars().next() {
                         None => true,
-                        Some(next) => {
-                            lang.is_none()
-                                || CJK_UNIT_SUFFIXES.contains(next)
+                        Some(next) if strict => {
+                            CJK_UNIT_SUFFIXES.contains(next)
                                 || word_kind(next) != word_kind(w.chars().last()?)
                         }
+                        Some(_) => !CJK_NOT_UNITS.iter().any(|x| body.starts_with(x)),
                     };
                     ok.then_some(w.len())
                 });
                 consider(u, cjk);
                 continue;
             }
-            consider(u, name_at_start(body, w, false));
+            // A name joined to the next word by a hyphen is a name too
+            // ("{1}-Tage-Garantie").
+            let whole = |name: &str| {
+                name_at_start(body, name, false).or_else(|| {
+                    let n = name_at_start(&body.replace('-', " "), name, false)?;
+                    body[n..].starts_with('-').then_some(n)
+                })
+            };
+            consider(u, whole(w));
             if w.chars().count() >= 3 && w.ends_with(char::is_alphabetic) {
                 for e in UNIT_NAME_ENDINGS {
-                    consider(u, name_at_start(body, &format!("{w}{e}"), false));
+                    consider(u, whole(&format!("{w}{e}")));
                 }
             }
         }
-        if lang.is_none() {
+        if matches!(names, Names::Any) {
             for sym in &u.symbols {
                 consider(u, name_at_start(body, sym, u.exact_case));
             }
@@ -1488,6 +1583,72 @@ mod tests {
             added_units(&p.text, "Feeds {1} days", &p.spans, "en"),
             ["6 days"]
         );
+    }
+
+    #[test]
+    fn a_calendar_unit_the_source_gives_a_number_stays_with_it() {
+        let en = |lang| ProtectRules {
+            language: Some(lang),
+            source_language: Some("en"),
+            ..Default::default()
+        };
+        let missing = |source: &str, lang: &'static str, out: &str| {
+            let p = protect(source, &en(lang));
+            missing_units(&p.text, out, &p.spans, "en", lang)
+        };
+        let life = "Up to 13 days of battery life";
+        assert_eq!(
+            protect(life, &en("de")).text,
+            "Up to {1} days of battery life"
+        );
+        assert_eq!(missing(life, "de", "Bis zu {1} Akkulaufzeit"), ["13 days"]);
+        for (lang, out) in [
+            ("de", "Bis zu {1} Tage Akkulaufzeit"),
+            ("es", "Hasta {1} días de batería"),
+            ("fr", "Jusqu'à {1} jours d'autonomie"),
+            ("ja", "最大{1}日間のバッテリー"),
+            ("ja", "最大{1}日のバッテリー"),
+        ] {
+            assert!(missing(life, lang, out).is_empty(), "{out}");
+        }
+        let warranty = "5-year limited warranty";
+        assert_eq!(
+            missing(warranty, "de", "{1}-Jährliche Garantie"),
+            ["5 year"]
+        );
+        for (lang, out) in [
+            ("de", "{1}-jährige Garantie"),
+            ("de", "{1}-Jahres-Garantie"),
+            ("de", "{1} Jahre Garantie"),
+            ("es", "Garantía limitada de {1} años"),
+            ("fr", "Garantie limitée {1} ans"),
+        ] {
+            assert!(missing(warranty, lang, out).is_empty(), "{out}");
+        }
+        // A placeholder the output lacks is placeholder_missing's; a target
+        // the table has no name for is not judged.
+        assert!(missing(life, "de", "Lange Akkulaufzeit").is_empty());
+        assert!(missing(life, "sv", "Upp till {1} batteritid").is_empty());
+        // Chinese: a unit written against the next word; a date; words that
+        // begin with a unit's name.
+        let zh = ProtectRules {
+            language: Some("en"),
+            source_language: Some("zh"),
+            ..Default::default()
+        };
+        let missing_zh = |source: &str, out: &str| {
+            let p = protect(source, &zh);
+            missing_units(&p.text, out, &p.spans, "zh", "en")
+        };
+        assert_eq!(
+            missing_zh("7天无理由退货", "{1} no-questions-asked returns"),
+            ["7天"]
+        );
+        assert!(missing_zh("7天无理由退货", "{1}-day returns").is_empty());
+        assert!(missing_zh("充满可用约30天", "lasts about {1} days").is_empty());
+        assert!(missing_zh("2023年新款", "New for {1}").is_empty());
+        assert!(missing_zh("建厂3周年", "Our {1}rd anniversary").is_empty());
+        assert!(missing_zh("4天线路由器", "Router with {1} antennas").is_empty());
     }
 
     #[test]
