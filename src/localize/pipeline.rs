@@ -715,6 +715,14 @@ struct FieldText {
     warnings: Vec<Warning>,
 }
 
+/// The version of the checks and output rules a remembered translation passed,
+/// part of its memory key: the memory keeps only what passed, and recalls it
+/// unchecked, so when the checks learn to find more (2: `unit_added`,
+/// `unit_missing`, English runs) what they would now flag is translated again
+/// instead of recalled. The memory holds model output only (a reviewer's edits go
+/// to the example bank), so nothing a person wrote is lost.
+const CHECKS_VERSION: u32 = 2;
+
 /// Builds the translation-memory key of a segment for one call.
 struct TmKeys {
     source_lang: String,
@@ -858,7 +866,7 @@ impl Pipeline {
             model: model.clone(),
             glossary: opts.glossary.fingerprint().to_string(),
             profile: format!(
-                "{}|units={}{}|rates={}",
+                "{}|units={}{}|rates={}|checks={CHECKS_VERSION}",
                 profile.version_key(),
                 opts.convert_units as u8,
                 opts.keep_original_units as u8,
