@@ -864,7 +864,7 @@ pub fn added_units(source: &str, output: &str, spans: &[Span], target: &str) -> 
         {
             continue;
         }
-        if is_year(u, s) {
+        if is_year(u, s) || u.id == "year" && mentions_age(source) {
             continue;
         }
         let placeholder = Protected::placeholder(i - 1);
@@ -949,6 +949,24 @@ pub fn missing_units(
         }
     }
     missing
+}
+
+/// Words that say a number is an age, in the source languages: where the
+/// source has one, a year the translation writes after a number is the age's
+/// ("kids aged 9+" → "a partir de 9 años", "3-6岁" → "3-6 years").
+const AGE_WORDS: [&str; 12] = [
+    "age", "ages", "aged", "âge", "âgés", "edad", "edades", "alter", "età", "idade", "岁", "歳",
+];
+
+/// Whether `source` says a number of it is an age ([`AGE_WORDS`]).
+fn mentions_age(source: &str) -> bool {
+    let lower = source.to_lowercase();
+    AGE_WORDS.iter().any(|w| {
+        if w.chars().all(script::is_cjk) {
+            return lower.contains(w);
+        }
+        lower.split(|c: char| !c.is_alphanumeric()).any(|x| x == *w)
+    })
 }
 
 /// Whether `u` is the year and the quantity `s` a number that reads as one
@@ -1553,6 +1571,17 @@ mod tests {
             ("Set of 6", "ja", "{1}点セット"),
             ("Pack of 4", "de", "{1} Stück"),
             ("2024 Model", "ja", "{1}年モデル"),
+            // An age is counted in years.
+            (
+                "Model car for kids aged 9+",
+                "es",
+                "Coche para niños a partir de {1} años",
+            ),
+            (
+                "For ages 3 and up",
+                "fr",
+                "Pour les enfants à partir de {1} ans",
+            ),
             // A one-character name inside a word: six parts, not six minutes.
             ("6 compartments", "ja", "{1}分割収納"),
             // Symbols are words too: "in" stays.
@@ -1583,6 +1612,9 @@ mod tests {
             added_units(&p.text, "Feeds {1} days", &p.spans, "en"),
             ["6 days"]
         );
+        let p = protect("适合3岁以上儿童", &zh);
+        let out = "For children {1} years and up";
+        assert!(added_units(&p.text, out, &p.spans, "en").is_empty());
     }
 
     #[test]
