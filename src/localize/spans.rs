@@ -798,6 +798,17 @@ fn word_kind(c: char) -> u8 {
 /// Byte length of `name` at the start of `t` (case-folded unless `exact`) when it
 /// is a whole word there: the next character is of another [`word_kind`].
 fn name_at_start(t: &str, name: &str, exact: bool) -> Option<usize> {
+    let n = name_prefix_len(t, name, exact)?;
+    let end = name.chars().last()?;
+    match t[n..].chars().next() {
+        Some(next) if word_kind(next) != 0 && word_kind(next) == word_kind(end) => None,
+        _ => Some(n),
+    }
+}
+
+/// Byte length of `name` at the start of `t` (case-folded unless `exact`),
+/// whatever follows it.
+fn name_prefix_len(t: &str, name: &str, exact: bool) -> Option<usize> {
     let mut n = 0;
     let mut tc = t.chars();
     for nc in name.chars() {
@@ -812,11 +823,21 @@ fn name_at_start(t: &str, name: &str, exact: bool) -> Option<usize> {
         }
         n += c.len_utf8();
     }
-    let end = name.chars().last()?;
-    match t[n..].chars().next() {
-        Some(next) if word_kind(next) != 0 && word_kind(next) == word_kind(end) => None,
-        _ => Some(n),
-    }
+    Some(n)
+}
+
+/// The placeholders of `text` that stand for a quantity: each one's number
+/// (`{i}`), the byte offset right after it, and its span.
+fn quantity_placeholders<'a>(
+    text: &'a str,
+    spans: &'a [Span],
+) -> impl Iterator<Item = (usize, usize, &'a Span)> + 'a {
+    PLACEHOLDER.captures_iter(text).filter_map(move |c| {
+        let end = c.get(0)?.end();
+        let i: usize = c[1].parse().ok()?;
+        let s = spans.get(i.checked_sub(1)?)?;
+        (s.kind == SpanKind::Quantity).then_some((i, end, s))
+    })
 }
 
 /// Units the model wrote right after a quantity's placeholder that the source
@@ -845,16 +866,8 @@ pub fn added_units(source: &str, output: &str, spans: &[Span], target: &str) -> 
         .map(|u| u.id.as_str())
         .collect();
     let mut added = Vec::new();
-    for c in PLACEHOLDER.captures_iter(output) {
-        let Some(m) = c.get(0) else { continue };
-        let i: usize = c[1].parse().unwrap_or(0);
-        let Some(s) = spans.get(i.wrapping_sub(1)) else {
-            continue;
-        };
-        if s.kind != SpanKind::Quantity {
-            continue;
-        }
-        let rest = &output[m.end()..];
+    for (i, end, s) in quantity_placeholders(output, spans) {
+        let rest = &output[end..];
         let rest = &rest[repeated_unit_len(rest, s)..];
         let Some((u, len)) = unit_name_at(rest, Names::Target(target)) else {
             continue;
@@ -868,10 +881,9 @@ pub fn added_units(source: &str, output: &str, spans: &[Span], target: &str) -> 
             continue;
         }
         let placeholder = Protected::placeholder(i - 1);
-        let in_source = source.match_indices(&placeholder).any(|(at, _)| {
-            let after = source[at + placeholder.len()..].trim_start_matches(['-', '‐']);
-            unit_name_at(after, Names::Any).is_some()
-        });
+        let in_source = source
+            .match_indices(&placeholder)
+            .any(|(at, _)| unit_name_at(&source[at + placeholder.len()..], Names::Any).is_some());
         if in_source {
             continue;
         }
@@ -911,16 +923,11 @@ pub fn missing_units(
     target: &str,
 ) -> Vec<String> {
     let mut missing = Vec::new();
-    for c in PLACEHOLDER.captures_iter(source) {
-        let Some(m) = c.get(0) else { continue };
-        let i: usize = c[1].parse().unwrap_or(0);
-        let Some(s) = spans.get(i.wrapping_sub(1)) else {
-            continue;
-        };
-        if s.kind != SpanKind::Quantity || !span_units(s).is_empty() {
+    for (i, end, s) in quantity_placeholders(source, spans) {
+        if !span_units(s).is_empty() {
             continue;
         }
-        let after = &source[m.end()..];
+        let after = &source[end..];
         let Some((u, len)) = unit_name_at(after, Names::Source(source_lang)) else {
             continue;
         };
@@ -1060,8 +1067,7 @@ fn unit_name_at(t: &str, names: Names<'_>) -> Option<(&'static Unit, usize)> {
             // ("{1}-Tage-Garantie").
             let whole = |name: &str| {
                 name_at_start(body, name, false).or_else(|| {
-                    let n = name_at_start(&body.replace('-', " "), name, false)?;
-                    body[n..].starts_with('-').then_some(n)
+                    name_prefix_len(body, name, false).filter(|&n| body[n..].starts_with('-'))
                 })
             };
             consider(u, whole(w));
