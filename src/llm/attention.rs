@@ -56,14 +56,17 @@ enum Buf<'a> {
 }
 
 impl Buf<'_> {
-    /// Row `i` (`head_dim` values) as f32, converted into `tmp` when stored as f16.
+    /// Rows `first..first + n` (`head_dim` values each, one after the other)
+    /// as f32: in place when stored as f32, converted into `tmp` when f16.
     #[inline]
-    fn row<'b>(&'b self, i: usize, hd: usize, tmp: &'b mut [f32]) -> &'b [f32] {
+    fn rows<'b>(&'b self, first: usize, n: usize, hd: usize, tmp: &'b mut [f32]) -> &'b [f32] {
+        let range = first * hd..(first + n) * hd;
         match self {
-            Buf::F32(v) => &v[i * hd..(i + 1) * hd],
+            Buf::F32(v) => &v[range],
             Buf::F16(v) => {
-                v[i * hd..(i + 1) * hd].convert_to_f32_slice(tmp);
-                tmp
+                let out = &mut tmp[..n * hd];
+                v[range].convert_to_f32_slice(out);
+                out
             }
         }
     }
@@ -93,28 +96,72 @@ fn fmadd(a: f32, b: f32, c: f32) -> f32 {
     }
 }
 
-/// Keys per block of [`dots`]: the lanes of one vector.
+/// Queries per vector of [`dots`]: the lanes of one 256-bit vector.
+const LANES: usize = 8;
+
+/// Keys scored side by side by [`dots`] (one chain each per lane: enough
+/// independent multiply-adds in flight to hide their latency).
 const KEYS: usize = 8;
 
-/// Dot products of `W` query rows `qs` with the [`KEYS`] keys of `kt`
-/// (transposed: `kt[i * KEYS + x]` is dimension `i` of key `x`), into
-/// `out[w][x]`. Each dot product is one chain of fused multiply-adds over
+/// Keys whose values are summed per pass of [`weighted_sum`].
+const VALUE_BLOCK: usize = 64;
+
+/// Dot products of the [`KEYS`] key rows `ks` with the [`LANES`] queries of
+/// `qt` (transposed: `qt[i * LANES + l]` is dimension `i` of query `l`), into
+/// `out[x][l]`. Each dot product is one chain of fused multiply-adds over
 /// the dimensions in order, as a matmul's inner loop does (the order with
 /// which the test model reproduces llama.cpp's greedy output token for
-/// token); `W` chains of `KEYS` lanes run side by side for throughput, and
-/// `W` changes nothing in any one chain.
+/// token); the chains of other keys and queries run side by side for
+/// throughput and change nothing in any one chain. Each key's value at
+/// dimension `i` is broadcast to the lanes, so the keys are read in place.
 #[inline(always)]
-fn dots<const W: usize>(kt: &[f32], qs: [&[f32]; W], out: &mut [[f32; KEYS]; W]) {
-    let mut acc = [[0f32; KEYS]; W];
-    for (i, k) in kt.chunks_exact(KEYS).enumerate() {
-        for w in 0..W {
-            let b = qs[w][i];
-            for x in 0..KEYS {
-                acc[w][x] = fmadd(b, k[x], acc[w][x]);
+fn dots(qt: &[f32], ks: [&[f32]; KEYS], out: &mut [[f32; KEYS]; LANES]) {
+    let hd = qt.len() / LANES;
+    let ks: [&[f32]; KEYS] = std::array::from_fn(|x| &ks[x][..hd]);
+    let mut acc = [[0f32; LANES]; KEYS];
+    for (i, q) in qt.chunks_exact(LANES).enumerate() {
+        for x in 0..KEYS {
+            let b = ks[x][i];
+            for l in 0..LANES {
+                acc[x][l] = fmadd(q[l], b, acc[x][l]);
             }
         }
     }
-    *out = acc;
+    for (x, a) in acc.iter().enumerate() {
+        for l in 0..LANES {
+            out[l][x] = a[l];
+        }
+    }
+}
+
+/// `a += Σ_t p[t] · vs[t]` for the value rows `vs` (`a.len()` values each),
+/// each element one chain of fused multiply-adds over the keys in order,
+/// kept in registers across the keys 64 elements at a time.
+#[inline(always)]
+fn weighted_sum(a: &mut [f32], p: &[f32], vs: &[f32]) {
+    const CHUNK: usize = 64;
+    let hd = a.len();
+    let vs = &vs[..p.len() * hd];
+    let mut c = 0;
+    while c + CHUNK <= hd {
+        let mut r = [0f32; CHUNK];
+        r.copy_from_slice(&a[c..c + CHUNK]);
+        for (&pt, v) in p.iter().zip(vs.chunks_exact(hd)) {
+            let v = &v[c..c + CHUNK];
+            for e in 0..CHUNK {
+                r[e] = fmadd(pt, v[e], r[e]);
+            }
+        }
+        a[c..c + CHUNK].copy_from_slice(&r);
+        c += CHUNK;
+    }
+    for e in c..hd {
+        let mut r = a[e];
+        for (&pt, v) in p.iter().zip(vs.chunks_exact(hd)) {
+            r = fmadd(pt, v[e], r);
+        }
+        a[e] = r;
+    }
 }
 
 #[derive(Clone, Copy)]
@@ -251,59 +298,51 @@ pub(crate) fn attend(
         let span = pos + j1;
         // The first of this block's queries (as 0..nq) that sees key `t`.
         let sees = |t: usize| t.saturating_sub(pos).saturating_sub(j0).min(nq);
-        let mut tmp = vec![0f32; hd];
         // Lane l = jj * g + gg: query row j0 + jj, query head kh * g + gg.
         let lanes = nq * g;
+        let groups = lanes.div_ceil(LANES);
         let qrow = |l: usize| {
             let (r, qh) = (first + j0 + l / g, kh * g + l % g);
             &q[(r * nh + qh) * hd..(r * nh + qh + 1) * hd]
         };
+        // The queries transposed, LANES per group (zeros past the last).
+        let mut qt = vec![0f32; groups * hd * LANES];
+        for l in 0..lanes {
+            let grp = &mut qt[(l / LANES) * hd * LANES..(l / LANES + 1) * hd * LANES];
+            for (i, v) in qrow(l).iter().enumerate() {
+                grp[i * LANES + l % LANES] = *v;
+            }
+        }
+        let zeros = vec![0f32; hd];
+        let mut tmp = vec![0f32; VALUE_BLOCK.max(KEYS) * hd];
         // Scores of lane l at l * span.
         let mut scores = vec![0f32; lanes * span];
-        let mut kt = vec![0f32; hd * KEYS];
         for t0 in (0..span).step_by(KEYS) {
             let nk = KEYS.min(span - t0);
-            for x in 0..KEYS {
+            let block = kb.rows(base + t0, nk, hd, &mut tmp);
+            let ks: [&[f32]; KEYS] = std::array::from_fn(|x| {
                 if x < nk {
-                    let krow = kb.row(base + t0 + x, hd, &mut tmp);
-                    for (i, v) in krow.iter().enumerate() {
-                        kt[i * KEYS + x] = *v;
-                    }
+                    &block[x * hd..(x + 1) * hd]
                 } else {
-                    (0..hd).for_each(|i| kt[i * KEYS + x] = 0.0);
+                    &zeros[..]
                 }
-            }
-            // Lanes whose query sees a key of this block; a key past a
-            // query's own position gets a score that its softmax never reads.
-            let mut l = sees(t0) * g;
-            while l < lanes {
-                let w = (lanes - l).min(4);
-                let mut res = [[0f32; KEYS]; 4];
-                match w {
-                    4 => dots::<4>(&kt, std::array::from_fn(|u| qrow(l + u)), &mut res),
-                    3 => {
-                        let mut r3 = [[0f32; KEYS]; 3];
-                        dots::<3>(&kt, std::array::from_fn(|u| qrow(l + u)), &mut r3);
-                        res[..3].copy_from_slice(&r3);
+            });
+            // Groups holding a lane whose query sees a key of this block; a
+            // key past a query's own position gets a score that its softmax
+            // never reads.
+            for grp in sees(t0) * g / LANES..groups {
+                let mut res = [[0f32; KEYS]; LANES];
+                dots(&qt[grp * hd * LANES..(grp + 1) * hd * LANES], ks, &mut res);
+                for (u, row) in res.iter().enumerate() {
+                    let l = grp * LANES + u;
+                    if l >= lanes {
+                        break;
                     }
-                    2 => {
-                        let mut r2 = [[0f32; KEYS]; 2];
-                        dots::<2>(&kt, std::array::from_fn(|u| qrow(l + u)), &mut r2);
-                        res[..2].copy_from_slice(&r2);
-                    }
-                    _ => {
-                        let mut r1 = [[0f32; KEYS]; 1];
-                        dots::<1>(&kt, [qrow(l)], &mut r1);
-                        res[0] = r1[0];
-                    }
-                }
-                for (u, row) in res.iter().take(w).enumerate() {
-                    let at = (l + u) * span + t0;
+                    let at = l * span + t0;
                     for (s, d) in scores[at..at + nk].iter_mut().zip(row) {
                         *s = d * scale;
                     }
                 }
-                l += w;
             }
         }
         for jj in 0..nq {
@@ -313,17 +352,20 @@ pub(crate) fn attend(
                 softmax(&mut scores[at..at + len]);
             }
         }
-        let mut acc = vec![0f32; nq * g * hd];
-        for t in 0..span {
-            let vrow = vb.row(base + t, hd, &mut tmp);
-            for jj in sees(t)..nq {
-                for gg in 0..g {
-                    let p = scores[(jj * g + gg) * span + t];
-                    let a = &mut acc[(jj * g + gg) * hd..(jj * g + gg + 1) * hd];
-                    for (a, x) in a.iter_mut().zip(vrow) {
-                        *a = fmadd(p, *x, *a);
-                    }
+        // Values summed in key order per lane: query j0 + jj sees keys
+        // 0..=pos + j0 + jj.
+        let mut acc = vec![0f32; lanes * hd];
+        for t0 in (0..span).step_by(VALUE_BLOCK) {
+            let nt = VALUE_BLOCK.min(span - t0);
+            let vs = vb.rows(base + t0, nt, hd, &mut tmp);
+            for l in 0..lanes {
+                let len = pos + j0 + l / g + 1;
+                if t0 >= len {
+                    continue;
                 }
+                let n = nt.min(len - t0);
+                let p = &scores[l * span + t0..l * span + t0 + n];
+                weighted_sum(&mut acc[l * hd..(l + 1) * hd], p, vs);
             }
         }
         for jj in 0..nq {
@@ -533,30 +575,57 @@ mod tests {
                     .collect()
             })
             .collect();
-        let qs: Vec<Vec<f32>> = (0..4)
+        let qs: Vec<Vec<f32>> = (0..LANES)
             .map(|w| {
                 (0..hd)
                     .map(|i| ((w * 17 + i * 5) % 11) as f32 * 0.53 - 2.7)
                     .collect()
             })
             .collect();
-        let mut kt = vec![0f32; hd * KEYS];
-        for (x, k) in keys.iter().enumerate() {
-            for (i, v) in k.iter().enumerate() {
-                kt[i * KEYS + x] = *v;
+        let transposed = |qs: &[Vec<f32>]| {
+            let mut qt = vec![0f32; hd * LANES];
+            for (l, q) in qs.iter().enumerate() {
+                for (i, v) in q.iter().enumerate() {
+                    qt[i * LANES + l] = *v;
+                }
             }
-        }
+            qt
+        };
+        let ks: [&[f32]; KEYS] = std::array::from_fn(|x| keys[x].as_slice());
         let chain = |q: &[f32], k: &[f32]| q.iter().zip(k).fold(0f32, |a, (x, y)| fmadd(*x, *y, a));
-        let mut four = [[0f32; KEYS]; 4];
-        dots::<4>(&kt, std::array::from_fn(|w| qs[w].as_slice()), &mut four);
+        let mut all = [[0f32; KEYS]; LANES];
+        dots(&transposed(&qs), ks, &mut all);
         for (w, q) in qs.iter().enumerate() {
-            let mut one = [[0f32; KEYS]; 1];
-            dots::<1>(&kt, [q.as_slice()], &mut one);
+            // The same query alone in its group (the other lanes zero).
+            let mut one = [[0f32; KEYS]; LANES];
+            dots(&transposed(std::slice::from_ref(q)), ks, &mut one);
             for x in 0..KEYS {
                 let want = chain(q, &keys[x]).to_bits();
-                assert_eq!(four[w][x].to_bits(), want, "lane {w} of four, key {x}");
+                assert_eq!(all[w][x].to_bits(), want, "lane {w} of {LANES}, key {x}");
                 assert_eq!(one[0][x].to_bits(), want, "alone, key {x}");
             }
         }
+    }
+
+    #[test]
+    fn weighted_sums_are_one_chain_per_element_over_the_keys_in_order() {
+        // 64 + 8 elements: a whole chunk and a tail.
+        let (hd, n) = (72, 11);
+        let vs: Vec<f32> = (0..n * hd)
+            .map(|i| ((i * 37) % 19) as f32 * 0.29 - 2.6)
+            .collect();
+        let p: Vec<f32> = (0..n).map(|t| ((t * 7) % 5) as f32 * 0.11 + 0.01).collect();
+        let start: Vec<f32> = (0..hd).map(|e| e as f32 * 0.5 - 3.0).collect();
+        let mut a = start.clone();
+        weighted_sum(&mut a, &p, &vs);
+        for e in 0..hd {
+            let want = (0..n).fold(start[e], |r, t| fmadd(p[t], vs[t * hd + e], r));
+            assert_eq!(a[e].to_bits(), want.to_bits(), "element {e}");
+        }
+        // Split into two calls at any key: the same bits.
+        let mut b = start.clone();
+        weighted_sum(&mut b, &p[..4], &vs[..4 * hd]);
+        weighted_sum(&mut b, &p[4..], &vs[4 * hd..]);
+        assert_eq!(a, b);
     }
 }
