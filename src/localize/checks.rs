@@ -1,6 +1,7 @@
 //! Checks on every translated field, each a named warning code:
 //! `wrong_language`, `placeholder_missing`, `number_missing`, `number_changed`,
-//! `unit_unknown`, `unit_added`, `unit_missing`, `label_leaked`, `untranslated` (see [`super::untranslated`]),
+//! `unit_unknown`, `unit_added`, `unit_missing`, `label_leaked`, `braces_added`,
+//! `untranslated` (see [`super::untranslated`]),
 //! `length_ratio`, `repetition_loop`, `low_confidence`, `glossary_violation`
 //! (errors: the field needs review) and `terminology` (a warning: retried once,
 //! then shown but not blocking). Pure functions over strings.
@@ -103,6 +104,9 @@ impl Finding {
                 "numbers and measurements must come only from the placeholders: copy every placeholder such as {1} exactly once and write no numbers yourself.".to_string()
             }
             "label_leaked" => format!("reply with the translation only, without a label such as {ev}."),
+            "braces_added" => format!(
+                "{ev}: the source has no such braces. Write those words without braces; only placeholders such as {{1}} are copied with theirs."
+            ),
             "terminology" | "glossary_violation" if !self.evidence.is_empty() => {
                 format!("use the term {ev}.")
             }
@@ -212,6 +216,16 @@ pub fn check_segment(c: &SegmentCheck<'_>, opts: &CheckOptions) -> Vec<Finding> 
             .with_evidence(leaked),
         );
     }
+    let braces = braces_added(c.source_expected, c.output);
+    if !braces.is_empty() {
+        f.push(
+            Finding::error(
+                "braces_added",
+                format!("braces the source does not have: {}", braces.join(", ")),
+            )
+            .with_evidence(braces),
+        );
+    }
     let skip: Vec<&str> = c
         .spans
         .iter()
@@ -256,6 +270,29 @@ pub fn check_segment(c: &SegmentCheck<'_>, opts: &CheckOptions) -> Vec<Finding> 
 /// A placeholder `{n}` as the model may write it back (`{ 1 }` too).
 pub(super) static PLACEHOLDER: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"\{\s*\d{1,3}\s*\}").expect("static regex"));
+/// A word or two in braces, or a brace alone.
+static BRACED: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\{[^{}\n]{0,40}\}|[{}]").expect("static regex"));
+
+/// Braces in the restored output beyond those of the restored source: the
+/// model wrote a word in a placeholder's shape ("für sicheren {einfach}
+/// Gebrauch"), which no reader of the listing should see. A placeholder it
+/// made up with a number is `placeholder_missing`'s and is already removed.
+fn braces_added(source: &str, output: &str) -> Vec<String> {
+    let count = |t: &str| t.chars().filter(|c| matches!(c, '{' | '}')).count();
+    if count(output) <= count(source) {
+        return Vec::new();
+    }
+    let mut out: Vec<String> = Vec::new();
+    for m in BRACED.find_iter(output) {
+        let m = m.as_str().to_string();
+        if !source.contains(&m) && !out.contains(&m) {
+            out.push(m);
+        }
+    }
+    out
+}
+
 static DIGITS: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\d+").expect("static regex"));
 
 /// `s` with a space for each placeholder.
@@ -866,5 +903,47 @@ mod tests {
             assert!(codes(&f).contains(&code), "{code} in {f:?}");
         }
         assert!(score(&f, Some(-3.0)) > score(&[], Some(-0.2)));
+    }
+
+    #[test]
+    fn braces_the_source_does_not_have_are_reported() {
+        let check = |source: &str, output: &str| {
+            let c = SegmentCheck {
+                source_protected: source,
+                source_expected: source,
+                output_raw: output,
+                output,
+                span_issues: &[],
+                spans: &[],
+                literal: &[],
+                source_lang: "en",
+                target_lang: "de",
+                mean_logprob: None,
+            };
+            check_segment(&c, &CheckOptions::default())
+                .into_iter()
+                .filter(|f| f.code == "braces_added")
+                .flat_map(|f| f.evidence)
+                .collect::<Vec<_>>()
+        };
+        // A word in a placeholder's shape, and braces left alone.
+        assert_eq!(
+            check(
+                "Auto shut-off for safe everyday use",
+                "Automatische Abschaltung für sicheren {einfach} Gebrauch"
+            ),
+            ["{einfach}"]
+        );
+        assert_eq!(check("Quiet and fast", "Leise und } schnell {"), ["}", "{"]);
+        // Braces the source has are the seller's: kept, not reported.
+        assert!(check("Print {name} on the mug", "Druckt {name} auf die Tasse").is_empty());
+        assert!(check("Keeps drinks cold", "Hält Getränke kalt").is_empty());
+        // And the model is told what to mend.
+        let f = Finding::error("braces_added", "x").with_evidence(vec!["{einfach}".into()]);
+        let told = f.problem_for_model("German").unwrap_or_default();
+        assert!(
+            told.contains("\"{einfach}\"") && told.contains("{1}"),
+            "{told}"
+        );
     }
 }
