@@ -718,10 +718,10 @@ struct FieldText {
 /// The version of the checks and output rules a remembered translation passed,
 /// part of its memory key: the memory keeps only what passed, and recalls it
 /// unchecked, so when the checks learn to find more (2: `unit_added`,
-/// `unit_missing`, English runs) what they would now flag is translated again
+/// `unit_missing`, English runs; 3: `braces_added`) what they would now flag is translated again
 /// instead of recalled. The memory holds model output only (a reviewer's edits go
 /// to the example bank), so nothing a person wrote is lost.
-const CHECKS_VERSION: u32 = 2;
+const CHECKS_VERSION: u32 = 3;
 
 /// Builds the translation-memory key of a segment for one call.
 struct TmKeys {
