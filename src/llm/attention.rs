@@ -108,12 +108,17 @@ const VALUE_BLOCK: usize = 64;
 
 /// Dot products of the [`KEYS`] key rows `ks` with the [`LANES`] queries of
 /// `qt` (transposed: `qt[i * LANES + l]` is dimension `i` of query `l`), into
-/// `out[x][l]`. Each dot product is one chain of fused multiply-adds over
+/// `out[l][x]`. Each dot product is one chain of fused multiply-adds over
 /// the dimensions in order, as a matmul's inner loop does (the order with
 /// which the test model reproduces llama.cpp's greedy output token for
 /// token); the chains of other keys and queries run side by side for
 /// throughput and change nothing in any one chain. Each key's value at
 /// dimension `i` is broadcast to the lanes, so the keys are read in place.
+#[cfg(not(all(
+    target_arch = "x86_64",
+    target_feature = "avx2",
+    target_feature = "fma"
+)))]
 #[inline(always)]
 fn dots(qt: &[f32], ks: [&[f32]; KEYS], out: &mut [[f32; KEYS]; LANES]) {
     let hd = qt.len() / LANES;
@@ -128,6 +133,45 @@ fn dots(qt: &[f32], ks: [&[f32]; KEYS], out: &mut [[f32; KEYS]; LANES]) {
         }
     }
     for (x, a) in acc.iter().enumerate() {
+        for l in 0..LANES {
+            out[l][x] = a[l];
+        }
+    }
+}
+
+/// [`dots`] where the build has AVX2 and FMA (this project builds with
+/// `target-cpu=native`): written with the instructions, because the compiler
+/// gathered the keys' values into vectors instead of broadcasting each one.
+/// Each lane's `vfmadd` is the portable version's `mul_add`, bit for bit.
+#[cfg(all(
+    target_arch = "x86_64",
+    target_feature = "avx2",
+    target_feature = "fma"
+))]
+#[inline(always)]
+fn dots(qt: &[f32], ks: [&[f32]; KEYS], out: &mut [[f32; KEYS]; LANES]) {
+    use std::arch::x86_64::*;
+    const _: () = assert!(LANES == 8, "one 256-bit vector of queries");
+    let hd = qt.len() / LANES;
+    let ks: [&[f32]; KEYS] = std::array::from_fn(|x| &ks[x][..hd]);
+    let mut rows = [[0f32; LANES]; KEYS];
+    // SAFETY: AVX2 and FMA are enabled for the whole build (the cfg above);
+    // every load is inside `qt` (`hd * LANES` values) or a key row (`hd`
+    // values, checked by the slicing above), every store inside `rows`.
+    unsafe {
+        let mut acc = [_mm256_setzero_ps(); KEYS];
+        for i in 0..hd {
+            let q = _mm256_loadu_ps(qt.as_ptr().add(i * LANES));
+            for x in 0..KEYS {
+                let b = _mm256_broadcast_ss(&*ks[x].as_ptr().add(i));
+                acc[x] = _mm256_fmadd_ps(q, b, acc[x]);
+            }
+        }
+        for x in 0..KEYS {
+            _mm256_storeu_ps(rows[x].as_mut_ptr(), acc[x]);
+        }
+    }
+    for (x, a) in rows.iter().enumerate() {
         for l in 0..LANES {
             out[l][x] = a[l];
         }
