@@ -358,7 +358,10 @@ pub(crate) fn attend(
             }
         }
         let zeros = vec![0f32; hd];
-        let mut tmp = vec![0f32; VALUE_BLOCK.max(KEYS) * hd];
+        // Room to convert a block of an f16 cache; an f32 cache is read in
+        // place and needs none (this runs per work item, layer and step).
+        let f16 = matches!(kb, Buf::F16(_)) || matches!(vb, Buf::F16(_));
+        let mut tmp = vec![0f32; if f16 { VALUE_BLOCK.max(KEYS) * hd } else { 0 }];
         // Scores of lane l at l * span.
         let mut scores = vec![0f32; lanes * span];
         for t0 in (0..span).step_by(KEYS) {
