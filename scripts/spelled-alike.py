@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Generate terminology/spelled-alike/<lang>.txt and terminology/english-only/<lang>.txt
 (the second: common English words that are no words of the language, see the README
-there). The first holds the words each Latin-script target
+there), and terminology/english-common/en.txt (English's own common words). The first holds the words each Latin-script target
 language of silkroute writes exactly as English does and that are common words of
 that language in their own right (fr "induction", "thermostat", "tubes"; es
 "natural", "cable"). The `untranslated` check (src/localize/untranslated.rs) does
@@ -49,6 +49,11 @@ OUT = Path(__file__).resolve().parent.parent / "terminology" / "spelled-alike"
 ENGLISH_ONLY_MIN = 4.0
 ENGLISH_ONLY_GAP = 1.5
 OUT_ENGLISH = OUT.parent / "english-only"
+# The third list, one for English itself: its common words (Zipf 3.2 or more,
+# letters only, two or more). A capitalised word of a title that is not one of
+# them ("Forerunner", "PowerCore", "Technic") may name a product line.
+ENGLISH_COMMON_MIN = 3.2
+OUT_COMMON = OUT.parent / "english-common"
 
 
 def spelled_alike(lang, word):
@@ -97,6 +102,17 @@ def english_only(lang):
     return sorted(set(out))
 
 
+def english_common():
+    """Common English words: Zipf ENGLISH_COMMON_MIN or more, letters only, two or more."""
+    out = []
+    for w in iter_wordlist("en", "best"):
+        if zipf_frequency(w, "en") < ENGLISH_COMMON_MIN:
+            break
+        if len(w) >= 2 and w.isalpha():
+            out.append(w)
+    return sorted(set(out))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--explain", nargs="+", metavar=("LANG", "WORD"),
@@ -123,6 +139,15 @@ def main():
             )
             (out / f"{lang}.txt").write_text(head + "\n".join(ws) + "\n", encoding="utf-8")
             print(f"{out.name}/{lang}.txt: {len(ws)} words", file=sys.stderr)
+    ws = english_common()
+    OUT_COMMON.mkdir(parents=True, exist_ok=True)
+    head = (
+        f"# en: common English words, Zipf {ENGLISH_COMMON_MIN} or more "
+        f"(scripts/spelled-alike.py, wordfreq {v};\n"
+        "# data CC BY-SA 4.0, see README.md in this directory)\n"
+    )
+    (OUT_COMMON / "en.txt").write_text(head + "\n".join(ws) + "\n", encoding="utf-8")
+    print(f"{OUT_COMMON.name}/en.txt: {len(ws)} words", file=sys.stderr)
 
 if __name__ == "__main__":
     main()

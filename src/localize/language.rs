@@ -2,7 +2,8 @@
 //! prompt labels a model may echo in each language, the words each language
 //! writes as in the source (loanwords, and its common words spelled as in English,
 //! from the frequency lists of `terminology/spelled-alike/`), the common English
-//! words it does not write (`terminology/english-only/`), and the
+//! words it does not write (`terminology/english-only/`), English's own common
+//! words (`terminology/english-common/`, [`common_english`]), and the
 //! scripts it is written in (letters of any other script are left untranslated,
 //! other than the symbol letters every language writes, Ω or μ). Main type:
 //! [`LanguageData`]; [`data`] is the built-in one. Also the label rule itself:
@@ -87,6 +88,24 @@ pub fn english_only(lang: &str, word: &str) -> bool {
     LISTS
         .get(lang)
         .is_some_and(|s| s.contains(word.to_lowercase().as_str()))
+}
+
+/// English's own common words (`terminology/english-common/en.txt`, Zipf 3.2 or
+/// more in wordfreq; its README says how and why).
+const ENGLISH_COMMON: &str = include_str!("../../terminology/english-common/en.txt");
+
+/// Whether `word` is a common English word ("white", "headphones", "tire"), not a
+/// rarer one or a coined name ("Forerunner", "PowerCore", "Technic").
+/// Case-insensitive.
+pub fn common_english(word: &str) -> bool {
+    static LIST: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
+        ENGLISH_COMMON
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .collect()
+    });
+    LIST.contains(word.to_lowercase().as_str())
 }
 
 #[derive(Debug, Default, Deserialize)]
