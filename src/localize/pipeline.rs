@@ -718,10 +718,11 @@ struct FieldText {
 /// The version of the checks and output rules a remembered translation passed,
 /// part of its memory key: the memory keeps only what passed, and recalls it
 /// unchecked, so when the checks learn to find more (2: `unit_added`,
-/// `unit_missing`, English runs; 3: `braces_added`) what they would now flag is translated again
+/// `unit_missing`, English runs; 3: `braces_added`; 4: a product line's name kept
+/// as written) what they would now flag is translated again
 /// instead of recalled. The memory holds model output only (a reviewer's edits go
 /// to the example bank), so nothing a person wrote is lost.
-const CHECKS_VERSION: u32 = 3;
+const CHECKS_VERSION: u32 = 4;
 
 /// Builds the translation-memory key of a segment for one call.
 struct TmKeys {
@@ -837,7 +838,25 @@ impl Pipeline {
             });
         }
         let listing = &cleaned.listing;
-        let terms: Vec<Term> = opts.glossary.terms_for(&target_lang);
+        let mut terms: Vec<Term> = opts.glossary.terms_for(&target_lang);
+        // A product line's name in the title ("Garmin Forerunner 265") is kept
+        // as written in every field, like the brand.
+        let line = spans::product_line(
+            &listing.title,
+            &ProtectRules {
+                brand: listing.brand.as_deref(),
+                source_language: Some(&source_lang),
+                ..Default::default()
+            },
+        );
+        if let Some(line) = line
+            && !terms.iter().any(|t| t.source.eq_ignore_ascii_case(&line))
+        {
+            terms.push(Term {
+                source: line,
+                target: None,
+            });
+        }
         let rates = opts.rates.as_ref().or(REFERENCE_RATES.as_ref());
         let converter = rates.map(|rates| PriceConverter { rates, profile });
         let rules = ProtectRules {
@@ -2885,6 +2904,36 @@ mod scripted {
             .map(|w| w.code.as_str())
             .collect();
         assert!(codes.contains(&"number_changed"), "{codes:?}");
+    }
+
+    #[test]
+    fn a_product_line_in_the_title_is_kept_as_written_in_every_field() {
+        let (p, g) = pipeline(
+            &[
+                (
+                    "Title: {1} {2} {3} GPS Running",
+                    &["{1} {2} {3} GPS-Laufuhr"],
+                ),
+                ("Bullet point:", &["{1} {2} zeichnet jeden Lauf auf"]),
+            ],
+            None,
+        );
+        let l = Listing {
+            sku: "S-2".into(),
+            title: "Garmin Forerunner 265 GPS Running Smartwatch".into(),
+            bullets: vec!["The Forerunner 265 tracks every run".into()],
+            brand: Some("Garmin".into()),
+            language: Some("en".into()),
+            ..Default::default()
+        };
+        let (out, _) = into_amazon_de(&p, &l);
+        // The model never saw the name, so it could not translate it.
+        for prompt in g.prompts.lock().unwrap().iter() {
+            let segment = &prompt.last().unwrap().content;
+            assert!(!segment.contains("Forerunner"), "{segment}");
+        }
+        assert_eq!(out.title, "Garmin Forerunner 265 GPS-Laufuhr");
+        assert_eq!(out.bullets, ["Forerunner 265 zeichnet jeden Lauf auf"]);
     }
 
     #[test]

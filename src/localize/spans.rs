@@ -423,6 +423,55 @@ pub(super) fn preposition_follows(rest: &str) -> bool {
     )
 }
 
+/// Capitalised words between two placeholders: the brand's and a model number's.
+static LINE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\{(\d+)\} ((?:\p{Lu}[\p{L}\p{M}]*(?:['’-]\p{L}+)* ){1,3})\{(\d+)\}")
+        .expect("static regex")
+});
+
+/// The name of a product line in a title: the capitalised words between the
+/// brand and a model number ("Garmin **Forerunner** 265", "Philips **Hue White
+/// Ambiance** E27", "LEGO **Technic** 42151", "Anker **PowerCore** 10000"), one to
+/// three of them, when at least one is not a common English word (by the
+/// frequency list of `terminology/english-common/`). A model number is a code
+/// of letters and digits or a whole number with no unit after it. Words that are
+/// all common English ("Sony Wireless Headphones WH-1000XM5") are ordinary words
+/// of the title and `None` is returned. Only for English and Chinese sources: in
+/// another language's title the words between are that language's own and are
+/// no sign of a name. The pipeline keeps the name as written, like the brand,
+/// in every field of the listing (a small model made "Forerunner" "el forro", the
+/// lining).
+pub fn product_line(title: &str, rules: &ProtectRules<'_>) -> Option<String> {
+    rules.brand.filter(|b| !b.trim().is_empty())?;
+    if !matches!(rules.source_language, Some("en" | "zh")) {
+        return None;
+    }
+    let p = protect(title, rules);
+    let span = |c: &regex::Captures<'_>, i: usize| {
+        c.get(i)
+            .and_then(|m| m.as_str().parse::<usize>().ok())
+            .and_then(|n| p.spans.get(n.checked_sub(1)?))
+    };
+    LINE.captures_iter(&p.text).find_map(|c| {
+        let (brand, code) = (span(&c, 1)?, span(&c, 3)?);
+        let is_code = match code.kind {
+            SpanKind::ModelNumber => true,
+            SpanKind::Quantity => {
+                code.note.is_none() && code.original.chars().all(|ch| ch.is_ascii_digit())
+            }
+            _ => false,
+        };
+        let words = c.get(2)?.as_str().trim();
+        (brand.kind == SpanKind::Brand
+            && is_code
+            && words.split(' ').any(|w| {
+                w.split(['-', '\'', '’'])
+                    .any(|part| !part.is_empty() && !super::language::common_english(part))
+            }))
+        .then(|| words.to_string())
+    })
+}
+
 /// Occurrences of `term` in `text` at word boundaries (ASCII letters and digits
 /// around a Latin term end a match; CJK terms match anywhere).
 fn find_term(text: &str, term: &str, ignore_case: bool) -> Vec<(usize, usize)> {
@@ -1152,6 +1201,71 @@ fn repeated_unit_len(rest: &str, s: &Span) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_product_line_is_the_uncommon_capitalised_words_between_brand_and_model_number() {
+        let line = |title: &str, brand: &str, lang: &str| {
+            let rules = ProtectRules {
+                brand: Some(brand),
+                source_language: Some(lang),
+                ..Default::default()
+            };
+            product_line(title, &rules)
+        };
+        let en = |title: &str, brand: &str| line(title, brand, "en");
+        assert_eq!(
+            en(
+                "Garmin Forerunner 265 GPS Running Smartwatch, 46 mm",
+                "Garmin"
+            )
+            .as_deref(),
+            Some("Forerunner")
+        );
+        assert_eq!(
+            en(
+                "Philips Hue White Ambiance E27 Smart Bulb, 9.5 W",
+                "Philips"
+            )
+            .as_deref(),
+            Some("Hue White Ambiance")
+        );
+        assert_eq!(
+            en("LEGO Technic 42151 Bugatti Bolide, 905 Pieces", "LEGO").as_deref(),
+            Some("Technic")
+        );
+        assert_eq!(
+            en("Anker PowerCore 10000 Power Bank, 10000 mAh", "Anker").as_deref(),
+            Some("PowerCore")
+        );
+        assert_eq!(
+            en("Bosch GSR 12V-15 Cordless Drill, 12 V", "Bosch").as_deref(),
+            Some("GSR")
+        );
+        // Common words between brand and code are the title's own words.
+        assert_eq!(
+            en("Sony Wireless Headphones WH-1000XM5, Black", "Sony"),
+            None
+        );
+        assert_eq!(en("Velox Road Bike Tire 700x25C, 120 TPI", "Velox"), None);
+        assert_eq!(en("Acme Leak-Proof Bottle 500, Blue", "Acme"), None);
+        // A number with a unit, a decimal or nothing between is no model number.
+        assert_eq!(en("Apple Watch Sport Band 45 mm, Midnight", "Apple"), None);
+        assert_eq!(
+            en("Vistara Soundbar 2.1 with Wireless Subwoofer", "Vistara"),
+            None
+        );
+        assert_eq!(en("Samsung 990 PRO 2 TB NVMe SSD", "Samsung"), None);
+        assert_eq!(en("Kärcher K4 Pressure Washer, 130 bar", "Kärcher"), None);
+        // Not after the brand, or no brand: nothing.
+        assert_eq!(en("Forerunner 265 by Garmin", "Garmin"), None);
+        assert_eq!(line("Garmin Forerunner 265", "", "en"), None);
+        // A German title's words between are German words, not a name.
+        assert_eq!(line("Acme Kabellose Kopfhörer X200", "Acme", "de"), None);
+        assert_eq!(
+            line("Xiaomi Redmi Note 13 手机 8GB", "Xiaomi", "zh").as_deref(),
+            Some("Redmi Note")
+        );
+    }
 
     fn de() -> NumberFormat {
         NumberFormat {
