@@ -364,6 +364,12 @@ fn bench_llm(data_dir: &DataDir, a: LlmBenchArgs) -> anyhow::Result<Outcome> {
     if let Some(d) = &draft {
         bench_speculative(&engine, d, a.spec_reps.max(1))?;
     }
+    let vocab = engine.vocab_size();
+    let st = silkroute::llm::bench_sampling(vocab, 200);
+    println!(
+        "sampling         {:.0} µs greedy, {:.0} µs sampled (top-k 40; whole row sorted: {:.0} µs) per token, {vocab} logits",
+        st.greedy_us, st.sampled_us, st.full_sort_us
+    );
     println!("peak RSS         {:.0} MiB", peak_rss_mib());
     drop(engine);
 

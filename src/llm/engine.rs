@@ -360,6 +360,11 @@ impl Engine {
         self.shared.speculate.store(on, Ordering::Relaxed);
     }
 
+    /// The tokenizer's vocabulary size (the logits a token is chosen from).
+    pub fn vocab_size(&self) -> usize {
+        self.text.tok.vocab_size()
+    }
+
     /// The context window each sequence gets (prompt + output).
     pub fn context_len(&self) -> usize {
         self.context

@@ -46,5 +46,6 @@ pub use install::{
 };
 pub use kernels::{KernelTiming, bench_kernels, cpu_flags, kernel_path_name};
 pub use manifest::{BUILTIN_MANIFEST, Chunk, Manifest, ManifestError, ModelEntry, ModelRole};
+pub use sampling::{SamplingTiming, bench_sampling};
 pub use tiny::{TinyArch, TinyWeights, write_tiny_model, write_tiny_model_as};
 pub use tokenizer::{PreTokenizerKind, Tokenizer};
