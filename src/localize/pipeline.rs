@@ -718,7 +718,7 @@ struct FieldText {
 /// The version of the checks and output rules a remembered translation passed,
 /// part of its memory key: the memory keeps only what passed, and recalls it
 /// unchecked, so when the checks learn to find more (2: `unit_added`,
-/// `unit_missing`, English runs; 3: `braces_added`; 4: a product line's name kept
+/// `unit_missing`, English runs; 3: `braces_added`; 4: a product line's name and a count such as 21+1 kept whole
 /// as written) what they would now flag is translated again
 /// instead of recalled. The memory holds model output only (a reviewer's edits go
 /// to the example bank), so nothing a person wrote is lost.

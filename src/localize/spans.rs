@@ -169,10 +169,13 @@ const NUM: &str = r"(?:\d+[ \-]\d+/\d+|\d+/\d+|\d+(?:[.,]\d+)*)";
 const SIGN: &str = "[-−]";
 /// Between the ends of a range: a dash, "to" and its like, a tilde.
 const RANGE: &str = r"\s*(?:-|–|—|\b(?:to|bis|à|a)\b|[~〜～至到])\s*";
+/// A number, with its range, dimensions (`x`), a count written `21+1` (one
+/// span, so that the model cannot read it as two numbers: "25+1档" came back
+/// "between 25 and 1 settings") and unit.
 static QUANTITY: LazyLock<Regex> = LazyLock::new(|| {
     let unit = units::table().pattern();
     Regex::new(&format!(
-        r"(?:\b[x×]\d+\b|{SIGN}?{NUM}(?:(?:{RANGE}|\s*[x×]\s*){SIGN}?{NUM})*(?:[ \u{{a0}}\-]?({unit}))?)"
+        r"(?:\b[x×]\d+\b|{SIGN}?{NUM}(?:(?:{RANGE}|\s*[x×]\s*|\+){SIGN}?{NUM})*(?:[ \u{{a0}}\-]?({unit}))?)"
     ))
     .expect("static regex")
 });
@@ -1579,6 +1582,10 @@ mod tests {
         assert_eq!(restored("de 10 a 20 cm", "de", "es"), ["10–20 cm"]);
         // A dash range and a single number stay as they are.
         assert_eq!(restored("0-40 °C", "de", "en"), ["0-40 °C"]);
+        // A count written with a plus is one span and comes back as written.
+        assert_eq!(restored("21+1 clutch settings", "de", "en"), ["21+1"]);
+        assert_eq!(restored("扭力25+1档", "de", "zh"), ["25+1"]);
+        assert_eq!(restored("2 + 1 free", "de", "en"), ["2", "1"]);
         assert_eq!(restored("up to 5 kg", "de", "en"), ["5 kg"]);
     }
 
