@@ -98,14 +98,11 @@ const ENGLISH_COMMON: &str = include_str!("../../terminology/english-common/en.t
 /// rarer one or a coined name ("Forerunner", "PowerCore", "Technic").
 /// Case-insensitive.
 pub fn common_english(word: &str) -> bool {
-    static LIST: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
-        ENGLISH_COMMON
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty() && !l.starts_with('#'))
-            .collect()
-    });
-    LIST.contains(word.to_lowercase().as_str())
+    static LISTS: LazyLock<BTreeMap<&'static str, HashSet<&'static str>>> =
+        LazyLock::new(|| word_lists(&[("en", ENGLISH_COMMON)]));
+    LISTS
+        .get("en")
+        .is_some_and(|s| s.contains(word.to_lowercase().as_str()))
 }
 
 #[derive(Debug, Default, Deserialize)]
