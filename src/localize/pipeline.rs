@@ -619,7 +619,36 @@ fn clean_output(raw: &str, kind: &str, source: &str, langs: &[&str]) -> String {
             s = &s[a.len_utf8()..s.len() - b.len_utf8()];
         }
     }
+    let s = without_invisible(s, source);
     drop_added_full_stop(s.trim(), source).to_string()
+}
+
+/// Characters a model emits that a reader cannot see: zero-width spaces, word
+/// joiners, byte-order marks, soft hyphens and the bidirectional controls
+/// (which can also reorder what a reader sees). A marketplace shows them as
+/// nothing or as boxes, and search no longer matches the word they sit in. One
+/// the source itself has is the seller's and stays. The zero-width joiner and
+/// non-joiner are left alone: emoji and some scripts need them.
+const INVISIBLE: [char; 14] = [
+    '\u{200b}', '\u{2060}', '\u{feff}', '\u{ad}', '\u{200e}', '\u{200f}', '\u{202a}', '\u{202b}',
+    '\u{202c}', '\u{202d}', '\u{202e}', '\u{2066}', '\u{2067}', '\u{2068}',
+];
+
+/// `s` without the [`INVISIBLE`] characters `source` lacks, and without the run
+/// of spaces one of them leaves ("8 档 \u{200b}\u{200b}" is "8 档").
+fn without_invisible<'a>(s: &'a str, source: &str) -> std::borrow::Cow<'a, str> {
+    let drop = |c: char| (INVISIBLE.contains(&c) || c == '\u{2069}') && !source.contains(c);
+    if !s.contains(drop) {
+        return s.into();
+    }
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars().filter(|c| !drop(*c)) {
+        if c == ' ' && out.ends_with(' ') {
+            continue;
+        }
+        out.push(c);
+    }
+    out.trim().to_string().into()
 }
 
 /// Abbreviations whose full stop belongs to the word, not to a sentence.
@@ -2371,6 +2400,40 @@ mod tests {
         assert_eq!(
             clean_output("标题: 套筒 {1}", "title", "Socket {1}", &["zh", "en"]),
             "套筒 {1}"
+        );
+        // Zero-width spaces a model ended a title with (zh→en dev set), a soft
+        // hyphen and a right-to-left override inside a word: gone. The seller's
+        // own zero-width space stays, and so does an emoji's joiner.
+        assert_eq!(
+            clean_output(
+                "{1} Blender {2} 8-speed \u{200b}\u{200b}",
+                "title",
+                "{1} 破壁料理机 {2} 8档调速",
+                &["en", "zh"]
+            ),
+            "{1} Blender {2} 8-speed"
+        );
+        assert_eq!(
+            clean_output(
+                "Akku\u{ad}schrauber mit \u{202e}Koffer",
+                "title",
+                "Cordless screwdriver with case",
+                &de
+            ),
+            "Akkuschrauber mit Koffer"
+        );
+        assert_eq!(
+            clean_output("Tasse\u{200b}Set", "title", "Mug\u{200b}Set", &de),
+            "Tasse\u{200b}Set"
+        );
+        assert_eq!(
+            clean_output(
+                "Familie 👨\u{200d}👩\u{200d}👧",
+                "bullet",
+                "Family 👨\u{200d}👩\u{200d}👧",
+                &de
+            ),
+            "Familie 👨\u{200d}👩\u{200d}👧"
         );
     }
 
