@@ -357,6 +357,17 @@ pub fn protect(text: &str, rules: &ProtectRules<'_>) -> Protected {
         };
         accept(start, end, span, &mut taken);
     }
+    if translating(rules) {
+        for (start, end, n) in count_words(text, rules.source_language.unwrap_or("")) {
+            let span = Span {
+                kind: SpanKind::Quantity,
+                original: text[start..end].to_string(),
+                restore: n.to_string(),
+                note: None,
+            };
+            accept(start, end, span, &mut taken);
+        }
+    }
     taken.sort_by_key(|(s, _, _)| *s);
     let mut out = String::with_capacity(text.len());
     let mut spans = Vec::with_capacity(taken.len());
@@ -369,6 +380,90 @@ pub fn protect(text: &str, rules: &ProtectRules<'_>) -> Protected {
     }
     out.push_str(&text[pos..]);
     Protected { text: out, spans }
+}
+
+/// Whether `rules` protect a source for translation into another language
+/// (not a translated text kept as it is, nor a text rewritten in its own language).
+fn translating(rules: &ProtectRules<'_>) -> bool {
+    match (rules.source_language, rules.language) {
+        (Some(src), Some(tgt)) => src != tgt,
+        _ => false,
+    }
+}
+
+/// English counts written as words, two to twelve ("one" is as often "a" or a
+/// pronoun as a count).
+const EN_COUNTS: [&str; 11] = [
+    "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
+];
+static EN_COUNT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&format!(r"(?i)\b(?:{})\b", EN_COUNTS.join("|"))).expect("static regex")
+});
+/// A Chinese count (两 or 二 to 九十九, not 一) and the measure word after it
+/// ("四件套", "三口", "六种", "两档"): only before a measure word, so that words
+/// with a numeral in them stay words (五金 hardware, 七彩, 二手, 三角, 十分).
+static ZH_COUNT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        "((?:[二三四五六七八九]?十[一二三四五六七八九]?)|[两二三四五六七八九])[件个只支双对袋包盒瓶罐卷条根张片块颗粒节层档种色款口把套台组枚本副]",
+    )
+    .expect("static regex")
+});
+
+/// The value of a Chinese count of [`ZH_COUNT`].
+fn zh_count(s: &str) -> Option<u32> {
+    let digit = |c: char| "一二三四五六七八九".find(c).map(|i| i as u32 / 3 + 1);
+    let chars: Vec<char> = s.chars().collect();
+    match chars.as_slice() {
+        ['两'] => Some(2),
+        ['十'] => Some(10),
+        [d] => digit(*d),
+        ['十', u] => Some(10 + digit(*u)?),
+        [t, '十'] => Some(digit(*t)? * 10),
+        [t, '十', u] => Some(digit(*t)? * 10 + digit(*u)?),
+        _ => None,
+    }
+}
+
+/// Counts a source writes as words, with their values: English "two" to
+/// "twelve" before a word or a number ("two zip pockets", "Four 360° wheels"),
+/// not joined by a hyphen ("two-way", "Two-Tone" are words of their own), and
+/// Chinese counts before a measure word ("四件套"). The pipeline protects them as
+/// numbers and writes them as digits, so that a count stays a count: a small
+/// model made "two zip pockets" 両方 (both) and "Four … wheels" 四つ, where a
+/// number check sees no number to compare.
+fn count_words(text: &str, source_lang: &str) -> Vec<(usize, usize, u32)> {
+    match source_lang {
+        "en" => EN_COUNT
+            .find_iter(text)
+            .filter(|m| {
+                let (before, after) = (&text[..m.start()], &text[m.end()..]);
+                let joined = |c: char| c == '-' || c == '\'' || c == '’' || c.is_alphanumeric();
+                !before.ends_with(joined)
+                    && after
+                        .strip_prefix([' ', '\u{a0}'])
+                        .is_some_and(|a| a.starts_with(char::is_alphanumeric))
+            })
+            .filter_map(|m| {
+                let word = m.as_str().to_ascii_lowercase();
+                let i = EN_COUNTS.iter().position(|w| *w == word)?;
+                Some((m.start(), m.end(), i as u32 + 2))
+            })
+            .collect(),
+        "zh" => ZH_COUNT
+            .captures_iter(text)
+            .filter_map(|c| {
+                let n = c.get(1)?;
+                let before = text[..n.start()].chars().next_back();
+                if before.is_some_and(|b| {
+                    "〇零一二三四五六七八九十百千万两第几数每".contains(b) || b.is_ascii_digit()
+                }) {
+                    return None;
+                }
+                Some((n.start(), n.end(), zh_count(n.as_str())?))
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
 }
 
 /// The numbers of a quantity, negative where a minus sign stands before one at
@@ -1204,6 +1299,90 @@ fn repeated_unit_len(rest: &str, s: &Span) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counts_written_as_words_are_protected_as_numbers_when_translating() {
+        let counts = |text: &str, src: &str| {
+            let rules = ProtectRules {
+                source_language: Some(src),
+                language: Some("ja"),
+                ..Default::default()
+            };
+            let p = protect(text, &rules);
+            let restored: Vec<(String, String)> = p
+                .spans
+                .iter()
+                .map(|s| (s.original.clone(), s.restore.clone()))
+                .collect();
+            (p.text, restored)
+        };
+        let pair = |a: &str, b: &str| (a.to_string(), b.to_string());
+        // The en→ja dev set's two counts the model turned into other words.
+        assert_eq!(
+            counts("Warm fleece with two zip pockets", "en"),
+            (
+                "Warm fleece with {1} zip pockets".into(),
+                vec![pair("two", "2")]
+            )
+        );
+        let (text, spans) = counts("Four 360° spinner wheels and TSA lock", "en");
+        assert!(text.starts_with("{1} {2}"), "{text}");
+        assert_eq!(spans[0], pair("Four", "4"));
+        assert_eq!(
+            counts("Pack of Twelve Pencils", "en").1,
+            vec![pair("Twelve", "12")]
+        );
+        // Words of their own, a pronoun, an end of sentence: no count.
+        for text in [
+            "Two-Tone finish with two-way zip",
+            "Three-in-One charger",
+            "Fits one size",
+            "Pick any two.",
+            "Pick any two, free",
+            "Network-Ten pack",
+            "Someone's twofold gift",
+        ] {
+            assert_eq!(counts(text, "en").1, vec![], "{text}");
+        }
+        // Chinese counts before a measure word.
+        assert_eq!(
+            counts("Nanjiren 纯棉四件套 1.8 m床", "zh").1,
+            vec![pair("四", "4"), pair("1.8 m", "1.8 m")]
+        );
+        assert_eq!(counts("三口同时输出", "zh").1, vec![pair("三", "3")]);
+        assert_eq!(
+            counts("两档调速，十二色可选", "zh").1,
+            vec![pair("两", "2"), pair("十二", "12")]
+        );
+        assert_eq!(
+            counts("十色可选 九十九根", "zh").1,
+            vec![pair("十", "10"), pair("九十九", "99")]
+        );
+        assert_eq!(counts("二十五种坚果", "zh").1, vec![pair("二十五", "25")]);
+        // A numeral inside a word, an ordinal, one, or part of a larger number: no count.
+        for text in [
+            "五金工具 七彩 二手 三角 十分好用",
+            "第三代",
+            "一键启动 一件",
+            "三百五十个",
+            "每两袋",
+        ] {
+            assert_eq!(counts(text, "zh").1, vec![], "{text}");
+        }
+        // Not when the text is kept in its own language, nor for other sources.
+        let same = ProtectRules {
+            source_language: Some("en"),
+            language: Some("en"),
+            ..Default::default()
+        };
+        assert!(protect("two zip pockets", &same).spans.is_empty());
+        assert!(
+            protect("two zip pockets", &ProtectRules::default())
+                .spans
+                .is_empty()
+        );
+        assert_eq!(counts("zwei Taschen", "de").1, vec![]);
+    }
 
     #[test]
     fn a_product_line_is_the_uncommon_capitalised_words_between_brand_and_model_number() {
