@@ -490,9 +490,20 @@ fn critical_error(
     }
     // A number the output keeps from the source (a year the reference drops as
     // promotion, 2024新款) is not a changed number.
+    // So is a count the source writes as a word ("三口" → "3 ports", "two
+    // pockets" → "2つ"), as the pipeline writes it, where the reference spells it.
+    let counts = ["en", "zh"]
+        .into_iter()
+        .flat_map(|lang| spans::count_words(source, lang))
+        .map(|(_, _, n)| Fact {
+            value: f64::from(n),
+            unit: None,
+            unread: false,
+        });
     let own = facts(source, nf)
         .into_iter()
         .chain(facts(source, &SOURCE_FORMAT))
+        .chain(counts)
         .collect::<Vec<_>>();
     got.retain(|g| !own.iter().any(|o| same_fact(o, g, market)));
     if let Some(g) = got.first() {
@@ -1077,6 +1088,22 @@ mod tests {
         assert!(pl("2분 타이머", "2 min 타이머").is_none());
         assert!(pl("Do 60 godzin pracy", "Do 50 godz. pracy").is_some());
         // "2 téléphones" is two phones, no 2 t (tonnes) the output must state.
+        // A count the source writes as a word, written as digits where the
+        // reference spells it: the source's number, not a wrong one.
+        let words = |src: &str, rf: &str, out: &str| critical_error(src, rf, out, None, &de, m);
+        assert_eq!(
+            words(
+                "三口同时输出",
+                "Three ports charge at once",
+                "3 ports at once"
+            ),
+            None
+        );
+        assert_eq!(
+            words("with two zip pockets", "mit zwei Taschen", "mit 2 Taschen"),
+            None
+        );
+        assert!(words("with two zip pockets", "mit zwei Taschen", "mit 3 Taschen").is_some());
         let fr = |rf: &str, out: &str| critical_error("2 phones", rf, out, None, &de, m);
         assert!(fr("Sony et 2 téléphones", "Sony et 2 portables").is_none());
         assert!(fr("Sony et 2 téléphones", "Sony et 3 portables").is_some());

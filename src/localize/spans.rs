@@ -431,7 +431,7 @@ fn zh_count(s: &str) -> Option<u32> {
 /// numbers and writes them as digits, so that a count stays a count: a small
 /// model made "two zip pockets" 両方 (both) and "Four … wheels" 四つ, where a
 /// number check sees no number to compare.
-fn count_words(text: &str, source_lang: &str) -> Vec<(usize, usize, u32)> {
+pub(crate) fn count_words(text: &str, source_lang: &str) -> Vec<(usize, usize, u32)> {
     match source_lang {
         "en" => EN_COUNT
             .find_iter(text)
