@@ -297,6 +297,35 @@ mod tests {
     }
 
     #[test]
+    fn battery_sizes_have_their_market_names() {
+        let t = Terminology::builtin().unwrap();
+        let hint = |src: &str, lang: &str| -> Vec<String> {
+            t.hints(src, "en", lang)
+                .into_iter()
+                .map(|h| h.target)
+                .filter(|h| h.contains('電') || h.contains("Batterie"))
+                .collect()
+        };
+        // Japan names battery sizes 単一 to 単四 (en→ja dev set: "3 D batteries"
+        // came back 3Dバッテリー, a 3D battery).
+        assert_eq!(hint("Runs on power or {1} D batteries", "ja"), ["単一電池"]);
+        assert_eq!(
+            hint("Uses {1} AAA batteries (not included)", "ja"),
+            ["単四電池"]
+        );
+        assert_eq!(hint("{1} AA batteries", "de"), ["AA-Batterie"]);
+        // Not inside another word or size: a USB-C battery pack, an LED, a 3D one.
+        for src in ["USB-C battery pack", "LED battery light", "3D battery case"] {
+            assert!(
+                !t.hints(src, "en", "ja")
+                    .iter()
+                    .any(|h| h.target.starts_with('単')),
+                "{src}"
+            );
+        }
+    }
+
+    #[test]
     fn a_segment_that_is_one_term_is_that_terms_translation() {
         let t = Terminology::builtin().unwrap();
         assert_eq!(
