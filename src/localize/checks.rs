@@ -241,6 +241,9 @@ pub fn check_segment(c: &SegmentCheck<'_>, opts: &CheckOptions) -> Vec<Finding> 
     ) {
         f.push(x);
     }
+    if let Some(x) = acronyms_missing(c.source_protected, c.output_raw) {
+        f.push(x);
+    }
     if let Some(x) = length_ratio(
         c.source_protected,
         c.output_raw,
@@ -265,6 +268,79 @@ pub fn check_segment(c: &SegmentCheck<'_>, opts: &CheckOptions) -> Vec<Finding> 
         ));
     }
     f
+}
+
+/// Acronyms that languages translate or write out ("EU" is "UE" in French and
+/// Spanish, "TV" テレビ, "AC adapter" "adaptateur secteur"): no check.
+const TRANSLATED_ACRONYMS: [&str; 14] = [
+    "EU", "US", "USA", "UK", "UN", "TV", "PC", "AC", "DC", "ID", "OK", "DIY", "FAQ", "VAT",
+];
+
+/// A word of capitals (two to eight letters, not joined to another word by a
+/// hyphen or a digit).
+static ACRONYM: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"[A-Z]{2,8}").expect("static regex"));
+
+/// Acronyms of the source left out of the translation: every language writes
+/// `TSA`, `UVA`, `AMOLED`, `BPA` as they are, and a small model shortens or
+/// drops them ("AMOLED" came back "OLED", "UVA and UVB" "UV y UVB", both
+/// unflagged: a changed fact the number checks cannot see). Only acronyms that
+/// are no common English word are checked: the common-words list holds the
+/// words a listing shouts (`NEW`, `FREE`, `HOT`) but also the acronyms every
+/// reader knows (`USB`, `GPS`, `LED`, `TSA`), which a model keeps; neither are
+/// acronyms that languages translate ([`TRANSLATED_ACRONYMS`]), nor a source
+/// written mostly in capitals. Found in the output without regard to case or
+/// full-width letters (`ＵＳＢ`).
+pub fn acronyms_missing(source: &str, output: &str) -> Option<Finding> {
+    let word = |c: char| c.is_alphanumeric() || c == '-';
+    let found: Vec<&str> = ACRONYM
+        .find_iter(source)
+        .filter(|m| !source[..m.start()].ends_with(word) && !source[m.end()..].starts_with(word))
+        .map(|m| m.as_str())
+        .collect();
+    let latin_words = source
+        .split(|c: char| !c.is_alphabetic())
+        .filter(|w| w.chars().any(|c| c.is_ascii_alphabetic()))
+        .count();
+    if found.is_empty() || (found.len() >= 3 && found.len() * 2 >= latin_words) {
+        return None;
+    }
+    let out: String = output
+        .chars()
+        .map(|c| match c {
+            '\u{ff01}'..='\u{ff5e}' => char::from_u32(c as u32 - 0xfee0).unwrap_or(c),
+            c => c,
+        })
+        .collect::<String>()
+        .to_uppercase();
+    let has = |a: &str| {
+        out.match_indices(a).any(|(i, _)| {
+            // Digits may touch it ("56HRC" in Japanese), letters may not.
+            !out[..i].ends_with(|c: char| c.is_ascii_alphabetic())
+                && !out[i + a.len()..].starts_with(|c: char| c.is_ascii_alphabetic())
+        })
+    };
+    let mut gone: Vec<String> = Vec::new();
+    for a in found {
+        if TRANSLATED_ACRONYMS.contains(&a)
+            || super::language::common_english(a)
+            || has(a)
+            || gone.iter().any(|g| g == a)
+        {
+            continue;
+        }
+        gone.push(a.to_string());
+    }
+    if gone.is_empty() {
+        return None;
+    }
+    Some(
+        Finding::error(
+            "acronym_missing",
+            format!("acronyms of the source missing: {}", gone.join(", ")),
+        )
+        .with_evidence(gone),
+    )
 }
 
 /// A placeholder `{n}` as the model may write it back (`{ 1 }` too).
@@ -686,6 +762,44 @@ pub fn score(findings: &[Finding], mean_logprob: Option<f32>) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn acronyms_of_the_source_must_stay_in_the_translation() {
+        let codes = |src: &str, out: &str| acronyms_missing(src, out).map(|f| f.evidence);
+        // The en→es dev set's changed facts.
+        assert_eq!(
+            codes(
+                "Blocks {1} of UVA and UVB rays",
+                "Bloquea {1} de rayos UV y UVB"
+            ),
+            Some(vec!["UVA".to_string()])
+        );
+        assert_eq!(
+            codes(
+                "{1} {2} GPS Running Smartwatch, {3}, AMOLED",
+                "{1} {2} Reloj GPS, {3}, OLED"
+            ),
+            Some(vec!["AMOLED".to_string()])
+        );
+        assert_eq!(
+            codes("Four spinner wheels and TPU shell", "4つの回転車輪"),
+            Some(vec!["TPU".to_string()])
+        );
+        // Kept (any case, full width), translated ones, common words, shouting: fine.
+        for (src, out) in [
+            ("USB charging, BPA free", "Carga por usb, sin BPA"),
+            ("USB charging", "ＵＳＢ充電"),
+            ("Blade hardness {1} HRC", "刃の硬度は{1}HRC"),
+            ("True HEPA {1} filter", "真のHEPA{1}フィルター"),
+            ("EU plug, TV stand", "Prise UE, meuble télé"),
+            ("NEW LED lamp", "Neue Lampe"),
+            ("STAINLESS STEEL WATER BOTTLE", "Edelstahl-Trinkflasche"),
+            ("USB-C cable", "Câble"),
+            ("Lid", "Deckel"),
+        ] {
+            assert_eq!(codes(src, out), None, "{src}");
+        }
+    }
 
     #[test]
     fn a_repetition_loop_is_named_the_same_way_every_time() {
