@@ -50,8 +50,9 @@ use crate::llm::{
 use crate::market::MarketProfile;
 
 /// Warning codes that do not need review (informational): everything else does.
-const INFO_CODES: [&str; 8] = [
+const INFO_CODES: [&str; 9] = [
     "terminology",
+    "brand_restored",
     source_clean::REMOVED,
     source_clean::GIFT_MOVED,
     "lint_fixed",
@@ -429,16 +430,6 @@ fn brand_first(source: &str, spans: &[spans::Span], output: &str) -> String {
         return keep();
     }
     let brand = m.as_str();
-    if !output.contains(brand) {
-        // Dropped: put back first, where the seller has it ("SunShade Polarized
-        // Sunglasses" came back "Gafas de sol polarizadas" in every attempt).
-        // Not where the model wrote the brand itself instead of its placeholder.
-        let original = placeholder_span(brand, spans).map_or("", |sp| sp.original.as_str());
-        if !original.is_empty() && output.to_lowercase().contains(&original.to_lowercase()) {
-            return keep();
-        }
-        return format!("{brand} {}", output.trim());
-    }
     // The brand with the names that follow it in the source ("{1} {2} {3}":
     // Kestrel Voltara 300, a product line and a model number) moves as one,
     // where the translation has them together too.
@@ -510,6 +501,29 @@ fn brand_first(source: &str, spans: &[spans::Span], output: &str) -> String {
         format!("{before} {after}")
     };
     format!("{ph} {}", rest.trim())
+}
+
+/// A title's translation that dropped the brand the source begins with, with
+/// the brand put back first ("SunShade Polarized Sunglasses" came back "Gafas
+/// de sol polarizadas" in every attempt); `None` when the translation has it,
+/// or has the brand's own text in place of its placeholder, or the source does
+/// not begin with it. A candidate so mended carries a warning
+/// (`brand_restored`): one that kept the brand is preferred, and the seller
+/// sees what silkroute did.
+fn put_back_brand(source: &str, spans: &[spans::Span], output: &str) -> Option<String> {
+    let m = checks::PLACEHOLDER.find(source)?;
+    let sp = placeholder_span(m.as_str(), spans)?;
+    if sp.kind != spans::SpanKind::Brand
+        || has_words(&source[..m.start()])
+        || output.contains(m.as_str())
+        || output.trim().is_empty()
+    {
+        return None;
+    }
+    if !sp.original.is_empty() && output.to_lowercase().contains(&sp.original.to_lowercase()) {
+        return None;
+    }
+    Some(format!("{} {}", m.as_str(), output.trim()))
 }
 
 /// The span a placeholder (`{2}`) stands for.
@@ -1795,7 +1809,15 @@ impl Pipeline {
     /// Restore and check one generation.
     fn evaluate(&self, s: &Seg, g: &Generation, src: &str, tgt: &str, terms: &[Term]) -> Candidate {
         let mut raw = clean_output(&g.text, s.kind, &s.protected.text, &[tgt, src]);
+        let mut mended = None;
         if s.kind == "title" {
+            if let Some(fixed) = put_back_brand(&s.protected.text, &s.protected.spans, &raw) {
+                raw = fixed;
+                mended = Some(Finding::warning(
+                    "brand_restored",
+                    "the translation had dropped the brand; silkroute put it back first, as the source has it",
+                ));
+            }
             raw = brand_first(&s.protected.text, &s.protected.spans, &raw);
         }
         let restored = spans::restore(&raw, &s.protected);
@@ -1848,6 +1870,7 @@ impl Pipeline {
                 .with_evidence(vec![h.target]),
             );
         }
+        findings.extend(mended);
         let score = checks::score(&findings, lp);
         Candidate {
             text: restored.text,
@@ -2530,9 +2553,8 @@ mod tests {
         ] {
             assert_eq!(f(out), out);
         }
-        // Dropped in every attempt: put back first (en→es dev set).
-        assert_eq!(f("Wasserkocher {2}"), "{1} Wasserkocher {2}");
-        // Unless the model wrote the brand itself.
+        // Dropped: put back first (en→es dev set), unless the model wrote the
+        // brand itself; never where the source does not begin with it.
         let named = [
             spans::Span {
                 original: "HydroPeak".into(),
@@ -2540,10 +2562,15 @@ mod tests {
             },
             span(spans::SpanKind::Quantity),
         ];
+        let mend = |src: &str, out: &str| put_back_brand(src, &named, out);
         assert_eq!(
-            brand_first(src, &named, "Wasserkocher von Hydropeak {2}"),
-            "Wasserkocher von Hydropeak {2}"
+            mend(src, "Wasserkocher {2}").as_deref(),
+            Some("{1} Wasserkocher {2}")
         );
+        assert_eq!(mend(src, "Wasserkocher von Hydropeak {2}"), None);
+        assert_eq!(mend(src, "Wasserkocher {1} {2}"), None);
+        assert_eq!(mend("Electric Kettle {1} {2}", "Hervidor {2}"), None);
+        assert_eq!(f("Wasserkocher {2}"), "Wasserkocher {2}");
         // A product line and a model number after the brand move with it.
         let line = [
             span(spans::SpanKind::Brand),
