@@ -434,9 +434,12 @@ fn brand_first(source: &str, spans: &[spans::Span], output: &str) -> String {
     // Kestrel Voltara 300, a product line and a model number) moves as one,
     // where the translation has them together too.
     let mut end = m.end();
+    // A placeholder joined to the next word ("{2}-Person") is no name.
+    let free = |rest: &str| !rest.starts_with(|c: char| c.is_alphanumeric() || "-'’/".contains(c));
     while let Some(next) = checks::PLACEHOLDER
         .find(&source[end..])
         .filter(|n| n.start() == 1 && source[end..].starts_with(' '))
+        .filter(|n| free(&source[end + n.end()..]))
     {
         let name = placeholder_span(next.as_str(), spans).is_some_and(|sp| match sp.kind {
             spans::SpanKind::Term | spans::SpanKind::ModelNumber => true,
@@ -449,7 +452,9 @@ fn brand_first(source: &str, spans: &[spans::Span], output: &str) -> String {
         end += next.end();
     }
     let ph = match &source[m.start()..end] {
-        run if output.matches(run).count() == 1 => run,
+        run if output.matches(run).count() == 1 && output.split(run).nth(1).is_some_and(free) => {
+            run
+        }
         _ => brand,
     };
     let end = m.start() + ph.len();
@@ -2589,6 +2594,23 @@ mod tests {
         assert_eq!(
             brand_first(src, &line, "Akkuschrauber {1} {2} {3}, {4}"),
             "{1} {2} {3} Akkuschrauber, {4}"
+        );
+        // A count joined to its word is no name: the brand alone moves
+        // (en→es "Tienda de camping para {1} {2}-personas").
+        let count = [
+            span(spans::SpanKind::Brand),
+            spans::Span {
+                original: "2".into(),
+                ..span(spans::SpanKind::Quantity)
+            },
+        ];
+        assert_eq!(
+            brand_first(
+                "{1} {2}-Person Camping Tent",
+                &count,
+                "Tienda de camping para {1} {2}-personas"
+            ),
+            "{1} Tienda de camping {2}-personas"
         );
         // Apart in the translation: the brand alone moves.
         assert_eq!(
