@@ -809,10 +809,12 @@ struct FieldText {
 /// part of its memory key: the memory keeps only what passed, and recalls it
 /// unchecked, so when the checks learn to find more (2: `unit_added`,
 /// `unit_missing`, English runs; 3: `braces_added`; 4: a product line's name and a count such as 21+1 kept whole
-/// as written) what they would now flag is translated again
+/// as written; 5: `acronym_missing`, a dropped brand put back and the brand's
+/// name run moved, counts as digits into ja/zh/ko, invisible characters removed)
+/// what they would now flag is translated again
 /// instead of recalled. The memory holds model output only (a reviewer's edits go
 /// to the example bank), so nothing a person wrote is lost.
-const CHECKS_VERSION: u32 = 4;
+const CHECKS_VERSION: u32 = 5;
 
 /// Builds the translation-memory key of a segment for one call.
 struct TmKeys {
