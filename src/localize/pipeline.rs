@@ -690,15 +690,15 @@ fn clean_output(raw: &str, kind: &str, source: &str, langs: &[&str]) -> String {
 /// nothing or as boxes, and search no longer matches the word they sit in. One
 /// the source itself has is the seller's and stays. The zero-width joiner and
 /// non-joiner are left alone: emoji and some scripts need them.
-const INVISIBLE: [char; 14] = [
+const INVISIBLE: [char; 15] = [
     '\u{200b}', '\u{2060}', '\u{feff}', '\u{ad}', '\u{200e}', '\u{200f}', '\u{202a}', '\u{202b}',
-    '\u{202c}', '\u{202d}', '\u{202e}', '\u{2066}', '\u{2067}', '\u{2068}',
+    '\u{202c}', '\u{202d}', '\u{202e}', '\u{2066}', '\u{2067}', '\u{2068}', '\u{2069}',
 ];
 
 /// `s` without the [`INVISIBLE`] characters `source` lacks, and without the run
 /// of spaces one of them leaves ("8 档 \u{200b}\u{200b}" is "8 档").
 fn without_invisible<'a>(s: &'a str, source: &str) -> std::borrow::Cow<'a, str> {
-    let drop = |c: char| (INVISIBLE.contains(&c) || c == '\u{2069}') && !source.contains(c);
+    let drop = |c: char| INVISIBLE.contains(&c) && !source.contains(c);
     if !s.contains(drop) {
         return s.into();
     }
