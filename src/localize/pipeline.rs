@@ -420,12 +420,8 @@ fn brand_first(source: &str, spans: &[spans::Span], output: &str) -> String {
     let Some(m) = checks::PLACEHOLDER.find(source) else {
         return keep();
     };
-    let is_brand = m.as_str()[1..m.as_str().len() - 1]
-        .trim()
-        .parse::<usize>()
-        .ok()
-        .and_then(|n| spans.get(n.checked_sub(1)?))
-        .is_some_and(|sp| sp.kind == spans::SpanKind::Brand);
+    let is_brand =
+        placeholder_span(m.as_str(), spans).is_some_and(|sp| sp.kind == spans::SpanKind::Brand);
     if !is_brand || has_words(&source[..m.start()]) {
         return keep();
     }
