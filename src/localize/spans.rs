@@ -357,7 +357,7 @@ pub fn protect(text: &str, rules: &ProtectRules<'_>) -> Protected {
         };
         accept(start, end, span, &mut taken);
     }
-    if translating(rules) {
+    if counts_as_digits(rules) {
         for (start, end, n) in count_words(text, rules.source_language.unwrap_or("")) {
             let span = Span {
                 kind: SpanKind::Quantity,
@@ -389,7 +389,7 @@ pub fn protect(text: &str, rules: &ProtectRules<'_>) -> Protected {
 /// ("zwei Reißverschlusstaschen", "dos bolsillos", "six kinds of nuts") the
 /// model translates the word itself, and digits there cost chrF against every
 /// reference of the dev set (en→de −26 on one bullet, zh→en −3 and −4 on two).
-fn translating(rules: &ProtectRules<'_>) -> bool {
+fn counts_as_digits(rules: &ProtectRules<'_>) -> bool {
     match (rules.source_language, rules.language) {
         (Some(src), Some(tgt)) => src != tgt && matches!(tgt, "ja" | "zh" | "ko"),
         _ => false,
