@@ -1267,12 +1267,22 @@ fn repeated_unit_len(rest: &str, s: &Span) -> usize {
     let at_start = |name: &str, exact: bool| name_at_start(t, name, exact);
     let mut best = 0;
     for u in units {
+        // A symbol with a letter or a sign of its own (℃, ㎜) is no word; a
+        // lowercase one ("g", "in", "min") only where a CJK character follows it
+        // ("180 g gで").
         let symbols = u.symbols.iter().filter(|sym| {
-            sym.chars().any(char::is_alphabetic)
-                && !sym.chars().all(|c| c.is_ascii_lowercase() || c == '.')
+            sym.chars()
+                .any(|c| c.is_alphabetic() || (!c.is_ascii() && c != '°'))
         });
         for sym in symbols {
-            best = best.max(at_start(sym, u.exact_case).unwrap_or(0));
+            let Some(n) = at_start(sym, u.exact_case) else {
+                continue;
+            };
+            let word_like = sym.chars().all(|c| c.is_ascii_lowercase() || c == '.');
+            if word_like && !t[n..].starts_with(|c: char| script::is_cjk(c) || script::is_hangul(c)) {
+                continue;
+            }
+            best = best.max(n);
         }
         // Written-only names too (Russian Вт, кг; Turkish saat), but no single
         // letter: Russian с and в are also "with" and "in".
@@ -1287,7 +1297,16 @@ fn repeated_unit_len(rest: &str, s: &Span) -> usize {
             let (Some(first), one) = (cs.next(), cs.next().is_none()) else {
                 continue;
             };
-            if one && script::is_cjk(first) && last != Some(first) {
+            if one && script::is_cjk(first) {
+                // The quantity's own last character written again is a repeat
+                // whatever follows ("4分分沸かす"), but in a word of its own
+                // ("1日日本製").
+                let doubled = last == Some(first)
+                    && t.starts_with(first)
+                    && !CJK_NOT_UNITS.iter().any(|x| t.starts_with(x));
+                if doubled {
+                    best = best.max(first.len_utf8());
+                }
                 continue;
             }
             best = best.max(at_start(w, false).unwrap_or(0));
@@ -1872,6 +1891,12 @@ mod tests {
         let rate = "Cleans up to 30 m² per hour";
         assert_eq!(added(rate, "ja", "{1}分毎に清潔します"), ["30 m²分"]);
         assert!(added(rate, "ja", "1時間あたり最大{1}を掃除").is_empty());
+        // An imperial unit's name after a metric quantity (the dev set's
+        // "40 m²平方フィート"), in the languages of the metric markets.
+        let room = "Air purifier for rooms up to 40 m²";
+        assert_eq!(added(room, "ja", "最大{1}平方フィートの部屋"), ["40 m²平方フィート"]);
+        assert_eq!(added(room, "de", "Räume bis {1} Quadratfuß"), ["40 m² Quadratfuß"]);
+        assert_eq!(added(room, "es", "habitaciones de {1} pies cuadrados"), ["40 m² pies cuadrados"]);
         // A second unit after a quantity that has one; the repeated one is no
         // addition (restore drops it).
         let boil = "Boils water in 4 minutes";
@@ -2092,6 +2117,19 @@ mod tests {
         assert_eq!(got, ["5 m", "3件"]);
         assert_eq!(restore("{1}米色，{2}套", &p).text, "5 m米色，3件套");
         assert_eq!(restore("{2}件，{1}", &p).text, "3件，5 m");
+        // Japanese outputs of the dev set: a symbol of its own sign, a lowercase
+        // symbol before kana, a one-character name doubled before a kanji.
+        let ja = |src: &str, out: &str| restore(out, &protect(src, &rules("ja", &dot))).text;
+        assert_eq!(
+            ja("oven safe up to 260 °C", "{1}℃までオーブン対応"),
+            "260 °Cまでオーブン対応"
+        );
+        assert_eq!(ja("weighs only 180 g", "重さはわずか{1} gで"), "重さはわずか180 gで");
+        assert_eq!(ja("in about 4 minutes", "約{1}分沸かします"), "約4分沸かします");
+        // Not a repeat: a lowercase symbol before a Latin word, another
+        // character.
+        assert_eq!(ja("weighs 180 g", "{1} g total"), "180 g g total");
+        assert_eq!(ja("in about 4 minutes", "約{1}間"), "約4分間");
     }
 
     #[test]
