@@ -97,6 +97,9 @@ impl Finding {
             "unit_missing" => format!(
                 "the source writes {ev}: write that unit after the number, in {target_name}."
             ),
+            "number_word_added" => format!(
+                "the source gives no such number as {ev}. Translate the source's numbers as it writes them and add none."
+            ),
             "unit_added" => format!(
                 "{ev}: the source gives that number no such unit. Translate the words around each placeholder as the source writes them and add no unit to a number."
             ),
@@ -244,6 +247,9 @@ pub fn check_segment(c: &SegmentCheck<'_>, opts: &CheckOptions) -> Vec<Finding> 
     if let Some(x) = acronyms_missing(c.source_protected, c.output_raw) {
         f.push(x);
     }
+    if let Some(x) = number_words_added(c.source_protected, c.spans, c.output_raw, c.target_lang) {
+        f.push(x);
+    }
     if let Some(x) = length_ratio(
         c.source_protected,
         c.output_raw,
@@ -340,6 +346,246 @@ pub fn acronyms_missing(source: &str, output: &str) -> Option<Finding> {
             format!("acronyms of the source missing: {}", gone.join(", ")),
         )
         .with_evidence(gone),
+    )
+}
+
+/// Numbers a translation writes as words, per target language: the cardinals two
+/// to twelve and the fractions half and quarter. Not "one" and its forms (also
+/// the article), and no word that is as often another word (French "neuf" is
+/// new, Italian "sei" you are, Spanish "cuarto" a room).
+const NUMBER_WORDS: [(&str, &[(&str, f64)]); 5] = [
+    (
+        "en",
+        &[
+            ("two", 2.0),
+            ("three", 3.0),
+            ("four", 4.0),
+            ("five", 5.0),
+            ("six", 6.0),
+            ("seven", 7.0),
+            ("eight", 8.0),
+            ("nine", 9.0),
+            ("ten", 10.0),
+            ("eleven", 11.0),
+            ("twelve", 12.0),
+            ("half", 0.5),
+            ("quarter", 0.25),
+            ("twice", 2.0),
+        ],
+    ),
+    (
+        "de",
+        &[
+            ("zwei", 2.0),
+            ("drei", 3.0),
+            ("vier", 4.0),
+            ("fünf", 5.0),
+            ("sechs", 6.0),
+            ("sieben", 7.0),
+            ("acht", 8.0),
+            ("neun", 9.0),
+            ("zehn", 10.0),
+            ("elf", 11.0),
+            ("zwölf", 12.0),
+            ("halb", 0.5),
+            ("hälfte", 0.5),
+            ("viertel", 0.25),
+        ],
+    ),
+    (
+        "fr",
+        &[
+            ("deux", 2.0),
+            ("trois", 3.0),
+            ("quatre", 4.0),
+            ("cinq", 5.0),
+            ("six", 6.0),
+            ("sept", 7.0),
+            ("huit", 8.0),
+            ("dix", 10.0),
+            ("onze", 11.0),
+            ("douze", 12.0),
+            ("moitié", 0.5),
+            ("quart", 0.25),
+        ],
+    ),
+    (
+        "es",
+        &[
+            ("dos", 2.0),
+            ("tres", 3.0),
+            ("cuatro", 4.0),
+            ("cinco", 5.0),
+            ("seis", 6.0),
+            ("siete", 7.0),
+            ("ocho", 8.0),
+            ("nueve", 9.0),
+            ("diez", 10.0),
+            ("once", 11.0),
+            ("doce", 12.0),
+            ("mitad", 0.5),
+        ],
+    ),
+    (
+        "it",
+        &[
+            ("due", 2.0),
+            ("tre", 3.0),
+            ("quattro", 4.0),
+            ("cinque", 5.0),
+            ("sette", 7.0),
+            ("otto", 8.0),
+            ("nove", 9.0),
+            ("dieci", 10.0),
+            ("undici", 11.0),
+            ("dodici", 12.0),
+            ("metà", 0.5),
+        ],
+    ),
+];
+
+/// Source words that give a number besides the cardinals of [`NUMBER_WORDS`]:
+/// "a pair" is two, "a dozen" twelve.
+const SOURCE_NUMBER_WORDS: [(&str, f64); 9] = [
+    ("double", 2.0),
+    ("pair", 2.0),
+    ("dual", 2.0),
+    ("both", 2.0),
+    ("couple", 2.0),
+    ("twin", 2.0),
+    ("triple", 3.0),
+    ("quad", 4.0),
+    ("dozen", 12.0),
+];
+
+/// Chinese and Japanese characters that give a number: numerals, 双/对 (a pair),
+/// 倍 (twice), 半 (half).
+const CJK_NUMBERS: [(char, f64); 15] = [
+    ('一', 1.0),
+    ('二', 2.0),
+    ('两', 2.0),
+    ('三', 3.0),
+    ('四', 4.0),
+    ('五', 5.0),
+    ('六', 6.0),
+    ('七', 7.0),
+    ('八', 8.0),
+    ('九', 9.0),
+    ('十', 10.0),
+    ('双', 2.0),
+    ('对', 2.0),
+    ('倍', 2.0),
+    ('半', 0.5),
+];
+
+/// A number in digits, or a fraction written with a slash.
+static SOURCE_NUMBER: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(\d+)\s*/\s*(\d+)|\d+(?:[.,]\d+)?").expect("static regex"));
+
+/// Every number the source gives, in digits or in words of any language
+/// ([`NUMBER_WORDS`], [`SOURCE_NUMBER_WORDS`], [`CJK_NUMBERS`], 几分之几
+/// fractions, ½ and ¼).
+fn source_numbers(texts: &[&str]) -> Vec<f64> {
+    let mut out = Vec::new();
+    for t in texts {
+        for c in SOURCE_NUMBER.captures_iter(t) {
+            if let (Some(a), Some(b)) = (c.get(1), c.get(2)) {
+                let (a, b) = (a.as_str().parse::<f64>(), b.as_str().parse::<f64>());
+                if let (Ok(a), Ok(b)) = (a, b)
+                    && b != 0.0
+                {
+                    out.push(a / b);
+                }
+            } else if let Ok(v) = c[0].replace(',', ".").parse::<f64>() {
+                out.push(v);
+            }
+        }
+        for w in t
+            .split(|c: char| !c.is_alphabetic())
+            .filter(|w| !w.is_empty())
+        {
+            let w = w.to_lowercase();
+            let words = NUMBER_WORDS.iter().flat_map(|(_, ws)| ws.iter());
+            for (name, v) in words.chain(SOURCE_NUMBER_WORDS.iter()) {
+                if *name == w {
+                    out.push(*v);
+                }
+            }
+        }
+        for c in t.chars() {
+            out.extend(CJK_NUMBERS.iter().filter(|(n, _)| *n == c).map(|(_, v)| *v));
+            match c {
+                '½' => out.push(0.5),
+                '¼' => out.push(0.25),
+                _ => {}
+            }
+        }
+        for (i, _) in t.match_indices("分之") {
+            let den = t[..i].chars().next_back();
+            let num = t[i + "分之".len()..].chars().next();
+            let val =
+                |c: Option<char>| CJK_NUMBERS.iter().find(|(n, _)| Some(*n) == c).map(|x| x.1);
+            if let (Some(d), Some(n)) = (val(den), val(num)) {
+                out.push(n / d);
+            }
+        }
+    }
+    out
+}
+
+/// Numbers the translation writes as words that the source does not give: "体积仅为
+/// 传统充电器的一半" (half the size) came back "one-quarter of traditional
+/// chargers", unflagged, because the number checks compare digits. The words are
+/// the target language's cardinals two to twelve and its half and quarter
+/// ([`NUMBER_WORDS`]); a source gives a number in digits, as a fraction, or as a
+/// word of any language ("Three Squirrels", "两", "一半", "pair"). A number the
+/// source has in any form passes, wherever it stands.
+pub fn number_words_added(
+    source: &str,
+    spans: &[Span],
+    output: &str,
+    target_lang: &str,
+) -> Option<Finding> {
+    let words = NUMBER_WORDS.iter().find(|(l, _)| *l == target_lang)?.1;
+    let written: Vec<(&str, f64)> = output
+        .split(|c: char| !c.is_alphabetic())
+        .filter_map(|w| {
+            let lower = w.to_lowercase();
+            words
+                .iter()
+                .find(|(n, _)| *n == lower)
+                .map(|(_, v)| (w, *v))
+        })
+        .collect();
+    if written.is_empty() {
+        return None;
+    }
+    let source = PLACEHOLDER.replace_all(source, " ");
+    let mut texts = vec![source.as_ref()];
+    texts.extend(
+        spans
+            .iter()
+            .flat_map(|s| [s.original.as_str(), s.restore.as_str()]),
+    );
+    let given = source_numbers(&texts);
+    let mut added: Vec<String> = Vec::new();
+    for (w, v) in written {
+        if !given.iter().any(|g| (g - v).abs() < 1e-9) && !added.iter().any(|a| a == w) {
+            added.push(w.to_string());
+        }
+    }
+    if added.is_empty() {
+        return None;
+    }
+    Some(
+        Finding::error(
+            "number_word_added",
+            format!(
+                "a number in words the source does not give: {}",
+                added.join(", ")
+            ),
+        )
+        .with_evidence(added),
     )
 }
 
@@ -761,7 +1007,99 @@ pub fn score(findings: &[Finding], mean_logprob: Option<f32>) -> f32 {
 
 #[cfg(test)]
 mod tests {
+    use super::super::spans::{ProtectRules, protect};
     use super::*;
+
+    #[test]
+    fn a_number_in_words_must_be_one_the_source_gives() {
+        let added = |src: &str, src_lang: &str, out: &str, lang: &str| {
+            let rules = ProtectRules {
+                source_language: Some(src_lang),
+                language: Some(lang),
+                ..Default::default()
+            };
+            let p = protect(src, &rules);
+            number_words_added(&p.text, &p.spans, out, lang).map(|f| f.evidence)
+        };
+        // The zh→en dev set's half that became a quarter.
+        let half = "体积仅为传统充电器的一半";
+        assert_eq!(
+            added(
+                half,
+                "zh",
+                "Volume is one-quarter of traditional chargers",
+                "en"
+            ),
+            Some(vec!["quarter".to_string()])
+        );
+        assert_eq!(
+            added(half, "zh", "Half the size of a conventional charger", "en"),
+            None
+        );
+        // Counts the source gives in digits, in Chinese, in English words, as a
+        // pair or inside a brand; one the source does not give.
+        assert_eq!(
+            added("三口同时输出", "zh", "Three ports at once", "en"),
+            None
+        );
+        assert_eq!(
+            added(
+                "Three Squirrels 每日坚果 750 g",
+                "zh",
+                "Three Squirrels Daily Nuts",
+                "en"
+            ),
+            None
+        );
+        assert_eq!(
+            added(
+                "Warm fleece with two zip pockets",
+                "en",
+                "Fleece mit zwei Taschen",
+                "de"
+            ),
+            None
+        );
+        assert_eq!(
+            added("Pack of 2 filters", "en", "Lot de deux filtres", "fr"),
+            None
+        );
+        assert_eq!(
+            added(
+                "A pair of socks",
+                "en",
+                "Un par de calcetines, dos unidades",
+                "es"
+            ),
+            None
+        );
+        assert_eq!(added("四分之一圆", "zh", "A quarter circle", "en"), None);
+        assert_eq!(
+            added(
+                "Warm fleece with two zip pockets",
+                "en",
+                "Fleece mit drei Taschen",
+                "de"
+            ),
+            Some(vec!["drei".to_string()])
+        );
+        // A placeholder's number is no number of the source; words inside other
+        // words are none; a language without the table is not checked.
+        assert_eq!(
+            added(
+                "Set of 5 boxes",
+                "en",
+                "Set mit {1} Kisten, zwei Deckel",
+                "de"
+            ),
+            Some(vec!["zwei".to_string()])
+        );
+        assert_eq!(
+            added("Semi-automatic", "en", "halbautomatisch, Dreierpack", "de"),
+            None
+        );
+        assert_eq!(added("Warm fleece", "en", "二つのポケット", "ja"), None);
+    }
 
     #[test]
     fn acronyms_of_the_source_must_stay_in_the_translation() {

@@ -806,11 +806,14 @@ struct FieldText {
 /// unchecked, so when the checks learn to find more (2: `unit_added`,
 /// `unit_missing`, English runs; 3: `braces_added`; 4: a product line's name and a count such as 21+1 kept whole
 /// as written; 5: `acronym_missing`, a dropped brand put back and the brand's
-/// name run moved, counts as digits into ja/zh/ko, invisible characters removed)
+/// name run moved, counts as digits into ja/zh/ko, invisible characters removed;
+/// 6: units repeated after a quantity in CJK text removed, imperial unit names in
+/// six languages and counters after a measured quantity as `unit_added`,
+/// `number_word_added`)
 /// what they would now flag is translated again
 /// instead of recalled. The memory holds model output only (a reviewer's edits go
 /// to the example bank), so nothing a person wrote is lost.
-const CHECKS_VERSION: u32 = 5;
+const CHECKS_VERSION: u32 = 6;
 
 /// Builds the translation-memory key of a segment for one call.
 struct TmKeys {

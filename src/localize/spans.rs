@@ -1026,9 +1026,12 @@ pub fn added_units(source: &str, output: &str, spans: &[Span], target: &str) -> 
         let Some((u, len)) = unit_name_at(rest, Names::Target(target)) else {
             continue;
         };
-        if matches!(u.dimension.as_str(), "count" | "multiplier" | "ratio")
-            || segment_units.contains(&u.id.as_str())
-        {
+        // A count after a quantity that is no count ("{1}個以上" with {1} =
+        // "30時間") is added; after a number or a count it is the model's way to
+        // count ("{1}点セット", "3件套").
+        let counts = |u: &Unit| matches!(u.dimension.as_str(), "count" | "multiplier" | "ratio");
+        let measured = span_units(s).into_iter().any(|x| !counts(x));
+        if counts(u) && !measured || segment_units.contains(&u.id.as_str()) {
             continue;
         }
         if is_year(u, s) || u.id == "year" && mentions_age(source) {
@@ -1279,7 +1282,8 @@ fn repeated_unit_len(rest: &str, s: &Span) -> usize {
                 continue;
             };
             let word_like = sym.chars().all(|c| c.is_ascii_lowercase() || c == '.');
-            if word_like && !t[n..].starts_with(|c: char| script::is_cjk(c) || script::is_hangul(c)) {
+            if word_like && !t[n..].starts_with(|c: char| script::is_cjk(c) || script::is_hangul(c))
+            {
                 continue;
             }
             best = best.max(n);
@@ -1888,15 +1892,30 @@ mod tests {
         assert_eq!(added(meals, "ja", "自動給餌器、{1}日ご飯"), ["6日"]);
         assert_eq!(added(meals, "ja", "自動給餌器、{1}日分の食事"), ["6日"]);
         assert!(added(meals, "ja", "自動給餌器、1日{1}食").is_empty());
+        // A counter after a measured quantity (the dev set's "30時間 個以上"),
+        // not after a count or a bare number.
+        let battery = "Up to 30 hours of battery life";
+        assert_eq!(added(battery, "ja", "バッテリー {1} 個以上"), ["30時間 個"]);
+        assert!(added("Set of 5 boxes", "ja", "{1}個セット").is_empty());
+        assert!(added("Pack of 3 pieces", "ja", "{1}セット").is_empty());
         let rate = "Cleans up to 30 m² per hour";
         assert_eq!(added(rate, "ja", "{1}分毎に清潔します"), ["30 m²分"]);
         assert!(added(rate, "ja", "1時間あたり最大{1}を掃除").is_empty());
         // An imperial unit's name after a metric quantity (the dev set's
         // "40 m²平方フィート"), in the languages of the metric markets.
         let room = "Air purifier for rooms up to 40 m²";
-        assert_eq!(added(room, "ja", "最大{1}平方フィートの部屋"), ["40 m²平方フィート"]);
-        assert_eq!(added(room, "de", "Räume bis {1} Quadratfuß"), ["40 m² Quadratfuß"]);
-        assert_eq!(added(room, "es", "habitaciones de {1} pies cuadrados"), ["40 m² pies cuadrados"]);
+        assert_eq!(
+            added(room, "ja", "最大{1}平方フィートの部屋"),
+            ["40 m²平方フィート"]
+        );
+        assert_eq!(
+            added(room, "de", "Räume bis {1} Quadratfuß"),
+            ["40 m² Quadratfuß"]
+        );
+        assert_eq!(
+            added(room, "es", "habitaciones de {1} pies cuadrados"),
+            ["40 m² pies cuadrados"]
+        );
         // A second unit after a quantity that has one; the repeated one is no
         // addition (restore drops it).
         let boil = "Boils water in 4 minutes";
@@ -2124,8 +2143,14 @@ mod tests {
             ja("oven safe up to 260 °C", "{1}℃までオーブン対応"),
             "260 °Cまでオーブン対応"
         );
-        assert_eq!(ja("weighs only 180 g", "重さはわずか{1} gで"), "重さはわずか180 gで");
-        assert_eq!(ja("in about 4 minutes", "約{1}分沸かします"), "約4分沸かします");
+        assert_eq!(
+            ja("weighs only 180 g", "重さはわずか{1} gで"),
+            "重さはわずか180 gで"
+        );
+        assert_eq!(
+            ja("in about 4 minutes", "約{1}分沸かします"),
+            "約4分沸かします"
+        );
         // Not a repeat: a lowercase symbol before a Latin word, another
         // character.
         assert_eq!(ja("weighs 180 g", "{1} g total"), "180 g g total");
