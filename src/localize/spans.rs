@@ -197,6 +197,29 @@ static NUMBER_PART: LazyLock<Regex> = LazyLock::new(|| Regex::new(NUM).expect("s
 static NUMBER_WORDS: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^\d+(?:[.,]\d+)?(?:-[A-Za-z][a-z]{2,})+$").expect("static regex")
 });
+/// "3-in-1", "3 in 1", "3合1", "3合一": one product that does the work of
+/// several, a name rather than two numbers ("2合1" came back "2 + 1").
+static N_IN_ONE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)(\d{1,2})(?:\s*合\s*(?:1|一)|[- ]in[- ](?:1|one))").expect("static regex")
+});
+/// A range of letter sizes ("S-XXL", "M/L", "XS-3XL"): kept as written, like a
+/// model number ("S-XXL" came back "S-XL").
+static SIZE_RANGE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^(?:[2-9]?X{0,4}[SL]|M)(?:[-/~](?:[2-9]?X{0,4}[SL]|M))+$").expect("static regex")
+});
+
+/// How a market writes "N-in-1" ([`N_IN_ONE`]).
+fn n_in_one(n: &str, lang: Option<&str>) -> String {
+    match lang {
+        Some("zh") => format!("{n}合1"),
+        Some("ja" | "ko") => format!("{n}in1"),
+        Some("fr" | "es") => format!("{n} en 1"),
+        Some("it") => format!("{n} in 1"),
+        Some("pt") => format!("{n} em 1"),
+        _ => format!("{n}-in-1"),
+    }
+}
+
 static TOKEN: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"[A-Za-z0-9]+(?:[-_./][A-Za-z0-9]+)*").expect("static regex"));
 
@@ -283,11 +306,14 @@ pub fn protect(text: &str, rules: &ProtectRules<'_>) -> Protected {
         // those scripts write the next word without a space.
         let word = |c: char| c.is_alphanumeric() && !script::is_cjk(c);
         let bounded = !text[..m.start()].ends_with(word) && !text[m.end()..].starts_with(word);
-        if has_digit
-            && has_alpha
-            && bounded
-            && !QUANTITY_FULL.is_match(t)
-            && !NUMBER_WORDS.is_match(t)
+        let size_range = bounded && SIZE_RANGE.is_match(t);
+        if size_range
+            || has_digit
+                && has_alpha
+                && bounded
+                && !QUANTITY_FULL.is_match(t)
+                && !NUMBER_WORDS.is_match(t)
+                && !N_IN_ONE.is_match(t)
         {
             accept(
                 m.start(),
@@ -296,6 +322,28 @@ pub fn protect(text: &str, rules: &ProtectRules<'_>) -> Protected {
                 &mut taken,
             );
         }
+    }
+    for c in N_IN_ONE.captures_iter(text) {
+        let (Some(m), Some(n)) = (c.get(0), c.get(1)) else {
+            continue;
+        };
+        let joined = |c: char| c.is_alphanumeric() && !script::is_cjk(c) || c == '.';
+        // Not inside a word or a number ("12-in-1" is not "2-in-1"; "3in1s").
+        if text[..m.start()].ends_with(joined) || text[m.end()..].starts_with(joined) {
+            continue;
+        }
+        let same = rules.language.is_none() || rules.language == rules.source_language;
+        let span = Span {
+            kind: SpanKind::ModelNumber,
+            original: m.as_str().to_string(),
+            restore: if same {
+                m.as_str().to_string()
+            } else {
+                n_in_one(n.as_str(), rules.language)
+            },
+            note: None,
+        };
+        accept(m.start(), m.end(), span, &mut taken);
     }
     // A screw gauge ("#8") is a size name: kept, and never the first of a
     // quantity's dimensions ("#8 x 1\"" is gauge 8, one inch long).
@@ -1331,6 +1379,58 @@ mod tests {
     use super::*;
 
     #[test]
+    fn n_in_one_and_letter_size_ranges_are_names() {
+        let protected = |text: &str, src: &'static str, lang: &'static str| {
+            let rules = ProtectRules {
+                source_language: Some(src),
+                language: Some(lang),
+                ..Default::default()
+            };
+            let p = protect(text, &rules);
+            let spans: Vec<(String, String)> = p
+                .spans
+                .iter()
+                .map(|s| (s.original.clone(), s.restore.clone()))
+                .collect();
+            (p.text, spans)
+        };
+        let pair = |a: &str, b: &str| (a.to_string(), b.to_string());
+        // The zh→en dev set's "2合1" came back "2 + 1", "S-XXL" "S-XL".
+        assert_eq!(
+            protected("尼龙编织数据线 2合1 1.2米", "zh", "en").1[0],
+            pair("2合1", "2-in-1")
+        );
+        assert_eq!(
+            protected("Fenlor 男士冲锋衣 3合1 可拆卸", "zh", "fr").1,
+            [pair("3合1", "3 en 1")]
+        );
+        assert_eq!(
+            protected("数据线三合一快充3合一", "zh", "ja").1,
+            [pair("3合一", "3in1")]
+        );
+        assert_eq!(
+            protected("USB-C Hub 7-in-1 and a 3 in 1 cable", "en", "de").1,
+            [pair("7-in-1", "7-in-1"), pair("3 in 1", "3-in-1")]
+        );
+        assert_eq!(
+            protected("弹力紧身健身裤 S-XXL", "zh", "en"),
+            (
+                "弹力紧身健身裤 {1}".to_string(),
+                vec![pair("S-XXL", "S-XXL")]
+            )
+        );
+        assert_eq!(protected("Sizes XS-3XL or M/L", "en", "de").1.len(), 2);
+        // Not a name: inside a number, a range of numbers, one size alone, "2 in 2".
+        assert!(
+            protected("12 in 15 minutes, 2 in 2 boxes", "en", "de")
+                .1
+                .iter()
+                .all(|(o, _)| !o.contains("in 1"))
+        );
+        assert_eq!(protected("Size M, fits S", "en", "de").1, []);
+    }
+
+    #[test]
     fn counts_written_as_words_are_protected_as_numbers_when_translating() {
         let counts = |text: &str, src: &str| {
             let rules = ProtectRules {
@@ -1529,7 +1629,7 @@ mod tests {
         let p = round_trip("3-in-1 tool, #8 x 1\" screws, 12-Inch skillet");
         assert_eq!(originals(&p), ["3-in-1", "#8", "1\"", "12-Inch"]);
         let p = round_trip("The 3rd generation, 2 in 1 design, 100% BPA free");
-        assert_eq!(originals(&p), ["3rd", "2", "1", "100%"]);
+        assert_eq!(originals(&p), ["3rd", "2 in 1", "100%"]);
         let p = round_trip("Size 10 x 20 x 5 cm, write to me@example.org");
         assert_eq!(originals(&p), ["10 x 20 x 5 cm", "me@example.org"]);
     }
