@@ -485,7 +485,7 @@ static SOURCE_NUMBER: LazyLock<Regex> =
 /// Every number the source gives, in digits or in words of any language
 /// ([`NUMBER_WORDS`], [`SOURCE_NUMBER_WORDS`], [`CJK_NUMBERS`], 几分之几
 /// fractions, ½ and ¼).
-fn source_numbers(texts: &[&str]) -> Vec<f64> {
+pub(crate) fn source_numbers(texts: &[&str]) -> Vec<f64> {
     let mut out = Vec::new();
     for t in texts {
         for c in SOURCE_NUMBER.captures_iter(t) {
@@ -533,6 +533,46 @@ fn source_numbers(texts: &[&str]) -> Vec<f64> {
     out
 }
 
+/// Japanese counts written with the native counter つ (二つ to 九つ): "Four
+/// 360° spinner wheels" → "四つの…".
+const JA_TSU: [(&str, f64); 8] = [
+    ("二つ", 2.0),
+    ("三つ", 3.0),
+    ("四つ", 4.0),
+    ("五つ", 5.0),
+    ("六つ", 6.0),
+    ("七つ", 7.0),
+    ("八つ", 8.0),
+    ("九つ", 9.0),
+];
+
+/// The numbers `text` writes as words of `lang` ([`NUMBER_WORDS`], Japanese
+/// [`JA_TSU`]), each with the word as written.
+pub(crate) fn number_words_in<'a>(text: &'a str, lang: &str) -> Vec<(&'a str, f64)> {
+    if lang == "ja" {
+        return JA_TSU
+            .iter()
+            .flat_map(|(w, v)| {
+                text.match_indices(w)
+                    .map(|(i, m)| (i, &text[i..i + m.len()], *v))
+            })
+            .map(|(_, w, v)| (w, v))
+            .collect();
+    }
+    let Some((_, words)) = NUMBER_WORDS.iter().find(|(l, _)| *l == lang) else {
+        return Vec::new();
+    };
+    text.split(|c: char| !c.is_alphabetic())
+        .filter_map(|w| {
+            let lower = w.to_lowercase();
+            words
+                .iter()
+                .find(|(n, _)| *n == lower)
+                .map(|(_, v)| (w, *v))
+        })
+        .collect()
+}
+
 /// Numbers the translation writes as words that the source does not give: "体积仅为
 /// 传统充电器的一半" (half the size) came back "one-quarter of traditional
 /// chargers", unflagged, because the number checks compare digits. The words are
@@ -546,17 +586,10 @@ pub fn number_words_added(
     output: &str,
     target_lang: &str,
 ) -> Option<Finding> {
-    let words = NUMBER_WORDS.iter().find(|(l, _)| *l == target_lang)?.1;
-    let written: Vec<(&str, f64)> = output
-        .split(|c: char| !c.is_alphabetic())
-        .filter_map(|w| {
-            let lower = w.to_lowercase();
-            words
-                .iter()
-                .find(|(n, _)| *n == lower)
-                .map(|(_, v)| (w, *v))
-        })
-        .collect();
+    if !NUMBER_WORDS.iter().any(|(l, _)| *l == target_lang) {
+        return None;
+    }
+    let written = number_words_in(output, target_lang);
     if written.is_empty() {
         return None;
     }

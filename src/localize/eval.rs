@@ -467,13 +467,25 @@ fn same_fact(want: &Fact, out: &Fact, market: MeasurementSystem) -> bool {
 fn critical_error(
     source: &str,
     reference: &str,
-    output: &str,
+    (output, lang): (&str, &str),
     brand: Option<&str>,
     nf: &NumberFormat,
     market: MeasurementSystem,
 ) -> Option<String> {
     let want = facts(reference, nf);
     let mut got = facts(output, nf);
+    // A number the output writes as a word ("Four 360° wheels", "四つ") states
+    // the reference's digit; one that is no number of the source is wrong.
+    let plain = text_only(output);
+    got.extend(
+        checks::number_words_in(&plain, lang)
+            .into_iter()
+            .map(|(_, value)| Fact {
+                value,
+                unit: None,
+                unread: false,
+            }),
+    );
     for w in &want {
         match got.iter().position(|g| same_fact(w, g, market)) {
             Some(i) => {
@@ -500,10 +512,19 @@ fn critical_error(
             unit: None,
             unread: false,
         });
+    // And a number the source gives in words of any language ("a pair", "一半").
+    let worded = checks::source_numbers(&[source])
+        .into_iter()
+        .map(|value| Fact {
+            value,
+            unit: None,
+            unread: false,
+        });
     let own = facts(source, nf)
         .into_iter()
         .chain(facts(source, &SOURCE_FORMAT))
         .chain(counts)
+        .chain(worded)
         .collect::<Vec<_>>();
     got.retain(|g| !own.iter().any(|o| same_fact(o, g, market)));
     if let Some(g) = got.first() {
@@ -864,7 +885,7 @@ pub fn run_eval(
                     let critical = critical_error(
                         &r.source,
                         &r.reference,
-                        &text,
+                        (&text, &tgt),
                         l.brand.as_deref(),
                         nf,
                         system,
@@ -1055,8 +1076,9 @@ mod tests {
             grouping: ".".into(),
         };
         let m = MeasurementSystem::Metric;
-        let crit =
-            |src: &str, rf: &str, out: &str| critical_error(src, rf, out, Some("Sony"), &de, m);
+        let crit = |src: &str, rf: &str, out: &str| {
+            critical_error(src, rf, (out, "de"), Some("Sony"), &de, m)
+        };
         assert!(
             crit(
                 "Sony WH-1000XM5, 30 h",
@@ -1077,44 +1099,100 @@ mod tests {
         // A unit in a script whose unit names are not read (the reference's
         // Arabic سم, the output's Russian см) is no missing quantity; a wrong
         // value still is.
-        let en = |rf: &str, out: &str| critical_error("Mat 183 x 61 cm", rf, out, None, &de, m);
+        let en =
+            |rf: &str, out: &str| critical_error("Mat 183 x 61 cm", rf, (out, "en"), None, &de, m);
         assert!(en("سجادة 183 × 61 سم", "سجادة 183 x 61 cm").is_none());
         assert!(en("Коврик 183 x 61 cm", "Коврик 183 x 61 см").is_none());
         assert!(en("سجادة 183 × 61 سم", "سجادة 183 x 16 cm").is_some());
         // Inflected unit words of a Latin-script language, against the symbol
         // the pipeline writes (the en-belt dev set's Polish and Korean).
-        let pl = |rf: &str, out: &str| critical_error("60 hours", rf, out, None, &de, m);
+        let pl = |rf: &str, out: &str| critical_error("60 hours", rf, (out, "pl"), None, &de, m);
         assert!(pl("Do 60 godzin pracy", "Do 60 godz. pracy").is_none());
         assert!(pl("2분 타이머", "2 min 타이머").is_none());
         assert!(pl("Do 60 godzin pracy", "Do 50 godz. pracy").is_some());
         // "2 téléphones" is two phones, no 2 t (tonnes) the output must state.
         // A count the source writes as a word, written as digits where the
         // reference spells it: the source's number, not a wrong one.
-        let words = |src: &str, rf: &str, out: &str| critical_error(src, rf, out, None, &de, m);
+        let words = |src: &str, rf: &str, out: &str, lang: &str| {
+            critical_error(src, rf, (out, lang), None, &de, m)
+        };
         assert_eq!(
             words(
                 "三口同时输出",
                 "Three ports charge at once",
-                "3 ports at once"
+                "3 ports at once",
+                "en"
             ),
             None
         );
         assert_eq!(
-            words("with two zip pockets", "mit zwei Taschen", "mit 2 Taschen"),
+            words(
+                "with two zip pockets",
+                "mit zwei Taschen",
+                "mit 2 Taschen",
+                "de"
+            ),
             None
         );
-        assert!(words("with two zip pockets", "mit zwei Taschen", "mit 3 Taschen").is_some());
-        let fr = |rf: &str, out: &str| critical_error("2 phones", rf, out, None, &de, m);
+        assert!(
+            words(
+                "with two zip pockets",
+                "mit zwei Taschen",
+                "mit 3 Taschen",
+                "de"
+            )
+            .is_some()
+        );
+        // A number the output writes as a word states the reference's digit
+        // (the en→ja dev set's 四つ, zh→en "Two Batteries"); a wrong one is wrong.
+        assert_eq!(
+            words(
+                "Four 360° spinner wheels",
+                "360°回転する4輪キャスター",
+                "四つの360°回転のホイール",
+                "ja"
+            ),
+            None
+        );
+        assert_eq!(
+            words("送2块电池", "with 2 batteries", "with Two Batteries", "en"),
+            None
+        );
+        assert_eq!(
+            words("三件套", "3-piece set", "Three-Piece Set", "en"),
+            None
+        );
+        assert!(
+            words(
+                "体积仅为传统充电器的一半",
+                "Half the size",
+                "one-quarter of the size",
+                "en"
+            )
+            .is_some()
+        );
+        assert!(
+            words(
+                "with two zip pockets",
+                "mit 2 Taschen",
+                "mit drei Taschen",
+                "de"
+            )
+            .is_some()
+        );
+        let fr = |rf: &str, out: &str| critical_error("2 phones", rf, (out, "fr"), None, &de, m);
         assert!(fr("Sony et 2 téléphones", "Sony et 2 portables").is_none());
         assert!(fr("Sony et 2 téléphones", "Sony et 3 portables").is_some());
         // "3-in-1" kept as written is three in one, no 3 inches (critical split c22).
-        let three = |rf: &str, out: &str| critical_error("3-in-1, 52 dB", rf, out, None, &de, m);
+        let three =
+            |rf: &str, out: &str| critical_error("3-in-1, 52 dB", rf, (out, "fr"), None, &de, m);
         assert!(three("3 en 1, 52 dB", "3-in-1, 52 dB").is_none());
         assert!(three("3 en 1, 52 dB", "2-in-1, 52 dB").is_some());
         assert!(three("3 en 1, 52 dB", "3-in-1, 58 dB").is_some());
         // "DN15 1/2-inch" is a DN15 valve of half an inch, no 15½ inches (cz6).
-        let dn =
-            |rf: &str, out: &str| critical_error("DN15 1/2英寸", rf, out, None, &SOURCE_FORMAT, m);
+        let dn = |rf: &str, out: &str| {
+            critical_error("DN15 1/2英寸", rf, (out, "en"), None, &SOURCE_FORMAT, m)
+        };
         assert!(dn("DN15, 1/2 inch thread", "DN15 1/2-inch thread").is_none());
         assert!(dn("DN15, 1/2 inch thread", "DN15 3/4-inch thread").is_some());
         // A mixed number between spaces is still one.
@@ -1122,7 +1200,7 @@ mod tests {
             critical_error(
                 "Size 1 1/2 in",
                 "Size 1 1/2 inch",
-                out,
+                (out, "en"),
                 None,
                 &SOURCE_FORMAT,
                 m,
@@ -1172,7 +1250,7 @@ mod tests {
             decimal: ".".into(),
             grouping: ",".into(),
         };
-        let crit_ja = |rf: &str, out: &str| critical_error("x", rf, out, None, &ja, m);
+        let crit_ja = |rf: &str, out: &str| critical_error("x", rf, (out, "ja"), None, &ja, m);
         assert!(crit_ja("トルク203 Nm", "203 Nmトルク").is_none());
         assert!(crit_ja("重さ15.9 kg。", "15.9 kgの重さ").is_none());
         assert!(crit_ja("オーブン260 °Cまで", "260 °Cまで").is_none());
