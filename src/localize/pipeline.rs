@@ -809,7 +809,7 @@ struct FieldText {
 /// name run moved, counts as digits into ja/zh/ko, invisible characters removed;
 /// 6: units repeated after a quantity in CJK text removed, imperial unit names in
 /// six languages and counters after a measured quantity as `unit_added`,
-/// `number_word_added`)
+/// `number_word_added`, "N-in-1" and letter-size ranges protected)
 /// what they would now flag is translated again
 /// instead of recalled. The memory holds model output only (a reviewer's edits go
 /// to the example bank), so nothing a person wrote is lost.
