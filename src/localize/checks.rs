@@ -552,11 +552,7 @@ pub(crate) fn number_words_in<'a>(text: &'a str, lang: &str) -> Vec<(&'a str, f6
     if lang == "ja" {
         return JA_TSU
             .iter()
-            .flat_map(|(w, v)| {
-                text.match_indices(w)
-                    .map(|(i, m)| (i, &text[i..i + m.len()], *v))
-            })
-            .map(|(_, w, v)| (w, v))
+            .flat_map(|(w, v)| text.match_indices(w).map(move |(_, m)| (m, *v)))
             .collect();
     }
     let Some((_, words)) = NUMBER_WORDS.iter().find(|(l, _)| *l == lang) else {
