@@ -467,7 +467,8 @@ fn same_fact(want: &Fact, out: &Fact, market: MeasurementSystem) -> bool {
 fn critical_error(
     source: &str,
     reference: &str,
-    (output, lang): (&str, &str),
+    output: &str,
+    lang: &str,
     brand: Option<&str>,
     nf: &NumberFormat,
     market: MeasurementSystem,
@@ -885,7 +886,8 @@ pub fn run_eval(
                     let critical = critical_error(
                         &r.source,
                         &r.reference,
-                        (&text, &tgt),
+                        &text,
+                        &tgt,
                         l.brand.as_deref(),
                         nf,
                         system,
@@ -1077,7 +1079,7 @@ mod tests {
         };
         let m = MeasurementSystem::Metric;
         let crit = |src: &str, rf: &str, out: &str| {
-            critical_error(src, rf, (out, "de"), Some("Sony"), &de, m)
+            critical_error(src, rf, out, "de", Some("Sony"), &de, m)
         };
         assert!(
             crit(
@@ -1100,13 +1102,13 @@ mod tests {
         // Arabic سم, the output's Russian см) is no missing quantity; a wrong
         // value still is.
         let en =
-            |rf: &str, out: &str| critical_error("Mat 183 x 61 cm", rf, (out, "en"), None, &de, m);
+            |rf: &str, out: &str| critical_error("Mat 183 x 61 cm", rf, out, "en", None, &de, m);
         assert!(en("سجادة 183 × 61 سم", "سجادة 183 x 61 cm").is_none());
         assert!(en("Коврик 183 x 61 cm", "Коврик 183 x 61 см").is_none());
         assert!(en("سجادة 183 × 61 سم", "سجادة 183 x 16 cm").is_some());
         // Inflected unit words of a Latin-script language, against the symbol
         // the pipeline writes (the en-belt dev set's Polish and Korean).
-        let pl = |rf: &str, out: &str| critical_error("60 hours", rf, (out, "pl"), None, &de, m);
+        let pl = |rf: &str, out: &str| critical_error("60 hours", rf, out, "pl", None, &de, m);
         assert!(pl("Do 60 godzin pracy", "Do 60 godz. pracy").is_none());
         assert!(pl("2분 타이머", "2 min 타이머").is_none());
         assert!(pl("Do 60 godzin pracy", "Do 50 godz. pracy").is_some());
@@ -1114,7 +1116,7 @@ mod tests {
         // A count the source writes as a word, written as digits where the
         // reference spells it: the source's number, not a wrong one.
         let words = |src: &str, rf: &str, out: &str, lang: &str| {
-            critical_error(src, rf, (out, lang), None, &de, m)
+            critical_error(src, rf, out, lang, None, &de, m)
         };
         assert_eq!(
             words(
@@ -1180,18 +1182,18 @@ mod tests {
             )
             .is_some()
         );
-        let fr = |rf: &str, out: &str| critical_error("2 phones", rf, (out, "fr"), None, &de, m);
+        let fr = |rf: &str, out: &str| critical_error("2 phones", rf, out, "fr", None, &de, m);
         assert!(fr("Sony et 2 téléphones", "Sony et 2 portables").is_none());
         assert!(fr("Sony et 2 téléphones", "Sony et 3 portables").is_some());
         // "3-in-1" kept as written is three in one, no 3 inches (critical split c22).
         let three =
-            |rf: &str, out: &str| critical_error("3-in-1, 52 dB", rf, (out, "fr"), None, &de, m);
+            |rf: &str, out: &str| critical_error("3-in-1, 52 dB", rf, out, "fr", None, &de, m);
         assert!(three("3 en 1, 52 dB", "3-in-1, 52 dB").is_none());
         assert!(three("3 en 1, 52 dB", "2-in-1, 52 dB").is_some());
         assert!(three("3 en 1, 52 dB", "3-in-1, 58 dB").is_some());
         // "DN15 1/2-inch" is a DN15 valve of half an inch, no 15½ inches (cz6).
         let dn = |rf: &str, out: &str| {
-            critical_error("DN15 1/2英寸", rf, (out, "en"), None, &SOURCE_FORMAT, m)
+            critical_error("DN15 1/2英寸", rf, out, "en", None, &SOURCE_FORMAT, m)
         };
         assert!(dn("DN15, 1/2 inch thread", "DN15 1/2-inch thread").is_none());
         assert!(dn("DN15, 1/2 inch thread", "DN15 3/4-inch thread").is_some());
@@ -1200,7 +1202,8 @@ mod tests {
             critical_error(
                 "Size 1 1/2 in",
                 "Size 1 1/2 inch",
-                (out, "en"),
+                out,
+                "en",
                 None,
                 &SOURCE_FORMAT,
                 m,
@@ -1250,7 +1253,7 @@ mod tests {
             decimal: ".".into(),
             grouping: ",".into(),
         };
-        let crit_ja = |rf: &str, out: &str| critical_error("x", rf, (out, "ja"), None, &ja, m);
+        let crit_ja = |rf: &str, out: &str| critical_error("x", rf, out, "ja", None, &ja, m);
         assert!(crit_ja("トルク203 Nm", "203 Nmトルク").is_none());
         assert!(crit_ja("重さ15.9 kg。", "15.9 kgの重さ").is_none());
         assert!(crit_ja("オーブン260 °Cまで", "260 °Cまで").is_none());
