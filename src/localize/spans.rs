@@ -313,7 +313,7 @@ pub fn protect(text: &str, rules: &ProtectRules<'_>) -> Protected {
                 && bounded
                 && !QUANTITY_FULL.is_match(t)
                 && !NUMBER_WORDS.is_match(t)
-                && !N_IN_ONE.is_match(t)
+                && N_IN_ONE.find(t).is_none_or(|m| m.len() < t.len())
         {
             accept(
                 m.start(),
@@ -1428,6 +1428,11 @@ mod tests {
                 .all(|(o, _)| !o.contains("in 1"))
         );
         assert_eq!(protected("Size M, fits S", "en", "de").1, []);
+        // A model number that holds such a name stays a model number.
+        assert_eq!(
+            protected("Adapter AB12-in-1", "en", "de").1,
+            [pair("AB12-in-1", "AB12-in-1")]
+        );
     }
 
     #[test]
