@@ -2,6 +2,7 @@
 //! CJK, Han, kana and Latin, used by the search analyzers and the localization
 //! checks alike. [`ScriptSet`] names the scripts a language writes (by their
 //! Unicode names, from data) and finds the letters of any other script in a text.
+//! Chinese, written without spaces, is cut into words here too ([`jieba`]).
 
 use regex::Regex;
 
@@ -45,6 +46,23 @@ pub fn is_japanese_kanji(c: char) -> bool {
     let mut buf = [0u8; 4];
     let (_, _, unmappable) = encoding_rs::SHIFT_JIS.encode(c.encode_utf8(&mut buf));
     !unmappable
+}
+
+/// The one jieba segmenter (its dictionary is embedded; loaded on first use).
+pub fn jieba() -> &'static jieba_rs::Jieba {
+    static JIEBA: std::sync::OnceLock<jieba_rs::Jieba> = std::sync::OnceLock::new();
+    JIEBA.get_or_init(jieba_rs::Jieba::new)
+}
+
+/// The words of a Chinese text as byte ranges, by jieba's precise mode (with
+/// its model for words not in the dictionary): 无线 is one word, so its 线
+/// (a cable) is none; 大容量 gives 大容量, not 大 (large).
+pub fn chinese_words(text: &str) -> Vec<std::ops::Range<usize>> {
+    jieba()
+        .cut(text, true)
+        .into_iter()
+        .map(|t| t.byte_start..t.byte_start + t.word.len())
+        .collect()
 }
 
 /// A script name that is not a Unicode script.

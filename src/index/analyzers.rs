@@ -27,7 +27,6 @@
 //! blow up the term dictionary.
 
 use std::borrow::Cow;
-use std::sync::OnceLock;
 
 use tantivy::Index;
 use tantivy::tokenizer::{
@@ -268,11 +267,6 @@ fn is_thai_mark(c: char) -> bool {
     matches!(c as u32, 0x0E31 | 0x0E34..=0x0E3A | 0x0E47..=0x0E4E)
 }
 
-fn jieba() -> &'static jieba_rs::Jieba {
-    static JIEBA: OnceLock<jieba_rs::Jieba> = OnceLock::new();
-    JIEBA.get_or_init(jieba_rs::Jieba::new)
-}
-
 fn push(tokens: &mut Vec<Token>, text: String, from: usize, to: usize) {
     let position = tokens.len();
     tokens.push(Token {
@@ -376,7 +370,7 @@ impl CjkTokenizer {
                 }
             }
             CjkMode::Jieba => {
-                for t in jieba().cut_for_search(run, true) {
+                for t in crate::script::jieba().cut_for_search(run, true) {
                     if t.word.trim().is_empty() {
                         continue;
                     }

@@ -95,8 +95,14 @@ impl Terminology {
 
     /// Rows whose source term occurs in `source` (longest terms first, no overlaps),
     /// with the row index and the matched source term.
+    ///
+    /// A Chinese source is cut into words first, and a term of one character
+    /// must be one of its words: 线 (cable) is no term in 无线 (wireless), 小
+    /// (small) none in 小时 (hour), 包 (bag) none in 包装 (packaging).
     fn matches(&self, source: &str, src: usize) -> Vec<(usize, String)> {
         let hay = source.to_lowercase();
+        let words = (self.langs[src] == "zh" && hay.chars().any(crate::script::is_han))
+            .then(|| crate::script::chinese_words(&hay));
         let mut cands: Vec<(usize, &String)> = self
             .rows
             .iter()
@@ -109,6 +115,10 @@ impl Terminology {
         for (i, t) in cands {
             let needle = t.to_lowercase();
             let latin = needle.chars().any(|c| c.is_ascii_alphabetic());
+            let one_han = {
+                let mut cs = needle.chars();
+                cs.next().is_some_and(crate::script::is_han) && cs.next().is_none()
+            };
             let mut from = 0;
             while let Some(p) = hay.get(from..).and_then(|h| h.find(&needle)) {
                 let (s, e) = (from + p, from + p + needle.len());
@@ -116,7 +126,11 @@ impl Terminology {
                 let bounded = !latin
                     || (!hay[..s].ends_with(|c: char| c.is_alphanumeric())
                         && !hay[e..].starts_with(|c: char| c.is_alphanumeric() && c != 's'));
-                if bounded && !used.iter().any(|(a, b)| s < *b && *a < e) {
+                let a_word = !one_han
+                    || words
+                        .as_ref()
+                        .is_none_or(|w| w.iter().any(|r| r.start == s && r.end == e));
+                if bounded && a_word && !used.iter().any(|(a, b)| s < *b && *a < e) {
                     used.push((s, e));
                     if !out.iter().any(|(j, _)| *j == i) {
                         out.push((i, t.clone()));
@@ -414,6 +428,43 @@ mod tests {
         assert!(
             t.inconsistencies("Steel lid", "Крышка из стали", "en", "ru")
                 .is_empty()
+        );
+    }
+
+    #[test]
+    fn a_chinese_term_of_one_character_must_be_a_word_of_the_source() {
+        let t = Terminology::builtin().unwrap();
+        let hinted = |src: &str| -> Vec<String> {
+            t.hints(src, "zh", "en")
+                .into_iter()
+                .map(|h| h.source)
+                .collect()
+        };
+        // Inside a longer word, a one-character term is no term.
+        for (src, not) in [
+            ("独立小包装，方便携带", "包"),
+            ("保冷{1}小时，保温{2}小时", "小"),
+            ("磁吸无线充电宝", "线"),
+            ("双层中空设计，不起冷凝水", "冷"),
+            ("五金工具箱", "金"),
+            ("大容量水杯", "大"),
+        ] {
+            let h = hinted(src);
+            assert!(!h.iter().any(|s| s == not), "{src}: {h:?}");
+        }
+        // Where it is a word of its own, or inside a term of several characters, it is one.
+        assert!(hinted("附赠收纳包").iter().any(|s| s == "包"));
+        assert!(hinted("磁吸无线充电宝").iter().any(|s| s == "无线"));
+        assert!(
+            hinted("Xiaomi 保温杯 316不锈钢 防漏杯盖")
+                .iter()
+                .any(|s| s == "不锈钢")
+        );
+        // Other source languages are matched as before.
+        assert!(
+            t.hints("Pack of 2 bags", "en", "de")
+                .iter()
+                .any(|h| h.source == "bag")
         );
     }
 
