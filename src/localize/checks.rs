@@ -100,6 +100,9 @@ impl Finding {
             "number_word_added" => format!(
                 "the source gives no such number as {ev}. Translate the source's numbers as it writes them and add none."
             ),
+            "count_missing" => format!(
+                "the source counts {ev}: translate that number of pieces too."
+            ),
             "unit_added" => format!(
                 "{ev}: the source gives that number no such unit. Translate the words around each placeholder as the source writes them and add no unit to a number."
             ),
@@ -248,6 +251,10 @@ pub fn check_segment(c: &SegmentCheck<'_>, opts: &CheckOptions) -> Vec<Finding> 
         f.push(x);
     }
     if let Some(x) = number_words_added(c.source_protected, c.spans, c.output_raw, c.target_lang) {
+        f.push(x);
+    }
+    if let Some(x) = cjk_counts_missing(c.source_protected, c.source_lang, c.output, c.target_lang)
+    {
         f.push(x);
     }
     if let Some(x) = length_ratio(
@@ -618,6 +625,84 @@ pub fn number_words_added(
     )
 }
 
+/// Chinese and Japanese counters of things a buyer receives (pieces, pairs,
+/// bags, sheets …). Counters of kinds, layers, colours or speeds (种, 层, 色,
+/// 档) are left out: a good translation often says those without the number
+/// ("三层复合钢" tri-ply steel, "两种模式" corded and cordless modes).
+const THING_COUNTERS: &str = "个件只双袋包片块支根条把瓶盒套枚卷对台张颗粒组";
+
+/// A count written with one Chinese numeral (两, 二 … 九; not 一, also the
+/// article, nor 十, part of larger numerals) before a counter of things.
+static CJK_COUNT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&format!(
+        "(^|[^一二两三四五六七八九十百千万0-9０-９])([两二三四五六七八九])([{THING_COUNTERS}])"
+    ))
+    .expect("static regex")
+});
+
+/// Counts of things the source writes in Chinese numerals that the translation
+/// leaves out: "纯棉四件套" (a four-piece cotton set) came back "Pure Cotton
+/// Quilt Set", unflagged, because the number checks compare digits. A count
+/// passes when the translation writes its number in digits or as a word of
+/// its language ([`NUMBER_WORDS`], or "pair", "double" … for two); checked for
+/// Chinese and Japanese sources into the languages whose number words are known.
+pub fn cjk_counts_missing(
+    source: &str,
+    source_lang: &str,
+    output: &str,
+    target_lang: &str,
+) -> Option<Finding> {
+    if !matches!(source_lang, "zh" | "ja") || !NUMBER_WORDS.iter().any(|(l, _)| *l == target_lang) {
+        return None;
+    }
+    let mut written: Vec<f64> = SOURCE_NUMBER
+        .find_iter(output)
+        .filter_map(|m| m.as_str().replace(',', ".").parse::<f64>().ok())
+        .collect();
+    written.extend(
+        number_words_in(output, target_lang)
+            .into_iter()
+            .map(|(_, v)| v),
+    );
+    for w in output
+        .split(|c: char| !c.is_alphabetic())
+        .filter(|w| !w.is_empty())
+    {
+        let w = w.to_lowercase();
+        let w = w.strip_suffix('s').unwrap_or(&w);
+        written.extend(
+            SOURCE_NUMBER_WORDS
+                .iter()
+                .filter(|(n, _)| *n == w)
+                .map(|(_, v)| *v),
+        );
+    }
+    let mut missing: Vec<String> = Vec::new();
+    for c in CJK_COUNT.captures_iter(source) {
+        let numeral = c[2].chars().next().unwrap_or('一');
+        let Some(v) = CJK_NUMBERS.iter().find(|(n, _)| *n == numeral).map(|x| x.1) else {
+            continue;
+        };
+        let count = format!("{}{}", &c[2], &c[3]);
+        if !written.iter().any(|w| (w - v).abs() < 1e-9) && !missing.contains(&count) {
+            missing.push(count);
+        }
+    }
+    if missing.is_empty() {
+        return None;
+    }
+    Some(
+        Finding::error(
+            "count_missing",
+            format!(
+                "a count the source gives is missing: {}",
+                missing.join(", ")
+            ),
+        )
+        .with_evidence(missing),
+    )
+}
+
 /// A placeholder `{n}` as the model may write it back (`{ 1 }` too).
 pub(super) static PLACEHOLDER: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"\{\s*\d{1,3}\s*\}").expect("static regex"));
@@ -665,9 +750,16 @@ fn digit_runs(s: &str) -> HashMap<String, i64> {
 }
 
 /// Every digit run of the expected text must be in the output as often, and the
-/// output may not have digits the source has not (`number_missing`, `number_changed`).
+/// output may not have digits the source has not (`number_missing`, `number_changed`),
+/// except a number the source gives in words ("纯棉四件套" → "4-Piece Bedding
+/// Set", "two batteries" → "2 Akkus").
 pub fn numbers(expected: &str, output: &str) -> Vec<Finding> {
     let (want, got) = (digit_runs(expected), digit_runs(output));
+    let no_digits: String = expected
+        .chars()
+        .map(|c| if c.is_ascii_digit() { ' ' } else { c })
+        .collect();
+    let in_words = source_numbers(&[&no_digits]);
     let mut missing: Vec<String> = want
         .iter()
         .filter(|(k, n)| got.get(*k).copied().unwrap_or(0) < **n)
@@ -676,6 +768,10 @@ pub fn numbers(expected: &str, output: &str) -> Vec<Finding> {
     let mut extra: Vec<String> = got
         .iter()
         .filter(|(k, n)| want.get(*k).copied().unwrap_or(0) < **n)
+        .filter(|(k, _)| {
+            let v = k.parse::<f64>().unwrap_or(0.0);
+            !in_words.iter().any(|w| (w - v).abs() < 1e-9)
+        })
         .map(|(k, _)| if k.is_empty() { "0".into() } else { k.clone() })
         .collect();
     missing.sort();
@@ -1040,6 +1136,57 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_count_in_chinese_numerals_must_be_translated() {
+        let miss = |src: &str, out: &str, lang: &str| {
+            cjk_counts_missing(src, "zh", out, lang).map(|f| f.evidence)
+        };
+        // The dev-set title whose four-piece set lost its four.
+        assert_eq!(
+            miss(
+                "{1} 纯棉四件套 {2}床",
+                "{1} Pure Cotton Quilt Set for {2} Bed",
+                "en"
+            ),
+            Some(vec!["四件".to_string()])
+        );
+        // Digits, number words of the target and "pair" all count.
+        for out in [
+            "{1} Cotton Bedding Set of 4 for {2} Bed",
+            "{1} Four-Piece Cotton Bedding Set",
+        ] {
+            assert_eq!(miss("{1} 纯棉四件套 {2}床", out, "en"), None, "{out}");
+        }
+        assert_eq!(miss("标配两块电池", "Comes with two batteries", "en"), None);
+        assert_eq!(
+            miss("附赠两只替换刷头", "Inklusive zwei Ersatzbürsten", "de"),
+            None
+        );
+        assert_eq!(miss("送两双袜子", "With a pair of socks", "en"), None);
+        assert_eq!(
+            miss("标配两块电池", "Livré avec une batterie", "fr"),
+            Some(vec!["两块".to_string()])
+        );
+        // Counts of kinds, layers or colours, numbers of more than one numeral,
+        // 一, and languages without known number words are not checked.
+        assert_eq!(miss("三层复合钢", "Tri-ply steel", "en"), None);
+        assert_eq!(
+            miss(
+                "两种模式自由切换",
+                "Switch between corded and cordless modes",
+                "en"
+            ),
+            None
+        );
+        assert_eq!(miss("二十个装", "Pack of many", "en"), None);
+        assert_eq!(miss("一个收纳包", "A storage bag", "en"), None);
+        assert_eq!(miss("四件套", "Jogo de cama", "pt"), None);
+        assert_eq!(
+            cjk_counts_missing("四件套", "en", "Bedding set", "de"),
+            None
+        );
+    }
+
+    #[test]
     fn a_number_in_words_must_be_one_the_source_gives() {
         let added = |src: &str, src_lang: &str, out: &str, lang: &str| {
             let rules = ProtectRules {
@@ -1207,6 +1354,17 @@ mod tests {
         assert_eq!(codes(&f), ["number_changed"]);
         let f = numbers("750 ml bottle", "Flasche");
         assert_eq!(codes(&f), ["number_missing"]);
+        // A number the source gives in words may be written in digits; another may not.
+        assert!(
+            numbers(
+                "纯棉四件套 1.8 m床",
+                "Cotton 4-Piece Bedding Set, 1.8 m bed"
+            )
+            .is_empty()
+        );
+        assert!(numbers("with two batteries", "mit 2 Akkus").is_empty());
+        let f = numbers("纯棉四件套", "Cotton 5-Piece Bedding Set");
+        assert_eq!(codes(&f), ["number_changed"]);
     }
 
     #[test]

@@ -2221,6 +2221,18 @@ mod tests {
             back("ja", &dot, "{1}リットルのお湯を約{2}分で沸かします"),
             "1.2 Lのお湯を約4分で沸かします"
         );
+        // A unit name of several words (zh→en: "35000 rpm revolutions per minute").
+        let en = ProtectRules {
+            language: Some("en"),
+            source_language: Some("zh"),
+            ..Default::default()
+        };
+        let p = protect("转速高达35000转/分钟", &en);
+        assert_eq!(p.text, "转速高达{1}", "{:?}", p.spans);
+        assert_eq!(
+            restore("Speed up to {1} revolutions per minute", &p).text,
+            "Speed up to 35000 rpm"
+        );
         // A converted quantity: the source's unit written after it goes too.
         let p = protect("a 9/16 in hole", &rules("de", &nf));
         assert_eq!(restore("ein {1} Zoll Loch", &p).text, "ein 14,3 mm Loch");
