@@ -279,7 +279,11 @@ impl PairIndex {
 
     /// The `k` pairs of `source_lang → target_lang` whose source is most like
     /// `text` (BM25), pairs of `prefer_kind` getting `kind_bonus` on top. Pairs
-    /// sharing no term with `text` are never returned.
+    /// sharing no term with `text` are never returned. Terms with a digit are
+    /// left out of the query: a shared number says nothing of what a pair is
+    /// about, and on short pairs it outweighed the words (a Chinese kettle
+    /// listing's "1.5 L" retrieved "Attribute value: 5.3", a bag of 30 nut
+    /// packs "乳胶气球×30", thirty balloons).
     pub fn search(
         &self,
         source_lang: &str,
@@ -298,6 +302,9 @@ impl PairIndex {
         let mut a = analyzer(LANGS[slot].tokenizer);
         let mut terms: Vec<String> = Vec::new();
         for (_, t) in tokens(&mut a, text) {
+            if t.chars().any(|c| c.is_ascii_digit()) {
+                continue;
+            }
             if !terms.contains(&t) {
                 terms.push(t);
             }
@@ -459,6 +466,16 @@ mod tests {
             "Socket wrench set, chrome vanadium steel"
         );
         assert!(ix.search("en", "de", "", None, 0.0, 3).unwrap().is_empty());
+        // Numbers are no evidence: "3/8" alone finds nothing, and beside a word
+        // it does not pull in the pair that shares it.
+        assert!(
+            ix.search("en", "de", "3/8", None, 0.0, 3)
+                .unwrap()
+                .is_empty()
+        );
+        let hits = ix.search("en", "de", "3/8 cotton", None, 0.0, 3).unwrap();
+        let keys: Vec<&str> = hits.iter().map(|h| h.pair.key.as_str()).collect();
+        assert_eq!(keys, ["4"]);
     }
 
     #[test]
