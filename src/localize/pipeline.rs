@@ -677,7 +677,61 @@ fn clean_output(raw: &str, kind: &str, source: &str, langs: &[&str]) -> String {
         }
     }
     let s = without_invisible(s, source);
-    drop_added_full_stop(s.trim(), source).to_string()
+    let s = drop_added_full_stop(s.trim(), source);
+    if kind == "title" && langs.first() == Some(&"en") {
+        english_title_case(s, source)
+    } else {
+        s.to_string()
+    }
+}
+
+/// Words an English title leaves in lower case (articles, conjunctions, short
+/// prepositions), unless one begins the title.
+const TITLE_SMALL_WORDS: [&str; 22] = [
+    "a", "an", "the", "and", "or", "nor", "but", "for", "with", "of", "to", "in", "on", "at", "by",
+    "from", "per", "via", "vs", "x", "as", "into",
+];
+
+/// An English title in title case, as Amazon's and most English marketplaces'
+/// title rules ask ("Capitalize the first letter of each word"): a small model
+/// often writes "Nylon braided data cable … fast charging". Only words written
+/// wholly in lower-case letters change, and not the [`TITLE_SMALL_WORDS`] after
+/// the first, nor the later parts of a hyphenated word, nor a word the source
+/// writes in lower case that is no common English word (a name kept as written:
+/// "tritan", "eufy"). Placeholders, codes ("mAh", "iPhone", "3A") and capitals
+/// stay as they are.
+fn english_title_case(title: &str, source: &str) -> String {
+    static WORD: std::sync::LazyLock<regex::Regex> =
+        std::sync::LazyLock::new(|| regex::Regex::new(r"[\p{L}\p{N}_]+").expect("static regex"));
+    let mut out = String::with_capacity(title.len());
+    let mut last = 0;
+    for (i, m) in WORD.find_iter(title).enumerate() {
+        let w = m.as_str();
+        let before = title[..m.start()].chars().next_back();
+        let lower = w.chars().all(|c| c.is_ascii_lowercase());
+        let joined = matches!(before, Some('-' | '\'' | '’' | '{' | '/' | '.' | '('))
+            && title[..m.start()]
+                .chars()
+                .rev()
+                .nth(1)
+                .is_some_and(|c| !c.is_whitespace());
+        let small = i > 0 && TITLE_SMALL_WORDS.contains(&w);
+        let kept_name = !language::common_english(w)
+            && source
+                .split(|c: char| !c.is_ascii_alphanumeric())
+                .any(|x| x == w);
+        if lower && !joined && !small && !kept_name {
+            out.push_str(&title[last..m.start()]);
+            let mut cs = w.chars();
+            if let Some(f) = cs.next() {
+                out.extend(f.to_uppercase());
+                out.push_str(cs.as_str());
+            }
+            last = m.end();
+        }
+    }
+    out.push_str(&title[last..]);
+    out
 }
 
 /// Characters a model emits that a reader cannot see: zero-width spaces, word
@@ -809,11 +863,12 @@ struct FieldText {
 /// name run moved, counts as digits into ja/zh/ko, invisible characters removed;
 /// 6: units repeated after a quantity in CJK text removed, imperial unit names in
 /// six languages and counters after a measured quantity as `unit_added`,
-/// `number_word_added`, "N-in-1" and letter-size ranges protected)
+/// `number_word_added`, "N-in-1" and letter-size ranges protected; 7:
+/// `count_missing`, and Chinese terms of one character hinted only as words)
 /// what they would now flag is translated again
 /// instead of recalled. The memory holds model output only (a reviewer's edits go
 /// to the example bank), so nothing a person wrote is lost.
-const CHECKS_VERSION: u32 = 6;
+const CHECKS_VERSION: u32 = 7;
 
 /// Builds the translation-memory key of a segment for one call.
 struct TmKeys {
@@ -2430,6 +2485,43 @@ mod tests {
         assert_eq!(sentence_case("{2} Farben", "x", "es"), "{2} Farben");
         assert!(has_words("{1} Stecknuss"));
         assert!(!has_words("{1} {2}, 5"));
+    }
+
+    #[test]
+    fn english_titles_are_in_title_case() {
+        let tc = english_title_case;
+        // zh→en dev-set outputs (placeholders for the protected spans).
+        assert_eq!(
+            tc(
+                "Nylon braided data cable {1} {2} USB to Type-C + Micro USB {3} fast charging",
+                "尼龙编织数据线"
+            ),
+            "Nylon Braided Data Cable {1} {2} USB to Type-C + Micro USB {3} Fast Charging"
+        );
+        assert_eq!(
+            tc(
+                "{1} daily nuts {2} pack of {3} bags",
+                "{1} 每日坚果 {2} {3}袋装"
+            ),
+            "{1} Daily Nuts {2} Pack of {3} Bags"
+        );
+        // Small words after the first, hyphenated parts, codes and mixed case stay;
+        // a small word that begins the title does not.
+        assert_eq!(
+            tc(
+                "for iPhone 15, wool-blend scarf with 2-in-1 cable and mAh x 3",
+                "x"
+            ),
+            "For iPhone 15, Wool-blend Scarf with 2-in-1 Cable and mAh x 3"
+        );
+        assert_eq!(tc("{1} bag(s), o'clock", "x"), "{1} Bag(s), O'clock");
+        assert_eq!(tc("{1}'s office chair", "x"), "{1}'s Office Chair");
+        // A lower-case name of the source that is no English word stays as written.
+        assert_eq!(
+            tc("tritan water bottle, straw lid", "网红吸管杯 tritan材质"),
+            "tritan Water Bottle, Straw Lid"
+        );
+        assert_eq!(tc("", "x"), "");
     }
 
     #[test]
