@@ -632,13 +632,14 @@ pub fn number_words_added(
 const THING_COUNTERS: &str = "个件只双袋包片块支根条把瓶盒套枚卷对台张颗粒组";
 
 /// A count written with one Chinese numeral (两, 二 … 九; not 一, also the
-/// article, nor 十, part of larger numerals) before a counter of things.
+/// article, nor 十, part of larger numerals) before a counter of things; the
+/// numeral must not end a larger number ([`CJK_NUMERAL_BEFORE`]).
 static CJK_COUNT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(&format!(
-        "(^|[^一二两三四五六七八九十百千万0-9０-９])([两二三四五六七八九])([{THING_COUNTERS}])"
-    ))
-    .expect("static regex")
+    Regex::new(&format!("([两二三四五六七八九])([{THING_COUNTERS}])")).expect("static regex")
 });
+
+/// Characters that make a numeral after them part of a larger number.
+const CJK_NUMERAL_BEFORE: &str = "一二两三四五六七八九十百千万0123456789０１２３４５６７８９";
 
 /// Counts of things the source writes in Chinese numerals that the translation
 /// leaves out: "纯棉四件套" (a four-piece cotton set) came back "Pure Cotton
@@ -679,11 +680,19 @@ pub fn cjk_counts_missing(
     }
     let mut missing: Vec<String> = Vec::new();
     for c in CJK_COUNT.captures_iter(source) {
-        let numeral = c[2].chars().next().unwrap_or('一');
+        let at = c.get(0).map_or(0, |m| m.start());
+        if source[..at]
+            .chars()
+            .next_back()
+            .is_some_and(|p| CJK_NUMERAL_BEFORE.contains(p))
+        {
+            continue;
+        }
+        let numeral = c[1].chars().next().unwrap_or('一');
         let Some(v) = CJK_NUMBERS.iter().find(|(n, _)| *n == numeral).map(|x| x.1) else {
             continue;
         };
-        let count = format!("{}{}", &c[2], &c[3]);
+        let count = format!("{}{}", &c[1], &c[2]);
         if !written.iter().any(|w| (w - v).abs() < 1e-9) && !missing.contains(&count) {
             missing.push(count);
         }
@@ -1166,6 +1175,13 @@ mod tests {
             miss("标配两块电池", "Livré avec une batterie", "fr"),
             Some(vec!["两块".to_string()])
         );
+        // A count right after another count is read too (two boxes of six).
+        assert_eq!(
+            miss("中性笔 两盒六支装", "Gel pens, 2 boxes", "en"),
+            Some(vec!["六支".to_string()])
+        );
+        assert_eq!(miss("两盒六支装", "Two boxes of six pens", "en"), None);
+        assert_eq!(miss("二十三个", "23 pieces", "en"), None);
         // Counts of kinds, layers or colours, numbers of more than one numeral,
         // 一, and languages without known number words are not checked.
         assert_eq!(miss("三层复合钢", "Tri-ply steel", "en"), None);

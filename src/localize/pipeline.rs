@@ -679,9 +679,26 @@ fn clean_output(raw: &str, kind: &str, source: &str, langs: &[&str]) -> String {
     let s = without_invisible(s, source);
     let s = drop_added_full_stop(s.trim(), source);
     if kind == "title" && langs.first() == Some(&"en") {
-        english_title_case(s, source)
+        english_title_case(&without_leading_possessive(s, source), source)
     } else {
         s.to_string()
+    }
+}
+
+/// An English title that begins with a placeholder (the brand, as a seller's
+/// titles do) without the possessive a small model adds to it ("{1}'s Office
+/// Chair", "Deli's"): a title names the brand, it does not own the product. One
+/// the source writes after the same placeholder stays.
+fn without_leading_possessive<'a>(title: &'a str, source: &str) -> std::borrow::Cow<'a, str> {
+    static LEAD: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"^(\{[0-9]+\})['’]s?(\s)").expect("static regex")
+    });
+    match LEAD.captures(title) {
+        Some(c) if !source.contains(&c[0][..c[0].len() - c[2].len()]) => {
+            let end = c.get(0).map_or(0, |m| m.end());
+            format!("{}{}{}", &c[1], &c[2], &title[end..]).into()
+        }
+        _ => title.into(),
     }
 }
 
@@ -864,11 +881,13 @@ struct FieldText {
 /// 6: units repeated after a quantity in CJK text removed, imperial unit names in
 /// six languages and counters after a measured quantity as `unit_added`,
 /// `number_word_added`, "N-in-1" and letter-size ranges protected; 7:
-/// `count_missing`, and Chinese terms of one character hinted only as words)
+/// `count_missing`, and Chinese terms of one character hinted only as words;
+/// 8: another unit's symbol after a quantity as `unit_added`, a count right
+/// after another as `count_missing`, a brand's added possessive removed)
 /// what they would now flag is translated again
 /// instead of recalled. The memory holds model output only (a reviewer's edits go
 /// to the example bank), so nothing a person wrote is lost.
-const CHECKS_VERSION: u32 = 7;
+const CHECKS_VERSION: u32 = 8;
 
 /// Builds the translation-memory key of a segment for one call.
 struct TmKeys {
@@ -2516,6 +2535,30 @@ mod tests {
         );
         assert_eq!(tc("{1} bag(s), o'clock", "x"), "{1} Bag(s), O'clock");
         assert_eq!(tc("{1}'s office chair", "x"), "{1}'s Office Chair");
+        // A possessive added to the brand that begins a title goes (with its
+        // apostrophe after a name in s: "{1}' Socks"); the source's stays.
+        let en = ["en", "zh"];
+        assert_eq!(
+            clean_output("{1}'s ergonomic office chair", "title", "{1} 办公椅", &en),
+            "{1} Ergonomic Office Chair"
+        );
+        assert_eq!(
+            clean_output("{1}’s {2}' socks", "title", "{1} {2}袜子", &en),
+            "{1} {2}' Socks"
+        );
+        assert_eq!(
+            clean_output("{1}' socks", "title", "{1} 袜子", &en),
+            "{1} Socks"
+        );
+        assert_eq!(
+            clean_output(
+                "{1}'s Secret Body Mist",
+                "title",
+                "{1}'s Secret Body Mist",
+                &en
+            ),
+            "{1}'s Secret Body Mist"
+        );
         // A lower-case name of the source that is no English word stays as written.
         assert_eq!(
             tc("tritan water bottle, straw lid", "网红吸管杯 tritan材质"),

@@ -1071,14 +1071,20 @@ pub fn added_units(source: &str, output: &str, spans: &[Span], target: &str) -> 
     for (i, end, s) in quantity_placeholders(output, spans) {
         let rest = &output[end..];
         let rest = &rest[repeated_unit_len(rest, s)..];
-        let Some((u, len)) = unit_name_at(rest, Names::Target(target)) else {
+        let counts = |u: &Unit| matches!(u.dimension.as_str(), "count" | "multiplier" | "ratio");
+        let measured = span_units(s).into_iter().any(|x| !counts(x));
+        let own = |u: &Unit| span_units(s).into_iter().any(|x| x.id == u.id);
+        let found = unit_name_at(rest, Names::Target(target)).or_else(|| {
+            // Another unit's symbol after a measured quantity ("{1} kg" with
+            // {1} = "450 g"): only a symbol that is no word.
+            unit_symbol_at(rest).filter(|(u, _)| measured && !own(u))
+        });
+        let Some((u, len)) = found else {
             continue;
         };
         // A count after a quantity that is no count ("{1}個以上" with {1} =
         // "30時間") is added; after a number or a count it is the model's way to
         // count ("{1}点セット", "3件套").
-        let counts = |u: &Unit| matches!(u.dimension.as_str(), "count" | "multiplier" | "ratio");
-        let measured = span_units(s).into_iter().any(|x| !counts(x));
         if counts(u) && !measured || segment_units.contains(&u.id.as_str()) {
             continue;
         }
@@ -1285,6 +1291,43 @@ fn unit_name_at(t: &str, names: Names<'_>) -> Option<(&'static Unit, usize)> {
         if matches!(names, Names::Any) {
             for sym in &u.symbols {
                 consider(u, name_at_start(body, sym, u.exact_case));
+            }
+        }
+    }
+    best.map(|(u, n)| (u, lead + n))
+}
+
+/// Unit symbols that are also words or other abbreviations in some language
+/// ("in", "bar", "min" for minimum, Spanish and Italian "mi"), or too short
+/// to tell from a letter or a quotation mark: never read as an added unit.
+const SYMBOLS_ALSO_WORDS: [&str; 20] = [
+    "in", "in.", "mi", "bar", "pt", "pt.", "gal", "gal.", "min", "min.", "mins", "sec", "secs",
+    "ms", "gr", "ltr", "ohm", "ohms", "lux", "lx",
+];
+
+/// A unit symbol at the start of `t` (after spaces) that cannot be read as a
+/// word: two or more characters with a letter among them and none of
+/// [`SYMBOLS_ALSO_WORDS`] ("''" may close a quotation), or a sign
+/// of its own (℃, ℉, Ω); counts, multipliers and ratios never. The unit and the
+/// byte length up to the symbol's end.
+fn unit_symbol_at(t: &str) -> Option<(&'static Unit, usize)> {
+    let body = t.trim_start_matches([' ', '\u{a0}', '\u{202f}']);
+    let lead = t.len() - body.len();
+    let mut best: Option<(&'static Unit, usize)> = None;
+    for u in units::table().units() {
+        if matches!(u.dimension.as_str(), "count" | "multiplier" | "ratio") {
+            continue;
+        }
+        for sym in &u.symbols {
+            let sign = matches!(sym.as_str(), "℃" | "℉" | "Ω");
+            let short = sym.chars().count() < 2 || !sym.chars().any(char::is_alphabetic);
+            if !sign && (short || SYMBOLS_ALSO_WORDS.contains(&sym.as_str())) {
+                continue;
+            }
+            if let Some(n) = name_at_start(body, sym, u.exact_case)
+                && best.is_none_or(|(_, b)| n > b)
+            {
+                best = Some((u, n));
             }
         }
     }
@@ -2021,6 +2064,17 @@ mod tests {
             added(room, "es", "habitaciones de {1} pies cuadrados"),
             ["40 m² pies cuadrados"]
         );
+        // Another unit's symbol after a quantity that has a unit: "450 g kg",
+        // "1.8 m cm", "70 °C ℃" … but no symbol that is also a word.
+        let towel = "Bath towel 450 g, bed 1.8 m, 70 °C wash";
+        assert_eq!(
+            added(towel, "en", "Bath towel {1} kg, bed {2}cm, {3} wash"),
+            ["450 g kg", "1.8 m cm"]
+        );
+        assert_eq!(added("Bed 1.8 m", "de", "Bett {1} ℃"), ["1.8 m ℃"]);
+        // (A unit another quantity of the segment has is no addition.)
+        assert!(added(towel, "de", "Badetuch {1}, {2}, {3} ℃-Wäsche").is_empty());
+        assert!(added(towel, "en", "Bath towel {1} in a bag").is_empty());
         // A second unit after a quantity that has one; the repeated one is no
         // addition (restore drops it).
         let boil = "Boils water in 4 minutes";
@@ -2062,6 +2116,12 @@ mod tests {
             // Symbols are words too: "in" stays.
             ("3 in 1 charger", "en", "{1} in {2} charger"),
             ("Available in 3 colours", "de", "In {1} Farben erhältlich"),
+            ("Holds 5 kg", "en", "Holds {1} min."),
+            ("30 cm long", "en", "{1}'' long"),
+            // Another unit's symbol after a bare number or a count is the
+            // model's unit, not a second one; the quantity's own is a repeat.
+            ("Set of 6", "en", "Set of {1} kg"),
+            ("Holds 5 kg", "de", "Trägt {1} kg"),
         ] {
             assert!(added(source, lang, out).is_empty(), "{source} → {out}");
         }
