@@ -780,6 +780,29 @@ fn rewrite_quantity(
         m.spelled_out && !lang.is_empty() && rules.source_language.is_some_and(|s| s != lang);
     // The quantity as written, in the market's separators and with a range
     // word as a dash ("4.7 to 7 inch" → "4,7–7 inch").
+    // Chinese, Japanese and Korean glue a measurement's symbol to its number
+    // ("500ml", "3cm", "-20℃"): their scripts have no spaces, so it is no
+    // choice of the seller's. A translation in a language written with spaces
+    // writes a measurement as its style guides do, with a space and °C
+    // ("500 ml", "-20 °C"). Power, voltage and current stay as written ("65W",
+    // "12V" name a product as a model number does), as do counts and percentages.
+    let cjk = |l: &str| matches!(l, "zh" | "ja" | "ko");
+    let spaced = rules.source_language.is_some_and(cjk)
+        && !lang.is_empty()
+        && !cjk(lang)
+        && matches!(
+            m.unit.dimension.as_str(),
+            "length" | "mass" | "volume" | "temperature" | "area"
+        );
+    let unit_text = &original[stem_len(original, u_text)..];
+    let spaced_unit = match unit_text {
+        _ if !spaced => None,
+        "℃" => Some("°C"),
+        "℉" => Some("°F"),
+        u => u
+            .starts_with(|c: char| c.is_alphabetic() || c == '°')
+            .then_some(u),
+    };
     let as_written = |stem: &str| {
         if foreign {
             join(stem, m.unit.symbol(lang), lang)
@@ -787,8 +810,10 @@ fn rewrite_quantity(
             format!("{stem} {local}")
         } else if original.contains('/') {
             original.to_string()
+        } else if let Some(unit) = spaced_unit {
+            format!("{stem} {unit}")
         } else {
-            format!("{stem}{}", &original[stem_len(original, u_text)..])
+            format!("{stem}{unit_text}")
         }
     };
     // 1. A standard size keeps its unit.
@@ -1948,7 +1973,7 @@ mod tests {
             restored("Holds from 1.5 to 2.5 kg", "fr", "en"),
             ["1,5–2,5 kg"]
         );
-        assert_eq!(restored("适用温度20至40°C", "de", "zh"), ["20–40°C"]);
+        assert_eq!(restored("适用温度20至40°C", "de", "zh"), ["20–40 °C"]);
         assert_eq!(restored("de 10 a 20 cm", "de", "es"), ["10–20 cm"]);
         // A dash range and a single number stay as they are.
         assert_eq!(restored("0-40 °C", "de", "en"), ["0-40 °C"]);
@@ -1957,6 +1982,19 @@ mod tests {
         assert_eq!(restored("扭力25+1档", "de", "zh"), ["25+1"]);
         assert_eq!(restored("2 + 1 free", "de", "en"), ["2", "1"]);
         assert_eq!(restored("up to 5 kg", "de", "en"), ["5 kg"]);
+        // A measurement a CJK source glues to its number is written with a
+        // space in a language that has spaces; power, voltage and current, and
+        // an English source's own spelling, stay as written.
+        assert_eq!(
+            restored("保温杯500ml 杯高20cm 耐温-20℃ 重450g", "de", "zh"),
+            ["500 ml", "20 cm", "-20 °C", "450 g"]
+        );
+        assert_eq!(
+            restored("65W充电器 12V 3A", "de", "zh"),
+            ["65W", "12V", "3A"]
+        );
+        assert_eq!(restored("保温杯500ml", "ja", "zh"), ["500ml"]);
+        assert_eq!(restored("Bottle 500ml", "de", "en"), ["500ml"]);
     }
 
     #[test]
