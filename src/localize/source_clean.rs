@@ -601,6 +601,29 @@ mod tests {
                 .any(|w| w.contains("110-160码"))
         );
         assert!(codes(&c, "bullets[1]").is_empty());
+        // A size word with a size after it is flagged; the word alone is not.
+        let l = zh(
+            "运动袜",
+            &[
+                "尺码110-160，按身高选择",
+                "均码，适合鞋码39-44",
+                "宽松版型，建议按平时尺码选购",
+                "均码",
+            ],
+        );
+        let socks = clean(&l, "zh", "en");
+        for (i, size) in [
+            (0, Some("尺码110-160")),
+            (1, Some("鞋码39-44")),
+            (2, None),
+            (3, None),
+        ] {
+            let found = codes(&socks, &format!("bullets[{i}]"));
+            match size {
+                Some(s) => assert!(found.iter().any(|w| w.contains(s)), "{i}: {found:?}"),
+                None => assert!(found.is_empty(), "{i}: {found:?}"),
+            }
+        }
         let names: Vec<_> = c
             .listing
             .attributes
