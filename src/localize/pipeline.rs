@@ -680,6 +680,8 @@ fn clean_output(raw: &str, kind: &str, source: &str, langs: &[&str]) -> String {
     let s = drop_added_full_stop(s.trim(), source);
     if kind == "title" && langs.first() == Some(&"en") {
         english_title_case(&without_leading_possessive(s, source), source)
+    } else if kind == "bullet" && langs.first() == Some(&"en") {
+        english_bullet_case(s, source)
     } else {
         s.to_string()
     }
@@ -700,6 +702,161 @@ fn without_leading_possessive<'a>(title: &'a str, source: &str) -> std::borrow::
         }
         _ => title.into(),
     }
+}
+
+/// Names that are also common English words ("Apple", "May"), never put in
+/// lower case by [`english_bullet_case`]: makers and platforms, holidays,
+/// peoples and languages, days and months, and the words of product-line names.
+const ENGLISH_NAMES: [&str; 74] = [
+    "apple",
+    "windows",
+    "mac",
+    "android",
+    "google",
+    "samsung",
+    "amazon",
+    "kindle",
+    "alexa",
+    "bluetooth",
+    "christmas",
+    "easter",
+    "halloween",
+    "thanksgiving",
+    "valentine",
+    "english",
+    "chinese",
+    "european",
+    "american",
+    "british",
+    "german",
+    "french",
+    "japanese",
+    "italian",
+    "spanish",
+    "korean",
+    "nordic",
+    "scandinavian",
+    "asian",
+    "african",
+    "indian",
+    "arabic",
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+    "celsius",
+    "fahrenheit",
+    "earth",
+    "god",
+    "olympic",
+    "lego",
+    "velcro",
+    "teflon",
+    "lycra",
+    "type",
+    "micro",
+    "mini",
+    "pro",
+    "max",
+    "plus",
+    "ultra",
+    "air",
+    "lite",
+    "series",
+    "edition",
+    "xbox",
+    "nintendo",
+    "playstation",
+];
+
+/// An English bullet that a small model wrote in title case ("Silicone Anti-Slip
+/// Pad, Protects Equipment from Scratching") in sentence case, as bullets are
+/// written: only when most of its longer words are capitalised, and only words
+/// that are common English words written "Xxxx", not at the start of the
+/// bullet or of a sentence or after a colon's label, not a name
+/// ([`ENGLISH_NAMES`]), not written so in the source, not after a name, a code,
+/// a number or a placeholder ("Apple Watch", "{1} Pro") and not before a code
+/// or a number ("Micro USB", "Pro 3"): those may be part of a name.
+fn english_bullet_case(bullet: &str, source: &str) -> String {
+    static TOKEN: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"\{\s*\d+\s*\}|[\p{L}\p{N}]+(?:['’-][\p{L}\p{N}]+)*")
+            .expect("static regex")
+    });
+    let tokens: Vec<regex::Match<'_>> = TOKEN.find_iter(bullet).collect();
+    let capitalised = |w: &str| {
+        let mut cs = w.chars();
+        cs.next().is_some_and(|c| c.is_ascii_uppercase()) && cs.all(|c| c.is_ascii_lowercase())
+    };
+    let long: Vec<&str> = tokens
+        .iter()
+        .map(|m| m.as_str())
+        .filter(|w| w.chars().count() >= 4 && w.chars().all(char::is_alphabetic))
+        .collect();
+    let title_cased = long.iter().filter(|w| capitalised(w)).count();
+    if title_cased < 3 || title_cased * 4 < long.len() * 3 {
+        return bullet.to_string();
+    }
+    let in_source = |w: &str| source.split(|c: char| !c.is_alphanumeric()).any(|x| x == w);
+    // A part that may belong to a name: a code ("USB", "iPhone", "3A"), a
+    // number, a placeholder or a name.
+    let code_like = |t: &str| {
+        t.starts_with('{')
+            || t.chars().any(|c| c.is_ascii_digit())
+            || t.split(['-', '\'', '’'])
+                .any(|p| p.chars().skip(1).any(char::is_uppercase))
+    };
+    let name_like = |t: &str| {
+        code_like(t)
+            || t.split(['-', '\'', '’'])
+                .any(|p| ENGLISH_NAMES.contains(&p.to_lowercase().as_str()))
+    };
+    let mut out = String::with_capacity(bullet.len());
+    let mut last = 0;
+    for (i, m) in tokens.iter().enumerate() {
+        let w = m.as_str();
+        let parts: Vec<&str> = w.split(['-', '\'', '’']).collect();
+        let lowerable = parts.iter().all(|p| {
+            capitalised(p)
+                && language::common_english(p)
+                && !ENGLISH_NAMES.contains(&p.to_lowercase().as_str())
+        }) && parts
+            .iter()
+            .skip(1)
+            .all(|p| capitalised(p) || p.chars().all(|c| c.is_ascii_lowercase()));
+        let starts = bullet[..m.start()]
+            .trim_end()
+            .chars()
+            .next_back()
+            .is_none_or(|c| matches!(c, '.' | ':' | '!' | '?' | '(' | '"' | '“' | '【' | '['));
+        let after_name = i
+            .checked_sub(1)
+            .and_then(|j| tokens.get(j))
+            .is_some_and(|t| name_like(t.as_str()));
+        let before_code = tokens.get(i + 1).is_some_and(|t| code_like(t.as_str()));
+        let near_name = after_name || before_code;
+        if lowerable && !starts && !near_name && !in_source(w) {
+            out.push_str(&bullet[last..m.start()]);
+            out.push_str(&w.to_lowercase());
+            last = m.end();
+        }
+    }
+    out.push_str(&bullet[last..]);
+    out
 }
 
 /// Words an English title leaves in lower case (articles, conjunctions, short
@@ -883,11 +1040,12 @@ struct FieldText {
 /// `number_word_added`, "N-in-1" and letter-size ranges protected; 7:
 /// `count_missing`, and Chinese terms of one character hinted only as words;
 /// 8: another unit's symbol after a quantity as `unit_added`, a count right
-/// after another as `count_missing`, a brand's added possessive removed)
+/// after another as `count_missing`, a brand's added possessive removed; 9: a
+/// CJK source's glued measurements spaced, English bullets in sentence case)
 /// what they would now flag is translated again
 /// instead of recalled. The memory holds model output only (a reviewer's edits go
 /// to the example bank), so nothing a person wrote is lost.
-const CHECKS_VERSION: u32 = 8;
+const CHECKS_VERSION: u32 = 9;
 
 /// Builds the translation-memory key of a segment for one call.
 struct TmKeys {
@@ -2504,6 +2662,54 @@ mod tests {
         assert_eq!(sentence_case("{2} Farben", "x", "es"), "{2} Farben");
         assert!(has_words("{1} Stecknuss"));
         assert!(!has_words("{1} {2}, 5"));
+    }
+
+    #[test]
+    fn english_bullets_written_in_title_case_are_in_sentence_case() {
+        let bc = english_bullet_case;
+        // zh→en dev-set outputs.
+        assert_eq!(
+            bc(
+                "Silicone Anti-Slip Pad, Protects Equipment from Scratching",
+                "x"
+            ),
+            "Silicone anti-slip pad, protects equipment from scratching"
+        );
+        assert_eq!(
+            bc(
+                "Jacket with Shockproof Silicone Wrap, Adjustable Backband Length",
+                "x"
+            ),
+            "Jacket with Shockproof silicone wrap, adjustable Backband length"
+        );
+        // (A word that is no common English word may be a name: "Xinjiang".)
+        // A label's colon starts again; names, codes and their neighbours stay.
+        assert_eq!(
+            bc(
+                "Long-Lasting Insulation: Keeps Drinks Cold for {1} Hours",
+                "x"
+            ),
+            "Long-Lasting insulation: Keeps drinks cold for {1} Hours"
+        );
+        assert_eq!(
+            bc(
+                "Works With Apple Watch, Samsung Phones and Micro USB Cables",
+                "x"
+            ),
+            "Works with Apple Watch, Samsung Phones and Micro USB Cables"
+        );
+        // A bullet in sentence case, or with a few capitals, is left alone.
+        for b in [
+            "Borosilicate glass is resistant to temperature changes",
+            "Connects over Bluetooth to Android and iPhone",
+        ] {
+            assert_eq!(bc(b, "x"), b);
+        }
+        // A word the source writes so stays.
+        assert_eq!(
+            bc("Tritan Material Bottle, Leak Proof Design", "Tritan材质"),
+            "Tritan material bottle, leak proof design"
+        );
     }
 
     #[test]
