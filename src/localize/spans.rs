@@ -181,7 +181,8 @@ static QUANTITY: LazyLock<Regex> = LazyLock::new(|| {
 });
 static QUANTITY_FULL: LazyLock<Regex> = LazyLock::new(|| {
     let unit = units::table().pattern();
-    Regex::new(&format!(r"^{NUM}\s?{unit}$")).expect("static regex")
+    // Dimensions too ("70x140cm"): a quantity, not a model number.
+    Regex::new(&format!(r"^{NUM}(?:\s*[x×*]\s*{NUM})*\s?{unit}$")).expect("static regex")
 });
 static GAUGE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"#\d+\b").expect("static regex"));
 static GAUGE_DIM: LazyLock<Regex> =
@@ -1994,6 +1995,7 @@ mod tests {
             ["65W", "12V", "3A"]
         );
         assert_eq!(restored("保温杯500ml", "ja", "zh"), ["500ml"]);
+        assert_eq!(restored("浴巾 70x140cm", "de", "zh"), ["70x140 cm"]);
         assert_eq!(restored("Bottle 500ml", "de", "en"), ["500ml"]);
     }
 
@@ -2020,6 +2022,11 @@ mod tests {
         };
         // Without spaces, as Taobao titles are written: the quantity is found
         // (and converted) as it is between spaces.
+        // A glued dimension between spaces is a quantity, not a model number.
+        let towel = spans("纯棉浴巾 70x140cm 吸水");
+        assert_eq!(towel.len(), 1, "{towel:?}");
+        assert_eq!(towel[0].0, "70x140cm");
+        assert_eq!(towel[0].1, "2.3 x 4.59 ft");
         let glued = spans("304不锈钢保温杯500ml大容量");
         let spaced = spans("304不锈钢保温杯 500 ml 大容量");
         assert_eq!(glued.len(), 2, "{glued:?}");
