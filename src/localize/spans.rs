@@ -1097,7 +1097,7 @@ pub fn added_units(source: &str, output: &str, spans: &[Span], target: &str) -> 
     for (i, end, s) in quantity_placeholders(output, spans) {
         let rest = &output[end..];
         let rest = &rest[repeated_unit_len(rest, s)..];
-        let counts = |u: &Unit| matches!(u.dimension.as_str(), "count" | "multiplier" | "ratio");
+        let counts = is_count;
         let measured = span_units(s).into_iter().any(|x| !counts(x));
         let own = |u: &Unit| span_units(s).into_iter().any(|x| x.id == u.id);
         let found = unit_name_at(rest, Names::Target(target)).or_else(|| {
@@ -1323,6 +1323,12 @@ fn unit_name_at(t: &str, names: Names<'_>) -> Option<(&'static Unit, usize)> {
     best.map(|(u, n)| (u, lead + n))
 }
 
+/// Whether a unit counts things (pieces, packs, multipliers, percentages)
+/// rather than measuring them.
+fn is_count(u: &Unit) -> bool {
+    matches!(u.dimension.as_str(), "count" | "multiplier" | "ratio")
+}
+
 /// Unit symbols that are also words or other abbreviations in some language
 /// ("in", "bar", "min" for minimum, Spanish and Italian "mi"), or too short
 /// to tell from a letter or a quotation mark: never read as an added unit.
@@ -1341,7 +1347,7 @@ fn unit_symbol_at(t: &str) -> Option<(&'static Unit, usize)> {
     let lead = t.len() - body.len();
     let mut best: Option<(&'static Unit, usize)> = None;
     for u in units::table().units() {
-        if matches!(u.dimension.as_str(), "count" | "multiplier" | "ratio") {
+        if is_count(u) {
             continue;
         }
         for sym in &u.symbols {
