@@ -120,6 +120,7 @@ fn seeded_sampling_repeats() {
         top_k: 40,
         repetition_penalty: 1.1,
         seed: 3,
+        ban_cjk: false,
     };
     let a = e.generate(req.clone()).unwrap();
     let b = e.generate(req.clone()).unwrap();
@@ -342,6 +343,48 @@ fn the_test_model_gives_its_known_greedy_continuation() {
         .unwrap();
     assert_eq!(g.text, EXPECTED_SMOLLM2, "tokens {:?}", g.tokens);
     assert_eq!(g.finish, FinishReason::Length);
+}
+
+#[test]
+fn a_request_banning_cjk_gets_no_cjk_and_is_greedy_among_the_rest() {
+    let path = model_path("SILKROUTE_TEST_MODEL", "smollm2-135m-instruct-q4_1.gguf");
+    let e = real_engine(&path);
+    let cjk = |c: char| ('\u{3000}'..='\u{D7FF}').contains(&c);
+    let req = ask(
+        "Translate into Chinese: \"cotton towel\". Answer in Chinese.",
+        16,
+    );
+    let free = e.generate(req.clone()).unwrap();
+    let Some(at) = free.text.find(cjk) else {
+        panic!(
+            "the test needs a prompt the model answers with CJK: {:?}",
+            free.text
+        )
+    };
+    let mut banned = req;
+    banned.sampling.ban_cjk = true;
+    let b = e.generate(banned).unwrap();
+    assert!(!b.text.contains(cjk), "{:?}", b.text);
+    assert!(!b.tokens.is_empty());
+    // Up to the first CJK character the answers are the same tokens.
+    let before = free.text[..at].trim_end();
+    assert!(b.text.starts_with(before), "{:?} / {:?}", free.text, b.text);
+    // Sampled too.
+    let mut sampled = ask(
+        "Translate into Chinese: \"cotton towel\". Answer in Chinese.",
+        16,
+    );
+    sampled.sampling = SamplingParams {
+        temperature: 1.0,
+        top_k: 40,
+        ban_cjk: true,
+        ..SamplingParams::default()
+    };
+    for seed in 0..4 {
+        sampled.sampling.seed = seed;
+        let g = e.generate(sampled.clone()).unwrap();
+        assert!(!g.text.contains(cjk), "{:?}", g.text);
+    }
 }
 
 /// llama.cpp's greedy answer (llama-cpp-python 0.3.36, `create_chat_completion`

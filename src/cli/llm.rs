@@ -367,8 +367,8 @@ fn bench_llm(data_dir: &DataDir, a: LlmBenchArgs) -> anyhow::Result<Outcome> {
     let vocab = engine.vocab_size();
     let st = silkroute::llm::bench_sampling(vocab, 200);
     println!(
-        "sampling         {:.0} µs greedy, {:.0} µs sampled (top-k 40; whole row sorted: {:.0} µs) per token, {vocab} logits",
-        st.greedy_us, st.sampled_us, st.full_sort_us
+        "sampling         {:.0} µs greedy ({:.0} µs banning CJK tokens), {:.0} µs sampled (top-k 40; whole row sorted: {:.0} µs) per token, {vocab} logits",
+        st.greedy_us, st.greedy_banned_us, st.sampled_us, st.full_sort_us
     );
     println!("peak RSS         {:.0} MiB", peak_rss_mib());
     drop(engine);

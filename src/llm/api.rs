@@ -114,6 +114,13 @@ pub struct SamplingParams {
     pub repetition_penalty: f32,
     /// Seed for the sampler, so a seeded run repeats exactly.
     pub seed: u64,
+    /// Never choose a token that writes a Chinese, Japanese or Korean
+    /// character or begins one (a byte-level token holding the lead byte of
+    /// one): for text in a language written without them, where such a
+    /// character is always a word the model left untranslated ("long绒
+    /// cotton"). Greedy stays greedy among the other tokens.
+    #[serde(default)]
+    pub ban_cjk: bool,
 }
 
 impl Default for SamplingParams {
@@ -124,6 +131,7 @@ impl Default for SamplingParams {
             top_k: 0,
             repetition_penalty: 1.0,
             seed: 42,
+            ban_cjk: false,
         }
     }
 }

@@ -666,6 +666,8 @@ impl Worker {
         self.reused += cache.len() as u64;
         let speculate = self.shared.speculate.load(Ordering::Relaxed)
             && job.req.sampling.temperature <= 0.0
+            // The draft's tokens are checked by argmax over the whole row.
+            && !job.req.sampling.ban_cjk
             && (job.req.priority == Priority::Interactive || self.opts.speculate_batch);
         let spec = match &mut self.draft {
             Some(d) if speculate => Some(d.start(&job.prompt, dtype)),
@@ -678,7 +680,8 @@ impl Worker {
             context: job.prompt.clone(),
             tokens: Vec::new(),
             logprobs: Vec::new(),
-            sampler: Sampler::new(job.req.sampling.clone()),
+            sampler: Sampler::new(job.req.sampling.clone())
+                .banning(job.req.sampling.ban_cjk.then(|| self.text.tok.cjk_tokens())),
             detok: Detokenizer::skipping_special(),
             text: String::new(),
             sent: 0,

@@ -3,6 +3,8 @@
 //! the chosen token's natural-log probability under the raw logits. One
 //! [`Sampler`] per sequence, created and called by the engine.
 
+use std::sync::Arc;
+
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
@@ -15,13 +17,26 @@ const PENALTY_WINDOW: usize = 64;
 pub(crate) struct Sampler {
     params: SamplingParams,
     rng: StdRng,
+    /// Tokens never chosen (`true` at their id), whatever their logit.
+    banned: Option<Arc<[bool]>>,
 }
 
 impl Sampler {
     /// A sampler with the request's settings; the seed makes runs repeat.
     pub fn new(params: SamplingParams) -> Self {
         let rng = StdRng::seed_from_u64(params.seed);
-        Self { params, rng }
+        Self {
+            params,
+            rng,
+            banned: None,
+        }
+    }
+
+    /// The same sampler, never choosing a token marked `true` in `banned`
+    /// (indexed by token id; ids past its end are allowed).
+    pub fn banning(mut self, banned: Option<Arc<[bool]>>) -> Self {
+        self.banned = banned;
+        self
     }
 
     /// Pick the next token from `logits` given the tokens so far (`recent`,
@@ -34,20 +49,37 @@ impl Sampler {
 
     fn choose(&mut self, logits: &[f32], recent: &[u32]) -> u32 {
         let p = &self.params;
-        let mut adjusted;
-        let logits = if p.repetition_penalty != 1.0 && p.repetition_penalty > 0.0 {
-            adjusted = logits.to_vec();
-            let start = recent.len().saturating_sub(PENALTY_WINDOW);
-            let mut seen = std::collections::HashSet::new();
-            for &t in &recent[start..] {
-                if let Some(l) = adjusted.get_mut(t as usize).filter(|_| seen.insert(t)) {
-                    *l = if *l >= 0.0 {
-                        *l / p.repetition_penalty
-                    } else {
-                        *l * p.repetition_penalty
-                    };
+        let penalty = p.repetition_penalty != 1.0 && p.repetition_penalty > 0.0;
+        let adjusted;
+        let logits = if penalty || self.banned.is_some() {
+            let mut row = logits.to_vec();
+            if penalty {
+                let start = recent.len().saturating_sub(PENALTY_WINDOW);
+                let mut seen = std::collections::HashSet::new();
+                for &t in &recent[start..] {
+                    if let Some(l) = row.get_mut(t as usize).filter(|_| seen.insert(t)) {
+                        *l = if *l >= 0.0 {
+                            *l / p.repetition_penalty
+                        } else {
+                            *l * p.repetition_penalty
+                        };
+                    }
                 }
             }
+            if let Some(banned) = &self.banned {
+                let allowed = row
+                    .iter()
+                    .zip(banned.iter())
+                    .any(|(l, b)| !b && l.is_finite())
+                    || row.len() > banned.len();
+                // A row with nothing else left is taken as it is.
+                if allowed {
+                    for (l, _) in row.iter_mut().zip(banned.iter()).filter(|(_, b)| **b) {
+                        *l = f32::NEG_INFINITY;
+                    }
+                }
+            }
+            adjusted = row;
             &adjusted[..]
         } else {
             logits
@@ -155,10 +187,20 @@ pub fn bench_sampling(vocab: usize, reps: usize) -> SamplingTiming {
         top_k: 40,
         repetition_penalty: 1.1,
         seed: 7001,
+        ban_cjk: false,
     };
     let mut sampled = Sampler::new(params);
+    // About Qwen2.5's share of CJK tokens (a sixth of the vocabulary).
+    let banned: Arc<[bool]> = (0..vocab).map(|i| i % 6 == 0).collect();
+    let mut banning = Sampler::new(SamplingParams {
+        repetition_penalty: 1.1,
+        ban_cjk: true,
+        ..SamplingParams::default()
+    })
+    .banning(Some(banned));
     SamplingTiming {
         greedy_us: time(&mut |row| greedy.sample(row, &recent).0),
+        greedy_banned_us: time(&mut |row| banning.sample(row, &recent).0),
         sampled_us: time(&mut |row| sampled.sample(row, &recent).0),
         full_sort_us: time(&mut |row| {
             let mut all = candidates(row, 0);
@@ -173,6 +215,8 @@ pub fn bench_sampling(vocab: usize, reps: usize) -> SamplingTiming {
 pub struct SamplingTiming {
     /// Greedy choice and its log-probability.
     pub greedy_us: f64,
+    /// The same with a sixth of the vocabulary banned (`ban_cjk`).
+    pub greedy_banned_us: f64,
     /// A sampled choice (top-k 40 selected, then sorted) and its log-probability.
     pub sampled_us: f64,
     /// The whole row sorted for the same top-k and the log-probability (before).
@@ -290,7 +334,47 @@ mod tests {
             top_k,
             repetition_penalty: 1.0,
             seed,
+            ban_cjk: false,
         }
+    }
+
+    #[test]
+    fn a_banned_token_is_never_chosen() {
+        let logits = [1.0, 5.0, 4.0, 3.0, 0.5];
+        let ban = |ids: &[usize]| -> Option<Arc<[bool]>> {
+            Some((0..logits.len()).map(|i| ids.contains(&i)).collect())
+        };
+        // Greedy takes the best allowed token; its log-probability is still
+        // the raw row's.
+        let (t, lp) = Sampler::new(SamplingParams::default())
+            .banning(ban(&[1]))
+            .sample(&logits, &[]);
+        assert_eq!(t, 2);
+        assert!((lp - log_prob(&logits, 2)).abs() < 1e-6);
+        // Sampled, hot and with the best two banned: never one of them.
+        let mut s = Sampler::new(params(2.0, 0, 1.0, 5)).banning(ban(&[1, 2]));
+        for _ in 0..500 {
+            let (t, _) = s.sample(&logits, &[]);
+            assert!(t != 1 && t != 2, "{t}");
+        }
+        // With the repetition penalty too.
+        let mut s = Sampler::new(SamplingParams {
+            repetition_penalty: 1.5,
+            ..SamplingParams::default()
+        })
+        .banning(ban(&[1]));
+        assert_eq!(s.sample(&logits, &[2]).0, 3);
+        // A row where every finite logit is banned is taken as it is.
+        let (t, _) = Sampler::new(SamplingParams::default())
+            .banning(ban(&[0, 1, 2, 3, 4]))
+            .sample(&logits, &[]);
+        assert_eq!(t, 1);
+        // Ids past the mask's end are allowed.
+        let short: Option<Arc<[bool]>> = Some(vec![false, true].into());
+        let (t, _) = Sampler::new(SamplingParams::default())
+            .banning(short)
+            .sample(&logits, &[]);
+        assert_eq!(t, 2);
     }
 
     #[test]

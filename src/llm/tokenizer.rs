@@ -12,6 +12,9 @@
 //! The GGUF is untrusted input: every key the tokenizer needs is checked for
 //! presence and type, sizes are capped, and an error names the key.
 
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
+
 use candle_core::quantized::gguf_file::{Content, Value};
 use tokenizers::decoders::byte_level::ByteLevel as ByteLevelDecoder;
 use tokenizers::models::bpe::{BPE, Vocab};
@@ -100,6 +103,8 @@ pub struct Tokenizer {
     add_bos: bool,
     eos_ids: Vec<u32>,
     vocab_size: usize,
+    /// [`Tokenizer::cjk_tokens`], computed on first use.
+    cjk: OnceLock<Arc<[bool]>>,
 }
 
 impl std::fmt::Debug for Tokenizer {
@@ -111,6 +116,26 @@ impl std::fmt::Debug for Tokenizer {
             .field("eos_ids", &self.eos_ids)
             .finish_non_exhaustive()
     }
+}
+
+/// The byte each character of a byte-level BPE token stands for: GPT-2's
+/// `bytes_to_unicode` table inverted (printable bytes stand for themselves, the
+/// others for U+0100 onwards in order). Written here because `tokenizers`
+/// keeps its own copy crate-private.
+fn byte_level_bytes() -> HashMap<char, u8> {
+    let printable = |b: u8| matches!(b, b'!'..=b'~' | 0xA1..=0xAC | 0xAE..=0xFF);
+    let mut map = HashMap::with_capacity(256);
+    let mut next = 0x100u32;
+    for b in 0..=255u8 {
+        let c = if printable(b) {
+            char::from(b)
+        } else {
+            next += 1;
+            char::from_u32(next - 1).unwrap_or(char::REPLACEMENT_CHARACTER)
+        };
+        map.insert(c, b);
+    }
+    map
 }
 
 fn meta<'a>(ct: &'a Content, key: &str) -> Result<&'a Value, LlmError> {
@@ -368,6 +393,7 @@ impl Tokenizer {
             add_bos,
             eos_ids,
             vocab_size,
+            cjk: OnceLock::new(),
         })
     }
 
@@ -454,6 +480,31 @@ impl Tokenizer {
     /// The padding id, if declared.
     pub fn pad_id(&self) -> Option<u32> {
         self.pad
+    }
+
+    /// Which ids (`true` at the id) write a Chinese, Japanese or Korean
+    /// character, or begin one: their bytes hold a UTF-8 lead byte of U+3000 to
+    /// U+DFFF (CJK symbols, kana, CJK ideographs, Yi, Hangul), which is how a
+    /// byte-level token holding part of such a character starts it. For
+    /// [`SamplingParams::ban_cjk`](super::SamplingParams::ban_cjk); computed
+    /// once, on first use (a pass over the vocabulary).
+    pub fn cjk_tokens(&self) -> Arc<[bool]> {
+        self.cjk
+            .get_or_init(|| {
+                let bytes = byte_level_bytes();
+                (0..self.vocab_size as u32)
+                    .map(|id| {
+                        self.inner.id_to_token(id).is_some_and(|t| {
+                            t.chars().any(|c| match bytes.get(&c) {
+                                Some(b) => (0xE3..=0xED).contains(b),
+                                // An added token, as written.
+                                None => ('\u{3000}'..='\u{D7FF}').contains(&c),
+                            })
+                        })
+                    })
+                    .collect()
+            })
+            .clone()
     }
 
     /// Number of entries in the vocabulary (`tokenizer.ggml.tokens`); may be
@@ -577,6 +628,34 @@ mod tests {
             );
             assert_eq!(t.decode(&ids).unwrap(), "<|im_start|>hello world<|im_end|>");
             assert_eq!(t.decode_skip_special(&ids).unwrap(), "hello world");
+        }
+    }
+
+    #[test]
+    fn tokens_that_write_or_begin_a_cjk_character_are_known() {
+        let t = Tokenizer::from_gguf(&tiny("qwen2", &[])).unwrap();
+        let cjk = t.cjk_tokens();
+        assert_eq!(cjk.len(), t.vocab_size());
+        let banned = |text: &str| {
+            let ids = t.encode(text, false).unwrap();
+            assert_eq!(t.decode(&ids).unwrap(), text);
+            ids.iter().any(|&i| cjk[i as usize])
+        };
+        // Chinese, Japanese and Korean, byte by byte in this vocabulary: the
+        // lead byte's token is marked.
+        for text in ["长绒棉", "绒", "サビ", "、", "방수", "ㄱ"] {
+            assert!(banned(text), "{text}");
+        }
+        // Latin letters with accents, symbols and punctuation of Latin text,
+        // other scripts, specials and merged words are not.
+        for text in [
+            "hello world",
+            "café 30 °C – 5’ € ™ × ½ Ω µ №",
+            "Größe ñ ç ø ł ő ş",
+            "Москва ελληνικά العربية ไทย हिन्दी Việt",
+            "<|im_end|>",
+        ] {
+            assert!(!banned(text), "{text}");
         }
     }
 

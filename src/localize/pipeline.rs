@@ -786,7 +786,9 @@ const ENGLISH_NAMES: [&str; 74] = [
 
 /// An English bullet that a small model wrote in title case ("Silicone Anti-Slip
 /// Pad, Protects Equipment from Scratching") in sentence case, as bullets are
-/// written: only when most of its longer words are capitalised, and only words
+/// written: when most of its longer words are capitalised, or a lone word is
+/// after a word in lower case ("soft and Breathable", "does not damage
+/// Equipment"; not one before another capitalised word), and only words
 /// that are common English words written "Xxxx", not at the start of the
 /// bullet or of a sentence or after a colon's label, not a name
 /// ([`ENGLISH_NAMES`]), not written so in the source, not after a name, a code,
@@ -808,9 +810,9 @@ fn english_bullet_case(bullet: &str, source: &str) -> String {
         .filter(|w| w.chars().count() >= 4 && w.chars().all(char::is_alphabetic))
         .collect();
     let title_cased = long.iter().filter(|w| capitalised(w)).count();
-    if title_cased < 3 || title_cased * 4 < long.len() * 3 {
-        return bullet.to_string();
-    }
+    // Written in title case as a whole, or with a capitalised word here and
+    // there ("soft and Breathable").
+    let whole = title_cased >= 3 && title_cased * 4 >= long.len() * 3;
     let in_source = |w: &str| source.split(|c: char| !c.is_alphanumeric()).any(|x| x == w);
     // A part that may belong to a name: a code ("USB", "iPhone", "3A"), a
     // number, a placeholder or a name.
@@ -849,7 +851,25 @@ fn english_bullet_case(bullet: &str, source: &str) -> String {
             .is_some_and(|t| name_like(t.as_str()));
         let before_code = tokens.get(i + 1).is_some_and(|t| code_like(t.as_str()));
         let near_name = after_name || before_code;
-        if lowerable && !starts && !near_name && !in_source(w) {
+        // In a bullet not in title case, a lone capitalised word after a word
+        // in lower case, with only a space or a comma between them, and not
+        // before another capitalised word (two in a row may be a name).
+        let lone = i
+            .checked_sub(1)
+            .and_then(|j| tokens.get(j))
+            .is_some_and(|p| {
+                let gap = &bullet[p.end()..m.start()];
+                p.as_str()
+                    .rsplit('-')
+                    .next()
+                    .is_some_and(|l| !l.is_empty() && l.chars().all(|c| c.is_ascii_lowercase()))
+                    && gap.chars().all(|c| c == ' ' || c == ',')
+                    && gap.matches(',').count() <= 1
+            })
+            && !tokens
+                .get(i + 1)
+                .is_some_and(|n| n.as_str().chars().next().is_some_and(char::is_uppercase));
+        if lowerable && !starts && !near_name && !in_source(w) && (whole || lone) {
             out.push_str(&bullet[last..m.start()]);
             out.push_str(&w.to_lowercase());
             last = m.end();
@@ -961,6 +981,20 @@ fn drop_added_full_stop<'a>(s: &'a str, source: &str) -> &'a str {
     body.trim_end()
 }
 
+/// Whether text in `lang` is generated without Chinese, Japanese or Korean
+/// characters ([`SamplingParams::ban_cjk`]): a language written without them,
+/// unless a term's translation the model is given (`hints`) has them. The
+/// translation check flags such a character anyway (`untranslated`); banning it
+/// makes the model write the word instead ("long-staple cotton", not
+/// "long绒 cotton").
+fn bans_cjk(lang: &str, hints: &[Hint]) -> bool {
+    let base = lang.split(['-', '_']).next().unwrap_or(lang);
+    !matches!(base, "zh" | "ja" | "ko")
+        && !hints
+            .iter()
+            .any(|h| h.target.chars().any(crate::script::is_cjk))
+}
+
 fn sampling_for(attempt: usize) -> SamplingParams {
     if attempt == 0 {
         SamplingParams {
@@ -974,6 +1008,7 @@ fn sampling_for(attempt: usize) -> SamplingParams {
             top_k: 40,
             repetition_penalty: 1.15,
             seed: 1000 + attempt as u64,
+            ban_cjk: false,
         }
     }
 }
@@ -1470,7 +1505,10 @@ impl Pipeline {
             let mut handles = Vec::with_capacity(best_of.n.max(1));
             for i in 0..best_of.n.max(1) {
                 let mut req = self.segment_request(s, ctx, 0, Context::Retrieved)?;
-                req.sampling = best_of.sampling(i);
+                req.sampling = SamplingParams {
+                    ban_cjk: req.sampling.ban_cjk,
+                    ..best_of.sampling(i)
+                };
                 handles.push(self.generator.submit_until(req, ctx.deadline));
             }
             first.push(Some(handles));
@@ -1521,6 +1559,7 @@ impl Pipeline {
             (s.protected.text.chars().count() * 3 / 4 + 24).min(self.options.max_tokens);
         let mut req = GenerateRequest::new(messages, max_tokens);
         req.sampling = sampling_for(attempt);
+        req.sampling.ban_cjk = bans_cjk(ctx.target_lang, &s.hints);
         req.priority = self.options.priority;
         // Every segment is one line (description text nodes included).
         req.stop = vec!["\n".into()];
@@ -1570,7 +1609,10 @@ impl Pipeline {
                         req.messages.push(crate::llm::ChatMessage::user(
                             self.templates.retry(s.kind, problem)?,
                         ));
-                        req.sampling = sampling_for(0);
+                        req.sampling = SamplingParams {
+                            ban_cjk: req.sampling.ban_cjk,
+                            ..sampling_for(0)
+                        };
                     }
                     vec![
                         self.generator
@@ -1947,6 +1989,7 @@ impl Pipeline {
             let h = msgs.ok().map(|m| {
                 let max_tokens = (p.text.chars().count() * 3 / 2 + 24).min(self.options.max_tokens);
                 let mut req = GenerateRequest::new(m, max_tokens);
+                req.sampling.ban_cjk = bans_cjk(into, &[]);
                 req.priority = self.options.priority;
                 req.stop = vec!["\n".into()];
                 self.generator.submit_until(req, deadline)
@@ -2159,6 +2202,7 @@ impl Pipeline {
             msgs,
             (p.text.chars().count() * 3 + 48).min(self.options.max_tokens),
         );
+        req.sampling.ban_cjk = bans_cjk(tgt, &[]);
         req.priority = self.options.priority;
         req.stop = vec!["\n".into()];
         if let Ok(g) = self.generator.generate(req) {
@@ -2257,6 +2301,7 @@ impl Pipeline {
                 msgs,
                 (p.text.chars().count() * 2 + 32).min(self.options.max_tokens),
             );
+            req.sampling.ban_cjk = bans_cjk(&profile.language, &[]);
             req.priority = self.options.priority;
             req.stop = vec!["\n".into()];
             reqs.push(req);
@@ -2577,6 +2622,22 @@ mod tests {
     use super::*;
 
     #[test]
+    fn text_in_a_language_without_cjk_is_generated_without_it() {
+        for lang in ["en", "de", "pt-BR", "ar", "th", "vi"] {
+            assert!(bans_cjk(lang, &[]), "{lang}");
+        }
+        for lang in ["zh", "zh-TW", "ja", "ko"] {
+            assert!(!bans_cjk(lang, &[]), "{lang}");
+        }
+        let hint = |t: &str| Hint {
+            source: "{1}".into(),
+            target: t.into(),
+        };
+        assert!(bans_cjk("en", &[hint("cotton")]));
+        assert!(!bans_cjk("en", &[hint("cotton"), hint("小米")]));
+    }
+
+    #[test]
     fn titles_are_cut_into_parts_at_their_separators() {
         let p = |v: &[(&str, Sep)]| -> Vec<(String, Sep)> {
             v.iter().map(|(t, s)| (t.to_string(), *s)).collect()
@@ -2702,6 +2763,31 @@ mod tests {
         for b in [
             "Borosilicate glass is resistant to temperature changes",
             "Connects over Bluetooth to Android and iPhone",
+        ] {
+            assert_eq!(bc(b, "x"), b);
+        }
+        // A lone capital after a word in lower case goes; two in a row, a name,
+        // a word after punctuation that ends a phrase and a word before a
+        // code stay.
+        assert_eq!(
+            bc("100% cotton, soft and Comfortable", "x"),
+            "100% cotton, soft and comfortable"
+        );
+        assert_eq!(
+            bc("30% wool, 70% acrylic, Soft and Non-Sticky", "x"),
+            "30% wool, 70% acrylic, soft and non-sticky"
+        );
+        assert_eq!(
+            bc("Food-grade Silicone, safe from -40 to 200 °C", "x"),
+            "Food-grade silicone, safe from -40 to 200 °C"
+        );
+        for b in [
+            "Does not damage Air Vent or phone",
+            "Resistant to Temperature Changes, keeps food fresh",
+            "Compatible with Galaxy Watch and Apple devices",
+            "Charges in 2 hours. Lasts all day",
+            "Works with Micro USB cables",
+            "Machine washable; Dry flat",
         ] {
             assert_eq!(bc(b, "x"), b);
         }

@@ -67,6 +67,7 @@ impl BestOf {
                 top_k: 40,
                 repetition_penalty: 1.1,
                 seed: 7000 + i as u64,
+                ban_cjk: false,
             }
         }
     }
