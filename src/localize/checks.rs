@@ -11,7 +11,7 @@
 //! [`numbers`] compares against; a unit-like token after a number that is no unit of
 //! the table (`544 gkg`, `36,6 m-lb`) is `unit_unknown`.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
 
 use regex::Regex;
@@ -110,6 +110,9 @@ impl Finding {
                 "numbers and measurements must come only from the placeholders: copy every placeholder such as {1} exactly once and write no numbers yourself.".to_string()
             }
             "label_leaked" => format!("reply with the translation only, without a label such as {ev}."),
+            "name_missing" => format!(
+                "the source writes {ev} in Latin letters: a name, to be kept exactly as written."
+            ),
             "braces_added" => format!(
                 "{ev}: the source has no such braces. Write those words without braces; only placeholders such as {{1}} are copied with theirs."
             ),
@@ -250,6 +253,14 @@ pub fn check_segment(c: &SegmentCheck<'_>, opts: &CheckOptions) -> Vec<Finding> 
     if let Some(x) = acronyms_missing(c.source_protected, c.output_raw) {
         f.push(x);
     }
+    if let Some(x) = names_missing(
+        c.source_protected,
+        c.output_raw,
+        c.source_lang,
+        c.target_lang,
+    ) {
+        f.push(x);
+    }
     if let Some(x) = number_words_added(c.source_protected, c.spans, c.output_raw, c.target_lang) {
         f.push(x);
     }
@@ -354,6 +365,75 @@ pub fn acronyms_missing(source: &str, output: &str) -> Option<Finding> {
         )
         .with_evidence(gone),
     )
+}
+
+/// Latin words of a Chinese, Japanese or Korean source left out of, or changed
+/// in, a translation into a language written in Latin letters. In such a source
+/// a word in Latin letters is a name the seller writes so (a material, a
+/// series, a standard: "Tritan材质", "FreeBuds", "Type-C接口"), to be kept as
+/// written; a small model turned "Tritan" into "Titanate", unflagged. Words of
+/// fewer than three letters, all-capital acronyms ([`acronyms_missing`]
+/// checks those) and common English words ("App", "mini", "Pro", which a
+/// translation may put in lower case or drop) are not checked. Found without
+/// regard to case, a hyphen as a space or nothing ("Type C", "TypeC").
+pub fn names_missing(
+    source: &str,
+    output: &str,
+    src_lang: &str,
+    tgt_lang: &str,
+) -> Option<Finding> {
+    static LATIN_WORD: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"[A-Za-z][A-Za-z0-9]*(?:[-'][A-Za-z0-9]+)*").expect("static regex")
+    });
+    let base = |l: &str| l.split(['-', '_']).next().unwrap_or(l).to_string();
+    if !matches!(base(src_lang).as_str(), "zh" | "ja" | "ko")
+        || !language::data().writes_only_latin(tgt_lang)
+    {
+        return None;
+    }
+    let source = strip_placeholders(source);
+    let squash = |s: &str| -> String {
+        s.chars()
+            .filter(|c| c.is_alphanumeric())
+            .flat_map(char::to_lowercase)
+            .collect()
+    };
+    // The output's Latin words, and each run of two or three of them joined,
+    // squashed ("Type C" and "Type-C" are both "typec").
+    let words: Vec<String> = LATIN_WORD
+        .find_iter(output)
+        .map(|m| squash(m.as_str()))
+        .collect();
+    let mut found: HashSet<String> = HashSet::new();
+    for n in 1..=3 {
+        for w in words.windows(n) {
+            found.insert(w.concat());
+        }
+    }
+    let mut gone: Vec<String> = Vec::new();
+    for m in LATIN_WORD.find_iter(&source) {
+        let w = m.as_str();
+        let letters = w.chars().filter(char::is_ascii_alphabetic).count();
+        // Part of a longer Latin token ("3A", "x12x8cm" in a dimension), or
+        // no name.
+        if letters < 3
+            || source[..m.start()].ends_with(|c: char| c.is_ascii_alphanumeric())
+            || ACRONYM.find(w).is_some_and(|a| a.len() == w.len())
+            || w.split(['-', '\'']).all(super::language::common_english)
+            || found.contains(&squash(w))
+            || gone.iter().any(|g| g == w)
+        {
+            continue;
+        }
+        gone.push(w.to_string());
+    }
+    (!gone.is_empty()).then(|| {
+        Finding::error(
+            "name_missing",
+            format!("names of the source missing: {}", gone.join(", ")),
+        )
+        .with_evidence(gone)
+    })
 }
 
 /// Numbers a translation writes as words, per target language: the cardinals two
@@ -1291,6 +1371,62 @@ mod tests {
             None
         );
         assert_eq!(added("Warm fleece", "en", "二つのポケット", "ja"), None);
+    }
+
+    #[test]
+    fn latin_names_of_a_cjk_source_must_stay_in_the_translation() {
+        let gone = |src: &str, out: &str, s: &str, t: &str| {
+            names_missing(src, out, s, t)
+                .map(|f| f.evidence)
+                .unwrap_or_default()
+        };
+        // A material name the model changed (zh→en dev-set output).
+        assert_eq!(
+            gone(
+                "Tritan材质，不含BPA，耐摔",
+                "Titanate material, BPA-free, durable",
+                "zh",
+                "en"
+            ),
+            ["Tritan"]
+        );
+        assert_eq!(
+            gone(
+                "FreeBuds系列 陶瓷白",
+                "Free Buds series, ceramic white",
+                "zh",
+                "de"
+            ),
+            Vec::<String>::new(),
+            "a space between its parts is the same name"
+        );
+        assert_eq!(
+            gone(
+                "Type-C接口 tritan材质",
+                "Type C port, Tritan material",
+                "zh",
+                "en"
+            ),
+            Vec::<String>::new(),
+            "case and hyphens do not matter"
+        );
+        assert_eq!(gone("Lumeya精华 {1}", "Serum {1}", "zh", "fr"), ["Lumeya"]);
+        // Not checked: short words, acronyms, common English words, parts of
+        // a dimension or a code, placeholders.
+        assert_eq!(
+            gone(
+                "APP控制 迷你mini款 40x12x8cm 3A快充 {1}Pro USB",
+                "Smart control, compact, fast charging {1}",
+                "zh",
+                "en"
+            ),
+            Vec::<String>::new()
+        );
+        // Only a CJK source into a language written in Latin letters.
+        assert!(names_missing("Tritan bottle", "Titanate Flasche", "en", "de").is_none());
+        assert!(names_missing("Tritan材质", "Тритан", "zh", "ru").is_none());
+        assert!(names_missing("Tritan材质", "トライタン素材", "zh", "ja").is_none());
+        assert!(names_missing("Tritan素材", "Titanate material", "ja", "en").is_some());
     }
 
     #[test]

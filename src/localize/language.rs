@@ -226,6 +226,17 @@ impl LanguageData {
             || spelled_alike(lang, &w)
     }
 
+    /// Whether `lang` is written in Latin letters alone (English, German,
+    /// Vietnamese …; not Russian or Arabic, which write brands in Latin letters
+    /// beside their own). False for a language without data.
+    pub fn writes_only_latin(&self, lang: &str) -> bool {
+        let base = lang.split(['-', '_']).next().unwrap_or(lang);
+        self.scripts
+            .get(lang)
+            .or_else(|| self.scripts.get(base))
+            .is_some_and(|s| s.names().iter().all(|n| n == "Latin"))
+    }
+
     /// Runs of letters in `text` of scripts `lang` is not written in (Cyrillic in
     /// German, kana in Chinese, Hangul in English), other than runs made only of
     /// symbol letters (`Ω`, `μ`, `Φ`). Empty for a language without data.

@@ -1076,11 +1076,12 @@ struct FieldText {
 /// `count_missing`, and Chinese terms of one character hinted only as words;
 /// 8: another unit's symbol after a quantity as `unit_added`, a count right
 /// after another as `count_missing`, a brand's added possessive removed; 9: a
-/// CJK source's glued measurements spaced, English bullets in sentence case)
+/// CJK source's glued measurements spaced, English bullets in sentence case;
+/// 10: `name_missing`)
 /// what they would now flag is translated again
 /// instead of recalled. The memory holds model output only (a reviewer's edits go
 /// to the example bank), so nothing a person wrote is lost.
-const CHECKS_VERSION: u32 = 9;
+const CHECKS_VERSION: u32 = 10;
 
 /// Builds the translation-memory key of a segment for one call.
 struct TmKeys {
