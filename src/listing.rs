@@ -67,6 +67,15 @@ pub fn is_rtl(lang: &str) -> bool {
     RTL_LANGUAGES.iter().any(|l| l.eq_ignore_ascii_case(code))
 }
 
+/// Whether `lang` (ISO 639-1, or a locale such as `zh-TW`) is Chinese, Japanese
+/// or Korean: written in CJK characters, without spaces between words.
+pub fn is_cjk_language(lang: &str) -> bool {
+    let code = lang.split(['-', '_']).next().unwrap_or("");
+    ["zh", "ja", "ko"]
+        .iter()
+        .any(|l| l.eq_ignore_ascii_case(code))
+}
+
 /// Below this `whatlang` confidence a Latin-script guess is not taken.
 const MIN_LATIN_CONFIDENCE: f64 = 0.3;
 

@@ -584,27 +584,14 @@ pub(crate) mod testutil {
     }
 
     /// GPT-2's byte-to-character table, in byte order.
+    /// The 256 byte-level characters, in byte order.
     fn byte_chars() -> Vec<String> {
-        (0u32..256)
-            .map(|b| {
-                let printable =
-                    (33..=126).contains(&b) || (161..=172).contains(&b) || (174..=255).contains(&b);
-                if printable {
-                    char::from_u32(b).map(String::from).unwrap_or_default()
-                } else {
-                    let shift = (0..b)
-                        .filter(|x| {
-                            !((33..=126).contains(x)
-                                || (161..=172).contains(x)
-                                || (174..=255).contains(x))
-                        })
-                        .count() as u32;
-                    char::from_u32(256 + shift)
-                        .map(String::from)
-                        .unwrap_or_default()
-                }
-            })
-            .collect()
+        let mut by_byte: Vec<(u8, char)> = super::byte_level_bytes()
+            .into_iter()
+            .map(|(c, b)| (b, c))
+            .collect();
+        by_byte.sort_unstable();
+        by_byte.into_iter().map(|(_, c)| c.to_string()).collect()
     }
 }
 

@@ -385,10 +385,7 @@ pub fn names_missing(
     static LATIN_WORD: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(r"[A-Za-z][A-Za-z0-9]*(?:[-'][A-Za-z0-9]+)*").expect("static regex")
     });
-    let base = |l: &str| l.split(['-', '_']).next().unwrap_or(l).to_string();
-    if !matches!(base(src_lang).as_str(), "zh" | "ja" | "ko")
-        || !language::data().writes_only_latin(tgt_lang)
-    {
+    if !crate::listing::is_cjk_language(src_lang) || !language::data().writes_only_latin(tgt_lang) {
         return None;
     }
     let source = strip_placeholders(source);

@@ -988,8 +988,7 @@ fn drop_added_full_stop<'a>(s: &'a str, source: &str) -> &'a str {
 /// makes the model write the word instead ("long-staple cotton", not
 /// "long绒 cotton").
 fn bans_cjk(lang: &str, hints: &[Hint]) -> bool {
-    let base = lang.split(['-', '_']).next().unwrap_or(lang);
-    !matches!(base, "zh" | "ja" | "ko")
+    !crate::listing::is_cjk_language(lang)
         && !hints
             .iter()
             .any(|h| h.target.chars().any(crate::script::is_cjk))
