@@ -1,6 +1,7 @@
 //! Checks on every translated field, each a named warning code:
 //! `wrong_language`, `placeholder_missing`, `number_missing`, `number_changed`,
-//! `unit_unknown`, `unit_added`, `unit_missing`, `label_leaked`, `braces_added`,
+//! `unit_unknown`, `unit_added`, `unit_missing`, `rate_unit_missing`, `label_leaked`,
+//! `braces_added`, `acronym_missing`, `name_missing`,
 //! `untranslated` (see [`super::untranslated`]),
 //! `length_ratio`, `repetition_loop`, `low_confidence`, `glossary_violation`
 //! (errors: the field needs review) and `terminology` (a warning: retried once,
@@ -110,6 +111,9 @@ impl Finding {
                 "numbers and measurements must come only from the placeholders: copy every placeholder such as {1} exactly once and write no numbers yourself.".to_string()
             }
             "label_leaked" => format!("reply with the translation only, without a label such as {ev}."),
+            "rate_unit_missing" => format!(
+                "the source writes {ev}: a rate, per that unit of time. Translate it with the same unit of time."
+            ),
             "name_missing" => format!(
                 "the source writes {ev} in Latin letters: a name, to be kept exactly as written."
             ),
@@ -254,6 +258,14 @@ pub fn check_segment(c: &SegmentCheck<'_>, opts: &CheckOptions) -> Vec<Finding> 
         f.push(x);
     }
     if let Some(x) = names_missing(
+        c.source_protected,
+        c.output_raw,
+        c.source_lang,
+        c.target_lang,
+    ) {
+        f.push(x);
+    }
+    if let Some(x) = rate_units_missing(
         c.source_protected,
         c.output_raw,
         c.source_lang,
@@ -431,6 +443,286 @@ pub fn names_missing(
         )
         .with_evidence(gone)
     })
+}
+
+/// Words that say "per" before a time unit, per source language (a CJK source
+/// writes 每 or 毎 in front of the unit, or a slash after a counted word).
+const PER_WORDS: [(&str, &[&str]); 5] = [
+    ("en", &["per", "every", "each"]),
+    ("de", &["pro", "je", "jede", "jeden", "jedes"]),
+    ("fr", &["par", "chaque"]),
+    ("es", &["por", "cada"]),
+    ("it", &["al", "alla", "ogni", "per"]),
+];
+
+/// Words that name a time unit's rate in one word, per target language
+/// ("daily" is per day, "rpm" per minute), beside the unit names of
+/// `markets/units.toml`.
+const RATE_WORDS: [(&str, &[(&str, &str)]); 10] = [
+    (
+        "en",
+        &[
+            ("daily", "day"),
+            ("weekly", "week"),
+            ("monthly", "month"),
+            ("yearly", "year"),
+            ("annual", "year"),
+            ("rpm", "min"),
+            ("bpm", "min"),
+        ],
+    ),
+    (
+        "de",
+        &[
+            ("täglich", "day"),
+            ("wöchentlich", "week"),
+            ("monatlich", "month"),
+            ("jährlich", "year"),
+            ("stündlich", "h"),
+        ],
+    ),
+    (
+        "fr",
+        &[
+            ("quotidien", "day"),
+            ("hebdomadaire", "week"),
+            ("mensuel", "month"),
+            ("annuel", "year"),
+            ("tr/min", "min"),
+        ],
+    ),
+    (
+        "es",
+        &[
+            ("diari", "day"),
+            ("semanal", "week"),
+            ("mensual", "month"),
+            ("anual", "year"),
+            ("rpm", "min"),
+        ],
+    ),
+    (
+        "it",
+        &[
+            ("giornalier", "day"),
+            ("quotidian", "day"),
+            ("settimanal", "week"),
+            ("mensil", "month"),
+            ("annual", "year"),
+        ],
+    ),
+    (
+        "pt",
+        &[
+            ("diári", "day"),
+            ("semanal", "week"),
+            ("mensal", "month"),
+            ("anual", "year"),
+            ("rpm", "min"),
+        ],
+    ),
+    (
+        "nl",
+        &[
+            ("dagelijks", "day"),
+            ("wekelijks", "week"),
+            ("maandelijks", "month"),
+            ("jaarlijks", "year"),
+        ],
+    ),
+    (
+        "ja",
+        &[
+            ("毎時", "h"),
+            ("時速", "h"),
+            ("毎月", "month"),
+            ("月額", "month"),
+        ],
+    ),
+    (
+        "zh",
+        &[
+            ("每日", "day"),
+            ("日均", "day"),
+            ("每月", "month"),
+            ("月均", "month"),
+            ("时速", "h"),
+        ],
+    ),
+    ("ko", &[("매월", "month"), ("매시", "h")]),
+];
+
+/// The time units a rate has: the names of `markets/units.toml` (and its
+/// symbols), by unit id.
+const RATE_UNITS: [&str; 7] = ["s", "min", "h", "day", "week", "month", "year"];
+
+/// A rate's time unit of the source missing from, or changed in, the
+/// translation: "每分钟7000次声波震动" came back "7000 sonic vibrations per
+/// second", unflagged, because the number and its count were right and the
+/// minute has no number of its own. A rate is a time unit after "per" (每 or
+/// 毎 in a Chinese or Japanese source, "per", "every", "each" in English and
+/// their like in German, French, Spanish and Italian) or after a slash that
+/// follows a word or a placeholder ("次/分钟", "{1}/min"); a time unit after a
+/// number is a quantity, which the placeholders and `unit_missing` check. The
+/// translation must name the same unit: one of its names or symbols in the
+/// target language, or a word such as "daily", "rpm", "monatlich". Nothing is
+/// checked into a language the unit table has no names of that unit for.
+pub fn rate_units_missing(
+    source: &str,
+    output: &str,
+    src_lang: &str,
+    tgt_lang: &str,
+) -> Option<Finding> {
+    let src = lang_code(src_lang);
+    let tgt = lang_code(tgt_lang);
+    if src == tgt {
+        return None;
+    }
+    let table = units::table();
+    let names = |u: &units::Unit, lang: &str| -> Vec<String> {
+        u.words
+            .get(lang)
+            .into_iter()
+            .chain(u.writes.get(lang))
+            .flatten()
+            // "godz." is found in "godzinę", "Std." in "Std".
+            .map(|w| w.trim_end_matches('.').to_lowercase())
+            .filter(|w| !w.is_empty())
+            .collect()
+    };
+    // The source's rate units, with the words that say so.
+    let lower = source.to_lowercase();
+    let cjk = crate::listing::is_cjk_language(src);
+    let mut rates: Vec<(&str, String)> = Vec::new();
+    // Each unit's names in the source language, longest first (个小时 before
+    // 小时), and for a CJK source the one-character forms that follow 每
+    // ("每日", "每月", "毎時", Japanese "毎分").
+    let mut src_names: Vec<(String, &str)> = Vec::new();
+    for id in RATE_UNITS {
+        let Some(u) = table.get(id) else { continue };
+        for n in names(u, src) {
+            src_names.push((n, id));
+        }
+        if !cjk {
+            for s in &u.symbols {
+                src_names.push((s.to_lowercase(), id));
+            }
+        }
+    }
+    if cjk {
+        for (n, id) in [("日", "day"), ("月", "month"), ("时", "h"), ("時", "h")] {
+            src_names.push((n.to_string(), id));
+        }
+        if src == "ja" {
+            src_names.push(("分".to_string(), "min"));
+        }
+    }
+    src_names.sort_by_key(|(n, _)| std::cmp::Reverse(n.chars().count()));
+    let unit_at = |rest: &str| -> Option<(&str, usize)> {
+        src_names.iter().find_map(|(n, id)| {
+            let tail = rest.strip_prefix(n.as_str())?;
+            // A Latin name ends at a word's end ("per month", not "per monitor").
+            let whole = !n.starts_with(|c: char| c.is_ascii_alphabetic())
+                || !tail.starts_with(|c: char| c.is_alphanumeric());
+            whole.then_some((*id, n.len()))
+        })
+    };
+    if cjk {
+        for (i, c) in lower.char_indices() {
+            let start = match c {
+                '每' | '毎' => {
+                    let rest = &lower[i + c.len_utf8()..];
+                    let skip = ["一个", "一", "1", "个", "個"]
+                        .iter()
+                        .find(|p| rest.starts_with(**p))
+                        .map_or(0, |p| p.len());
+                    i + c.len_utf8() + skip
+                }
+                '/' | '／' if lower[..i].ends_with(|p: char| p == '}' || script::is_cjk(p)) => {
+                    i + c.len_utf8()
+                }
+                _ => continue,
+            };
+            if let Some((id, len)) = unit_at(&lower[start..]) {
+                rates.push((id, source[i..start + len].to_string()));
+            }
+        }
+    } else {
+        let per = PER_WORDS
+            .iter()
+            .find(|(l, _)| *l == src)
+            .map_or(&[][..], |(_, w)| *w);
+        static WORD: LazyLock<Regex> =
+            LazyLock::new(|| Regex::new(r"[\p{L}]+|/").expect("static regex"));
+        let toks: Vec<regex::Match<'_>> = WORD.find_iter(&lower).collect();
+        for (k, t) in toks.iter().enumerate() {
+            let slash = t.as_str() == "/"
+                && lower[..t.start()].ends_with(|p: char| p.is_alphabetic() || p == '}');
+            if !(slash || per.contains(&t.as_str())) {
+                continue;
+            }
+            let Some(next) = toks.get(k + 1) else {
+                continue;
+            };
+            // Only a space between ("per hour"; "/min"): "per 2 hours" is a
+            // quantity.
+            if !lower[t.end()..next.start()]
+                .chars()
+                .all(char::is_whitespace)
+            {
+                continue;
+            }
+            if let Some((id, len)) = unit_at(&lower[next.start()..]) {
+                rates.push((id, source[t.start()..next.start() + len].to_string()));
+            }
+        }
+    }
+    if rates.is_empty() {
+        return None;
+    }
+    let out = output.to_lowercase();
+    let rate_words = RATE_WORDS
+        .iter()
+        .find(|(l, _)| *l == tgt)
+        .map_or(&[][..], |(_, w)| *w);
+    let mut gone: Vec<String> = Vec::new();
+    let mut seen: HashSet<&str> = HashSet::new();
+    for (id, said) in rates {
+        let Some(u) = table.get(id) else { continue };
+        let tgt_names = names(u, tgt);
+        if tgt_names.is_empty() || !seen.insert(id) {
+            continue;
+        }
+        let named = tgt_names.iter().any(|n| out.contains(n.as_str()))
+            || u.symbols.iter().chain(u.local.get(tgt)).any(|s| {
+                let s = s.to_lowercase();
+                out.match_indices(s.as_str()).any(|(at, m)| {
+                    !out[..at].ends_with(char::is_alphanumeric)
+                        && !out[at + m.len()..].starts_with(char::is_alphanumeric)
+                })
+            })
+            || rate_words
+                .iter()
+                .any(|(w, of)| *of == id && out.contains(w));
+        if !named {
+            gone.push(said);
+        }
+    }
+    (!gone.is_empty()).then(|| {
+        Finding::error(
+            "rate_unit_missing",
+            format!(
+                "the time unit of a rate of the source is missing or changed: {}",
+                gone.join(", ")
+            ),
+        )
+        .with_evidence(gone)
+    })
+}
+
+/// A language code without its region (`zh-CN` is `zh`).
+fn lang_code(lang: &str) -> &str {
+    lang.split(['-', '_']).next().unwrap_or(lang)
 }
 
 /// Numbers a translation writes as words, per target language: the cardinals two
@@ -1368,6 +1660,101 @@ mod tests {
             None
         );
         assert_eq!(added("Warm fleece", "en", "二つのポケット", "ja"), None);
+    }
+
+    #[test]
+    fn a_rate_keeps_its_unit_of_time() {
+        let gone = |src: &str, out: &str, s: &str, t: &str| {
+            rate_units_missing(src, out, s, t)
+                .map(|f| f.evidence)
+                .unwrap_or_default()
+        };
+        // Per minute became per second: the number and its count are right.
+        assert_eq!(
+            gone(
+                "每分钟{1}声波震动，深层清洁毛孔",
+                "{1} sonic vibrations per second for deep cleansing",
+                "zh",
+                "en"
+            ),
+            ["每分钟"]
+        );
+        let kept = [
+            (
+                "每分钟{1}声波震动",
+                "{1} sonic vibrations per minute",
+                "zh",
+                "en",
+            ),
+            (
+                "每分钟{1}声波震动",
+                "{1} sonic vibrations a min",
+                "zh",
+                "en",
+            ),
+            ("转速{1}转/分钟", "Speed {1} rpm", "zh", "en"),
+            ("每天使用", "For daily use", "zh", "en"),
+            (
+                "每个月更换滤芯",
+                "Replace the filter every month",
+                "zh",
+                "en",
+            ),
+            ("每月更换滤芯", "Replace the filter monthly", "zh", "en"),
+            ("每秒钟{1}次", "{1} Mal pro Sekunde", "zh", "de"),
+            ("每小时{1}", "{1} par heure", "zh", "fr"),
+            ("毎分{1}回転", "{1} revolutions per minute", "ja", "en"),
+            ("Cleans {1} per hour", "Reinigt {1} pro Stunde", "en", "de"),
+            ("Cleans {1} per hour", "1時間あたり{1}", "en", "ja"),
+            ("Cleans {1} per hour", "毎時{1}", "en", "ja"),
+            ("Refill every month", "毎月補充", "en", "ja"),
+            ("Refill every month", "每月补充", "en", "zh"),
+            ("Cleans {1} per hour", "Czyści {1} na godzinę", "en", "pl"),
+            ("{1} meals per day", "{1} refeições diárias", "en", "pt"),
+            (
+                "Use {1} times every day",
+                "Täglich {1}-mal verwenden",
+                "en",
+                "de",
+            ),
+            ("{1} strokes/min", "{1} coups/min", "en", "fr"),
+            // No rate: a time unit after a number is a quantity, and "each
+            // side" is no second.
+            ("Charges in {1} hours", "Lädt in {1}", "en", "de"),
+            ("Print on each side", "Druck auf jeder Seite", "en", "de"),
+            ("每次使用后清洗", "Clean after each use", "zh", "en"),
+            // The same language: nothing to compare.
+            ("每天使用", "每日使用", "zh", "zh"),
+        ];
+        for (src, out, s, t) in kept {
+            assert!(gone(src, out, s, t).is_empty(), "{src} → {out}");
+        }
+        assert_eq!(
+            gone("{1} Hübe pro Minute", "{1} strokes per second", "de", "en"),
+            ["pro Minute"]
+        );
+        assert_eq!(
+            gone(
+                "Use twice every day",
+                "Zweimal pro Woche verwenden",
+                "en",
+                "de"
+            ),
+            ["every day"]
+        );
+        assert_eq!(
+            gone(
+                "每周清洗一次，每年更换",
+                "Clean once a week, replace every month",
+                "zh",
+                "en"
+            ),
+            ["每年"]
+        );
+        // The model is told which rate to keep.
+        let f = rate_units_missing("每分钟{1}次", "{1} times per second", "zh", "en").unwrap();
+        assert_eq!(f.severity, Severity::Error);
+        assert!(f.problem_for_model("English").unwrap().contains("每分钟"));
     }
 
     #[test]

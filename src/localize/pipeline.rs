@@ -1076,11 +1076,11 @@ struct FieldText {
 /// 8: another unit's symbol after a quantity as `unit_added`, a count right
 /// after another as `count_missing`, a brand's added possessive removed; 9: a
 /// CJK source's glued measurements spaced, English bullets in sentence case;
-/// 10: `name_missing`)
+/// 10: `name_missing`; 11: `rate_unit_missing`)
 /// what they would now flag is translated again
 /// instead of recalled. The memory holds model output only (a reviewer's edits go
 /// to the example bank), so nothing a person wrote is lost.
-const CHECKS_VERSION: u32 = 10;
+const CHECKS_VERSION: u32 = 11;
 
 /// Builds the translation-memory key of a segment for one call.
 struct TmKeys {
