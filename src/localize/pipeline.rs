@@ -677,6 +677,9 @@ fn clean_output(raw: &str, kind: &str, source: &str, langs: &[&str]) -> String {
         }
     }
     let s = without_invisible(s, source);
+    let target = langs.first().copied().unwrap_or("");
+    let s = latin_punctuation(&s, target);
+    let s = spaced_placeholders(&s, source, target);
     let s = drop_added_full_stop(s.trim(), source);
     if kind == "title" && langs.first() == Some(&"en") {
         english_title_case(&without_leading_possessive(s, source), source)
@@ -685,6 +688,90 @@ fn clean_output(raw: &str, kind: &str, source: &str, langs: &[&str]) -> String {
     } else {
         s.to_string()
     }
+}
+
+/// Chinese and Japanese punctuation in text for a language written without
+/// them: a small model copies the source's "，" and "；" into an English bullet
+/// ("4 pieces large 80x60 cm，4 pieces medium"), which a shop shows as is.
+/// Full-width commas, the enumeration comma, semicolons, colons, stops,
+/// exclamation and question marks and brackets become the target's own, with a
+/// space after them (no colon or stop between two digits: "3：1" is "3:1",
+/// "1．5" is "1.5"). Text for
+/// Chinese, Japanese or Korean is left as it is.
+fn latin_punctuation<'a>(s: &'a str, target: &str) -> std::borrow::Cow<'a, str> {
+    let latin = |c: char| match c {
+        '，' | '、' => Some(','),
+        '；' => Some(';'),
+        '：' => Some(':'),
+        '。' | '．' => Some('.'),
+        '！' => Some('!'),
+        '？' => Some('?'),
+        '（' => Some('('),
+        '）' => Some(')'),
+        _ => None,
+    };
+    if target.is_empty()
+        || crate::listing::is_cjk_language(target)
+        || !s.chars().any(|c| latin(c).is_some())
+    {
+        return s.into();
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        let Some(l) = latin(c) else {
+            out.push(c);
+            continue;
+        };
+        let next = chars.peek().copied();
+        if l == '(' {
+            if out.ends_with(|p: char| p.is_alphanumeric() || p == '}') {
+                out.push(' ');
+            }
+            out.push('(');
+            while chars.peek().is_some_and(|c| c.is_whitespace()) {
+                chars.next();
+            }
+            continue;
+        }
+        let trimmed = out.trim_end().len();
+        out.truncate(trimmed);
+        let between_digits = matches!(l, ':' | '.')
+            && out.ends_with(|p: char| p.is_ascii_digit())
+            && next.is_some_and(|n| n.is_ascii_digit());
+        out.push(l);
+        if !between_digits
+            && next
+                .is_some_and(|n| !n.is_whitespace() && latin(n).is_none() && !",.;:!?)".contains(n))
+        {
+            out.push(' ');
+        }
+    }
+    out.into()
+}
+
+/// A space between a word in lower case and the placeholder right after it
+/// ("large{1}" with {1} = "80x60 cm" is "large 80x60 cm"), in a language written
+/// in Latin letters, unless the source glues the same word to it.
+fn spaced_placeholders<'a>(s: &'a str, source: &str, target: &str) -> std::borrow::Cow<'a, str> {
+    static GLUED: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"(^|[^\p{L}\p{N}])(\p{Ll}{2,})(\{[0-9]+\})").expect("static regex")
+    });
+    if !language::data().writes_only_latin(target) || !GLUED.is_match(s) {
+        return s.into();
+    }
+    let source = source.to_lowercase();
+    GLUED
+        .replace_all(s, |c: &regex::Captures<'_>| {
+            let glued = format!("{}{}", &c[2], &c[3]);
+            if source.contains(&glued.to_lowercase()) {
+                format!("{}{glued}", &c[1])
+            } else {
+                format!("{}{} {}", &c[1], &c[2], &c[3])
+            }
+        })
+        .into_owned()
+        .into()
 }
 
 /// An English title that begins with a placeholder (the brand, as a seller's
@@ -2857,6 +2944,45 @@ mod tests {
             "tritan Water Bottle, Straw Lid"
         );
         assert_eq!(tc("", "x"), "");
+    }
+
+    #[test]
+    fn cjk_punctuation_and_glued_placeholders_are_mended_in_latin_text() {
+        let en = ["en", "zh"];
+        // zh→en dev-set output: the source's commas copied, words glued to the sizes.
+        assert_eq!(
+            clean_output(
+                "4 pieces large{1}，4 pieces medium{2}，2 pieces small{3}",
+                "bullet",
+                "4个大号{1}，4个中号{2}，2个小号{3}",
+                &en
+            ),
+            "4 pieces large {1}, 4 pieces medium {2}, 2 pieces small {3}"
+        );
+        let lp = |s: &str, t: &str| latin_punctuation(s, t).into_owned();
+        assert_eq!(
+            lp("Soft ， breathable；easy to wash（machine）。", "en"),
+            "Soft, breathable; easy to wash (machine)."
+        );
+        assert_eq!(lp("Ratio 3：1、2 sizes", "de"), "Ratio 3:1, 2 sizes");
+        assert_eq!(lp("Note：{1} included！", "fr"), "Note: {1} included!");
+        // Chinese, Japanese and Korean text keeps its own.
+        assert_eq!(lp("透气，舒适", "zh"), "透气，舒适");
+        assert_eq!(lp("通気性、快適", "ja-JP"), "通気性、快適");
+        let sp = |s: &str, src: &str, t: &str| spaced_placeholders(s, src, t).into_owned();
+        assert_eq!(
+            sp("Up to{1} runtime", "最长{1}续航", "en"),
+            "Up to {1} runtime"
+        );
+        // The source glues them too, a name or a model number: kept.
+        assert_eq!(sp("Pack of max{1}", "max{1}", "en"), "Pack of max{1}");
+        assert_eq!(
+            sp("iPhone{1} case", "iPhone{1}手机壳", "en"),
+            "iPhone{1} case"
+        );
+        assert_eq!(sp("Pro{1}", "Pro{1}", "en"), "Pro{1}");
+        // Not in a language written in other letters.
+        assert_eq!(sp("размер{1}", "尺寸{1}", "ru"), "размер{1}");
     }
 
     #[test]
