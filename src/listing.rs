@@ -60,17 +60,22 @@ pub fn language_code(lang: whatlang::Lang) -> Option<&'static str> {
 /// Languages written right to left (ISO 639-1): Arabic, Hebrew, Persian, Urdu.
 const RTL_LANGUAGES: [&str; 4] = ["ar", "he", "fa", "ur"];
 
+/// The language of a code or locale, without its region (`zh-CN`, `pt_BR` → `zh`, `pt`).
+pub fn base_language(lang: &str) -> &str {
+    lang.split(['-', '_']).next().unwrap_or(lang)
+}
+
 /// Whether text in `lang` (ISO 639-1, or a locale such as `ar-AE`) is written
 /// right to left: pages render such fields with `dir="rtl"`.
 pub fn is_rtl(lang: &str) -> bool {
-    let code = lang.split(['-', '_']).next().unwrap_or("");
+    let code = base_language(lang);
     RTL_LANGUAGES.iter().any(|l| l.eq_ignore_ascii_case(code))
 }
 
 /// Whether `lang` (ISO 639-1, or a locale such as `zh-TW`) is Chinese, Japanese
 /// or Korean: written in CJK characters, without spaces between words.
 pub fn is_cjk_language(lang: &str) -> bool {
-    let code = lang.split(['-', '_']).next().unwrap_or("");
+    let code = base_language(lang);
     ["zh", "ja", "ko"]
         .iter()
         .any(|l| l.eq_ignore_ascii_case(code))

@@ -573,8 +573,8 @@ pub fn rate_units_missing(
     src_lang: &str,
     tgt_lang: &str,
 ) -> Option<Finding> {
-    let src = lang_code(src_lang);
-    let tgt = lang_code(tgt_lang);
+    let src = crate::listing::base_language(src_lang);
+    let tgt = crate::listing::base_language(tgt_lang);
     if src == tgt {
         return None;
     }
@@ -718,11 +718,6 @@ pub fn rate_units_missing(
         )
         .with_evidence(gone)
     })
-}
-
-/// A language code without its region (`zh-CN` is `zh`).
-fn lang_code(lang: &str) -> &str {
-    lang.split(['-', '_']).next().unwrap_or(lang)
 }
 
 /// Numbers a translation writes as words, per target language: the cardinals two

@@ -230,7 +230,7 @@ impl LanguageData {
     /// Vietnamese …; not Russian or Arabic, which write brands in Latin letters
     /// beside their own). False for a language without data.
     pub fn writes_only_latin(&self, lang: &str) -> bool {
-        let base = lang.split(['-', '_']).next().unwrap_or(lang);
+        let base = crate::listing::base_language(lang);
         self.scripts
             .get(lang)
             .or_else(|| self.scripts.get(base))
