@@ -1688,6 +1688,7 @@ mod tests {
                 "en",
             ),
             ("转速{1}转/分钟", "Speed {1} rpm", "zh", "en"),
+            ("每分钟转速{1}转", "At {1} RPM", "zh", "en"),
             ("每天使用", "For daily use", "zh", "en"),
             (
                 "每个月更换滤芯",

@@ -1121,7 +1121,7 @@ pub fn added_units(source: &str, output: &str, spans: &[Span], target: &str) -> 
         let in_source = source
             .match_indices(&placeholder)
             .any(|(at, _)| unit_name_at(&source[at + placeholder.len()..], Names::Any).is_some());
-        if in_source {
+        if in_source || u.id == "rpm" && rpm_in_parts(source, &placeholder) {
             continue;
         }
         let name = rest[..len].trim_start_matches([' ', '\u{a0}', '\u{202f}', '-', '‐']);
@@ -1138,6 +1138,34 @@ pub fn added_units(source: &str, output: &str, spans: &[Span], target: &str) -> 
         added.push(format!("{}{sep}{name}", s.restore));
     }
     added
+}
+
+/// Whether a Chinese or Japanese source gives the number behind `placeholder`
+/// revolutions per minute in parts rather than as one unit: "每分钟转速{1}转",
+/// "{1}转/每分钟" (revolutions after the number and a minute in the segment),
+/// "转速高达{1}" (a rotational speed, whose unit is rpm unless the segment
+/// counts per second), "毎分{1}回転". Then "{1} rpm" is the source's unit.
+fn rpm_in_parts(source: &str, placeholder: &str) -> bool {
+    const REVOLUTIONS: [&str; 4] = ["转", "轉", "回転", "圈"];
+    const SPEED: [&str; 4] = ["转速", "轉速", "回転数", "回転速度"];
+    const PER_MINUTE: [&str; 8] = [
+        "每分", "毎分", "/分", "／分", "分钟", "分鐘", "分間", "/min",
+    ];
+    let per_minute = PER_MINUTE.iter().any(|w| source.contains(w));
+    let per_second = ["每秒", "毎秒", "/秒", "秒钟"]
+        .iter()
+        .any(|w| source.contains(w));
+    source.match_indices(placeholder).any(|(at, p)| {
+        let after = source[at + p.len()..].trim_start();
+        let revolutions = REVOLUTIONS.iter().any(|w| after.starts_with(w));
+        // The few characters before the number ("转速高达", "转速：").
+        let before: String = {
+            let b: Vec<char> = source[..at].chars().rev().take(6).collect();
+            b.into_iter().rev().collect()
+        };
+        let speed = SPEED.iter().any(|w| before.contains(w));
+        revolutions && per_minute || speed && !per_second
+    })
 }
 
 /// Calendar units (the table's units that are written but never read: day,
@@ -2201,6 +2229,24 @@ mod tests {
         let p = protect("适合3岁以上儿童", &zh);
         let out = "For children {1} years and up";
         assert!(added_units(&p.text, out, &p.spans, "en").is_empty());
+        // Revolutions per minute given in parts: rpm is the source's unit.
+        for source in ["每分钟转速35000转", "转速高达35000", "电机35000转/每分钟"] {
+            let p = protect(source, &zh);
+            let out = "Up to {1} RPM";
+            assert!(
+                added_units(&p.text, out, &p.spans, "en").is_empty(),
+                "{source}"
+            );
+        }
+        // Per second, or revolutions with no minute, are not rpm.
+        for source in ["每秒转速100", "可旋转360次"] {
+            let p = protect(source, &zh);
+            assert_eq!(
+                added_units(&p.text, "{1} rpm", &p.spans, "en").len(),
+                1,
+                "{source}"
+            );
+        }
     }
 
     #[test]
