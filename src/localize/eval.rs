@@ -405,9 +405,18 @@ fn text_only(s: &str) -> String {
 /// The numbers of a text written in `nf` (tags stripped), with their units.
 fn facts(text: &str, nf: &NumberFormat) -> Vec<Fact> {
     let plain = text_only(text);
-    FACT.captures_iter(&plain)
+    let mut split = Vec::new();
+    let mut found: Vec<Fact> = FACT
+        .captures_iter(&plain)
         .filter_map(|c| {
             let n = c.get(1)?.as_str();
+            // A fraction that is none: "0-400/0-1500 rpm" is two ranges, not
+            // 400/0 after a 0 ("400/0" divides by zero; a mixed number's
+            // fraction is below one). Its numbers count one by one.
+            if let Some(parts) = no_fraction(n) {
+                split.extend(parts);
+                return None;
+            }
             let value = units::parse_number(n, nf).or_else(|| units::parse_quantity(n))?;
             // The ASCII boundary also ends a unit before an accented letter:
             // "2 téléphones" is no 2 t (tonnes), "5 mètres" no 5 m. A unit
@@ -432,7 +441,33 @@ fn facts(text: &str, nf: &NumberFormat) -> Vec<Fact> {
                 unread,
             })
         })
-        .collect()
+        .collect();
+    found.extend(split.into_iter().map(|value| Fact {
+        value,
+        unit: None,
+        unread: false,
+    }));
+    found
+}
+
+/// The numbers of `n` one by one when it is written as a fraction or a mixed
+/// number but reads as none: a zero denominator, or a mixed number ("1-1/2",
+/// "1 1/2") whose fraction is one or more. `None` for any other number.
+fn no_fraction(n: &str) -> Option<Vec<f64>> {
+    let (head, frac) = n.split_once('/')?;
+    let (whole, num) = match head.rsplit_once([' ', '-']) {
+        Some((w, x)) => (Some(w), x),
+        None => (None, head),
+    };
+    let (num, den): (f64, f64) = (num.parse().ok()?, frac.parse().ok()?);
+    if den != 0.0 && (whole.is_none() || num < den) {
+        return None;
+    }
+    Some(
+        n.split([' ', '-', '/'])
+            .filter_map(|x| x.parse().ok())
+            .collect(),
+    )
 }
 
 /// Whether `out` states the fact `want` (the reference's): the same dimension and
@@ -463,13 +498,17 @@ fn same_fact(want: &Fact, out: &Fact, market: MeasurementSystem) -> bool {
 
 /// A critical error of `output` against the reference: a fact (number, unit, size)
 /// of the reference missing or one of the output's wrong, the brand missing, or a
-/// model number of the source missing. `None` when there is none.
+/// model number of the source missing. `None` when there is none. `moved` are
+/// texts the pipeline moves out of this field into another (a Chinese title's
+/// gifts), whose numbers are not missing.
+#[allow(clippy::too_many_arguments)] // one private function, each argument a plain value
 fn critical_error(
     source: &str,
     reference: &str,
     output: &str,
     lang: &str,
     brand: Option<&str>,
+    moved: &[String],
     nf: &NumberFormat,
     market: MeasurementSystem,
 ) -> Option<String> {
@@ -487,11 +526,29 @@ fn critical_error(
                 unread: false,
             }),
     );
+    // A gift the pipeline moves out of a Chinese title into a bullet of its own
+    // ("送10根胶棒") is in the listing, not lost: its numbers are no missing fact.
+    let moved: Vec<Fact> =
+        moved
+            .iter()
+            .flat_map(|g| {
+                facts(g, &SOURCE_FORMAT).into_iter().chain(
+                    spans::count_words(g, "zh")
+                        .into_iter()
+                        .map(|(_, _, n)| Fact {
+                            value: f64::from(n),
+                            unit: None,
+                            unread: false,
+                        }),
+                )
+            })
+            .collect();
     for w in &want {
         match got.iter().position(|g| same_fact(w, g, market)) {
             Some(i) => {
                 got.remove(i);
             }
+            None if moved.iter().any(|m| same_fact(w, m, market)) => {}
             None => {
                 return Some(format!(
                     "missing {} {}",
@@ -883,12 +940,18 @@ pub fn run_eval(
                     } else {
                         rep.passing += 1;
                     }
+                    let moved = if r.field == "title" {
+                        source_clean::moved_gifts(&r.source, &src)
+                    } else {
+                        Vec::new()
+                    };
                     let critical = critical_error(
                         &r.source,
                         &r.reference,
                         &text,
                         &tgt,
                         l.brand.as_deref(),
+                        &moved,
                         nf,
                         system,
                     );
@@ -1079,7 +1142,7 @@ mod tests {
         };
         let m = MeasurementSystem::Metric;
         let crit = |src: &str, rf: &str, out: &str| {
-            critical_error(src, rf, out, "de", Some("Sony"), &de, m)
+            critical_error(src, rf, out, "de", Some("Sony"), &[], &de, m)
         };
         assert!(
             crit(
@@ -1101,14 +1164,15 @@ mod tests {
         // A unit in a script whose unit names are not read (the reference's
         // Arabic سم, the output's Russian см) is no missing quantity; a wrong
         // value still is.
-        let en =
-            |rf: &str, out: &str| critical_error("Mat 183 x 61 cm", rf, out, "en", None, &de, m);
+        let en = |rf: &str, out: &str| {
+            critical_error("Mat 183 x 61 cm", rf, out, "en", None, &[], &de, m)
+        };
         assert!(en("سجادة 183 × 61 سم", "سجادة 183 x 61 cm").is_none());
         assert!(en("Коврик 183 x 61 cm", "Коврик 183 x 61 см").is_none());
         assert!(en("سجادة 183 × 61 سم", "سجادة 183 x 16 cm").is_some());
         // Inflected unit words of a Latin-script language, against the symbol
         // the pipeline writes (the en-belt dev set's Polish and Korean).
-        let pl = |rf: &str, out: &str| critical_error("60 hours", rf, out, "pl", None, &de, m);
+        let pl = |rf: &str, out: &str| critical_error("60 hours", rf, out, "pl", None, &[], &de, m);
         assert!(pl("Do 60 godzin pracy", "Do 60 godz. pracy").is_none());
         assert!(pl("2분 타이머", "2 min 타이머").is_none());
         assert!(pl("Do 60 godzin pracy", "Do 50 godz. pracy").is_some());
@@ -1116,7 +1180,7 @@ mod tests {
         // A count the source writes as a word, written as digits where the
         // reference spells it: the source's number, not a wrong one.
         let words = |src: &str, rf: &str, out: &str, lang: &str| {
-            critical_error(src, rf, out, lang, None, &de, m)
+            critical_error(src, rf, out, lang, None, &[], &de, m)
         };
         assert_eq!(
             words(
@@ -1182,18 +1246,18 @@ mod tests {
             )
             .is_some()
         );
-        let fr = |rf: &str, out: &str| critical_error("2 phones", rf, out, "fr", None, &de, m);
+        let fr = |rf: &str, out: &str| critical_error("2 phones", rf, out, "fr", None, &[], &de, m);
         assert!(fr("Sony et 2 téléphones", "Sony et 2 portables").is_none());
         assert!(fr("Sony et 2 téléphones", "Sony et 3 portables").is_some());
         // "3-in-1" kept as written is three in one, no 3 inches (critical split c22).
         let three =
-            |rf: &str, out: &str| critical_error("3-in-1, 52 dB", rf, out, "fr", None, &de, m);
+            |rf: &str, out: &str| critical_error("3-in-1, 52 dB", rf, out, "fr", None, &[], &de, m);
         assert!(three("3 en 1, 52 dB", "3-in-1, 52 dB").is_none());
         assert!(three("3 en 1, 52 dB", "2-in-1, 52 dB").is_some());
         assert!(three("3 en 1, 52 dB", "3-in-1, 58 dB").is_some());
         // "DN15 1/2-inch" is a DN15 valve of half an inch, no 15½ inches (cz6).
         let dn = |rf: &str, out: &str| {
-            critical_error("DN15 1/2英寸", rf, out, "en", None, &SOURCE_FORMAT, m)
+            critical_error("DN15 1/2英寸", rf, out, "en", None, &[], &SOURCE_FORMAT, m)
         };
         assert!(dn("DN15, 1/2 inch thread", "DN15 1/2-inch thread").is_none());
         assert!(dn("DN15, 1/2 inch thread", "DN15 3/4-inch thread").is_some());
@@ -1205,12 +1269,51 @@ mod tests {
                 out,
                 "en",
                 None,
+                &[],
                 &SOURCE_FORMAT,
                 m,
             )
         };
         assert!(size("Size 1 1/2-inch").is_none());
         assert!(size("Size 1-inch").is_some());
+        // Two ranges joined by a slash are no fraction (zh-belt z119: "0-400/0"
+        // read as a mixed number lost a 0 and the 400).
+        let speeds = |out: &str| {
+            critical_error(
+                "双速调节：0-400/0-1500转/分",
+                "Two speeds: 0-400 / 0-1500 rpm",
+                out,
+                "en",
+                None,
+                &[],
+                &SOURCE_FORMAT,
+                m,
+            )
+        };
+        assert!(speeds("Two-speed adjustable; 0-400/0-1500 rpm").is_none());
+        assert!(speeds("Two-speed adjustable; 0-400/0-1000 rpm").is_some());
+        assert!(speeds("Two-speed adjustable; 0-1500 rpm").is_some());
+        // A gift moved out of a Chinese title into a bullet of its own is in the
+        // listing: its count is no missing fact of the title; any other is.
+        let source = "热熔胶枪 20W 家用手工DIY 送10根胶棒";
+        let moved = source_clean::moved_gifts(source, "zh");
+        assert_eq!(moved, ["10根胶棒"]);
+        let glue = |moved: &[String], out: &str| {
+            critical_error(
+                source,
+                "Hot Glue Gun 20W for Home Crafts and DIY, with 10 Glue Sticks",
+                out,
+                "en",
+                None,
+                moved,
+                &SOURCE_FORMAT,
+                m,
+            )
+        };
+        assert!(glue(&moved, "Hot Glue Gun 20W for DIY Crafts").is_none());
+        assert!(glue(&[], "Hot Glue Gun 20W for DIY Crafts").is_some());
+        assert!(glue(&moved, "Hot Glue Gun for DIY Crafts").is_some());
+        assert!(source_clean::moved_gifts(source, "en").is_empty());
         // A standard size must keep its unit; a converted quantity may differ in rounding.
         assert!(
             crit(
@@ -1253,7 +1356,7 @@ mod tests {
             decimal: ".".into(),
             grouping: ",".into(),
         };
-        let crit_ja = |rf: &str, out: &str| critical_error("x", rf, out, "ja", None, &ja, m);
+        let crit_ja = |rf: &str, out: &str| critical_error("x", rf, out, "ja", None, &[], &ja, m);
         assert!(crit_ja("トルク203 Nm", "203 Nmトルク").is_none());
         assert!(crit_ja("重さ15.9 kg。", "15.9 kgの重さ").is_none());
         assert!(crit_ja("オーブン260 °Cまで", "260 °Cまで").is_none());
