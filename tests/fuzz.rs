@@ -1,8 +1,10 @@
 //! Fuzzing in the normal test profile, on stable Rust (issue 17).
 //!
 //! One target per parser that reads a seller's bytes: every catalog reader
-//! (CSV, TSV, JSON, JSON Lines, XLSX, Shopify), the glossary and rates parsers
-//! and the HTML description walker (text pieces out, translations back in).
+//! (CSV, TSV, JSON, JSON Lines, XLSX, Shopify), the glossary and rates parsers,
+//! the HTML description walker (text pieces out, translations back in) and the
+//! steps after the model (a source segment protected, any text a model could
+//! answer cleaned, restored and checked).
 //! Each target starts from the committed seed corpus in `tests/fuzz/<target>/`
 //! and mutates it (bit flips, interesting bytes, a dictionary of the format's
 //! own tokens, cuts, duplications, splices of two seeds) for a bounded time
@@ -482,6 +484,137 @@ fn fuzz_html_description() {
             let _ = silkroute::localize::html_rebuild(&text, &back);
             let allowed: Vec<String> = ["p", "br", "li", "ul"].map(String::from).to_vec();
             let _ = silkroute::localize::html_sanitize(&text, &allowed);
+        }
+    });
+}
+
+/// Tokens of a segment and of a small model's answer: placeholders (well formed,
+/// out of range, nested), units and numbers in the forms the protector reads,
+/// prompt labels, CJK punctuation and counters, marks that change a string's
+/// length when its case changes.
+const SEGMENT_DICT: &[&[u8]] = &[
+    b"{1}",
+    b"{2}",
+    b"{0}",
+    b"{99999999999999999999}",
+    b"{{1}}",
+    b"{",
+    b"}",
+    "每分钟".as_bytes(),
+    "转/分".as_bytes(),
+    "送".as_bytes(),
+    "码".as_bytes(),
+    "四件套".as_bytes(),
+    "【".as_bytes(),
+    "】".as_bytes(),
+    "，".as_bytes(),
+    "：".as_bytes(),
+    "２０".as_bytes(),
+    "℃".as_bytes(),
+    "°F".as_bytes(),
+    " cm".as_bytes(),
+    " in".as_bytes(),
+    " oz".as_bytes(),
+    " mAh".as_bytes(),
+    "1/2".as_bytes(),
+    "1-1/2".as_bytes(),
+    "0-400/0".as_bytes(),
+    "½".as_bytes(),
+    "×".as_bytes(),
+    "1,234.5".as_bytes(),
+    "Title: ".as_bytes(),
+    "説明文：".as_bytes(),
+    "per hour".as_bytes(),
+    "İ".as_bytes(),
+    "ß".as_bytes(),
+    "\u{200b}".as_bytes(),
+    "\u{202e}".as_bytes(),
+    b"\n",
+];
+
+/// Every source language and target pair the pipeline treats differently
+/// (CJK or Latin source, a CJK, Latin, right-to-left and Cyrillic target).
+const SEGMENT_PAIRS: &[(&str, &str)] = &[
+    ("zh", "en"),
+    ("en", "de"),
+    ("en", "ja"),
+    ("ja", "en"),
+    ("en", "ar"),
+    ("zh", "ru"),
+];
+
+/// Markets whose rules differ most: title limits, banned characters, HTML in
+/// the description, right-to-left and CJK text.
+const SEGMENT_MARKETS: &[&str] = &[
+    "amazon.de",
+    "amazon.co.jp",
+    "amazon.sa-ar",
+    "coupang",
+    "allegro",
+];
+
+#[test]
+fn fuzz_segment() {
+    use silkroute::localize::{
+        CheckOptions, FieldKind, ProtectRules, check_output, lint_field, lint_fix, protect,
+    };
+    use silkroute::market::{MarketRegistry, MeasurementSystem, NumberFormat};
+    let markets = MarketRegistry::builtin().expect("the built-in markets load");
+    let formats = [
+        NumberFormat {
+            decimal: ".".into(),
+            grouping: ",".into(),
+        },
+        NumberFormat {
+            decimal: ",".into(),
+            grouping: "\u{a0}".into(),
+        },
+    ];
+    let opts = CheckOptions::default();
+    fuzz("segment", SEGMENT_DICT, |b| {
+        // The first line is the source segment, the rest the model's answer
+        // (a segment is a sentence or a title: the first 4 KiB).
+        let text = String::from_utf8_lossy(&b[..b.len().min(4096)]);
+        let (source, answer) = text.split_once('\n').unwrap_or((&text, &text));
+        // One pair and kind per input (the checks take milliseconds a
+        // segment), chosen by the input, so that a failure repeats.
+        let h = b
+            .iter()
+            .fold(7usize, |h, &x| h.wrapping_mul(31) ^ usize::from(x));
+        let i = h % SEGMENT_PAIRS.len();
+        let kind = ["title", "bullet", "description", "attribute"][h / 7 % 4];
+        {
+            let (src, tgt) = SEGMENT_PAIRS[i];
+            let rules = ProtectRules {
+                brand: Some("Xiaomi"),
+                measurement: Some(if i.is_multiple_of(2) {
+                    MeasurementSystem::Metric
+                } else {
+                    MeasurementSystem::Imperial
+                }),
+                number_format: Some(&formats[i % 2]),
+                language: Some(tgt),
+                source_language: Some(src),
+                title: Some(source),
+                ..Default::default()
+            };
+            let p = protect(source, &rules);
+            let (text, _) = check_output(&p, answer, kind, src, tgt, &opts);
+            // The model answering the protected source itself.
+            let _ = check_output(&p, &p.text, kind, src, tgt, &opts);
+            // The market's rules on the result, and their fixes.
+            let market = markets.get(SEGMENT_MARKETS[h / 31 % SEGMENT_MARKETS.len()]);
+            let market = market.expect("a built-in market");
+            let field = [
+                FieldKind::Title,
+                FieldKind::Bullet,
+                FieldKind::Description,
+                FieldKind::SearchTerms,
+            ][h / 7 % 4];
+            for v in lint_field(field, &text, market, Some("Xiaomi")) {
+                let fixed = lint_fix(field, &text, &v, market, Some("Xiaomi"));
+                let _ = lint_field(field, &fixed, market, Some("Xiaomi"));
+            }
         }
     });
 }

@@ -590,8 +590,20 @@ pub fn rate_units_missing(
             .filter(|w| !w.is_empty())
             .collect()
     };
-    // The source's rate units, with the words that say so.
-    let lower = source.to_lowercase();
+    // The source's rate units, with the words that say so. `lower` keeps the
+    // source's byte offsets: a letter whose lower case is longer or shorter
+    // ("İ" is two characters in lower case) stays as written.
+    let lower: String = source
+        .chars()
+        .map(|c| {
+            let l: String = c.to_lowercase().collect();
+            if l.len() == c.len_utf8() {
+                l
+            } else {
+                c.to_string()
+            }
+        })
+        .collect();
     let cjk = crate::listing::is_cjk_language(src);
     let mut rates: Vec<(&str, String)> = Vec::new();
     // Each unit's names in the source language, longest first (个小时 before
@@ -1664,6 +1676,21 @@ mod tests {
                 .map(|f| f.evidence)
                 .unwrap_or_default()
         };
+        // A letter whose lower case is longer moves no offset (found by
+        // fuzzing: a panic slicing the source at the lowercased text's index).
+        assert_eq!(
+            gone("İİ每分钟{1}次", "{1} times per second", "zh", "en"),
+            ["每分钟"]
+        );
+        assert_eq!(
+            gone(
+                "İstanbul: {1} strokes Per Minute",
+                "{1} Hübe pro Sekunde",
+                "en",
+                "de"
+            ),
+            ["Per Minute"]
+        );
         // Per minute became per second: the number and its count are right.
         assert_eq!(
             gone(

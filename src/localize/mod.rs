@@ -51,7 +51,9 @@ pub use html::{extract as html_text_pieces, rebuild as html_rebuild, sanitize as
 pub use language::{LanguageData, data as language_data, leaked_labels, strip_label};
 pub use lint::{FieldKind, Violation, cut_at_word, fix as lint_fix, lint_bullet_count, lint_field};
 pub use mbr::{Threshold, calibrate_threshold, mbr_pick, mbr_utilities, roundtrip_score, spearman};
-pub use pipeline::{FieldEvent, LocalizeOptions, Pipeline, PipelineOptions, is_blocking};
+pub use pipeline::{
+    FieldEvent, LocalizeOptions, Pipeline, PipelineOptions, check_output, is_blocking,
+};
 pub use price::{PriceConverter, RateSource, Rates};
 pub use prompt::{ExamplePair, Templates, TranslatePrompt, language_name};
 pub use quality::{

@@ -648,6 +648,67 @@ fn title_parts(text: &str, source_lang: &str) -> Vec<(String, Sep)> {
     merged
 }
 
+/// A model's answer for one segment as the pipeline takes it, before its
+/// placeholders are restored: cleaned ([`clean_output`]) and, in a title, the
+/// brand put back (with a `brand_restored` warning) and moved first.
+fn mend_output(
+    text: &str,
+    kind: &str,
+    protected: &Protected,
+    src: &str,
+    tgt: &str,
+) -> (String, Option<Finding>) {
+    let mut raw = clean_output(text, kind, &protected.text, &[tgt, src]);
+    let mut mended = None;
+    if kind == "title" {
+        if let Some(fixed) = put_back_brand(&protected.text, &protected.spans, &raw) {
+            raw = fixed;
+            mended = Some(Finding::warning(
+                "brand_restored",
+                "the translation had dropped the brand; silkroute put it back first, as the source has it",
+            ));
+        }
+        raw = brand_first(&protected.text, &protected.spans, &raw);
+    }
+    (raw, mended)
+}
+
+/// What the pipeline makes of a model's answer `output` for one protected
+/// segment of kind `kind` (`title`, `bullet`, `description`, `attribute`):
+/// cleaned, mended, its placeholders restored, and the built-in checks'
+/// findings (no glossary, no terminology, no model confidence). The steps
+/// after the model, on their own: for fuzzing them with any text a model
+/// could write, and for tools that check a translation written elsewhere.
+pub fn check_output(
+    protected: &Protected,
+    output: &str,
+    kind: &str,
+    src: &str,
+    tgt: &str,
+    opts: &CheckOptions,
+) -> (String, Vec<Finding>) {
+    let (raw, mended) = mend_output(output, kind, protected, src, tgt);
+    let restored = spans::restore(&raw, protected);
+    let expected = protected.restored_source();
+    let mut findings = checks::check_segment(
+        &SegmentCheck {
+            source_protected: &protected.text,
+            source_expected: &expected,
+            output_raw: &raw,
+            output: &restored.text,
+            span_issues: &restored.issues,
+            spans: &protected.spans,
+            literal: &[],
+            source_lang: src,
+            target_lang: tgt,
+            mean_logprob: None,
+        },
+        opts,
+    );
+    findings.extend(mended);
+    (restored.text, findings)
+}
+
 /// Strip what small models wrap around an answer: extra lines, a prompt label in
 /// the source or target language ("Title:", "Beschreibungstext", "説明文：") and quotes.
 fn clean_output(raw: &str, kind: &str, source: &str, langs: &[&str]) -> String {
@@ -2176,18 +2237,7 @@ impl Pipeline {
 
     /// Restore and check one generation.
     fn evaluate(&self, s: &Seg, g: &Generation, src: &str, tgt: &str, terms: &[Term]) -> Candidate {
-        let mut raw = clean_output(&g.text, s.kind, &s.protected.text, &[tgt, src]);
-        let mut mended = None;
-        if s.kind == "title" {
-            if let Some(fixed) = put_back_brand(&s.protected.text, &s.protected.spans, &raw) {
-                raw = fixed;
-                mended = Some(Finding::warning(
-                    "brand_restored",
-                    "the translation had dropped the brand; silkroute put it back first, as the source has it",
-                ));
-            }
-            raw = brand_first(&s.protected.text, &s.protected.spans, &raw);
-        }
+        let (raw, mended) = mend_output(&g.text, s.kind, &s.protected, src, tgt);
         let restored = spans::restore(&raw, &s.protected);
         let lp = (!g.logprobs.is_empty()).then(|| g.mean_logprob());
         // The seller's glossary targets and the built-in terminology's
