@@ -678,20 +678,23 @@ fn tail_chars(s: &str, n: usize) -> &str {
         .rev()
         .nth(n.saturating_sub(1))
         .map_or(0, |(i, _)| i);
-    let start = s
+    // Only the tail is searched: a scan of the whole text for every quantity
+    // made a long segment quadratic.
+    let tail = &s[start..];
+    let from = tail
         .char_indices()
         .rev()
-        .find(|&(i, c)| i >= start && clause_break(s, i, c))
-        .map_or(start, |(i, c)| i + c.len_utf8());
-    &s[start..]
+        .find(|&(i, c)| clause_break(tail, i, c))
+        .map_or(0, |(i, c)| i + c.len_utf8());
+    &tail[from..]
 }
 
 /// The first `n` characters of `s`, up to its first clause break.
 fn head_chars(s: &str, n: usize) -> &str {
     let end = s.char_indices().nth(n).map_or(s.len(), |(i, _)| i);
-    let end = s
+    let end = s[..end]
         .char_indices()
-        .find(|&(i, c)| i < end && clause_break(s, i, c))
+        .find(|&(i, c)| clause_break(s, i, c))
         .map_or(end, |(i, _)| i);
     &s[..end]
 }
@@ -2091,6 +2094,23 @@ mod tests {
         // Numbers the model wrote itself are left as they are.
         let p = protect("10 x 20", &ProtectRules::default());
         assert_eq!(restore("{1}", &p).text, "10 x 20");
+    }
+
+    #[test]
+    fn context_around_a_quantity_ends_at_a_clause_break() {
+        assert_eq!(tail_chars("socket, holds 24", 40), " holds 24");
+        assert_eq!(tail_chars("socket, holds 24", 4), "s 24");
+        assert_eq!(tail_chars("插座，容量", 40), "容量");
+        assert_eq!(tail_chars("no break here", 40), "no break here");
+        assert_eq!(head_chars(" in long. Fits all", 40), " in long");
+        assert_eq!(head_chars(" in long", 3), " in");
+        assert_eq!(head_chars(" in v1.2 long", 40), " in v1.2 long");
+        // The search stays in the window: a long text with no break is read
+        // only as far as the window (it was read whole for every quantity,
+        // quadratic in a long segment).
+        let long = "1 cm ".repeat(20_000);
+        assert_eq!(tail_chars(&long, 6), " 1 cm ");
+        assert_eq!(head_chars(&long, 6), "1 cm 1");
     }
 
     #[test]
