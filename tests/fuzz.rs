@@ -3,8 +3,9 @@
 //! One target per parser that reads a seller's bytes: every catalog reader
 //! (CSV, TSV, JSON, JSON Lines, XLSX, Shopify), the glossary and rates parsers,
 //! the HTML description walker (text pieces out, translations back in) and the
-//! steps after the model (a source segment protected, any text a model could
-//! answer cleaned, restored and checked).
+//! steps before and after the model (a source segment cleaned, protected, its
+//! terms and examples looked up; any text a model could answer cleaned,
+//! restored, checked and linted).
 //! Each target starts from the committed seed corpus in `tests/fuzz/<target>/`
 //! and mutates it (bit flips, interesting bytes, a dictionary of the format's
 //! own tokens, cuts, duplications, splices of two seeds) for a bounded time
@@ -556,10 +557,13 @@ const SEGMENT_MARKETS: &[&str] = &[
 #[test]
 fn fuzz_segment() {
     use silkroute::localize::{
-        CheckOptions, FieldKind, ProtectRules, check_output, lint_field, lint_fix, protect,
+        CheckOptions, ExampleBank, FieldKind, ProtectRules, RetrievalOptions, Terminology,
+        check_output, clean_source, lint_field, lint_fix, protect,
     };
     use silkroute::market::{MarketRegistry, MeasurementSystem, NumberFormat};
     let markets = MarketRegistry::builtin().expect("the built-in markets load");
+    let terminology = Terminology::builtin().expect("the built-in terminology loads");
+    let bank = ExampleBank::builtin(RetrievalOptions::default()).expect("the built-in bank loads");
     let formats = [
         NumberFormat {
             decimal: ".".into(),
@@ -598,8 +602,21 @@ fn fuzz_segment() {
                 title: Some(source),
                 ..Default::default()
             };
+            // The source side: the Chinese cleaner on the segment as a
+            // listing's title and bullet, terminology, retrieved examples.
+            let listing = silkroute::Listing {
+                sku: "F-1".into(),
+                title: source.to_string(),
+                bullets: vec![answer.to_string()],
+                ..Default::default()
+            };
+            let _ = clean_source(&listing, src, tgt);
             let p = protect(source, &rules);
+            let _ = terminology.hints(&p.text, src, tgt);
+            let _ = terminology.whole(&p.text, src, tgt);
+            let _ = bank.examples(src, tgt, kind, &p.text, Some(3));
             let (text, _) = check_output(&p, answer, kind, src, tgt, &opts);
+            let _ = terminology.inconsistencies(&p.text, &text, src, tgt);
             // The model answering the protected source itself.
             let _ = check_output(&p, &p.text, kind, src, tgt, &opts);
             // The market's rules on the result, and their fixes.

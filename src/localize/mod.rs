@@ -63,6 +63,7 @@ pub use retrieval::{
     BANK_CATEGORIES, BANK_KINDS, BankLine, Example, ExampleBank, ExampleOrigin, MAX_PAIR_CHARS,
     RetrievalOptions, approved_pairs, parse_bank,
 };
+pub use source_clean::clean as clean_source;
 pub use spans::{
     ProtectRules, Protected, QuantityNote, Restored, Span, SpanIssue, SpanKind, Term, protect,
     restore,
