@@ -974,6 +974,10 @@ struct ActsK {
     sums16: Vec<i16>,
     /// `(m, nb, 8)` sums of each 32 quantized values, for Q4_K's mins.
     sums32: Vec<i16>,
+    /// `sums16` as floats (exactly: each is at most 16 · 128 in magnitude),
+    /// converted once here rather than sixteen times per block in every
+    /// group's Q6_K kernel.
+    sums16f: Vec<f32>,
 }
 
 impl ActsK {
@@ -1001,6 +1005,7 @@ impl ActsK {
             }
             d[b] = scale;
         }
+        let sums16f = sums16.iter().map(|&v| f32::from(v)).collect();
         ActsK {
             m,
             nb,
@@ -1008,6 +1013,7 @@ impl ActsK {
             d,
             sums16,
             sums32,
+            sums16f,
         }
     }
 }
@@ -1687,7 +1693,7 @@ mod avx2 {
                     for (t, sc) in scf.iter().enumerate() {
                         off = _mm256_fmadd_ps(
                             *sc,
-                            _mm256_set1_ps(acts.sums16[at * 16 + t] as f32),
+                            _mm256_broadcast_ss(&acts.sums16f[at * 16 + t]),
                             off,
                         );
                     }
