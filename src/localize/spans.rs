@@ -221,6 +221,44 @@ fn n_in_one(n: &str, lang: Option<&str>) -> String {
     }
 }
 
+/// A size on the Chinese chart written with 码 ("42码", "39-44码", "尺码110-160",
+/// "鞋码：39到44"): the source cleaner keeps it as written and flags it
+/// ([`super::source_clean::CN_SIZE`]); here it becomes one span that the
+/// market's language labels as a size with its numbers unchanged ("Size 42",
+/// "Größen 39-44"), where the model wrote "42 Code" or "42 yards" (码 is also
+/// a yard). The same numbers as the cleaner's rule (two or three digits).
+static CN_SIZE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?:(?P<label>尺码|鞋码|码数)\s*[:：]?\s*)?(?P<a>\d{2,3})(?:\s*[-~～到至]\s*(?P<b>\d{2,3}))?(?P<suffix>\s*码(?:数)?)?",
+    )
+    .expect("static regex")
+});
+
+/// How a market's language labels a Chinese-chart size ([`CN_SIZE`]): `None`
+/// for a language without a label here (the span is then not taken).
+fn cn_size(numbers: &str, range: bool, lang: &str) -> Option<String> {
+    let (one, many) = match lang {
+        "en" | "vi" => ("Size", "Sizes"),
+        "de" => ("Größe", "Größen"),
+        "fr" => ("Taille", "Tailles"),
+        "es" => ("Talla", "Tallas"),
+        "it" => ("Taglia", "Taglie"),
+        "pt" => ("Tamanho", "Tamanhos"),
+        "nl" => ("Maat", "Maten"),
+        "pl" => ("Rozmiar", "Rozmiary"),
+        "ru" => ("Размер", "Размеры"),
+        "tr" => ("Beden", "Beden"),
+        "id" => ("Ukuran", "Ukuran"),
+        "ms" => ("Saiz", "Saiz"),
+        "ar" => ("مقاس", "مقاسات"),
+        "th" => ("ไซส์", "ไซส์"),
+        "ko" => ("사이즈", "사이즈"),
+        "ja" => return Some(format!("サイズ{numbers}")),
+        _ => return None,
+    };
+    Some(format!("{} {numbers}", if range { many } else { one }))
+}
+
 static TOKEN: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"[A-Za-z0-9]+(?:[-_./][A-Za-z0-9]+)*").expect("static regex"));
 
@@ -316,10 +354,21 @@ pub fn protect(text: &str, rules: &ProtectRules<'_>) -> Protected {
                 && !NUMBER_WORDS.is_match(t)
                 && N_IN_ONE.find(t).is_none_or(|m| m.len() < t.len())
         {
+            // A "+" that ends the name is part of it ("UPF50+", "IP68+",
+            // "Wi-Fi 6E+"): "or more", a fact the model dropped ("UPF50").
+            let after = &text[m.end()..];
+            let end = if !size_range
+                && after.starts_with('+')
+                && !after[1..].starts_with(|c: char| c.is_alphanumeric() || c == '+')
+            {
+                m.end() + 1
+            } else {
+                m.end()
+            };
             accept(
                 m.start(),
-                m.end(),
-                keep(SpanKind::ModelNumber, t),
+                end,
+                keep(SpanKind::ModelNumber, &text[m.start()..end]),
                 &mut taken,
             );
         }
@@ -345,6 +394,38 @@ pub fn protect(text: &str, rules: &ProtectRules<'_>) -> Protected {
             note: None,
         };
         accept(m.start(), m.end(), span, &mut taken);
+    }
+    if let (Some("zh"), Some(lang)) = (rules.source_language, rules.language)
+        && lang != "zh"
+    {
+        for c in CN_SIZE.captures_iter(text) {
+            let (Some(m), Some(a)) = (c.get(0), c.name("a")) else {
+                continue;
+            };
+            if c.name("label").is_none() && c.name("suffix").is_none() {
+                continue;
+            }
+            // Not a part of a longer number ("1042码", "42.5码").
+            let number = |ch: char| ch.is_ascii_alphanumeric() || ch == '.';
+            if text[..a.start()].ends_with(number) || text[m.end()..].starts_with(number) {
+                continue;
+            }
+            let numbers = match c.name("b") {
+                Some(b) => format!("{}-{}", a.as_str(), b.as_str()),
+                None => a.as_str().to_string(),
+            };
+            let Some(restore) = cn_size(&numbers, c.name("b").is_some(), lang) else {
+                continue;
+            };
+            let original = m.as_str().trim_end();
+            let span = Span {
+                kind: SpanKind::ModelNumber,
+                original: original.to_string(),
+                restore,
+                note: None,
+            };
+            accept(m.start(), m.start() + original.len(), span, &mut taken);
+        }
     }
     // A screw gauge ("#8") is a size name: kept, and never the first of a
     // quantity's dimensions ("#8 x 1\"" is gauge 8, one inch long).
@@ -1539,6 +1620,82 @@ mod tests {
             protected("Adapter AB12-in-1", "en", "de").1,
             [pair("AB12-in-1", "AB12-in-1")]
         );
+    }
+
+    #[test]
+    fn chinese_chart_sizes_are_labelled_sizes_with_their_numbers_unchanged() {
+        let spans = |text: &str, lang: &'static str| {
+            let rules = ProtectRules {
+                source_language: Some("zh"),
+                language: Some(lang),
+                measurement: Some(MeasurementSystem::Imperial),
+                ..Default::default()
+            };
+            let p = protect(text, &rules);
+            let spans: Vec<(String, String)> = p
+                .spans
+                .iter()
+                .map(|s| (s.original.clone(), s.restore.clone()))
+                .collect();
+            (p.text, spans)
+        };
+        let pair = |a: &str, b: &str| (a.to_string(), b.to_string());
+        assert_eq!(
+            spans("跑步鞋 轻便透气 42码", "en"),
+            (
+                "跑步鞋 轻便透气 {1}".to_string(),
+                vec![pair("42码", "Size 42")]
+            )
+        );
+        assert_eq!(
+            spans("儿童款110-160码，按身高选择", "de").1,
+            [pair("110-160码", "Größen 110-160")]
+        );
+        assert_eq!(
+            spans("均码，适合鞋码：39到44", "es").1,
+            [pair("鞋码：39到44", "Tallas 39-44")]
+        );
+        assert_eq!(spans("尺码 36 偏小", "ja").1, [pair("尺码 36", "サイズ36")]);
+        // Not a size: a longer number, a decimal, a single digit, a code word,
+        // a number with another unit, a Chinese target.
+        for text in [
+            "1042码",
+            "42.5码",
+            "5码",
+            "条形码123456",
+            "长度150 cm",
+            "编码 42",
+        ] {
+            assert!(
+                spans(text, "en")
+                    .1
+                    .iter()
+                    .all(|(_, r)| !r.starts_with("Size")),
+                "{text}"
+            );
+        }
+        assert!(spans("42码", "zh").1.iter().all(|(o, r)| o == r));
+    }
+
+    #[test]
+    fn a_plus_that_ends_a_model_name_is_kept_with_it() {
+        let spans = |text: &str| {
+            let rules = ProtectRules {
+                source_language: Some("zh"),
+                language: Some("en"),
+                ..Default::default()
+            };
+            protect(text, &rules)
+                .spans
+                .into_iter()
+                .map(|s| s.original)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(spans("儿童防晒衣 UPF50+ 男童女童"), ["UPF50+"]);
+        assert_eq!(spans("防水等级IP68+，可水洗"), ["IP68+"]);
+        // Not when a name or a number follows ("A1+B2" is two names).
+        assert_eq!(spans("A1+B2 套装"), ["A1", "B2"]);
+        assert_eq!(spans("USB3+2"), ["USB3"]);
     }
 
     #[test]
