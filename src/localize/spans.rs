@@ -410,6 +410,19 @@ pub fn protect(text: &str, rules: &ProtectRules<'_>) -> Protected {
             if text[..a.start()].ends_with(number) || text[m.end()..].starts_with(number) {
                 continue;
             }
+            // A size word before a measurement ("尺码 36 cm", "尺码：70厘米") is
+            // that measurement's, converted like any other.
+            let rest = text[m.end()..].trim_start();
+            if c.name("suffix").is_none()
+                && (rest.starts_with(|ch: char| ch.is_ascii_alphabetic())
+                    || [
+                        "厘米", "公分", "毫米", "英寸", "米", "寸", "斤", "公斤", "克",
+                    ]
+                    .iter()
+                    .any(|u| rest.starts_with(u)))
+            {
+                continue;
+            }
             let numbers = match c.name("b") {
                 Some(b) => format!("{}-{}", a.as_str(), b.as_str()),
                 None => a.as_str().to_string(),
@@ -797,10 +810,13 @@ fn rewrite_quantity(
     let found = unit.and_then(|u| table.lookup(u));
     let fmt = |v: f64, to: &Unit| {
         let v = units::round_sensibly(v, to);
-        match nf {
-            Some(nf) => units::format_number(v, nf),
-            None => format!("{v}"),
-        }
+        // Without a market's format, a point and no grouping: never the float's
+        // own digits ("14.200000000000001").
+        let plain = NumberFormat {
+            decimal: ".".into(),
+            grouping: String::new(),
+        };
+        units::format_number(v, nf.unwrap_or(&plain))
     };
     let lang = rules.language.unwrap_or("");
     let converted = |u: &Unit, target: MeasurementSystem| -> Option<String> {
@@ -1656,6 +1672,10 @@ mod tests {
             [pair("鞋码：39到44", "Tallas 39-44")]
         );
         assert_eq!(spans("尺码 36 偏小", "ja").1, [pair("尺码 36", "サイズ36")]);
+        // A size word before a measurement leaves the measurement to be converted.
+        assert_eq!(spans("尺码 36 cm", "en").1, [pair("36 cm", "14.2 in")]);
+        assert_eq!(spans("尺码：70厘米", "en").1.len(), 1);
+        assert!(!spans("尺码：70厘米", "en").1[0].1.starts_with("Size"));
         // Not a size: a longer number, a decimal, a single digit, a code word,
         // a number with another unit, a Chinese target.
         for text in [
