@@ -198,7 +198,40 @@ fn tidy(text: &str) -> String {
         }
         out.push(c);
     }
-    out.trim_matches(EDGE).to_string()
+    trim_edges(&out).to_string()
+}
+
+/// `text` without [`EDGE`] characters at either end, except a sign that
+/// belongs to the number after it ("-20℃ 可用" keeps its minus) and a "+"
+/// that ends a token with a digit ("UPF50+", "3岁+": "or more").
+fn trim_edges(text: &str) -> &str {
+    let mut t = text;
+    loop {
+        let before = t.len();
+        if let Some(c) = t.chars().next() {
+            let rest = &t[c.len_utf8()..];
+            let sign =
+                matches!(c, '-' | '+' | '＋') && rest.starts_with(|d: char| d.is_ascii_digit());
+            if EDGE.contains(&c) && !sign {
+                t = rest;
+            }
+        }
+        if let Some(c) = t.chars().last() {
+            let rest = &t[..t.len() - c.len_utf8()];
+            let token = rest
+                .rsplit([' ', '\u{3000}', '，', ',', '、', '|', '/', '；', ';'])
+                .next();
+            let more = matches!(c, '+' | '＋')
+                && !rest.ends_with([' ', '\u{3000}'])
+                && token.is_some_and(|w| w.contains(|d: char| d.is_ascii_digit()));
+            if EDGE.contains(&c) && !more {
+                t = rest;
+            }
+        }
+        if t.len() == before {
+            return t;
+        }
+    }
 }
 
 /// What one text lost: (removed piece, reason) in order.
@@ -594,6 +627,23 @@ mod tests {
         let c = clean(&l, "zh", "en");
         assert_eq!(c.listing.title, "电动螺丝刀套装 送礼佳品 输送带");
         assert_eq!(c.listing.bullets, vec!["附赠：2块电池"]);
+    }
+
+    #[test]
+    fn a_sign_or_an_or_more_at_the_edge_of_a_field_is_kept() {
+        let c = clean(
+            &zh(
+                "防晒衣 UPF50+",
+                &["-20℃也能正常使用", "适合3岁+", "保温杯 + 包邮", "+5V供电"],
+            ),
+            "zh",
+            "en",
+        );
+        assert_eq!(c.listing.title, "防晒衣 UPF50+");
+        assert_eq!(
+            c.listing.bullets,
+            vec!["-20℃也能正常使用", "适合3岁+", "保温杯", "+5V供电"]
+        );
     }
 
     #[test]
