@@ -1581,6 +1581,17 @@ fn repeated_unit_len(rest: &str, s: &Span) -> usize {
 mod tests {
     use super::*;
 
+    /// The protected text of `text` and each span's (original, restore).
+    fn text_and_spans(text: &str, rules: &ProtectRules<'_>) -> (String, Vec<(String, String)>) {
+        let p = protect(text, rules);
+        let spans = p
+            .spans
+            .into_iter()
+            .map(|s| (s.original, s.restore))
+            .collect();
+        (p.text, spans)
+    }
+
     #[test]
     fn n_in_one_and_letter_size_ranges_are_names() {
         let protected = |text: &str, src: &'static str, lang: &'static str| {
@@ -1589,13 +1600,7 @@ mod tests {
                 language: Some(lang),
                 ..Default::default()
             };
-            let p = protect(text, &rules);
-            let spans: Vec<(String, String)> = p
-                .spans
-                .iter()
-                .map(|s| (s.original.clone(), s.restore.clone()))
-                .collect();
-            (p.text, spans)
+            text_and_spans(text, &rules)
         };
         let pair = |a: &str, b: &str| (a.to_string(), b.to_string());
         // The zh→en dev set's "2合1" came back "2 + 1", "S-XXL" "S-XL".
@@ -1647,13 +1652,7 @@ mod tests {
                 measurement: Some(MeasurementSystem::Imperial),
                 ..Default::default()
             };
-            let p = protect(text, &rules);
-            let spans: Vec<(String, String)> = p
-                .spans
-                .iter()
-                .map(|s| (s.original.clone(), s.restore.clone()))
-                .collect();
-            (p.text, spans)
+            text_and_spans(text, &rules)
         };
         let pair = |a: &str, b: &str| (a.to_string(), b.to_string());
         assert_eq!(
@@ -1726,13 +1725,7 @@ mod tests {
                 language: Some("ja"),
                 ..Default::default()
             };
-            let p = protect(text, &rules);
-            let restored: Vec<(String, String)> = p
-                .spans
-                .iter()
-                .map(|s| (s.original.clone(), s.restore.clone()))
-                .collect();
-            (p.text, restored)
+            text_and_spans(text, &rules)
         };
         let pair = |a: &str, b: &str| (a.to_string(), b.to_string());
         // The en→ja dev set's two counts the model turned into other words.
