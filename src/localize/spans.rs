@@ -808,16 +808,14 @@ fn rewrite_quantity(
     let table = units::table();
     let nf = rules.number_format;
     let found = unit.and_then(|u| table.lookup(u));
-    let fmt = |v: f64, to: &Unit| {
-        let v = units::round_sensibly(v, to);
-        // Without a market's format, a point and no grouping: never the float's
-        // own digits ("14.200000000000001").
-        let plain = NumberFormat {
-            decimal: ".".into(),
-            grouping: String::new(),
-        };
-        units::format_number(v, nf.unwrap_or(&plain))
+    // Without a market's format, a point and no grouping: never the float's
+    // own digits ("14.200000000000001").
+    let plain = NumberFormat {
+        decimal: ".".into(),
+        grouping: String::new(),
     };
+    let written = nf.unwrap_or(&plain);
+    let fmt = |v: f64, to: &Unit| units::format_number(units::round_sensibly(v, to), written);
     let lang = rules.language.unwrap_or("");
     let converted = |u: &Unit, target: MeasurementSystem| -> Option<String> {
         let (conv, to) = table.convert(&signed_numbers(original)?, u, target)?;
