@@ -3118,6 +3118,7 @@ mod tests {
             original: String::new(),
             restore: String::new(),
             note: None,
+            inline: None,
         };
         let sp = [
             span(spans::SpanKind::Brand),

@@ -45,6 +45,12 @@ pub struct Span {
     pub restore: String,
     /// For a quantity: what was decided about its unit, when anything was.
     pub note: Option<QuantityNote>,
+    /// What replaces the placeholder in the middle of a sentence (after a
+    /// word in lower case), where that differs from `restore`: a size label
+    /// silkroute writes itself is "Size 42" in a title or at the start of a
+    /// bullet, "size 42" after "suitable for" (not in German, whose nouns
+    /// keep their capital).
+    pub inline: Option<String>,
 }
 
 /// What silkroute decided about a quantity's unit (recorded per field, shown to
@@ -259,6 +265,14 @@ fn cn_size(numbers: &str, range: bool, lang: &str) -> Option<String> {
     Some(format!("{} {numbers}", if range { many } else { one }))
 }
 
+/// `s` with its first letter in lower case.
+fn lower_first(s: &str) -> String {
+    let mut cs = s.chars();
+    cs.next()
+        .map(|c| c.to_lowercase().chain(cs).collect())
+        .unwrap_or_default()
+}
+
 static TOKEN: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"[A-Za-z0-9]+(?:[-_./][A-Za-z0-9]+)*").expect("static regex"));
 
@@ -276,6 +290,7 @@ pub fn protect(text: &str, rules: &ProtectRules<'_>) -> Protected {
         original: s.to_string(),
         restore: s.to_string(),
         note: None,
+        inline: None,
     };
     for m in HTML.find_iter(text) {
         accept(
@@ -320,6 +335,7 @@ pub fn protect(text: &str, rules: &ProtectRules<'_>) -> Protected {
                 original: text[s..e].to_string(),
                 restore,
                 note: None,
+                inline: None,
             };
             accept(s, e, span, &mut taken);
         }
@@ -334,6 +350,7 @@ pub fn protect(text: &str, rules: &ProtectRules<'_>) -> Protected {
             original: m.as_str().to_string(),
             restore,
             note: None,
+            inline: None,
         };
         accept(m.start(), m.end(), span, &mut taken);
     }
@@ -392,6 +409,7 @@ pub fn protect(text: &str, rules: &ProtectRules<'_>) -> Protected {
                 n_in_one(n.as_str(), rules.language)
             },
             note: None,
+            inline: None,
         };
         accept(m.start(), m.end(), span, &mut taken);
     }
@@ -430,12 +448,18 @@ pub fn protect(text: &str, rules: &ProtectRules<'_>) -> Protected {
             let Some(restore) = cn_size(&numbers, c.name("b").is_some(), lang) else {
                 continue;
             };
+            // Mid-sentence the label is written in lower case, except where
+            // every noun keeps its capital.
+            let inline = (lang != "de")
+                .then(|| lower_first(&restore))
+                .filter(|l| *l != restore);
             let original = m.as_str().trim_end();
             let span = Span {
                 kind: SpanKind::ModelNumber,
                 original: original.to_string(),
                 restore,
                 note: None,
+                inline,
             };
             accept(m.start(), m.start() + original.len(), span, &mut taken);
         }
@@ -497,6 +521,7 @@ pub fn protect(text: &str, rules: &ProtectRules<'_>) -> Protected {
             original: original.to_string(),
             restore,
             note,
+            inline: None,
         };
         accept(start, end, span, &mut taken);
     }
@@ -507,6 +532,7 @@ pub fn protect(text: &str, rules: &ProtectRules<'_>) -> Protected {
                 original: text[start..end].to_string(),
                 restore: n.to_string(),
                 note: None,
+                inline: None,
             };
             accept(start, end, span, &mut taken);
         }
@@ -993,6 +1019,17 @@ fn localise_number(n: &str, nf: &NumberFormat) -> String {
     }
 }
 
+/// Whether a placeholder after `before` stands in the middle of a sentence:
+/// the word before it begins with a lower-case letter ("suitable for {1}",
+/// not "Breathable {1}" in a title, nor "{1}" at the start).
+fn mid_sentence(before: &str) -> bool {
+    before
+        .split_whitespace()
+        .next_back()
+        .and_then(|w| w.chars().find(|c| c.is_alphanumeric()))
+        .is_some_and(char::is_lowercase)
+}
+
 /// Put spans back into a model's output. A placeholder the model dropped counts
 /// as restored when the span's target text is there literally (the model copied
 /// it instead); otherwise it is reported.
@@ -1039,7 +1076,11 @@ pub fn restore(output: &str, p: &Protected) -> Restored {
         pos = m.end();
         let i: usize = c[1].parse().unwrap_or(0);
         if let Some(s) = p.spans.get(i.wrapping_sub(1)) {
-            push(&mut text, &s.restore, &mut glued);
+            let restore = match &s.inline {
+                Some(inline) if mid_sentence(&output[..m.start()]) => inline,
+                _ => &s.restore,
+            };
+            push(&mut text, restore, &mut glued);
             glued = s.kind == SpanKind::Quantity
                 && s.restore
                     .ends_with(|c: char| c.is_ascii_alphabetic() || c == ')');
@@ -1692,6 +1733,36 @@ mod tests {
             );
         }
         assert!(spans("42码", "zh").1.iter().all(|(o, r)| o == r));
+        // The label is in lower case mid-sentence, except in German.
+        let restored = |out: &str, lang: &'static str| {
+            let rules = ProtectRules {
+                source_language: Some("zh"),
+                language: Some(lang),
+                ..Default::default()
+            };
+            restore(out, &protect("鞋码：39到44", &rules)).text
+        };
+        assert_eq!(
+            restored("One size, suitable for {1}", "en"),
+            "One size, suitable for sizes 39-44"
+        );
+        assert_eq!(
+            restored("{1}, order one size up", "en"),
+            "Sizes 39-44, order one size up"
+        );
+        assert_eq!(
+            restored("Running Shoes {1}", "en"),
+            "Running Shoes Sizes 39-44"
+        );
+        assert_eq!(
+            restored("disponible en {1}", "es"),
+            "disponible en tallas 39-44"
+        );
+        assert_eq!(
+            restored("geeignet für {1}", "de"),
+            "geeignet für Größen 39-44"
+        );
+        assert_eq!(restored("適合 {1}", "ja"), "適合 サイズ39-44");
     }
 
     #[test]
