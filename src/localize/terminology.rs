@@ -411,6 +411,40 @@ mod tests {
     }
 
     #[test]
+    fn the_words_of_chinese_listings_are_hinted() {
+        let t = Terminology::builtin().unwrap();
+        let hinted = |src: &str, lang: &str| -> Vec<(String, String)> {
+            t.hints(src, "zh", lang)
+                .into_iter()
+                .map(|h| (h.source, h.target))
+                .collect()
+        };
+        let pair = |a: &str, b: &str| (a.to_string(), b.to_string());
+        let h = hinted("人体工学电竞椅 带头枕和腰托 扶手可调", "en");
+        for want in [
+            pair("头枕", "headrest"),
+            pair("腰托", "lumbar support"),
+            pair("扶手", "armrest"),
+        ] {
+            assert!(h.contains(&want), "{h:?}");
+        }
+        let h = hinted("破壁机 家用 过热保护 自动断电", "de");
+        for want in [
+            pair("破壁机", "Mixer"),
+            pair("过热保护", "Überhitzungsschutz"),
+            pair("自动断电", "automatische Abschaltung"),
+        ] {
+            assert!(h.contains(&want), "{h:?}");
+        }
+        // The longer term wins: sunscreen, not sun protection, in 防晒霜.
+        assert_eq!(
+            hinted("清爽防晒霜", "fr"),
+            [pair("防晒霜", "crème solaire")]
+        );
+        assert!(hinted("冰丝防晒衣", "es").contains(&pair("防晒", "protección solar")));
+    }
+
+    #[test]
     fn empty_cell_means_no_translation() {
         // Trailing and inner empty cells keep the column count.
         let t =
