@@ -508,7 +508,25 @@ pub fn protect(text: &str, rules: &ProtectRules<'_>) -> Protected {
                     .len();
             unit = None;
         }
-        let (start, end) = (at[start], at[end]);
+        let (start, mut end) = (at[start], at[end]);
+        // A Chinese measure word between a count and its noun ("含5支脸部刷",
+        // "附1支磁性笔", "3只装", "12件套") is grammar, not the unit of a
+        // quantity: the span is the number alone and the measure word stays
+        // in the text, for the model to translate with its noun ("5 face
+        // brushes", "Pack of 3", "12-piece set"). Protected as "5 pieces",
+        // it came back "5 pieces face brush" and "Pack of 3 pieces". Ending a
+        // phrase ("化妆刷套装 12支", "每幅9块，") it is a count of pieces.
+        if rules.source_language == Some("zh")
+            && let Some(u) = unit
+            && u.chars().count() == 1
+            && u.chars().all(script::is_cjk)
+            && units::table().lookup(u).is_some_and(|m| is_count(m.unit))
+            && text[end..].starts_with(char::is_alphabetic)
+            && let Some(stem) = text[start..end].strip_suffix(u)
+        {
+            end = start + stem.trim_end().len();
+            unit = None;
+        }
         let original = &text[start..end];
         let near = format!(
             "{} {}",
@@ -1763,6 +1781,44 @@ mod tests {
             "geeignet für Größen 39-44"
         );
         assert_eq!(restored("適合 {1}", "ja"), "適合 サイズ39-44");
+    }
+
+    #[test]
+    fn a_chinese_measure_word_before_its_noun_is_left_to_the_model() {
+        let spans = |text: &str, lang: &'static str| {
+            let rules = ProtectRules {
+                source_language: Some("zh"),
+                language: Some(lang),
+                measurement: Some(MeasurementSystem::Imperial),
+                ..Default::default()
+            };
+            text_and_spans(text, &rules)
+        };
+        let pair = |a: &str, b: &str| (a.to_string(), b.to_string());
+        // Before a noun (or 装, 套): the number alone, the measure word stays.
+        assert_eq!(
+            spans("含5支脸部刷和7支眼部刷", "en"),
+            (
+                "含{1}支脸部刷和{2}支眼部刷".to_string(),
+                vec![pair("5", "5"), pair("7", "7")]
+            )
+        );
+        assert_eq!(spans("LED小夜灯 3只装", "en").0, "LED小夜灯 {1}只装");
+        assert_eq!(spans("12件套 厨具", "de").1, [pair("12", "12")]);
+        assert_eq!(spans("2个USB接口", "en").1, [pair("2", "2")]);
+        // Ending a phrase it is a count of pieces, in the market's language.
+        assert_eq!(
+            spans("化妆刷套装 12支 软毛", "en").1,
+            [pair("12支", "12 pieces")]
+        );
+        assert_eq!(spans("每包10片，", "de").1, [pair("10片", "10 Stück")]);
+        // A unit that measures is never split from its number.
+        assert_eq!(spans("5米长", "en").1, [pair("5米", "16.4 ft")]);
+        // Nor is a count in a source that is not Chinese.
+        assert_eq!(
+            spans("5 pieces brush", "de").1,
+            [pair("5 pieces", "5 Stück")]
+        );
     }
 
     #[test]
