@@ -1,7 +1,7 @@
 //! Checks on every translated field, each a named warning code:
 //! `wrong_language`, `placeholder_missing`, `number_missing`, `number_changed`,
 //! `unit_unknown`, `unit_added`, `unit_missing`, `rate_unit_missing`, `label_leaked`,
-//! `braces_added`, `acronym_missing`, `name_missing`,
+//! `braces_added`, `acronym_missing`, `name_missing`, `copied_example`,
 //! `untranslated` (see [`super::untranslated`]),
 //! `length_ratio`, `repetition_loop`, `low_confidence`, `glossary_violation`
 //! (errors: the field needs review) and `terminology` (a warning: retried once,
@@ -116,6 +116,9 @@ impl Finding {
             ),
             "name_missing" => format!(
                 "the source writes {ev} in Latin letters: a name, to be kept exactly as written."
+            ),
+            "copied_example" => format!(
+                "that answer repeats a worked example, not this text. Translate only the text given into {target_name}."
             ),
             "braces_added" => format!(
                 "{ev}: the source has no such braces. Write those words without braces; only placeholders such as {{1}} are copied with theirs."
@@ -1498,6 +1501,113 @@ pub fn repetition_loop(source: &str, output: &str) -> Option<Finding> {
     ))
 }
 
+/// Share of a worked example's words an output may repeat ([`copied_example`]).
+const COPIED_OUTPUT_SHARE: f64 = 0.8;
+/// Share of that example's source words the segment's source then stays under.
+const COPIED_SOURCE_SHARE: f64 = 0.4;
+
+/// Tokens of a text for [`copied_example`]: each CJK character, each run of
+/// letters and digits in lower case, a number (or a placeholder) as `0`;
+/// HTML tags and punctuation are skipped.
+fn copy_tokens(text: &str) -> Vec<String> {
+    let mut tokens = Vec::new();
+    let mut word = String::new();
+    let mut in_tag = false;
+    let flush = |word: &mut String, tokens: &mut Vec<String>| {
+        if !word.is_empty() {
+            let w = std::mem::take(word);
+            tokens.push(if w.chars().all(|c| c.is_ascii_digit()) {
+                "0".to_string()
+            } else {
+                w
+            });
+        }
+    };
+    for c in text.chars() {
+        if in_tag {
+            in_tag = c != '>';
+        } else if c == '<' {
+            flush(&mut word, &mut tokens);
+            in_tag = true;
+        } else if script::is_cjk(c) {
+            flush(&mut word, &mut tokens);
+            tokens.push(c.to_string());
+        } else if c.is_alphanumeric() {
+            word.extend(c.to_lowercase());
+        } else {
+            flush(&mut word, &mut tokens);
+        }
+    }
+    flush(&mut word, &mut tokens);
+    tokens
+}
+
+/// Share of `a`'s token pairs (neighbours) that occur in `b`, and how many
+/// pairs `a` has.
+fn pairs_within(a: &[String], b: &[String]) -> (f64, usize) {
+    let inside: HashSet<(&str, &str)> = b
+        .windows(2)
+        .map(|w| (w[0].as_str(), w[1].as_str()))
+        .collect();
+    let pairs = a.len().saturating_sub(1);
+    if pairs == 0 {
+        return (0.0, 0);
+    }
+    let found = a
+        .windows(2)
+        .filter(|w| inside.contains(&(w[0].as_str(), w[1].as_str())))
+        .count();
+    (found as f64 / pairs as f64, pairs)
+}
+
+/// `copied_example`: the output repeats the translation of one of the worked
+/// examples its prompt showed (`examples`: source and translation), numbers
+/// aside, while the segment's source is not that example's. A small model
+/// shown a water flosser's "Pulsating water jets at 1400 pulses per minute
+/// flush out food stuck between teeth" answered a face brush's "7000 sonic
+/// vibrations per minute, deep-cleans pores" with the same sentence and the
+/// new number, which no number check sees. At least four word pairs of the
+/// output, [`COPIED_OUTPUT_SHARE`] of them in the example's translation, and
+/// the source's share in the example's source [`COPIED_SOURCE_SHARE`] lower
+/// still: an example of the same product line, whose words a translation
+/// rightly takes, does not count.
+pub fn copied_example<'a>(
+    source: &str,
+    output: &str,
+    examples: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> Option<Finding> {
+    let out = copy_tokens(output);
+    let src = copy_tokens(source);
+    for (ex_source, ex_target) in examples {
+        let (copied, pairs) = pairs_within(&out, &copy_tokens(ex_target));
+        if pairs < 4 || copied < COPIED_OUTPUT_SHARE {
+            continue;
+        }
+        let (shared, _) = pairs_within(&src, &copy_tokens(ex_source));
+        if shared < COPIED_SOURCE_SHARE {
+            // The example's words, without its tags.
+            let mut in_tag = false;
+            let shown: String = ex_target
+                .chars()
+                .filter(|&c| {
+                    let keep = !in_tag && c != '<';
+                    in_tag = if in_tag { c != '>' } else { c == '<' };
+                    keep
+                })
+                .take(80)
+                .collect();
+            return Some(
+                Finding::error(
+                    "copied_example",
+                    format!("repeats a worked example's translation (\"{shown}\"), not the source"),
+                )
+                .with_evidence(vec![shown]),
+            );
+        }
+    }
+    None
+}
+
 /// Score of a candidate: lower is better (errors weigh most, then confidence).
 pub fn score(findings: &[Finding], mean_logprob: Option<f32>) -> f32 {
     let errors = findings
@@ -1519,6 +1629,56 @@ pub fn score(findings: &[Finding], mean_logprob: Option<f32>) -> f32 {
 mod tests {
     use super::super::spans::{ProtectRules, protect};
     use super::*;
+
+    #[test]
+    fn an_output_that_repeats_another_products_example_is_caught() {
+        let flosser = (
+            "<p>冲牙器采用脉冲水流，每分钟1400次，轻松冲走牙缝残留。</p><p>300ml大水箱。</p>",
+            "<p>Pulsating water jets at 1400 pulses per minute flush out food stuck between teeth.</p><p>The large 300 ml tank.</p>",
+        );
+        let brush = (
+            "每分钟38000次声波震动，深层清洁牙缝。",
+            "Up to 38,000 sonic vibrations per minute clean deep between teeth.",
+        );
+        let source = "每分钟{1}声波震动，深层清洁毛孔";
+        // The flosser's sentence with the face brush's number: copied.
+        let f = copied_example(
+            source,
+            "Pulsating water jets at {1} pulses per minute flush out food stuck between teeth",
+            [brush, flosser],
+        )
+        .expect("copied");
+        assert_eq!(f.code, "copied_example");
+        assert!(f.evidence[0].starts_with("Pulsating water jets"), "{f:?}");
+        // A translation of its own source, in words an example taught it.
+        assert_eq!(
+            copied_example(
+                source,
+                "{1} sonic vibrations per minute deep-clean your pores",
+                [brush, flosser]
+            ),
+            None
+        );
+        // The example of the same sentence (a seller's approved translation of
+        // the product) is there to be followed.
+        assert_eq!(
+            copied_example(
+                "每分钟{1}次脉冲水流，轻松冲走牙缝残留",
+                "Pulsating water jets at {1} pulses per minute flush out food stuck between teeth",
+                [flosser]
+            ),
+            None
+        );
+        // Too short to tell.
+        assert_eq!(
+            copied_example(
+                "可机洗",
+                "Machine washable",
+                [("机洗可用", "Machine washable")]
+            ),
+            None
+        );
+    }
 
     #[test]
     fn a_count_in_chinese_numerals_must_be_translated() {

@@ -1772,7 +1772,7 @@ impl Pipeline {
             let mut cands = Vec::with_capacity(results.len());
             for result in results {
                 cands.push(match result {
-                    Ok(g) => self.evaluate(s, &g, ctx.source_lang, ctx.target_lang, ctx.terms),
+                    Ok(g) => self.evaluate(s, &g, ctx, &[&s.examples, ctx.shared]),
                     Err(
                         e
                         @ (LlmError::EngineStopped | LlmError::QueueFull(_) | LlmError::Cancelled),
@@ -1856,7 +1856,7 @@ impl Pipeline {
         }
         if let Some(h) = fixed {
             let cand = match h.and_then(GenerationHandle::wait) {
-                Ok(g) => Some(self.evaluate(s, &g, ctx.source_lang, ctx.target_lang, ctx.terms)),
+                Ok(g) => Some(self.evaluate(s, &g, ctx, &[])),
                 Err(
                     e @ (LlmError::EngineStopped | LlmError::QueueFull(_) | LlmError::Cancelled),
                 ) => return Ok(Some(e)),
@@ -1976,7 +1976,7 @@ impl Pipeline {
                 .text
                 .push_str(sep.joiner(ctx.source_lang, ctx.target_lang));
         }
-        let cand = self.evaluate(s, &joined, ctx.source_lang, ctx.target_lang, ctx.terms);
+        let cand = self.evaluate(s, &joined, ctx, &[]);
         tracing::debug!(
             kind = s.kind,
             parts = parts.len(),
@@ -2236,7 +2236,17 @@ impl Pipeline {
     }
 
     /// Restore and check one generation.
-    fn evaluate(&self, s: &Seg, g: &Generation, src: &str, tgt: &str, terms: &[Term]) -> Candidate {
+    /// Judge one generation of segment `s`; `shown` are the worked examples
+    /// its prompt had (retrieved ones: an output that repeats one of them is
+    /// `copied_example`).
+    fn evaluate(
+        &self,
+        s: &Seg,
+        g: &Generation,
+        ctx: &SegCtx<'_>,
+        shown: &[&[ExamplePair]],
+    ) -> Candidate {
+        let (src, tgt, terms) = (ctx.source_lang, ctx.target_lang, ctx.terms);
         let (raw, mended) = mend_output(&g.text, s.kind, &s.protected, src, tgt);
         let restored = spans::restore(&raw, &s.protected);
         let lp = (!g.logprobs.is_empty()).then(|| g.mean_logprob());
@@ -2288,6 +2298,14 @@ impl Pipeline {
                 .with_evidence(vec![h.target]),
             );
         }
+        findings.extend(checks::copied_example(
+            &s.protected.text,
+            &raw,
+            shown
+                .iter()
+                .flat_map(|e| e.iter())
+                .map(|e| (e.source.as_str(), e.target.as_str())),
+        ));
         findings.extend(mended);
         let score = checks::score(&findings, lp);
         Candidate {
