@@ -510,18 +510,19 @@ pub fn protect(text: &str, rules: &ProtectRules<'_>) -> Protected {
         }
         let (start, mut end) = (at[start], at[end]);
         // A Chinese measure word between a count and its noun ("含5支脸部刷",
-        // "附1支磁性笔", "3只装", "12件套") is grammar, not the unit of a
-        // quantity: the span is the number alone and the measure word stays
-        // in the text, for the model to translate with its noun ("5 face
-        // brushes", "Pack of 3", "12-piece set"). Protected as "5 pieces",
-        // it came back "5 pieces face brush" and "Pack of 3 pieces". Ending a
-        // phrase ("化妆刷套装 12支", "每幅9块，") it is a count of pieces.
+        // "附1支磁性笔", "12件套") is grammar, not the unit of a quantity: the
+        // span is the number alone and the measure word stays in the text, for
+        // the model to translate with its noun ("5 face brushes", "12-piece
+        // set"). Protected as "5 pieces", it came back "5 pieces face brush".
+        // Ending a phrase ("化妆刷套装 12支", "每幅9块，") it is a count of
+        // pieces, and so it is before 装 (a pack of): left to the model, "3只装"
+        // came back "3 Only Install" (只 is also "only").
         if rules.source_language == Some("zh")
             && let Some(u) = unit
             && u.chars().count() == 1
             && u.chars().all(script::is_cjk)
             && units::table().lookup(u).is_some_and(|m| is_count(m.unit))
-            && text[end..].starts_with(char::is_alphabetic)
+            && text[end..].starts_with(|c: char| c.is_alphabetic() && c != '装')
             && let Some(stem) = text[start..end].strip_suffix(u)
         {
             end = start + stem.trim_end().len();
@@ -1803,7 +1804,6 @@ mod tests {
                 vec![pair("5", "5"), pair("7", "7")]
             )
         );
-        assert_eq!(spans("LED小夜灯 3只装", "en").0, "LED小夜灯 {1}只装");
         assert_eq!(spans("12件套 厨具", "de").1, [pair("12", "12")]);
         assert_eq!(spans("2个USB接口", "en").1, [pair("2", "2")]);
         // Ending a phrase it is a count of pieces, in the market's language.
@@ -1812,6 +1812,11 @@ mod tests {
             [pair("12支", "12 pieces")]
         );
         assert_eq!(spans("每包10片，", "de").1, [pair("10片", "10 Stück")]);
+        // And before 装, a pack of them (只 is also "only").
+        assert_eq!(
+            spans("LED小夜灯 3只装", "en"),
+            ("LED小夜灯 {1}装".to_string(), vec![pair("3只", "3 pieces")])
+        );
         // A unit that measures is never split from its number.
         assert_eq!(spans("5米长", "en").1, [pair("5米", "16.4 ft")]);
         // Nor is a count in a source that is not Chinese.

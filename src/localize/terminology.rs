@@ -126,10 +126,14 @@ impl Terminology {
                 let bounded = !latin
                     || (!hay[..s].ends_with(|c: char| c.is_alphanumeric())
                         && !hay[e..].starts_with(|c: char| c.is_alphanumeric() && c != 's'));
+                // Nor is one right after a number or a placeholder: a measure
+                // word ("4个大号", "{1}支眼部刷"), which the number's noun
+                // translates; hinted as "piece", it came back "4 pieces large".
                 let a_word = !one_han
-                    || words
-                        .as_ref()
-                        .is_none_or(|w| w.iter().any(|r| r.start == s && r.end == e));
+                    || !hay[..s].ends_with(|c: char| c.is_ascii_digit() || c == '}')
+                        && words
+                            .as_ref()
+                            .is_none_or(|w| w.iter().any(|r| r.start == s && r.end == e));
                 if bounded && a_word && !used.iter().any(|(a, b)| s < *b && *a < e) {
                     used.push((s, e));
                     if !out.iter().any(|(j, _)| *j == i) {
@@ -491,6 +495,8 @@ mod tests {
             ("双层中空设计，不起冷凝水", "冷"),
             ("五金工具箱", "金"),
             ("大容量水杯", "大"),
+            ("{1}个大号{2}，{3}个中号{4}", "个"),
+            ("含5件工具", "件"),
         ] {
             let h = hinted(src);
             assert!(!h.iter().any(|s| s == not), "{src}: {h:?}");
