@@ -1501,9 +1501,9 @@ pub fn repetition_loop(source: &str, output: &str) -> Option<Finding> {
     ))
 }
 
-/// Share of a worked example's words an output may repeat ([`copied_example`]).
+/// Share of a worked example's word pairs an output may repeat ([`copied_example`]).
 const COPIED_OUTPUT_SHARE: f64 = 0.8;
-/// Share of that example's source words the segment's source then stays under.
+/// Share of its words in that example's source the segment's source then stays under.
 const COPIED_SOURCE_SHARE: f64 = 0.4;
 
 /// Tokens of a text for [`copied_example`]: each CJK character, each run of
@@ -1560,6 +1560,32 @@ fn pairs_within(a: &[String], b: &[String]) -> (f64, usize) {
     (found as f64 / pairs as f64, pairs)
 }
 
+/// Share of `a`'s words in `b`, both as [`copy_tokens`], a run of CJK
+/// characters counting as its character pairs (about its words).
+fn words_within(a: &[String], b: &[String]) -> f64 {
+    let words = |t: &[String]| -> Vec<String> {
+        let cjk = |w: &str| w.chars().next().is_some_and(script::is_cjk);
+        let mut out = Vec::new();
+        for (i, w) in t.iter().enumerate() {
+            if !cjk(w) {
+                out.push(w.clone());
+            } else if let Some(next) = t.get(i + 1).filter(|n| cjk(n)) {
+                out.push(format!("{w}{next}"));
+            } else if i == 0 || !cjk(&t[i - 1]) {
+                // A CJK character on its own.
+                out.push(w.clone());
+            }
+        }
+        out
+    };
+    let (a, b) = (words(a), words(b));
+    let inside: HashSet<&str> = b.iter().map(String::as_str).collect();
+    if a.is_empty() {
+        return 0.0;
+    }
+    a.iter().filter(|w| inside.contains(w.as_str())).count() as f64 / a.len() as f64
+}
+
 /// `copied_example`: the output repeats the translation of one of the worked
 /// examples its prompt showed (`examples`: source and translation), numbers
 /// aside, while the segment's source is not that example's. A small model
@@ -1568,9 +1594,11 @@ fn pairs_within(a: &[String], b: &[String]) -> (f64, usize) {
 /// vibrations per minute, deep-cleans pores" with the same sentence and the
 /// new number, which no number check sees. At least four word pairs of the
 /// output, [`COPIED_OUTPUT_SHARE`] of them in the example's translation, and
-/// the source's share in the example's source [`COPIED_SOURCE_SHARE`] lower
-/// still: an example of the same product line, whose words a translation
-/// rightly takes, does not count.
+/// under [`COPIED_SOURCE_SHARE`] of the source's words in the example's
+/// source: an example of the same product in other words ("memory foam
+/// relieves joint pain in older dogs" against "the memory foam base relieves
+/// pressure on the joints of older dogs"), whose words a translation rightly
+/// takes, does not count.
 pub fn copied_example<'a>(
     source: &str,
     output: &str,
@@ -1583,7 +1611,7 @@ pub fn copied_example<'a>(
         if pairs < 4 || copied < COPIED_OUTPUT_SHARE {
             continue;
         }
-        let (shared, _) = pairs_within(&src, &copy_tokens(ex_source));
+        let shared = words_within(&src, &copy_tokens(ex_source));
         if shared < COPIED_SOURCE_SHARE {
             // The example's words, without its tags.
             let mut in_tag = false;
@@ -1666,6 +1694,18 @@ mod tests {
                 "每分钟{1}次脉冲水流，轻松冲走牙缝残留",
                 "Pulsating water jets at {1} pulses per minute flush out food stuck between teeth",
                 [flosser]
+            ),
+            None
+        );
+        // Nor one of the same product in other words.
+        assert_eq!(
+            copied_example(
+                "Memory foam relieves joint pain in older dogs",
+                "Memory-Schaum entlastet die Gelenke älterer Hunde",
+                [(
+                    "The 10 cm memory foam base relieves pressure on the joints of older dogs.",
+                    "Die 10 cm dicke Memory-Schaum-Basis entlastet die Gelenke älterer Hunde."
+                )]
             ),
             None
         );
