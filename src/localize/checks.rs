@@ -1512,7 +1512,6 @@ const COPIED_SOURCE_SHARE: f64 = 0.4;
 fn copy_tokens(text: &str) -> Vec<String> {
     let mut tokens = Vec::new();
     let mut word = String::new();
-    let mut in_tag = false;
     let flush = |word: &mut String, tokens: &mut Vec<String>| {
         if !word.is_empty() {
             let w = std::mem::take(word);
@@ -1523,13 +1522,8 @@ fn copy_tokens(text: &str) -> Vec<String> {
             });
         }
     };
-    for c in text.chars() {
-        if in_tag {
-            in_tag = c != '>';
-        } else if c == '<' {
-            flush(&mut word, &mut tokens);
-            in_tag = true;
-        } else if script::is_cjk(c) {
+    for c in crate::html::strip_tags(text).chars() {
+        if script::is_cjk(c) {
             flush(&mut word, &mut tokens);
             tokens.push(c.to_string());
         } else if c.is_alphanumeric() {
@@ -1614,14 +1608,12 @@ pub fn copied_example<'a>(
         let shared = words_within(&src, &copy_tokens(ex_source));
         if shared < COPIED_SOURCE_SHARE {
             // The example's words, without its tags.
-            let mut in_tag = false;
-            let shown: String = ex_target
+            let words = crate::html::strip_tags(ex_target);
+            let shown: String = words
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
                 .chars()
-                .filter(|&c| {
-                    let keep = !in_tag && c != '<';
-                    in_tag = if in_tag { c != '>' } else { c == '<' };
-                    keep
-                })
                 .take(80)
                 .collect();
             return Some(

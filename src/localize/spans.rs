@@ -1701,17 +1701,21 @@ mod tests {
         );
     }
 
+    /// A Chinese source's text and spans for a market in `lang` that measures
+    /// in imperial units.
+    fn zh_spans(text: &str, lang: &'static str) -> (String, Vec<(String, String)>) {
+        let rules = ProtectRules {
+            source_language: Some("zh"),
+            language: Some(lang),
+            measurement: Some(MeasurementSystem::Imperial),
+            ..Default::default()
+        };
+        text_and_spans(text, &rules)
+    }
+
     #[test]
     fn chinese_chart_sizes_are_labelled_sizes_with_their_numbers_unchanged() {
-        let spans = |text: &str, lang: &'static str| {
-            let rules = ProtectRules {
-                source_language: Some("zh"),
-                language: Some(lang),
-                measurement: Some(MeasurementSystem::Imperial),
-                ..Default::default()
-            };
-            text_and_spans(text, &rules)
-        };
+        let spans = zh_spans;
         let pair = |a: &str, b: &str| (a.to_string(), b.to_string());
         assert_eq!(
             spans("跑步鞋 轻便透气 42码", "en"),
@@ -1786,17 +1790,9 @@ mod tests {
 
     #[test]
     fn a_chinese_measure_word_before_its_noun_is_left_to_the_model() {
-        let spans = |text: &str, lang: &'static str| {
-            let rules = ProtectRules {
-                source_language: Some("zh"),
-                language: Some(lang),
-                measurement: Some(MeasurementSystem::Imperial),
-                ..Default::default()
-            };
-            text_and_spans(text, &rules)
-        };
+        let spans = zh_spans;
         let pair = |a: &str, b: &str| (a.to_string(), b.to_string());
-        // Before a noun (or 装, 套): the number alone, the measure word stays.
+        // Before a noun (or 套, a set): the number alone, the measure word stays.
         assert_eq!(
             spans("含5支脸部刷和7支眼部刷", "en"),
             (
