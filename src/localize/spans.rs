@@ -479,6 +479,8 @@ pub fn protect(text: &str, rules: &ProtectRules<'_>) -> Protected {
     // "ml": the quantity pattern runs over a copy with spaces there, so it finds
     // them as it finds "500 ml" between spaces, and offsets map back to `text`.
     let (spaced, at) = space_cjk(text);
+    // The last quantity's end, unit and context (see `bare_context`).
+    let mut list_context: Option<(usize, Option<String>, String)> = None;
     for c in QUANTITY.captures_iter(&spaced) {
         let Some(m) = c.get(0) else { continue };
         let mut start = m.start();
@@ -529,11 +531,28 @@ pub fn protect(text: &str, rules: &ProtectRules<'_>) -> Protected {
             unit = None;
         }
         let original = &text[start..end];
-        let near = format!(
+        let mut near = format!(
             "{} {}",
             tail_chars(&text[..start], CONTEXT_BEFORE),
             head_chars(&text[end..], CONTEXT_AFTER)
         );
+        // An item of a list of quantities ("Three sizes: 15 x 10 in, 12 x 8 in
+        // and 9 x 6 in", "holds 16 oz, 20 oz or 32 oz") has no words of its
+        // own between the commas: it is read in the context of the list's
+        // first item, so that every size of the list is converted or kept
+        // alike and every "oz" of a capacity is a volume.
+        let unit_id = unit
+            .and_then(|u| units::table().lookup(u))
+            .map(|m| m.unit.id.clone());
+        if let Some((prev_end, prev_unit, prev_near)) = &list_context
+            && unit_id.is_some()
+            && *prev_unit == unit_id
+            && bare_context(&near)
+            && !sentence_break(&text[*prev_end..start])
+        {
+            near = prev_near.clone();
+        }
+        list_context = Some((end, unit_id, near.clone()));
         let (restore, note) = rewrite_quantity(original, unit, &near, rules);
         let span = Span {
             kind: SpanKind::Quantity,
@@ -808,6 +827,35 @@ fn clause_break(s: &str, i: usize, c: char) -> bool {
         c,
         ',' | ';' | '!' | '?' | '•' | '|' | '(' | ')' | '\n' | '、' | '，' | '。' | '；'
     ) || c == '.' && s[i + 1..].starts_with(char::is_whitespace)
+}
+
+/// Words that join the items of a list, in the languages of the sources.
+const LIST_WORDS: [&str; 14] = [
+    "and", "or", "und", "oder", "et", "ou", "y", "o", "e", "和", "或", "及", "与", "と",
+];
+
+/// Whether a quantity's context holds no words but numbers, units, "x" and
+/// those joining a list's items: it is an item of a list ("12 x 8 in and"),
+/// not a thing described in its own words.
+fn bare_context(near: &str) -> bool {
+    near.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .all(|w| {
+            let lower = w.to_lowercase();
+            w.chars().all(|c| c.is_numeric())
+                || matches!(lower.as_str(), "x" | "×")
+                || LIST_WORDS.contains(&lower.as_str())
+                || units::table().lookup(w).is_some()
+        })
+}
+
+/// Whether `s` (the text between two quantities) ends a sentence: a full stop,
+/// question or exclamation mark followed by a space, or a line break.
+fn sentence_break(s: &str) -> bool {
+    s.char_indices().any(|(i, c)| {
+        matches!(c, '\n' | '。' | '！' | '？' | '•' | '|' | ';' | '；')
+            || matches!(c, '.' | '!' | '?') && s[i + 1..].starts_with(char::is_whitespace)
+    })
 }
 
 /// The last `n` characters of `s`, from its last clause break on.
@@ -2119,6 +2167,58 @@ mod tests {
         assert_eq!(p.spans[0].restore, "14,3 mm (9/16 in)");
         let p = protect("a 12,000 BTU air conditioner", &rules);
         assert_eq!(p.spans[0].restore, "3,52 kW (12.000 BTU)");
+    }
+
+    #[test]
+    fn the_items_of_a_list_of_quantities_are_read_alike() {
+        let nf = de();
+        let restored = |text: &str, title: &str| -> Vec<String> {
+            let rules = ProtectRules {
+                measurement: Some(MeasurementSystem::Metric),
+                number_format: Some(&nf),
+                language: Some("de"),
+                source_language: Some("en"),
+                title: Some(title),
+                ..Default::default()
+            };
+            protect(text, &rules)
+                .spans
+                .into_iter()
+                .map(|s| s.restore)
+                .collect()
+        };
+        // "sizes" is no clothing word: cutting boards' sizes are lengths,
+        // every one of them converted.
+        assert_eq!(
+            restored(
+                "Three sizes: 15 x 10 in, 12 x 8 in and 9 x 6 in",
+                "Bamboo Cutting Board Set of 3"
+            ),
+            ["38,1 x 25,4 cm", "30,5 x 20,3 cm", "22,9 x 15,2 cm"]
+        );
+        // A list's first item decides for the rest: waist sizes all stay.
+        assert_eq!(
+            restored("Waist sizes: 30 in, 32 in, 34 in", "Stretch Denim"),
+            ["30 Zoll", "32 Zoll", "34 Zoll"]
+        );
+        // Capacities all: a volume, not only the first.
+        assert_eq!(
+            restored("Holds 16 oz, 20 oz or 32 oz", "Stainless Steel"),
+            ["473 ml", "591 ml", "946 ml"]
+        );
+        // An item with words of its own is read in them; so is one in the
+        // next sentence.
+        assert_eq!(
+            restored(
+                "Fits 55 inch TVs, extends 20 in from the wall",
+                "Wall Mount"
+            ),
+            ["55 Zoll (140 cm)", "50,8 cm"]
+        );
+        assert_eq!(
+            restored("Holds 16 oz. 20 oz", "Stainless Steel"),
+            ["473 ml", "567 g"]
+        );
     }
 
     #[test]
