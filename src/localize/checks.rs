@@ -1,7 +1,7 @@
 //! Checks on every translated field, each a named warning code:
 //! `wrong_language`, `placeholder_missing`, `number_missing`, `number_changed`,
 //! `unit_unknown`, `unit_added`, `unit_missing`, `rate_unit_missing`, `label_leaked`,
-//! `braces_added`, `acronym_missing`, `name_missing`, `copied_example`,
+//! `braces_added`, `acronym_missing`, `name_missing`, `copied_example`, `broken_character`,
 //! `untranslated` (see [`super::untranslated`]),
 //! `length_ratio`, `repetition_loop`, `low_confidence`, `glossary_violation`
 //! (errors: the field needs review) and `terminology` (a warning: retried once,
@@ -116,6 +116,9 @@ impl Finding {
             ),
             "name_missing" => format!(
                 "the source writes {ev} in Latin letters: a name, to be kept exactly as written."
+            ),
+            "broken_character" => format!(
+                "{ev} holds a broken character. Write every word in full, in {target_name}."
             ),
             "copied_example" => format!(
                 "that answer repeats a worked example, not this text. Translate only the text given into {target_name}."
@@ -295,6 +298,9 @@ pub fn check_segment(c: &SegmentCheck<'_>, opts: &CheckOptions) -> Vec<Finding> 
     if let Some(x) = repetition_loop(c.source_protected, c.output_raw) {
         f.push(x);
     }
+    if let Some(x) = broken_characters(c.source_protected, c.output_raw) {
+        f.push(x);
+    }
     if let Some(lp) = c.mean_logprob
         && lp < opts.min_mean_logprob
     {
@@ -307,6 +313,38 @@ pub fn check_segment(c: &SegmentCheck<'_>, opts: &CheckOptions) -> Vec<Finding> 
         ));
     }
     f
+}
+
+/// Characters of the output that are no text: U+FFFD, where the model wrote
+/// bytes that are no UTF-8 (a byte-level model can start a character and not
+/// finish it: "Großečker\u{fffd}en"), and control characters, unless the
+/// source has them too. Each is a word the seller cannot publish.
+pub fn broken_characters(source: &str, output: &str) -> Option<Finding> {
+    let broken = |c: char| {
+        c == char::REPLACEMENT_CHARACTER || c.is_control() && !matches!(c, '\n' | '\t' | '\r')
+    };
+    let found: Vec<String> = output
+        .split_whitespace()
+        .filter(|w| w.chars().any(|c| broken(c) && !source.contains(c)))
+        .map(|w| {
+            w.chars()
+                .map(|c| {
+                    if c.is_control() {
+                        c.escape_unicode().to_string()
+                    } else {
+                        c.to_string()
+                    }
+                })
+                .collect()
+        })
+        .collect();
+    (!found.is_empty()).then(|| {
+        Finding::error(
+            "broken_character",
+            format!("characters that are no text: {}", found.join(", ")),
+        )
+        .with_evidence(found)
+    })
 }
 
 /// Acronyms that languages translate or write out ("EU" is "UE" in French and
@@ -2293,6 +2331,28 @@ mod tests {
             assert!(codes(&f).contains(&code), "{code} in {f:?}");
         }
         assert!(score(&f, Some(-3.0)) > score(&[], Some(-0.2)));
+    }
+
+    #[test]
+    fn broken_characters_are_errors() {
+        let f = broken_characters(
+            "Bamboo board with juice groove",
+            "Bambus-Schneidebrett mit Saftrille",
+        );
+        assert_eq!(f, None);
+        let f = broken_characters(
+            "Bamboo board with juice groove",
+            "Bambus-Schneidebrett mit Frucht-Großečker\u{fffd}en",
+        )
+        .expect("a replacement character is found");
+        assert_eq!(f.code, "broken_character");
+        assert_eq!(f.severity, Severity::Error);
+        assert_eq!(f.evidence, ["Frucht-Großečker\u{fffd}en"]);
+        let f = broken_characters("a", "b\u{7}c d").expect("a control character is found");
+        assert_eq!(f.evidence, ["b\\u{7}c"]);
+        // Line breaks and tabs are text; so is what the source has itself.
+        assert_eq!(broken_characters("a", "b\nc\td"), None);
+        assert_eq!(broken_characters("x \u{fffd}", "y \u{fffd}"), None);
     }
 
     #[test]
