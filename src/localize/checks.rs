@@ -441,6 +441,7 @@ pub fn names_missing(
     if !crate::listing::is_cjk_language(src_lang) || !language::data().writes_only_latin(tgt_lang) {
         return None;
     }
+    let source_with_placeholders = source;
     let source = strip_placeholders(source);
     let squash = |s: &str| -> String {
         s.chars()
@@ -477,6 +478,11 @@ pub fn names_missing(
         }
         gone.push(w.to_string());
     }
+    let runs: Vec<String> = name_runs_broken(source_with_placeholders, output)
+        .into_iter()
+        .filter(|r| !gone.iter().any(|g| r.contains(g.as_str())))
+        .collect();
+    gone.extend(runs);
     (!gone.is_empty()).then(|| {
         Finding::error(
             "name_missing",
@@ -484,6 +490,77 @@ pub fn names_missing(
         )
         .with_evidence(gone)
     })
+}
+
+/// The model names of a CJK source written as a run of Latin words and numbers
+/// ("iPhone 15 Pro Max", "Galaxy S24 Ultra", "{1}") that the translation
+/// breaks up: each word is there, but the run is not, as one name, in order
+/// ("iPhone 15, Pro, Max"). Case, spaces and hyphens between the parts do not
+/// matter. A run counts where it has a number (or a placeholder) and a
+/// capitalised word that is no acronym ("iPhone", "Pro") or a code, a letter
+/// then digits ("S24"); words in lower case end it. Only
+/// runs whose every word the translation has are judged: one with a word
+/// translated ("Fits iPhone 15" → "Passend für iPhone 15") is not broken up.
+fn name_runs_broken(source: &str, output: &str) -> Vec<String> {
+    static ITEM: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(?:\{\d+\}|[A-Za-z0-9])(?:[A-Za-z0-9'-]|\{\d+\})*").expect("static regex")
+    });
+    let squash = |s: &str| -> String {
+        s.chars()
+            .filter(|c| !c.is_whitespace() && !matches!(c, '-' | '‐' | '–' | '_'))
+            .flat_map(char::to_lowercase)
+            .collect()
+    };
+    let numbered = |w: &str| w.contains(|c: char| c.is_ascii_digit());
+    let in_run = |w: &str| numbered(w) || w.contains(|c: char| c.is_ascii_uppercase());
+    // A capitalised word that is no acronym ("iPhone", "Pro"), or a code
+    // ("S24").
+    let name_like = |w: &str| {
+        let letters = w.chars().filter(char::is_ascii_alphabetic).count();
+        !w.starts_with('{')
+            && (letters >= 2
+                && w.contains(|c: char| c.is_ascii_uppercase())
+                && w.contains(|c: char| c.is_ascii_lowercase())
+                || w.starts_with(|c: char| c.is_ascii_alphabetic()) && numbered(w))
+    };
+    // Runs: items joined by one space, none of them a word in lower case.
+    let mut runs: Vec<Vec<&str>> = Vec::new();
+    let mut last_end: Option<usize> = None;
+    for m in ITEM.find_iter(source) {
+        let w = m.as_str();
+        let glued = source[..m.start()].ends_with(|c: char| c.is_ascii_alphanumeric());
+        if glued || !in_run(w) {
+            last_end = None;
+            continue;
+        }
+        match (last_end, runs.last_mut()) {
+            (Some(e), Some(run)) if &source[e..m.start()] == " " => run.push(w),
+            _ => runs.push(vec![w]),
+        }
+        last_end = Some(m.end());
+    }
+    let out = squash(output);
+    let out_words: HashSet<String> = ITEM
+        .find_iter(output)
+        .map(|m| m.as_str().to_lowercase())
+        .collect();
+    let mut broken = Vec::new();
+    for run in runs {
+        // A run with a word the translation does not have is not broken up
+        // but translated in part ("Fits"), which the words' own check judges.
+        if run.len() < 2
+            || !run.iter().any(|w| numbered(w))
+            || !run.iter().any(|w| name_like(w))
+            || !run.iter().all(|w| out_words.contains(&w.to_lowercase()))
+        {
+            continue;
+        }
+        let name = run.join(" ");
+        if !out.contains(&squash(&name)) && !broken.contains(&name) {
+            broken.push(name);
+        }
+    }
+    broken
 }
 
 /// Words that say "per" before a time unit, per source language (a CJK source
@@ -2057,6 +2134,44 @@ mod tests {
                 "zh",
                 "en"
             ),
+            Vec::<String>::new()
+        );
+        // A model name is one name: its words in order, only spaces and
+        // hyphens between them (a zh→en title: "iPhone 15, Pro, Max").
+        assert_eq!(
+            gone(
+                "适用于iPhone {1} Pro Max手机壳 {2}透明TPU",
+                "Clear Case for iPhone {1}, Pro, Max {2}",
+                "zh",
+                "en"
+            ),
+            ["iPhone {1} Pro Max"]
+        );
+        for good in [
+            "Case for iPhone {1} Pro Max, clear",
+            "iphone {1}-pro-max case",
+        ] {
+            assert_eq!(
+                gone("适用于iPhone {1} Pro Max手机壳", good, "zh", "en"),
+                Vec::<String>::new(),
+                "{good}"
+            );
+        }
+        assert_eq!(
+            gone(
+                "三星Galaxy S24 Ultra保护壳",
+                "Galaxy S24 case Ultra",
+                "zh",
+                "de"
+            ),
+            ["Galaxy S24 Ultra"]
+        );
+        // Not a model name: no number, or no word that names anything; an
+        // English word at the run's end ("Fits") may be translated.
+        assert!(name_runs_broken("Wireless Charging支持", "Kabelloses Laden").is_empty());
+        assert!(name_runs_broken("{1}Pro USB快充", "fast charging {1}").is_empty());
+        assert_eq!(
+            gone("Fits iPhone 15手机", "Passend für iPhone 15", "zh", "de"),
             Vec::<String>::new()
         );
         // Only a CJK source into a language written in Latin letters.
