@@ -21,6 +21,10 @@ static LATIN_WORD: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"[\p{Latin}](?:[\p{Latin}'’\-]*[\p{Latin}])?").expect("static regex")
 });
 
+/// A letter of another script than Latin.
+static NOT_LATIN: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"[^\P{L}\p{Latin}]").expect("static regex"));
+
 fn is_cjk_lang(l: &str) -> bool {
     matches!(l, "ja" | "zh" | "ko")
 }
@@ -66,7 +70,11 @@ pub fn untranslated(
             out = re.replace_all(&out, " ").into_owned();
         }
     }
-    if let Some(f) = source_returned(&src, &out, tgt_lang) {
+    // The Latin words of a CJK source are names and model numbers ("iPhone 15
+    // Pro Max" as a Chinese listing's attribute value): a translation into a
+    // language written in Latin letters keeps them.
+    let latin_kept = is_cjk_lang(src_lang) && !is_cjk_lang(tgt_lang);
+    if let Some(f) = source_returned(&src, &out, tgt_lang, latin_kept) {
         return Some(f);
     }
     let mut left = wrong_script(&out, tgt_lang);
@@ -117,8 +125,6 @@ pub fn untranslated(
 /// or a Latin word of three letters or more that is no acronym, name or word the
 /// target language accepts as it is.
 fn to_translate(word: &str, tgt_lang: &str) -> bool {
-    static NOT_LATIN: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(r"[^\P{L}\p{Latin}]").expect("static regex"));
     NOT_LATIN.is_match(word)
         || word.chars().filter(|c| c.is_alphabetic()).count() >= 3
             && !is_acronym_or_name(word)
@@ -127,12 +133,27 @@ fn to_translate(word: &str, tgt_lang: &str) -> bool {
 
 /// The source returned as it was, or a run of four source words in the output;
 /// not when nothing in it is to translate ("USB-C, USB-A", "HDMI 2.1 DP").
-fn source_returned(source: &str, output: &str, tgt_lang: &str) -> Option<Finding> {
+/// With `latin_kept`, only words of other scripts are to translate.
+fn source_returned(
+    source: &str,
+    output: &str,
+    tgt_lang: &str,
+    latin_kept: bool,
+) -> Option<Finding> {
     let sw = words_lower(source);
     let ow = words_lower(output);
     // The same words with their case, to tell acronyms and names.
     let cased = words_cased(source);
-    let translatable: Vec<bool> = cased.iter().map(|w| to_translate(w, tgt_lang)).collect();
+    let translatable: Vec<bool> = cased
+        .iter()
+        .map(|w| {
+            if latin_kept {
+                NOT_LATIN.is_match(w)
+            } else {
+                to_translate(w, tgt_lang)
+            }
+        })
+        .collect();
     if sw.len() >= 2 && sw == ow && translatable.iter().any(|&t| t) {
         return Some(Finding::error(
             "untranslated",
@@ -413,6 +434,23 @@ mod tests {
         // Capitals apart are a title's case: English left in German still is.
         let f = untranslated("Leak-Proof Lid", "Leak-Proof Deckel", "en", "de", &[]).unwrap();
         assert!(f.evidence.iter().any(|e| e.contains("Leak")), "{f:?}");
+    }
+
+    #[test]
+    fn the_latin_words_of_a_cjk_source_are_kept_as_names() {
+        // A Chinese listing's attribute value that is a model name is its
+        // own translation into English or German.
+        for t in ["en", "de"] {
+            assert!(
+                untranslated("iPhone {1} Pro Max", "iPhone {1} Pro Max", "zh", t, &[]).is_none(),
+                "{t}"
+            );
+        }
+        // Chinese returned as it was still is untranslated.
+        let f = untranslated("透明 手机壳", "透明 手机壳", "zh", "en", &[]).unwrap();
+        assert!(!f.message.is_empty());
+        // An English source returned as it was is, too.
+        assert!(untranslated("Leak proof lid", "Leak proof lid", "en", "de", &[]).is_some());
     }
 
     #[test]
