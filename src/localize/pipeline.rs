@@ -62,6 +62,9 @@ const INFO_CODES: [&str; 9] = [
     "title_keywords",
 ];
 
+/// An attribute name left in a script the market's language is not written in.
+pub const ATTRIBUTE_NAME_UNTRANSLATED: &str = "attribute_name_untranslated";
+
 /// The built-in reference rates: used when a run brings no rates of its own.
 static REFERENCE_RATES: std::sync::LazyLock<Option<Rates>> =
     std::sync::LazyLock::new(|| Rates::reference().ok());
@@ -1326,6 +1329,7 @@ impl Pipeline {
         let target_lang = profile.language.clone();
         // 0. A Chinese source as sellers write it: promotion words out, gifts to a bullet.
         let mut cleaned = source_clean::clean(listing, &source_lang, &target_lang);
+        name_attributes(&self.terminology, &mut cleaned, &source_lang, &target_lang);
         // Inline markup the market does not allow goes before translation, so
         // that a sentence with a bold name in it is translated whole.
         let (description, unwrapped) = html::unwrap_inline(
@@ -2732,6 +2736,45 @@ fn build_result(
     out
 }
 
+/// Attribute names written in a script the target language is not (a
+/// Chinese name the source cleaner has no marketplace name for, "长度" in
+/// an English listing): the built-in terminology's translation when the
+/// name is one term ("Length"), else a blocking warning, so that no
+/// listing is `localized` with a name its buyers cannot read.
+fn name_attributes(
+    terminology: &Terminology,
+    cleaned: &mut source_clean::Cleaned,
+    source_lang: &str,
+    target_lang: &str,
+) {
+    for a in &mut cleaned.listing.attributes {
+        if language::data()
+            .foreign_script_runs(target_lang, &a.name)
+            .is_empty()
+        {
+            continue;
+        }
+        match terminology.whole(&a.name, source_lang, target_lang) {
+            Some(t) => {
+                let mut chars = t.chars();
+                a.name = chars
+                    .next()
+                    .map(|c| c.to_uppercase().chain(chars).collect())
+                    .unwrap_or(t);
+            }
+            None => cleaned.warnings.push(Warning {
+                field: FieldId::Attribute(a.name.clone()).to_string(),
+                code: ATTRIBUTE_NAME_UNTRANSLATED.into(),
+                message: format!(
+                    "the attribute name \"{}\" is not written in {}: no marketplace name is known for it; give it in the marketplace's language",
+                    a.name,
+                    language_name(target_lang)
+                ),
+            }),
+        }
+    }
+}
+
 /// The listing's price in the market's currency, or kept with a warning when
 /// no rate converts it.
 fn convert_price(
@@ -3283,6 +3326,38 @@ mod tests {
         );
         assert_eq!(bullet("Und mehr...", "And more"), "Und mehr...");
         assert_eq!(bullet(".", "x"), "");
+    }
+
+    #[test]
+    fn attribute_names_in_a_script_the_market_does_not_read_are_translated_or_flagged() {
+        let terminology = Terminology::builtin().unwrap();
+        let listing = Listing {
+            attributes: vec![
+                Attribute::new("防水", "是"),
+                Attribute::new("适用空间", "客厅"),
+                Attribute::new("Color", "Black"),
+            ],
+            ..Listing::default()
+        };
+        let mut cleaned = source_clean::Cleaned {
+            listing,
+            warnings: Vec::new(),
+        };
+        name_attributes(&terminology, &mut cleaned, "zh", "en");
+        let names: Vec<&str> = cleaned
+            .listing
+            .attributes
+            .iter()
+            .map(|a| a.name.as_str())
+            .collect();
+        assert_eq!(names, ["Waterproof", "适用空间", "Color"]);
+        assert_eq!(cleaned.warnings.len(), 1);
+        assert_eq!(cleaned.warnings[0].code, ATTRIBUTE_NAME_UNTRANSLATED);
+        assert_eq!(cleaned.warnings[0].field, "attributes.适用空间");
+        assert!(is_blocking(ATTRIBUTE_NAME_UNTRANSLATED));
+        // Into Japanese, Chinese characters are read: nothing to do.
+        name_attributes(&terminology, &mut cleaned, "zh", "ja");
+        assert_eq!(cleaned.warnings.len(), 1);
     }
 
     #[test]
