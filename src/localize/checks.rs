@@ -263,12 +263,29 @@ pub fn check_segment(c: &SegmentCheck<'_>, opts: &CheckOptions) -> Vec<Finding> 
     if let Some(x) = acronyms_missing(c.source_protected, c.output_raw) {
         f.push(x);
     }
-    if let Some(x) = names_missing(
+    if let Some(mut x) = names_missing(
         c.source_protected,
         c.output_raw,
         c.source_lang,
         c.target_lang,
     ) {
+        // A name with a number in it is written with the number, not its
+        // placeholder ("iPhone 15 Pro Max", not "iPhone {1} Pro Max").
+        let written = |t: &str| {
+            PLACEHOLDER
+                .replace_all(t, |m: &regex::Captures<'_>| {
+                    let n: usize = m[0]
+                        .trim_matches(|c: char| c == '{' || c == '}' || c.is_whitespace())
+                        .parse()
+                        .unwrap_or(0);
+                    n.checked_sub(1)
+                        .and_then(|i| c.spans.get(i))
+                        .map_or_else(|| m[0].to_string(), |s| s.original.clone())
+                })
+                .into_owned()
+        };
+        x.evidence = x.evidence.iter().map(|e| written(e)).collect();
+        x.message = written(&x.message);
         f.push(x);
     }
     if let Some(x) = rate_units_missing(
@@ -2446,6 +2463,40 @@ mod tests {
             assert!(codes(&f).contains(&code), "{code} in {f:?}");
         }
         assert!(score(&f, Some(-3.0)) > score(&[], Some(-0.2)));
+    }
+
+    #[test]
+    fn a_broken_name_is_reported_with_its_numbers() {
+        let spans = [Span {
+            kind: super::super::spans::SpanKind::ModelNumber,
+            original: "15".into(),
+            restore: "15".into(),
+            note: None,
+            inline: None,
+        }];
+        let c = SegmentCheck {
+            source_protected: "适用于iPhone {1} Pro Max手机壳",
+            source_expected: "适用于iPhone 15 Pro Max手机壳",
+            output_raw: "Case for iPhone {1}, Pro, Max",
+            output: "Case for iPhone 15, Pro, Max",
+            span_issues: &[],
+            spans: &spans,
+            literal: &[],
+            source_lang: "zh",
+            target_lang: "en",
+            mean_logprob: None,
+        };
+        let f = check_segment(&c, &CheckOptions::default());
+        let name = f
+            .iter()
+            .find(|x| x.code == "name_missing")
+            .expect("reported");
+        assert_eq!(name.evidence, ["iPhone 15 Pro Max"]);
+        assert!(
+            name.message.contains("iPhone 15 Pro Max"),
+            "{}",
+            name.message
+        );
     }
 
     #[test]
