@@ -178,6 +178,15 @@ const RANGE: &str = r"\s*(?:-|–|—|\b(?:to|bis|à|a)\b|[~〜～至到])\s*";
 /// A number, with its range, dimensions (`x`), a count written `21+1` (one
 /// span, so that the model cannot read it as two numbers: "25+1档" came back
 /// "between 25 and 1 settings") and unit.
+/// A length in feet and inches ("6 ft 2 in", "5' 10\"") or a weight in pounds
+/// and ounces ("3 lb 4 oz"): one quantity in two units.
+static TWO_UNITS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r#"(?i)\b(?P<a>\d+(?:\.\d+)?)\s*(?:(?P<ft>ft\b\.?|feet\b|foot\b|['’′])|(?P<lb>lbs?\b\.?|pounds?\b))\s*(?P<b>\d+(?:\.\d+)?)\s*(?:(?P<in>in\b\.?|inch(?:es)?\b|["”″])|(?P<oz>oz\b\.?|ounces?\b))"#,
+    )
+    .expect("static regex")
+});
+
 static QUANTITY: LazyLock<Regex> = LazyLock::new(|| {
     let unit = units::table().pattern();
     Regex::new(&format!(
@@ -478,6 +487,49 @@ pub fn protect(text: &str, rules: &ProtectRules<'_>) -> Protected {
     // ("304不锈钢保温杯500ml大容量"), where a Unicode word boundary sees no end to
     // "ml": the quantity pattern runs over a copy with spaces there, so it finds
     // them as it finds "500 ml" between spaces, and offsets map back to `text`.
+    // A quantity in two units ("6 ft 2 in", "3 lb 4 oz") is one: converted as
+    // its total, never as two ("6 ft 2 in" of a person's height came back
+    // "1,83 m 50,8 mm"). Kept as written where nothing is converted.
+    for c in TWO_UNITS.captures_iter(text) {
+        let (Some(m), Some(a), Some(b)) = (c.get(0), c.name("a"), c.name("b")) else {
+            continue;
+        };
+        let (small, per) = match (c.name("ft"), c.name("in"), c.name("lb"), c.name("oz")) {
+            (Some(_), Some(i), _, _) => {
+                if i.as_str().eq_ignore_ascii_case("in") && preposition_follows(&text[m.end()..]) {
+                    continue;
+                }
+                ("in", 12.0)
+            }
+            (_, _, Some(_), Some(_)) => ("oz", 16.0),
+            _ => continue,
+        };
+        let (Some(x), Some(y)) = (
+            units::parse_quantity(a.as_str()),
+            units::parse_quantity(b.as_str()),
+        ) else {
+            continue;
+        };
+        let total = x * per + y;
+        let near = format!(
+            "{} {}",
+            tail_chars(&text[..m.start()], CONTEXT_BEFORE),
+            head_chars(&text[m.end()..], CONTEXT_AFTER)
+        );
+        let (restore, note) =
+            rewrite_quantity(&format!("{total} {small}"), Some(small), &near, rules);
+        let span = match note {
+            Some(QuantityNote::Converted) => Span {
+                kind: SpanKind::Quantity,
+                original: m.as_str().to_string(),
+                restore,
+                note,
+                inline: None,
+            },
+            _ => keep(SpanKind::Quantity, m.as_str()),
+        };
+        accept(m.start(), m.end(), span, &mut taken);
+    }
     let (spaced, at) = space_cjk(text);
     // The last quantity's end, unit and context (see `bare_context`).
     let mut list_context: Option<(usize, Option<String>, String)> = None;
@@ -2167,6 +2219,42 @@ mod tests {
         assert_eq!(p.spans[0].restore, "14,3 mm (9/16 in)");
         let p = protect("a 12,000 BTU air conditioner", &rules);
         assert_eq!(p.spans[0].restore, "3,52 kW (12.000 BTU)");
+    }
+
+    #[test]
+    fn a_quantity_in_two_units_is_converted_whole() {
+        let nf = de();
+        let restored = |text: &str, system| -> Vec<String> {
+            let rules = ProtectRules {
+                measurement: Some(system),
+                number_format: Some(&nf),
+                language: Some("de"),
+                source_language: Some("en"),
+                ..Default::default()
+            };
+            protect(text, &rules)
+                .spans
+                .into_iter()
+                .map(|s| s.restore)
+                .collect()
+        };
+        let metric = MeasurementSystem::Metric;
+        assert_eq!(
+            restored("fits people up to 6 ft 2 in tall", metric),
+            ["188 cm"]
+        );
+        assert_eq!(restored("He is 5' 10\" tall", metric), ["178 cm"]);
+        assert_eq!(restored("weighs 3 lb 4 oz", metric), ["1,47 kg"]);
+        // For an imperial market it stays as written, one span.
+        assert_eq!(
+            restored("up to 6 ft 2 in", MeasurementSystem::Imperial),
+            ["6 ft 2 in"]
+        );
+        // Two quantities that only follow each other are not one.
+        assert_eq!(
+            restored("6 ft cable, 2 in 1 adapter", metric),
+            ["1,83 m", "2-in-1"]
+        );
     }
 
     #[test]
