@@ -1803,6 +1803,15 @@ mod tests {
 
     /// A Chinese source's text and spans for a market in `lang` that measures
     /// in imperial units.
+    /// What each span of `text` is restored as, in order.
+    fn restores(text: &str, rules: &ProtectRules<'_>) -> Vec<String> {
+        protect(text, rules)
+            .spans
+            .into_iter()
+            .map(|s| s.restore)
+            .collect()
+    }
+
     fn zh_spans(text: &str, lang: &'static str) -> (String, Vec<(String, String)>) {
         let rules = ProtectRules {
             source_language: Some("zh"),
@@ -2232,11 +2241,7 @@ mod tests {
                 source_language: Some("en"),
                 ..Default::default()
             };
-            protect(text, &rules)
-                .spans
-                .into_iter()
-                .map(|s| s.restore)
-                .collect()
+            restores(text, &rules)
         };
         let metric = MeasurementSystem::Metric;
         assert_eq!(
@@ -2269,11 +2274,7 @@ mod tests {
                 title: Some(title),
                 ..Default::default()
             };
-            protect(text, &rules)
-                .spans
-                .into_iter()
-                .map(|s| s.restore)
-                .collect()
+            restores(text, &rules)
         };
         // "sizes" is no clothing word: cutting boards' sizes are lengths,
         // every one of them converted.
@@ -2479,11 +2480,7 @@ mod tests {
                 source_language: Some(src),
                 ..Default::default()
             };
-            protect(text, &rules)
-                .spans
-                .into_iter()
-                .map(|s| s.restore)
-                .collect()
+            restores(text, &rules)
         };
         // A dev-set bullet: "Fits wrists 140 to 245 mm" came back in
         // German and French as "140 to 245 mm".
