@@ -370,6 +370,17 @@ const TRANSLATED_ACRONYMS: [&str; 14] = [
     "EU", "US", "USA", "UK", "UN", "TV", "PC", "AC", "DC", "ID", "OK", "DIY", "FAQ", "VAT",
 ];
 
+/// Acronyms that are common English words by frequency (so the shouting rule
+/// of [`acronyms_missing`] would let them go) but that every language writes as
+/// they are in a listing: materials, connectors, standards. "Free of PVC" came
+/// back "Libre d'acrylique", unflagged. Not those a language may write out or
+/// in its own script (`UV` 紫外線, `LCD` 液晶, `SSD`, `RAM`, `ANC`, `TF`, `WIFI`
+/// "WLAN").
+const KEPT_ACRONYMS: [&str; 21] = [
+    "PVC", "ABS", "EVA", "PU", "PE", "PP", "USB", "HDMI", "LED", "GPS", "NFC", "SD", "CE", "FCC",
+    "ISO", "TSA", "SIM", "DVD", "LAN", "AUX", "LTE",
+];
+
 /// A word of capitals (two to eight letters, not joined to another word by a
 /// hyphen or a digit).
 static ACRONYM: LazyLock<Regex> =
@@ -378,10 +389,10 @@ static ACRONYM: LazyLock<Regex> =
 /// Acronyms of the source left out of the translation: every language writes
 /// `TSA`, `UVA`, `AMOLED`, `BPA` as they are, and a small model shortens or
 /// drops them ("AMOLED" came back "OLED", "UVA and UVB" "UV y UVB", both
-/// unflagged: a changed fact the number checks cannot see). Only acronyms that
-/// are no common English word are checked: the common-words list holds the
-/// words a listing shouts (`NEW`, `FREE`, `HOT`) but also the acronyms every
-/// reader knows (`USB`, `GPS`, `LED`, `TSA`), which a model keeps; neither are
+/// unflagged: a changed fact the number checks cannot see). Acronyms that are
+/// common English words are checked only when [`KEPT_ACRONYMS`] has them: the
+/// common-words list holds the words a listing shouts (`NEW`, `FREE`, `HOT`) but
+/// also acronyms every reader knows (`USB`, `PVC`, `LED`, `TSA`); neither are
 /// acronyms that languages translate ([`TRANSLATED_ACRONYMS`]), nor a source
 /// written mostly in capitals. Found in the output without regard to case or
 /// full-width letters (`ＵＳＢ`).
@@ -417,7 +428,7 @@ pub fn acronyms_missing(source: &str, output: &str) -> Option<Finding> {
     let mut gone: Vec<String> = Vec::new();
     for a in found {
         if TRANSLATED_ACRONYMS.contains(&a)
-            || super::language::common_english(a)
+            || super::language::common_english(a) && !KEPT_ACRONYMS.contains(&a)
             || has(a)
             || gone.iter().any(|g| g == a)
         {
@@ -2220,6 +2231,21 @@ mod tests {
             codes("Four spinner wheels and TPU shell", "4つの回転車輪"),
             Some(vec!["TPU".to_string()])
         );
+        // Acronyms that are common English words, kept in every language.
+        assert_eq!(
+            codes(
+                "Free of PVC, latex and phthalates",
+                "Libre d'acrylique, de latex et de phtalates"
+            ),
+            Some(vec!["PVC".to_string()])
+        );
+        assert_eq!(
+            codes(
+                "Desk lamp with LED light and USB port",
+                "Schreibtischlampe mit Licht und Anschluss"
+            ),
+            Some(vec!["LED".to_string(), "USB".to_string()])
+        );
         // Kept (any case, full width), translated ones, common words, shouting: fine.
         for (src, out) in [
             ("USB charging, BPA free", "Carga por usb, sin BPA"),
@@ -2227,7 +2253,8 @@ mod tests {
             ("Blade hardness {1} HRC", "刃の硬度は{1}HRC"),
             ("True HEPA {1} filter", "真のHEPA{1}フィルター"),
             ("EU plug, TV stand", "Prise UE, meuble télé"),
-            ("NEW LED lamp", "Neue Lampe"),
+            ("NEW lamp, HOT deal", "Neue Lampe, Top-Angebot"),
+            ("UV protection, LCD screen", "紫外線防止、液晶画面"),
             ("STAINLESS STEEL WATER BOTTLE", "Edelstahl-Trinkflasche"),
             ("USB-C cable", "Câble"),
             ("Lid", "Deckel"),
