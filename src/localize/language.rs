@@ -215,15 +215,21 @@ impl LanguageData {
         v
     }
 
-    /// Whether `lang` writes `word` as it is: one of its loanwords, or a common
-    /// word of it spelled as in English ([`spelled_alike`]).
-    pub fn accepts(&self, lang: &str, word: &str) -> bool {
+    /// Whether `word` is one of `lang`'s loanwords (or of every language's):
+    /// a word it takes from English as it is ("design", "yoga"), not one of its
+    /// own words that English happens to spell the same way.
+    pub fn is_loanword(&self, lang: &str, word: &str) -> bool {
         let w = word.to_lowercase();
         ["all", lang]
             .iter()
             .filter_map(|l| self.accepted.get(*l))
             .any(|s| s.contains(&w))
-            || spelled_alike(lang, &w)
+    }
+
+    /// Whether `lang` writes `word` as it is: one of its loanwords, or a common
+    /// word of it spelled as in English ([`spelled_alike`]).
+    pub fn accepts(&self, lang: &str, word: &str) -> bool {
+        self.is_loanword(lang, word) || spelled_alike(lang, word)
     }
 
     /// Whether `lang` is written in Latin letters alone (English, German,

@@ -131,9 +131,33 @@ fn to_translate(word: &str, tgt_lang: &str) -> bool {
             && !language::data().accepts(tgt_lang, word)
 }
 
+/// A common English word of three letters or more that `tgt_lang` writes the
+/// same way as a word of its own, not as a loanword, nor an acronym or a name
+/// ("non", "slip", "mat" in French). One alone is the target's word; two or
+/// more in a run the source had word for word are English left in it
+/// ("Non Slip Yoga Mat" as a French title).
+fn english_alike(word: &str, tgt_lang: &str) -> bool {
+    let data = language::data();
+    word.chars().filter(|c| c.is_alphabetic()).count() >= 3
+        && !is_acronym_or_name(word)
+        && language::common_english(word)
+        && language::spelled_alike(tgt_lang, word)
+        && !data.is_loanword(tgt_lang, word)
+}
+
+/// Whether a run of source words returned in the output is the source left
+/// untranslated: a word of it is to translate, or two or more are
+/// [`english_alike`]. `translatable` is per word of `cased`.
+fn run_left(cased: &[&str], translatable: &[bool], tgt_lang: &str, latin_kept: bool) -> bool {
+    translatable.iter().any(|&t| t)
+        || !latin_kept && cased.iter().filter(|w| english_alike(w, tgt_lang)).count() >= 2
+}
+
 /// The source returned as it was, or a run of four source words in the output;
-/// not when nothing in it is to translate ("USB-C, USB-A", "HDMI 2.1 DP").
-/// With `latin_kept`, only words of other scripts are to translate.
+/// not when nothing in it is to translate ("USB-C, USB-A", "HDMI 2.1 DP"), but
+/// when two of its words are English words the target spells alike ("Non Slip
+/// Yoga Mat" into French). With `latin_kept`, only words of other scripts are to
+/// translate.
 fn source_returned(
     source: &str,
     output: &str,
@@ -154,7 +178,7 @@ fn source_returned(
             }
         })
         .collect();
-    if sw.len() >= 2 && sw == ow && translatable.iter().any(|&t| t) {
+    if sw.len() >= 2 && sw == ow && run_left(&cased, &translatable, tgt_lang, latin_kept) {
         return Some(Finding::error(
             "untranslated",
             "the output is the source text",
@@ -164,10 +188,14 @@ fn source_returned(
         return None;
     }
     let out = format!(" {} ", ow.join(" "));
-    for (w, t) in sw.windows(4).zip(translatable.windows(4)) {
+    for ((w, t), c) in sw
+        .windows(4)
+        .zip(translatable.windows(4))
+        .zip(cased.windows(4))
+    {
         // Runs of short tokens (model names, units) are not sentences, nor are
         // runs of acronyms and names.
-        if w.iter().all(|x| x.len() <= 2) || !t.iter().any(|&t| t) {
+        if w.iter().all(|x| x.len() <= 2) || !run_left(c, t, tgt_lang, latin_kept) {
             continue;
         }
         let run = w.join(" ");
@@ -616,6 +644,66 @@ mod tests {
             )
             .is_some()
         );
+    }
+
+    #[test]
+    fn a_run_of_english_words_the_target_spells_alike_is_left_untranslated() {
+        // Every word is also a French word ("non", "slip", "mat"; "yoga" a
+        // loanword): the title came back in English, unflagged.
+        let src = "Non Slip Yoga Mat {1}, {2} Thick, with Carrying Strap";
+        let out = "Non Slip Yoga Mat {1}, {2} épais, avec bracelet";
+        assert!(untranslated(src, out, "en", "fr", &[]).is_some());
+        assert!(untranslated("Non Slip Yoga Mat", "Non Slip Yoga Mat", "en", "fr", &[]).is_some());
+        // The translation, and runs of loanwords, names and one such word: fine.
+        for (src, out) in [
+            (
+                src,
+                "Tapis de yoga antidérapant {1}, {2} d'épaisseur, avec sangle",
+            ),
+            ("Pro Max Mini Design", "Pro Max Mini Design"),
+            (
+                "Premium Sport Design Edition",
+                "Édition Premium Sport Design",
+            ),
+            ("Yoga Mat", "Tapis de yoga"),
+        ] {
+            assert!(untranslated(src, out, "en", "fr", &[]).is_none(), "{out}");
+        }
+    }
+
+    /// Every pair of the built-in example bank into a language written in
+    /// Latin letters is a good translation: none of its runs of source words
+    /// holds two English words the target spells alike (1,200 pairs; the rule
+    /// of [`english_alike`] flags none of them).
+    #[test]
+    fn no_good_translation_of_the_bank_keeps_english_spelled_alike() {
+        let banks = [
+            ("de", include_str!("../../terminology/bank/en-de.jsonl")),
+            ("fr", include_str!("../../terminology/bank/en-fr.jsonl")),
+            ("es", include_str!("../../terminology/bank/en-es.jsonl")),
+            ("it", include_str!("../../terminology/bank/en-it.jsonl")),
+        ];
+        let mut pairs = 0;
+        let mut flagged = Vec::new();
+        for (tgt, text) in banks {
+            for line in text.lines().filter(|l| !l.trim().is_empty()) {
+                let v: serde_json::Value = serde_json::from_str(line).unwrap();
+                let (src, out) = (v["source"].as_str().unwrap(), v["target"].as_str().unwrap());
+                pairs += 1;
+                let cased = words_cased(src);
+                let out_words = format!(" {} ", words_lower(out).join(" "));
+                for run in cased.windows(4) {
+                    let lower: Vec<String> = run.iter().map(|w| w.to_lowercase()).collect();
+                    if out_words.contains(&format!(" {} ", lower.join(" ")))
+                        && run_left(run, &[false; 4], tgt, false)
+                    {
+                        flagged.push(format!("{tgt}: {}", run.join(" ")));
+                    }
+                }
+            }
+        }
+        assert!(pairs >= 1200, "{pairs}");
+        assert!(flagged.is_empty(), "{flagged:#?}");
     }
 
     #[test]
