@@ -260,10 +260,39 @@ pub fn cut_at_word(text: &str, max: usize) -> String {
     }
     let cut: String = text.chars().take(max).collect();
     let at_boundary = text.chars().nth(max).is_some_and(char::is_whitespace);
-    let out = match cut.rfind(char::is_whitespace) {
+    let mut out = match cut.rfind(char::is_whitespace) {
         Some(i) if !at_boundary && i > cut.len() / 2 => cut[..i].to_string(),
         _ => cut,
     };
+    // A number cut off from its unit ("aislado 12" of "aislado 12 horas", a
+    // title cut at 60 characters) or a dimension cut in two ("15 x" of "15 x
+    // 10 cm") is a wrong fact: the cut goes before the whole quantity.
+    let is_number = |w: &str| {
+        w.chars().any(|c| c.is_ascii_digit())
+            && w.chars()
+                .all(|c| c.is_ascii_digit() || matches!(c, ',' | '.'))
+    };
+    let is_times = |w: &str| matches!(w, "x" | "X" | "×" | "*");
+    loop {
+        let kept = out.trim_end();
+        let Some(i) = kept.rfind(char::is_whitespace) else {
+            break;
+        };
+        let (head, last) = (&kept[..i], &kept[i + 1..]);
+        let next = text[kept.len()..]
+            .split_whitespace()
+            .next()
+            .unwrap_or("")
+            .trim_end_matches(|c: char| c.is_ascii_punctuation());
+        let cut_off = is_times(last)
+            || is_number(last)
+                && text[kept.len()..].starts_with(char::is_whitespace)
+                && (is_times(next) || super::units::table().lookup(next).is_some());
+        if !cut_off || head.trim().is_empty() {
+            break;
+        }
+        out = head.to_string();
+    }
     out.trim_end_matches(|c: char| {
         c.is_whitespace() || matches!(c, ',' | ';' | '-' | '–' | '/' | '|' | ':')
     })
@@ -574,5 +603,19 @@ mod tests {
         assert_eq!(cut_at_word("ステンレス製ボトル", 5), "ステンレス");
         assert_eq!(cut_at_word("one two three", 7), "one two");
         assert_eq!(cut_at_word("one two three", 9), "one two");
+        // Never a number without its unit, nor half a dimension.
+        let t = "Botella térmica 500 ml aislado 12 horas, 24 horas caliente";
+        assert_eq!(cut_at_word(t, 38), "Botella térmica 500 ml aislado");
+        assert_eq!(cut_at_word(t, 36), "Botella térmica 500 ml aislado");
+        assert_eq!(
+            cut_at_word("Tabla de cortar 15 x 10 cm", 20),
+            "Tabla de cortar"
+        );
+        assert_eq!(
+            cut_at_word("Tabla de cortar 15 x 10 cm", 23),
+            "Tabla de cortar"
+        );
+        // A count before a word that is no unit stays.
+        assert_eq!(cut_at_word("Set of 12 Black Pens", 12), "Set of 12");
     }
 }
