@@ -531,8 +531,9 @@ pub fn protect(text: &str, rules: &ProtectRules<'_>) -> Protected {
         accept(m.start(), m.end(), span, &mut taken);
     }
     let (spaced, at) = space_cjk(text);
-    // The last quantity's end, unit and context (see `bare_context`).
-    let mut list_context: Option<(usize, Option<String>, String)> = None;
+    // Every quantity first (its start, end and unit), then each read with its
+    // neighbours.
+    let mut found: Vec<(usize, usize, Option<&str>)> = Vec::new();
     for c in QUANTITY.captures_iter(&spaced) {
         let Some(m) = c.get(0) else { continue };
         let mut start = m.start();
@@ -582,6 +583,33 @@ pub fn protect(text: &str, rules: &ProtectRules<'_>) -> Protected {
             end = start + stem.trim_end().len();
             unit = None;
         }
+        found.push((start, end, unit));
+    }
+    // The unit of each quantity found, as (dimension, system).
+    let kinds: Vec<Option<(&str, units::UnitSystem)>> = found
+        .iter()
+        .map(|(_, _, u)| {
+            let m = units::table().lookup((*u)?)?;
+            Some((m.unit.dimension.as_str(), m.unit.system))
+        })
+        .collect();
+    // A quantity the seller also gives in the other system beside it ("11 lb /
+    // 5 kg", "11 lb (5 kg)", "1 g or 0.1 oz") is kept as written: converted, it
+    // came back "4,99 kg / 5 kg", the same weight twice and two figures.
+    let given_beside = |a: usize, b: usize| -> bool {
+        let between = text.get(found[a].1..found[b].0).unwrap_or("").trim();
+        matches!(between, "/" | "(" | "（" | "or")
+            && matches!((kinds[a], kinds[b]), (Some((da, sa)), Some((db, sb))) if da == db && sa != sb)
+    };
+    // The last quantity's end, unit and context (see `bare_context`).
+    let mut list_context: Option<(usize, Option<String>, String)> = None;
+    let kept_rules = ProtectRules {
+        measurement: None,
+        ..rules.clone()
+    };
+    for (i, &(start, end, unit)) in found.iter().enumerate() {
+        let paired =
+            i > 0 && given_beside(i - 1, i) || i + 1 < found.len() && given_beside(i, i + 1);
         let original = &text[start..end];
         let mut near = format!(
             "{} {}",
@@ -605,7 +633,12 @@ pub fn protect(text: &str, rules: &ProtectRules<'_>) -> Protected {
             near = prev_near.clone();
         }
         list_context = Some((end, unit_id, near.clone()));
-        let (restore, note) = rewrite_quantity(original, unit, &near, rules);
+        let (restore, note) = rewrite_quantity(
+            original,
+            unit,
+            &near,
+            if paired { &kept_rules } else { rules },
+        );
         let span = Span {
             kind: SpanKind::Quantity,
             original: original.to_string(),
@@ -2260,6 +2293,51 @@ mod tests {
             restored("6 ft cable, 2 in 1 adapter", metric),
             ["1,83 m", "2-in-1"]
         );
+    }
+
+    #[test]
+    fn a_quantity_also_given_in_the_other_system_is_kept_as_written() {
+        let nf = de();
+        let restored = |text: &str, system| -> Vec<String> {
+            let rules = ProtectRules {
+                measurement: Some(system),
+                number_format: Some(&nf),
+                language: Some("de"),
+                source_language: Some("en"),
+                ..Default::default()
+            };
+            restores(text, &rules)
+        };
+        let metric = MeasurementSystem::Metric;
+        // Converted, "11 lb / 5 kg" came back "4,99 kg / 5 kg".
+        assert_eq!(
+            restored("Kitchen Scale 11 lb / 5 kg", metric),
+            ["11 lb", "5 kg"]
+        );
+        assert_eq!(
+            restored("Weighs up to 11 lb (5 kg)", metric),
+            ["11 lb", "5 kg"]
+        );
+        assert_eq!(
+            restored("in 1 g or 0.1 oz steps", metric),
+            ["1 g", "0,1 oz"]
+        );
+        assert_eq!(
+            restored("Bake at 180°C / 350°F", metric),
+            ["180°C", "350°F"]
+        );
+        assert_eq!(
+            restored("5 kg (11 lb)", MeasurementSystem::Imperial),
+            ["5 kg", "11 lb"]
+        );
+        // Alone, or beside a quantity of another kind or the same system, it is
+        // converted.
+        assert_eq!(
+            restored("Weighs 11 lb, 0.1 oz steps", metric),
+            ["4,99 kg", "2,83 g"]
+        );
+        assert_eq!(restored("11 lb / 20 in", metric), ["4,99 kg", "50,8 cm"]);
+        assert_eq!(restored("2 lb or 3 lb", metric), ["907 g", "1,36 kg"]);
     }
 
     #[test]
