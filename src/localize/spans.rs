@@ -1232,6 +1232,22 @@ pub fn restore(output: &str, p: &Protected) -> Restored {
                 Some(inline) if mid_sentence(&output[..m.start()]) => inline,
                 _ => &s.restore,
             };
+            // Nor glued to the word before it ("Capacidad{1}" from "容量500毫升"
+            // came back "Capacidad500 mililitros"), where it is written with
+            // spaces itself.
+            if s.kind == SpanKind::Quantity
+                && restore.starts_with(|c: char| c.is_ascii_digit())
+                && restore.contains(' ')
+                && text
+                    .chars()
+                    .rev()
+                    .take(3)
+                    .filter(|c| c.is_alphabetic() && !script::is_cjk(*c))
+                    .count()
+                    == 3
+            {
+                text.push(' ');
+            }
             push(&mut text, restore, &mut glued);
             glued = s.kind == SpanKind::Quantity
                 && s.restore
@@ -2650,6 +2666,14 @@ mod tests {
         assert!(inch.ends_with(|c: char| c.is_ascii_alphabetic()), "{inch}");
         // ("Zoll" after the inches is the unit written twice: it goes.)
         assert_eq!(out, format!("TCL {inch} 4K Smart TV, {inch}"));
+        // Nor glued to the word before it, where the model copied the
+        // Chinese way of writing ("容量500毫升" as "Capacidad{1}").
+        let title = "保温杯 容量500毫升";
+        let p = protect(title, &rules(title));
+        let ml = &p.spans[0].restore;
+        assert!(ml.contains(' '), "{ml}");
+        assert_eq!(restore("Capacidad{1}", &p).text, format!("Capacidad {ml}"));
+        assert_eq!(restore("Capacidad {1}", &p).text, format!("Capacidad {ml}"));
         // Numbers the model wrote itself are left as they are.
         let p = protect("10 x 20", &ProtectRules::default());
         assert_eq!(restore("{1}", &p).text, "10 x 20");
