@@ -2287,10 +2287,11 @@ impl Pipeline {
                 .with_evidence(vec![want]),
             );
         }
-        for h in self
-            .terminology
-            .inconsistencies(&s.protected.text, &restored.text, src, tgt)
-        {
+        let inconsistencies =
+            self.terminology
+                .inconsistencies(&s.protected.text, &restored.text, src, tgt);
+        let term_missing = !inconsistencies.is_empty();
+        for h in inconsistencies {
             findings.push(
                 Finding::warning(
                     "terminology",
@@ -2302,14 +2303,22 @@ impl Pipeline {
                 .with_evidence(vec![h.target]),
             );
         }
-        findings.extend(checks::copied_example(
-            &s.protected.text,
-            &raw,
-            shown
-                .iter()
-                .flat_map(|e| e.iter())
-                .map(|e| (e.source.as_str(), e.target.as_str())),
-        ));
+        let mut examples: Vec<(&str, &str)> = shown
+            .iter()
+            .flat_map(|e| e.iter())
+            .map(|e| (e.source.as_str(), e.target.as_str()))
+            .collect();
+        // Without retrieved examples the prompt showed the fixed ones, written
+        // from English: an output may repeat one of those too ("316医用级不锈钢"
+        // came back as the Spanish example's "Mantiene las bebidas frías durante
+        // 316 y calientes durante 304"). From another source language their
+        // words cannot be compared with the source's, so a copy counts only
+        // where the output also lacks a term the terminology expects of it.
+        let fixed = self.templates.fixed_examples(tgt);
+        if examples.is_empty() && (src == "en" || term_missing) {
+            examples.extend(fixed.iter().map(|e| (e.source.as_str(), e.target.as_str())));
+        }
+        findings.extend(checks::copied_example(&s.protected.text, &raw, examples));
         findings.extend(mended);
         let score = checks::score(&findings, lp);
         Candidate {

@@ -189,6 +189,18 @@ impl Templates {
             .map_err(|e| tpl_err(name, e))
     }
 
+    /// The fixed worked examples a translate prompt into `lang` shows where it
+    /// is given no retrieved ones, as pairs (their sources are English).
+    pub fn fixed_examples(&self, lang: &str) -> Vec<ExamplePair> {
+        self.examples("translate", lang)
+            .map(|e| ExamplePair {
+                kind: e.kind.clone(),
+                source: e.text.clone(),
+                target: e.output.clone(),
+            })
+            .collect()
+    }
+
     fn examples(&self, task: &str, lang: &str) -> impl Iterator<Item = &Example> {
         let (task, lang) = (task.to_string(), lang.to_string());
         self.examples
@@ -413,6 +425,22 @@ mod tests {
             last,
             "Terms: lid = Deckel\nBullet point: Leak-proof lid, {1}"
         );
+    }
+
+    #[test]
+    fn an_output_that_repeats_a_fixed_example_is_a_copy() {
+        let t = Templates::builtin().unwrap();
+        let es = t.fixed_examples("es");
+        assert!(es.len() >= 2, "{es:?}");
+        let pairs = || es.iter().map(|e| (e.source.as_str(), e.target.as_str()));
+        // A steel grade's bullet answered with the example's sentence.
+        let source = "内胆采用{1}医用级不锈钢，外壳{2}不锈钢";
+        let copy = "Mantiene las bebidas frías durante {1} y calientes durante {2}";
+        let f = super::super::checks::copied_example(source, copy, pairs()).unwrap();
+        assert_eq!(f.code, "copied_example");
+        let good =
+            "Interior de acero inoxidable {1} de grado médico, exterior de acero inoxidable {2}";
+        assert!(super::super::checks::copied_example(source, good, pairs()).is_none());
     }
 
     #[test]
