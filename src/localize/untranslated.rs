@@ -322,6 +322,20 @@ fn english_runs(source: &str, output: &str, tgt_lang: &str) -> Vec<String> {
     left
 }
 
+/// The part after the head of a word that runs a lower-case word of two
+/// letters or more into a capitalised one ("zuFully" → "Fully"); `None` for
+/// any other word.
+fn glued_english(word: &str) -> Option<&str> {
+    let (i, _) = word
+        .char_indices()
+        .find(|&(i, c)| i > 0 && c.is_uppercase())?;
+    let (head, tail) = word.split_at(i);
+    (head.chars().count() >= 2
+        && head.chars().all(char::is_lowercase)
+        && tail.chars().skip(1).all(char::is_lowercase))
+    .then_some(tail)
+}
+
 /// English words in a Latin-script output that the source does not have: a
 /// translation that paraphrased into English ("für sicheren Gebrauch every
 /// day", "Bouteille en verre with bouchon"). Only words of the target's English-only list
@@ -341,6 +355,12 @@ fn english_left(source: &str, output: &str, tgt_lang: &str) -> Vec<String> {
             continue;
         }
         for p in m.as_str().split(['-', '\'', '’']) {
+            // A target word and an English one run together ("um iPhone 15
+            // zuFully chargen"): the English part is judged on its own. Not a
+            // name with a one-letter head ("iPhone", "eBay") or of the source.
+            let p = glued_english(p)
+                .filter(|_| !src.contains(&p.to_lowercase()))
+                .unwrap_or(p);
             let l = p.to_lowercase();
             if p.chars().count() >= 3
                 && !is_acronym_or_name(p)
@@ -523,6 +543,26 @@ mod tests {
                 "de"
             ),
             ["keeps"]
+        );
+        // A German word run into an English one, from a Chinese source; a
+        // name with a one-letter head is no such word.
+        assert_eq!(
+            left(
+                "20000毫安大容量，可为iPhone {1}充电约{2}次",
+                "{1} großes Fassungsvermögen, um iPhone {1} zuFully chargen {2}mal",
+                "zh",
+                "de"
+            ),
+            ["Fully"]
+        );
+        assert!(
+            left(
+                "适用于iPhone {1}",
+                "Passend für iPhone {1} und eBay",
+                "zh",
+                "de"
+            )
+            .is_empty()
         );
         // fr and es, from an English source; it and pl, from a Chinese one.
         assert_eq!(
