@@ -500,6 +500,7 @@ pub fn names_missing(
             || ACRONYM.find(w).is_some_and(|a| a.len() == w.len())
             || w.split(['-', '\'']).all(super::language::common_english)
             || found.contains(&squash(w))
+            || translated_kind(w, output)
             || gone.iter().any(|g| g == w)
         {
             continue;
@@ -518,6 +519,22 @@ pub fn names_missing(
         )
         .with_evidence(gone)
     })
+}
+
+/// A name of a common English word and one letter or digit ("Type-C",
+/// "Type A") that `output` writes with the word translated, the letter kept
+/// ("Typ-C" in German, "Tipo C" in Spanish).
+fn translated_kind(name: &str, output: &str) -> bool {
+    let Some((word, tail)) = name.rsplit_once(['-', ' ']) else {
+        return false;
+    };
+    if !super::language::common_english(word) || tail.chars().count() != 1 {
+        return false;
+    }
+    let Ok(re) = Regex::new(&format!(r"\p{{L}}{{2,}}[- ]{}\b", regex::escape(tail))) else {
+        return false;
+    };
+    re.is_match(output)
 }
 
 /// The model names of a CJK source written as a run of Latin words and numbers
@@ -2203,6 +2220,12 @@ mod tests {
             Vec::<String>::new()
         );
         // Only a CJK source into a language written in Latin letters.
+        // A kind's common word translated, its letter kept.
+        assert!(names_missing("Type-C接口", "Typ-C-Anschluss", "zh", "de").is_none());
+        assert!(names_missing("Type-C接口", "puerto Tipo C", "zh", "es").is_none());
+        assert!(names_missing("Type-C接口", "puerto micro USB", "zh", "es").is_some());
+        assert!(names_missing("Type-C接口", "puerto magnetic", "zh", "es").is_some());
+        assert!(names_missing("Type-A接口", "puerto a la red", "zh", "es").is_some());
         assert!(names_missing("Tritan bottle", "Titanate Flasche", "en", "de").is_none());
         assert!(names_missing("Tritan材质", "Тритан", "zh", "ru").is_none());
         assert!(names_missing("Tritan材质", "トライタン素材", "zh", "ja").is_none());
