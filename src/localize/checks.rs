@@ -1767,8 +1767,11 @@ pub fn copied_example<'a>(
         }
         let shared = words_within(&src, &copy_tokens(ex_source));
         if shared < COPIED_SOURCE_SHARE {
-            // The example's words, without its tags.
-            let words = crate::html::strip_tags(ex_target);
+            // The example's words, without its tags, and its placeholders (a
+            // fixed example's "{1}") as what they stand for: some number.
+            let words = PLACEHOLDER
+                .replace_all(&crate::html::strip_tags(ex_target), "…")
+                .into_owned();
             let shown: String = words
                 .split_whitespace()
                 .collect::<Vec<_>>()

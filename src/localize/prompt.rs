@@ -438,6 +438,8 @@ mod tests {
         let copy = "Mantiene las bebidas frías durante {1} y calientes durante {2}";
         let f = super::super::checks::copied_example(source, copy, pairs()).unwrap();
         assert_eq!(f.code, "copied_example");
+        // Shown to the seller without the example's placeholders.
+        assert!(f.message.contains("durante … y calientes"), "{}", f.message);
         let good =
             "Interior de acero inoxidable {1} de grado médico, exterior de acero inoxidable {2}";
         assert!(super::super::checks::copied_example(source, good, pairs()).is_none());
