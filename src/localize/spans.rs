@@ -2279,81 +2279,73 @@ mod tests {
         assert_eq!(p.spans[0].restore, "3,52 kW (12.000 BTU)");
     }
 
+    /// The restored texts of an English text's spans for a German market
+    /// that measures in `system`.
+    fn restored_de(text: &str, system: MeasurementSystem) -> Vec<String> {
+        let nf = de();
+        let rules = ProtectRules {
+            measurement: Some(system),
+            number_format: Some(&nf),
+            language: Some("de"),
+            source_language: Some("en"),
+            ..Default::default()
+        };
+        restores(text, &rules)
+    }
+
     #[test]
     fn a_quantity_in_two_units_is_converted_whole() {
-        let nf = de();
-        let restored = |text: &str, system| -> Vec<String> {
-            let rules = ProtectRules {
-                measurement: Some(system),
-                number_format: Some(&nf),
-                language: Some("de"),
-                source_language: Some("en"),
-                ..Default::default()
-            };
-            restores(text, &rules)
-        };
         let metric = MeasurementSystem::Metric;
         assert_eq!(
-            restored("fits people up to 6 ft 2 in tall", metric),
+            restored_de("fits people up to 6 ft 2 in tall", metric),
             ["188 cm"]
         );
-        assert_eq!(restored("He is 5' 10\" tall", metric), ["178 cm"]);
-        assert_eq!(restored("weighs 3 lb 4 oz", metric), ["1,47 kg"]);
+        assert_eq!(restored_de("He is 5' 10\" tall", metric), ["178 cm"]);
+        assert_eq!(restored_de("weighs 3 lb 4 oz", metric), ["1,47 kg"]);
         // For an imperial market it stays as written, one span.
         assert_eq!(
-            restored("up to 6 ft 2 in", MeasurementSystem::Imperial),
+            restored_de("up to 6 ft 2 in", MeasurementSystem::Imperial),
             ["6 ft 2 in"]
         );
         // Two quantities that only follow each other are not one.
         assert_eq!(
-            restored("6 ft cable, 2 in 1 adapter", metric),
+            restored_de("6 ft cable, 2 in 1 adapter", metric),
             ["1,83 m", "2-in-1"]
         );
     }
 
     #[test]
     fn a_quantity_also_given_in_the_other_system_is_kept_as_written() {
-        let nf = de();
-        let restored = |text: &str, system| -> Vec<String> {
-            let rules = ProtectRules {
-                measurement: Some(system),
-                number_format: Some(&nf),
-                language: Some("de"),
-                source_language: Some("en"),
-                ..Default::default()
-            };
-            restores(text, &rules)
-        };
         let metric = MeasurementSystem::Metric;
         // Converted, "11 lb / 5 kg" came back "4,99 kg / 5 kg".
         assert_eq!(
-            restored("Kitchen Scale 11 lb / 5 kg", metric),
+            restored_de("Kitchen Scale 11 lb / 5 kg", metric),
             ["11 lb", "5 kg"]
         );
         assert_eq!(
-            restored("Weighs up to 11 lb (5 kg)", metric),
+            restored_de("Weighs up to 11 lb (5 kg)", metric),
             ["11 lb", "5 kg"]
         );
         assert_eq!(
-            restored("in 1 g or 0.1 oz steps", metric),
+            restored_de("in 1 g or 0.1 oz steps", metric),
             ["1 g", "0,1 oz"]
         );
         assert_eq!(
-            restored("Bake at 180°C / 350°F", metric),
+            restored_de("Bake at 180°C / 350°F", metric),
             ["180°C", "350°F"]
         );
         assert_eq!(
-            restored("5 kg (11 lb)", MeasurementSystem::Imperial),
+            restored_de("5 kg (11 lb)", MeasurementSystem::Imperial),
             ["5 kg", "11 lb"]
         );
         // Alone, or beside a quantity of another kind or the same system, it is
         // converted.
         assert_eq!(
-            restored("Weighs 11 lb, 0.1 oz steps", metric),
+            restored_de("Weighs 11 lb, 0.1 oz steps", metric),
             ["4,99 kg", "2,83 g"]
         );
-        assert_eq!(restored("11 lb / 20 in", metric), ["4,99 kg", "50,8 cm"]);
-        assert_eq!(restored("2 lb or 3 lb", metric), ["907 g", "1,36 kg"]);
+        assert_eq!(restored_de("11 lb / 20 in", metric), ["4,99 kg", "50,8 cm"]);
+        assert_eq!(restored_de("2 lb or 3 lb", metric), ["907 g", "1,36 kg"]);
     }
 
     #[test]
