@@ -1740,7 +1740,14 @@ fn repeated_unit_len(rest: &str, s: &Span) -> usize {
                 continue;
             };
             let word_like = sym.chars().all(|c| c.is_ascii_lowercase() || c == '.');
-            if word_like && !t[n..].starts_with(|c: char| script::is_cjk(c) || script::is_hangul(c))
+            // Or glued to a quantity restored with a CJK name, ending a
+            // phrase ("約{1}g" with {1} = "350グラム" came back "350グラムg").
+            let glued_to_cjk_name = lead == 0
+                && last.is_some_and(script::is_cjk)
+                && t[n..].chars().next().is_none_or(|c| !c.is_alphanumeric());
+            if word_like
+                && !glued_to_cjk_name
+                && !t[n..].starts_with(|c: char| script::is_cjk(c) || script::is_hangul(c))
             {
                 continue;
             }
@@ -3020,6 +3027,18 @@ mod tests {
             ja("in about 4 minutes", "約{1}分沸かします"),
             "約4分沸かします"
         );
+        // A symbol glued to a quantity restored with the unit's Japanese name.
+        let zh_ja = ProtectRules {
+            language: Some("ja"),
+            source_language: Some("zh"),
+            number_format: Some(&dot),
+            ..Default::default()
+        };
+        let p = protect("重量约350克", &zh_ja);
+        let g = p.spans[0].restore.clone();
+        assert!(g.ends_with(script::is_cjk), "{g}");
+        assert_eq!(restore("重量：約{1}g", &p).text, format!("重量：約{g}"));
+        assert_eq!(restore("約{1}g、軽量", &p).text, format!("約{g}、軽量"));
         // Not a repeat: a lowercase symbol before a Latin word, another
         // character.
         assert_eq!(ja("weighs 180 g", "{1} g total"), "180 g g total");
