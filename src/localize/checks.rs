@@ -531,10 +531,14 @@ fn translated_kind(name: &str, output: &str) -> bool {
     if !super::language::common_english(word) || tail.chars().count() != 1 {
         return false;
     }
-    let Ok(re) = Regex::new(&format!(r"\p{{L}}{{2,}}[- ]{}\b", regex::escape(tail))) else {
-        return false;
-    };
-    re.is_match(output)
+    // The letter as a word of its own, after a space or hyphen that follows
+    // two letters.
+    output.match_indices(tail).any(|(i, _)| {
+        let mut before = output[..i].chars().rev();
+        matches!(before.next(), Some('-' | ' '))
+            && before.take(2).filter(|c| c.is_alphabetic()).count() == 2
+            && !output[i + tail.len()..].starts_with(|c: char| c.is_alphanumeric() || c == '_')
+    })
 }
 
 /// The model names of a CJK source written as a run of Latin words and numbers

@@ -2314,10 +2314,12 @@ impl Pipeline {
         // 316 y calientes durante 304"). From another source language their
         // words cannot be compared with the source's, so a copy counts only
         // where the output also lacks a term the terminology expects of it.
-        let fixed = self.templates.fixed_examples(tgt);
-        if examples.is_empty() && (src == "en" || term_missing) {
-            examples.extend(fixed.iter().map(|e| (e.source.as_str(), e.target.as_str())));
-        }
+        let fixed = if examples.is_empty() && (src == "en" || term_missing) {
+            self.templates.fixed_examples(tgt)
+        } else {
+            Vec::new()
+        };
+        examples.extend(fixed.iter().map(|e| (e.source.as_str(), e.target.as_str())));
         findings.extend(checks::copied_example(&s.protected.text, &raw, examples));
         findings.extend(mended);
         let score = checks::score(&findings, lp);
