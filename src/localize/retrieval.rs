@@ -9,6 +9,7 @@
 //! per segment ([`ExampleBank::examples`]); the server calls `learn` when a
 //! reviewer saves. [`parse_bank`] reads and validates a bank file.
 
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use serde::Deserialize;
@@ -216,6 +217,64 @@ fn line_pairs(l: &BankLine, src: &str, tgt: &str, key: &str) -> Vec<SegmentPair>
     }
 }
 
+/// Banks for the pairs no file gives, through a shared source side: two files
+/// with the same source language (`en-zh` and `en-de`) whose lines translate the
+/// same source segment (same kind, category and text) give a `zh-de` line,
+/// the one file's translation as source and the other's as target. The built-in
+/// `en-*` files are one multi-parallel set, so a Chinese seller's catalog into
+/// German, French, Spanish, Italian or Japanese gets worked examples with
+/// Chinese sources instead of the fixed English ones. Returns (source, target,
+/// lines with their keys).
+type KeyedLines = Vec<(String, BankLine)>;
+fn pivot_banks(files: &[(&str, &str, Vec<BankLine>)]) -> Vec<(String, String, KeyedLines)> {
+    let direct: HashSet<(&str, &str)> = files.iter().map(|(s, t, _)| (*s, *t)).collect();
+    let mut out: Vec<(String, String, KeyedLines)> = Vec::new();
+    for (a_src, a_tgt, a_lines) in files {
+        // The source side's lines by (kind, category, text), the first of each.
+        let mut by_source: HashMap<(&str, &str, &str), &BankLine> = HashMap::new();
+        for l in a_lines {
+            by_source
+                .entry((&l.kind, &l.category, &l.source))
+                .or_insert(l);
+        }
+        for (b_src, b_tgt, b_lines) in files {
+            if b_src != a_src
+                || b_tgt == a_tgt
+                || direct.contains(&(*a_tgt, *b_tgt))
+                || out.iter().any(|(s, t, _)| s == a_tgt && t == b_tgt)
+            {
+                continue;
+            }
+            let lines: KeyedLines = b_lines
+                .iter()
+                .enumerate()
+                .filter_map(|(i, b)| {
+                    let a = by_source.get(&(
+                        b.kind.as_str(),
+                        b.category.as_str(),
+                        b.source.as_str(),
+                    ))?;
+                    (a.target.trim() != b.target.trim()).then(|| {
+                        (
+                            format!("{a_tgt}-{b_tgt}:{a_src}-{b_tgt}:{}", i + 1),
+                            BankLine {
+                                kind: b.kind.clone(),
+                                category: b.category.clone(),
+                                source: a.target.clone(),
+                                target: b.target.clone(),
+                            },
+                        )
+                    })
+                })
+                .collect();
+            if !lines.is_empty() {
+                out.push((a_tgt.to_string(), b_tgt.to_string(), lines));
+            }
+        }
+    }
+    out
+}
+
 /// Where an example comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExampleOrigin {
@@ -401,9 +460,17 @@ impl ExampleBank {
     ) -> Result<Self, LocalizeError> {
         let builtin = PairIndex::in_ram().map_err(index_err)?;
         let mut pairs = Vec::new();
+        let mut parsed = Vec::new();
         for (src, tgt, name, text) in files {
-            for (i, l) in parse_bank(text, name)?.iter().enumerate() {
+            let lines = parse_bank(text, name)?;
+            for (i, l) in lines.iter().enumerate() {
                 pairs.extend(line_pairs(l, src, tgt, &format!("{src}-{tgt}:{}", i + 1)));
+            }
+            parsed.push((src.as_str(), tgt.as_str(), lines));
+        }
+        for (src, tgt, lines) in pivot_banks(&parsed) {
+            for (key, l) in &lines {
+                pairs.extend(line_pairs(l, &src, &tgt, key));
             }
         }
         builtin.upsert(&pairs).map_err(index_err)?;
@@ -655,6 +722,65 @@ mod tests {
         assert_eq!(attribute_value("素材：ステンレス"), "ステンレス");
         assert_eq!(attribute_value("No name here"), "No name here");
         assert_eq!(attribute_value("Ratio 3:1"), "Ratio 3:1");
+    }
+
+    #[test]
+    fn files_sharing_a_source_side_give_the_pairs_between_their_targets() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("en-de.jsonl"), EN_DE).unwrap();
+        // Two of the four German lines' sources, in Chinese; one other line.
+        let en_zh = r#"{"kind": "bullet", "category": "tools", "source": "The chrome finish resists rust and corrosion", "target": "镀铬表面防锈防腐蚀"}
+{"kind": "attribute", "category": "kitchen", "source": "Material: 304 stainless steel", "target": "材质：304不锈钢"}
+{"kind": "bullet", "category": "kitchen", "source": "Dishwasher safe", "target": "可用洗碗机清洗"}
+"#;
+        std::fs::write(dir.path().join("en-zh.jsonl"), en_zh).unwrap();
+        let b = ExampleBank::from_dir(dir.path(), RetrievalOptions::default()).unwrap();
+        let ex = b.examples("zh", "de", "bullet", "防锈", None).unwrap();
+        assert_eq!(ex.len(), 1, "{ex:?}");
+        assert_eq!(ex[0].source, "镀铬表面防锈防腐蚀");
+        assert_eq!(
+            ex[0].target,
+            "Die Chromoberfläche schützt vor Rost und Korrosion"
+        );
+        let ex = b.examples("zh", "de", "attribute", "不锈钢", None).unwrap();
+        assert_eq!(
+            (ex[0].source.as_str(), ex[0].target.as_str()),
+            ("304不锈钢", "Edelstahl 304")
+        );
+        // And the other way; nothing for a line only one file has.
+        let ex = b.examples("de", "zh", "bullet", "Rost", None).unwrap();
+        assert_eq!(ex[0].target, "镀铬表面防锈防腐蚀");
+        assert!(
+            b.examples("zh", "de", "bullet", "洗碗机", None)
+                .unwrap()
+                .is_empty()
+        );
+        // A pair a file gives is never derived: a zh-de file stands alone.
+        std::fs::write(
+            dir.path().join("zh-de.jsonl"),
+            r#"{"kind": "bullet", "category": "tools", "source": "防锈涂层", "target": "Rostschutzbeschichtung"}"#,
+        )
+        .unwrap();
+        let b = ExampleBank::from_dir(dir.path(), RetrievalOptions::default()).unwrap();
+        let ex = b.examples("zh", "de", "bullet", "防锈", None).unwrap();
+        assert_eq!(ex.len(), 1, "{ex:?}");
+        assert_eq!(ex[0].target, "Rostschutzbeschichtung");
+    }
+
+    #[test]
+    fn the_builtin_bank_gives_chinese_sources_into_every_language_of_its_english_files() {
+        let b = ExampleBank::builtin(RetrievalOptions::default()).unwrap();
+        for tgt in ["de", "fr", "es", "it", "ja"] {
+            let ex = b
+                .examples("zh", tgt, "bullet", "不锈钢 防锈", None)
+                .unwrap();
+            assert!(!ex.is_empty(), "zh-{tgt}");
+            assert!(
+                ex.iter()
+                    .all(|e| e.source.chars().any(crate::script::is_cjk)),
+                "{ex:?}"
+            );
+        }
     }
 
     #[test]
