@@ -390,6 +390,9 @@ impl Default for RetrievalOptions {
 #[derive(Debug)]
 pub struct ExampleBank {
     builtin: PairIndex,
+    /// The pairs between the targets of files that share a source side
+    /// ([`pivot_banks`]).
+    derived: PairIndex,
     seller: Option<PairIndex>,
     options: RetrievalOptions,
 }
@@ -468,14 +471,20 @@ impl ExampleBank {
             }
             parsed.push((src.as_str(), tgt.as_str(), lines));
         }
+        builtin.upsert(&pairs).map_err(index_err)?;
+        // The derived pairs in an index of their own, so that the files' pairs
+        // are ranked by the statistics of the files alone, as before.
+        let derived = PairIndex::in_ram().map_err(index_err)?;
+        let mut pairs = Vec::new();
         for (src, tgt, lines) in pivot_banks(&parsed) {
             for (key, l) in &lines {
                 pairs.extend(line_pairs(l, &src, &tgt, key));
             }
         }
-        builtin.upsert(&pairs).map_err(index_err)?;
+        derived.upsert(&pairs).map_err(index_err)?;
         Ok(Self {
             builtin,
+            derived,
             seller: None,
             options,
         })
@@ -492,10 +501,10 @@ impl ExampleBank {
         self.options
     }
 
-    /// Pairs in the built-in bank and in the seller's bank.
+    /// Pairs in the built-in bank (with those derived) and in the seller's bank.
     pub fn len(&self) -> (usize, usize) {
         (
-            self.builtin.len(),
+            self.builtin.len() + self.derived.len(),
             self.seller.as_ref().map_or(0, PairIndex::len),
         )
     }
@@ -518,7 +527,10 @@ impl ExampleBank {
             .seller
             .iter()
             .map(|b| (b, ExampleOrigin::Seller))
-            .chain([(&self.builtin, ExampleOrigin::Builtin)]);
+            .chain([
+                (&self.builtin, ExampleOrigin::Builtin),
+                (&self.derived, ExampleOrigin::Builtin),
+            ]);
         for (bank, origin) in banks {
             if out.len() >= k {
                 break;
