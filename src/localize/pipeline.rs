@@ -2308,18 +2308,24 @@ impl Pipeline {
             .flat_map(|e| e.iter())
             .map(|e| (e.source.as_str(), e.target.as_str()))
             .collect();
-        // Without retrieved examples the prompt showed the fixed ones, written
-        // from English: an output may repeat one of those too ("316医用级不锈钢"
-        // came back as the Spanish example's "Mantiene las bebidas frías durante
-        // 316 y calientes durante 304"). From another source language their
-        // words cannot be compared with the source's, so a copy counts only
-        // where the output also lacks a term the terminology expects of it.
-        let fixed = if examples.is_empty() && (src == "en" || term_missing) {
-            self.templates.fixed_examples(tgt)
+        // Without retrieved examples the prompt showed the fixed ones: an
+        // output may repeat one of those too ("316医用级不锈钢" came back as the
+        // Spanish example's "Mantiene las bebidas frías durante 316 y calientes
+        // durante 304"). One shown in English to a segment in another language
+        // cannot have its words compared with the source's, so there a copy
+        // counts only where the output also lacks a term the terminology
+        // expects of the source.
+        let fixed = if examples.is_empty() {
+            self.templates.fixed_examples(src, tgt)
         } else {
             Vec::new()
         };
-        examples.extend(fixed.iter().map(|e| (e.source.as_str(), e.target.as_str())));
+        examples.extend(
+            fixed
+                .iter()
+                .filter(|(_, in_source)| *in_source || term_missing)
+                .map(|(e, _)| (e.source.as_str(), e.target.as_str())),
+        );
         findings.extend(checks::copied_example(&s.protected.text, &raw, examples));
         findings.extend(mended);
         let score = checks::score(&findings, lp);

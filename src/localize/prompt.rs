@@ -42,6 +42,9 @@ const MAX_TEMPLATE_BYTES: u64 = 256 * 1024;
 struct Example {
     task: String,
     lang: String,
+    /// Language of `text` for a translate example (English unless given).
+    #[serde(default = "english")]
+    source: String,
     #[serde(default)]
     kind: String,
     text: String,
@@ -52,6 +55,23 @@ struct Example {
     #[serde(default)]
     problem: String,
     output: String,
+}
+
+fn english() -> String {
+    "en".into()
+}
+
+/// A fixed translate example as a prompt shows it: its source in the segment's
+/// language where the examples file has one, its hints to match.
+#[derive(Debug, Clone)]
+struct ShownExample<'a> {
+    kind: &'a str,
+    text: &'a str,
+    hints: Vec<Hint>,
+    output: &'a str,
+    /// Whether `text` is in the segment's source language (else it is the
+    /// example's own, English).
+    in_source: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -189,14 +209,79 @@ impl Templates {
             .map_err(|e| tpl_err(name, e))
     }
 
-    /// The fixed worked examples a translate prompt into `lang` shows where it
-    /// is given no retrieved ones, as pairs (their sources are English).
-    pub fn fixed_examples(&self, lang: &str) -> Vec<ExamplePair> {
-        self.examples("translate", lang)
-            .map(|e| ExamplePair {
-                kind: e.kind.clone(),
-                source: e.text.clone(),
-                target: e.output.clone(),
+    /// The fixed worked examples a translate prompt from `src` into `tgt` shows
+    /// where it is given no retrieved ones, as pairs, each with whether its
+    /// source is in `src` (else it is English: the examples file has no
+    /// translation of that example's source into `src`).
+    pub fn fixed_examples(&self, src: &str, tgt: &str) -> Vec<(ExamplePair, bool)> {
+        self.shown_examples(src, tgt)
+            .into_iter()
+            .map(|e| {
+                let pair = ExamplePair {
+                    kind: e.kind.to_string(),
+                    source: e.text.to_string(),
+                    target: e.output.to_string(),
+                };
+                (pair, e.in_source)
+            })
+            .collect()
+    }
+
+    /// The translate examples into `tgt`, each with its source in `src` where
+    /// the file translates the same source text into `src` as well (the
+    /// translate example into Chinese of "Keeps drinks cold for {1} …" is the
+    /// Chinese source of every other language's example of it), its hints
+    /// carried over through that example's own ("water bottle = 水杯" and
+    /// "water bottle = Trinkflasche" give "水杯 = Trinkflasche"; a hint with no
+    /// counterpart is dropped). Without one the example is shown as written.
+    fn shown_examples(&self, src: &str, tgt: &str) -> Vec<ShownExample<'_>> {
+        let parse = |hints: &[String]| -> Vec<Hint> {
+            hints
+                .iter()
+                .filter_map(|h| h.split_once(" = "))
+                .map(|(s, t)| Hint {
+                    source: s.into(),
+                    target: t.into(),
+                })
+                .collect()
+        };
+        self.examples("translate", tgt)
+            .map(|ex| {
+                let rendering = (ex.source != src)
+                    .then(|| {
+                        self.examples("translate", src)
+                            .find(|r| r.source == ex.source && r.text == ex.text)
+                    })
+                    .flatten();
+                match rendering {
+                    Some(r) => {
+                        let terms = parse(&r.hints);
+                        let hints = parse(&ex.hints)
+                            .into_iter()
+                            .filter_map(|h| {
+                                let t = terms.iter().find(|t| t.source == h.source)?;
+                                Some(Hint {
+                                    source: t.target.clone(),
+                                    target: h.target,
+                                })
+                            })
+                            .collect();
+                        ShownExample {
+                            kind: &ex.kind,
+                            text: &r.output,
+                            hints,
+                            output: &ex.output,
+                            in_source: true,
+                        }
+                    }
+                    None => ShownExample {
+                        kind: &ex.kind,
+                        text: &ex.text,
+                        hints: parse(&ex.hints),
+                        output: &ex.output,
+                        in_source: ex.source == src,
+                    },
+                }
             })
             .collect()
     }
@@ -249,25 +334,16 @@ impl Templates {
             msgs.push(ChatMessage::assistant(ex.target.clone()));
         }
         let fixed = if p.examples.is_empty() && p.shared.is_empty() && fixed_examples {
-            self.examples("translate", p.target_lang).collect()
+            self.shown_examples(p.source_lang, p.target_lang)
         } else {
             Vec::new()
         };
         for ex in fixed {
-            let hints: Vec<Hint> = ex
-                .hints
-                .iter()
-                .filter_map(|h| h.split_once(" = "))
-                .map(|(s, t)| Hint {
-                    source: s.into(),
-                    target: t.into(),
-                })
-                .collect();
             msgs.push(ChatMessage::user(self.render(
                 "translate_user.j2",
-                context! { hints => Serde(&hints), kind_name => kind_name(&ex.kind), text => &ex.text },
+                context! { hints => Serde(&ex.hints), kind_name => kind_name(ex.kind), text => ex.text },
             )?));
-            msgs.push(ChatMessage::assistant(ex.output.clone()));
+            msgs.push(ChatMessage::assistant(ex.output.to_string()));
         }
         msgs.push(ChatMessage::user(self.render(
             "translate_user.j2",
@@ -430,19 +506,93 @@ mod tests {
     #[test]
     fn an_output_that_repeats_a_fixed_example_is_a_copy() {
         let t = Templates::builtin().unwrap();
-        let es = t.fixed_examples("es");
-        assert!(es.len() >= 2, "{es:?}");
-        let pairs = || es.iter().map(|e| (e.source.as_str(), e.target.as_str()));
-        // A steel grade's bullet answered with the example's sentence.
         let source = "内胆采用{1}医用级不锈钢，外壳{2}不锈钢";
         let copy = "Mantiene las bebidas frías durante {1} y calientes durante {2}";
-        let f = super::super::checks::copied_example(source, copy, pairs()).unwrap();
-        assert_eq!(f.code, "copied_example");
-        // Shown to the seller without the example's placeholders.
-        assert!(f.message.contains("durante … y calientes"), "{}", f.message);
         let good =
             "Interior de acero inoxidable {1} de grado médico, exterior de acero inoxidable {2}";
-        assert!(super::super::checks::copied_example(source, good, pairs()).is_none());
+        // Shown with their English sources (en → es) and with Chinese ones.
+        for src in ["en", "zh"] {
+            let es = t.fixed_examples(src, "es");
+            assert!(es.len() >= 2 && es.iter().all(|(_, in_source)| *in_source));
+            let pairs = || {
+                es.iter()
+                    .map(|(e, _)| (e.source.as_str(), e.target.as_str()))
+            };
+            // A steel grade's bullet answered with the example's sentence.
+            let f = super::super::checks::copied_example(source, copy, pairs()).unwrap();
+            assert_eq!(f.code, "copied_example");
+            // Shown to the seller without the example's placeholders.
+            assert!(f.message.contains("durante … y calientes"), "{}", f.message);
+            assert!(super::super::checks::copied_example(source, good, pairs()).is_none());
+        }
+        // A Chinese bullet that says what the example's source says is no copy.
+        let es = t.fixed_examples("zh", "es");
+        let pairs = es
+            .iter()
+            .map(|(e, _)| (e.source.as_str(), e.target.as_str()));
+        assert!(super::super::checks::copied_example("保冷{1}，保温{2}", copy, pairs).is_none());
+    }
+
+    #[test]
+    fn a_chinese_segment_is_shown_the_fixed_examples_with_chinese_sources() {
+        let t = Templates::builtin().unwrap();
+        let p = |source_lang, target_lang| TranslatePrompt {
+            market: "Mercado Libre",
+            source_lang,
+            target_lang,
+            kind: "bullet",
+            text: "内胆{1}不锈钢",
+            hints: &[],
+            examples: &[],
+            shared: &[],
+        };
+        let m = t.translate(&p("zh", "es")).unwrap();
+        assert_eq!(m.len(), 1 + 2 * 2 + 1, "{m:?}");
+        // The title example: its Chinese source, the Spanish terms for its
+        // Chinese words, the Spanish translation as written for English.
+        assert_eq!(
+            m[1].content,
+            "Terms: 水杯 = botella de agua; 防漏 = a prueba de fugas; 不锈钢 = acero inoxidable\n\
+             Title: {1} 保温水杯 {2} 防漏杯盖 不锈钢"
+        );
+        assert!(m[2].content.starts_with("{1} Botella de agua térmica {2}"));
+        assert_eq!(m[3].content, "Bullet point: 饮品保冷{1}，保温{2}");
+        assert_eq!(
+            m[4].content,
+            "Mantiene las bebidas frías durante {1} y calientes durante {2}"
+        );
+        // English segments keep the English sources; Chinese into English keeps
+        // the file's Chinese ones; any language the file translates into is a
+        // source too (a German catalog); one it does not (Swedish) is shown the
+        // English sources.
+        let m = t.translate(&p("en", "es")).unwrap();
+        assert_eq!(
+            m[3].content,
+            "Bullet point: Keeps drinks cold for {1} and hot for {2}"
+        );
+        let m = t.translate(&p("zh", "en")).unwrap();
+        assert_eq!(m[3].content, "Bullet point: 饮品保冷{1}，保温{2}");
+        assert_eq!(m[4].content, "Keeps drinks cold for {1} and hot for {2}");
+        let m = t.translate(&p("de", "es")).unwrap();
+        assert_eq!(
+            m[3].content,
+            "Bullet point: Hält Getränke {1} kalt und {2} heiß"
+        );
+        let m = t.translate(&p("sv", "es")).unwrap();
+        assert_eq!(
+            m[3].content,
+            "Bullet point: Keeps drinks cold for {1} and hot for {2}"
+        );
+        let fixed = t.fixed_examples("sv", "es");
+        assert!(fixed.iter().all(|(_, in_source)| !in_source));
+        // Every language the file translates into is reached from Chinese.
+        for tgt in [
+            "de", "fr", "it", "ja", "pt", "ru", "ar", "ko", "vi", "th", "id", "ms", "pl", "nl",
+            "tr",
+        ] {
+            let fixed = t.fixed_examples("zh", tgt);
+            assert!(fixed.len() >= 2 && fixed.iter().all(|(_, s)| *s), "{tgt}");
+        }
     }
 
     #[test]
