@@ -2,7 +2,8 @@
 //! `wrong_language`, `placeholder_missing`, `number_missing`, `number_changed`,
 //! `unit_unknown`, `unit_added`, `unit_missing`, `rate_unit_missing`, `label_leaked`,
 //! `braces_added`, `acronym_missing`, `name_missing`, `copied_example`, `broken_character`,
-//! `untranslated` (see [`super::untranslated`]),
+//! `untranslated` (see [`super::untranslated`]), `numbers_swapped` (see
+//! [`super::terminology::Terminology::swapped_numbers`]),
 //! `length_ratio`, `repetition_loop`, `low_confidence`, `glossary_violation`
 //! (errors: the field needs review) and `terminology` (a warning: retried once,
 //! then shown but not blocking). Pure functions over strings.
@@ -122,6 +123,9 @@ impl Finding {
             ),
             "copied_example" => format!(
                 "that answer repeats a worked example, not this text. Translate only the text given into {target_name}."
+            ),
+            "numbers_swapped" => format!(
+                "the numbers of {ev} are swapped: keep each placeholder with the words the source gives it."
             ),
             "braces_added" => format!(
                 "{ev}: the source has no such braces. Write those words without braces; only placeholders such as {{1}} are copied with theirs."

@@ -2327,6 +2327,20 @@ impl Pipeline {
                 .map(|(e, _)| (e.source.as_str(), e.target.as_str())),
         );
         findings.extend(checks::copied_example(&s.protected.text, &raw, examples));
+        if let Some((a, b)) = self
+            .terminology
+            .swapped_numbers(&s.protected.text, &raw, src, tgt)
+        {
+            findings.push(
+                Finding::error(
+                    "numbers_swapped",
+                    format!(
+                        "the numbers of \"{a}\" and \"{b}\" are swapped: each is given the other's"
+                    ),
+                )
+                .with_evidence(vec![a, b]),
+            );
+        }
         findings.extend(mended);
         let score = checks::score(&findings, lp);
         Candidate {

@@ -100,6 +100,12 @@ impl Terminology {
     /// must be one of its words: 线 (cable) is no term in 无线 (wireless), 小
     /// (small) none in 小时 (hour), 包 (bag) none in 包装 (packaging).
     fn matches(&self, source: &str, src: usize) -> Vec<(usize, String)> {
+        self.matches_with(source, src, false)
+    }
+
+    /// As [`Self::matches`], or with `overlapping`, every row with a term in
+    /// `source`, those inside a longer one's too (保温 is "insulated" and "hot").
+    fn matches_with(&self, source: &str, src: usize, overlapping: bool) -> Vec<(usize, String)> {
         let hay = source.to_lowercase();
         let words = (self.langs[src] == "zh" && hay.chars().any(crate::script::is_han))
             .then(|| crate::script::chinese_words(&hay));
@@ -134,7 +140,8 @@ impl Terminology {
                         && words
                             .as_ref()
                             .is_none_or(|w| w.iter().any(|r| r.start == s && r.end == e));
-                if bounded && a_word && !used.iter().any(|(a, b)| s < *b && *a < e) {
+                if bounded && a_word && (overlapping || !used.iter().any(|(a, b)| s < *b && *a < e))
+                {
                     used.push((s, e));
                     if !out.iter().any(|(j, _)| *j == i) {
                         out.push((i, t.clone()));
@@ -232,6 +239,156 @@ impl Terminology {
     }
 }
 
+/// Words that join two clauses, by language (a clause of a source or a
+/// translation ends at punctuation or at one of these).
+fn conjunctions(lang: &str) -> &'static [&'static str] {
+    match lang {
+        "en" => &["and", "while", "but", "plus"],
+        "de" => &["und", "sowie", "aber"],
+        "fr" => &["et", "mais"],
+        "es" => &["y", "e", "pero"],
+        "it" => &["e", "ed", "ma"],
+        "pt" => &["e", "mas"],
+        "nl" => &["en", "maar"],
+        "pl" => &["i", "oraz", "a"],
+        "ru" => &["и", "а", "но"],
+        "tr" => &["ve", "ama"],
+        "id" | "ms" => &["dan", "tetapi"],
+        "vi" => &["và", "nhưng"],
+        _ => &[],
+    }
+}
+
+/// The clauses of a text with a placeholder (`{n}`) each: (placeholder,
+/// clause) for every clause holding exactly one.
+fn placeholder_clauses(text: &str, lang: &str) -> Vec<(String, String)> {
+    let conj = conjunctions(lang);
+    let mut clauses: Vec<String> = vec![String::new()];
+    let mut word = String::new();
+    let flush_word = |word: &mut String, clauses: &mut Vec<String>| {
+        if conj.contains(&word.to_lowercase().as_str()) {
+            clauses.push(String::new());
+        } else if let Some(c) = clauses.last_mut() {
+            c.push_str(word);
+        }
+        word.clear();
+    };
+    for c in text.chars() {
+        if c.is_alphanumeric() {
+            word.push(c);
+            continue;
+        }
+        flush_word(&mut word, &mut clauses);
+        if matches!(
+            c,
+            ',' | ';'
+                | '.'
+                | '!'
+                | '?'
+                | '\n'
+                | '，'
+                | '；'
+                | '、'
+                | '。'
+                | '！'
+                | '？'
+                | '：'
+                | ':'
+        ) {
+            clauses.push(String::new());
+        } else if let Some(last) = clauses.last_mut() {
+            last.push(c);
+        }
+    }
+    flush_word(&mut word, &mut clauses);
+    clauses
+        .into_iter()
+        .filter_map(|c| {
+            let mut found = super::checks::PLACEHOLDER.find_iter(&c);
+            let first = found.next()?;
+            let ph: String = first
+                .as_str()
+                .chars()
+                .filter(|c| !c.is_whitespace())
+                .collect();
+            found.next().is_none().then_some((ph, c))
+        })
+        .collect()
+}
+
+impl Terminology {
+    /// Two numbers of the source that the output gives each other's words: a
+    /// source clause with one number ("保温{1}", "hot for {1}") and a term of
+    /// the base, another clause with another number and another term
+    /// ("保冷{2}"), and an output whose clause with the first number holds a
+    /// translation of the second term and none of the first, and the other way
+    /// round ("frías durante {1} y calientes durante {2}": hot 24 hours came
+    /// back cold 24 hours). Every number is there, so no number check sees it.
+    /// Returns the two source terms. Numbers are placeholders on both sides.
+    pub fn swapped_numbers(
+        &self,
+        source: &str,
+        output: &str,
+        src_lang: &str,
+        tgt_lang: &str,
+    ) -> Option<(String, String)> {
+        let (s, t) = (self.col(src_lang)?, self.col(tgt_lang)?);
+        // Each source clause's placeholder and the rows of its terms.
+        let bound: Vec<(String, Vec<(usize, String)>)> = placeholder_clauses(source, src_lang)
+            .into_iter()
+            .map(|(ph, clause)| (ph, self.matches_with(&clause, s, true)))
+            .filter(|(_, rows)| !rows.is_empty())
+            .collect();
+        if bound.len() < 2 {
+            return None;
+        }
+        let out: Vec<(String, String)> = placeholder_clauses(output, tgt_lang);
+        let clause_of = |ph: &str| out.iter().find(|(p, _)| p == ph).map(|(_, c)| c.as_str());
+        let has_row = |clause: &str, rows: &[usize]| {
+            rows.iter().any(|&i| {
+                self.rows[i][t]
+                    .iter()
+                    .any(|a| contains_term(clause, a, tgt_lang))
+            })
+        };
+        for (i, (ph_a, rows_a)) in bound.iter().enumerate() {
+            for (ph_b, rows_b) in &bound[i + 1..] {
+                if ph_a == ph_b {
+                    continue;
+                }
+                // The terms one clause has and the other has not.
+                let only = |x: &[(usize, String)], y: &[(usize, String)]| -> Vec<usize> {
+                    x.iter()
+                        .map(|(r, _)| *r)
+                        .filter(|r| !y.iter().any(|(q, _)| q == r))
+                        .collect()
+                };
+                let (only_a, only_b) = (only(rows_a, rows_b), only(rows_b, rows_a));
+                if only_a.is_empty() || only_b.is_empty() {
+                    continue;
+                }
+                let (Some(out_a), Some(out_b)) = (clause_of(ph_a), clause_of(ph_b)) else {
+                    continue;
+                };
+                if has_row(out_a, &only_b)
+                    && !has_row(out_a, &only_a)
+                    && has_row(out_b, &only_a)
+                    && !has_row(out_b, &only_b)
+                {
+                    let term = |rows: &[(usize, String)], only: &[usize]| {
+                        rows.iter()
+                            .find(|(r, _)| only.contains(r))
+                            .map(|(_, term)| term.clone())
+                            .unwrap_or_default()
+                    };
+                    return Some((term(rows_a, &only_a), term(rows_b, &only_b)));
+                }
+            }
+        }
+        None
+    }
+}
+
 /// Whether `output` contains `term` in `lang`: as a substring (any case; so also
 /// inside a compound, "Edelstahl" in "Edelstahlflasche"), or, for languages that
 /// inflect, as the same run of stems the search index makes of both
@@ -291,6 +448,61 @@ mod tests {
         let skip: Vec<&str> = de.iter().map(String::as_str).collect();
         let out = "BrewMaster Wasserkocher 1,7 L, 2200 W, Borosilicate Glas";
         assert!(untranslated(src, out, "en", "de", &skip).is_some());
+    }
+
+    #[test]
+    fn two_numbers_given_each_others_words_are_swapped() {
+        let t = Terminology::builtin().unwrap();
+        let swapped = |src: &str, out: &str, s: &str, g: &str| t.swapped_numbers(src, out, s, g);
+        let zh = "保温{1}，保冷{2}";
+        assert_eq!(
+            swapped(
+                zh,
+                "Mantiene las bebidas frías durante {1} y calientes durante {2}",
+                "zh",
+                "es"
+            ),
+            Some(("保温".into(), "保冷".into()))
+        );
+        assert_eq!(
+            swapped(zh, "Keeps drinks cold for {1} and hot for {2}", "zh", "en"),
+            Some(("保温".into(), "保冷".into()))
+        );
+        let en = "Keeps drinks hot for {1} and cold for {2}";
+        assert!(swapped(en, "Hält Getränke {1} kalt und {2} heiß", "en", "de").is_some());
+        assert!(
+            swapped(
+                en,
+                "Garde les boissons froides pendant {1} et chaudes pendant {2}",
+                "en",
+                "fr"
+            )
+            .is_some()
+        );
+        // Each number with its own words, in any order.
+        for (src, out, s, g) in [
+            (
+                zh,
+                "Mantiene las bebidas calientes durante {1} y frías durante {2}",
+                "zh",
+                "es",
+            ),
+            (zh, "Frías durante {2} y calientes durante {1}", "zh", "es"),
+            (en, "Hält Getränke {1} heiß und {2} kalt", "en", "de"),
+            (en, "Hält Getränke {2} kalt und {1} heiß", "en", "de"),
+            // Both words by one number: no swap is told.
+            (en, "Hält Getränke heiß oder kalt: {1} und {2}", "en", "de"),
+            // One clause, two numbers: nothing is bound.
+            ("保冷{1}保温{2}", "Kalt {2}, heiß {1}", "zh", "de"),
+            // The same word for both numbers.
+            ("保温{1}，保温{2}", "Heiß {2}, heiß {1}", "zh", "de"),
+        ] {
+            assert_eq!(swapped(src, out, s, g), None, "{src} → {out}");
+        }
+        assert_eq!(
+            placeholder_clauses("Hot for { 1 }, cold and dry for {2} or {3}", "en"),
+            vec![("{1}".to_string(), "Hot for { 1 }".to_string())]
+        );
     }
 
     #[test]
