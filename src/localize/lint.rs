@@ -270,7 +270,7 @@ pub fn cut_at_word(text: &str, max: usize) -> String {
     let is_number = |w: &str| {
         w.chars().any(|c| c.is_ascii_digit())
             && w.chars()
-                .all(|c| c.is_ascii_digit() || matches!(c, ',' | '.'))
+                .all(|c| c.is_ascii_digit() || matches!(c, ',' | '.' | '-' | '–'))
     };
     let is_times = |w: &str| matches!(w, "x" | "X" | "×" | "*");
     loop {
@@ -297,6 +297,80 @@ pub fn cut_at_word(text: &str, max: usize) -> String {
         c.is_whitespace() || matches!(c, ',' | ';' | '-' | '–' | '/' | '|' | ':')
     })
     .to_string()
+}
+
+/// Cut a title to at most `max` characters, its facts first. Where the plain
+/// cut ([`cut_at_word`]) would lose a number ("Soporte de teléfono de aluminio,
+/// plegable y regulable en altura, para teléfonos de 4-12,9 pulgadas" cut
+/// before the sizes it fits), the title's parts without a digit go first, from
+/// the end, the first part (the product) always kept; what is still too long
+/// is then cut as before. Parts end at ", ", "; ", " | ", " - ", " – ", ". ",
+/// and in a title in Chinese, Japanese or Korean (whose keywords are spaced)
+/// at spaces too.
+pub fn cut_title(text: &str, max: usize) -> String {
+    let plain = cut_at_word(text, max);
+    let has_digit = |s: &str| s.chars().any(|c| c.is_ascii_digit());
+    if text.chars().count() <= max || !has_digit(&text[plain.len().min(text.len())..]) {
+        return plain;
+    }
+    // (part, separator after it)
+    let spaced = text.chars().any(crate::script::is_cjk);
+    let mut parts: Vec<(&str, &str)> = Vec::new();
+    let mut rest = text;
+    'outer: while !rest.is_empty() {
+        let mut best: Option<(usize, usize)> = None;
+        for sep in [", ", "; ", " | ", " - ", " – ", ". ", "，", "、"] {
+            if let Some(i) = rest.find(sep)
+                && best.is_none_or(|(b, _)| i < b)
+            {
+                best = Some((i, sep.len()));
+            }
+        }
+        if spaced
+            && let Some(i) = rest.find([' ', '\u{3000}'])
+            && best.is_none_or(|(b, _)| i < b)
+        {
+            let len = rest[i..].chars().next().map_or(1, char::len_utf8);
+            best = Some((i, len));
+        }
+        match best {
+            Some((i, len)) if i > 0 => {
+                parts.push((&rest[..i], &rest[i..i + len]));
+                rest = &rest[i + len..];
+            }
+            Some((_, len)) => rest = &rest[len..],
+            None => {
+                parts.push((rest, ""));
+                break 'outer;
+            }
+        }
+    }
+    let join = |keep: &[bool]| -> String {
+        let kept: Vec<&(&str, &str)> = parts
+            .iter()
+            .zip(keep)
+            .filter(|(_, k)| **k)
+            .map(|(p, _)| p)
+            .collect();
+        let mut out = String::new();
+        for (i, (part, sep)) in kept.iter().enumerate() {
+            out.push_str(part);
+            if i + 1 < kept.len() {
+                out.push_str(sep);
+            }
+        }
+        out
+    };
+    let mut keep = vec![true; parts.len()];
+    for i in (1..parts.len()).rev() {
+        if join(&keep).chars().count() <= max {
+            break;
+        }
+        if !has_digit(parts[i].0) {
+            keep[i] = false;
+        }
+    }
+    cut_at_word(&join(&keep), max)
 }
 
 /// Cut to at most `max` UTF-8 bytes at a word boundary.
@@ -340,7 +414,7 @@ pub fn fix(
     brand: Option<&str>,
 ) -> String {
     match v.rule {
-        "title_too_long" => cut_at_word(text, p.title.max_chars),
+        "title_too_long" => cut_title(text, p.title.max_chars),
         "bullet_too_long" => cut_at_word(text, p.bullets.max_chars),
         "description_too_long" => {
             let plain = html::sanitize(text, &p.description.allowed_html)
@@ -617,5 +691,39 @@ mod tests {
         );
         // A count before a word that is no unit stays.
         assert_eq!(cut_at_word("Set of 12 Black Pens", 12), "Set of 12");
+    }
+
+    #[test]
+    fn a_title_cut_keeps_its_numbers_first() {
+        // The parts without a digit go, from the end, before a part with one.
+        let t = "Taladro inalámbrico 20 V, 1/2 pulgadas, con batería y cargador, 45 Nm de par";
+        assert_eq!(
+            cut_title(t, 60),
+            "Taladro inalámbrico 20 V, 1/2 pulgadas, 45 Nm de par"
+        );
+        let t = "Soporte de teléfono de aluminio, plegable y regulable en altura, para teléfonos de 4-12,9 pulgadas";
+        assert_eq!(
+            cut_title(t, 70),
+            "Soporte de teléfono de aluminio, para teléfonos de 4-12,9 pulgadas"
+        );
+        // Cut still: a range is a number, not left without its unit.
+        assert_eq!(
+            cut_title(t, 60),
+            "Soporte de teléfono de aluminio, para teléfonos de"
+        );
+        // Keyword titles in Japanese drop whole keywords.
+        let t = "スマホスタンド 卓上 アルミ 折りたたみ 高さ調節 4-12.9インチ対応";
+        assert_eq!(
+            cut_title(t, 26),
+            "スマホスタンド 卓上 アルミ 4-12.9インチ対応"
+        );
+        assert_eq!(cut_title(t, 24), "スマホスタンド 卓上 4-12.9インチ対応");
+        // Nothing but the plain cut where the cut loses no number, or where
+        // dropping every other part is not enough.
+        let t = "Botella térmica 500 ml, acero inoxidable, tapa a prueba de fugas";
+        assert_eq!(cut_title(t, 40), cut_at_word(t, 40));
+        let t = "Botella térmica de acero inoxidable con aislamiento al vacío 500 ml";
+        assert_eq!(cut_title(t, 40), cut_at_word(t, 40));
+        assert_eq!(cut_title("Short, 5 ml", 60), "Short, 5 ml");
     }
 }
