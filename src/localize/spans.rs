@@ -1039,6 +1039,7 @@ fn rewrite_quantity(
         unit: table
             .reading(
                 m.unit,
+                u_text,
                 near,
                 rules.title.unwrap_or(""),
                 rules.source_language,
@@ -2557,6 +2558,39 @@ mod tests {
             jars.spans.iter().all(|s| !s.original.contains("jam")),
             "{jars:?}"
         );
+    }
+
+    #[test]
+    fn a_chinese_or_japanese_degree_of_turning_is_an_angle_not_a_temperature() {
+        let restored = |text: &str, src: &str, lang: &str| -> Vec<String> {
+            let nf = de();
+            let rules = ProtectRules {
+                measurement: Some(MeasurementSystem::Imperial),
+                number_format: Some(&nf),
+                language: Some(lang),
+                source_language: Some(src),
+                ..Default::default()
+            };
+            restores(text, &rules)
+        };
+        // "灯臂可180度旋转" came back in French as "180 degrés Celsius".
+        assert_eq!(restored("灯臂可180度旋转", "zh", "fr"), ["180 degrés"]);
+        assert_eq!(restored("360度旋转球头", "zh", "en"), ["360 degrees"]);
+        assert_eq!(restored("アームは180度回転", "ja", "de"), ["180 Grad"]);
+        assert_eq!(restored("灯臂可180度旋转", "zh", "ja"), ["180度"]);
+        assert_eq!(restored("灯臂可180度旋转", "zh", "ru"), ["180 градусов"]);
+        // A temperature stays one (and is converted for an imperial market),
+        // even beside a word of turning, where a word of heat is nearer.
+        assert_eq!(
+            restored("水温40度", "ja", "en"),
+            restored("水温40℃", "ja", "en")
+        );
+        assert_eq!(
+            restored("耐温120度，可折叠", "zh", "en"),
+            restored("耐温120℃，可折叠", "zh", "en")
+        );
+        assert_eq!(restored("可旋转，120℃", "zh", "fr").len(), 1);
+        assert!(!restored("可旋转，120℃", "zh", "fr")[0].contains("degrés"));
     }
 
     #[test]

@@ -165,6 +165,9 @@ pub struct Reading {
     pub words: BTreeMap<String, Vec<String>>,
     /// Context words per language that keep `unit` (checked first).
     pub not_words: BTreeMap<String, Vec<String>>,
+    /// The ways of writing `unit` it is about (`度`, not `℃`); empty: all.
+    #[serde(default)]
+    pub forms: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -407,6 +410,7 @@ impl UnitTable {
     pub fn reading(
         &self,
         unit: &Unit,
+        written: &str,
         near: &str,
         title: &str,
         lang: Option<&str>,
@@ -417,7 +421,10 @@ impl UnitTable {
                 .flat_map(|(_, w)| w.iter().cloned())
                 .collect()
         };
-        for r in self.readings.iter().filter(|r| r.unit == unit.id) {
+        let written = written.trim();
+        for r in self.readings.iter().filter(|r| {
+            r.unit == unit.id && (r.forms.is_empty() || r.forms.iter().any(|f| f == written))
+        }) {
             let (yes, no) = (words(&r.words), words(&r.not_words));
             for text in [near, title] {
                 let hay = text.to_lowercase();
@@ -797,8 +804,10 @@ mod tests {
     fn ounces_of_a_container_or_a_liquid_are_fluid_ounces() {
         let t = table();
         let oz = t.get("oz").unwrap();
-        let read =
-            |near: &str, title: &str, lang| t.reading(oz, near, title, lang).map(|u| u.id.as_str());
+        let read = |near: &str, title: &str, lang| {
+            t.reading(oz, "oz", near, title, lang)
+                .map(|u| u.id.as_str())
+        };
         let en = Some("en");
         assert_eq!(
             read("Water Bottle, ", ", Leak-Proof Lid", en),
@@ -823,7 +832,10 @@ mod tests {
         assert_eq!(read("Heavy-duty water bottle, ", "", en), Some("fl oz"));
         assert_eq!(read("容量", "", Some("zh")), Some("fl oz"));
         // Either way, a fluid ounce written as such is one already.
-        assert_eq!(t.reading(t.get("fl oz").unwrap(), "Bottle", "", en), None);
+        assert_eq!(
+            t.reading(t.get("fl oz").unwrap(), "fl oz", "Bottle", "", en),
+            None
+        );
     }
 
     #[test]
