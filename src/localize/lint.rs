@@ -293,11 +293,40 @@ pub fn cut_at_word(text: &str, max: usize) -> String {
         }
         out = head.to_string();
     }
-    out.trim_end_matches(|c: char| {
-        c.is_whitespace() || matches!(c, ',' | ';' | '-' | '–' | '/' | '|' | ':')
-    })
-    .to_string()
+    // Nor on a word that joins what was cut off ("… con tapa para té y").
+    let trim = |s: &str| -> String {
+        s.trim_end_matches(|c: char| {
+            c.is_whitespace() || matches!(c, ',' | ';' | '-' | '–' | '/' | '|' | ':')
+        })
+        .to_string()
+    };
+    let mut out = trim(&out);
+    while let Some((head, last)) = out.rsplit_once(char::is_whitespace) {
+        if head.trim().is_empty() || !JOINING_WORDS.contains(&last) {
+            break;
+        }
+        out = trim(head);
+    }
+    out
 }
+
+/// Words a cut text never ends on: conjunctions, prepositions and articles
+/// (lower case) of the languages written with spaces, which join the words
+/// cut off to the rest.
+const JOINING_WORDS: &[&str] = &[
+    // en
+    "and", "or", "with", "for", "of", "the", "a", "an", "to", "in", "on", "by", "from",
+    // de
+    "und", "oder", "mit", "für", "von", "der", "die", "das", "den", "dem", "zu", "zum", "zur",
+    "ohne", "aus", "im", "ein", "eine", // fr
+    "et", "ou", "avec", "pour", "sans", "de", "du", "des", "le", "la", "les", "un", "une", "au",
+    "aux", "en", "à", // es, pt, it
+    "y", "e", "o", "u", "con", "para", "por", "sin", "del", "el", "los", "las", "al", "com", "sem",
+    "do", "da", "dos", "das", "os", "as", "em", "no", "na", "di", "per", "il", "lo", "gli", "ed",
+    "dei", "delle", // nl, pl, tr, id, ms, vi
+    "en", "met", "voor", "van", "het", "een", "i", "z", "w", "oraz", "dla", "ve", "ile", "için",
+    "dan", "dengan", "untuk", "và", "với", "cho",
+];
 
 /// Cut a title to at most `max` characters, its facts first. Where the plain
 /// cut ([`cut_at_word`]) would lose a number ("Soporte de teléfono de aluminio,
@@ -691,6 +720,17 @@ mod tests {
         );
         // A count before a word that is no unit stays.
         assert_eq!(cut_at_word("Set of 12 Black Pens", 12), "Set of 12");
+        // Never a joining word last.
+        let t = "Botella térmica inoxidable 316 con tapa para té y filtro";
+        assert_eq!(
+            cut_at_word(t, 52),
+            "Botella térmica inoxidable 316 con tapa para té"
+        );
+        assert_eq!(
+            cut_at_word("Lampe de bureau avec la lumière", 22),
+            "Lampe de bureau"
+        );
+        assert_eq!(cut_at_word("Size A and B", 6), "Size A");
     }
 
     #[test]
@@ -709,7 +749,7 @@ mod tests {
         // Cut still: a range is a number, not left without its unit.
         assert_eq!(
             cut_title(t, 60),
-            "Soporte de teléfono de aluminio, para teléfonos de"
+            "Soporte de teléfono de aluminio, para teléfonos"
         );
         // Keyword titles in Japanese drop whole keywords.
         let t = "スマホスタンド 卓上 アルミ 折りたたみ 高さ調節 4-12.9インチ対応";
