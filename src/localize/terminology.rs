@@ -451,6 +451,16 @@ mod tests {
     }
 
     #[test]
+    fn a_locative_zhong_is_no_size() {
+        // 中 after a noun is "in" ("在潮湿环境中": in a humid environment),
+        // not the size medium; it was hinted "moyen" to the model.
+        let t = Terminology::builtin().unwrap();
+        assert!(t.hints("请勿在潮湿环境中使用", "zh", "fr").is_empty());
+        let h = t.hints("中号", "zh", "fr");
+        assert_eq!(h[0].target, "moyen");
+    }
+
+    #[test]
     fn two_numbers_given_each_others_words_are_swapped() {
         let t = Terminology::builtin().unwrap();
         let swapped = |src: &str, out: &str, s: &str, g: &str| t.swapped_numbers(src, out, s, g);
