@@ -458,6 +458,9 @@ mod tests {
         assert!(t.hints("请勿在潮湿环境中使用", "zh", "fr").is_empty());
         let h = t.hints("中号", "zh", "fr");
         assert_eq!(h[0].target, "moyen");
+        // 魔术贴 (hook and loop) came back "Magisches Glücksband".
+        let h = t.hints("魔术贴设计，孩子自己就能穿脱", "zh", "de");
+        assert!(h.iter().any(|h| h.target == "Klettverschluss"), "{h:?}");
     }
 
     #[test]
