@@ -1669,6 +1669,9 @@ pub fn repetition_loop(source: &str, output: &str) -> Option<Finding> {
     ))
 }
 
+/// Share of a worked example's word pairs that makes an output holding them a
+/// copy of the whole example ([`copied_example`]).
+const COPIED_EXAMPLE_SHARE: f64 = 0.9;
 /// Share of a worked example's word pairs an output may repeat ([`copied_example`]).
 const COPIED_OUTPUT_SHARE: f64 = 0.8;
 /// Share of its words in that example's source the segment's source then stays under.
@@ -1769,12 +1772,26 @@ pub fn copied_example<'a>(
     let out = copy_tokens(output);
     let src = copy_tokens(source);
     for (ex_source, ex_target) in examples {
-        let (copied, pairs) = pairs_within(&out, &copy_tokens(ex_target));
-        if pairs < 4 || copied < COPIED_OUTPUT_SHARE {
+        let (ex_src, ex_tgt) = (copy_tokens(ex_source), copy_tokens(ex_target));
+        let (copied, pairs) = pairs_within(&out, &ex_tgt);
+        // Or the whole example inside a longer output ("Сохраняет напитки
+        // холодными PD3.0 и горячими 30 мин, который можно зарядить до 50%"
+        // for "支持PD3.0协议，30分钟可充至50%"), where the example's source is
+        // not inside the segment's either.
+        // Numbers (placeholders) are no words either source chose there.
+        let (contained, ex_pairs) = pairs_within(&ex_tgt, &out);
+        let words =
+            |t: &[String]| -> Vec<String> { t.iter().filter(|w| *w != "0").cloned().collect() };
+        let whole = ex_pairs >= 4
+            && pairs >= ex_pairs + 3
+            && contained >= COPIED_EXAMPLE_SHARE
+            && words_within(&words(&ex_src), &words(&src)) < COPIED_SOURCE_SHARE
+            && words_within(&words(&src), &words(&ex_src)) < COPIED_SOURCE_SHARE;
+        if !whole && (pairs < 4 || copied < COPIED_OUTPUT_SHARE) {
             continue;
         }
-        let shared = words_within(&src, &copy_tokens(ex_source));
-        if shared < COPIED_SOURCE_SHARE {
+        let shared = words_within(&src, &ex_src);
+        if whole || shared < COPIED_SOURCE_SHARE {
             // The example's words, without its tags, and its placeholders (a
             // fixed example's "{1}") as what they stand for: some number.
             let words = PLACEHOLDER

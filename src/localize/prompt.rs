@@ -525,6 +525,27 @@ mod tests {
             assert!(f.message.contains("durante … y calientes"), "{}", f.message);
             assert!(super::super::checks::copied_example(source, good, pairs()).is_none());
         }
+        // The whole example inside a longer output is a copy too; a longer
+        // source that holds the example's is none.
+        let ru = t.fixed_examples("zh", "ru");
+        let pairs = || {
+            ru.iter()
+                .map(|(e, _)| (e.source.as_str(), e.target.as_str()))
+        };
+        let copy = "Сохраняет напитки холодными {1} и горячими {2}, который можно зарядить до {3}";
+        assert!(
+            super::super::checks::copied_example("支持{1}协议，{2}可充至{3}", copy, pairs())
+                .is_some()
+        );
+        let longer = "Сохраняет напитки холодными {1} и горячими {2}, крышка без BPA";
+        assert!(
+            super::super::checks::copied_example(
+                "饮品保冷{1}，保温{2}，不含BPA杯盖",
+                longer,
+                pairs()
+            )
+            .is_none()
+        );
         // A Chinese bullet that says what the example's source says is no copy.
         let es = t.fixed_examples("zh", "es");
         let pairs = es

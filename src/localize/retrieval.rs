@@ -862,6 +862,71 @@ mod tests {
     }
 
     #[test]
+    fn no_pair_of_the_builtin_bank_is_a_copy_of_a_fixed_example() {
+        // The precision of `copied_example` against the fixed examples, which
+        // every prompt without retrieved ones shows: good translations of the
+        // bank (derived pairs included) as segment and output.
+        let t = crate::localize::Templates::builtin().unwrap();
+        let mut parsed = Vec::new();
+        for (src, tgt, text) in BUILTIN {
+            parsed.push((*src, *tgt, parse_bank(text, "builtin").unwrap()));
+        }
+        let mut all: Vec<SegmentPair> = Vec::new();
+        for (src, tgt, lines) in &parsed {
+            for l in lines {
+                all.extend(line_pairs(l, src, tgt, ""));
+            }
+        }
+        for (src, tgt, lines) in pivot_banks(&parsed) {
+            for (_, l) in &lines {
+                all.extend(line_pairs(l, &src, &tgt, ""));
+            }
+        }
+        let mut hits = Vec::new();
+        for p in &all {
+            let fixed = t.fixed_examples(&p.source_lang, &p.target_lang);
+            let ex = fixed
+                .iter()
+                .map(|(e, _)| (e.source.as_str(), e.target.as_str()));
+            if let Some(f) = crate::localize::checks::copied_example(&p.source, &p.target, ex) {
+                hits.push((p.source.clone(), p.target.clone(), f.message));
+            }
+        }
+        assert!(all.len() > 10_000, "{}", all.len());
+        assert!(
+            hits.is_empty(),
+            "{} of {}: {hits:#?}",
+            hits.len(),
+            all.len()
+        );
+        // And against the examples retrieved for them (other than the pair
+        // itself), for the pairs into German, from English, Chinese and the
+        // derived Chinese.
+        let bank = ExampleBank::builtin(RetrievalOptions::default()).unwrap();
+        let mut checked = 0;
+        for p in all.iter().filter(|p| {
+            matches!(
+                (p.source_lang.as_str(), p.target_lang.as_str()),
+                ("en", "de") | ("zh", "en") | ("zh", "de")
+            )
+        }) {
+            let ex = bank
+                .examples(&p.source_lang, &p.target_lang, &p.kind, &p.source, Some(6))
+                .unwrap();
+            let ex = ex
+                .iter()
+                .filter(|e| e.source != p.source)
+                .map(|e| (e.source.as_str(), e.target.as_str()));
+            checked += 1;
+            if let Some(f) = crate::localize::checks::copied_example(&p.source, &p.target, ex) {
+                hits.push((p.source.clone(), p.target.clone(), f.message));
+            }
+        }
+        assert!(checked > 1500, "{checked}");
+        assert!(hits.is_empty(), "{} of {checked}: {hits:#?}", hits.len());
+    }
+
+    #[test]
     fn examples_take_placeholders_only_when_both_sides_have_the_spans() {
         let ex = |s: &str, t: &str| Example {
             kind: "bullet".into(),
