@@ -795,12 +795,8 @@ mod tests {
         }
     }
 
-    #[test]
-    fn no_pair_of_the_builtin_bank_has_swapped_numbers() {
-        // The precision of `numbers_swapped`, measured on good translations:
-        // every pair of the built-in files and of those derived from them,
-        // with numbers as placeholders on both sides.
-        let terms = crate::localize::terminology::Terminology::builtin().unwrap();
+    /// Every segment pair of the built-in files and of those derived from them.
+    fn builtin_pairs() -> Vec<SegmentPair> {
         let mut parsed = Vec::new();
         for (src, tgt, text) in BUILTIN {
             parsed.push((*src, *tgt, parse_bank(text, "builtin").unwrap()));
@@ -816,6 +812,16 @@ mod tests {
                 all.extend(line_pairs(l, &src, &tgt, ""));
             }
         }
+        all
+    }
+
+    #[test]
+    fn no_pair_of_the_builtin_bank_has_swapped_numbers() {
+        // The precision of `numbers_swapped`, measured on good translations:
+        // every pair of the built-in files and of those derived from them,
+        // with numbers as placeholders on both sides.
+        let terms = crate::localize::terminology::Terminology::builtin().unwrap();
+        let all = builtin_pairs();
         let (mut checked, mut caught, mut hits) = (0, 0, Vec::new());
         for p in &all {
             let shown = Example {
@@ -867,21 +873,7 @@ mod tests {
         // every prompt without retrieved ones shows: good translations of the
         // bank (derived pairs included) as segment and output.
         let t = crate::localize::Templates::builtin().unwrap();
-        let mut parsed = Vec::new();
-        for (src, tgt, text) in BUILTIN {
-            parsed.push((*src, *tgt, parse_bank(text, "builtin").unwrap()));
-        }
-        let mut all: Vec<SegmentPair> = Vec::new();
-        for (src, tgt, lines) in &parsed {
-            for l in lines {
-                all.extend(line_pairs(l, src, tgt, ""));
-            }
-        }
-        for (src, tgt, lines) in pivot_banks(&parsed) {
-            for (_, l) in &lines {
-                all.extend(line_pairs(l, &src, &tgt, ""));
-            }
-        }
+        let all = builtin_pairs();
         let mut hits = Vec::new();
         for p in &all {
             let fixed = t.fixed_examples(&p.source_lang, &p.target_lang);
