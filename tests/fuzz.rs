@@ -621,6 +621,8 @@ fn fuzz_segment() {
             let _ = bank.examples(src, tgt, kind, &p.text, Some(3));
             let (text, _) = check_output(&p, answer, kind, src, tgt, &opts);
             let _ = terminology.inconsistencies(&p.text, &text, src, tgt);
+            let _ = terminology.added_materials(&p.text, &text, src, tgt);
+            let _ = terminology.swapped_numbers(&p.text, &text, src, tgt);
             // The model answering the protected source itself.
             let _ = check_output(&p, &p.text, kind, src, tgt, &opts);
             // The market's rules on the result, and their fixes.

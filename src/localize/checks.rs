@@ -5,8 +5,9 @@
 //! `untranslated` (see [`super::untranslated`]), `numbers_swapped` (see
 //! [`super::terminology::Terminology::swapped_numbers`]),
 //! `length_ratio`, `repetition_loop`, `low_confidence`, `glossary_violation`
-//! (errors: the field needs review) and `terminology` (a warning: retried once,
-//! then shown but not blocking). Pure functions over strings.
+//! (errors: the field needs review), and `terminology` and `material_added`
+//! (see [`super::terminology::Terminology::added_materials`]; warnings: retried
+//! once, then shown but not blocking). Pure functions over strings.
 //!
 //! Every number in an output must be explained: it is in the source, or silkroute
 //! wrote it itself converting a unit (the spans record it), which is what
@@ -126,6 +127,9 @@ impl Finding {
             ),
             "numbers_swapped" => format!(
                 "the numbers of {ev} are swapped: keep each placeholder with the words the source gives it."
+            ),
+            "material_added" => format!(
+                "the source names no {ev}: translate the materials the source gives and add none."
             ),
             "braces_added" => format!(
                 "{ev}: the source has no such braces. Write those words without braces; only placeholders such as {{1}} are copied with theirs."

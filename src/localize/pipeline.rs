@@ -2341,6 +2341,18 @@ impl Pipeline {
                 .with_evidence(vec![a, b]),
             );
         }
+        let added = self
+            .terminology
+            .added_materials(&s.protected.text, &raw, src, tgt);
+        if !added.is_empty() {
+            findings.push(
+                Finding::warning(
+                    "material_added",
+                    format!("names a material the source does not: {}", added.join(", ")),
+                )
+                .with_evidence(added),
+            );
+        }
         findings.extend(mended);
         let score = checks::score(&findings, lp);
         Candidate {

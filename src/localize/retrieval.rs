@@ -816,6 +816,36 @@ mod tests {
     }
 
     #[test]
+    fn no_pair_of_the_builtin_bank_adds_a_material() {
+        // The precision of `material_added`, measured on good translations:
+        // every pair of the built-in files and of those derived from them
+        // flagged at most once in 200.
+        let terms = crate::localize::terminology::Terminology::builtin().unwrap();
+        let all = builtin_pairs();
+        let mut hits = Vec::new();
+        for p in &all {
+            let added = terms.added_materials(&p.source, &p.target, &p.source_lang, &p.target_lang);
+            if !added.is_empty() {
+                hits.push(format!(
+                    "{}→{} {:?}: {} => {}",
+                    p.source_lang, p.target_lang, added, p.source, p.target
+                ));
+            }
+        }
+        // 44 of 16,200 when written: a source naming the material in words
+        // the base does not list (海绵 for foam padding, 降落伞布 for parachute
+        // nylon). The check is a warning, retried once and then shown.
+        assert!(all.len() > 10_000, "{}", all.len());
+        assert!(
+            hits.len() * 200 <= all.len(),
+            "{} of {}:\n{}",
+            hits.len(),
+            all.len(),
+            hits.join("\n")
+        );
+    }
+
+    #[test]
     fn no_pair_of_the_builtin_bank_has_swapped_numbers() {
         // The precision of `numbers_swapped`, measured on good translations:
         // every pair of the built-in files and of those derived from them,

@@ -16,6 +16,10 @@ const MAX_BYTES: usize = 4 * 1024 * 1024;
 pub struct Terminology {
     langs: Vec<String>,
     rows: Vec<Vec<Vec<String>>>,
+    /// Whether each row is a material: a row of the file's `# materials`
+    /// section (a comment line naming the section starts it, the next such
+    /// line ends it).
+    material: Vec<bool>,
 }
 
 /// A term found in a source segment and its preferred translation.
@@ -44,16 +48,27 @@ impl Terminology {
         if text.len() > MAX_BYTES {
             return Err(input(0, format!("file is over {MAX_BYTES} bytes")));
         }
-        let mut lines = text
+        let Some((header_line, header)) = text
             .lines()
             .enumerate()
-            .filter(|(_, l)| !l.trim().is_empty() && !l.starts_with('#'));
-        let Some((_, header)) = lines.next() else {
+            .find(|(_, l)| !l.trim().is_empty() && !l.starts_with('#'))
+        else {
             return Err(input(1, "no header row".into()));
         };
         let langs: Vec<String> = header.split('\t').map(|s| s.trim().to_string()).collect();
         let mut rows = Vec::new();
-        for (i, l) in lines {
+        let mut material = Vec::new();
+        // The section of a row: the last comment line before it
+        // ("# materials", "# care instructions").
+        let mut section = String::new();
+        for (i, l) in text.lines().enumerate().skip(header_line + 1) {
+            if let Some(c) = l.strip_prefix('#') {
+                section = c.trim().to_lowercase();
+                continue;
+            }
+            if l.trim().is_empty() {
+                continue;
+            }
             let cells: Vec<Vec<String>> = l
                 .split('\t')
                 .map(|c| {
@@ -70,8 +85,13 @@ impl Terminology {
                 ));
             }
             rows.push(cells);
+            material.push(section == "materials");
         }
-        Ok(Self { langs, rows })
+        Ok(Self {
+            langs,
+            rows,
+            material,
+        })
     }
 
     /// Number of concepts.
@@ -129,9 +149,12 @@ impl Terminology {
             while let Some(p) = hay.get(from..).and_then(|h| h.find(&needle)) {
                 let (s, e) = (from + p, from + p + needle.len());
                 from = e;
+                // A plural "s" may follow, but no more letters: "bois" is no
+                // term in "boissons".
+                let rest = hay[e..].strip_prefix('s').unwrap_or(&hay[e..]);
                 let bounded = !latin
                     || (!hay[..s].ends_with(|c: char| c.is_alphanumeric())
-                        && !hay[e..].starts_with(|c: char| c.is_alphanumeric() && c != 's'));
+                        && !rest.starts_with(char::is_alphanumeric));
                 // Nor is one right after a number or a placeholder: a measure
                 // word ("4个大号", "{1}支眼部刷"), which the number's noun
                 // translates; hinted as "piece", it came back "4 pieces large".
@@ -239,6 +262,19 @@ impl Terminology {
     }
 }
 
+/// Rows of the materials section that are claims about a material, not one
+/// (their English terms).
+const CLAIMS: [&str; 4] = ["recycled", "BPA-free", "food-grade", "non-toxic"];
+
+/// Material words with another everyday sense in their language, which
+/// `added_materials` does not tell: (language, term as the base writes it).
+const AMBIGUOUS: [(&str, &str); 4] = [
+    ("it", "pelle"),
+    ("es", "piel"),
+    ("es", "silicona"),
+    ("ja", "ゴム"),
+];
+
 /// Words that join two clauses, by language (a clause of a source or a
 /// translation ends at punctuation or at one of these).
 fn conjunctions(lang: &str) -> &'static [&'static str] {
@@ -317,6 +353,98 @@ fn placeholder_clauses(text: &str, lang: &str) -> Vec<(String, String)> {
 }
 
 impl Terminology {
+    /// Materials the output names that the source does not ("Conector de
+    /// latón" for 接口为3/4英寸标准螺纹: brass, where the source names no metal):
+    /// a row of the `# materials` section whose translation, or its English
+    /// term left in another language ("Silk"), is in `output`, where `source`
+    /// holds none of the row's source terms (inside a longer word too: 钢 in
+    /// 不锈钢) and no material of the source has a translation holding it or
+    /// held by it ("Stahl" for 不锈钢, "Edelstahl"). A row without a source term
+    /// in `src_lang`, and silver and gold (colours as often as metals), are not
+    /// told. Returns the output's words.
+    pub fn added_materials(
+        &self,
+        source: &str,
+        output: &str,
+        src_lang: &str,
+        tgt_lang: &str,
+    ) -> Vec<String> {
+        let (Some(s), Some(t)) = (self.col(src_lang), self.col(tgt_lang)) else {
+            return Vec::new();
+        };
+        let en = self.col("en");
+        let colour = |i: usize| {
+            en.is_some_and(|e| self.rows[i][e].iter().any(|a| a == "silver" || a == "gold"))
+        };
+        let src_lower = source.to_lowercase();
+        let in_source: Vec<usize> = self
+            .matches_with(source, s, true)
+            .into_iter()
+            .map(|(i, _)| i)
+            .filter(|&i| self.material[i])
+            .collect();
+        let mut cols = vec![t];
+        cols.extend(en.filter(|&e| e != t && e != s));
+        // A Chinese or Japanese source names a material by a compound whose
+        // last character is the material (钢 of 不锈钢, 丝 of 冰丝, 胶 of 包胶,
+        // 绒 of 加绒, 布 of 画布): the base lists one compound, the seller
+        // writes another. A row whose compounds end in a character of the
+        // source is told there, and claims (BPA-free, food-grade, recycled,
+        // non-toxic: the last rows, no compounds of a material) are not.
+        let heads: Vec<char> = source
+            .chars()
+            .filter(|c| crate::script::is_han(*c))
+            .collect();
+        let head_in_source = |i: usize| {
+            let claim =
+                en.is_some_and(|e| self.rows[i][e].iter().any(|a| CLAIMS.contains(&a.as_str())));
+            !claim
+                && ["zh", "ja"].iter().filter_map(|l| self.col(l)).any(|c| {
+                    self.rows[i][c]
+                        .iter()
+                        .filter_map(|a| a.chars().last())
+                        .any(|h| crate::script::is_han(h) && heads.contains(&h))
+                })
+        };
+        let mut added: Vec<String> = Vec::new();
+        for c in cols {
+            for (i, term) in self.matches(output, c) {
+                if !self.material[i] || colour(i) || self.rows[i][s].is_empty() {
+                    continue;
+                }
+                // A word with another everyday sense in its language: skin
+                // (it "pelle", es "piel"), glue ("pistola de silicona"), an
+                // elastic band (ja "ゴム"), and a single Chinese or Japanese
+                // character (紙 of 紙吹雪 confetti, 金 of 五金 hardware).
+                let single_han = {
+                    let mut cs = term.chars();
+                    cs.next().is_some_and(crate::script::is_han) && cs.next().is_none()
+                };
+                if single_han || AMBIGUOUS.contains(&(self.langs[c].as_str(), term.as_str())) {
+                    continue;
+                }
+                let word = term.to_lowercase();
+                let explained = in_source.contains(&i)
+                    || head_in_source(i)
+                    || src_lower.contains(&word)
+                    || self.rows[i][s].iter().any(|a| {
+                        src_lower.contains(&a.to_lowercase()) || contains_term(source, a, src_lang)
+                    })
+                    || in_source.iter().any(|&j| {
+                        self.rows[j][t]
+                            .iter()
+                            .chain(en.map_or(&[][..], |e| &self.rows[j][e][..]))
+                            .map(|a| a.to_lowercase())
+                            .any(|a| a.contains(&word) || word.contains(&a))
+                    });
+                if !explained && !added.contains(&term) {
+                    added.push(term);
+                }
+            }
+        }
+        added
+    }
+
     /// Two numbers of the source that the output gives each other's words: a
     /// source clause with one number ("保温{1}", "hot for {1}") and a term of
     /// the base, another clause with another number and another term
@@ -461,6 +589,56 @@ mod tests {
         // 魔术贴 (hook and loop) came back "Magisches Glücksband".
         let h = t.hints("魔术贴设计，孩子自己就能穿脱", "zh", "de");
         assert!(h.iter().any(|h| h.target == "Klettverschluss"), "{h:?}");
+    }
+
+    #[test]
+    fn a_material_the_source_does_not_name_is_added() {
+        let t = Terminology::builtin().unwrap();
+        let added = |src: &str, out: &str, s: &str, g: &str| t.added_materials(src, out, s, g);
+        // Brass for a thread the source gives no metal.
+        assert_eq!(
+            added(
+                "接口为3/4英寸标准螺纹，适配大部分水龙头",
+                "Conector de latón 3/4 pulgadas estándar, compatible con la mayoría de los grifos",
+                "zh",
+                "es"
+            ),
+            ["latón"]
+        );
+        // Stainless steel in a Thai title of a plastic phone case.
+        assert_eq!(
+            added(
+                "手机壳 透明防摔 磁吸",
+                "เคสโทรศัพท์ โปร่งใส กันกระแทก แม่เหล็ก สแตนเลส",
+                "zh",
+                "th"
+            ),
+            ["สแตนเลส"]
+        );
+        // An English material word left in a German output.
+        assert_eq!(
+            added("蓝色碎花", "Blau-Patterned Silk", "zh", "de"),
+            ["silk"]
+        );
+        // Named by the source: the same row, a compound ending in the
+        // material's character (冰丝 ice silk), a translation holding the
+        // word (不锈钢 is "Edelstahl", so "Stahl" is no new material), an
+        // inflected form, and a word with another sense.
+        assert!(added("不锈钢内胆", "Innenbehälter aus Edelstahl", "zh", "de").is_empty());
+        assert!(added("冰丝面料", "Ice silk fabric", "zh", "en").is_empty());
+        assert!(added("不锈钢内胆", "Innenbehälter aus Stahl", "zh", "de").is_empty());
+        assert!(added("discos cerámicos", "Keramikscheiben", "es", "de").is_empty());
+        assert!(added("15%维生素C精华", "Siero per la pelle", "zh", "it").is_empty());
+        // "bois" is no term in "boissons" (drinks).
+        assert!(
+            added(
+                "不适合装碳酸饮料",
+                "Ne convient pas aux boissons gazeuses",
+                "zh",
+                "fr"
+            )
+            .is_empty()
+        );
     }
 
     #[test]
