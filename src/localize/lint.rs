@@ -284,10 +284,19 @@ pub fn cut_at_word(text: &str, max: usize) -> String {
             .next()
             .unwrap_or("")
             .trim_end_matches(|c: char| c.is_ascii_punctuation());
+        // A count that begins a new phrase right after a quantity, cut off
+        // from its noun ("15 metros (50 pies) 7" of "… 7 modos de riego"),
+        // says nothing: it goes too. One after a word stays ("Set of 12").
+        let prev = head.rsplit(char::is_whitespace).next().unwrap_or("");
+        let after_quantity = prev.ends_with([')', ']'])
+            || is_number(prev)
+            || super::units::table().lookup(prev).is_some();
         let cut_off = is_times(last)
             || is_number(last)
                 && text[kept.len()..].starts_with(char::is_whitespace)
-                && (is_times(next) || super::units::table().lookup(next).is_some());
+                && (is_times(next)
+                    || super::units::table().lookup(next).is_some()
+                    || after_quantity && next.starts_with(char::is_lowercase));
         if !cut_off || head.trim().is_empty() {
             break;
         }
@@ -720,6 +729,19 @@ mod tests {
         );
         // A count before a word that is no unit stays.
         assert_eq!(cut_at_word("Set of 12 Black Pens", 12), "Set of 12");
+        assert_eq!(cut_at_word("Set of 12 black pens", 12), "Set of 12");
+        // Not one that begins a new phrase after a quantity, its noun cut off.
+        let t = "Manguera extensible 15 metros (50 pies) 7 modos de riego";
+        assert_eq!(
+            cut_at_word(t, 42),
+            "Manguera extensible 15 metros (50 pies)"
+        );
+        let t = "Manguera extensible 15 metros 7 modos de riego";
+        assert_eq!(cut_at_word(t, 32), "Manguera extensible 15 metros");
+        assert_eq!(
+            cut_at_word("Funda para iPhone 15 transparente", 20),
+            "Funda para iPhone 15"
+        );
         // Never a joining word last.
         let t = "Botella térmica inoxidable 316 con tapa para té y filtro";
         assert_eq!(
