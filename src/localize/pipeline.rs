@@ -291,6 +291,8 @@ enum Context {
     Retrieved,
     /// The built-in fixed examples alone.
     Fixed,
+    /// No worked examples at all.
+    Bare,
 }
 
 /// Where a field's text comes from.
@@ -1693,9 +1695,9 @@ impl Pipeline {
     ) -> Result<GenerateRequest, LocalizeError> {
         let (examples, shared) = match context {
             Context::Retrieved => (&s.examples[..], ctx.shared),
-            Context::Fixed => (&[][..], &[][..]),
+            Context::Fixed | Context::Bare => (&[][..], &[][..]),
         };
-        let messages = self.templates.translate(&TranslatePrompt {
+        let prompt = TranslatePrompt {
             market: ctx.market,
             source_lang: ctx.source_lang,
             target_lang: ctx.target_lang,
@@ -1704,7 +1706,12 @@ impl Pipeline {
             hints: &s.hints,
             examples,
             shared,
-        })?;
+        };
+        let messages = if context == Context::Bare {
+            self.templates.translate_bare(&prompt)?
+        } else {
+            self.templates.translate(&prompt)?
+        };
         tracing::trace!(kind = s.kind, attempt, messages = ?messages, "segment prompt");
         // A translation is about as long as its source; a looping model stops early.
         let max_tokens =
@@ -1820,7 +1827,11 @@ impl Pipeline {
     ///   the attempts had retrieved examples). They are what the attempts had
     ///   in common: a model that copied words from one of them (a colour, a
     ///   feature the product lacks) or echoed the source under them repeats it
-    ///   in every attempt, and other context draws it out.
+    ///   in every attempt, and other context draws it out. Where the attempts
+    ///   had the fixed examples already (a pair without a bank), **no
+    ///   examples** instead: "支持22.5W快充，30分钟可充至60%" came back as the
+    ///   flask example's "تحافظ على برودة المشروبات لمدة … وسخونتها لمدة …" in
+    ///   every attempt.
     /// - **A title by parts** ([`title_parts`]), most often for a brand or a
     ///   size dropped from a long one: each part is short and keeps its
     ///   placeholders more surely. A part with no words is copied, a part that
@@ -1838,13 +1849,18 @@ impl Pipeline {
     ) -> Result<Option<LlmError>, LocalizeError> {
         let started = std::time::Instant::now();
         let mut attempt = ctx.attempts + 1;
-        let fixed = if ctx.attempts > 1 && (!ctx.shared.is_empty() || !s.examples.is_empty()) {
+        let fixed = if ctx.attempts > 1 {
             if let Some(best) = &s.best {
                 announce_retry(best, fields, attempt, events);
             }
             attempt += 1;
-            let req = self.segment_request(s, ctx, 0, Context::Fixed)?;
-            Some(self.generator.submit_until(req, ctx.deadline))
+            let context = if !ctx.shared.is_empty() || !s.examples.is_empty() {
+                Context::Fixed
+            } else {
+                Context::Bare
+            };
+            let req = self.segment_request(s, ctx, 0, context)?;
+            Some((context, self.generator.submit_until(req, ctx.deadline)))
         } else {
             None
         };
@@ -1858,7 +1874,7 @@ impl Pipeline {
         {
             announce_retry(best, fields, attempt, events);
         }
-        if let Some(h) = fixed {
+        if let Some((context, h)) = fixed {
             let cand = match h.and_then(GenerationHandle::wait) {
                 Ok(g) => Some(self.evaluate(s, &g, ctx, &[])),
                 Err(
@@ -1869,9 +1885,10 @@ impl Pipeline {
             if let Some(cand) = cand {
                 tracing::debug!(
                     kind = s.kind,
+                    ?context,
                     passes = cand.passes(),
                     secs = started.elapsed().as_secs_f64(),
-                    "segment translated with the fixed examples"
+                    "segment translated again with other examples"
                 );
                 if s.best.as_ref().is_none_or(|b| cand.score < b.score) {
                     s.best = Some(cand);
@@ -3562,9 +3579,10 @@ mod scripted {
             "PawPal Orthopädisches Hundebett, Groß, 100 x 70 cm, Grau"
         );
         assert_eq!(out.status, Status::Localized, "{:?}", out.warnings);
-        // Three whole attempts, then one by parts; the size part is copied.
+        // Three whole attempts, a fourth without examples (the attempts had
+        // the fixed ones: no bank), then one by parts; the size part is copied.
         let calls = g.calls.lock().unwrap();
-        assert_eq!(calls.iter().filter(|c| c.ends_with(title)).count(), 3);
+        assert_eq!(calls.iter().filter(|c| c.ends_with(title)).count(), 4);
         assert!(
             !calls.iter().any(|c| c.ends_with("Title: {2}")),
             "{calls:?}"
@@ -3572,7 +3590,7 @@ mod scripted {
         assert!(
             events
                 .iter()
-                .any(|e| matches!(e, FieldEvent::Retry { attempt: 4, .. }))
+                .any(|e| matches!(e, FieldEvent::Retry { attempt: 5, .. }))
         );
         drop(calls);
 
@@ -3595,7 +3613,7 @@ mod scripted {
     }
 
     #[test]
-    fn a_segment_failing_under_retrieved_examples_is_tried_with_the_fixed_ones() {
+    fn a_segment_failing_under_its_examples_is_tried_with_other_ones() {
         use crate::localize::retrieval::{ExampleBank, RetrievalOptions};
         let bullet = "Bullet point: Keeps drinks cold for {1}";
         let rules: &[(&str, &[&str])] = &[
@@ -3655,12 +3673,23 @@ mod scripted {
             "the first attempts show the bank's examples"
         );
 
-        // Without a bank the first attempt had the fixed examples already:
-        // no fourth attempt with them.
+        // Without a bank the attempts had the fixed examples already: the
+        // fourth has no examples at all (a model that copied a fixed example
+        // in every attempt).
         let (plain, g3) = pipeline(rules, None);
         let (out, _) = into_amazon_de(&plain, &listing());
-        assert_eq!(out.status, Status::NeedsReview);
-        assert_eq!(bullet_prompts(&g3).len(), 3);
+        assert_eq!(out.bullets, ["Hält Getränke 24 h kalt"]);
+        assert_eq!(out.status, Status::Localized, "{:?}", out.warnings);
+        let prompts = bullet_prompts(&g3);
+        assert_eq!(prompts.len(), 4);
+        let users = |m: &[crate::llm::ChatMessage]| {
+            m.iter()
+                .filter(|m| m.role == crate::llm::Role::User)
+                .count()
+        };
+        assert!(users(&prompts[0]) > 1, "the fixed examples' turns");
+        assert_eq!(users(&prompts[3]), 1, "the segment alone");
+        assert_eq!(prompts[3][0], prompts[0][0], "the same system prompt");
     }
 
     #[test]

@@ -298,6 +298,15 @@ impl Templates {
         self.translate_with(p, true)
     }
 
+    /// Messages for translating one segment without any worked examples (a
+    /// last try for a segment whose every attempt copied a fixed one).
+    pub fn translate_bare(
+        &self,
+        p: &TranslatePrompt<'_>,
+    ) -> Result<Vec<ChatMessage>, LocalizeError> {
+        self.translate_with(p, false)
+    }
+
     /// Messages for translating a finished translation back into the source
     /// language (the round trip): the same prompt without any worked examples.
     pub fn back_translate(
