@@ -350,6 +350,10 @@ struct Fact {
     /// reads none, and inflected forms are endless), so against a quantity
     /// with a unit the value alone is compared.
     unread: bool,
+    /// Its unit was written 度, which Japanese and Chinese write for a
+    /// temperature and for an angle alike ("360度回転" against the
+    /// reference's "360°", which names no unit the table reads).
+    degree: bool,
 }
 
 impl Fact {
@@ -404,7 +408,7 @@ fn text_only(s: &str) -> String {
 
 /// The numbers of a text written in `nf` (tags stripped), with their units.
 fn facts(text: &str, nf: &NumberFormat) -> Vec<Fact> {
-    let plain = text_only(text);
+    let plain = ungrouped_spaces(&text_only(text));
     let mut split = Vec::new();
     let mut found: Vec<Fact> = FACT
         .captures_iter(&plain)
@@ -435,10 +439,12 @@ fn facts(text: &str, nf: &NumberFormat) -> Vec<Fact> {
                 .map(|m| m.unit);
             let after = plain[c.get(0)?.end()..].trim_start_matches([' ', '\u{a0}']);
             let unread = unit.is_none() && after.starts_with(char::is_alphabetic);
+            let degree = unit.is_some() && c.get(2).is_some_and(|u| u.as_str() == "度");
             Some(Fact {
                 value,
                 unit,
                 unread,
+                degree,
             })
         })
         .collect();
@@ -446,8 +452,25 @@ fn facts(text: &str, nf: &NumberFormat) -> Vec<Fact> {
         value,
         unit: None,
         unread: false,
+        degree: false,
     }));
     found
+}
+
+/// `text` with a space between two runs of digits that is no thousands
+/// separator made a break ("; "): "aço inox 316 1000 ml" is 316 and 1000 ml,
+/// not 316 100 and 0 ml. A space groups where the runs after it have three
+/// digits each and the first has one to three ("1 000 000").
+fn ungrouped_spaces(text: &str) -> String {
+    static SPACED: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"\d+(?: \d+)+").expect("static regex"));
+    SPACED
+        .replace_all(text, |c: &regex::Captures<'_>| {
+            let runs: Vec<&str> = c[0].split(' ').collect();
+            let grouped = runs[0].len() <= 3 && runs[1..].iter().all(|r| r.len() == 3);
+            runs.join(if grouped { " " } else { "; " })
+        })
+        .into_owned()
 }
 
 /// The numbers of `n` one by one when it is written as a fraction or a mixed
@@ -477,7 +500,11 @@ fn same_fact(want: &Fact, out: &Fact, market: MeasurementSystem) -> bool {
     // Within 2%: the rounding of a conversion.
     let close = |a: f64, b: f64| (a - b).abs() <= a.abs().max(b.abs()) * 0.02 + 1e-9;
     let unread = (want.unread && out.unit.is_some()) || (out.unread && want.unit.is_some());
-    if unread {
+    // 度 against a number with no unit read or another 度: an angle or a
+    // temperature, the value decides.
+    let degree = (want.degree || out.degree)
+        && (want.unit.is_none() || out.unit.is_none() || want.degree && out.degree);
+    if unread || degree {
         return close(want.value, out.value);
     }
     if want.dimension() != out.dimension() {
@@ -524,6 +551,7 @@ fn critical_error(
                 value,
                 unit: None,
                 unread: false,
+                degree: false,
             }),
     );
     // A gift the pipeline moves out of a Chinese title into a bullet of its own
@@ -539,6 +567,7 @@ fn critical_error(
                             value: f64::from(n),
                             unit: None,
                             unread: false,
+                            degree: false,
                         }),
                 )
             })
@@ -569,6 +598,7 @@ fn critical_error(
             value: f64::from(n),
             unit: None,
             unread: false,
+            degree: false,
         });
     // And a number the source gives in words of any language ("a pair", "一半").
     let worded = checks::source_numbers(&[source])
@@ -577,6 +607,7 @@ fn critical_error(
             value,
             unit: None,
             unread: false,
+            degree: false,
         });
     let own = facts(source, nf)
         .into_iter()
@@ -1403,6 +1434,28 @@ mod tests {
         assert_eq!(
             (t.as_str(), b),
             ("Flasche", vec![String::new(), String::new()])
+        );
+        // "316 1000 ml" is a grade and a volume, not 316 100 and 0 ml.
+        let pt = NumberFormat {
+            decimal: ",".into(),
+            grouping: ".".into(),
+        };
+        let rf = "Garrafa térmica de aço inox 316 1000 ml, grande capacidade";
+        let out = "Garrafa térmica 316 aço inoxidável, 1000 ml";
+        assert_eq!(critical_error("x", rf, out, "pt", None, &[], &pt, m), None);
+        assert!(critical_error("x", rf, "Garrafa 316, 100 ml", "pt", None, &[], &pt, m).is_some());
+        // 度 is an angle or a temperature: "360度回転" states the reference's "360°".
+        let ja = NumberFormat {
+            decimal: ".".into(),
+            grouping: ",".into(),
+        };
+        let rf = "ボールジョイントで360°回転";
+        assert_eq!(
+            critical_error("x", rf, "球頭は360度回転できます", "ja", None, &[], &ja, m),
+            None
+        );
+        assert!(
+            critical_error("x", rf, "球頭は180度回転できます", "ja", None, &[], &ja, m).is_some()
         );
     }
 }
