@@ -5,9 +5,10 @@
 //! `untranslated` (see [`super::untranslated`]), `numbers_swapped` (see
 //! [`super::terminology::Terminology::swapped_numbers`]),
 //! `length_ratio`, `repetition_loop`, `low_confidence`, `glossary_violation`
-//! (errors: the field needs review), and `terminology` and `material_added`
-//! (see [`super::terminology::Terminology::added_materials`]; warnings: retried
-//! once, then shown but not blocking). Pure functions over strings.
+//! (errors: the field needs review), `material_added` (see
+//! [`super::terminology::Terminology::added_materials`]; a warning: retried
+//! once, and if it stays the field needs review) and `terminology` (a warning:
+//! retried once, then shown but not blocking). Pure functions over strings.
 //!
 //! Every number in an output must be explained: it is in the source, or silkroute
 //! wrote it itself converting a unit (the spans record it), which is what
