@@ -141,10 +141,7 @@ impl Terminology {
         for (i, t) in cands {
             let needle = t.to_lowercase();
             let latin = needle.chars().any(|c| c.is_ascii_alphabetic());
-            let one_han = {
-                let mut cs = needle.chars();
-                cs.next().is_some_and(crate::script::is_han) && cs.next().is_none()
-            };
+            let one_han = one_han(&needle);
             let mut from = 0;
             while let Some(p) = hay.get(from..).and_then(|h| h.find(&needle)) {
                 let (s, e) = (from + p, from + p + needle.len());
@@ -260,6 +257,12 @@ impl Terminology {
             })
             .collect()
     }
+}
+
+/// Whether `term` is a single Chinese character (线, 紙).
+fn one_han(term: &str) -> bool {
+    let mut cs = term.chars();
+    cs.next().is_some_and(crate::script::is_han) && cs.next().is_none()
 }
 
 /// Rows of the materials section that are claims about a material, not one
@@ -416,11 +419,7 @@ impl Terminology {
                 // (it "pelle", es "piel"), glue ("pistola de silicona"), an
                 // elastic band (ja "ゴム"), and a single Chinese or Japanese
                 // character (紙 of 紙吹雪 confetti, 金 of 五金 hardware).
-                let single_han = {
-                    let mut cs = term.chars();
-                    cs.next().is_some_and(crate::script::is_han) && cs.next().is_none()
-                };
-                if single_han || AMBIGUOUS.contains(&(self.langs[c].as_str(), term.as_str())) {
+                if one_han(&term) || AMBIGUOUS.contains(&(self.langs[c].as_str(), term.as_str())) {
                     continue;
                 }
                 let word = term.to_lowercase();
