@@ -438,7 +438,14 @@ fn facts(text: &str, nf: &NumberFormat) -> Vec<Fact> {
                 .and_then(|u| units::table().lookup(u.as_str()))
                 .map(|m| m.unit);
             let after = plain[c.get(0)?.end()..].trim_start_matches([' ', '\u{a0}']);
-            let unread = unit.is_none() && after.starts_with(char::is_alphabetic);
+            // "1600万", "16 million", "16.000.000": one number.
+            let scale = unit
+                .is_none()
+                .then(|| spans::multiplier_at(after))
+                .flatten();
+            let value = scale.map_or(value, |(m, _)| value * m);
+            let unread =
+                unit.is_none() && scale.is_none() && after.starts_with(char::is_alphabetic);
             let degree = unit.is_some() && c.get(2).is_some_and(|u| u.as_str() == "度");
             Some(Fact {
                 value,

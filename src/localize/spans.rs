@@ -224,6 +224,175 @@ static SIZE_RANGE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^(?:[2-9]?X{0,4}[SL]|M)(?:[-/~](?:[2-9]?X{0,4}[SL]|M))+$").expect("static regex")
 });
 
+/// A number with a Chinese or Japanese multiplier: 万 (ten thousand) or 亿
+/// (a hundred million), a range of them ("1-2万"), and "+" for "or more"
+/// ("10万+"). Left to the model, "1600万种颜色" (16 million colours) came back
+/// "1600 milionów kolorów" (1.6 billion), and the number check passed it: 1600
+/// is a digit run of the source.
+static MYRIAD: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?P<a>\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)(?:\s*(?:-|–|~|〜|～|至|到)\s*(?P<b>\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?))?\s?(?P<m>[万萬亿億])(?P<plus>\+)?",
+    )
+    .expect("static regex")
+});
+
+/// A number written with a Chinese or Japanese multiplier ([`MYRIAD`]).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Myriad {
+    /// Byte range in the text.
+    pub start: usize,
+    pub end: usize,
+    /// The value, or the two ends of a range, multiplied out.
+    pub values: Vec<f64>,
+    /// The numbers as written, before the multiplier.
+    pub written: Vec<String>,
+    /// 1e4 or 1e8.
+    pub multiplier: f64,
+    /// "or more" (`+` after the multiplier).
+    pub plus: bool,
+}
+
+/// Every number with a multiplier in `text`. Not a part of a longer number or
+/// a code ("A1万"), nor a word that starts with 万 after a number (万向轮
+/// swivel wheels, 万能 universal, 万用 multi-purpose); the value must be whole.
+pub(crate) fn myriads(text: &str) -> Vec<Myriad> {
+    let mut out = Vec::new();
+    for c in MYRIAD.captures_iter(text) {
+        let (Some(m), Some(a), Some(mult)) = (c.get(0), c.name("a"), c.name("m")) else {
+            continue;
+        };
+        if text[..m.start()].ends_with(|ch: char| ch.is_ascii_alphanumeric() || ".,/-".contains(ch))
+        {
+            continue;
+        }
+        let rest = &text[mult.end()..];
+        if ["向", "能", "用", "一"].iter().any(|w| rest.starts_with(w)) {
+            continue;
+        }
+        let multiplier = if matches!(mult.as_str(), "万" | "萬") {
+            1e4
+        } else {
+            1e8
+        };
+        let mut values = Vec::new();
+        let mut written = Vec::new();
+        for n in [Some(a), c.name("b")].into_iter().flatten() {
+            let Ok(v) = n.as_str().replace(',', "").parse::<f64>() else {
+                break;
+            };
+            let v = v * multiplier;
+            if (v - v.round()).abs() > 1e-6 || v >= 1e15 {
+                break;
+            }
+            values.push(v.round());
+            written.push(n.as_str().to_string());
+        }
+        if values.len() != written.len() || values.len() != 1 + usize::from(c.name("b").is_some()) {
+            continue;
+        }
+        out.push(Myriad {
+            start: m.start(),
+            end: m.end(),
+            values,
+            written,
+            multiplier,
+            plus: c.name("plus").is_some(),
+        });
+    }
+    out
+}
+
+/// A whole number in digits grouped by thousands the English way
+/// (`16,000,000`), for [`localise_number`].
+fn grouped(v: f64) -> String {
+    let digits = format!("{v:.0}");
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+/// How a market writes a number with a multiplier ([`Myriad`]): Korean with
+/// its own 만 and 억 ("1600만"); every other language in digits, grouped as
+/// the market groups them ("16.000.000", "10,000–20,000+"). The multiplied
+/// number is the fact; the model never sees it, so it cannot scale it again.
+fn myriad_restore(m: &Myriad, lang: &str, nf: Option<&NumberFormat>) -> String {
+    let plus = if m.plus { "+" } else { "" };
+    if lang == "ko" {
+        let word = if m.multiplier == 1e4 { "만" } else { "억" };
+        return format!("{}{word}{plus}", m.written.join("–"));
+    }
+    let body: Vec<String> = m
+        .values
+        .iter()
+        .map(|v| {
+            let g = grouped(*v);
+            nf.map_or(g.clone(), |nf| localise_number(&g, nf))
+        })
+        .collect();
+    format!("{}{plus}", body.join("–"))
+}
+
+/// The value a multiplier word at the start of `rest` (spaces before it
+/// allowed) gives a number written before it: 万 and 亿 (Chinese, Japanese),
+/// 만 and 억 (Korean), "million" in the languages of the markets ("16
+/// Millionen", "16 млн"). With the byte length read. For the eval's facts: a
+/// reference's "16 million" is the output's "16.000.000".
+pub(crate) fn multiplier_at(rest: &str) -> Option<(f64, usize)> {
+    const WORDS: [(&str, f64); 30] = [
+        ("万", 1e4),
+        ("萬", 1e4),
+        ("亿", 1e8),
+        ("億", 1e8),
+        ("만", 1e4),
+        ("억", 1e8),
+        ("millions", 1e6),
+        ("million", 1e6),
+        ("millones", 1e6),
+        ("millón", 1e6),
+        ("millionen", 1e6),
+        ("mio.", 1e6),
+        ("milioni", 1e6),
+        ("milione", 1e6),
+        ("milhões", 1e6),
+        ("milhão", 1e6),
+        ("miljoen", 1e6),
+        ("milionów", 1e6),
+        ("miliony", 1e6),
+        ("milion", 1e6),
+        ("mln", 1e6),
+        ("млн", 1e6),
+        ("миллионов", 1e6),
+        ("миллиона", 1e6),
+        ("миллион", 1e6),
+        ("milyon", 1e6),
+        ("مليون", 1e6),
+        ("ล้าน", 1e6),
+        ("triệu", 1e6),
+        ("juta", 1e6),
+    ];
+    let t = rest.trim_start_matches([' ', '\u{a0}', '\u{202f}']);
+    let lead = rest.len() - t.len();
+    let lower = t.chars().take(12).collect::<String>().to_lowercase();
+    WORDS.iter().find_map(|(w, v)| {
+        if !lower.starts_with(w) {
+            return None;
+        }
+        // A whole word in the spaced scripts ("millionaire" is none).
+        let after = lower[w.len()..].chars().next();
+        let cjk = w.chars().all(|c| script::is_cjk(c) || script::is_hangul(c));
+        if !cjk && after.is_some_and(char::is_alphabetic) {
+            return None;
+        }
+        // The length in `t` (lower-casing keeps these words' byte lengths).
+        Some((*v, lead + w.len()))
+    })
+}
+
 /// How a market writes "N-in-1" ([`N_IN_ONE`]).
 fn n_in_one(n: &str, lang: Option<&str>) -> String {
     match lang {
@@ -482,6 +651,23 @@ pub fn protect(text: &str, rules: &ProtectRules<'_>) -> Protected {
             keep(SpanKind::ModelNumber, m.as_str()),
             &mut taken,
         );
+    }
+    // A number with a Chinese or Japanese multiplier ("1600万", "1-2万",
+    // "10万+") is written out for a language without one (see `MYRIAD`).
+    if let (Some(src @ ("zh" | "ja")), Some(lang)) = (rules.source_language, rules.language)
+        && !matches!(lang, "zh" | "ja")
+        && lang != src
+    {
+        for m in myriads(text) {
+            let span = Span {
+                kind: SpanKind::Quantity,
+                original: text[m.start..m.end].to_string(),
+                restore: myriad_restore(&m, lang, rules.number_format),
+                note: None,
+                inline: None,
+            };
+            accept(m.start, m.end, span, &mut taken);
+        }
     }
     // Chinese and Japanese write a quantity between words without spaces
     // ("304不锈钢保温杯500ml大容量"), where a Unicode word boundary sees no end to
@@ -1392,7 +1578,8 @@ fn quantity_placeholders<'a>(
 /// Not an addition: the unit [`restore`] drops as a repeat, a unit the source
 /// writes right after the same placeholder in any language ("{1}天" → "{1}
 /// days", "{1}-year" → "{1}年"), a unit another quantity of the segment has
-/// ("4 or 6 hours" → "4時間または6時間"), and a year after a number that
+/// after a number that has none ("4 or 6 hours" → "4時間または6時間"; after
+/// "24W" a "V" is added), and a year after a number that
 /// reads as one ("2024年モデル").
 pub fn added_units(source: &str, output: &str, spans: &[Span], target: &str) -> Vec<String> {
     let segment_units: Vec<&str> = spans
@@ -1419,7 +1606,9 @@ pub fn added_units(source: &str, output: &str, spans: &[Span], target: &str) -> 
         // A count after a quantity that is no count ("{1}個以上" with {1} =
         // "30時間") is added; after a number or a count it is the model's way to
         // count ("{1}点セット", "3件套").
-        if counts(u) && !measured || segment_units.contains(&u.id.as_str()) {
+        // A unit another quantity of the segment has, after a bare number
+        // ("Timer for 2 or 4 hours": "{1}時間または{2}"), is the source's.
+        if !measured && (counts(u) || segment_units.contains(&u.id.as_str())) {
             continue;
         }
         if is_year(u, s) || u.id == "year" && mentions_age(source) {
@@ -1719,6 +1908,15 @@ fn without_repeated_unit<'a>(piece: &'a str, s: &Span) -> &'a str {
 /// 件, 米) counts only when it is the character the quantity ends with ("4分分で";
 /// "3件套" is a three-piece set). Only a whole word counts: "Minuten-Timer" stays.
 fn repeated_unit_len(rest: &str, s: &Span) -> usize {
+    // A number with a multiplier, written out ("16.000.000" for 1600万), and
+    // the model's multiplier word after it ("{1} millones"): it would scale
+    // the number twice.
+    if s.kind == SpanKind::Quantity
+        && s.original.contains(['万', '萬', '亿', '億'])
+        && let Some((_, n)) = multiplier_at(rest).filter(|(_, n)| rest.is_char_boundary(*n))
+    {
+        return n;
+    }
     let units = span_units(s);
     if units.is_empty() {
         return 0;
@@ -1728,7 +1926,7 @@ fn repeated_unit_len(rest: &str, s: &Span) -> usize {
     let last = s.restore.trim_end().chars().last();
     let at_start = |name: &str, exact: bool| name_at_start(t, name, exact);
     let mut best = 0;
-    for u in units {
+    for u in &units {
         // A symbol with a letter or a sign of its own (℃, ㎜) is no word; a
         // lowercase one ("g", "in", "min") only where a CJK character follows it
         // ("180 g gで").
@@ -1788,6 +1986,20 @@ fn repeated_unit_len(rest: &str, s: &Span) -> usize {
                 }
             }
         }
+    }
+    // Another unit of the same dimension, written as a symbol that is no
+    // word, after a measured quantity ("{1} mm" with {1} = "20cm" came back
+    // "20cm mm"; "210g kg"): the quantity says its unit already, the model's
+    // second one goes.
+    if best == 0
+        && let Some((u, n)) = unit_symbol_at(rest)
+        && !is_count(u)
+        && units
+            .iter()
+            .any(|x| !is_count(x) && x.dimension == u.dimension)
+        && !rest[n..].starts_with(|c: char| c.is_alphanumeric() && !script::is_cjk(c))
+    {
+        return n;
     }
     if best == 0 { 0 } else { lead + best }
 }
@@ -2779,17 +2991,24 @@ mod tests {
             added(room, "es", "habitaciones de {1} pies cuadrados"),
             ["40 m² pies cuadrados"]
         );
-        // Another unit's symbol after a quantity that has a unit: "450 g kg",
-        // "1.8 m cm", "70 °C ℃" … but no symbol that is also a word.
+        // Another unit's symbol after a quantity that has a unit: one of
+        // another dimension ("1.8 m ℃") is added; one of the same ("450 g kg",
+        // "1.8 m cm") `restore` drops, the quantity says its unit.
         let towel = "Bath towel 450 g, bed 1.8 m, 70 °C wash";
+        assert!(added(towel, "en", "Bath towel {1} kg, bed {2}cm, {3} wash").is_empty());
+        let p = protect(towel, &rules("en"));
         assert_eq!(
-            added(towel, "en", "Bath towel {1} kg, bed {2}cm, {3} wash"),
-            ["450 g kg", "1.8 m cm"]
+            restore("Bath towel {1} kg, bed {2}cm, {3} wash", &p).text,
+            "Bath towel 450 g, bed 1.8 m, 70 °C wash"
         );
         assert_eq!(added("Bed 1.8 m", "de", "Bett {1} ℃"), ["1.8 m ℃"]);
         // (A unit another quantity of the segment has is no addition.)
         assert!(added(towel, "de", "Badetuch {1}, {2}, {3} ℃-Wäsche").is_empty());
         assert!(added(towel, "en", "Bath towel {1} in a bag").is_empty());
+        // After a quantity with a unit, a unit of another quantity of the
+        // segment is added all the same.
+        let jug = "Holds 2 L, weighs 1.5 kg";
+        assert_eq!(added(jug, "en", "Holds {1} kg, weighs {2}"), ["2 L kg"]);
         // A second unit after a quantity that has one; the repeated one is no
         // addition (restore drops it).
         let boil = "Boils water in 4 minutes";
@@ -2952,6 +3171,66 @@ mod tests {
     }
 
     #[test]
+    fn a_number_with_a_chinese_multiplier_is_written_out_once() {
+        let rules = |lang, nf| ProtectRules {
+            language: Some(lang),
+            source_language: Some("zh"),
+            number_format: nf,
+            ..Default::default()
+        };
+        let (de, dot) = (
+            de(),
+            NumberFormat {
+                decimal: ".".into(),
+                grouping: ",".into(),
+            },
+        );
+        // The issue's "1600万种颜色" (16 million colours): "1600 milionów".
+        let p = protect("支持1600万种颜色", &rules("pl", Some(&de)));
+        assert_eq!(p.text, "支持{1}种颜色");
+        assert_eq!(p.spans[0].restore, "16.000.000");
+        assert_eq!(restore("{1} kolorów", &p).text, "16.000.000 kolorów");
+        // The model's multiplier word after it would scale it twice: it goes.
+        assert_eq!(
+            restore("{1} milionów kolorów", &p).text,
+            "16.000.000 kolorów"
+        );
+        let p = protect("可使用10万次以上，月销1.5万+", &rules("en", Some(&dot)));
+        let got: Vec<&str> = p.spans.iter().map(|s| s.restore.as_str()).collect();
+        assert_eq!(got, ["100,000", "15,000+"]);
+        assert_eq!(
+            restore("Over {1} million uses, {2} sold a month", &p).text,
+            "Over 100,000 uses, 15,000+ sold a month"
+        );
+        // A range, 亿, and no market format (grouped the English way).
+        let p = protect("1-2万小时寿命，3亿像素", &rules("es", None));
+        let got: Vec<&str> = p.spans.iter().map(|s| s.restore.as_str()).collect();
+        assert_eq!(got, ["10,000–20,000", "300,000,000"]);
+        // Korean has the multipliers: kept as numbers of 만 and 억.
+        let p = protect("1600万色", &rules("ko", None));
+        assert_eq!(p.spans[0].restore, "1600만");
+        // Into Japanese (and Chinese) 万 stays in the text: the number alone is
+        // protected.
+        let p = protect("1600万色", &rules("ja", None));
+        assert_eq!(p.text, "{1}万色");
+        // A word that starts with 万 after a number, a code, a fraction that is
+        // not whole: no multiplier.
+        for text in ["4万向轮", "A1万", "0.00001万"] {
+            let p = protect(text, &rules("en", None));
+            assert!(
+                p.spans.iter().all(|s| !s.original.contains('万')),
+                "{text}: {:?}",
+                p.spans
+            );
+        }
+        // The eval reads "16 million", "16 Mio." and "1600万" as one value.
+        assert_eq!(multiplier_at(" million colours"), Some((1e6, 8)));
+        assert_eq!(multiplier_at(" Mio. Farben").map(|m| m.0), Some(1e6));
+        assert_eq!(multiplier_at("万种").map(|m| m.0), Some(1e4));
+        assert_eq!(multiplier_at(" millionaire"), None);
+    }
+
+    #[test]
     fn a_unit_the_model_wrote_after_a_quantity_is_not_written_twice() {
         let nf = de();
         let dot = NumberFormat {
@@ -3032,6 +3311,23 @@ mod tests {
         // "in" is also a word: a quantity in inches followed by "in" keeps it.
         let p = protect("10 in in diameter", &ProtectRules::default());
         assert_eq!(restore("{1} in diameter", &p).text, "10 in in diameter");
+        // Another unit of the quantity's dimension, written as a symbol, goes
+        // too: the zh→ja "刃の長さ 20cm mm" and "約210g kg" (the quantity says
+        // its unit). A unit of another dimension stays, for `added_units`.
+        let zh_ja = ProtectRules {
+            language: Some("ja"),
+            source_language: Some("zh"),
+            ..Default::default()
+        };
+        let p = protect("刀刃长20cm，总长33cm，刀身厚2.5mm", &zh_ja);
+        assert_eq!(p.text, "刀刃长{1}，总长{2}，刀身厚{3}");
+        assert_eq!(
+            restore("刃の長さ {1} mm、総長 {2} mm、刃身厚 {3}", &p).text,
+            "刃の長さ 20cm、総長 33cm、刃身厚 2.5mm"
+        );
+        let p = protect("净重约210g", &zh_ja);
+        assert_eq!(restore("約{1} kg", &p).text, "約210g");
+        assert_eq!(restore("約{1} mAh", &p).text, "約210g mAh");
         // A bare number has no unit to repeat: the model's unit word is the unit.
         let p = protect("holds 4 cups", &ProtectRules::default());
         assert_eq!(p.text, "holds {1} cups");
