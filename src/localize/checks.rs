@@ -4,7 +4,8 @@
 //! `braces_added`, `acronym_missing`, `name_missing`, `copied_example`, `broken_character`,
 //! `untranslated` (see [`super::untranslated`]), `numbers_swapped` (see
 //! [`super::terminology::Terminology::swapped_numbers`]),
-//! `length_ratio`, `repetition_loop`, `low_confidence`, `glossary_violation`
+//! `length_ratio`, `repetition_loop`, `low_confidence`, `glossary_violation`,
+//! `truncated` (the pipeline's: a generation cut off at its token budget)
 //! (errors: the field needs review), `material_added` (see
 //! [`super::terminology::Terminology::added_materials`]; a warning: retried
 //! once, and if it stays the field needs review) and `terminology` (a warning:
