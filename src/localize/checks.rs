@@ -8,7 +8,8 @@
 //! `truncated` (the pipeline's: a generation cut off at its token budget)
 //! (errors: the field needs review), `material_added` (see
 //! [`super::terminology::Terminology::added_materials`]; a warning: retried
-//! once, and if it stays the field needs review) and `terminology` (a warning:
+//! once, and if it stays the field needs review), `colour_added` (the same for
+//! the colours, [`super::terminology::Terminology::added_colours`]) and `terminology` (a warning:
 //! retried once, then shown but not blocking). Pure functions over strings.
 //!
 //! Every number in an output must be explained: it is in the source, or silkroute
@@ -132,6 +133,9 @@ impl Finding {
             ),
             "material_added" => format!(
                 "the source names no {ev}: translate the materials the source gives and add none."
+            ),
+            "colour_added" => format!(
+                "the source names no colour {ev}: translate the colours the source gives and add none."
             ),
             "braces_added" => format!(
                 "{ev}: the source has no such braces. Write those words without braces; only placeholders such as {{1}} are copied with theirs."

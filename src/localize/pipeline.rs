@@ -2412,6 +2412,18 @@ impl Pipeline {
                 .with_evidence(added),
             );
         }
+        let added = self
+            .terminology
+            .added_colours(&s.protected.text, &raw, src, tgt);
+        if !added.is_empty() {
+            findings.push(
+                Finding::warning(
+                    "colour_added",
+                    format!("names a colour the source does not: {}", added.join(", ")),
+                )
+                .with_evidence(added),
+            );
+        }
         findings.extend(mended);
         let score = checks::score(&findings, lp);
         Candidate {

@@ -847,6 +847,31 @@ mod tests {
     }
 
     #[test]
+    fn no_pair_of_the_builtin_bank_adds_a_colour() {
+        // The precision of `colour_added`, measured as `material_added`'s is.
+        let terms = crate::localize::terminology::Terminology::builtin().unwrap();
+        let all = builtin_pairs();
+        let mut hits = Vec::new();
+        for p in &all {
+            let added = terms.added_colours(&p.source, &p.target, &p.source_lang, &p.target_lang);
+            if !added.is_empty() {
+                hits.push(format!(
+                    "{}→{} {:?}: {} => {}",
+                    p.source_lang, p.target_lang, added, p.source, p.target
+                ));
+            }
+        }
+        eprintln!("{} of {}:\n{}", hits.len(), all.len(), hits.join("\n"));
+        assert!(
+            hits.len() * 200 <= all.len(),
+            "{} of {}:\n{}",
+            hits.len(),
+            all.len(),
+            hits.join("\n")
+        );
+    }
+
+    #[test]
     fn no_pair_of_the_builtin_bank_has_swapped_numbers() {
         // The precision of `numbers_swapped`, measured on good translations:
         // every pair of the built-in files and of those derived from them,

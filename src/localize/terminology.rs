@@ -3,6 +3,10 @@
 //! compiled by the project in `terminology/ecommerce.tsv`. Terms found in a
 //! segment are given to the model as hints and checked afterwards for consistency.
 
+use std::sync::LazyLock;
+
+use regex::Regex;
+
 use super::LocalizeError;
 
 /// The compiled-in terminology file.
@@ -16,10 +20,18 @@ const MAX_BYTES: usize = 4 * 1024 * 1024;
 pub struct Terminology {
     langs: Vec<String>,
     rows: Vec<Vec<Vec<String>>>,
-    /// Whether each row is a material: a row of the file's `# materials`
-    /// section (a comment line naming the section starts it, the next such
-    /// line ends it).
-    material: Vec<bool>,
+    /// The section of each row: the file's `# materials` and `# colours`
+    /// sections are told apart (a comment line naming the section starts it,
+    /// the next such line ends it).
+    section: Vec<Section>,
+}
+
+/// The sections of the term base whose rows a translation may not add.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Section {
+    Material,
+    Colour,
+    Other,
 }
 
 /// A term found in a source segment and its preferred translation.
@@ -57,7 +69,7 @@ impl Terminology {
         };
         let langs: Vec<String> = header.split('\t').map(|s| s.trim().to_string()).collect();
         let mut rows = Vec::new();
-        let mut material = Vec::new();
+        let mut sections = Vec::new();
         // The section of a row: the last comment line before it
         // ("# materials", "# care instructions").
         let mut section = String::new();
@@ -85,12 +97,16 @@ impl Terminology {
                 ));
             }
             rows.push(cells);
-            material.push(section == "materials");
+            sections.push(match section.as_str() {
+                "materials" => Section::Material,
+                "colours" => Section::Colour,
+                _ => Section::Other,
+            });
         }
         Ok(Self {
             langs,
             rows,
-            material,
+            section: sections,
         })
     }
 
@@ -265,6 +281,44 @@ fn one_han(term: &str) -> bool {
     cs.next().is_some_and(crate::script::is_han) && cs.next().is_none()
 }
 
+/// A colour temperature in kelvin ("3000K", "6500 K").
+static KELVIN: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?-u:\b)\d{4}\s?K(?-u:\b)").expect("static regex"));
+
+/// Words for the tone of a light, which names white ("warm white").
+const LIGHT_TONES: [&str; 10] = [
+    "暖光",
+    "冷光",
+    "暖白",
+    "冷白",
+    "自然光",
+    "中性光",
+    "电球色",
+    "電球色",
+    "昼白色",
+    "昼光色",
+];
+
+/// Whether every occurrence of a katakana `term` in `text` is inside a
+/// longer katakana word (a katakana character or the long-vowel mark
+/// before or after it).
+fn inside_katakana_word(text: &str, term: &str) -> bool {
+    let kana = |c: char| ('\u{30A0}'..='\u{30FF}').contains(&c);
+    if !term.chars().all(kana) {
+        return false;
+    }
+    let mut any = false;
+    for (at, _) in text.match_indices(term) {
+        any = true;
+        let before = text[..at].chars().next_back();
+        let after = text[at + term.len()..].chars().next();
+        if !before.is_some_and(kana) && !after.is_some_and(kana) {
+            return false;
+        }
+    }
+    any
+}
+
 /// Rows of the materials section that are claims about a material, not one
 /// (their English terms).
 const CLAIMS: [&str; 4] = ["recycled", "BPA-free", "food-grade", "non-toxic"];
@@ -372,6 +426,36 @@ impl Terminology {
         src_lang: &str,
         tgt_lang: &str,
     ) -> Vec<String> {
+        self.added(Section::Material, source, output, src_lang, tgt_lang)
+    }
+
+    /// Colours the output names that the source does not ("150 czarnych, 5050
+    /// czerwonych i 30 zielonych ledów" for 共150颗5050 RGB灯珠: black, red and
+    /// green LEDs where the source counts RGB ones): a row of the `# colours`
+    /// section, told as [`added_materials`](Self::added_materials) tells a
+    /// material, except that a Chinese or Japanese colour is named by its
+    /// first character (黑 of 黑色, 白 of 暖白光), and "RGB" names red, green
+    /// and blue. Returns the output's words.
+    pub fn added_colours(
+        &self,
+        source: &str,
+        output: &str,
+        src_lang: &str,
+        tgt_lang: &str,
+    ) -> Vec<String> {
+        self.added(Section::Colour, source, output, src_lang, tgt_lang)
+    }
+
+    /// The words of `section`'s rows in `output` that `source` does not name
+    /// ([`added_materials`](Self::added_materials), [`added_colours`](Self::added_colours)).
+    fn added(
+        &self,
+        section: Section,
+        source: &str,
+        output: &str,
+        src_lang: &str,
+        tgt_lang: &str,
+    ) -> Vec<String> {
         let (Some(s), Some(t)) = (self.col(src_lang), self.col(tgt_lang)) else {
             return Vec::new();
         };
@@ -384,7 +468,7 @@ impl Terminology {
             .matches_with(source, s, true)
             .into_iter()
             .map(|(i, _)| i)
-            .filter(|&i| self.material[i])
+            .filter(|&i| self.section[i] == section)
             .collect();
         let mut cols = vec![t];
         cols.extend(en.filter(|&e| e != t && e != s));
@@ -398,21 +482,89 @@ impl Terminology {
             .chars()
             .filter(|c| crate::script::is_han(*c))
             .collect();
+        // A colour's compounds end in 色 (黑色, 蓝色): there the first
+        // character is the colour's (黑, 蓝 of 防蓝光, 白 of 暖白光).
         let head_in_source = |i: usize| {
             let claim =
                 en.is_some_and(|e| self.rows[i][e].iter().any(|a| CLAIMS.contains(&a.as_str())));
+            let head = |a: &String| match section {
+                Section::Colour => a.chars().next(),
+                _ => a.chars().last(),
+            };
             !claim
                 && ["zh", "ja"].iter().filter_map(|l| self.col(l)).any(|c| {
                     self.rows[i][c]
                         .iter()
-                        .filter_map(|a| a.chars().last())
-                        .any(|h| crate::script::is_han(h) && heads.contains(&h))
+                        .filter_map(head)
+                        .any(|h| crate::script::is_han(h) && heads.contains(&h) && h != '色')
                 })
         };
+        // "RGB" (a light's colours) names red, green and blue.
+        let rgb = section == Section::Colour
+            && source
+                .split(|c: char| !c.is_ascii_alphanumeric())
+                .any(|w| w.to_ascii_uppercase().starts_with("RGB"));
+        // A colour temperature ("3000K", 暖光, 電球色) names white ("warm
+        // white").
+        let warm = section == Section::Colour
+            && (KELVIN.is_match(source) || LIGHT_TONES.iter().any(|w| source.contains(w)));
+        let en_is = |i: usize, words: &[&str]| {
+            en.is_some_and(|e| self.rows[i][e].iter().any(|a| words.contains(&a.as_str())))
+        };
+        let rgb_row =
+            |i: usize| rgb && en_is(i, &["red", "green", "blue"]) || warm && en_is(i, &["white"]);
+        // A colour is told in the target language only: an English colour
+        // word is also a word of another (es "red" is a network, "la red"
+        // the mains).
+        if section == Section::Colour {
+            cols.truncate(1);
+        }
         let mut added: Vec<String> = Vec::new();
         for c in cols {
-            for (i, term) in self.matches(output, c) {
-                if !self.material[i] || colour(i) || self.rows[i][s].is_empty() {
+            let mut found = self.matches(output, c);
+            // A colour's inflected forms too ("czarnych" of "czarny",
+            // "schwarzen", "черных"): an output word with the colour's stem
+            // (the search index's stemmer) and at most two letters longer
+            // than the colour ("anti-jaunissement" is no "jaune"). Not for materials,
+            // whose stems are other words' ("Leder" stems to "led").
+            if section == Section::Colour && !matches!(tgt_lang, "ja" | "zh" | "ko" | "th" | "vi") {
+                let words: Vec<(String, Vec<String>)> = output
+                    .split(|ch: char| !ch.is_alphanumeric())
+                    .filter(|w| !w.is_empty())
+                    .map(|w| (w.to_lowercase(), crate::index::stems(tgt_lang, w)))
+                    .collect();
+                for (i, row) in self.rows.iter().enumerate() {
+                    if self.section[i] != section || found.iter().any(|(j, _)| *j == i) {
+                        continue;
+                    }
+                    let inflected = row[t].iter().find(|a| {
+                        let stem = match crate::index::stems(tgt_lang, a).as_slice() {
+                            [one] if !a.contains(' ') => one.clone(),
+                            _ => return false,
+                        };
+                        let most = a.chars().count() + 2;
+                        stem.chars().count() >= 3
+                            && words.iter().any(|(w, ws)| {
+                                ws.first() == Some(&stem) && w.chars().count() <= most
+                            })
+                    });
+                    if let Some(a) = inflected {
+                        found.push((i, a.clone()));
+                    }
+                }
+            }
+            for (i, term) in found {
+                if self.section[i] != section || colour(i) || self.rows[i][s].is_empty() {
+                    continue;
+                }
+                // Transparent (and "clear") is a property as often as a
+                // colour: 透明感 of a serum, "keeps your view clear".
+                if section == Section::Colour && en_is(i, &["transparent"]) {
+                    continue;
+                }
+                // A colour in katakana inside a longer katakana word is none:
+                // グレー of グレードアップ (upgrade), レッド of トレッド (tread).
+                if section == Section::Colour && inside_katakana_word(output, &term) {
                     continue;
                 }
                 // A word with another everyday sense in its language: skin
@@ -425,6 +577,7 @@ impl Terminology {
                 let word = term.to_lowercase();
                 let explained = in_source.contains(&i)
                     || head_in_source(i)
+                    || rgb_row(i)
                     || src_lower.contains(&word)
                     || self.rows[i][s].iter().any(|a| {
                         src_lower.contains(&a.to_lowercase()) || contains_term(source, a, src_lang)
@@ -638,6 +791,65 @@ mod tests {
             )
             .is_empty()
         );
+    }
+
+    #[test]
+    fn a_colour_the_source_does_not_name_is_added() {
+        let t = Terminology::builtin().unwrap();
+        let added = |src: &str, out: &str, s: &str, g: &str| t.added_colours(src, out, s, g);
+        // Black LEDs in a strip of RGB ones (red and green are RGB's).
+        assert_eq!(
+            added(
+                "长度{1}，共{2}颗{3} RGB灯珠，每米{4}颗",
+                "Długość {1}, w sumie {2} czarnych, {3} czerwonych i {4} zielonych ledów na metrze",
+                "zh",
+                "pl"
+            ),
+            ["czarny"]
+        );
+        assert_eq!(
+            added(
+                "硅胶手机壳 防摔",
+                "Black Silicone Phone Case, Shockproof",
+                "zh",
+                "en"
+            ),
+            ["black"]
+        );
+        assert_eq!(
+            added("硅胶手机壳", "Schwarze Silikonhülle", "zh", "de"),
+            ["schwarz"]
+        );
+        // Named by the source: its colours, a compound with the colour's
+        // first character (蓝 of 防蓝光), a light's tone (warm white), RGB.
+        assert!(added("白色、粉色、黑色", "bianco, rosa, nero", "zh", "it").is_empty());
+        assert!(added("防蓝光眼镜", "Gafas de luz azul", "zh", "es").is_empty());
+        assert!(added("太阳能灯 暖光", "Warm White Solar Lights", "zh", "en").is_empty());
+        assert!(added("电球色 3000K", "Blanc chaud 3000 K", "zh", "fr").is_empty());
+        assert!(
+            added(
+                "RGB灯带",
+                "Taśma LED czerwona, zielona, niebieska",
+                "zh",
+                "pl"
+            )
+            .is_empty()
+        );
+        // Transparent is a property as often ("keeps your view clear"), a
+        // katakana colour inside a longer word is none (グレードアップ,
+        // upgrade), and an English colour word is also a word of another
+        // language (es "la red", the mains).
+        assert!(
+            added(
+                "镜片防雾",
+                "Anti-fog lenses keep your view clear",
+                "zh",
+                "en"
+            )
+            .is_empty()
+        );
+        assert!(added("实心黄铜淋浴套装", "バスルームをグレードアップ", "zh", "ja").is_empty());
+        assert!(added("市电充电", "Se recarga en la red", "zh", "es").is_empty());
     }
 
     #[test]
