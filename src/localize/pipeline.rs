@@ -2862,9 +2862,16 @@ fn name_attributes(
     target_lang: &str,
 ) {
     for a in &mut cleaned.listing.attributes {
-        if language::data()
-            .foreign_script_runs(target_lang, &a.name)
-            .is_empty()
+        // Into Japanese, a Chinese name is Han as Japanese is: a simplified
+        // form Japanese never writes (长 of 刀刃长度) tells it.
+        let simplified = target_lang == "ja"
+            && a.name
+                .chars()
+                .any(|c| script::is_han(c) && !script::is_japanese_kanji(c));
+        if !simplified
+            && language::data()
+                .foreign_script_runs(target_lang, &a.name)
+                .is_empty()
         {
             continue;
         }
@@ -3469,9 +3476,21 @@ mod tests {
         assert_eq!(cleaned.warnings[0].code, ATTRIBUTE_NAME_UNTRANSLATED);
         assert_eq!(cleaned.warnings[0].field, "attributes.适用空间");
         assert!(is_blocking(ATTRIBUTE_NAME_UNTRANSLATED));
-        // Into Japanese, Chinese characters are read: nothing to do.
+        // Into Japanese, a name in characters Japanese writes is read (重量);
+        // one with a simplified form Japanese never writes is not (长, 间).
+        let mut cleaned = source_clean::Cleaned {
+            listing: Listing {
+                attributes: vec![
+                    Attribute::new("重量", "210g"),
+                    Attribute::new("刀刃长度", "20厘米"),
+                ],
+                ..Listing::default()
+            },
+            warnings: Vec::new(),
+        };
         name_attributes(&terminology, &mut cleaned, "zh", "ja");
-        assert_eq!(cleaned.warnings.len(), 1);
+        let flagged: Vec<&str> = cleaned.warnings.iter().map(|w| w.field.as_str()).collect();
+        assert_eq!(flagged, ["attributes.刀刃长度"]);
     }
 
     #[test]
