@@ -380,8 +380,10 @@ pub fn broken_characters(source: &str, output: &str) -> Option<Finding> {
 
 /// Acronyms that languages translate or write out ("EU" is "UE" in French and
 /// Spanish, "TV" テレビ, "AC adapter" "adaptateur secteur"): no check.
-const TRANSLATED_ACRONYMS: [&str; 14] = [
+const TRANSLATED_ACRONYMS: [&str; 19] = [
     "EU", "US", "USA", "UK", "UN", "TV", "PC", "AC", "DC", "ID", "OK", "DIY", "FAQ", "VAT",
+    // Wi-Fi, Ethernet, induction heating (IH調理器), mountain bike (VTT).
+    "WLAN", "LAN", "IH", "VTT", "MTB",
 ];
 
 /// Acronyms that are common English words by frequency (so the shouting rule
@@ -411,7 +413,9 @@ static ACRONYM: LazyLock<Regex> =
 /// written mostly in capitals. Found in the output without regard to case or
 /// full-width letters (`ＵＳＢ`).
 pub fn acronyms_missing(source: &str, output: &str) -> Option<Finding> {
-    let word = |c: char| c.is_alphanumeric() || c == '-';
+    // Chinese and Japanese write the next word without a space: "PP塑料"
+    // (PP plastic) is the acronym PP, which came back "Plastik nhựa".
+    let word = |c: char| c.is_alphanumeric() && !script::is_cjk(c) || c == '-';
     let found: Vec<&str> = ACRONYM
         .find_iter(source)
         .filter(|m| !source[..m.start()].ends_with(word) && !source[m.end()..].starts_with(word))
@@ -424,6 +428,16 @@ pub fn acronyms_missing(source: &str, output: &str) -> Option<Finding> {
     if found.is_empty() || (found.len() >= 3 && found.len() * 2 >= latin_words) {
         return None;
     }
+    // A warning written in capitals ("ADVERTENCIA: RIESGO DE ASFIXIA"): a
+    // word of nine capitals or more is no acronym, and the words of five or
+    // more beside it are words too.
+    let shouting = source
+        .split(|c: char| !c.is_alphabetic())
+        .any(|w| w.chars().count() >= 9 && w.chars().all(char::is_uppercase));
+    let found: Vec<&str> = found
+        .into_iter()
+        .filter(|a| !(shouting && a.len() >= 5))
+        .collect();
     let out: String = output
         .chars()
         .map(|c| match c {
@@ -434,9 +448,12 @@ pub fn acronyms_missing(source: &str, output: &str) -> Option<Finding> {
         .to_uppercase();
     let has = |a: &str| {
         out.match_indices(a).any(|(i, _)| {
-            // Digits may touch it ("56HRC" in Japanese), letters may not.
+            // Digits may touch it ("56HRC" in Japanese), letters may not,
+            // but for a plural "s" ("LEDs").
+            let rest = &out[i + a.len()..];
+            let rest = rest.strip_prefix('S').unwrap_or(rest);
             !out[..i].ends_with(|c: char| c.is_ascii_alphabetic())
-                && !out[i + a.len()..].starts_with(|c: char| c.is_ascii_alphabetic())
+                && !rest.starts_with(|c: char| c.is_ascii_alphabetic())
         })
     };
     let mut gone: Vec<String> = Vec::new();
@@ -2307,6 +2324,12 @@ mod tests {
             ),
             Some(vec!["LED".to_string(), "USB".to_string()])
         );
+        // Glued to Chinese ("PP塑料", PP plastic).
+        assert_eq!(
+            codes("PP塑料", "Plastik nhựa"),
+            Some(vec!["PP".to_string()])
+        );
+        assert_eq!(codes("PP塑料", "Nhựa PP"), None);
         // Kept (any case, full width), translated ones, common words, shouting: fine.
         for (src, out) in [
             ("USB charging, BPA free", "Carga por usb, sin BPA"),
