@@ -622,6 +622,7 @@ fn fuzz_segment() {
             let (text, _) = check_output(&p, answer, kind, src, tgt, &opts);
             let _ = terminology.inconsistencies(&p.text, &text, src, tgt);
             let _ = terminology.added_materials(&p.text, &text, src, tgt);
+            let _ = terminology.added_colours(&p.text, &text, src, tgt);
             let _ = terminology.swapped_numbers(&p.text, &text, src, tgt);
             // The model answering the protected source itself.
             let _ = check_output(&p, &p.text, kind, src, tgt, &opts);
