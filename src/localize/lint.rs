@@ -63,8 +63,25 @@ fn phones(s: &str) -> Vec<(usize, usize)> {
     PHONE
         .find_iter(s)
         .filter(|m| m.as_str().chars().filter(char::is_ascii_digit).count() >= 8)
+        .filter(|m| !grouped_number(m.as_str()))
         .map(|m| (m.start(), m.end()))
         .collect()
+}
+
+/// Whether a run of digits is a number grouped by thousands, not a phone
+/// number: "16.000.000", "16,000,000", "16 000 000" with a no-break space,
+/// or a round number grouped by spaces ("16 000 000" of 1600万: its groups
+/// after the first are 000). "+1 (555) 123-4567" and "612 345 678" are
+/// phone numbers.
+fn grouped_number(run: &str) -> bool {
+    static GROUPED: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"^\d{1,3}(?:(?:\.\d{3})+|(?:,\d{3})+|(?:\u{a0}\d{3})+|(?:\u{202f}\d{3})+)$")
+            .expect("static regex")
+    });
+    static ROUND: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"^\d{1,3}(?: 000)+$").expect("static regex"));
+    let run = run.trim();
+    GROUPED.is_match(run) || ROUND.is_match(run)
 }
 
 /// Byte ranges of the brand in `s` (characters there are exempt from title rules).
@@ -663,6 +680,23 @@ mod tests {
             "Questions? Call +1 (555) 123-4567 or mail help@acme.com",
             None,
         );
+        // A number grouped by thousands is no phone number (1600万 colours
+        // came back "16.000.000", and the fix deleted it).
+        for n in [
+            "16.000.000",
+            "16,000,000",
+            "16\u{a0}000\u{a0}000",
+            "16 000 000",
+        ] {
+            let text = format!("Obsługuje {n} kolorów");
+            assert!(
+                !lint_field(FieldKind::Bullet, &text, &amazon(), None)
+                    .iter()
+                    .any(|v| v.rule == "contact_info"),
+                "{text}"
+            );
+        }
+        assert!(phones("Tel. 612 345 678").len() == 1);
         case(
             FieldKind::Bullet,
             "contact_info",
