@@ -815,27 +815,23 @@ mod tests {
         all
     }
 
-    #[test]
-    fn no_pair_of_the_builtin_bank_adds_a_material() {
-        // The precision of `material_added`, measured on good translations:
-        // every pair of the built-in files and of those derived from them
-        // flagged at most once in 200.
-        let terms = crate::localize::terminology::Terminology::builtin().unwrap();
+    /// The bank's pairs a check flags, as "src→tgt evidence: source =>
+    /// target", and how many pairs there are; the check's precision on good
+    /// translations must be at most one flag in 200.
+    fn flagged_pairs(check: impl Fn(&SegmentPair) -> Vec<String>) -> (Vec<String>, usize) {
         let all = builtin_pairs();
-        let mut hits = Vec::new();
-        for p in &all {
-            let added = terms.added_materials(&p.source, &p.target, &p.source_lang, &p.target_lang);
-            if !added.is_empty() {
-                hits.push(format!(
-                    "{}→{} {:?}: {} => {}",
-                    p.source_lang, p.target_lang, added, p.source, p.target
-                ));
-            }
-        }
-        // 44 of 16,200 when written: a source naming the material in words
-        // the base does not list (海绵 for foam padding, 降落伞布 for parachute
-        // nylon). The check is a warning: retried once, and a candidate
-        // without it is preferred; if it stays, the field needs review.
+        let hits: Vec<String> = all
+            .iter()
+            .filter_map(|p| {
+                let found = check(p);
+                (!found.is_empty()).then(|| {
+                    format!(
+                        "{}→{} {found:?}: {} => {}",
+                        p.source_lang, p.target_lang, p.source, p.target
+                    )
+                })
+            })
+            .collect();
         assert!(all.len() > 10_000, "{}", all.len());
         assert!(
             hits.len() * 200 <= all.len(),
@@ -844,31 +840,32 @@ mod tests {
             all.len(),
             hits.join("\n")
         );
+        (hits, all.len())
+    }
+
+    #[test]
+    fn no_pair_of_the_builtin_bank_adds_a_material() {
+        // The precision of `material_added`, measured on good translations:
+        // every pair of the built-in files and of those derived from them.
+        // 44 of 16,200 when written: a source naming the material in words
+        // the base does not list (海绵 for foam padding, 降落伞布 for parachute
+        // nylon). The check is a warning: retried once, and a candidate
+        // without it is preferred; if it stays, the field needs review.
+        let terms = crate::localize::terminology::Terminology::builtin().unwrap();
+        flagged_pairs(|p| {
+            terms.added_materials(&p.source, &p.target, &p.source_lang, &p.target_lang)
+        });
     }
 
     #[test]
     fn no_pair_of_the_builtin_bank_adds_a_colour() {
-        // The precision of `colour_added`, measured as `material_added`'s is.
+        // The precision of `colour_added`, measured as `material_added`'s is:
+        // 1 of 16,200 when written ("golden brown" for 金黄).
         let terms = crate::localize::terminology::Terminology::builtin().unwrap();
-        let all = builtin_pairs();
-        let mut hits = Vec::new();
-        for p in &all {
-            let added = terms.added_colours(&p.source, &p.target, &p.source_lang, &p.target_lang);
-            if !added.is_empty() {
-                hits.push(format!(
-                    "{}→{} {:?}: {} => {}",
-                    p.source_lang, p.target_lang, added, p.source, p.target
-                ));
-            }
-        }
-        eprintln!("{} of {}:\n{}", hits.len(), all.len(), hits.join("\n"));
-        assert!(
-            hits.len() * 200 <= all.len(),
-            "{} of {}:\n{}",
-            hits.len(),
-            all.len(),
-            hits.join("\n")
-        );
+        let (hits, n) = flagged_pairs(|p| {
+            terms.added_colours(&p.source, &p.target, &p.source_lang, &p.target_lang)
+        });
+        eprintln!("{} of {n}:\n{}", hits.len(), hits.join("\n"));
     }
 
     #[test]
@@ -876,25 +873,12 @@ mod tests {
         // The precision of `acronym_missing` on good translations: 0 of
         // 16,200 when written (92 before the translated acronyms WLAN, LAN,
         // IH, VTT and MTB, the plural "LEDs" and warnings in capitals).
-        let all = builtin_pairs();
-        let hits: Vec<String> = all
-            .iter()
-            .filter_map(|p| {
-                crate::localize::checks::acronyms_missing(&p.source, &p.target).map(|f| {
-                    format!(
-                        "{}→{} {:?}: {} => {}",
-                        p.source_lang, p.target_lang, f.evidence, p.source, p.target
-                    )
-                })
-            })
-            .collect();
-        eprintln!("{} of {}:\n{}", hits.len(), all.len(), hits.join("\n"));
-        assert!(
-            hits.len() * 200 <= all.len(),
-            "{} of {}",
-            hits.len(),
-            all.len()
-        );
+        let (hits, n) = flagged_pairs(|p| {
+            crate::localize::checks::acronyms_missing(&p.source, &p.target)
+                .map(|f| f.evidence)
+                .unwrap_or_default()
+        });
+        eprintln!("{} of {n}:\n{}", hits.len(), hits.join("\n"));
     }
 
     #[test]
