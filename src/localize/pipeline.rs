@@ -2400,29 +2400,28 @@ impl Pipeline {
                 .with_evidence(vec![a, b]),
             );
         }
-        let added = self
-            .terminology
-            .added_materials(&s.protected.text, &raw, src, tgt);
-        if !added.is_empty() {
-            findings.push(
-                Finding::warning(
-                    "material_added",
-                    format!("names a material the source does not: {}", added.join(", ")),
-                )
-                .with_evidence(added),
-            );
-        }
-        let added = self
-            .terminology
-            .added_colours(&s.protected.text, &raw, src, tgt);
-        if !added.is_empty() {
-            findings.push(
-                Finding::warning(
-                    "colour_added",
-                    format!("names a colour the source does not: {}", added.join(", ")),
-                )
-                .with_evidence(added),
-            );
+        let base = &self.terminology;
+        for (code, what, added) in [
+            (
+                "material_added",
+                "material",
+                base.added_materials(&s.protected.text, &raw, src, tgt),
+            ),
+            (
+                "colour_added",
+                "colour",
+                base.added_colours(&s.protected.text, &raw, src, tgt),
+            ),
+        ] {
+            if !added.is_empty() {
+                findings.push(
+                    Finding::warning(
+                        code,
+                        format!("names a {what} the source does not: {}", added.join(", ")),
+                    )
+                    .with_evidence(added),
+                );
+            }
         }
         findings.extend(mended);
         let score = checks::score(&findings, lp);
