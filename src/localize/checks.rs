@@ -1314,6 +1314,12 @@ const CJK_NUMBERS: [(char, f64); 15] = [
     ('半', 0.5),
 ];
 
+/// A word in lower case for the number-word tables: Turkish "İki" is "iki"
+/// (a plain lower-caser writes "İ" as "i" and a combining dot).
+fn lower_word(w: &str) -> String {
+    w.to_lowercase().replace('\u{307}', "")
+}
+
 /// A number in digits, or a fraction written with a slash.
 static SOURCE_NUMBER: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(\d+)\s*/\s*(\d+)|\d+(?:[.,]\d+)?").expect("static regex"));
@@ -1340,7 +1346,7 @@ pub(crate) fn source_numbers(texts: &[&str]) -> Vec<f64> {
             .split(|c: char| !c.is_alphabetic())
             .filter(|w| !w.is_empty())
         {
-            let w = w.to_lowercase();
+            let w = lower_word(w);
             let words = NUMBER_WORDS.iter().flat_map(|(_, ws)| ws.iter());
             for (name, v) in words.chain(SOURCE_NUMBER_WORDS.iter()) {
                 if *name == w {
@@ -1418,7 +1424,7 @@ pub(crate) fn number_words_in<'a>(text: &'a str, lang: &str) -> Vec<(&'a str, f6
     }
     let lower: Vec<String> = tokens
         .iter()
-        .map(|&(s, e)| text[s..e].to_lowercase())
+        .map(|&(s, e)| lower_word(&text[s..e]))
         .collect();
     let value = |w: &str| words.iter().find(|(n, _)| *n == w).map(|(_, v)| *v);
     let numeric = |i: usize| value(&lower[i]).is_some() || scales.contains(&lower[i].as_str());
@@ -1538,7 +1544,7 @@ pub fn cjk_counts_missing(
         .split(|c: char| !c.is_alphabetic())
         .filter(|w| !w.is_empty())
     {
-        let w = w.to_lowercase();
+        let w = lower_word(w);
         let w = w.strip_suffix('s').unwrap_or(&w);
         written.extend(
             SOURCE_NUMBER_WORDS
@@ -2281,6 +2287,8 @@ mod tests {
         );
         assert_eq!(miss("四件套", "Jogo de cama de quatro peças", "pt"), None);
         assert_eq!(miss("两只装", "Набор из двух штук", "ru"), None);
+        // A Turkish capital İ is the i of "iki" (two).
+        assert_eq!(miss("附两块电池", "İki Pil ile", "tr"), None);
         assert_eq!(
             cjk_counts_missing("四件套", "en", "Bedding set", "de"),
             None
