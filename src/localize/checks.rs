@@ -103,6 +103,9 @@ impl Finding {
             "unit_missing" => format!(
                 "the source writes {ev}: write that unit after the number, in {target_name}."
             ),
+            "limit_lost" => format!(
+                "the source bounds {ev}: say that limit in {target_name} too (at most, at least), next to that number."
+            ),
             "number_word_added" => format!(
                 "the source gives no such number as {ev}. Translate the source's numbers as it writes them and add none."
             ),
@@ -285,21 +288,26 @@ pub fn check_segment(c: &SegmentCheck<'_>, opts: &CheckOptions) -> Vec<Finding> 
     ) {
         // A name with a number in it is written with the number, not its
         // placeholder ("iPhone 15 Pro Max", not "iPhone {1} Pro Max").
-        let written = |t: &str| {
-            PLACEHOLDER
-                .replace_all(t, |m: &regex::Captures<'_>| {
-                    let n: usize = m[0]
-                        .trim_matches(|c: char| c == '{' || c == '}' || c.is_whitespace())
-                        .parse()
-                        .unwrap_or(0);
-                    n.checked_sub(1)
-                        .and_then(|i| c.spans.get(i))
-                        .map_or_else(|| m[0].to_string(), |s| s.original.clone())
-                })
-                .into_owned()
-        };
-        x.evidence = x.evidence.iter().map(|e| written(e)).collect();
-        x.message = written(&x.message);
+        x.evidence = x
+            .evidence
+            .iter()
+            .map(|e| with_originals(e, c.spans))
+            .collect();
+        x.message = with_originals(&x.message, c.spans);
+        f.push(x);
+    }
+    if let Some(mut x) = limits_lost(
+        c.source_protected,
+        c.output_raw,
+        c.source_lang,
+        c.target_lang,
+    ) {
+        x.evidence = x
+            .evidence
+            .iter()
+            .map(|e| with_originals(e, c.spans))
+            .collect();
+        x.message = with_originals(&x.message, c.spans);
         f.push(x);
     }
     if let Some(x) = rate_units_missing(
@@ -928,6 +936,937 @@ pub fn rate_units_missing(
         )
         .with_evidence(gone)
     })
+}
+
+/// `t` with each placeholder replaced by the source text it stands for.
+fn with_originals(t: &str, spans: &[Span]) -> String {
+    PLACEHOLDER
+        .replace_all(t, |m: &regex::Captures<'_>| {
+            let n: usize = m[0]
+                .trim_matches(|c: char| c == '{' || c == '}' || c.is_whitespace())
+                .parse()
+                .unwrap_or(0);
+            n.checked_sub(1)
+                .and_then(|i| spans.get(i))
+                .map_or_else(|| m[0].to_string(), |s| s.original.clone())
+        })
+        .into_owned()
+}
+
+/// Which side a limit bounds a number from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Limit {
+    /// At most: 以下, "less than", "max.".
+    Upper,
+    /// At least: 以上, "more than", "min.".
+    Lower,
+    /// One side or the other, under a negation that a translation may turn
+    /// ("请勿超过10分钟", do not run for more than 10 minutes: "10分までに").
+    Either,
+}
+
+/// Words that negate a clause, which a translation may say with the limit
+/// of the other side.
+const LIMIT_NEGATIONS: [&str; 14] = [
+    "勿", "不要", "不得", "不能", "不可", "禁止", "避免", "防止", "ない", "not", "never", "don't",
+    "avoid", "prevent",
+];
+
+/// Words of a source that make a number a limit, written right before it
+/// (`before`) or right after it (`after`). Only hard limits: "up to" (高达,
+/// 长达) is as often dropped by a good translation as kept ("lasts 24 hours"),
+/// and is not read.
+struct LimitTriggers {
+    upper_before: &'static [&'static str],
+    upper_after: &'static [&'static str],
+    lower_before: &'static [&'static str],
+    lower_after: &'static [&'static str],
+}
+
+/// The source languages whose limits are read.
+const LIMIT_TRIGGERS: [(&str, LimitTriggers); 3] = [
+    (
+        "zh",
+        LimitTriggers {
+            upper_before: &[
+                "不超过",
+                "不大于",
+                "不高于",
+                "最多",
+                "至多",
+                "低于",
+                "小于",
+                "少于",
+                "不足",
+                "≤",
+                "<",
+            ],
+            upper_after: &["以下", "以内", "之内"],
+            lower_before: &[
+                "至少",
+                "最少",
+                "不低于",
+                "不少于",
+                "不小于",
+                "大于",
+                "高于",
+                "超过",
+                "多于",
+                "≥",
+                ">",
+            ],
+            lower_after: &["以上"],
+        },
+    ),
+    (
+        "ja",
+        LimitTriggers {
+            upper_before: &["≤", "<"],
+            upper_after: &["以下", "以内", "未満"],
+            lower_before: &["≥", ">"],
+            lower_after: &["以上"],
+        },
+    ),
+    (
+        "en",
+        LimitTriggers {
+            upper_before: &[
+                "no more than",
+                "not more than",
+                "less than",
+                "at most",
+                "maximum",
+                "max.",
+                "max",
+                "under",
+                "below",
+                "≤",
+                "<",
+            ],
+            upper_after: &["or less", "or below", "max", "maximum"],
+            lower_before: &[
+                "no less than",
+                "not less than",
+                "more than",
+                "at least",
+                "minimum",
+                "min.",
+                "min",
+                "over",
+                "above",
+                "≥",
+                ">",
+            ],
+            lower_after: &[
+                "or more",
+                "or older",
+                "and up",
+                "and older",
+                "and above",
+                "+",
+            ],
+        },
+    ),
+];
+
+/// Words that bound a number from above and from below, per target language,
+/// looked for near the number (the same clause, a few words either side).
+/// Soft limits ("up to", "bis zu", "jusqu'à") count as upper ones.
+const LIMIT_WORDS: [(&str, &[&str], &[&str]); 18] = [
+    (
+        "en",
+        &[
+            "up to",
+            "max",
+            "maximum",
+            "at most",
+            "no more than",
+            "not more than",
+            "less than",
+            "under",
+            "below",
+            "within",
+            "not exceeding",
+            "or less",
+            "younger than",
+            "than",
+            "≤",
+            "<",
+        ],
+        &[
+            "at least",
+            "min",
+            "minimum",
+            "more than",
+            "over",
+            "above",
+            "no less than",
+            "not less than",
+            "or more",
+            "and up",
+            "and above",
+            "or older",
+            "and older",
+            "from",
+            "exceed",
+            "exceeds",
+            "exceeding",
+            "older than",
+            "than",
+            "+",
+            "≥",
+            ">",
+        ],
+    ),
+    (
+        "de",
+        &[
+            "bis",
+            "max",
+            "maximal",
+            "maximum",
+            "höchstens",
+            "unter",
+            "weniger als",
+            "nicht mehr als",
+            "unterhalb",
+            "innerhalb",
+            "als",
+            "≤",
+            "<",
+        ],
+        &[
+            "mindestens",
+            "min",
+            "minimal",
+            "ab",
+            "über",
+            "mehr als",
+            "nicht weniger als",
+            "oberhalb",
+            "oder mehr",
+            "und älter",
+            "als",
+            "überschreiten",
+            "übersteigen",
+            "+",
+            "≥",
+            ">",
+        ],
+    ),
+    (
+        "fr",
+        &[
+            "jusqu'à",
+            "jusqu’à",
+            "max",
+            "maximum",
+            "maximale",
+            "maximal",
+            "au plus",
+            "moins de",
+            "inférieur",
+            "inférieure",
+            "en dessous",
+            "en-dessous",
+            "sous",
+            "pas plus de",
+            "ne dépassant pas",
+            "≤",
+            "<",
+            "moins",
+        ],
+        &[
+            "au moins",
+            "min",
+            "minimum",
+            "plus de",
+            "supérieur",
+            "supérieure",
+            "au-dessus",
+            "à partir de",
+            "dès",
+            "ou plus",
+            "et plus",
+            "dépasser",
+            "dépasse",
+            "dépassant",
+            "+",
+            "≥",
+            ">",
+            "plus",
+        ],
+    ),
+    (
+        "es",
+        &[
+            "hasta",
+            "máx",
+            "max",
+            "máximo",
+            "máxima",
+            "menos de",
+            "inferior",
+            "por debajo",
+            "bajo",
+            "no más de",
+            "dentro de",
+            "menores de",
+            "menor de",
+            "≤",
+            "<",
+            "menos",
+        ],
+        &[
+            "al menos",
+            "mín",
+            "min",
+            "mínimo",
+            "mínima",
+            "más de",
+            "superior",
+            "por encima",
+            "a partir de",
+            "desde",
+            "o más",
+            "y más",
+            "en adelante",
+            "mayores de",
+            "mayor de",
+            "superar",
+            "supere",
+            "supera",
+            "exceder",
+            "+",
+            "≥",
+            ">",
+            "más",
+        ],
+    ),
+    (
+        "it",
+        &[
+            "fino a",
+            "max",
+            "massimo",
+            "massima",
+            "al massimo",
+            "meno di",
+            "inferiore",
+            "sotto",
+            "non più di",
+            "entro",
+            "minori di",
+            "≤",
+            "<",
+            "meno",
+        ],
+        &[
+            "almeno",
+            "min",
+            "minimo",
+            "minima",
+            "più di",
+            "oltre",
+            "superiore",
+            "sopra",
+            "a partire da",
+            "dai",
+            "o più",
+            "in su",
+            "superare",
+            "supera",
+            "superano",
+            "superi",
+            "+",
+            "≥",
+            ">",
+            "più",
+        ],
+    ),
+    (
+        "ja",
+        &["以下", "以内", "最大", "未満", "まで", "最高", "≤", "<"],
+        &[
+            "以上",
+            "最低",
+            "最小",
+            "超",
+            "から",
+            "少なくとも",
+            "+",
+            "≥",
+            ">",
+        ],
+    ),
+    (
+        "zh",
+        &[
+            "以下",
+            "以内",
+            "最多",
+            "最大",
+            "不超过",
+            "低于",
+            "小于",
+            "内",
+            "至多",
+            "≤",
+            "<",
+        ],
+        &[
+            "以上",
+            "至少",
+            "最低",
+            "最少",
+            "不低于",
+            "不少于",
+            "超过",
+            "大于",
+            "高于",
+            "起",
+            "多",
+            "+",
+            "≥",
+            ">",
+        ],
+    ),
+    (
+        "pt",
+        &[
+            "até",
+            "máx",
+            "max",
+            "máximo",
+            "máxima",
+            "no máximo",
+            "menos de",
+            "inferior",
+            "abaixo",
+            "sob",
+            "não mais de",
+            "dentro de",
+            "menores de",
+            "≤",
+            "<",
+            "menos",
+        ],
+        &[
+            "pelo menos",
+            "no mínimo",
+            "mín",
+            "min",
+            "mínimo",
+            "mínima",
+            "mais de",
+            "acima",
+            "superior",
+            "a partir de",
+            "ou mais",
+            "desde",
+            "maiores de",
+            "ultrapassar",
+            "exceder",
+            "superar",
+            "+",
+            "≥",
+            ">",
+            "mais",
+        ],
+    ),
+    (
+        "ru",
+        &[
+            "до",
+            "макс",
+            "максимум",
+            "максимальный",
+            "максимальная",
+            "максимальное",
+            "максимальной",
+            "не более",
+            "менее",
+            "меньше",
+            "ниже",
+            "не выше",
+            "не больше",
+            "в пределах",
+            "младше",
+            "≤",
+            "<",
+        ],
+        &[
+            "от",
+            "не менее",
+            "минимум",
+            "мин",
+            "минимальный",
+            "минимальная",
+            "более",
+            "больше",
+            "свыше",
+            "выше",
+            "не ниже",
+            "старше",
+            "превышать",
+            "превышает",
+            "+",
+            "≥",
+            ">",
+        ],
+    ),
+    (
+        "ar",
+        &[
+            "حتى",
+            "أقصى",
+            "الأقصى",
+            "أقل من",
+            "تحت",
+            "لا يزيد",
+            "لا تزيد",
+            "لا تتجاوز",
+            "لا يتجاوز",
+            "خلال",
+            "≤",
+            "<",
+        ],
+        &[
+            "على الأقل",
+            "أدنى",
+            "الأدنى",
+            "أكثر من",
+            "فوق",
+            "أعلى من",
+            "لا يقل",
+            "لا تقل",
+            "من عمر",
+            "تتجاوز",
+            "يتجاوز",
+            "+",
+            "≥",
+            ">",
+        ],
+    ),
+    (
+        "ko",
+        &["이하", "최대", "미만", "이내", "까지", "넘지", "≤", "<"],
+        &["이상", "최소", "초과", "넘는", "부터", "+", "≥", ">"],
+    ),
+    (
+        "vi",
+        &[
+            "lên đến",
+            "lên tới",
+            "tới",
+            "đến",
+            "tối đa",
+            "dưới",
+            "ít hơn",
+            "không quá",
+            "trong vòng",
+            "nhỏ hơn",
+            "≤",
+            "<",
+        ],
+        &[
+            "ít nhất",
+            "tối thiểu",
+            "trên",
+            "hơn",
+            "từ",
+            "trở lên",
+            "vượt quá",
+            "+",
+            "≥",
+            ">",
+        ],
+    ),
+    (
+        "th",
+        &["สูงสุด", "ไม่เกิน", "ต่ำกว่า", "น้อยกว่า", "ถึง", "ภายใน", "≤", "<"],
+        &[
+            "อย่างน้อย",
+            "ขั้นต่ำ",
+            "ขึ้นไป",
+            "มากกว่า",
+            "เกิน",
+            "สูงกว่า",
+            "ตั้งแต่",
+            "+",
+            "≥",
+            ">",
+        ],
+    ),
+    (
+        "id",
+        &[
+            "hingga",
+            "sampai",
+            "maks",
+            "maksimal",
+            "maksimum",
+            "paling banyak",
+            "kurang dari",
+            "di bawah",
+            "tidak lebih dari",
+            "dalam",
+            "≤",
+            "<",
+        ],
+        &[
+            "minimal",
+            "minimum",
+            "min",
+            "setidaknya",
+            "paling sedikit",
+            "lebih dari",
+            "di atas",
+            "mulai",
+            "ke atas",
+            "melebihi",
+            "+",
+            "≥",
+            ">",
+        ],
+    ),
+    (
+        "ms",
+        &[
+            "hingga",
+            "sehingga",
+            "sampai",
+            "maks",
+            "maksimum",
+            "paling banyak",
+            "kurang daripada",
+            "kurang dari",
+            "di bawah",
+            "tidak lebih daripada",
+            "dalam",
+            "≤",
+            "<",
+        ],
+        &[
+            "minimum",
+            "min",
+            "sekurang-kurangnya",
+            "setidaknya",
+            "lebih daripada",
+            "lebih dari",
+            "di atas",
+            "mulai",
+            "ke atas",
+            "melebihi",
+            "+",
+            "≥",
+            ">",
+        ],
+    ),
+    (
+        "pl",
+        &[
+            "do",
+            "maks",
+            "maksymalnie",
+            "maksymalny",
+            "maksymalna",
+            "maksymalne",
+            "najwyżej",
+            "co najwyżej",
+            "mniej niż",
+            "poniżej",
+            "nie więcej niż",
+            "w ciągu",
+            "≤",
+            "<",
+        ],
+        &[
+            "co najmniej",
+            "min",
+            "minimum",
+            "minimalnie",
+            "minimalny",
+            "ponad",
+            "powyżej",
+            "więcej niż",
+            "od",
+            "lub więcej",
+            "nie mniej niż",
+            "przekraczać",
+            "+",
+            "≥",
+            ">",
+        ],
+    ),
+    (
+        "nl",
+        &[
+            "tot",
+            "max",
+            "maximaal",
+            "hoogstens",
+            "ten hoogste",
+            "minder dan",
+            "onder",
+            "beneden",
+            "niet meer dan",
+            "binnen",
+            "jonger dan",
+            "≤",
+            "<",
+        ],
+        &[
+            "minstens",
+            "ten minste",
+            "min",
+            "minimaal",
+            "meer dan",
+            "boven",
+            "vanaf",
+            "of meer",
+            "en ouder",
+            "ouder dan",
+            "overschrijden",
+            "+",
+            "≥",
+            ">",
+        ],
+    ),
+    (
+        "tr",
+        &[
+            "kadar", "maks", "maksimum", "en fazla", "en çok", "altında", "altı", "az", "içinde",
+            "≤", "<",
+        ],
+        &[
+            "en az",
+            "min",
+            "minimum",
+            "fazla",
+            "üzeri",
+            "üstü",
+            "üzerinde",
+            "itibaren",
+            "büyük",
+            "aşmamalı",
+            "aşan",
+            "+",
+            "≥",
+            ">",
+        ],
+    ),
+];
+
+/// A number of a text: a placeholder or digits.
+static LIMIT_NUMBER: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\{\s*\d{1,3}\s*\}|\d+(?:[.,]\d+)*").expect("static regex"));
+
+/// A unit after a number, before the limit word that bounds it.
+static LIMIT_UNIT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(concat!(
+        r"^(?:(?:kg|g|mg|lbs?|oz|km|m|cm|mm|in|ft|l|ml|kw|w|v|mah|wh|h|hrs?|mins?|s|db|pcs|",
+        r"years?|months?|days?|hours?|minutes?|seconds?|times)\b|[°℃℉%²³]+|",
+        r"[岁個个件只小时分钟秒天年月米厘毫克斤升瓦伏度倍层寸次人]{1,2})"
+    ))
+    .expect("static regex")
+});
+
+/// Where a clause ends: a limit word beyond it bounds another number.
+fn clause_break(c: char) -> bool {
+    matches!(
+        c,
+        ',' | ';' | '，' | '；' | '。' | '、' | '|' | '\n' | '(' | ')' | '（' | '）' | '/' | '·'
+    )
+}
+
+/// Whether `word` stands in `hay`: at word boundaries where it is written in
+/// letters of a spaced script, anywhere where it is Chinese, Japanese, Korean,
+/// Thai or a symbol.
+fn has_limit_word(hay: &str, word: &str) -> bool {
+    let spaced = word
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_alphabetic() && !script::is_cjk(c) && !script::is_hangul(c))
+        && !word.chars().any(|c| ('\u{0E00}'..='\u{0E7F}').contains(&c));
+    let mut from = 0;
+    while let Some(i) = hay.get(from..).and_then(|h| h.find(word)) {
+        let (s, e) = (from + i, from + i + word.len());
+        from = e;
+        if !spaced
+            || (!hay[..s].ends_with(char::is_alphabetic)
+                && !hay[e..].starts_with(char::is_alphabetic))
+        {
+            return true;
+        }
+    }
+    false
+}
+
+/// The limits a source sets on its numbers ([`LIMIT_TRIGGERS`]): each number
+/// (a placeholder, or digits) with the side it bounds.
+fn source_limits(source: &str, lang: &str) -> Vec<(String, Limit)> {
+    let Some((_, t)) = LIMIT_TRIGGERS.iter().find(|(l, _)| *l == lang) else {
+        return Vec::new();
+    };
+    let lower = source.to_lowercase();
+    let mut out: Vec<(String, Limit)> = Vec::new();
+    for m in LIMIT_NUMBER.find_iter(&lower) {
+        // Not a part of a longer token ("A1", "v5.3").
+        if lower[..m.start()].ends_with(|c: char| c.is_ascii_alphanumeric() || c == '.') {
+            continue;
+        }
+        let before = lower[..m.start()].trim_end();
+        // A limit word may follow the number's unit ("150kg以内", "3岁以上",
+        // "5 kg or less").
+        let after = lower[m.end()..].trim_start();
+        let after = LIMIT_UNIT
+            .find(after)
+            .map_or(after, |u| after[u.end()..].trim_start());
+        let ends = |w: &&str| {
+            before.ends_with(*w)
+                && (!w.starts_with(|c: char| c.is_ascii_alphabetic())
+                    || !before[..before.len() - w.len()].ends_with(char::is_alphabetic))
+        };
+        let starts = |w: &&str| {
+            after.starts_with(*w)
+                && (!w.ends_with(|c: char| c.is_ascii_alphabetic())
+                    || !after[w.len()..].starts_with(char::is_alphabetic))
+        };
+        // "+" is a limit only glued to its number ("3+", not "3 + 1").
+        let plus = lower[m.end()..].starts_with('+')
+            && !lower[m.end() + 1..]
+                .trim_start()
+                .starts_with(|c: char| c.is_ascii_digit() || c == '{');
+        let limit = if t.upper_before.iter().any(ends) || t.upper_after.iter().any(starts) {
+            Limit::Upper
+        } else if t.lower_before.iter().any(ends)
+            || t.lower_after.iter().filter(|w| **w != "+").any(starts)
+            || (plus && t.lower_after.contains(&"+"))
+        {
+            Limit::Lower
+        } else {
+            continue;
+        };
+        // Under a negation, either side may say it.
+        let clause = |t: &str, rev: bool| -> String {
+            if rev {
+                let b: Vec<char> = t.chars().rev().take_while(|c| !clause_break(*c)).collect();
+                b.into_iter().rev().collect()
+            } else {
+                t.chars().take_while(|c| !clause_break(*c)).collect()
+            }
+        };
+        let around = format!(
+            "{} # {}",
+            clause(&lower[..m.start()], true),
+            clause(&lower[m.end()..], false)
+        );
+        let limit = if LIMIT_NEGATIONS.iter().any(|w| has_limit_word(&around, w)) {
+            Limit::Either
+        } else {
+            limit
+        };
+        let number = source[m.start()..m.end()].to_string();
+        if !out.iter().any(|(n, _)| *n == number) {
+            out.push((number, limit));
+        }
+    }
+    out
+}
+
+/// A limit of the source's numbers that the translation drops or turns
+/// around: "建议30℃以下冷水手洗" (wash below 30 °C) came back "lavar 30 °C". A
+/// number the source bounds (以下, 以上, "less than", "at least", "3+" …,
+/// [`LIMIT_TRIGGERS`]) must have a word of its target language that bounds it
+/// the same way near it ([`LIMIT_WORDS`]); one with only the other side's
+/// words is turned around. Read from Chinese, Japanese and English sources.
+pub fn limits_lost(
+    source: &str,
+    output: &str,
+    source_lang: &str,
+    target_lang: &str,
+) -> Option<Finding> {
+    let (_, upper, lower) = LIMIT_WORDS.iter().find(|(l, _, _)| *l == target_lang)?;
+    let limits = source_limits(source, source_lang);
+    if limits.is_empty() {
+        return None;
+    }
+    let out = output.to_lowercase();
+    let norm = |n: &str| n.replace(',', ".").replace(' ', "");
+    let mut lost: Vec<String> = Vec::new();
+    for (number, limit) in limits {
+        let want = norm(&number.to_lowercase());
+        let (mut found, mut same, mut other) = (false, false, false);
+        for m in LIMIT_NUMBER.find_iter(&out) {
+            if norm(m.as_str()) != want {
+                continue;
+            }
+            found = true;
+            // The clause around the number: up to 40 characters before it and
+            // 24 after it, not past a clause break or another number.
+            let before: String = {
+                let b: Vec<char> = out[..m.start()].chars().rev().take(40).collect();
+                let cut = b
+                    .iter()
+                    .position(|c| clause_break(*c) || c.is_ascii_digit() || *c == '}')
+                    .unwrap_or(b.len());
+                b[..cut].iter().rev().collect()
+            };
+            let after: String = {
+                let rest = &out[m.end()..];
+                rest.chars()
+                    .take(24)
+                    .take_while(|c| !clause_break(*c) && !c.is_ascii_digit() && *c != '{')
+                    .collect()
+            };
+            let near = format!("{before} # {after}");
+            let glued_plus = out[m.end()..].starts_with('+');
+            let has = |words: &[&str]| {
+                words.iter().any(|w| {
+                    if *w == "+" {
+                        glued_plus
+                    } else {
+                        has_limit_word(&near, w)
+                    }
+                })
+            };
+            let (u, l) = (has(upper), has(lower));
+            match limit {
+                Limit::Upper => {
+                    same |= u;
+                    other |= l;
+                }
+                Limit::Lower => {
+                    same |= l;
+                    other |= u;
+                }
+                Limit::Either => same |= u || l,
+            }
+        }
+        if found && !same {
+            let side = match limit {
+                Limit::Upper => "at most",
+                Limit::Lower => "at least",
+                Limit::Either => "a limit",
+            };
+            let how = if other { "turned around" } else { "dropped" };
+            lost.push(format!("{number} ({side}, {how})"));
+        }
+    }
+    if lost.is_empty() {
+        return None;
+    }
+    Some(
+        Finding::error(
+            "limit_lost",
+            format!(
+                "a limit the source sets on a number is missing or turned around: {}",
+                lost.join(", ")
+            ),
+        )
+        .with_evidence(lost),
+    )
 }
 
 /// Numbers a translation writes as words, per target language: the cardinals two
@@ -2418,9 +3357,72 @@ mod tests {
     }
 
     #[test]
+    fn a_limit_on_a_number_stays_with_it() {
+        let lost = |src: &str, sl: &str, out: &str, tl: &str| {
+            let rules = ProtectRules {
+                source_language: Some(sl),
+                language: Some(tl),
+                ..Default::default()
+            };
+            let p = protect(src, &rules);
+            limits_lost(&p.text, out, sl, tl).map(|f| f.evidence)
+        };
+        // The leggings' washing temperature that lost its "below".
+        let wash = "建议30℃以下冷水手洗";
+        assert_eq!(
+            lost(wash, "zh", "Recomenda lavar {1} com água fria", "pt"),
+            Some(vec!["{1} (at most, dropped)".to_string()])
+        );
+        assert_eq!(
+            lost(wash, "zh", "Lavar à mão em água fria abaixo de {1}", "pt"),
+            None
+        );
+        assert_eq!(
+            lost(wash, "zh", "Lavar à mão acima de {1}", "pt"),
+            Some(vec!["{1} (at most, turned around)".to_string()])
+        );
+        // 以上 and "at least" in any target; the word may follow the number.
+        assert_eq!(
+            lost("适合3岁以上儿童", "zh", "Für Kinder ab {1}", "de"),
+            None
+        );
+        assert_eq!(
+            lost("适合3岁以上儿童", "zh", "Cho trẻ {1} trở lên", "vi"),
+            None
+        );
+        assert_eq!(
+            lost("适合3岁以上儿童", "zh", "Для детей {1}", "ru"),
+            Some(vec!["{1} (at least, dropped)".to_string()])
+        );
+        assert_eq!(lost("承重150kg以内", "zh", "最大荷重{1}", "ja"), None);
+        assert_eq!(
+            lost("Holds less than 5 kg", "en", "Trägt {1}", "de"),
+            Some(vec!["{1} (at most, dropped)".to_string()])
+        );
+        assert_eq!(
+            lost("Holds less than 5 kg", "en", "Trägt weniger als {1}", "de"),
+            None
+        );
+        // A limit word of another number's clause is not this one's.
+        assert_eq!(
+            lost(
+                "30℃以下水洗，可承受100℃",
+                "zh",
+                "Washable in water, up to {2}, {1}",
+                "en"
+            ),
+            Some(vec!["{1} (at most, dropped)".to_string()])
+        );
+        // "Up to" (高达) is no hard limit, and a number the output lacks is
+        // another check's.
+        assert_eq!(lost("续航高达24小时", "zh", "{1} battery life", "en"), None);
+        assert_eq!(lost(wash, "zh", "Hand wash in cold water", "en"), None);
+    }
+
+    #[test]
     fn the_dev_set_references_write_no_number_the_source_lacks() {
-        // The precision of `number_word_added` and `count_missing` on good
-        // translations: the dev set's references (titles and bullets) in every
+        // The precision of `number_word_added`, `count_missing` and
+        // `limit_lost` on good translations: the dev set's references (titles and bullets) in every
         // language whose number words are read.
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/eval");
         let (mut n, mut hits) = (0, Vec::new());
@@ -2457,6 +3459,7 @@ mod tests {
                         let found = [
                             number_words_added(&p.text, &p.spans, b, t),
                             cjk_counts_missing(&p.text, lang, b, t),
+                            limits_lost(a, b, lang, t),
                         ];
                         for x in found.into_iter().flatten() {
                             hits.push(format!("{lang}→{t} {:?}: {a} => {b}", x.evidence));

@@ -882,6 +882,22 @@ mod tests {
     }
 
     #[test]
+    fn no_pair_of_the_builtin_bank_loses_a_limit() {
+        // The precision of `limit_lost` on good translations.
+        let (hits, n) = flagged_pairs(|p| {
+            crate::localize::checks::limits_lost(
+                &p.source,
+                &p.target,
+                &p.source_lang,
+                &p.target_lang,
+            )
+            .map(|f| f.evidence)
+            .unwrap_or_default()
+        });
+        eprintln!("{} of {n}:\n{}", hits.len(), hits.join("\n"));
+    }
+
+    #[test]
     fn no_pair_of_the_builtin_bank_has_swapped_numbers() {
         // The precision of `numbers_swapped`, measured on good translations:
         // every pair of the built-in files and of those derived from them,

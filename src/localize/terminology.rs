@@ -1078,8 +1078,7 @@ mod tests {
         // dev set's references (titles and bullets), per target language.
         let t = Terminology::builtin().unwrap();
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/eval");
-        let mut per: std::collections::BTreeMap<String, (usize, usize, usize)> =
-            Default::default();
+        let mut per: std::collections::BTreeMap<String, (usize, usize, usize)> = Default::default();
         let mut hits = Vec::new();
         for f in ["zh-belt.jsonl", "zh.jsonl", "en.jsonl", "en-belt.jsonl"] {
             let text = std::fs::read_to_string(dir.join(f)).unwrap();
