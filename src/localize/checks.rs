@@ -103,6 +103,9 @@ impl Finding {
             "unit_missing" => format!(
                 "the source writes {ev}: write that unit after the number, in {target_name}."
             ),
+            "version_unnamed" => format!(
+                "the source writes {ev}: write that name right before its number."
+            ),
             "limit_lost" => format!(
                 "the source bounds {ev}: say that limit in {target_name} too (at most, at least), next to that number."
             ),
@@ -294,6 +297,9 @@ pub fn check_segment(c: &SegmentCheck<'_>, opts: &CheckOptions) -> Vec<Finding> 
             .map(|e| with_originals(e, c.spans))
             .collect();
         x.message = with_originals(&x.message, c.spans);
+        f.push(x);
+    }
+    if let Some(x) = versions_unnamed(c.source_protected, c.output_raw, c.spans) {
         f.push(x);
     }
     if let Some(mut x) = limits_lost(
@@ -951,6 +957,141 @@ fn with_originals(t: &str, spans: &[Span]) -> String {
                 .map_or_else(|| m[0].to_string(), |s| s.original.clone())
         })
         .into_owned()
+}
+
+/// Technologies whose version a listing gives after their name ("蓝牙5.3",
+/// "Wi-Fi 6", "USB 3.0"), with the ways languages write the name.
+const VERSIONED: [(&str, &[&str]); 4] = [
+    (
+        "bluetooth",
+        &[
+            "bluetooth",
+            "蓝牙",
+            "藍牙",
+            "ブルートゥース",
+            "블루투스",
+            "บลูทูธ",
+            "بلوتوث",
+            "блютуз",
+            "bt",
+        ],
+    ),
+    (
+        "wi-fi",
+        &[
+            "wi-fi",
+            "wifi",
+            "wlan",
+            "вай-фай",
+            "ไวไฟ",
+            "와이파이",
+            "واي فاي",
+            "ワイファイ",
+        ],
+    ),
+    ("usb", &["usb"]),
+    ("hdmi", &["hdmi"]),
+];
+
+/// A technology's name and the version after it.
+static VERSION: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)(蓝牙|藍牙|ブルートゥース|bluetooth|wi-?fi|usb|hdmi)\s*(?:v(?:er\.?)?\s*)?(\{\s*\d{1,3}\s*\}|\d{1,2}(?:\.\d{1,2})?)",
+    )
+    .expect("static regex")
+});
+
+/// A version the source gives a technology ("蓝牙5.3") that the translation
+/// writes without that name near it: "蓝牙5.3" of a speaker's title came back
+/// "batterijduur 5.3" (battery life 5.3), unflagged, because 5.3 was there. The
+/// name may stand a few words before the number or right after it, in any of
+/// its spellings ([`VERSIONED`]). Only a bare version is read ("USB 5V" is a
+/// voltage).
+pub fn versions_unnamed(source: &str, output: &str, spans: &[Span]) -> Option<Finding> {
+    static BARE: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"^[vV]?\d{1,2}(?:\.\d{1,2})?[eE]?$").expect("static regex"));
+    let out = output.to_lowercase();
+    let mut missing: Vec<String> = Vec::new();
+    for c in VERSION.captures_iter(source) {
+        let (Some(name), Some(num)) = (c.get(1), c.get(2)) else {
+            continue;
+        };
+        // Not inside a word ("busb", "HDMI2") or a longer number ("USB 3.0A").
+        if source[..name.start()].ends_with(|ch: char| ch.is_ascii_alphanumeric())
+            || source[num.end()..].starts_with(|ch: char| ch.is_ascii_alphanumeric() || ch == '.')
+        {
+            continue;
+        }
+        let number = num.as_str();
+        let original = match PLACEHOLDER.is_match(number) {
+            true => {
+                let n: usize = number
+                    .trim_matches(|ch: char| ch == '{' || ch == '}' || ch.is_whitespace())
+                    .parse()
+                    .unwrap_or(0);
+                match n.checked_sub(1).and_then(|i| spans.get(i)) {
+                    Some(s) => s.original.clone(),
+                    None => continue,
+                }
+            }
+            false => number.to_string(),
+        };
+        // A whole number before a Chinese or Japanese counter is a count
+        // ("蓝牙 6键": Bluetooth, six buttons).
+        if !BARE.is_match(original.trim())
+            || !original.contains('.')
+                && source[num.end()..].trim_start().starts_with(script::is_cjk)
+        {
+            continue;
+        }
+        let key = name.as_str().to_lowercase().replace("wifi", "wi-fi");
+        let Some((label, forms)) = VERSIONED
+            .iter()
+            .find(|(k, forms)| *k == key || forms.iter().any(|f| *f == key))
+        else {
+            continue;
+        };
+        let (mut found, mut named) = (false, false);
+        for m in LIMIT_NUMBER.find_iter(&out) {
+            if m.as_str().replace(' ', "") != number.to_lowercase().replace(' ', "") {
+                continue;
+            }
+            found = true;
+            let before: String = {
+                let b: Vec<char> = out[..m.start()].chars().rev().take(30).collect();
+                let cut = b
+                    .iter()
+                    .position(|ch| clause_break(*ch) || ch.is_ascii_digit() || *ch == '}')
+                    .unwrap_or(b.len());
+                b[..cut].iter().rev().collect()
+            };
+            let after: String = out[m.end()..]
+                .chars()
+                .take(16)
+                .take_while(|ch| !clause_break(*ch) && !ch.is_ascii_digit() && *ch != '{')
+                .collect();
+            let near = format!("{before} # {after}");
+            named |= forms.iter().any(|f| has_limit_word(&near, f))
+                || near.contains("bluetooth") && *label == "bluetooth";
+        }
+        let shown = format!("{} {}", name.as_str(), original.trim());
+        if found && !named && !missing.contains(&shown) {
+            missing.push(shown);
+        }
+    }
+    if missing.is_empty() {
+        return None;
+    }
+    Some(
+        Finding::error(
+            "version_unnamed",
+            format!(
+                "a version the source gives a technology is not next to its name: {}",
+                missing.join(", ")
+            ),
+        )
+        .with_evidence(missing),
+    )
 }
 
 /// Which side a limit bounds a number from.
@@ -1693,10 +1834,9 @@ fn has_limit_word(hay: &str, word: &str) -> bool {
     while let Some(i) = hay.get(from..).and_then(|h| h.find(word)) {
         let (s, e) = (from + i, from + i + word.len());
         from = e;
-        if !spaced
-            || (!hay[..s].ends_with(char::is_alphabetic)
-                && !hay[e..].starts_with(char::is_alphabetic))
-        {
+        // Chinese or Japanese next to a word is no letter of it ("2个USB").
+        let letter = |c: char| c.is_alphabetic() && !script::is_cjk(c);
+        if !spaced || (!hay[..s].ends_with(letter) && !hay[e..].starts_with(letter)) {
             return true;
         }
     }
@@ -3420,9 +3560,69 @@ mod tests {
     }
 
     #[test]
+    fn a_version_stays_with_its_technology() {
+        let unnamed = |src: &str, out: &str| {
+            let rules = ProtectRules {
+                source_language: Some("zh"),
+                language: Some("nl"),
+                ..Default::default()
+            };
+            let p = protect(src, &rules);
+            versions_unnamed(&p.text, out, &p.spans).map(|f| f.evidence)
+        };
+        // The speaker's Bluetooth version that became a battery life.
+        let title = "便携蓝牙音箱 20W 重低音 蓝牙5.3 TWS串联";
+        let p = protect(
+            title,
+            &ProtectRules {
+                source_language: Some("zh"),
+                language: Some("nl"),
+                ..Default::default()
+            },
+        );
+        let v = p
+            .spans
+            .iter()
+            .position(|s| s.original == "5.3")
+            .map(|i| format!("{{{}}}", i + 1))
+            .unwrap();
+        let w = p
+            .spans
+            .iter()
+            .position(|s| s.original == "20W")
+            .map(|i| format!("{{{}}}", i + 1))
+            .unwrap();
+        assert_eq!(
+            unnamed(
+                title,
+                &format!("Bluetooth-speaker {w}, batterijduur {v}, TWS")
+            ),
+            Some(vec![format!("蓝牙 5.3")])
+        );
+        for out in [
+            format!("Bluetooth-speaker {w}, Bluetooth {v}, TWS"),
+            format!("Bluetooth-speaker {w}, Bluetooth versie {v}"),
+        ] {
+            assert_eq!(unnamed(title, &out), None, "{out}");
+        }
+        // Every script's spelling of the name; digits as well as placeholders.
+        assert!(versions_unnamed("蓝牙5.3", "บลูทูธ 5.3", &[]).is_none());
+        assert!(versions_unnamed("Bluetooth 5.0", "블루투스 5.0", &[]).is_none());
+        assert!(versions_unnamed("Wi-Fi 6", "Поддержка вай-фай 6", &[]).is_none());
+        assert!(versions_unnamed("USB 3.0", "Hız 3.0", &[]).is_some());
+        // A voltage is no version; a count after the name keeps it near.
+        assert!(versions_unnamed("USB 5V供电", "Zasilanie 5V", &[]).is_none());
+        assert!(versions_unnamed("USB 2 ports", "2 USB-Anschlüsse", &[]).is_none());
+        assert!(
+            versions_unnamed("2.4GHz+蓝牙 6键", "2,4 GHz + Bluetooth, 6 Tasten", &[]).is_none()
+        );
+        assert!(versions_unnamed("2 x USB 3.0", "2个USB 3.0", &[]).is_none());
+    }
+
+    #[test]
     fn the_dev_set_references_write_no_number_the_source_lacks() {
-        // The precision of `number_word_added`, `count_missing` and
-        // `limit_lost` on good translations: the dev set's references (titles and bullets) in every
+        // The precision of `number_word_added`, `count_missing`, `limit_lost`
+        // and `version_unnamed` on good translations: the dev set's references (titles and bullets) in every
         // language whose number words are read.
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/eval");
         let (mut n, mut hits) = (0, Vec::new());
@@ -3460,6 +3660,7 @@ mod tests {
                             number_words_added(&p.text, &p.spans, b, t),
                             cjk_counts_missing(&p.text, lang, b, t),
                             limits_lost(a, b, lang, t),
+                            versions_unnamed(a, b, &[]),
                         ];
                         for x in found.into_iter().flatten() {
                             hits.push(format!("{lang}→{t} {:?}: {a} => {b}", x.evidence));

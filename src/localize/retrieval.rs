@@ -898,6 +898,17 @@ mod tests {
     }
 
     #[test]
+    fn no_pair_of_the_builtin_bank_parts_a_version_from_its_name() {
+        // The precision of `version_unnamed` on good translations.
+        let (hits, n) = flagged_pairs(|p| {
+            crate::localize::checks::versions_unnamed(&p.source, &p.target, &[])
+                .map(|f| f.evidence)
+                .unwrap_or_default()
+        });
+        eprintln!("{} of {n}:\n{}", hits.len(), hits.join("\n"));
+    }
+
+    #[test]
     fn no_pair_of_the_builtin_bank_has_swapped_numbers() {
         // The precision of `numbers_swapped`, measured on good translations:
         // every pair of the built-in files and of those derived from them,
