@@ -554,7 +554,9 @@ pub fn protect(text: &str, rules: &ProtectRules<'_>) -> Protected {
             let after = &text[m.end()..];
             let end = if !size_range
                 && after.starts_with('+')
-                && !after[1..].starts_with(|c: char| c.is_alphanumeric() || c == '+')
+                && !after[1..].starts_with(|c: char| {
+                    c.is_alphanumeric() && !script::is_cjk(c) || c == '+'
+                })
             {
                 m.end() + 1
             } else {
@@ -2215,6 +2217,9 @@ mod tests {
                 .collect::<Vec<_>>()
         };
         assert_eq!(spans("儿童防晒衣 UPF50+ 男童女童"), ["UPF50+"]);
+        // Chinese right after the "+" is the next word ("UPF50+遮阳篷", a
+        // sunshade: it came back "UPF50 + ободок").
+        assert_eq!(spans("UPF50+遮阳篷"), ["UPF50+"]);
         assert_eq!(spans("防水等级IP68+，可水洗"), ["IP68+"]);
         // Not when a name or a number follows ("A1+B2" is two names).
         assert_eq!(spans("A1+B2 套装"), ["A1", "B2"]);
