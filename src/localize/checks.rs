@@ -1907,7 +1907,9 @@ fn source_limits(source: &str, lang: &str) -> Vec<(String, Limit)> {
         } else {
             limit
         };
-        let number = source[m.start()..m.end()].to_string();
+        // Read from the lower-cased copy: its offsets are not the source's
+        // where lower case is longer ("İ").
+        let number = lower[m.start()..m.end()].to_string();
         if !out.iter().any(|(n, _)| *n == number) {
             out.push((number, limit));
         }
@@ -3557,6 +3559,11 @@ mod tests {
         // another check's.
         assert_eq!(lost("续航高达24小时", "zh", "{1} battery life", "en"), None);
         assert_eq!(lost(wash, "zh", "Hand wash in cold water", "en"), None);
+        // Lower case longer than the source ("İ") moves no offset.
+        assert_eq!(
+            limits_lost("İİİİ less than 5 kg", "İİİİ 5 kg", "en", "de").map(|f| f.evidence),
+            Some(vec!["5 (at most, dropped)".to_string()])
+        );
     }
 
     #[test]

@@ -554,9 +554,8 @@ pub fn protect(text: &str, rules: &ProtectRules<'_>) -> Protected {
             let after = &text[m.end()..];
             let end = if !size_range
                 && after.starts_with('+')
-                && !after[1..].starts_with(|c: char| {
-                    c.is_alphanumeric() && !script::is_cjk(c) || c == '+'
-                })
+                && !after[1..]
+                    .starts_with(|c: char| c.is_alphanumeric() && !script::is_cjk(c) || c == '+')
             {
                 m.end() + 1
             } else {
