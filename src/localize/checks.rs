@@ -1571,6 +1571,7 @@ const LIMIT_WORDS: [(&str, &[&str], &[&str]); 18] = [
             "خلال",
             "≤",
             "<",
+            "أقل",
         ],
         &[
             "على الأقل",
@@ -1587,6 +1588,7 @@ const LIMIT_WORDS: [(&str, &[&str], &[&str]); 18] = [
             "+",
             "≥",
             ">",
+            "أكثر",
         ],
     ),
     (
@@ -1654,6 +1656,8 @@ const LIMIT_WORDS: [(&str, &[&str], &[&str]); 18] = [
             "dalam",
             "≤",
             "<",
+            "atau kurang",
+            "kurang",
         ],
         &[
             "minimal",
@@ -1669,6 +1673,8 @@ const LIMIT_WORDS: [(&str, &[&str], &[&str]); 18] = [
             "+",
             "≥",
             ">",
+            "atau lebih",
+            "lebih",
         ],
     ),
     (
@@ -1687,6 +1693,8 @@ const LIMIT_WORDS: [(&str, &[&str], &[&str]); 18] = [
             "dalam",
             "≤",
             "<",
+            "atau kurang",
+            "kurang",
         ],
         &[
             "minimum",
@@ -1702,6 +1710,8 @@ const LIMIT_WORDS: [(&str, &[&str], &[&str]); 18] = [
             "+",
             "≥",
             ">",
+            "atau lebih",
+            "lebih",
         ],
     ),
     (
@@ -3559,6 +3569,15 @@ mod tests {
         // another check's.
         assert_eq!(lost("续航高达24小时", "zh", "{1} battery life", "en"), None);
         assert_eq!(lost(wash, "zh", "Hand wash in cold water", "en"), None);
+        assert_eq!(
+            lost(
+                "可弯折10000次以上",
+                "zh",
+                "Bisa ditekuk {1} kali atau lebih",
+                "id"
+            ),
+            None
+        );
         // Lower case longer than the source ("İ") moves no offset.
         assert_eq!(
             limits_lost("İİİİ less than 5 kg", "İİİİ 5 kg", "en", "de").map(|f| f.evidence),
