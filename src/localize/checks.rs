@@ -283,38 +283,32 @@ pub fn check_segment(c: &SegmentCheck<'_>, opts: &CheckOptions) -> Vec<Finding> 
     if let Some(x) = acronyms_missing(c.source_protected, c.output_raw) {
         f.push(x);
     }
-    if let Some(mut x) = names_missing(
-        c.source_protected,
-        c.output_raw,
-        c.source_lang,
-        c.target_lang,
-    ) {
-        // A name with a number in it is written with the number, not its
-        // placeholder ("iPhone 15 Pro Max", not "iPhone {1} Pro Max").
+    // A name with a number in it is written with the number, not its
+    // placeholder ("iPhone 15 Pro Max", not "iPhone {1} Pro Max"); so is a
+    // number whose limit is lost.
+    let originals = |mut x: Finding| {
         x.evidence = x
             .evidence
             .iter()
             .map(|e| with_originals(e, c.spans))
             .collect();
         x.message = with_originals(&x.message, c.spans);
-        f.push(x);
-    }
-    if let Some(x) = versions_unnamed(c.source_protected, c.output_raw, c.spans) {
-        f.push(x);
-    }
-    if let Some(mut x) = limits_lost(
+        x
+    };
+    let (src, out, sl, tl) = (
         c.source_protected,
         c.output_raw,
         c.source_lang,
         c.target_lang,
-    ) {
-        x.evidence = x
-            .evidence
-            .iter()
-            .map(|e| with_originals(e, c.spans))
-            .collect();
-        x.message = with_originals(&x.message, c.spans);
+    );
+    if let Some(x) = names_missing(src, out, sl, tl) {
+        f.push(originals(x));
+    }
+    if let Some(x) = versions_unnamed(src, out, c.spans) {
         f.push(x);
+    }
+    if let Some(x) = limits_lost(src, out, sl, tl) {
+        f.push(originals(x));
     }
     if let Some(x) = rate_units_missing(
         c.source_protected,
@@ -3650,49 +3644,26 @@ mod tests {
         // The precision of `number_word_added`, `count_missing`, `limit_lost`
         // and `version_unnamed` on good translations: the dev set's references (titles and bullets) in every
         // language whose number words are read.
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/eval");
         let (mut n, mut hits) = (0, Vec::new());
-        for f in ["zh-belt.jsonl", "zh.jsonl", "en.jsonl", "en-belt.jsonl"] {
-            let text = std::fs::read_to_string(dir.join(f)).unwrap();
-            for line in text.lines() {
-                let v: serde_json::Value = serde_json::from_str(line).unwrap();
-                let lang = v["lang"].as_str().unwrap();
-                let src = &v["source"];
-                let refs = v["refs"].as_object().unwrap();
-                for (t, r) in refs {
-                    if !NUMBER_WORDS.iter().any(|(l, _)| l == t) {
-                        continue;
-                    }
-                    let mut pairs = vec![(
-                        src["title"].as_str().unwrap_or(""),
-                        r["title"].as_str().unwrap_or(""),
-                    )];
-                    if let (Some(sb), Some(rb)) =
-                        (src["bullets"].as_array(), r["bullets"].as_array())
-                    {
-                        for (a, b) in sb.iter().zip(rb) {
-                            pairs.push((a.as_str().unwrap_or(""), b.as_str().unwrap_or("")));
-                        }
-                    }
-                    for (a, b) in pairs {
-                        n += 1;
-                        let rules = ProtectRules {
-                            source_language: Some(lang),
-                            language: Some(t),
-                            ..Default::default()
-                        };
-                        let p = protect(a, &rules);
-                        let found = [
-                            number_words_added(&p.text, &p.spans, b, t),
-                            cjk_counts_missing(&p.text, lang, b, t),
-                            limits_lost(a, b, lang, t),
-                            versions_unnamed(a, b, &[]),
-                        ];
-                        for x in found.into_iter().flatten() {
-                            hits.push(format!("{lang}→{t} {:?}: {a} => {b}", x.evidence));
-                        }
-                    }
-                }
+        for (lang, t, a, b) in crate::localize::eval::dev_reference_pairs() {
+            if !NUMBER_WORDS.iter().any(|(l, _)| *l == t) {
+                continue;
+            }
+            n += 1;
+            let rules = ProtectRules {
+                source_language: Some(&lang),
+                language: Some(&t),
+                ..Default::default()
+            };
+            let p = protect(&a, &rules);
+            let found = [
+                number_words_added(&p.text, &p.spans, &b, &t),
+                cjk_counts_missing(&p.text, &lang, &b, &t),
+                limits_lost(&a, &b, &lang, &t),
+                versions_unnamed(&a, &b, &[]),
+            ];
+            for x in found.into_iter().flatten() {
+                hits.push(format!("{lang}→{t} {:?}: {a} => {b}", x.evidence));
             }
         }
         assert!(n > 1500, "{n}");

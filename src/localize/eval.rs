@@ -1076,6 +1076,41 @@ pub fn eval_size(set: &[EvalListing], opts: &EvalOptions) -> usize {
     eval_pairs(set, opts).values().map(Vec::len).sum()
 }
 
+/// Every title and bullet of the dev set's files with its reference, as
+/// (source language, target language, source, reference): good translations
+/// on which the checks' precision is measured.
+#[cfg(test)]
+pub(crate) fn dev_reference_pairs() -> Vec<(String, String, String, String)> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/eval");
+    let mut out = Vec::new();
+    for f in ["zh-belt.jsonl", "zh.jsonl", "en.jsonl", "en-belt.jsonl"] {
+        let text = std::fs::read_to_string(dir.join(f)).expect("the dev set is in the repo");
+        for line in text.lines() {
+            let v: serde_json::Value = serde_json::from_str(line).expect("a dev-set line");
+            let lang = v["lang"].as_str().unwrap_or("en");
+            let src = &v["source"];
+            let Some(refs) = v["refs"].as_object() else {
+                continue;
+            };
+            for (t, r) in refs {
+                let mut pairs = vec![(&src["title"], &r["title"])];
+                if let (Some(sb), Some(rb)) = (src["bullets"].as_array(), r["bullets"].as_array()) {
+                    pairs.extend(sb.iter().zip(rb));
+                }
+                for (a, b) in pairs {
+                    out.push((
+                        lang.to_string(),
+                        t.clone(),
+                        a.as_str().unwrap_or("").to_string(),
+                        b.as_str().unwrap_or("").to_string(),
+                    ));
+                }
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

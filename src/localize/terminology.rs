@@ -1077,42 +1077,20 @@ mod tests {
         // How often a good translation lacks a term's listed translation: the
         // dev set's references (titles and bullets), per target language.
         let t = Terminology::builtin().unwrap();
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/eval");
         let mut per: std::collections::BTreeMap<String, (usize, usize, usize)> = Default::default();
         let mut hits = Vec::new();
-        for f in ["zh-belt.jsonl", "zh.jsonl", "en.jsonl", "en-belt.jsonl"] {
-            let text = std::fs::read_to_string(dir.join(f)).unwrap();
-            for line in text.lines() {
-                let v: serde_json::Value = serde_json::from_str(line).unwrap();
-                let lang = v["lang"].as_str().unwrap();
-                let src = &v["source"];
-                for (tl, r) in v["refs"].as_object().unwrap() {
-                    let mut pairs = vec![(
-                        src["title"].as_str().unwrap_or(""),
-                        r["title"].as_str().unwrap_or(""),
-                    )];
-                    if let (Some(sb), Some(rb)) =
-                        (src["bullets"].as_array(), r["bullets"].as_array())
-                    {
-                        for (a, b) in sb.iter().zip(rb) {
-                            pairs.push((a.as_str().unwrap_or(""), b.as_str().unwrap_or("")));
-                        }
-                    }
-                    for (a, b) in pairs {
-                        let e = per.entry(format!("{lang}→{tl}")).or_default();
-                        e.0 += 1;
-                        e.1 += t.hints(a, lang, tl).len();
-                        let bad = t.inconsistencies(a, b, lang, tl);
-                        if !bad.is_empty() {
-                            e.2 += 1;
-                            let bad: Vec<String> = bad
-                                .iter()
-                                .map(|h| format!("{}={}", h.source, h.target))
-                                .collect();
-                            hits.push(format!("{lang}→{tl} {bad:?}: {b}"));
-                        }
-                    }
-                }
+        for (lang, tl, a, b) in crate::localize::eval::dev_reference_pairs() {
+            let e = per.entry(format!("{lang}→{tl}")).or_default();
+            e.0 += 1;
+            e.1 += t.hints(&a, &lang, &tl).len();
+            let bad = t.inconsistencies(&a, &b, &lang, &tl);
+            if !bad.is_empty() {
+                e.2 += 1;
+                let bad: Vec<String> = bad
+                    .iter()
+                    .map(|h| format!("{}={}", h.source, h.target))
+                    .collect();
+                hits.push(format!("{lang}→{tl} {bad:?}: {b}"));
             }
         }
         for (k, (n, h, bad)) in &per {

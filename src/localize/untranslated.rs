@@ -544,37 +544,15 @@ mod tests {
     fn measure_english_in_other_script() {
         // The precision on the dev set's references in ru, ar and th (titles
         // and bullets): 0 of 624 flagged when written.
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/eval");
         let (mut n, mut hits) = (0, Vec::new());
-        for f in ["zh-belt.jsonl", "zh.jsonl", "en.jsonl", "en-belt.jsonl"] {
-            let Ok(text) = std::fs::read_to_string(dir.join(f)) else {
+        for (lang, t, a, b) in crate::localize::eval::dev_reference_pairs() {
+            if !["ru", "ar", "th"].contains(&t.as_str()) {
                 continue;
-            };
-            for line in text.lines() {
-                let v: serde_json::Value = serde_json::from_str(line).unwrap();
-                let lang = v["lang"].as_str().unwrap_or("en");
-                let src = &v["source"];
-                for t in ["ru", "ar", "th"] {
-                    let Some(r) = v["refs"].get(t) else { continue };
-                    let mut pairs = vec![(
-                        src["title"].as_str().unwrap_or(""),
-                        r["title"].as_str().unwrap_or(""),
-                    )];
-                    if let (Some(sb), Some(rb)) =
-                        (src["bullets"].as_array(), r["bullets"].as_array())
-                    {
-                        for (a, b) in sb.iter().zip(rb) {
-                            pairs.push((a.as_str().unwrap_or(""), b.as_str().unwrap_or("")));
-                        }
-                    }
-                    for (a, b) in pairs {
-                        n += 1;
-                        let e = english_in_other_script(a, b, t);
-                        if !e.is_empty() {
-                            hits.push(format!("{lang}→{t} {e:?}: {b}"));
-                        }
-                    }
-                }
+            }
+            n += 1;
+            let e = english_in_other_script(&a, &b, &t);
+            if !e.is_empty() {
+                hits.push(format!("{lang}→{t} {e:?}: {b}"));
             }
         }
         println!("{} of {n}\n{}", hits.len(), hits.join("\n"));
