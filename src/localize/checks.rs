@@ -1051,20 +1051,7 @@ pub fn versions_unnamed(source: &str, output: &str, spans: &[Span]) -> Option<Fi
                 continue;
             }
             found = true;
-            let before: String = {
-                let b: Vec<char> = out[..m.start()].chars().rev().take(30).collect();
-                let cut = b
-                    .iter()
-                    .position(|ch| clause_break(*ch) || ch.is_ascii_digit() || *ch == '}')
-                    .unwrap_or(b.len());
-                b[..cut].iter().rev().collect()
-            };
-            let after: String = out[m.end()..]
-                .chars()
-                .take(16)
-                .take_while(|ch| !clause_break(*ch) && !ch.is_ascii_digit() && *ch != '{')
-                .collect();
-            let near = format!("{before} # {after}");
+            let near = clause_near(&out, m.start(), m.end(), 30, 16);
             named |= forms.iter().any(|f| has_limit_word(&near, f))
                 || near.contains("bluetooth") && *label == "bluetooth";
         }
@@ -1825,6 +1812,24 @@ fn clause_break(c: char) -> bool {
     )
 }
 
+/// The clause around `text[start..end]`: up to `before` characters before it
+/// and `after` after it, not past a clause break or another number, joined by
+/// " # ".
+fn clause_near(text: &str, start: usize, end: usize, before: usize, after: usize) -> String {
+    let b: Vec<char> = text[..start].chars().rev().take(before).collect();
+    let cut = b
+        .iter()
+        .position(|c| clause_break(*c) || c.is_ascii_digit() || *c == '}')
+        .unwrap_or(b.len());
+    let head: String = b[..cut].iter().rev().collect();
+    let tail: String = text[end..]
+        .chars()
+        .take(after)
+        .take_while(|c| !clause_break(*c) && !c.is_ascii_digit() && *c != '{')
+        .collect();
+    format!("{head} # {tail}")
+}
+
 /// Whether `word` stands in `hay`: at word boundaries where it is written in
 /// letters of a spaced script, anywhere where it is Chinese, Japanese, Korean,
 /// Thai or a symbol.
@@ -1949,24 +1954,7 @@ pub fn limits_lost(
                 continue;
             }
             found = true;
-            // The clause around the number: up to 40 characters before it and
-            // 24 after it, not past a clause break or another number.
-            let before: String = {
-                let b: Vec<char> = out[..m.start()].chars().rev().take(40).collect();
-                let cut = b
-                    .iter()
-                    .position(|c| clause_break(*c) || c.is_ascii_digit() || *c == '}')
-                    .unwrap_or(b.len());
-                b[..cut].iter().rev().collect()
-            };
-            let after: String = {
-                let rest = &out[m.end()..];
-                rest.chars()
-                    .take(24)
-                    .take_while(|c| !clause_break(*c) && !c.is_ascii_digit() && *c != '{')
-                    .collect()
-            };
-            let near = format!("{before} # {after}");
+            let near = clause_near(&out, m.start(), m.end(), 40, 24);
             let glued_plus = out[m.end()..].starts_with('+');
             let has = |words: &[&str]| {
                 words.iter().any(|w| {
