@@ -107,7 +107,7 @@ impl Finding {
                 "the source writes {ev}: write that name right before its number."
             ),
             "limit_lost" => format!(
-                "the source bounds {ev}: say that limit in {target_name} too (at most, at least), next to that number."
+                "the source writes {ev}, a limit on that number: write the same limit in {target_name}, next to the number."
             ),
             "number_word_added" => format!(
                 "the source gives no such number as {ev}. Translate the source's numbers as it writes them and add none."
@@ -1227,6 +1227,10 @@ const LIMIT_WORDS: [(&str, &[&str], &[&str]); 18] = [
             "or more",
             "and up",
             "and above",
+            "or above",
+            "and over",
+            "or over",
+            "or higher",
             "or older",
             "and older",
             "from",
@@ -1267,7 +1271,13 @@ const LIMIT_WORDS: [(&str, &[&str], &[&str]); 18] = [
             "nicht weniger als",
             "oberhalb",
             "oder mehr",
+            "und mehr",
             "und älter",
+            "oder älter",
+            "oder höher",
+            "und höher",
+            "und darüber",
+            "oder darüber",
             "als",
             "überschreiten",
             "übersteigen",
@@ -1395,6 +1405,9 @@ const LIMIT_WORDS: [(&str, &[&str], &[&str]); 18] = [
             "a partire da",
             "dai",
             "o più",
+            "e più",
+            "e oltre",
+            "o superiore",
             "in su",
             "superare",
             "supera",
@@ -1854,12 +1867,12 @@ fn has_limit_word(hay: &str, word: &str) -> bool {
 
 /// The limits a source sets on its numbers ([`LIMIT_TRIGGERS`]): each number
 /// (a placeholder, or digits) with the side it bounds.
-fn source_limits(source: &str, lang: &str) -> Vec<(String, Limit)> {
+fn source_limits(source: &str, lang: &str) -> Vec<(String, Limit, String)> {
     let Some((_, t)) = LIMIT_TRIGGERS.iter().find(|(l, _)| *l == lang) else {
         return Vec::new();
     };
     let lower = source.to_lowercase();
-    let mut out: Vec<(String, Limit)> = Vec::new();
+    let mut out: Vec<(String, Limit, String)> = Vec::new();
     for m in LIMIT_NUMBER.find_iter(&lower) {
         // Not a part of a longer token ("A1", "v5.3").
         if lower[..m.start()].ends_with(|c: char| c.is_ascii_alphanumeric() || c == '.') {
@@ -1887,13 +1900,30 @@ fn source_limits(source: &str, lang: &str) -> Vec<(String, Limit)> {
             && !lower[m.end() + 1..]
                 .trim_start()
                 .starts_with(|c: char| c.is_ascii_digit() || c == '{');
-        let limit = if t.upper_before.iter().any(ends) || t.upper_after.iter().any(starts) {
-            Limit::Upper
-        } else if t.lower_before.iter().any(ends)
-            || t.lower_after.iter().filter(|w| **w != "+").any(starts)
-            || (plus && t.lower_after.contains(&"+"))
+        // The source's own words for the limit, from the limit word to the
+        // number or from the number to it ("less than {1}", "{1}以下"): what a
+        // retry is told, never a description the model could copy.
+        let after_at = lower.len() - after.len();
+        let phrase = |before_word: Option<&str>, after_word: Option<&str>| {
+            let s = before_word.map_or(m.start(), |w| before.len() - w.len());
+            let e = after_word.map_or(m.end(), |w| after_at + w.len());
+            lower[s..e].to_string()
+        };
+        let (limit, phrase) = if let Some(w) = t.upper_before.iter().find(|w| ends(w)) {
+            (Limit::Upper, phrase(Some(w), None))
+        } else if let Some(w) = t.upper_after.iter().find(|w| starts(w)) {
+            (Limit::Upper, phrase(None, Some(w)))
+        } else if let Some(w) = t.lower_before.iter().find(|w| ends(w)) {
+            (Limit::Lower, phrase(Some(w), None))
+        } else if let Some(w) = t
+            .lower_after
+            .iter()
+            .filter(|w| **w != "+")
+            .find(|w| starts(w))
         {
-            Limit::Lower
+            (Limit::Lower, phrase(None, Some(w)))
+        } else if plus && t.lower_after.contains(&"+") {
+            (Limit::Lower, lower[m.start()..m.end() + 1].to_string())
         } else {
             continue;
         };
@@ -1919,8 +1949,8 @@ fn source_limits(source: &str, lang: &str) -> Vec<(String, Limit)> {
         // Read from the lower-cased copy: its offsets are not the source's
         // where lower case is longer ("İ").
         let number = lower[m.start()..m.end()].to_string();
-        if !out.iter().any(|(n, _)| *n == number) {
-            out.push((number, limit));
+        if !out.iter().any(|(n, _, _)| *n == number) {
+            out.push((number, limit, phrase));
         }
     }
     out
@@ -1945,8 +1975,8 @@ pub fn limits_lost(
     }
     let out = output.to_lowercase();
     let norm = |n: &str| n.replace(',', ".").replace(' ', "");
-    let mut lost: Vec<String> = Vec::new();
-    for (number, limit) in limits {
+    let (mut lost, mut phrases): (Vec<String>, Vec<String>) = (Vec::new(), Vec::new());
+    for (number, limit, phrase) in limits {
         let want = norm(&number.to_lowercase());
         let (mut found, mut same, mut other) = (false, false, false);
         for m in LIMIT_NUMBER.find_iter(&out) {
@@ -1986,6 +2016,7 @@ pub fn limits_lost(
             };
             let how = if other { "turned around" } else { "dropped" };
             lost.push(format!("{number} ({side}, {how})"));
+            phrases.push(phrase);
         }
     }
     if lost.is_empty() {
@@ -1999,7 +2030,7 @@ pub fn limits_lost(
                 lost.join(", ")
             ),
         )
-        .with_evidence(lost),
+        .with_evidence(phrases),
     )
 }
 
@@ -3505,7 +3536,7 @@ mod tests {
         let wash = "建议30℃以下冷水手洗";
         assert_eq!(
             lost(wash, "zh", "Recomenda lavar {1} com água fria", "pt"),
-            Some(vec!["{1} (at most, dropped)".to_string()])
+            Some(vec!["{1}以下".to_string()])
         );
         assert_eq!(
             lost(wash, "zh", "Lavar à mão em água fria abaixo de {1}", "pt"),
@@ -3513,7 +3544,7 @@ mod tests {
         );
         assert_eq!(
             lost(wash, "zh", "Lavar à mão acima de {1}", "pt"),
-            Some(vec!["{1} (at most, turned around)".to_string()])
+            Some(vec!["{1}以下".to_string()])
         );
         // 以上 and "at least" in any target; the word may follow the number.
         assert_eq!(
@@ -3526,12 +3557,12 @@ mod tests {
         );
         assert_eq!(
             lost("适合3岁以上儿童", "zh", "Для детей {1}", "ru"),
-            Some(vec!["{1} (at least, dropped)".to_string()])
+            Some(vec!["{1}岁以上".to_string()])
         );
         assert_eq!(lost("承重150kg以内", "zh", "最大荷重{1}", "ja"), None);
         assert_eq!(
             lost("Holds less than 5 kg", "en", "Trägt {1}", "de"),
-            Some(vec!["{1} (at most, dropped)".to_string()])
+            Some(vec!["less than {1}".to_string()])
         );
         assert_eq!(
             lost("Holds less than 5 kg", "en", "Trägt weniger als {1}", "de"),
@@ -3545,7 +3576,7 @@ mod tests {
                 "Washable in water, up to {2}, {1}",
                 "en"
             ),
-            Some(vec!["{1} (at most, dropped)".to_string()])
+            Some(vec!["{1}以下".to_string()])
         );
         // "Up to" (高达) is no hard limit, and a number the output lacks is
         // another check's.
@@ -3562,8 +3593,12 @@ mod tests {
         );
         // Lower case longer than the source ("İ") moves no offset.
         assert_eq!(
+            limits_lost("İİİİ less than 5 kg", "İİİİ 5 kg", "en", "de").map(|f| f.message),
+            Some("a limit the source sets on a number is missing or turned around: 5 (at most, dropped)".to_string())
+        );
+        assert_eq!(
             limits_lost("İİİİ less than 5 kg", "İİİİ 5 kg", "en", "de").map(|f| f.evidence),
-            Some(vec!["5 (at most, dropped)".to_string()])
+            Some(vec!["less than 5".to_string()])
         );
     }
 
