@@ -909,6 +909,48 @@ mod tests {
     }
 
     #[test]
+    fn no_pair_of_the_builtin_bank_adds_a_unit() {
+        // The precision of `unit_added` on good translations: every pair whose
+        // numbers the target writes as the source does, with numbers as
+        // placeholders on both sides. 21 of 5,036 when written, the same
+        // before and after "times" joined the count units: an age after
+        // "under {1}" ("8 ans"), German "{1}-minütige" and "{1}°" read without
+        // the source's language, 110000转 as "RPM".
+        let all = builtin_pairs();
+        let (mut checked, mut hits) = (0, Vec::new());
+        for p in &all {
+            let shown = Example {
+                kind: p.kind.clone(),
+                source: p.source.clone(),
+                target: p.target.clone(),
+                origin: ExampleOrigin::Builtin,
+                score: 0.0,
+            }
+            .prompt_pair(true);
+            if !shown.target.contains('{') {
+                continue;
+            }
+            checked += 1;
+            let spans = spans::protect(&p.source, &ProtectRules::default()).spans;
+            let added = spans::added_units(&shown.source, &shown.target, &spans, &p.target_lang);
+            if !added.is_empty() {
+                hits.push(format!(
+                    "{}→{} {added:?}: {} => {}",
+                    p.source_lang, p.target_lang, shown.source, shown.target
+                ));
+            }
+        }
+        assert!(checked > 1000, "{checked}");
+        assert!(
+            hits.len() * 200 <= checked,
+            "{} of {checked}:\n{}",
+            hits.len(),
+            hits.join("\n")
+        );
+        eprintln!("{} of {checked}:\n{}", hits.len(), hits.join("\n"));
+    }
+
+    #[test]
     fn no_pair_of_the_builtin_bank_has_swapped_numbers() {
         // The precision of `numbers_swapped`, measured on good translations:
         // every pair of the built-in files and of those derived from them,

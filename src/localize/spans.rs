@@ -1616,9 +1616,10 @@ pub fn added_units(source: &str, output: &str, spans: &[Span], target: &str) -> 
             continue;
         }
         let placeholder = Protected::placeholder(i - 1);
-        let in_source = source
-            .match_indices(&placeholder)
-            .any(|(at, _)| unit_name_at(&source[at + placeholder.len()..], Names::Any).is_some());
+        let in_source = source.match_indices(&placeholder).any(|(at, _)| {
+            unit_name_at(&source[at + placeholder.len()..], Names::Any)
+                .is_some_and(|(v, _)| v.id == u.id || !is_count(v))
+        });
         if in_source || u.id == "rpm" && rpm_in_parts(source, &placeholder) {
             continue;
         }
@@ -1694,7 +1695,9 @@ pub fn missing_units(
         let Some((u, len)) = unit_name_at(after, Names::Source(source_lang)) else {
             continue;
         };
-        let written_only = u.words.is_empty() && u.symbols.is_empty();
+        // Calendar units only: a count of times may be said otherwise ("4-5次"
+        // is "4-5 charges").
+        let written_only = u.words.is_empty() && u.symbols.is_empty() && !is_count(u);
         // A target the table has no name for is not judged.
         let named = u.writes.contains_key(target);
         if !written_only || !named || is_year(u, s) {
@@ -2977,6 +2980,14 @@ mod tests {
         assert_eq!(added(battery, "ja", "バッテリー {1} 個以上"), ["30時間 個"]);
         assert!(added("Set of 5 boxes", "ja", "{1}個セット").is_empty());
         assert!(added("Pack of 3 pieces", "ja", "{1}セット").is_empty());
+        // A count of times after a measured quantity (a power bank's "20000mAh
+        // ครั้ง"), not after a bare number.
+        let bank = "20000mAh power bank, charges a phone 4-5 times";
+        assert_eq!(
+            added(bank, "th", "พาวเวอร์แบงค์ {1} ครั้ง ชาร์จโทรศัพท์ได้ {2} ครั้ง"),
+            ["20000mAh ครั้ง"]
+        );
+        assert!(added(bank, "de", "{1} Powerbank, lädt ein Handy {2} Mal").is_empty());
         let rate = "Cleans up to 30 m² per hour";
         assert_eq!(added(rate, "ja", "{1}分毎に清潔します"), ["30 m²分"]);
         assert!(added(rate, "ja", "1時間あたり最大{1}を掃除").is_empty());
