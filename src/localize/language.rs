@@ -526,5 +526,15 @@ mod tests {
             leaked_labels("Material: Edelstahl", "Material: stainless steel", &labels).is_empty()
         );
         assert!(leaked_labels("Text: a", "Text: a", &labels).is_empty());
+        // A power bank's 输入 (input) came back "product details:" in Thai.
+        let th = data().labels(&["th", "zh"]);
+        assert_eq!(
+            leaked_labels(
+                "<p>รายละเอียดของสินค้า: {1}/{2}, {3}/{4}</p>",
+                "<p>输入：{1}/{2}，{3}/{4}。</p>",
+                &th
+            ),
+            ["รายละเอียดของสินค้า"]
+        );
     }
 }
