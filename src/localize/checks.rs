@@ -1,6 +1,7 @@
 //! Checks on every translated field, each a named warning code:
 //! `wrong_language`, `placeholder_missing`, `number_missing`, `number_changed`,
 //! `unit_unknown`, `unit_added`, `unit_missing`, `rate_unit_missing`, `label_leaked`,
+//! `limit_lost`, `version_unnamed`, `light_swapped`,
 //! `braces_added`, `acronym_missing`, `name_missing`, `copied_example`, `broken_character`,
 //! `untranslated` (see [`super::untranslated`]), `numbers_swapped` (see
 //! [`super::terminology::Terminology::swapped_numbers`]),
@@ -102,6 +103,9 @@ impl Finding {
             ),
             "unit_missing" => format!(
                 "the source writes {ev}: write that unit after the number, in {target_name}."
+            ),
+            "light_swapped" => format!(
+                "{ev}: a light of 5000 K or more is cool (bluish), one of 3500 K or less warm (yellowish). Describe each light as the source does."
             ),
             "version_unnamed" => format!(
                 "the source writes {ev}: write that name right before its number."
@@ -309,6 +313,9 @@ pub fn check_segment(c: &SegmentCheck<'_>, opts: &CheckOptions) -> Vec<Finding> 
     }
     if let Some(x) = limits_lost(src, out, sl, tl) {
         f.push(originals(x));
+    }
+    if let Some(x) = lights_swapped(c.source_expected, c.output, sl, tl) {
+        f.push(x);
     }
     if let Some(x) = rate_units_missing(
         c.source_protected,
@@ -1821,7 +1828,21 @@ static LIMIT_UNIT: LazyLock<Regex> = LazyLock::new(|| {
 fn clause_break(c: char) -> bool {
     matches!(
         c,
-        ',' | ';' | '，' | '；' | '。' | '、' | '|' | '\n' | '(' | ')' | '（' | '）' | '/' | '·'
+        ',' | ';'
+            | '，'
+            | '；'
+            | '。'
+            | '、'
+            | '،'
+            | '؛'
+            | '|'
+            | '\n'
+            | '('
+            | ')'
+            | '（'
+            | '）'
+            | '/'
+            | '·'
     )
 }
 
@@ -2031,6 +2052,132 @@ pub fn limits_lost(
             ),
         )
         .with_evidence(phrases),
+    )
+}
+
+/// Words that call a light warm (yellowish, a low colour temperature) and cool
+/// (bluish, a high one), per language: stems matched at the start of a word in
+/// spaced scripts ("warm" finds "Warmweiß", "froid" "froide"), anywhere in
+/// Chinese, Japanese, Korean, Thai and Arabic (which joins its article:
+/// "الدافئ"). Not Arabic حرارة (heat: also the colour temperature's name).
+const LIGHT_WORDS: [(&str, &[&str], &[&str]); 18] = [
+    ("en", &["warm"], &["cool", "cold", "daylight"]),
+    ("de", &["warm"], &["kalt", "kühl", "tageslicht"]),
+    ("fr", &["chaud"], &["froid", "lumière du jour"]),
+    (
+        "es",
+        &["cálid", "calid"],
+        &["frí", "fria", "luz de día", "luz diurna"],
+    ),
+    ("it", &["cald"], &["fredd", "luce diurna"]),
+    ("pt", &["quente"], &["fria", "frio", "luz do dia"]),
+    ("nl", &["warm"], &["koud", "koel", "daglicht"]),
+    ("pl", &["ciepł"], &["zimn", "chłodn", "dzienn"]),
+    ("tr", &["sıcak"], &["soğuk", "gün ışığı"]),
+    ("ru", &["тёпл", "тепл"], &["холодн", "дневн"]),
+    ("ar", &["دافئ", "دافئة", "ساخن"], &["بارد", "باردة"]),
+    (
+        "ja",
+        &["暖", "電球色", "ウォーム"],
+        &["寒", "冷", "昼光", "昼白", "クール"],
+    ),
+    ("zh", &["暖"], &["冷"]),
+    (
+        "ko",
+        &["따뜻", "웜", "전구색"],
+        &["차가운", "차갑", "쿨", "주광"],
+    ),
+    ("vi", &["ấm"], &["lạnh", "ánh sáng ban ngày"]),
+    ("th", &["อบอุ่น", "วอร์ม"], &["เย็น", "คูล"]),
+    ("id", &["hangat"], &["dingin", "sejuk"]),
+    ("ms", &["hangat", "suam"], &["sejuk", "dingin"]),
+];
+
+/// A colour temperature in kelvin, lower-cased: "3000k", "6500 k".
+static KELVIN: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(\d{4,5})\s?k").expect("static regex"));
+
+/// Whether `text` holds one of the stems `words` (see [`LIGHT_WORDS`]).
+fn has_light_word(text: &str, words: &[&str]) -> bool {
+    words.iter().any(|w| {
+        let joined = w.chars().next().is_some_and(|c| {
+            script::is_cjk(c)
+                || script::is_hangul(c)
+                || ('\u{0E00}'..='\u{0E7F}').contains(&c)
+                || ('\u{0600}'..='\u{06FF}').contains(&c)
+        });
+        text.match_indices(w)
+            .any(|(at, _)| joined || !text[..at].ends_with(char::is_alphabetic))
+    })
+}
+
+/// The colour temperatures of `text` that its words call the wrong way round: a
+/// light of 5000 K or more (bluish) called warm, one of 3500 K or less
+/// (yellowish) called cool, by the words of its clause ([`LIGHT_WORDS`]).
+fn lights_miscalled(text: &str, lang: &str) -> Vec<(String, &'static str)> {
+    let Some((_, warm, cool)) = LIGHT_WORDS.iter().find(|(l, _, _)| *l == lang) else {
+        return Vec::new();
+    };
+    let lower = text.to_lowercase();
+    let mut out = Vec::new();
+    for c in KELVIN.captures_iter(&lower) {
+        let (Some(m), Some(n)) = (c.get(0), c.get(1)) else {
+            continue;
+        };
+        let Ok(kelvin) = n.as_str().parse::<u32>() else {
+            continue;
+        };
+        // No part of a longer token ("A3000K", "3000kg"); Chinese may follow.
+        if lower[..m.start()].ends_with(|c: char| c.is_ascii_alphanumeric() || c == '.')
+            || lower[m.end()..].starts_with(|c: char| c.is_ascii_alphanumeric())
+        {
+            continue;
+        }
+        let near = clause_near(&lower, m.start(), m.end(), 24, 24);
+        let (w, k) = (has_light_word(&near, warm), has_light_word(&near, cool));
+        let wrong = match (w, k) {
+            (true, false) if kelvin >= 5000 => "a cool light called warm",
+            (false, true) if kelvin <= 3500 => "a warm light called cool",
+            _ => continue,
+        };
+        out.push((m.as_str().to_string(), wrong));
+    }
+    out
+}
+
+/// A colour temperature the translation calls the wrong way round that the
+/// source does not: "6500K冷光" (cool light) came back "6500K ضوء ساخن" (hot
+/// light) in Arabic. Physics decides, not the source's words: 5000 K and more
+/// is a cool (bluish) light, 3500 K and less a warm one; a number the source
+/// itself miscalls is the seller's to fix, not this check's.
+pub fn lights_swapped(
+    source: &str,
+    output: &str,
+    source_lang: &str,
+    target_lang: &str,
+) -> Option<Finding> {
+    let norm = |n: &str| n.replace(' ', "");
+    let in_source: Vec<String> = lights_miscalled(source, source_lang)
+        .into_iter()
+        .map(|(n, _)| norm(&n))
+        .collect();
+    let wrong: Vec<(String, &str)> = lights_miscalled(output, target_lang)
+        .into_iter()
+        .filter(|(n, _)| !in_source.contains(&norm(n)))
+        .collect();
+    if wrong.is_empty() {
+        return None;
+    }
+    let told: Vec<String> = wrong.iter().map(|(n, w)| format!("{n} ({w})")).collect();
+    Some(
+        Finding::error(
+            "light_swapped",
+            format!(
+                "a colour temperature is called the wrong way round: {}",
+                told.join(", ")
+            ),
+        )
+        .with_evidence(wrong.into_iter().map(|(n, _)| n).collect()),
     )
 }
 
@@ -3603,6 +3750,50 @@ mod tests {
     }
 
     #[test]
+    fn a_colour_temperature_keeps_its_warmth() {
+        let swapped = |src: &str, sl: &str, out: &str, tl: &str| {
+            lights_swapped(src, out, sl, tl).map(|f| f.evidence)
+        };
+        // The desk lamp's three lights, the cool one called hot in Arabic.
+        let lamp = "三种色温：3000K暖光、4500K自然光、6500K冷光";
+        assert_eq!(
+            swapped(
+                lamp,
+                "zh",
+                "اللونات: 3000K حرارة، 4500K طبيعي، 6500K ضوء ساخن",
+                "ar"
+            ),
+            Some(vec!["6500k".to_string()])
+        );
+        assert_eq!(
+            swapped(
+                lamp,
+                "zh",
+                "3 Farbtemperaturen: 3000K Warmweiß, 4500K Neutralweiß, 6500K Kaltweiß",
+                "de"
+            ),
+            None
+        );
+        assert_eq!(
+            swapped(lamp, "zh", "3000 K luz fría, 6500 K luz cálida", "es"),
+            Some(vec!["3000 k".to_string(), "6500 k".to_string()])
+        );
+        // A neutral light, a range and words of another clause are not read.
+        assert_eq!(
+            swapped(
+                "色温2700K-6500K可调",
+                "zh",
+                "Warm to cool: 2700K-6500K adjustable",
+                "en"
+            ),
+            None
+        );
+        assert_eq!(swapped("4000K", "zh", "4000K warm", "en"), None);
+        // A light the source itself miscalls is the seller's to fix.
+        assert_eq!(swapped("6500K暖白光", "zh", "6500K Warmweiß", "de"), None);
+    }
+
+    #[test]
     fn a_version_stays_with_its_technology() {
         let unnamed = |src: &str, out: &str| {
             let rules = ProtectRules {
@@ -3684,6 +3875,7 @@ mod tests {
                 cjk_counts_missing(&p.text, &lang, &b, &t),
                 limits_lost(&a, &b, &lang, &t),
                 versions_unnamed(&a, &b, &[]),
+                lights_swapped(&a, &b, &lang, &t),
             ];
             for x in found.into_iter().flatten() {
                 hits.push(format!("{lang}→{t} {:?}: {a} => {b}", x.evidence));
