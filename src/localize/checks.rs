@@ -1,7 +1,7 @@
 //! Checks on every translated field, each a named warning code:
 //! `wrong_language`, `placeholder_missing`, `number_missing`, `number_changed`,
 //! `unit_unknown`, `unit_added`, `unit_missing`, `rate_unit_missing`, `label_leaked`,
-//! `limit_lost`, `version_unnamed`, `light_swapped`,
+//! `limit_lost`, `limit_added`, `version_unnamed`, `light_swapped`,
 //! `braces_added`, `acronym_missing`, `name_missing`, `copied_example`, `broken_character`,
 //! `untranslated` (see [`super::untranslated`]), `numbers_swapped` (see
 //! [`super::terminology::Terminology::swapped_numbers`]),
@@ -103,6 +103,9 @@ impl Finding {
             ),
             "unit_missing" => format!(
                 "the source writes {ev}: write that unit after the number, in {target_name}."
+            ),
+            "limit_added" => format!(
+                "the source sets no limit on the number of {ev}: translate that number as the source gives it, without such a word."
             ),
             "light_swapped" => format!(
                 "{ev}: a light of 5000 K or more is cool (bluish), one of 3500 K or less warm (yellowish). Describe each light as the source does."
@@ -312,6 +315,9 @@ pub fn check_segment(c: &SegmentCheck<'_>, opts: &CheckOptions) -> Vec<Finding> 
         f.push(x);
     }
     if let Some(x) = limits_lost(src, out, sl, tl) {
+        f.push(originals(x));
+    }
+    if let Some(x) = limits_added(src, out, sl, tl) {
         f.push(originals(x));
     }
     if let Some(x) = lights_swapped(c.source_expected, c.output, sl, tl) {
@@ -1864,15 +1870,20 @@ fn clause_near(text: &str, start: usize, end: usize, before: usize, after: usize
     format!("{head} # {tail}")
 }
 
+/// Whether `word` is written in letters of a script that spaces its words (not
+/// Chinese, Japanese, Korean or Thai, nor a symbol).
+fn spaced_word(word: &str) -> bool {
+    word.chars()
+        .next()
+        .is_some_and(|c| c.is_alphabetic() && !script::is_cjk(c) && !script::is_hangul(c))
+        && !word.chars().any(|c| ('\u{0E00}'..='\u{0E7F}').contains(&c))
+}
+
 /// Whether `word` stands in `hay`: at word boundaries where it is written in
 /// letters of a spaced script, anywhere where it is Chinese, Japanese, Korean,
 /// Thai or a symbol.
 fn has_limit_word(hay: &str, word: &str) -> bool {
-    let spaced = word
-        .chars()
-        .next()
-        .is_some_and(|c| c.is_alphabetic() && !script::is_cjk(c) && !script::is_hangul(c))
-        && !word.chars().any(|c| ('\u{0E00}'..='\u{0E7F}').contains(&c));
+    let spaced = spaced_word(word);
     let mut from = 0;
     while let Some(i) = hay.get(from..).and_then(|h| h.find(word)) {
         let (s, e) = (from + i, from + i + word.len());
@@ -2052,6 +2063,240 @@ pub fn limits_lost(
             ),
         )
         .with_evidence(phrases),
+    )
+}
+
+/// Comparatives that bound a number hard, per target language, for
+/// [`limits_added`]: those written right before a number ("more than", "at
+/// least", Thai "กว่า") and right after it or its unit ("or more", 以上). Not
+/// the soft or ambiguous ones ("up to", "over", "from", "bis", "ab"): a good
+/// translation writes them for many a source word.
+const LIMIT_ADDED_WORDS: [(&str, &[&str], &[&str]); 18] = [
+    (
+        "en",
+        &[
+            "more than",
+            "less than",
+            "fewer than",
+            "at least",
+            "at most",
+        ],
+        &["or more", "or less"],
+    ),
+    (
+        "de",
+        &["mehr als", "weniger als", "mindestens", "höchstens"],
+        &["oder mehr", "oder weniger"],
+    ),
+    (
+        "fr",
+        &[
+            "plus de",
+            "moins de",
+            "au moins",
+            "au plus",
+            "supérieur à",
+            "inférieur à",
+        ],
+        &["ou plus", "ou moins"],
+    ),
+    (
+        "es",
+        &[
+            "más de",
+            "menos de",
+            "al menos",
+            "como mínimo",
+            "como máximo",
+        ],
+        &["o más", "o menos"],
+    ),
+    (
+        "it",
+        &["più di", "meno di", "almeno", "al massimo"],
+        &["o più", "o meno"],
+    ),
+    (
+        "pt",
+        &[
+            "mais de",
+            "menos de",
+            "pelo menos",
+            "no mínimo",
+            "no máximo",
+        ],
+        &["ou mais", "ou menos"],
+    ),
+    (
+        "nl",
+        &[
+            "meer dan",
+            "minder dan",
+            "minstens",
+            "ten minste",
+            "hoogstens",
+        ],
+        &["of meer", "of minder"],
+    ),
+    (
+        "pl",
+        &[
+            "ponad",
+            "więcej niż",
+            "mniej niż",
+            "co najmniej",
+            "najwyżej",
+        ],
+        &["lub więcej", "lub mniej"],
+    ),
+    (
+        "tr",
+        &["en az", "en fazla"],
+        &["veya daha fazla", "veya daha az"],
+    ),
+    (
+        "ru",
+        &["более", "менее", "не менее", "не более", "свыше"],
+        &[],
+    ),
+    (
+        "ar",
+        &["أكثر من", "أقل من", "على الأقل"],
+        &["أو أكثر", "أو أقل"],
+    ),
+    ("ja", &[], &["以上", "以下", "未満"]),
+    (
+        "zh",
+        &["超过", "不少于", "不超过", "至少"],
+        &["以上", "以下"],
+    ),
+    ("ko", &[], &["이상", "이하", "미만", "초과"]),
+    (
+        "vi",
+        &["hơn", "ít nhất", "không quá", "không dưới"],
+        &["trở lên"],
+    ),
+    (
+        "th",
+        &["มากกว่า", "น้อยกว่า", "กว่า", "อย่างน้อย", "ไม่เกิน"],
+        &["ขึ้นไป"],
+    ),
+    (
+        "id",
+        &["lebih dari", "kurang dari", "setidaknya", "paling sedikit"],
+        &["atau lebih", "atau kurang"],
+    ),
+    (
+        "ms",
+        &[
+            "lebih daripada",
+            "kurang daripada",
+            "lebih dari",
+            "kurang dari",
+            "sekurang-kurangnya",
+        ],
+        &["atau lebih", "atau kurang"],
+    ),
+];
+
+/// Words near a source's number that allow a translation to bound it, beside
+/// the hard limits of [`LIMIT_TRIGGERS`] and the words of [`LIMIT_WORDS`]:
+/// "up to", "approx.", Chinese 高达 (as much as), 多 and 余 ("20多", twenty-odd).
+const LIMIT_SOFT_SOURCE: [&str; 22] = [
+    "up to", "approx", "about", "nearly", "almost", "over", "under", "above", "below", "高达",
+    "可达", "长达", "最高", "最多", "最少", "多", "余", "近", "约", "超", "約", "最大",
+];
+
+/// A bound the translation puts on a number the source leaves unbounded: the
+/// power bank's "20000mAh大容量" (large capacity of 20000 mAh) came back in
+/// Thai as "ความจุขนาดใหญ่กว่า 20000mAh" (a capacity larger than 20000 mAh). A
+/// hard comparative of the target ([`LIMIT_ADDED_WORDS`]) right beside a
+/// number whose source clause has no limit word of any kind
+/// ([`LIMIT_TRIGGERS`], [`LIMIT_WORDS`], [`LIMIT_SOFT_SOURCE`]).
+pub fn limits_added(
+    source: &str,
+    output: &str,
+    source_lang: &str,
+    target_lang: &str,
+) -> Option<Finding> {
+    let (_, before, after) = LIMIT_ADDED_WORDS
+        .iter()
+        .find(|(l, _, _)| *l == target_lang)?;
+    let src = source.to_lowercase();
+    let out = output.to_lowercase();
+    let norm = |n: &str| n.replace(',', ".").replace(' ', "");
+    let mut source_words: Vec<&str> = LIMIT_SOFT_SOURCE.to_vec();
+    if let Some((_, up, low)) = LIMIT_WORDS.iter().find(|(l, _, _)| *l == source_lang) {
+        source_words.extend(up.iter().chain(low.iter()));
+    }
+    if let Some((_, t)) = LIMIT_TRIGGERS.iter().find(|(l, _)| *l == source_lang) {
+        source_words.extend(
+            t.upper_before
+                .iter()
+                .chain(t.upper_after)
+                .chain(t.lower_before)
+                .chain(t.lower_after),
+        );
+    }
+    let mut added: Vec<String> = Vec::new();
+    for m in LIMIT_NUMBER.find_iter(&out) {
+        let want = norm(m.as_str());
+        // Right before the number, or right after it and its unit.
+        let head = out[..m.start()].trim_end();
+        let tail = out[m.end()..].trim_start();
+        let tail = LIMIT_UNIT
+            .find(tail)
+            .map_or(tail, |u| tail[u.end()..].trim_start());
+        // A word of a spaced script stands alone ("demás de" is no "más de").
+        let letter = |c: char| c.is_alphabetic() && !script::is_cjk(c);
+        let number = m.as_str();
+        let told = before
+            .iter()
+            .find(|w| {
+                head.strip_suffix(**w)
+                    .is_some_and(|rest| !spaced_word(w) || !rest.ends_with(letter))
+            })
+            .map(|w| format!("{w} {number}"))
+            .or_else(|| {
+                after
+                    .iter()
+                    .find(|w| {
+                        tail.strip_prefix(**w)
+                            .is_some_and(|rest| !spaced_word(w) || !rest.starts_with(letter))
+                    })
+                    .map(|w| format!("{number} {w}"))
+            });
+        let Some(told) = told else {
+            continue;
+        };
+        let mut in_source = LIMIT_NUMBER
+            .find_iter(&src)
+            .filter(|n| norm(n.as_str()) == want)
+            .peekable();
+        if in_source.peek().is_none() {
+            continue;
+        }
+        let bounded = in_source.any(|n| {
+            let around = clause_near(&src, n.start(), n.end(), 40, 24);
+            source_words.iter().any(|w| has_limit_word(&around, w))
+                || src[n.end()..].starts_with('+')
+        });
+        if !bounded && !added.contains(&told) {
+            added.push(told);
+        }
+    }
+    if added.is_empty() {
+        return None;
+    }
+    Some(
+        Finding::error(
+            "limit_added",
+            format!(
+                "a limit the source does not set on a number: {}",
+                added.join(", ")
+            ),
+        )
+        .with_evidence(added),
     )
 }
 
@@ -3750,6 +3995,62 @@ mod tests {
     }
 
     #[test]
+    fn a_limit_the_source_lacks_is_added() {
+        let added = |src: &str, sl: &str, out: &str, tl: &str| {
+            limits_added(src, out, sl, tl).map(|f| f.evidence)
+        };
+        // The power bank's capacity that became "larger than" in Thai.
+        let bank = "{1}大容量，可为手机充电{2}";
+        assert_eq!(
+            added(bank, "zh", "มีความจุขนาดใหญ่กว่า {1} ชาร์จโทรศัพท์ได้ {2}", "th"),
+            Some(vec!["กว่า {1}".to_string()])
+        );
+        assert_eq!(
+            added(
+                bank,
+                "zh",
+                "Large capacity of {1}, charges a phone {2}",
+                "en"
+            ),
+            None
+        );
+        assert_eq!(
+            added(
+                "Capacity 20000 mAh",
+                "en",
+                "Kapazität 20000 mAh oder mehr",
+                "de"
+            ),
+            Some(vec!["20000 oder mehr".to_string()])
+        );
+        // A limit of the source's, soft ones too, and a word that only ends
+        // another ("demás de") are not added.
+        assert_eq!(
+            added("适合3岁以上儿童", "zh", "Para niños de más de 3 años", "es"),
+            None
+        );
+        assert_eq!(
+            added("续航高达24小时", "zh", "Autonomía de más de 24 horas", "es"),
+            None
+        );
+        assert_eq!(
+            added("20多种颜色", "zh", "More than 20 colours", "en"),
+            None
+        );
+        assert_eq!(added("{1} colores", "es", "Los demás de {1}", "es"), None);
+        // Japanese 以上 belongs to the number before it.
+        assert_eq!(
+            added(
+                "over 40 fonts and 450 icons",
+                "en",
+                "40種類以上のフォントと450種類",
+                "ja"
+            ),
+            None
+        );
+    }
+
+    #[test]
     fn a_colour_temperature_keeps_its_warmth() {
         let swapped = |src: &str, sl: &str, out: &str, tl: &str| {
             lights_swapped(src, out, sl, tl).map(|f| f.evidence)
@@ -3876,6 +4177,7 @@ mod tests {
                 limits_lost(&a, &b, &lang, &t),
                 versions_unnamed(&a, &b, &[]),
                 lights_swapped(&a, &b, &lang, &t),
+                limits_added(&a, &b, &lang, &t),
             ];
             for x in found.into_iter().flatten() {
                 hits.push(format!("{lang}→{t} {:?}: {a} => {b}", x.evidence));

@@ -898,6 +898,22 @@ mod tests {
     }
 
     #[test]
+    fn no_pair_of_the_builtin_bank_adds_a_limit() {
+        // The precision of `limit_added` on good translations.
+        let (hits, n) = flagged_pairs(|p| {
+            crate::localize::checks::limits_added(
+                &p.source,
+                &p.target,
+                &p.source_lang,
+                &p.target_lang,
+            )
+            .map(|f| f.evidence)
+            .unwrap_or_default()
+        });
+        eprintln!("{} of {n}:\n{}", hits.len(), hits.join("\n"));
+    }
+
+    #[test]
     fn no_pair_of_the_builtin_bank_calls_a_light_the_wrong_way_round() {
         // The precision of `light_swapped` on good translations.
         let (hits, n) = flagged_pairs(|p| {
