@@ -1417,6 +1417,7 @@ const LIMIT_WORDS: [(&str, &[&str], &[&str]); 18] = [
             "sopra",
             "a partire da",
             "dai",
+            "da",
             "o più",
             "e più",
             "e oltre",
@@ -3952,6 +3953,8 @@ mod tests {
             Some(vec!["{1}岁以上".to_string()])
         );
         assert_eq!(lost("承重150kg以内", "zh", "最大荷重{1}", "ja"), None);
+        // Italian "da" before an age is its lower bound ("da 0 mesi", 0+ months).
+        assert_eq!(lost("0个月以上", "zh", "Tettarelle da {1}", "it"), None);
         assert_eq!(
             lost("Holds less than 5 kg", "en", "Trägt {1}", "de"),
             Some(vec!["less than {1}".to_string()])
