@@ -882,51 +882,25 @@ mod tests {
     }
 
     #[test]
-    fn no_pair_of_the_builtin_bank_loses_a_limit() {
-        // The precision of `limit_lost` on good translations.
-        let (hits, n) = flagged_pairs(|p| {
-            crate::localize::checks::limits_lost(
-                &p.source,
-                &p.target,
-                &p.source_lang,
-                &p.target_lang,
-            )
-            .map(|f| f.evidence)
-            .unwrap_or_default()
-        });
-        eprintln!("{} of {n}:\n{}", hits.len(), hits.join("\n"));
-    }
-
-    #[test]
-    fn no_pair_of_the_builtin_bank_adds_a_limit() {
-        // The precision of `limit_added` on good translations.
-        let (hits, n) = flagged_pairs(|p| {
-            crate::localize::checks::limits_added(
-                &p.source,
-                &p.target,
-                &p.source_lang,
-                &p.target_lang,
-            )
-            .map(|f| f.evidence)
-            .unwrap_or_default()
-        });
-        eprintln!("{} of {n}:\n{}", hits.len(), hits.join("\n"));
-    }
-
-    #[test]
-    fn no_pair_of_the_builtin_bank_calls_a_light_the_wrong_way_round() {
-        // The precision of `light_swapped` on good translations.
-        let (hits, n) = flagged_pairs(|p| {
-            crate::localize::checks::lights_swapped(
-                &p.source,
-                &p.target,
-                &p.source_lang,
-                &p.target_lang,
-            )
-            .map(|f| f.evidence)
-            .unwrap_or_default()
-        });
-        eprintln!("{} of {n}:\n{}", hits.len(), hits.join("\n"));
+    fn no_pair_of_the_builtin_bank_loses_or_adds_a_limit_or_swaps_a_light() {
+        // The precision on good translations of the checks that read a source
+        // and its translation alone: `limit_lost`, `limit_added` and
+        // `light_swapped` (0, 0 and 0 of 16,200 when written).
+        use crate::localize::checks::{Finding, lights_swapped, limits_added, limits_lost};
+        type Check = fn(&str, &str, &str, &str) -> Option<Finding>;
+        let checks: [(&str, Check); 3] = [
+            ("limit_lost", limits_lost),
+            ("limit_added", limits_added),
+            ("light_swapped", lights_swapped),
+        ];
+        for (code, check) in checks {
+            let (hits, n) = flagged_pairs(|p| {
+                check(&p.source, &p.target, &p.source_lang, &p.target_lang)
+                    .map(|f| f.evidence)
+                    .unwrap_or_default()
+            });
+            eprintln!("{code}: {} of {n}:\n{}", hits.len(), hits.join("\n"));
+        }
     }
 
     #[test]
