@@ -818,6 +818,18 @@ mod tests {
     /// The bank's pairs a check flags, as "src→tgt evidence: source =>
     /// target", and how many pairs there are; the check's precision on good
     /// translations must be at most one flag in 200.
+    /// A bank pair as a prompt shows it, numbers as placeholders on both sides.
+    fn protected_pair(p: &SegmentPair) -> ExamplePair {
+        Example {
+            kind: p.kind.clone(),
+            source: p.source.clone(),
+            target: p.target.clone(),
+            origin: ExampleOrigin::Builtin,
+            score: 0.0,
+        }
+        .prompt_pair(true)
+    }
+
     fn flagged_pairs(check: impl Fn(&SegmentPair) -> Vec<String>) -> (Vec<String>, usize) {
         let all = builtin_pairs();
         let hits: Vec<String> = all
@@ -925,14 +937,7 @@ mod tests {
         let all = builtin_pairs();
         let (mut checked, mut hits) = (0, Vec::new());
         for p in &all {
-            let shown = Example {
-                kind: p.kind.clone(),
-                source: p.source.clone(),
-                target: p.target.clone(),
-                origin: ExampleOrigin::Builtin,
-                score: 0.0,
-            }
-            .prompt_pair(true);
+            let shown = protected_pair(p);
             if !shown.target.contains('{') {
                 continue;
             }
@@ -965,14 +970,7 @@ mod tests {
         let all = builtin_pairs();
         let (mut checked, mut caught, mut hits) = (0, 0, Vec::new());
         for p in &all {
-            let shown = Example {
-                kind: p.kind.clone(),
-                source: p.source.clone(),
-                target: p.target.clone(),
-                origin: ExampleOrigin::Builtin,
-                score: 0.0,
-            }
-            .prompt_pair(true);
+            let shown = protected_pair(p);
             if shown.source.matches('{').count() < 2 {
                 continue;
             }
