@@ -1077,6 +1077,18 @@ pub fn eval_size(set: &[EvalListing], opts: &EvalOptions) -> usize {
 }
 
 /// Every title and bullet of the dev set's files with its reference, as
+/// Fails when a check flags more than one in 200 of `n` good translations,
+/// listing them; a precision measurement's bound.
+#[cfg(test)]
+pub(crate) fn assert_few_flagged(hits: &[String], n: usize) {
+    assert!(
+        hits.len() * 200 <= n,
+        "{} of {n}:\n{}",
+        hits.len(),
+        hits.join("\n")
+    );
+}
+
 /// (source language, target language, source, reference): good translations
 /// on which the checks' precision is measured.
 #[cfg(test)]
