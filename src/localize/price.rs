@@ -189,7 +189,7 @@ pub struct PriceConverter<'a> {
 }
 
 static PRICE_PARTS: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(US\$|C\$|A\$|[$€£¥]|USD|EUR|GBP|JPY|CNY)?\s?(\d+(?:[.,]\d+)*)\s?(€|\$|£|USD|EUR|GBP|JPY|CNY)?")
+    Regex::new(r"(US\$|C\$|A\$|[$€£¥￥]|USD|EUR|GBP|JPY|CNY|RMB|人民币)?\s?(\d+(?:[.,]\d+)*)\s?(€|\$|£|元|USD|EUR|GBP|JPY|CNY|RMB)?")
         .expect("static regex")
 });
 
@@ -287,25 +287,34 @@ impl PriceConverter<'_> {
         }
     }
 
-    /// Convert a price written in text (`$19.99`, `18,50 €`); `None` when the
-    /// currency is unknown or no rate is known (the text is then kept as is).
-    pub fn convert_text(&self, text: &str) -> Option<String> {
-        let c = PRICE_PARTS.captures(text)?;
-        let sym = c.get(1).or(c.get(3))?.as_str();
-        let currency = match sym {
-            "$" | "US$" | "USD" => "USD",
-            "€" | "EUR" => "EUR",
-            "£" | "GBP" => "GBP",
-            "¥" | "JPY" => "JPY",
-            "CNY" => "CNY",
-            "C$" => "CAD",
-            "A$" => "AUD",
-            _ => return None,
-        };
-        let amount: Decimal = super::units::plain_source_number(&c[2]).parse().ok()?;
+    /// Convert a price written in text (`$19.99`, `18,50 €`, `5元`); `None` when
+    /// the currency is unknown or no rate is known. `source_language` decides
+    /// what a yen sign is: Chinese text writes yuan with it (`¥99`, `￥99`).
+    pub fn convert_text(&self, text: &str, source_language: Option<&str>) -> Option<String> {
+        let (amount, currency) = text_price(text, source_language)?;
         let p = self.convert(amount, currency)?;
         Some(self.format(p.amount))
     }
+}
+
+/// The amount and currency of a price written in text (see
+/// [`PriceConverter::convert_text`]).
+pub fn text_price(text: &str, source_language: Option<&str>) -> Option<(Decimal, &'static str)> {
+    let c = PRICE_PARTS.captures(text)?;
+    let sym = c.get(1).or(c.get(3))?.as_str();
+    let currency = match sym {
+        "$" | "US$" | "USD" => "USD",
+        "€" | "EUR" => "EUR",
+        "£" | "GBP" => "GBP",
+        "¥" | "￥" if source_language == Some("zh") => "CNY",
+        "¥" | "￥" | "JPY" => "JPY",
+        "CNY" | "RMB" | "人民币" | "元" => "CNY",
+        "C$" => "CAD",
+        "A$" => "AUD",
+        _ => return None,
+    };
+    let amount: Decimal = super::units::plain_source_number(&c[2]).parse().ok()?;
+    Some((amount, currency))
 }
 
 #[cfg(test)]
@@ -327,8 +336,11 @@ mod tests {
             de.convert(Decimal::new(1999, 2), "USD").unwrap().amount,
             Decimal::new(2199, 2)
         );
-        assert_eq!(de.convert_text("$19.99").unwrap(), "21,99\u{a0}€");
-        assert_eq!(de.convert_text("1,299.00 USD").unwrap(), "1.421,99\u{a0}€");
+        assert_eq!(de.convert_text("$19.99", None).unwrap(), "21,99\u{a0}€");
+        assert_eq!(
+            de.convert_text("1,299.00 USD", None).unwrap(),
+            "1.421,99\u{a0}€"
+        );
         // a price already in euros is the seller's: no VAT, no ending
         assert_eq!(
             de.convert(Decimal::new(1999, 2), "EUR").unwrap().amount,
@@ -338,14 +350,14 @@ mod tests {
             rates: &rates,
             profile: reg.get("amazon.co.jp").unwrap(),
         };
-        assert_eq!(jp.convert_text("$19.99").unwrap(), "¥3,024");
+        assert_eq!(jp.convert_text("$19.99", None).unwrap(), "¥3,024");
         // Inverse rate and unknown currency.
         let us = PriceConverter {
             rates: &rates,
             profile: reg.get("amazon.com").unwrap(),
         };
-        assert_eq!(us.convert_text("9,20 €").unwrap(), "$9.99");
-        assert_eq!(us.convert_text("£5"), None);
+        assert_eq!(us.convert_text("9,20 €", None).unwrap(), "$9.99");
+        assert_eq!(us.convert_text("£5", None), None);
     }
 
     #[test]

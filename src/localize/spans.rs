@@ -165,7 +165,7 @@ static URL: LazyLock<Regex> = LazyLock::new(|| {
         .expect("static regex")
 });
 static PRICE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?:US\$|C\$|A\$|[$€£¥]|\b(?:USD|EUR|GBP|JPY|CNY)\s?)\s?\d+(?:[.,]\d+)*|\d+(?:[.,]\d+)*\s?(?:€|\$|£|\b(?:USD|EUR|GBP|JPY|CNY)\b)")
+    Regex::new(r"(?:US\$|C\$|A\$|[$€£¥￥]|\b(?:USD|EUR|GBP|JPY|CNY|RMB)\s?|人民币\s?)\s?\d+(?:[.,]\d+)*(?:\s?元)?|\d+(?:[.,]\d+)*\s?(?:€|\$|£|元|\b(?:USD|EUR|GBP|JPY|CNY|RMB)\b)")
         .expect("static regex")
 });
 const NUM: &str = r"(?:\d+[ \-]\d+/\d+|\d+/\d+|\d+(?:[.,]\d+)*)";
@@ -519,10 +519,26 @@ pub fn protect(text: &str, rules: &ProtectRules<'_>) -> Protected {
         }
     }
     for m in PRICE.find_iter(text) {
+        // An amount of money in the text ("一年电费不到5元", under 5 yuan of
+        // electricity a year) is converted as the listing's price is. Left to
+        // the model, "5元" came back in Polish as "5 zł": the number kept, the
+        // currency changed. Without a rate, yuan are written with their
+        // currency's code ("5 CNY": abroad, ¥ is the yen).
+        let price = m.as_str();
+        let coded = || {
+            let (_, currency) = super::price::text_price(price, rules.source_language)?;
+            let num = NUMBER_PART.find(price)?.as_str();
+            let num = rules
+                .number_format
+                .map_or_else(|| num.to_string(), |nf| localise_number(num, nf));
+            (currency == "CNY" && !matches!(rules.language, None | Some("zh")))
+                .then(|| format!("{num} {currency}"))
+        };
         let restore = rules
             .prices
-            .and_then(|p| p.convert_text(m.as_str()))
-            .unwrap_or_else(|| m.as_str().to_string());
+            .and_then(|p| p.convert_text(price, rules.source_language))
+            .or_else(coded)
+            .unwrap_or_else(|| price.to_string());
         let span = Span {
             kind: SpanKind::Price,
             original: m.as_str().to_string(),
@@ -765,6 +781,22 @@ pub fn protect(text: &str, rules: &ProtectRules<'_>) -> Protected {
             && u.chars().all(script::is_cjk)
             && units::table().lookup(u).is_some_and(|m| is_count(m.unit))
             && text[end..].starts_with(|c: char| c.is_alphabetic() && c != '装')
+            && let Some(stem) = text[start..end].strip_suffix(u)
+        {
+            end = start + stem.trim_end().len();
+            unit = None;
+        }
+        // A Japanese unit word at the start of a Chinese word ("466×466分辨率",
+        // a resolution, came back in Italian as "466×466 minuti": 分 is a
+        // minute in Japanese, where Chinese writes 分钟; 分 begins 分辨率,
+        // 分类, 分体 …). In a Chinese source, a unit written in a word that no
+        // unit of the table writes in Chinese, with a Chinese character right
+        // after it, is no unit: the number stands alone.
+        if rules.source_language == Some("zh")
+            && let Some(u) = unit
+            && u.chars().all(script::is_han)
+            && !units::table().written_in(u, "zh")
+            && text[end..].starts_with(script::is_han)
             && let Some(stem) = text[start..end].strip_suffix(u)
         {
             end = start + stem.trim_end().len();
@@ -2861,6 +2893,101 @@ mod tests {
         assert_eq!(restored("保温杯500ml", "ja", "zh"), ["500ml"]);
         assert_eq!(restored("浴巾 70x140cm", "de", "zh"), ["70x140 cm"]);
         assert_eq!(restored("Bottle 500ml", "de", "en"), ["500ml"]);
+    }
+
+    #[test]
+    fn money_in_chinese_text_is_converted_or_written_with_its_code() {
+        use crate::localize::price::Rates;
+        use rust_decimal::Decimal;
+        let rates = Rates::from_csv("from,to,rate\nCNY,PLN,0.6\nJPY,PLN,0.03\n", "r.csv").unwrap();
+        let reg = crate::market::MarketRegistry::builtin().unwrap();
+        let profile = reg.get("allegro").unwrap();
+        let conv = PriceConverter {
+            rates: &rates,
+            profile,
+        };
+        let rules = |prices, src| ProtectRules {
+            prices,
+            number_format: Some(&profile.number_format),
+            language: Some("pl"),
+            source_language: Some(src),
+            ..Default::default()
+        };
+        let five_yuan = conv.format(conv.convert(Decimal::new(5, 0), "CNY").unwrap().amount);
+        for text in [
+            "一年电费不到5元",
+            "仅需人民币5元",
+            "原价￥5",
+            "原价¥5",
+            "RMB 5",
+        ] {
+            let p = protect(text, &rules(Some(&conv), "zh"));
+            assert_eq!(p.spans.len(), 1, "{text}: {:?}", p.spans);
+            assert_eq!(p.spans[0].kind, SpanKind::Price, "{text}");
+            assert_eq!(p.spans[0].restore, five_yuan, "{text}");
+            // Without a rate, the amount keeps its currency, by its code.
+            let p = protect(text, &rules(None, "zh"));
+            assert_eq!(p.spans[0].restore, "5 CNY", "{text}");
+        }
+        let p = protect("一年电费不到2.5元", &rules(None, "zh"));
+        assert_eq!(p.spans[0].restore, "2,5 CNY");
+        // A Japanese source's yen sign is the yen.
+        let yen = conv.format(conv.convert(Decimal::new(500, 0), "JPY").unwrap().amount);
+        let p = protect("送料￥500", &rules(Some(&conv), "ja"));
+        assert_eq!(p.spans[0].restore, yen);
+        // 元 is money only after a number; 块 is also a count of pieces.
+        let p = protect("3块磁铁，电子元件", &rules(Some(&conv), "zh"));
+        assert!(
+            p.spans.iter().all(|s| s.kind != SpanKind::Price),
+            "{:?}",
+            p.spans
+        );
+    }
+
+    #[test]
+    fn a_japanese_unit_word_starting_a_chinese_word_is_no_unit() {
+        let nf = NumberFormat {
+            decimal: ",".into(),
+            grouping: ".".into(),
+        };
+        let spans = |text: &'static str, src: &'static str| -> Vec<(String, String)> {
+            let rules = ProtectRules {
+                measurement: Some(MeasurementSystem::Metric),
+                number_format: Some(&nf),
+                language: Some("it"),
+                source_language: Some(src),
+                title: Some(text),
+                ..Default::default()
+            };
+            protect(text, &rules)
+                .spans
+                .into_iter()
+                .map(|s| (s.original, s.restore))
+                .collect()
+        };
+        // 分辨率 (resolution), 分类 (category), 分体 (split): no minutes.
+        for text in ["466×466分辨率AMOLED", "共3分类", "10分体式"] {
+            let found = spans(text, "zh");
+            assert!(
+                found.iter().all(|(_, r)| !r.contains("min")),
+                "{text}: {found:?}"
+            );
+        }
+        assert_eq!(spans("466×466分辨率", "zh")[0].0, "466×466");
+        // Chinese minutes, and a Japanese source's 分, are minutes.
+        assert!(spans("充电30分钟充满", "zh")[0].1.contains("minuti"));
+        assert!(spans("約30分で充電", "ja")[0].1.contains("minuti"));
+        assert!(spans("約30分間充電", "ja")[0].1.contains("minuti"));
+        // 度 is Chinese for a temperature or an angle, before a word or not.
+        assert_eq!(spans("水温40度恒温", "zh")[0].1, "40 gradi Celsius");
+        assert_eq!(spans("可360度旋转", "zh")[0].1, "360 gradi");
+        // Electricity is counted in 度 too: a kilowatt-hour.
+        assert_eq!(spans("每天耗电0.5度", "zh")[0].1, "0,5 kWh");
+        assert_eq!(spans("电热水壶一年电费不到20度", "zh")[0].1, "20 kWh");
+        assert_eq!(
+            spans("节能电水壶加热到100度", "zh")[0].1,
+            "100 gradi Celsius"
+        );
     }
 
     #[test]

@@ -351,6 +351,17 @@ impl UnitTable {
         &self.sizes
     }
 
+    /// Whether some unit of the table is written `word` in `lang` (read or
+    /// only written: Chinese 度 is an angle's word, 分钟 a minute's; Japanese 分
+    /// is no Chinese unit word).
+    pub fn written_in(&self, word: &str, lang: &str) -> bool {
+        self.units.iter().any(|u| {
+            [&u.words, &u.writes]
+                .iter()
+                .any(|m| m.get(lang).is_some_and(|w| w.iter().any(|x| x == word)))
+        })
+    }
+
     /// The unit with this id.
     pub fn get(&self, id: &str) -> Option<&Unit> {
         self.units.iter().find(|u| u.id == id)
@@ -426,10 +437,12 @@ impl UnitTable {
             r.unit == unit.id && (r.forms.is_empty() || r.forms.iter().any(|f| f == written))
         }) {
             let (yes, no) = (words(&r.words), words(&r.not_words));
+            // A word that keeps the unit ends this reading, not the next one
+            // ("加热" keeps 度 from an angle, not from a kilowatt-hour).
             for text in [near, title] {
                 let hay = text.to_lowercase();
                 if no.iter().any(|w| mentions(&hay, w)) {
-                    return None;
+                    break;
                 }
                 if yes.iter().any(|w| mentions(&hay, w)) {
                     return self.get(&r.reads_as);
@@ -854,6 +867,16 @@ mod tests {
         assert_eq!(fam("Smart ", " TV with HDR", Some("en")), Some("screen"));
         assert_eq!(fam("", " x 2.1 tires", Some("en")), Some("wheel"));
         assert_eq!(fam("外径", "英寸电视", Some("zh")), Some("screen"));
+        // A watch's or a phone's display, as Chinese titles write it ("1.43英寸AMOLED屏",
+        // converted to "36,3 mm" in Italian before 屏 and AMOLED were words of the
+        // family).
+        assert_eq!(fam("", "AMOLED屏", Some("zh")), Some("screen"));
+        assert_eq!(fam("【", "大屏】", Some("zh")), Some("screen"));
+        assert_eq!(fam("", "", Some("zh")), None);
+        assert_eq!(fam("屏幕尺寸 ", "", Some("zh")), Some("screen"));
+        assert_eq!(fam("", " AMOLED display", Some("en")), Some("screen"));
+        assert_eq!(fam("智能手表 ", "", Some("zh")), Some("screen"));
+        assert_eq!(fam("", " smartwatch", Some("en")), Some("screen"));
         assert_eq!(
             fam("Anschluss ", " Gewinde", Some("de")),
             Some("pipe_thread")
