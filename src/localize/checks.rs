@@ -1133,10 +1133,12 @@ const LIMIT_TRIGGERS: [(&str, LimitTriggers); 3] = [
                 "小于",
                 "少于",
                 "不足",
+                "不到",
+                "未满",
                 "≤",
                 "<",
             ],
-            upper_after: &["以下", "以内", "之内"],
+            upper_after: &["以下", "以内", "之内", "及以下", "或以下", "及以内"],
             lower_before: &[
                 "至少",
                 "最少",
@@ -1150,7 +1152,7 @@ const LIMIT_TRIGGERS: [(&str, LimitTriggers); 3] = [
                 "≥",
                 ">",
             ],
-            lower_after: &["以上"],
+            lower_after: &["以上", "及以上", "或以上"],
         },
     ),
     (
@@ -1311,6 +1313,8 @@ const LIMIT_WORDS: [(&str, &[&str], &[&str]); 18] = [
             "au plus",
             "moins de",
             "inférieur",
+            "inférieurs",
+            "inférieures",
             "inférieure",
             "en dessous",
             "en-dessous",
@@ -1327,6 +1331,8 @@ const LIMIT_WORDS: [(&str, &[&str], &[&str]); 18] = [
             "minimum",
             "plus de",
             "supérieur",
+            "supérieurs",
+            "supérieures",
             "supérieure",
             "au-dessus",
             "à partir de",
@@ -1352,6 +1358,7 @@ const LIMIT_WORDS: [(&str, &[&str], &[&str]); 18] = [
             "máxima",
             "menos de",
             "inferior",
+            "inferiores",
             "por debajo",
             "bajo",
             "no más de",
@@ -1370,6 +1377,7 @@ const LIMIT_WORDS: [(&str, &[&str], &[&str]); 18] = [
             "mínima",
             "más de",
             "superior",
+            "superiores",
             "por encima",
             "a partir de",
             "desde",
@@ -1398,6 +1406,7 @@ const LIMIT_WORDS: [(&str, &[&str], &[&str]); 18] = [
             "al massimo",
             "meno di",
             "inferiore",
+            "inferiori",
             "sotto",
             "non più di",
             "entro",
@@ -1414,6 +1423,7 @@ const LIMIT_WORDS: [(&str, &[&str], &[&str]); 18] = [
             "più di",
             "oltre",
             "superiore",
+            "superiori",
             "sopra",
             "a partire da",
             "dai",
@@ -1491,6 +1501,7 @@ const LIMIT_WORDS: [(&str, &[&str], &[&str]); 18] = [
             "no máximo",
             "menos de",
             "inferior",
+            "inferiores",
             "abaixo",
             "sob",
             "não mais de",
@@ -1510,6 +1521,7 @@ const LIMIT_WORDS: [(&str, &[&str], &[&str]); 18] = [
             "mais de",
             "acima",
             "superior",
+            "superiores",
             "a partir de",
             "ou mais",
             "desde",
@@ -3953,6 +3965,39 @@ mod tests {
             Some(vec!["{1}岁以上".to_string()])
         );
         assert_eq!(lost("承重150kg以内", "zh", "最大荷重{1}", "ja"), None);
+        // 不到 (less than), 及以上 (and above) and their like.
+        assert_eq!(
+            lost("待机功耗不到0.5W", "zh", "Consumo in standby {1}", "it"),
+            Some(vec!["不到{1}".to_string()])
+        );
+        assert_eq!(
+            lost(
+                "兼容安卓8.0及以上系统",
+                "zh",
+                "Compatibile con Android {1}",
+                "it"
+            ),
+            Some(vec!["{1}及以上".to_string()])
+        );
+        assert_eq!(
+            lost(
+                "兼容安卓8.0及以上系统",
+                "zh",
+                "Compatibile con Android {1} e superiori",
+                "it"
+            ),
+            None
+        );
+        // A plural adjective is the limit word too ("superiores a -5 °C").
+        assert_eq!(
+            lost(
+                "适合-5℃以上气温使用",
+                "zh",
+                "Para temperaturas superiores a {1}",
+                "es"
+            ),
+            None
+        );
         // Italian "da" before an age is its lower bound ("da 0 mesi", 0+ months).
         assert_eq!(lost("0个月以上", "zh", "Tettarelle da {1}", "it"), None);
         assert_eq!(
