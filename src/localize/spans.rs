@@ -2004,8 +2004,13 @@ fn repeated_unit_len(rest: &str, s: &Span) -> usize {
             if one && script::is_cjk(first) {
                 // The quantity's own last character written again is a repeat
                 // whatever follows ("4分分沸かす"), but in a word of its own
-                // ("1日日本製").
-                let doubled = last == Some(first)
+                // ("1日日本製"); so is the unit's name right after a symbol of
+                // its own sign ("60℃度を超える"; not "5 m米色", beige).
+                let after_symbol = u
+                    .symbols
+                    .iter()
+                    .any(|sym| !sym.is_ascii() && s.restore.trim_end().ends_with(sym.as_str()));
+                let doubled = (last == Some(first) || after_symbol && lead == 0)
                     && t.starts_with(first)
                     && !CJK_NOT_UNITS.iter().any(|x| t.starts_with(x));
                 if doubled {
@@ -3461,6 +3466,16 @@ mod tests {
             source_language: Some("zh"),
             ..Default::default()
         };
+        // The unit's name right after its symbol: "60℃度を超える" (zh→ja).
+        let p = protect("请勿在温度超过60℃的环境中放置", &zh_ja);
+        assert_eq!(p.text, "请勿在温度超过{1}的环境中放置");
+        assert_eq!(
+            restore("温度が{1}度を超える環境に置かないでください", &p).text,
+            "温度が60℃を超える環境に置かないでください"
+        );
+        // Apart from the symbol, or another word, it stays.
+        assert_eq!(restore("{1} 度", &p).text, "60℃ 度");
+        assert_eq!(restore("{1}以上", &p).text, "60℃以上");
         let p = protect("刀刃长20cm，总长33cm，刀身厚2.5mm", &zh_ja);
         assert_eq!(p.text, "刀刃长{1}，总长{2}，刀身厚{3}");
         assert_eq!(
