@@ -196,8 +196,13 @@ static QUANTITY: LazyLock<Regex> = LazyLock::new(|| {
 });
 static QUANTITY_FULL: LazyLock<Regex> = LazyLock::new(|| {
     let unit = units::table().pattern();
-    // Dimensions too ("70x140cm"): a quantity, not a model number.
-    Regex::new(&format!(r"^{NUM}(?:\s*[x×*]\s*{NUM})*\s?{unit}$")).expect("static regex")
+    // Dimensions too ("70x140cm"), and ranges ("90-140cm", glued to Chinese
+    // in "身高90-140cm" and kept as a model number before: "90-140cm cm"): a
+    // quantity, not a model number.
+    Regex::new(&format!(
+        r"^{NUM}(?:(?:{RANGE}|\s*[x×*]\s*){NUM})*\s?{unit}$"
+    ))
+    .expect("static regex")
 });
 static GAUGE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"#\d+\b").expect("static regex"));
 static GAUGE_DIM: LazyLock<Regex> =
@@ -737,13 +742,18 @@ pub fn protect(text: &str, rules: &ProtectRules<'_>) -> Protected {
     // Every quantity first (its start, end and unit), then each read with its
     // neighbours.
     let mut found: Vec<(usize, usize, Option<&str>)> = Vec::new();
+    let mut last_end = usize::MAX;
     for c in QUANTITY.captures_iter(&spaced) {
         let Some(m) = c.get(0) else { continue };
         let mut start = m.start();
-        // A dash after a letter or a digit joins ("cm-20 cm"), it is no sign.
+        // A dash after a letter or a digit joins ("cm-20 cm"), it is no sign;
+        // nor is one right after another quantity's unit ("30℃-55℃" is 30 to
+        // 55 °C: read as a sign, it came back in Russian "от 30 °C до -55 °C").
         if m.as_str().starts_with(['-', '−'])
-            && spaced[..start]
-                .ends_with(|c: char| c.is_alphanumeric() && !script::is_cjk(c) || ".,/".contains(c))
+            && (start == last_end
+                || spaced[..start].ends_with(|c: char| {
+                    c.is_alphanumeric() && !script::is_cjk(c) || ".,/".contains(c)
+                }))
         {
             start += m.as_str().chars().next().map_or(0, char::len_utf8);
         }
@@ -766,6 +776,7 @@ pub fn protect(text: &str, rules: &ProtectRules<'_>) -> Protected {
                     .len();
             unit = None;
         }
+        last_end = m.end();
         let (start, mut end) = (at[start], at[end]);
         // A Chinese measure word between a count and its noun ("含5支脸部刷",
         // "附1支磁性笔", "12件套") is grammar, not the unit of a quantity: the
@@ -2947,6 +2958,49 @@ mod tests {
             "{:?}",
             p.spans
         );
+    }
+
+    #[test]
+    fn a_range_glued_to_chinese_keeps_its_ends_and_unit() {
+        let nf = de();
+        let rules = ProtectRules {
+            measurement: Some(MeasurementSystem::Metric),
+            number_format: Some(&nf),
+            language: Some("de"),
+            source_language: Some("zh"),
+            ..Default::default()
+        };
+        let spans = |text: &str| -> Vec<(String, String)> {
+            protect(text, &rules)
+                .spans
+                .into_iter()
+                .map(|s| (s.original, s.restore))
+                .collect()
+        };
+        let pairs = |v: &[(&str, &str)]| -> Vec<(String, String)> {
+            v.iter()
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .collect()
+        };
+        // A dash right after a quantity's unit joins a range: no minus sign.
+        assert_eq!(
+            spans("30℃-55℃可调"),
+            pairs(&[("30℃", "30 °C"), ("55℃", "55 °C")])
+        );
+        assert_eq!(
+            spans("温度-20℃-60℃"),
+            pairs(&[("-20℃", "-20 °C"), ("60℃", "60 °C")])
+        );
+        assert_eq!(
+            spans("-20℃~-5℃"),
+            pairs(&[("-20℃", "-20 °C"), ("-5℃", "-5 °C")])
+        );
+        // A range with its unit glued to Chinese is a quantity, not a model
+        // number ("90-140cm cm" came back in German).
+        assert_eq!(spans("身高90-140cm"), pairs(&[("90-140cm", "90-140 cm")]));
+        assert_eq!(spans("高度62-80cm四档可调")[0].1, "62-80 cm");
+        // A model number stays one.
+        assert_eq!(spans("型号A90-140cm")[0].1, "A90-140cm");
     }
 
     #[test]
