@@ -790,8 +790,24 @@ pub fn protect(text: &str, rules: &ProtectRules<'_>) -> Protected {
             && let Some(u) = unit
             && u.chars().count() == 1
             && u.chars().all(script::is_cjk)
-            && units::table().lookup(u).is_some_and(|m| is_count(m.unit))
+            && let Some(found) = units::table().lookup(u)
+            && is_count(found.unit)
             && text[end..].starts_with(|c: char| c.is_alphabetic() && c != '装')
+            // Unless the context reads it as another unit ("60支长绒棉", a
+            // yarn count).
+            && units::table()
+                .reading(
+                    found.unit,
+                    u,
+                    &format!(
+                        "{} {}",
+                        tail_chars(&text[..start], CONTEXT_BEFORE),
+                        head_chars(&text[end..], CONTEXT_AFTER)
+                    ),
+                    rules.title.unwrap_or(""),
+                    rules.source_language,
+                )
+                .is_none()
             && let Some(stem) = text[start..end].strip_suffix(u)
         {
             end = start + stem.trim_end().len();
@@ -1312,7 +1328,9 @@ fn rewrite_quantity(
             .then_some(u),
     };
     let as_written = |stem: &str| {
-        if foreign {
+        if foreign && m.unit.glued {
+            format!("{stem}{}", m.unit.symbol(lang))
+        } else if foreign {
             join(stem, m.unit.symbol(lang), lang)
         } else if let Some(local) = m.unit.local.get(lang) {
             format!("{stem} {local}")
@@ -2958,6 +2976,38 @@ mod tests {
             "{:?}",
             p.spans
         );
+    }
+
+    #[test]
+    fn a_yarn_count_is_no_count_of_pieces() {
+        let nf = de();
+        let spans = |text: &str, title: &str| -> Vec<(String, String)> {
+            let rules = ProtectRules {
+                measurement: Some(MeasurementSystem::Metric),
+                number_format: Some(&nf),
+                language: Some("pt"),
+                source_language: Some("zh"),
+                title: Some(title),
+                ..Default::default()
+            };
+            protect(text, &rules)
+                .spans
+                .into_iter()
+                .map(|s| (s.original, s.restore))
+                .collect()
+        };
+        let one = |a: &str, b: &str| vec![(a.to_string(), b.to_string())];
+        // "60 peças" (60 pieces) came back for a bedding set's "支数: 60支".
+        assert_eq!(
+            spans("60支", "纯棉床上四件套 60支长绒棉"),
+            one("60支", "60S")
+        );
+        assert_eq!(spans("60支长绒棉，手感柔软", ""), one("60支", "60S"));
+        assert_eq!(spans("采用40支纯棉面料", ""), one("40支", "40S"));
+        // Things counted in 支 stay counts: cotton swabs, brushes, pens.
+        assert_eq!(spans("棉签200支", "棉签"), one("200支", "200 peças"));
+        assert_eq!(spans("含5支脸部刷", "化妆刷套装"), one("5", "5"));
+        assert_eq!(spans("中性笔12支", ""), one("12支", "12 peças"));
     }
 
     #[test]

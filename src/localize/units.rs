@@ -91,6 +91,9 @@ pub struct Unit {
     /// A converted value keeps the original in brackets.
     #[serde(default)]
     pub show_original: bool,
+    /// Written against its number, without a space ("60S", a yarn count).
+    #[serde(default)]
+    pub glued: bool,
 }
 
 impl Unit {
