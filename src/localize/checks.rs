@@ -24,7 +24,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use super::language;
-use super::spans::{Protected, Span, SpanIssue};
+use super::spans::{Protected, Span, SpanIssue, SpanKind};
 use super::units;
 use crate::script;
 
@@ -321,6 +321,9 @@ pub fn check_segment(c: &SegmentCheck<'_>, opts: &CheckOptions) -> Vec<Finding> 
         f.push(originals(x));
     }
     if let Some(x) = lights_swapped(c.source_expected, c.output, sl, tl) {
+        f.push(x);
+    }
+    if let Some(x) = ranges_reversed(src, out, c.spans) {
         f.push(x);
     }
     if let Some(x) = rate_units_missing(
@@ -2076,6 +2079,99 @@ pub fn limits_lost(
             ),
         )
         .with_evidence(phrases),
+    )
+}
+
+/// Words and signs that join the two ends of a range ("5-7", "3 to 8", "từ 3
+/// đến 8", "30至55"), in the languages silkroute writes.
+static RANGE_JOIN: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"^(?:\s*[-–—~〜～至到]\s*|\s*(?:から|부터|ถึง)\s*|\s+(?:to|bis|à|a|al|ao|đến|tới|до|по|tot|hingga|sampai|ke|ila|إلى)\s+)$",
+    )
+    .expect("static regex")
+});
+
+/// The value a number token of a segment stands for: its digits, or for a
+/// placeholder the first number of what it restores ("{2}" = "55 °C" is 55).
+fn token_value(token: &str, spans: &[Span]) -> Option<f64> {
+    let text = match PLACEHOLDER.find(token) {
+        Some(m) => {
+            let i: usize = m
+                .as_str()
+                .trim_matches(|c: char| c == '{' || c == '}' || c.is_whitespace())
+                .parse()
+                .ok()?;
+            let sp = spans.get(i.checked_sub(1)?)?;
+            if sp.kind != SpanKind::Quantity {
+                return None;
+            }
+            sp.restore.clone()
+        }
+        None => token.to_string(),
+    };
+    let t = text.trim_start();
+    let m = LIMIT_NUMBER.find(t).filter(|m| m.start() == 0)?;
+    m.as_str().replace(',', ".").parse().ok()
+}
+
+/// A range the translation writes from its larger number down to its smaller
+/// one, that the source does not: "三档风速两档温度" (three fan speeds, two heat
+/// settings) came back "Tốc độ gió từ 3 đến 2" (fan speed from 3 to 2). Two
+/// numbers of the source became the ends of a range, a fact it never states.
+/// A range written upwards may rephrase two numbers the source gives apart
+/// ("最低-20℃，最高60℃", from -20 to 60 °C) and is not read; the source's own
+/// ranges, and numbers it joins by a word of going down ("从60降到30"), are
+/// kept.
+pub fn ranges_reversed(source: &str, output: &str, spans: &[Span]) -> Option<Finding> {
+    let pairs = |text: &str, strict: bool| -> Vec<(String, String)> {
+        let toks: Vec<regex::Match<'_>> = LIMIT_NUMBER.find_iter(text).collect();
+        toks.windows(2)
+            .filter(|w| {
+                let between = &text[w[0].end()..w[1].start()];
+                if strict {
+                    RANGE_JOIN.is_match(between)
+                } else {
+                    // A slash joins too ("18/10" steel, written "18-10").
+                    between.trim() == "/"
+                        || between.chars().count() <= 12
+                            && !between.chars().any(clause_break)
+                            && (between.trim().is_empty()
+                                || [
+                                    "-", "–", "~", "～", "至", "到", "to", "bis", "à", "a", "down",
+                                ]
+                                .iter()
+                                .any(|w| has_limit_word(&between.to_lowercase(), w)))
+                }
+            })
+            .map(|w| (w[0].as_str().to_string(), w[1].as_str().to_string()))
+            .collect()
+    };
+    let joined = pairs(source, false);
+    let mut found: Vec<String> = Vec::new();
+    for (a, b) in pairs(output, true) {
+        let (Some(x), Some(y)) = (token_value(&a, spans), token_value(&b, spans)) else {
+            continue;
+        };
+        if x > y && !joined.iter().any(|(p, q)| *p == a && *q == b) {
+            found.push(format!(
+                "{} … {}",
+                with_originals(&a, spans),
+                with_originals(&b, spans)
+            ));
+        }
+    }
+    if found.is_empty() {
+        return None;
+    }
+    Some(
+        Finding::error(
+            "range_reversed",
+            format!(
+                "a range from a larger number down to a smaller one that the source does not give: {}",
+                found.join(", ")
+            ),
+        )
+        .with_evidence(found),
     )
 }
 
@@ -4043,6 +4139,57 @@ mod tests {
     }
 
     #[test]
+    fn a_range_the_source_does_not_give_is_not_written_downwards() {
+        let reversed = |src: &str, out: &str, tl: &str| {
+            let rules = ProtectRules {
+                source_language: Some("zh"),
+                language: Some(tl),
+                ..Default::default()
+            };
+            let p = protect(src, &rules);
+            ranges_reversed(&p.text, out, &p.spans).map(|f| f.evidence)
+        };
+        // The hair dryer's three fan speeds and two heat settings.
+        let p = protect(
+            "3档风速2档温度",
+            &ProtectRules {
+                source_language: Some("zh"),
+                language: Some("vi"),
+                ..Default::default()
+            },
+        );
+        assert_eq!(p.text, "{1}档风速{2}档温度");
+        assert_eq!(
+            reversed("3档风速2档温度", "Tốc độ gió từ {1} đến {2}", "vi"),
+            Some(vec!["3 … 2".to_string()])
+        );
+        assert_eq!(
+            reversed("3档风速2档温度", "{1} tốc độ gió, {2} mức nhiệt", "vi"),
+            None
+        );
+        // Digits the model wrote itself are read too.
+        assert_eq!(
+            reversed("3档风速2档温度", "Vitesse de 3 à 2", "fr"),
+            Some(vec!["3 … 2".to_string()])
+        );
+        // Upwards, the source's own range, and a fall the source states.
+        assert_eq!(reversed("最低-20℃，最高60℃", "from {1} to {2}", "en"), None);
+        assert_eq!(
+            reversed("噪音从60dB降到30dB", "from {1} down to {2}", "en"),
+            None
+        );
+        assert_eq!(reversed("倒计时10-1秒", "countdown {1}", "en"), None);
+        assert_eq!(reversed("55℃至30℃自动调节", "{1}–{2}", "de"), None);
+        // Dimensions and a ratio are no ranges.
+        assert_eq!(reversed("尺寸30×20cm", "{1}", "en"), None);
+        assert_eq!(reversed("5V/2A输出", "{1}/{2}", "en"), None);
+        // A slash the translation writes as a dash ("18/10" steel), and a
+        // unit "A" between two numbers, are no ranges.
+        assert_eq!(ranges_reversed("18/10 stainless", "ステンレス鋼（18-10）", &[]), None);
+        assert_eq!(ranges_reversed("2000 A peak, 12 V", "2000A 12V", &[]), None);
+    }
+
+    #[test]
     fn a_limit_the_source_lacks_is_added() {
         let added = |src: &str, sl: &str, out: &str, tl: &str| {
             limits_added(src, out, sl, tl).map(|f| f.evidence)
@@ -4204,8 +4351,9 @@ mod tests {
 
     #[test]
     fn the_dev_set_references_write_no_number_the_source_lacks() {
-        // The precision of `number_word_added`, `count_missing`, `limit_lost`
-        // and `version_unnamed` on good translations: the dev set's references (titles and bullets) in every
+        // The precision of `number_word_added`, `count_missing`, `limit_lost`,
+        // `limit_added`, `light_swapped`, `range_reversed` and `version_unnamed`
+        // on good translations: the dev set's references (titles and bullets) in every
         // language whose number words are read.
         let (mut n, mut hits) = (0, Vec::new());
         for (lang, t, a, b) in crate::localize::eval::dev_reference_pairs() {
@@ -4226,6 +4374,7 @@ mod tests {
                 versions_unnamed(&a, &b, &[]),
                 lights_swapped(&a, &b, &lang, &t),
                 limits_added(&a, &b, &lang, &t),
+                ranges_reversed(&a, &b, &[]),
             ];
             for x in found.into_iter().flatten() {
                 hits.push(format!("{lang}→{t} {:?}: {a} => {b}", x.evidence));

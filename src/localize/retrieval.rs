@@ -910,6 +910,17 @@ mod tests {
     }
 
     #[test]
+    fn no_pair_of_the_builtin_bank_reverses_a_range() {
+        // The precision of `range_reversed` on good translations.
+        let (hits, n) = flagged_pairs(|p| {
+            crate::localize::checks::ranges_reversed(&p.source, &p.target, &[])
+                .map(|f| f.evidence)
+                .unwrap_or_default()
+        });
+        eprintln!("{} of {n}:\n{}", hits.len(), hits.join("\n"));
+    }
+
+    #[test]
     fn no_pair_of_the_builtin_bank_parts_a_version_from_its_name() {
         // The precision of `version_unnamed` on good translations.
         let (hits, n) = flagged_pairs(|p| {
