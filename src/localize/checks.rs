@@ -4185,7 +4185,10 @@ mod tests {
         assert_eq!(reversed("5V/2A输出", "{1}/{2}", "en"), None);
         // A slash the translation writes as a dash ("18/10" steel), and a
         // unit "A" between two numbers, are no ranges.
-        assert_eq!(ranges_reversed("18/10 stainless", "ステンレス鋼（18-10）", &[]), None);
+        assert_eq!(
+            ranges_reversed("18/10 stainless", "ステンレス鋼（18-10）", &[]),
+            None
+        );
         assert_eq!(ranges_reversed("2000 A peak, 12 V", "2000A 12V", &[]), None);
     }
 

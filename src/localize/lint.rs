@@ -251,6 +251,16 @@ fn title_words(text: &str) -> impl Iterator<Item = (usize, &str)> {
         .map(move |w| (w.as_ptr() as usize - text.as_ptr() as usize, w))
 }
 
+/// Whether the word at byte `i` of `text` is the unit of the number right
+/// before it ("0,01 мм", "12 V"): part of a quantity, which a title may give
+/// as often as it has quantities. Counted as a repeated word, the third "мм"
+/// of a Russian caliper's title went, and "точность 0,01" lost its unit.
+fn unit_of_number(text: &str, i: usize) -> bool {
+    text[..i]
+        .trim_end_matches([' ', '\u{a0}', '\u{202f}'])
+        .ends_with(|c: char| c.is_ascii_digit())
+}
+
 fn most_repeated(text: &str, p: &MarketProfile, brand: Option<&str>) -> Option<(String, usize)> {
     if p.title.max_word_repeat == 0 {
         return None;
@@ -259,7 +269,7 @@ fn most_repeated(text: &str, p: &MarketProfile, brand: Option<&str>) -> Option<(
     let mut counts: std::collections::HashMap<String, usize> = Default::default();
     for (i, w) in title_words(text) {
         let l = w.to_lowercase();
-        if in_ranges(i, &br) || p.title.repeat_exempt.contains(&l) {
+        if in_ranges(i, &br) || p.title.repeat_exempt.contains(&l) || unit_of_number(text, i) {
             continue;
         }
         *counts.entry(l).or_default() += 1;
@@ -508,7 +518,10 @@ pub fn fix(
             let mut drop = Vec::new();
             for (i, w) in title_words(text) {
                 let l = w.to_lowercase();
-                if in_ranges(i, &br) || p.title.repeat_exempt.contains(&l) {
+                if in_ranges(i, &br)
+                    || p.title.repeat_exempt.contains(&l)
+                    || unit_of_number(text, i)
+                {
                     continue;
                 }
                 let n = seen.entry(l).or_default();
@@ -647,6 +660,16 @@ mod tests {
             None,
         );
         assert_eq!(fixed, "Bottle Bottle Water");
+        // A unit after its number is part of a quantity, however many the
+        // title gives: a caliper's "0-150 mm … 0.01 mm" keeps every unit.
+        let fixed = case(
+            FieldKind::Title,
+            "title_word_repeat",
+            "Caliper in mm, 0-150 mm, 0.01 mm, 12 V",
+            "Caliper mm mm, 0-150 mm, 0.01 mm, Caliper Caliper",
+            None,
+        );
+        assert_eq!(fixed, "Caliper mm mm, 0-150 mm, 0.01 mm, Caliper");
         case(
             FieldKind::Title,
             "promotional_phrase",
