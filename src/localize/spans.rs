@@ -1556,6 +1556,25 @@ fn span_units(s: &Span) -> Vec<&'static Unit> {
 /// names of three letters or more that end in a letter.
 const UNIT_NAME_ENDINGS: [&str; 4] = ["s", "es", "n", "en"];
 
+/// Endings of a Russian unit name: its cases ("дюйма", "дюймов") and the
+/// adjective made of it ("дюймовый", "литровая", "метровое").
+const RUSSIAN_UNIT_ENDINGS: [&str; 14] = [
+    "а",
+    "ы",
+    "ов",
+    "ах",
+    "ами",
+    "овый",
+    "овая",
+    "овое",
+    "овые",
+    "ового",
+    "овой",
+    "овом",
+    "овым",
+    "овых",
+];
+
 /// What kind of word a character continues: a unit name ends where the next
 /// character is of another kind ("Liter in", "分で", "リットルの"; hiragana and
 /// katakana are two kinds), not where it is of the same ("Literflasche",
@@ -1901,6 +1920,13 @@ fn unit_name_at(t: &str, names: Names<'_>) -> Option<(&'static Unit, usize)> {
             if w.chars().count() >= 3 && w.ends_with(char::is_alphabetic) {
                 for e in UNIT_NAME_ENDINGS {
                     consider(u, whole(&format!("{w}{e}")));
+                }
+                // Russian makes an adjective of a unit ("6-дюймовый", six-inch:
+                // 6档, six settings, came back so), and inflects it ("дюймов").
+                if w.starts_with(|c: char| ('\u{0400}'..='\u{04FF}').contains(&c)) {
+                    for e in RUSSIAN_UNIT_ENDINGS {
+                        consider(u, whole(&format!("{w}{e}")));
+                    }
                 }
             }
         }
@@ -3210,6 +3236,21 @@ mod tests {
         assert_eq!(added(meals, "ja", "自動給餌器、{1}日ご飯"), ["6日"]);
         assert_eq!(added(meals, "ja", "自動給餌器、{1}日分の食事"), ["6日"]);
         assert!(added(meals, "ja", "自動給餌器、1日{1}食").is_empty());
+        // A Russian unit adjective: six settings became "six-inch".
+        let zh = ProtectRules {
+            language: Some("ru"),
+            source_language: Some("zh"),
+            ..Default::default()
+        };
+        let p = protect("6档", &zh);
+        assert_eq!(p.text, "{1}档");
+        assert_eq!(
+            added_units(&p.text, "{1}-дюймовый", &p.spans, "ru"),
+            ["6 дюймовый"]
+        );
+        assert!(added_units(&p.text, "{1} режимов", &p.spans, "ru").is_empty());
+        let p = protect("6英寸屏幕", &zh);
+        assert!(added_units(&p.text, "{1}-дюймовый экран", &p.spans, "ru").is_empty());
         // A counter after a measured quantity (the dev set's "30時間 個以上"),
         // not after a count or a bare number.
         let battery = "Up to 30 hours of battery life";
