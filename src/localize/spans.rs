@@ -1684,6 +1684,11 @@ pub fn added_units(source: &str, output: &str, spans: &[Span], target: &str) -> 
         let Some((u, len)) = found else {
             continue;
         };
+        // The quantity's own unit named again ("{1}-дюймовый" with {1} = "6
+        // дюймов") is no unit added.
+        if own(u) {
+            continue;
+        }
         // A count after a quantity that is no count ("{1}個以上" with {1} =
         // "30時間") is added; after a number or a count it is the model's way to
         // count ("{1}点セット", "3件套").
@@ -2079,6 +2084,11 @@ fn repeated_unit_len(rest: &str, s: &Span) -> usize {
             if inflects {
                 for e in UNIT_NAME_ENDINGS {
                     best = best.max(at_start(&format!("{w}{e}"), false).unwrap_or(0));
+                }
+                if w.starts_with(|c: char| ('\u{0400}'..='\u{04FF}').contains(&c)) {
+                    for e in RUSSIAN_UNIT_ENDINGS {
+                        best = best.max(at_start(&format!("{w}{e}"), false).unwrap_or(0));
+                    }
                 }
             }
         }
