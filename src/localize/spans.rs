@@ -2125,6 +2125,26 @@ mod tests {
         (p.text, spans)
     }
 
+    /// Each span's (original, restore) of a `src` source with this `title`,
+    /// into `lang` for a metric market writing numbers as `nf`.
+    fn metric_spans(
+        text: &str,
+        title: &str,
+        src: &str,
+        lang: &str,
+        nf: &NumberFormat,
+    ) -> Vec<(String, String)> {
+        let rules = ProtectRules {
+            measurement: Some(MeasurementSystem::Metric),
+            number_format: Some(nf),
+            language: Some(lang),
+            source_language: Some(src),
+            title: Some(title),
+            ..Default::default()
+        };
+        text_and_spans(text, &rules).1
+    }
+
     #[test]
     fn n_in_one_and_letter_size_ranges_are_names() {
         let protected = |text: &str, src: &'static str, lang: &'static str| {
@@ -3017,21 +3037,7 @@ mod tests {
     #[test]
     fn a_yarn_count_is_no_count_of_pieces() {
         let nf = de();
-        let spans = |text: &str, title: &str| -> Vec<(String, String)> {
-            let rules = ProtectRules {
-                measurement: Some(MeasurementSystem::Metric),
-                number_format: Some(&nf),
-                language: Some("pt"),
-                source_language: Some("zh"),
-                title: Some(title),
-                ..Default::default()
-            };
-            protect(text, &rules)
-                .spans
-                .into_iter()
-                .map(|s| (s.original, s.restore))
-                .collect()
-        };
+        let spans = |text: &str, title: &str| metric_spans(text, title, "zh", "pt", &nf);
         let one = |a: &str, b: &str| vec![(a.to_string(), b.to_string())];
         // "60 peças" (60 pieces) came back for a bedding set's "支数: 60支".
         assert_eq!(
@@ -3049,20 +3055,7 @@ mod tests {
     #[test]
     fn a_range_glued_to_chinese_keeps_its_ends_and_unit() {
         let nf = de();
-        let rules = ProtectRules {
-            measurement: Some(MeasurementSystem::Metric),
-            number_format: Some(&nf),
-            language: Some("de"),
-            source_language: Some("zh"),
-            ..Default::default()
-        };
-        let spans = |text: &str| -> Vec<(String, String)> {
-            protect(text, &rules)
-                .spans
-                .into_iter()
-                .map(|s| (s.original, s.restore))
-                .collect()
-        };
+        let spans = |text: &str| metric_spans(text, "", "zh", "de", &nf);
         let pairs = |v: &[(&str, &str)]| -> Vec<(String, String)> {
             v.iter()
                 .map(|(a, b)| (a.to_string(), b.to_string()))
@@ -3095,21 +3088,7 @@ mod tests {
             decimal: ",".into(),
             grouping: ".".into(),
         };
-        let spans = |text: &'static str, src: &'static str| -> Vec<(String, String)> {
-            let rules = ProtectRules {
-                measurement: Some(MeasurementSystem::Metric),
-                number_format: Some(&nf),
-                language: Some("it"),
-                source_language: Some(src),
-                title: Some(text),
-                ..Default::default()
-            };
-            protect(text, &rules)
-                .spans
-                .into_iter()
-                .map(|s| (s.original, s.restore))
-                .collect()
-        };
+        let spans = |text: &str, src: &str| metric_spans(text, text, src, "it", &nf);
         // 分辨率 (resolution), 分类 (category), 分体 (split): no minutes.
         for text in ["466×466分辨率AMOLED", "共3分类", "10分体式"] {
             let found = spans(text, "zh");
