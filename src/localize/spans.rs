@@ -1575,6 +1575,23 @@ const RUSSIAN_UNIT_ENDINGS: [&str; 14] = [
     "овых",
 ];
 
+/// The inflected forms of a unit name the table does not list: the endings
+/// the Latin-script languages share ([`UNIT_NAME_ENDINGS`]) on a name of three
+/// letters or more that ends in a letter, and in Russian its cases and the
+/// adjective made of it ("дюймов", "6-дюймовый": 6档, six settings, came back
+/// so).
+fn inflected(w: &str) -> Vec<String> {
+    if w.chars().count() < 3 || !w.ends_with(|c: char| c.is_alphabetic() && !script::is_cjk(c)) {
+        return Vec::new();
+    }
+    let russian = w.starts_with(|c: char| ('\u{0400}'..='\u{04FF}').contains(&c));
+    UNIT_NAME_ENDINGS
+        .iter()
+        .chain(RUSSIAN_UNIT_ENDINGS.iter().filter(|_| russian))
+        .map(|e| format!("{w}{e}"))
+        .collect()
+}
+
 /// What kind of word a character continues: a unit name ends where the next
 /// character is of another kind ("Liter in", "分で", "リットルの"; hiragana and
 /// katakana are two kinds), not where it is of the same ("Literflasche",
@@ -1922,17 +1939,8 @@ fn unit_name_at(t: &str, names: Names<'_>) -> Option<(&'static Unit, usize)> {
                 })
             };
             consider(u, whole(w));
-            if w.chars().count() >= 3 && w.ends_with(char::is_alphabetic) {
-                for e in UNIT_NAME_ENDINGS {
-                    consider(u, whole(&format!("{w}{e}")));
-                }
-                // Russian makes an adjective of a unit ("6-дюймовый", six-inch:
-                // 6档, six settings, came back so), and inflects it ("дюймов").
-                if w.starts_with(|c: char| ('\u{0400}'..='\u{04FF}').contains(&c)) {
-                    for e in RUSSIAN_UNIT_ENDINGS {
-                        consider(u, whole(&format!("{w}{e}")));
-                    }
-                }
+            for form in inflected(w) {
+                consider(u, whole(&form));
             }
         }
         if matches!(names, Names::Any) {
@@ -2079,17 +2087,8 @@ fn repeated_unit_len(rest: &str, s: &Span) -> usize {
                 continue;
             }
             best = best.max(at_start(w, false).unwrap_or(0));
-            let inflects = w.chars().count() >= 3
-                && w.ends_with(|c: char| c.is_alphabetic() && !script::is_cjk(c));
-            if inflects {
-                for e in UNIT_NAME_ENDINGS {
-                    best = best.max(at_start(&format!("{w}{e}"), false).unwrap_or(0));
-                }
-                if w.starts_with(|c: char| ('\u{0400}'..='\u{04FF}').contains(&c)) {
-                    for e in RUSSIAN_UNIT_ENDINGS {
-                        best = best.max(at_start(&format!("{w}{e}"), false).unwrap_or(0));
-                    }
-                }
+            for form in inflected(w) {
+                best = best.max(at_start(&form, false).unwrap_or(0));
             }
         }
     }
