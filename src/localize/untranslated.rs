@@ -84,7 +84,7 @@ pub fn untranslated(
             left.push(w);
         }
     }
-    let words = if is_cjk_lang(tgt_lang) {
+    let mut words: Vec<String> = if is_cjk_lang(tgt_lang) {
         latin_in_cjk(&out, tgt_lang)
             .into_iter()
             .chain(wrong_cjk(&out, tgt_lang))
@@ -107,6 +107,16 @@ pub fn untranslated(
         }
         w
     };
+    // Two English words side by side that the target does not write, in a
+    // language written in Latin letters ("corrosion resistant" in Dutch).
+    if !is_cjk_lang(tgt_lang) && tgt_lang != "en" && language::data().writes_only_latin(tgt_lang) {
+        for w in english_pairs(&src, &out, tgt_lang) {
+            let named = |p: &str| words.iter().any(|x| x.eq_ignore_ascii_case(p));
+            if !named(&w) && !w.split(' ').all(named) {
+                words.push(w);
+            }
+        }
+    }
     // Russian, Arabic, Thai: Latin letters are names and codes there.
     let other_script = !is_cjk_lang(tgt_lang) && !language::data().writes_only_latin(tgt_lang);
     let other = if other_script {
@@ -383,6 +393,55 @@ fn english_left(source: &str, output: &str, tgt_lang: &str) -> Vec<String> {
     left
 }
 
+/// English the lists of English-only words miss because it is too rare for
+/// them ("stainless", "corrosion", "resistant" are under their frequency
+/// bar): two words side by side in a translation into a language written in
+/// Latin letters, each a common English word (`english-common`) that the
+/// target neither spells alike nor accepts as a loanword, neither in the
+/// source, nor an acronym or a name. One alone may be a word the lists do not
+/// know; two in a row are a phrase left in English ("corrosion resistant to
+/// seawater" in a Dutch bullet of a Chinese listing). Returns each such pair.
+pub(crate) fn english_pairs(source: &str, output: &str, tgt_lang: &str) -> Vec<String> {
+    let data = language::data();
+    let src = source.to_lowercase();
+    // Lower case: a capitalised pair is a name ("Ultra High Speed" of HDMI,
+    // "King Size"), which markets write in English.
+    let leaked = |w: &str| {
+        w.chars().count() >= 3
+            && w.starts_with(|c: char| c.is_lowercase())
+            && language::common_english(w)
+            && !data.accepts(tgt_lang, w)
+            && !src.contains(&w.to_lowercase())
+    };
+    // Words side by side: only spaces between them.
+    let found: Vec<regex::Match<'_>> = LATIN_WORD.find_iter(output).collect();
+    let mut left: Vec<String> = Vec::new();
+    // Whether words `i..=j` are a phrase the target writes in English.
+    let loan =
+        |i: usize, j: usize| data.is_loanword(tgt_lang, &output[found[i].start()..found[j].end()]);
+    for (k, pair) in found.windows(2).enumerate() {
+        let (a, b) = (pair[0], pair[1]);
+        if output[a.end()..b.start()].chars().all(char::is_whitespace)
+            && leaked(a.as_str())
+            && leaked(b.as_str())
+        {
+            let phrase = format!("{} {}", a.as_str(), b.as_str());
+            // An English phrase the markets write in every language ("memory
+            // foam", "plug and play", "power bank").
+            // A phrase of three words or fewer that holds the pair.
+            let held = (k.saturating_sub(1)..=k)
+                .any(|i| (k + 1..found.len().min(i + 3)).any(|j| loan(i, j)));
+            if held {
+                continue;
+            }
+            if !left.iter().any(|x| x.eq_ignore_ascii_case(&phrase)) {
+                left.push(phrase);
+            }
+        }
+    }
+    left
+}
+
 /// Common English words written in lower case inside a translation into a
 /// language of another script that also writes Latin letters (Russian,
 /// Arabic, Thai), where the source does not have them: "وزن approximately
@@ -551,6 +610,54 @@ mod tests {
             }
             n += 1;
             let e = english_in_other_script(&a, &b, &t);
+            if !e.is_empty() {
+                hits.push(format!("{lang}→{t} {e:?}: {b}"));
+            }
+        }
+        println!("{} of {n}\n{}", hits.len(), hits.join("\n"));
+    }
+
+    #[test]
+    fn two_english_words_side_by_side_are_left_untranslated() {
+        // A Dutch bullet of a Chinese fishing rod: "corrosion" and "resistant"
+        // are too rare for the Dutch list of English-only words, and "steel"
+        // and "ring" are Dutch words too.
+        let out = "Duurzaam: stainless steel ring, corrosion resistant to seawater";
+        let found = left("不锈钢导环，防海水腐蚀", out, "zh", "nl");
+        assert!(
+            found.iter().any(|w| w == "corrosion resistant"),
+            "{found:?}"
+        );
+        // A phrase the markets write in English, a name in capitals, one word
+        // alone, and words of the source are none.
+        for (src, out, t) in [
+            ("记忆棉枕头", "Cuscino in memory foam, sfoderabile", "it"),
+            (
+                "即插即用",
+                "Compatible; plug and play, sin controladores",
+                "es",
+            ),
+            ("超高速", "Câble HDMI Ultra High Speed, tressé", "fr"),
+            ("防海水腐蚀", "Bestand tegen corrosion door zeewater", "nl"),
+            ("waterproof case", "Etui waterproof case", "pl"),
+        ] {
+            assert!(
+                left(src, out, "zh", t).iter().all(|w| !w.contains(' ')),
+                "{out}"
+            );
+        }
+    }
+
+    #[test]
+    #[ignore = "a measurement: cargo test --release --lib measure_english_pairs -- --ignored --nocapture"]
+    fn measure_english_pairs() {
+        let (mut n, mut hits) = (0, Vec::new());
+        for (lang, t, a, b) in crate::localize::eval::dev_reference_pairs() {
+            if t == "en" || !language::data().writes_only_latin(&t) {
+                continue;
+            }
+            n += 1;
+            let e = english_pairs(&a, &b, &t);
             if !e.is_empty() {
                 hits.push(format!("{lang}→{t} {e:?}: {b}"));
             }
