@@ -748,12 +748,17 @@ pub fn protect(text: &str, rules: &ProtectRules<'_>) -> Protected {
         let mut start = m.start();
         // A dash after a letter or a digit joins ("cm-20 cm"), it is no sign;
         // nor is one right after another quantity's unit ("30℃-55℃" is 30 to
-        // 55 °C: read as a sign, it came back in Russian "от 30 °C до -55 °C").
+        // 55 °C: read as a sign, it came back in Russian "от 30 °C до -55 °C"),
+        // nor one after a number's degree or percent sign ("90°-135°", a
+        // chair's recline, came back in Malay "90° atau -135°").
         if m.as_str().starts_with(['-', '−'])
             && (start == last_end
                 || spaced[..start].ends_with(|c: char| {
                     c.is_alphanumeric() && !script::is_cjk(c) || ".,/".contains(c)
-                }))
+                })
+                || spaced[..start]
+                    .strip_suffix(['°', '%', '‰', '′', '″'])
+                    .is_some_and(|b| b.ends_with(|c: char| c.is_ascii_digit())))
         {
             start += m.as_str().chars().next().map_or(0, char::len_utf8);
         }
@@ -829,6 +834,18 @@ pub fn protect(text: &str, rules: &ProtectRules<'_>) -> Protected {
             end = start + stem.trim_end().len();
             unit = None;
         }
+        // China's market units are read in a Chinese source only: Japanese 斤
+        // is a loaf of bread ("食パン1斤"), not half a kilogram.
+        if rules.source_language != Some("zh")
+            && let Some(u) = unit
+            && units::table()
+                .lookup(u)
+                .is_some_and(|m| m.unit.system == units::UnitSystem::Chinese)
+            && let Some(stem) = text[start..end].strip_suffix(u)
+        {
+            end = start + stem.trim_end().len();
+            unit = None;
+        }
         found.push((start, end, unit));
     }
     // The unit of each quantity found, as (dimension, system).
@@ -844,7 +861,14 @@ pub fn protect(text: &str, rules: &ProtectRules<'_>) -> Protected {
     // came back "4,99 kg / 5 kg", the same weight twice and two figures.
     let given_beside = |a: usize, b: usize| -> bool {
         let between = text.get(found[a].1..found[b].0).unwrap_or("").trim();
+        // Not a Chinese market unit beside its metric value ("5公斤（10斤）"):
+        // kept, 斤 would stay Chinese in the translation.
+        let chinese = |k: Option<(&str, units::UnitSystem)>| {
+            k.is_some_and(|(_, s)| s == units::UnitSystem::Chinese)
+        };
         matches!(between, "/" | "(" | "（" | "or")
+            && !chinese(kinds[a])
+            && !chinese(kinds[b])
             && matches!((kinds[a], kinds[b]), (Some((da, sa)), Some((db, sb))) if da == db && sa != sb)
     };
     // The last quantity's end, unit and context (see `bare_context`).
@@ -1242,6 +1266,10 @@ fn rewrite_quantity(
     let fmt = |v: f64, to: &Unit| units::format_number(units::round_sensibly(v, to), written);
     let lang = rules.language.unwrap_or("");
     let converted = |u: &Unit, target: MeasurementSystem| -> Option<String> {
+        // A Chinese market unit stays as written in a Chinese translation.
+        if u.system == units::UnitSystem::Chinese && lang.starts_with("zh") {
+            return None;
+        }
         let (conv, to) = table.convert(&signed_numbers(original)?, u, target)?;
         let sep = if original.contains(['x', '×']) {
             " x "
@@ -3073,12 +3101,37 @@ mod tests {
             spans("-20℃~-5℃"),
             pairs(&[("-20℃", "-20 °C"), ("-5℃", "-5 °C")])
         );
+        // Nor one after a number's degree or percent sign.
+        assert_eq!(
+            spans("靠背可后仰90°-135°"),
+            pairs(&[("90", "90"), ("135", "135")])
+        );
+        assert_eq!(spans("湿度30%-80%")[1].1, "80%");
         // A range with its unit glued to Chinese is a quantity, not a model
         // number ("90-140cm cm" came back in German).
         assert_eq!(spans("身高90-140cm"), pairs(&[("90-140cm", "90-140 cm")]));
         assert_eq!(spans("高度62-80cm四档可调")[0].1, "62-80 cm");
         // A model number stays one.
         assert_eq!(spans("型号A90-140cm")[0].1, "A90-140cm");
+    }
+
+    #[test]
+    fn a_chinese_market_unit_is_converted_from_a_chinese_source_only() {
+        let nf = de();
+        // 斤 is half a kilogram: "10斤" came back in Korean as "10kg".
+        assert_eq!(
+            metric_spans("最大称重不要超过5公斤（10斤）", "", "zh", "ko", &nf)[1],
+            ("10斤".to_string(), "5 kg".to_string())
+        );
+        assert_eq!(
+            metric_spans("苹果3斤装", "", "zh", "de", &nf)[0].1,
+            "1,5 kg"
+        );
+        assert_eq!(metric_spans("每包1斤", "", "zh", "de", &nf)[0].1, "500 g");
+        // Japanese 斤 is a loaf of bread: the number stands alone.
+        assert_eq!(metric_spans("食パン1斤", "", "ja", "de", &nf)[0].1, "1");
+        // A Chinese translation keeps it.
+        assert_eq!(metric_spans("苹果3斤装", "", "zh", "zh", &nf)[0].1, "3斤");
     }
 
     #[test]

@@ -33,6 +33,9 @@ pub enum UnitSystem {
     Imperial,
     /// The same everywhere (mAh, W, V, Hz, dB, lm, K, TPI …): never converted.
     International,
+    /// China's market units (斤, half a kilogram): read only in a Chinese
+    /// source, converted for every market of another language.
+    Chinese,
 }
 
 /// One step of a conversion ladder: write `unit` when the largest converted value is
@@ -127,6 +130,8 @@ impl Unit {
         match (self.system, target) {
             (UnitSystem::Imperial, MeasurementSystem::Metric) => &self.to_metric,
             (UnitSystem::Metric, MeasurementSystem::Imperial) => &self.to_imperial,
+            (UnitSystem::Chinese, MeasurementSystem::Metric) => &self.to_metric,
+            (UnitSystem::Chinese, MeasurementSystem::Imperial) => &self.to_imperial,
             _ => &[],
         }
     }
