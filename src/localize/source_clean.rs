@@ -46,6 +46,15 @@ struct RawPattern {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
+struct RawRename {
+    #[allow(dead_code)] // documents the rule in the file
+    reason: String,
+    regex: String,
+    replace: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct RawFlag {
     reason: String,
     regex: String,
@@ -60,6 +69,8 @@ struct RawFile {
     remove: Vec<RawRemove>,
     #[serde(default)]
     pattern: Vec<RawPattern>,
+    #[serde(default)]
+    rename: Vec<RawRename>,
     #[serde(default)]
     flag: Vec<RawFlag>,
     #[serde(default)]
@@ -85,6 +96,9 @@ pub struct SourceCleaner {
     /// (word, reason), longest word first.
     words: Vec<(String, String)>,
     patterns: Vec<Pattern>,
+    /// Names written the way buyers abroad know them, nothing lost
+    /// ("7号电池" → "AAA电池"): not reported.
+    renames: Vec<(Regex, String)>,
     flags: Vec<(String, Regex)>,
     size_attributes: Vec<String>,
     attributes: BTreeMap<String, BTreeMap<String, String>>,
@@ -287,6 +301,11 @@ impl SourceCleaner {
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
+        let renames = raw
+            .rename
+            .into_iter()
+            .map(|r| Ok((compile(&r.regex)?, r.replace)))
+            .collect::<Result<Vec<_>, LocalizeError>>()?;
         let flags = raw
             .flag
             .into_iter()
@@ -295,6 +314,7 @@ impl SourceCleaner {
         Ok(Self {
             words,
             patterns,
+            renames,
             flags,
             size_attributes: raw.size_attributes,
             attributes: raw.attributes,
@@ -314,7 +334,7 @@ impl SourceCleaner {
     /// `gifts` is given (they are pushed there).
     fn strip(&self, text: &str, mut gifts: Option<&mut Vec<String>>) -> (String, Removals) {
         let mut removed: Removals = Vec::new();
-        let mut t = text.to_string();
+        let mut t = self.rename(text);
         for p in &self.patterns {
             match p.action {
                 Action::Remove => {
@@ -373,6 +393,16 @@ impl SourceCleaner {
             }
         }
         (tidy(&t), removed)
+    }
+
+    /// `text` with the `rename` rules applied (names as buyers abroad know
+    /// them).
+    fn rename(&self, text: &str) -> String {
+        let mut t = text.to_string();
+        for (re, replace) in &self.renames {
+            t = re.replace_all(&t, replace.as_str()).into_owned();
+        }
+        t
     }
 
     /// The title's space-separated keywords with repeats removed (case-insensitive).
@@ -467,6 +497,7 @@ impl SourceCleaner {
         }
         out.bullets = bullets;
         if !listing.description.trim().is_empty() {
+            out.description = self.rename(&listing.description);
             self.flag("description", &listing.description, &mut warnings);
         }
 
@@ -476,6 +507,7 @@ impl SourceCleaner {
                 a.name = name.to_string();
             }
             let field = FieldId::Attribute(a.name.clone()).to_string();
+            a.value = self.rename(&a.value);
             if self.size_attributes.contains(&chinese) {
                 warnings.push(Warning {
                     field,
@@ -542,6 +574,27 @@ mod tests {
             )
             .is_err()
         );
+    }
+
+    #[test]
+    fn chinese_battery_sizes_get_their_names_abroad() {
+        // "2节7号电池" came back in Korean "2 channel 7th battery".
+        let mut l = zh("遥控器 需2节7号电池", &["使用4节5号碱性电池（不含）"]);
+        l.description = "1号电池和2号干电池均可".into();
+        l.attributes = vec![crate::listing::Attribute {
+            name: "电池".into(),
+            value: "2节7号电池（不含）".into(),
+        }];
+        let c = clean(&l, "zh", "ko");
+        assert_eq!(c.listing.title, "遥控器 需2节AAA电池");
+        assert_eq!(c.listing.bullets, ["使用4节AA碱性电池（不含）"]);
+        assert_eq!(c.listing.description, "D电池和C干电池均可");
+        assert_eq!(c.listing.attributes[0].value, "2节AAA电池（不含）");
+        // Nothing is lost, so nothing is reported; another number's digits
+        // are no size ("15号", "0.5号").
+        assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+        let c = clean(&zh("15号电池 0.5号电池 第5号", &[]), "zh", "de");
+        assert_eq!(c.listing.title, "15号电池 0.5号电池 第5号");
     }
 
     #[test]

@@ -325,11 +325,24 @@ const CLAIMS: [&str; 4] = ["recycled", "BPA-free", "food-grade", "non-toxic"];
 
 /// Material words with another everyday sense in their language, which
 /// `added_materials` does not tell: (language, term as the base writes it).
-const AMBIGUOUS: [(&str, &str); 4] = [
+const AMBIGUOUS: [(&str, &str); 13] = [
     ("it", "pelle"),
     ("es", "piel"),
     ("es", "silicona"),
     ("ja", "ゴム"),
+    // Leather is also skin: "các loại da khác nhau" (different skin types)
+    // of a hair dryer, "кожа головы" (scalp), "kulit kepala", "deri bakımı".
+    ("vi", "da"),
+    ("ru", "кожа"),
+    ("id", "kulit"),
+    ("ms", "kulit"),
+    ("th", "หนัง"),
+    ("ar", "جلد"),
+    ("tr", "deri"),
+    ("pl", "skóra"),
+    // Korean 면 (cotton) is also a side or surface, and ends words:
+    // "스케치면", "피자면서".
+    ("ko", "면"),
 ];
 
 /// Words that join two clauses, by language (a clause of a source or a
@@ -781,6 +794,18 @@ mod tests {
         assert!(added("不锈钢内胆", "Innenbehälter aus Stahl", "zh", "de").is_empty());
         assert!(added("discos cerámicos", "Keramikscheiben", "es", "de").is_empty());
         assert!(added("15%维生素C精华", "Siero per la pelle", "zh", "it").is_empty());
+        // Skin, in the languages whose leather is also skin, and Korean 면.
+        assert!(
+            added(
+                "适合不同发质",
+                "phù hợp với các loại da khác nhau",
+                "zh",
+                "vi"
+            )
+            .is_empty()
+        );
+        assert!(added("保护头皮", "защищает кожу головы", "zh", "ru").is_empty());
+        assert!(added("不锈钢秤面", "스테인리스 스케치면입니다", "zh", "ko").is_empty());
         // "bois" is no term in "boissons" (drinks).
         assert!(
             added(
