@@ -1265,6 +1265,14 @@ const LIMIT_WORDS: [(&str, &[&str], &[&str]); 18] = [
     (
         "de",
         &[
+            "oder weniger",
+            "und weniger",
+            "oder darunter",
+            "und darunter",
+            "oder kleiner",
+            "oder niedriger",
+            "oder jünger",
+            "und jünger",
             "bis",
             "max",
             "maximal",
@@ -1307,6 +1315,9 @@ const LIMIT_WORDS: [(&str, &[&str], &[&str]); 18] = [
     (
         "fr",
         &[
+            "ou moins",
+            "ou inférieur",
+            "ou inférieure",
             "jusqu'à",
             "jusqu’à",
             "max",
@@ -1354,6 +1365,8 @@ const LIMIT_WORDS: [(&str, &[&str], &[&str]); 18] = [
     (
         "es",
         &[
+            "o menos",
+            "o inferior",
             "hasta",
             "máx",
             "max",
@@ -1402,6 +1415,8 @@ const LIMIT_WORDS: [(&str, &[&str], &[&str]); 18] = [
     (
         "it",
         &[
+            "o meno",
+            "o inferiore",
             "fino a",
             "max",
             "massimo",
@@ -1496,6 +1511,8 @@ const LIMIT_WORDS: [(&str, &[&str], &[&str]); 18] = [
     (
         "pt",
         &[
+            "ou menos",
+            "ou inferior",
             "até",
             "máx",
             "max",
@@ -1541,6 +1558,10 @@ const LIMIT_WORDS: [(&str, &[&str], &[&str]); 18] = [
     (
         "ru",
         &[
+            "или меньше",
+            "и меньше",
+            "или ниже",
+            "и ниже",
             "до",
             "макс",
             "максимум",
@@ -1740,6 +1761,10 @@ const LIMIT_WORDS: [(&str, &[&str], &[&str]); 18] = [
     (
         "pl",
         &[
+            "lub mniej",
+            "lub niżej",
+            "lub poniżej",
+            "i mniej",
             "do",
             "maks",
             "maksymalnie",
@@ -1776,6 +1801,10 @@ const LIMIT_WORDS: [(&str, &[&str], &[&str]); 18] = [
     (
         "nl",
         &[
+            "of minder",
+            "of lager",
+            "of kleiner",
+            "en lager",
             "tot",
             "max",
             "maximaal",
@@ -1810,8 +1839,21 @@ const LIMIT_WORDS: [(&str, &[&str], &[&str]); 18] = [
     (
         "tr",
         &[
-            "kadar", "maks", "maksimum", "en fazla", "en çok", "altında", "altı", "az", "içinde",
-            "≤", "<",
+            "veya daha az",
+            "veya altı",
+            "ve altı",
+            "veya daha düşük",
+            "kadar",
+            "maks",
+            "maksimum",
+            "en fazla",
+            "en çok",
+            "altında",
+            "altı",
+            "az",
+            "içinde",
+            "≤",
+            "<",
         ],
         &[
             "en az",
@@ -2043,7 +2085,26 @@ pub fn limits_lost(
                     }
                 })
             };
-            let (u, l) = (has(upper), has(lower));
+            let (mut u, mut l) = (has(upper), has(lower));
+            // The word right before the number says which end it is: "od 30
+            // dB do 40 dB" bounds 30 from below, whatever "do" (to) says of
+            // 40. A number the source bounds from above, with only the other
+            // side's word right before it, is turned around.
+            let pre = out[..m.start()].trim_end();
+            let right_before = |words: &[&str]| {
+                words.iter().any(|w| {
+                    *w != "+"
+                        && pre.ends_with(*w)
+                        && (!spaced_word(w)
+                            || !pre[..pre.len() - w.len()]
+                                .ends_with(|c: char| c.is_alphabetic() && !script::is_cjk(c)))
+                })
+            };
+            match (right_before(upper), right_before(lower)) {
+                (false, true) => u = false,
+                (true, false) => l = false,
+                _ => {}
+            }
             match limit {
                 Limit::Upper => {
                     same |= u;
@@ -4047,6 +4108,27 @@ mod tests {
             lost(wash, "zh", "Lavar à mão acima de {1}", "pt"),
             Some(vec!["{1}以下".to_string()])
         );
+        // The word right before the number is its end: "od {1} do {2}"
+        // bounds {1} from below, though "do" (to) is near it.
+        let quiet = "运行噪音低于30dB，不打扰睡眠";
+        assert_eq!(
+            lost(quiet, "zh", "Hałas pracy od {1} do 40 dB", "pl"),
+            Some(vec!["低于{1}".to_string()])
+        );
+        assert_eq!(lost(quiet, "zh", "Hałas pracy do {1}", "pl"), None);
+        assert_eq!(lost(quiet, "zh", "Hałas od 0 do {1}", "pl"), None);
+        // "or less" after the number, in each language's words.
+        let tall = "适合身高185cm以下";
+        for (out, tl) in [
+            ("geeignet für eine Höhe von {1} oder weniger", "de"),
+            ("adapté à une taille de {1} ou moins", "fr"),
+            ("apto para una altura de {1} o menos", "es"),
+            ("geschikt voor een lengte van {1} of minder", "nl"),
+            ("dla wzrostu {1} lub mniej", "pl"),
+            ("для роста {1} или меньше", "ru"),
+        ] {
+            assert_eq!(lost(tall, "zh", out, tl), None, "{out}");
+        }
         // 以上 and "at least" in any target; the word may follow the number.
         assert_eq!(
             lost("适合3岁以上儿童", "zh", "Für Kinder ab {1}", "de"),

@@ -695,7 +695,10 @@ pub fn check_output(
     opts: &CheckOptions,
 ) -> (String, Vec<Finding>) {
     let (raw, mended) = mend_output(output, kind, protected, src, tgt);
-    let restored = spans::restore(&raw, protected);
+    let mut restored = spans::restore(&raw, protected);
+    if tgt == "en" {
+        restored.text = spans::english_time_plurals(&restored.text);
+    }
     let expected = protected.restored_source();
     let mut findings = checks::check_segment(
         &SegmentCheck {
@@ -2299,7 +2302,10 @@ impl Pipeline {
     ) -> Candidate {
         let (src, tgt, terms) = (ctx.source_lang, ctx.target_lang, ctx.terms);
         let (raw, mended) = mend_output(&g.text, s.kind, &s.protected, src, tgt);
-        let restored = spans::restore(&raw, &s.protected);
+        let mut restored = spans::restore(&raw, &s.protected);
+        if tgt == "en" {
+            restored.text = spans::english_time_plurals(&restored.text);
+        }
         let lp = (!g.logprobs.is_empty()).then(|| g.mean_logprob());
         // Cut off at the token budget: the end of the translation is missing
         // (a Vietnamese bullet ended "(công thức này được gọi là \"cotton").

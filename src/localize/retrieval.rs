@@ -894,6 +894,21 @@ mod tests {
     }
 
     #[test]
+    fn no_good_english_translation_of_the_bank_gets_a_plural() {
+        // The English plural of a unit of time after a number changes no
+        // English target of the bank.
+        let (hits, n) = flagged_pairs(|p| {
+            let fixed = crate::localize::spans::english_time_plurals(&p.target);
+            if p.target_lang == "en" && fixed != p.target {
+                vec![fixed]
+            } else {
+                Vec::new()
+            }
+        });
+        assert!(hits.is_empty(), "{} of {n}: {hits:#?}", hits.len());
+    }
+
+    #[test]
     fn no_pair_of_the_builtin_bank_misses_an_acronym() {
         // The precision of `acronym_missing` on good translations: 0 of
         // 16,200 when written (92 before the translated acronyms WLAN, LAN,

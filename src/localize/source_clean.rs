@@ -578,7 +578,8 @@ mod tests {
 
     #[test]
     fn chinese_battery_sizes_get_their_names_abroad() {
-        // "2节7号电池" came back in Korean "2 channel 7th battery".
+        // "2节7号电池" came back in Korean "2 channel 7th battery": the size
+        // gets its name abroad, the counter 节 becomes 个.
         let mut l = zh("遥控器 需2节7号电池", &["使用4节5号碱性电池（不含）"]);
         l.description = "1号电池和2号干电池均可".into();
         l.attributes = vec![crate::listing::Attribute {
@@ -586,10 +587,10 @@ mod tests {
             value: "2节7号电池（不含）".into(),
         }];
         let c = clean(&l, "zh", "ko");
-        assert_eq!(c.listing.title, "遥控器 需2节AAA电池");
-        assert_eq!(c.listing.bullets, ["使用4节AA碱性电池（不含）"]);
+        assert_eq!(c.listing.title, "遥控器 需2个AAA电池");
+        assert_eq!(c.listing.bullets, ["使用4个AA碱性电池（不含）"]);
         assert_eq!(c.listing.description, "D电池和C干电池均可");
-        assert_eq!(c.listing.attributes[0].value, "2节AAA电池（不含）");
+        assert_eq!(c.listing.attributes[0].value, "2个AAA电池（不含）");
         // Nothing is lost, so nothing is reported; another number's digits
         // are no size ("15号", "0.5号").
         assert!(c.warnings.is_empty(), "{:?}", c.warnings);

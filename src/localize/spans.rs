@@ -1462,6 +1462,54 @@ fn mid_sentence(before: &str) -> bool {
 /// Put spans back into a model's output. A placeholder the model dropped counts
 /// as restored when the span's target text is there literally (the model copied
 /// it instead); otherwise it is reported.
+/// A number and an English unit of time in the singular ("24 month", "0-6
+/// month"), as a model writes it after a placeholder in a translation of
+/// Chinese, which has no plural ("24个月"): "months".
+static SINGULAR_TIME: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"\b(?P<n>\d+(?:[.,]\d+)?(?:\s*[-–~]\s*\d+(?:[.,]\d+)?)?)\s+(?P<u>month|year|week|day|hour|minute|second)\b",
+    )
+    .expect("static regex")
+});
+
+/// An English translation with a unit of time after a number other than one
+/// in the plural: "Shelf life: 24 month" → "24 months", "for 0-6 month" →
+/// "0-6 months". Not before a noun, where English writes the singular ("24
+/// month warranty", "a 2 year old"): only at the end, before punctuation, or
+/// before a word that ends the phrase ("or", "and", "after", "of" …).
+pub fn english_time_plurals(text: &str) -> String {
+    // Not "old": "a 2 year old child" is English, "2 years old" too.
+    const ENDS: [&str; 13] = [
+        "or", "and", "after", "before", "of", "to", "in", "for", "later", "ago", "with", "per",
+        "at",
+    ];
+    let mut out = String::with_capacity(text.len() + 8);
+    let mut last = 0;
+    for c in SINGULAR_TIME.captures_iter(text) {
+        let (Some(all), Some(n)) = (c.get(0), c.name("n")) else {
+            continue;
+        };
+        let rest = &text[all.end()..];
+        let next_word: String = rest
+            .trim_start()
+            .chars()
+            .take_while(|ch| ch.is_alphabetic())
+            .collect();
+        let ends = rest.trim_start().is_empty()
+            || rest
+                .starts_with(|ch: char| !ch.is_alphanumeric() && !ch.is_whitespace() && ch != '-')
+            || ENDS.contains(&next_word.to_lowercase().as_str());
+        if n.as_str() == "1" || !ends {
+            continue;
+        }
+        out.push_str(&text[last..all.end()]);
+        out.push('s');
+        last = all.end();
+    }
+    out.push_str(&text[last..]);
+    out
+}
+
 pub fn restore(output: &str, p: &Protected) -> Restored {
     let mut counts = vec![0usize; p.spans.len()];
     let mut issues = Vec::new();
@@ -3113,6 +3161,30 @@ mod tests {
         assert_eq!(spans("高度62-80cm四档可调")[0].1, "62-80 cm");
         // A model number stays one.
         assert_eq!(spans("型号A90-140cm")[0].1, "A90-140cm");
+    }
+
+    #[test]
+    fn an_english_unit_of_time_after_a_number_is_plural() {
+        for (text, want) in [
+            ("Shelf life: 24 month", "Shelf life: 24 months"),
+            (
+                "For babies 0-6 month, replace every 2 month.",
+                "For babies 0-6 months, replace every 2 months.",
+            ),
+            (
+                "Store it for 3 month or less",
+                "Store it for 3 months or less",
+            ),
+            // Before a noun the singular is English; one is one.
+            (
+                "24 month warranty, a 2 year old child",
+                "24 month warranty, a 2 year old child",
+            ),
+            ("Replace after 1 month.", "Replace after 1 month."),
+            ("Lasts 6 months", "Lasts 6 months"),
+        ] {
+            assert_eq!(english_time_plurals(text), want);
+        }
     }
 
     #[test]
