@@ -1459,9 +1459,6 @@ fn mid_sentence(before: &str) -> bool {
         .is_some_and(char::is_lowercase)
 }
 
-/// Put spans back into a model's output. A placeholder the model dropped counts
-/// as restored when the span's target text is there literally (the model copied
-/// it instead); otherwise it is reported.
 /// A number and an English unit of time in the singular ("24 month", "0-6
 /// month"), as a model writes it after a placeholder in a translation of
 /// Chinese, which has no plural ("24个月"): "months".
@@ -1510,6 +1507,9 @@ pub fn english_time_plurals(text: &str) -> String {
     out
 }
 
+/// Put spans back into a model's output. A placeholder the model dropped counts
+/// as restored when the span's target text is there literally (the model copied
+/// it instead); otherwise it is reported.
 pub fn restore(output: &str, p: &Protected) -> Restored {
     let mut counts = vec![0usize; p.spans.len()];
     let mut issues = Vec::new();
