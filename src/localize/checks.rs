@@ -3447,7 +3447,8 @@ pub fn unknown_units(expected: &str, output: &str) -> Vec<Finding> {
             .next()
             .unwrap_or("")
             .trim_end_matches(['.', '-', '/', '·']);
-        if tok.is_empty() || table.lookup(tok).is_some() {
+        // Battery sizes count batteries ("2 AAA"), they are no amperes.
+        if tok.is_empty() || table.lookup(tok).is_some() || matches!(tok, "AA" | "AAA" | "AAAA") {
             continue;
         }
         let sep = &c[0][c[1].len()..c[0].len() - c[2].len()];
@@ -4771,6 +4772,8 @@ mod tests {
         // Words and real units pass; so does what the expected text has itself.
         assert!(bad("x", "24 Stunden, 12-teilig, 5 kg").is_empty());
         assert!(bad("kit 3 gkg", "3 gkg").is_empty());
+        // Battery sizes are no amperes run together.
+        assert!(bad("需2个AAA电池", "2 AAA 배터리").is_empty());
     }
 
     #[test]

@@ -1774,6 +1774,17 @@ pub fn added_units(source: &str, output: &str, spans: &[Span], target: &str) -> 
             // {1} = "450 g"): only a symbol that is no word.
             unit_symbol_at(rest).filter(|(u, _)| measured && !own(u))
         });
+        // A degree or percent sign glued to a quantity that has a unit of
+        // its own ("{1}°" with {1} = "150 kg" came back "150 kg°" in a
+        // Malay title): a sign only a bare number carries.
+        if found.is_none()
+            && measured
+            && let Some(sign) = rest.chars().next().filter(|c| matches!(c, '°' | '%'))
+            && !rest[sign.len_utf8()..].starts_with(|c: char| c.is_alphabetic())
+        {
+            added.push(format!("{}{sign}", s.restore));
+            continue;
+        }
         let Some((u, len)) = found else {
             continue;
         };
@@ -3364,6 +3375,15 @@ mod tests {
         assert!(added_units(&p.text, "{1} режимов", &p.spans, "ru").is_empty());
         let p = protect("6英寸屏幕", &zh);
         assert!(added_units(&p.text, "{1}-дюймовый экран", &p.spans, "ru").is_empty());
+        // A degree sign glued to a quantity with a unit ("150 kg°"), not to a
+        // bare number, nor the start of °C.
+        let p = protect("承重150kg 135°后仰", &zh);
+        assert_eq!(p.text, "承重{1} {2}°后仰");
+        assert_eq!(
+            added_units(&p.text, "Beban {1}° dan {2}°", &p.spans, "ms"),
+            ["150 кг°"]
+        );
+        assert!(added_units(&p.text, "Beban {1} dan {2}°", &p.spans, "ms").is_empty());
         // A counter after a measured quantity (the dev set's "30時間 個以上"),
         // not after a count or a bare number.
         let battery = "Up to 30 hours of battery life";
