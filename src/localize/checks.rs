@@ -10,7 +10,9 @@
 //! (errors: the field needs review), `material_added` (see
 //! [`super::terminology::Terminology::added_materials`]; a warning: retried
 //! once, and if it stays the field needs review), `colour_added` (the same for
-//! the colours, [`super::terminology::Terminology::added_colours`]) and `terminology` (a warning:
+//! the colours, [`super::terminology::Terminology::added_colours`]), `example_leaked`
+//! (the same for a product, part or material of a worked example,
+//! [`super::terminology::Terminology::leaked_terms`]) and `terminology` (a warning:
 //! retried once, then shown but not blocking). Pure functions over strings.
 //!
 //! Every number in an output must be explained: it is in the source, or silkroute
@@ -146,6 +148,9 @@ impl Finding {
             ),
             "material_added" => format!(
                 "the source names no {ev}: translate the materials the source gives and add none."
+            ),
+            "example_leaked" => format!(
+                "the source does not mention {ev}: that was an example's product. Translate only what the source says."
             ),
             "colour_added" => format!(
                 "the source names no colour {ev}: translate the colours the source gives and add none."

@@ -2391,6 +2391,24 @@ impl Pipeline {
                 .filter(|(_, in_source)| *in_source || term_missing)
                 .map(|(e, _)| (e.source.as_str(), e.target.as_str())),
         );
+        // A thing a worked example names that the source does not: the fixed
+        // examples' water bottle came back in a fishing rod's bullet and a
+        // curtain's title.
+        let leaked = self
+            .terminology
+            .leaked_terms(&s.protected.text, &raw, &examples, src, tgt);
+        if !leaked.is_empty() {
+            findings.push(
+                Finding::warning(
+                    "example_leaked",
+                    format!(
+                        "names what a worked example has and the source does not: {}",
+                        leaked.join(", ")
+                    ),
+                )
+                .with_evidence(leaked),
+            );
+        }
         findings.extend(checks::copied_example(&s.protected.text, &raw, examples));
         if let Some((a, b)) = self
             .terminology

@@ -31,6 +31,7 @@ pub struct Terminology {
 enum Section {
     Material,
     Colour,
+    Product,
     Other,
 }
 
@@ -100,6 +101,7 @@ impl Terminology {
             sections.push(match section.as_str() {
                 "materials" => Section::Material,
                 "colours" => Section::Colour,
+                "product types and parts" => Section::Product,
                 _ => Section::Other,
             });
         }
@@ -244,6 +246,81 @@ impl Terminology {
         } else {
             target.clone()
         })
+    }
+
+    /// Terms a worked example of the prompt has, in its source and its
+    /// translation, that the output copied and the segment's source does not
+    /// name: "Deze draagbare drinkfles" (a drinking bottle) in a bullet of a
+    /// fishing rod, "butelka termiczna … stal nierdzewna" in a curtain's title,
+    /// "Botol Air" in an office chair's: the fixed examples' water bottle. A
+    /// row the source names, or names by a Chinese or Japanese compound with
+    /// the same last character (保温杯 for 水杯), is the source's. Returns the
+    /// output's words.
+    pub fn leaked_terms(
+        &self,
+        source: &str,
+        output: &str,
+        examples: &[(&str, &str)],
+        src_lang: &str,
+        tgt_lang: &str,
+    ) -> Vec<String> {
+        // Read from Chinese and Japanese sources, whose compounds tell what
+        // they name (水杯, 保温杯); an English source's "bottle" or "cool" is
+        // no row's term as written.
+        if !matches!(src_lang, "zh" | "ja") {
+            return Vec::new();
+        }
+        let (Some(s), Some(t)) = (self.col(src_lang), self.col(tgt_lang)) else {
+            return Vec::new();
+        };
+        let src_lower = source.to_lowercase();
+        let in_source: Vec<usize> = self
+            .matches_with(source, s, true)
+            .into_iter()
+            .map(|(i, _)| i)
+            .collect();
+        let heads: Vec<char> = source
+            .chars()
+            .filter(|c| crate::script::is_han(*c))
+            .collect();
+        let named = |i: usize| {
+            in_source.contains(&i)
+                || ["zh", "ja"].iter().filter_map(|l| self.col(l)).any(|c| {
+                    self.rows[i][c]
+                        .iter()
+                        .filter_map(|a| a.chars().last())
+                        .any(|h| heads.contains(&h))
+                })
+                || self.rows[i][t]
+                    .iter()
+                    .chain(&self.rows[i][s])
+                    .any(|a| src_lower.contains(&a.to_lowercase()))
+        };
+        let in_output = self.matches(output, t);
+        let mut leaked: Vec<String> = Vec::new();
+        for (ex_source, ex_target) in examples {
+            let ex_rows: Vec<usize> = self
+                .matches_with(ex_source, s, true)
+                .into_iter()
+                .map(|(i, _)| i)
+                .collect();
+            let ex_out = self.matches(ex_target, t);
+            // Things, not qualities: a product, a part or a material (an
+            // example's "cold" and "hot" are said of much else).
+            for (i, term) in &in_output {
+                if matches!(self.section[*i], Section::Product | Section::Material)
+                    && ex_rows.contains(i)
+                    && ex_out.iter().any(|(j, _)| j == i)
+                    && !one_han(term)
+                    && !AMBIGUOUS.contains(&(self.langs[t].as_str(), term.as_str()))
+                    && !named(*i)
+                    && !leaked.contains(term)
+                {
+                    leaked.push(term.clone());
+                }
+            }
+        }
+        leaked
     }
 
     /// Terms of the source whose translations (none of the alternatives, compared
@@ -754,6 +831,46 @@ mod tests {
         // 魔术贴 (hook and loop) came back "Magisches Glücksband".
         let h = t.hints("魔术贴设计，孩子自己就能穿脱", "zh", "de");
         assert!(h.iter().any(|h| h.target == "Klettverschluss"), "{h:?}");
+    }
+
+    #[test]
+    fn a_term_of_a_worked_example_the_source_lacks_is_leaked() {
+        let t = Terminology::builtin().unwrap();
+        let tpl = crate::localize::prompt::Templates::builtin().unwrap();
+        let leaked = |src: &str, out: &str, tgt: &str| {
+            let fixed = tpl.fixed_examples("zh", tgt);
+            let ex: Vec<(&str, &str)> = fixed
+                .iter()
+                .map(|(e, _)| (e.source.as_str(), e.target.as_str()))
+                .collect();
+            t.leaked_terms(src, out, &ex, "zh", tgt)
+        };
+        // The fixed examples' water bottle in a fishing rod, a curtain and a
+        // chair.
+        let f = leaked(
+            "伸缩便携：收缩长度{1}，可放进背包",
+            "Deze draagbare drinkfles past in een rugzak, lengte {1}",
+            "nl",
+        );
+        assert!(f.iter().any(|w| w == "drinkfles"), "{f:?}");
+        let f = leaked(
+            "{1} 遮光窗帘 宽{2}×高{3} 卧室隔热",
+            "{1} butelka termiczna {2}, stal nierdzewna, zasłona termiczna",
+            "pl",
+        );
+        assert_eq!(f, ["stal nierdzewna"]);
+        let f = leaked(
+            "{1} 人体工学椅 电脑椅 办公椅 承重{2}",
+            "{1} Kerusi Ergonomik, Botol Air {2}",
+            "ms",
+        );
+        assert!(!f.is_empty(), "{f:?}");
+        // A bottle the source names, in its own compound (保温杯), is no leak.
+        assert!(
+            leaked("{1} 保温杯 {2}", "{1} Butelka termiczna {2}", "pl").is_empty(),
+            "{:?}",
+            leaked("{1} 保温杯 {2}", "{1} Butelka termiczna {2}", "pl")
+        );
     }
 
     #[test]
