@@ -896,10 +896,11 @@ mod tests {
     #[test]
     fn no_pair_of_the_builtin_bank_copies_a_term_of_the_fixed_examples() {
         // The precision of `example_leaked` on good translations, with the
-        // fixed examples (a water bottle) as the worked examples shown: 12 of
-        // 16,200, Japanese sources that name a bottle or a lid in words of
-        // their own (ボトルブラシ, ストロー付き). 105 when English and German
-        // sources were read too, and 20 with the rows of hot and cold.
+        // fixed examples (a water bottle) as the worked examples shown: 4 of
+        // 16,200, Japanese sources that name a bottle, a cover or a kettle in
+        // words of their own (ボトルブラシ, ハードカバー, 電気ケトル). 105 when English and German
+        // sources were read too, 20 with the rows of hot and cold, and 12 when
+        // a bottle's own example counted for a bottle.
         let terms = crate::localize::terminology::Terminology::builtin().unwrap();
         let tpl = crate::localize::prompt::Templates::builtin().unwrap();
         let (hits, n) = flagged_pairs(|p| {
