@@ -1942,6 +1942,16 @@ fn spaced_word(word: &str) -> bool {
         && !word.chars().any(|c| ('\u{0E00}'..='\u{0E7F}').contains(&c))
 }
 
+/// Whether `text` ends with `word`, a whole word where it is written in
+/// letters of a spaced script ("до", not the end of "годо"), anywhere where it
+/// is Chinese, Japanese, Korean, Thai or a symbol.
+fn ends_with_word(text: &str, word: &str) -> bool {
+    text.ends_with(word)
+        && (!spaced_word(word)
+            || !text[..text.len() - word.len()]
+                .ends_with(|c: char| c.is_alphabetic() && !script::is_cjk(c)))
+}
+
 /// Whether `word` stands in `hay`: at word boundaries where it is written in
 /// letters of a spaced script, anywhere where it is Chinese, Japanese, Korean,
 /// Thai or a symbol.
@@ -1980,11 +1990,7 @@ fn source_limits(source: &str, lang: &str) -> Vec<(String, Limit, String)> {
         let after = LIMIT_UNIT
             .find(after)
             .map_or(after, |u| after[u.end()..].trim_start());
-        let ends = |w: &&str| {
-            before.ends_with(*w)
-                && (!w.starts_with(|c: char| c.is_ascii_alphabetic())
-                    || !before[..before.len() - w.len()].ends_with(char::is_alphabetic))
-        };
+        let ends = |w: &&str| ends_with_word(before, w);
         let starts = |w: &&str| {
             after.starts_with(*w)
                 && (!w.ends_with(|c: char| c.is_ascii_alphabetic())
@@ -2096,15 +2102,8 @@ pub fn limits_lost(
             // 40. A number the source bounds from above, with only the other
             // side's word right before it, is turned around.
             let pre = out[..m.start()].trim_end();
-            let right_before = |words: &[&str]| {
-                words.iter().any(|w| {
-                    *w != "+"
-                        && pre.ends_with(*w)
-                        && (!spaced_word(w)
-                            || !pre[..pre.len() - w.len()]
-                                .ends_with(|c: char| c.is_alphabetic() && !script::is_cjk(c)))
-                })
-            };
+            let right_before =
+                |words: &[&str]| words.iter().any(|w| *w != "+" && ends_with_word(pre, w));
             match (right_before(upper), right_before(lower)) {
                 (false, true) => u = false,
                 (true, false) => l = false,

@@ -695,10 +695,7 @@ pub fn check_output(
     opts: &CheckOptions,
 ) -> (String, Vec<Finding>) {
     let (raw, mended) = mend_output(output, kind, protected, src, tgt);
-    let mut restored = spans::restore(&raw, protected);
-    if tgt == "en" {
-        restored.text = spans::english_time_plurals(&restored.text);
-    }
+    let restored = restore_into(&raw, protected, tgt);
     let expected = protected.restored_source();
     let mut findings = checks::check_segment(
         &SegmentCheck {
@@ -717,6 +714,17 @@ pub fn check_output(
     );
     findings.extend(mended);
     (restored.text, findings)
+}
+
+/// A mended output with its spans put back, as written in `tgt`: into English,
+/// a unit of time after a number other than one in the plural
+/// ([`spans::english_time_plurals`]).
+fn restore_into(raw: &str, protected: &Protected, tgt: &str) -> spans::Restored {
+    let mut restored = spans::restore(raw, protected);
+    if tgt == "en" {
+        restored.text = spans::english_time_plurals(&restored.text);
+    }
+    restored
 }
 
 /// Strip what small models wrap around an answer: extra lines, a prompt label in
@@ -2302,10 +2310,7 @@ impl Pipeline {
     ) -> Candidate {
         let (src, tgt, terms) = (ctx.source_lang, ctx.target_lang, ctx.terms);
         let (raw, mended) = mend_output(&g.text, s.kind, &s.protected, src, tgt);
-        let mut restored = spans::restore(&raw, &s.protected);
-        if tgt == "en" {
-            restored.text = spans::english_time_plurals(&restored.text);
-        }
+        let restored = restore_into(&raw, &s.protected, tgt);
         let lp = (!g.logprobs.is_empty()).then(|| g.mean_logprob());
         // Cut off at the token budget: the end of the translation is missing
         // (a Vietnamese bullet ended "(công thức này được gọi là \"cotton").
