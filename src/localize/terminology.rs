@@ -248,6 +248,24 @@ impl Terminology {
         })
     }
 
+    /// Whether row `i`'s Chinese or Japanese terms have a head character
+    /// (`head` of a term: its last for a material, 钢 of 不锈钢; its first for a
+    /// colour, 黑 of 黑色) among the Chinese characters `heads` of a source, 色
+    /// apart: the source names the row by a compound of its own.
+    fn compound_in(
+        &self,
+        i: usize,
+        heads: &[char],
+        head: impl Fn(&String) -> Option<char>,
+    ) -> bool {
+        ["zh", "ja"].iter().filter_map(|l| self.col(l)).any(|c| {
+            self.rows[i][c]
+                .iter()
+                .filter_map(&head)
+                .any(|h| crate::script::is_han(h) && heads.contains(&h) && h != '色')
+        })
+    }
+
     /// Terms a worked example of the prompt has, in its source and its
     /// translation, that the output copied and the segment's source does not
     /// name: "Deze draagbare drinkfles" (a drinking bottle) in a bullet of a
@@ -285,12 +303,7 @@ impl Terminology {
             .collect();
         let named = |i: usize| {
             in_source.contains(&i)
-                || ["zh", "ja"].iter().filter_map(|l| self.col(l)).any(|c| {
-                    self.rows[i][c]
-                        .iter()
-                        .filter_map(|a| a.chars().last())
-                        .any(|h| heads.contains(&h))
-                })
+                || self.compound_in(i, &heads, |a| a.chars().last())
                 || self.rows[i][t]
                     .iter()
                     .chain(&self.rows[i][s])
@@ -590,13 +603,7 @@ impl Terminology {
                 Section::Colour => a.chars().next(),
                 _ => a.chars().last(),
             };
-            !claim
-                && ["zh", "ja"].iter().filter_map(|l| self.col(l)).any(|c| {
-                    self.rows[i][c]
-                        .iter()
-                        .filter_map(head)
-                        .any(|h| crate::script::is_han(h) && heads.contains(&h) && h != '色')
-                })
+            !claim && self.compound_in(i, &heads, head)
         };
         // "RGB" (a light's colours) names red, green and blue.
         let rgb = section == Section::Colour
