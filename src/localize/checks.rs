@@ -211,6 +211,22 @@ pub struct SegmentCheck<'a> {
     pub mean_logprob: Option<f32>,
 }
 
+/// The words before a colon that an attribute value's translation has and
+/// its source does not: a label the model put before the value, imitating
+/// the worked examples' "Name: value" ("PLA" came back in Russian as "…ное
+/// значение: PLA", under the attribute name "Материал"). A value rarely has a
+/// colon of its own; where the source has one (a ratio, "16:9"), nothing is
+/// read. The built-in bank's attribute values: none has one the source lacks.
+pub fn value_label(source: &str, output: &str) -> Option<String> {
+    let colon = |c: char| matches!(c, ':' | '：');
+    if source.contains(colon) {
+        return None;
+    }
+    let (head, _) = output.split_once(colon)?;
+    let head = head.trim();
+    (!head.is_empty()).then(|| head.to_string())
+}
+
 /// Run every check on one segment.
 pub fn check_segment(c: &SegmentCheck<'_>, opts: &CheckOptions) -> Vec<Finding> {
     let mut f = Vec::new();
@@ -4134,6 +4150,21 @@ mod tests {
         ] {
             assert_eq!(lost(tall, "zh", out, tl), None, "{out}");
         }
+        // Arabic "or older" for 以下 turns a safety warning around.
+        let toddlers = "警告：含小零件，有窒息危险，不适合3岁以下儿童。";
+        assert_eq!(
+            lost(
+                toddlers,
+                "zh",
+                "تحذير: غير متوافق مع الأطفال من {1} أو أقدم.",
+                "ar"
+            ),
+            Some(vec!["{1}岁以下".to_string()])
+        );
+        assert_eq!(
+            lost(toddlers, "zh", "تحذير: غير مناسب للأطفال أقل من {1}.", "ar"),
+            None
+        );
         // 以上 and "at least" in any target; the word may follow the number.
         assert_eq!(
             lost("适合3岁以上儿童", "zh", "Für Kinder ab {1}", "de"),
@@ -5073,5 +5104,21 @@ mod tests {
             told.contains("\"{einfach}\"") && told.contains("{1}"),
             "{told}"
         );
+    }
+
+    #[test]
+    fn a_label_before_an_attribute_value_is_read() {
+        assert_eq!(
+            value_label("PLA", "Материальное значение: PLA").as_deref(),
+            Some("Материальное значение")
+        );
+        assert_eq!(
+            value_label("棉", "Matériau：coton").as_deref(),
+            Some("Matériau")
+        );
+        // A colon of the source's own, or none at all, is no label.
+        assert_eq!(value_label("16:9", "16:9"), None);
+        assert_eq!(value_label("100%棉", "100% coton"), None);
+        assert_eq!(value_label("PLA", ": PLA"), None);
     }
 }

@@ -457,6 +457,28 @@ fn cut_bytes(text: &str, max: usize) -> String {
     out
 }
 
+/// What a symbol a marketplace bans in bullets is written as instead. Dropped,
+/// "60±2HRC" (a knife's hardness) became "60 2HRC" and "10~20" would become
+/// "1020": a symbol of a number's meaning is written in letters the market
+/// allows ("60+/-2HRC", "10-20"); a sign of nothing (™, ®) goes.
+fn banned_symbol_written(c: char, i: usize, chars: &[char]) -> &'static str {
+    let digit_around = |before: bool| {
+        let mut it: Box<dyn Iterator<Item = &char>> = if before {
+            Box::new(chars[..i].iter().rev())
+        } else {
+            Box::new(chars[i + 1..].iter())
+        };
+        it.find(|c| !c.is_whitespace())
+            .is_some_and(char::is_ascii_digit)
+    };
+    match c {
+        '±' => "+/-",
+        '~' if digit_around(true) && digit_around(false) => "-",
+        '…' => "...",
+        _ => "",
+    }
+}
+
 fn tidy(s: &str) -> String {
     let s = s
         .split(' ')
@@ -502,15 +524,18 @@ pub fn fix(
                     .collect::<String>(),
             )
         }
-        "bullet_banned_symbol" => tidy(
-            &text
-                .chars()
-                .filter(|c| {
-                    !(p.bullets.banned_symbols.contains(*c)
-                        || (p.bullets.ban_emoji && is_emoji(*c)))
-                })
-                .collect::<String>(),
-        ),
+        "bullet_banned_symbol" => {
+            let chars: Vec<char> = text.chars().collect();
+            let mut out = String::with_capacity(text.len());
+            for (i, &c) in chars.iter().enumerate() {
+                if !(p.bullets.banned_symbols.contains(c) || (p.bullets.ban_emoji && is_emoji(c))) {
+                    out.push(c);
+                    continue;
+                }
+                out.push_str(banned_symbol_written(c, i, &chars));
+            }
+            tidy(&out)
+        }
         "title_word_repeat" => {
             let br = brand_ranges(text, brand);
             let mut seen: std::collections::HashMap<String, usize> = Default::default();
@@ -696,6 +721,16 @@ mod tests {
             None,
         );
         assert_eq!(fixed, "Keeps drinks cold 24 h");
+        // A symbol of a number's meaning is written in allowed letters, never
+        // dropped between two numbers ("60±2HRC" became "60 2HRC").
+        let fixed = case(
+            FieldKind::Bullet,
+            "bullet_banned_symbol",
+            "Hardness 60 HRC",
+            "Hardness 60±2HRC, angle 10~20°, 5 ~ 8 mm",
+            None,
+        );
+        assert_eq!(fixed, "Hardness 60+/-2HRC, angle 10-20°, 5 - 8 mm");
         case(
             FieldKind::Bullet,
             "contact_info",

@@ -268,6 +268,8 @@ struct SegCtx<'a> {
     terms: &'a [Term],
     /// The listing's shared worked examples.
     shared: &'a [ExamplePair],
+    /// The listing's source title: the product every field is about.
+    title: &'a str,
     attempts: usize,
     /// Requests wait for room in a full queue until then.
     deadline: std::time::Instant,
@@ -1455,6 +1457,7 @@ impl Pipeline {
             target_lang: &target_lang,
             terms: &terms,
             shared: &shared,
+            title: &listing.title,
             attempts: self.options.max_attempts.max(1),
             deadline,
         };
@@ -2398,10 +2401,13 @@ impl Pipeline {
         );
         // A thing a worked example names that the source does not: the fixed
         // examples' water bottle came back in a fishing rod's bullet and a
-        // curtain's title.
+        // curtain's title. The listing's own product, named in its title, is
+        // no leak in a bullet that names only its part ("外帐PU3000mm防水涂层",
+        // the outer tent, came back "The tent …" beside a tent's example).
+        let about = format!("{}\n{}", s.protected.text, ctx.title);
         let leaked = self
             .terminology
-            .leaked_terms(&s.protected.text, &raw, &examples, src, tgt);
+            .leaked_terms(&about, &raw, &examples, src, tgt);
         if !leaked.is_empty() {
             findings.push(
                 Finding::warning(
@@ -2427,6 +2433,17 @@ impl Pipeline {
                     ),
                 )
                 .with_evidence(vec![a, b]),
+            );
+        }
+        if s.kind == "attribute"
+            && let Some(label) = checks::value_label(&s.protected.text, &raw)
+        {
+            findings.push(
+                Finding::error(
+                    "label_leaked",
+                    format!("a label before the attribute's value: {label}"),
+                )
+                .with_evidence(vec![label]),
             );
         }
         let base = &self.terminology;

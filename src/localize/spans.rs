@@ -501,6 +501,9 @@ pub fn protect(text: &str, rules: &ProtectRules<'_>) -> Protected {
     }
     if let Some(b) = rules.brand.filter(|b| !b.trim().is_empty()) {
         for (s, e) in find_term(text, b.trim(), false) {
+            if inside_han_word(text, s, e) {
+                continue;
+            }
             accept(s, e, keep(SpanKind::Brand, &text[s..e]), &mut taken);
         }
     }
@@ -881,8 +884,11 @@ pub fn protect(text: &str, rules: &ProtectRules<'_>) -> Protected {
         let paired =
             i > 0 && given_beside(i - 1, i) || i + 1 < found.len() && given_beside(i, i + 1);
         let original = &text[start..end];
+        // A unit written in Chinese characters is read with the word it
+        // begins: 度 in "1度电" is a kilowatt-hour of electricity (度电).
+        let cjk_unit = unit.filter(|u| u.chars().all(script::is_cjk)).unwrap_or("");
         let mut near = format!(
-            "{} {}",
+            "{} {cjk_unit}{}",
             tail_chars(&text[..start], CONTEXT_BEFORE),
             head_chars(&text[end..], CONTEXT_AFTER)
         );
@@ -1141,6 +1147,18 @@ pub fn product_line(title: &str, rules: &ProtectRules<'_>) -> Option<String> {
 
 /// Occurrences of `term` in `text` at word boundaries (ASCII letters and digits
 /// around a Latin term end a match; CJK terms match anywhere).
+/// Whether a brand written in Chinese characters, found at `start..end`, is
+/// part of a longer word rather than the brand: a Chinese character right
+/// before and right after it. Brands are made of common characters, and the
+/// words of a listing hold them too: brand 阳能 in "100W单晶硅太阳能板" (a solar
+/// panel) was kept in the Spanish title as "阳能" where the panel was. A brand
+/// the text names stands at its start, after a space or a sign, or before one.
+fn inside_han_word(text: &str, start: usize, end: usize) -> bool {
+    text[start..end].chars().all(script::is_han)
+        && text[..start].ends_with(script::is_han)
+        && text[end..].starts_with(script::is_han)
+}
+
 fn find_term(text: &str, term: &str, ignore_case: bool) -> Vec<(usize, usize)> {
     let (hay, needle) = if ignore_case {
         (text.to_lowercase(), term.to_lowercase())
@@ -1574,9 +1592,11 @@ pub fn restore(output: &str, p: &Protected) -> Restored {
                 text.push(' ');
             }
             push(&mut text, restore, &mut glued);
+            // A percentage too ("100%桑蚕丝" came back in French "100%soie de
+            // mûrier").
             glued = s.kind == SpanKind::Quantity
                 && s.restore
-                    .ends_with(|c: char| c.is_ascii_alphabetic() || c == ')');
+                    .ends_with(|c: char| c.is_ascii_alphabetic() || c == ')' || c == '%');
             after = (s.kind == SpanKind::Quantity).then_some(s);
         }
     }
@@ -1824,6 +1844,30 @@ pub fn added_units(source: &str, output: &str, spans: &[Span], target: &str) -> 
             sep
         };
         added.push(format!("{}{sep}{name}", s.restore));
+    }
+    // A unit symbol glued to a model number ("{3}mm" with {3} = "VG10", a
+    // knife steel's grade, came back "VG10mm core"): a grade or a part number
+    // carries no unit, unless the source glues one to it there too.
+    for c in PLACEHOLDER.captures_iter(output) {
+        let (Some(m), Ok(i)) = (c.get(0), c[1].parse::<usize>()) else {
+            continue;
+        };
+        let Some(s) = i.checked_sub(1).and_then(|k| spans.get(k)) else {
+            continue;
+        };
+        let rest = &output[m.end()..];
+        if s.kind != SpanKind::ModelNumber || rest.starts_with(char::is_whitespace) {
+            continue;
+        }
+        let Some((_, len)) = unit_symbol_at(rest) else {
+            continue;
+        };
+        let in_source = source
+            .match_indices(m.as_str())
+            .any(|(at, p)| unit_symbol_at(&source[at + p.len()..]).is_some());
+        if !in_source {
+            added.push(format!("{}{}", s.restore, &rest[..len]));
+        }
     }
     added
 }
@@ -2107,6 +2151,18 @@ fn repeated_unit_len(rest: &str, s: &Span) -> usize {
         && let Some((_, n)) = multiplier_at(rest).filter(|(_, n)| rest.is_char_boundary(*n))
     {
         return n;
+    }
+    // A sign the quantity ends with, written again right after it ("{1}%"
+    // with {1} = "80%" came back "80%%" in a Vietnamese bullet).
+    if s.kind == SpanKind::Quantity
+        && let Some(sign) = s
+            .restore
+            .chars()
+            .last()
+            .filter(|c| matches!(c, '%' | '‰' | '°'))
+        && rest.starts_with(sign)
+    {
+        return sign.len_utf8();
     }
     let units = span_units(s);
     if units.is_empty() {
@@ -3215,6 +3271,159 @@ mod tests {
         assert_eq!(metric_spans("食パン1斤", "", "ja", "de", &nf)[0].1, "1");
         // A Chinese translation keeps it.
         assert_eq!(metric_spans("苹果3斤装", "", "zh", "zh", &nf)[0].1, "3斤");
+    }
+
+    #[test]
+    fn carats_momme_and_kilowatt_hours_of_a_chinese_source_keep_their_unit() {
+        let nf = de();
+        // "0.5克拉" came back in Japanese as "0.5グラム" (grams); "16姆米" in
+        // French as "16 mm"; "1度电" in German as "1 Grad Celsius".
+        assert_eq!(
+            metric_spans("0.5克拉人造锆石", "", "zh", "ja", &nf)[0].1,
+            "0,5カラット"
+        );
+        assert_eq!(
+            metric_spans("主石0.5克拉", "", "zh", "de", &nf)[0].1,
+            "0,5 Karat"
+        );
+        assert_eq!(
+            metric_spans("主石0.5克拉", "", "zh", "ko", &nf)[0].1,
+            "0,5캐럿"
+        );
+        assert_eq!(
+            metric_spans("16姆米真丝方巾", "", "zh", "fr", &nf)[0].1,
+            "16 momme"
+        );
+        assert_eq!(
+            metric_spans("一晚约1度电", "", "zh", "de", &nf)[0].1,
+            "1 kWh"
+        );
+        // "ct" is a count in US listings, never a carat.
+        assert!(
+            !metric_spans("120 ct capsules", "", "en", "de", &nf)[0]
+                .1
+                .contains("Karat")
+        );
+    }
+
+    #[test]
+    fn an_air_conditioners_horsepower_and_a_tents_water_column_stay_as_sold() {
+        let nf = de();
+        // 匹 is written HP by the source cleaner; an air conditioner keeps it.
+        let title = "1.5HP 变频冷暖空调挂机";
+        assert_eq!(
+            metric_spans("1.5HP 变频冷暖空调挂机", title, "zh", "de", &nf)[0].1,
+            "1,5HP"
+        );
+        // A pump's horsepower is a power, converted.
+        assert_eq!(
+            metric_spans("1HP 自吸泵", "1HP 自吸泵", "zh", "de", &nf)[0].1,
+            "746 W (1HP)"
+        );
+        let us = NumberFormat {
+            decimal: ".".into(),
+            grouping: ",".into(),
+        };
+        let imperial = |text: &str, title: &str| {
+            let rules = ProtectRules {
+                measurement: Some(MeasurementSystem::Imperial),
+                number_format: Some(&us),
+                language: Some("en"),
+                source_language: Some("zh"),
+                title: Some(title),
+                ..Default::default()
+            };
+            text_and_spans(text, &rules).1
+        };
+        // "3000mm" came back "118 in" in a US tent listing.
+        let tent = "3-4人全自动帐篷 防暴雨 双层";
+        assert_eq!(imperial("3000mm", tent)[0].1, "3000 mm");
+        assert_eq!(imperial("防水指数3000mm", "")[0].1, "3000 mm");
+        // Elsewhere millimetres are converted.
+        assert_ne!(imperial("3000mm", "不锈钢水杯")[0].1, "3000 mm");
+    }
+
+    #[test]
+    fn a_brand_inside_a_longer_chinese_word_is_the_word() {
+        let rules = ProtectRules {
+            brand: Some("阳能"),
+            ..Default::default()
+        };
+        // Brand 阳能 in 太阳能板 (a solar panel) was left in the Spanish title.
+        let p = protect("阳能 100W单晶硅太阳能板", &rules);
+        let brands: Vec<&str> = p
+            .spans
+            .iter()
+            .filter(|s| s.kind == SpanKind::Brand)
+            .map(|s| s.original.as_str())
+            .collect();
+        assert_eq!(brands, ["阳能"]);
+        assert!(p.text.starts_with("{1} ") && p.text.contains("太阳能板"));
+        // After a sign, before one, or at the start it is the brand.
+        let p = protect("【阳能品质】选阳能，省心", &rules);
+        assert_eq!(
+            p.spans.iter().filter(|s| s.kind == SpanKind::Brand).count(),
+            2
+        );
+    }
+
+    #[test]
+    fn a_sign_written_again_after_its_quantity_is_dropped() {
+        let nf = de();
+        let rules = ProtectRules {
+            measurement: Some(MeasurementSystem::Metric),
+            number_format: Some(&nf),
+            language: Some("vi"),
+            source_language: Some("zh"),
+            ..Default::default()
+        };
+        // "80%" came back "80%%" in a Vietnamese bullet.
+        let p = protect("棉含量80%", &rules);
+        let r = restore("Cotton {1}%", &p);
+        assert_eq!(r.text, "Cotton 80%");
+        // Nor is it glued to the word after it.
+        let p = protect("100%桑蚕丝", &rules);
+        assert_eq!(restore("{1}lụa", &p).text, "100% lụa");
+        assert!(added_units(&p.text, "Cotton {1}%", &p.spans, "vi").is_empty());
+    }
+
+    #[test]
+    fn a_unit_glued_to_a_model_number_is_added() {
+        let rules = ProtectRules {
+            language: Some("en"),
+            source_language: Some("zh"),
+            ..Default::default()
+        };
+        // "VG10钢芯" (a VG10 steel core) came back "VG10mm steel core".
+        let p = protect("67层大马士革钢，VG10钢芯", &rules);
+        let code = p
+            .spans
+            .iter()
+            .position(|s| s.original == "VG10")
+            .expect("VG10 is a model number");
+        let ph = Protected::placeholder(code);
+        let out = format!("67 layers, {ph}mm steel core");
+        assert_eq!(added_units(&p.text, &out, &p.spans, "en"), ["VG10mm"]);
+        // Written apart, or as the source has it, it is no addition.
+        let out = format!("67 layers, {ph} steel core");
+        assert!(added_units(&p.text, &out, &p.spans, "en").is_empty());
+    }
+
+    #[test]
+    fn an_arabic_gram_after_a_count_is_added() {
+        let nf = de();
+        let rules = ProtectRules {
+            measurement: Some(MeasurementSystem::Metric),
+            number_format: Some(&nf),
+            language: Some("ar"),
+            source_language: Some("zh"),
+            ..Default::default()
+        };
+        // "300颗粒" (300 pieces of a building set) came back "300 جرام".
+        let p = protect("【300颗粒】含2个人仔", &rules);
+        assert!(p.text.contains("{1}"), "{}", p.text);
+        let out = "يحتوي على {1} جرام";
+        assert_eq!(added_units(&p.text, out, &p.spans, "ar"), ["300 جرام"]);
     }
 
     #[test]
