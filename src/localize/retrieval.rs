@@ -1054,11 +1054,16 @@ mod tests {
                 ));
             }
         }
+        println!(
+            "numbers_swapped: {} of {checked} good pairs flagged; {caught} of {checked} swaps caught",
+            hits.len()
+        );
         assert!(checked > 1000, "{checked}");
         assert!(hits.is_empty(), "{} of {checked}: {hits:#?}", hits.len());
         // Only numbers in clauses of their own, with different terms, are
-        // told apart ("95% cotton, 5% elastane"): 51 of 1,994 when written.
-        assert!(caught >= 40, "{caught} of {checked} swaps caught");
+        // told apart ("95% cotton, 5% elastane"): 51 of 1,994 when written,
+        // 76 of 1,995 once every number of a clause was bound to its words.
+        assert!(caught >= 70, "{caught} of {checked} swaps caught");
     }
 
     #[test]

@@ -464,8 +464,11 @@ fn conjunctions(lang: &str) -> &'static [&'static str] {
     }
 }
 
-/// The clauses of a text with a placeholder (`{n}`) each: (placeholder,
-/// clause) for every clause holding exactly one.
+/// The clauses of a text with placeholders (`{n}`): (placeholder, clause) for
+/// every placeholder, with the clause that holds it. Every number of a clause
+/// is bound to the clause's words ("被套{1}×{2}", a duvet cover's size and
+/// count); two numbers of one clause share its words, so no swap is told
+/// between them.
 fn placeholder_clauses(text: &str, lang: &str) -> Vec<(String, String)> {
     let conj = conjunctions(lang);
     let mut clauses: Vec<String> = vec![String::new()];
@@ -508,15 +511,14 @@ fn placeholder_clauses(text: &str, lang: &str) -> Vec<(String, String)> {
     flush_word(&mut word, &mut clauses);
     clauses
         .into_iter()
-        .filter_map(|c| {
-            let mut found = super::checks::PLACEHOLDER.find_iter(&c);
-            let first = found.next()?;
-            let ph: String = first
-                .as_str()
-                .chars()
-                .filter(|c| !c.is_whitespace())
-                .collect();
-            found.next().is_none().then_some((ph, c))
+        .flat_map(|c| {
+            super::checks::PLACEHOLDER
+                .find_iter(&c)
+                .map(|m| {
+                    let ph: String = m.as_str().chars().filter(|c| !c.is_whitespace()).collect();
+                    (ph, c.clone())
+                })
+                .collect::<Vec<_>>()
         })
         .collect()
 }
@@ -1049,6 +1051,18 @@ mod tests {
             )
             .is_some()
         );
+        // A set's parts and their sizes: the duvet cover's size came back
+        // with the pillowcase in a Chilean bullet.
+        let bedding = "四件套：被套{1}×{2}、床单{3}×{4}、枕套{5}×{6}";
+        assert_eq!(
+            swapped(
+                bedding,
+                "Cuatro piezas: funda de almohada {1} y ×{2}, sábana {3} y ×{4}, funda nórdica {5} y ×{6}",
+                "zh",
+                "es"
+            ),
+            Some(("被套".into(), "枕套".into()))
+        );
         // Each number with its own words, in any order.
         for (src, out, s, g) in [
             (
@@ -1071,7 +1085,11 @@ mod tests {
         }
         assert_eq!(
             placeholder_clauses("Hot for { 1 }, cold and dry for {2} or {3}", "en"),
-            vec![("{1}".to_string(), "Hot for { 1 }".to_string())]
+            vec![
+                ("{1}".to_string(), "Hot for { 1 }".to_string()),
+                ("{2}".to_string(), " dry for {2} or {3}".to_string()),
+                ("{3}".to_string(), " dry for {2} or {3}".to_string()),
+            ]
         );
     }
 
