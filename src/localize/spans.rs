@@ -1149,14 +1149,24 @@ pub fn product_line(title: &str, rules: &ProtectRules<'_>) -> Option<String> {
 /// around a Latin term end a match; CJK terms match anywhere).
 /// Whether a brand written in Chinese characters, found at `start..end`, is
 /// part of a longer word rather than the brand: a Chinese character right
-/// before and right after it. Brands are made of common characters, and the
-/// words of a listing hold them too: brand 阳能 in "100W单晶硅太阳能板" (a solar
-/// panel) was kept in the Spanish title as "阳能" where the panel was. A brand
-/// the text names stands at its start, after a space or a sign, or before one.
+/// before and right after it, and a word of jieba's dictionary that begins
+/// before it and ends inside it. Brands are made of common characters, and the
+/// words of a listing hold them too: brand 阳能 in "100W单晶硅太阳能板" (太阳能,
+/// solar; a solar panel) was kept in the Spanish title as "阳能" where the panel
+/// was. A brand the text names stands at its start, after a space or a sign,
+/// before one, or after a word of its own; the product word after it may
+/// begin with its last character ("选择格凌空调": 凌空 is a word too).
 fn inside_han_word(text: &str, start: usize, end: usize) -> bool {
-    text[start..end].chars().all(script::is_han)
+    if !(text[start..end].chars().all(script::is_han)
         && text[..start].ends_with(script::is_han)
-        && text[end..].starts_with(script::is_han)
+        && text[end..].starts_with(script::is_han))
+    {
+        return false;
+    }
+    script::jieba().cut(text, false).into_iter().any(|w| {
+        let (s, e) = (w.byte_start, w.byte_start + w.word.len());
+        s < start && e > start
+    })
 }
 
 fn find_term(text: &str, term: &str, ignore_case: bool) -> Vec<(usize, usize)> {
@@ -3364,6 +3374,16 @@ mod tests {
         assert_eq!(
             p.spans.iter().filter(|s| s.kind == SpanKind::Brand).count(),
             2
+        );
+        // Between words of its own too.
+        let rules = ProtectRules {
+            brand: Some("格凌"),
+            ..Default::default()
+        };
+        let p = protect("选择格凌空调，一晚一度电", &rules);
+        assert_eq!(
+            p.spans.iter().filter(|s| s.kind == SpanKind::Brand).count(),
+            1
         );
     }
 
