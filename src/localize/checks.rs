@@ -216,7 +216,8 @@ pub struct SegmentCheck<'a> {
 /// the worked examples' "Name: value" ("PLA" came back in Russian as "…ное
 /// значение: PLA", under the attribute name "Материал"). A value rarely has a
 /// colon of its own; where the source has one (a ratio, "16:9"), nothing is
-/// read. The built-in bank's attribute values: none has one the source lacks.
+/// read. The built-in bank's attribute values, derived ones included: 0 of
+/// 2,006 has one the source lacks.
 pub fn value_label(source: &str, output: &str) -> Option<String> {
     let colon = |c: char| matches!(c, ':' | '：');
     if source.contains(colon) {

@@ -864,6 +864,28 @@ mod tests {
     }
 
     #[test]
+    fn no_attribute_value_of_the_builtin_bank_gains_a_label() {
+        // The precision of `label_leaked` on an attribute's value: the bank's
+        // attribute pairs, derived ones included, as the value the pipeline
+        // translates ("Material: 18/10 stainless steel" → its value).
+        let all = builtin_pairs();
+        let values: Vec<_> = all.iter().filter(|p| p.kind == "attribute").collect();
+        let hits: Vec<String> = values
+            .iter()
+            .filter_map(|p| {
+                crate::localize::checks::value_label(
+                    attribute_value(&p.source),
+                    attribute_value(&p.target),
+                )
+                .map(|l| format!("{} => {} [{l}]", p.source, p.target))
+            })
+            .collect();
+        println!("label before a value: {} of {}", hits.len(), values.len());
+        assert!(values.len() > 400, "{}", values.len());
+        assert!(hits.is_empty(), "{hits:#?}");
+    }
+
+    #[test]
     fn no_pair_of_the_builtin_bank_adds_a_colour() {
         // The precision of `colour_added`, measured as `material_added`'s is:
         // 1 of 16,200 when written ("golden brown" for 金黄).
