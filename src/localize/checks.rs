@@ -131,6 +131,9 @@ impl Finding {
                 "numbers and measurements must come only from the placeholders: copy every placeholder such as {1} exactly once and write no numbers yourself.".to_string()
             }
             "label_leaked" => format!("reply with the translation only, without a label such as {ev}."),
+            "instruction_leaked" => format!(
+                "the reply holds words of the instructions ({ev}), not of the source. Reply with the translation of the source only."
+            ),
             "rate_unit_missing" => format!(
                 "the source writes {ev}: a rate, per that unit of time. Translate it with the same unit of time."
             ),
@@ -211,6 +214,44 @@ pub struct SegmentCheck<'a> {
     pub mean_logprob: Option<f32>,
 }
 
+/// The word "placeholder" in the languages silkroute writes: the prompt's and
+/// the retries' instructions say it ("copy every placeholder such as {1}"),
+/// and no product text does. A Japanese bullet of a flower pot came back as
+/// the retry's instruction in Japanese ("数字と測定値は、プレースホルダ…から
+/// コピーして…").
+const INSTRUCTION_WORDS: &[&str] = &[
+    "placeholder",
+    "プレースホルダ",
+    "占位符",
+    "platzhalter",
+    "espace réservé",
+    "marcador de posición",
+    "segnaposto",
+    "espaço reservado",
+    "заполнител",
+    "عنصر نائب",
+    "자리 표시자",
+    "플레이스홀더",
+    "trình giữ chỗ",
+    "ตัวยึดตำแหน่ง",
+    "tempat penampung",
+    "pemegang tempat",
+    "symbol zastępczy",
+    "tijdelijke aanduiding",
+    "yer tutucu",
+];
+
+/// Words of the prompt's instructions ([`INSTRUCTION_WORDS`]) in `output` that
+/// `source` does not have (case-insensitive).
+pub fn instruction_words(source: &str, output: &str) -> Vec<String> {
+    let (src, out) = (source.to_lowercase(), output.to_lowercase());
+    INSTRUCTION_WORDS
+        .iter()
+        .filter(|w| out.contains(*w) && !src.contains(*w))
+        .map(|w| w.to_string())
+        .collect()
+}
+
 /// The words before a colon that an attribute value's translation has and
 /// its source does not: a label the model put before the value, imitating
 /// the worked examples' "Name: value" ("PLA" came back in Russian as "…ное
@@ -282,6 +323,19 @@ pub fn check_segment(c: &SegmentCheck<'_>, opts: &CheckOptions) -> Vec<Finding> 
                 format!("prompt label in the text: {}", leaked.join(", ")),
             )
             .with_evidence(leaked),
+        );
+    }
+    let told = instruction_words(c.source_protected, c.output_raw);
+    if !told.is_empty() {
+        f.push(
+            Finding::error(
+                "instruction_leaked",
+                format!(
+                    "words of the prompt's instructions in the text: {}",
+                    told.join(", ")
+                ),
+            )
+            .with_evidence(told),
         );
     }
     let braces = braces_added(c.source_expected, c.output);
@@ -5121,5 +5175,24 @@ mod tests {
         assert_eq!(value_label("16:9", "16:9"), None);
         assert_eq!(value_label("100%棉", "100% coton"), None);
         assert_eq!(value_label("PLA", ": PLA"), None);
+    }
+
+    #[test]
+    fn the_instructions_written_into_a_translation_are_read() {
+        let src = "【陶瓷】高温烧制{1}";
+        assert_eq!(
+            instruction_words(
+                src,
+                "数字と測定値は、プレースホルダ{1}からコピーして、数を自分で作成しないでください"
+            ),
+            ["プレースホルダ"]
+        );
+        assert_eq!(
+            instruction_words(src, "Copy every Placeholder such as {1}"),
+            ["placeholder"]
+        );
+        assert!(instruction_words(src, "陶器：{1}の高温で焼成").is_empty());
+        // A source about placeholders keeps its word.
+        assert!(instruction_words("Placeholder text", "Platzhalter-Text placeholder").len() == 1);
     }
 }

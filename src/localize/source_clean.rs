@@ -599,6 +599,23 @@ mod tests {
     }
 
     #[test]
+    fn horsepower_and_sizes_with_named_sides_are_written_as_read_abroad() {
+        // "长47.4×宽49.5×高114厘米" came back "length 47.4×, width 49.5×,
+        // height 3.74 ft"; "1.5匹" came back "1.5-Pfote" (paw).
+        let l = zh(
+            "1.5匹变频空调",
+            &["【尺寸】长47.4×宽49.5×高114厘米", "长 60 x 宽 40cm 两匹马"],
+        );
+        let c = clean(&l, "zh", "en");
+        assert_eq!(c.listing.title, "1.5HP变频空调");
+        assert_eq!(
+            c.listing.bullets,
+            ["尺寸：长宽高47.4×49.5×114厘米", "长宽60×40cm 两匹马"]
+        );
+        assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+    }
+
+    #[test]
     fn a_bullets_bracketed_headline_is_followed_by_a_colon() {
         let l = zh(
             "保温杯",

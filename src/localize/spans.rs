@@ -3351,6 +3351,14 @@ mod tests {
         assert_eq!(imperial("防水指数3000mm", "")[0].1, "3000 mm");
         // Elsewhere millimetres are converted.
         assert_ne!(imperial("3000mm", "不锈钢水杯")[0].1, "3000 mm");
+        // A size whose sides' names the source cleaner put first is one size.
+        assert_eq!(
+            imperial("尺寸：长宽高47.4×49.5×114厘米", "双门小冰箱"),
+            [(
+                "47.4×49.5×114厘米".to_string(),
+                "1.56 x 1.62 x 3.74 ft".to_string()
+            )]
+        );
     }
 
     #[test]
