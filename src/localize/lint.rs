@@ -462,18 +462,15 @@ fn cut_bytes(text: &str, max: usize) -> String {
 /// "1020": a symbol of a number's meaning is written in letters the market
 /// allows ("60+/-2HRC", "10-20"); a sign of nothing (™, ®) goes.
 fn banned_symbol_written(c: char, i: usize, chars: &[char]) -> &'static str {
-    let digit_around = |before: bool| {
-        let mut it: Box<dyn Iterator<Item = &char>> = if before {
-            Box::new(chars[..i].iter().rev())
-        } else {
-            Box::new(chars[i + 1..].iter())
-        };
-        it.find(|c| !c.is_whitespace())
-            .is_some_and(char::is_ascii_digit)
-    };
+    let before = chars[..i].iter().rfind(|c| !c.is_whitespace());
+    let after = chars[i + 1..].iter().find(|c| !c.is_whitespace());
     match c {
         '±' => "+/-",
-        '~' if digit_around(true) && digit_around(false) => "-",
+        '~' if before.is_some_and(char::is_ascii_digit)
+            && after.is_some_and(char::is_ascii_digit) =>
+        {
+            "-"
+        }
         '…' => "...",
         _ => "",
     }

@@ -1758,11 +1758,21 @@ fn quantity_placeholders<'a>(
     text: &'a str,
     spans: &'a [Span],
 ) -> impl Iterator<Item = (usize, usize, &'a Span)> + 'a {
+    placeholders_of(text, spans, SpanKind::Quantity)
+}
+
+/// The placeholders of `text` whose spans are of `kind`: (number, end of the
+/// placeholder, span).
+fn placeholders_of<'a>(
+    text: &'a str,
+    spans: &'a [Span],
+    kind: SpanKind,
+) -> impl Iterator<Item = (usize, usize, &'a Span)> + 'a {
     PLACEHOLDER.captures_iter(text).filter_map(move |c| {
         let end = c.get(0)?.end();
         let i: usize = c[1].parse().ok()?;
         let s = spans.get(i.checked_sub(1)?)?;
-        (s.kind == SpanKind::Quantity).then_some((i, end, s))
+        (s.kind == kind).then_some((i, end, s))
     })
 }
 
@@ -1858,22 +1868,17 @@ pub fn added_units(source: &str, output: &str, spans: &[Span], target: &str) -> 
     // A unit symbol glued to a model number ("{3}mm" with {3} = "VG10", a
     // knife steel's grade, came back "VG10mm core"): a grade or a part number
     // carries no unit, unless the source glues one to it there too.
-    for c in PLACEHOLDER.captures_iter(output) {
-        let (Some(m), Ok(i)) = (c.get(0), c[1].parse::<usize>()) else {
-            continue;
-        };
-        let Some(s) = i.checked_sub(1).and_then(|k| spans.get(k)) else {
-            continue;
-        };
-        let rest = &output[m.end()..];
-        if s.kind != SpanKind::ModelNumber || rest.starts_with(char::is_whitespace) {
+    for (i, end, s) in placeholders_of(output, spans, SpanKind::ModelNumber) {
+        let rest = &output[end..];
+        if rest.starts_with(char::is_whitespace) {
             continue;
         }
         let Some((_, len)) = unit_symbol_at(rest) else {
             continue;
         };
+        let placeholder = Protected::placeholder(i - 1);
         let in_source = source
-            .match_indices(m.as_str())
+            .match_indices(&placeholder)
             .any(|(at, p)| unit_symbol_at(&source[at + p.len()..]).is_some());
         if !in_source {
             added.push(format!("{}{}", s.restore, &rest[..len]));
