@@ -886,6 +886,16 @@ mod tests {
     }
 
     #[test]
+    fn no_pair_of_the_builtin_bank_has_an_instruction_word() {
+        // The precision of `instruction_leaked` ("placeholder" in any
+        // language): 0 of 16,200 when written.
+        let (hits, n) =
+            flagged_pairs(|p| crate::localize::checks::instruction_words(&p.source, &p.target));
+        println!("instruction_leaked: {} of {n}", hits.len());
+        assert!(hits.is_empty(), "{hits:#?}");
+    }
+
+    #[test]
     fn no_pair_of_the_builtin_bank_adds_a_colour() {
         // The precision of `colour_added`, measured as `material_added`'s is:
         // 1 of 16,200 when written ("golden brown" for 金黄).
