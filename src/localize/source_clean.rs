@@ -616,6 +616,22 @@ mod tests {
     }
 
     #[test]
+    fn a_unit_written_as_one_character_is_spelled_out() {
+        // A paint's "35-40㎡" came back "35-40 m²", flagged as a unit the
+        // source lacked, and its "7-8㎡/L" lost the "/L" unread.
+        let l = zh(
+            "乳胶漆 5L",
+            &["可涂刷约35-40㎡，涂布率7-8㎡/L", "净重2㎏，长30㎝"],
+        );
+        let c = clean(&l, "zh", "pl");
+        assert_eq!(
+            c.listing.bullets,
+            ["可涂刷约35-40m²，涂布率7-8m²/L", "净重2kg，长30cm"]
+        );
+        assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+    }
+
+    #[test]
     fn a_bullets_bracketed_headline_is_followed_by_a_colon() {
         let l = zh(
             "保温杯",
