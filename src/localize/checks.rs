@@ -158,6 +158,9 @@ impl Finding {
             "colour_added" => format!(
                 "the source names no colour {ev}: translate the colours the source gives and add none."
             ),
+            "mark_added" => format!(
+                "the source names no {ev}: write the brands the source names, as it names them, and add none."
+            ),
             "braces_added" => format!(
                 "{ev}: the source has no such braces. Write those words without braces; only placeholders such as {{1}} are copied with theirs."
             ),
@@ -336,6 +339,16 @@ pub fn check_segment(c: &SegmentCheck<'_>, opts: &CheckOptions) -> Vec<Finding> 
                 ),
             )
             .with_evidence(told),
+        );
+    }
+    let marks = super::marks::added(c.source_expected, c.output);
+    if !marks.is_empty() {
+        f.push(
+            Finding::error(
+                "mark_added",
+                format!("a brand the source does not name: {}", marks.join(", ")),
+            )
+            .with_evidence(marks),
         );
     }
     let braces = braces_added(c.source_expected, c.output);

@@ -22,6 +22,7 @@ mod glossary;
 mod html;
 mod language;
 mod lint;
+mod marks;
 mod mbr;
 mod pipeline;
 mod price;

@@ -32,6 +32,7 @@ use super::glossary::{self, Glossary};
 use super::html;
 use super::language;
 use super::lint::{self, FieldKind, Violation};
+use super::marks;
 use super::mbr;
 use super::price::{PriceConverter, Rates};
 use super::prompt::{ExamplePair, Templates, TranslatePrompt, language_name};
@@ -718,13 +719,15 @@ pub fn check_output(
     (restored.text, findings)
 }
 
-/// A mended output with its spans put back, as written in `tgt`: into English,
-/// a unit of time after a number other than one in the plural
-/// ([`spans::english_time_plurals`]).
+/// A mended output with its spans put back, as written in `tgt`: a unit of
+/// time after a number other than one in the plural
+/// ([`spans::english_time_plurals`], [`spans::time_plurals`]).
 fn restore_into(raw: &str, protected: &Protected, tgt: &str) -> spans::Restored {
     let mut restored = spans::restore(raw, protected);
     if tgt == "en" {
         restored.text = spans::english_time_plurals(&restored.text);
+    } else {
+        restored.text = spans::time_plurals(&restored.text, tgt);
     }
     restored
 }
@@ -1411,6 +1414,28 @@ impl Pipeline {
                 source: line,
                 target: None,
             });
+        }
+        // Another maker's brand a Chinese listing names ("适用丰田卡罗拉") is
+        // written in Latin letters, as a glossary term is: left to the model,
+        // 丰田 (Toyota) came back "Audi" (`marks`).
+        if source_lang.starts_with("zh") && !target_lang.starts_with("zh") {
+            let mut text = format!(
+                "{}\n{}\n{}",
+                listing.title,
+                listing.bullets.join("\n"),
+                listing.description
+            );
+            for a in &listing.attributes {
+                text.push('\n');
+                text.push_str(&a.name);
+                text.push('\n');
+                text.push_str(&a.value);
+            }
+            for mark in marks::terms_in(&text) {
+                if !terms.iter().any(|t| t.source == mark.source) {
+                    terms.push(mark);
+                }
+            }
         }
         let rates = opts.rates.as_ref().or(REFERENCE_RATES.as_ref());
         let converter = rates.map(|rates| PriceConverter { rates, profile });

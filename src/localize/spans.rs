@@ -459,6 +459,57 @@ fn lower_first(s: &str) -> String {
 static TOKEN: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"[A-Za-z0-9]+(?:[-_./][A-Za-z0-9]+)*").expect("static regex"));
 
+/// A stainless steel's grade with the "L" of low carbon ("316L", "304L"),
+/// which reads like litres: "316L不锈钢表带" came back "316 L stainless steel
+/// strap". A grade is three digits and an "L" next to a word of steel, before
+/// or after it; a fridge's "316L" (litres) stays a quantity.
+fn steel_grade(token: &str, before: &str, after: &str) -> bool {
+    const STEEL: [&str; 17] = [
+        "不锈钢",
+        "钢",
+        "不銹鋼",
+        "鋼",
+        "ステンレス",
+        "스테인리스",
+        "stainless",
+        "steel",
+        "ss",
+        "edelstahl",
+        "stahl",
+        "inox",
+        "acier",
+        "acero",
+        "aço",
+        "acciaio",
+        "rvs",
+    ];
+    let grade = token.len() == 4
+        && token.ends_with(['L', 'l'])
+        && token[..3].bytes().all(|b| b.is_ascii_digit());
+    if !grade {
+        return false;
+    }
+    let after = after
+        .trim_start_matches([' ', '-', '\u{a0}'])
+        .chars()
+        .take(10)
+        .collect::<String>()
+        .to_lowercase();
+    let before: String = before
+        .trim_end_matches([' ', ':', '：', '\u{a0}'])
+        .chars()
+        .rev()
+        .take(10)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect::<String>()
+        .to_lowercase();
+    STEEL
+        .iter()
+        .any(|w| after.starts_with(w) || before.ends_with(w))
+}
+
 /// Replace spans in `text` by placeholders.
 pub fn protect(text: &str, rules: &ProtectRules<'_>) -> Protected {
     // Candidates in priority order; a later candidate overlapping an accepted one is dropped.
@@ -565,10 +616,20 @@ pub fn protect(text: &str, rules: &ProtectRules<'_>) -> Protected {
         let word = |c: char| c.is_alphanumeric() && !script::is_cjk(c);
         let bounded = !text[..m.start()].ends_with(word) && !text[m.end()..].starts_with(word);
         let size_range = bounded && SIZE_RANGE.is_match(t);
+        // A quantity whose unit goes on after a middle dot ("60N·m", newton
+        // metres) is no model number "60N": the quantities below read it whole.
+        let dotted_unit = text[m.end()..].strip_prefix('·').is_some_and(|rest| {
+            let tail = rest
+                .find(|c: char| !c.is_ascii_alphabetic())
+                .unwrap_or(rest.len());
+            tail > 0 && QUANTITY_FULL.is_match(&text[m.start()..m.end() + '·'.len_utf8() + tail])
+        });
         if size_range
+            || steel_grade(t, &text[..m.start()], &text[m.end()..])
             || has_digit
                 && has_alpha
                 && bounded
+                && !dotted_unit
                 && !QUANTITY_FULL.is_match(t)
                 && !NUMBER_WORDS.is_match(t)
                 && N_IN_ONE.find(t).is_none_or(|m| m.len() < t.len())
@@ -1530,6 +1591,77 @@ pub fn english_time_plurals(text: &str) -> String {
         out.push_str(&text[last..all.end()]);
         out.push('s');
         last = all.end();
+    }
+    out.push_str(&text[last..]);
+    out
+}
+
+/// A whole number and a word after it, for [`time_plurals`].
+static NUMBER_WORD: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?P<n>\d+(?:\s*[-–~]\s*(?P<hi>\d+))?)\s+(?P<w>\p{L}+)\b(?P<next>.?)")
+        .expect("static regex")
+});
+
+/// The languages whose unit of time takes the plural after every whole number
+/// from two, wherever it stands ("garantía de 36 meses", "36 meses de
+/// garantía"). Not German, whose plural also has a case ("nach 24 Monaten").
+const TIME_PLURAL_LANGS: [&str; 5] = ["es", "pt", "it", "fr", "nl"];
+
+/// A translation into Spanish, Portuguese, Italian, French or Dutch with a
+/// unit of time, or a count of times, in the singular after a whole number of
+/// two or more ("36 mes", "2 anno", "5 dag", "3 vez"), as a model writes it after a placeholder in a
+/// translation of Chinese, which has no plural ("36个月"): the plural of the
+/// unit table ("36 meses"). A decimal keeps its form (French writes "1,5 an");
+/// a word joined by a hyphen is a compound ("24-maand"), left as it is. Other
+/// languages are returned unchanged; English has [`english_time_plurals`].
+pub fn time_plurals(text: &str, lang: &str) -> String {
+    if !TIME_PLURAL_LANGS.contains(&lang) {
+        return text.to_string();
+    }
+    let forms: Vec<(&str, &str)> = units::table()
+        .units()
+        .iter()
+        .filter(|u| u.dimension == "time" || u.id == "times")
+        .filter_map(|u| Some((u.word(lang, true)?, u.word(lang, false)?)))
+        .filter(|(one, many)| one != many)
+        .collect();
+    let mut out = String::with_capacity(text.len() + 8);
+    let mut last = 0;
+    for c in NUMBER_WORD.captures_iter(text) {
+        let (Some(n), Some(w)) = (c.name("n"), c.name("w")) else {
+            continue;
+        };
+        let start = n.start();
+        // Not the end of a decimal ("1,5 an") or of a longer token ("A2 dag").
+        let before = text[..start].chars().next_back();
+        if before.is_some_and(|ch| ch.is_alphanumeric() || ch == ',' || ch == '.') {
+            continue;
+        }
+        let count = c.name("hi").unwrap_or(n).as_str();
+        if count.parse::<u64>().map_or(true, |v| v < 2)
+            || c.name("next").is_some_and(|m| m.as_str() == "-")
+        {
+            continue;
+        }
+        let word = w.as_str();
+        let Some((_, many)) = forms.iter().find(|(one, _)| {
+            *one == word
+                || (one.to_lowercase() == word.to_lowercase()
+                    && word.starts_with(char::is_uppercase))
+        }) else {
+            continue;
+        };
+        out.push_str(&text[last..w.start()]);
+        if word.starts_with(char::is_uppercase) && !many.starts_with(char::is_uppercase) {
+            let mut cs = many.chars();
+            if let Some(f) = cs.next() {
+                out.extend(f.to_uppercase());
+                out.push_str(cs.as_str());
+            }
+        } else {
+            out.push_str(many);
+        }
+        last = w.end();
     }
     out.push_str(&text[last..]);
     out
@@ -3266,6 +3398,80 @@ mod tests {
             ("Lasts 6 months", "Lasts 6 months"),
         ] {
             assert_eq!(english_time_plurals(text), want);
+        }
+    }
+
+    #[test]
+    fn a_steel_grade_is_no_volume() {
+        for (text, grade) in [
+            ("316L不锈钢表带", "316L"),
+            ("材质：304L不锈钢", "304L"),
+            ("316L stainless steel strap", "316L"),
+            ("Edelstahl 316L, gebürstet", "316L"),
+        ] {
+            let (_, spans) = zh_spans(text, "en");
+            assert_eq!(spans[0], (grade.to_string(), grade.to_string()), "{text}");
+        }
+        // A fridge's 316 litres is a volume, converted like any other.
+        let (_, spans) = zh_spans("冰箱容量316L，双门", "en");
+        assert_eq!(spans[0].0, "316L");
+        assert_ne!(spans[0].1, "316L");
+    }
+
+    #[test]
+    fn a_unit_written_with_a_middle_dot_is_one_quantity() {
+        // "60N·m" came back "60N m" and "60N cm": "60N" was kept as a model
+        // number and the model wrote the rest.
+        let (_, spans) = zh_spans("最大扭力60N·m，25+1档", "en");
+        assert_eq!(spans[0].0, "60N·m", "{spans:?}");
+        assert!(spans[0].1.contains("ft-lb"), "{spans:?}");
+        // A model number before a middle dot that makes no unit stays one.
+        let (_, spans) = zh_spans("型号A60N·黑色", "en");
+        assert_eq!(spans[0], ("A60N".to_string(), "A60N".to_string()));
+    }
+
+    #[test]
+    fn a_romance_or_dutch_unit_of_time_after_two_or_more_is_plural() {
+        for (lang, text, want) in [
+            ("es", "Garantía: 36 mes", "Garantía: 36 meses"),
+            (
+                "es",
+                "36 mes de garantía, 1 mes de prueba",
+                "36 meses de garantía, 1 mes de prueba",
+            ),
+            ("es", "Para bebés de 0-6 mes", "Para bebés de 0-6 meses"),
+            ("pt", "12 mês de garantia", "12 meses de garantia"),
+            (
+                "it",
+                "Garanzia 2 anno, ricarica in 3 ora",
+                "Garanzia 2 anni, ricarica in 3 ore",
+            ),
+            ("fr", "Garantie 2 an, 1,5 an", "Garantie 2 ans, 1,5 an"),
+            ("fr", "Livraison en 5 Jour", "Livraison en 5 Jours"),
+            (
+                "nl",
+                "Na 5 dag, 2 jaar garantie",
+                "Na 5 dagen, 2 jaar garantie",
+            ),
+            // How many times counts the same way ("vaciar 3 vez").
+            ("es", "vacíe 3 vez", "vacíe 3 veces"),
+            // Already plural, one, a decimal, a compound, a model number.
+            (
+                "es",
+                "24 meses, 1 año, 1,5 hora",
+                "24 meses, 1 año, 1,5 hora",
+            ),
+            (
+                "nl",
+                "24-maand garantie, 24 maand-abonnement",
+                "24-maand garantie, 24 maand-abonnement",
+            ),
+            ("es", "modelo X2 día", "modelo X2 día"),
+            // Not German (a case ending), nor a language it does not know.
+            ("de", "nach 24 Monat", "nach 24 Monat"),
+            ("pl", "24 miesiąc", "24 miesiąc"),
+        ] {
+            assert_eq!(time_plurals(text, lang), want, "{lang}: {text}");
         }
     }
 
