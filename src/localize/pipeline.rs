@@ -1275,11 +1275,14 @@ struct FieldText {
 /// 8: another unit's symbol after a quantity as `unit_added`, a count right
 /// after another as `count_missing`, a brand's added possessive removed; 9: a
 /// CJK source's glued measurements spaced, English bullets in sentence case;
-/// 10: `name_missing`; 11: `rate_unit_missing`)
+/// 10: `name_missing`; 11: `rate_unit_missing`; 12: `mark_added`,
+/// `instruction_leaked`, a label before an attribute's value, every number
+/// of a clause bound by `numbers_swapped`, plurals of time outside English,
+/// "N·m" and steel grades read, third-party marks written in Latin letters)
 /// what they would now flag is translated again
 /// instead of recalled. The memory holds model output only (a reviewer's edits go
 /// to the example bank), so nothing a person wrote is lost.
-const CHECKS_VERSION: u32 = 11;
+const CHECKS_VERSION: u32 = 12;
 
 /// Builds the translation-memory key of a segment for one call.
 struct TmKeys {
@@ -2861,6 +2864,18 @@ fn assemble(segments: &Segments) -> Result<Vec<FieldText>, LocalizeError> {
                 html::rebuild(h, &tr)?
             }
         };
+        if let (FieldId::Attribute(name), FieldSrc::Seg(i)) = (field, src)
+            && value_is_name(name, &segs[*i].source, &text)
+        {
+            warnings.push(Warning {
+                field: field.to_string(),
+                code: VALUE_IS_NAME.into(),
+                message: format!(
+                    "the value \"{text}\" only repeats the attribute's name: the source's value \"{}\" is lost",
+                    segs[*i].source
+                ),
+            });
+        }
         texts.push(FieldText {
             field: field.clone(),
             text,
@@ -2868,6 +2883,17 @@ fn assemble(segments: &Segments) -> Result<Vec<FieldText>, LocalizeError> {
         });
     }
     Ok(texts)
+}
+
+/// Warning code of an attribute whose translated value is its name.
+pub const VALUE_IS_NAME: &str = "value_is_name";
+
+/// Whether an attribute's translated value is only its (translated) name
+/// where the source's value is not: "颜色: 肤色" (nude) came back "Couleur =
+/// Couleur", the colour lost.
+fn value_is_name(name: &str, source_value: &str, value: &str) -> bool {
+    let fold = |s: &str| s.trim().trim_end_matches(['.', '。']).to_lowercase();
+    !fold(value).is_empty() && fold(value) == fold(name) && fold(source_value) != fold(name)
 }
 
 /// Step 8: the localized listing, its fields in order, each reported done.
@@ -3568,6 +3594,16 @@ mod tests {
         name_attributes(&terminology, &mut cleaned, "zh", "ja");
         let flagged: Vec<&str> = cleaned.warnings.iter().map(|w| w.field.as_str()).collect();
         assert_eq!(flagged, ["attributes.刀刃长度"]);
+    }
+
+    #[test]
+    fn an_attribute_value_that_repeats_its_name_is_flagged() {
+        assert!(value_is_name("Couleur", "肤色", "Couleur"));
+        assert!(value_is_name("Color", "肤色", " color."));
+        assert!(!value_is_name("Couleur", "肤色", "Chair"));
+        // A seller's value that is the name stays as it was given.
+        assert!(!value_is_name("Material", "Material", "Material"));
+        assert!(!value_is_name("Color", "肤色", ""));
     }
 
     #[test]

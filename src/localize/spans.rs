@@ -3567,7 +3567,7 @@ mod tests {
             imperial("尺寸：长宽高47.4×49.5×114厘米", "双门小冰箱"),
             [(
                 "47.4×49.5×114厘米".to_string(),
-                "1.56 x 1.62 x 3.74 ft".to_string()
+                "18.7 x 19.5 x 44.9 in".to_string()
             )]
         );
     }
@@ -3724,7 +3724,11 @@ mod tests {
         let towel = spans("纯棉浴巾 70x140cm 吸水");
         assert_eq!(towel.len(), 1, "{towel:?}");
         assert_eq!(towel[0].0, "70x140cm");
-        assert_eq!(towel[0].1, "2.3 x 4.59 ft");
+        // Centimetres are inches up to 100 in, as US listings give a towel's
+        // or a fridge's size ("27.6 x 55.1 in", not "2.3 x 4.59 ft").
+        assert_eq!(towel[0].1, "27.6 x 55.1 in");
+        assert_eq!(spans("床垫 200x180cm")[0].1, "78.7 x 70.9 in");
+        assert_eq!(spans("帐篷 300x300cm")[0].1, "9.84 x 9.84 ft");
         let glued = spans("304不锈钢保温杯500ml大容量");
         let spaced = spans("304不锈钢保温杯 500 ml 大容量");
         assert_eq!(glued.len(), 2, "{glued:?}");
