@@ -1934,6 +1934,7 @@ pub fn added_units(source: &str, output: &str, spans: &[Span], target: &str) -> 
         .flat_map(span_units)
         .map(|u| u.id.as_str())
         .collect();
+    let cjk_source = source.chars().any(script::is_cjk);
     let mut added = Vec::new();
     for (i, end, s) in quantity_placeholders(output, spans) {
         let rest = &output[end..];
@@ -1943,8 +1944,12 @@ pub fn added_units(source: &str, output: &str, spans: &[Span], target: &str) -> 
         let own = |u: &Unit| span_units(s).into_iter().any(|x| x.id == u.id);
         let found = unit_name_at(rest, Names::Target(target)).or_else(|| {
             // Another unit's symbol after a measured quantity ("{1} kg" with
-            // {1} = "450 g"): only a symbol that is no word.
-            unit_symbol_at(rest).filter(|(u, _)| measured && !own(u))
+            // {1} = "450 g"): only a symbol that is no word. After a bare
+            // number of a Chinese or Japanese source too ("{1} km/h" with {1}
+            // = "21" of "21速", 21 gears), whose units the table reads in
+            // their own script: a Latin source may write one the table does
+            // not read ("{1} Go", French gigabytes).
+            unit_symbol_at(rest).filter(|(u, _)| !own(u) && (measured || cjk_source))
         });
         // A degree or percent sign glued to a quantity that has a unit of
         // its own ("{1}°" with {1} = "150 kg" came back "150 kg°" in a
@@ -3646,6 +3651,24 @@ mod tests {
         // Written apart, or as the source has it, it is no addition.
         let out = format!("67 layers, {ph} steel core");
         assert!(added_units(&p.text, &out, &p.spans, "en").is_empty());
+    }
+
+    #[test]
+    fn a_unit_symbol_after_a_chinese_count_is_added() {
+        let rules = ProtectRules {
+            language: Some("fr"),
+            source_language: Some("zh"),
+            ..Default::default()
+        };
+        // "27.5寸 21速" (21 gears) came back "27,5 pouces 21 km/h".
+        let p = protect("山地自行车 21速 铝合金车架", &rules);
+        let out = "Vélo de montagne {1} km/h, cadre en aluminium";
+        assert_eq!(added_units(&p.text, out, &p.spans, "fr"), ["21 km/h"]);
+        assert!(added_units(&p.text, "Vélo {1} vitesses", &p.spans, "fr").is_empty());
+        // A Latin source may write a unit the table does not read: French
+        // gigabytes ("{1} Go") are GB.
+        let p = protect("Cartes microSD jusqu'à 256 Go", &ProtectRules::default());
+        assert!(added_units(&p.text, "microSD cards up to {1} GB", &p.spans, "en").is_empty());
     }
 
     #[test]
