@@ -158,6 +158,9 @@ impl Finding {
             "colour_added" => format!(
                 "the source names no colour {ev}: translate the colours the source gives and add none."
             ),
+            "measure_renamed" => format!(
+                "the source gives that number as {ev}: name each measurement as the source does."
+            ),
             "mark_added" => format!(
                 "the source names no {ev}: write the brands the source names, as it names them, and add none."
             ),

@@ -2463,6 +2463,18 @@ impl Pipeline {
                 .with_evidence(vec![a, b]),
             );
         }
+        if let Some((was, said)) =
+            self.terminology
+                .renamed_measure(&s.protected.text, &raw, src, tgt)
+        {
+            findings.push(
+                Finding::error(
+                    "measure_renamed",
+                    format!("the source's {was} is given as \"{said}\", another dimension"),
+                )
+                .with_evidence(vec![was, said]),
+            );
+        }
         if s.kind == "attribute"
             && let Some(label) = checks::value_label(&s.protected.text, &raw)
         {

@@ -1072,6 +1072,28 @@ mod tests {
     }
 
     #[test]
+    fn no_pair_of_the_builtin_bank_renames_a_measure() {
+        // The precision of `measure_renamed` on good translations, numbers as
+        // placeholders on both sides.
+        let terms = crate::localize::terminology::Terminology::builtin().unwrap();
+        let (mut checked, mut hits) = (0, Vec::new());
+        for p in &builtin_pairs() {
+            let shown = protected_pair(p);
+            if !shown.source.contains('{') {
+                continue;
+            }
+            checked += 1;
+            if let Some(h) =
+                terms.renamed_measure(&shown.source, &shown.target, &p.source_lang, &p.target_lang)
+            {
+                hits.push(format!("{h:?}: {} => {}", shown.source, shown.target));
+            }
+        }
+        println!("measure_renamed: {} of {checked}", hits.len());
+        assert!(hits.is_empty(), "{} of {checked}: {hits:#?}", hits.len());
+    }
+
+    #[test]
     fn no_pair_of_the_builtin_bank_has_swapped_numbers() {
         // The precision of `numbers_swapped`, measured on good translations:
         // every pair of the built-in files and of those derived from them,

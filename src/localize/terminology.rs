@@ -777,6 +777,75 @@ impl Terminology {
     }
 }
 
+impl Terminology {
+    /// A measurement the output gives another dimension's name: the source's
+    /// clause with a number names one dimension (厚度, thickness; 螺距, thread
+    /// pitch), and the output's clause with that number names another one
+    /// and not it ("厚度{1}" came back in Turkish "Genişlik: {1}", width; "螺距
+    /// {1}" in Dutch "diameter {1}"). No number check sees it: the number is
+    /// right, its meaning is not. Only where the source's clause names one
+    /// dimension ("长宽高{1}" names three). Returns the source's term and the
+    /// output's. Numbers are placeholders on both sides.
+    pub fn renamed_measure(
+        &self,
+        source: &str,
+        output: &str,
+        src_lang: &str,
+        tgt_lang: &str,
+    ) -> Option<(String, String)> {
+        // A flat thing's height, depth and thickness are one measurement
+        // (a mattress "bis {1} Höhe" is "jusqu'à {1} d'épaisseur").
+        const DIMENSIONS: [&[&str]; 5] = [
+            &["width"],
+            &["length"],
+            &["height", "depth", "thickness"],
+            &["diameter"],
+            &["thread pitch"],
+        ];
+        let en = self.col("en")?;
+        let group = |r: usize| {
+            let w = self.rows[r][en].first()?;
+            DIMENSIONS.iter().position(|g| g.contains(&w.as_str()))
+        };
+        let (s, t) = (self.col(src_lang)?, self.col(tgt_lang)?);
+        let dims: Vec<usize> = (0..self.rows.len())
+            .filter(|&i| group(i).is_some())
+            .collect();
+        if dims.is_empty() {
+            return None;
+        }
+        // A label's colon ends no clause here: "Genişlik: {2}" names {2}.
+        let uncolon = |t: &str| t.replace([':', '：'], " ");
+        let out = placeholder_clauses(&uncolon(output), tgt_lang);
+        for (ph, clause) in placeholder_clauses(&uncolon(source), src_lang) {
+            let named: Vec<(usize, String)> = self
+                .matches_with(&clause, s, true)
+                .into_iter()
+                .filter(|(r, _)| dims.contains(r))
+                .collect();
+            let [(row, term)] = named.as_slice() else {
+                continue;
+            };
+            let Some((_, out_clause)) = out.iter().find(|(p, _)| *p == ph) else {
+                continue;
+            };
+            let names = |r: usize| {
+                self.rows[r][t]
+                    .iter()
+                    .any(|a| contains_term(out_clause, a, tgt_lang))
+            };
+            if names(*row) {
+                continue;
+            }
+            if let Some(&other) = dims.iter().find(|&&r| group(r) != group(*row) && names(r)) {
+                let said = self.rows[other][t].first().cloned().unwrap_or_default();
+                return Some((term.clone(), said));
+            }
+        }
+        None
+    }
+}
+
 /// Whether `output` contains `term` in `lang`: as a substring (any case; so also
 /// inside a compound, "Edelstahl" in "Edelstahlflasche"), or, for languages that
 /// inflect, as the same run of stems the search index makes of both
@@ -1020,6 +1089,40 @@ mod tests {
         );
         assert!(added("实心黄铜淋浴套装", "バスルームをグレードアップ", "zh", "ja").is_empty());
         assert!(added("市电充电", "Se recarga en la red", "zh", "es").is_empty());
+    }
+
+    #[test]
+    fn a_measurement_given_another_dimensions_name_is_renamed() {
+        let t = Terminology::builtin().unwrap();
+        let renamed = |src: &str, out: &str, s: &str, g: &str| t.renamed_measure(src, out, s, g);
+        // A yoga mat's thickness came back its width; a screw's pitch its
+        // diameter.
+        assert_eq!(
+            renamed(
+                "尺寸：{1}，厚度{2}",
+                "Boyutu: {1}, Genişlik: {2}",
+                "zh",
+                "tr"
+            ),
+            Some(("厚度".into(), "genişlik".into()))
+        );
+        assert_eq!(
+            renamed("规格：{1}，螺距{2}", "Specs: {1}, diameter {2}", "zh", "nl"),
+            Some(("螺距".into(), "diameter".into()))
+        );
+        // Named as the source does, or with no dimension at all: no finding.
+        assert!(
+            renamed(
+                "尺寸：{1}，厚度{2}",
+                "Boyut: {1}, kalınlık: {2}",
+                "zh",
+                "tr"
+            )
+            .is_none()
+        );
+        assert!(renamed("厚度{1}", "{1} kalın", "zh", "tr").is_none());
+        // A clause that names several dimensions binds none of them.
+        assert!(renamed("长度宽度{1}", "Breite {1}", "zh", "de").is_none());
     }
 
     #[test]
