@@ -1275,7 +1275,7 @@ struct FieldText {
 /// 8: another unit's symbol after a quantity as `unit_added`, a count right
 /// after another as `count_missing`, a brand's added possessive removed; 9: a
 /// CJK source's glued measurements spaced, English bullets in sentence case;
-/// 10: `name_missing`; 11: `rate_unit_missing`; 12: `mark_added`,
+/// 10: `name_missing`; 11: `rate_unit_missing`; 12: `mark_added`, `measure_renamed`,
 /// `instruction_leaked`, a label before an attribute's value, every number
 /// of a clause bound by `numbers_swapped`, plurals of time outside English,
 /// "N·m" and steel grades read, third-party marks written in Latin letters)
