@@ -90,6 +90,30 @@ pub fn english_only(lang: &str, word: &str) -> bool {
         .is_some_and(|s| s.contains(word.to_lowercase().as_str()))
 }
 
+/// Whether `word` is a word of the built-in term base's English column that
+/// none of `lang`'s terms holds ([`Terminology::english_not_in`]): the words
+/// of products ("stainless", "waterproof") that are too rare for the lists of
+/// [`english_only`]. Only for a language that has such a list, and not
+/// Indonesian or Malay, whose marketplaces write many English product words
+/// ("Remote Control", "Boneka Plush", "Sarung Duvet" in good translations of
+/// the dev set).
+///
+/// [`Terminology::english_not_in`]: super::terminology::Terminology::english_not_in
+pub fn english_term(lang: &str, word: &str) -> bool {
+    static SETS: LazyLock<BTreeMap<String, HashSet<String>>> = LazyLock::new(|| {
+        let Ok(t) = super::terminology::Terminology::builtin() else {
+            return BTreeMap::new();
+        };
+        word_lists(ENGLISH_ONLY)
+            .keys()
+            .filter(|l| !matches!(**l, "id" | "ms"))
+            .map(|l| (l.to_string(), t.english_not_in(l)))
+            .collect()
+    });
+    SETS.get(lang)
+        .is_some_and(|s| s.contains(&word.to_lowercase()))
+}
+
 /// English's own common words (`terminology/english-common/en.txt`, Zipf 3.2 or
 /// more in wordfreq; its README says how and why).
 const ENGLISH_COMMON: &str = include_str!("../../terminology/english-common/en.txt");

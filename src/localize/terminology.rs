@@ -846,6 +846,37 @@ impl Terminology {
     }
 }
 
+impl Terminology {
+    /// The English words of the term base's English column (five letters or
+    /// more: "stainless", "waterproof", "breathable") that no cell of `lang`
+    /// holds, in any case or inside a longer word: in a translation into
+    /// `lang`, English the model left ("Material = 304 stainless" in a
+    /// Spanish listing). A word one of `lang`'s terms uses ("silicone" in
+    /// French, "carbon" inside Spanish "carbono") is none.
+    pub fn english_not_in(&self, lang: &str) -> std::collections::HashSet<String> {
+        let (Some(en), Some(l)) = (self.col("en"), self.col(lang)) else {
+            return Default::default();
+        };
+        let cells: String = self
+            .rows
+            .iter()
+            .flat_map(|r| r[l].iter())
+            .map(|a| a.to_lowercase())
+            .collect::<Vec<_>>()
+            .join("\n");
+        self.rows
+            .iter()
+            .flat_map(|r| r[en].iter())
+            .flat_map(|a| {
+                a.split(|c: char| !c.is_ascii_alphabetic())
+                    .map(str::to_lowercase)
+                    .collect::<Vec<_>>()
+            })
+            .filter(|w| w.len() >= 5 && !cells.contains(w.as_str()))
+            .collect()
+    }
+}
+
 /// Whether `output` contains `term` in `lang`: as a substring (any case; so also
 /// inside a compound, "Edelstahl" in "Edelstahlflasche"), or, for languages that
 /// inflect, as the same run of stems the search index makes of both

@@ -383,7 +383,7 @@ fn english_left(source: &str, output: &str, tgt_lang: &str) -> Vec<String> {
                 && !is_acronym_or_name(p)
                 && !src.contains(&l)
                 && !data.accepts(tgt_lang, p)
-                && language::english_only(tgt_lang, p)
+                && (language::english_only(tgt_lang, p) || language::english_term(tgt_lang, p))
                 && !left.iter().any(|x| x.to_lowercase() == l)
             {
                 left.push(p.to_string());
@@ -655,6 +655,36 @@ mod tests {
                 "{out}"
             );
         }
+    }
+
+    #[test]
+    #[ignore = "a measurement: cargo test --release --lib measure_english_terms_left -- --ignored --nocapture"]
+    fn measure_english_terms_left() {
+        // The English words of the term base a good translation from
+        // Chinese holds, into the other languages written in Latin letters.
+        print_flagged_references(
+            |t| t != "en" && language::data().writes_only_latin(t),
+            |a, b, t| {
+                english_left(a, b, t)
+                    .into_iter()
+                    .filter(|w| !language::english_only(t, w))
+                    .collect()
+            },
+        );
+    }
+
+    #[test]
+    fn an_english_word_of_the_term_base_is_left_over() {
+        // "304不锈钢" came back "304 stainless" in a Spanish attribute: too
+        // rare a word for the Spanish list of English-only words.
+        assert_eq!(
+            left("304不锈钢", "304 stainless", "zh", "es"),
+            ["stainless"]
+        );
+        // Not where the target writes it ("silicone" in French), nor into
+        // Indonesian, whose marketplaces write many English product words.
+        assert!(left("硅胶", "en silicone", "zh", "fr").is_empty());
+        assert!(left("羊毛毯", "Selimut wool", "zh", "id").is_empty());
     }
 
     #[test]
