@@ -99,11 +99,14 @@ impl Marks {
     }
 
     /// The Latin names of the marks `output` names (as a whole word, in the
-    /// table's case) that `source` names in neither form.
+    /// table's case) that `source` names in neither form. Not a name that is
+    /// also a word of a language silkroute writes, capitalised at the start of
+    /// a sentence ([`ALSO_WORDS`]: "Canon à mousse" is a foam cannon).
     pub fn added(&self, source: &str, output: &str) -> Vec<String> {
         let source_lower = source.to_lowercase();
         self.marks
             .iter()
+            .filter(|m| !ALSO_WORDS.contains(&m.latin.as_str()))
             .filter(|m| has_word(output, &m.latin))
             .filter(|m| {
                 !source_lower.contains(&m.latin.to_lowercase())
@@ -113,6 +116,11 @@ impl Marks {
             .collect()
     }
 }
+
+/// Marks whose Latin name is also a word (French *canon*, English *ford*,
+/// Latin *acer*): protected where the source names them, never flagged as
+/// added.
+const ALSO_WORDS: [&str; 3] = ["Canon", "Ford", "Acer"];
 
 /// Whether `text` holds `word` with no letter or digit against either end.
 fn has_word(text: &str, word: &str) -> bool {
@@ -191,5 +199,7 @@ mod tests {
         // no mark ("Fordern", "Nikes").
         assert!(added("Fits TOYOTA Camry", "Passend für Toyota Camry").is_empty());
         assert!(added("坐垫", "Wir fordern Fordern").is_empty());
+        // A name that is also a word is not read as an added brand.
+        assert!(added("泡沫壶", "Canon à mousse pour lavage auto").is_empty());
     }
 }
