@@ -489,25 +489,20 @@ fn steel_grade(token: &str, before: &str, after: &str) -> bool {
     if !grade {
         return false;
     }
-    let after = after
-        .trim_start_matches([' ', '-', '\u{a0}'])
-        .chars()
-        .take(10)
-        .collect::<String>()
-        .to_lowercase();
-    let before: String = before
-        .trim_end_matches([' ', ':', '：', '\u{a0}'])
-        .chars()
-        .rev()
-        .take(10)
-        .collect::<Vec<_>>()
-        .into_iter()
-        .rev()
-        .collect::<String>()
-        .to_lowercase();
-    STEEL
-        .iter()
-        .any(|w| after.starts_with(w) || before.ends_with(w))
+    // A few characters on each side: the rest of a long description is not
+    // lower-cased for every token.
+    let after = after.trim_start_matches([' ', '-', '\u{a0}']);
+    let after =
+        after[..after.char_indices().nth(12).map_or(after.len(), |(i, _)| i)].to_lowercase();
+    let before = before.trim_end_matches([' ', ':', '：', '\u{a0}']);
+    let before = before[before.char_indices().rev().nth(11).map_or(0, |(i, _)| i)..].to_lowercase();
+    // A Latin word before the grade is whole ("glass 316L" is no "ss").
+    STEEL.iter().any(|w| {
+        after.starts_with(w)
+            || before
+                .strip_suffix(w)
+                .is_some_and(|rest| !w.is_ascii() || !rest.ends_with(char::is_alphabetic))
+    })
 }
 
 /// Replace spans in `text` by placeholders.
@@ -1615,16 +1610,26 @@ const TIME_PLURAL_LANGS: [&str; 5] = ["es", "pt", "it", "fr", "nl"];
 /// a word joined by a hyphen is a compound ("24-maand"), left as it is. Other
 /// languages are returned unchanged; English has [`english_time_plurals`].
 pub fn time_plurals(text: &str, lang: &str) -> String {
-    if !TIME_PLURAL_LANGS.contains(&lang) {
+    // Each language's singular and plural, read once from the unit table.
+    type Forms = Vec<(&'static str, &'static str)>;
+    static FORMS: LazyLock<Vec<(&'static str, Forms)>> = LazyLock::new(|| {
+        TIME_PLURAL_LANGS
+            .iter()
+            .map(|&lang| {
+                let forms = units::table()
+                    .units()
+                    .iter()
+                    .filter(|u| u.dimension == "time" || u.id == "times")
+                    .filter_map(|u| Some((u.word(lang, true)?, u.word(lang, false)?)))
+                    .filter(|(one, many)| one != many)
+                    .collect();
+                (lang, forms)
+            })
+            .collect()
+    });
+    let Some((_, forms)) = FORMS.iter().find(|(l, _)| *l == lang) else {
         return text.to_string();
-    }
-    let forms: Vec<(&str, &str)> = units::table()
-        .units()
-        .iter()
-        .filter(|u| u.dimension == "time" || u.id == "times")
-        .filter_map(|u| Some((u.word(lang, true)?, u.word(lang, false)?)))
-        .filter(|(one, many)| one != many)
-        .collect();
+    };
     let mut out = String::with_capacity(text.len() + 8);
     let mut last = 0;
     for c in NUMBER_WORD.captures_iter(text) {
@@ -3417,6 +3422,8 @@ mod tests {
             let (_, spans) = zh_spans(text, "en");
             assert_eq!(spans[0], (grade.to_string(), grade.to_string()), "{text}");
         }
+        // Nor is a word that only ends like one before it.
+        assert_ne!(zh_spans("Glass 316L", "en").1[0].1, "316L");
         // A fridge's 316 litres is a volume, converted like any other.
         let (_, spans) = zh_spans("冰箱容量316L，双门", "en");
         assert_eq!(spans[0].0, "316L");
