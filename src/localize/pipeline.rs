@@ -53,8 +53,9 @@ use crate::market::MarketProfile;
 use crate::script;
 
 /// Warning codes that do not need review (informational): everything else does.
-const INFO_CODES: [&str; 9] = [
+const INFO_CODES: [&str; 10] = [
     "terminology",
+    ATTRIBUTE_NAME_TRANSLATED,
     "brand_restored",
     source_clean::REMOVED,
     source_clean::GIFT_MOVED,
@@ -1233,6 +1234,9 @@ struct Segments {
     fields: Vec<(FieldId, FieldSrc)>,
     /// Retrieved examples every segment's prompt shows first.
     shared: Vec<ExamplePair>,
+    /// Attribute names no marketplace name is known for (still in the
+    /// source's script), each with the segment that translates it.
+    names: Vec<(String, usize)>,
 }
 
 impl Segments {
@@ -1515,7 +1519,36 @@ impl Pipeline {
             Default::default()
         };
 
-        // 8. Build the result, then its price.
+        // 8. Attribute names no marketplace name was known for, from their
+        //    own segment where it passed; the rest keep their warning.
+        let others: Vec<&str> = listing
+            .attributes
+            .iter()
+            .map(|a| a.name.as_str())
+            .filter(|n| !segments.names.iter().any(|(o, _)| o == n))
+            .collect();
+        let renamed = model_names(&segments, &others, &target_lang);
+        let mut roundtrip = roundtrip;
+        for (old, new) in &renamed {
+            let (old_field, new_field) = (
+                FieldId::Attribute(old.clone()).to_string(),
+                FieldId::Attribute(new.clone()),
+            );
+            for t in texts
+                .iter_mut()
+                .filter(|t| t.field.to_string() == old_field)
+            {
+                t.field = new_field.clone();
+                for w in t.warnings.iter_mut().filter(|w| w.field == old_field) {
+                    w.field = new_field.to_string();
+                }
+            }
+            if let Some(score) = roundtrip.remove(&old_field) {
+                roundtrip.insert(new_field.to_string(), score);
+            }
+        }
+
+        // 9. Build the result, then its price.
         let mut out = build_result(
             &cleaned,
             profile,
@@ -1526,6 +1559,18 @@ impl Pipeline {
             on_event,
         );
         convert_price(&mut out, listing, profile, converter.as_ref());
+        for (old, new) in &renamed {
+            let old_field = FieldId::Attribute(old.clone()).to_string();
+            out.warnings
+                .retain(|w| !(w.code == ATTRIBUTE_NAME_UNTRANSLATED && w.field == old_field));
+            out.warnings.push(Warning {
+                field: FieldId::Attribute(new.clone()).to_string(),
+                code: ATTRIBUTE_NAME_TRANSLATED.into(),
+                message: format!(
+                    "no marketplace name is known for the attribute name \"{old}\": the model translated it \"{new}\"; check it"
+                ),
+            });
+        }
         if out.warnings.iter().any(|w| is_blocking(&w.code)) {
             out.status = Status::NeedsReview;
         }
@@ -1613,11 +1658,21 @@ impl Pipeline {
             let src = FieldSrc::Seg(add(&field, k, &mut segs));
             fields.push((field, src));
         }
+        // A name [`name_attributes`] found no marketplace name for is
+        // translated as a short attribute text of its own (`rename_attributes`).
+        let mut names: Vec<(String, usize)> = Vec::new();
+        for a in &listing.attributes {
+            if name_unwritten(&a.name, target_lang) && !names.iter().any(|(n, _)| *n == a.name) {
+                let field = FieldId::Attribute(a.name.clone());
+                names.push((a.name.clone(), add(&field, &a.name, &mut segs)));
+            }
+        }
         let shared = self.examples_for(&mut segs, source_lang, target_lang);
         Ok(Segments {
             segs,
             fields,
             shared,
+            names,
         })
     }
 
@@ -2965,6 +3020,65 @@ fn build_result(
     out
 }
 
+/// Whether an attribute name is written in a script `target_lang` is not
+/// ("长度" in an English listing). Into Japanese, a Chinese name is Han as
+/// Japanese is: a simplified form Japanese never writes (长 of 刀刃长度) tells it.
+fn name_unwritten(name: &str, target_lang: &str) -> bool {
+    let simplified = target_lang == "ja"
+        && name
+            .chars()
+            .any(|c| script::is_han(c) && !script::is_japanese_kanji(c));
+    simplified
+        || !language::data()
+            .foreign_script_runs(target_lang, name)
+            .is_empty()
+}
+
+/// Warning code (information) of an attribute name the model translated:
+/// no marketplace name was known for it.
+pub const ATTRIBUTE_NAME_TRANSLATED: &str = "attribute_name_translated";
+
+/// The attribute names [`name_attributes`] left in the source's script,
+/// named by their own segment's translation (old name, new name) where that
+/// passed every check, is a short name in the target's script and names no
+/// other attribute. A name that fails keeps its blocking warning.
+fn model_names(segments: &Segments, others: &[&str], target_lang: &str) -> Vec<(String, String)> {
+    let mut renamed: Vec<(String, String)> = Vec::new();
+    for (old, i) in &segments.names {
+        let Some(best) = segments.segs[*i].best.as_ref() else {
+            continue;
+        };
+        let text = best.text.trim().trim_end_matches(['.', '。', ':', '：']);
+        let taken = |n: &str| {
+            let n = n.to_lowercase();
+            others.iter().any(|o| o.to_lowercase() == n)
+                || renamed.iter().any(|(_, r)| r.to_lowercase() == n)
+        };
+        let ok = best.findings.iter().all(|f| !is_blocking(f.code))
+            && !text.is_empty()
+            && text.chars().count() <= 60
+            && !text.contains(['\n', ':', '=', '{', '}'])
+            && !name_unwritten(text, target_lang)
+            && !taken(text);
+        tracing::debug!(
+            name = old.as_str(),
+            translated = text,
+            findings = ?best.findings.iter().map(|f| f.code).collect::<Vec<_>>(),
+            ok,
+            "attribute name"
+        );
+        if ok {
+            let mut chars = text.chars();
+            let name: String = chars
+                .next()
+                .map(|c| c.to_uppercase().chain(chars).collect())
+                .unwrap_or_default();
+            renamed.push((old.clone(), name));
+        }
+    }
+    renamed
+}
+
 /// Attribute names written in a script the target language is not (a
 /// Chinese name the source cleaner has no marketplace name for, "长度" in
 /// an English listing): the built-in terminology's translation when the
@@ -2977,17 +3091,7 @@ fn name_attributes(
     target_lang: &str,
 ) {
     for a in &mut cleaned.listing.attributes {
-        // Into Japanese, a Chinese name is Han as Japanese is: a simplified
-        // form Japanese never writes (长 of 刀刃长度) tells it.
-        let simplified = target_lang == "ja"
-            && a.name
-                .chars()
-                .any(|c| script::is_han(c) && !script::is_japanese_kanji(c));
-        if !simplified
-            && language::data()
-                .foreign_script_runs(target_lang, &a.name)
-                .is_empty()
-        {
+        if !name_unwritten(&a.name, target_lang) {
             continue;
         }
         match terminology.whole(&a.name, source_lang, target_lang) {
@@ -3606,6 +3710,51 @@ mod tests {
         name_attributes(&terminology, &mut cleaned, "zh", "ja");
         let flagged: Vec<&str> = cleaned.warnings.iter().map(|w| w.field.as_str()).collect();
         assert_eq!(flagged, ["attributes.刀刃长度"]);
+    }
+
+    #[test]
+    fn a_name_no_marketplace_name_is_known_for_takes_its_checked_translation() {
+        let seg = |source: &str, out: Option<(&str, Vec<Finding>)>| Seg {
+            kind: "attribute",
+            source: source.into(),
+            protected: spans::protect(source, &ProtectRules::default()),
+            expected: source.into(),
+            hints: Vec::new(),
+            examples: Vec::new(),
+            best: out.map(|(text, findings)| Candidate {
+                text: text.into(),
+                raw: text.into(),
+                findings,
+                score: 0.0,
+            }),
+            term: None,
+            recalled: false,
+        };
+        let segments = Segments {
+            segs: vec![
+                seg("最大电压", Some(("tensão máxima.", vec![Finding::info("terminology", "")]))),
+                seg("刷头数量", Some(("Количество: {1}", Vec::new()))),
+                seg("视角", Some(("Ângulo", vec![Finding::error("untranslated", "")]))),
+                seg("计数", Some(("计数", Vec::new()))),
+                seg("颜色分类", Some(("Cor", Vec::new()))),
+                seg("天线", None),
+            ],
+            fields: Vec::new(),
+            shared: Vec::new(),
+            names: ["最大电压", "刷头数量", "视角", "计数", "颜色分类", "天线"]
+                .iter()
+                .enumerate()
+                .map(|(i, n)| (n.to_string(), i))
+                .collect(),
+        };
+        // Capitalised, without a closing stop; not a label with its value, a
+        // translation with a blocking finding, one still in the source's
+        // script, a name another attribute has, or a segment not translated.
+        assert_eq!(
+            model_names(&segments, &["Cor"], "pt"),
+            [("最大电压".to_string(), "Tensão máxima".to_string())]
+        );
+        assert!(!is_blocking(ATTRIBUTE_NAME_TRANSLATED));
     }
 
     #[test]
