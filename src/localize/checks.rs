@@ -131,6 +131,9 @@ impl Finding {
                 "numbers and measurements must come only from the placeholders: copy every placeholder such as {1} exactly once and write no numbers yourself.".to_string()
             }
             "label_leaked" => format!("reply with the translation only, without a label such as {ev}."),
+            "assistant_reply" => format!(
+                "the reply speaks about the task ({ev}) instead of translating it. Reply with the translation of the source only, even where it is hard."
+            ),
             "instruction_leaked" => format!(
                 "the reply holds words of the instructions ({ev}), not of the source. Reply with the translation of the source only."
             ),
@@ -258,6 +261,69 @@ pub fn instruction_words(source: &str, output: &str) -> Vec<String> {
         .collect()
 }
 
+/// What an assistant says about the task and no product text does: a word of
+/// translating, or an apology, in the languages silkroute writes. An Arabic
+/// title of a dash camera came back ending "عذراً، لا أستطيع ترجمة هذا عنوان"
+/// ("Sorry, I cannot translate this title"). Lower case; matched as parts of
+/// words. Forms that are also product words are left out: Russian "перев…"
+/// (перевернуть, to turn over), Turkish "çevir" (to turn), Vietnamese "dịch"
+/// alone (dịch vụ, service), Thai "แปล" (แปลง, to convert).
+const ASSISTANT_WORDS: &[&str] = &[
+    "translat",
+    "sorry",
+    "as an ai",
+    "übersetz",
+    "entschuldig",
+    "tradu",
+    "désolé",
+    "lo siento",
+    "mi dispiace",
+    "desculp",
+    "翻訳",
+    "申し訳",
+    "翻译",
+    "抱歉",
+    "对不起",
+    "не могу перевести",
+    "извин",
+    "ترجم",
+    "عذرا",
+    "عذراً",
+    "آسف",
+    "번역",
+    "죄송",
+    "xin lỗi",
+    "bản dịch",
+    "không thể dịch",
+    "ขออภัย",
+    "คำแปล",
+    "การแปล",
+    "terjemah",
+    "maaf",
+    "tłumacz",
+    "przepraszam",
+    "przykro mi",
+    "vertaal",
+    "tercüme",
+    "çeviri",
+    "üzgünüm",
+];
+
+/// Words an assistant says about the task ([`ASSISTANT_WORDS`]) in `output`
+/// when `source` has none of them: a source about translating (a translator
+/// device, "翻译机") may be translated with such words.
+pub fn assistant_words(source: &str, output: &str) -> Vec<String> {
+    let (src, out) = (source.to_lowercase(), output.to_lowercase());
+    if ASSISTANT_WORDS.iter().any(|w| src.contains(w)) {
+        return Vec::new();
+    }
+    ASSISTANT_WORDS
+        .iter()
+        .filter(|w| out.contains(*w))
+        .map(|w| w.to_string())
+        .collect()
+}
+
 /// The words before a colon that an attribute value's translation has and
 /// its source does not: a label the model put before the value, imitating
 /// the worked examples' "Name: value" ("PLA" came back in Russian as "…ное
@@ -342,6 +408,19 @@ pub fn check_segment(c: &SegmentCheck<'_>, opts: &CheckOptions) -> Vec<Finding> 
                 ),
             )
             .with_evidence(told),
+        );
+    }
+    let said = assistant_words(c.source_protected, c.output_raw);
+    if !said.is_empty() {
+        f.push(
+            Finding::error(
+                "assistant_reply",
+                format!(
+                    "words of an assistant, not of the source: {}",
+                    said.join(", ")
+                ),
+            )
+            .with_evidence(said),
         );
     }
     let marks = super::marks::added(c.source_expected, c.output);
@@ -5210,5 +5289,21 @@ mod tests {
         assert!(instruction_words(src, "陶器：{1}の高温で焼成").is_empty());
         // A source about placeholders keeps its word.
         assert!(instruction_words("Placeholder text", "Platzhalter-Text placeholder").len() == 1);
+    }
+
+    #[test]
+    fn an_assistant_speaking_about_the_task_is_read() {
+        // An Arabic title of a dash camera ended in "Sorry, I cannot
+        // translate this title".
+        let src = "路眼 4K行车记录仪 前后双录 170°广角 夜视";
+        let out = "كاميرا سيارة، عذراً، لا أستطيع ترجمة هذا عنوان";
+        assert_eq!(assistant_words(src, out), ["ترجم", "عذرا", "عذراً"]);
+        assert_eq!(
+            assistant_words("高清夜视", "Here is the translation: night vision"),
+            ["translat"]
+        );
+        assert!(assistant_words(src, "كاميرا سيارة 4K بزاوية 170°").is_empty());
+        // A translator device is translated with the word.
+        assert!(assistant_words("AI翻译机 离线翻译", "Traductor de voz IA").is_empty());
     }
 }

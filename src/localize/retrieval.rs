@@ -896,6 +896,20 @@ mod tests {
     }
 
     #[test]
+    fn no_pair_of_the_builtin_bank_speaks_as_an_assistant() {
+        // The precision of `assistant_reply` (a word of translating, or an
+        // apology, that the source lacks).
+        let (hits, n) =
+            flagged_pairs(|p| crate::localize::checks::assistant_words(&p.source, &p.target));
+        println!(
+            "assistant_reply: {} of {n}\n{}",
+            hits.len(),
+            hits.join("\n")
+        );
+        assert!(hits.is_empty(), "{hits:#?}");
+    }
+
+    #[test]
     fn no_pair_of_the_builtin_bank_adds_a_colour() {
         // The precision of `colour_added`, measured as `material_added`'s is:
         // 1 of 16,200 when written ("golden brown" for 金黄).

@@ -1627,6 +1627,9 @@ pub fn time_plurals(text: &str, lang: &str) -> String {
             })
             .collect()
     });
+    if let Some((_, forms)) = SLAVIC_TIME_FORMS.iter().find(|(l, _)| *l == lang) {
+        return slavic_time_forms(text, lang, forms);
+    }
     let Some((_, forms)) = FORMS.iter().find(|(l, _)| *l == lang) else {
         return text.to_string();
     };
@@ -1665,6 +1668,146 @@ pub fn time_plurals(text: &str, lang: &str) -> String {
             }
         } else {
             out.push_str(many);
+        }
+        last = w.end();
+    }
+    out.push_str(&text[last..]);
+    out
+}
+
+/// A unit of time, or a count of times, after a number in Russian or Polish:
+/// its form for one, for a few (2-4, not 12-14) and for many, and Russian's
+/// nominative plural, which no number takes.
+struct SlavicForms {
+    one: &'static str,
+    few: &'static str,
+    many: &'static str,
+    plural: Option<&'static str>,
+}
+
+const fn sf(
+    one: &'static str,
+    few: &'static str,
+    many: &'static str,
+    plural: Option<&'static str>,
+) -> SlavicForms {
+    SlavicForms {
+        one,
+        few,
+        many,
+        plural,
+    }
+}
+
+/// Russian's and Polish's units of time (day, week, month, year, hour,
+/// minute, second) and their count of times. Not in the unit table, which
+/// holds one singular and one plural per language.
+static SLAVIC_TIME_FORMS: [(&str, [SlavicForms; 8]); 2] = [
+    (
+        "ru",
+        [
+            sf("день", "дня", "дней", Some("дни")),
+            sf("неделя", "недели", "недель", None),
+            sf("месяц", "месяца", "месяцев", Some("месяцы")),
+            sf("год", "года", "лет", Some("годы")),
+            sf("час", "часа", "часов", Some("часы")),
+            sf("минута", "минуты", "минут", None),
+            sf("секунда", "секунды", "секунд", None),
+            sf("раз", "раза", "раз", None),
+        ],
+    ),
+    (
+        "pl",
+        [
+            sf("dzień", "dni", "dni", None),
+            sf("tydzień", "tygodnie", "tygodni", None),
+            sf("miesiąc", "miesiące", "miesięcy", None),
+            sf("rok", "lata", "lat", None),
+            sf("godzina", "godziny", "godzin", None),
+            sf("minuta", "minuty", "minut", None),
+            sf("sekunda", "sekundy", "sekund", None),
+            sf("raz", "razy", "razy", None),
+        ],
+    ),
+];
+
+/// Russian and Polish for [`time_plurals`]: a unit of time after a whole
+/// number in a form no number of that kind takes, in the form it takes
+/// ("60 день" → "60 дней", "3 месяцы" → "3 месяца", "2 miesiąc" → "2
+/// miesiące", "5 miesiące" → "5 miesięcy"). The form for many after 2-4 is
+/// left as written: a preposition may ask for it ("до 3 месяцев", "do 2
+/// miesięcy"); so is any form after a number ending in one other than 1
+/// itself, whose case only the sentence tells.
+fn slavic_time_forms(text: &str, lang: &str, forms: &[SlavicForms]) -> String {
+    #[derive(PartialEq)]
+    enum Kind {
+        One,
+        Few,
+        Many,
+    }
+    let kind = |n: u64| {
+        let (ten, hundred) = (n % 10, n % 100);
+        let one = if lang == "ru" {
+            ten == 1 && hundred != 11
+        } else {
+            n == 1
+        };
+        if one {
+            Kind::One
+        } else if (2..=4).contains(&ten) && !(12..=14).contains(&hundred) {
+            Kind::Few
+        } else {
+            Kind::Many
+        }
+    };
+    let mut out = String::with_capacity(text.len() + 8);
+    let mut last = 0;
+    for c in NUMBER_WORD.captures_iter(text) {
+        let (Some(n), Some(w)) = (c.name("n"), c.name("w")) else {
+            continue;
+        };
+        let before = text[..n.start()].chars().next_back();
+        if before.is_some_and(|ch| ch.is_alphanumeric() || ch == ',' || ch == '.')
+            || c.name("next").is_some_and(|m| m.as_str() == "-")
+        {
+            continue;
+        }
+        let Ok(count) = c.name("hi").unwrap_or(n).as_str().parse::<u64>() else {
+            continue;
+        };
+        let word = w.as_str().to_lowercase();
+        let Some(f) = forms.iter().find(|f| {
+            [f.one, f.few, f.many].contains(&word.as_str()) || f.plural == Some(word.as_str())
+        }) else {
+            continue;
+        };
+        let k = kind(count);
+        let wanted = match k {
+            Kind::One => f.one,
+            Kind::Few => f.few,
+            Kind::Many => f.many,
+        };
+        let wrong = if word == wanted {
+            false
+        } else if f.plural == Some(word.as_str()) {
+            true
+        } else if word == f.one && f.one != f.many {
+            k != Kind::One
+        } else {
+            word == f.few && k == Kind::Many
+        };
+        if !wrong || (k == Kind::One && count != 1) {
+            continue;
+        }
+        out.push_str(&text[last..w.start()]);
+        if w.as_str().starts_with(char::is_uppercase) {
+            let mut cs = wanted.chars();
+            if let Some(first) = cs.next() {
+                out.extend(first.to_uppercase());
+                out.push_str(cs.as_str());
+            }
+        } else {
+            out.push_str(wanted);
         }
         last = w.end();
     }
@@ -3443,6 +3586,79 @@ mod tests {
     }
 
     #[test]
+    #[ignore = "a measurement: cargo test --release --lib measure_slavic_time_forms -- --ignored --nocapture"]
+    fn measure_slavic_time_forms() {
+        // Good translations into Russian and Polish of the dev set whose
+        // units of time [`time_plurals`] would change.
+        let (mut n, mut hits) = (0, Vec::new());
+        for (lang, t, _, b) in crate::localize::eval::dev_reference_pairs() {
+            if t != "ru" && t != "pl" {
+                continue;
+            }
+            n += 1;
+            let fixed = time_plurals(&b, &t);
+            if fixed != b {
+                hits.push(format!("{lang}→{t}: {b} → {fixed}"));
+            }
+        }
+        let with_time = crate::localize::eval::dev_reference_pairs()
+            .into_iter()
+            .filter(|(_, t, _, b)| {
+                (t == "ru" || t == "pl")
+                    && SLAVIC_TIME_FORMS.iter().any(|(l, forms)| {
+                        l == t
+                            && NUMBER_WORD.captures_iter(b).any(|c| {
+                                let w = c["w"].to_lowercase();
+                                forms
+                                    .iter()
+                                    .any(|f| [f.one, f.few, f.many].contains(&w.as_str()))
+                            })
+                    })
+            })
+            .count();
+        println!(
+            "{} of {n} changed ({with_time} with a unit of time after a number)\n{}",
+            hits.len(),
+            hits.join("\n")
+        );
+    }
+
+    #[test]
+    fn a_russian_or_polish_unit_of_time_takes_the_form_its_number_asks() {
+        for (lang, text, want) in [
+            ("ru", "Время работы: 60 день", "Время работы: 60 дней"),
+            ("ru", "меняйте каждые 3 месяцы", "меняйте каждые 3 месяца"),
+            ("ru", "Гарантия 12 месяц", "Гарантия 12 месяцев"),
+            ("ru", "зарядка 4 час, 5 часа", "зарядка 4 часа, 5 часов"),
+            ("ru", "2-3 день", "2-3 дня"),
+            ("ru", "21 день, 22 Дни", "21 день, 22 Дня"),
+            ("pl", "24 miesiąc, 25 miesiąc", "24 miesiące, 25 miesięcy"),
+            ("pl", "2 miesiąc, 5 miesiące", "2 miesiące, 5 miesięcy"),
+            ("pl", "3 raz dziennie", "3 razy dziennie"),
+            // Right as written, or a case only the sentence tells.
+            (
+                "ru",
+                "до 3 месяцев, 1 год, 1,5 часа",
+                "до 3 месяцев, 1 год, 1,5 часа",
+            ),
+            ("ru", "более 21 дня", "более 21 дня"),
+            ("ru", "5 раз, 2 раз", "5 раз, 2 раз"),
+            (
+                "pl",
+                "do 2 miesięcy, 1 rok, 22 lata",
+                "do 2 miesięcy, 1 rok, 22 lata",
+            ),
+            (
+                "pl",
+                "model X2 dzień, 24-miesiąc",
+                "model X2 dzień, 24-miesiąc",
+            ),
+        ] {
+            assert_eq!(time_plurals(text, lang), want, "{lang}: {text}");
+        }
+    }
+
+    #[test]
     fn a_romance_or_dutch_unit_of_time_after_two_or_more_is_plural() {
         for (lang, text, want) in [
             ("es", "Garantía: 36 mes", "Garantía: 36 meses"),
@@ -3481,7 +3697,7 @@ mod tests {
             ("es", "modelo X2 día", "modelo X2 día"),
             // Not German (a case ending), nor a language it does not know.
             ("de", "nach 24 Monat", "nach 24 Monat"),
-            ("pl", "24 miesiąc", "24 miesiąc"),
+            ("sv", "24 månad", "24 månad"),
         ] {
             assert_eq!(time_plurals(text, lang), want, "{lang}: {text}");
         }
