@@ -2559,9 +2559,12 @@ pub fn limits_added(
     source_lang: &str,
     target_lang: &str,
 ) -> Option<Finding> {
+    let mut added = tolerances_added(source, output);
+    let none: (&str, &[&str], &[&str]) = ("", &[], &[]);
     let (_, before, after) = LIMIT_ADDED_WORDS
         .iter()
-        .find(|(l, _, _)| *l == target_lang)?;
+        .find(|(l, _, _)| *l == target_lang)
+        .unwrap_or(&none);
     let src = source.to_lowercase();
     let out = output.to_lowercase();
     let norm = |n: &str| n.replace(',', ".").replace(' ', "");
@@ -2578,7 +2581,6 @@ pub fn limits_added(
                 .chain(t.lower_after),
         );
     }
-    let mut added: Vec<String> = Vec::new();
     for m in LIMIT_NUMBER.find_iter(&out) {
         let want = norm(m.as_str());
         // Right before the number, or right after it and its unit.
@@ -2638,6 +2640,56 @@ pub fn limits_added(
         )
         .with_evidence(added),
     )
+}
+
+/// A tolerance sign before a number: ±, "+/-", "+-".
+static TOLERANCE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?:±|\+\s*/\s*-|\+-)\s*(\{\s*\d{1,3}\s*\}|\d+(?:[.,]\d+)*)").expect("static regex")
+});
+
+/// Words right before a source's number that make it a tolerance, beside the
+/// sign itself: 误差 1-2cm is "±1-2 cm".
+const TOLERANCE_WORDS: [&str; 9] = [
+    "误差",
+    "公差",
+    "偏差",
+    "正负",
+    "tolerance",
+    "error",
+    "deviation",
+    "toleranz",
+    "+/-",
+];
+
+/// A tolerance sign the translation puts before a number of the source that
+/// has none: a filament's "1.75mm 1kg 精度±0.02mm" came back in Portuguese
+/// "precisão ±1,75 mm …": its diameter became a tolerance. Read only for a
+/// number the source writes, none of whose occurrences has the sign or a word
+/// of tolerance ([`TOLERANCE_WORDS`]) right before it.
+fn tolerances_added(source: &str, output: &str) -> Vec<String> {
+    let src = source.to_lowercase();
+    let norm = |n: &str| n.replace(',', ".").replace(' ', "");
+    let mut added = Vec::new();
+    for c in TOLERANCE.captures_iter(output) {
+        let number = &c[1];
+        let want = norm(number);
+        let mut in_source = LIMIT_NUMBER
+            .find_iter(&src)
+            .filter(|n| norm(n.as_str()) == want)
+            .peekable();
+        if in_source.peek().is_none() {
+            continue;
+        }
+        let signed = in_source.any(|n| {
+            let head = src[..n.start()].trim_end_matches([' ', ':', '：', '\u{a0}']);
+            head.ends_with(['±', '~']) || TOLERANCE_WORDS.iter().any(|w| head.ends_with(w))
+        });
+        let told = format!("±{number}");
+        if !signed && !added.contains(&told) {
+            added.push(told);
+        }
+    }
+    added
 }
 
 /// Words that call a light warm (yellowish, a low colour temperature) and cool
@@ -4465,6 +4517,20 @@ mod tests {
         let added = |src: &str, sl: &str, out: &str, tl: &str| {
             limits_added(src, out, sl, tl).map(|f| f.evidence)
         };
+        // A diameter that became a tolerance, in any language.
+        let filament = "PLA 3D打印耗材 {1} {2} 精度{3}";
+        assert_eq!(
+            added(
+                filament,
+                "zh",
+                "tinta PLA, precisão ±{1}, {2}, erro {3}",
+                "pt"
+            ),
+            Some(vec!["±{1}".to_string()])
+        );
+        assert_eq!(added("精度±{1}", "zh", "精度 +/- {1}", "ja"), None);
+        assert_eq!(added("误差{1}", "zh", "Toleranz ±{1}", "de"), None);
+        assert_eq!(added("Größe {1}", "de", "Size {1} ± 5%", "en"), None);
         // The power bank's capacity that became "larger than" in Thai.
         let bank = "{1}大容量，可为手机充电{2}";
         assert_eq!(

@@ -318,11 +318,20 @@ pub fn cut_at_word(text: &str, max: usize) -> String {
         let after_quantity = prev.ends_with([')', ']'])
             || is_number(prev)
             || super::units::table().lookup(prev).is_some();
+        // A range is a quantity whatever word follows it ("0-6" of "0-6
+        // miesięcy", a Polish title cut at 75 characters).
+        let is_range = |w: &str| {
+            w.trim_start_matches(|c: char| !c.is_ascii_digit())
+                .contains(|c: char| matches!(c, '-' | '–'))
+                && w.ends_with(|c: char| c.is_ascii_digit())
+        };
         let cut_off = is_times(last)
             || is_number(last)
                 && text[kept.len()..].starts_with(char::is_whitespace)
                 && (is_times(next)
                     || super::units::table().lookup(next).is_some()
+                    || super::spans::is_slavic_time_word(next)
+                    || is_range(last) && next.starts_with(char::is_alphabetic)
                     || after_quantity && next.starts_with(char::is_lowercase));
         if !cut_off || head.trim().is_empty() {
             break;
@@ -816,6 +825,14 @@ mod tests {
             cut_at_word("Tabla de cortar 15 x 10 cm", 23),
             "Tabla de cortar"
         );
+        // A range, or a Russian or Polish unit of time, goes with its number.
+        let t = "butelka do niemowląt 240 ml, zabrania podłagania 0-6 miesięcy";
+        assert_eq!(
+            cut_at_word(t, 56),
+            "butelka do niemowląt 240 ml, zabrania podłagania"
+        );
+        let t = "Зубная щетка, работа 60 дней без подзарядки";
+        assert_eq!(cut_at_word(t, 25), "Зубная щетка, работа");
         // A count before a word that is no unit stays.
         assert_eq!(cut_at_word("Set of 12 Black Pens", 12), "Set of 12");
         assert_eq!(cut_at_word("Set of 12 black pens", 12), "Set of 12");

@@ -1282,11 +1282,12 @@ struct FieldText {
 /// 10: `name_missing`; 11: `rate_unit_missing`; 12: `mark_added`, `measure_renamed`,
 /// `instruction_leaked`, a label before an attribute's value, every number
 /// of a clause bound by `numbers_swapped`, plurals of time outside English,
-/// "N·m" and steel grades read, third-party marks written in Latin letters)
-/// what they would now flag is translated again
+/// "N·m" and steel grades read, third-party marks written in Latin letters;
+/// 13: `assistant_reply`, a tolerance sign as `limit_added`, Russian and
+/// Polish forms of time) what they would now flag is translated again
 /// instead of recalled. The memory holds model output only (a reviewer's edits go
 /// to the example bank), so nothing a person wrote is lost.
-const CHECKS_VERSION: u32 = 12;
+const CHECKS_VERSION: u32 = 13;
 
 /// Builds the translation-memory key of a segment for one call.
 struct TmKeys {
@@ -3732,9 +3733,15 @@ mod tests {
         };
         let segments = Segments {
             segs: vec![
-                seg("最大电压", Some(("tensão máxima.", vec![Finding::info("terminology", "")]))),
+                seg(
+                    "最大电压",
+                    Some(("tensão máxima.", vec![Finding::info("terminology", "")])),
+                ),
                 seg("刷头数量", Some(("Количество: {1}", Vec::new()))),
-                seg("视角", Some(("Ângulo", vec![Finding::error("untranslated", "")]))),
+                seg(
+                    "视角",
+                    Some(("Ângulo", vec![Finding::error("untranslated", "")])),
+                ),
                 seg("计数", Some(("计数", Vec::new()))),
                 seg("颜色分类", Some(("Cor", Vec::new()))),
                 seg("天线", None),

@@ -1731,6 +1731,17 @@ static SLAVIC_TIME_FORMS: [(&str, [SlavicForms; 8]); 2] = [
     ),
 ];
 
+/// Whether `word` is a Russian or Polish unit of time in one of its forms
+/// after a number ("miesięcy", "дней"). Case-insensitive.
+pub fn is_slavic_time_word(word: &str) -> bool {
+    let w = word.to_lowercase();
+    SLAVIC_TIME_FORMS.iter().any(|(_, forms)| {
+        forms
+            .iter()
+            .any(|f| [f.one, f.few, f.many].contains(&w.as_str()) || f.plural == Some(w.as_str()))
+    })
+}
+
 /// Russian and Polish for [`time_plurals`]: a unit of time after a whole
 /// number in a form no number of that kind takes, in the form it takes
 /// ("60 день" → "60 дней", "3 месяцы" → "3 месяца", "2 miesiąc" → "2
