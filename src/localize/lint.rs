@@ -322,7 +322,7 @@ pub fn cut_at_word(text: &str, max: usize) -> String {
         // miesięcy", a Polish title cut at 75 characters).
         let is_range = |w: &str| {
             w.trim_start_matches(|c: char| !c.is_ascii_digit())
-                .contains(|c: char| matches!(c, '-' | '–'))
+                .contains(['-', '–'])
                 && w.ends_with(|c: char| c.is_ascii_digit())
         };
         let cut_off = is_times(last)
