@@ -88,6 +88,7 @@ pub fn untranslated(
         latin_in_cjk(&out, tgt_lang)
             .into_iter()
             .chain(wrong_cjk(&out, tgt_lang))
+            .chain(han_copied(&src, &out, tgt_lang))
             .collect()
     } else if is_cjk_lang(src_lang) {
         // The Latin words of a CJK source are names and model numbers.
@@ -447,7 +448,10 @@ pub(crate) fn english_pairs(source: &str, output: &str, tgt_lang: &str) -> Vec<S
 /// Arabic, Thai), where the source does not have them: "وزن approximately
 /// 380 g" for "重量约380g". Latin letters there are names, codes and brands,
 /// written with a capital ("Power Bank", "Type-C"), so a capitalised word, an
-/// acronym, a unit's symbol and what the language accepts are none.
+/// acronym, a unit's symbol and what the language accepts are none. Nor only
+/// English: any word of four letters or more in lower case is another
+/// language's ("ال qualità", Italian, in an Arabic bullet); no good
+/// translation into these languages of the dev set has one the source lacks.
 fn english_in_other_script(source: &str, output: &str, tgt_lang: &str) -> Vec<String> {
     let data = language::data();
     let table = units::table();
@@ -460,7 +464,7 @@ fn english_in_other_script(source: &str, output: &str, tgt_lang: &str) -> Vec<St
                 && w.starts_with(|c: char| c.is_lowercase())
                 && !is_acronym_or_name(w)
                 && table.lookup(w).is_none_or(|m| m.spelled_out)
-                && language::common_english(w)
+                && (language::common_english(w) || w.chars().count() >= 4)
                 && !data.accepts(tgt_lang, w)
                 && !src.contains(&l)
                 && !left.iter().any(|x| x.to_lowercase() == l)
@@ -504,6 +508,36 @@ fn wrong_cjk(output: &str, tgt_lang: &str) -> Vec<String> {
     runs(output, |c| {
         script::is_han(c) && !script::is_japanese_kanji(c)
     })
+}
+
+/// Runs of four Han characters or more that a Japanese translation copied
+/// from its source: a Chinese description came back "壁掛け孔距300×300mm。
+/// 含底座重量約12.5kg。", its second sentence Chinese with one character made
+/// Japanese. Han that Japanese also writes passes [`wrong_cjk`]; but no good
+/// Japanese translation of the dev set copies four in a row (0 of its 288
+/// Japanese references, 168 of them from Chinese). Only into Japanese: a
+/// Korean translation writes no Han, and a Chinese one is not from Chinese.
+fn han_copied(source: &str, output: &str, tgt_lang: &str) -> Vec<String> {
+    if tgt_lang != "ja" {
+        return Vec::new();
+    }
+    let mut copied: Vec<String> = Vec::new();
+    for r in runs(output, script::is_han) {
+        // The longest part of the run the source has.
+        let chars: Vec<char> = r.chars().collect();
+        let mut best = String::new();
+        for i in 0..chars.len() {
+            let mut j = i + best.chars().count() + 1;
+            while j <= chars.len() && source.contains(&chars[i..j].iter().collect::<String>()) {
+                best = chars[i..j].iter().collect();
+                j += 1;
+            }
+        }
+        if best.chars().count() >= 4 && !copied.contains(&best) {
+            copied.push(best);
+        }
+    }
+    copied
 }
 
 /// Runs of letters of a script `tgt_lang` is not written in, whatever the source
@@ -580,6 +614,12 @@ mod tests {
             left("适合跑步和跳跃", "Подходит для бега и jumping", "zh", "ru"),
             ["jumping"]
         );
+        // Or another language's word ("画质" came back "ال qualità").
+        assert_eq!(
+            left("【画质】前摄{1}", "ال qualità هي: {1}", "zh", "ar"),
+            ["qualità"]
+        );
+        assert!(left("dual-band {1}", "dual-band {1} роутер", "zh", "ru").is_empty());
         // Names and codes are written in Latin letters there, with a capital.
         assert!(
             left(
@@ -685,6 +725,45 @@ mod tests {
         // Indonesian, whose marketplaces write many English product words.
         assert!(left("硅胶", "en silicone", "zh", "fr").is_empty());
         assert!(left("羊毛毯", "Selimut wool", "zh", "id").is_empty());
+    }
+
+    #[test]
+    #[ignore = "a measurement: cargo test --release --lib measure_han_copied -- --ignored --nocapture"]
+    fn measure_han_copied() {
+        // Runs of four Han characters a good Japanese translation copied from
+        // its source: 0 of 288.
+        print_flagged_references(|t| t == "ja", |a, b, t| han_copied(a, b, t));
+    }
+
+    #[test]
+    fn chinese_copied_into_japanese_is_left_untranslated() {
+        let src = "壁挂孔距{1}。含底座重量约{2}。";
+        assert_eq!(
+            left(src, "壁掛け孔距{1}。含底座重量約{2}。", "zh", "ja"),
+            ["含底座重量"]
+        );
+        assert!(
+            left(
+                src,
+                "壁掛け穴の間隔{1}。台座を含む重量は約{2}。",
+                "zh",
+                "ja"
+            )
+            .is_empty()
+        );
+        // Japanese that writes the same three characters is no copy.
+        assert!(left("不锈钢保温杯", "ステンレス保温杯", "zh", "ja").is_empty());
+    }
+
+    #[test]
+    #[ignore = "a measurement: cargo test --release --lib measure_latin_in_other_scripts -- --ignored --nocapture"]
+    fn measure_latin_in_other_scripts() {
+        // Lower-case Latin words a good translation into Russian, Arabic or
+        // Thai has and its source lacks.
+        print_flagged_references(
+            |t| !is_cjk_lang(t) && !language::data().writes_only_latin(t),
+            english_in_other_script,
+        );
     }
 
     #[test]
