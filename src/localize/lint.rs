@@ -400,8 +400,25 @@ pub fn cut_title(text: &str, max: usize) -> String {
                 best = Some((i, sep.len()));
             }
         }
+        // In CJK text a space between phrases parts them; not one between
+        // words of a spaced language (a Polish title after a Chinese brand,
+        // whose "0-6 miesięcy" lost its unit as a part without a digit).
+        let cjk_space = |i: usize| {
+            rest[i..].starts_with('\u{3000}')
+                || rest[..i]
+                    .chars()
+                    .next_back()
+                    .is_some_and(crate::script::is_cjk)
+                || rest[i + 1..]
+                    .chars()
+                    .next()
+                    .is_some_and(crate::script::is_cjk)
+        };
         if spaced
-            && let Some(i) = rest.find([' ', '\u{3000}'])
+            && let Some(i) = rest
+                .match_indices([' ', '\u{3000}'])
+                .map(|(i, _)| i)
+                .find(|&i| cjk_space(i))
             && best.is_none_or(|(b, _)| i < b)
         {
             let len = rest[i..].chars().next().map_or(1, char::len_utf8);
@@ -886,6 +903,14 @@ mod tests {
             "スマホスタンド 卓上 アルミ 4-12.9インチ対応"
         );
         assert_eq!(cut_title(t, 24), "スマホスタンド 卓上 4-12.9インチ対応");
+        // A Chinese brand before a Polish title parts no Polish words: the
+        // unit after "0-6" is no part of its own to drop (it was).
+        let t =
+            "宝贝乐 Szkła szeroki, butelka do niemowląt 240 ml, zabrania podłagania 0-6 miesięcy";
+        assert_eq!(
+            cut_title(t, 75),
+            "宝贝乐 butelka do niemowląt 240 ml, zabrania podłagania 0-6 miesięcy"
+        );
         // Nothing but the plain cut where the cut loses no number, or where
         // dropping every other part is not enough.
         let t = "Botella térmica 500 ml, acero inoxidable, tapa a prueba de fugas";
