@@ -62,6 +62,9 @@ pub fn untranslated(
     }
     let src = PLACEHOLDER.replace_all(source, " ").into_owned();
     let mut out = PLACEHOLDER.replace_all(output, " ").into_owned();
+    // Runs of Han copied from the source are read before the terms' texts
+    // are taken out, which would part them ("含底座重量約" less 重量).
+    let copied = han_copied(&src, &out, tgt_lang);
     for s in skip.iter().filter(|s| !s.trim().is_empty()) {
         if let Ok(re) = RegexBuilder::new(&regex::escape(s))
             .case_insensitive(true)
@@ -88,7 +91,7 @@ pub fn untranslated(
         latin_in_cjk(&out, tgt_lang)
             .into_iter()
             .chain(wrong_cjk(&out, tgt_lang))
-            .chain(han_copied(&src, &out, tgt_lang))
+            .chain(copied)
             .collect()
     } else if is_cjk_lang(src_lang) {
         // The Latin words of a CJK source are names and model numbers.
@@ -741,6 +744,18 @@ mod tests {
         assert_eq!(
             left(src, "壁掛け孔距{1}。含底座重量約{2}。", "zh", "ja"),
             ["含底座重量"]
+        );
+        // Also where a term's translation is part of the run (重量 is 重量).
+        assert_eq!(
+            untranslated(
+                src,
+                "壁掛け孔距{1}。含底座重量約{2}。",
+                "zh",
+                "ja",
+                &["重量"]
+            )
+            .map(|f| f.evidence),
+            Some(vec!["含底座重量".to_string()])
         );
         assert!(
             left(
