@@ -88,7 +88,11 @@ pub fn untranslated(
         }
     }
     let mut words: Vec<String> = if is_cjk_lang(tgt_lang) {
-        latin_in_cjk(&out, tgt_lang)
+        // Latin words of a Chinese or Japanese source are names and keys
+        // ("Windows和Mac", "Fn+Esc"), kept as written; an English source's
+        // are words to translate.
+        let kept = is_cjk_lang(src_lang).then_some(src.as_str());
+        latin_in_cjk(&out, tgt_lang, kept)
             .into_iter()
             .chain(wrong_cjk(&out, tgt_lang))
             .chain(copied)
@@ -479,11 +483,20 @@ fn english_in_other_script(source: &str, output: &str, tgt_lang: &str) -> Vec<St
     left
 }
 
-/// Latin words in Japanese or Chinese output, other than acronyms, names and
-/// accepted loanwords.
-fn latin_in_cjk(output: &str, tgt_lang: &str) -> Vec<String> {
+/// Latin words in Japanese, Chinese or Korean output, other than acronyms,
+/// names, accepted loanwords and the words of `kept` (a CJK source's Latin
+/// words, written as they were).
+fn latin_in_cjk(output: &str, tgt_lang: &str, kept: Option<&str>) -> Vec<String> {
     let data = language::data();
     let table = units::table();
+    let kept: Vec<String> = kept
+        .map(|k| {
+            LATIN_WORD
+                .find_iter(k)
+                .map(|m| m.as_str().to_lowercase())
+                .collect()
+        })
+        .unwrap_or_default();
     let mut left: Vec<String> = Vec::new();
     for m in LATIN_WORD.find_iter(output) {
         let w = m.as_str();
@@ -493,6 +506,7 @@ fn latin_in_cjk(output: &str, tgt_lang: &str) -> Vec<String> {
             && !unit_symbol
             && !is_acronym_or_name(w)
             && !data.accepts(tgt_lang, w)
+            && !kept.contains(&w.to_lowercase())
             && !left.iter().any(|x| x.eq_ignore_ascii_case(w))
         {
             left.push(w.to_string());
@@ -736,6 +750,22 @@ mod tests {
         // Runs of four Han characters a good Japanese translation copied from
         // its source: 0 of 288.
         print_flagged_references(|t| t == "ja", han_copied);
+    }
+
+    #[test]
+    fn latin_words_of_a_chinese_source_stay_in_korean() {
+        // "支持Windows和Mac。按Fn+Esc恢复出厂设置" came back with Mac, Fn
+        // and Esc as written: names of a system and of keys.
+        let src = "支持Windows和Mac。按Fn+Esc恢复出厂设置。";
+        let out = "Windows와 Mac을 지원합니다. Fn + Esc를 사용하여 원래의 설정으로 되돌립니다.";
+        assert!(left(src, out, "zh", "ko").is_empty());
+        // A Latin word the source lacks still is one; so is an English
+        // source's word kept in Japanese.
+        assert_eq!(left(src, "Mac를 support 합니다", "zh", "ko"), ["support"]);
+        assert_eq!(
+            left("Stainless bottle", "Stainless ボトル", "en", "ja"),
+            ["Stainless"]
+        );
     }
 
     #[test]
