@@ -599,6 +599,23 @@ mod tests {
     }
 
     #[test]
+    fn the_counter_of_long_things_is_the_common_one() {
+        // "4根天线" came back in Italian "4 radici" (four roots).
+        let mut l = zh("路由器 4根5dBi天线", &["4根天线，覆盖更广", "附2根数据线"]);
+        l.attributes = vec![crate::listing::Attribute {
+            name: "天线".into(),
+            value: "4根".into(),
+        }];
+        let c = clean(&l, "zh", "it");
+        assert_eq!(c.listing.bullets, ["4个天线，覆盖更广", "附2个数据线"]);
+        assert_eq!(c.listing.attributes[0].value, "4个");
+        // Not before a word it does not count, nor 根据 (according to).
+        assert_eq!(c.listing.title, "路由器 4根5dBi天线");
+        let c = clean(&zh("第3根据说明书 树根", &[]), "zh", "it");
+        assert_eq!(c.listing.title, "第3根据说明书 树根");
+    }
+
+    #[test]
     fn horsepower_and_sizes_with_named_sides_are_written_as_read_abroad() {
         // "长47.4×宽49.5×高114厘米" came back "length 47.4×, width 49.5×,
         // height 3.74 ft"; "1.5匹" came back "1.5-Pfote" (paw).
