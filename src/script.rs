@@ -6,6 +6,16 @@
 
 use regex::Regex;
 
+/// `text` with its first letter in upper case ("meses" → "Meses"); a script
+/// without case is unchanged.
+pub fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
 /// Whether `c` belongs to a CJK script written without spaces (Han, kana, Hangul).
 pub fn is_cjk(c: char) -> bool {
     is_han(c) || is_kana(c) || is_hangul(c)

@@ -1088,11 +1088,7 @@ fn english_title_case(title: &str, source: &str) -> String {
                 .any(|x| x == w);
         if lower && !joined && !small && !kept_name {
             out.push_str(&title[last..m.start()]);
-            let mut cs = w.chars();
-            if let Some(f) = cs.next() {
-                out.extend(f.to_uppercase());
-                out.push_str(cs.as_str());
-            }
+            out.push_str(&script::capitalised(w));
             last = m.end();
         }
     }
@@ -3069,12 +3065,7 @@ fn model_names(segments: &Segments, others: &[&str], target_lang: &str) -> Vec<(
             "attribute name"
         );
         if ok {
-            let mut chars = text.chars();
-            let name: String = chars
-                .next()
-                .map(|c| c.to_uppercase().chain(chars).collect())
-                .unwrap_or_default();
-            renamed.push((old.clone(), name));
+            renamed.push((old.clone(), script::capitalised(text)));
         }
     }
     renamed
@@ -3096,13 +3087,7 @@ fn name_attributes(
             continue;
         }
         match terminology.whole(&a.name, source_lang, target_lang) {
-            Some(t) => {
-                let mut chars = t.chars();
-                a.name = chars
-                    .next()
-                    .map(|c| c.to_uppercase().chain(chars).collect())
-                    .unwrap_or(t);
-            }
+            Some(t) => a.name = script::capitalised(&t),
             None => cleaned.warnings.push(Warning {
                 field: FieldId::Attribute(a.name.clone()).to_string(),
                 code: ATTRIBUTE_NAME_UNTRANSLATED.into(),

@@ -1660,12 +1660,8 @@ pub fn time_plurals(text: &str, lang: &str) -> String {
             continue;
         };
         out.push_str(&text[last..w.start()]);
-        if word.starts_with(char::is_uppercase) && !many.starts_with(char::is_uppercase) {
-            let mut cs = many.chars();
-            if let Some(f) = cs.next() {
-                out.extend(f.to_uppercase());
-                out.push_str(cs.as_str());
-            }
+        if word.starts_with(char::is_uppercase) {
+            out.push_str(&crate::script::capitalised(many));
         } else {
             out.push_str(many);
         }
@@ -1812,11 +1808,7 @@ fn slavic_time_forms(text: &str, lang: &str, forms: &[SlavicForms]) -> String {
         }
         out.push_str(&text[last..w.start()]);
         if w.as_str().starts_with(char::is_uppercase) {
-            let mut cs = wanted.chars();
-            if let Some(first) = cs.next() {
-                out.extend(first.to_uppercase());
-                out.push_str(cs.as_str());
-            }
+            out.push_str(&crate::script::capitalised(wanted));
         } else {
             out.push_str(wanted);
         }
