@@ -1633,37 +1633,47 @@ pub fn time_plurals(text: &str, lang: &str) -> String {
     let Some((_, forms)) = FORMS.iter().find(|(l, _)| *l == lang) else {
         return text.to_string();
     };
+    replace_counted_words(text, |count, word| {
+        if count < 2 {
+            return None;
+        }
+        let (_, many) = forms.iter().find(|(one, _)| {
+            *one == word
+                || (one.to_lowercase() == word.to_lowercase()
+                    && word.starts_with(char::is_uppercase))
+        })?;
+        Some(many)
+    })
+}
+
+/// `text` with the word after each whole number (or range: its upper end)
+/// replaced by what `form` gives for that number and word, capitalised where
+/// the word was. Not after the end of a decimal ("1,5 an") or of a longer
+/// token ("A2 dag"), nor in a compound joined by a hyphen ("24-maand").
+fn replace_counted_words<'a>(text: &str, form: impl Fn(u64, &str) -> Option<&'a str>) -> String {
     let mut out = String::with_capacity(text.len() + 8);
     let mut last = 0;
     for c in NUMBER_WORD.captures_iter(text) {
         let (Some(n), Some(w)) = (c.name("n"), c.name("w")) else {
             continue;
         };
-        let start = n.start();
-        // Not the end of a decimal ("1,5 an") or of a longer token ("A2 dag").
-        let before = text[..start].chars().next_back();
-        if before.is_some_and(|ch| ch.is_alphanumeric() || ch == ',' || ch == '.') {
-            continue;
-        }
-        let count = c.name("hi").unwrap_or(n).as_str();
-        if count.parse::<u64>().map_or(true, |v| v < 2)
+        let before = text[..n.start()].chars().next_back();
+        if before.is_some_and(|ch| ch.is_alphanumeric() || ch == ',' || ch == '.')
             || c.name("next").is_some_and(|m| m.as_str() == "-")
         {
             continue;
         }
-        let word = w.as_str();
-        let Some((_, many)) = forms.iter().find(|(one, _)| {
-            *one == word
-                || (one.to_lowercase() == word.to_lowercase()
-                    && word.starts_with(char::is_uppercase))
-        }) else {
+        let Ok(count) = c.name("hi").unwrap_or(n).as_str().parse::<u64>() else {
+            continue;
+        };
+        let Some(wanted) = form(count, w.as_str()) else {
             continue;
         };
         out.push_str(&text[last..w.start()]);
-        if word.starts_with(char::is_uppercase) {
-            out.push_str(&crate::script::capitalised(many));
+        if w.as_str().starts_with(char::is_uppercase) {
+            out.push_str(&crate::script::capitalised(wanted));
         } else {
-            out.push_str(many);
+            out.push_str(wanted);
         }
         last = w.end();
     }
@@ -1767,27 +1777,11 @@ fn slavic_time_forms(text: &str, lang: &str, forms: &[SlavicForms]) -> String {
             Kind::Many
         }
     };
-    let mut out = String::with_capacity(text.len() + 8);
-    let mut last = 0;
-    for c in NUMBER_WORD.captures_iter(text) {
-        let (Some(n), Some(w)) = (c.name("n"), c.name("w")) else {
-            continue;
-        };
-        let before = text[..n.start()].chars().next_back();
-        if before.is_some_and(|ch| ch.is_alphanumeric() || ch == ',' || ch == '.')
-            || c.name("next").is_some_and(|m| m.as_str() == "-")
-        {
-            continue;
-        }
-        let Ok(count) = c.name("hi").unwrap_or(n).as_str().parse::<u64>() else {
-            continue;
-        };
-        let word = w.as_str().to_lowercase();
-        let Some(f) = forms.iter().find(|f| {
+    replace_counted_words(text, |count, w| {
+        let word = w.to_lowercase();
+        let f = forms.iter().find(|f| {
             [f.one, f.few, f.many].contains(&word.as_str()) || f.plural == Some(word.as_str())
-        }) else {
-            continue;
-        };
+        })?;
         let k = kind(count);
         let wanted = match k {
             Kind::One => f.one,
@@ -1803,19 +1797,8 @@ fn slavic_time_forms(text: &str, lang: &str, forms: &[SlavicForms]) -> String {
         } else {
             word == f.few && k == Kind::Many
         };
-        if !wrong || (k == Kind::One && count != 1) {
-            continue;
-        }
-        out.push_str(&text[last..w.start()]);
-        if w.as_str().starts_with(char::is_uppercase) {
-            out.push_str(&crate::script::capitalised(wanted));
-        } else {
-            out.push_str(wanted);
-        }
-        last = w.end();
-    }
-    out.push_str(&text[last..]);
-    out
+        (wrong && (k != Kind::One || count == 1)).then_some(wanted)
+    })
 }
 
 /// Put spans back into a model's output. A placeholder the model dropped counts
