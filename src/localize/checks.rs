@@ -124,6 +124,9 @@ impl Finding {
             "count_missing" => format!(
                 "the source counts {ev}: translate that number of pieces too."
             ),
+            "pair_count_changed" => format!(
+                "the source gives no such number of pairs as {ev}: translate the number of pairs as the source writes it (一对, 一双 and \"a pair\" are one pair)."
+            ),
             "unit_added" => format!(
                 "{ev}: the source gives that number no such unit. Translate the words around each placeholder as the source writes them and add no unit to a number."
             ),
@@ -509,6 +512,10 @@ pub fn check_segment(c: &SegmentCheck<'_>, opts: &CheckOptions) -> Vec<Finding> 
         f.push(x);
     }
     if let Some(x) = cjk_counts_missing(c.source_protected, c.source_lang, c.output, c.target_lang)
+    {
+        f.push(x);
+    }
+    if let Some(x) = pair_counts_changed(c.source_expected, c.source_lang, c.output, c.target_lang)
     {
         f.push(x);
     }
@@ -3475,6 +3482,194 @@ pub fn cjk_counts_missing(
     )
 }
 
+/// The words for a pair (of socks, earrings, dumbbells …) in the languages
+/// silkroute writes, as a count after a number ("2 pares", "两双", "3쌍").
+const PAIR_WORDS: [(&str, &[&str]); 18] = [
+    ("en", &["pair", "pairs"]),
+    ("de", &["paar", "paare"]),
+    ("fr", &["paire", "paires"]),
+    ("es", &["par", "pares"]),
+    ("it", &["paio", "paia"]),
+    ("pt", &["par", "pares"]),
+    ("nl", &["paar", "paren"]),
+    ("pl", &["para", "pary", "par"]),
+    ("ru", &["пара", "пары", "пар"]),
+    ("tr", &["çift"]),
+    ("id", &["pasang"]),
+    ("ms", &["pasang"]),
+    ("vi", &["đôi", "cặp"]),
+    ("th", &["คู่"]),
+    ("ar", &["زوج", "أزواج", "زوجين", "زوجان"]),
+    ("ja", &["組", "ペア", "足", "対"]),
+    ("ko", &["쌍", "켤레"]),
+    ("zh", &["对", "双", "副"]),
+];
+
+/// A count of pairs in a Chinese or Japanese source: a number in digits or one
+/// Chinese numeral, then 对, 双 or 副 (zh) or 組, 対, 足 or ペア (ja; 足 only
+/// after digits: 十足 is "fully").
+static CJK_PAIR_COUNT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(\d+|[一二两三四五六七八九十])\s*(对|双|副|組|対|ペア|足)").expect("static regex")
+});
+
+/// A count of pairs in an English source: "a pair", "one pair", "3 pairs",
+/// "two pairs".
+static EN_PAIR_COUNT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\b(\d+|a|one|two|three|four|five|six|seven|eight|nine|ten|twelve)\s+pairs?\b")
+        .expect("static regex")
+});
+
+/// The numbers of pairs a source counts; empty where it counts none.
+fn source_pair_counts(source: &str, source_lang: &str) -> Vec<f64> {
+    let mut out = Vec::new();
+    match source_lang {
+        "zh" | "ja" => {
+            for c in CJK_PAIR_COUNT.captures_iter(source) {
+                let (n, counter) = (&c[1], &c[2]);
+                let v = match n.parse::<f64>() {
+                    Ok(v) => v,
+                    Err(_) if counter == "足" => continue,
+                    Err(_) => {
+                        let d = n.chars().next().unwrap_or('一');
+                        match CJK_NUMBERS.iter().find(|(x, _)| *x == d) {
+                            Some((_, v)) => *v,
+                            None => continue,
+                        }
+                    }
+                };
+                // "十" may end a larger numeral (二十双): read no count then.
+                let at = c.get(0).map_or(0, |m| m.start());
+                if n.parse::<f64>().is_err()
+                    && source[..at]
+                        .chars()
+                        .next_back()
+                        .is_some_and(|p| CJK_NUMERAL_BEFORE.contains(p))
+                {
+                    continue;
+                }
+                out.push(v);
+            }
+        }
+        "en" => {
+            for c in EN_PAIR_COUNT.captures_iter(source) {
+                let n = c[1].to_lowercase();
+                let v = match n.as_str() {
+                    "a" | "one" => 1.0,
+                    _ => match n.parse::<f64>() {
+                        Ok(v) => v,
+                        Err(_) => match number_words_in(&n, "en").first() {
+                            Some((_, v)) => *v,
+                            None => continue,
+                        },
+                    },
+                };
+                out.push(v);
+            }
+        }
+        _ => {}
+    }
+    out
+}
+
+/// The numbers of pairs `output` counts in `lang`: digits or a number word of
+/// the language ([`NUMBER_WORDS`]) right before a word for a pair
+/// ([`PAIR_WORDS`]), with only spaces between; each with the count as written.
+fn output_pair_counts(output: &str, lang: &str) -> Vec<(String, f64)> {
+    let Some((_, words)) = PAIR_WORDS.iter().find(|(l, _)| *l == lang) else {
+        return Vec::new();
+    };
+    // Japanese, Chinese and Korean write the count right before the word;
+    // Thai runs words together, so its word must end where a letter does not
+    // follow ("2 คู่มือ" is two manuals).
+    let cjk = matches!(lang, "ja" | "zh" | "ko");
+    // The pair word at byte `at` stands alone (not inside a longer word).
+    let is_word_at = |at: usize, w: &str| {
+        let after = output[at + w.len()..].chars().next();
+        let before = output[..at].chars().next_back();
+        let alpha = |c: Option<char>| c.is_some_and(|c| c.is_alphabetic());
+        cjk || (!alpha(after) && !alpha(before))
+    };
+    let mut out = Vec::new();
+    let lower = output.to_lowercase();
+    if lower.len() != output.len() {
+        return out;
+    }
+    for w in words.iter() {
+        for (at, _) in lower.match_indices(w) {
+            if !is_word_at(at, w) {
+                continue;
+            }
+            let head = output[..at].trim_end_matches([' ', '\u{a0}']);
+            let digits: String = head
+                .chars()
+                .rev()
+                .take_while(|c| c.is_ascii_digit())
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect();
+            if !digits.is_empty() {
+                // A decimal or a range's first number is no count of pairs.
+                let before = head[..head.len() - digits.len()].chars().next_back();
+                if before.is_some_and(|c| matches!(c, '.' | ',' | '-' | '–' | '/' | '×' | 'x')) {
+                    continue;
+                }
+                if let Ok(v) = digits.parse::<f64>() {
+                    let from = head.len() - digits.len();
+                    out.push((output[from..at + w.len()].to_string(), v));
+                }
+                continue;
+            }
+            if head.len() == output[..at].len() {
+                continue;
+            }
+            if let Some((word, v)) = number_words_in(head, lang).last()
+                && word.as_ptr() as usize + word.len() == head.as_ptr() as usize + head.len()
+            {
+                let from = word.as_ptr() as usize - output.as_ptr() as usize;
+                out.push((output[from..at + w.len()].to_string(), *v));
+            }
+        }
+    }
+    out
+}
+
+/// A count of pairs the translation changes: "每只2.5-20kg，共一对" (one pair of
+/// dumbbells) came back in Spanish "… y hay dos pares", unflagged, because 对
+/// (a pair) gives the number two and "dos" passed. Read where the source counts
+/// pairs (一对, 两双, 3副, "a pair", "3 pairs"): every count of pairs the
+/// translation writes, in digits or words, must be one of the source's.
+pub fn pair_counts_changed(
+    source: &str,
+    source_lang: &str,
+    output: &str,
+    target_lang: &str,
+) -> Option<Finding> {
+    let given = source_pair_counts(source, source_lang);
+    if given.is_empty() {
+        return None;
+    }
+    let mut changed: Vec<String> = Vec::new();
+    for (written, v) in output_pair_counts(output, target_lang) {
+        if !given.iter().any(|g| (g - v).abs() < 1e-9) && !changed.contains(&written) {
+            changed.push(written);
+        }
+    }
+    if changed.is_empty() {
+        return None;
+    }
+    Some(
+        Finding::error(
+            "pair_count_changed",
+            format!(
+                "the source counts other numbers of pairs than {}",
+                changed.join(", ")
+            ),
+        )
+        .with_evidence(changed),
+    )
+}
+
 /// A placeholder `{n}` as the model may write it back (`{ 1 }` too).
 pub(super) static PLACEHOLDER: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"\{\s*\d{1,3}\s*\}").expect("static regex"));
@@ -3927,9 +4122,14 @@ fn copy_tokens(text: &str) -> Vec<String> {
 /// Share of `a`'s token pairs (neighbours) that occur in `b`, and how many
 /// pairs `a` has.
 fn pairs_within(a: &[String], b: &[String]) -> (f64, usize) {
+    // `b`'s pairs, and those it has once its numbers are taken out: an output
+    // that copies a fixed example without its placeholders ("Houdt dranken
+    // koud en warm" for "Houdt dranken {1} koud en {2} warm") repeats them.
+    let words: Vec<&str> = b.iter().map(String::as_str).filter(|w| *w != "0").collect();
     let inside: HashSet<(&str, &str)> = b
         .windows(2)
         .map(|w| (w[0].as_str(), w[1].as_str()))
+        .chain(words.windows(2).map(|w| (w[0], w[1])))
         .collect();
     let pairs = a.len().saturating_sub(1);
     if pairs == 0 {
@@ -4115,6 +4315,55 @@ mod tests {
             ),
             None
         );
+    }
+
+    #[test]
+    fn a_count_of_pairs_keeps_its_number() {
+        let changed = |src: &str, sl: &str, out: &str, tl: &str| {
+            pair_counts_changed(src, sl, out, tl).map(|f| f.evidence)
+        };
+        // 对 is two things; "dos pares" is four.
+        assert_eq!(
+            changed(
+                "每只2.5-20kg可调，共一对",
+                "zh",
+                "cada una de 2,5-20 kg, y hay dos pares",
+                "es"
+            ),
+            Some(vec!["dos pares".to_string()])
+        );
+        assert_eq!(
+            changed("袜子 5双装", "zh", "Calzini, confezione da 2 paia", "it"),
+            Some(vec!["2 paia".to_string()])
+        );
+        assert_eq!(
+            changed("一对耳环", "zh", "2쌍 귀걸이", "ko"),
+            Some(vec!["2쌍".to_string()])
+        );
+        assert_eq!(
+            changed("Gloves, a pair", "en", "Handschuhe, zwei Paar", "de"),
+            Some(vec!["zwei Paar".to_string()])
+        );
+        // The source's own count, in digits or words, and two things for a pair.
+        for (src, out, tl) in [
+            ("共一对", "un par en total", "es"),
+            ("共一对", "2 piezas (un par)", "es"),
+            ("袜子 5双装", "Calzini, confezione da 5 paia", "it"),
+            ("两双", "две пары", "ru"),
+            ("3 pairs of socks", "3 paires de chaussettes", "fr"),
+            ("两双", "2足セット", "ja"),
+        ] {
+            assert_eq!(changed(src, "zh", out, tl), None, "{out}");
+        }
+        // A source that counts no pairs is not read; nor a decimal, a range's
+        // start or a word that holds a pair word.
+        assert_eq!(changed("双面防滑", "zh", "2 pares", "es"), None);
+        assert_eq!(changed("一对", "zh", "1-2 pares", "es"), None);
+        assert_eq!(changed("一对", "zh", "2 partes", "es"), None);
+        assert_eq!(changed("一对", "zh", "2 คู่มือ", "th"), None);
+        assert!(changed("一对", "zh", "2 คู่ ", "th").is_some());
+        // 二十双 is twenty pairs, not ten.
+        assert_eq!(changed("二十双", "zh", "20 pares", "es"), None);
     }
 
     #[test]
@@ -4707,6 +4956,7 @@ mod tests {
             let found = [
                 number_words_added(&p.text, &p.spans, &b, &t),
                 cjk_counts_missing(&p.text, &lang, &b, &t),
+                pair_counts_changed(&a, &lang, &b, &t),
                 limits_lost(&a, &b, &lang, &t),
                 versions_unnamed(&a, &b, &[]),
                 lights_swapped(&a, &b, &lang, &t),

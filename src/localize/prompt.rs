@@ -555,6 +555,22 @@ mod tests {
             )
             .is_none()
         );
+        // A copy that drops the example's placeholders is a copy too: a
+        // clock's "材质：金属边框，玻璃表面" came back in Dutch "Houdt dranken koud en
+        // warm".
+        let nl = t.fixed_examples("zh", "nl");
+        let pairs = || {
+            nl.iter()
+                .map(|(e, _)| (e.source.as_str(), e.target.as_str()))
+        };
+        assert!(
+            super::super::checks::copied_example(
+                "材质：金属边框，玻璃表面",
+                "Houdt dranken koud en warm",
+                pairs()
+            )
+            .is_some()
+        );
         // A Chinese bullet that says what the example's source says is no copy.
         let es = t.fixed_examples("zh", "es");
         let pairs = es

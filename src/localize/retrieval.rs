@@ -1016,13 +1016,17 @@ mod tests {
     fn no_pair_of_the_builtin_bank_loses_or_adds_a_limit_or_swaps_a_light() {
         // The precision on good translations of the checks that read a source
         // and its translation alone: `limit_lost`, `limit_added` and
-        // `light_swapped` (0, 0 and 0 of 16,200 when written).
-        use crate::localize::checks::{Finding, lights_swapped, limits_added, limits_lost};
+        // `light_swapped` (0, 0 and 0 of 16,200 when written), and
+        // `pair_count_changed`.
+        use crate::localize::checks::{
+            Finding, lights_swapped, limits_added, limits_lost, pair_counts_changed,
+        };
         type Check = fn(&str, &str, &str, &str) -> Option<Finding>;
-        let checks: [(&str, Check); 3] = [
+        let checks: [(&str, Check); 4] = [
             ("limit_lost", limits_lost),
             ("limit_added", limits_added),
             ("light_swapped", lights_swapped),
+            ("pair_count_changed", pair_counts_changed),
         ];
         for (code, check) in checks {
             let (hits, n) = flagged_pairs(|p| {
