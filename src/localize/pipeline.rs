@@ -722,7 +722,8 @@ pub fn check_output(
 
 /// A mended output with its spans put back, as written in `tgt`: a unit of
 /// time after a number other than one in the plural
-/// ([`spans::english_time_plurals`], [`spans::time_plurals`]).
+/// ([`spans::english_time_plurals`], [`spans::time_plurals`]), and after the
+/// number of a duration ([`spans::time_units_after_numbers`]).
 fn restore_into(raw: &str, protected: &Protected, tgt: &str) -> spans::Restored {
     let mut restored = spans::restore(raw, protected);
     if tgt == "en" {
@@ -730,6 +731,8 @@ fn restore_into(raw: &str, protected: &Protected, tgt: &str) -> spans::Restored 
     } else {
         restored.text = spans::time_plurals(&restored.text, tgt);
     }
+    restored.text =
+        spans::time_units_after_numbers(&restored.text, &protected.restored_source(), tgt);
     restored
 }
 
@@ -1280,10 +1283,12 @@ struct FieldText {
 /// of a clause bound by `numbers_swapped`, plurals of time outside English,
 /// "N·m" and steel grades read, third-party marks written in Latin letters;
 /// 13: `assistant_reply`, a tolerance sign as `limit_added`, Russian and
-/// Polish forms of time) what they would now flag is translated again
+/// Polish forms of time; 14: `pair_count_changed`, a fixed example copied
+/// without its placeholders, a duration's unit after its number in Thai,
+/// Vietnamese, Indonesian and Malay) what they would now flag is translated again
 /// instead of recalled. The memory holds model output only (a reviewer's edits go
 /// to the example bank), so nothing a person wrote is lost.
-const CHECKS_VERSION: u32 = 13;
+const CHECKS_VERSION: u32 = 14;
 
 /// Builds the translation-memory key of a segment for one call.
 struct TmKeys {
