@@ -2093,9 +2093,24 @@ fn name_at_start(t: &str, name: &str, exact: bool) -> Option<usize> {
     let n = name_prefix_len(t, name, exact)?;
     let end = name.chars().last()?;
     match t[n..].chars().next() {
+        // A Korean name with its particle ("밀리세컨드로"): the particle stays.
+        Some(_) if script::is_hangul(end) && korean_particle_at(&t[n..]) => Some(n),
         Some(next) if word_kind(next) != 0 && word_kind(next) == word_kind(end) => None,
         _ => Some(n),
     }
+}
+
+/// Whether `t` starts with a Korean particle that ends its word (로, 으로, 의,
+/// 가, 를 …), which glues to the noun before it.
+fn korean_particle_at(t: &str) -> bool {
+    const PARTICLES: [&str; 17] = [
+        "으로", "로", "의", "이", "가", "을", "를", "은", "는", "와", "과", "에서", "에", "까지",
+        "부터", "도", "만",
+    ];
+    PARTICLES.iter().any(|p| {
+        t.strip_prefix(p)
+            .is_some_and(|rest| rest.chars().next().is_none_or(|c| !script::is_hangul(c)))
+    })
 }
 
 /// Byte length of `name` at the start of `t` (case-folded unless `exact`),
@@ -4533,6 +4548,12 @@ mod tests {
             restore("딜레이 최소 {1} 밀리초", &p).text,
             "딜레이 최소 60ms"
         );
+        // With its particle, which stays; a longer word does not count.
+        assert_eq!(
+            restore("딜레이가 최소 {1} 밀리세컨드로 보장", &p).text,
+            "딜레이가 최소 60ms로 보장"
+        );
+        assert_eq!(restore("{1} 밀리초계 보장", &p).text, "60ms 밀리초계 보장");
         let dot = NumberFormat {
             decimal: ".".into(),
             grouping: ",".into(),
