@@ -459,6 +459,51 @@ fn lower_first(s: &str) -> String {
 static TOKEN: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"[A-Za-z0-9]+(?:[-_./][A-Za-z0-9]+)*").expect("static regex"));
 
+/// The quantities of a token parted by slashes ("800W/1200W/2000W"), each as
+/// [`rewrite_quantity`] writes it with nothing converted, joined by the
+/// slashes again ("5V/2A" → "5 В/2 А"); `None` unless every part is one
+/// quantity with a metric or international unit of the table, not a count,
+/// that no conversion of the market would change, nor a standard size.
+fn slash_quantities(token: &str, rules: &ProtectRules<'_>) -> Option<String> {
+    let parts: Vec<&str> = token.split('/').collect();
+    if parts.len() < 2 {
+        return None;
+    }
+    let kept = ProtectRules {
+        measurement: None,
+        ..rules.clone()
+    };
+    let mut out = Vec::with_capacity(parts.len());
+    for part in parts {
+        if !QUANTITY_FULL.is_match(part) {
+            return None;
+        }
+        let c = QUANTITY
+            .captures(part)
+            .filter(|c| c.get(0).is_some_and(|m| m.as_str() == part))?;
+        let unit = c.get(1)?.as_str();
+        let found = units::table().lookup(unit)?;
+        if is_count(found.unit)
+            || found.unit.system != units::UnitSystem::International
+                && found.unit.system != units::UnitSystem::Metric
+        {
+            return None;
+        }
+        // What a conversion would do to it: kept only where nothing changes.
+        if let Some(target) = rules.measurement
+            && !found.unit.ladder(target).is_empty()
+        {
+            return None;
+        }
+        let (restore, note) = rewrite_quantity(part, Some(unit), "", &kept);
+        if note.is_some() {
+            return None;
+        }
+        out.push(restore);
+    }
+    Some(out.join("/"))
+}
+
 /// A stainless steel's grade with the "L" of low carbon ("316L", "304L"),
 /// which reads like litres: "316L不锈钢表带" came back "316 L stainless steel
 /// strap". A grade is three digits and an "L" next to a word of steel, before
@@ -619,6 +664,31 @@ pub fn protect(text: &str, rules: &ProtectRules<'_>) -> Protected {
                 .unwrap_or(rest.len());
             tail > 0 && QUANTITY_FULL.is_match(&text[m.start()..m.end() + '·'.len_utf8() + tail])
         });
+        // Quantities parted by slashes ("800W/1200W/2000W", "5V/2.4A"): each is
+        // written as the quantities around it are, in the market's separators
+        // and symbols ("800 Вт/1200 Вт/2000 Вт", "5 V/2,4 A"); kept as a model
+        // number, it came back in Latin letters beside "2000 Вт" in a Russian
+        // listing. Nothing is converted: a list of another system's units
+        // stays as the seller wrote it.
+        if bounded
+            && rules.language.is_some()
+            && rules.language != rules.source_language
+            && let Some(restore) = slash_quantities(t, rules)
+        {
+            accept(
+                m.start(),
+                m.end(),
+                Span {
+                    kind: SpanKind::Quantity,
+                    original: t.to_string(),
+                    restore,
+                    note: None,
+                    inline: None,
+                },
+                &mut taken,
+            );
+            continue;
+        }
         if size_range
             || steel_grade(t, &text[..m.start()], &text[m.end()..])
             || has_digit
@@ -2686,6 +2756,45 @@ mod tests {
             ..Default::default()
         };
         text_and_spans(text, &rules).1
+    }
+
+    #[test]
+    fn quantities_parted_by_slashes_are_written_as_the_market_writes_them() {
+        let ru = NumberFormat {
+            decimal: ",".into(),
+            grouping: " ".into(),
+        };
+        let spans = |text, src, lang, nf| metric_spans(text, "", src, lang, nf);
+        // The Ozon listing's power levels, beside "2000 Вт" in its title.
+        assert_eq!(
+            spans("三档：800W/1200W/2000W", "zh", "ru", &ru),
+            [(
+                "800W/1200W/2000W".to_string(),
+                "800 Вт/1200 Вт/2000 Вт".to_string()
+            )]
+        );
+        assert_eq!(
+            spans("输出5V/2.4A", "zh", "de", &de()),
+            [("5V/2.4A".to_string(), "5V/2,4A".to_string())]
+        );
+        // Not a unit of another system (kept as written), nor a model number
+        // or a part without a unit.
+        for text in ["10in/12in", "A5/B6", "5V/2"] {
+            let (_, sp) = text_and_spans(
+                text,
+                &ProtectRules {
+                    measurement: Some(MeasurementSystem::Metric),
+                    number_format: Some(&ru),
+                    language: Some("ru"),
+                    source_language: Some("zh"),
+                    ..Default::default()
+                },
+            );
+            assert!(
+                sp.iter().all(|(o, r)| !o.contains('/') || o == r),
+                "{text}: {sp:?}"
+            );
+        }
     }
 
     #[test]
