@@ -1389,6 +1389,19 @@ mod tests {
             [pair("防晒霜", "crème solaire")]
         );
         assert!(hinted("冰丝防晒衣", "es").contains(&pair("防晒", "protección solar")));
+        // 犬 (dog) is a term where it is a word of the source ("适合10-40kg犬" came
+        // back "bites"), not inside 犬牙 (the 犬牙格 of houndstooth).
+        assert!(hinted("适合10-40kg犬使用", "en").contains(&pair("犬", "dog")));
+        assert!(!hinted("犬牙格纹大衣", "en").iter().any(|(s, _)| s == "犬"));
+        // Sun and rain (日晒雨淋) are no rainfall spray: the base lists 雨淋模式
+        // and 防干转 (run dry), not bare 雨淋 and 干转.
+        assert!(hinted("花洒 雨淋模式", "en").contains(&pair("雨淋模式", "rainfall")));
+        assert!(
+            !hinted("不怕日晒雨淋", "en")
+                .iter()
+                .any(|(_, t)| t == "rainfall")
+        );
+        assert!(hinted("潜水泵 防干转", "en").contains(&pair("防干转", "dry running")));
     }
 
     #[test]
