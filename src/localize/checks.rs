@@ -124,6 +124,9 @@ impl Finding {
             "count_missing" => format!(
                 "the source counts {ev}: translate that number of pieces too."
             ),
+            "ends_unfinished" => format!(
+                "the translation stops on \"{ev}\" before its end. Translate the whole text, to its last word."
+            ),
             "pair_count_changed" => format!(
                 "the source gives no such number of pairs as {ev}: translate the number of pairs as the source writes it (一对, 一双 and \"a pair\" are one pair)."
             ),
@@ -3670,6 +3673,96 @@ pub fn pair_counts_changed(
     )
 }
 
+/// Words a phrase never ends on, per language: conjunctions, prepositions
+/// and articles that join it to what comes after ([`ends_unfinished`]).
+const UNFINISHED_ENDS: [(&str, &[&str]); 14] = [
+    (
+        "en",
+        &["and", "or", "with", "for", "of", "the", "a", "an", "from"],
+    ),
+    (
+        "de",
+        &[
+            "und", "oder", "mit", "für", "von", "der", "die", "das", "den", "dem", "zum", "zur",
+            "ohne", "ein", "eine",
+        ],
+    ),
+    (
+        "fr",
+        &[
+            "et", "ou", "avec", "pour", "sans", "de", "du", "des", "le", "la", "les", "au", "aux",
+        ],
+    ),
+    (
+        "es",
+        &[
+            "y", "o", "con", "para", "por", "sin", "de", "del", "el", "los", "las", "al",
+        ],
+    ),
+    (
+        "pt",
+        &[
+            "e", "ou", "com", "para", "por", "sem", "de", "do", "da", "dos", "das", "os",
+        ],
+    ),
+    (
+        "it",
+        &[
+            "e", "o", "con", "per", "senza", "di", "del", "della", "il", "lo", "gli", "dei",
+            "delle",
+        ],
+    ),
+    ("nl", &["en", "of", "met", "voor", "van", "het", "een"]),
+    ("pl", &["i", "oraz", "dla", "lub"]),
+    ("ru", &["и", "или", "для", "с", "из"]),
+    ("tr", &["ve", "veya"]),
+    ("id", &["dan", "dengan", "untuk", "atau"]),
+    ("ms", &["dan", "dengan", "untuk", "atau"]),
+    ("vi", &["và", "với", "hoặc"]),
+    ("ar", &["و"]),
+];
+
+/// A translation that stops before its end: its last word joins it to words
+/// that never came ("… With Spinning Reel, Pack of" for "…含纺车轮 套装", a
+/// set). The last word, in lower case, is a conjunction, preposition or
+/// article of the target language that never ends a phrase
+/// ([`UNFINISHED_ENDS`]: not "in" or "on", which end "plug in", nor Turkish
+/// "için", a postposition), or the text ends with a comma or "&", where the
+/// source does not end so.
+pub fn ends_unfinished(source: &str, output: &str, target_lang: &str) -> Option<Finding> {
+    let (_, words) = UNFINISHED_ENDS.iter().find(|(l, _)| *l == target_lang)?;
+    let source_lang_words: Vec<&str> = UNFINISHED_ENDS
+        .iter()
+        .flat_map(|(_, ws)| ws.iter().copied())
+        .collect();
+    let open_end = |t: &str| -> Option<String> {
+        let t = t.trim_end();
+        if t.ends_with([',', '&', '，', '、']) {
+            return t.chars().last().map(String::from);
+        }
+        let (_, last) = t.rsplit_once(char::is_whitespace)?;
+        (!last.is_empty() && last.chars().all(char::is_lowercase) && words.contains(&last))
+            .then(|| last.to_string())
+    };
+    let word = open_end(output)?;
+    // A source that ends open too (in any language's words).
+    let src = source.trim_end();
+    if src.ends_with([',', '&', '，', '、'])
+        || src
+            .rsplit_once(char::is_whitespace)
+            .is_some_and(|(_, w)| source_lang_words.contains(&w))
+    {
+        return None;
+    }
+    Some(
+        Finding::error(
+            "ends_unfinished",
+            format!("the translation stops on \"{word}\": its end is missing"),
+        )
+        .with_evidence(vec![word]),
+    )
+}
+
 /// A placeholder `{n}` as the model may write it back (`{ 1 }` too).
 pub(super) static PLACEHOLDER: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"\{\s*\d{1,3}\s*\}").expect("static regex"));
@@ -4314,6 +4407,72 @@ mod tests {
                 [("机洗可用", "Machine washable")]
             ),
             None
+        );
+    }
+
+    #[test]
+    fn a_phrase_that_stops_on_a_joining_word_is_unfinished() {
+        let open =
+            |src: &str, out: &str, lang: &str| ends_unfinished(src, out, lang).map(|f| f.evidence);
+        assert_eq!(
+            open(
+                "渔乐 碳素海竿 2.1米 伸缩 含纺车轮 套装",
+                "渔乐 Carbon Fiber Surf Casting Rod 2.1 metres, Foldable, With Spinning Reel, Pack of",
+                "en"
+            ),
+            Some(vec!["of".to_string()])
+        );
+        assert_eq!(
+            open("不锈钢水杯", "Edelstahl-Trinkflasche mit", "de"),
+            Some(vec!["mit".to_string()])
+        );
+        assert_eq!(
+            open("不锈钢水杯", "Botella de acero,", "es"),
+            Some(vec![",".to_string()])
+        );
+        // Words that end a phrase, a capital, a source that ends open too, and
+        // languages without such a list.
+        for (src, out, lang) in [
+            (
+                "红外感应，手放入自动亮灯",
+                "Turns the lamp on when you put your hand in",
+                "en",
+            ),
+            ("球拍2支，每支227g", "2 palas de 227 g cada una", "es"),
+            ("左右手通用", "sağ ve sol elini kullananlar için", "tr"),
+            ("Type A", "Typ A", "de"),
+            ("Made of", "Hergestellt aus der", "de"),
+            ("不锈钢", "ステンレスと", "ja"),
+        ] {
+            assert_eq!(open(src, out, lang), None, "{out}");
+        }
+    }
+
+    #[test]
+    #[ignore = "a measurement: run with --ignored --nocapture"]
+    fn measure_ends_unfinished() {
+        let (mut n, mut hits) = (0, Vec::new());
+        for (lang, t, a, b) in crate::localize::eval::dev_reference_pairs() {
+            n += 1;
+            if let Some(f) = ends_unfinished(&a, &b, &t) {
+                hits.push(format!("{lang}→{t} {:?}: {a} => {b}", f.evidence));
+            }
+        }
+        println!("dev: {} of {n}\n{}", hits.len(), hits.join("\n"));
+        let (mut n, mut hits) = (0, Vec::new());
+        for p in crate::localize::retrieval::tests::builtin_pairs() {
+            n += 1;
+            if let Some(f) = ends_unfinished(&p.source, &p.target, &p.target_lang) {
+                hits.push(format!(
+                    "{}→{} {:?}: {} => {}",
+                    p.source_lang, p.target_lang, f.evidence, p.source, p.target
+                ));
+            }
+        }
+        println!(
+            "bank: {} of {n}\n{}",
+            hits.len(),
+            hits.iter().take(40).cloned().collect::<Vec<_>>().join("\n")
         );
     }
 

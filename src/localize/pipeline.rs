@@ -1283,7 +1283,7 @@ struct FieldText {
 /// of a clause bound by `numbers_swapped`, plurals of time outside English,
 /// "N·m" and steel grades read, third-party marks written in Latin letters;
 /// 13: `assistant_reply`, a tolerance sign as `limit_added`, Russian and
-/// Polish forms of time; 14: `pair_count_changed`, a fixed example copied
+/// Polish forms of time; 14: `pair_count_changed`, `ends_unfinished`, a fixed example copied
 /// without its placeholders, a duration's unit after its number in Thai,
 /// Vietnamese, Indonesian and Malay) what they would now flag is translated again
 /// instead of recalled. The memory holds model output only (a reviewer's edits go
@@ -2506,6 +2506,12 @@ impl Pipeline {
             );
         }
         findings.extend(checks::copied_example(&s.protected.text, &raw, examples));
+        // A title, bullet or attribute value is one phrase: one that stops on
+        // "of" or "with" lost its end (a description's text pieces may end
+        // before an inline tag).
+        if matches!(s.kind, "title" | "bullet" | "attribute") {
+            findings.extend(checks::ends_unfinished(&s.protected.text, &raw, tgt));
+        }
         if let Some((a, b)) = self
             .terminology
             .swapped_numbers(&s.protected.text, &raw, src, tgt)

@@ -647,7 +647,7 @@ pub fn approved_pairs(listing: &Listing, loc: &LocalizedListing) -> Vec<SegmentP
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::listing::Attribute;
 
@@ -796,7 +796,7 @@ mod tests {
     }
 
     /// Every segment pair of the built-in files and of those derived from them.
-    fn builtin_pairs() -> Vec<SegmentPair> {
+    pub(crate) fn builtin_pairs() -> Vec<SegmentPair> {
         let mut parsed = Vec::new();
         for (src, tgt, text) in BUILTIN {
             parsed.push((*src, *tgt, parse_bank(text, "builtin").unwrap()));
