@@ -3414,6 +3414,24 @@ static CJK_COUNT: LazyLock<Regex> = LazyLock::new(|| {
 /// Characters that make a numeral after them part of a larger number.
 const CJK_NUMERAL_BEFORE: &str = "一二两三四五六七八九十百千万0123456789０１２３４５６７８９";
 
+/// The value of the one Chinese numeral `numeral` that starts at byte `at`
+/// of `source` ([`CJK_NUMBERS`]); `None` where it ends a larger number (a
+/// numeral or digit right before it, [`CJK_NUMERAL_BEFORE`]) or is none.
+fn lone_cjk_numeral(source: &str, at: usize, numeral: &str) -> Option<f64> {
+    if source[..at]
+        .chars()
+        .next_back()
+        .is_some_and(|p| CJK_NUMERAL_BEFORE.contains(p))
+    {
+        return None;
+    }
+    let numeral = numeral.chars().next()?;
+    CJK_NUMBERS
+        .iter()
+        .find(|(n, _)| *n == numeral)
+        .map(|(_, v)| *v)
+}
+
 /// Counts of things the source writes in Chinese numerals that the translation
 /// leaves out: "纯棉四件套" (a four-piece cotton set) came back "Pure Cotton
 /// Quilt Set", unflagged, because the number checks compare digits. A count
@@ -3454,15 +3472,7 @@ pub fn cjk_counts_missing(
     let mut missing: Vec<String> = Vec::new();
     for c in CJK_COUNT.captures_iter(source) {
         let at = c.get(0).map_or(0, |m| m.start());
-        if source[..at]
-            .chars()
-            .next_back()
-            .is_some_and(|p| CJK_NUMERAL_BEFORE.contains(p))
-        {
-            continue;
-        }
-        let numeral = c[1].chars().next().unwrap_or('一');
-        let Some(v) = CJK_NUMBERS.iter().find(|(n, _)| *n == numeral).map(|x| x.1) else {
+        let Some(v) = lone_cjk_numeral(source, at, &c[1]) else {
             continue;
         };
         let count = format!("{}{}", &c[1], &c[2]);
@@ -3529,28 +3539,14 @@ fn source_pair_counts(source: &str, source_lang: &str) -> Vec<f64> {
         "zh" | "ja" => {
             for c in CJK_PAIR_COUNT.captures_iter(source) {
                 let (n, counter) = (&c[1], &c[2]);
-                let v = match n.parse::<f64>() {
-                    Ok(v) => v,
-                    Err(_) if counter == "足" => continue,
-                    Err(_) => {
-                        let d = n.chars().next().unwrap_or('一');
-                        match CJK_NUMBERS.iter().find(|(x, _)| *x == d) {
-                            Some((_, v)) => *v,
-                            None => continue,
-                        }
-                    }
-                };
-                // "十" may end a larger numeral (二十双): read no count then.
                 let at = c.get(0).map_or(0, |m| m.start());
-                if n.parse::<f64>().is_err()
-                    && source[..at]
-                        .chars()
-                        .next_back()
-                        .is_some_and(|p| CJK_NUMERAL_BEFORE.contains(p))
-                {
-                    continue;
-                }
-                out.push(v);
+                let v = match n.parse::<f64>() {
+                    Ok(v) => Some(v),
+                    Err(_) if counter == "足" => None,
+                    // "十" may end a larger numeral (二十双): no count then.
+                    Err(_) => lone_cjk_numeral(source, at, n),
+                };
+                out.extend(v);
             }
         }
         "en" => {
