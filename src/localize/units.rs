@@ -875,6 +875,13 @@ mod tests {
         assert_eq!(fam("Smart ", " TV with HDR", Some("en")), Some("screen"));
         assert_eq!(fam("", " x 2.1 tires", Some("en")), Some("wheel"));
         assert_eq!(fam("外径", "英寸电视", Some("zh")), Some("screen"));
+        // A scooter's "10寸充气胎" (pneumatic tyres) came back in French "pneus
+        // 25,4 cm" before 胎 and 滑板车 were words of the family.
+        assert_eq!(
+            fam("成人 350W ", "寸充气胎 可折叠", Some("zh")),
+            Some("wheel")
+        );
+        assert_eq!(fam("", "", Some("zh")), None);
         // A watch's or a phone's display, as Chinese titles write it ("1.43英寸AMOLED屏",
         // converted to "36,3 mm" in Italian before 屏 and AMOLED were words of the
         // family).
