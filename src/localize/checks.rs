@@ -3399,17 +3399,100 @@ pub fn number_words_added(
 }
 
 /// Chinese and Japanese counters of things a buyer receives (pieces, pairs,
-/// bags, sheets …). Counters of kinds, layers, colours or speeds (种, 层, 色,
-/// 档) are left out: a good translation often says those without the number
-/// ("三层复合钢" tri-ply steel, "两种模式" corded and cordless modes).
+/// bags, sheets …). Counters of kinds, layers or colours (种, 层, 色) are left
+/// out: a good translation often says those without the number ("三层复合钢"
+/// tri-ply steel, "两种模式" corded and cordless modes).
 const THING_COUNTERS: &str = "个件只双袋包片块支根条把瓶盒套枚卷对台张颗粒组";
 
+/// Counters of the settings a buyer chooses between: speeds and levels (档,
+/// 挡, 速, 级, 段) and colour temperatures (色温). "三色温 五档亮度" came back
+/// in Italian "diverse temperature di colore e livelli di luminosità", the
+/// three and the five gone, unflagged. The built-in bank's 37 sources with
+/// one of them all keep their number (`measure_cjk_counts_missing`).
+const LEVEL_COUNTERS: &str = "档|挡|速|级|段|色温";
+
 /// A count written with one Chinese numeral (两, 二 … 九; not 一, also the
-/// article, nor 十, part of larger numerals) before a counter of things; the
-/// numeral must not end a larger number ([`CJK_NUMERAL_BEFORE`]).
+/// article, nor 十, part of larger numerals) before a counter of things or of
+/// settings; the numeral must not end a larger number ([`CJK_NUMERAL_BEFORE`]).
 static CJK_COUNT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(&format!("([两二三四五六七八九])([{THING_COUNTERS}])")).expect("static regex")
+    Regex::new(&format!(
+        "([两二三四五六七八九])([{THING_COUNTERS}]|{LEVEL_COUNTERS})"
+    ))
+    .expect("static regex")
 });
+
+/// Words for "both", which count two things ("两块电池" → "beide Akkus",
+/// "ambas baterías"), in the languages whose number words are read.
+const BOTH_WORDS: [&str; 16] = [
+    "beide", "beiden", "beider", "ambas", "ambos", "entrambe", "entrambi", "ambedue", "oba",
+    "obie", "obydwa", "obydwie", "оба", "обе", "keduanya", "kedua",
+];
+
+/// The first part of a compound word that gives its number, in the languages
+/// that write "three-level" as one word ("dreistufig", "trzystopniowy",
+/// "трёхуровневый") or with a Latin prefix ("tri-color"): such a word writes
+/// the count.
+const NUMBER_PREFIXES: [(&str, &[(&str, f64)]); 9] = [
+    (
+        "de",
+        &[
+            ("zwei", 2.0),
+            ("drei", 3.0),
+            ("vier", 4.0),
+            ("fünf", 5.0),
+            ("sechs", 6.0),
+            ("sieben", 7.0),
+            ("acht", 8.0),
+            ("neun", 9.0),
+        ],
+    ),
+    (
+        "nl",
+        &[
+            ("twee", 2.0),
+            ("drie", 3.0),
+            ("vier", 4.0),
+            ("vijf", 5.0),
+            ("zes", 6.0),
+            ("zeven", 7.0),
+            ("acht", 8.0),
+            ("negen", 9.0),
+        ],
+    ),
+    (
+        "pl",
+        &[
+            ("dwu", 2.0),
+            ("trzy", 3.0),
+            ("cztero", 4.0),
+            ("pięcio", 5.0),
+            ("sześcio", 6.0),
+            ("siedmio", 7.0),
+            ("ośmio", 8.0),
+            ("dziewięcio", 9.0),
+        ],
+    ),
+    (
+        "ru",
+        &[
+            ("двух", 2.0),
+            ("трёх", 3.0),
+            ("трех", 3.0),
+            ("четырёх", 4.0),
+            ("четырех", 4.0),
+            ("пяти", 5.0),
+            ("шести", 6.0),
+            ("семи", 7.0),
+            ("восьми", 8.0),
+            ("девяти", 9.0),
+        ],
+    ),
+    ("en", &[("tri", 3.0), ("quad", 4.0), ("penta", 5.0)]),
+    ("fr", &[("tri", 3.0), ("quadri", 4.0), ("penta", 5.0)]),
+    ("es", &[("tri", 3.0), ("cuatri", 4.0), ("penta", 5.0)]),
+    ("it", &[("tri", 3.0), ("quadri", 4.0), ("penta", 5.0)]),
+    ("pt", &[("tri", 3.0), ("quadri", 4.0), ("penta", 5.0)]),
+];
 
 /// Characters that make a numeral after them part of a larger number.
 const CJK_NUMERAL_BEFORE: &str = "一二两三四五六七八九十百千万0123456789０１２３４５６７８９";
@@ -3456,11 +3539,24 @@ pub fn cjk_counts_missing(
             .into_iter()
             .map(|(_, v)| v),
     );
+    let prefixes = NUMBER_PREFIXES
+        .iter()
+        .find(|(l, _)| *l == target_lang)
+        .map_or(&[][..], |(_, p)| *p);
     for w in output
         .split(|c: char| !c.is_alphabetic())
         .filter(|w| !w.is_empty())
     {
         let w = lower_word(w);
+        written.extend(
+            prefixes
+                .iter()
+                .filter(|(p, _)| w == *p || (w.len() > p.len() + 2 && w.starts_with(p)))
+                .map(|(_, v)| *v),
+        );
+        if BOTH_WORDS.contains(&w.as_str()) {
+            written.push(2.0);
+        }
         let w = w.strip_suffix('s').unwrap_or(&w);
         written.extend(
             SOURCE_NUMBER_WORDS
@@ -4177,6 +4273,30 @@ const COPIED_EXAMPLE_SHARE: f64 = 0.9;
 const COPIED_OUTPUT_SHARE: f64 = 0.8;
 /// Share of its words in that example's source the segment's source then stays under.
 const COPIED_SOURCE_SHARE: f64 = 0.4;
+/// Words in a row of a worked example's translation (numbers aside) that make
+/// an output holding them a copy of its start ([`copied_example`]).
+const COPIED_RUN: usize = 5;
+
+/// The most words in a row, numbers (`0`) left out, that `a` and `b` share.
+/// CJK characters are no words here: a run of them is a word or two
+/// ("ステンレス", stainless), which unrelated texts share.
+fn longest_shared_run(a: &[String], b: &[String]) -> usize {
+    let words = |t: &[String]| -> Vec<String> { t.iter().filter(|w| *w != "0").cloned().collect() };
+    let (a, b) = (words(a), words(b));
+    let cjk = |w: &str| w.chars().next().is_some_and(script::is_cjk);
+    let mut best = 0;
+    let mut row = vec![0usize; b.len() + 1];
+    for x in &a {
+        let mut prev = 0;
+        for (j, y) in b.iter().enumerate() {
+            let here = row[j + 1];
+            row[j + 1] = if x == y && !cjk(x) { prev + 1 } else { 0 };
+            best = best.max(row[j + 1]);
+            prev = here;
+        }
+    }
+    best
+}
 
 /// Tokens of a text for [`copied_example`]: each CJK character, each run of
 /// letters and digits in lower case, a number (or a placeholder) as `0`;
@@ -4318,6 +4438,56 @@ pub fn copied_example<'a>(
                 .with_evidence(vec![shown]),
             );
         }
+    }
+    None
+}
+
+/// `copied_example` of a fixed example (one that every prompt without
+/// retrieved examples shows, whatever its product): the output holds
+/// [`COPIED_RUN`] words in a row of its translation, numbers aside, while the
+/// sources share little. "Mantém as bebidas geladas por à prova de vazamento"
+/// (keeps drinks cold for leakproof) came back for a cup's "锁扣防漏" (a
+/// leakproof lock): the start of a flask's example, then the source's words,
+/// too few of the example's word pairs for [`copied_example`]. Retrieved
+/// examples are chosen for sharing the product, and good translations share
+/// their phrases ("folds down to just …"), so they are not read this way.
+pub fn copied_fixed_example<'a>(
+    source: &str,
+    output: &str,
+    examples: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> Option<Finding> {
+    let out = copy_tokens(output);
+    let src: Vec<String> = copy_tokens(source)
+        .into_iter()
+        .filter(|w| w != "0")
+        .collect();
+    for (ex_source, ex_target) in examples {
+        let ex_src: Vec<String> = copy_tokens(ex_source)
+            .into_iter()
+            .filter(|w| w != "0")
+            .collect();
+        let ex_tgt = copy_tokens(ex_target);
+        if longest_shared_run(&out, &ex_tgt) < COPIED_RUN
+            || words_within(&ex_src, &src) >= COPIED_SOURCE_SHARE
+            || words_within(&src, &ex_src) >= COPIED_SOURCE_SHARE
+        {
+            continue;
+        }
+        let shown: String = PLACEHOLDER
+            .replace_all(&crate::html::strip_tags(ex_target), "…")
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .chars()
+            .take(80)
+            .collect();
+        return Some(
+            Finding::error(
+                "copied_example",
+                format!("repeats a worked example's translation (\"{shown}\"), not the source"),
+            )
+            .with_evidence(vec![shown]),
+        );
     }
     None
 }
@@ -4473,6 +4643,75 @@ mod tests {
     }
 
     #[test]
+    #[ignore]
+    fn measure_cjk_counts_missing() {
+        // The precision of `count_missing` on good translations: the dev set's
+        // references and the built-in bank's pairs whose source has a count.
+        let (mut n, mut hits) = (0, Vec::new());
+        for (lang, t, a, b) in crate::localize::eval::dev_reference_pairs() {
+            if !NUMBER_WORDS.iter().any(|(l, _)| *l == t) || !CJK_COUNT.is_match(&a) {
+                continue;
+            }
+            n += 1;
+            if let Some(f) = cjk_counts_missing(&a, &lang, &b, &t) {
+                hits.push(format!("{lang}→{t} {:?}: {a} => {b}", f.evidence));
+            }
+        }
+        println!("dev: {} of {n}\n{}", hits.len(), hits.join("\n"));
+        let (mut n, mut hits) = (0, Vec::new());
+        for p in crate::localize::retrieval::tests::builtin_pairs() {
+            if !CJK_COUNT.is_match(&p.source) {
+                continue;
+            }
+            n += 1;
+            if let Some(f) =
+                cjk_counts_missing(&p.source, &p.source_lang, &p.target, &p.target_lang)
+            {
+                hits.push(format!(
+                    "{}→{} {:?}: {} => {}",
+                    p.source_lang, p.target_lang, f.evidence, p.source, p.target
+                ));
+            }
+        }
+        println!("bank: {} of {n}\n{}", hits.len(), hits.join("\n"));
+    }
+
+    #[test]
+    fn the_start_of_a_fixed_example_copied_is_read() {
+        let ex = [(
+            "饮品保冷{1}，保温{2}",
+            "Mantém as bebidas geladas por {1} e quentes por {2}",
+        )];
+        let f = copied_fixed_example(
+            "【防漏】一键弹盖，锁扣防漏",
+            "Mantém as bebidas geladas por à prova de vazamento",
+            ex,
+        )
+        .unwrap();
+        assert_eq!(f.code, "copied_example");
+        // The translation of a flask, which the example is about, is no copy.
+        assert!(
+            copied_fixed_example(
+                "饮品保冷{1}，保温{2}，适合通勤",
+                "Mantém as bebidas geladas por {1} e quentes por {2}, ideal para o trabalho",
+                ex
+            )
+            .is_none()
+        );
+        // Nor four words in a row, nor a run of CJK characters.
+        assert!(
+            copied_fixed_example(
+                "防漏杯盖",
+                "Mantém as bebidas seguras, à prova de vazamento",
+                ex
+            )
+            .is_none()
+        );
+        let ja = [("{1} 保温水杯 不锈钢", "{1} 真空断熱 水筒 ステンレス製")];
+        assert!(copied_fixed_example("304不锈钢螺丝", "ステンレス製のネジ", ja).is_none());
+    }
+
+    #[test]
     fn a_count_of_pairs_keeps_its_number() {
         let changed = |src: &str, sl: &str, out: &str, tl: &str| {
             pair_counts_changed(src, sl, out, tl).map(|f| f.evidence)
@@ -4543,6 +4782,34 @@ mod tests {
             assert_eq!(miss("{1} 纯棉四件套 {2}床", out, "en"), None, "{out}");
         }
         assert_eq!(miss("标配两块电池", "Comes with two batteries", "en"), None);
+        assert_eq!(miss("两块电池", "Ambas baterías", "es"), None);
+        // Speeds, levels and colour temperatures are counts too.
+        assert_eq!(
+            miss(
+                "LED护眼台灯 三色温 五档亮度",
+                "Lampada LED, diverse temperature di colore e livelli di luminosità",
+                "it"
+            ),
+            Some(vec!["三色温".to_string(), "五档".to_string()])
+        );
+        for (out, lang) in [
+            (
+                "Lampada LED, 3 temperature di colore, 5 livelli di luminosità",
+                "it",
+            ),
+            ("LED-Lampe, drei Farbtemperaturen, fünfstufig dimmbar", "de"),
+            ("Tri-color LED lamp, five brightness levels", "en"),
+            (
+                "Lampa LED, trzy barwy światła, pięciostopniowa jasność",
+                "pl",
+            ),
+        ] {
+            assert_eq!(
+                miss("LED护眼台灯 三色温 五档亮度", out, lang),
+                None,
+                "{out}"
+            );
+        }
         assert_eq!(
             miss("附赠两只替换刷头", "Inklusive zwei Ersatzbürsten", "de"),
             None

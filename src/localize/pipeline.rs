@@ -764,8 +764,9 @@ fn clean_output(raw: &str, kind: &str, source: &str, langs: &[&str]) -> String {
             s = &s[a.len_utf8()..s.len() - b.len_utf8()];
         }
     }
-    let s = without_invisible(s, source);
     let target = langs.first().copied().unwrap_or("");
+    let s = without_braced_labels(s, source, target, &labels);
+    let s = without_invisible(&s, source);
     let s = latin_punctuation(&s, target);
     let s = spaced_placeholders(&s, source, target);
     let s = drop_added_full_stop(s.trim(), source);
@@ -1112,6 +1113,35 @@ const INVISIBLE: [char; 15] = [
 
 /// `s` without the [`INVISIBLE`] characters `source` lacks, and without the run
 /// of spaces one of them leaves ("8 档 \u{200b}\u{200b}" is "8 档").
+/// A word in braces that the source does not have and no reader should see,
+/// taken out whole: one of the prompt's labels ("{Title}"), or a word in Latin
+/// letters in text for a language written in another script. An Arabic title
+/// came back "… 9 ساعة {Name} تقدم …"; taking out the braces alone (the
+/// title's banned characters) left "Name" in it. Other braced words keep
+/// their word: `braces_added` asks for a new answer, and the lint then drops
+/// the braces ("für sicheren {einfach} Gebrauch").
+fn without_braced_labels(s: &str, source: &str, target: &str, labels: &[&str]) -> String {
+    static BRACED_WORDS: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"\s*\{([A-Za-z][A-Za-z ]{0,29})\}").expect("static regex")
+    });
+    let other_script = matches!(
+        crate::listing::base_language(target),
+        "ar" | "ru" | "ja" | "zh" | "ko" | "th" | "uk" | "he" | "el"
+    );
+    let out = BRACED_WORDS.replace_all(s, |c: &regex::Captures<'_>| {
+        let (whole, word) = (&c[0], c[1].trim());
+        let label = labels.iter().any(|l| l.eq_ignore_ascii_case(word))
+            || ["name", "brand", "product", "value", "source"]
+                .contains(&word.to_ascii_lowercase().as_str());
+        if source.contains(whole.trim_start()) || !(label || other_script) {
+            whole.to_string()
+        } else {
+            String::new()
+        }
+    });
+    out.into_owned()
+}
+
 fn without_invisible<'a>(s: &'a str, source: &str) -> std::borrow::Cow<'a, str> {
     let drop = |c: char| INVISIBLE.contains(&c) && !source.contains(c);
     if !s.contains(drop) {
@@ -1285,10 +1315,13 @@ struct FieldText {
 /// 13: `assistant_reply`, a tolerance sign as `limit_added`, Russian and
 /// Polish forms of time; 14: `pair_count_changed`, `ends_unfinished`, a fixed example copied
 /// without its placeholders, a duration's unit after its number in Thai,
-/// Vietnamese, Indonesian and Malay) what they would now flag is translated again
+/// Vietnamese, Indonesian and Malay; 15: counts of speeds, levels and colour
+/// temperatures as `count_missing`, a fixed example's words in a row as
+/// `copied_example`, braced labels removed, Russian and Polish names of time
+/// after a quantity removed) what they would now flag is translated again
 /// instead of recalled. The memory holds model output only (a reviewer's edits go
 /// to the example bank), so nothing a person wrote is lost.
-const CHECKS_VERSION: u32 = 14;
+const CHECKS_VERSION: u32 = 15;
 
 /// Builds the translation-memory key of a segment for one call.
 struct TmKeys {
@@ -2478,12 +2511,12 @@ impl Pipeline {
         } else {
             Vec::new()
         };
-        examples.extend(
-            fixed
-                .iter()
-                .filter(|(_, in_source)| *in_source || term_missing)
-                .map(|(e, _)| (e.source.as_str(), e.target.as_str())),
-        );
+        let fixed: Vec<(&str, &str)> = fixed
+            .iter()
+            .filter(|(_, in_source)| *in_source || term_missing)
+            .map(|(e, _)| (e.source.as_str(), e.target.as_str()))
+            .collect();
+        examples.extend(fixed.iter().copied());
         // A thing a worked example names that the source does not: the fixed
         // examples' water bottle came back in a fishing rod's bullet and a
         // curtain's title. The listing's own product, named in its title, is
@@ -2505,7 +2538,9 @@ impl Pipeline {
                 .with_evidence(leaked),
             );
         }
-        findings.extend(checks::copied_example(&s.protected.text, &raw, examples));
+        let copied = checks::copied_example(&s.protected.text, &raw, examples)
+            .or_else(|| checks::copied_fixed_example(&s.protected.text, &raw, fixed));
+        findings.extend(copied);
         // A title, bullet or attribute value is one phrase: one that stops on
         // "of" or "with" lost its end (a description's text pieces may end
         // before an inline tag).
@@ -3446,6 +3481,34 @@ mod tests {
             "Flasche {1}"
         );
         assert_eq!(clean_output("\n  Deckel", "bullet", "Lid", &de), "Deckel");
+        // A braced label, or a braced Latin word in another script, goes whole;
+        // a braced word of the language keeps its word for `braces_added`.
+        assert_eq!(
+            clean_output(
+                "بطانية كهربائية، 9 ساعة {Name} تقدم",
+                "title",
+                "电热毯 9小时定时",
+                &["ar"]
+            ),
+            "بطانية كهربائية، 9 ساعة تقدم"
+        );
+        assert_eq!(
+            clean_output("Flasche {Title} aus Stahl", "title", "Bottle", &de),
+            "Flasche aus Stahl"
+        );
+        assert_eq!(
+            clean_output(
+                "für sicheren {einfach} Gebrauch",
+                "bullet",
+                "for safe use",
+                &de
+            ),
+            "für sicheren {einfach} Gebrauch"
+        );
+        assert_eq!(
+            clean_output("Модель {Pro} 2024", "title", "型号 {Pro} 2024", &["ru"]),
+            "Модель {Pro} 2024"
+        );
         assert_eq!(
             clean_output("«Gourde»", "title", "Bottle", &["fr"]),
             "Gourde"

@@ -1174,7 +1174,11 @@ pub(crate) mod tests {
             let ex = fixed
                 .iter()
                 .map(|(e, _)| (e.source.as_str(), e.target.as_str()));
-            if let Some(f) = crate::localize::checks::copied_example(&p.source, &p.target, ex) {
+            let copied = crate::localize::checks::copied_example(&p.source, &p.target, ex.clone())
+                .or_else(|| {
+                    crate::localize::checks::copied_fixed_example(&p.source, &p.target, ex)
+                });
+            if let Some(f) = copied {
                 hits.push((p.source.clone(), p.target.clone(), f.message));
             }
         }
