@@ -4,7 +4,8 @@
 //! `limit_lost`, `limit_added`, `version_unnamed`, `light_swapped`,
 //! `braces_added`, `acronym_missing`, `name_missing`, `copied_example`, `broken_character`,
 //! `untranslated` (see [`super::untranslated`]), `numbers_swapped` (see
-//! [`super::terminology::Terminology::swapped_numbers`]),
+//! [`super::terminology::Terminology::swapped_numbers`]), `negation_lost` (see
+//! [`super::terminology::Terminology::negations_lost`]),
 //! `length_ratio`, `repetition_loop`, `low_confidence`, `glossary_violation`,
 //! `truncated` (the pipeline's: a generation cut off at its token budget)
 //! (errors: the field needs review), `material_added` (see
@@ -122,7 +123,10 @@ impl Finding {
                 "the source gives no such number as {ev}. Translate the source's numbers as it writes them and add none."
             ),
             "count_missing" => format!(
-                "the source counts {ev}: translate that number of pieces too."
+                "the source counts {ev}: write that number in the translation too."
+            ),
+            "negation_lost" => format!(
+                "the source says {ev}, and the translation has the word without its negation, which means the opposite. Write {ev}."
             ),
             "ends_unfinished" => format!(
                 "the translation stops on \"{ev}\" before its end. Translate the whole text, to its last word."

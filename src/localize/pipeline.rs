@@ -2494,6 +2494,26 @@ impl Pipeline {
                 .with_evidence(vec![h.target]),
             );
         }
+        // A negated term written without its negation says the opposite
+        // ("Nắp dính", a sticky lid, for 不粘内胆, a non-stick pot).
+        let lost = self
+            .terminology
+            .negations_lost(&s.protected.text, &restored.text, src, tgt);
+        if !lost.is_empty() {
+            findings.push(
+                Finding::error(
+                    "negation_lost",
+                    format!(
+                        "the translation has {} without its negation: the opposite of the source",
+                        lost.iter()
+                            .map(|(term, bare)| format!("\"{bare}\" (for \"{term}\")"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                )
+                .with_evidence(lost.into_iter().map(|(term, _)| term).collect()),
+            );
+        }
         let mut examples: Vec<(&str, &str)> = shown
             .iter()
             .flat_map(|e| e.iter())

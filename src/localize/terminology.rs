@@ -374,6 +374,145 @@ impl Terminology {
     }
 }
 
+/// Words that make a term its opposite, written before it as a word of their
+/// own (or with a hyphen), per target language: "chống dính" (non-stick) is
+/// "dính" (sticky) with "chống" (anti). Languages that glue them to the word
+/// (Thai กัน, Turkish -siz, Japanese 無) are not read.
+const NEGATIONS: [(&str, &[&str]); 13] = [
+    ("en", &["non-", "non ", "anti-", "anti ", "no "]),
+    ("de", &["ohne ", "anti-", "nicht "]),
+    ("fr", &["sans ", "anti-", "non "]),
+    ("es", &["sin ", "anti-", "no "]),
+    ("it", &["senza ", "anti-", "non "]),
+    ("pt", &["sem ", "anti-", "não "]),
+    ("nl", &["zonder ", "anti-", "niet "]),
+    ("pl", &["bez ", "nie ", "anty-"]),
+    ("ru", &["без ", "не ", "анти-"]),
+    ("vi", &["chống ", "không "]),
+    ("id", &["anti ", "anti-", "tanpa ", "tidak ", "bebas "]),
+    ("ms", &["anti ", "anti-", "tanpa ", "tidak ", "bebas "]),
+    ("ar", &["غير ", "بدون ", "ضد ", "مضاد "]),
+];
+
+/// Words of a negation, per target language: one of them among the three words
+/// before a term's bare word ("won't stick", "no tiene costuras", "Tahan Air dan
+/// Angin") or one of the words after it in [`NEGATED_AFTER`] ("slip-resistant")
+/// keeps its meaning.
+const NEGATION_WORDS: [(&str, &[&str]); 13] = [
+    (
+        "en",
+        &[
+            "non", "anti", "no", "not", "without", "won't", "doesn't", "don't", "never", "nor",
+        ],
+    ),
+    (
+        "de",
+        &[
+            "ohne", "anti", "nicht", "kein", "keine", "keinen", "keiner", "weder",
+        ],
+    ),
+    ("fr", &["sans", "anti", "non", "ne", "pas", "ni", "n'a"]),
+    ("es", &["sin", "anti", "no", "ni"]),
+    ("it", &["senza", "anti", "non", "né"]),
+    ("pt", &["sem", "anti", "não", "nem"]),
+    ("nl", &["zonder", "anti", "niet", "geen"]),
+    ("pl", &["bez", "anty", "nie", "ani"]),
+    ("ru", &["без", "анти", "не", "ни"]),
+    ("vi", &["chống", "không", "chẳng"]),
+    ("id", &["anti", "tanpa", "tidak", "bebas", "tahan"]),
+    ("ms", &["anti", "tanpa", "tidak", "bebas", "tahan"]),
+    ("ar", &["غير", "بدون", "ضد", "مضاد", "لا"]),
+];
+
+/// Words right after a bare word that negate it ("slip-resistant", "rust-free").
+const NEGATED_AFTER: [&str; 8] = [
+    "resistant",
+    "proof",
+    "free",
+    "repellent",
+    "frei",
+    "fest",
+    "resistente",
+    "résistant",
+];
+
+/// Where `word` (lower case) stands in `lower` as a word of its own: the
+/// byte offsets of its occurrences with no letter or digit either side.
+fn word_at(lower: &str, word: &str) -> Vec<usize> {
+    lower
+        .match_indices(word)
+        .filter(|(i, _)| {
+            !lower[..*i].ends_with(char::is_alphanumeric)
+                && !lower[i + word.len()..].starts_with(char::is_alphanumeric)
+        })
+        .map(|(i, _)| i)
+        .collect()
+}
+
+impl Terminology {
+    /// Terms of `source` whose translation is a negation and a word ("chống
+    /// dính", non-stick; "sin cable", cordless) where `output` has none of the
+    /// term's translations but has the word without any negation before it:
+    /// the opposite ("Nắp dính", a sticky lid, for 不粘内胆). Each as the term's
+    /// preferred translation and the bare word found.
+    pub fn negations_lost(
+        &self,
+        source: &str,
+        output: &str,
+        src_lang: &str,
+        tgt_lang: &str,
+    ) -> Vec<(String, String)> {
+        let (Some(s), Some(t)) = (self.col(src_lang), self.col(tgt_lang)) else {
+            return Vec::new();
+        };
+        let Some((_, negs)) = NEGATIONS.iter().find(|(l, _)| *l == tgt_lang) else {
+            return Vec::new();
+        };
+        let lower = output.to_lowercase();
+        let mut out: Vec<(String, String)> = Vec::new();
+        for (i, _) in self.matches(source, s) {
+            let alts = &self.rows[i][t];
+            if alts.iter().any(|a| contains_term(output, a, tgt_lang)) {
+                continue;
+            }
+            for alt in alts {
+                let alt = alt.to_lowercase();
+                let Some(rest) = negs.iter().find_map(|n| alt.strip_prefix(n)) else {
+                    continue;
+                };
+                if rest.chars().count() < 3 {
+                    continue;
+                }
+                let words = NEGATION_WORDS
+                    .iter()
+                    .find(|(l, _)| *l == tgt_lang)
+                    .map_or(&[][..], |(_, w)| *w);
+                let bare = word_at(&lower, rest).into_iter().any(|at| {
+                    let before: Vec<&str> = lower[..at]
+                        .split(|c: char| c.is_whitespace() || c == '-')
+                        .filter(|w| !w.is_empty())
+                        .collect();
+                    let window = before[before.len().saturating_sub(3)..].join(" ");
+                    let after = lower[at + rest.len()..]
+                        .split(|c: char| !c.is_alphanumeric())
+                        .find(|w| !w.is_empty())
+                        .unwrap_or("");
+                    !words.iter().any(|n| !word_at(&window, n).is_empty())
+                        && !NEGATED_AFTER.contains(&after)
+                });
+                if bare {
+                    let first = alts.first().cloned().unwrap_or_default();
+                    if !out.iter().any(|(f, _)| *f == first) {
+                        out.push((first, rest.to_string()));
+                    }
+                    break;
+                }
+            }
+        }
+        out
+    }
+}
+
 /// Whether `term` is a single Chinese character (线, 紙).
 fn one_han(term: &str) -> bool {
     let mut cs = term.chars();
@@ -1430,6 +1569,67 @@ mod tests {
             println!("{k}: {n} fields, {h} hints, {bad} fields lacking a term");
         }
         println!("{}", hits.join("\n"));
+    }
+
+    #[test]
+    fn a_negated_term_without_its_negation_is_read() {
+        let t = Terminology::builtin().unwrap();
+        let src = "米香 智能电饭煲 4L 家用 多功能 24小时预约 不粘内胆";
+        assert_eq!(
+            t.negations_lost(
+                src,
+                "Nồi cơm điện thông minh 4 L, hẹn giờ 24 giờ, lòng nồi dính",
+                "zh",
+                "vi"
+            ),
+            [("chống dính".to_string(), "dính".to_string())]
+        );
+        // The term, another negation before the word, or one after it, is no loss.
+        for out in [
+            "Nồi cơm điện thông minh 4 L, lòng nồi chống dính",
+            "Nồi cơm điện thông minh 4 L, lòng nồi không dính",
+        ] {
+            assert!(t.negations_lost(src, out, "zh", "vi").is_empty(), "{out}");
+        }
+        assert!(
+            t.negations_lost("不粘手", "Won't stick to your hands", "zh", "en")
+                .is_empty()
+        );
+        assert_eq!(
+            t.negations_lost("不粘锅", "Stick pan, 28 cm", "zh", "en"),
+            [("non-stick".to_string(), "stick".to_string())]
+        );
+        // A language whose negations are not read.
+        assert!(t.negations_lost(src, "หม้อติด", "zh", "th").is_empty());
+    }
+
+    #[test]
+    #[ignore]
+    fn measure_negations_lost() {
+        // The precision of `negation_lost` on good translations: the dev set's
+        // references and the built-in bank's pairs.
+        let t = Terminology::builtin().unwrap();
+        let (mut n, mut hits) = (0, Vec::new());
+        for (lang, tl, a, b) in crate::localize::eval::dev_reference_pairs() {
+            n += 1;
+            let lost = t.negations_lost(&a, &b, &lang, &tl);
+            if !lost.is_empty() {
+                hits.push(format!("{lang}→{tl} {lost:?}: {a} => {b}"));
+            }
+        }
+        println!("dev: {} of {n}\n{}", hits.len(), hits.join("\n"));
+        let (mut n, mut hits) = (0, Vec::new());
+        for p in crate::localize::retrieval::tests::builtin_pairs() {
+            n += 1;
+            let lost = t.negations_lost(&p.source, &p.target, &p.source_lang, &p.target_lang);
+            if !lost.is_empty() {
+                hits.push(format!(
+                    "{}→{} {lost:?}: {} => {}",
+                    p.source_lang, p.target_lang, p.source, p.target
+                ));
+            }
+        }
+        println!("bank: {} of {n}\n{}", hits.len(), hits.join("\n"));
     }
 
     #[test]
