@@ -504,6 +504,69 @@ fn slash_quantities(token: &str, rules: &ProtectRules<'_>) -> Option<String> {
     Some(out.join("/"))
 }
 
+/// Bare numbers parted by slashes before one unit ("1/3/6小时", "800/1200/2000W",
+/// "4/6/8寸"): the options of one quantity. Read apart, "1/3" was a fraction
+/// and only the last number had the unit: "1/3/6小时定时" came back in Russian
+/// "с 1/3 до 6 ч" (from a third to six hours), and "4/6/8寸" would convert its 8
+/// alone. The list is one span: each number with the unit, as a lone quantity
+/// is written ([`slash_quantities`], nothing converted), or where the market
+/// converts that unit each converted alike ("10,2 см/15,2 см/20,3 см"). Three
+/// numbers or more (two are a fraction: "1/2小时"), each at most four digits
+/// and a decimal; a count (个, pcs) is left alone. The token is `text[start..end]`;
+/// returns the span's end and what it restores to.
+fn slash_list(
+    text: &str,
+    start: usize,
+    end: usize,
+    rules: &ProtectRules<'_>,
+) -> Option<(usize, String, Option<QuantityNote>)> {
+    static BARE: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"^\d{1,4}(?:\.\d{1,3})?$").expect("static regex"));
+    let token = &text[start..end];
+    let parts: Vec<&str> = token.split('/').collect();
+    if parts.len() < 3 || !parts[..parts.len() - 1].iter().all(|p| BARE.is_match(p)) {
+        return None;
+    }
+    let last_start = end - parts[parts.len() - 1].len();
+    let m = QUANTITY.captures(&text[last_start..])?;
+    let whole = m.get(0).filter(|w| w.start() == 0)?;
+    let unit = m.get(1)?;
+    let number = text[last_start..last_start + unit.start()].trim_end_matches([' ', '\u{a0}', '-']);
+    if !BARE.is_match(number) {
+        return None;
+    }
+    let found = units::table().lookup(unit.as_str())?;
+    if is_count(found.unit) {
+        return None;
+    }
+    let stop = last_start + whole.end();
+    let numbers: Vec<&str> = parts[..parts.len() - 1]
+        .iter()
+        .copied()
+        .chain(std::iter::once(number))
+        .collect();
+    let with_unit: Vec<String> = numbers
+        .iter()
+        .map(|n| format!("{n}{}", unit.as_str()))
+        .collect();
+    if let Some(restore) = slash_quantities(&with_unit.join("/"), rules) {
+        return Some((stop, restore, None));
+    }
+    let near = format!(
+        "{} {}",
+        tail_chars(&text[..start], CONTEXT_BEFORE),
+        head_chars(&text[stop..], CONTEXT_AFTER)
+    );
+    let mut note = None;
+    let mut out = Vec::with_capacity(with_unit.len());
+    for q in &with_unit {
+        let (restore, n) = rewrite_quantity(q, Some(unit.as_str()), &near, rules);
+        note = note.or(n);
+        out.push(restore);
+    }
+    Some((stop, out.join("/"), note))
+}
+
 /// A stainless steel's grade with the "L" of low carbon ("316L", "304L"),
 /// which reads like litres: "316L不锈钢表带" came back "316 L stainless steel
 /// strap". A grade is three digits and an "L" next to a word of steel, before
@@ -664,6 +727,25 @@ pub fn protect(text: &str, rules: &ProtectRules<'_>) -> Protected {
                 .unwrap_or(rest.len());
             tail > 0 && QUANTITY_FULL.is_match(&text[m.start()..m.end() + '·'.len_utf8() + tail])
         });
+        if !text[..m.start()].ends_with(word)
+            && rules.language.is_some()
+            && rules.language != rules.source_language
+            && let Some((stop, restore, note)) = slash_list(text, m.start(), m.end(), rules)
+        {
+            accept(
+                m.start(),
+                stop,
+                Span {
+                    kind: SpanKind::Quantity,
+                    original: text[m.start()..stop].to_string(),
+                    restore,
+                    note,
+                    inline: None,
+                },
+                &mut taken,
+            );
+            continue;
+        }
         // Quantities parted by slashes ("800W/1200W/2000W", "5V/2.4A"): each is
         // written as the quantities around it are, in the market's separators
         // and symbols ("800 Вт/1200 Вт/2000 Вт", "5 V/2,4 A"); kept as a model
@@ -2793,6 +2875,40 @@ mod tests {
             assert!(
                 sp.iter().all(|(o, r)| !o.contains('/') || o == r),
                 "{text}: {sp:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn numbers_parted_by_slashes_before_one_unit_are_one_quantity() {
+        let ru = NumberFormat {
+            decimal: ",".into(),
+            grouping: " ".into(),
+        };
+        let spans = |text, lang, nf| metric_spans(text, "", "zh", lang, nf);
+        let pair = |a: &str, b: &str| vec![(a.to_string(), b.to_string())];
+        // A timer's options, read as the fraction 1/3 and "6 ч" before.
+        assert_eq!(
+            spans("【定时】1/3/6小时定时", "ru", &ru),
+            pair("1/3/6小时", "1 ч/3 ч/6 ч")
+        );
+        assert_eq!(
+            spans("三档 800/1200/2000W", "ru", &ru),
+            pair("800/1200/2000W", "800 Вт/1200 Вт/2000 Вт")
+        );
+        // Converted alike where the market converts the unit.
+        let de = de();
+        assert_eq!(
+            spans("尺寸 4/6/8英寸 可选", "de", &de),
+            pair("4/6/8英寸", "10,2 cm/15,2 cm/20,3 cm")
+        );
+        // Two numbers are a fraction; a date has no unit; a count is left alone.
+        for text in ["1/2小时", "2024/12/06", "1/2/3个"] {
+            assert!(
+                spans(text, "ru", &ru)
+                    .iter()
+                    .all(|(o, _)| o.matches('/').count() < 2),
+                "{text}"
             );
         }
     }
