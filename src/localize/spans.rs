@@ -2914,6 +2914,21 @@ mod tests {
     }
 
     #[test]
+    fn a_flow_rate_is_a_quantity() {
+        let ru = NumberFormat {
+            decimal: ",".into(),
+            grouping: " ".into(),
+        };
+        let spans = |text| metric_spans(text, "", "zh", "ru", &ru);
+        let pair = |a: &str, b: &str| vec![(a.to_string(), b.to_string())];
+        // Kept as model numbers before, in Latin letters beside "500 мл".
+        assert_eq!(spans("雾化量30ml/h"), pair("30ml/h", "30 мл/ч"));
+        assert_eq!(spans("流量1200L/h"), pair("1200L/h", "1200 л/ч"));
+        assert_eq!(spans("出水量8L/min"), pair("8L/min", "8 л/мин"));
+        assert_eq!(spans("风量500m³/h"), pair("500m³/h", "500 м³/ч"));
+    }
+
+    #[test]
     fn n_in_one_and_letter_size_ranges_are_names() {
         let protected = |text: &str, src: &'static str, lang: &'static str| {
             let rules = ProtectRules {
