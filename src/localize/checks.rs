@@ -4422,28 +4422,29 @@ pub fn copied_example<'a>(
         }
         let shared = words_within(&src, &ex_src);
         if whole || shared < COPIED_SOURCE_SHARE {
-            // The example's words, without its tags, and its placeholders (a
-            // fixed example's "{1}") as what they stand for: some number.
-            let words = PLACEHOLDER
-                .replace_all(&crate::html::strip_tags(ex_target), "…")
-                .into_owned();
-            let shown: String = words
-                .split_whitespace()
-                .collect::<Vec<_>>()
-                .join(" ")
-                .chars()
-                .take(80)
-                .collect();
-            return Some(
-                Finding::error(
-                    "copied_example",
-                    format!("repeats a worked example's translation (\"{shown}\"), not the source"),
-                )
-                .with_evidence(vec![shown]),
-            );
+            return Some(copied_finding(ex_target));
         }
     }
     None
+}
+
+/// The `copied_example` finding for an output that repeats `ex_target`: the
+/// example's words, without its tags, and its placeholders (a fixed example's
+/// "{1}") as what they stand for, some number.
+fn copied_finding(ex_target: &str) -> Finding {
+    let shown: String = PLACEHOLDER
+        .replace_all(&crate::html::strip_tags(ex_target), "…")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .chars()
+        .take(80)
+        .collect();
+    Finding::error(
+        "copied_example",
+        format!("repeats a worked example's translation (\"{shown}\"), not the source"),
+    )
+    .with_evidence(vec![shown])
 }
 
 /// `copied_example` of a fixed example (one that every prompt without
@@ -4477,21 +4478,7 @@ pub fn copied_fixed_example<'a>(
         {
             continue;
         }
-        let shown: String = PLACEHOLDER
-            .replace_all(&crate::html::strip_tags(ex_target), "…")
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ")
-            .chars()
-            .take(80)
-            .collect();
-        return Some(
-            Finding::error(
-                "copied_example",
-                format!("repeats a worked example's translation (\"{shown}\"), not the source"),
-            )
-            .with_evidence(vec![shown]),
-        );
+        return Some(copied_finding(ex_target));
     }
     None
 }
