@@ -5,7 +5,7 @@
 //! `braces_added`, `acronym_missing`, `name_missing`, `copied_example`, `broken_character`,
 //! `untranslated` (see [`super::untranslated`]), `numbers_swapped` (see
 //! [`super::terminology::Terminology::swapped_numbers`]), `negation_lost` (see
-//! [`super::terminology::Terminology::negations_lost`]),
+//! [`super::terminology::Terminology::negations_lost`]), `prohibition_lost`,
 //! `length_ratio`, `repetition_loop`, `low_confidence`, `glossary_violation`,
 //! `truncated` (the pipeline's: a generation cut off at its token budget)
 //! (errors: the field needs review), `material_added` (see
@@ -124,6 +124,9 @@ impl Finding {
             ),
             "count_missing" => format!(
                 "the source counts {ev}: write that number in the translation too."
+            ),
+            "prohibition_lost" => format!(
+                "the source forbids something ({ev}): keep the warning, with a negation such as \"do not\" in {target_name}."
             ),
             "negation_lost" => format!(
                 "the source says {ev}, and the translation has the word without its negation, which means the opposite. Write {ev}."
@@ -3818,6 +3821,114 @@ const UNFINISHED_ENDS: [(&str, &[&str]); 14] = [
     ("ar", &["و"]),
 ];
 
+/// Words of a Chinese or Japanese source that forbid (请勿 "do not", 禁止,
+/// 严禁, 切勿, 不得; ないでください, 禁止): a safety warning or a care rule.
+/// Not 不要, which Japanese writes for "not needed" (ドライバー不要).
+const PROHIBITIONS: [&str; 8] = [
+    "请勿",
+    "切勿",
+    "禁止",
+    "严禁",
+    "不得",
+    "勿",
+    "ないでください",
+    "ないで下さい",
+];
+
+/// Words that keep a prohibition in each target language: a negation, "avoid",
+/// "keep away", "forbidden", or a limit ("at most", まで: "请勿超过10分钟" came
+/// back "10分までにし") (matched at the start of a word, in lower case;
+/// anywhere in Japanese, Chinese, Korean and Thai). Turkish, which negates
+/// with a suffix of the verb (kullanmayın), is not read.
+#[rustfmt::skip]
+const PROHIBITION_KEPT: [(&str, &[&str]); 17] = [
+    ("en", &["not", "no", "never", "don't", "avoid", "keep away", "keep out", "away from", "without", "nor", "prohibit", "forbid", "only", "at most", "up to", "max", "less than", "keep off", "out of"]),
+    ("de", &["nicht", "kein", "nie", "vermeid", "verbot", "fern", "ohne", "nur", "untersagt", "höchstens", "max"]),
+    ("fr", &["ne", "n'", "pas", "jamais", "évite", "éviter", "interdit", "sans", "uniquement", "seulement", "à l'écart", "au plus", "max", "hors"]),
+    ("es", &["no", "nunca", "evit", "prohibid", "sin", "solo", "sólo", "lejos", "fuera", "ni", "máx", "max"]),
+    ("it", &["non", "mai", "evita", "vietat", "senza", "solo", "lontano", "fuori", "né", "mass", "max"]),
+    ("pt", &["não", "nunca", "evit", "proibid", "sem", "apenas", "somente", "longe", "fora", "nem", "máx", "max"]),
+    ("nl", &["niet", "geen", "nooit", "vermijd", "verboden", "zonder", "alleen", "uit de buurt", "maxim", "hooguit", "max"]),
+    ("pl", &["nie", "nigdy", "unika", "zakaz", "zabronion", "bez", "tylko", "z dala", "maks", "najwyżej"]),
+    ("ru", &["не", "нельзя", "никогда", "избега", "запрещ", "без", "только", "вдали", "макс"]),
+    ("vi", &["không", "đừng", "chớ", "tránh", "cấm", "chỉ", "xa", "tối đa"]),
+    ("id", &["jangan", "tidak", "hindari", "dilarang", "tanpa", "hanya", "jauh", "bukan", "maks", "paling lama"]),
+    ("ms", &["jangan", "tidak", "elak", "dilarang", "tanpa", "hanya", "jauh", "bukan", "maks", "paling lama"]),
+    ("ar", &["لا", "عدم", "تجنب", "يمنع", "ممنوع", "بدون", "فقط", "بعيد", "غير", "يحظر", "أقصى", "حد"]),
+    ("th", &["ห้าม", "อย่า", "ไม่", "หลีกเลี่ยง", "เท่านั้น", "ห่าง", "สูงสุด"]),
+    ("ja", &["ない", "禁止", "遠慮", "避け", "ません", "不可", "ず", "のみ", "離", "まで", "以内", "以下"]),
+    ("ko", &["마", "금지", "않", "피하", "말", "안 ", "없", "만 ", "멀리", "까지", "이내", "이하"]),
+    ("zh", &["勿", "禁止", "不", "避免", "严禁", "仅", "远离", "最多", "以内"]),
+];
+
+/// `prohibition_lost`: a source that forbids something (请勿使用, do not use)
+/// whose translation has no word of its language that keeps a prohibition:
+/// a massage gun's "孕妇及心脏病患者请勿使用" (pregnant women and heart
+/// patients must not use it) came back in Polish "… prosimy o niezawodne
+/// korzystanie" (please use it reliably), the warning turned into its
+/// opposite, and nothing flagged it. A translation may say it in other ways
+/// ("keep away from", "avoid", "only"), all of which count.
+pub fn prohibition_lost(source: &str, output: &str, target_lang: &str) -> Option<Finding> {
+    let forbids = PROHIBITIONS.iter().find(|p| source.contains(*p))?;
+    let (_, kept) = PROHIBITION_KEPT.iter().find(|(l, _)| *l == target_lang)?;
+    let glued = matches!(target_lang, "ja" | "zh" | "ko" | "th");
+    let keeps = |text: &str| {
+        let lower = text.to_lowercase();
+        kept.iter().any(|w| {
+            if glued {
+                return lower.contains(w);
+            }
+            // A short word whole ("nie", not "niezawodne"; "bez", not
+            // "bezpieczny"); a longer one, a stem or "max" as a prefix
+            // ("vermeiden", "evitare", "maximal").
+            let prefix = w.chars().count() >= 4
+                || w.ends_with(|c: char| !c.is_alphanumeric())
+                || w.starts_with("max")
+                || w.starts_with("máx");
+            lower.match_indices(w).any(|(i, _)| {
+                !lower[..i].ends_with(char::is_alphanumeric)
+                    && (prefix || !lower[i + w.len()..].starts_with(char::is_alphanumeric))
+            })
+        })
+    };
+    // Sentence by sentence where both have as many: another sentence's "nie"
+    // ("nie więcej niż 2 min", no more than 2 minutes) keeps no warning.
+    let sentences = |t: &str| -> Vec<String> {
+        let mut out = Vec::new();
+        let mut cur = String::new();
+        let mut cs = t.chars().peekable();
+        while let Some(c) = cs.next() {
+            cur.push(c);
+            let end = matches!(c, '。' | '！' | '？' | '；' | '!' | '?' | ';')
+                || c == '.' && cs.peek().is_none_or(|n| n.is_whitespace());
+            if end {
+                out.push(std::mem::take(&mut cur));
+            }
+        }
+        out.push(cur);
+        out.retain(|x| x.chars().any(char::is_alphanumeric));
+        out
+    };
+    let (src, out) = (sentences(source), sentences(output));
+    let kept_all = if src.len() == out.len() && src.len() > 1 {
+        src.iter()
+            .zip(&out)
+            .all(|(a, b)| !PROHIBITIONS.iter().any(|p| a.contains(p)) || keeps(b))
+    } else {
+        keeps(output)
+    };
+    if kept_all {
+        return None;
+    }
+    Some(
+        Finding::error(
+            "prohibition_lost",
+            format!("the source forbids (\"{forbids}\"), and the translation says nothing of it"),
+        )
+        .with_evidence(vec![forbids.to_string()]),
+    )
+}
+
 /// A translation that stops before its end: its last word joins it to words
 /// that never came ("… With Spinning Reel, Pack of" for "…含纺车轮 套装", a
 /// set). The last word, in lower case, is a conjunction, preposition or
@@ -4661,6 +4772,66 @@ mod tests {
                 hits.push(format!(
                     "{}→{} {:?}: {} => {}",
                     p.source_lang, p.target_lang, f.evidence, p.source, p.target
+                ));
+            }
+        }
+        println!("bank: {} of {n}\n{}", hits.len(), hits.join("\n"));
+    }
+
+    #[test]
+    fn a_prohibition_must_stay_one() {
+        let src = "每个部位使用不超过2分钟。孕妇及心脏病患者请勿使用。";
+        // The massage gun's warning, turned into "please use it reliably".
+        let out = "Nie więcej niż 2 min na jedną część. W przypadku osób z chorobą serca lub kobiety w ciąży, prosimy o niezawodne korzystanie.";
+        assert_eq!(
+            prohibition_lost(src, out, "pl").unwrap().code,
+            "prohibition_lost"
+        );
+        for (out, lang) in [
+            (
+                "Nie więcej niż 2 min na jedną część. Kobiety w ciąży i osoby z chorobą serca nie powinny używać urządzenia.",
+                "pl",
+            ),
+            (
+                "Use for up to 2 minutes per area. Not for pregnant women or people with heart disease.",
+                "en",
+            ),
+            (
+                "各部位2分以内。妊婦や心臓病の方は使用しないでください。",
+                "ja",
+            ),
+        ] {
+            assert!(prohibition_lost(src, out, lang).is_none(), "{out}");
+        }
+        // Japanese 不要 is "not needed", no prohibition; Turkish is not read.
+        assert!(prohibition_lost("ドライバー不要", "Plug and play", "en").is_none());
+        assert!(prohibition_lost("请勿使用", "Kullanın", "tr").is_none());
+    }
+
+    #[test]
+    #[ignore]
+    fn measure_prohibition_lost() {
+        let (mut n, mut hits) = (0, Vec::new());
+        for (lang, t, a, b) in crate::localize::eval::dev_reference_pairs() {
+            if !PROHIBITIONS.iter().any(|p| a.contains(p)) {
+                continue;
+            }
+            n += 1;
+            if prohibition_lost(&a, &b, &t).is_some() {
+                hits.push(format!("{lang}→{t}: {a} => {b}"));
+            }
+        }
+        println!("dev: {} of {n}\n{}", hits.len(), hits.join("\n"));
+        let (mut n, mut hits) = (0, Vec::new());
+        for p in crate::localize::retrieval::tests::builtin_pairs() {
+            if !PROHIBITIONS.iter().any(|x| p.source.contains(x)) {
+                continue;
+            }
+            n += 1;
+            if prohibition_lost(&p.source, &p.target, &p.target_lang).is_some() {
+                hits.push(format!(
+                    "{}→{}: {} => {}",
+                    p.source_lang, p.target_lang, p.source, p.target
                 ));
             }
         }

@@ -1318,7 +1318,8 @@ struct FieldText {
 /// Vietnamese, Indonesian and Malay; 15: counts of speeds, levels and colour
 /// temperatures as `count_missing`, a fixed example's words in a row as
 /// `copied_example`, braced labels removed, Russian and Polish names of time
-/// after a quantity removed) what they would now flag is translated again
+/// after a quantity removed, `negation_lost`, `prohibition_lost`) what they
+/// would now flag is translated again
 /// instead of recalled. The memory holds model output only (a reviewer's edits go
 /// to the example bank), so nothing a person wrote is lost.
 const CHECKS_VERSION: u32 = 15;
@@ -2567,6 +2568,8 @@ impl Pipeline {
         if matches!(s.kind, "title" | "bullet" | "attribute") {
             findings.extend(checks::ends_unfinished(&s.protected.text, &raw, tgt));
         }
+        // A warning that forbids (请勿使用) must still forbid.
+        findings.extend(checks::prohibition_lost(&s.protected.text, &raw, tgt));
         if let Some((a, b)) = self
             .terminology
             .swapped_numbers(&s.protected.text, &raw, src, tgt)
