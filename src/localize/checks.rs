@@ -1964,6 +1964,7 @@ const LIMIT_WORDS: [(&str, &[&str], &[&str]); 18] = [
             "mniej niż",
             "poniżej",
             "nie więcej niż",
+            "nie przekracza",
             "w ciągu",
             "≤",
             "<",
@@ -5150,6 +5151,16 @@ mod tests {
             let p = protect(src, &rules);
             limits_lost(&p.text, out, sl, tl).map(|f| f.evidence)
         };
+        // "does not exceed" keeps "at most" in Polish.
+        assert_eq!(
+            lost(
+                "每个部位使用不超过2分钟。",
+                "zh",
+                "Każde miejsce używane nie przekracza {1}.",
+                "pl"
+            ),
+            None
+        );
         // The leggings' washing temperature that lost its "below".
         let wash = "建议30℃以下冷水手洗";
         assert_eq!(
