@@ -3429,6 +3429,9 @@ static CJK_COUNT: LazyLock<Regex> = LazyLock::new(|| {
     .expect("static regex")
 });
 
+/// Languages whose compounds begin with the number word ("dreistufig").
+const COMPOUNDS_WITH_NUMBER_WORDS: [&str; 2] = ["de", "nl"];
+
 /// Words for "both", which count two things ("两块电池" → "beide Akkus",
 /// "ambas baterías"), in the languages whose number words are read.
 const BOTH_WORDS: [&str; 16] = [
@@ -3437,36 +3440,12 @@ const BOTH_WORDS: [&str; 16] = [
 ];
 
 /// The first part of a compound word that gives its number, in the languages
-/// that write "three-level" as one word ("dreistufig", "trzystopniowy",
-/// "трёхуровневый") or with a Latin prefix ("tri-color"): such a word writes
-/// the count.
-const NUMBER_PREFIXES: [(&str, &[(&str, f64)]); 9] = [
-    (
-        "de",
-        &[
-            ("zwei", 2.0),
-            ("drei", 3.0),
-            ("vier", 4.0),
-            ("fünf", 5.0),
-            ("sechs", 6.0),
-            ("sieben", 7.0),
-            ("acht", 8.0),
-            ("neun", 9.0),
-        ],
-    ),
-    (
-        "nl",
-        &[
-            ("twee", 2.0),
-            ("drie", 3.0),
-            ("vier", 4.0),
-            ("vijf", 5.0),
-            ("zes", 6.0),
-            ("zeven", 7.0),
-            ("acht", 8.0),
-            ("negen", 9.0),
-        ],
-    ),
+/// that write "three-level" as one word in another form than the number's
+/// ("trzystopniowy", "трёхуровневый") or with a Latin prefix ("tri-color"):
+/// such a word writes the count. German and Dutch compounds begin with the
+/// number word itself ("dreistufig", "drietraps"): [`NUMBER_WORDS`] of
+/// [`COMPOUNDS_WITH_NUMBER_WORDS`] are read as prefixes too.
+const NUMBER_PREFIXES: [(&str, &[(&str, f64)]); 7] = [
     (
         "pl",
         &[
@@ -3547,10 +3526,19 @@ pub fn cjk_counts_missing(
             .into_iter()
             .map(|(_, v)| v),
     );
-    let prefixes = NUMBER_PREFIXES
+    let compounds = COMPOUNDS_WITH_NUMBER_WORDS.contains(&target_lang);
+    let prefixes: Vec<(&str, f64)> = NUMBER_PREFIXES
         .iter()
-        .find(|(l, _)| *l == target_lang)
-        .map_or(&[][..], |(_, p)| *p);
+        .filter(|(l, _)| *l == target_lang)
+        .flat_map(|(_, p)| p.iter().copied())
+        .chain(
+            NUMBER_WORDS
+                .iter()
+                .filter(|(l, _)| compounds && *l == target_lang)
+                .flat_map(|(_, w)| w.iter().copied())
+                .filter(|(_, v)| (2.0..=9.0).contains(v) && v.fract() == 0.0),
+        )
+        .collect();
     for w in output
         .split(|c: char| !c.is_alphabetic())
         .filter(|w| !w.is_empty())
@@ -4720,63 +4708,26 @@ mod tests {
     #[test]
     #[ignore = "a measurement: run with --ignored --nocapture"]
     fn measure_ends_unfinished() {
-        let (mut n, mut hits) = (0, Vec::new());
-        for (lang, t, a, b) in crate::localize::eval::dev_reference_pairs() {
-            n += 1;
-            if let Some(f) = ends_unfinished(&a, &b, &t) {
-                hits.push(format!("{lang}→{t} {:?}: {a} => {b}", f.evidence));
-            }
-        }
-        println!("dev: {} of {n}\n{}", hits.len(), hits.join("\n"));
-        let (mut n, mut hits) = (0, Vec::new());
-        for p in crate::localize::retrieval::tests::builtin_pairs() {
-            n += 1;
-            if let Some(f) = ends_unfinished(&p.source, &p.target, &p.target_lang) {
-                hits.push(format!(
-                    "{}→{} {:?}: {} => {}",
-                    p.source_lang, p.target_lang, f.evidence, p.source, p.target
-                ));
-            }
-        }
-        println!(
-            "bank: {} of {n}\n{}",
-            hits.len(),
-            hits.iter().take(40).cloned().collect::<Vec<_>>().join("\n")
+        crate::localize::eval::print_precision(
+            |_| true,
+            |_, tl, a, b| ends_unfinished(a, b, tl).map(|f| format!("{:?}", f.evidence)),
         );
     }
 
     #[test]
     #[ignore]
     fn measure_cjk_counts_missing() {
-        // The precision of `count_missing` on good translations: the dev set's
-        // references and the built-in bank's pairs whose source has a count.
-        let (mut n, mut hits) = (0, Vec::new());
-        for (lang, t, a, b) in crate::localize::eval::dev_reference_pairs() {
-            if !NUMBER_WORDS.iter().any(|(l, _)| *l == t) || !CJK_COUNT.is_match(&a) {
-                continue;
-            }
-            n += 1;
-            if let Some(f) = cjk_counts_missing(&a, &lang, &b, &t) {
-                hits.push(format!("{lang}→{t} {:?}: {a} => {b}", f.evidence));
-            }
-        }
-        println!("dev: {} of {n}\n{}", hits.len(), hits.join("\n"));
-        let (mut n, mut hits) = (0, Vec::new());
-        for p in crate::localize::retrieval::tests::builtin_pairs() {
-            if !CJK_COUNT.is_match(&p.source) {
-                continue;
-            }
-            n += 1;
-            if let Some(f) =
-                cjk_counts_missing(&p.source, &p.source_lang, &p.target, &p.target_lang)
-            {
-                hits.push(format!(
-                    "{}→{} {:?}: {} => {}",
-                    p.source_lang, p.target_lang, f.evidence, p.source, p.target
-                ));
-            }
-        }
-        println!("bank: {} of {n}\n{}", hits.len(), hits.join("\n"));
+        // The precision of `count_missing` on good translations whose source
+        // has a count.
+        crate::localize::eval::print_precision(
+            |a| CJK_COUNT.is_match(a),
+            |sl, tl, a, b| {
+                if !NUMBER_WORDS.iter().any(|(l, _)| *l == tl) {
+                    return None;
+                }
+                cjk_counts_missing(a, sl, b, tl).map(|f| format!("{:?}", f.evidence))
+            },
+        );
     }
 
     #[test]
@@ -4812,31 +4763,12 @@ mod tests {
     #[test]
     #[ignore]
     fn measure_prohibition_lost() {
-        let (mut n, mut hits) = (0, Vec::new());
-        for (lang, t, a, b) in crate::localize::eval::dev_reference_pairs() {
-            if !PROHIBITIONS.iter().any(|p| a.contains(p)) {
-                continue;
-            }
-            n += 1;
-            if prohibition_lost(&a, &b, &t).is_some() {
-                hits.push(format!("{lang}→{t}: {a} => {b}"));
-            }
-        }
-        println!("dev: {} of {n}\n{}", hits.len(), hits.join("\n"));
-        let (mut n, mut hits) = (0, Vec::new());
-        for p in crate::localize::retrieval::tests::builtin_pairs() {
-            if !PROHIBITIONS.iter().any(|x| p.source.contains(x)) {
-                continue;
-            }
-            n += 1;
-            if prohibition_lost(&p.source, &p.target, &p.target_lang).is_some() {
-                hits.push(format!(
-                    "{}→{}: {} => {}",
-                    p.source_lang, p.target_lang, p.source, p.target
-                ));
-            }
-        }
-        println!("bank: {} of {n}\n{}", hits.len(), hits.join("\n"));
+        // The precision of `prohibition_lost` on good translations whose
+        // source forbids.
+        crate::localize::eval::print_precision(
+            |a| PROHIBITIONS.iter().any(|p| a.contains(p)),
+            |_, tl, a, b| prohibition_lost(a, b, tl).map(|f| format!("{:?}", f.evidence)),
+        );
     }
 
     #[test]

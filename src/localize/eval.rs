@@ -1077,6 +1077,43 @@ pub fn eval_size(set: &[EvalListing], opts: &EvalOptions) -> usize {
 }
 
 /// Every title and bullet of the dev set's files with its reference, as
+/// Prints how many good translations `flags` flags, with each one: the dev
+/// set's references (titles and bullets) and the built-in bank's pairs whose
+/// source `reads` (a check's precision measurement). `flags` takes the source
+/// language, the target language, the source and the translation, and returns
+/// what it found.
+#[cfg(test)]
+pub(crate) fn print_precision(
+    reads: impl Fn(&str) -> bool,
+    flags: impl Fn(&str, &str, &str, &str) -> Option<String>,
+) {
+    let (mut n, mut hits) = (0, Vec::new());
+    for (lang, t, a, b) in dev_reference_pairs() {
+        if !reads(&a) {
+            continue;
+        }
+        n += 1;
+        if let Some(f) = flags(&lang, &t, &a, &b) {
+            hits.push(format!("{lang}→{t} {f}: {a} => {b}"));
+        }
+    }
+    println!("dev: {} of {n}\n{}", hits.len(), hits.join("\n"));
+    let (mut n, mut hits) = (0, Vec::new());
+    for p in crate::localize::retrieval::tests::builtin_pairs() {
+        if !reads(&p.source) {
+            continue;
+        }
+        n += 1;
+        if let Some(f) = flags(&p.source_lang, &p.target_lang, &p.source, &p.target) {
+            hits.push(format!(
+                "{}→{} {f}: {} => {}",
+                p.source_lang, p.target_lang, p.source, p.target
+            ));
+        }
+    }
+    println!("bank: {} of {n}\n{}", hits.len(), hits.join("\n"));
+}
+
 /// Fails when a check flags more than one in 200 of `n` good translations,
 /// listing them; a precision measurement's bound.
 #[cfg(test)]

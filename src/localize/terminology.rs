@@ -1609,27 +1609,13 @@ mod tests {
         // The precision of `negation_lost` on good translations: the dev set's
         // references and the built-in bank's pairs.
         let t = Terminology::builtin().unwrap();
-        let (mut n, mut hits) = (0, Vec::new());
-        for (lang, tl, a, b) in crate::localize::eval::dev_reference_pairs() {
-            n += 1;
-            let lost = t.negations_lost(&a, &b, &lang, &tl);
-            if !lost.is_empty() {
-                hits.push(format!("{lang}→{tl} {lost:?}: {a} => {b}"));
-            }
-        }
-        println!("dev: {} of {n}\n{}", hits.len(), hits.join("\n"));
-        let (mut n, mut hits) = (0, Vec::new());
-        for p in crate::localize::retrieval::tests::builtin_pairs() {
-            n += 1;
-            let lost = t.negations_lost(&p.source, &p.target, &p.source_lang, &p.target_lang);
-            if !lost.is_empty() {
-                hits.push(format!(
-                    "{}→{} {lost:?}: {} => {}",
-                    p.source_lang, p.target_lang, p.source, p.target
-                ));
-            }
-        }
-        println!("bank: {} of {n}\n{}", hits.len(), hits.join("\n"));
+        crate::localize::eval::print_precision(
+            |_| true,
+            |sl, tl, a, b| {
+                let lost = t.negations_lost(a, b, sl, tl);
+                (!lost.is_empty()).then(|| format!("{lost:?}"))
+            },
+        );
     }
 
     #[test]
