@@ -758,8 +758,7 @@ impl Terminology {
         let en_is = |i: usize, words: &[&str]| {
             en.is_some_and(|e| self.rows[i][e].iter().any(|a| words.contains(&a.as_str())))
         };
-        let rgb_row =
-            |i: usize| rgb && en_is(i, &["red", "green", "blue"]) || warm && en_is(i, &["white"]);
+        let primary = |i: usize| en_is(i, &["red", "green", "blue"]);
         // A colour is told in the target language only: an English colour
         // word is also a word of another (es "red" is a network, "la red"
         // the mains).
@@ -800,6 +799,19 @@ impl Terminology {
                     }
                 }
             }
+            // RGB names red, green and blue together: an output that names
+            // one of them alone gives a colour of its own ("switchs rouges"
+            // for 青轴, blue switches, beside "rétroéclairage RGB").
+            let mut primaries: Vec<usize> = found
+                .iter()
+                .map(|(i, _)| *i)
+                .filter(|&i| self.section[i] == section && primary(i))
+                .collect();
+            primaries.sort_unstable();
+            primaries.dedup();
+            let rgb_row = |i: usize| {
+                rgb && primary(i) && primaries.len() >= 2 || warm && en_is(i, &["white"])
+            };
             for (i, term) in found {
                 if self.section[i] != section || colour(i) || self.rows[i][s].is_empty() {
                     continue;
@@ -1243,6 +1255,17 @@ mod tests {
                 "pl"
             )
             .is_empty()
+        );
+        // One of RGB's colours alone is a colour of the output's own: 青轴
+        // (blue switches) came back "switchs rouges".
+        assert_eq!(
+            added(
+                "机械键盘 青轴 RGB背光",
+                "Clavier mécanique, switchs rouges, rétroéclairage RGB",
+                "zh",
+                "fr"
+            ),
+            ["rouge"]
         );
         // Transparent is a property as often ("keeps your view clear"), a
         // katakana colour inside a longer word is none (グレードアップ,
