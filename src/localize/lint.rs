@@ -436,7 +436,7 @@ pub fn cut_title(text: &str, max: usize) -> String {
             }
         }
     }
-    let join = |keep: &[bool]| -> String {
+    let join = |parts: &[(&str, &str)], keep: &[bool]| -> String {
         let kept: Vec<&(&str, &str)> = parts
             .iter()
             .zip(keep)
@@ -452,16 +452,47 @@ pub fn cut_title(text: &str, max: usize) -> String {
         }
         out
     };
+    // The product is the first part, or the second where the first is a
+    // brand in another script that a space parts from it ("智联 Enchufe
+    // inteligente …", whose product went before "16A, pack de 2 piezas").
+    let foreign = |s: &str| {
+        s.chars()
+            .any(|c| c.is_alphabetic() && !crate::script::is_cjk(c))
+    };
+    let cjk = |s: &str| s.chars().any(crate::script::is_cjk);
+    let product = usize::from(
+        parts.len() > 1
+            && parts[0].1.trim().is_empty()
+            && (cjk(parts[0].0) && !foreign(parts[0].0) && foreign(parts[1].0)
+                || foreign(parts[0].0) && !cjk(parts[0].0) && cjk(parts[1].0)),
+    );
     let mut keep = vec![true; parts.len()];
     for i in (1..parts.len()).rev() {
-        if join(&keep).chars().count() <= max {
+        if join(&parts, &keep).chars().count() <= max {
             break;
         }
-        if !has_digit(parts[i].0) {
+        if i != product && !has_digit(parts[i].0) {
             keep[i] = false;
         }
     }
-    cut_at_word(&join(&keep), max)
+    // Still too long: the product's last words go, two at least kept,
+    // before a number of the other parts; a product after a brand that
+    // cannot keep two goes whole, as the others.
+    let len = join(&parts, &keep).chars().count();
+    let (part, sep) = parts[product];
+    let have = part.chars().count();
+    if len > max {
+        let cut = cut_at_word(part, (have + max).saturating_sub(len));
+        if cut.split_whitespace().count() >= 2
+            && part.starts_with(&cut)
+            && part[cut.len()..].starts_with(char::is_whitespace)
+        {
+            parts[product] = (&part[..cut.len()], sep);
+        } else if product > 0 && !has_digit(part) {
+            keep[product] = false;
+        }
+    }
+    cut_at_word(&join(&parts, &keep), max)
 }
 
 /// Cut to at most `max` UTF-8 bytes at a word boundary.
@@ -891,10 +922,17 @@ mod tests {
             cut_title(t, 70),
             "Soporte de teléfono de aluminio, para teléfonos de 4-12,9 pulgadas"
         );
-        // Cut still: a range is a number, not left without its unit.
+        // Still too long: the product's last words go, not the sizes.
         assert_eq!(
             cut_title(t, 60),
-            "Soporte de teléfono de aluminio, para teléfonos"
+            "Soporte de teléfono, para teléfonos de 4-12,9 pulgadas"
+        );
+        // A Chinese brand parted by a space is not the product: the words
+        // after it are ("16A, pack de 2 piezas" was all that was left).
+        let t = "智联 Enchufe inteligente con medición de consumo, Wi-Fi, 16A, compatible con asistentes de voz, temporizador y programación, pack de 2 piezas";
+        assert_eq!(
+            cut_title(t, 60),
+            "智联 Enchufe inteligente con medición, 16A, pack de 2 piezas"
         );
         // Keyword titles in Japanese drop whole keywords.
         let t = "スマホスタンド 卓上 アルミ 折りたたみ 高さ調節 4-12.9インチ対応";

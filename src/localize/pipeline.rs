@@ -1967,6 +1967,13 @@ impl Pipeline {
                 secs = started.elapsed().as_secs_f64(),
                 "segment attempt done"
             );
+            tracing::trace!(
+                kind = s.kind,
+                attempt,
+                text = %cand.text,
+                findings = ?cand.findings.iter().map(|f| f.code).collect::<Vec<_>>(),
+                "segment attempt output"
+            );
             if s.best.as_ref().is_none_or(|b| cand.score < b.score) {
                 s.best = Some(cand);
             }
