@@ -394,6 +394,13 @@ const NEGATIONS: [(&str, &[&str]); 13] = [
     ("ar", &["غير ", "بدون ", "ضد ", "مضاد "]),
 ];
 
+/// Negations glued to the word they negate, in the languages that write
+/// "non-slip" as one word ("нескользящий", "antypoślizgowy", "nieprzemakalny").
+const GLUED_NEGATIONS: [(&str, &[&str]); 2] = [
+    ("ru", &["не", "противо", "анти"]),
+    ("pl", &["nie", "anty", "przeciw"]),
+];
+
 /// Words of a negation, per target language: one of them among the three words
 /// before a term's bare word ("won't stick", "no tiene costuras", "Tahan Air dan
 /// Angin") or one of the words after it in [`NEGATED_AFTER`] ("slip-resistant")
@@ -468,6 +475,10 @@ impl Terminology {
         let Some((_, negs)) = NEGATIONS.iter().find(|(l, _)| *l == tgt_lang) else {
             return Vec::new();
         };
+        let glued = GLUED_NEGATIONS
+            .iter()
+            .find(|(l, _)| *l == tgt_lang)
+            .map_or(&[][..], |(_, p)| *p);
         let lower = output.to_lowercase();
         let mut out: Vec<(String, String)> = Vec::new();
         for (i, _) in self.matches(source, s) {
@@ -477,17 +488,40 @@ impl Terminology {
             }
             for alt in alts {
                 let alt = alt.to_lowercase();
-                let Some(rest) = negs.iter().find_map(|n| alt.strip_prefix(n)) else {
-                    continue;
+                // A negation glued to its word ("нескользящий") leaves the
+                // word's stem, read with any ending ("скользящая").
+                let (rest, glued) = match negs.iter().find_map(|n| alt.strip_prefix(n)) {
+                    Some(rest) => (rest, false),
+                    None => match glued
+                        .iter()
+                        .find_map(|n| alt.strip_prefix(n))
+                        .filter(|r| r.chars().next().is_some_and(char::is_alphabetic))
+                    {
+                        Some(rest) => {
+                            let keep = rest.chars().count().saturating_sub(2);
+                            let end = rest.char_indices().nth(keep).map_or(rest.len(), |(i, _)| i);
+                            (&rest[..end], true)
+                        }
+                        None => continue,
+                    },
                 };
-                if rest.chars().count() < 3 {
+                if rest.chars().count() < if glued { 5 } else { 3 } {
                     continue;
                 }
                 let words = NEGATION_WORDS
                     .iter()
                     .find(|(l, _)| *l == tgt_lang)
                     .map_or(&[][..], |(_, w)| *w);
-                let bare = word_at(&lower, rest).into_iter().any(|at| {
+                let found: Vec<usize> = if glued {
+                    lower
+                        .match_indices(rest)
+                        .map(|(i, _)| i)
+                        .filter(|&i| !lower[..i].ends_with(char::is_alphanumeric))
+                        .collect()
+                } else {
+                    word_at(&lower, rest)
+                };
+                let bare = found.into_iter().find(|&at| {
                     let before: Vec<&str> = lower[..at]
                         .split(|c: char| c.is_whitespace() || c == '-')
                         .filter(|w| !w.is_empty())
@@ -500,10 +534,15 @@ impl Terminology {
                     !words.iter().any(|n| !word_at(&window, n).is_empty())
                         && !NEGATED_AFTER.contains(&after)
                 });
-                if bare {
+                if let Some(at) = bare {
                     let first = alts.first().cloned().unwrap_or_default();
+                    let word = lower[at..]
+                        .split(|c: char| !c.is_alphanumeric())
+                        .next()
+                        .unwrap_or(rest);
+                    let word = if glued { word } else { rest };
                     if !out.iter().any(|(f, _)| *f == first) {
-                        out.push((first, rest.to_string()));
+                        out.push((first, word.to_string()));
                     }
                     break;
                 }
@@ -1622,6 +1661,28 @@ mod tests {
             t.negations_lost("不粘锅", "Stick pan, 28 cm", "zh", "en"),
             [("non-stick".to_string(), "stick".to_string())]
         );
+        // A negation glued to its word: 防滑 (non-slip) came back
+        // "скользящийся" (slipping) in Russian; "нескользящая", "не
+        // скользит" and "противоскользящий" keep it.
+        assert_eq!(
+            t.negations_lost(
+                "双面防滑",
+                "Коврик скользящийся по двум сторонам",
+                "zh",
+                "ru"
+            ),
+            [("нескользящий".to_string(), "скользящийся".to_string())]
+        );
+        for out in [
+            "Нескользящая поверхность",
+            "Коврик не скользит",
+            "Противоскользящий коврик",
+        ] {
+            assert!(
+                t.negations_lost("双面防滑", out, "zh", "ru").is_empty(),
+                "{out}"
+            );
+        }
         // A language whose negations are not read.
         assert!(t.negations_lost(src, "หม้อติด", "zh", "th").is_empty());
     }
