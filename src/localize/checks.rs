@@ -2,7 +2,7 @@
 //! `wrong_language`, `placeholder_missing`, `number_missing`, `number_changed`,
 //! `unit_unknown`, `unit_added`, `unit_missing`, `rate_unit_missing`, `label_leaked`,
 //! `limit_lost`, `limit_added`, `version_unnamed`, `light_swapped`,
-//! `braces_added`, `acronym_missing`, `name_missing`, `copied_example`, `broken_character`,
+//! `braces_added`, `placeholders_heaped`, `acronym_missing`, `name_missing`, `copied_example`, `broken_character`,
 //! `untranslated` (see [`super::untranslated`]), `numbers_swapped` (see
 //! [`super::terminology::Terminology::swapped_numbers`]), `negation_lost` (see
 //! [`super::terminology::Terminology::negations_lost`]), `prohibition_lost`,
@@ -161,6 +161,9 @@ impl Finding {
             ),
             "copied_example" => format!(
                 "that answer repeats a worked example, not this text. Translate only the text given into {target_name}."
+            ),
+            "placeholders_heaped" => format!(
+                "{ev}: those placeholders stand together, and the source gives each with its own words. Put each placeholder where the source has it, with the words around it."
             ),
             "numbers_swapped" => format!(
                 "the numbers of {ev} are swapped: keep each placeholder with the words the source gives it."
@@ -354,6 +357,35 @@ pub fn value_label(source: &str, output: &str) -> Option<String> {
     (!head.is_empty()).then(|| head.to_string())
 }
 
+/// Three placeholders or more heaped together, joined by nothing or a
+/// hyphen ("{1}-{2}-{3}"), that the source keeps apart: the model has put
+/// every number at the end to pass the number checks, not where each belongs
+/// (a shower head's title ended "Interface 水韵-30%-G1/2": the brand, its
+/// water saving and its thread in one word). Returns each heap.
+pub fn placeholders_heaped(source: &str, output: &str) -> Vec<String> {
+    static HEAP: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"\{\d+\}(?:[-–_+]?\{\d+\}){2,}").expect("static regex"));
+    static ONE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\{\d+\}").expect("static regex"));
+    // Where the source has placeholders side by side (at most two
+    // characters and no letter between them), they may stay so.
+    let together = |a: &str, b: &str| {
+        source.match_indices(a).any(|(i, _)| {
+            let rest = &source[i + a.len()..];
+            rest.char_indices()
+                .take(3)
+                .take_while(|(_, c)| !c.is_alphanumeric() || *c == '{')
+                .any(|(j, _)| rest[j..].starts_with(b))
+        })
+    };
+    HEAP.find_iter(output)
+        .filter(|m| {
+            let ids: Vec<&str> = ONE.find_iter(m.as_str()).map(|p| p.as_str()).collect();
+            ids.windows(2).any(|w| !together(w[0], w[1]))
+        })
+        .map(|m| m.as_str().to_string())
+        .collect()
+}
+
 /// Run every check on one segment.
 pub fn check_segment(c: &SegmentCheck<'_>, opts: &CheckOptions) -> Vec<Finding> {
     let mut f = Vec::new();
@@ -454,6 +486,20 @@ pub fn check_segment(c: &SegmentCheck<'_>, opts: &CheckOptions) -> Vec<Finding> 
                 format!("braces the source does not have: {}", braces.join(", ")),
             )
             .with_evidence(braces),
+        );
+    }
+    let heaped = placeholders_heaped(c.source_protected, c.output_raw);
+    if !heaped.is_empty() {
+        let shown: Vec<String> = heaped.iter().map(|h| with_originals(h, c.spans)).collect();
+        f.push(
+            Finding::error(
+                "placeholders_heaped",
+                format!(
+                    "numbers heaped together, not where the source gives them: {}",
+                    shown.join(", ")
+                ),
+            )
+            .with_evidence(heaped),
         );
     }
     let skip: Vec<&str> = c
@@ -4604,6 +4650,31 @@ pub fn score(findings: &[Finding], mean_logprob: Option<f32>) -> f32 {
 mod tests {
     use super::super::spans::{ProtectRules, protect};
     use super::*;
+
+    #[test]
+    fn placeholders_heaped_at_the_end_are_caught() {
+        // A shower head's title: the brand, the water saving and the thread
+        // heaped into one word after "Interface".
+        let src = "{1} 增压花洒 三档出水 节水{2} 可拆洗 通用{3}接口";
+        assert_eq!(
+            placeholders_heaped(
+                src,
+                "Alcachofa de ducha, tres niveles. Interface {1}-{2}-{3}"
+            ),
+            ["{1}-{2}-{3}"]
+        );
+        assert_eq!(
+            placeholders_heaped(src, "Alcachofa {1}{2}{3}"),
+            ["{1}{2}{3}"]
+        );
+        // Each with its words, two side by side, or side by side in the source
+        // too ("12V/24V/220V", "{1}×{2}×{3}").
+        assert!(placeholders_heaped(src, "{1} alcachofa, ahorra {2}, rosca {3}").is_empty());
+        assert!(placeholders_heaped(src, "{1}-{2} alcachofa, rosca {3}").is_empty());
+        let src = "三用 {1}/{2}/{3} 尺寸{4}×{5}×{6}";
+        assert!(placeholders_heaped(src, "Tres usos {1}/{2}/{3}, {4}×{5}×{6}").is_empty());
+        assert!(placeholders_heaped(src, "Tres usos {1}-{2}-{3}, {4}x{5}x{6}").is_empty());
+    }
 
     #[test]
     fn an_output_that_repeats_another_products_example_is_caught() {
