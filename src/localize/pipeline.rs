@@ -1482,8 +1482,16 @@ impl Pipeline {
         }
         let rates = opts.rates.as_ref().or(REFERENCE_RATES.as_ref());
         let converter = rates.map(|rates| PriceConverter { rates, profile });
+        let brand_words = listing
+            .brand
+            .as_deref()
+            .map(str::trim)
+            .filter(|b| b.chars().any(crate::script::is_han))
+            .map(|b| self.terminology.words_beginning_with(&source_lang, b))
+            .unwrap_or_default();
         let rules = ProtectRules {
             brand: listing.brand.as_deref(),
+            brand_words: &brand_words,
             terms: &terms,
             measurement: opts.convert_units.then_some(profile.measurement),
             keep_original_units: opts.keep_original_units,

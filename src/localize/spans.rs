@@ -106,6 +106,10 @@ pub struct Term {
 pub struct ProtectRules<'a> {
     /// The brand (kept exactly).
     pub brand: Option<&'a str>,
+    /// Words longer than the brand that begin with it (弹力带, a resistance
+    /// band, of brand 弹力): where the text has one, the brand is that
+    /// word's first characters, not the brand.
+    pub brand_words: &'a [String],
     /// Seller terms (do-not-translate and enforced glossary translations).
     pub terms: &'a [Term],
     /// Convert quantities to this system (`None`: keep units).
@@ -655,7 +659,12 @@ pub fn protect(text: &str, rules: &ProtectRules<'_>) -> Protected {
     }
     if let Some(b) = rules.brand.filter(|b| !b.trim().is_empty()) {
         for (s, e) in find_term(text, b.trim(), false) {
-            if inside_han_word(text, s, e) {
+            if inside_han_word(text, s, e)
+                || rules
+                    .brand_words
+                    .iter()
+                    .any(|w| text[s..].starts_with(w.as_str()))
+            {
                 continue;
             }
             accept(s, e, keep(SpanKind::Brand, &text[s..e]), &mut taken);
@@ -4237,6 +4246,16 @@ mod tests {
             p.spans.iter().filter(|s| s.kind == SpanKind::Brand).count(),
             2
         );
+        // The first characters of a longer word are not the brand: brand
+        // 弹力 in 弹力带 (a resistance band) came back "弹力 弹力 Bande".
+        let words = ["弹力带".to_string()];
+        let rules = ProtectRules {
+            brand: Some("弹力"),
+            brand_words: &words,
+            ..Default::default()
+        };
+        let p = protect("弹力 弹力带套装 5根", &rules);
+        assert!(p.text.starts_with("{1} 弹力带套装"), "{}", p.text);
         // Between words of its own too.
         let rules = ProtectRules {
             brand: Some("格凌"),

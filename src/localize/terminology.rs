@@ -131,6 +131,20 @@ impl Terminology {
         self.langs.iter().position(|l| l == lang)
     }
 
+    /// The terms of `lang` longer than `head` that begin with it: the words a
+    /// brand made of common characters may be the start of (弹力带 of 弹力).
+    pub fn words_beginning_with(&self, lang: &str, head: &str) -> Vec<String> {
+        let Some(c) = self.col(lang) else {
+            return Vec::new();
+        };
+        self.rows
+            .iter()
+            .flat_map(|r| r[c].iter())
+            .filter(|w| w.len() > head.len() && w.starts_with(head))
+            .cloned()
+            .collect()
+    }
+
     /// Rows whose source term occurs in `source` (longest terms first, no overlaps),
     /// with the row index and the matched source term.
     ///

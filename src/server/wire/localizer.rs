@@ -315,6 +315,7 @@ pub(super) fn title_numbers(
     let terms = opts.glossary.terms_for(&profile.language);
     let rules = ProtectRules {
         brand: listing.brand.as_deref(),
+        brand_words: &[],
         terms: &terms,
         measurement: Some(profile.measurement),
         keep_original_units: false,
