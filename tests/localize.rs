@@ -88,6 +88,7 @@ fn pipeline_on_the_test_model_restores_or_flags_every_span() {
     };
     let rules = ProtectRules {
         brand: Some("Sony"),
+        brand_words: &[],
         terms: &terms,
         measurement: Some(de.measurement),
         keep_original_units: false,
