@@ -1318,11 +1318,13 @@ struct FieldText {
 /// Vietnamese, Indonesian and Malay; 15: counts of speeds, levels and colour
 /// temperatures as `count_missing`, a fixed example's words in a row as
 /// `copied_example`, braced labels removed, Russian and Polish names of time
-/// after a quantity removed, `negation_lost`, `prohibition_lost`) what they
+/// after a quantity removed, `negation_lost`, `prohibition_lost`; 16: negations
+/// glued to their word and "not easily" as `negation_lost`,
+/// `placeholders_heaped`, one of RGB's colours alone as `colour_added`) what they
 /// would now flag is translated again
 /// instead of recalled. The memory holds model output only (a reviewer's edits go
 /// to the example bank), so nothing a person wrote is lost.
-const CHECKS_VERSION: u32 = 15;
+const CHECKS_VERSION: u32 = 16;
 
 /// Builds the translation-memory key of a segment for one call.
 struct TmKeys {
@@ -2512,9 +2514,17 @@ impl Pipeline {
         }
         // A negated term written without its negation says the opposite
         // ("Nắp dính", a sticky lid, for 不粘内胆, a non-stick pot).
-        let lost = self
+        let mut lost = self
             .terminology
             .negations_lost(&s.protected.text, &restored.text, src, tgt);
+        // "Not easily" as "easily" (不易断, does not break easily, came back
+        // "leicht anbrechenbar", breaks easily).
+        if src == "zh"
+            && let Some((phrase, easy)) =
+                super::terminology::easily_for_not_easily(&s.protected.text, &restored.text, tgt)
+        {
+            lost.push((format!("{phrase} (not {easy})"), easy));
+        }
         if !lost.is_empty() {
             findings.push(
                 Finding::error(

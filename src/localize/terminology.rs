@@ -442,7 +442,12 @@ const NEGATION_WORDS: [(&str, &[&str]); 13] = [
     ("vi", &["chống", "không", "chẳng"]),
     ("id", &["anti", "tanpa", "tidak", "bebas", "tahan"]),
     ("ms", &["anti", "tanpa", "tidak", "bebas", "tahan"]),
-    ("ar", &["غير", "بدون", "ضد", "مضاد", "لا"]),
+    (
+        "ar",
+        &[
+            "غير", "بدون", "ضد", "مضاد", "لا", "ولا", "لن", "ولن", "ليس", "ليست",
+        ],
+    ),
 ];
 
 /// Words right after a bare word that negate it ("slip-resistant", "rust-free").
@@ -468,6 +473,63 @@ fn word_at(lower: &str, word: &str) -> Vec<usize> {
         })
         .map(|(i, _)| i)
         .collect()
+}
+
+/// Words for "easily" (and "easy"), per target language of [`NEGATION_WORDS`].
+const EASY_WORDS: [(&str, &[&str]); 13] = [
+    ("en", &["easily", "easy"]),
+    ("de", &["leicht", "einfach", "mühelos"]),
+    ("fr", &["facilement", "facile"]),
+    ("es", &["fácilmente", "fácil"]),
+    ("it", &["facilmente", "facile"]),
+    ("pt", &["facilmente", "fácil"]),
+    ("nl", &["gemakkelijk", "makkelijk", "eenvoudig"]),
+    ("pl", &["łatwo", "łatwy", "łatwa", "łatwe"]),
+    ("ru", &["легко"]),
+    ("vi", &["dễ", "dễ dàng"]),
+    ("id", &["mudah"]),
+    ("ms", &["mudah"]),
+    ("ar", &["بسهولة", "سهل", "سهلة"]),
+];
+
+/// Chinese words for "not easily" before what the product resists (不易断,
+/// 不易变形, 不容易褪色).
+static NOT_EASILY: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"不容?易\p{Han}{1,2}").expect("static regex"));
+
+/// A Chinese source's "not easily" (不易断, does not break easily) whose
+/// translation says "easily" with no negation among the three words before
+/// it: the opposite ("natürliche Latex, leicht anbrechenbar", breaks easily,
+/// for 天然乳胶，不易断). Not read where the source says "easy" itself (易清洗,
+/// 简单, 方便, 轻松) or "light" (轻: German "leicht"). Returns the source's
+/// words and the output's word.
+pub fn easily_for_not_easily(
+    source: &str,
+    output: &str,
+    tgt_lang: &str,
+) -> Option<(String, String)> {
+    let phrase = NOT_EASILY.find(source)?.as_str().to_string();
+    let bare_easy = source.match_indices('易').any(|(i, _)| {
+        let before = &source[..i];
+        !(before.ends_with('不') || before.ends_with("不容"))
+    });
+    if bare_easy || ["简单", "方便", "轻"].iter().any(|w| source.contains(w)) {
+        return None;
+    }
+    let (_, easy) = EASY_WORDS.iter().find(|(l, _)| *l == tgt_lang)?;
+    let (_, negs) = NEGATION_WORDS.iter().find(|(l, _)| *l == tgt_lang)?;
+    let lower = output.to_lowercase();
+    easy.iter().find_map(|w| {
+        word_at(&lower, w).into_iter().find_map(|at| {
+            let before: Vec<&str> = lower[..at]
+                .split(|c: char| c.is_whitespace() || c == '-')
+                .filter(|w| !w.is_empty())
+                .collect();
+            let window = before[before.len().saturating_sub(3)..].join(" ");
+            (!negs.iter().any(|n| !word_at(&window, n).is_empty()))
+                .then(|| (phrase.clone(), w.to_string()))
+        })
+    })
 }
 
 impl Terminology {
@@ -1702,6 +1764,37 @@ mod tests {
     }
 
     #[test]
+    fn not_easily_turned_into_easily_is_caught() {
+        // 不易断 (does not break easily) came back "breaks easily" in German.
+        let src = "【材质】天然乳胶，不易断";
+        assert_eq!(
+            easily_for_not_easily(src, "Material: natürliche Latex, leicht anbrechenbar", "de"),
+            Some(("不易断".to_string(), "leicht".to_string()))
+        );
+        for (out, lang) in [
+            ("Material: natural latex, does not break easily", "en"),
+            ("Matériau : latex naturel, ne se casse pas facilement", "fr"),
+            ("Bahan: lateks alami, tidak mudah putus", "id"),
+            ("Material: natürliches Latex, reißfest", "de"),
+        ] {
+            assert_eq!(easily_for_not_easily(src, out, lang), None, "{out}");
+        }
+        // A source that says easy itself, or light (German "leicht").
+        assert_eq!(
+            easily_for_not_easily(
+                "不易变形，易清洗",
+                "Formstabil und leicht zu reinigen",
+                "de"
+            ),
+            None
+        );
+        assert_eq!(
+            easily_for_not_easily("轻便，不易断", "Leicht und reißfest", "de"),
+            None
+        );
+    }
+
+    #[test]
     #[ignore]
     fn measure_negations_lost() {
         // The precision of `negation_lost` on good translations: the dev set's
@@ -1712,6 +1805,16 @@ mod tests {
             |sl, tl, a, b| {
                 let lost = t.negations_lost(a, b, sl, tl);
                 (!lost.is_empty()).then(|| format!("{lost:?}"))
+            },
+        );
+        // "Not easily" read as "easily", on the sources that say it.
+        crate::localize::eval::print_precision(
+            |s| NOT_EASILY.is_match(s),
+            |sl, tl, a, b| {
+                (sl == "zh")
+                    .then(|| easily_for_not_easily(a, b, tl))
+                    .flatten()
+                    .map(|x| format!("{x:?}"))
             },
         );
     }
