@@ -2688,6 +2688,37 @@ fn unit_symbol_at(t: &str) -> Option<(&'static Unit, usize)> {
     best.map(|(u, n)| (u, lead + n))
 }
 
+/// Words for degrees, read after a quantity written with a degree sign
+/// ([`repeated_unit_len`]) and nowhere else: in a source "180 Grad" may be an
+/// angle or a temperature, which the units table decides by its words.
+const DEGREE_WORDS: [&str; 25] = [
+    "degrees",
+    "degree",
+    "celsius",
+    "fahrenheit",
+    "grad",
+    "degrés",
+    "degré",
+    "grados",
+    "grado",
+    "centígrados",
+    "gradi",
+    "graus",
+    "grau",
+    "graden",
+    "graad",
+    "stopni",
+    "stopnie",
+    "stopień",
+    "градусов",
+    "градуса",
+    "градус",
+    "derece",
+    "derajat",
+    "درجة",
+    "درجات",
+];
+
 /// `piece` without a repeated unit name at its start ([`repeated_unit_len`]).
 fn without_repeated_unit<'a>(piece: &'a str, s: &Span) -> &'a str {
     &piece[repeated_unit_len(piece, s)..]
@@ -2735,6 +2766,16 @@ fn repeated_unit_len(rest: &str, s: &Span) -> usize {
     let last = s.restore.trim_end().chars().last();
     let at_start = |name: &str, exact: bool| name_at_start(t, name, exact);
     let mut best = 0;
+    // A temperature or an angle written with its sign, then named in words
+    // ("-40 °C tot 230 °C graad" in a Dutch bullet).
+    if units
+        .iter()
+        .any(|u| matches!(u.id.as_str(), "°C" | "°F" | "°"))
+    {
+        for w in DEGREE_WORDS {
+            best = best.max(at_start(w, false).unwrap_or(0));
+        }
+    }
     for u in &units {
         // A symbol with a letter or a sign of its own (℃, ㎜) is no word; a
         // lowercase one ("g", "in", "min") only where a CJK character follows it
@@ -4820,6 +4861,23 @@ mod tests {
             source_language: Some("zh"),
             ..Default::default()
         };
+        // Degrees named after their sign: "-40 °C tot 230 °C graad".
+        let nl = ProtectRules {
+            measurement: Some(MeasurementSystem::Metric),
+            number_format: Some(&nf),
+            language: Some("nl"),
+            source_language: Some("zh"),
+            ..Default::default()
+        };
+        let p = protect("耐温-40℃至230℃", &nl);
+        assert_eq!(
+            restore("Bestand van {1} tot {2} graad", &p).text,
+            "Bestand van -40 °C tot 230 °C"
+        );
+        assert_eq!(
+            restore("Bestand van {1} tot {2} graden Celsius", &p).text,
+            "Bestand van -40 °C tot 230 °C"
+        );
         let p = protect("定时6小时", &ru);
         assert_eq!(p.text, "定时{1}");
         assert_eq!(restore("Таймер до {1} часов", &p).text, "Таймер до 6 ч");
