@@ -2691,32 +2691,13 @@ fn unit_symbol_at(t: &str) -> Option<(&'static Unit, usize)> {
 /// Words for degrees, read after a quantity written with a degree sign
 /// ([`repeated_unit_len`]) and nowhere else: in a source "180 Grad" may be an
 /// angle or a temperature, which the units table decides by its words.
-const DEGREE_WORDS: [&str; 25] = [
-    "degrees",
-    "degree",
-    "celsius",
-    "fahrenheit",
-    "grad",
-    "degrés",
-    "degré",
-    "grados",
-    "grado",
-    "centígrados",
-    "gradi",
-    "graus",
-    "grau",
-    "graden",
-    "graad",
-    "stopni",
-    "stopnie",
-    "stopień",
-    "градусов",
-    "градуса",
-    "градус",
-    "derece",
-    "derajat",
-    "درجة",
-    "درجات",
+/// Singular forms that also mean a grade are left out: "230 °C grado
+/// alimenticio" is food-grade.
+#[rustfmt::skip]
+const DEGREE_WORDS: [&str; 22] = [
+    "degrees", "degree", "celsius", "fahrenheit", "grad", "degrés", "degré", "grados",
+    "centígrados", "gradi", "graus", "graden", "graad", "stopni", "stopnie", "градусов",
+    "градуса", "градус", "derece", "derajat", "درجة", "درجات",
 ];
 
 /// `piece` without a repeated unit name at its start ([`repeated_unit_len`]).
@@ -4877,6 +4858,11 @@ mod tests {
         assert_eq!(
             restore("Bestand van {1} tot {2} graden Celsius", &p).text,
             "Bestand van -40 °C tot 230 °C"
+        );
+        // "grado" is also a grade: "230 °C grado alimenticio" is food-grade.
+        assert_eq!(
+            restore("Silicona {2} grado alimenticio", &p).text,
+            "Silicona 230 °C grado alimenticio"
         );
         let p = protect("定时6小时", &ru);
         assert_eq!(p.text, "定时{1}");

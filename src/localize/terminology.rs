@@ -551,7 +551,7 @@ impl Terminology {
         let Some((_, negs)) = NEGATIONS.iter().find(|(l, _)| *l == tgt_lang) else {
             return Vec::new();
         };
-        let glued = GLUED_NEGATIONS
+        let prefixes = GLUED_NEGATIONS
             .iter()
             .find(|(l, _)| *l == tgt_lang)
             .map_or(&[][..], |(_, p)| *p);
@@ -568,7 +568,7 @@ impl Terminology {
                 // word's stem, read with any ending ("скользящая").
                 let (rest, glued) = match negs.iter().find_map(|n| alt.strip_prefix(n)) {
                     Some(rest) => (rest, false),
-                    None => match glued
+                    None => match prefixes
                         .iter()
                         .find_map(|n| alt.strip_prefix(n))
                         .filter(|r| r.chars().next().is_some_and(char::is_alphabetic))
