@@ -5,7 +5,8 @@
 //! `braces_added`, `placeholders_heaped`, `acronym_missing`, `name_missing`, `copied_example`, `broken_character`,
 //! `untranslated` (see [`super::untranslated`]), `numbers_swapped` (see
 //! [`super::terminology::Terminology::swapped_numbers`]), `negation_lost` (see
-//! [`super::terminology::Terminology::negations_lost`]), `prohibition_lost`,
+//! [`super::terminology::Terminology::negations_lost`]), `opposite_term` (see
+//! [`super::terminology::Terminology::opposites`]), `prohibition_lost`,
 //! `length_ratio`, `repetition_loop`, `low_confidence`, `glossary_violation`,
 //! `truncated` (the pipeline's: a generation cut off at its token budget)
 //! (errors: the field needs review), `material_added` (see
@@ -127,6 +128,9 @@ impl Finding {
             ),
             "prohibition_lost" => format!(
                 "the source forbids something ({ev}): keep the warning, with a negation such as \"do not\" in {target_name}."
+            ),
+            "opposite_term" => format!(
+                "the source says {ev}, and the translation says the opposite. Write {ev}."
             ),
             "negation_lost" => format!(
                 "the source says {ev}, and the translation has the word without its negation, which means the opposite. Write {ev}."

@@ -1319,7 +1319,7 @@ struct FieldText {
 /// temperatures as `count_missing`, a fixed example's words in a row as
 /// `copied_example`, braced labels removed, Russian and Polish names of time
 /// after a quantity removed, `negation_lost`, `prohibition_lost`; 16: negations
-/// glued to their word and "not easily" as `negation_lost`,
+/// glued to their word and "not easily" as `negation_lost`, `opposite_term`,
 /// `placeholders_heaped`, one of RGB's colours alone as `colour_added`) what they
 /// would now flag is translated again
 /// instead of recalled. The memory holds model output only (a reviewer's edits go
@@ -2538,6 +2538,26 @@ impl Pipeline {
                     ),
                 )
                 .with_evidence(lost.into_iter().map(|(term, _)| term).collect()),
+            );
+        }
+        // A term turned into its opposite ("con cable" for 无线, wireless).
+        let opposite = self
+            .terminology
+            .opposites(&s.protected.text, &restored.text, src, tgt);
+        if !opposite.is_empty() {
+            findings.push(
+                Finding::error(
+                    "opposite_term",
+                    format!(
+                        "the translation says the opposite of the source: {}",
+                        opposite
+                            .iter()
+                            .map(|(term, found)| format!("\"{found}\" (for \"{term}\")"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                )
+                .with_evidence(opposite.into_iter().map(|(term, _)| term).collect()),
             );
         }
         let mut examples: Vec<(&str, &str)> = shown

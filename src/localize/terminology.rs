@@ -532,7 +532,64 @@ pub fn easily_for_not_easily(
     })
 }
 
+/// Terms that say the opposite of each other, by their rows' English names:
+/// a translation that has the other's word and none of the source's says the
+/// opposite ("ใช้หลายครั้ง", used many times, in a title of disposable liners).
+const OPPOSITES: [(&str, &str); 2] = [("wireless", "wired"), ("reusable", "disposable")];
+
 impl Terminology {
+    /// Terms of `source` (of a pair in [`OPPOSITES`], the other not in the
+    /// source) whose translation is missing from `output` while the other
+    /// term's is there: a wireless mouse "con cable", a reusable mat
+    /// "Einweg". Each as the source term's preferred translation and the
+    /// opposite found.
+    pub fn opposites(
+        &self,
+        source: &str,
+        output: &str,
+        src_lang: &str,
+        tgt_lang: &str,
+    ) -> Vec<(String, String)> {
+        let (Some(s), Some(t), Some(en)) = (self.col(src_lang), self.col(tgt_lang), self.col("en"))
+        else {
+            return Vec::new();
+        };
+        let row = |name: &str| {
+            self.rows
+                .iter()
+                .position(|r| r[en].iter().any(|a| a == name))
+        };
+        let in_source: Vec<usize> = self
+            .matches(source, s)
+            .into_iter()
+            .map(|(i, _)| i)
+            .collect();
+        let mut out = Vec::new();
+        for (a, b) in OPPOSITES {
+            let (Some(a), Some(b)) = (row(a), row(b)) else {
+                continue;
+            };
+            for (said, other) in [(a, b), (b, a)] {
+                if !in_source.contains(&said) || in_source.contains(&other) {
+                    continue;
+                }
+                let has = |i: usize| {
+                    self.rows[i][t]
+                        .iter()
+                        .find(|w| contains_term(output, w, tgt_lang))
+                        .cloned()
+                };
+                if has(said).is_some() {
+                    continue;
+                }
+                if let (Some(found), Some(first)) = (has(other), self.rows[said][t].first()) {
+                    out.push((first.clone(), found));
+                }
+            }
+        }
+        out
+    }
+
     /// Terms of `source` whose translation is a negation and a word ("chống
     /// dính", non-stick; "sin cable", cordless) where `output` has none of the
     /// term's translations but has the word without any negation before it:
@@ -1764,6 +1821,38 @@ mod tests {
     }
 
     #[test]
+    fn a_term_turned_into_its_opposite_is_caught() {
+        let t = Terminology::builtin().unwrap();
+        assert_eq!(
+            t.opposites("无线鼠标 静音", "Ratón con cable, silencioso", "zh", "es"),
+            [("inalámbrico".to_string(), "con cable".to_string())]
+        );
+        assert_eq!(
+            t.opposites(
+                "硅胶烘焙垫 可重复使用",
+                "Siliconen bakmat, wegwerp",
+                "zh",
+                "nl"
+            ),
+            [("herbruikbaar".to_string(), "wegwerp".to_string())]
+        );
+        // The source's own word beside the other's, or both in the source.
+        assert!(
+            t.opposites(
+                "无线鼠标 附充电线",
+                "Ratón inalámbrico, incluye cable de carga, con cable USB",
+                "zh",
+                "es"
+            )
+            .is_empty()
+        );
+        assert!(
+            t.opposites("有线无线双模", "Con cable", "zh", "es")
+                .is_empty()
+        );
+    }
+
+    #[test]
     fn not_easily_turned_into_easily_is_caught() {
         // 不易断 (does not break easily) came back "breaks easily" in German.
         let src = "【材质】天然乳胶，不易断";
@@ -1805,6 +1894,14 @@ mod tests {
             |sl, tl, a, b| {
                 let lost = t.negations_lost(a, b, sl, tl);
                 (!lost.is_empty()).then(|| format!("{lost:?}"))
+            },
+        );
+        // A term turned into its opposite (wired for wireless).
+        crate::localize::eval::print_precision(
+            |_| true,
+            |sl, tl, a, b| {
+                let x = t.opposites(a, b, sl, tl);
+                (!x.is_empty()).then(|| format!("{x:?}"))
             },
         );
         // "Not easily" read as "easily", on the sources that say it.
