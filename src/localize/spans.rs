@@ -4835,13 +4835,6 @@ mod tests {
             "딜레이가 최소 60ms로 보장"
         );
         assert_eq!(restore("{1} 밀리초계 보장", &p).text, "60ms 밀리초계 보장");
-        // Hours named in Russian after "ч": "с 1/3 до 6 ч часов".
-        let ru = ProtectRules {
-            measurement: Some(MeasurementSystem::Metric),
-            language: Some("ru"),
-            source_language: Some("zh"),
-            ..Default::default()
-        };
         // Degrees named after their sign: "-40 °C tot 230 °C graad".
         let nl = ProtectRules {
             measurement: Some(MeasurementSystem::Metric),
@@ -4864,6 +4857,13 @@ mod tests {
             restore("Silicona {2} grado alimenticio", &p).text,
             "Silicona 230 °C grado alimenticio"
         );
+        // Hours named in Russian after "ч": "с 1/3 до 6 ч часов".
+        let ru = ProtectRules {
+            measurement: Some(MeasurementSystem::Metric),
+            language: Some("ru"),
+            source_language: Some("zh"),
+            ..Default::default()
+        };
         let p = protect("定时6小时", &ru);
         assert_eq!(p.text, "定时{1}");
         assert_eq!(restore("Таймер до {1} часов", &p).text, "Таймер до 6 ч");
