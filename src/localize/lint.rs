@@ -381,7 +381,7 @@ const JOINING_WORDS: &[&str] = &[
 /// is then cut as before. Parts end at ", ", "; ", " | ", " - ", " – ", ". ",
 /// and in a title in Chinese, Japanese or Korean (whose keywords are spaced)
 /// at spaces too.
-pub fn cut_title(text: &str, max: usize) -> String {
+pub fn cut_title(text: &str, max: usize, brand: Option<&str>) -> String {
     let plain = cut_at_word(text, max);
     let has_digit = |s: &str| s.chars().any(|c| c.is_ascii_digit());
     if text.chars().count() <= max || !has_digit(&text[plain.len().min(text.len())..]) {
@@ -453,18 +453,22 @@ pub fn cut_title(text: &str, max: usize) -> String {
         out
     };
     // The product is the first part, or the second where the first is a
-    // brand in another script that a space parts from it ("智联 Enchufe
-    // inteligente …", whose product went before "16A, pack de 2 piezas").
+    // brand in another script ("智联 Enchufe inteligente …", whose product
+    // went before "16A, pack de 2 piezas"; "驰安, Capa de assento …", the
+    // brand parted by a comma) or is the listing's brand itself.
     let foreign = |s: &str| {
         s.chars()
             .any(|c| c.is_alphabetic() && !crate::script::is_cjk(c))
     };
     let cjk = |s: &str| s.chars().any(crate::script::is_cjk);
+    let is_brand = |s: &str| {
+        brand.is_some_and(|b| !b.trim().is_empty() && s.trim().eq_ignore_ascii_case(b.trim()))
+    };
     let product = usize::from(
         parts.len() > 1
-            && parts[0].1.trim().is_empty()
             && (cjk(parts[0].0) && !foreign(parts[0].0) && foreign(parts[1].0)
-                || foreign(parts[0].0) && !cjk(parts[0].0) && cjk(parts[1].0)),
+                || foreign(parts[0].0) && !cjk(parts[0].0) && cjk(parts[1].0)
+                || is_brand(parts[0].0)),
     );
     let mut keep = vec![true; parts.len()];
     for i in (1..parts.len()).rev() {
@@ -555,7 +559,7 @@ pub fn fix(
     brand: Option<&str>,
 ) -> String {
     match v.rule {
-        "title_too_long" => cut_title(text, p.title.max_chars),
+        "title_too_long" => cut_title(text, p.title.max_chars, brand),
         "bullet_too_long" => cut_at_word(text, p.bullets.max_chars),
         "description_too_long" => {
             let plain = html::sanitize(text, &p.description.allowed_html)
@@ -914,47 +918,66 @@ mod tests {
         // The parts without a digit go, from the end, before a part with one.
         let t = "Taladro inalámbrico 20 V, 1/2 pulgadas, con batería y cargador, 45 Nm de par";
         assert_eq!(
-            cut_title(t, 60),
+            cut_title(t, 60, None),
             "Taladro inalámbrico 20 V, 1/2 pulgadas, 45 Nm de par"
         );
         let t = "Soporte de teléfono de aluminio, plegable y regulable en altura, para teléfonos de 4-12,9 pulgadas";
         assert_eq!(
-            cut_title(t, 70),
+            cut_title(t, 70, None),
             "Soporte de teléfono de aluminio, para teléfonos de 4-12,9 pulgadas"
         );
         // Still too long: the product's last words go, not the sizes.
         assert_eq!(
-            cut_title(t, 60),
+            cut_title(t, 60, None),
             "Soporte de teléfono, para teléfonos de 4-12,9 pulgadas"
         );
         // A Chinese brand parted by a space is not the product: the words
         // after it are ("16A, pack de 2 piezas" was all that was left).
         let t = "智联 Enchufe inteligente con medición de consumo, Wi-Fi, 16A, compatible con asistentes de voz, temporizador y programación, pack de 2 piezas";
         assert_eq!(
-            cut_title(t, 60),
+            cut_title(t, 60, None),
             "智联 Enchufe inteligente con medición, 16A, pack de 2 piezas"
+        );
+        // The same brand parted by a comma, and a brand in the title's own
+        // script: the product is the part after it.
+        let t = "驰安, Capa de assento de carro, envolvente, para as quatro estações, couro, 5 lugares, serve em 95% dos modelos";
+        assert_eq!(
+            cut_title(t, 60, None),
+            "驰安, Capa de assento, 5 lugares, serve em 95% dos modelos"
+        );
+        let t = "Vortek, Capa de assento de carro, envolvente, para as quatro estações, couro, 5 lugares, serve em 95% dos modelos";
+        assert_eq!(
+            cut_title(t, 64, Some("vortek")),
+            "Vortek, Capa de assento, 5 lugares, serve em 95% dos modelos"
+        );
+        assert_eq!(
+            cut_title(t, 64, None),
+            "Vortek, 5 lugares, serve em 95% dos modelos"
         );
         // Keyword titles in Japanese drop whole keywords.
         let t = "スマホスタンド 卓上 アルミ 折りたたみ 高さ調節 4-12.9インチ対応";
         assert_eq!(
-            cut_title(t, 26),
+            cut_title(t, 26, None),
             "スマホスタンド 卓上 アルミ 4-12.9インチ対応"
         );
-        assert_eq!(cut_title(t, 24), "スマホスタンド 卓上 4-12.9インチ対応");
+        assert_eq!(
+            cut_title(t, 24, None),
+            "スマホスタンド 卓上 4-12.9インチ対応"
+        );
         // A Chinese brand before a Polish title parts no Polish words: the
         // unit after "0-6" is no part of its own to drop (it was).
         let t =
             "宝贝乐 Szkła szeroki, butelka do niemowląt 240 ml, zabrania podłagania 0-6 miesięcy";
         assert_eq!(
-            cut_title(t, 75),
+            cut_title(t, 75, None),
             "宝贝乐 butelka do niemowląt 240 ml, zabrania podłagania 0-6 miesięcy"
         );
         // Nothing but the plain cut where the cut loses no number, or where
         // dropping every other part is not enough.
         let t = "Botella térmica 500 ml, acero inoxidable, tapa a prueba de fugas";
-        assert_eq!(cut_title(t, 40), cut_at_word(t, 40));
+        assert_eq!(cut_title(t, 40, None), cut_at_word(t, 40));
         let t = "Botella térmica de acero inoxidable con aislamiento al vacío 500 ml";
-        assert_eq!(cut_title(t, 40), cut_at_word(t, 40));
-        assert_eq!(cut_title("Short, 5 ml", 60), "Short, 5 ml");
+        assert_eq!(cut_title(t, 40, None), cut_at_word(t, 40));
+        assert_eq!(cut_title("Short, 5 ml", 60, None), "Short, 5 ml");
     }
 }
