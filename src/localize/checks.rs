@@ -12,7 +12,8 @@
 //! (errors: the field needs review), `material_added` (see
 //! [`super::terminology::Terminology::added_materials`]; a warning: retried
 //! once, and if it stays the field needs review), `colour_added` (the same for
-//! the colours, [`super::terminology::Terminology::added_colours`]), `example_leaked`
+//! the colours, [`super::terminology::Terminology::added_colours`]), `season_added`
+//! (the same for a season, [`super::seasons::added`]), `example_leaked`
 //! (the same for a product, part or material of a worked example,
 //! [`super::terminology::Terminology::leaked_terms`]) and `terminology` (a warning:
 //! retried once, then shown but not blocking). Pure functions over strings.
@@ -180,6 +181,9 @@ impl Finding {
             ),
             "colour_added" => format!(
                 "the source names no colour {ev}: translate the colours the source gives and add none."
+            ),
+            "season_added" => format!(
+                "the source names no season {ev}: name only the seasons the source names."
             ),
             "measure_renamed" => format!(
                 "the source gives that number as {ev}: name each measurement as the source does."

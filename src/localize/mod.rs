@@ -29,6 +29,7 @@ mod price;
 mod prompt;
 mod quality;
 mod retrieval;
+mod seasons;
 mod source_clean;
 mod spans;
 mod terminology;

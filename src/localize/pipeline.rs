@@ -1320,11 +1320,12 @@ struct FieldText {
 /// `copied_example`, braced labels removed, Russian and Polish names of time
 /// after a quantity removed, `negation_lost`, `prohibition_lost`; 16: negations
 /// glued to their word and "not easily" as `negation_lost`, `opposite_term`,
-/// `placeholders_heaped`, one of RGB's colours alone as `colour_added`) what they
+/// `placeholders_heaped`, one of RGB's colours alone as `colour_added`; 17:
+/// `season_added`) what they
 /// would now flag is translated again
 /// instead of recalled. The memory holds model output only (a reviewer's edits go
 /// to the example bank), so nothing a person wrote is lost.
-const CHECKS_VERSION: u32 = 16;
+const CHECKS_VERSION: u32 = 17;
 
 /// Builds the translation-memory key of a segment for one call.
 struct TmKeys {
@@ -2663,6 +2664,11 @@ impl Pipeline {
                 "colour_added",
                 "colour",
                 base.added_colours(&s.protected.text, &raw, src, tgt),
+            ),
+            (
+                "season_added",
+                "season",
+                super::seasons::added(&s.protected.text, &raw, src, tgt),
             ),
         ] {
             if !added.is_empty() {
