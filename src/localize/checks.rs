@@ -2614,9 +2614,11 @@ const LIMIT_ADDED_WORDS: [(&str, &[&str], &[&str]); 18] = [
 /// Words near a source's number that allow a translation to bound it, beside
 /// the hard limits of [`LIMIT_TRIGGERS`] and the words of [`LIMIT_WORDS`]:
 /// "up to", "approx.", Chinese 高达 (as much as), 多 and 余 ("20多", twenty-odd).
-const LIMIT_SOFT_SOURCE: [&str; 22] = [
-    "up to", "approx", "about", "nearly", "almost", "over", "under", "above", "below", "高达",
-    "可达", "长达", "最高", "最多", "最少", "多", "余", "近", "约", "超", "約", "最大",
+/// An approximation (约, "about") is none: "约30分钟" (about 30 minutes) came
+/// back in Portuguese "no máximo 30 minutos" (at most).
+const LIMIT_SOFT_SOURCE: [&str; 18] = [
+    "up to", "nearly", "almost", "over", "under", "above", "below", "高达", "可达", "长达", "最高",
+    "最多", "最少", "多", "余", "近", "超", "最大",
 ];
 
 /// A bound the translation puts on a number the source leaves unbounded: the
@@ -5372,6 +5374,20 @@ mod tests {
         let added = |src: &str, sl: &str, out: &str, tl: &str| {
             limits_added(src, out, sl, tl).map(|f| f.evidence)
         };
+        // An approximation is no limit: "about 30 minutes" is not "at most".
+        assert_eq!(
+            added(
+                "安装简单，约{1}完成",
+                "zh",
+                "Instala-se de forma simples, no máximo {1} para completar",
+                "pt"
+            ),
+            Some(vec!["no máximo {1}".to_string()])
+        );
+        assert_eq!(
+            added("约{1}完成", "zh", "Concluída em cerca de {1}", "pt"),
+            None
+        );
         // A diameter that became a tolerance, in any language.
         let filament = "PLA 3D打印耗材 {1} {2} 精度{3}";
         assert_eq!(
