@@ -1321,7 +1321,7 @@ struct FieldText {
 /// after a quantity removed, `negation_lost`, `prohibition_lost`; 16: negations
 /// glued to their word and "not easily" as `negation_lost`, `opposite_term`,
 /// `placeholders_heaped`, one of RGB's colours alone as `colour_added`; 17:
-/// `season_added`) what they
+/// `season_added`, an approximation (约) as no limit in `limit_added`) what they
 /// would now flag is translated again
 /// instead of recalled. The memory holds model output only (a reviewer's edits go
 /// to the example bank), so nothing a person wrote is lost.
