@@ -109,6 +109,12 @@ pub fn lint_field(
     let mut push = |rule, message: String| v.push(Violation { rule, message });
     match kind {
         FieldKind::Title => {
+            if let Some((part, _)) = repeated_part(text) {
+                push(
+                    "title_part_repeated",
+                    format!("\"{part}\" says again what an earlier part of the title says"),
+                );
+            }
             if chars > p.title.max_chars {
                 push(
                     "title_too_long",
@@ -241,6 +247,51 @@ fn find_phrase(hay: &str, phrase: &str) -> Option<(usize, usize)> {
             return Some((s, e));
         }
         from = e;
+    }
+    None
+}
+
+/// A part of a title (between commas, semicolons or bars) whose words an
+/// earlier part already has, in the same order: "Vaso in ceramica stile
+/// nordico, 3 pezzi, stile nordico, bianco". A part of one word is left (a
+/// set's list may name again what its product is: "Set Sprei …, Sarung Duvet,
+/// Sprei, dan Sarung Bantal"), as one with a digit (the numbers are checked
+/// apart) or without a letter. Returns the part
+/// and its byte range with the separator before it.
+fn repeated_part(text: &str) -> Option<(String, (usize, usize))> {
+    let seps = |c: char| matches!(c, ',' | ';' | '|' | '，' | '、' | '；');
+    let mut parts: Vec<(usize, usize)> = Vec::new();
+    let mut start = 0;
+    for (i, c) in text.char_indices() {
+        if seps(c) {
+            parts.push((start, i));
+            start = i + c.len_utf8();
+        }
+    }
+    parts.push((start, text.len()));
+    let words = |s: &str| -> Vec<String> {
+        s.split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(str::to_lowercase)
+            .collect()
+    };
+    for j in 1..parts.len() {
+        let part = text[parts[j].0..parts[j].1].trim();
+        if part.chars().any(|c| c.is_ascii_digit()) || !part.chars().any(char::is_alphabetic) {
+            continue;
+        }
+        let w = words(part);
+        if w.len() < 2 {
+            continue;
+        }
+        let earlier = (0..j).any(|i| {
+            let e = words(&text[parts[i].0..parts[i].1]);
+            e.len() >= w.len() && e.windows(w.len()).any(|x| x == w.as_slice())
+        });
+        if earlier {
+            // From the end of the part before it (its separator included).
+            return Some((part.to_string(), (parts[j - 1].1, parts[j].1)));
+        }
     }
     None
 }
@@ -594,6 +645,14 @@ pub fn fix(
             }
             tidy(&out)
         }
+        "title_part_repeated" => match repeated_part(text) {
+            Some((_, (s, e))) => {
+                let mut out = text.to_string();
+                out.replace_range(s..e, "");
+                tidy(&out)
+            }
+            None => text.to_string(),
+        },
         "title_word_repeat" => {
             let br = brand_ranges(text, brand);
             let mut seen: std::collections::HashMap<String, usize> = Default::default();
@@ -911,6 +970,37 @@ mod tests {
             "Lampe de bureau"
         );
         assert_eq!(cut_at_word("Size A and B", 6), "Size A");
+    }
+
+    #[test]
+    fn a_title_part_said_twice_goes() {
+        let t =
+            "陶然 Vaso in ceramica stile nordico, 3 pezzi, diametro 12 cm, stile nordico, bianco";
+        let v = lint_field(FieldKind::Title, t, &amazon(), Some("陶然"));
+        let v = v
+            .into_iter()
+            .find(|v| v.rule == "title_part_repeated")
+            .unwrap();
+        assert_eq!(
+            fix(FieldKind::Title, t, &v, &amazon(), Some("陶然")),
+            "陶然 Vaso in ceramica stile nordico, 3 pezzi, diametro 12 cm, bianco"
+        );
+        // Words of an earlier part out of order, a part with a number, and
+        // a part that only shares a word: kept.
+        for t in [
+            "Camiseta de algodón, algodón y poliéster, blanca",
+            "Funda, 2 piezas, funda 2 piezas",
+            "Botella de agua, agua mineral, azul",
+            "Pack de 2, 2 unidades",
+        ] {
+            assert!(repeated_part(t).is_none(), "{t}: {:?}", repeated_part(t));
+        }
+        assert!(repeated_part("Set Sprei Katun, Sarung Duvet, Sprei, dan Sarung Bantal").is_none());
+        assert_eq!(
+            repeated_part("Soporte para portátil de aluminio, plegable, Portátil de Aluminio")
+                .map(|x| x.0),
+            Some("Portátil de Aluminio".to_string())
+        );
     }
 
     #[test]
