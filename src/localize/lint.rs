@@ -531,20 +531,28 @@ pub fn cut_title(text: &str, max: usize, brand: Option<&str>) -> String {
         }
     }
     // Still too long: the product's last words go, two at least kept,
-    // before a number of the other parts; a product after a brand that
-    // cannot keep two goes whole, as the others.
-    let len = join(&parts, &keep).chars().count();
+    // before a number of the other parts; where it cannot keep two, the
+    // other parts go from the end, numbers and all, rather than the product
+    // ("驰安, 5 de assento, aplica-se aos veículos de 95%" named no product:
+    // its "Capa de assento" cut to one word had gone whole).
     let (part, sep) = parts[product];
     let have = part.chars().count();
-    if len > max {
+    loop {
+        let len = join(&parts, &keep).chars().count();
+        if len <= max {
+            break;
+        }
         let cut = cut_at_word(part, (have + max).saturating_sub(len));
         if cut.split_whitespace().count() >= 2
             && part.starts_with(&cut)
             && part[cut.len()..].starts_with(char::is_whitespace)
         {
             parts[product] = (&part[..cut.len()], sep);
-        } else if product > 0 && !has_digit(part) {
-            keep[product] = false;
+            break;
+        }
+        match (1..parts.len()).rev().find(|&i| keep[i] && i != product) {
+            Some(i) => keep[i] = false,
+            None => break,
         }
     }
     cut_at_word(&join(&parts, &keep), max)
@@ -1035,6 +1043,12 @@ mod tests {
             cut_title(t, 60, None),
             "驰安, Capa de assento, 5 lugares, serve em 95% dos modelos"
         );
+        // A product that cannot keep two words (its cut ends on "de") is
+        // kept, and numbered parts go from the end instead.
+        let t = "驰安 Capa de assento de carro, Envolvente, Para todas as estações, Couro, 5 de assento, aplica-se aos veículos de 95%";
+        let cut = cut_title(t, 60, None);
+        assert!(cut.starts_with("驰安 Capa de assento"), "{cut}");
+        assert!(cut.chars().count() <= 60, "{cut}");
         let t = "Vortek, Capa de assento de carro, envolvente, para as quatro estações, couro, 5 lugares, serve em 95% dos modelos";
         assert_eq!(
             cut_title(t, 64, Some("vortek")),
@@ -1055,12 +1069,14 @@ mod tests {
             "スマホスタンド 卓上 4-12.9インチ対応"
         );
         // A Chinese brand before a Polish title parts no Polish words: the
-        // unit after "0-6" is no part of its own to drop (it was).
+        // unit after "0-6" is no part of its own to drop (it was). The part
+        // after the brand is kept as the product, and the last part goes
+        // whole, its range with its unit.
         let t =
             "宝贝乐 Szkła szeroki, butelka do niemowląt 240 ml, zabrania podłagania 0-6 miesięcy";
         assert_eq!(
             cut_title(t, 75, None),
-            "宝贝乐 butelka do niemowląt 240 ml, zabrania podłagania 0-6 miesięcy"
+            "宝贝乐 Szkła szeroki, butelka do niemowląt 240 ml"
         );
         // Nothing but the plain cut where the cut loses no number, or where
         // dropping every other part is not enough.

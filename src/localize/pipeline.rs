@@ -2179,6 +2179,12 @@ impl Pipeline {
                 .push_str(sep.joiner(ctx.source_lang, ctx.target_lang));
         }
         let cand = self.evaluate(s, &joined, ctx, &[]);
+        tracing::trace!(
+            kind = s.kind,
+            text = %cand.text,
+            findings = ?cand.findings.iter().map(|f| f.code).collect::<Vec<_>>(),
+            "segment parts output"
+        );
         tracing::debug!(
             kind = s.kind,
             parts = parts.len(),
