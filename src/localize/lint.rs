@@ -251,7 +251,7 @@ fn find_phrase(hay: &str, phrase: &str) -> Option<(usize, usize)> {
     None
 }
 
-/// A part of a title (between commas, semicolons or bars) whose words an
+/// A part of a title (as [`title_parts`] parts it) whose words an
 /// earlier part already has, in the same order: "Vaso in ceramica stile
 /// nordico, 3 pezzi, stile nordico, bianco". A part of one word is left (a
 /// set's list may name again what its product is: "Set Sprei …, Sarung Duvet,
@@ -259,16 +259,8 @@ fn find_phrase(hay: &str, phrase: &str) -> Option<(usize, usize)> {
 /// apart) or without a letter. Returns the part
 /// and its byte range with the separator before it.
 fn repeated_part(text: &str) -> Option<(String, (usize, usize))> {
-    let seps = |c: char| matches!(c, ',' | ';' | '|' | '，' | '、' | '；');
-    let mut parts: Vec<(usize, usize)> = Vec::new();
-    let mut start = 0;
-    for (i, c) in text.char_indices() {
-        if seps(c) {
-            parts.push((start, i));
-            start = i + c.len_utf8();
-        }
-    }
-    parts.push((start, text.len()));
+    let parts = title_parts(text);
+    let at = |p: &str| p.as_ptr() as usize - text.as_ptr() as usize;
     let words = |s: &str| -> Vec<String> {
         s.split(|c: char| !c.is_alphanumeric())
             .filter(|w| !w.is_empty())
@@ -276,7 +268,7 @@ fn repeated_part(text: &str) -> Option<(String, (usize, usize))> {
             .collect()
     };
     for j in 1..parts.len() {
-        let part = text[parts[j].0..parts[j].1].trim();
+        let part = parts[j].0.trim();
         if part.chars().any(|c| c.is_ascii_digit()) || !part.chars().any(char::is_alphabetic) {
             continue;
         }
@@ -284,13 +276,17 @@ fn repeated_part(text: &str) -> Option<(String, (usize, usize))> {
         if w.len() < 2 {
             continue;
         }
-        let earlier = (0..j).any(|i| {
-            let e = words(&text[parts[i].0..parts[i].1]);
+        let earlier = parts[..j].iter().any(|(e, _)| {
+            let e = words(e);
             e.len() >= w.len() && e.windows(w.len()).any(|x| x == w.as_slice())
         });
         if earlier {
             // From the end of the part before it (its separator included).
-            return Some((part.to_string(), (parts[j - 1].1, parts[j].1)));
+            let (before, _) = parts[j - 1];
+            return Some((
+                part.to_string(),
+                (at(before) + before.len(), at(parts[j].0) + parts[j].0.len()),
+            ));
         }
     }
     None
@@ -424,25 +420,14 @@ const JOINING_WORDS: &[&str] = &[
     "dan", "dengan", "untuk", "và", "với", "cho",
 ];
 
-/// Cut a title to at most `max` characters, its facts first. Where the plain
-/// cut ([`cut_at_word`]) would lose a number ("Soporte de teléfono de aluminio,
-/// plegable y regulable en altura, para teléfonos de 4-12,9 pulgadas" cut
-/// before the sizes it fits), the title's parts without a digit go first, from
-/// the end, the first part (the product) always kept; what is still too long
-/// is then cut as before. Parts end at ", ", "; ", " | ", " - ", " – ", ". ",
-/// and in a title in Chinese, Japanese or Korean (whose keywords are spaced)
-/// at spaces too.
-pub fn cut_title(text: &str, max: usize, brand: Option<&str>) -> String {
-    let plain = cut_at_word(text, max);
-    let has_digit = |s: &str| s.chars().any(|c| c.is_ascii_digit());
-    if text.chars().count() <= max || !has_digit(&text[plain.len().min(text.len())..]) {
-        return plain;
-    }
-    // (part, separator after it)
+/// A title's parts, each with the separator after it: commas, semicolons,
+/// bars, dashes and full stops between words, and in CJK text the spaces
+/// between its phrases.
+fn title_parts(text: &str) -> Vec<(&str, &str)> {
     let spaced = text.chars().any(crate::script::is_cjk);
     let mut parts: Vec<(&str, &str)> = Vec::new();
     let mut rest = text;
-    'outer: while !rest.is_empty() {
+    while !rest.is_empty() {
         let mut best: Option<(usize, usize)> = None;
         for sep in [", ", "; ", " | ", " - ", " – ", ". ", "，", "、"] {
             if let Some(i) = rest.find(sep)
@@ -483,10 +468,28 @@ pub fn cut_title(text: &str, max: usize, brand: Option<&str>) -> String {
             Some((_, len)) => rest = &rest[len..],
             None => {
                 parts.push((rest, ""));
-                break 'outer;
+                break;
             }
         }
     }
+    parts
+}
+
+/// Cut a title to at most `max` characters, its facts first. Where the plain
+/// cut ([`cut_at_word`]) would lose a number ("Soporte de teléfono de aluminio,
+/// plegable y regulable en altura, para teléfonos de 4-12,9 pulgadas" cut
+/// before the sizes it fits), the title's parts without a digit go first, from
+/// the end, the first part (the product) always kept; what is still too long
+/// is then cut as before. Parts end at ", ", "; ", " | ", " - ", " – ", ". ",
+/// and in a title in Chinese, Japanese or Korean (whose keywords are spaced)
+/// at spaces too.
+pub fn cut_title(text: &str, max: usize, brand: Option<&str>) -> String {
+    let plain = cut_at_word(text, max);
+    let has_digit = |s: &str| s.chars().any(|c| c.is_ascii_digit());
+    if text.chars().count() <= max || !has_digit(&text[plain.len().min(text.len())..]) {
+        return plain;
+    }
+    let mut parts = title_parts(text);
     let join = |parts: &[(&str, &str)], keep: &[bool]| -> String {
         let kept: Vec<&(&str, &str)> = parts
             .iter()
