@@ -208,6 +208,14 @@ pub fn lint_field(
             }
         }
     }
+    if kind != FieldKind::SearchTerms && shouts(text, brand) {
+        push(
+            "all_caps",
+            "the text is written in capital letters: write it in normal case (acronyms, \
+             model numbers and the brand stay as they are)"
+                .into(),
+        );
+    }
     if kind != FieldKind::SearchTerms {
         let promo: Vec<&String> = p
             .promotional_phrases
@@ -232,6 +240,124 @@ pub fn lint_field(
         }
     }
     v
+}
+
+/// Runs of cased letters and digits, with their byte offsets: a letter of a
+/// script without case (Han, Thai, Arabic) parts them as a space does
+/// ("RFID防盗刷" has the word "RFID").
+fn cased_words(text: &str) -> impl Iterator<Item = (usize, &str)> {
+    text.split(|c: char| !(c.is_numeric() || c.is_uppercase() || c.is_lowercase()))
+        .filter(|w| !w.is_empty())
+        .map(move |w| (w.as_ptr() as usize - text.as_ptr() as usize, w))
+}
+
+/// The words of a text written in capitals: runs of letters and digits with
+/// two cased letters or more, all of them capitals, and no digit ("THICK",
+/// "EDGE", also "USB" and "RFID"; not "IPX7", "Type-C" or "iPhone"), outside
+/// the brand. Byte ranges.
+fn capital_words(text: &str, brand: Option<&str>) -> Vec<(usize, usize)> {
+    let br = brand_ranges(text, brand);
+    let mut out = Vec::new();
+    for (i, w) in cased_words(text) {
+        let cased = w
+            .chars()
+            .filter(|c| c.is_uppercase() || c.is_lowercase())
+            .count();
+        if cased >= 2
+            && !w.chars().any(|c| c.is_lowercase() || c.is_numeric())
+            && !in_ranges(i, &br)
+        {
+            out.push((i, i + w.len()));
+        }
+    }
+    out
+}
+
+/// Whether a text shouts, written in capitals where a shop writes it in normal
+/// case (every marketplace's style rules forbid it: "THICK 1.5 CM, EDGE DESIGN
+/// JUICE GROOVE"): three words in capitals of four letters or more, and words
+/// in capitals are at least three in five of the words with cased letters.
+/// Acronyms in a normal text ("USB-C, RFID-Schutz, LED") are few of its
+/// words; a title of a brand and acronyms ("LED RGB USB") has no word of four
+/// letters in capitals but the brand.
+pub(crate) fn shouts(text: &str, brand: Option<&str>) -> bool {
+    let caps = capital_words(text, brand);
+    let long = caps
+        .iter()
+        .filter(|(s, e)| text[*s..*e].chars().count() >= 4)
+        .count();
+    if long < 3 {
+        return false;
+    }
+    let br = brand_ranges(text, brand);
+    let cased = cased_words(text)
+        .filter(|(i, w)| {
+            !in_ranges(*i, &br)
+                && w.chars()
+                    .filter(|c| c.is_uppercase() || c.is_lowercase())
+                    .count()
+                    >= 2
+        })
+        .count();
+    caps.len() * 5 >= cased * 3
+}
+
+/// The words in capitals of a listing's own text that a fix of `all_caps`
+/// keeps: its acronyms and codes ("RFID", "TPE", "USB"), from the source
+/// fields that do not shout themselves.
+pub fn source_capitals<'a>(
+    fields: impl IntoIterator<Item = &'a str>,
+    brand: Option<&str>,
+) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for f in fields {
+        if shouts(f, brand) {
+            continue;
+        }
+        for (s, e) in capital_words(f, brand) {
+            out.push(f[s..e].to_string());
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Write a shouting text in normal case: each word in capitals but the brand
+/// and the `keep` words (the source's acronyms) in small letters, its first
+/// letter a capital where it begins the text, a sentence or a part after a
+/// colon, semicolon, bar or dash (and
+/// in German on every word of four letters or more, as its nouns are: a noun
+/// is more common than not among them, and "und", "mit", "cm" are short).
+fn unshout(text: &str, brand: Option<&str>, keep: &[String], language: &str) -> String {
+    let turkic = matches!(language, "tr" | "az");
+    let german = matches!(language, "de" | "lb");
+    let mut out = text.to_string();
+    for (s, e) in capital_words(text, brand).into_iter().rev() {
+        let w = &text[s..e];
+        if keep.iter().any(|k| k == w) {
+            continue;
+        }
+        let before = text[..s].trim_end();
+        let starts = before.is_empty()
+            || before.ends_with(['.', '!', '?', ':', ';', '|', '\u{3002}'])
+            || before.ends_with(" -")
+            || before.ends_with(" –");
+        let mut low = String::with_capacity(w.len());
+        for (n, c) in w.chars().enumerate() {
+            if n == 0 && (starts || (german && w.chars().count() >= 4)) {
+                low.push(c);
+            } else if turkic && c == 'I' {
+                low.push('ı');
+            } else if turkic && c == 'İ' {
+                low.push('i');
+            } else {
+                low.extend(c.to_lowercase());
+            }
+        }
+        out.replace_range(s..e, &low);
+    }
+    out
 }
 
 /// Position of a phrase at word boundaries (CJK phrases anywhere).
@@ -620,7 +746,22 @@ pub fn fix(
     p: &MarketProfile,
     brand: Option<&str>,
 ) -> String {
+    fix_keeping(kind, text, v, p, brand, &[])
+}
+
+/// [`fix`], keeping the words in capitals of `keep` (the listing's own
+/// acronyms: [`source_capitals`]) where it writes a shouting text in normal
+/// case.
+pub fn fix_keeping(
+    kind: FieldKind,
+    text: &str,
+    v: &Violation,
+    p: &MarketProfile,
+    brand: Option<&str>,
+    keep: &[String],
+) -> String {
     match v.rule {
+        "all_caps" => unshout(text, brand, keep, &p.language),
         "title_too_long" => cut_title(text, p.title.max_chars, brand),
         "bullet_too_long" => cut_at_word(text, p.bullets.max_chars),
         "description_too_long" => {
@@ -775,6 +916,90 @@ mod tests {
             "{rule} fix: {fixed}"
         );
         fixed
+    }
+
+    #[test]
+    #[ignore]
+    fn measure_all_caps() {
+        // How often a good translation (the dev set's references, the
+        // built-in bank's pairs) shouts by `shouts`, and how often a source does.
+        crate::localize::eval::print_precision(
+            |_| true,
+            |_, _, _, b| shouts(b, None).then(|| b.to_string()),
+        );
+        crate::localize::eval::print_precision(
+            |_| true,
+            |_, _, a, _| shouts(a, None).then(|| a.to_string()),
+        );
+    }
+
+    #[test]
+    fn a_text_in_capitals_is_written_in_normal_case() {
+        let fixed = case(
+            FieldKind::Bullet,
+            "all_caps",
+            "Thick 1.5 cm bamboo, USB-C charging, RFID blocking, LED light",
+            "THICK 1.5 CM, EDGE DESIGN WITH JUICE GROOVE, NON-SLIP FEET",
+            None,
+        );
+        assert_eq!(
+            fixed,
+            "Thick 1.5 cm, edge design with juice groove, non-slip feet"
+        );
+        // The source's acronyms and the brand stay; codes with digits are
+        // never read as words.
+        let p = amazon();
+        let text = "VORTEK RFID BLOCKING WALLET, GENUINE LEATHER, IPX7 CASE";
+        let v = lint_field(FieldKind::Title, text, &p, Some("VORTEK"));
+        let hit = v.iter().find(|v| v.rule == "all_caps").expect("shouts");
+        let keep = source_capitals(["匠心 男士钱包 RFID防盗刷", "IPX7"], None);
+        assert_eq!(keep, ["RFID"]);
+        assert_eq!(
+            fix_keeping(FieldKind::Title, text, hit, &p, Some("VORTEK"), &keep),
+            "VORTEK RFID blocking wallet, genuine leather, IPX7 case"
+        );
+        // A listing of acronyms, a brand in capitals and a few acronyms in a
+        // normal text do not shout.
+        for pass in [
+            "LED RGB USB 5V strip, APP control",
+            "XIAOMI REDMI BUDS 4 earbuds",
+            "Wireless earbuds with ANC, ENC, HiFi and IPX5",
+            "Kit de 4 piezas: NOTA IMPORTANTE, lea antes de usar el producto",
+        ] {
+            assert!(
+                !rules(FieldKind::Title, pass, Some("XIAOMI REDMI")).contains(&"all_caps"),
+                "{pass}"
+            );
+        }
+        // German capitalises its nouns; Turkish has a dotless i.
+        let mut de = p.clone();
+        de.language = "de".into();
+        let v = Violation {
+            rule: "all_caps",
+            message: String::new(),
+        };
+        assert_eq!(
+            fix(
+                FieldKind::Bullet,
+                "DICKE 1,5 CM MIT SAFTRILLE UND GRIFF",
+                &v,
+                &de,
+                None
+            ),
+            "Dicke 1,5 cm mit Saftrille und Griff"
+        );
+        let mut tr = p.clone();
+        tr.language = "tr".into();
+        assert_eq!(
+            fix(
+                FieldKind::Bullet,
+                "KALIN BAMBU KESME TAHTASI",
+                &v,
+                &tr,
+                None
+            ),
+            "Kalın bambu kesme tahtası"
+        );
     }
 
     #[test]

@@ -2794,7 +2794,12 @@ impl Pipeline {
         let brand = listing.brand.as_deref();
         move_extra_bullets(texts, profile);
         drop_extra_keywords(texts, profile, brand);
-        self.fix_fields(texts, profile, brand, rules)
+        let source = std::iter::once(listing.title.as_str())
+            .chain(listing.bullets.iter().map(String::as_str))
+            .chain(std::iter::once(listing.description.as_str()))
+            .chain(listing.attributes.iter().map(|a| a.value.as_str()));
+        let keep = lint::source_capitals(source, brand);
+        self.fix_fields(texts, profile, brand, rules, &keep)
     }
 
     /// Field rules on the title, the bullets and the description: one batched
@@ -2805,6 +2810,7 @@ impl Pipeline {
         profile: &MarketProfile,
         brand: Option<&str>,
         rules: &ProtectRules<'_>,
+        capitals: &[String],
     ) -> Result<(), LocalizeError> {
         let mut todo: Vec<(usize, FieldKind, Vec<Violation>)> = Vec::new();
         for (i, t) in texts.iter().enumerate() {
@@ -2873,7 +2879,7 @@ impl Pipeline {
             let mut current = vs;
             while let Some(v) = current.first().cloned() {
                 let t = &mut texts[i];
-                let fixed = lint::fix(k, &t.text, &v, profile, brand);
+                let fixed = lint::fix_keeping(k, &t.text, &v, profile, brand, capitals);
                 t.warnings.push(Warning {
                     field: t.field.to_string(),
                     code: "lint_fixed".into(),
