@@ -13,7 +13,9 @@
 //! [`super::terminology::Terminology::added_materials`]; a warning: retried
 //! once, and if it stays the field needs review), `colour_added` (the same for
 //! the colours, [`super::terminology::Terminology::added_colours`]), `season_added`
-//! (the same for a season, [`super::seasons::added`]), `example_leaked`
+//! (the same for a season, [`super::seasons::added`]), `connectivity_added`
+//! (the same for Bluetooth, Wi-Fi, NFC, GPS, Zigbee,
+//! [`super::connectivity::added`]), `example_leaked`
 //! (the same for a product, part or material of a worked example,
 //! [`super::terminology::Terminology::leaked_terms`]) and `terminology` (a warning:
 //! retried once, then shown but not blocking). Pure functions over strings.
@@ -184,6 +186,9 @@ impl Finding {
             ),
             "season_added" => format!(
                 "the source names no season {ev}: name only the seasons the source names."
+            ),
+            "connectivity_added" => format!(
+                "the source does not name {ev}: keep the wireless technology the source names (Bluetooth, Wi-Fi, NFC …) and add none."
             ),
             "measure_renamed" => format!(
                 "the source gives that number as {ev}: name each measurement as the source does."

@@ -17,6 +17,7 @@
 
 mod checks;
 mod chrf;
+mod connectivity;
 mod eval;
 mod glossary;
 mod html;

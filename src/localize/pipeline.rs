@@ -1321,11 +1321,11 @@ struct FieldText {
 /// after a quantity removed, `negation_lost`, `prohibition_lost`; 16: negations
 /// glued to their word and "not easily" as `negation_lost`, `opposite_term`,
 /// `placeholders_heaped`, one of RGB's colours alone as `colour_added`; 17:
-/// `season_added`, an approximation (约) as no limit in `limit_added`) what they
-/// would now flag is translated again
+/// `season_added`, an approximation (约) as no limit in `limit_added`; 18:
+/// `connectivity_added`) what they would now flag is translated again
 /// instead of recalled. The memory holds model output only (a reviewer's edits go
 /// to the example bank), so nothing a person wrote is lost.
-const CHECKS_VERSION: u32 = 17;
+const CHECKS_VERSION: u32 = 18;
 
 /// Builds the translation-memory key of a segment for one call.
 struct TmKeys {
@@ -2675,6 +2675,11 @@ impl Pipeline {
                 "season_added",
                 "season",
                 super::seasons::added(&s.protected.text, &raw, src, tgt),
+            ),
+            (
+                "connectivity_added",
+                "wireless technology",
+                super::connectivity::added(&s.source, &raw),
             ),
         ] {
             if !added.is_empty() {

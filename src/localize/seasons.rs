@@ -64,6 +64,7 @@ const ALL_SEASONS: &[&str] = &[
     "year round",
     "all year",
     "ganzjahr",
+    "ganzjähr",
     "toutes saisons",
     "4 saisons",
     "quatre saisons",
@@ -208,6 +209,16 @@ mod tests {
             ["여름"]
         );
         assert_eq!(added("冬季加厚", "ผ้าห่มฤดูร้อน", "zh", "th"), ["ฤดูร้อน"]);
+        // A German source's word for all year.
+        assert!(
+            added(
+                "Ganzjährige Autositzbezüge",
+                "Fundas de invierno",
+                "de",
+                "es"
+            )
+            .is_empty()
+        );
         // An English source: its own words, "fall" and "spring" included.
         assert!(added("Fall jacket", "Chaqueta de otoño", "en", "es").is_empty());
         assert_eq!(
