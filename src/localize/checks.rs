@@ -3872,14 +3872,18 @@ const UNFINISHED_ENDS: [(&str, &[&str]); 14] = [
 ];
 
 /// Words of a Chinese or Japanese source that forbid (请勿 "do not", 禁止,
-/// 严禁, 切勿, 不得; ないでください, 禁止): a safety warning or a care rule.
-/// Not 不要, which Japanese writes for "not needed" (ドライバー不要).
-const PROHIBITIONS: [&str; 8] = [
+/// 严禁, 切勿, 不得, 不可, 不能, 不宜; ないでください, 禁止): a safety warning
+/// or a care rule. Not 避免 ("so that it is not pulled too tight" in the
+/// bank), nor 不要, which Japanese writes for "not needed" (ドライバー不要).
+const PROHIBITIONS: [&str; 11] = [
+    "不能",
+    "不宜",
     "请勿",
     "切勿",
     "禁止",
     "严禁",
     "不得",
+    "不可",
     "勿",
     "ないでください",
     "ないで下さい",
@@ -3892,7 +3896,7 @@ const PROHIBITIONS: [&str; 8] = [
 /// with a suffix of the verb (kullanmayın), is not read.
 #[rustfmt::skip]
 const PROHIBITION_KEPT: [(&str, &[&str]); 17] = [
-    ("en", &["not", "no", "never", "don't", "avoid", "keep away", "keep out", "away from", "without", "nor", "prohibit", "forbid", "only", "at most", "up to", "max", "less than", "keep off", "out of"]),
+    ("en", &["not", "no", "never", "don't", "cannot", "can't", "won't", "isn't", "aren't", "doesn't", "shouldn't", "mustn't", "non", "avoid", "keep away", "keep out", "away from", "without", "nor", "prohibit", "forbid", "only", "at most", "up to", "max", "less than", "keep off", "out of"]),
     ("de", &["nicht", "kein", "nie", "vermeid", "verbot", "fern", "ohne", "nur", "untersagt", "höchstens", "max"]),
     ("fr", &["ne", "n'", "pas", "jamais", "évite", "éviter", "interdit", "sans", "uniquement", "seulement", "à l'écart", "au plus", "max", "hors"]),
     ("es", &["no", "nunca", "evit", "prohibid", "sin", "solo", "sólo", "lejos", "fuera", "ni", "máx", "max"]),
@@ -3960,10 +3964,42 @@ pub fn prohibition_lost(source: &str, output: &str, target_lang: &str) -> Option
         out
     };
     let (src, out) = (sentences(source), sentences(output));
-    let kept_all = if src.len() == out.len() && src.len() > 1 {
+    let each_kept = |src: &[String], out: &[String]| {
         src.iter()
-            .zip(&out)
+            .zip(out)
             .all(|(a, b)| !PROHIBITIONS.iter().any(|p| a.contains(p)) || keeps(b))
+    };
+    // Clause by clause (at commas too) where the sentences do not pair and
+    // the clauses do: "请勿放入微波炉，不可装碳酸饮料" came back in Korean
+    // "… 사용하지 마세요. 탄산음료는 세트로 사용하세요" (use carbonated
+    // drinks as a set), the first clause's negation keeping the second's
+    // lost one.
+    let clauses = |t: &str| -> Vec<String> {
+        sentences(t)
+            .iter()
+            .flat_map(|x| {
+                // Not at a decimal comma ("1,5 cm").
+                let mut parts = Vec::new();
+                let mut cur = String::new();
+                let mut cs = x.chars().peekable();
+                while let Some(c) = cs.next() {
+                    if c == '，' || c == ',' && cs.peek().is_none_or(|n| !n.is_ascii_digit()) {
+                        parts.push(std::mem::take(&mut cur));
+                    } else {
+                        cur.push(c);
+                    }
+                }
+                parts.push(cur);
+                parts
+            })
+            .filter(|x| x.chars().any(char::is_alphanumeric))
+            .collect()
+    };
+    let (src_c, out_c) = (clauses(source), clauses(output));
+    let kept_all = if src.len() == out.len() && src.len() > 1 {
+        each_kept(&src, &out)
+    } else if src_c.len() == out_c.len() && src_c.len() > 1 {
+        each_kept(&src_c, &out_c)
     } else {
         keeps(output)
     };
@@ -4841,6 +4877,32 @@ mod tests {
         ] {
             assert!(prohibition_lost(src, out, lang).is_none(), "{out}");
         }
+        // Clause by clause where the sentences do not pair: the second
+        // clause's prohibition lost in Korean ("use carbonated drinks as a
+        // set") is not kept by the first's negation.
+        let src = "请勿放入微波炉，不可装碳酸饮料";
+        assert!(
+            prohibition_lost(
+                src,
+                "전자레인지에 넣지 마세요. 탄산음료는 세트로 사용하세요",
+                "ko"
+            )
+            .is_some()
+        );
+        for out in [
+            "전자레인지에 넣지 마세요. 탄산음료를 담지 마세요",
+            "전자레인지 사용 금지, 탄산음료 금지",
+        ] {
+            assert!(prohibition_lost(src, out, "ko").is_none(), "{out}");
+        }
+        assert!(
+            prohibition_lost(
+                src,
+                "Not microwave safe, do not fill with 1,5 l of soda",
+                "en"
+            )
+            .is_none()
+        );
         // Japanese 不要 is "not needed", no prohibition; Turkish is not read.
         assert!(prohibition_lost("ドライバー不要", "Plug and play", "en").is_none());
         assert!(prohibition_lost("请勿使用", "Kullanın", "tr").is_none());

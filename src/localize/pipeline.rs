@@ -1322,7 +1322,8 @@ struct FieldText {
 /// glued to their word and "not easily" as `negation_lost`, `opposite_term`,
 /// `placeholders_heaped`, one of RGB's colours alone as `colour_added`; 17:
 /// `season_added`, an approximation (约) as no limit in `limit_added`; 18:
-/// `connectivity_added`) what they would now flag is translated again
+/// `connectivity_added`, `prohibition_lost` clause by clause and with 不可,
+/// 不能, 不宜) what they would now flag is translated again
 /// instead of recalled. The memory holds model output only (a reviewer's edits go
 /// to the example bank), so nothing a person wrote is lost.
 const CHECKS_VERSION: u32 = 18;
