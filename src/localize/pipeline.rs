@@ -1323,7 +1323,8 @@ struct FieldText {
 /// `placeholders_heaped`, one of RGB's colours alone as `colour_added`; 17:
 /// `season_added`, an approximation (约) as no limit in `limit_added`; 18:
 /// `connectivity_added`, `prohibition_lost` clause by clause and with 不可,
-/// 不能, 不宜) what they would now flag is translated again
+/// 不能, 不宜, a term left in Chinese in Japanese as `untranslated`) what they
+/// would now flag is translated again
 /// instead of recalled. The memory holds model output only (a reviewer's edits go
 /// to the example bank), so nothing a person wrote is lost.
 const CHECKS_VERSION: u32 = 18;
@@ -2518,6 +2519,20 @@ impl Pipeline {
                     ),
                 )
                 .with_evidence(vec![h.target]),
+            );
+        }
+        // A term a Japanese translation left in Chinese (瑜伽 of 瑜伽垫 in
+        // "瑜伽マット", where Japanese writes ヨガマット).
+        let han = self
+            .terminology
+            .left_in_chinese(&s.protected.text, &raw, src, tgt);
+        if !han.is_empty() {
+            findings.push(
+                Finding::error(
+                    "untranslated",
+                    format!("left in Chinese: {}", han.join(", ")),
+                )
+                .with_evidence(han),
             );
         }
         // A negated term written without its negation says the opposite

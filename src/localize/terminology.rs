@@ -386,6 +386,62 @@ impl Terminology {
             })
             .collect()
     }
+
+    /// Terms of a Chinese source that a Japanese output left in Chinese: none
+    /// of the term's translations is in the output, and two Han characters of
+    /// the term or more are, in a row, that no Japanese cell of the base has. A
+    /// yoga mat's title came back "…瑜伽マット加厚8mm防滑…": 瑜伽 of 瑜伽垫
+    /// (ヨガマット), 加厚 (厚手), 防滑 (滑り止め), each Han that Japanese can
+    /// write (no `wrong_cjk`) and each shorter than the four of `han_copied`.
+    /// Returns the Han left, longest first per term.
+    pub fn left_in_chinese(
+        &self,
+        source: &str,
+        output: &str,
+        src_lang: &str,
+        tgt_lang: &str,
+    ) -> Vec<String> {
+        if src_lang != "zh" || tgt_lang != "ja" {
+            return Vec::new();
+        }
+        let (Some(s), Some(t)) = (self.col(src_lang), self.col(tgt_lang)) else {
+            return Vec::new();
+        };
+        // Han that the base writes in Japanese anywhere (玩具 of 知育玩具,
+        // 真空 of 真空断熱) is Japanese.
+        let japanese: Vec<&String> = self.rows.iter().flat_map(|r| r[t].iter()).collect();
+        let mut left: Vec<String> = Vec::new();
+        for (i, term) in self.matches(source, s) {
+            let targets = &self.rows[i][t];
+            if targets.is_empty() || targets.iter().any(|a| contains_term(output, a, tgt_lang)) {
+                continue;
+            }
+            let chars: Vec<char> = term.chars().collect();
+            let mut best: Option<String> = None;
+            for a in 0..chars.len() {
+                for b in (a + 2..=chars.len()).rev() {
+                    let part: String = chars[a..b].iter().collect();
+                    if !part.chars().all(crate::script::is_han) {
+                        continue;
+                    }
+                    if output.contains(&part)
+                        && !japanese.iter().any(|x| x.contains(&part))
+                        && best
+                            .as_ref()
+                            .is_none_or(|x| x.chars().count() < part.chars().count())
+                    {
+                        best = Some(part);
+                    }
+                }
+            }
+            if let Some(b) = best
+                && !left.contains(&b)
+            {
+                left.push(b);
+            }
+        }
+        left
+    }
 }
 
 /// Words that make a term its opposite, written before it as a word of their
@@ -1764,6 +1820,40 @@ mod tests {
             println!("{k}: {n} fields, {h} hints, {bad} fields lacking a term");
         }
         println!("{}", hits.join("\n"));
+    }
+
+    #[test]
+    fn a_term_left_in_chinese_in_japanese_is_read() {
+        let t = Terminology::builtin().unwrap();
+        let src = "{1} TPE瑜伽垫 加厚{2} 防滑 {3} 双面双色 附背带";
+        assert_eq!(
+            t.left_in_chinese(
+                src,
+                "{1}TPE瑜伽マット加厚{2}防滑{3}両面両色附肩ひも",
+                "zh",
+                "ja"
+            ),
+            ["瑜伽", "防滑", "加厚"]
+        );
+        assert!(
+            t.left_in_chinese(src, "{1} TPEヨガマット 厚手{2} 滑り止め {3}", "zh", "ja")
+                .is_empty()
+        );
+        // Only Chinese into Japanese.
+        assert!(t.left_in_chinese(src, "瑜伽垫", "zh", "ko").is_empty());
+    }
+
+    #[test]
+    #[ignore]
+    fn measure_left_in_chinese() {
+        let t = Terminology::builtin().unwrap();
+        crate::localize::eval::print_precision(
+            |_| true,
+            |sl, tl, a, b| {
+                let x = t.left_in_chinese(a, b, sl, tl);
+                (!x.is_empty()).then(|| format!("{x:?}"))
+            },
+        );
     }
 
     #[test]
