@@ -2458,6 +2458,11 @@ impl Pipeline {
     ) -> Candidate {
         let (src, tgt, terms) = (ctx.source_lang, ctx.target_lang, ctx.terms);
         let (raw, mended) = mend_output(&g.text, s.kind, &s.protected, src, tgt);
+        // A term a Japanese translation left whole in Chinese (防滑) is
+        // written as the base's Japanese (滑り止め).
+        let (raw, written) =
+            self.terminology
+                .mend_left_in_chinese(&s.protected.text, &raw, src, tgt);
         let restored = restore_into(&raw, &s.protected, tgt);
         let lp = (!g.logprobs.is_empty()).then(|| g.mean_logprob());
         // Cut off at the token budget: the end of the translation is missing
@@ -2520,6 +2525,12 @@ impl Pipeline {
                 )
                 .with_evidence(vec![h.target]),
             );
+        }
+        for (term, ja) in written {
+            findings.push(Finding::info(
+                "terminology",
+                format!("\"{term}\" was left in Chinese; written \"{ja}\" (built-in terminology)"),
+            ));
         }
         // A term a Japanese translation left in Chinese (瑜伽 of 瑜伽垫 in
         // "瑜伽マット", where Japanese writes ヨガマット).

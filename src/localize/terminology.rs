@@ -387,6 +387,39 @@ impl Terminology {
             .collect()
     }
 
+    /// A Japanese output with each term of its Chinese source that it left
+    /// whole and in Chinese (as [`Self::left_in_chinese`] reads it) written
+    /// as the term's first Japanese translation: "…厚手8mm 防滑 183×61cm" for
+    /// 防滑 (滑り止め). Returns the text and the terms written so, each with
+    /// its translation.
+    pub fn mend_left_in_chinese(
+        &self,
+        source: &str,
+        output: &str,
+        src_lang: &str,
+        tgt_lang: &str,
+    ) -> (String, Vec<(String, String)>) {
+        let mut out = output.to_string();
+        let mut mended = Vec::new();
+        if src_lang != "zh" || tgt_lang != "ja" {
+            return (out, mended);
+        }
+        let (Some(s), Some(t)) = (self.col(src_lang), self.col(tgt_lang)) else {
+            return (out, mended);
+        };
+        let left = self.left_in_chinese(source, output, src_lang, tgt_lang);
+        for (i, term) in self.matches(source, s) {
+            let Some(first) = self.rows[i][t].first() else {
+                continue;
+            };
+            if left.contains(&term) && out.contains(&term) {
+                out = out.replace(&term, first);
+                mended.push((term, first.clone()));
+            }
+        }
+        (out, mended)
+    }
+
     /// Terms of a Chinese source that a Japanese output left in Chinese: none
     /// of the term's translations is in the output, and two Han characters of
     /// the term or more are, in a row, that no Japanese cell of the base has. A
@@ -1841,6 +1874,16 @@ mod tests {
         );
         // Only Chinese into Japanese.
         assert!(t.left_in_chinese(src, "瑜伽垫", "zh", "ko").is_empty());
+        // A whole term left is written in Japanese; a part of one is not.
+        let (out, mended) = t.mend_left_in_chinese(
+            src,
+            "{1} TPE瑜伽マット 厚手{2} 防滑 {3} 両面両色",
+            "zh",
+            "ja",
+        );
+        assert_eq!(out, "{1} TPE瑜伽マット 厚手{2} 滑り止め {3} 両面両色");
+        assert_eq!(mended, [("防滑".to_string(), "滑り止め".to_string())]);
+        assert_eq!(t.left_in_chinese(src, &out, "zh", "ja"), ["瑜伽"]);
     }
 
     #[test]
