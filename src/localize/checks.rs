@@ -15,7 +15,8 @@
 //! the colours, [`super::terminology::Terminology::added_colours`]), `season_added`
 //! (the same for a season, [`super::seasons::added`]), `connectivity_added`
 //! (the same for Bluetooth, Wi-Fi, NFC, GPS, Zigbee,
-//! [`super::connectivity::added`]), `example_leaked`
+//! [`super::connectivity::added`]), `quote_added` (the same for words in
+//! quotation marks the source does not quote, [`quote_added`]), `example_leaked`
 //! (the same for a product, part or material of a worked example,
 //! [`super::terminology::Terminology::leaked_terms`]) and `terminology` (a warning:
 //! retried once, then shown but not blocking). Pure functions over strings.
@@ -183,6 +184,9 @@ impl Finding {
             ),
             "colour_added" => format!(
                 "the source names no colour {ev}: translate the colours the source gives and add none."
+            ),
+            "quote_added" => format!(
+                "{ev} is in quotation marks, and the source quotes nothing: translate only the source's text, with no notes and no quotation marks."
             ),
             "season_added" => format!(
                 "the source names no season {ev}: name only the seasons the source names."
@@ -3898,11 +3902,11 @@ const PROHIBITIONS: [&str; 11] = [
 const PROHIBITION_KEPT: [(&str, &[&str]); 17] = [
     ("en", &["not", "no", "never", "don't", "cannot", "can't", "won't", "isn't", "aren't", "doesn't", "shouldn't", "mustn't", "non", "avoid", "keep away", "keep out", "away from", "without", "nor", "prohibit", "forbid", "only", "at most", "up to", "max", "less than", "keep off", "out of"]),
     ("de", &["nicht", "kein", "nie", "vermeid", "verbot", "fern", "ohne", "nur", "untersagt", "höchstens", "max"]),
-    ("fr", &["ne", "n'", "pas", "jamais", "évite", "éviter", "interdit", "sans", "uniquement", "seulement", "à l'écart", "au plus", "max", "hors"]),
-    ("es", &["no", "nunca", "evit", "prohibid", "sin", "solo", "sólo", "lejos", "fuera", "ni", "máx", "max"]),
+    ("fr", &["ne", "n'", "pas", "non", "jamais", "évite", "éviter", "interdit", "sans", "uniquement", "seulement", "à l'écart", "au plus", "max", "hors"]),
+    ("es", &["no", "non", "nunca", "evit", "prohibid", "sin", "solo", "sólo", "lejos", "fuera", "ni", "máx", "max"]),
     ("it", &["non", "mai", "evita", "vietat", "senza", "solo", "lontano", "fuori", "né", "mass", "max"]),
     ("pt", &["não", "nunca", "evit", "proibid", "sem", "apenas", "somente", "longe", "fora", "nem", "máx", "max"]),
-    ("nl", &["niet", "geen", "nooit", "vermijd", "verboden", "zonder", "alleen", "uit de buurt", "maxim", "hooguit", "max"]),
+    ("nl", &["niet", "geen", "non", "nooit", "vermijd", "verboden", "zonder", "alleen", "uit de buurt", "maxim", "hooguit", "max"]),
     ("pl", &["nie", "nigdy", "unika", "zakaz", "zabronion", "bez", "tylko", "z dala", "maks", "najwyżej"]),
     ("ru", &["не", "нельзя", "никогда", "избега", "запрещ", "без", "только", "вдали", "макс"]),
     ("vi", &["không", "đừng", "chớ", "tránh", "cấm", "chỉ", "xa", "tối đa"]),
@@ -3911,7 +3915,7 @@ const PROHIBITION_KEPT: [(&str, &[&str]); 17] = [
     ("ar", &["لا", "عدم", "تجنب", "يمنع", "ممنوع", "بدون", "فقط", "بعيد", "غير", "يحظر", "أقصى", "حد"]),
     ("th", &["ห้าม", "อย่า", "ไม่", "หลีกเลี่ยง", "เท่านั้น", "ห่าง", "สูงสุด"]),
     ("ja", &["ない", "禁止", "遠慮", "避け", "ません", "不可", "ず", "のみ", "離", "まで", "以内", "以下"]),
-    ("ko", &["마", "금지", "않", "피하", "말", "안 ", "없", "만 ", "멀리", "까지", "이내", "이하"]),
+    ("ko", &["마", "금지", "불가", "않", "피하", "말", "안 ", "없", "만 ", "멀리", "까지", "이내", "이하"]),
     ("zh", &["勿", "禁止", "不", "避免", "严禁", "仅", "远离", "最多", "以内"]),
 ];
 
@@ -4012,6 +4016,41 @@ pub fn prohibition_lost(source: &str, output: &str, target_lang: &str) -> Option
             format!("the source forbids (\"{forbids}\"), and the translation says nothing of it"),
         )
         .with_evidence(vec![forbids.to_string()]),
+    )
+}
+
+/// A phrase in quotation marks.
+static QUOTED: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"(?:^|[^\d\w])("[^"\d]{1,40}"|“[^”]{1,40}”|«[^»]{1,40}»|„[^“]{1,40}“)"#)
+        .expect("static regex")
+});
+
+/// `quote_added`: a phrase in quotation marks ("…", “…”, «…», „…“) in a
+/// translation whose source has no quotation mark of any kind. A model that
+/// quotes is writing about the text, not translating it: a French retry of
+/// 可手洗，不可机洗，不可暴晒 came back "Le rappel doit être conservé, avec
+/// une négation comme "ne pas"", the retry's own instruction translated,
+/// and passed every other check. Inch marks (3/4") and Chinese and Japanese
+/// brackets (「カチッ」) are no quotation; no good translation of the dev set
+/// nor of the bank quotes where its source does not (0 of 2,630 and of
+/// 16,200).
+pub fn quote_added(source: &str, output: &str) -> Option<Finding> {
+    let quotes = |c: char| {
+        matches!(
+            c,
+            '"' | '“' | '”' | '«' | '»' | '„' | '「' | '」' | '『' | '』' | '\'' | '‘' | '’'
+        )
+    };
+    if source.chars().any(quotes) {
+        return None;
+    }
+    let q = QUOTED.captures(output)?.get(1)?.as_str().to_string();
+    Some(
+        Finding::warning(
+            "quote_added",
+            format!("the translation quotes {q}, and the source quotes nothing"),
+        )
+        .with_evidence(vec![q]),
     )
 }
 
@@ -4903,9 +4942,48 @@ mod tests {
             )
             .is_none()
         );
+        // A negation written as a prefix ("non-lavable") keeps it.
+        assert!(
+            prohibition_lost(
+                "可手洗，不可机洗，不可暴晒",
+                "Lavage à la main, non-lavable en machine, non-exposition au soleil",
+                "fr"
+            )
+            .is_none()
+        );
         // Japanese 不要 is "not needed", no prohibition; Turkish is not read.
         assert!(prohibition_lost("ドライバー不要", "Plug and play", "en").is_none());
         assert!(prohibition_lost("请勿使用", "Kullanın", "tr").is_none());
+    }
+
+    #[test]
+    fn a_quotation_the_source_does_not_have_is_read() {
+        let src = "可手洗，不可机洗，不可暴晒";
+        let f = quote_added(
+            src,
+            "Le rappel doit être conservé, avec une négation comme \"ne pas\"",
+        );
+        assert_eq!(f.map(|f| f.evidence), Some(vec!["\"ne pas\"".to_string()]));
+        assert!(quote_added(src, "Lavage à la main, pas de machine « à sec »").is_some());
+        for out in [
+            "Lavage à la main, non-lavable en machine",
+            "Raccords en laiton 3/4\", anti-fuite",
+            "設定トルクに達すると「カチッ」という音",
+            "l'acier, c'est \u{2019}solide",
+        ] {
+            assert!(quote_added(src, out).is_none(), "{out}");
+        }
+        // A source that quotes may be quoted.
+        assert!(quote_added("印有“LOVE”字样", "Imprimé « LOVE »").is_none());
+    }
+
+    #[test]
+    #[ignore]
+    fn measure_quote_added() {
+        crate::localize::eval::print_precision(
+            |_| true,
+            |_, _, a, b| quote_added(a, b).map(|f| format!("{:?}", f.evidence)),
+        );
     }
 
     #[test]

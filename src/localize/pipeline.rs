@@ -1323,7 +1323,8 @@ struct FieldText {
 /// `placeholders_heaped`, one of RGB's colours alone as `colour_added`; 17:
 /// `season_added`, an approximation (约) as no limit in `limit_added`; 18:
 /// `connectivity_added`, `prohibition_lost` clause by clause and with 不可,
-/// 不能, 不宜, a term left in Chinese in Japanese as `untranslated`) what they
+/// 不能, 不宜, a term left in Chinese in Japanese as `untranslated`,
+/// `quote_added`) what they
 /// would now flag is translated again
 /// instead of recalled. The memory holds model output only (a reviewer's edits go
 /// to the example bank), so nothing a person wrote is lost.
@@ -2649,6 +2650,9 @@ impl Pipeline {
         }
         // A warning that forbids (请勿使用) must still forbid.
         findings.extend(checks::prohibition_lost(&s.protected.text, &raw, tgt));
+        // Words in quotation marks the source does not quote: the model
+        // writing about the text (a retry's instruction translated).
+        findings.extend(checks::quote_added(&s.source, &raw));
         if let Some((a, b)) = self
             .terminology
             .swapped_numbers(&s.protected.text, &raw, src, tgt)
