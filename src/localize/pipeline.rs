@@ -515,9 +515,11 @@ fn brand_first(source: &str, spans: &[spans::Span], output: &str) -> String {
     format!("{ph} {}", rest.trim())
 }
 
-/// A title's translation that dropped the brand the source begins with, with
-/// the brand put back first ("SunShade Polarized Sunglasses" came back "Gafas
-/// de sol polarizadas" in every attempt); `None` when the translation has it,
+/// A title's, bullet's or description sentence's translation that dropped the
+/// brand the source begins with, with the brand put back first ("SunShade
+/// Polarized Sunglasses" came back "Gafas de sol polarizadas" in every
+/// attempt; a description's "{1}充电宝，出行必备。" came back "Powerbank,
+/// …" in all three); `None` when the translation has it,
 /// or has the brand's own text in place of its placeholder, or the source does
 /// not begin with it. A candidate so mended carries a warning
 /// (`brand_restored`): one that kept the brand is preferred, and the seller
@@ -671,14 +673,16 @@ fn mend_output(
 ) -> (String, Option<Finding>) {
     let mut raw = clean_output(text, kind, &protected.text, &[tgt, src]);
     let mut mended = None;
+    if matches!(kind, "title" | "bullet" | "description")
+        && let Some(fixed) = put_back_brand(&protected.text, &protected.spans, &raw)
+    {
+        raw = fixed;
+        mended = Some(Finding::warning(
+            "brand_restored",
+            "the translation had dropped the brand; silkroute put it back first, as the source has it",
+        ));
+    }
     if kind == "title" {
-        if let Some(fixed) = put_back_brand(&protected.text, &protected.spans, &raw) {
-            raw = fixed;
-            mended = Some(Finding::warning(
-                "brand_restored",
-                "the translation had dropped the brand; silkroute put it back first, as the source has it",
-            ));
-        }
         raw = brand_first(&protected.text, &protected.spans, &raw);
     }
     (raw, mended)
@@ -3764,6 +3768,23 @@ mod tests {
         assert_eq!(mend(src, "Wasserkocher {1} {2}"), None);
         assert_eq!(mend("Electric Kettle {1} {2}", "Hervidor {2}"), None);
         assert_eq!(f("Wasserkocher {2}"), "Wasserkocher {2}");
+        // A description's sentence and a bullet too (a power bank's
+        // "{1}充电宝，出行必备。" came back "Powerbank, …" in every attempt).
+        let p = Protected {
+            text: "{1}充电宝，出行必备。".into(),
+            spans: vec![named[0].clone()],
+        };
+        for kind in ["description", "bullet"] {
+            let (raw, mended) =
+                mend_output("Powerbank, niezbędny w podróży.", kind, &p, "zh", "pl");
+            assert_eq!(raw, "{1} Powerbank, niezbędny w podróży.");
+            assert_eq!(
+                mended.map(|f| f.code.to_string()),
+                Some("brand_restored".to_string())
+            );
+        }
+        let (raw, _) = mend_output("Powerbank", "attribute", &p, "zh", "pl");
+        assert_eq!(raw, "Powerbank");
         // A product line and a model number after the brand move with it.
         let line = [
             span(spans::SpanKind::Brand),
