@@ -256,12 +256,24 @@ pub struct SegmentCheck<'a> {
     pub mean_logprob: Option<f32>,
 }
 
-/// The word "placeholder" in the languages silkroute writes: the prompt's and
-/// the retries' instructions say it ("copy every placeholder such as {1}"),
-/// and no product text does. A Japanese bullet of a flower pot came back as
-/// the retry's instruction in Japanese ("数字と測定値は、プレースホルダ…から
-/// コピーして…").
+/// Words of the prompt's and the retries' instructions in the languages
+/// silkroute writes, which no product text says: "placeholder" ("copy every
+/// placeholder such as {1}"), "copy exactly" and "negation" ("with a negation
+/// such as \"do not\""). A Japanese bullet of a flower pot came back as the
+/// retry's instruction in Japanese ("数字と測定値は、プレースホルダ…から
+/// コピーして…"), a drill's "无刷电机，寿命更长，效率高30%" in Spanish as "No
+/// se pueden usar números ni medidas reales; deben copiar exactamente cada
+/// una de las siguientes: 30%", and a French care rule as "Le rappel doit
+/// être conservé, avec une négation comme …".
+#[rustfmt::skip]
 const INSTRUCTION_WORDS: &[&str] = &[
+    "copy every", "copy exactly", "copiar exactamente", "copier exactement",
+    "copiare esattamente", "exakt kopieren", "genau kopieren", "copiar exatamente",
+    "precies kopiëren", "dokładnie skopiuj", "skopiuj dokładnie", "точно скопир",
+    "tam olarak kopyala", "sao chép chính xác", "salin persis", "正確にコピー", "准确复制",
+    "정확히 복사",
+    "negation", "négation", "negación", "negazione", "negação", "negatie", "negacj",
+    "отрицани", "phủ định", "否定词", "否定語", "부정어", "การปฏิเสธ",
     "placeholder",
     "プレースホルダ",
     "占位符",
@@ -4979,6 +4991,18 @@ mod tests {
 
     #[test]
     #[ignore]
+    fn measure_instruction_words() {
+        crate::localize::eval::print_precision(
+            |_| true,
+            |_, _, a, b| {
+                let x = instruction_words(a, b);
+                (!x.is_empty()).then(|| format!("{x:?}"))
+            },
+        );
+    }
+
+    #[test]
+    #[ignore]
     fn measure_quote_added() {
         crate::localize::eval::print_precision(
             |_| true,
@@ -6367,7 +6391,27 @@ mod tests {
         );
         assert_eq!(
             instruction_words(src, "Copy every Placeholder such as {1}"),
-            ["placeholder"]
+            ["copy every", "placeholder"]
+        );
+        // A retry's instruction in the target language, in place of the text.
+        let src = "无刷电机，寿命更长，效率高{1}";
+        assert_eq!(
+            instruction_words(
+                src,
+                "No se pueden usar números ni medidas reales; deben copiar exactamente cada una de las siguientes: {1}"
+            ),
+            ["copiar exactamente"]
+        );
+        assert_eq!(
+            instruction_words(
+                src,
+                "Le rappel doit être conservé, avec une négation comme ne pas"
+            ),
+            ["négation"]
+        );
+        assert!(
+            instruction_words(src, "Motor sin escobillas, más duradero, {1} más eficiente")
+                .is_empty()
         );
         assert!(instruction_words(src, "陶器：{1}の高温で焼成").is_empty());
         // A source about placeholders keeps its word.

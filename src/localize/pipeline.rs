@@ -1328,7 +1328,7 @@ struct FieldText {
 /// `season_added`, an approximation (约) as no limit in `limit_added`; 18:
 /// `connectivity_added`, `prohibition_lost` clause by clause and with 不可,
 /// 不能, 不宜, a term left in Chinese in Japanese as `untranslated`,
-/// `quote_added`) what they
+/// `quote_added`, "copy exactly" and "negation" as `instruction_leaked`) what they
 /// would now flag is translated again
 /// instead of recalled. The memory holds model output only (a reviewer's edits go
 /// to the example bank), so nothing a person wrote is lost.
