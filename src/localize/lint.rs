@@ -64,8 +64,21 @@ fn phones(s: &str) -> Vec<(usize, usize)> {
         .find_iter(s)
         .filter(|m| m.as_str().chars().filter(char::is_ascii_digit).count() >= 8)
         .filter(|m| !grouped_number(m.as_str()))
+        .filter(|m| !unit_after(&s[m.end()..]))
         .map(|m| (m.start(), m.end()))
         .collect()
+}
+
+/// Whether `rest` begins with a unit of the unit table, glued or after one
+/// space: the run of digits before it is a quantity ("2700-6500K", a lamp's
+/// colour temperatures, was deleted as a phone number), not a phone number.
+fn unit_after(rest: &str) -> bool {
+    let rest = rest.strip_prefix([' ', '\u{a0}', '\u{202f}']).unwrap_or(rest);
+    let token: String = rest
+        .chars()
+        .take_while(|c| (c.is_alphabetic() && (*c as u32) < 0x530) || "°℃℉%Ω²³".contains(*c))
+        .collect();
+    !token.is_empty() && super::units::table().lookup(&token).is_some()
 }
 
 /// Whether a run of digits is a number grouped by thousands, not a phone
@@ -1108,6 +1121,12 @@ mod tests {
             );
         }
         assert!(phones("Tel. 612 345 678").len() == 1);
+        // A range of quantities is no phone number: a lamp's "2700-6500K"
+        // was deleted from its title.
+        for q in ["3種色温2700-6500K 10段階", "2700-6500 K", "1200-1800 mAh", "2700-6500K色温"] {
+            assert!(phones(q).is_empty(), "{q}");
+        }
+        assert!(phones("Tel. 612 345 678 kontakt").len() == 1);
         case(
             FieldKind::Bullet,
             "contact_info",
