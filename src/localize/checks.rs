@@ -1,7 +1,8 @@
 //! Checks on every translated field, each a named warning code:
 //! `wrong_language`, `placeholder_missing`, `number_missing`, `number_changed`,
 //! `unit_unknown`, `unit_added`, `unit_missing`, `rate_unit_missing`, `label_leaked`,
-//! `limit_lost`, `limit_added`, `version_unnamed`, `light_swapped`,
+//! `limit_lost`, `limit_added`, `approximation_lost` (a warning, see
+//! [`super::approx`]), `version_unnamed`, `light_swapped`,
 //! `braces_added`, `placeholders_heaped`, `acronym_missing`, `name_missing`, `copied_example`, `broken_character`,
 //! `untranslated` (see [`super::untranslated`]), `numbers_swapped` (see
 //! [`super::terminology::Terminology::swapped_numbers`]), `negation_lost` (see
@@ -120,6 +121,9 @@ impl Finding {
             ),
             "version_unnamed" => format!(
                 "the source writes {ev}: write that name right before its number."
+            ),
+            "approximation_lost" => format!(
+                "the source gives {ev} as approximate: write it as approximate in {target_name} too (a word such as \"about\" next to the number)."
             ),
             "limit_lost" => format!(
                 "the source writes {ev}, a limit on that number: write the same limit in {target_name}, next to the number."
@@ -578,6 +582,19 @@ pub fn check_segment(c: &SegmentCheck<'_>, opts: &CheckOptions) -> Vec<Finding> 
     }
     if let Some(x) = limits_added(src, out, sl, tl) {
         f.push(originals(x));
+    }
+    let approx = super::approx::lost(src, out, sl, tl);
+    if !approx.is_empty() {
+        f.push(originals(
+            Finding::warning(
+                "approximation_lost",
+                format!(
+                    "a number the source gives as approximate is given as exact: {}",
+                    approx.join(", ")
+                ),
+            )
+            .with_evidence(approx),
+        ));
     }
     if let Some(x) = lights_swapped(c.source_expected, c.output, sl, tl) {
         f.push(x);
@@ -2139,11 +2156,11 @@ const LIMIT_WORDS: [(&str, &[&str], &[&str]); 18] = [
 ];
 
 /// A number of a text: a placeholder or digits.
-static LIMIT_NUMBER: LazyLock<Regex> =
+pub(super) static LIMIT_NUMBER: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"\{\s*\d{1,3}\s*\}|\d+(?:[.,]\d+)*").expect("static regex"));
 
 /// A unit after a number, before the limit word that bounds it.
-static LIMIT_UNIT: LazyLock<Regex> = LazyLock::new(|| {
+pub(super) static LIMIT_UNIT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(concat!(
         r"^(?:(?:kg|g|mg|lbs?|oz|km|m|cm|mm|in|ft|l|ml|kw|w|v|mah|wh|h|hrs?|mins?|s|db|pcs|",
         r"years?|months?|days?|hours?|minutes?|seconds?|times)\b|[°℃℉%²³]+|",
@@ -2177,7 +2194,7 @@ fn clause_break(c: char) -> bool {
 /// The clause around `text[start..end]`: up to `before` characters before it
 /// and `after` after it, not past a clause break or another number, joined by
 /// " # ".
-fn clause_near(text: &str, start: usize, end: usize, before: usize, after: usize) -> String {
+pub(super) fn clause_near(text: &str, start: usize, end: usize, before: usize, after: usize) -> String {
     let b: Vec<char> = text[..start].chars().rev().take(before).collect();
     let cut = b
         .iter()
@@ -2204,17 +2221,30 @@ fn spaced_word(word: &str) -> bool {
 /// Whether `text` ends with `word`, a whole word where it is written in
 /// letters of a spaced script ("до", not the end of "годо"), anywhere where it
 /// is Chinese, Japanese, Korean, Thai or a symbol.
-fn ends_with_word(text: &str, word: &str) -> bool {
+pub(super) fn ends_with_word(text: &str, word: &str) -> bool {
     text.ends_with(word)
         && (!spaced_word(word)
             || !text[..text.len() - word.len()]
                 .ends_with(|c: char| c.is_alphabetic() && !script::is_cjk(c)))
 }
 
+/// Whether a word of `lang` that bounds a number ([`LIMIT_WORDS`]: "up to",
+/// "до", "ถึง") stands near `text[start..end]`, in its clause.
+pub(super) fn limit_word_near(text: &str, start: usize, end: usize, lang: &str) -> bool {
+    let Some((_, upper, lower)) = LIMIT_WORDS.iter().find(|(l, _, _)| *l == lang) else {
+        return false;
+    };
+    let near = clause_near(text, start, end, 40, 24);
+    upper
+        .iter()
+        .chain(lower.iter())
+        .any(|w| *w != "+" && has_limit_word(&near, w))
+}
+
 /// Whether `word` stands in `hay`: at word boundaries where it is written in
 /// letters of a spaced script, anywhere where it is Chinese, Japanese, Korean,
 /// Thai or a symbol.
-fn has_limit_word(hay: &str, word: &str) -> bool {
+pub(super) fn has_limit_word(hay: &str, word: &str) -> bool {
     let spaced = spaced_word(word);
     let mut from = 0;
     while let Some(i) = hay.get(from..).and_then(|h| h.find(word)) {

@@ -27,6 +27,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::LocalizeError;
+use super::approx;
 use super::checks::{self, CheckOptions, Finding, SegmentCheck, Severity};
 use super::glossary::{self, Glossary};
 use super::html;
@@ -53,8 +54,9 @@ use crate::market::MarketProfile;
 use crate::script;
 
 /// Warning codes that do not need review (informational): everything else does.
-const INFO_CODES: [&str; 10] = [
+const INFO_CODES: [&str; 11] = [
     "terminology",
+    APPROXIMATION_RESTORED,
     ATTRIBUTE_NAME_TRANSLATED,
     "brand_restored",
     source_clean::REMOVED,
@@ -65,6 +67,10 @@ const INFO_CODES: [&str; 10] = [
     "bullets_moved",
     "title_keywords",
 ];
+
+/// An approximation (约, "about") the translation dropped, put back before its
+/// number by silkroute.
+pub const APPROXIMATION_RESTORED: &str = "approximation_restored";
 
 /// An attribute name left in a script the market's language is not written in.
 pub const ATTRIBUTE_NAME_UNTRANSLATED: &str = "attribute_name_untranslated";
@@ -663,23 +669,32 @@ fn title_parts(text: &str, source_lang: &str) -> Vec<(String, Sep)> {
 
 /// A model's answer for one segment as the pipeline takes it, before its
 /// placeholders are restored: cleaned ([`clean_output`]) and, in a title, the
-/// brand put back (with a `brand_restored` warning) and moved first.
+/// brand put back (with a `brand_restored` warning) and moved first, and an
+/// approximation the source gives put back before its number
+/// ([`approx::put_back`], with an `approximation_restored` note).
 fn mend_output(
     text: &str,
     kind: &str,
     protected: &Protected,
     src: &str,
     tgt: &str,
-) -> (String, Option<Finding>) {
+) -> (String, Vec<Finding>) {
     let mut raw = clean_output(text, kind, &protected.text, &[tgt, src]);
-    let mut mended = None;
+    let mut mended = Vec::new();
     if matches!(kind, "title" | "bullet" | "description")
         && let Some(fixed) = put_back_brand(&protected.text, &protected.spans, &raw)
     {
         raw = fixed;
-        mended = Some(Finding::warning(
+        mended.push(Finding::warning(
             "brand_restored",
             "the translation had dropped the brand; silkroute put it back first, as the source has it",
+        ));
+    }
+    if let Some(fixed) = approx::put_back(&protected.text, &raw, src, tgt) {
+        raw = fixed;
+        mended.push(Finding::info(
+            APPROXIMATION_RESTORED,
+            "the translation had given an approximate number as exact; silkroute wrote the approximation before it",
         ));
     }
     if kind == "title" {
@@ -1328,11 +1343,12 @@ struct FieldText {
 /// `season_added`, an approximation (约) as no limit in `limit_added`; 18:
 /// `connectivity_added`, `prohibition_lost` clause by clause and with 不可,
 /// 不能, 不宜, a term left in Chinese in Japanese as `untranslated`,
-/// `quote_added`, "copy exactly" and "negation" as `instruction_leaked`) what they
+/// `quote_added`, "copy exactly" and "negation" as `instruction_leaked`; 19:
+/// `approximation_lost`) what they
 /// would now flag is translated again
 /// instead of recalled. The memory holds model output only (a reviewer's edits go
 /// to the example bank), so nothing a person wrote is lost.
-const CHECKS_VERSION: u32 = 18;
+const CHECKS_VERSION: u32 = 19;
 
 /// Builds the translation-memory key of a segment for one call.
 struct TmKeys {
@@ -3779,7 +3795,7 @@ mod tests {
                 mend_output("Powerbank, niezbędny w podróży.", kind, &p, "zh", "pl");
             assert_eq!(raw, "{1} Powerbank, niezbędny w podróży.");
             assert_eq!(
-                mended.map(|f| f.code.to_string()),
+                mended.first().map(|f| f.code.to_string()),
                 Some("brand_restored".to_string())
             );
         }
