@@ -508,6 +508,19 @@ fn slash_quantities(token: &str, rules: &ProtectRules<'_>) -> Option<String> {
     Some(out.join("/"))
 }
 
+/// A bare number: up to four digits and a decimal.
+static BARE_NUMBER: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\d{1,4}(?:\.\d{1,3})?").expect("static regex"));
+
+/// Bare numbers listed with commas or 、 at the end of a text, before the
+/// last item of the list (its separator included): "5、10、15、20、" of
+/// "5、10、15、20、40磅", "5, 10, 15 and " of "5, 10, 15 and 20 lb". A comma
+/// without a space is no separator ("1,000" is grouped).
+static BARE_LIST_HEAD: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(\d{1,4}(?:\.\d{1,3})?(?:\s*[、，]\s*\d{1,4}(?:\.\d{1,3})?|,\s+\d{1,4}(?:\.\d{1,3})?)*)(?:\s*[、，和及或]\s*|,\s+|,?\s+(?:and|or)\s+)$")
+        .expect("static regex")
+});
+
 /// Bare numbers parted by slashes before one unit ("1/3/6小时", "800/1200/2000W",
 /// "4/6/8寸"): the options of one quantity. Read apart, "1/3" was a fraction
 /// and only the last number had the unit: "1/3/6小时定时" came back in Russian
@@ -1091,6 +1104,53 @@ pub fn protect(text: &str, rules: &ProtectRules<'_>) -> Protected {
             && !chinese(kinds[b])
             && matches!((kinds[a], kinds[b]), (Some((da, sa)), Some((db, sb))) if da == db && sa != sb)
     };
+    // Bare numbers listed before one quantity's unit ("5、10、15、20、40磅",
+    // "5, 10, 15 and 20 lb"): the options of one quantity, all in that unit.
+    // Where the market converts the unit, the list is one span and each number
+    // is converted alike; read apart, only the last was, and "5、10、15、20、40磅"
+    // came back in Mexican Spanish "5, 10, 15, 20, 18.1 kg" (five kilograms for
+    // five pounds). Three numbers or more, as for `slash_list`.
+    for &(start, end, unit) in &found {
+        let Some(u) = unit else { continue };
+        if units::table().lookup(u).is_none_or(|m| is_count(m.unit)) {
+            continue;
+        }
+        let Some(head) = BARE_LIST_HEAD.captures(&text[..start]) else {
+            continue;
+        };
+        let Some(list) = head.get(1) else { continue };
+        let numbers: Vec<&str> = BARE_NUMBER.find_iter(list.as_str()).map(|m| m.as_str()).collect();
+        let last = text[start..end].strip_suffix(u).unwrap_or("").trim_end();
+        if numbers.len() < 2
+            || !BARE_NUMBER.find(last).is_some_and(|m| m.as_str() == last)
+            || text[..list.start()].ends_with(|c: char| c.is_alphanumeric() && !script::is_cjk(c) || ".,-–/".contains(c))
+        {
+            continue;
+        }
+        let near = format!(
+            "{} {}",
+            tail_chars(&text[..list.start()], CONTEXT_BEFORE),
+            head_chars(&text[end..], CONTEXT_AFTER)
+        );
+        let (last_restore, note) = rewrite_quantity(&text[start..end], Some(u), &near, rules);
+        if note != Some(QuantityNote::Converted) {
+            continue;
+        }
+        let mut out: Vec<String> = numbers
+            .iter()
+            .map(|n| rewrite_quantity(&format!("{n}{u}"), Some(u), &near, rules).0)
+            .collect();
+        out.push(last_restore);
+        let sep = if matches!(rules.language, Some("zh" | "ja")) { "、" } else { ", " };
+        let span = Span {
+            kind: SpanKind::Quantity,
+            original: text[list.start()..end].to_string(),
+            restore: out.join(sep),
+            note,
+            inline: None,
+        };
+        accept(list.start(), end, span, &mut taken);
+    }
     // The last quantity's end, unit and context (see `bare_context`).
     let mut list_context: Option<(usize, Option<String>, String)> = None;
     let kept_rules = ProtectRules {
@@ -2940,6 +3000,33 @@ mod tests {
                     .iter()
                     .all(|(o, _)| o.matches('/').count() < 2),
                 "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn bare_numbers_listed_before_one_unit_are_converted_alike() {
+        let de = de();
+        let spans = |text, src| metric_spans(text, "", src, "de", &de);
+        // A set of resistance bands: 40磅 alone was converted, and the four
+        // numbers before it read as kilograms.
+        let got = spans("阻力：5、10、15、20、40磅，颜色区分", "zh");
+        assert_eq!(
+            got,
+            [(
+                "5、10、15、20、40磅".to_string(),
+                "2,27 kg, 4,54 kg, 6,8 kg, 9,07 kg, 18,1 kg".to_string()
+            )]
+        );
+        let got = spans("Resistance of 5, 10, 15 and 20 lb", "en");
+        assert_eq!(got[0].0, "5, 10, 15 and 20 lb");
+        assert_eq!(got[0].1.matches("kg").count(), 4, "{}", got[0].1);
+        // Not a list: two numbers, a grouped number, a unit the market keeps.
+        for text in ["5、40磅", "1,000、2,000磅", "尺寸30、40、50cm"] {
+            assert!(
+                spans(text, "zh").iter().all(|(o, _)| !o.contains('、')),
+                "{text}: {:?}",
+                spans(text, "zh")
             );
         }
     }
