@@ -142,9 +142,7 @@ pub fn approximations(source: &str, lang: &str) -> Vec<(String, String)> {
         });
         // Chinese puts a verb between 约 and its number: 约可饮用7天 (lasts
         // about 7 days), 约可满足3-5人 (serves about 3-5).
-        let yue_verb = (lang == "zh")
-            .then(|| yue_before_verb(before))
-            .flatten();
+        let yue_verb = (lang == "zh").then(|| yue_before_verb(before)).flatten();
         let phrase = if let Some(w) = word_before {
             lower[before.len() - w.len()..m.end()].to_string()
         } else if let Some(at) = yue_verb {
@@ -185,9 +183,16 @@ pub fn lost(source: &str, output: &str, source_lang: &str, target_lang: &str) ->
     let mut lost = Vec::new();
     for (number, phrase) in approximations(source, source_lang) {
         let hits: Vec<_> = numbers(&out)
-            .filter(|m| m.as_str() == number && !out[..m.start()].ends_with(|c: char| c.is_ascii_alphanumeric() || c == '.'))
+            .filter(|m| {
+                m.as_str() == number
+                    && !out[..m.start()].ends_with(|c: char| c.is_ascii_alphanumeric() || c == '.')
+            })
             .collect();
-        if !hits.is_empty() && !hits.iter().any(|m| kept_near(&out, m.start(), m.end(), target_lang)) {
+        if !hits.is_empty()
+            && !hits
+                .iter()
+                .any(|m| kept_near(&out, m.start(), m.end(), target_lang))
+        {
             lost.push(phrase);
         }
     }
@@ -198,7 +203,12 @@ pub fn lost(source: &str, output: &str, source_lang: &str, target_lang: &str) ->
 /// each approximate number of the source that lost it, where the number
 /// stands once in the output ("Oto {1}" for 约{1} becomes "Oto ok. {1}");
 /// `None` when nothing was lost or nothing could be put back.
-pub fn put_back(source: &str, output: &str, source_lang: &str, target_lang: &str) -> Option<String> {
+pub fn put_back(
+    source: &str,
+    output: &str,
+    source_lang: &str,
+    target_lang: &str,
+) -> Option<String> {
     let (_, word, space) = PREFIX.iter().find(|p| p.0 == target_lang)?;
     let lost = lost(source, output, source_lang, target_lang);
     if lost.is_empty() {
@@ -214,7 +224,11 @@ pub fn put_back(source: &str, output: &str, source_lang: &str, target_lang: &str
             return None;
         }
         let hits: Vec<_> = numbers(&lower)
-            .filter(|m| m.as_str() == number && !lower[..m.start()].ends_with(|c: char| c.is_ascii_alphanumeric() || c == '.'))
+            .filter(|m| {
+                m.as_str() == number
+                    && !lower[..m.start()]
+                        .ends_with(|c: char| c.is_ascii_alphanumeric() || c == '.')
+            })
             .map(|m| (m.start(), m.end()))
             .collect();
         let [(s, e)] = hits[..] else { continue };
@@ -245,7 +259,10 @@ mod tests {
     fn a_sources_approximations_are_read() {
         assert_eq!(
             approximations("净重约{1}，充满约{2}", "zh"),
-            [("{1}".to_string(), "约{1}".to_string()), ("{2}".to_string(), "约{2}".to_string())]
+            [
+                ("{1}".to_string(), "约{1}".to_string()),
+                ("{2}".to_string(), "约{2}".to_string())
+            ]
         );
         assert_eq!(approximations("长度{1}左右", "zh")[0].1, "{1}左右");
         assert_eq!(approximations("约5-7天送达", "zh").len(), 1);
@@ -272,8 +289,14 @@ mod tests {
             put_back("约{1}", "Oto {1}", "zh", "pl").as_deref(),
             Some("Oto ok. {1}")
         );
-        assert_eq!(put_back("净重约{1}", "正味重量{1}", "zh", "ja").as_deref(), Some("正味重量約{1}"));
-        assert_eq!(put_back("约{1}", "{1}", "zh", "de").as_deref(), Some("ca. {1}"));
+        assert_eq!(
+            put_back("净重约{1}", "正味重量{1}", "zh", "ja").as_deref(),
+            Some("正味重量約{1}")
+        );
+        assert_eq!(
+            put_back("约{1}", "{1}", "zh", "de").as_deref(),
+            Some("ca. {1}")
+        );
         // Kept in any of the target's words, before or after.
         for (out, tl) in [
             ("Waga około {1}", "pl"),
@@ -298,7 +321,10 @@ mod tests {
         // number's.
         assert_eq!(lost("约{1}，{2}", "{1}, ok. {2}", "zh", "pl"), ["约{1}"]);
         // Raw digits too, and a number glued in a token is none.
-        assert_eq!(lost("about 30 minutes", "30 Minuten", "en", "de"), ["about 30"]);
+        assert_eq!(
+            lost("about 30 minutes", "30 Minuten", "en", "de"),
+            ["about 30"]
+        );
         assert!(lost("about 30 minutes", "A30 Minuten", "en", "de").is_empty());
     }
 
@@ -308,7 +334,11 @@ mod tests {
         // The precision of `approximation_lost` on good translations whose
         // source gives a number as approximate.
         crate::localize::eval::print_precision(
-            |a| ["zh", "en", "ja"].iter().any(|l| !approximations(a, l).is_empty()),
+            |a| {
+                ["zh", "en", "ja"]
+                    .iter()
+                    .any(|l| !approximations(a, l).is_empty())
+            },
             |sl, tl, a, b| {
                 let l = lost(a, b, sl, tl);
                 (!l.is_empty()).then(|| format!("{l:?}"))

@@ -2194,7 +2194,13 @@ fn clause_break(c: char) -> bool {
 /// The clause around `text[start..end]`: up to `before` characters before it
 /// and `after` after it, not past a clause break or another number, joined by
 /// " # ".
-pub(super) fn clause_near(text: &str, start: usize, end: usize, before: usize, after: usize) -> String {
+pub(super) fn clause_near(
+    text: &str,
+    start: usize,
+    end: usize,
+    before: usize,
+    after: usize,
+) -> String {
     let b: Vec<char> = text[..start].chars().rev().take(before).collect();
     let cut = b
         .iter()

@@ -73,7 +73,9 @@ fn phones(s: &str) -> Vec<(usize, usize)> {
 /// space: the run of digits before it is a quantity ("2700-6500K", a lamp's
 /// colour temperatures, was deleted as a phone number), not a phone number.
 fn unit_after(rest: &str) -> bool {
-    let rest = rest.strip_prefix([' ', '\u{a0}', '\u{202f}']).unwrap_or(rest);
+    let rest = rest
+        .strip_prefix([' ', '\u{a0}', '\u{202f}'])
+        .unwrap_or(rest);
     let token: String = rest
         .chars()
         .take_while(|c| (c.is_alphabetic() && (*c as u32) < 0x530) || "°℃℉%Ω²³".contains(*c))
@@ -1123,7 +1125,12 @@ mod tests {
         assert!(phones("Tel. 612 345 678").len() == 1);
         // A range of quantities is no phone number: a lamp's "2700-6500K"
         // was deleted from its title.
-        for q in ["3種色温2700-6500K 10段階", "2700-6500 K", "1200-1800 mAh", "2700-6500K色温"] {
+        for q in [
+            "3種色温2700-6500K 10段階",
+            "2700-6500 K",
+            "1200-1800 mAh",
+            "2700-6500K色温",
+        ] {
             assert!(phones(q).is_empty(), "{q}");
         }
         assert!(phones("Tel. 612 345 678 kontakt").len() == 1);

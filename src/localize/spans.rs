@@ -1119,11 +1119,16 @@ pub fn protect(text: &str, rules: &ProtectRules<'_>) -> Protected {
             continue;
         };
         let Some(list) = head.get(1) else { continue };
-        let numbers: Vec<&str> = BARE_NUMBER.find_iter(list.as_str()).map(|m| m.as_str()).collect();
+        let numbers: Vec<&str> = BARE_NUMBER
+            .find_iter(list.as_str())
+            .map(|m| m.as_str())
+            .collect();
         let last = text[start..end].strip_suffix(u).unwrap_or("").trim_end();
         if numbers.len() < 2
             || !BARE_NUMBER.find(last).is_some_and(|m| m.as_str() == last)
-            || text[..list.start()].ends_with(|c: char| c.is_alphanumeric() && !script::is_cjk(c) || ".,-–/".contains(c))
+            || text[..list.start()].ends_with(|c: char| {
+                c.is_alphanumeric() && !script::is_cjk(c) || ".,-–/".contains(c)
+            })
         {
             continue;
         }
@@ -1141,7 +1146,11 @@ pub fn protect(text: &str, rules: &ProtectRules<'_>) -> Protected {
             .map(|n| rewrite_quantity(&format!("{n}{u}"), Some(u), &near, rules).0)
             .collect();
         out.push(last_restore);
-        let sep = if matches!(rules.language, Some("zh" | "ja")) { "、" } else { ", " };
+        let sep = if matches!(rules.language, Some("zh" | "ja")) {
+            "、"
+        } else {
+            ", "
+        };
         let span = Span {
             kind: SpanKind::Quantity,
             original: text[list.start()..end].to_string(),
@@ -4452,6 +4461,32 @@ mod tests {
         assert!(p.text.contains("{1}"), "{}", p.text);
         let out = "يحتوي على {1} جرام";
         assert_eq!(added_units(&p.text, out, &p.spans, "ar"), ["300 جرام"]);
+    }
+
+    #[test]
+    fn a_unit_word_in_a_case_form_after_a_quantity_is_added() {
+        let rules = |lang| ProtectRules {
+            language: Some(lang),
+            source_language: Some("zh"),
+            ..Default::default()
+        };
+        // A dress's length, 衣长约110cm, came back in a Polish title "o 110 cm
+        // kilogramach"; a lantern's 续航约20小时 in Thai "20 ชั่วโมง ปี" (years).
+        let p = protect("衣长约110cm", &rules("pl"));
+        for (out, want) in [
+            ("o {1} kilogramach", "110 cm kilogramach"),
+            ("{1} kilogramów", "110 cm kilogramów"),
+        ] {
+            assert_eq!(added_units(&p.text, out, &p.spans, "pl"), [want]);
+        }
+        assert!(added_units(&p.text, "długość {1}", &p.spans, "pl").is_empty());
+        let p = protect("续航约20小时", &rules("th"));
+        assert_eq!(
+            added_units(&p.text, "ประมาณ {1} ปี", &p.spans, "th").len(),
+            1
+        );
+        let p = protect("保修2年", &rules("th"));
+        assert!(added_units(&p.text, "รับประกัน {1} ปี", &p.spans, "th").is_empty());
     }
 
     #[test]
