@@ -245,7 +245,25 @@ pub fn put_back(
         } else {
             ""
         };
-        text = format!("{}{lead}{word}{sep}{}", &text[..s], &text[s..]);
+        // French elides "de" and "du" before it: "d'environ 30 %", not "du
+        // environ 30 %".
+        let head = &text[..s];
+        let elided = (target_lang == "fr")
+            .then(|| {
+                let h = head.trim_end();
+                ["de", "du", "De", "Du"]
+                    .iter()
+                    .find(|w| {
+                        h.strip_suffix(**w)
+                            .is_some_and(|b| b.is_empty() || b.ends_with(char::is_whitespace))
+                    })
+                    .map(|w| format!("{}{}'environ ", &h[..h.len() - w.len()], &w[..1]))
+            })
+            .flatten();
+        text = match elided {
+            Some(h) => format!("{h}{}", &text[s..]),
+            None => format!("{head}{lead}{word}{sep}{}", &text[s..]),
+        };
         changed = true;
     }
     changed.then_some(text)
@@ -296,6 +314,10 @@ mod tests {
         assert_eq!(
             put_back("约{1}", "{1}", "zh", "de").as_deref(),
             Some("ca. {1}")
+        );
+        assert_eq!(
+            put_back("节水约{1}", "Réduction du {1} d'eau", "zh", "fr").as_deref(),
+            Some("Réduction d'environ {1} d'eau")
         );
         // Kept in any of the target's words, before or after.
         for (out, tl) in [
