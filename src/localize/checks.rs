@@ -2,7 +2,7 @@
 //! `wrong_language`, `placeholder_missing`, `number_missing`, `number_changed`,
 //! `unit_unknown`, `unit_added`, `unit_missing`, `rate_unit_missing`, `label_leaked`,
 //! `limit_lost`, `limit_added`, `approximation_lost` (a warning, see
-//! [`super::approx`]), `version_unnamed`, `light_swapped`,
+//! [`super::approx`]), `property_mismatch` (a warning, see [`super::property`]), `version_unnamed`, `light_swapped`,
 //! `braces_added`, `placeholders_heaped`, `acronym_missing`, `name_missing`, `copied_example`, `broken_character`,
 //! `untranslated` (see [`super::untranslated`]), `numbers_swapped` (see
 //! [`super::terminology::Terminology::swapped_numbers`]), `negation_lost` (see
@@ -121,6 +121,9 @@ impl Finding {
             ),
             "version_unnamed" => format!(
                 "the source writes {ev}: write that name right before its number."
+            ),
+            "property_mismatch" => format!(
+                "the translation gives a quantity as another property than the source does ({ev}): give each number with the property the source names, a weight in units of mass, a running time in units of time."
             ),
             "approximation_lost" => format!(
                 "the source gives {ev} as approximate: write it as approximate in {target_name} too (a word such as \"about\" next to the number)."
@@ -582,6 +585,21 @@ pub fn check_segment(c: &SegmentCheck<'_>, opts: &CheckOptions) -> Vec<Finding> 
     }
     if let Some(x) = limits_added(src, out, sl, tl) {
         f.push(originals(x));
+    }
+    // A quantity given as a property it does not measure, where the source
+    // does not give it so itself ("超长续航 5000mAh" is the seller's own).
+    let props = super::property::mismatched(c.output, tl);
+    if !props.is_empty() && super::property::mismatched(c.source_expected, sl).is_empty() {
+        f.push(
+            Finding::warning(
+                "property_mismatch",
+                format!(
+                    "a quantity is given as a property its unit does not measure: {}",
+                    props.join("; ")
+                ),
+            )
+            .with_evidence(props),
+        );
     }
     let approx = super::approx::lost(src, out, sl, tl);
     if !approx.is_empty() {

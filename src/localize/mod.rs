@@ -29,6 +29,7 @@ mod mbr;
 mod pipeline;
 mod price;
 mod prompt;
+mod property;
 mod quality;
 mod retrieval;
 mod seasons;
