@@ -181,9 +181,22 @@ impl Terminology {
                 // A plural "s" may follow, but no more letters: "bois" is no
                 // term in "boissons".
                 let rest = hay[e..].strip_prefix('s').unwrap_or(&hay[e..]);
-                let bounded = !latin
-                    || (!hay[..s].ends_with(|c: char| c.is_alphanumeric())
-                        && !rest.starts_with(char::is_alphanumeric));
+                // A Cyrillic term begins a word and may end inside it (its
+                // cases: "кожа", "кожи"): "лен" (linen) is no term in
+                // "управление" or "уведомление", which had read as a
+                // material the source does not name.
+                let cyrillic = needle
+                    .chars()
+                    .next()
+                    .is_some_and(|c| ('\u{0400}'..='\u{04FF}').contains(&c));
+                let bounded = if latin {
+                    !hay[..s].ends_with(|c: char| c.is_alphanumeric())
+                        && !rest.starts_with(char::is_alphanumeric)
+                } else if cyrillic {
+                    !hay[..s].ends_with(|c: char| c.is_alphanumeric())
+                } else {
+                    true
+                };
                 // Nor is one right after a number or a placeholder: a measure
                 // word ("4个大号", "{1}支眼部刷"), which the number's noun
                 // translates; hinted as "piece", it came back "4 pieces large".
@@ -1417,6 +1430,21 @@ mod tests {
     fn a_material_the_source_does_not_name_is_added() {
         let t = Terminology::builtin().unwrap();
         let added = |src: &str, out: &str, s: &str, g: &str| t.added_materials(src, out, s, g);
+        // A Cyrillic material begins a word: "лен" (linen) is none inside
+        // "управление" (control) or "уведомление" (notice).
+        assert!(
+            added(
+                "2.4G遥控，控制距离约80米",
+                "2.4G Управляется через ручку, управление расстоянием около 80 м",
+                "zh",
+                "ru"
+            )
+            .is_empty()
+        );
+        assert_eq!(
+            added("纯棉衬衫", "Рубашка из льна, лен 100%", "zh", "ru"),
+            ["лен"]
+        );
         // Brass for a thread the source gives no metal.
         assert_eq!(
             added(
