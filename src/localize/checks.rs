@@ -2,7 +2,8 @@
 //! `wrong_language`, `placeholder_missing`, `number_missing`, `number_changed`,
 //! `unit_unknown`, `unit_added`, `unit_missing`, `rate_unit_missing`, `label_leaked`,
 //! `limit_lost`, `limit_added`, `approximation_lost` (a warning, see
-//! [`super::approx`]), `property_mismatch` (a warning, see [`super::property`]), `version_unnamed`, `light_swapped`,
+//! [`super::approx`]), `property_mismatch` (a warning, see [`super::property`]), `pieces_as_sets`
+//! (see [`super::pieces`]), `version_unnamed`, `light_swapped`,
 //! `braces_added`, `placeholders_heaped`, `acronym_missing`, `name_missing`, `copied_example`, `broken_character`,
 //! `untranslated` (see [`super::untranslated`]), `numbers_swapped` (see
 //! [`super::terminology::Terminology::swapped_numbers`]), `negation_lost` (see
@@ -121,6 +122,9 @@ impl Finding {
             ),
             "version_unnamed" => format!(
                 "the source writes {ev}: write that name right before its number."
+            ),
+            "pieces_as_sets" => format!(
+                "the source counts pieces, and {ev} counts sets or packs: write the number as a count of pieces (a set of that many pieces)."
             ),
             "property_mismatch" => format!(
                 "the translation gives a quantity as another property than the source does ({ev}): give each number with the property the source names, a weight in units of mass, a running time in units of time."
@@ -599,6 +603,19 @@ pub fn check_segment(c: &SegmentCheck<'_>, opts: &CheckOptions) -> Vec<Finding> 
                 ),
             )
             .with_evidence(props),
+        );
+    }
+    let sets = super::pieces::as_sets(c.source_expected, c.output, tl);
+    if !sets.is_empty() {
+        f.push(
+            Finding::error(
+                "pieces_as_sets",
+                format!(
+                    "a count of pieces is written as a count of sets or packs: {}",
+                    sets.join(", ")
+                ),
+            )
+            .with_evidence(sets),
         );
     }
     let approx = super::approx::lost(src, out, sl, tl);

@@ -26,6 +26,7 @@ mod language;
 mod lint;
 mod marks;
 mod mbr;
+mod pieces;
 mod pipeline;
 mod price;
 mod prompt;

@@ -1344,7 +1344,7 @@ struct FieldText {
 /// `connectivity_added`, `prohibition_lost` clause by clause and with 不可,
 /// 不能, 不宜, a term left in Chinese in Japanese as `untranslated`,
 /// `quote_added`, "copy exactly" and "negation" as `instruction_leaked`; 19:
-/// `approximation_lost`; 20: `property_mismatch`) what they
+/// `approximation_lost`; 20: `property_mismatch`, `pieces_as_sets`) what they
 /// would now flag is translated again
 /// instead of recalled. The memory holds model output only (a reviewer's edits go
 /// to the example bank), so nothing a person wrote is lost.
