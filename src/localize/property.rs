@@ -202,11 +202,6 @@ fn read(output: &str, lang: &str) -> Vec<(&'static Property, &'static units::Uni
                 Some(b) => &window[..b],
                 None => window.as_str(),
             };
-            // A sentence ends at a full stop before a space.
-            let window = match window.find(". ") {
-                Some(b) => &window[..b],
-                None => window,
-            };
             let Some(m) = NUMBER.find(window) else {
                 continue;
             };
@@ -254,6 +249,11 @@ mod tests {
             assert!(mismatched(text, lang).is_empty(), "{text}");
         }
         assert_eq!(mismatched("重量約40cm", "ja").len(), 1);
+        // An abbreviation's full stop ends nothing: "peso aprox. 120 minutos".
+        assert_eq!(
+            mismatched("Bateria, peso aprox. 120 minutos", "pt"),
+            ["weight: 120 minutos"]
+        );
         assert_eq!(mismatched("Вес 40 см", "ru").len(), 1);
     }
 
