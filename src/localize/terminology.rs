@@ -637,7 +637,12 @@ pub fn easily_for_not_easily(
 /// Terms that say the opposite of each other, by their rows' English names:
 /// a translation that has the other's word and none of the source's says the
 /// opposite ("ใช้หลายครั้ง", used many times, in a title of disposable liners).
-const OPPOSITES: [(&str, &str); 2] = [("wireless", "wired"), ("reusable", "disposable")];
+/// A suitcase "可登机" (carry-on) came back "can be checked in".
+const OPPOSITES: [(&str, &str); 3] = [
+    ("wireless", "wired"),
+    ("reusable", "disposable"),
+    ("carry-on", "checked baggage"),
+];
 
 impl Terminology {
     /// Terms of `source` (of a pair in [`OPPOSITES`], the other not in the
@@ -1982,6 +1987,20 @@ mod tests {
     }
 
     #[test]
+    #[ignore]
+    fn measure_opposites() {
+        // The precision of `opposite_term` on good translations.
+        let t = Terminology::builtin().unwrap();
+        crate::localize::eval::print_precision(
+            |_| true,
+            |sl, tl, a, b| {
+                let o = t.opposites(a, b, sl, tl);
+                (!o.is_empty()).then(|| format!("{o:?}"))
+            },
+        );
+    }
+
+    #[test]
     fn a_term_turned_into_its_opposite_is_caught() {
         let t = Terminology::builtin().unwrap();
         assert_eq!(
@@ -1996,6 +2015,25 @@ mod tests {
                 "nl"
             ),
             [("herbruikbaar".to_string(), "wegwerp".to_string())]
+        );
+        // A carry-on suitcase that "can be checked in".
+        assert_eq!(
+            t.opposites(
+                "20寸可登机（55×35×23cm）",
+                "20 inches can be checked in (depending on the airline's policy)",
+                "zh",
+                "en"
+            ),
+            [("carry-on".to_string(), "checked in".to_string())]
+        );
+        assert!(
+            t.opposites(
+                "可带上飞机（不可托运）",
+                "Można zabrać na pokład (nie do bagażu rejestrowanego)",
+                "zh",
+                "pl"
+            )
+            .is_empty()
         );
         // The source's own word beside the other's, or both in the source.
         assert!(
