@@ -15,11 +15,20 @@
 
 use super::checks::{clause_near, ends_with_word, has_limit_word};
 
+/// A language's approximation words: (language, before a number, after it,
+/// kept near it in a translation).
+type Words = (
+    &'static str,
+    &'static [&'static str],
+    &'static [&'static str],
+    &'static [&'static str],
+);
+
 /// Per language: words before a number that make it approximate, words after
 /// it (and its unit), and words that keep an approximation anywhere near the
 /// number in a translation. Lower case.
 #[rustfmt::skip]
-const WORDS: &[(&str, &[&str], &[&str], &[&str])] = &[
+const WORDS: &[Words] = &[
     ("zh", &["大约", "大概", "约为", "约"], &["左右"],
         &["约", "大约", "左右", "大概", "上下", "近", "將近", "将近", "約"]),
     ("ja", &["約", "およそ", "おおよそ"], &["程度", "前後", "くらい", "ぐらい"],

@@ -1125,7 +1125,7 @@ pub fn protect(text: &str, rules: &ProtectRules<'_>) -> Protected {
             .collect();
         let last = text[start..end].strip_suffix(u).unwrap_or("").trim_end();
         if numbers.len() < 2
-            || !BARE_NUMBER.find(last).is_some_and(|m| m.as_str() == last)
+            || BARE_NUMBER.find(last).is_none_or(|m| m.as_str() != last)
             || text[..list.start()].ends_with(|c: char| {
                 c.is_alphanumeric() && !script::is_cjk(c) || ".,-–/".contains(c)
             })
