@@ -35,10 +35,10 @@ const PIECE_WORDS: [&str; 6] = ["件套", "件", "pcs", "pc", "piece", "pieces"]
 const SET_WORDS: &[(&str, &[&str])] = &[
     ("en", &["sets", "packs", "packages", "boxes", "kits"]),
     ("de", &["set", "sets", "packungen", "packs", "pakete", "packung", "kartons"]),
-    ("fr", &["sets", "ensembles", "paquets", "lots", "boîtes", "coffrets"]),
-    ("es", &["juegos", "sets", "paquetes", "conjuntos", "cajas", "kits", "packs"]),
-    ("it", &["set", "confezioni", "pacchi", "kit", "scatole"]),
-    ("pt", &["conjuntos", "jogos", "pacotes", "kits", "caixas"]),
+    ("fr", &["sets", "ensembles", "ensemble", "paquets", "paquet", "lots", "boîtes", "coffrets"]),
+    ("es", &["juegos", "sets", "paquetes", "paquete", "conjuntos", "conjunto", "cajas", "kits", "packs"]),
+    ("it", &["set", "confezioni", "confezione", "pacchi", "pacco", "kit", "scatole"]),
+    ("pt", &["conjuntos", "conjunto", "jogos", "pacotes", "pacote", "kits", "caixas"]),
     ("nl", &["sets", "pakken", "pakketten", "verpakkingen", "dozen"]),
     ("pl", &["zestawy", "zestawów", "opakowania", "opakowań", "paczki", "paczek", "pudełek"]),
     ("ru", &["набора", "наборов", "упаковки", "упаковок", "комплекта", "комплектов", "коробок"]),
@@ -136,6 +136,11 @@ mod tests {
         assert_eq!(
             as_sets("刀工 厨房刀具套装 7件套", "Messerset, 7 Set", "de"),
             ["7 set"]
+        );
+        // A singular after the number, as the model writes it ("108 paquete").
+        assert_eq!(
+            as_sets("108件套", "108 paquete, satisfactorio", "es"),
+            ["108 paquete"]
         );
         assert_eq!(
             as_sets("12 pcs makeup brushes", "12 juegos de brochas", "es").len(),
