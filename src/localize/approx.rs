@@ -170,6 +170,18 @@ pub fn approximations(source: &str, lang: &str) -> Vec<(String, String)> {
     out
 }
 
+/// Where `number` (a placeholder or digits) stands in `text` as a number of
+/// its own, not the end of a longer token ("A30"): byte ranges.
+fn standing(text: &str, number: &str) -> Vec<(usize, usize)> {
+    numbers(text)
+        .filter(|m| {
+            m.as_str() == number
+                && !text[..m.start()].ends_with(|c: char| c.is_ascii_alphanumeric() || c == '.')
+        })
+        .map(|m| (m.start(), m.end()))
+        .collect()
+}
+
 /// Whether an approximation word of `lang` stands near `text[start..end]`, in
 /// its clause.
 fn kept_near(text: &str, start: usize, end: usize, lang: &str) -> bool {
@@ -191,16 +203,11 @@ pub fn lost(source: &str, output: &str, source_lang: &str, target_lang: &str) ->
     let out = output.to_lowercase();
     let mut lost = Vec::new();
     for (number, phrase) in approximations(source, source_lang) {
-        let hits: Vec<_> = numbers(&out)
-            .filter(|m| {
-                m.as_str() == number
-                    && !out[..m.start()].ends_with(|c: char| c.is_ascii_alphanumeric() || c == '.')
-            })
-            .collect();
+        let hits = standing(&out, &number);
         if !hits.is_empty()
             && !hits
                 .iter()
-                .any(|m| kept_near(&out, m.start(), m.end(), target_lang))
+                .any(|&(s, e)| kept_near(&out, s, e, target_lang))
         {
             lost.push(phrase);
         }
@@ -232,15 +239,9 @@ pub fn put_back(
         if lower.len() != text.len() {
             return None;
         }
-        let hits: Vec<_> = numbers(&lower)
-            .filter(|m| {
-                m.as_str() == number
-                    && !lower[..m.start()]
-                        .ends_with(|c: char| c.is_ascii_alphanumeric() || c == '.')
-            })
-            .map(|m| (m.start(), m.end()))
-            .collect();
-        let [(s, e)] = hits[..] else { continue };
+        let [(s, e)] = standing(&lower, &number)[..] else {
+            continue;
+        };
         // A number the translation bounds ("до 90 мин", up to 90 minutes, for
         // 约90分钟) is no approximation to put back: the check names it.
         if kept_near(&lower, s, e, target_lang)
