@@ -1223,6 +1223,20 @@ pub fn protect(text: &str, rules: &ProtectRules<'_>) -> Protected {
         }
     }
     taken.sort_by_key(|(s, _, _)| *s);
+    // An alternating-current mark after a voltage ("220V~50Hz", "230 V~") is
+    // the voltage's: left between two placeholders it reads as a range, and
+    // "220V~50Hz" came back in Vietnamese "từ 220V đến 50Hz" (from 220 V to
+    // 50 Hz). A tilde before another voltage ("220V~240V") is a range.
+    for (_, e, span) in taken.iter_mut() {
+        if span.kind == SpanKind::Quantity
+            && span_units(span).iter().any(|u| u.dimension == "voltage")
+            && let Some(mark) = ac_mark_at(&text[*e..])
+        {
+            span.original.push_str(mark);
+            span.restore.push_str(mark);
+            *e += mark.len();
+        }
+    }
     let mut out = String::with_capacity(text.len());
     let mut spans = Vec::with_capacity(taken.len());
     let mut pos = 0;
@@ -1234,6 +1248,22 @@ pub fn protect(text: &str, rules: &ProtectRules<'_>) -> Protected {
     }
     out.push_str(&text[pos..]);
     Protected { text: out, spans }
+}
+
+/// The alternating-current mark at the start of `rest`, right after a
+/// voltage: a tilde followed by no number, or by a frequency ("~50Hz", "~
+/// 50/60Hz"). `None` where a number of another unit follows: that is a range.
+fn ac_mark_at(rest: &str) -> Option<&str> {
+    let mark = ['~', '～'].into_iter().find(|c| rest.starts_with(*c))?;
+    let after = rest[mark.len_utf8()..].trim_start();
+    let digits = after
+        .find(|c: char| !(c.is_ascii_digit() || matches!(c, '.' | ',' | '/')))
+        .unwrap_or(after.len());
+    let frequency = after[digits..]
+        .trim_start()
+        .get(..2)
+        .is_some_and(|u| u.eq_ignore_ascii_case("hz"));
+    (digits == 0 || frequency).then(|| &rest[..mark.len_utf8()])
 }
 
 /// Whether counts written as words are protected as digits: for a source
@@ -2465,7 +2495,16 @@ pub fn added_units(source: &str, output: &str, spans: &[Span], target: &str) -> 
             unit_name_at(&source[at + placeholder.len()..], Names::Any)
                 .is_some_and(|(v, _)| v.id == u.id || !is_count(v))
         });
-        if in_source || u.id == "rpm" && rpm_in_parts(source, &placeholder) {
+        // A degree sign after the number in the source is an angle's ("±{2}°",
+        // which came back in Polish "o {2} stopni"): the table writes the
+        // angle's names but reads no symbol for it.
+        let angle = u.id == "°"
+            && source.match_indices(&placeholder).any(|(at, _)| {
+                let after = &source[at + placeholder.len()..];
+                after.starts_with('°')
+                    && !after['°'.len_utf8()..].starts_with(|c: char| c.is_alphabetic())
+            });
+        if in_source || angle || u.id == "rpm" && rpm_in_parts(source, &placeholder) {
             continue;
         }
         let name = rest[..len].trim_start_matches([' ', '\u{a0}', '\u{202f}', '-', '‐']);
@@ -2797,15 +2836,22 @@ fn repeated_unit_len(rest: &str, s: &Span) -> usize {
     }
     // A sign the quantity ends with, written again right after it ("{1}%"
     // with {1} = "80%" came back "80%%" in a Vietnamese bullet).
+    // Or after a space ("{1} %" came back "99% %" in a German title), where
+    // no letter follows it ("30° °C" is no repeat).
     if s.kind == SpanKind::Quantity
         && let Some(sign) = s
             .restore
             .chars()
             .last()
             .filter(|c| matches!(c, '%' | '‰' | '°'))
-        && rest.starts_with(sign)
     {
-        return sign.len_utf8();
+        let t = rest.trim_start_matches([' ', '\u{a0}', '\u{202f}']);
+        if t.starts_with(sign)
+            && (t.len() == rest.len()
+                || !t[sign.len_utf8()..].starts_with(|c: char| c.is_alphanumeric()))
+        {
+            return rest.len() - t.len() + sign.len_utf8();
+        }
     }
     let units = span_units(s);
     if units.is_empty() {
@@ -4461,6 +4507,94 @@ mod tests {
         assert!(p.text.contains("{1}"), "{}", p.text);
         let out = "يحتوي على {1} جرام";
         assert_eq!(added_units(&p.text, out, &p.spans, "ar"), ["300 جرام"]);
+    }
+
+    #[test]
+    fn an_alternating_current_mark_stays_with_its_voltage() {
+        let rules = ProtectRules {
+            language: Some("vi"),
+            source_language: Some("zh"),
+            ..Default::default()
+        };
+        // "220V~50Hz" came back "từ 220V đến 50Hz" (from 220 V to 50 Hz).
+        let p = protect("额定功率500W，220V~50Hz", &rules);
+        assert_eq!(p.text, "额定功率{1}，{2}{3}");
+        assert_eq!(p.spans[1].original, "220V~");
+        assert_eq!(restore("{1}, {2} {3}", &p).text, "500W, 220V~ 50Hz");
+        let p = protect("输入100-240V~ 50/60Hz", &rules);
+        assert_eq!(p.spans[0].original, "100-240V~");
+        let p = protect("电压230V~，功率1000W", &rules);
+        assert_eq!(p.spans[0].original, "230V~");
+        // A tilde before another voltage is a range, and a tilde after any
+        // other quantity stays as the source has it.
+        let p = protect("适用220V~240V", &rules);
+        assert!(
+            p.spans.iter().all(|s| !s.original.ends_with('~')),
+            "{:?}",
+            p.spans
+        );
+        let p = protect("容量1L~2L", &rules);
+        assert!(
+            p.spans.iter().all(|s| !s.original.ends_with('~')),
+            "{:?}",
+            p.spans
+        );
+    }
+
+    #[test]
+    fn a_sign_written_again_after_a_space_goes() {
+        let rules = ProtectRules {
+            language: Some("de"),
+            source_language: Some("zh"),
+            ..Default::default()
+        };
+        // A curtain's 遮光率约99% came back "von ca. 99% % isoliert".
+        let p = protect("遮光率约99% 隔热", &rules);
+        assert_eq!(
+            restore("Verdunkelung ca. {1} % isoliert", &p).text,
+            "Verdunkelung ca. 99% isoliert"
+        );
+        assert_eq!(
+            restore("Verdunkelung ca. {1} isoliert", &p).text,
+            "Verdunkelung ca. 99% isoliert"
+        );
+    }
+
+    #[test]
+    fn a_degree_sign_of_the_source_is_an_angle() {
+        let rules = ProtectRules {
+            language: Some("pl"),
+            source_language: Some("zh"),
+            ..Default::default()
+        };
+        // A monitor stand's "左右旋转±45°" came back "obracać o 45 stopni":
+        // the degree sign stands outside the placeholder, an angle.
+        let p = protect("支架可升降130mm，左右旋转±45°", &rules);
+        assert_eq!(p.text, "支架可升降{1}，左右旋转±{2}°");
+        assert!(
+            added_units(
+                &p.text,
+                "Podnoszenie {1}, obrót o {2} stopni",
+                &p.spans,
+                "pl"
+            )
+            .is_empty()
+        );
+        assert_eq!(
+            added_units(
+                &p.text,
+                "Podnoszenie {1}, obrót o {2} kilogramów",
+                &p.spans,
+                "pl"
+            ),
+            ["45 kilogramów"]
+        );
+        // Without the sign in the source, degrees are added.
+        let p = protect("左右旋转45", &rules);
+        assert_eq!(
+            added_units(&p.text, "obrót o {1} stopni", &p.spans, "pl"),
+            ["45 stopni"]
+        );
     }
 
     #[test]
