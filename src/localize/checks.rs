@@ -2177,7 +2177,10 @@ const LIMIT_WORDS: [(&str, &[&str], &[&str]); 18] = [
             "minimum",
             "fazla",
             "üzeri",
+            "üzerine",
             "üstü",
+            "üstüne",
+            "üstünde",
             "üzerinde",
             "itibaren",
             "büyük",
@@ -5404,6 +5407,25 @@ mod tests {
             let p = protect(src, &rules);
             limits_lost(&p.text, out, sl, tl).map(|f| f.evidence)
         };
+        // Turkish "above" in a case form ("6 yaşından üstüne") keeps "or older".
+        assert_eq!(
+            lost(
+                "适合6岁以上儿童",
+                "zh",
+                "Çocuklar için {1} yaşından üstüne uygun",
+                "tr"
+            ),
+            None
+        );
+        assert!(
+            lost(
+                "适合6岁以上儿童",
+                "zh",
+                "Çocuklar için {1} yaşına uygun",
+                "tr"
+            )
+            .is_some()
+        );
         // "does not exceed" keeps "at most" in Polish.
         assert_eq!(
             lost(
