@@ -6,11 +6,14 @@
 //! 2600 mAh). Every number and unit is still there, and the buyer reads a
 //! size as a weight.
 //!
-//! Two properties are read, in every target language: a weight, which no
+//! Three properties are read, in every target language: a weight, which no
 //! length, volume, time, charge, power, voltage, temperature, area, speed or
 //! data size gives, and a running time (battery life, autonomy), which no
 //! mass, volume, charge, power, voltage, temperature, area or data size gives
-//! (a distance is a range: "autonomía de 25 km"). The quantity read is the
+//! (a distance is a range: "autonomía de 25 km"), and a length, which no
+//! mass, volume, time, charge, power, voltage, temperature, area, speed or data
+//! size gives (a fishing rod's "2.7米竿长仅重98g" came back in Portuguese "2,7
+//! metros com comprimento mínimo de 98 g", a length of 98 g). The quantity read is the
 //! first one after the property's word in its clause, within a few words.
 
 use std::sync::LazyLock;
@@ -79,6 +82,30 @@ const PROPERTIES: &[Property] = &[
             ("zh", &["续航", "使用时间"]),
         ],
     },
+    Property {
+        name: "length",
+        contradicts: &["mass", "volume", "time", "charge", "power", "voltage", "temperature", "area", "speed", "data"],
+        words: &[
+            ("en", &["length"]),
+            ("de", &["länge", "gesamtlänge", "kabellänge"]),
+            ("fr", &["longueur"]),
+            ("es", &["longitud"]),
+            ("it", &["lunghezza"]),
+            ("pt", &["comprimento"]),
+            ("nl", &["lengte"]),
+            ("pl", &["długość", "długości"]),
+            ("ru", &["длина", "длиной", "длины"]),
+            ("tr", &["uzunluk*", "uzunluğu*"]),
+            ("id", &["panjang"]),
+            ("ms", &["panjang"]),
+            ("vi", &["chiều dài"]),
+            ("th", &["ความยาว"]),
+            ("ar", &["طول", "بطول", "الطول"]),
+            ("ja", &["長さ", "全長"]),
+            ("ko", &["길이"]),
+            ("zh", &["长度", "全长"]),
+        ],
+    },
 ];
 
 /// A number, or dimensions ("40×15×12"), and what follows it.
@@ -133,7 +160,8 @@ fn word_ends(lower: &str, words: &[&str]) -> Vec<usize> {
         for (i, _) in lower.match_indices(stem) {
             let mut end = i + stem.len();
             if spaced(stem) {
-                if lower[..i].ends_with(letter) {
+                // Nor the end of a compound ("waist-length hair").
+                if lower[..i].ends_with(letter) || lower[..i].ends_with('-') {
                     continue;
                 }
                 if open {
@@ -255,6 +283,20 @@ mod tests {
             ["weight: 120 minutos"]
         );
         assert_eq!(mismatched("Вес 40 см", "ru").len(), 1);
+        // A length given in grams; and lengths given as lengths.
+        assert_eq!(
+            mismatched("2,7 metros com comprimento mínimo de 98 g", "pt"),
+            ["length: 98 g"]
+        );
+        for (text, lang) in [
+            ("Comprimento fechado de 1,1 metros", "pt"),
+            ("Kabellänge 1,5 m", "de"),
+            ("Length: 40-160 cm, weight 380 g", "en"),
+            ("длина 2,7 м, вес 98 г", "ru"),
+            ("Dries waist-length hair in 3 minutes", "en"),
+        ] {
+            assert!(mismatched(text, lang).is_empty(), "{text}");
+        }
     }
 
     #[test]
