@@ -11,7 +11,9 @@
 //! clause: "około", "ca.", "environ", "khoảng", 약 … 정도), or "nearly" and
 //! "almost", which bound it more tightly still. [`put_back`] writes the
 //! target's own short form right before a number that lost it ("ok. 380 g",
-//! "約380g"); [`lost`] names what is still lost.
+//! "約380g"); [`lost`] names what is still lost, and a number written right
+//! after a word that makes it exact ("exactly", "tam olarak") is lost
+//! whatever else stands near.
 
 use super::checks::{clause_near, ends_with_word, has_limit_word};
 
@@ -26,7 +28,8 @@ type Words = (
 
 /// Per language: words before a number that make it approximate, words after
 /// it (and its unit), and words that keep an approximation anywhere near the
-/// number in a translation. Lower case.
+/// number in a translation (a word ending in `*` is a stem: any word it
+/// begins). Lower case.
 #[rustfmt::skip]
 const WORDS: &[Words] = &[
     ("zh", &["大约", "大概", "约为", "约"], &["左右"],
@@ -34,23 +37,23 @@ const WORDS: &[Words] = &[
     ("ja", &["約", "およそ", "おおよそ"], &["程度", "前後", "くらい", "ぐらい"],
         &["約", "およそ", "程度", "前後", "くらい", "ぐらい", "ほど", "目安", "大体", "弱", "強"]),
     ("en", &["about", "approx.", "approx", "approximately", "around", "roughly", "circa", "ca."], &["or so"],
-        &["about", "approx", "approximately", "approximate", "around", "roughly", "circa", "ca", "nearly", "almost", "or so", "some", "≈", "~"]),
+        &["approxim*", "about", "approx", "approximately", "approximate", "around", "roughly", "circa", "ca", "nearly", "almost", "or so", "some", "≈", "~"]),
     ("de", &["ca.", "circa", "etwa", "ungefähr", "rund"], &[],
         &["ca", "circa", "zirka", "etwa", "ungefähr", "ungefähre", "ungefähren", "rund", "annähernd", "knapp", "fast", "um die", "≈", "~"]),
     ("fr", &["environ", "approximativement"], &[],
-        &["environ", "env", "approximativement", "approximatif", "approximative", "près de", "autour de", "à peu près", "presque", "quelque", "≈", "~"]),
+        &["approxim*", "environ", "env", "approximativement", "approximatif", "approximative", "près de", "autour de", "à peu près", "presque", "quelque", "≈", "~"]),
     ("es", &["aproximadamente", "aprox.", "alrededor de"], &[],
-        &["aprox", "aproximadamente", "aproximado", "aproximada", "alrededor de", "alrededor del", "cerca de", "cerca del", "unos", "unas", "casi", "más o menos", "en torno a", "≈", "~"]),
+        &["aproxim*", "aprox", "aproximadamente", "aproximado", "aproximada", "alrededor de", "alrededor del", "cerca de", "cerca del", "unos", "unas", "casi", "más o menos", "en torno a", "≈", "~"]),
     ("it", &["circa", "ca."], &["circa"],
-        &["circa", "ca", "approssimativamente", "approssimativo", "approssimativa", "quasi", "intorno a", "intorno ai", "all'incirca", "più o meno", "attorno a", "attorno ai", "≈", "~"]),
+        &["approssim*", "circa", "ca", "approssimativamente", "approssimativo", "approssimativa", "quasi", "intorno a", "intorno ai", "all'incirca", "più o meno", "attorno a", "attorno ai", "≈", "~"]),
     ("pt", &["aproximadamente", "aprox.", "cerca de"], &[],
-        &["aprox", "aproximadamente", "aproximado", "aproximada", "cerca de", "por volta de", "em torno de", "quase", "mais ou menos", "uns", "umas", "perto de", "≈", "~"]),
+        &["aproxim*", "aprox", "aproximadamente", "aproximado", "aproximada", "cerca de", "por volta de", "em torno de", "quase", "mais ou menos", "uns", "umas", "perto de", "≈", "~"]),
     ("nl", &["ca.", "circa", "ongeveer"], &[],
         &["ca", "circa", "ongeveer", "zo'n", "rond", "rond de", "bijna", "ruim", "plusminus", "≈", "~"]),
     ("pl", &["ok.", "około"], &[],
-        &["ok", "około", "blisko", "mniej więcej", "prawie", "przybliżeniu", "rzędu", "≈", "~"]),
+        &["przybliż*", "ok", "około", "blisko", "mniej więcej", "prawie", "przybliżeniu", "rzędu", "≈", "~"]),
     ("ru", &["около", "примерно", "приблизительно"], &[],
-        &["около", "ок", "примерно", "приблизительно", "почти", "порядка", "≈", "~"]),
+        &["приблизит*", "около", "ок", "примерно", "приблизительно", "почти", "порядка", "≈", "~"]),
     ("tr", &["yaklaşık"], &["kadar"],
         &["yaklaşık", "yakl", "ortalama", "civarı", "civarında", "kadar", "aşağı yukarı", "neredeyse", "≈", "~"]),
     ("ko", &["약"], &["정도", "가량"],
@@ -73,10 +76,53 @@ const WORDS: &[Words] = &[
 const PREFIX: &[(&str, &str, bool)] = &[
     ("en", "approx.", true), ("de", "ca.", true), ("fr", "environ", true),
     ("es", "aprox.", true), ("it", "circa", true), ("pt", "aprox.", true),
-    ("nl", "ca.", true), ("pl", "ok.", true), ("ru", "около", true),
+    ("nl", "ca.", true), ("pl", "ok.", true), ("ru", "примерно", true),
     ("tr", "yaklaşık", true), ("ja", "約", false), ("zh", "约", false),
     ("ko", "약", true), ("vi", "khoảng", true), ("th", "ประมาณ", true),
     ("id", "sekitar", true), ("ms", "kira-kira", true), ("ar", "حوالي", true),
+];
+
+/// Words right before a number that make it exact, per language: a
+/// translation that writes one has turned the approximation around, whatever
+/// else stands near ("tam olarak 28×20×25 cm kadar", exactly … about, for
+/// 约28×20×25cm in a Turkish bullet). Lower case.
+#[rustfmt::skip]
+const EXACT: &[(&str, &[&str])] = &[
+    ("en", &["exactly", "precisely"]), ("de", &["genau", "exakt"]),
+    ("fr", &["exactement", "précisément"]), ("es", &["exactamente", "precisamente"]),
+    ("it", &["esattamente", "precisamente"]), ("pt", &["exatamente", "exactamente", "precisamente"]),
+    ("nl", &["precies", "exact"]), ("pl", &["dokładnie", "równo"]), ("ru", &["ровно", "точно"]),
+    ("tr", &["tam olarak", "tam tamına"]), ("ko", &["정확히"]), ("vi", &["chính xác"]),
+    ("id", &["tepat", "persis"]), ("ms", &["tepat"]), ("ar", &["بالضبط"]),
+    ("ja", &["ちょうど", "正確に"]), ("zh", &["正好", "恰好", "整整"]),
+];
+
+/// Whether an exact word of `lang` ([`EXACT`]) stands right before the
+/// number at `start` of `text` (lower case).
+fn exact_before(text: &str, start: usize, lang: &str) -> bool {
+    let Some((_, words)) = EXACT.iter().find(|e| e.0 == lang) else {
+        return false;
+    };
+    let before = text[..start].trim_end();
+    words.iter().any(|w| ends_with_word(before, w))
+}
+
+/// Russian prepositions that may stand before a number, lower case.
+const RU_PREPOSITIONS: &[&str] = &[
+    "в",
+    "во",
+    "на",
+    "за",
+    "до",
+    "через",
+    "от",
+    "по",
+    "из",
+    "с",
+    "со",
+    "к",
+    "ко",
+    "при",
 ];
 
 /// Han characters before 约 that make it a word of its own, no approximation:
@@ -189,7 +235,14 @@ fn kept_near(text: &str, start: usize, end: usize, lang: &str) -> bool {
         return true;
     };
     let near = clause_near(text, start, end, 40, 24);
-    keep.iter().any(|w| has_limit_word(&near, w))
+    keep.iter().any(|w| match w.strip_suffix('*') {
+        // A stem: any word it begins ("Aproxima de 3,5 kg", an invented verb,
+        // still says "approximately").
+        Some(stem) => near.match_indices(stem).any(|(i, _)| {
+            !near[..i].ends_with(|c: char| c.is_alphabetic() && !crate::script::is_cjk(c))
+        }),
+        None => has_limit_word(&near, w),
+    })
 }
 
 /// The source's approximate numbers the translation has without an
@@ -205,9 +258,12 @@ pub fn lost(source: &str, output: &str, source_lang: &str, target_lang: &str) ->
     for (number, phrase) in approximations(source, source_lang) {
         let hits = standing(&out, &number);
         if !hits.is_empty()
-            && !hits
+            && (hits
                 .iter()
-                .any(|&(s, e)| kept_near(&out, s, e, target_lang))
+                .any(|&(s, _)| exact_before(&out, s, target_lang))
+                || !hits
+                    .iter()
+                    .any(|&(s, e)| kept_near(&out, s, e, target_lang)))
         {
             lost.push(phrase);
         }
@@ -246,6 +302,7 @@ pub fn put_back(
         // 约90分钟) is no approximation to put back: the check names it.
         if kept_near(&lower, s, e, target_lang)
             || super::checks::limit_word_near(&lower, s, e, target_lang)
+            || exact_before(&lower, s, target_lang)
         {
             continue;
         }
@@ -270,9 +327,45 @@ pub fn put_back(
                     .map(|w| format!("{}{}'environ ", &h[..h.len() - w.len()], &w[..1]))
             })
             .flatten();
-        text = match elided {
-            Some(h) => format!("{h}{}", &text[s..]),
-            None => format!("{head}{lead}{word}{sep}{}", &text[s..]),
+        // Russian "примерно" (an adverb: "около" would want the genitive, and
+        // the mend wrote "около 4 раза") goes before a preposition that governs
+        // the number: "примерно в 4 раза", not "в примерно 4 раза".
+        let preposition = (target_lang == "ru")
+            .then(|| {
+                let h = head.trim_end();
+                RU_PREPOSITIONS.iter().find_map(|p| {
+                    let at = h.len().checked_sub(p.len())?;
+                    (h[at..].to_lowercase() == *p && ends_with_word(&h.to_lowercase(), p))
+                        .then_some(at)
+                })
+            })
+            .flatten();
+        text = match (elided, preposition) {
+            (Some(h), _) => format!("{h}{}", &text[s..]),
+            (None, Some(at)) => {
+                let lead = if at > 0 && !text[..at].ends_with(char::is_whitespace) {
+                    " "
+                } else {
+                    ""
+                };
+                let rest = &text[at..];
+                // A capital moves to the adverb: "За {1}" becomes "Примерно за {1}".
+                match rest.chars().next().filter(|c| c.is_uppercase()) {
+                    Some(c) => {
+                        let mut w = word.chars();
+                        let cap: String = w
+                            .next()
+                            .into_iter()
+                            .flat_map(char::to_uppercase)
+                            .chain(w)
+                            .collect();
+                        let low: String = c.to_lowercase().collect();
+                        format!("{}{lead}{cap} {low}{}", &text[..at], &rest[c.len_utf8()..])
+                    }
+                    None => format!("{}{lead}{word} {rest}", &text[..at]),
+                }
+            }
+            (None, None) => format!("{head}{lead}{word}{sep}{}", &text[s..]),
         };
         changed = true;
     }
@@ -349,6 +442,31 @@ mod tests {
         assert_eq!(put_back("约{1}", "Waga", "zh", "pl"), None);
         assert_eq!(put_back("约{1}", "{1}, {1}", "zh", "pl"), None);
         assert_eq!(lost("约{1}", "{1}, {1}", "zh", "pl"), ["约{1}"]);
+        // Any word of the stem keeps it: "Aproxima de 3,5 kg".
+        assert!(lost("约{1}", "Aproxima de {1}", "zh", "pt").is_empty());
+        assert_eq!(put_back("约{1}", "Aproxima de {1}", "zh", "pt"), None);
+        // Russian writes the adverb before a preposition of the number.
+        assert_eq!(
+            put_back("亮约{1}倍", "в {1} раза ярче", "zh", "ru").as_deref(),
+            Some("примерно в {1} раза ярче")
+        );
+        assert_eq!(
+            put_back("约{1}", "Заряд: За {1}", "zh", "ru").as_deref(),
+            Some("Заряд: Примерно за {1}")
+        );
+        assert_eq!(
+            put_back("约{1}", "Вес {1}", "zh", "ru").as_deref(),
+            Some("Вес примерно {1}")
+        );
+        // An exact word turns it around, whatever else is near; it is not
+        // mended ("approx. exactly 28 cm" says nothing).
+        assert_eq!(lost("约{1}", "tam olarak {1} kadar", "zh", "tr"), ["约{1}"]);
+        assert_eq!(put_back("约{1}", "tam olarak {1}", "zh", "tr"), None);
+        assert_eq!(
+            lost("about 30 minutes", "genau 30 Minuten", "en", "de"),
+            ["about 30"]
+        );
+        assert!(lost("约{1}", "Précis à environ {1}", "zh", "fr").is_empty());
         // Another clause's word keeps nothing: "ok." there is another
         // number's.
         assert_eq!(lost("约{1}，{2}", "{1}, ok. {2}", "zh", "pl"), ["约{1}"]);

@@ -1348,7 +1348,7 @@ struct FieldText {
 /// would now flag is translated again
 /// instead of recalled. The memory holds model output only (a reviewer's edits go
 /// to the example bank), so nothing a person wrote is lost.
-const CHECKS_VERSION: u32 = 20;
+const CHECKS_VERSION: u32 = 21;
 
 /// Builds the translation-memory key of a segment for one call.
 struct TmKeys {
