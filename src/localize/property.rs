@@ -11,10 +11,11 @@
 //! data size gives, and a running time (battery life, autonomy), which no
 //! mass, volume, charge, power, voltage, temperature, area or data size gives
 //! (a distance is a range: "autonomía de 25 km"), and a length, which no
-//! mass, volume, time, charge, power, voltage, temperature, area, speed or data
-//! size gives (a fishing rod's "2.7米竿长仅重98g" came back in Portuguese "2,7
-//! metros com comprimento mínimo de 98 g", a length of 98 g). The quantity read is the
-//! first one after the property's word in its clause, within a few words.
+//! (nor a diameter, thickness or width) mass, volume, time, charge, power,
+//! voltage, temperature, area, speed or data size gives (a fishing rod's
+//! "2.7米竿长仅重98g" came back in Portuguese "2,7 metros com comprimento
+//! mínimo de 98 g", a length of 98 g). The quantity read is the first one
+//! after the property's word in its clause, within a few words.
 
 use std::sync::LazyLock;
 
@@ -36,7 +37,7 @@ struct Property {
 const PROPERTIES: &[Property] = &[
     Property {
         name: "weight",
-        contradicts: &["length", "volume", "time", "charge", "power", "voltage", "temperature", "area", "speed", "data"],
+        contradicts: &["length", "volume", "time", "charge", "power", "voltage", "temperature", "area", "speed", "data", "energy", "colour_temperature", "current", "frequency", "sound", "luminous_flux", "pressure", "flow", "torque"],
         words: &[
             ("en", &["weigh*"]),
             ("de", &["gewicht*", "wiegt", "wiegen"]),
@@ -60,7 +61,7 @@ const PROPERTIES: &[Property] = &[
     },
     Property {
         name: "running time",
-        contradicts: &["mass", "volume", "charge", "power", "voltage", "temperature", "area", "data"],
+        contradicts: &["mass", "volume", "charge", "power", "voltage", "temperature", "area", "data", "colour_temperature", "current", "frequency", "sound", "luminous_flux", "pressure", "flow", "torque"],
         words: &[
             ("en", &["runtime", "run time", "battery life", "playtime", "play time", "working time"]),
             ("de", &["laufzeit", "akkulaufzeit", "betriebszeit", "spielzeit", "betriebsdauer"]),
@@ -84,33 +85,34 @@ const PROPERTIES: &[Property] = &[
     },
     Property {
         name: "length",
-        contradicts: &["mass", "volume", "time", "charge", "power", "voltage", "temperature", "area", "speed", "data"],
+        contradicts: &["mass", "volume", "time", "charge", "power", "voltage", "temperature", "area", "speed", "data", "energy", "colour_temperature", "current", "frequency", "sound", "luminous_flux", "pressure", "flow", "torque"],
         words: &[
-            ("en", &["length"]),
-            ("de", &["länge", "gesamtlänge", "kabellänge"]),
-            ("fr", &["longueur"]),
-            ("es", &["longitud"]),
-            ("it", &["lunghezza"]),
-            ("pt", &["comprimento"]),
-            ("nl", &["lengte"]),
-            ("pl", &["długość", "długości"]),
-            ("ru", &["длина", "длиной", "длины"]),
-            ("tr", &["uzunluk*", "uzunluğu*"]),
-            ("id", &["panjang"]),
-            ("ms", &["panjang"]),
-            ("vi", &["chiều dài"]),
-            ("th", &["ความยาว"]),
-            ("ar", &["طول", "بطول", "الطول"]),
-            ("ja", &["長さ", "全長"]),
-            ("ko", &["길이"]),
-            ("zh", &["长度", "全长"]),
+            ("en", &["length", "diameter", "thickness", "width"]),
+            ("de", &["länge", "gesamtlänge", "kabellänge", "durchmesser", "dicke", "breite"]),
+            ("fr", &["longueur", "diamètre", "épaisseur", "largeur"]),
+            ("es", &["longitud", "diámetro", "grosor", "espesor", "anchura"]),
+            ("it", &["lunghezza", "diametro", "spessore", "larghezza"]),
+            ("pt", &["comprimento", "diâmetro", "espessura", "largura"]),
+            ("nl", &["lengte", "diameter", "dikte", "breedte"]),
+            ("pl", &["długość", "długości", "średnica", "średnicy", "grubość", "szerokość"]),
+            ("ru", &["длина", "длиной", "длины", "диаметр*", "толщин*", "ширин*"]),
+            ("tr", &["uzunluk*", "uzunluğu*", "çap*", "kalınlı*", "genişli*"]),
+            ("id", &["panjang", "diameter", "ketebalan"]),
+            ("ms", &["panjang", "diameter", "ketebalan"]),
+            ("vi", &["chiều dài", "đường kính", "độ dày", "chiều rộng"]),
+            ("th", &["ความยาว", "เส้นผ่านศูนย์กลาง", "ความหนา", "ความกว้าง"]),
+            ("ar", &["طول", "بطول", "الطول", "قطر", "بقطر", "سماكة", "سمك"]),
+            ("ja", &["長さ", "全長", "直径", "厚さ"]),
+            ("ko", &["길이", "지름", "직경", "두께"]),
+            ("zh", &["长度", "全长", "直径", "厚度"]),
         ],
     },
 ];
 
-/// A number, or dimensions ("40×15×12"), and what follows it.
+/// A number, or dimensions ("40×15×12") or a range ("3000-6500"), and what
+/// follows it.
 static NUMBER: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"\d+(?:[.,]\d+)?(?:\s*[×xX*]\s*\d+(?:[.,]\d+)?)*").expect("static regex")
+    Regex::new(r"\d+(?:[.,]\d+)?(?:\s*[×xX*\-–~]\s*\d+(?:[.,]\d+)?)*").expect("static regex")
 });
 
 /// How far after a property's word its quantity may stand, in characters.
@@ -233,7 +235,15 @@ fn read(output: &str, lang: &str) -> Vec<(&'static Property, &'static units::Uni
             let Some(m) = NUMBER.find(window) else {
                 continue;
             };
-            let Some(unit) = unit_after(&window[m.end()..]) else {
+            // The unit as written, where lower case kept every offset: a
+            // symbol's case tells units apart ("K", kelvin; "k" is none).
+            let at = end + m.end();
+            let rest = if lower.len() == output.len() && output.is_char_boundary(at) {
+                &output[at..end + window.len()]
+            } else {
+                &window[m.end()..]
+            };
+            let Some(unit) = unit_after(rest) else {
                 continue;
             };
             found.push((p, unit, window[m.start()..].trim_end().to_string()));
@@ -288,12 +298,18 @@ mod tests {
             mismatched("2,7 metros com comprimento mínimo de 98 g", "pt"),
             ["length: 98 g"]
         );
+        // A ceiling lamp's diameter given as a colour temperature.
+        assert_eq!(
+            mismatched("เส้นผ่านศูนย์กลางของ Lamp เป็น 3000-6500K", "th").len(),
+            1
+        );
         for (text, lang) in [
             ("Comprimento fechado de 1,1 metros", "pt"),
             ("Kabellänge 1,5 m", "de"),
             ("Length: 40-160 cm, weight 380 g", "en"),
             ("длина 2,7 м, вес 98 г", "ru"),
             ("Dries waist-length hair in 3 minutes", "en"),
+            ("Diamètre 42 mm, épaisseur 10 mm", "fr"),
         ] {
             assert!(mismatched(text, lang).is_empty(), "{text}");
         }
