@@ -15,7 +15,9 @@
 //! [`super::terminology::Terminology::added_materials`]; a warning: retried
 //! once, and if it stays the field needs review), `colour_added` (the same for
 //! the colours, [`super::terminology::Terminology::added_colours`]), `season_added`
-//! (the same for a season, [`super::seasons::added`]), `connectivity_added`
+//! (the same for a season, [`super::seasons::added`]), `gender_changed` (a
+//! men's product written as a women's, or a unisex one as one gender's,
+//! [`super::gender::changed`]), `connectivity_added`
 //! (the same for Bluetooth, Wi-Fi, NFC, GPS, Zigbee,
 //! [`super::connectivity::added`]), `quote_added` (the same for words in
 //! quotation marks the source does not quote, [`quote_added`]), `example_leaked`
@@ -201,6 +203,9 @@ impl Finding {
             ),
             "season_added" => format!(
                 "the source names no season {ev}: name only the seasons the source names."
+            ),
+            "gender_changed" => format!(
+                "{ev}: the source says whom the product is for otherwise. Keep it for the same buyers (men, women, or both) as the source."
             ),
             "connectivity_added" => format!(
                 "the source does not name {ev}: keep the wireless technology the source names (Bluetooth, Wi-Fi, NFC …) and add none."

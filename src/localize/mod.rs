@@ -20,6 +20,7 @@ mod checks;
 mod chrf;
 mod connectivity;
 mod eval;
+mod gender;
 mod glossary;
 mod html;
 mod language;

@@ -2732,6 +2732,11 @@ impl Pipeline {
                 "wireless technology",
                 super::connectivity::added(&s.source, &raw),
             ),
+            (
+                "gender_changed",
+                "buyer (men, women or both)",
+                super::gender::changed(&s.protected.text, &raw, src, tgt),
+            ),
         ] {
             if !added.is_empty() {
                 findings.push(
