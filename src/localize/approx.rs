@@ -335,7 +335,7 @@ pub fn put_back(
                 let h = head.trim_end();
                 RU_PREPOSITIONS.iter().find_map(|p| {
                     let at = h.len().checked_sub(p.len())?;
-                    (h[at..].to_lowercase() == *p && ends_with_word(&h.to_lowercase(), p))
+                    (h.get(at..)?.to_lowercase() == *p && ends_with_word(&h.to_lowercase(), p))
                         .then_some(at)
                 })
             })
@@ -457,6 +457,18 @@ mod tests {
         assert_eq!(
             put_back("约{1}", "Вес {1}", "zh", "ru").as_deref(),
             Some("Вес примерно {1}")
+        );
+        // A head whose last bytes are no character's ends in no preposition
+        // (a space before Cyrillic letters made the offset fall inside one).
+        assert_eq!(
+            put_back(
+                "约{1}",
+                "После заполнения объемом размер оценивается как {1}",
+                "zh",
+                "ru"
+            )
+            .as_deref(),
+            Some("После заполнения объемом размер оценивается как примерно {1}")
         );
         // An exact word turns it around, whatever else is near; it is not
         // mended ("approx. exactly 28 cm" says nothing).

@@ -238,11 +238,12 @@ fn read(output: &str, lang: &str) -> Vec<(&'static Property, &'static units::Uni
             // The unit as written, where lower case kept every offset: a
             // symbol's case tells units apart ("K", kelvin; "k" is none).
             let at = end + m.end();
-            let rest = if lower.len() == output.len() && output.is_char_boundary(at) {
-                &output[at..end + window.len()]
+            let rest = if lower.len() == output.len() {
+                output.get(at..end + window.len())
             } else {
-                &window[m.end()..]
-            };
+                None
+            }
+            .unwrap_or(&window[m.end()..]);
             let Some(unit) = unit_after(rest) else {
                 continue;
             };
