@@ -491,6 +491,21 @@ mod tests {
     }
 
     #[test]
+    fn the_mend_never_panics_on_real_text() {
+        // Every number of every dev reference (18 languages, every script)
+        // given as approximate by its source: the mend reads the text right
+        // before each one, where a byte offset may fall inside a character.
+        for (_, tl, _, b) in crate::localize::eval::dev_reference_pairs() {
+            let lower = b.to_lowercase();
+            for m in numbers(&lower) {
+                let src = format!("约{}", m.as_str());
+                let _ = put_back(&src, &b, "zh", &tl);
+                let _ = lost(&src, &b, "zh", &tl);
+            }
+        }
+    }
+
+    #[test]
     #[ignore]
     fn measure_approximation_lost() {
         // The precision of `approximation_lost` on good translations whose
