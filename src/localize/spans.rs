@@ -2734,9 +2734,13 @@ fn unit_name_at(t: &str, names: Names<'_>) -> Option<(&'static Unit, usize)> {
             }
             // A name joined to the next word by a hyphen is a name too
             // ("{1}-Tage-Garantie").
+            // A name that is the unit's symbol keeps the symbol's case: the
+            // Polish "W" (watts) is no "w" (in), which had read "99% w
+            // domyślnym" as watts added.
+            let exact = u.exact_case && u.symbols.iter().any(|sym| sym == w);
             let whole = |name: &str| {
-                name_at_start(body, name, false).or_else(|| {
-                    name_prefix_len(body, name, false).filter(|&n| body[n..].starts_with('-'))
+                name_at_start(body, name, exact).or_else(|| {
+                    name_prefix_len(body, name, exact).filter(|&n| body[n..].starts_with('-'))
                 })
             };
             consider(u, whole(w));
@@ -4557,6 +4561,23 @@ mod tests {
         assert_eq!(
             restore("Verdunkelung ca. {1} isoliert", &p).text,
             "Verdunkelung ca. 99% isoliert"
+        );
+    }
+
+    #[test]
+    fn a_symbol_written_as_a_name_keeps_its_case() {
+        let rules = ProtectRules {
+            language: Some("pl"),
+            source_language: Some("zh"),
+            ..Default::default()
+        };
+        // "覆盖99% sRGB色域" came back "Zamknięcie 99% w domyślnym …": "w" is
+        // "in", no watt.
+        let p = protect("覆盖99% sRGB色域", &rules);
+        assert!(added_units(&p.text, "Zamknięcie {1} w domyślnym sRGB", &p.spans, "pl").is_empty());
+        assert_eq!(
+            added_units(&p.text, "Zamknięcie {1} W sRGB", &p.spans, "pl"),
+            ["99% W"]
         );
     }
 
