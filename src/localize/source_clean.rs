@@ -5,7 +5,8 @@
 //! removed; gift add-ons (送杯刷) move out of the title into a bullet of their own;
 //! a bullet's 【headline】 becomes "headline：" (nothing is lost, so nothing is
 //! reported);
-//! Chinese sizes (S–5XL, 码) are kept as written and flagged; Chinese attribute
+//! Chinese sizes (S–5XL, 码) are kept as written and flagged (a 码 size within
+//! the EU sizes the listing itself states, "EU39-46", is not); Chinese attribute
 //! names (颜色, 材质 …) become the marketplace's name in the target language.
 //! Every removal or move is reported as a warning naming the field, the words and the
 //! reason, so nothing disappears silently. Main type: [`SourceCleaner`]; the
@@ -422,9 +423,16 @@ impl SourceCleaner {
         (kept.join(" "), removed)
     }
 
-    fn flag(&self, field: &str, text: &str, warnings: &mut Vec<Warning>) {
+    /// Flags `text`'s sizes on the Chinese chart, except a size whose every
+    /// number lies in a range of `eu` sizes the listing states itself: a
+    /// shoe's "42码" where the listing says "EU39-46" is on the EU chart.
+    fn flag(&self, field: &str, text: &str, eu: &[(u32, u32)], warnings: &mut Vec<Warning>) {
         for (reason, re) in &self.flags {
-            let found: Vec<&str> = re.find_iter(text).map(|m| m.as_str()).collect();
+            let found: Vec<&str> = re
+                .find_iter(text)
+                .map(|m| m.as_str())
+                .filter(|m| !on_eu_chart(m, eu))
+                .collect();
             if !found.is_empty() {
                 warnings.push(Warning {
                     field: field.to_string(),
@@ -461,6 +469,7 @@ impl SourceCleaner {
             }
         };
 
+        let eu = eu_sizes(listing);
         let mut gifts = Vec::new();
         let (title, mut removed) = self.strip(&listing.title, Some(&mut gifts));
         let (title, dups) = Self::dedup_keywords(&title);
@@ -476,7 +485,7 @@ impl SourceCleaner {
             out.title = title;
             report("title", removed, &mut warnings);
         }
-        self.flag("title", &out.title, &mut warnings);
+        self.flag("title", &out.title, &eu, &mut warnings);
 
         let mut bullets = Vec::with_capacity(listing.bullets.len());
         for (i, b) in listing.bullets.iter().enumerate() {
@@ -488,7 +497,7 @@ impl SourceCleaner {
                 bullets.push(headline_with_colon(&text));
                 report(&field, removed, &mut warnings);
             }
-            self.flag(&field, &bullets[i], &mut warnings);
+            self.flag(&field, &bullets[i], &eu, &mut warnings);
         }
         for g in gifts {
             if !bullets.iter().any(|b| b.contains(&g)) {
@@ -498,7 +507,7 @@ impl SourceCleaner {
         out.bullets = bullets;
         if !listing.description.trim().is_empty() {
             out.description = self.rename(&listing.description);
-            self.flag("description", &listing.description, &mut warnings);
+            self.flag("description", &listing.description, &eu, &mut warnings);
         }
 
         for a in &mut out.attributes {
@@ -518,7 +527,7 @@ impl SourceCleaner {
                     ),
                 });
             } else {
-                self.flag(&field, &a.value, &mut warnings);
+                self.flag(&field, &a.value, &eu, &mut warnings);
             }
         }
         Cleaned {
@@ -526,6 +535,42 @@ impl SourceCleaner {
             warnings,
         }
     }
+}
+
+/// Sizes on the EU chart that a listing states ("EU39-46", "EU 42", "欧码40"):
+/// each as the range it covers.
+fn eu_sizes(listing: &Listing) -> Vec<(u32, u32)> {
+    static EU: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(?i)(?:(?-u:\b)EUR?|欧码)\s*[:：]?\s*(\d{2})(?:\s*[-~～到至]\s*(\d{2}))?")
+            .expect("static regex")
+    });
+    let mut texts: Vec<&str> = vec![&listing.title, &listing.description];
+    texts.extend(listing.bullets.iter().map(String::as_str));
+    texts.extend(listing.attributes.iter().map(|a| a.value.as_str()));
+    let mut out = Vec::new();
+    for t in texts {
+        for c in EU.captures_iter(t) {
+            let n = |i: usize| c.get(i).and_then(|m| m.as_str().parse::<u32>().ok());
+            if let Some(a) = n(1) {
+                let b = n(2).unwrap_or(a);
+                out.push((a.min(b), a.max(b)));
+            }
+        }
+    }
+    out
+}
+
+/// Whether every number of a size found on the Chinese chart lies in one of
+/// the listing's own EU ranges (and it has a number: a letter size has none).
+fn on_eu_chart(size: &str, eu: &[(u32, u32)]) -> bool {
+    let numbers: Vec<u32> = size
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|n| n.parse().ok())
+        .collect();
+    !numbers.is_empty()
+        && numbers
+            .iter()
+            .all(|n| eu.iter().any(|(lo, hi)| lo <= n && n <= hi))
 }
 
 #[cfg(test)]
@@ -790,6 +835,17 @@ mod tests {
                 None => assert!(found.is_empty(), "{i}: {found:?}"),
             }
         }
+        // A shoe size where the listing states its EU sizes is on the EU
+        // chart; outside the stated range, or without one, it is flagged.
+        let shoes = zh(
+            "跑步鞋 EU39-46",
+            &["单只鞋重约260g（42码）", "童鞋30码", "尺码：EU39-46"],
+        );
+        let shoes = clean(&shoes, "zh", "en");
+        assert!(codes(&shoes, "bullets[0]").is_empty());
+        assert!(!codes(&shoes, "bullets[1]").is_empty());
+        let l = zh("跑步鞋", &["单只鞋重约260g（42码）"]);
+        assert!(!codes(&clean(&l, "zh", "en"), "bullets[0]").is_empty());
         let names: Vec<_> = c
             .listing
             .attributes
