@@ -616,6 +616,22 @@ fn title_parts(text: &str) -> Vec<(&str, &str)> {
     parts
 }
 
+/// The title's first parts ([`title_parts`]) that fit in `max` characters,
+/// whole; `None` where not even the first fits.
+fn whole_parts(text: &str, max: usize) -> Option<String> {
+    let mut out = String::new();
+    let mut best: Option<String> = None;
+    for (part, sep) in title_parts(text) {
+        out.push_str(part);
+        if out.chars().count() > max {
+            break;
+        }
+        best = Some(out.trim_end().to_string());
+        out.push_str(sep);
+    }
+    best
+}
+
 /// Cut a title to at most `max` characters, its facts first. Where the plain
 /// cut ([`cut_at_word`]) would lose a number ("Soporte de teléfono de aluminio,
 /// plegable y regulable en altura, para teléfonos de 4-12,9 pulgadas" cut
@@ -627,8 +643,17 @@ fn title_parts(text: &str) -> Vec<(&str, &str)> {
 pub fn cut_title(text: &str, max: usize, brand: Option<&str>) -> String {
     let plain = cut_at_word(text, max);
     let has_digit = |s: &str| s.chars().any(|c| c.is_ascii_digit());
-    if text.chars().count() <= max || !has_digit(&text[plain.len().min(text.len())..]) {
+    if text.chars().count() <= max {
         return plain;
+    }
+    if !has_digit(&text[plain.len().min(text.len())..]) {
+        // Whole parts rather than a part cut in the middle, whose words alone
+        // may say something else: a unisex backpack's "dla osób mężczyzn i
+        // kobiet" (for men and women) cut to "dla osób mężczyzn" (for men).
+        // Not where that keeps less than half the length.
+        return whole_parts(text, max)
+            .filter(|w| w.chars().count() * 2 >= max)
+            .unwrap_or(plain);
     }
     let mut parts = title_parts(text);
     let join = |parts: &[(&str, &str)], keep: &[bool]| -> String {
@@ -1332,10 +1357,23 @@ mod tests {
             cut_title(t, 75, None),
             "宝贝乐 Szkła szeroki, butelka do niemowląt 240 ml"
         );
-        // Nothing but the plain cut where the cut loses no number, or where
-        // dropping every other part is not enough.
+        // Where the cut loses no number, whole parts: no part cut in the
+        // middle ("acero" of "acero inoxidable"; "mężczyzn" of "mężczyzn i
+        // kobiet", men of men and women).
         let t = "Botella térmica 500 ml, acero inoxidable, tapa a prueba de fugas";
-        assert_eq!(cut_title(t, 40, None), cut_at_word(t, 40));
+        assert_eq!(
+            cut_title(t, 40, None),
+            "Botella térmica 500 ml, acero inoxidable"
+        );
+        let t = "山行 Plecak turystyczny 40 L, wodoodporny, lekki, pokrowiec przeciwdeszczowy, do wykorzystania na górach i dla osób mężczyzn i kobiet";
+        assert_eq!(
+            cut_title(t, 120, None),
+            "山行 Plecak turystyczny 40 L, wodoodporny, lekki, pokrowiec przeciwdeszczowy"
+        );
+        // Nor where whole parts keep less than half: the plain cut.
+        let t = "Botella térmica 500 ml, acero inoxidable con aislamiento al vacío y tapa a prueba de fugas";
+        assert_eq!(cut_title(t, 60, None), cut_at_word(t, 60));
+        // The plain cut where dropping every other part is not enough.
         let t = "Botella térmica de acero inoxidable con aislamiento al vacío 500 ml";
         assert_eq!(cut_title(t, 40, None), cut_at_word(t, 40));
         assert_eq!(cut_title("Short, 5 ml", 60, None), "Short, 5 ml");
