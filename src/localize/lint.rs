@@ -651,8 +651,11 @@ pub fn cut_title(text: &str, max: usize, brand: Option<&str>) -> String {
         // may say something else: a unisex backpack's "dla osób mężczyzn i
         // kobiet" (for men and women) cut to "dla osób mężczyzn" (for men).
         // Not where that keeps less than half the length.
+        // Nor where the part dropped has a number the plain cut keeps.
         return whole_parts(text, max)
-            .filter(|w| w.chars().count() * 2 >= max)
+            .filter(|w| {
+                w.chars().count() * 2 >= max && !has_digit(plain.get(w.len()..).unwrap_or_default())
+            })
             .unwrap_or(plain);
     }
     let mut parts = title_parts(text);
@@ -1370,6 +1373,11 @@ mod tests {
             cut_title(t, 120, None),
             "山行 Plecak turystyczny 40 L, wodoodporny, lekki, pokrowiec przeciwdeszczowy"
         );
+        // Nor where the part dropped has a number the plain cut keeps
+        // ("HDR400 …" of a monitor's Polish title).
+        let t = "视界, 27 cala (68,6 cm), 2K, 165Hz, 1ms, HDR400monitor podstawowy stół do regulacji i obracania";
+        assert_eq!(cut_title(t, 75, None), cut_at_word(t, 75));
+        assert!(cut_title(t, 75, None).contains("HDR400"));
         // Nor where whole parts keep less than half: the plain cut.
         let t = "Botella térmica 500 ml, acero inoxidable con aislamiento al vacío y tapa a prueba de fugas";
         assert_eq!(cut_title(t, 60, None), cut_at_word(t, 60));
