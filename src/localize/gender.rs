@@ -11,17 +11,7 @@
 //! names, or where the source is for both (unisex) and the translation names
 //! one alone.
 
-/// How a language's forms are found in a text.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Find {
-    /// As a whole word, or as the start of one where the form ends in `*`
-    /// ("herren*": Herrenuhr). Words are split at anything but a letter or
-    /// digit.
-    Word,
-    /// Anywhere in the text (languages written without spaces between words,
-    /// and phrases).
-    Within,
-}
+use super::seasons::{Find, find_form};
 
 /// Per language: how its forms are found, and the forms for men, for women
 /// and for both. Lower case.
@@ -60,25 +50,9 @@ fn named(text: &str, lang: &str) -> [Option<String>; 3] {
         .filter(|w| !w.is_empty())
         .collect();
     for (k, forms) in forms.iter().enumerate() {
-        out[k] = forms.iter().find_map(|form| match find {
-            Find::Within => lower.contains(form).then(|| form.to_string()),
-            Find::Word => {
-                let (stem, prefix) = match form.strip_suffix('*') {
-                    Some(s) => (s, true),
-                    None => (*form, false),
-                };
-                words
-                    .iter()
-                    .find(|w| {
-                        if prefix {
-                            w.starts_with(stem)
-                        } else {
-                            **w == stem
-                        }
-                    })
-                    .map(|w| w.to_string())
-            }
-        });
+        out[k] = forms
+            .iter()
+            .find_map(|form| find_form(&lower, &words, *find, form));
     }
     out
 }

@@ -13,7 +13,7 @@
 
 /// How a language's forms are found in a text.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Find {
+pub(super) enum Find {
     /// As a whole word, or as the start of one where the form ends in `*`
     /// ("invierno*": inviernos; "летн*": летний, летняя). Words are split at
     /// anything but a letter or digit.
@@ -82,6 +82,30 @@ const ALL_SEASONS: &[&str] = &[
 /// French words before which "été" is the summer, not a participle.
 const FR_SUMMER_AFTER: &[&str] = &["d", "l", "en", "cet", "printemps", "automne", "hiver"];
 
+/// The word of `lower` (split into `words`) that `form` finds as `find`
+/// says ([`Find`]), if any. Also used by [`super::gender`].
+pub(super) fn find_form(lower: &str, words: &[&str], find: Find, form: &str) -> Option<String> {
+    match find {
+        Find::Within => lower.contains(form).then(|| form.to_string()),
+        Find::Word => {
+            let (stem, prefix) = match form.strip_suffix('*') {
+                Some(s) => (s, true),
+                None => (form, false),
+            };
+            words
+                .iter()
+                .find(|w| {
+                    if prefix {
+                        w.starts_with(stem)
+                    } else {
+                        **w == stem
+                    }
+                })
+                .map(|w| w.to_string())
+        }
+    }
+}
+
 /// The seasons (0 spring to 3 winter) `text` names in `lang`, each with the
 /// word found. `loose`: read as a source is, with the English words an output
 /// does not count ("spring", "fall") and French "été" anywhere.
@@ -97,26 +121,7 @@ fn named(text: &str, lang: &str, loose: bool) -> Vec<(usize, String)> {
         .collect();
     for (season, forms) in forms.iter().enumerate() {
         for form in *forms {
-            let hit = match find {
-                Find::Within => lower.contains(form).then(|| form.to_string()),
-                Find::Word => {
-                    let (stem, prefix) = match form.strip_suffix('*') {
-                        Some(s) => (s, true),
-                        None => (*form, false),
-                    };
-                    words
-                        .iter()
-                        .find(|w| {
-                            if prefix {
-                                w.starts_with(stem)
-                            } else {
-                                **w == stem
-                            }
-                        })
-                        .map(|w| w.to_string())
-                }
-            };
-            if let Some(w) = hit {
+            if let Some(w) = find_form(&lower, &words, *find, form) {
                 out.push((season, w));
                 break;
             }
