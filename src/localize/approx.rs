@@ -107,6 +107,25 @@ fn exact_before(text: &str, start: usize, lang: &str) -> bool {
     words.iter().any(|w| ends_with_word(before, w))
 }
 
+/// `head` without another language's approximation word at its end (a word
+/// of [`WORDS`] written before a number, not one of `lang`'s), where it ends
+/// with one; the longest such word is taken.
+fn foreign_word_before<'a>(head: &'a str, lang: &str) -> Option<&'a str> {
+    let trimmed = head.trim_end();
+    let lower = trimmed.to_lowercase();
+    if lower.len() != trimmed.len() {
+        return None;
+    }
+    let own: &[&str] = WORDS.iter().find(|w| w.0 == lang).map_or(&[], |w| w.1);
+    let word = WORDS
+        .iter()
+        .filter(|w| w.0 != lang)
+        .flat_map(|w| w.1.iter())
+        .filter(|w| !own.contains(w) && ends_with_word(&lower, w))
+        .max_by_key(|w| w.len())?;
+    Some(&trimmed[..trimmed.len() - word.len()])
+}
+
 /// Russian prepositions that may stand before a number, lower case.
 const RU_PREPOSITIONS: &[&str] = &[
     "в",
@@ -307,14 +326,17 @@ pub fn put_back(
             continue;
         }
         let sep = if *space { " " } else { "" };
-        let lead = if *space && !text[..s].is_empty() && !text[..s].ends_with(char::is_whitespace) {
+        // Another language's approximation word right before the number
+        // ("lädt approx. {1}" in German: the model wrote the English one) is
+        // replaced, not written beside ("approx. ca. 2 Stunden").
+        let head = foreign_word_before(&text[..s], target_lang).unwrap_or(&text[..s]);
+        let lead = if *space && !head.is_empty() && !head.ends_with(char::is_whitespace) {
             " "
         } else {
             ""
         };
         // French elides "de" and "du" before it: "d'environ 30 %", not "du
         // environ 30 %".
-        let head = &text[..s];
         let elided = (target_lang == "fr")
             .then(|| {
                 let h = head.trim_end();
@@ -348,7 +370,7 @@ pub fn put_back(
                 } else {
                     ""
                 };
-                let rest = &text[at..];
+                let rest = &format!("{}{}", &head[at..], &text[s..]);
                 // A capital moves to the adverb: "За {1}" becomes "Примерно за {1}".
                 match rest.chars().next().filter(|c| c.is_uppercase()) {
                     Some(c) => {
@@ -360,9 +382,9 @@ pub fn put_back(
                             .chain(w)
                             .collect();
                         let low: String = c.to_lowercase().collect();
-                        format!("{}{lead}{cap} {low}{}", &text[..at], &rest[c.len_utf8()..])
+                        format!("{}{lead}{cap} {low}{}", &head[..at], &rest[c.len_utf8()..])
                     }
-                    None => format!("{}{lead}{word} {rest}", &text[..at]),
+                    None => format!("{}{lead}{word} {rest}", &head[..at]),
                 }
             }
             (None, None) => format!("{head}{lead}{word}{sep}{}", &text[s..]),
@@ -488,6 +510,29 @@ mod tests {
             ["about 30"]
         );
         assert!(lost("about 30 minutes", "A30 Minuten", "en", "de").is_empty());
+    }
+
+    #[test]
+    fn another_languages_approximation_word_is_replaced_not_doubled() {
+        // 充电时间约2小时 came back "lädt approx. 2 Stunden" in German, and
+        // the mend had made it "approx. ca. 2 Stunden".
+        assert_eq!(
+            put_back("充电时间约{1}", "lädt approx. {1}.", "zh", "de").as_deref(),
+            Some("lädt ca. {1}.")
+        );
+        assert_eq!(
+            put_back("重约{1}", "Poids about {1}", "zh", "fr").as_deref(),
+            Some("Poids environ {1}")
+        );
+        assert_eq!(
+            put_back("约{1}充满", "Заряжается за about {1}", "zh", "ru").as_deref(),
+            Some("Заряжается примерно за {1}")
+        );
+        // A word of the language itself, or none, is left as it was.
+        assert_eq!(
+            put_back("约{1}", "Gewicht {1}", "zh", "de").as_deref(),
+            Some("Gewicht ca. {1}")
+        );
     }
 
     #[test]
