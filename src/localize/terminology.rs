@@ -996,10 +996,14 @@ impl Terminology {
             en.is_some_and(|e| self.rows[i][e].iter().any(|a| a == "silver" || a == "gold"))
         };
         let src_lower = source.to_lowercase();
-        let in_source: Vec<usize> = self
+        let named: Vec<usize> = self
             .matches_with(source, s, true)
             .into_iter()
             .map(|(i, _)| i)
+            .collect();
+        let in_source: Vec<usize> = named
+            .iter()
+            .copied()
             .filter(|&i| self.section[i] == section)
             .collect();
         let mut cols = vec![t];
@@ -1113,7 +1117,15 @@ impl Terminology {
                     continue;
                 }
                 let word = term.to_lowercase();
-                let explained = in_source.contains(&i)
+                // The word is also the translation of a term of another
+                // section the source names: Thai ยาง is rubber and a tyre
+                // (轮胎), Turkish "lastik" too.
+                let other_sense = named.iter().any(|&j| {
+                    self.section[j] != section
+                        && self.rows[j][c].iter().any(|a| a.to_lowercase() == word)
+                });
+                let explained = other_sense
+                    || in_source.contains(&i)
                     || head_in_source(i)
                     || rgb_row(i)
                     || src_lower.contains(&word)
@@ -1435,6 +1447,18 @@ mod tests {
     fn a_material_the_source_does_not_name_is_added() {
         let t = Terminology::builtin().unwrap();
         let added = |src: &str, out: &str, s: &str, g: &str| t.added_materials(src, out, s, g);
+        // Thai ยาง is rubber and a tyre: a tyre inflator's 轮胎 is no
+        // rubber added. A source with no tyre still names none.
+        assert!(
+            added(
+                "充满一个轿车轮胎约{1}",
+                "เติมลมยางรถยนต์ได้ในประมาณ {1}",
+                "zh",
+                "th"
+            )
+            .is_empty()
+        );
+        assert_eq!(added("儿童玩具{1}", "ของเล่นยาง {1}", "zh", "th"), ["ยาง"]);
         // A Cyrillic material begins a word: "лен" (linen) is none inside
         // "управление" (control) or "уведомление" (notice).
         assert!(
