@@ -2232,7 +2232,13 @@ pub fn restore(output: &str, p: &Protected) -> Restored {
             // mûrier").
             glued = s.kind == SpanKind::Quantity
                 && s.restore
-                    .ends_with(|c: char| c.is_ascii_alphabetic() || c == ')' || c == '%');
+                    .ends_with(|c: char| c.is_ascii_alphabetic() || c == ')' || c == '%')
+                // Nor a name or code glued to the next word ("{6}monitor"
+                // came back "HDR400monitor" in a Polish title).
+                || matches!(
+                    s.kind,
+                    SpanKind::ModelNumber | SpanKind::Brand | SpanKind::Term
+                ) && s.restore.ends_with(|c: char| c.is_ascii_alphanumeric());
             after = (s.kind == SpanKind::Quantity).then_some(s);
         }
     }
@@ -4434,6 +4440,27 @@ mod tests {
             p.spans.iter().filter(|s| s.kind == SpanKind::Brand).count(),
             1
         );
+    }
+
+    #[test]
+    fn a_code_is_not_glued_to_the_word_after_it() {
+        let rules = ProtectRules {
+            language: Some("pl"),
+            source_language: Some("zh"),
+            ..Default::default()
+        };
+        // "{1}monitor" came back "HDR400monitor" in a Polish title.
+        let p = protect("显示器 HDR400 升降支架", &rules);
+        assert_eq!(p.text, "显示器 {1} 升降支架");
+        assert_eq!(
+            restore("Monitor {1}monitor", &p).text,
+            "Monitor HDR400 monitor"
+        );
+        assert_eq!(
+            restore("Monitor {1}-monitor", &p).text,
+            "Monitor HDR400-monitor"
+        );
+        assert_eq!(restore("モニター {1}対応", &p).text, "モニター HDR400対応");
     }
 
     #[test]
