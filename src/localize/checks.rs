@@ -864,6 +864,12 @@ pub fn names_missing(
             found.insert(w.concat());
         }
     }
+    // And each part of a hyphenated compound ("LiFePO4-Akku", "microSD-Karten").
+    for m in LATIN_WORD.find_iter(output) {
+        if m.as_str().contains('-') {
+            found.extend(m.as_str().split('-').map(squash));
+        }
+    }
     let mut gone: Vec<String> = Vec::new();
     for m in LATIN_WORD.find_iter(&source) {
         let w = m.as_str();
@@ -873,7 +879,7 @@ pub fn names_missing(
         if letters < 3
             || source[..m.start()].ends_with(|c: char| c.is_ascii_alphanumeric())
             || ACRONYM.find(w).is_some_and(|a| a.len() == w.len())
-            || w.split(['-', '\'']).all(super::language::common_english)
+            || (w.split(['-', '\'']).all(super::language::common_english) && !mixed_case(w))
             || found.contains(&squash(w))
             || translated_kind(w, output)
             || gone.iter().any(|g| g == w)
@@ -894,6 +900,58 @@ pub fn names_missing(
         )
         .with_evidence(gone)
     })
+}
+
+/// A word with a capital after a small letter ("iPad", "AirPods", "eBay"): a
+/// name as its maker writes it, whatever English word it also spells.
+fn mixed_case(w: &str) -> bool {
+    w.chars()
+        .zip(w.chars().skip(1))
+        .any(|(a, b)| a.is_lowercase() && b.is_uppercase())
+}
+
+/// `output` with the source's names written as the source writes them, where
+/// the output has them in other capitals: a Turkish title had "iPad" as
+/// "İPad" (Turkish capitals give i a dot), which neither the seller nor a
+/// buyer's search writes. Only names with a capital after a small letter
+/// ([`mixed_case`]: "iPad", "AirPods"), whose case is the maker's; a word
+/// capitalised at the start of a sentence ("Usb") is left to the other
+/// checks. `None` when nothing changed.
+pub fn names_recased(source: &str, output: &str) -> Option<String> {
+    static WORD: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"[\p{L}\p{N}]+(?:[-'][\p{L}\p{N}]+)*").expect("static regex"));
+    let fold = |w: &str| -> String {
+        w.chars()
+            .map(|c| match c {
+                'İ' | 'ı' => 'i',
+                c => c,
+            })
+            .flat_map(char::to_lowercase)
+            .collect()
+    };
+    let names: Vec<&str> = WORD
+        .find_iter(source)
+        .map(|m| m.as_str())
+        .filter(|w| w.chars().any(|c| c.is_ascii_alphabetic()) && mixed_case(w))
+        .collect();
+    if names.is_empty() {
+        return None;
+    }
+    let mut out = String::with_capacity(output.len());
+    let mut last = 0;
+    for m in WORD.find_iter(output) {
+        let w = m.as_str();
+        if let Some(name) = names.iter().find(|n| **n != w && fold(n) == fold(w)) {
+            out.push_str(&output[last..m.start()]);
+            out.push_str(name);
+            last = m.end();
+        }
+    }
+    if last == 0 {
+        return None;
+    }
+    out.push_str(&output[last..]);
+    Some(out)
 }
 
 /// A name of a common English word and one letter or digit ("Type-C",
@@ -5970,6 +6028,20 @@ mod tests {
         let f = rate_units_missing("每分钟{1}次", "{1} times per second", "zh", "en").unwrap();
         assert_eq!(f.severity, Severity::Error);
         assert!(f.problem_for_model("English").unwrap().contains("每分钟"));
+    }
+
+    #[test]
+    fn a_makers_name_keeps_its_capitals() {
+        // A Turkish title wrote "iPad" as "İPad"; the name check had let it
+        // pass, "ipad" being a common English word.
+        assert_eq!(
+            names_recased("iPad Air 5 保护套", "İPad Air 5 Kılıfı, IPAD uyumlu").as_deref(),
+            Some("iPad Air 5 Kılıfı, iPad uyumlu")
+        );
+        assert_eq!(names_recased("iPad 保护套", "iPad Kılıfı"), None);
+        assert_eq!(names_recased("USB 充电", "Usb şarj"), None);
+        assert!(names_missing("iPad Air 5 保护套", "Pad Air 5 Kılıfı", "zh", "tr").is_some());
+        assert!(names_missing("iPad Air 5 保护套", "iPad Air 5 Kılıfı", "zh", "tr").is_none());
     }
 
     #[test]

@@ -690,6 +690,9 @@ fn mend_output(
             "the translation had dropped the brand; silkroute put it back first, as the source has it",
         ));
     }
+    if let Some(fixed) = checks::names_recased(&protected.text, &raw) {
+        raw = fixed;
+    }
     if let Some(fixed) = approx::put_back(&protected.text, &raw, src, tgt) {
         raw = fixed;
         mended.push(Finding::info(
