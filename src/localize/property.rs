@@ -6,7 +6,7 @@
 //! 2600 mAh). Every number and unit is still there, and the buyer reads a
 //! size as a weight.
 //!
-//! Three properties are read, in every target language: a weight, which no
+//! Four properties are read, in every target language: a weight, which no
 //! length, volume, time, charge, power, voltage, temperature, area, speed or
 //! data size gives, and a running time (battery life, autonomy), which no
 //! mass, volume, charge, power, voltage, temperature, area or data size gives
@@ -14,7 +14,10 @@
 //! (nor a diameter, thickness or width) mass, volume, time, charge, power,
 //! voltage, temperature, area, speed or data size gives (a fishing rod's
 //! "2.7米竿长仅重98g" came back in Portuguese "2,7 metros com comprimento
-//! mínimo de 98 g", a length of 98 g). The quantity read is the first one
+//! mínimo de 98 g", a length of 98 g), and a temperature, which no
+//! quantity of those kinds gives (a mosquito lamp's size came back in Thai
+//! "อุณหภูมิประมาณ 16×7×5 cm", a temperature of about 16×7×5 cm; a colour
+//! temperature in kelvin is one). The quantity read is the first one
 //! after the property's word in its clause, within a few words.
 
 use std::sync::LazyLock;
@@ -105,6 +108,30 @@ const PROPERTIES: &[Property] = &[
             ("ja", &["長さ", "全長", "直径", "厚さ"]),
             ("ko", &["길이", "지름", "직경", "두께"]),
             ("zh", &["长度", "全长", "直径", "厚度"]),
+        ],
+    },
+    Property {
+        name: "temperature",
+        contradicts: &["mass", "length", "volume", "time", "charge", "power", "voltage", "area", "speed", "data", "energy", "current", "frequency", "sound", "luminous_flux", "pressure", "flow", "torque"],
+        words: &[
+            ("en", &["temperature*"]),
+            ("de", &["temperatur*"]),
+            ("fr", &["température*"]),
+            ("es", &["temperatura*"]),
+            ("it", &["temperatura*", "temperature"]),
+            ("pt", &["temperatura*"]),
+            ("nl", &["temperatuur*"]),
+            ("pl", &["temperatur*"]),
+            ("ru", &["температур*"]),
+            ("tr", &["sıcaklı*"]),
+            ("id", &["suhu"]),
+            ("ms", &["suhu"]),
+            ("vi", &["nhiệt độ"]),
+            ("th", &["อุณหภูมิ"]),
+            ("ar", &["درجة الحرارة", "حرارة"]),
+            ("ja", &["温度"]),
+            ("ko", &["온도"]),
+            ("zh", &["温度"]),
         ],
     },
 ];
@@ -228,10 +255,24 @@ fn read(output: &str, lang: &str) -> Vec<(&'static Property, &'static units::Uni
         };
         for end in word_ends(&lower, words) {
             let window: String = lower[end..].chars().take(WINDOW).collect();
-            let window = match window.find(clause_break) {
+            let mut window = match window.find(clause_break) {
                 Some(b) => &window[..b],
                 None => window.as_str(),
             };
+            // Chinese and Japanese part a title with spaces: a space before
+            // the next word ends the clause ("温度传感器 传输距离300m", a
+            // temperature sensor, then a range of 300 m).
+            if matches!(lang, "zh" | "ja")
+                && let Some((b, _)) =
+                    window
+                        .char_indices()
+                        .zip(window.chars().skip(1))
+                        .find_map(|((i, c), next)| {
+                            (c.is_whitespace() && script::is_cjk(next)).then_some((i, c))
+                        })
+            {
+                window = &window[..b];
+            }
             let Some(m) = NUMBER.find(window) else {
                 continue;
             };
@@ -294,6 +335,20 @@ mod tests {
             ["weight: 120 minutos"]
         );
         assert_eq!(mismatched("Вес 40 см", "ru").len(), 1);
+        // A temperature given as a size (a mosquito lamp in Thai); a
+        // temperature, a colour temperature, and a sensor's part of a
+        // Chinese title that ends before the next part's range.
+        assert_eq!(
+            mismatched("ปั๊มลม LED อุณหภูมิประมาณ 16×7×5 cm", "th"),
+            ["temperature: 16×7×5 cm"]
+        );
+        for (text, lang) in [
+            ("Temperatura de trabajo: -20 °C a 70 °C", "es"),
+            ("Farbtemperatur 3000 K", "de"),
+            ("双向对讲 温度传感器 传输距离300m", "zh"),
+        ] {
+            assert!(mismatched(text, lang).is_empty(), "{text}");
+        }
         // A length given in grams; and lengths given as lengths.
         assert_eq!(
             mismatched("2,7 metros com comprimento mínimo de 98 g", "pt"),
