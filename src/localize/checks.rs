@@ -2270,6 +2270,17 @@ pub(super) static LIMIT_UNIT: LazyLock<Regex> = LazyLock::new(|| {
     .expect("static regex")
 });
 
+/// A Korean or Japanese counter after a number in a translation, before the
+/// limit word that bounds it ("0-36개월 이상", "6ヶ月以上"): read on the
+/// output's side only ([`limits_added`]); a Japanese source's "6か月以内"
+/// is read as the source's units are.
+static LIMIT_COUNTER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"^(?:개월|시간|세|살|분|초|일|년|개|명|회|배|층|ヶ月|か月|カ月|歳|時間|日|個|回|枚)",
+    )
+    .expect("static regex")
+});
+
 /// Where a clause ends: a limit word beyond it bounds another number.
 fn clause_break(c: char) -> bool {
     matches!(
@@ -2820,6 +2831,7 @@ pub fn limits_added(
         let tail = out[m.end()..].trim_start();
         let tail = LIMIT_UNIT
             .find(tail)
+            .or_else(|| LIMIT_COUNTER.find(tail))
             .map_or(tail, |u| tail[u.end()..].trim_start());
         // A word of a spaced script stands alone ("demás de" is no "más de").
         let letter = |c: char| c.is_alphabetic() && !script::is_cjk(c);
@@ -5750,6 +5762,20 @@ mod tests {
                 "de"
             ),
             Some(vec!["20000 oder mehr".to_string()])
+        );
+        // After a Korean or Japanese counter: a baby carrier's 0-36 months
+        // came back "0-36 months or more".
+        assert_eq!(
+            added("适合{1}个月宝宝", "zh", "아기를 {1}개월 이상 받는 데", "ko"),
+            Some(vec!["{1} 이상".to_string()])
+        );
+        assert_eq!(
+            added("适合{1}个月以上宝宝", "zh", "{1}개월 이상 아기", "ko"),
+            None
+        );
+        assert_eq!(
+            added("适合{1}个月宝宝", "zh", "{1}ヶ月以上の赤ちゃん", "ja"),
+            Some(vec!["{1} 以上".to_string()])
         );
         // A limit of the source's, soft ones too, and a word that only ends
         // another ("demás de") are not added.
