@@ -17,7 +17,9 @@
 //! the colours, [`super::terminology::Terminology::added_colours`]), `season_added`
 //! (the same for a season, [`super::seasons::added`]), `gender_changed` (a
 //! men's product written as a women's, or a unisex one as one gender's,
-//! [`super::gender::changed`]), `connectivity_added`
+//! [`super::gender::changed`]), `language_added` (the target's own language
+//! named where the source names another or none, a manual "in Polish" for
+//! 中文说明书, [`super::language_names::added`]), `connectivity_added`
 //! (the same for Bluetooth, Wi-Fi, NFC, GPS, Zigbee,
 //! [`super::connectivity::added`]), `quote_added` (the same for words in
 //! quotation marks the source does not quote, [`quote_added`]), `example_leaked`
@@ -206,6 +208,9 @@ impl Finding {
             ),
             "gender_changed" => format!(
                 "{ev}: the source says whom the product is for otherwise. Keep it for the same buyers (men, women, or both) as the source."
+            ),
+            "language_added" => format!(
+                "the source does not name the language {ev}: name the language the source names (a manual, an interface or a voice in Chinese stays in Chinese), or none."
             ),
             "connectivity_added" => format!(
                 "the source does not name {ev}: keep the wireless technology the source names (Bluetooth, Wi-Fi, NFC …) and add none."

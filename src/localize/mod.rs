@@ -24,6 +24,7 @@ mod gender;
 mod glossary;
 mod html;
 mod language;
+mod language_names;
 mod lint;
 mod marks;
 mod mbr;

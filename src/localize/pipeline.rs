@@ -1347,11 +1347,13 @@ struct FieldText {
 /// `connectivity_added`, `prohibition_lost` clause by clause and with 不可,
 /// 不能, 不宜, a term left in Chinese in Japanese as `untranslated`,
 /// `quote_added`, "copy exactly" and "negation" as `instruction_leaked`; 19:
-/// `approximation_lost`; 20: `property_mismatch`, `pieces_as_sets`) what they
+/// `approximation_lost`; 20: `property_mismatch`, `pieces_as_sets`; 22:
+/// `language_added`, a temperature as `property_mismatch`, a Korean or
+/// Japanese counter before the limit word in `limit_added`) what they
 /// would now flag is translated again
 /// instead of recalled. The memory holds model output only (a reviewer's edits go
 /// to the example bank), so nothing a person wrote is lost.
-const CHECKS_VERSION: u32 = 21;
+const CHECKS_VERSION: u32 = 22;
 
 /// Builds the translation-memory key of a segment for one call.
 struct TmKeys {
@@ -2729,6 +2731,11 @@ impl Pipeline {
                 "season_added",
                 "season",
                 super::seasons::added(&s.protected.text, &raw, src, tgt),
+            ),
+            (
+                "language_added",
+                "language",
+                super::language_names::added(&s.protected.text, &raw, tgt),
             ),
             (
                 "connectivity_added",
