@@ -470,11 +470,30 @@ fn brand_first(source: &str, spans: &[spans::Span], output: &str) -> String {
         }
         _ => brand,
     };
+    let run = &source[m.start()..end];
     let end = m.start() + ph.len();
     let (Some(pos), 1) = (output.find(ph), output.matches(ph).count()) else {
         return keep();
     };
     let (mut before, after) = (&output[..pos], &output[pos + ph.len()..]);
+    // Names of the brand's run written before it, and nothing else ("{2}
+    // {1}, máquina de café" for "{1} {2} 意式咖啡机", a title by parts): the
+    // run goes back in the source's order.
+    let lead = before.trim();
+    if !lead.is_empty()
+        && checks::PLACEHOLDER.replace_all(lead, "").trim().is_empty()
+        && checks::PLACEHOLDER
+            .find_iter(lead)
+            .all(|p| run.contains(p.as_str()) && output.matches(p.as_str()).count() == 1)
+        && !after.starts_with(|c: char| c.is_alphanumeric() || "-'’/".contains(c))
+    {
+        let names: Vec<&str> = checks::PLACEHOLDER
+            .find_iter(run)
+            .map(|p| p.as_str())
+            .filter(|p| *p == brand || lead.contains(p))
+            .collect();
+        return format!("{}{after}", names.join(" "));
+    }
     let joined_after = after.starts_with(|c: char| c.is_alphanumeric() || "-'’/".contains(c));
     // A preposition or article the model put before the brand ("Almohada de
     // {1}", "Tienda para {1}") goes with it: the source has none there. Not
@@ -3851,6 +3870,16 @@ mod tests {
                 "Tienda de camping para {1} {2}-personas"
             ),
             "{1} Tienda de camping {2}-personas"
+        );
+        // The model number written first, the brand after it: both move
+        // back (a title by parts had "CM-5020 咖啡乐, máquina de café").
+        let model = [
+            span(spans::SpanKind::Brand),
+            span(spans::SpanKind::ModelNumber),
+        ];
+        assert_eq!(
+            brand_first("{1} {2} 意式咖啡机", &model, "{2} {1}, máquina de café"),
+            "{1} {2}, máquina de café"
         );
         // Apart in the translation: the brand alone moves.
         assert_eq!(
