@@ -2727,9 +2727,12 @@ fn unit_name_at(t: &str, names: Names<'_>) -> Option<(&'static Unit, usize)> {
                 let cjk = body.strip_prefix(w.as_str()).and_then(|after| {
                     let ok = match after.chars().next() {
                         None => true,
+                        // A Korean name with its particle ("0-36개월에", in
+                        // 0-36 months) is the name.
                         Some(next) if strict => {
                             CJK_UNIT_SUFFIXES.contains(next)
                                 || word_kind(next) != word_kind(w.chars().last()?)
+                                || script::is_hangul(w.chars().last()?) && korean_particle_at(after)
                         }
                         Some(_) => !CJK_NOT_UNITS.iter().any(|x| body.starts_with(x)),
                     };
@@ -4440,6 +4443,20 @@ mod tests {
             p.spans.iter().filter(|s| s.kind == SpanKind::Brand).count(),
             1
         );
+    }
+
+    #[test]
+    fn a_korean_unit_with_its_particle_is_kept() {
+        let rules = ProtectRules {
+            language: Some("ko"),
+            source_language: Some("zh"),
+            ..Default::default()
+        };
+        let p = protect("适合0-36个月宝宝，承重3.5-20kg", &rules);
+        let missing = |out: &str| missing_units(&p.text, out, &p.spans, "zh", "ko");
+        assert!(missing("아기 {1}개월에 맞는 하중 {2}").is_empty());
+        assert!(missing("아기 {1}개월 맞는 하중 {2}").is_empty());
+        assert_eq!(missing("아기 {1}에 맞는 하중 {2}"), ["0-36个月"]);
     }
 
     #[test]
