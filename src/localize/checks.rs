@@ -19,7 +19,9 @@
 //! men's product written as a women's, or a unisex one as one gender's,
 //! [`super::gender::changed`]), `language_added` (the target's own language
 //! named where the source names another or none, a manual "in Polish" for
-//! 中文说明书, [`super::language_names::added`]), `connectivity_added`
+//! 中文说明书, [`super::language_names::added`]), `claim_added` (the same for
+//! a certification, standard or health claim: CE, FDA, IPX7, BPA, ECG,
+//! [`super::claims::added`]), `connectivity_added`
 //! (the same for Bluetooth, Wi-Fi, NFC, GPS, Zigbee,
 //! [`super::connectivity::added`]), `quote_added` (the same for words in
 //! quotation marks the source does not quote, [`quote_added`]), `example_leaked`
@@ -211,6 +213,9 @@ impl Finding {
             ),
             "language_added" => format!(
                 "the source does not name the language {ev}: name the language the source names (a manual, an interface or a voice in Chinese stays in Chinese), or none."
+            ),
+            "claim_added" => format!(
+                "the source does not claim {ev}: name only the certifications, ratings and functions the source names."
             ),
             "connectivity_added" => format!(
                 "the source does not name {ev}: keep the wireless technology the source names (Bluetooth, Wi-Fi, NFC …) and add none."

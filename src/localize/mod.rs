@@ -18,6 +18,7 @@
 mod approx;
 mod checks;
 mod chrf;
+mod claims;
 mod connectivity;
 mod eval;
 mod gender;
