@@ -14,10 +14,19 @@
 
 use super::seasons::{Find, find_form};
 
-/// Per target language: how its own name is found in it, its forms (lower
+/// A target language, how its own name is found in it, its forms (lower
 /// case), and the forms that name it in a Chinese and an English source.
+type Row = (
+    &'static str,
+    Find,
+    &'static [&'static str],
+    &'static [&'static str],
+    &'static [&'static str],
+);
+
+/// Per target language, its [`Row`].
 #[rustfmt::skip]
-const TABLE: &[(&str, Find, &[&str], &[&str], &[&str])] = &[
+const TABLE: &[Row] = &[
     ("en", Find::Word, &["english"], &["英语", "英文", "英国", "英式"], &["english"]),
     ("de", Find::Word, &["deutsch*"], &["德语", "德文", "德国", "德式"], &["german*"]),
     ("fr", Find::Word, &["français*", "francais", "francophone*"], &["法语", "法文", "法国", "法式"], &["french"]),

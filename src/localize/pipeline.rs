@@ -1367,7 +1367,7 @@ struct FieldText {
 /// 不能, 不宜, a term left in Chinese in Japanese as `untranslated`,
 /// `quote_added`, "copy exactly" and "negation" as `instruction_leaked`; 19:
 /// `approximation_lost`; 20: `property_mismatch`, `pieces_as_sets`; 22:
-/// `language_added`, `claim_added`, a temperature as `property_mismatch`, a Korean or
+/// `language_added`, `claim_added`, `range_mixed`, a temperature as `property_mismatch`, a Korean or
 /// Japanese counter before the limit word in `limit_added`) what they
 /// would now flag is translated again
 /// instead of recalled. The memory holds model output only (a reviewer's edits go

@@ -209,7 +209,7 @@ fn word_ends(lower: &str, words: &[&str]) -> Vec<usize> {
 
 /// The unit after a number, looked up in the unit table: a symbol glued or
 /// after a space ("40×15×12 cm", "2600mAh").
-fn unit_after(rest: &str) -> Option<&'static units::Unit> {
+pub(super) fn unit_after(rest: &str) -> Option<&'static units::Unit> {
     let rest = rest.trim_start_matches([' ', '\u{a0}', '\u{202f}']);
     let token: String = rest
         .chars()

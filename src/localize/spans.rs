@@ -2260,7 +2260,7 @@ pub fn restore(output: &str, p: &Protected) -> Restored {
 
 /// The units a quantity span is written in: the source's and those of what it was
 /// restored as ("9/16 in" restored as "14,3 mm": in and mm).
-fn span_units(s: &Span) -> Vec<&'static Unit> {
+pub(super) fn span_units(s: &Span) -> Vec<&'static Unit> {
     let table = units::table();
     let mut out: Vec<&Unit> = Vec::new();
     for text in [&s.original, &s.restore] {
