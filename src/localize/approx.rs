@@ -300,7 +300,21 @@ pub fn put_back(
     source_lang: &str,
     target_lang: &str,
 ) -> Option<String> {
+    put_back_replacing(source, output, source_lang, target_lang).map(|(text, _)| text)
+}
+
+/// [`put_back`], and whether it replaced another language's approximation
+/// word the translation had written ("lädt approx. {1}"): a sign of a
+/// translation drifting into another language, which the pipeline ranks
+/// below one that needed no such mend.
+pub fn put_back_replacing(
+    source: &str,
+    output: &str,
+    source_lang: &str,
+    target_lang: &str,
+) -> Option<(String, bool)> {
     let (_, word, space) = PREFIX.iter().find(|p| p.0 == target_lang)?;
+    let mut replaced = false;
     let lost = lost(source, output, source_lang, target_lang);
     if lost.is_empty() {
         return None;
@@ -329,7 +343,9 @@ pub fn put_back(
         // Another language's approximation word right before the number
         // ("lädt approx. {1}" in German: the model wrote the English one) is
         // replaced, not written beside ("approx. ca. 2 Stunden").
-        let head = foreign_word_before(&text[..s], target_lang).unwrap_or(&text[..s]);
+        let foreign = foreign_word_before(&text[..s], target_lang);
+        replaced |= foreign.is_some();
+        let head = foreign.unwrap_or(&text[..s]);
         let lead = if *space && !head.is_empty() && !head.ends_with(char::is_whitespace) {
             " "
         } else {
@@ -391,7 +407,7 @@ pub fn put_back(
         };
         changed = true;
     }
-    changed.then_some(text)
+    changed.then_some((text, replaced))
 }
 
 #[cfg(test)]
@@ -517,8 +533,8 @@ mod tests {
         // 充电时间约2小时 came back "lädt approx. 2 Stunden" in German, and
         // the mend had made it "approx. ca. 2 Stunden".
         assert_eq!(
-            put_back("充电时间约{1}", "lädt approx. {1}.", "zh", "de").as_deref(),
-            Some("lädt ca. {1}.")
+            put_back_replacing("充电时间约{1}", "lädt approx. {1}.", "zh", "de"),
+            Some(("lädt ca. {1}.".to_string(), true))
         );
         assert_eq!(
             put_back("重约{1}", "Poids about {1}", "zh", "fr").as_deref(),
@@ -530,8 +546,8 @@ mod tests {
         );
         // A word of the language itself, or none, is left as it was.
         assert_eq!(
-            put_back("约{1}", "Gewicht {1}", "zh", "de").as_deref(),
-            Some("Gewicht ca. {1}")
+            put_back_replacing("约{1}", "Gewicht {1}", "zh", "de"),
+            Some(("Gewicht ca. {1}".to_string(), false))
         );
     }
 

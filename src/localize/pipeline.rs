@@ -54,9 +54,10 @@ use crate::market::MarketProfile;
 use crate::script;
 
 /// Warning codes that do not need review (informational): everything else does.
-const INFO_CODES: [&str; 11] = [
+const INFO_CODES: [&str; 12] = [
     "terminology",
     APPROXIMATION_RESTORED,
+    APPROXIMATION_REPLACED,
     ATTRIBUTE_NAME_TRANSLATED,
     "brand_restored",
     source_clean::REMOVED,
@@ -71,6 +72,11 @@ const INFO_CODES: [&str; 11] = [
 /// An approximation (约, "about") the translation dropped, put back before its
 /// number by silkroute.
 pub const APPROXIMATION_RESTORED: &str = "approximation_restored";
+
+/// Another language's approximation word ("approx." in German) the
+/// translation wrote before an approximate number, replaced by the market's
+/// ("ca.") by silkroute.
+pub const APPROXIMATION_REPLACED: &str = "approximation_replaced";
 
 /// An attribute name left in a script the market's language is not written in.
 pub const ATTRIBUTE_NAME_UNTRANSLATED: &str = "attribute_name_untranslated";
@@ -712,12 +718,21 @@ fn mend_output(
     if let Some(fixed) = checks::names_recased(&protected.text, &raw) {
         raw = fixed;
     }
-    if let Some(fixed) = approx::put_back(&protected.text, &raw, src, tgt) {
+    if let Some((fixed, replaced)) = approx::put_back_replacing(&protected.text, &raw, src, tgt) {
         raw = fixed;
-        mended.push(Finding::info(
-            APPROXIMATION_RESTORED,
-            "the translation had given an approximate number as exact; silkroute wrote the approximation before it",
-        ));
+        mended.push(if replaced {
+            // A warning that blocks nothing: a candidate that wrote another
+            // language's word ranks below those that needed no such mend.
+            Finding::warning(
+                APPROXIMATION_REPLACED,
+                "the translation had written another language's word for an approximation; silkroute wrote the market's",
+            )
+        } else {
+            Finding::info(
+                APPROXIMATION_RESTORED,
+                "the translation had given an approximate number as exact; silkroute wrote the approximation before it",
+            )
+        });
     }
     if kind == "title" {
         raw = brand_first(&protected.text, &protected.spans, &raw);
