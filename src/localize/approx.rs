@@ -294,20 +294,12 @@ pub fn lost(source: &str, output: &str, source_lang: &str, target_lang: &str) ->
 /// each approximate number of the source that lost it, where the number
 /// stands once in the output ("Oto {1}" for 约{1} becomes "Oto ok. {1}");
 /// `None` when nothing was lost or nothing could be put back.
+///
+/// With it, whether it replaced another language's approximation word the
+/// translation had written ("lädt approx. {1}"): a sign of a translation
+/// drifting into another language, which the pipeline ranks below one that
+/// needed no such mend.
 pub fn put_back(
-    source: &str,
-    output: &str,
-    source_lang: &str,
-    target_lang: &str,
-) -> Option<String> {
-    put_back_replacing(source, output, source_lang, target_lang).map(|(text, _)| text)
-}
-
-/// [`put_back`], and whether it replaced another language's approximation
-/// word the translation had written ("lädt approx. {1}"): a sign of a
-/// translation drifting into another language, which the pipeline ranks
-/// below one that needed no such mend.
-pub fn put_back_replacing(
     source: &str,
     output: &str,
     source_lang: &str,
@@ -445,19 +437,27 @@ mod tests {
         // The power bank's weight: 约380g came back "Oto 380 g".
         assert_eq!(lost("约{1}", "Oto {1}", "zh", "pl"), ["约{1}"]);
         assert_eq!(
-            put_back("约{1}", "Oto {1}", "zh", "pl").as_deref(),
+            put_back("约{1}", "Oto {1}", "zh", "pl")
+                .map(|(t, _)| t)
+                .as_deref(),
             Some("Oto ok. {1}")
         );
         assert_eq!(
-            put_back("净重约{1}", "正味重量{1}", "zh", "ja").as_deref(),
+            put_back("净重约{1}", "正味重量{1}", "zh", "ja")
+                .map(|(t, _)| t)
+                .as_deref(),
             Some("正味重量約{1}")
         );
         assert_eq!(
-            put_back("约{1}", "{1}", "zh", "de").as_deref(),
+            put_back("约{1}", "{1}", "zh", "de")
+                .map(|(t, _)| t)
+                .as_deref(),
             Some("ca. {1}")
         );
         assert_eq!(
-            put_back("节水约{1}", "Réduction du {1} d'eau", "zh", "fr").as_deref(),
+            put_back("节水约{1}", "Réduction du {1} d'eau", "zh", "fr")
+                .map(|(t, _)| t)
+                .as_deref(),
             Some("Réduction d'environ {1} d'eau")
         );
         // Kept in any of the target's words, before or after.
@@ -485,15 +485,21 @@ mod tests {
         assert_eq!(put_back("约{1}", "Aproxima de {1}", "zh", "pt"), None);
         // Russian writes the adverb before a preposition of the number.
         assert_eq!(
-            put_back("亮约{1}倍", "в {1} раза ярче", "zh", "ru").as_deref(),
+            put_back("亮约{1}倍", "в {1} раза ярче", "zh", "ru")
+                .map(|(t, _)| t)
+                .as_deref(),
             Some("примерно в {1} раза ярче")
         );
         assert_eq!(
-            put_back("约{1}", "Заряд: За {1}", "zh", "ru").as_deref(),
+            put_back("约{1}", "Заряд: За {1}", "zh", "ru")
+                .map(|(t, _)| t)
+                .as_deref(),
             Some("Заряд: Примерно за {1}")
         );
         assert_eq!(
-            put_back("约{1}", "Вес {1}", "zh", "ru").as_deref(),
+            put_back("约{1}", "Вес {1}", "zh", "ru")
+                .map(|(t, _)| t)
+                .as_deref(),
             Some("Вес примерно {1}")
         );
         // A head whose last bytes are no character's ends in no preposition
@@ -505,6 +511,7 @@ mod tests {
                 "zh",
                 "ru"
             )
+            .map(|(t, _)| t)
             .as_deref(),
             Some("После заполнения объемом размер оценивается как примерно {1}")
         );
@@ -533,20 +540,24 @@ mod tests {
         // 充电时间约2小时 came back "lädt approx. 2 Stunden" in German, and
         // the mend had made it "approx. ca. 2 Stunden".
         assert_eq!(
-            put_back_replacing("充电时间约{1}", "lädt approx. {1}.", "zh", "de"),
+            put_back("充电时间约{1}", "lädt approx. {1}.", "zh", "de"),
             Some(("lädt ca. {1}.".to_string(), true))
         );
         assert_eq!(
-            put_back("重约{1}", "Poids about {1}", "zh", "fr").as_deref(),
+            put_back("重约{1}", "Poids about {1}", "zh", "fr")
+                .map(|(t, _)| t)
+                .as_deref(),
             Some("Poids environ {1}")
         );
         assert_eq!(
-            put_back("约{1}充满", "Заряжается за about {1}", "zh", "ru").as_deref(),
+            put_back("约{1}充满", "Заряжается за about {1}", "zh", "ru")
+                .map(|(t, _)| t)
+                .as_deref(),
             Some("Заряжается примерно за {1}")
         );
         // A word of the language itself, or none, is left as it was.
         assert_eq!(
-            put_back_replacing("约{1}", "Gewicht {1}", "zh", "de"),
+            put_back("约{1}", "Gewicht {1}", "zh", "de"),
             Some(("Gewicht ca. {1}".to_string(), false))
         );
     }

@@ -718,7 +718,7 @@ fn mend_output(
     if let Some(fixed) = checks::names_recased(&protected.text, &raw) {
         raw = fixed;
     }
-    if let Some((fixed, replaced)) = approx::put_back_replacing(&protected.text, &raw, src, tgt) {
+    if let Some((fixed, replaced)) = approx::put_back(&protected.text, &raw, src, tgt) {
         raw = fixed;
         mended.push(if replaced {
             // A warning that blocks nothing: a candidate that wrote another
