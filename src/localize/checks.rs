@@ -5030,6 +5030,19 @@ mod tests {
     use super::super::spans::{ProtectRules, protect};
     use super::*;
 
+    /// `src` protected from `sl` for a translation into `tl`, with the
+    /// default rules.
+    fn protected(src: &str, sl: &str, tl: &str) -> Protected {
+        protect(
+            src,
+            &ProtectRules {
+                source_language: Some(sl),
+                language: Some(tl),
+                ..Default::default()
+            },
+        )
+    }
+
     #[test]
     fn placeholders_heaped_at_the_end_are_caught() {
         // A shower head's title: the brand, the water saving and the thread
@@ -5480,12 +5493,7 @@ mod tests {
     #[test]
     fn a_number_in_words_must_be_one_the_source_gives() {
         let added = |src: &str, src_lang: &str, out: &str, lang: &str| {
-            let rules = ProtectRules {
-                source_language: Some(src_lang),
-                language: Some(lang),
-                ..Default::default()
-            };
-            let p = protect(src, &rules);
+            let p = protected(src, src_lang, lang);
             number_words_added(&p.text, &p.spans, out, lang).map(|f| f.evidence)
         };
         // The zh→en dev set's half that became a quarter.
@@ -5602,12 +5610,7 @@ mod tests {
     #[test]
     fn a_limit_on_a_number_stays_with_it() {
         let lost = |src: &str, sl: &str, out: &str, tl: &str| {
-            let rules = ProtectRules {
-                source_language: Some(sl),
-                language: Some(tl),
-                ..Default::default()
-            };
-            let p = protect(src, &rules);
+            let p = protected(src, sl, tl);
             limits_lost(&p.text, out, sl, tl).map(|f| f.evidence)
         };
         // Turkish "above" in a case form ("6 yaşından üstüne") keeps "or older".
@@ -5783,12 +5786,7 @@ mod tests {
     #[test]
     fn a_range_between_numbers_of_different_kinds_is_mixed() {
         let mixed = |src: &str, out: &str, tl: &str| {
-            let rules = ProtectRules {
-                source_language: Some("zh"),
-                language: Some(tl),
-                ..Default::default()
-            };
-            let p = protect(src, &rules);
+            let p = protected(src, "zh", tl);
             ranges_mixed(&p.text, out, &p.spans).map(|f| f.evidence)
         };
         // The scooter's four height settings and its handlebar height.
@@ -5830,12 +5828,7 @@ mod tests {
     #[test]
     fn a_range_the_source_does_not_give_is_not_written_downwards() {
         let reversed = |src: &str, out: &str, tl: &str| {
-            let rules = ProtectRules {
-                source_language: Some("zh"),
-                language: Some(tl),
-                ..Default::default()
-            };
-            let p = protect(src, &rules);
+            let p = protected(src, "zh", tl);
             ranges_reversed(&p.text, out, &p.spans).map(|f| f.evidence)
         };
         // The hair dryer's three fan speeds and two heat settings.
@@ -6026,12 +6019,7 @@ mod tests {
     #[test]
     fn a_version_stays_with_its_technology() {
         let unnamed = |src: &str, out: &str| {
-            let rules = ProtectRules {
-                source_language: Some("zh"),
-                language: Some("nl"),
-                ..Default::default()
-            };
-            let p = protect(src, &rules);
+            let p = protected(src, "zh", "nl");
             versions_unnamed(&p.text, out, &p.spans).map(|f| f.evidence)
         };
         // The speaker's Bluetooth version that became a battery life.
@@ -6095,12 +6083,7 @@ mod tests {
                 continue;
             }
             n += 1;
-            let rules = ProtectRules {
-                source_language: Some(&lang),
-                language: Some(&t),
-                ..Default::default()
-            };
-            let p = protect(&a, &rules);
+            let p = protected(&a, &lang, &t);
             let found = [
                 number_words_added(&p.text, &p.spans, &b, &t),
                 cjk_counts_missing(&p.text, &lang, &b, &t),
