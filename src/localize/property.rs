@@ -15,7 +15,7 @@
 //! voltage, temperature, area, speed or data size gives (a fishing rod's
 //! "2.7米竿长仅重98g" came back in Portuguese "2,7 metros com comprimento
 //! mínimo de 98 g", a length of 98 g), and a temperature, which no
-//! quantity of those kinds gives (a mosquito lamp's size came back in Thai
+//! quantity of those kinds gives (a tyre inflator's size came back in Thai
 //! "อุณหภูมิประมาณ 16×7×5 cm", a temperature of about 16×7×5 cm; a colour
 //! temperature in kelvin is one). The quantity read is the first one
 //! after the property's word in its clause, within a few words.
@@ -335,7 +335,7 @@ mod tests {
             ["weight: 120 minutos"]
         );
         assert_eq!(mismatched("Вес 40 см", "ru").len(), 1);
-        // A temperature given as a size (a mosquito lamp in Thai); a
+        // A temperature given as a size (a tyre inflator's in Thai); a
         // temperature, a colour temperature, and a sensor's part of a
         // Chinese title that ends before the next part's range.
         assert_eq!(
