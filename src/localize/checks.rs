@@ -17,7 +17,9 @@
 //! the colours, [`super::terminology::Terminology::added_colours`]), `season_added`
 //! (the same for a season, [`super::seasons::added`]), `gender_changed` (a
 //! men's product written as a women's, or a unisex one as one gender's,
-//! [`super::gender::changed`]), `language_added` (the target's own language
+//! [`super::gender::changed`]), `age_changed` (the same for children and
+//! adults: an adults' jump rope "for Adults and Kids", [`super::ages::changed`]),
+//! `language_added` (the target's own language
 //! named where the source names another or none, a manual "in Polish" for
 //! 中文说明书, [`super::language_names::added`]), `claim_added` (the same for
 //! a certification, standard or health claim: CE, FDA, IPX7, BPA, ECG,
@@ -210,6 +212,9 @@ impl Finding {
             ),
             "gender_changed" => format!(
                 "{ev}: the source says whom the product is for otherwise. Keep it for the same buyers (men, women, or both) as the source."
+            ),
+            "age_changed" => format!(
+                "{ev}: the source says otherwise whether the product is for children or adults. Keep it for the same buyers as the source, and add no age group."
             ),
             "language_added" => format!(
                 "the source does not name the language {ev}: name the language the source names (a manual, an interface or a voice in Chinese stays in Chinese), or none."

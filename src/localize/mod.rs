@@ -15,6 +15,7 @@
 //! checks, chrF) are plain functions. Called by the CLI (`silkroute localize`,
 //! `silkroute eval`), the server and batch jobs.
 
+mod ages;
 mod approx;
 mod checks;
 mod chrf;

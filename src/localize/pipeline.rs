@@ -1383,11 +1383,11 @@ struct FieldText {
 /// `quote_added`, "copy exactly" and "negation" as `instruction_leaked`; 19:
 /// `approximation_lost`; 20: `property_mismatch`, `pieces_as_sets`; 22:
 /// `language_added`, `claim_added`, `range_mixed`, a temperature as `property_mismatch`, a Korean or
-/// Japanese counter before the limit word in `limit_added`) what they
+/// Japanese counter before the limit word in `limit_added`; 23: `age_changed`) what they
 /// would now flag is translated again
 /// instead of recalled. The memory holds model output only (a reviewer's edits go
 /// to the example bank), so nothing a person wrote is lost.
-const CHECKS_VERSION: u32 = 22;
+const CHECKS_VERSION: u32 = 23;
 
 /// Builds the translation-memory key of a segment for one call.
 struct TmKeys {
@@ -2785,6 +2785,11 @@ impl Pipeline {
                 "gender_changed",
                 "buyer (men, women or both)",
                 super::gender::changed(&s.protected.text, &raw, src, tgt),
+            ),
+            (
+                "age_changed",
+                "buyer (children or adults)",
+                super::ages::changed(&s.protected.text, &raw, src, tgt),
             ),
         ] {
             if !added.is_empty() {
