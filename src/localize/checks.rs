@@ -2301,6 +2301,13 @@ static LIMIT_COUNTER: LazyLock<Regex> = LazyLock::new(|| {
     .expect("static regex")
 });
 
+/// A Korean word of one to three syllables and the space after it, which in
+/// Korean may stand between a number and its limit where it is no counter
+/// ("5-12 세대 이상", 5-12 generations or more, for 5-12岁): read on the
+/// output's side only, beside [`LIMIT_COUNTER`].
+static LIMIT_KO_WORD: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^[가-힣]{1,3}\s+").expect("static regex"));
+
 /// Where a clause ends: a limit word beyond it bounds another number.
 fn clause_break(c: char) -> bool {
     matches!(
@@ -2961,11 +2968,17 @@ pub fn limits_added(
         let want = norm(m.as_str());
         // Right before the number, or right after it and its unit.
         let head = out[..m.start()].trim_end();
-        let tail = out[m.end()..].trim_start();
+        let rest = out[m.end()..].trim_start();
         let tail = LIMIT_UNIT
-            .find(tail)
-            .or_else(|| LIMIT_COUNTER.find(tail))
-            .map_or(tail, |u| tail[u.end()..].trim_start());
+            .find(rest)
+            .or_else(|| LIMIT_COUNTER.find(rest))
+            .map_or(rest, |u| rest[u.end()..].trim_start());
+        let mut tails = vec![tail];
+        if target_lang == "ko"
+            && let Some(w) = LIMIT_KO_WORD.find(rest)
+        {
+            tails.push(&rest[w.end()..]);
+        }
         // A word of a spaced script stands alone ("demás de" is no "más de").
         let letter = |c: char| c.is_alphabetic() && !script::is_cjk(c);
         let number = m.as_str();
@@ -2980,8 +2993,10 @@ pub fn limits_added(
                 after
                     .iter()
                     .find(|w| {
-                        tail.strip_prefix(**w)
-                            .is_some_and(|rest| !spaced_word(w) || !rest.starts_with(letter))
+                        tails.iter().any(|tail| {
+                            tail.strip_prefix(**w)
+                                .is_some_and(|rest| !spaced_word(w) || !rest.starts_with(letter))
+                        })
                     })
                     .map(|w| format!("{number} {w}"))
             });
@@ -5945,6 +5960,20 @@ mod tests {
         assert_eq!(
             added("适合{1}个月以上宝宝", "zh", "{1}개월 이상 아기", "ko"),
             None
+        );
+        // After a Korean word that is no counter: 5-12岁 came back "5-12
+        // 세대 이상" (5-12 generations or more); glued, a counter still reads.
+        assert_eq!(
+            added("适合5-12岁儿童", "zh", "5-12 세대 이상 사용 가능", "ko"),
+            Some(vec!["12 이상".to_string()])
+        );
+        assert_eq!(
+            added("适合5-12岁儿童", "zh", "5-12 세 어린이용", "ko"),
+            None
+        );
+        assert_eq!(
+            added("可容纳3个", "zh", "3개이상 수납", "ko"),
+            Some(vec!["3 이상".to_string()])
         );
         assert_eq!(
             added("适合{1}个月宝宝", "zh", "{1}ヶ月以上の赤ちゃん", "ja"),
