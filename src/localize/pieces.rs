@@ -4,7 +4,7 @@
 //! German "Messerset, 7 Set" (seven sets). The number is the source's, and the
 //! buyer expects 108 packs.
 //!
-//! Read where the source counts pieces (a number before 件, 件套, "pcs",
+//! Read where the source counts pieces (a number before 件, 件套, 节, 颗, 粒, "pcs",
 //! "pieces", "-piece"; not 个 or 只, measure words of any noun: "2个收纳盒"
 //! is two storage boxes): a translation that writes that number right
 //! before a word for sets, packs or boxes of its language is flagged, unless
@@ -19,15 +19,18 @@ use crate::script;
 
 /// A number of a Chinese or English source and the count word after it.
 static SOURCE_COUNT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)(\d{1,4})\s*(?:-\s*)?(件套|件装|件|片装|片|支装|支|个装|个|只装|只|套|包|盒|袋|组|装|pcs\b|pc\b|pieces?\b|sets?\b|packs?\b|boxes\b|box\b|kits?\b)")
+    Regex::new(r"(?i)(\d{1,4})\s*(?:-\s*)?(件套|件装|件|节|颗|粒|片装|片|支装|支|个装|个|只装|只|套|包|盒|袋|组|装|pcs\b|pc\b|pieces?\b|sets?\b|packs?\b|boxes\b|box\b|kits?\b)")
         .expect("static regex")
 });
 
 /// Count words of a source that count pieces; the others count sets, packs
 /// or boxes.
 /// (个, 只, 支 and 片 are measure words of any noun: "2个收纳盒" is two storage
+/// boxes. 节, 颗 and 粒 count batteries, sections, beads and tablets, never
 /// boxes.)
-const PIECE_WORDS: [&str; 6] = ["件套", "件", "pcs", "pc", "piece", "pieces"];
+const PIECE_WORDS: [&str; 9] = [
+    "件套", "件", "节", "颗", "粒", "pcs", "pc", "piece", "pieces",
+];
 
 /// Per target language, words for sets, packs and boxes (lower case) that
 /// must not follow a count of pieces.
@@ -137,6 +140,11 @@ mod tests {
             as_sets("刀工 厨房刀具套装 7件套", "Messerset, 7 Set", "de"),
             ["7 set"]
         );
+        // Batteries counted with 节 came back in Thai as three sets.
+        assert_eq!(
+            as_sets("插电+3节D号电池", "สาย+ 3 ชุดแบตเตอรี่ D", "th"),
+            ["3 ชุด"]
+        );
         // A singular after the number, as the model writes it ("108 paquete").
         assert_eq!(
             as_sets("108件套", "108 paquete, satisfactorio", "es"),
@@ -156,6 +164,7 @@ mod tests {
             ("7件套", "7点セット", "ja"),
             ("108件套", "108 piece set", "en"),
             ("A108件", "108 sets", "en"),
+            ("3节AAA电池", "3 pilas AAA", "es"),
         ] {
             assert!(as_sets(src, out, lang).is_empty(), "{src} => {out}");
         }
