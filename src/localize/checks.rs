@@ -19,6 +19,8 @@
 //! men's product written as a women's, or a unisex one as one gender's,
 //! [`super::gender::changed`]), `age_changed` (the same for children and
 //! adults: an adults' jump rope "for Adults and Kids", [`super::ages::changed`]),
+//! `animal_added` (the same for an animal: a cat's feeder written as a
+//! sheep's, [`super::animals::added`]),
 //! `language_added` (the target's own language
 //! named where the source names another or none, a manual "in Polish" for
 //! 中文说明书, [`super::language_names::added`]), `claim_added` (the same for
@@ -212,6 +214,9 @@ impl Finding {
             ),
             "gender_changed" => format!(
                 "{ev}: the source says whom the product is for otherwise. Keep it for the same buyers (men, women, or both) as the source."
+            ),
+            "animal_added" => format!(
+                "the source does not name {ev}: keep the animal the source names (a cat's product stays a cat's) and add none."
             ),
             "age_changed" => format!(
                 "{ev}: the source says otherwise whether the product is for children or adults. Keep it for the same buyers as the source, and add no age group."

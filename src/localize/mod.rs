@@ -16,6 +16,7 @@
 //! `silkroute eval`), the server and batch jobs.
 
 mod ages;
+mod animals;
 mod approx;
 mod checks;
 mod chrf;

@@ -1383,7 +1383,9 @@ struct FieldText {
 /// `quote_added`, "copy exactly" and "negation" as `instruction_leaked`; 19:
 /// `approximation_lost`; 20: `property_mismatch`, `pieces_as_sets`; 22:
 /// `language_added`, `claim_added`, `range_mixed`, a temperature as `property_mismatch`, a Korean or
-/// Japanese counter before the limit word in `limit_added`; 23: `age_changed`) what they
+/// Japanese counter before the limit word in `limit_added`; 23: `age_changed`,
+/// `animal_added`, a Korean limit after any short word in `limit_added`, 节 and 颗
+/// in `pieces_as_sets`) what they
 /// would now flag is translated again
 /// instead of recalled. The memory holds model output only (a reviewer's edits go
 /// to the example bank), so nothing a person wrote is lost.
@@ -2785,6 +2787,11 @@ impl Pipeline {
                 "gender_changed",
                 "buyer (men, women or both)",
                 super::gender::changed(&s.protected.text, &raw, src, tgt),
+            ),
+            (
+                "animal_added",
+                "pet or animal",
+                super::animals::added(&s.protected.text, &raw, src, tgt),
             ),
             (
                 "age_changed",
