@@ -1429,7 +1429,7 @@ static LINE: LazyLock<Regex> = LazyLock::new(|| {
 /// another language's title the words between are that language's own and are
 /// no sign of a name. The pipeline keeps the name as written, like the brand,
 /// in every field of the listing (a small model made "Forerunner" "el forro", the
-/// lining).
+/// lining). Words with Chinese, Japanese or Korean letters are no name.
 pub fn product_line(title: &str, rules: &ProtectRules<'_>) -> Option<String> {
     rules.brand.filter(|b| !b.trim().is_empty())?;
     if !matches!(rules.source_language, Some("en" | "zh")) {
@@ -1451,6 +1451,11 @@ pub fn product_line(title: &str, rules: &ProtectRules<'_>) -> Option<String> {
             _ => false,
         };
         let words = c.get(2)?.as_str().trim();
+        // Latin words: a product word glued to a code ("USB-C扩展坞", a
+        // docking station) is the title's own, to translate.
+        if words.chars().any(script::is_cjk) {
+            return None;
+        }
         (brand.kind == SpanKind::Brand
             && is_code
             && words.split(' ').any(|w| {
@@ -3464,6 +3469,12 @@ mod tests {
         );
         assert_eq!(en("Samsung 990 PRO 2 TB NVMe SSD", "Samsung"), None);
         assert_eq!(en("Kärcher K4 Pressure Washer, 130 bar", "Kärcher"), None);
+        // A Chinese product word glued to a code is no name: "USB-C扩展坞"
+        // (a USB-C docking station) had been kept in Chinese in Japanese.
+        assert_eq!(
+            line("极客 USB-C扩展坞 8合1 4K HDMI 千兆网口", "极客", "zh"),
+            None
+        );
         // Not after the brand, or no brand: nothing.
         assert_eq!(en("Forerunner 265 by Garmin", "Garmin"), None);
         assert_eq!(line("Garmin Forerunner 265", "", "en"), None);
