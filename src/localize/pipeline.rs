@@ -1385,8 +1385,7 @@ struct FieldText {
 /// `language_added`, `claim_added`, `range_mixed`, a temperature as `property_mismatch`, a Korean or
 /// Japanese counter before the limit word in `limit_added`; 23: `age_changed`,
 /// `animal_added`, a Korean limit after any short word in `limit_added`, 节 and 颗
-/// in `pieces_as_sets`, a rate per cm³ or m² written as a quantity in
-/// `rate_unit_missing`) what they
+/// in `pieces_as_sets`) what they
 /// would now flag is translated again
 /// instead of recalled. The memory holds model output only (a reviewer's edits go
 /// to the example bank), so nothing a person wrote is lost.
