@@ -12,7 +12,7 @@
 //! that names adults alone, or adults alone for a source that names children
 //! alone. A source that names neither lets any translation pass.
 
-use super::seasons::{Find, find_form};
+use super::seasons::{Find, named_in};
 
 /// Per language: how its forms are found, and the forms for children and for
 /// adults. Lower case.
@@ -57,21 +57,7 @@ const BOTH: &[&str] = &[
 /// Which ages `text` names in `lang`: children, adults, each with the word
 /// found.
 fn named(text: &str, lang: &str) -> [Option<String>; 2] {
-    let mut out: [Option<String>; 2] = [None, None];
-    let Some((_, find, forms)) = TABLE.iter().find(|(l, _, _)| *l == lang) else {
-        return out;
-    };
-    let lower = text.to_lowercase();
-    let words: Vec<&str> = lower
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .collect();
-    for (k, forms) in forms.iter().enumerate() {
-        out[k] = forms
-            .iter()
-            .find_map(|form| find_form(&lower, &words, *find, form));
-    }
-    out
+    named_in(text, lang, TABLE)
 }
 
 /// Which ages a source names, read loosely: children, adults (both where

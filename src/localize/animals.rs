@@ -13,7 +13,7 @@
 //! translation that names another is flagged; a source that names none lets
 //! any translation pass (a 宠物, a pet, may be written as a cat's or a dog's).
 
-use super::seasons::{Find, find_form};
+use super::seasons::{Find, named_in};
 
 /// The animals, in the order of the table's columns.
 const ANIMALS: [&str; 11] = [
@@ -69,24 +69,11 @@ const SOURCE_EXTRA: &[(&str, usize)] = &[
 
 /// The animals `text` names in `lang`, each with the word found.
 fn named(text: &str, lang: &str) -> Vec<(usize, String)> {
-    let Some((_, find, forms)) = TABLE.iter().find(|(l, _, _)| *l == lang) else {
-        return Vec::new();
-    };
-    let lower = text.to_lowercase();
-    let words: Vec<&str> = lower
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .collect();
-    let mut out = Vec::new();
-    for (k, forms) in forms.iter().enumerate() {
-        if let Some(w) = forms
-            .iter()
-            .find_map(|form| find_form(&lower, &words, *find, form))
-        {
-            out.push((k, w));
-        }
-    }
-    out
+    named_in(text, lang, TABLE)
+        .into_iter()
+        .enumerate()
+        .filter_map(|(k, w)| Some((k, w?)))
+        .collect()
 }
 
 /// The animals a source names, read loosely ([`SOURCE_EXTRA`]; Chinese,

@@ -11,7 +11,7 @@
 //! names, or where the source is for both (unisex) and the translation names
 //! one alone.
 
-use super::seasons::{Find, find_form};
+use super::seasons::{Find, named_in};
 
 /// Per language: how its forms are found, and the forms for men, for women
 /// and for both. Lower case.
@@ -40,21 +40,7 @@ const TABLE: &[(&str, Find, [&[&str]; 3])] = &[
 /// Which genders `text` names in `lang`: men, women, and whether it names
 /// both as one (unisex), each with the word found.
 fn named(text: &str, lang: &str) -> [Option<String>; 3] {
-    let mut out: [Option<String>; 3] = [None, None, None];
-    let Some((_, find, forms)) = TABLE.iter().find(|(l, _, _)| *l == lang) else {
-        return out;
-    };
-    let lower = text.to_lowercase();
-    let words: Vec<&str> = lower
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .collect();
-    for (k, forms) in forms.iter().enumerate() {
-        out[k] = forms
-            .iter()
-            .find_map(|form| find_form(&lower, &words, *find, form));
-    }
-    out
+    named_in(text, lang, TABLE)
 }
 
 /// Whom a source is for, read loosely: men, women (both where it names both

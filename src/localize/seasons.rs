@@ -83,7 +83,7 @@ const ALL_SEASONS: &[&str] = &[
 const FR_SUMMER_AFTER: &[&str] = &["d", "l", "en", "cet", "printemps", "automne", "hiver"];
 
 /// The word of `lower` (split into `words`) that `form` finds as `find`
-/// says ([`Find`]), if any. Also used by [`super::gender`].
+/// says ([`Find`]), if any.
 pub(super) fn find_form(lower: &str, words: &[&str], find: Find, form: &str) -> Option<String> {
     match find {
         Find::Within => lower.contains(form).then(|| form.to_string()),
@@ -104,6 +104,31 @@ pub(super) fn find_form(lower: &str, words: &[&str], find: Find, form: &str) -> 
                 .map(|w| w.to_string())
         }
     }
+}
+
+/// For each column of `lang`'s row of a table of forms, the first form that
+/// `text` holds ([`find_form`]); all `None` where the table has no row for
+/// `lang`. Used by [`super::gender`], [`super::ages`] and [`super::animals`].
+pub(super) fn named_in<const N: usize>(
+    text: &str,
+    lang: &str,
+    table: &[(&str, Find, [&[&str]; N])],
+) -> [Option<String>; N] {
+    let mut out: [Option<String>; N] = std::array::from_fn(|_| None);
+    let Some((_, find, forms)) = table.iter().find(|(l, _, _)| *l == lang) else {
+        return out;
+    };
+    let lower = text.to_lowercase();
+    let words: Vec<&str> = lower
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    for (k, forms) in forms.iter().enumerate() {
+        out[k] = forms
+            .iter()
+            .find_map(|form| find_form(&lower, &words, *find, form));
+    }
+    out
 }
 
 /// The seasons (0 spring to 3 winter) `text` names in `lang`, each with the

@@ -1460,7 +1460,10 @@ mod tests {
         );
         assert_eq!(added("儿童玩具{1}", "ของเล่นยาง {1}", "zh", "th"), ["ยาง"]);
         // A wood the source does not name: a bamboo tray came back acacia.
-        assert_eq!(added("配竹托盘", "Bandeja de acacia", "zh", "es"), ["acacia"]);
+        assert_eq!(
+            added("配竹托盘", "Bandeja de acacia", "zh", "es"),
+            ["acacia"]
+        );
         assert!(added("配竹托盘", "Bandeja de bambú", "zh", "es").is_empty());
         assert!(added("相思木砧板", "Tabla de cortar de acacia", "zh", "es").is_empty());
         // A Cyrillic material begins a word: "лен" (linen) is none inside
