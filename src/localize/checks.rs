@@ -495,7 +495,19 @@ pub fn check_segment(c: &SegmentCheck<'_>, opts: &CheckOptions) -> Vec<Finding> 
             .with_evidence(added),
         );
     }
-    let text = strip_placeholders(c.output_raw);
+    // A quantity's unit is written in the target language ("6,1 pulgadas"):
+    // without it a short sentence may read as another.
+    let text = PLACEHOLDER.replace_all(c.output_raw, |m: &regex::Captures| {
+        let span = m[0]
+            .trim_matches(|c: char| c == '{' || c == '}' || c.is_whitespace())
+            .parse::<usize>()
+            .ok()
+            .and_then(|i| c.spans.get(i.wrapping_sub(1)));
+        match span {
+            Some(s) if s.kind == super::spans::SpanKind::Quantity => format!(" {} ", s.restore),
+            _ => " ".to_string(),
+        }
+    });
     if let Some(x) = wrong_language(&text, c.target_lang) {
         f.push(x);
     }
@@ -606,7 +618,25 @@ pub fn check_segment(c: &SegmentCheck<'_>, opts: &CheckOptions) -> Vec<Finding> 
         c.source_lang,
         c.target_lang,
     );
-    if let Some(x) = names_missing(src, out, sl, tl) {
+    // A measurement is no part of a name: "Micro USB {3}" ({3} = "3A") may
+    // come back "Micro USB, {3}" ("Micro USB, 3 A").
+    let measured = PLACEHOLDER.replace_all(src, |m: &regex::Captures| {
+        let span = m[0]
+            .trim_matches(|c: char| c == '{' || c == '}' || c.is_whitespace())
+            .parse::<usize>()
+            .ok()
+            .and_then(|i| c.spans.get(i.wrapping_sub(1)));
+        match span {
+            Some(s)
+                if s.kind == super::spans::SpanKind::Quantity
+                    && !super::spans::span_units(s).is_empty() =>
+            {
+                "|".to_string()
+            }
+            _ => m[0].to_string(),
+        }
+    });
+    if let Some(x) = names_missing(&measured, out, sl, tl) {
         f.push(originals(x));
     }
     if let Some(x) = versions_unnamed(src, out, c.spans) {

@@ -2166,6 +2166,97 @@ fn slavic_time_forms(text: &str, lang: &str, forms: &[SlavicForms]) -> String {
     })
 }
 
+/// The model's output with a quantity's placeholder put back where the model
+/// wrote the quantity itself instead (as restored, inline or as in the
+/// source), so that the checks that read around placeholders read it too: a
+/// German bullet for "约{1}个/cm³" ({1} = "10.000.000") came back
+/// "10.000.000 cm²", an area without its approximation, and passed, because
+/// the unit and approximation checks saw no placeholder. `None` when nothing
+/// was put back. Only a whole number is taken: "10" is not read in "110" or
+/// "10,5".
+pub fn reprotect(output: &str, p: &Protected) -> Option<String> {
+    const SPACE: &str = r"[\s\u{a0}\u{202f}]?";
+    let mut counts = vec![0usize; p.spans.len()];
+    for c in PLACEHOLDER.captures_iter(output) {
+        if let Some(n) = c[1]
+            .parse::<usize>()
+            .ok()
+            .and_then(|i| counts.get_mut(i.wrapping_sub(1)))
+        {
+            *n += 1;
+        }
+    }
+    let numeric = |c: char| c.is_ascii_digit();
+    let whole_at = |text: &str, at: usize, len: usize| {
+        let before = &text[..at];
+        let after = &text[at + len..];
+        let mut b = before.chars().rev();
+        let ok_before = match b.next() {
+            None => true,
+            Some(c) if c.is_ascii_alphanumeric() || c == '{' => false,
+            Some(c) if c.is_alphabetic() && text[at..].starts_with(char::is_alphabetic) => false,
+            Some('.' | ',' | '-' | '/') => !b.next().is_some_and(numeric),
+            Some(_) => true,
+        };
+        let mut a = after.chars();
+        let ok_after = match a.next() {
+            None => true,
+            Some(c) if numeric(c) || c == '}' => false,
+            // "2 m" is not read in "2 mm".
+            Some(c) if c.is_alphabetic() && text[..at + len].ends_with(char::is_alphabetic) => {
+                false
+            }
+            Some('.' | ',' | '-' | '/') => !a.next().is_some_and(numeric),
+            Some(_) => true,
+        };
+        ok_before && ok_after
+    };
+    let mut text = output.to_string();
+    let mut changed = false;
+    for (i, s) in p.spans.iter().enumerate() {
+        if s.kind != SpanKind::Quantity || counts[i] != 0 {
+            continue;
+        }
+        let forms = [Some(&s.restore), s.inline.as_ref(), Some(&s.original)];
+        let found = forms.into_iter().flatten().find_map(|form| {
+            let form = form.trim();
+            if form.chars().count() < 2 || !form.contains(numeric) {
+                return None;
+            }
+            // Written with or without a space between the number and its
+            // unit ("5000mAh" as "5000 mAh").
+            let mut pattern = String::new();
+            let mut prev: Option<char> = None;
+            for c in form.chars() {
+                if c.is_whitespace() {
+                    if !pattern.ends_with(SPACE) {
+                        pattern.push_str(SPACE);
+                    }
+                } else {
+                    if prev.is_some_and(|p| p.is_ascii_digit() != c.is_ascii_digit())
+                        && !matches!(c, '.' | ',')
+                        && !prev.is_some_and(|p| matches!(p, '.' | ','))
+                        && !pattern.ends_with(SPACE)
+                    {
+                        pattern.push_str(SPACE);
+                    }
+                    pattern.push_str(&regex::escape(&c.to_string()));
+                }
+                prev = Some(c);
+            }
+            let re = Regex::new(&pattern).ok()?;
+            re.find_iter(&text)
+                .find(|m| whole_at(&text, m.start(), m.len()))
+                .map(|m| (m.start(), m.len()))
+        });
+        if let Some((at, len)) = found {
+            text.replace_range(at..at + len, &Protected::placeholder(i));
+            changed = true;
+        }
+    }
+    changed.then_some(text)
+}
+
 /// Put spans back into a model's output. A placeholder the model dropped counts
 /// as restored when the span's target text is there literally (the model copied
 /// it instead); otherwise it is reported.
@@ -2485,6 +2576,18 @@ pub fn added_units(source: &str, output: &str, spans: &[Span], target: &str) -> 
         let Some((u, len)) = found else {
             continue;
         };
+        // A Cyrillic letter alone before a word in lower case is a preposition,
+        // not a unit ("{1} с трубочкой", with a straw, is no "s" of seconds).
+        let letter = rest[..len].trim_start_matches([' ', '\u{a0}', '\u{202f}', '-', '‐']);
+        let mut letters = letter.chars();
+        if let (Some(l), None) = (letters.next(), letters.next())
+            && l.is_lowercase()
+            && matches!(l, '\u{0400}'..='\u{04ff}')
+            && rest[len..].starts_with(' ')
+            && rest[len + 1..].starts_with(char::is_lowercase)
+        {
+            continue;
+        }
         // The quantity's own unit named again ("{1}-дюймовый" with {1} = "6
         // дюймов") is no unit added.
         if own(u) {
@@ -2623,7 +2726,21 @@ pub fn missing_units(
             .map(|(at, _)| at + placeholder.len())
             .collect();
         let kept = places.iter().any(|&at| {
-            unit_name_at(&output[at..], Names::Target(target)).is_some_and(|(v, _)| v.id == u.id)
+            let after = &output[at..];
+            let is_u = |(v, _): (&Unit, usize)| v.id == u.id;
+            unit_name_at(after, Names::Target(target)).is_some_and(is_u)
+                // A Chinese or Japanese name glued to the next word
+                // ("約{2}日使用可能"), as a source writes it.
+                || crate::listing::is_cjk_language(target)
+                    && u
+                        .writes
+                        .get(target)
+                        .is_some_and(|w| w.iter().any(|w| after.starts_with(w.as_str())))
+                // An angle's sign ("{1}°" for "{1}-degree").
+                || u.id == "°" && after.starts_with('°')
+                // An age in years, as Chinese, Japanese and Korean count it
+                // ("{3}歳以上" for "ab {3} Jahren").
+                || u.id == "year" && after.starts_with(['歳', '岁', '세', '살'])
         });
         if !places.is_empty() && !kept {
             let name = after[..len].trim_start_matches([' ', '\u{a0}', '\u{202f}', '-', '‐']);
