@@ -180,7 +180,7 @@ impl Finding {
                 "the reply holds words of the instructions ({ev}), not of the source. Reply with the translation of the source only."
             ),
             "rate_unit_missing" => format!(
-                "the source writes {ev}: a rate, per that unit of time. Translate it with the same unit of time."
+                "the source writes {ev}: a rate, per that unit. Translate it as a rate (\"per ...\") with the same unit."
             ),
             "name_missing" => format!(
                 "the source writes {ev} in Latin letters: a name, to be kept exactly as written."
@@ -703,6 +703,9 @@ pub fn check_segment(c: &SegmentCheck<'_>, opts: &CheckOptions) -> Vec<Finding> 
         c.source_lang,
         c.target_lang,
     ) {
+        f.push(x);
+    }
+    if let Some(x) = rate_denominators_lost(c.source_expected, c.output) {
         f.push(x);
     }
     if let Some(x) = number_words_added(c.source_protected, c.spans, c.output_raw, c.target_lang) {
@@ -1384,6 +1387,78 @@ pub fn rate_units_missing(
             ),
         )
         .with_evidence(gone)
+    })
+}
+
+/// A unit the source divides by, written in the translation as a quantity of
+/// that unit: an air purifier's "负离子浓度约1000万个/cm³" (10 million ions per
+/// cubic centimetre) came back in German "Ionen konzentration von ca.
+/// 10.000.000 cm³", a volume. Every number and unit is there, and the
+/// rate is gone. Read for the units of length, area, volume and mass after a
+/// slash in the source (`/cm³`, `g/m²`, `mg/L`; time is
+/// [`rate_units_missing`]'s), where the source never writes that unit after
+/// a number; flagged where the translation writes it right after a number
+/// (not after a slash or a word for "per").
+pub fn rate_denominators_lost(source: &str, output: &str) -> Option<Finding> {
+    static AFTER_SLASH: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"[/／]\s*([\p{L}µμ][\p{L}µμ²³23]*)").expect("static regex"));
+    let table = units::table();
+    let mut lost: Vec<(String, String)> = Vec::new();
+    for c in AFTER_SLASH.captures_iter(source) {
+        let Some(tok) = c.get(1) else { continue };
+        let Some(m) = table.lookup(tok.as_str()) else {
+            continue;
+        };
+        if m.spelled_out
+            || !matches!(
+                m.unit.dimension.as_str(),
+                "length" | "area" | "volume" | "mass"
+            )
+        {
+            continue;
+        }
+        let u = m.unit;
+        // Each way the unit is written after a number, as a quantity.
+        let after_number = |text: &str| -> Option<String> {
+            u.symbols.iter().chain(u.local.values()).find_map(|sym| {
+                text.match_indices(sym.as_str()).find_map(|(at, hit)| {
+                    let end = at + hit.len();
+                    if text[end..].starts_with(|ch: char| ch.is_alphanumeric()) {
+                        return None;
+                    }
+                    let before = text[..at].trim_end_matches([' ', '\u{a0}']);
+                    let number = before.ends_with(|ch: char| ch.is_ascii_digit() || ch == '}');
+                    (number && !text[..at].ends_with(['/', '／'])).then(|| {
+                        let start = before
+                            .rfind(|ch: char| ch.is_whitespace() || ch == '(')
+                            .map_or(0, |i| i + 1);
+                        format!("{} {}", &before[start..], hit)
+                    })
+                })
+            })
+        };
+        if after_number(source).is_some() {
+            continue;
+        }
+        let per = format!("/{}", tok.as_str());
+        if let Some(said) = after_number(output)
+            && !lost.iter().any(|(p, _)| *p == per)
+        {
+            lost.push((per, said));
+        }
+    }
+    (!lost.is_empty()).then(|| {
+        Finding::error(
+            "rate_unit_missing",
+            format!(
+                "a rate of the source is written as a quantity: {}",
+                lost.iter()
+                    .map(|(per, said)| format!("{per} as \"{said}\""))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )
+        .with_evidence(lost.into_iter().map(|(per, _)| per).collect())
     })
 }
 
@@ -6170,6 +6245,47 @@ mod tests {
         assert!(n > 1500, "{n}");
         crate::localize::eval::assert_few_flagged(&hits, n);
         eprintln!("{} of {n}:\n{}", hits.len(), hits.join("\n"));
+    }
+
+    #[test]
+    #[ignore]
+    fn measure_rate_denominators_lost() {
+        // The precision of a rate's unit written as a quantity on good
+        // translations whose source writes a slash.
+        crate::localize::eval::print_precision(
+            |a| a.contains('/') || a.contains('／'),
+            |_, _, a, b| rate_denominators_lost(a, b).map(|f| f.message),
+        );
+    }
+
+    #[test]
+    fn a_rate_per_length_area_volume_or_mass_written_as_a_quantity_is_caught() {
+        // Ions per cubic centimetre came back a volume.
+        let f = rate_denominators_lost(
+            "负离子浓度约1000万个/cm³",
+            "Ionen konzentration von ca. 10.000.000 cm³",
+        )
+        .unwrap();
+        assert_eq!(f.evidence, ["/cm³"]);
+        assert!(f.message.contains("10.000.000 cm³"), "{}", f.message);
+        // Kept a rate: after a slash or a word for "per".
+        for out in [
+            "Ionenkonzentration ca. 10.000.000/cm³",
+            "Ionenkonzentration ca. 10.000.000 pro cm³",
+            "Tissu 200 g/m², 5000 g/m²/24h",
+        ] {
+            assert!(
+                rate_denominators_lost("负离子浓度约1000万个/cm³ 200g/m² 5000g/m²/24h", out)
+                    .is_none(),
+                "{out}"
+            );
+        }
+        // A unit the source also writes as a quantity, and time (another
+        // check's), are not read.
+        assert!(
+            rate_denominators_lost("面积2m²，每平方米约5kg，5kg/m²", "2 m², 5 kg, 5 m²").is_none()
+        );
+        assert!(rate_denominators_lost("转速3000转/min", "3000 min").is_none());
     }
 
     #[test]

@@ -1389,11 +1389,13 @@ struct FieldText {
 /// `language_added`, `claim_added`, `range_mixed`, a temperature as `property_mismatch`, a Korean or
 /// Japanese counter before the limit word in `limit_added`; 23: `age_changed`,
 /// `animal_added`, a Korean limit after any short word in `limit_added`, 节 and 颗
-/// in `pieces_as_sets`) what they
+/// in `pieces_as_sets`; 24: a quantity the model wrote itself read as its
+/// placeholder, a rate per cm³ or m² written as a quantity in
+/// `rate_unit_missing`) what they
 /// would now flag is translated again
 /// instead of recalled. The memory holds model output only (a reviewer's edits go
 /// to the example bank), so nothing a person wrote is lost.
-const CHECKS_VERSION: u32 = 23;
+const CHECKS_VERSION: u32 = 24;
 
 /// Builds the translation-memory key of a segment for one call.
 struct TmKeys {
