@@ -3494,6 +3494,13 @@ mod tests {
         // So is a lost approximation, which is put back.
         let (_, text, _) = check("续航约30小时", "Akkulaufzeit 30 Stunden", "de");
         assert!(text.contains("ca.") || text.contains("etwa"), "{text}");
+        // A density written with a negative power is no unit added.
+        let (_, text, codes) = check(
+            "负离子浓度约1000万个/cm³",
+            "Die Konzentration der negativen Ionen liegt bei etwa 10.000.000 cm⁻³",
+            "de",
+        );
+        assert!(!codes.contains(&"unit_added"), "{text}: {codes:?}");
         // Read so, good translations pass: a measurement after a name is no
         // part of it; Russian "с" (with) after a quantity is no second; a
         // Japanese unit glued to the next word, an angle's sign and an age in

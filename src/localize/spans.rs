@@ -2576,6 +2576,11 @@ pub fn added_units(source: &str, output: &str, spans: &[Span], target: &str) -> 
         let Some((u, len)) = found else {
             continue;
         };
+        // A unit to a negative power is a rate ("{1} cm⁻³", per cubic
+        // centimetre, for "{1}个/cm³"), which the rate check reads.
+        if rest[len..].starts_with(['⁻', '^']) {
+            continue;
+        }
         // A Cyrillic letter alone before a word in lower case is a preposition,
         // not a unit ("{1} с трубочкой", with a straw, is no "s" of seconds).
         let letter = rest[..len].trim_start_matches([' ', '\u{a0}', '\u{202f}', '-', '‐']);

@@ -1569,6 +1569,21 @@ mod tests {
         // Named by the source: its colours, a compound with the colour's
         // first character (蓝 of 防蓝光), a light's tone (warm white), RGB.
         assert!(added("白色、粉色、黑色", "bianco, rosa, nero", "zh", "it").is_empty());
+        // Turkish "kahve" is coffee; brown is "kahverengi" (a coffee
+        // grinder's "Evde Hazırlanmış Kahve" had been flagged).
+        assert!(
+            added(
+                "磨豆机，在家享受现磨咖啡",
+                "Kahve öğütücü, evde taze kahve",
+                "zh",
+                "tr"
+            )
+            .is_empty()
+        );
+        assert_eq!(
+            added("磨豆机", "Kahverengi kahve öğütücü", "zh", "tr"),
+            ["kahverengi"]
+        );
         assert!(added("防蓝光眼镜", "Gafas de luz azul", "zh", "es").is_empty());
         assert!(added("太阳能灯 暖光", "Warm White Solar Lights", "zh", "en").is_empty());
         assert!(added("电球色 3000K", "Blanc chaud 3000 K", "zh", "fr").is_empty());
