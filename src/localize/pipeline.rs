@@ -1391,7 +1391,8 @@ struct FieldText {
 /// `animal_added`, a Korean limit after any short word in `limit_added`, 节 and 颗
 /// in `pieces_as_sets`; 24: a quantity the model wrote itself read as its
 /// placeholder, a rate per cm³ or m² written as a quantity in
-/// `rate_unit_missing`) what they
+/// `rate_unit_missing`, another quantity's unit after a number with a word of
+/// its own in `unit_added`) what they
 /// would now flag is translated again
 /// instead of recalled. The memory holds model output only (a reviewer's edits go
 /// to the example bank), so nothing a person wrote is lost.

@@ -2354,6 +2354,13 @@ pub fn restore(output: &str, p: &Protected) -> Restored {
     Restored { text, issues }
 }
 
+/// Words that join two numbers ("2 or 4 hours", "2到4小时"): a number before
+/// one shares the unit of the number after it.
+const CONNECTIVES: [&str; 20] = [
+    "or", "to", "and", "oder", "bis", "und", "ou", "à", "et", "o", "a", "y", "e", "或", "到", "至",
+    "和", "及", "与", "-",
+];
+
 /// The units a quantity span is written in: the source's and those of what it was
 /// restored as ("9/16 in" restored as "14,3 mm": in and mm).
 pub(super) fn span_units(s: &Span) -> Vec<&'static Unit> {
@@ -2603,13 +2610,25 @@ pub fn added_units(source: &str, output: &str, spans: &[Span], target: &str) -> 
         // count ("{1}点セット", "3件套").
         // A unit another quantity of the segment has, after a bare number
         // ("Timer for 2 or 4 hours": "{1}時間または{2}"), is the source's.
-        if !measured && (counts(u) || segment_units.contains(&u.id.as_str())) {
+        // Not where the source writes its own word after that number: "6叶
+        // 不锈钢刀头，约30秒" (six blades, about 30 seconds) came back in Russian
+        // "6 секунд".
+        let placeholder = Protected::placeholder(i - 1);
+        let own_word = source.match_indices(&placeholder).any(|(at, _)| {
+            let after = source[at + placeholder.len()..].trim_start();
+            after.starts_with(char::is_alphabetic)
+                && !CONNECTIVES.iter().any(|c| {
+                    after.starts_with(c)
+                        && (c.chars().all(script::is_cjk)
+                            || !after[c.len()..].starts_with(char::is_alphabetic))
+                })
+        });
+        if !measured && (counts(u) || segment_units.contains(&u.id.as_str()) && !own_word) {
             continue;
         }
         if is_year(u, s) || u.id == "year" && mentions_age(source) {
             continue;
         }
-        let placeholder = Protected::placeholder(i - 1);
         let in_source = source.match_indices(&placeholder).any(|(at, _)| {
             unit_name_at(&source[at + placeholder.len()..], Names::Any)
                 .is_some_and(|(v, _)| v.id == u.id || !is_count(v))
@@ -5063,6 +5082,7 @@ mod tests {
             ("Ships within 3 days", "fr", "Expédié sous {1} jours"),
             // A unit another quantity of the segment has.
             ("Timer for 2 or 4 hours", "ja", "{1}時間または{2}のタイマー"),
+            ("Timer for 2 to 4 hours", "ja", "{1}時間から{2}のタイマー"),
             // Counts, and a year that is a year.
             ("Set of 6", "ja", "{1}点セット"),
             ("Pack of 4", "de", "{1} Stück"),
@@ -5098,6 +5118,28 @@ mod tests {
             source_language: Some("zh"),
             ..Default::default()
         };
+        // A unit another quantity has, after a number the source gives its
+        // own word (six blades, not six seconds).
+        let p = protect("6叶不锈钢刀头，约30秒打好一杯", &zh);
+        assert_eq!(p.text, "{1}叶不锈钢刀头，约{2}打好一杯");
+        assert_eq!(
+            added_units(
+                &p.text,
+                "{1} секунд, примерно {2} на стакан",
+                &p.spans,
+                "ru"
+            ),
+            ["6 секунд"]
+        );
+        assert!(
+            added_units(
+                &p.text,
+                "{1} лезвий, примерно {2} на стакан",
+                &p.spans,
+                "ru"
+            )
+            .is_empty()
+        );
         let p = protect("7天无理由退货", &zh);
         assert_eq!(p.text, "{1}天无理由退货");
         assert!(
