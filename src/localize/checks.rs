@@ -1207,7 +1207,17 @@ const RATE_WORDS: [(&str, &[(&str, &str)]); 10] = [
             ("时速", "h"),
         ],
     ),
-    ("ko", &[("매월", "month"), ("매시", "h")]),
+    (
+        "ko",
+        &[
+            ("매월", "month"),
+            ("매시", "h"),
+            ("하루", "day"),
+            ("매일", "day"),
+            ("매주", "week"),
+            ("매년", "year"),
+        ],
+    ),
 ];
 
 /// The time units a rate has: the names of `markets/units.toml` (and its
@@ -1363,6 +1373,20 @@ pub fn rate_units_missing(
         if tgt_names.is_empty() || !seen.insert(id) {
             continue;
         }
+        // Another unit's name that holds this one's is not this one (Korean
+        // 일주일, a week, holds 일, a day: "每天两次", twice a day, had come
+        // back "일주일에 두 번", twice a week).
+        let mut out = out.clone();
+        for other in RATE_UNITS.iter().filter(|o| **o != id) {
+            for o in table.get(other).map(|o| names(o, tgt)).unwrap_or_default() {
+                if tgt_names
+                    .iter()
+                    .any(|n| o.len() > n.len() && o.contains(n.as_str()))
+                {
+                    out = out.replace(o.as_str(), " ");
+                }
+            }
+        }
         let named = tgt_names.iter().any(|n| out.contains(n.as_str()))
             || u.symbols.iter().chain(u.local.get(tgt)).any(|s| {
                 let s = s.to_lowercase();
@@ -1373,7 +1397,9 @@ pub fn rate_units_missing(
             })
             || rate_words
                 .iter()
-                .any(|(w, of)| *of == id && out.contains(w));
+                .any(|(w, of)| *of == id && out.contains(w))
+            // Bits per second, in any language ("Gbit/s" as "Gbps").
+            || id == "s" && out.contains("bps");
         if !named {
             gone.push(said);
         }
@@ -6289,12 +6315,43 @@ mod tests {
     }
 
     #[test]
+    #[ignore]
+    fn measure_rate_units_missing() {
+        // The precision of a rate's time unit on good translations whose
+        // source says "per" (每, 毎, "per", "/").
+        crate::localize::eval::print_precision(
+            |a| a.contains(['每', '毎', '/']) || a.to_lowercase().contains("per "),
+            |sl, tl, a, b| {
+                // Numbers as placeholders on both sides, as the pipeline reads
+                // them ("480 Mbit/s" is a quantity).
+                let p = crate::localize::retrieval::Example {
+                    kind: "bullet".into(),
+                    source: a.into(),
+                    target: b.into(),
+                    origin: crate::localize::retrieval::ExampleOrigin::Builtin,
+                    score: 0.0,
+                }
+                .prompt_pair(true);
+                rate_units_missing(&p.source, &p.target, sl, tl).map(|f| f.message)
+            },
+        );
+    }
+
+    #[test]
     fn a_rate_keeps_its_unit_of_time() {
         let gone = |src: &str, out: &str, s: &str, t: &str| {
             rate_units_missing(src, out, s, t)
                 .map(|f| f.evidence)
                 .unwrap_or_default()
         };
+        // Korean: a week holds the day's 일; 하루 is a day.
+        assert_eq!(
+            gone("每天两次，清洁更彻底", "일주일에 두 번 사용", "zh", "ko"),
+            ["每天"]
+        );
+        assert!(gone("每天两次", "하루에 두 번", "zh", "ko").is_empty());
+        assert!(gone("每天两次", "매일 두 번", "zh", "ko").is_empty());
+        assert!(gone("每天两次", "1일 2회", "zh", "ko").is_empty());
         // A letter whose lower case is longer moves no offset (found by
         // fuzzing: a panic slicing the source at the lowercased text's index).
         assert_eq!(

@@ -1392,7 +1392,7 @@ struct FieldText {
 /// in `pieces_as_sets`; 24: a quantity the model wrote itself read as its
 /// placeholder, a rate per cm³ or m² written as a quantity in
 /// `rate_unit_missing`, another quantity's unit after a number with a word of
-/// its own in `unit_added`) what they
+/// its own in `unit_added`, Korean 일주일 read as a week in `rate_unit_missing`) what they
 /// would now flag is translated again
 /// instead of recalled. The memory holds model output only (a reviewer's edits go
 /// to the example bank), so nothing a person wrote is lost.
