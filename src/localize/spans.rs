@@ -1871,7 +1871,8 @@ const TIME_PLURAL_LANGS: [&str; 5] = ["es", "pt", "it", "fr", "nl"];
 /// unit of time, or a count of times, in the singular after a whole number of
 /// two or more ("36 mes", "2 anno", "5 dag", "3 vez"), as a model writes it after a placeholder in a
 /// translation of Chinese, which has no plural ("36个月"): the plural of the
-/// unit table ("36 meses"). A decimal keeps its form (French writes "1,5 an");
+/// unit table ("36 meses"); and in the plural after one ("1 años"): the
+/// singular. A decimal keeps its form (French writes "1,5 an");
 /// a word joined by a hyphen is a compound ("24-maand"), left as it is. Other
 /// languages are returned unchanged; English has [`english_time_plurals`].
 pub fn time_plurals(text: &str, lang: &str) -> String {
@@ -1898,15 +1899,24 @@ pub fn time_plurals(text: &str, lang: &str) -> String {
     let Some((_, forms)) = FORMS.iter().find(|(l, _)| *l == lang) else {
         return text.to_string();
     };
-    replace_counted_words(text, |count, word| {
+    replace_counted_words(text, |count, range, word| {
+        let same = |form: &str| {
+            form == word
+                || (form.to_lowercase() == word.to_lowercase()
+                    && word.starts_with(char::is_uppercase))
+        };
+        // One takes the singular ("1 años" → "1 año"), not a range to one
+        // ("0-1 años").
+        if count == 1 && !range {
+            return forms
+                .iter()
+                .find(|(_, many)| same(many))
+                .map(|(one, _)| *one);
+        }
         if count < 2 {
             return None;
         }
-        let (_, many) = forms.iter().find(|(one, _)| {
-            *one == word
-                || (one.to_lowercase() == word.to_lowercase()
-                    && word.starts_with(char::is_uppercase))
-        })?;
+        let (_, many) = forms.iter().find(|(one, _)| same(one))?;
         Some(many)
     })
 }
@@ -2015,7 +2025,10 @@ pub fn time_units_after_numbers(text: &str, source: &str, lang: &str) -> String 
 /// replaced by what `form` gives for that number and word, capitalised where
 /// the word was. Not after the end of a decimal ("1,5 an") or of a longer
 /// token ("A2 dag"), nor in a compound joined by a hyphen ("24-maand").
-fn replace_counted_words<'a>(text: &str, form: impl Fn(u64, &str) -> Option<&'a str>) -> String {
+fn replace_counted_words<'a>(
+    text: &str,
+    form: impl Fn(u64, bool, &str) -> Option<&'a str>,
+) -> String {
     let mut out = String::with_capacity(text.len() + 8);
     let mut last = 0;
     for c in NUMBER_WORD.captures_iter(text) {
@@ -2031,7 +2044,7 @@ fn replace_counted_words<'a>(text: &str, form: impl Fn(u64, &str) -> Option<&'a 
         let Ok(count) = c.name("hi").unwrap_or(n).as_str().parse::<u64>() else {
             continue;
         };
-        let Some(wanted) = form(count, w.as_str()) else {
+        let Some(wanted) = form(count, c.name("hi").is_some(), w.as_str()) else {
             continue;
         };
         out.push_str(&text[last..w.start()]);
@@ -2142,7 +2155,7 @@ fn slavic_time_forms(text: &str, lang: &str, forms: &[SlavicForms]) -> String {
             Kind::Many
         }
     };
-    replace_counted_words(text, |count, w| {
+    replace_counted_words(text, |count, _, w| {
         let word = w.to_lowercase();
         let f = forms.iter().find(|f| {
             [f.one, f.few, f.many].contains(&word.as_str()) || f.plural == Some(word.as_str())
@@ -4436,6 +4449,14 @@ mod tests {
             ),
             // How many times counts the same way ("vaciar 3 vez").
             ("es", "vacíe 3 vez", "vacíe 3 veces"),
+            // One takes the singular ("1 años"), a range to one does not.
+            (
+                "es",
+                "1 baterías AA, hasta 1 años, 0-1 años",
+                "1 baterías AA, hasta 1 año, 0-1 años",
+            ),
+            ("it", "dura 1 ore", "dura 1 ora"),
+            ("fr", "en 1 Jours", "en 1 Jour"),
             // Already plural, one, a decimal, a compound, a model number.
             (
                 "es",
