@@ -454,6 +454,15 @@ pub fn placeholders_heaped(source: &str, output: &str) -> Vec<String> {
         .collect()
 }
 
+/// The span a placeholder as the model wrote it (`{1}`, `{ 1 }`) stands for.
+fn span_of<'a>(placeholder: &str, spans: &'a [Span]) -> Option<&'a Span> {
+    placeholder
+        .trim_matches(|c: char| c == '{' || c == '}' || c.is_whitespace())
+        .parse::<usize>()
+        .ok()
+        .and_then(|i| spans.get(i.wrapping_sub(1)))
+}
+
 /// Run every check on one segment.
 pub fn check_segment(c: &SegmentCheck<'_>, opts: &CheckOptions) -> Vec<Finding> {
     let mut f = Vec::new();
@@ -498,12 +507,7 @@ pub fn check_segment(c: &SegmentCheck<'_>, opts: &CheckOptions) -> Vec<Finding> 
     // A quantity's unit is written in the target language ("6,1 pulgadas"):
     // without it a short sentence may read as another.
     let text = PLACEHOLDER.replace_all(c.output_raw, |m: &regex::Captures| {
-        let span = m[0]
-            .trim_matches(|c: char| c == '{' || c == '}' || c.is_whitespace())
-            .parse::<usize>()
-            .ok()
-            .and_then(|i| c.spans.get(i.wrapping_sub(1)));
-        match span {
+        match span_of(&m[0], c.spans) {
             Some(s) if s.kind == super::spans::SpanKind::Quantity => format!(" {} ", s.restore),
             _ => " ".to_string(),
         }
@@ -620,13 +624,8 @@ pub fn check_segment(c: &SegmentCheck<'_>, opts: &CheckOptions) -> Vec<Finding> 
     );
     // A measurement is no part of a name: "Micro USB {3}" ({3} = "3A") may
     // come back "Micro USB, {3}" ("Micro USB, 3 A").
-    let measured = PLACEHOLDER.replace_all(src, |m: &regex::Captures| {
-        let span = m[0]
-            .trim_matches(|c: char| c == '{' || c == '}' || c.is_whitespace())
-            .parse::<usize>()
-            .ok()
-            .and_then(|i| c.spans.get(i.wrapping_sub(1)));
-        match span {
+    let measured =
+        PLACEHOLDER.replace_all(src, |m: &regex::Captures| match span_of(&m[0], c.spans) {
             Some(s)
                 if s.kind == super::spans::SpanKind::Quantity
                     && !super::spans::span_units(s).is_empty() =>
@@ -634,8 +633,7 @@ pub fn check_segment(c: &SegmentCheck<'_>, opts: &CheckOptions) -> Vec<Finding> 
                 "|".to_string()
             }
             _ => m[0].to_string(),
-        }
-    });
+        });
     if let Some(x) = names_missing(&measured, out, sl, tl) {
         f.push(originals(x));
     }
