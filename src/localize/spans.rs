@@ -5388,6 +5388,17 @@ mod tests {
             restore("Таймер {1} часа работы", &p).text,
             "Таймер 6 ч работы"
         );
+        // And metres, litres, watts named after their symbols: "Длина 5 м
+        // метров" (长度5米); not a word that only holds the name ("диаметр").
+        let p = protect("长度5米，容量1.5升，功率1800W", &ru);
+        assert_eq!(
+            restore("Длина {1} метров, объём {2} литра, мощность {3} ватт", &p).text,
+            "Длина 5 м, объём 1.5 л, мощность 1800 Вт"
+        );
+        assert_eq!(
+            restore("{1} метровый кабель, {1} диаметр", &p).text,
+            "5 м кабель, 5 м диаметр"
+        );
         let dot = NumberFormat {
             decimal: ".".into(),
             grouping: ",".into(),
