@@ -1633,7 +1633,24 @@ enum Limit {
     /// One side or the other, under a negation that a translation may turn
     /// ("请勿超过10分钟", do not run for more than 10 minutes: "10分までに").
     Either,
+    /// "Up to", as much as (最高, 高达, [`SOFT_UPPER_BEFORE`]): a good translation
+    /// may leave it out ("lasts 24 hours"), but never turns it into a lower
+    /// bound.
+    SoftUpper,
 }
+
+/// Words right before a number that make it the most it reaches, softly (up
+/// to, as much as), per source language: read by [`limits_lost`] only where
+/// the translation turns them around ("最高{1}气压", up to 150 PSI, came back
+/// in Arabic "يتجاوز" 150 PSI, exceeds).
+const SOFT_UPPER_BEFORE: [(&str, &[&str]); 3] = [
+    (
+        "zh",
+        &["最高", "最大", "最长", "高达", "可达", "长达", "至多"],
+    ),
+    ("ja", &["最大", "最高", "最長"]),
+    ("en", &["up to"]),
+];
 
 /// Words that negate a clause, which a translation may say with the limit
 /// of the other side.
@@ -2593,6 +2610,12 @@ fn source_limits(source: &str, lang: &str) -> Vec<(String, Limit, String)> {
             (Limit::Lower, phrase(None, Some(w)))
         } else if plus && t.lower_after.contains(&"+") {
             (Limit::Lower, lower[m.start()..m.end() + 1].to_string())
+        } else if let Some(w) = SOFT_UPPER_BEFORE
+            .iter()
+            .find(|(l, _)| *l == lang)
+            .and_then(|(_, words)| words.iter().find(|w| ends(w)))
+        {
+            (Limit::SoftUpper, phrase(Some(w), None))
         } else {
             continue;
         };
@@ -2610,7 +2633,9 @@ fn source_limits(source: &str, lang: &str) -> Vec<(String, Limit, String)> {
             clause(&lower[..m.start()], true),
             clause(&lower[m.end()..], false)
         );
-        let limit = if LIMIT_NEGATIONS.iter().any(|w| has_limit_word(&around, w)) {
+        let limit = if limit != Limit::SoftUpper
+            && LIMIT_NEGATIONS.iter().any(|w| has_limit_word(&around, w))
+        {
             Limit::Either
         } else {
             limit
@@ -2630,7 +2655,10 @@ fn source_limits(source: &str, lang: &str) -> Vec<(String, Limit, String)> {
 /// number the source bounds (以下, 以上, "less than", "at least", "3+" …,
 /// [`LIMIT_TRIGGERS`]) must have a word of its target language that bounds it
 /// the same way near it ([`LIMIT_WORDS`]); one with only the other side's
-/// words is turned around. Read from Chinese, Japanese and English sources.
+/// words is turned around. A soft upper bound ("up to", 最高,
+/// [`SOFT_UPPER_BEFORE`]) may be dropped, but is flagged where a lower bound's
+/// word stands right beside the number instead. Read from Chinese, Japanese
+/// and English sources.
 pub fn limits_lost(
     source: &str,
     output: &str,
@@ -2677,7 +2705,41 @@ pub fn limits_lost(
                 (true, false) => l = false,
                 _ => {}
             }
+            // Turned around right beside the number: a lower bound's word
+            // right before it, or right after it and its unit, that is no
+            // upper bound's too ("لا يتجاوز", does not exceed, ends with
+            // "يتجاوز", exceeds).
+            let rest = out[m.end()..].trim_start();
+            let tail = LIMIT_UNIT
+                .find(rest)
+                .map_or(rest, |x| rest[x.end()..].trim_start());
+            let starts_tail = |w: &str| {
+                tail.strip_prefix(w)
+                    .is_some_and(|r| !spaced_word(w) || !r.starts_with(|c: char| c.is_alphabetic()))
+            };
+            // The longest word of either side there says which ("more than"
+            // over "than"); one before the number over one after it, and after
+            // it only a hard one ("or more", not "from a single port").
+            let after_words = LIMIT_ADDED_WORDS
+                .iter()
+                .find(|(l, _, _)| *l == target_lang)
+                .map_or(&[][..], |(_, _, a)| *a);
+            let side_at = |words: &mut dyn Iterator<Item = &&str>, at: &dyn Fn(&str) -> bool| {
+                words
+                    .filter(|w| **w != "+" && at(w))
+                    .max_by_key(|w| w.len())
+                    .map(|w| lower.contains(w) && !upper.contains(w))
+            };
+            let reversed = side_at(&mut upper.iter().chain(lower.iter()), &|w: &str| {
+                ends_with_word(pre, w)
+            })
+            .or_else(|| side_at(&mut after_words.iter(), &starts_tail))
+            .unwrap_or(false);
             match limit {
+                Limit::SoftUpper => {
+                    same |= u && !reversed;
+                    other |= reversed;
+                }
                 Limit::Upper => {
                     same |= u;
                     other |= l;
@@ -2689,9 +2751,9 @@ pub fn limits_lost(
                 Limit::Either => same |= u || l,
             }
         }
-        if found && !same {
+        if found && !same && (limit != Limit::SoftUpper || other) {
             let side = match limit {
-                Limit::Upper => "at most",
+                Limit::Upper | Limit::SoftUpper => "at most",
                 Limit::Lower => "at least",
                 Limit::Either => "a limit",
             };
@@ -5767,6 +5829,28 @@ mod tests {
             let p = protected(src, sl, tl);
             limits_lost(&p.text, out, sl, tl).map(|f| f.evidence)
         };
+        // "Up to" may be left out, but not turned into a lower bound: 最高150PSI
+        // came back in Arabic "exceeds 150 PSI" (Z334), "more than" in
+        // English; "does not exceed" is an upper bound still.
+        assert_eq!(
+            lost(
+                "最高150PSI气压，适用汽车",
+                "zh",
+                "الضغط الأقصى يتجاوز {1} من المحمولة",
+                "ar"
+            ),
+            Some(vec!["最高{1}".to_string()])
+        );
+        assert!(lost("最高150PSI气压", "zh", "Pressure of more than {1}", "en").is_some());
+        assert!(lost("最高150PSI气压", "zh", "{1} or more of pressure", "en").is_some());
+        assert_eq!(lost("最高150PSI气压", "zh", "Pressure {1}", "en"), None);
+        assert_eq!(
+            lost("最高150PSI气压", "zh", "Up to {1} pressure", "en"),
+            None
+        );
+        assert_eq!(lost("最高150PSI气压", "zh", "ضغط لا يتجاوز {1}", "ar"), None);
+        assert!(lost("续航长达12小时", "zh", "Autonomía de más de {1}", "es").is_some());
+        assert!(lost("Runs up to 12 hours", "en", "Läuft mindestens {1}", "de").is_some());
         // Turkish "above" in a case form ("6 yaşından üstüne") keeps "or older".
         assert_eq!(
             lost(
