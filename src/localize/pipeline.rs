@@ -830,12 +830,48 @@ fn clean_output(raw: &str, kind: &str, source: &str, langs: &[&str]) -> String {
     let s = latin_punctuation(&s, target);
     let s = spaced_placeholders(&s, source, target);
     let s = drop_added_full_stop(s.trim(), source);
+    let s = without_doubled_words(s, source, target);
+    let s = s.as_ref();
     if kind == "title" && langs.first() == Some(&"en") {
         english_title_case(&without_leading_possessive(s, source), source)
     } else if kind == "bullet" && langs.first() == Some(&"en") {
         english_bullet_case(s, source)
     } else {
         s.to_string()
+    }
+}
+
+/// A word of five letters or more written twice in a row, a space apart,
+/// once: a small model's stutter ("飞科 FH6232 Haartrockner Haartrockner
+/// 2000W" for 飞科 FH6232 吹风机 2000W). Not where the source writes it twice
+/// itself (a name, "Bora Bora"), nor into languages that double a word to
+/// make another (Vietnamese "từ từ", Malay and Indonesian, Tagalog, Thai) or
+/// that write no spaces.
+fn without_doubled_words<'a>(s: &'a str, source: &str, target: &str) -> std::borrow::Cow<'a, str> {
+    if matches!(
+        crate::listing::base_language(target),
+        "vi" | "id" | "ms" | "tl" | "fil" | "th" | "zh" | "ja" | "ko"
+    ) {
+        return s.into();
+    }
+    let word = |w: &str| w.chars().count() >= 5 && w.chars().all(char::is_alphabetic);
+    let mut out = String::with_capacity(s.len());
+    let mut last: Option<&str> = None;
+    for (i, w) in s.split(' ').enumerate() {
+        let doubled =
+            last.is_some_and(|l| l == w) && word(w) && !source.contains(&format!("{w} {w}"));
+        if !doubled {
+            if i > 0 {
+                out.push(' ');
+            }
+            out.push_str(w);
+        }
+        last = Some(w);
+    }
+    if out.len() == s.len() {
+        s.into()
+    } else {
+        out.into()
     }
 }
 
@@ -1392,11 +1428,13 @@ struct FieldText {
 /// in `pieces_as_sets`; 24: a quantity the model wrote itself read as its
 /// placeholder, a rate per cm³ or m² written as a quantity in
 /// `rate_unit_missing`, another quantity's unit after a number with a word of
-/// its own in `unit_added`, Korean 일주일 read as a week in `rate_unit_missing`) what they
+/// its own in `unit_added`, Korean 일주일 read as a week in `rate_unit_missing`; 25:
+/// a soft upper bound turned around in `limit_lost`, Russian unit names after
+/// their symbol, a word written twice in a row) what they
 /// would now flag is translated again
 /// instead of recalled. The memory holds model output only (a reviewer's edits go
 /// to the example bank), so nothing a person wrote is lost.
-const CHECKS_VERSION: u32 = 24;
+const CHECKS_VERSION: u32 = 25;
 
 /// Builds the translation-memory key of a segment for one call.
 struct TmKeys {
@@ -3822,6 +3860,58 @@ mod tests {
         assert_eq!(sp("Pro{1}", "Pro{1}", "en"), "Pro{1}");
         // Not in a language written in other letters.
         assert_eq!(sp("размер{1}", "尺寸{1}", "ru"), "размер{1}");
+    }
+
+    #[test]
+    fn a_word_written_twice_in_a_row_is_written_once() {
+        let de = ["de", "zh"];
+        assert_eq!(
+            clean_output(
+                "飞科 FH6232 Haartrockner Haartrockner {1} Ionen-Föhn",
+                "title",
+                "飞科 FH6232 吹风机 {1} 负离子",
+                &de
+            ),
+            "飞科 FH6232 Haartrockner {1} Ionen-Föhn"
+        );
+        // Short words ("vous vous"), a name the source doubles, a comma
+        // between, and Vietnamese, which doubles words to make others.
+        let fr = ["fr", "en"];
+        assert_eq!(
+            clean_output(
+                "Vous vous sentirez bien",
+                "bullet",
+                "You will feel good",
+                &fr
+            ),
+            "Vous vous sentirez bien"
+        );
+        assert_eq!(
+            clean_output(
+                "Voyage à Bora Bora Bora Bora",
+                "bullet",
+                "Trip to Bora Bora",
+                &fr
+            ),
+            "Voyage à Bora Bora Bora Bora"
+        );
+        assert_eq!(
+            clean_output(
+                "Sac de plage, Tahiti Tahiti",
+                "bullet",
+                "Tahiti Tahiti beach bag",
+                &fr
+            ),
+            "Sac de plage, Tahiti Tahiti"
+        );
+        assert_eq!(
+            clean_output("Lampe, lampe", "bullet", "灯", &fr),
+            "Lampe, lampe"
+        );
+        assert_eq!(
+            clean_output("Mở nắp thật thật nhẹ", "bullet", "轻轻打开", &["vi", "zh"]),
+            "Mở nắp thật thật nhẹ"
+        );
     }
 
     #[test]
