@@ -740,6 +740,9 @@ fn mend_output(
     }
     if kind == "title" {
         raw = brand_first(&protected.text, &protected.spans, &raw);
+        // The brand moved to the front may bring two of a word together
+        // ("Haartrockner {1} {2} Haartrockner").
+        raw = without_doubled_words(&raw, &protected.text, tgt).into_owned();
     }
     (raw, mended)
 }
@@ -3874,6 +3877,22 @@ mod tests {
             ),
             "飞科 FH6232 Haartrockner {1} Ionen-Föhn"
         );
+        // Nor where the brand put first brings them together.
+        let rules = ProtectRules {
+            language: Some("de"),
+            source_language: Some("zh"),
+            brand: Some("飞科"),
+            ..Default::default()
+        };
+        let p = spans::protect("飞科 FH6232 吹风机 2000W 负离子", &rules);
+        let (raw, _) = mend_output(
+            "Haartrockner {1} {2} Haartrockner {3} Ionen",
+            "title",
+            &p,
+            "zh",
+            "de",
+        );
+        assert!(!raw.contains("Haartrockner Haartrockner"), "{raw}");
         // Short words ("vous vous"), a name the source doubles, a comma
         // between, and Vietnamese, which doubles words to make others.
         let fr = ["fr", "en"];
