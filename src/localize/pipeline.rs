@@ -1573,6 +1573,32 @@ impl Pipeline {
                 target: None,
             });
         }
+        // A coined name in one word ("PartyBoost", "MagSafe"), or a word in
+        // capitals of a Chinese source ("LIGHTSPEED"), anywhere in the
+        // listing is kept as written, like the product line.
+        {
+            let mut text = format!(
+                "{}\n{}\n{}",
+                listing.title,
+                listing.bullets.join("\n"),
+                listing.description
+            );
+            for a in &listing.attributes {
+                text.push('\n');
+                text.push_str(&a.name);
+                text.push('\n');
+                text.push_str(&a.value);
+            }
+            let cjk_source = crate::listing::is_cjk_language(&source_lang);
+            for name in spans::kept_names(&text, cjk_source) {
+                if !terms.iter().any(|t| t.source.eq_ignore_ascii_case(&name)) {
+                    terms.push(Term {
+                        source: name,
+                        target: None,
+                    });
+                }
+            }
+        }
         // Another maker's brand a Chinese listing names ("适用丰田卡罗拉") is
         // written in Latin letters, as a glossary term is: left to the model,
         // 丰田 (Toyota) came back "Audi" (`marks`).
@@ -2612,13 +2638,14 @@ impl Pipeline {
         );
         findings.extend(truncated);
         for (term, want) in glossary::violations(&s.source, &restored.text, terms, tgt) {
-            findings.push(
-                Finding::error(
-                    "glossary_violation",
-                    format!("glossary: `{term}` must be `{want}`"),
-                )
-                .with_evidence(vec![want]),
-            );
+            // A name kept as written ("macOS", a product line) that the
+            // translation dropped or changed.
+            let message = if term == want {
+                format!("glossary: `{term}` must be kept as written, and the translation lacks it")
+            } else {
+                format!("glossary: `{term}` must be `{want}`")
+            };
+            findings.push(Finding::error("glossary_violation", message).with_evidence(vec![want]));
         }
         let inconsistencies =
             self.terminology
@@ -4896,6 +4923,37 @@ mod scripted {
         }
         assert_eq!(out.title, "Garmin Forerunner 265 GPS-Laufuhr");
         assert_eq!(out.bullets, ["Forerunner 265 zeichnet jeden Lauf auf"]);
+    }
+
+    #[test]
+    fn a_coined_name_is_kept_as_written_in_every_field() {
+        let (p, g) = pipeline(
+            &[
+                ("Title: {1} Speaker", &["{1} Lautsprecher"]),
+                (
+                    "Bullet point:",
+                    &["Mit {1} verbinden Sie mehrere Lautsprecher"],
+                ),
+            ],
+            None,
+        );
+        let l = Listing {
+            sku: "S-3".into(),
+            title: "Acme Speaker".into(),
+            bullets: vec!["PartyBoost connects several speakers".into()],
+            brand: Some("Acme".into()),
+            language: Some("en".into()),
+            ..Default::default()
+        };
+        let (out, _) = into_amazon_de(&p, &l);
+        for prompt in g.prompts.lock().unwrap().iter() {
+            let segment = &prompt.last().unwrap().content;
+            assert!(!segment.contains("PartyBoost"), "{segment}");
+        }
+        assert_eq!(
+            out.bullets,
+            ["Mit PartyBoost verbinden Sie mehrere Lautsprecher"]
+        );
     }
 
     #[test]

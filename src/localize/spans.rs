@@ -1456,14 +1456,67 @@ pub fn product_line(title: &str, rules: &ProtectRules<'_>) -> Option<String> {
         if words.chars().any(script::is_cjk) {
             return None;
         }
-        (brand.kind == SpanKind::Brand
-            && is_code
-            && words.split(' ').any(|w| {
+        // In a Chinese title every Latin word there is the name: the seller
+        // wrote it in another script on purpose ("JBL Flip 6 蓝牙音箱", whose
+        // "Flip" came back in Japanese as "フィルップ"). In an English one the
+        // words must not all be common English.
+        let named = rules.source_language == Some("zh")
+            || words.split(' ').any(|w| {
                 w.split(['-', '\'', '’'])
                     .any(|part| !part.is_empty() && !super::language::common_english(part))
-            }))
-        .then(|| words.to_string())
+            });
+        (brand.kind == SpanKind::Brand && is_code && named).then(|| words.to_string())
     })
+}
+
+/// Names kept as written in every language, found in a listing's text:
+/// - a coined name written in one word with a capital inside it after a
+///   small letter ("PartyBoost", "PowerCore", "MagSafe", "iPhone", "microSD"),
+///   five letters or more: a feature's or a product's trade name (a small
+///   model wrote "PartyBoost" in Japanese as "パーティブースト"). Units are
+///   shorter ("mAh", "kWh", "mmHg"). On the dev set and the bank, every
+///   reference keeps each such word of its source (176 of 176);
+/// - in a Chinese, Japanese or Korean source (`cjk_source`), a word of four
+///   capitals or more ("LIGHTSPEED", "HDMI", "VESA"): the seller wrote it in
+///   Latin letters among their own on purpose (Logitech's "LIGHTSPEED无线"
+///   came back in Italian "LUCI wireless"). Every reference of the dev set
+///   and the bank keeps it (18 of 18). An English source's capitals are
+///   often its own words for emphasis ("WATERPROOF"), to translate.
+///
+/// Letters only, whole words (a Chinese letter against one ends it). Each
+/// name once, in the order found.
+pub fn kept_names(text: &str, cjk_source: bool) -> Vec<String> {
+    static WORD: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"[A-Za-z0-9_-]+").expect("static regex"));
+    // Against a Chinese word is a word's end; against another letter
+    // ("naïveBox") it is not.
+    let letter = |c: Option<char>| c.is_some_and(|c| c.is_alphabetic() && !script::is_cjk(c));
+    let mut out: Vec<String> = Vec::new();
+    for m in WORD.find_iter(text) {
+        // A word joined by a hyphen or an underscore is taken in its parts
+        // ("HDMI-2": HDMI), each a name or not.
+        let mut at = m.start();
+        for w in m.as_str().split(['-', '_']) {
+            let (start, end) = (at, at + w.len());
+            at = end + 1;
+            if w.is_empty()
+                || !w.chars().all(|c| c.is_ascii_alphabetic())
+                || letter(text[..start].chars().next_back())
+                || letter(text[end..].chars().next())
+            {
+                continue;
+            }
+            let coined = w.len() >= 5
+                && w.as_bytes()
+                    .windows(2)
+                    .any(|p| p[0].is_ascii_lowercase() && p[1].is_ascii_uppercase());
+            let capitals = cjk_source && w.len() >= 4 && w.chars().all(|c| c.is_ascii_uppercase());
+            if (coined || capitals) && !out.iter().any(|o| o == w) {
+                out.push(w.to_string());
+            }
+        }
+    }
+    out
 }
 
 /// Occurrences of `term` in `text` at word boundaries (ASCII letters and digits
@@ -1503,14 +1556,17 @@ fn find_term(text: &str, term: &str, ignore_case: bool) -> Vec<(usize, usize)> {
         (text.to_string(), term.to_string())
     };
     let latin = term.chars().any(|c| c.is_ascii_alphanumeric());
+    // A Chinese, Japanese or Korean letter against a Latin term ends it, as
+    // those languages write the next word against it: brand "Keep" of
+    // "Keep瑜伽垫适合瑜伽" (Keep yoga mats suit yoga) had gone unprotected and
+    // came back in Spanish "Mantén" (keep!), and a coined "PartyBoost功能" too.
+    let joined = |c: char| c.is_alphanumeric() && !script::is_cjk(c);
     let mut out = Vec::new();
     let mut from = 0;
     while let Some(i) = hay[from..].find(&needle) {
         let s = from + i;
         let e = s + needle.len();
-        let ok = !latin
-            || (!text[..s].ends_with(|c: char| c.is_alphanumeric())
-                && !text[e..].starts_with(|c: char| c.is_alphanumeric()));
+        let ok = !latin || (!text[..s].ends_with(joined) && !text[e..].starts_with(joined));
         if ok {
             out.push((s, e));
         }
@@ -3638,6 +3694,40 @@ mod tests {
             line("Xiaomi Redmi Note 13 手机 8GB", "Xiaomi", "zh").as_deref(),
             Some("Redmi Note")
         );
+        // In a Chinese title a common English word there is the name too.
+        assert_eq!(
+            line("JBL Flip 6 蓝牙音箱 IP67防水 30W", "JBL", "zh").as_deref(),
+            Some("Flip")
+        );
+        assert_eq!(
+            line("小米 Smart Band 8 手环", "小米", "zh").as_deref(),
+            Some("Smart Band")
+        );
+    }
+
+    #[test]
+    fn a_coined_name_or_a_word_in_capitals_of_a_chinese_source_is_kept_as_written() {
+        assert_eq!(
+            kept_names(
+                "PartyBoost功能可连接多台音箱，兼容iPhone与microSD卡，PartyBoost",
+                true
+            ),
+            ["PartyBoost", "iPhone", "microSD"]
+        );
+        // Units, short words, codes with digits and plain words are not names.
+        assert!(
+            kept_names(
+                "5000mAh, 2kWh, 120mmHg, iPad, LiFePO4, Bluetooth, USB-C, McD",
+                true
+            )
+            .is_empty()
+        );
+        // Capitals: in a Chinese source, four letters or more.
+        assert_eq!(
+            kept_names("LIGHTSPEED无线，HERO传感器，USB接收器，HDMI-2", true),
+            ["LIGHTSPEED", "HERO", "HDMI"]
+        );
+        assert!(kept_names("WATERPROOF bag, LED, USB", false).is_empty());
     }
 
     fn de() -> NumberFormat {
@@ -3734,6 +3824,10 @@ mod tests {
         let r = restore("{1} Flasche aus {2} mit {3}-Deckel", &p);
         assert_eq!(r.text, "Acme! Flasche aus Edelstahl mit HydroFlow-Deckel");
         assert!(r.issues.is_empty());
+        // Against Chinese letters a Latin brand or term is whole; inside a
+        // Latin word it is not.
+        let p = protect("Acme!瑜伽垫，HydroFlow功能，Acme!r", &rules);
+        assert_eq!(p.text, "{1}瑜伽垫，{2}功能，Acme!r");
     }
 
     #[test]
