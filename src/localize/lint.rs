@@ -482,7 +482,10 @@ pub fn cut_at_word(text: &str, max: usize) -> String {
     // A number cut off from its unit ("aislado 12" of "aislado 12 horas", a
     // title cut at 60 characters) or a dimension cut in two ("15 x" of "15 x
     // 10 cm") is a wrong fact: the cut goes before the whole quantity.
+    // An opening bracket before it ("(11.9–17.8" of "(11.9–17.8 cm)") does
+    // not make a number a word.
     let is_number = |w: &str| {
+        let w = w.trim_start_matches(OPENING);
         w.chars().any(|c| c.is_ascii_digit())
             && w.chars()
                 .all(|c| c.is_ascii_digit() || matches!(c, ',' | '.' | '-' | '–'))
@@ -540,7 +543,34 @@ pub fn cut_at_word(text: &str, max: usize) -> String {
         }
         out = trim(head);
     }
+    // Nor inside a bracket whose end was cut off ("4.7-7 นิ้ว (11.9–17.8" of
+    // a Thai title, the conversion cut from its unit and its bracket open):
+    // the cut goes before the bracket, where that keeps something.
+    if let Some(open) = unclosed_bracket(&out)
+        && !out[..open].trim().is_empty()
+    {
+        out = trim(&out[..open]);
+    }
     out
+}
+
+/// Brackets that open an aside in a title.
+const OPENING: [char; 4] = ['(', '[', '（', '【'];
+
+/// The byte offset of the last bracket of `text` that opens and is not
+/// closed after it.
+fn unclosed_bracket(text: &str) -> Option<usize> {
+    let mut open: Vec<usize> = Vec::new();
+    for (i, c) in text.char_indices() {
+        match c {
+            '(' | '[' | '（' | '【' => open.push(i),
+            ')' | ']' | '）' | '】' => {
+                open.pop();
+            }
+            _ => {}
+        }
+    }
+    open.pop()
 }
 
 /// Words a cut text never ends on: conjunctions, prepositions and articles
@@ -1260,6 +1290,19 @@ mod tests {
             "Lampe de bureau"
         );
         assert_eq!(cut_at_word("Size A and B", 6), "Size A");
+        // Never inside a bracket whose end is cut off.
+        let t = "ที่วางโทรศัพท์ 360°, สำหรับใช้กับ 4.7-7 นิ้ว (11.9–17.8 cm)";
+        assert_eq!(
+            cut_at_word(t, t.chars().count() - 1),
+            "ที่วางโทรศัพท์ 360°, สำหรับใช้กับ 4.7-7 นิ้ว"
+        );
+        let t = "Manguera extensible 15 metros (50 pies, verde oscuro)";
+        assert_eq!(cut_at_word(t, 45), "Manguera extensible 15 metros");
+        // A closed one stays.
+        assert_eq!(
+            cut_at_word("Manguera 15 metros (50 pies) verde", 29),
+            "Manguera 15 metros (50 pies)"
+        );
     }
 
     #[test]
