@@ -225,7 +225,7 @@ impl Finding {
                 "the source does not name the language {ev}: name the language the source names (a manual, an interface or a voice in Chinese stays in Chinese), or none."
             ),
             "range_mixed" => format!(
-                "{ev} are two different quantities, not the ends of a range: give each on its own, as the source does."
+                "{ev} are two different things (quantities, or a name and a quantity), not the ends of a range: give each on its own, as the source does."
             ),
             "claim_added" => format!(
                 "the source does not claim {ev}: name only the certifications, ratings and functions the source names."
@@ -2863,6 +2863,12 @@ fn token_kind(token: &str, text: &str, at: usize, source: &str, spans: &[Span]) 
             .parse()
             .ok()?;
         let sp = spans.get(i.checked_sub(1)?)?;
+        // A brand or a model number is no end of a range: a dash cam's
+        // "{1}行车记录仪工作温度{2}至{3}" (brand 70迈, -10°C to 60°C) came back
+        // in Arabic "from {1} to {2}, and up to {3}".
+        if matches!(sp.kind, SpanKind::Brand | SpanKind::ModelNumber) {
+            return Some("name".to_string());
+        }
         if sp.kind != SpanKind::Quantity {
             return None;
         }
@@ -6050,6 +6056,23 @@ mod tests {
         // A count and a mass are of different kinds; "a" after no "de" is "at".
         assert!(mixed("重量2kg，共3个", "von {1} bis {2}", "de").is_some());
         assert_eq!(ranges_mixed("4K 30Hz", "la 4K a 30 Hz", &[]), None);
+        // A brand is no end of a range.
+        let p = protect(
+            "70迈行车记录仪工作温度-10°C至60°C",
+            &ProtectRules {
+                brand: Some("70迈"),
+                source_language: Some("zh"),
+                language: Some("ar"),
+                ..Default::default()
+            },
+        );
+        assert_eq!(p.text, "{1}行车记录仪工作温度{2}至{3}");
+        let mixed = |out: &str| ranges_mixed(&p.text, out, &p.spans).map(|f| f.evidence);
+        assert_eq!(
+            mixed("كاميرا تعمل في درجة حرارة من {1} إلى {2} وحتى {3}"),
+            Some(vec!["70迈 … -10°C".to_string()])
+        );
+        assert_eq!(mixed("{1} كاميرا تعمل من {2} إلى {3}"), None);
     }
 
     #[test]

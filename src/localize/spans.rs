@@ -2802,7 +2802,17 @@ pub fn missing_units(
             continue;
         }
         let after = &source[end..];
-        let Some((u, len)) = unit_name_at(after, Names::Source(source_lang)) else {
+        // Or an angle's sign, which the table does not read ("140°广角", a
+        // wide angle, came back in Arabic "140" alone): not a temperature's
+        // ("°C").
+        let sign = || {
+            let rest = after.strip_prefix('°')?;
+            (!rest.starts_with(|c: char| c.is_ascii_alphabetic()))
+                .then(|| units::table().get("°"))
+                .flatten()
+                .map(|u| (u, '°'.len_utf8()))
+        };
+        let Some((u, len)) = unit_name_at(after, Names::Source(source_lang)).or_else(sign) else {
             continue;
         };
         // Calendar units only: a count of times may be said otherwise ("4-5次"
@@ -2830,14 +2840,14 @@ pub fn missing_units(
                         .get(target)
                         .is_some_and(|w| w.iter().any(|w| after.starts_with(w.as_str())))
                 // An angle's sign ("{1}°" for "{1}-degree").
-                || u.id == "°" && after.starts_with('°')
+                || u.id == "°" && after.trim_start().starts_with('°')
                 // An age in years, as Chinese, Japanese and Korean count it
                 // ("{3}歳以上" for "ab {3} Jahren").
                 || u.id == "year" && after.starts_with(['歳', '岁', '세', '살'])
         });
         if !places.is_empty() && !kept {
             let name = after[..len].trim_start_matches([' ', '\u{a0}', '\u{202f}', '-', '‐']);
-            let sep = if name.starts_with(script::is_cjk) {
+            let sep = if name.starts_with(script::is_cjk) || name.starts_with('°') {
                 ""
             } else {
                 " "
@@ -5358,6 +5368,17 @@ mod tests {
         assert!(missing_zh("2023年新款", "New for {1}").is_empty());
         assert!(missing_zh("建厂3周年", "Our {1}rd anniversary").is_empty());
         assert!(missing_zh("4天线路由器", "Router with {1} antennas").is_empty());
+        // An angle's sign, dropped; kept, or named in words.
+        assert_eq!(missing_zh("140°广角", "{1} wide angle"), ["140°"]);
+        for out in [
+            "{1}° wide angle",
+            "{1} ° wide angle",
+            "{1} degrees wide angle",
+        ] {
+            assert!(missing_zh("140°广角", out).is_empty(), "{out}");
+        }
+        // A temperature's sign is no angle's.
+        assert!(missing_zh("耐温120°C", "heat-resistant to {1}").is_empty());
     }
 
     #[test]
