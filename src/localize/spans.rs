@@ -2345,12 +2345,30 @@ pub fn restore(output: &str, p: &Protected) -> Restored {
     // word ("65 inches4K"), whether the word is text or another placeholder.
     let mut text = String::with_capacity(output.len() + 16);
     let mut glued = false;
-    let push = |text: &mut String, piece: &str, glued: &mut bool| {
-        if *glued && piece.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+    // A number's last digit against a capitalised word ("JBL Flip {3}" then
+    // "{3}Bluetoothスピーカー" in a Japanese title: "6Bluetooth") is parted
+    // from it too; not from a unit or a letter ("{1}mm", "{1}K", "{1}x{2}").
+    let mut digits = false;
+    let word = |piece: &str| {
+        let mut cs = piece.chars();
+        let letters: usize = piece
+            .chars()
+            .take_while(char::is_ascii_alphabetic)
+            .map(char::len_utf8)
+            .sum();
+        cs.next().is_some_and(|c| c.is_ascii_uppercase())
+            && cs.take(2).filter(|c| c.is_ascii_lowercase()).count() == 2
+            && units::table().lookup(&piece[..letters]).is_none()
+    };
+    let push = |text: &mut String, piece: &str, glued: &mut bool, digits: &mut bool| {
+        if *glued && piece.starts_with(|c: char| c.is_ascii_alphanumeric())
+            || *digits && word(piece)
+        {
             text.push(' ');
         }
         if !piece.is_empty() {
             *glued = false;
+            *digits = false;
         }
         text.push_str(piece);
     };
@@ -2368,6 +2386,7 @@ pub fn restore(output: &str, p: &Protected) -> Restored {
             &mut text,
             unrepeated(&output[pos..m.start()], after.take()),
             &mut glued,
+            &mut digits,
         );
         pos = m.end();
         let i: usize = c[1].parse().unwrap_or(0);
@@ -2392,7 +2411,7 @@ pub fn restore(output: &str, p: &Protected) -> Restored {
             {
                 text.push(' ');
             }
-            push(&mut text, restore, &mut glued);
+            push(&mut text, restore, &mut glued, &mut digits);
             // A percentage too ("100%桑蚕丝" came back in French "100%soie de
             // mûrier").
             glued = s.kind == SpanKind::Quantity
@@ -2404,10 +2423,17 @@ pub fn restore(output: &str, p: &Protected) -> Restored {
                     s.kind,
                     SpanKind::ModelNumber | SpanKind::Brand | SpanKind::Term
                 ) && s.restore.ends_with(|c: char| c.is_ascii_alphanumeric());
+            digits =
+                s.kind == SpanKind::Quantity && restore.ends_with(|c: char| c.is_ascii_digit());
             after = (s.kind == SpanKind::Quantity).then_some(s);
         }
     }
-    push(&mut text, unrepeated(&output[pos..], after), &mut glued);
+    push(
+        &mut text,
+        unrepeated(&output[pos..], after),
+        &mut glued,
+        &mut digits,
+    );
     for (i, n) in counts.iter().enumerate() {
         match n {
             1 => {}
@@ -4755,6 +4781,25 @@ mod tests {
             "Monitor HDR400-monitor"
         );
         assert_eq!(restore("モニター {1}対応", &p).text, "モニター HDR400対応");
+        // A number's last digit is parted from a capitalised word after it
+        // ("JBL Flip 6" then "Bluetoothスピーカー" in a Japanese title), not
+        // from a unit, a letter or a sign.
+        let p = protect("音箱 6 蓝牙", &rules);
+        assert_eq!(p.text, "音箱 {1} 蓝牙");
+        assert_eq!(
+            restore("スピーカー{1}Bluetooth", &p).text,
+            "スピーカー6 Bluetooth"
+        );
+        for (out, want) in [
+            ("{1}mm", "6mm"),
+            ("{1}K", "6K"),
+            ("{1}Hz", "6Hz"),
+            ("{1}Gbps", "6Gbps"),
+            ("{1}x{1}", "6x6"),
+            ("{1}個", "6個"),
+        ] {
+            assert_eq!(restore(out, &p).text, want);
+        }
     }
 
     #[test]
