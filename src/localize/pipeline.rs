@@ -1575,48 +1575,35 @@ impl Pipeline {
                 target: None,
             });
         }
+        // The listing's text, every field, for the names and marks below.
+        let mut text = format!(
+            "{}\n{}\n{}",
+            listing.title,
+            listing.bullets.join("\n"),
+            listing.description
+        );
+        for a in &listing.attributes {
+            text.push('\n');
+            text.push_str(&a.name);
+            text.push('\n');
+            text.push_str(&a.value);
+        }
         // A coined name in one word ("PartyBoost", "MagSafe"), or a word in
         // capitals of a Chinese source ("LIGHTSPEED"), anywhere in the
         // listing is kept as written, like the product line.
-        {
-            let mut text = format!(
-                "{}\n{}\n{}",
-                listing.title,
-                listing.bullets.join("\n"),
-                listing.description
-            );
-            for a in &listing.attributes {
-                text.push('\n');
-                text.push_str(&a.name);
-                text.push('\n');
-                text.push_str(&a.value);
-            }
-            let cjk_source = crate::listing::is_cjk_language(&source_lang);
-            for name in spans::kept_names(&text, cjk_source) {
-                if !terms.iter().any(|t| t.source.eq_ignore_ascii_case(&name)) {
-                    terms.push(Term {
-                        source: name,
-                        target: None,
-                    });
-                }
+        let cjk_source = crate::listing::is_cjk_language(&source_lang);
+        for name in spans::kept_names(&text, cjk_source) {
+            if !terms.iter().any(|t| t.source.eq_ignore_ascii_case(&name)) {
+                terms.push(Term {
+                    source: name,
+                    target: None,
+                });
             }
         }
         // Another maker's brand a Chinese listing names ("适用丰田卡罗拉") is
         // written in Latin letters, as a glossary term is: left to the model,
         // 丰田 (Toyota) came back "Audi" (`marks`).
         if source_lang.starts_with("zh") && !target_lang.starts_with("zh") {
-            let mut text = format!(
-                "{}\n{}\n{}",
-                listing.title,
-                listing.bullets.join("\n"),
-                listing.description
-            );
-            for a in &listing.attributes {
-                text.push('\n');
-                text.push_str(&a.name);
-                text.push('\n');
-                text.push_str(&a.value);
-            }
             for mark in marks::terms_in(&text) {
                 if !terms.iter().any(|t| t.source == mark.source) {
                     terms.push(mark);
