@@ -2673,6 +2673,11 @@ pub fn limits_lost(
     let out = output.to_lowercase();
     let norm = |n: &str| n.replace(',', ".").replace(' ', "");
     let (mut lost, mut phrases): (Vec<String>, Vec<String>) = (Vec::new(), Vec::new());
+    // The target's hard words after a number ("or more"), for a soft bound.
+    let after_words = LIMIT_ADDED_WORDS
+        .iter()
+        .find(|(l, _, _)| *l == target_lang)
+        .map_or(&[][..], |(_, _, a)| *a);
     for (number, limit, phrase) in limits {
         let want = norm(&number.to_lowercase());
         let (mut found, mut same, mut other) = (false, false, false);
@@ -2720,23 +2725,22 @@ pub fn limits_lost(
             // The longest word of either side there says which ("more than"
             // over "than"); one before the number over one after it, and after
             // it only a hard one ("or more", not "from a single port").
-            let after_words = LIMIT_ADDED_WORDS
-                .iter()
-                .find(|(l, _, _)| *l == target_lang)
-                .map_or(&[][..], |(_, _, a)| *a);
             let side_at = |words: &mut dyn Iterator<Item = &&str>, at: &dyn Fn(&str) -> bool| {
                 words
                     .filter(|w| **w != "+" && at(w))
                     .max_by_key(|w| w.len())
                     .map(|w| lower.contains(w) && !upper.contains(w))
             };
-            let reversed = side_at(&mut upper.iter().chain(lower.iter()), &|w: &str| {
-                ends_with_word(pre, w)
-            })
-            .or_else(|| side_at(&mut after_words.iter(), &starts_tail))
-            .unwrap_or(false);
+            let reversed = || {
+                side_at(&mut upper.iter().chain(lower.iter()), &|w: &str| {
+                    ends_with_word(pre, w)
+                })
+                .or_else(|| side_at(&mut after_words.iter(), &starts_tail))
+                .unwrap_or(false)
+            };
             match limit {
                 Limit::SoftUpper => {
+                    let reversed = reversed();
                     same |= u && !reversed;
                     other |= reversed;
                 }
