@@ -5559,6 +5559,20 @@ mod tests {
             restore("{1} метровый кабель, {1} диаметр", &p).text,
             "5 м кабель, 5 м диаметр"
         );
+        // An Arabic bar after a pressure converted to bars: "10.3 bar
+        // (150PSI) بارا" (最高150PSI, a tyre inflator).
+        let ar = ProtectRules {
+            measurement: Some(MeasurementSystem::Metric),
+            keep_original_units: true,
+            language: Some("ar"),
+            source_language: Some("zh"),
+            ..Default::default()
+        };
+        let p = protect("最高150PSI气压", &ar);
+        assert_eq!(p.text, "最高{1}气压");
+        let once = restore("الضغط الأقصى {1}", &p).text;
+        assert_eq!(restore("الضغط الأقصى {1} بارا", &p).text, once);
+        assert_eq!(restore("الضغط الأقصى {1} بار", &p).text, once);
         let dot = NumberFormat {
             decimal: ".".into(),
             grouping: ",".into(),
