@@ -563,7 +563,7 @@ fn unclosed_bracket(text: &str) -> Option<usize> {
     let mut open: Vec<usize> = Vec::new();
     for (i, c) in text.char_indices() {
         match c {
-            '(' | '[' | '（' | '【' => open.push(i),
+            c if OPENING.contains(&c) => open.push(i),
             ')' | ']' | '）' | '】' => {
                 open.pop();
             }

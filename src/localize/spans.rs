@@ -1486,34 +1486,29 @@ pub fn product_line(title: &str, rules: &ProtectRules<'_>) -> Option<String> {
 /// Letters only, whole words (a Chinese letter against one ends it). Each
 /// name once, in the order found.
 pub fn kept_names(text: &str, cjk_source: bool) -> Vec<String> {
+    // Runs of Latin letters and digits: a hyphen or an underscore parts
+    // them ("HDMI-2": HDMI), each a name or not.
     static WORD: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(r"[A-Za-z0-9_-]+").expect("static regex"));
+        LazyLock::new(|| Regex::new(r"[A-Za-z0-9]+").expect("static regex"));
     // Against a Chinese word is a word's end; against another letter
     // ("naïveBox") it is not.
     let letter = |c: Option<char>| c.is_some_and(|c| c.is_alphabetic() && !script::is_cjk(c));
     let mut out: Vec<String> = Vec::new();
     for m in WORD.find_iter(text) {
-        // A word joined by a hyphen or an underscore is taken in its parts
-        // ("HDMI-2": HDMI), each a name or not.
-        let mut at = m.start();
-        for w in m.as_str().split(['-', '_']) {
-            let (start, end) = (at, at + w.len());
-            at = end + 1;
-            if w.is_empty()
-                || !w.chars().all(|c| c.is_ascii_alphabetic())
-                || letter(text[..start].chars().next_back())
-                || letter(text[end..].chars().next())
-            {
-                continue;
-            }
-            let coined = w.len() >= 5
-                && w.as_bytes()
-                    .windows(2)
-                    .any(|p| p[0].is_ascii_lowercase() && p[1].is_ascii_uppercase());
-            let capitals = cjk_source && w.len() >= 4 && w.chars().all(|c| c.is_ascii_uppercase());
-            if (coined || capitals) && !out.iter().any(|o| o == w) {
-                out.push(w.to_string());
-            }
+        let w = m.as_str();
+        if !w.chars().all(|c| c.is_ascii_alphabetic())
+            || letter(text[..m.start()].chars().next_back())
+            || letter(text[m.end()..].chars().next())
+        {
+            continue;
+        }
+        let coined = w.len() >= 5
+            && w.as_bytes()
+                .windows(2)
+                .any(|p| p[0].is_ascii_lowercase() && p[1].is_ascii_uppercase());
+        let capitals = cjk_source && w.len() >= 4 && w.chars().all(|c| c.is_ascii_uppercase());
+        if (coined || capitals) && !out.iter().any(|o| o == w) {
+            out.push(w.to_string());
         }
     }
     out
