@@ -462,6 +462,9 @@ fn bench_speculative(engine: &Engine, draft: &std::path::Path, reps: usize) -> a
     );
     let (mut plain_rates, mut spec_rates, mut walls) = (Vec::new(), Vec::new(), Vec::new());
     let mut identical = true;
+    // Over all speculative runs: decode seconds, the draft's share of them,
+    // steps and drafted tokens (for what each part of a step costs).
+    let (mut spec_secs, mut draft_secs, mut all_steps, mut all_drafted) = (0.0, 0.0, 0u64, 0u64);
     for rep in 1..=reps {
         engine.set_speculation(false);
         let p = timed(engine, &req)?;
@@ -505,6 +508,10 @@ fn bench_speculative(engine: &Engine, draft: &std::path::Path, reps: usize) -> a
                     .count();
             println!("                 first difference at token {at}");
         }
+        spec_secs += s.after.decode_secs - s.before.decode_secs;
+        draft_secs += s.after.spec_draft_secs - s.before.spec_draft_secs;
+        all_steps += steps;
+        all_drafted += drafted;
         plain_rates.push(dp);
         spec_rates.push(ds);
         walls.push(p.wall_s / s.wall_s);
@@ -526,6 +533,31 @@ fn bench_speculative(engine: &Engine, draft: &std::path::Path, reps: usize) -> a
         100.0 * st.acceptance_rate(),
         st.mean_k()
     );
+    if all_steps > 0 && all_drafted > 0 {
+        // What speculation could give here if the draft were always right:
+        // a step emits k + 1 tokens for k draft tokens and one checking pass,
+        // where plain decoding takes k + 1 steps.
+        let plain = 1.0 / mean(&plain_rates);
+        let draft = draft_secs / all_drafted as f64;
+        let check = (spec_secs - draft_secs) / all_steps as f64;
+        let k = all_drafted as f64 / all_steps as f64;
+        println!(
+            "spec costs       draft {:.1} ms per proposed token ({:.2} of a plain step of {:.1} ms), \
+             check {:.1} ms per pass of {:.2} tokens ({:.2} plain steps)",
+            1e3 * draft,
+            draft / plain,
+            1e3 * plain,
+            1e3 * check,
+            k + 1.0,
+            check / plain
+        );
+        println!(
+            "spec ceiling     {:.2} x plain at this k if every proposal were accepted; \
+             no k can pass {:.2} x (a plain step over a draft token)",
+            (k + 1.0) * plain / (k * draft + check),
+            plain / draft
+        );
+    }
     println!(
         "outputs          {}",
         if identical {

@@ -138,6 +138,9 @@ pub struct EngineStats {
     pub spec_checked: u64,
     /// Proposed tokens the target accepted.
     pub spec_accepted: u64,
+    /// Seconds of those steps spent in the draft model (proposing); the rest
+    /// of their `decode_secs` is the target's checking pass.
+    pub spec_draft_secs: f64,
 }
 
 impl EngineStats {
@@ -857,6 +860,7 @@ impl Worker {
         };
         let base = s.cache.len();
         let drafted = draft.propose(spec, &s.context, s.job.prompt.len(), k, vocab, chunk)?;
+        let draft_secs = started.elapsed().as_secs_f64();
         let mut tokens = Vec::with_capacity(k + 1);
         tokens.extend_from_slice(&s.feed);
         tokens.extend_from_slice(&drafted);
@@ -899,6 +903,7 @@ impl Worker {
             st.spec_drafted += k as u64;
             st.spec_checked += emitted.min(k as u64);
             st.spec_accepted += accepted as u64;
+            st.spec_draft_secs += draft_secs;
             st.kv_cache_bytes = kv;
             if !matches!(outcome, Outcome::Running) {
                 st.completed += 1;
