@@ -2725,12 +2725,14 @@ pub fn added_units(source: &str, output: &str, spans: &[Span], target: &str) -> 
         });
         // A degree sign after the number in the source is an angle's ("±{2}°",
         // which came back in Polish "o {2} stopni"): the table writes the
-        // angle's names but reads no symbol for it.
+        // angle's names but reads no symbol for it. Not a temperature's
+        // ("°C"), but a Chinese letter may follow ("{1}°并锁定", reclines to
+        // 135° and locks, came back in Turkish "{1} derece").
         let angle = u.id == "°"
             && source.match_indices(&placeholder).any(|(at, _)| {
                 let after = &source[at + placeholder.len()..];
                 after.starts_with('°')
-                    && !after['°'.len_utf8()..].starts_with(|c: char| c.is_alphabetic())
+                    && !after['°'.len_utf8()..].starts_with(|c: char| c.is_ascii_alphabetic())
             });
         if in_source || angle || u.id == "rpm" && rpm_in_parts(source, &placeholder) {
             continue;
@@ -4970,6 +4972,20 @@ mod tests {
                 "pl"
             ),
             ["45 kilogramów"]
+        );
+        // A Chinese letter after the sign: still an angle ("椅背可后仰至135°
+        // 并锁定", the back reclines to 135° and locks, came back in Turkish
+        // "135 derece").
+        let tr = ProtectRules {
+            language: Some("tr"),
+            ..rules.clone()
+        };
+        let p = protect("椅背可后仰至135°并锁定", &tr);
+        assert!(added_units(&p.text, "Sırt {1} derece yatar", &p.spans, "tr").is_empty());
+        let p = protect("椅背可后仰至135并锁定", &tr);
+        assert_eq!(
+            added_units(&p.text, "Sırt {1} derece yatar", &p.spans, "tr"),
+            ["135 derece"]
         );
         // Without the sign in the source, degrees are added.
         let p = protect("左右旋转45", &rules);
