@@ -193,7 +193,14 @@ impl Terminology {
                     !hay[..s].ends_with(|c: char| c.is_alphanumeric())
                         && !rest.starts_with(char::is_alphanumeric)
                 } else if cyrillic {
+                    // What follows in the same word is an ending: vowels and
+                    // the consonants of case and adjective endings ("кожи",
+                    // "хлопковый", "кожаный"), not a longer word's stem:
+                    // "лен" is no linen in "лента" (strip, "LED лента"), nor
+                    // "мех" (fur) in "механизм".
+                    let tail = hay[e..].chars().take_while(|c| c.is_alphanumeric());
                     !hay[..s].ends_with(|c: char| c.is_alphanumeric())
+                        && tail.into_iter().all(|c| "аеёиоуыэюяйьвгмхн".contains(c))
                 } else {
                     true
                 };
@@ -1480,6 +1487,20 @@ mod tests {
         assert_eq!(
             added("纯棉衬衫", "Рубашка из льна, лен 100%", "zh", "ru"),
             ["лен"]
+        );
+        // Nor a longer word's stem: "лента" (an LED strip), "механизм".
+        assert!(
+            added(
+                "LED灯带 5米",
+                "Светодиодная лента 5 м, механизм",
+                "zh",
+                "ru"
+            )
+            .is_empty()
+        );
+        assert_eq!(
+            added("纯棉衬衫", "Сумка из нейлоновой ткани", "zh", "ru"),
+            ["нейлон"]
         );
         // Brass for a thread the source gives no metal.
         assert_eq!(
