@@ -538,7 +538,12 @@ pub fn cut_at_word(text: &str, max: usize) -> String {
     };
     let mut out = trim(&out);
     while let Some((head, last)) = out.rsplit_once(char::is_whitespace) {
-        if head.trim().is_empty() || !JOINING_WORDS.contains(&last) {
+        // After a number the word is its unit: Russian "с" is seconds and
+        // "в" volts there ("30 с").
+        if head.trim().is_empty()
+            || !JOINING_WORDS.contains(&last)
+            || head.ends_with(|c: char| c.is_ascii_digit())
+        {
             break;
         }
         out = trim(head);
@@ -588,7 +593,9 @@ const JOINING_WORDS: &[&str] = &[
     "do", "da", "dos", "das", "os", "as", "em", "no", "na", "di", "per", "il", "lo", "gli", "ed",
     "dei", "delle", // nl, pl, tr, id, ms, vi
     "en", "met", "voor", "van", "het", "een", "i", "z", "w", "oraz", "dla", "ve", "ile", "için",
-    "dan", "dengan", "untuk", "và", "với", "cho",
+    "dan", "dengan", "untuk", "và", "với", "cho", "lub", "od", "ze", "bez", "atau", "hoặc",
+    "của", // ru ("… 300 светодиодов с" of a title cut at 60)
+    "и", "или", "с", "со", "для", "в", "во", "на", "из", "от", "по", "к", "без", "а",
 ];
 
 /// A title's parts, each with the separator after it: commas, semicolons,
@@ -1290,6 +1297,17 @@ mod tests {
             "Lampe de bureau"
         );
         assert_eq!(cut_at_word("Size A and B", 6), "Size A");
+        // Russian too: "с" (with) was left at the end of a cut title.
+        let t = "Светодиодная лента 5 м RGB 12 В 300 светодиодов с пультом";
+        assert_eq!(
+            cut_at_word(t, 52),
+            "Светодиодная лента 5 м RGB 12 В 300 светодиодов"
+        );
+        // Not a unit after its number ("30 с", thirty seconds).
+        assert_eq!(
+            cut_at_word("Таймер отключения 30 с и память", 24),
+            "Таймер отключения 30 с"
+        );
         // Never inside a bracket whose end is cut off.
         let t = "ที่วางโทรศัพท์ 360°, สำหรับใช้กับ 4.7-7 นิ้ว (11.9–17.8 cm)";
         assert_eq!(
