@@ -3121,6 +3121,22 @@ fn repeated_unit_len(rest: &str, s: &Span) -> usize {
     let t = rest.trim_start_matches([' ', '\u{a0}', '\u{202f}']);
     let lead = rest.len() - t.len();
     let last = s.restore.trim_end().chars().last();
+    // The quantity's own unit word, however short, written again right after
+    // it: glued ("{1}м" with {1} = "5 м" read "5 мм", five millimetres) or
+    // after a space where a sign, not a word, follows ("5 м м, каждые 60").
+    // A spaced letter before a word may be a word of its own (Russian "с",
+    // with: "{1} с водой" for {1} = "30 с"); a hyphen makes a compound
+    // ("{1} Minuten-Timer").
+    let restored = s.restore.trim_end();
+    if let Some((number, own)) = restored.rsplit_once([' ', '\u{a0}', '\u{202f}'])
+        && number.ends_with(|c: char| c.is_ascii_digit())
+        && own.chars().all(char::is_alphabetic)
+        && let Some(after) = t.strip_prefix(own)
+        && !after.starts_with(|c: char| c.is_alphanumeric() || matches!(c, '-' | '‐'))
+        && (lead == 0 || after.is_empty() || !after.starts_with(char::is_whitespace))
+    {
+        return lead + own.len();
+    }
     let at_start = |name: &str, exact: bool| name_at_start(t, name, exact);
     let mut best = 0;
     // A temperature or an angle written with its sign, then named in words
@@ -3151,8 +3167,12 @@ fn repeated_unit_len(rest: &str, s: &Span) -> usize {
             let glued_to_cjk_name = lead == 0
                 && last.is_some_and(script::is_cjk)
                 && t[n..].chars().next().is_none_or(|c| !c.is_alphanumeric());
+            // Or glued to the placeholder itself and ending a word ("{1}m
+            // long" with {1} = "5 metres").
+            let glued = lead == 0 && !t[n..].starts_with(char::is_alphanumeric);
             if word_like
                 && !glued_to_cjk_name
+                && !glued
                 && !t[n..].starts_with(|c: char| script::is_cjk(c) || script::is_hangul(c))
             {
                 continue;
@@ -5523,6 +5543,38 @@ mod tests {
             "딜레이가 최소 60ms로 보장"
         );
         assert_eq!(restore("{1} 밀리초계 보장", &p).text, "60ms 밀리초계 보장");
+        // A one-letter unit word written again: glued, it read as another
+        // unit ("5 мм", millimetres, for "{1}м" with {1} = "5 м"); spaced,
+        // before a sign. Not before a word: Russian "с" is also "with".
+        let ru = ProtectRules {
+            measurement: Some(MeasurementSystem::Metric),
+            language: Some("ru"),
+            source_language: Some("zh"),
+            ..Default::default()
+        };
+        let p = protect("5米长，每米60颗灯珠", &ru);
+        assert_eq!(p.text, "{1}长，每米{2}颗灯珠");
+        assert_eq!(
+            restore("длиной {1}м, по {2} штук", &p).text,
+            "длиной 5 м, по 60 штук"
+        );
+        assert_eq!(
+            restore("длиной {1} м, по {2} штук", &p).text,
+            "длиной 5 м, по 60 штук"
+        );
+        let p = protect("浸泡30秒", &ru);
+        assert_eq!(
+            restore("Замочить на {1} с водой", &p).text,
+            "Замочить на 30 с с водой"
+        );
+        let en = ProtectRules {
+            measurement: Some(MeasurementSystem::Metric),
+            language: Some("en"),
+            source_language: Some("zh"),
+            ..Default::default()
+        };
+        let p = protect("长5米", &en);
+        assert_eq!(restore("{1}m long", &p).text, "5 metres long");
         // Degrees named after their sign: "-40 °C tot 230 °C graad".
         let nl = ProtectRules {
             measurement: Some(MeasurementSystem::Metric),
