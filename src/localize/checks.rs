@@ -706,6 +706,24 @@ pub fn check_segment(c: &SegmentCheck<'_>, opts: &CheckOptions) -> Vec<Finding> 
     if let Some(x) = rate_denominators_lost(c.source_expected, c.output) {
         f.push(x);
     }
+    let per = super::spans::per_unit_lost(
+        c.source_protected,
+        c.output_raw,
+        c.source_lang,
+        c.target_lang,
+    );
+    if !per.is_empty() {
+        f.push(
+            Finding::error(
+                "rate_unit_missing",
+                format!(
+                    "the unit of a rate of the source is missing: {}",
+                    per.join(", ")
+                ),
+            )
+            .with_evidence(per),
+        );
+    }
     if let Some(x) = number_words_added(c.source_protected, c.spans, c.output_raw, c.target_lang) {
         f.push(x);
     }
@@ -6380,6 +6398,20 @@ mod tests {
         assert!(n > 1500, "{n}");
         crate::localize::eval::assert_few_flagged(&hits, n);
         eprintln!("{} of {n}:\n{}", hits.len(), hits.join("\n"));
+    }
+
+    #[test]
+    #[ignore]
+    fn measure_per_unit_lost() {
+        // The precision of a rate per length, area, volume or mass (每米) on
+        // good translations whose source says 每 or 毎.
+        crate::localize::eval::print_precision(
+            |a| a.contains(['每', '毎']),
+            |s, t, a, b| {
+                let lost = super::super::spans::per_unit_lost(a, b, s, t);
+                (!lost.is_empty()).then(|| lost.join(", "))
+            },
+        );
     }
 
     #[test]

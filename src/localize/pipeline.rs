@@ -1436,11 +1436,12 @@ struct FieldText {
 /// their symbol, a word written twice in a row; 26: a leak-proof claim in
 /// `claim_added`, an angle's sign in `unit_missing`, a brand or model number
 /// as a range's end in `range_mixed`; 27: Turkish "paslanmaz" alone in
-/// `material_added`) what they
+/// `material_added`; 28: a rate per metre, square metre, litre or kilogram
+/// of a Chinese or Japanese source in `rate_unit_missing`) what they
 /// would now flag is translated again
 /// instead of recalled. The memory holds model output only (a reviewer's edits go
 /// to the example bank), so nothing a person wrote is lost.
-const CHECKS_VERSION: u32 = 27;
+const CHECKS_VERSION: u32 = 28;
 
 /// Builds the translation-memory key of a segment for one call.
 struct TmKeys {

@@ -2800,6 +2800,105 @@ fn rpm_in_parts(source: &str, placeholder: &str) -> bool {
     })
 }
 
+/// A rate per length, area, volume or mass of a Chinese or Japanese source
+/// (每米, 每平方米, 毎キロ: "每米60颗灯珠", sixty LEDs per metre) whose unit the
+/// translation never names: "Светодиоды длиной 5 м, каждые 60 штук" (every
+/// sixty) kept every number and lost the rate. Read on the protected source
+/// and the model's raw output: the unit's name, written name or symbol in
+/// the target language anywhere but right after a placeholder or a number
+/// (where it is a quantity's unit). Nothing is read into a language
+/// the unit table has no names of that unit for. Returns what the source
+/// said ("每米").
+pub fn per_unit_lost(
+    source: &str,
+    output: &str,
+    source_lang: &str,
+    target_lang: &str,
+) -> Vec<String> {
+    let src = crate::listing::base_language(source_lang);
+    let tgt = crate::listing::base_language(target_lang);
+    if !matches!(src, "zh" | "ja") || src == tgt {
+        return Vec::new();
+    }
+    let out = output.to_lowercase();
+    let mut lost: Vec<String> = Vec::new();
+    for (i, c) in source
+        .char_indices()
+        .filter(|(_, c)| matches!(c, '每' | '毎'))
+    {
+        let after = &source[i + c.len_utf8()..];
+        let skip = ["一个", "一", "1", "个", "個"]
+            .iter()
+            .find(|p| after.starts_with(**p))
+            .map_or(0, |p| p.len());
+        let rest = &after[skip..];
+        // Only a name right after 每 (no space: "每 5" is no rate).
+        if rest.starts_with(char::is_whitespace) {
+            continue;
+        }
+        let Some((u, len)) = unit_name_at(rest, Names::Source(src)) else {
+            continue;
+        };
+        if !matches!(u.dimension.as_str(), "length" | "area" | "volume" | "mass") {
+            continue;
+        }
+        // Its names, and those of the other units of its kind (a rate per
+        // square metre may be said "на квадратный метр", whose words the
+        // table lists for metres).
+        let kin: Vec<&Unit> = units::table()
+            .units()
+            .iter()
+            .filter(|v| {
+                v.dimension == u.dimension
+                    || matches!(u.dimension.as_str(), "area" | "volume") && v.dimension == "length"
+            })
+            .collect();
+        if !u.words.contains_key(tgt) && !u.writes.contains_key(tgt) {
+            continue;
+        }
+        let words: Vec<String> = kin
+            .iter()
+            .flat_map(|v| {
+                v.words
+                    .get(tgt)
+                    .into_iter()
+                    .chain(v.writes.get(tgt))
+                    .flatten()
+            })
+            .map(|w| w.trim_end_matches('.').to_lowercase())
+            .filter(|w| !w.is_empty())
+            .collect();
+        let symbols: Vec<String> = kin
+            .iter()
+            .flat_map(|v| v.symbols.iter().chain(v.local.get(tgt)))
+            .map(|s| s.to_lowercase())
+            .collect();
+        let named = |name: &str, bounded: bool| {
+            out.match_indices(name).any(|(at, m)| {
+                // After a placeholder or a number it is a quantity's unit,
+                // but not after a lone 1 ("на 1 м", per one metre).
+                let before = out[..at].trim_end_matches([' ', '\u{a0}', '\u{202f}']);
+                let one = before.strip_suffix('1').is_some_and(|b| {
+                    !b.ends_with(|c: char| c.is_ascii_digit() || matches!(c, '.' | ','))
+                });
+                let own =
+                    before.ends_with('}') || before.ends_with(|c: char| c.is_ascii_digit()) && !one;
+                let whole = !bounded
+                    || !out[..at].ends_with(char::is_alphanumeric)
+                        && !out[at + m.len()..].starts_with(char::is_alphanumeric);
+                !own && whole
+            })
+        };
+        let said = words.iter().any(|w| named(w, w.chars().count() < 3))
+            || symbols.iter().any(|s| named(s, true));
+        let what = source[i..i + c.len_utf8() + skip + len].to_string();
+        if !said && !lost.contains(&what) {
+            lost.push(what);
+        }
+    }
+    lost
+}
+
 /// Calendar units (the table's units that are written but never read: day,
 /// week, month, year) that the source gives a number right after it and the
 /// translation does not: "Up to {1} days of battery life" → "Up to {1}
@@ -4962,6 +5061,30 @@ mod tests {
             added_units(&p.text, "Zamknięcie {1} W sRGB", &p.spans, "pl"),
             ["99% W"]
         );
+    }
+
+    #[test]
+    fn a_rate_per_unit_of_a_chinese_source_keeps_its_unit() {
+        // Sixty LEDs per metre came back "every sixty".
+        let rate = "{1}长，每米{2}颗灯珠";
+        assert_eq!(
+            per_unit_lost(rate, "Светодиоды длиной {1} м, каждые {2} штук", "zh", "ru"),
+            ["每米"]
+        );
+        for out in [
+            "Длина {1}, {2} светодиодов на метр",
+            "Длина {1}, {2} светодиодов/м",
+            "Длина {1}, {2} светодиодов на 1 м",
+        ] {
+            assert!(per_unit_lost(rate, out, "zh", "ru").is_empty(), "{out}");
+        }
+        assert!(per_unit_lost(rate, "{1} long, {2} LEDs per metre", "zh", "en").is_empty());
+        // Per square metre said with the metre's word; a time rate is
+        // another check's.
+        assert!(
+            per_unit_lost("每平方米约{1}", "около {1} на квадратный метр", "zh", "ru").is_empty()
+        );
+        assert!(per_unit_lost("每小时{1}", "{1}", "zh", "en").is_empty());
     }
 
     #[test]
