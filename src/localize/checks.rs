@@ -1263,17 +1263,7 @@ pub fn rate_units_missing(
         return None;
     }
     let table = units::table();
-    let names = |u: &units::Unit, lang: &str| -> Vec<String> {
-        u.words
-            .get(lang)
-            .into_iter()
-            .chain(u.writes.get(lang))
-            .flatten()
-            // "godz." is found in "godzinę", "Std." in "Std".
-            .map(|w| w.trim_end_matches('.').to_lowercase())
-            .filter(|w| !w.is_empty())
-            .collect()
-    };
+    let names = |u: &units::Unit, lang: &str| u.names_in(lang);
     // The source's rate units, with the words that say so. `lower` keeps the
     // source's byte offsets: a letter whose lower case is longer or shorter
     // ("İ" is two characters in lower case) stays as written.

@@ -2856,18 +2856,7 @@ pub fn per_unit_lost(
         if !u.words.contains_key(tgt) && !u.writes.contains_key(tgt) {
             continue;
         }
-        let words: Vec<String> = kin
-            .iter()
-            .flat_map(|v| {
-                v.words
-                    .get(tgt)
-                    .into_iter()
-                    .chain(v.writes.get(tgt))
-                    .flatten()
-            })
-            .map(|w| w.trim_end_matches('.').to_lowercase())
-            .filter(|w| !w.is_empty())
-            .collect();
+        let words: Vec<String> = kin.iter().flat_map(|v| v.names_in(tgt)).collect();
         let symbols: Vec<String> = kin
             .iter()
             .flat_map(|v| v.symbols.iter().chain(v.local.get(tgt)))

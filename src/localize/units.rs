@@ -118,6 +118,20 @@ impl Unit {
         w.get(i).map(String::as_str)
     }
 
+    /// Every name the unit has in `lang` (read and written), in lower case and
+    /// without an abbreviation's full stop ("godz." is found in "godzinę",
+    /// "Std." in "Std"), for finding the unit in a text.
+    pub fn names_in(&self, lang: &str) -> Vec<String> {
+        self.words
+            .get(lang)
+            .into_iter()
+            .chain(self.writes.get(lang))
+            .flatten()
+            .map(|w| w.trim_end_matches('.').to_lowercase())
+            .filter(|w| !w.is_empty())
+            .collect()
+    }
+
     /// The symbol written in `lang`: its own where the table has one, else the id.
     pub fn symbol(&self, lang: &str) -> &str {
         self.local
