@@ -2842,6 +2842,9 @@ pub fn per_unit_lost(
         if !matches!(u.dimension.as_str(), "length" | "area" | "volume" | "mass") {
             continue;
         }
+        if !u.words.contains_key(tgt) && !u.writes.contains_key(tgt) {
+            continue;
+        }
         // Its names, and those of the other units of its kind (a rate per
         // square metre may be said "на квадратный метр", whose words the
         // table lists for metres).
@@ -2853,9 +2856,6 @@ pub fn per_unit_lost(
                     || matches!(u.dimension.as_str(), "area" | "volume") && v.dimension == "length"
             })
             .collect();
-        if !u.words.contains_key(tgt) && !u.writes.contains_key(tgt) {
-            continue;
-        }
         let words: Vec<String> = kin.iter().flat_map(|v| v.names_in(tgt)).collect();
         let symbols: Vec<String> = kin
             .iter()
