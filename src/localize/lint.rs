@@ -538,11 +538,12 @@ pub fn cut_at_word(text: &str, max: usize) -> String {
     };
     let mut out = trim(&out);
     while let Some((head, last)) = out.rsplit_once(char::is_whitespace) {
-        // After a number the word is its unit: Russian "с" is seconds and
-        // "в" volts there ("30 с").
+        // After a number a word that is a unit is the number's: Russian "с"
+        // is seconds and "в" volts there ("30 с").
         if head.trim().is_empty()
             || !JOINING_WORDS.contains(&last)
             || head.ends_with(|c: char| c.is_ascii_digit())
+                && (matches!(last, "с" | "в") || super::units::table().lookup(last).is_some())
         {
             break;
         }
@@ -1308,6 +1309,8 @@ mod tests {
             cut_at_word("Таймер отключения 30 с и память", 24),
             "Таймер отключения 30 с"
         );
+        // A joining word after a number that is no unit goes.
+        assert_eq!(cut_at_word("Set of 12 and a lid", 15), "Set of 12");
         // Never inside a bracket whose end is cut off.
         let t = "ที่วางโทรศัพท์ 360°, สำหรับใช้กับ 4.7-7 นิ้ว (11.9–17.8 cm)";
         assert_eq!(
