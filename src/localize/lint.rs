@@ -768,6 +768,57 @@ pub fn cut_title(text: &str, max: usize, brand: Option<&str>) -> String {
     cut_at_word(&join(&parts, &keep), max)
 }
 
+/// [`cut_title`], keeping the model numbers of `codes` the title has. A
+/// pressure cooker's title without commas, "苏泊尔 Olla … 24 horas SY-50YC8001Q"
+/// cut to 60 characters, kept its first 60 and lost the model number, the
+/// word a buyer searches for and the one fact that tells two models apart.
+/// Each code the cut would lose goes after what the rest of the title, cut to
+/// the room left, keeps, in the title's order; not where that room would be
+/// less than half the title.
+pub fn cut_title_keeping(text: &str, max: usize, brand: Option<&str>, codes: &[String]) -> String {
+    let out = cut_title(text, max, brand);
+    let mut lost: Vec<(usize, &str)> = codes
+        .iter()
+        .filter(|c| !c.is_empty() && word_at(&out, c).is_none())
+        .filter_map(|c| word_at(text, c).map(|i| (i, c.as_str())))
+        .collect();
+    if lost.is_empty() {
+        return out;
+    }
+    lost.sort();
+    lost.dedup_by(|a, b| a.1 == b.1);
+    let tail = lost.iter().map(|(_, c)| *c).collect::<Vec<_>>().join(" ");
+    let Some(room) = max.checked_sub(tail.chars().count() + 1) else {
+        return out;
+    };
+    if room * 2 < max {
+        return out;
+    }
+    let mut rest = text.to_string();
+    for (_, c) in &lost {
+        while let Some(i) = word_at(&rest, c) {
+            rest.replace_range(i..i + c.len(), "");
+        }
+    }
+    for empty in ["()", "[]", "（）", "【】"] {
+        rest = rest.replace(empty, "");
+    }
+    let head = cut_title(&tidy(&rest), room, brand);
+    if head.is_empty() {
+        return out;
+    }
+    format!("{head} {tail}")
+}
+
+/// The byte offset of `word` in `text` as a whole word: no letter or digit
+/// of a spaced script glued to either side.
+fn word_at(text: &str, word: &str) -> Option<usize> {
+    let joined = |c: char| c.is_alphanumeric() && !crate::script::is_cjk(c);
+    text.match_indices(word)
+        .map(|(i, _)| i)
+        .find(|&i| !text[..i].ends_with(joined) && !text[i + word.len()..].starts_with(joined))
+}
+
 /// Cut to at most `max` UTF-8 bytes at a word boundary.
 fn cut_bytes(text: &str, max: usize) -> String {
     if text.len() <= max {
@@ -827,12 +878,13 @@ pub fn fix(
     p: &MarketProfile,
     brand: Option<&str>,
 ) -> String {
-    fix_keeping(kind, text, v, p, brand, &[])
+    fix_keeping(kind, text, v, p, brand, &[], &[])
 }
 
 /// [`fix`], keeping the words in capitals of `keep` (the listing's own
 /// acronyms: [`source_capitals`]) where it writes a shouting text in normal
-/// case.
+/// case, and the model numbers of `codes` where it cuts a title
+/// ([`cut_title_keeping`]).
 pub fn fix_keeping(
     kind: FieldKind,
     text: &str,
@@ -840,10 +892,11 @@ pub fn fix_keeping(
     p: &MarketProfile,
     brand: Option<&str>,
     keep: &[String],
+    codes: &[String],
 ) -> String {
     match v.rule {
         "all_caps" => unshout(text, brand, keep, &p.language),
-        "title_too_long" => cut_title(text, p.title.max_chars, brand),
+        "title_too_long" => cut_title_keeping(text, p.title.max_chars, brand, codes),
         "bullet_too_long" => cut_at_word(text, p.bullets.max_chars),
         "description_too_long" => {
             let plain = html::sanitize(text, &p.description.allowed_html)
@@ -1036,7 +1089,7 @@ mod tests {
         let keep = source_capitals(["匠心 男士钱包 RFID防盗刷", "IPX7"], None);
         assert_eq!(keep, ["RFID"]);
         assert_eq!(
-            fix_keeping(FieldKind::Title, text, hit, &p, Some("VORTEK"), &keep),
+            fix_keeping(FieldKind::Title, text, hit, &p, Some("VORTEK"), &keep, &[]),
             "VORTEK RFID blocking wallet, genuine leather, IPX7 case"
         );
         // A listing of acronyms, a brand in capitals and a few acronyms in a
@@ -1354,6 +1407,47 @@ mod tests {
             repeated_part("Soporte para portátil de aluminio, plegable, Portátil de Aluminio")
                 .map(|x| x.0),
             Some("Portátil de Aluminio".to_string())
+        );
+    }
+
+    #[test]
+    fn a_title_cut_keeps_its_model_numbers() {
+        let codes = vec!["SY-50YC8001Q".to_string()];
+        // No commas: the plain cut keeps the first 60 characters and loses the
+        // model number at the end.
+        let t = "苏泊尔 Olla de presión eléctrica 5 L 900W programable 24 horas SY-50YC8001Q";
+        assert!(!cut_title(t, 60, None).contains("SY-50YC8001Q"));
+        let cut = cut_title_keeping(t, 60, None, &codes);
+        assert!(cut.ends_with(" SY-50YC8001Q"), "{cut}");
+        assert!(cut.starts_with("苏泊尔 Olla de presión"), "{cut}");
+        assert!(cut.chars().count() <= 60, "{cut}");
+        // One the cut keeps stays where it was, and the cut is the plain one.
+        let t = "Olla SY-50YC8001Q de presión eléctrica 5 L 900W programable 24 horas y recetas";
+        assert_eq!(
+            cut_title_keeping(t, 60, None, &codes),
+            cut_title(t, 60, None)
+        );
+        // In brackets, the brackets go with it.
+        let t = "Olla de presión eléctrica 5 L 900W programable de 24 horas (SY-50YC8001Q)";
+        let cut = cut_title_keeping(t, 60, None, &codes);
+        assert!(
+            cut.ends_with(" SY-50YC8001Q") && !cut.contains("()"),
+            "{cut}"
+        );
+        // A code the title does not have, or only inside a longer word, adds
+        // nothing.
+        let t = "Olla de presión eléctrica 5 L 900W programable 24 horas SY-50YC8001QX";
+        assert_eq!(
+            cut_title_keeping(t, 60, None, &codes),
+            cut_title(t, 60, None)
+        );
+        // Codes that would leave less than half the title for the rest are not
+        // forced in.
+        let long = vec!["ABCDEFGHIJKLMNOPQRSTUVWXYZ-1234567890".to_string()];
+        let t = "Olla de presión eléctrica 5 L 900W programable 24 horas ABCDEFGHIJKLMNOPQRSTUVWXYZ-1234567890";
+        assert_eq!(
+            cut_title_keeping(t, 60, None, &long),
+            cut_title(t, 60, None)
         );
     }
 

@@ -2987,7 +2987,22 @@ impl Pipeline {
             .chain(std::iter::once(listing.description.as_str()))
             .chain(listing.attributes.iter().map(|a| a.value.as_str()));
         let keep = lint::source_capitals(source, brand);
-        self.fix_fields(texts, profile, brand, rules, &keep)
+        // The model numbers of the source's title, which a cut title keeps:
+        // names of letters and digits kept as written ("SY-50YC8001Q"), not a
+        // size label or an "N in 1" written in the market's words.
+        let codes: Vec<String> = spans::protect(&listing.title, rules)
+            .spans
+            .into_iter()
+            .filter(|s| {
+                s.kind == spans::SpanKind::ModelNumber
+                    && s.restore == s.original
+                    && s.original.chars().any(|c| c.is_ascii_alphabetic())
+                    && s.original.chars().any(|c| c.is_ascii_digit())
+                    && s.original.chars().count() >= 4
+            })
+            .map(|s| s.original)
+            .collect();
+        self.fix_fields(texts, profile, brand, rules, &keep, &codes)
     }
 
     /// Field rules on the title, the bullets and the description: one batched
@@ -2999,6 +3014,7 @@ impl Pipeline {
         brand: Option<&str>,
         rules: &ProtectRules<'_>,
         capitals: &[String],
+        codes: &[String],
     ) -> Result<(), LocalizeError> {
         let mut todo: Vec<(usize, FieldKind, Vec<Violation>)> = Vec::new();
         for (i, t) in texts.iter().enumerate() {
@@ -3054,6 +3070,9 @@ impl Pipeline {
             if r.issues.is_empty()
                 && !r.text.is_empty()
                 && checks::numbers(&texts[*i].text, &r.text).is_empty()
+                && codes
+                    .iter()
+                    .all(|c| !texts[*i].text.contains(c.as_str()) || r.text.contains(c.as_str()))
                 && checks::wrong_language(&raw, &profile.language).is_none()
                 && still.len() < vs.len()
             {
@@ -3067,7 +3086,7 @@ impl Pipeline {
             let mut current = vs;
             while let Some(v) = current.first().cloned() {
                 let t = &mut texts[i];
-                let fixed = lint::fix_keeping(k, &t.text, &v, profile, brand, capitals);
+                let fixed = lint::fix_keeping(k, &t.text, &v, profile, brand, capitals, codes);
                 t.warnings.push(Warning {
                     field: t.field.to_string(),
                     code: "lint_fixed".into(),
