@@ -3637,6 +3637,11 @@ mod tests {
             [pair("12支", "12 pieces")]
         );
         assert_eq!(spans("每包10片，", "de").1, [pair("10片", "10 Stück")]);
+        // 颗 and 粒 count beads, LEDs and tablets: "300颗", an attribute's
+        // whole value, came back in Russian "300 звездочка" (300 stars).
+        assert_eq!(spans("300颗", "de").1, [pair("300颗", "300 Stück")]);
+        assert_eq!(spans("每瓶60粒。", "en").1, [pair("60粒", "60 pieces")]);
+        assert_eq!(spans("每米60颗灯珠", "de").1, [pair("60", "60")]);
         // And before 装, a pack of them (只 is also "only").
         assert_eq!(
             spans("LED小夜灯 3只装", "en"),
