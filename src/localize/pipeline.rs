@@ -1437,11 +1437,13 @@ struct FieldText {
 /// `claim_added`, an angle's sign in `unit_missing`, a brand or model number
 /// as a range's end in `range_mixed`; 27: Turkish "paslanmaz" alone in
 /// `material_added`; 28: a rate per metre, square metre, litre or kilogram
-/// of a Chinese or Japanese source in `rate_unit_missing`) what they
-/// would now flag is translated again
+/// of a Chinese or Japanese source in `rate_unit_missing`; 29: a capitalised
+/// name of a Chinese source kept as written, 颗 and 粒 read as pieces, a pump's
+/// port kept in inches) what they would now flag, or now write otherwise,
+/// is translated again
 /// instead of recalled. The memory holds model output only (a reviewer's edits go
 /// to the example bank), so nothing a person wrote is lost.
-const CHECKS_VERSION: u32 = 28;
+const CHECKS_VERSION: u32 = 29;
 
 /// Builds the translation-memory key of a segment for one call.
 struct TmKeys {
