@@ -885,7 +885,9 @@ fn without_doubled_words<'a>(s: &'a str, source: &str, target: &str) -> std::bor
 /// exclamation and question marks and brackets become the target's own, with a
 /// space after them (no colon or stop between two digits: "3：1" is "3:1",
 /// "1．5" is "1.5"). Text for
-/// Chinese, Japanese or Korean is left as it is.
+/// Chinese or Japanese is left as it is; Korean is written with the Latin
+/// marks ("무게2.1kg，" of a Korean description came back with the Chinese
+/// comma).
 fn latin_punctuation<'a>(s: &'a str, target: &str) -> std::borrow::Cow<'a, str> {
     let latin = |c: char| match c {
         '，' | '、' => Some(','),
@@ -899,7 +901,7 @@ fn latin_punctuation<'a>(s: &'a str, target: &str) -> std::borrow::Cow<'a, str> 
         _ => None,
     };
     if target.is_empty()
-        || crate::listing::is_cjk_language(target)
+        || crate::listing::is_cjk_language(target) && !target.starts_with("ko")
         || !s.chars().any(|c| latin(c).is_some())
     {
         return s.into();
@@ -3885,9 +3887,14 @@ mod tests {
         );
         assert_eq!(lp("Ratio 3：1、2 sizes", "de"), "Ratio 3:1, 2 sizes");
         assert_eq!(lp("Note：{1} included！", "fr"), "Note: {1} included!");
-        // Chinese, Japanese and Korean text keeps its own.
+        // Chinese and Japanese text keeps its own; Korean writes the Latin
+        // marks.
         assert_eq!(lp("透气，舒适", "zh"), "透气，舒适");
         assert_eq!(lp("通気性、快適", "ja-JP"), "通気性、快適");
+        assert_eq!(
+            lp("사이즈30×12×25cm，무게2.1kg（본체）。", "ko"),
+            "사이즈30×12×25cm, 무게2.1kg (본체)."
+        );
         let sp = |s: &str, src: &str, t: &str| spaced_placeholders(s, src, t).into_owned();
         assert_eq!(
             sp("Up to{1} runtime", "最长{1}续航", "en"),
