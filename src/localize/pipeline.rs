@@ -272,6 +272,9 @@ struct Seg {
     term: Option<String>,
     /// Its translation came from the memory or the term base.
     recalled: bool,
+    /// An identifier (a model attribute's value, [`copied_as_written`]): its
+    /// own translation, as a segment of placeholders only is.
+    verbatim: bool,
 }
 
 /// What every segment of one listing shares while it is translated.
@@ -1802,6 +1805,7 @@ impl Pipeline {
                 best: None,
                 term,
                 recalled: false,
+                verbatim: false,
             });
             by_text.insert(key, segs.len() - 1);
             segs.len() - 1
@@ -1830,8 +1834,11 @@ impl Pipeline {
         }
         for a in &listing.attributes {
             let field = FieldId::Attribute(a.name.clone());
-            let src = FieldSrc::Seg(add(&field, &a.value, &mut segs));
-            fields.push((field, src));
+            let i = add(&field, &a.value, &mut segs);
+            if copied_as_written(&a.name, &a.value) && segs[i].expected == segs[i].source {
+                segs[i].verbatim = true;
+            }
+            fields.push((field, FieldSrc::Seg(i)));
         }
         for (i, k) in listing.keywords.iter().enumerate() {
             let field = FieldId::Keyword(i);
@@ -1862,7 +1869,7 @@ impl Pipeline {
     /// the term base when the segment is one term.
     fn recall(&self, segs: &mut [Seg], keys: &TmKeys, same_language: bool) {
         for s in segs.iter_mut() {
-            if s.protected.is_trivial() || same_language {
+            if s.protected.is_trivial() || same_language || s.verbatim {
                 s.best = Some(Candidate {
                     text: s.expected.clone(),
                     raw: s.protected.text.clone(),
@@ -2253,6 +2260,7 @@ impl Pipeline {
                 best: None,
                 term: None,
                 recalled: false,
+                verbatim: false,
             };
             let req = self.segment_request(&part, ctx, 0, Context::Retrieved)?;
             pending.push(Part::Model(self.generator.submit_until(req, ctx.deadline)));
@@ -2346,7 +2354,7 @@ impl Pipeline {
         let o = bank.options();
         let mut ranked: Vec<Vec<Example>> = Vec::with_capacity(segs.len());
         for s in segs.iter() {
-            if s.protected.is_trivial() || s.term.is_some() {
+            if s.protected.is_trivial() || s.term.is_some() || s.verbatim {
                 ranked.push(Vec::new());
                 continue;
             }
@@ -3444,6 +3452,22 @@ fn name_attributes(
     }
 }
 
+/// Whether an attribute's value is an identifier, copied as written: the
+/// attribute names a model, part or article number (型号, 货号, "Model", "SKU",
+/// or the marketplace name silkroute gave 型号 or 货号 in the target
+/// language) and the value is a code or name in Latin letters and digits
+/// (no Chinese, Japanese or Korean letter, one to five words). A Xiaomi
+/// watch's "型号: Redmi Watch 4" came back in Arabic "the mouse Redmi, of
+/// average width 4".
+fn copied_as_written(name: &str, value: &str) -> bool {
+    let value = value.trim();
+    let words = value.split_whitespace().count();
+    (1..=5).contains(&words)
+        && value.chars().any(|c| c.is_ascii_alphanumeric())
+        && !value.chars().any(script::is_cjk)
+        && source_clean::builtin().names_identifier(name)
+}
+
 /// The listing's price in the market's currency, or kept with a warning when
 /// no rate converts it.
 fn convert_price(
@@ -4267,6 +4291,26 @@ mod tests {
     }
 
     #[test]
+    fn a_model_attributes_value_is_copied_as_written() {
+        // In the source's words, and in the names silkroute gives 型号.
+        assert!(copied_as_written("型号", "Redmi Watch 4"));
+        assert!(copied_as_written("الموديل", "SY-50YC8001Q"));
+        assert!(copied_as_written("Modell", "HD9252"));
+        assert!(copied_as_written("SKU:", "AB-12"));
+        assert!(copied_as_written("Item model number", "WH-1000XM5"));
+        // Not a value in Chinese, nor a long text, nor another attribute:
+        // compatible models are other products' names.
+        assert!(!copied_as_written("型号", "小米手环8"));
+        assert!(!copied_as_written(
+            "型号",
+            "for all cars and trucks of any size"
+        ));
+        assert!(!copied_as_written("适用型号", "iPhone 15"));
+        assert!(!copied_as_written("Compatible models", "iPhone 15"));
+        assert!(!copied_as_written("颜色", "Black"));
+    }
+
+    #[test]
     fn attribute_names_in_a_script_the_market_does_not_read_are_translated_or_flagged() {
         let terminology = Terminology::builtin().unwrap();
         let listing = Listing {
@@ -4327,6 +4371,7 @@ mod tests {
             }),
             term: None,
             recalled: false,
+            verbatim: false,
         };
         let segments = Segments {
             segs: vec![

@@ -331,6 +331,53 @@ impl SourceCleaner {
             .map(String::as_str)
     }
 
+    /// Whether an attribute name names an identifier: a model, part or
+    /// article number (型号, 货号, 型番, "Model", "SKU", "EAN"), in the
+    /// source's words or as [`Self::attribute_name`] gives 型号 and 货号 in any
+    /// language. "Compatible models" (适用型号) names no identifier of this
+    /// product.
+    pub fn names_identifier(&self, name: &str) -> bool {
+        const NAMES: [&str; 26] = [
+            "型号",
+            "货号",
+            "款号",
+            "产品型号",
+            "商品型号",
+            "型號",
+            "型番",
+            "品番",
+            "model",
+            "model number",
+            "model no",
+            "model no.",
+            "item model number",
+            "part number",
+            "mpn",
+            "sku",
+            "ean",
+            "upc",
+            "gtin",
+            "article number",
+            "modellnummer",
+            "artikelnummer",
+            "référence",
+            "numéro de modèle",
+            "número de modelo",
+            "артикул",
+        ];
+        let n = name
+            .trim()
+            .trim_end_matches([':', '：'])
+            .trim()
+            .to_lowercase();
+        NAMES.contains(&n.as_str())
+            || ["型号", "货号"].iter().any(|k| {
+                self.attributes
+                    .get(*k)
+                    .is_some_and(|m| m.values().any(|v| v.to_lowercase() == n))
+            })
+    }
+
     /// Remove the words and `remove` patterns from one text; gifts too when
     /// `gifts` is given (they are pushed there).
     fn strip(&self, text: &str, mut gifts: Option<&mut Vec<String>>) -> (String, Removals) {
