@@ -532,7 +532,7 @@ pub fn cut_at_word(text: &str, max: usize) -> String {
     // Nor on a word that joins what was cut off ("… con tapa para té y").
     let trim = |s: &str| -> String {
         s.trim_end_matches(|c: char| {
-            c.is_whitespace() || matches!(c, ',' | ';' | '-' | '–' | '/' | '|' | ':')
+            c.is_whitespace() || matches!(c, ',' | ';' | '-' | '–' | '/' | '|' | ':' | '،' | '؛')
         })
         .to_string()
     };
@@ -600,15 +600,19 @@ const JOINING_WORDS: &[&str] = &[
 ];
 
 /// A title's parts, each with the separator after it: commas, semicolons,
-/// bars, dashes and full stops between words, and in CJK text the spaces
-/// between its phrases.
+/// bars, dashes and full stops between words (Arabic's "،" and "؛" too: an
+/// Arabic watch title 8 characters over its limit, one part without them,
+/// lost "Watch 4" of its model's name from the end), and in CJK text the
+/// spaces between its phrases.
 fn title_parts(text: &str) -> Vec<(&str, &str)> {
     let spaced = text.chars().any(crate::script::is_cjk);
     let mut parts: Vec<(&str, &str)> = Vec::new();
     let mut rest = text;
     while !rest.is_empty() {
         let mut best: Option<(usize, usize)> = None;
-        for sep in [", ", "; ", " | ", " - ", " – ", ". ", "，", "、"] {
+        for sep in [
+            ", ", "; ", " | ", " - ", " – ", ". ", "，", "、", "، ", "؛ ",
+        ] {
             if let Some(i) = rest.find(sep)
                 && best.is_none_or(|(b, _)| i < b)
             {
@@ -1408,6 +1412,20 @@ mod tests {
                 .map(|x| x.0),
             Some("Portátil de Aluminio".to_string())
         );
+    }
+
+    #[test]
+    fn an_arabic_title_is_cut_at_its_commas() {
+        // Parts without a digit go first, as in a title with Latin commas, and
+        // the cut ends on no comma.
+        let t = "ساعة ذكية، شاشة 1.43 بوصة AMOLED، مراقبة الأكسجين في الدم ومعدل ضربات القلب، 5ATM مقاومة للماء، Redmi Watch 4";
+        let cut = cut_title(t, 80, None);
+        assert_eq!(
+            cut,
+            "ساعة ذكية، شاشة 1.43 بوصة AMOLED، 5ATM مقاومة للماء، Redmi Watch 4"
+        );
+        let cut = cut_at_word("ساعة ذكية، شاشة 1.43 بوصة AMOLED، مراقبة", 26);
+        assert!(!cut.ends_with('،'), "{cut}");
     }
 
     #[test]
