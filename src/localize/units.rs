@@ -912,7 +912,10 @@ mod tests {
         );
         // A pump's ports ("1英寸接口" came back "25.4 mm ports" for Temu UK).
         assert_eq!(fam("流量3.5m³/h ", "接口", Some("zh")), Some("pipe_thread"));
-        assert_eq!(fam("", " inlet and outlet", Some("en")), Some("pipe_thread"));
+        assert_eq!(
+            fam("", " inlet and outlet", Some("en")),
+            Some("pipe_thread")
+        );
         assert_eq!(fam("Cutting board, ", " long", Some("en")), None);
         // The title decides when the text around the number does not.
         assert_eq!(fam("Ranges from ", "", None), None);
