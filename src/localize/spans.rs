@@ -2148,7 +2148,7 @@ const fn sf(
 /// Russian's and Polish's units of time (day, week, month, year, hour,
 /// minute, second) and their count of times. Not in the unit table, which
 /// holds one singular and one plural per language.
-static SLAVIC_TIME_FORMS: [(&str, [SlavicForms; 8]); 2] = [
+static SLAVIC_TIME_FORMS: [(&str, [SlavicForms; 9]); 2] = [
     (
         "ru",
         [
@@ -2160,6 +2160,7 @@ static SLAVIC_TIME_FORMS: [(&str, [SlavicForms; 8]); 2] = [
             sf("минута", "минуты", "минут", None),
             sf("секунда", "секунды", "секунд", None),
             sf("раз", "раза", "раз", None),
+            sf("уровень", "уровня", "уровней", Some("уровни")),
         ],
     ),
     (
@@ -2173,6 +2174,7 @@ static SLAVIC_TIME_FORMS: [(&str, [SlavicForms; 8]); 2] = [
             sf("minuta", "minuty", "minut", None),
             sf("sekunda", "sekundy", "sekund", None),
             sf("raz", "razy", "razy", None),
+            sf("poziom", "poziomy", "poziomów", None),
         ],
     ),
 ];
@@ -3641,6 +3643,15 @@ mod tests {
             )
         );
         assert_eq!(spans("12件套 厨具", "de").1, [pair("12", "12")]);
+        // 档 counts a control's settings, a unit of its own: "30档" came back
+        // in Polish "30-stosowana opcja".
+        assert_eq!(spans("30档", "en").1, [pair("30档", "30 levels")]);
+        assert_eq!(spans("30档调速", "en").1, [pair("30", "30")]);
+        assert_eq!(spans("档位：3档", "de").1, [pair("3档", "3 Stufen")]);
+        assert_eq!(spans("1档", "fr").1, [pair("1档", "1 niveau")]);
+        assert_eq!(time_plurals("30 poziomy", "pl"), "30 poziomów");
+        assert_eq!(time_plurals("30 уровня", "ru"), "30 уровней");
+        assert_eq!(time_plurals("3 уровня", "ru"), "3 уровня");
         assert_eq!(spans("2个USB接口", "en").1, [pair("2", "2")]);
         // Ending a phrase it is a count of pieces, in the market's language.
         assert_eq!(
@@ -4358,7 +4369,9 @@ mod tests {
         assert_eq!(restored("0-40 °C", "de", "en"), ["0-40 °C"]);
         // A count written with a plus is one span and comes back as written.
         assert_eq!(restored("21+1 clutch settings", "de", "en"), ["21+1"]);
-        assert_eq!(restored("扭力25+1档", "de", "zh"), ["25+1"]);
+        // 档 ending a phrase is a count of settings, written in the market's
+        // words.
+        assert_eq!(restored("扭力25+1档", "de", "zh"), ["25+1 Stufen"]);
         assert_eq!(restored("2 + 1 free", "de", "en"), ["2", "1"]);
         assert_eq!(restored("up to 5 kg", "de", "en"), ["5 kg"]);
         // A measurement a CJK source glues to its number is written with a
@@ -5329,8 +5342,8 @@ mod tests {
             source_language: Some("zh"),
             ..Default::default()
         };
-        let p = protect("6档", &zh);
-        assert_eq!(p.text, "{1}档");
+        let p = protect("6档风速", &zh);
+        assert_eq!(p.text, "{1}档风速");
         assert_eq!(
             added_units(&p.text, "{1}-дюймовый", &p.spans, "ru"),
             ["6 дюймовый"]
