@@ -1870,8 +1870,18 @@ impl Pipeline {
     fn recall(&self, segs: &mut [Seg], keys: &TmKeys, same_language: bool) {
         for s in segs.iter_mut() {
             if s.protected.is_trivial() || same_language || s.verbatim {
+                // A count of a span-only segment takes the form its number asks,
+                // as a model's output does in `restore_into` ("30档", an
+                // attribute's whole value, is "30 poziomów", not "30 poziomy").
+                let text = if same_language || s.verbatim {
+                    s.expected.clone()
+                } else if keys.target_lang == "en" {
+                    spans::english_time_plurals(&s.expected)
+                } else {
+                    spans::time_plurals(&s.expected, &keys.target_lang)
+                };
                 s.best = Some(Candidate {
-                    text: s.expected.clone(),
+                    text,
                     raw: s.protected.text.clone(),
                     findings: Vec::new(),
                     score: 0.0,
