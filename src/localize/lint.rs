@@ -681,10 +681,17 @@ fn whole_parts(text: &str, max: usize) -> Option<String> {
 /// the end, the first part (the product) always kept; what is still too long
 /// is then cut as before. Parts end at ", ", "; ", " | ", " - ", " – ", ". ",
 /// and in a title in Chinese, Japanese or Korean (whose keywords are spaced)
-/// at spaces too.
-pub fn cut_title(text: &str, max: usize, brand: Option<&str>) -> String {
+/// at spaces too. A part with one of `codes` (model numbers and names kept as
+/// written) counts as one with a number: an Arabic watch title's "Redmi" part
+/// went before the parts with numbers did.
+fn cut_title(text: &str, max: usize, brand: Option<&str>, codes: &[String]) -> String {
     let plain = cut_at_word(text, max);
-    let has_digit = |s: &str| s.chars().any(|c| c.is_ascii_digit());
+    let has_digit = |s: &str| {
+        s.chars().any(|c| c.is_ascii_digit())
+            || codes
+                .iter()
+                .any(|c| !c.is_empty() && word_at(s, c).is_some())
+    };
     if text.chars().count() <= max {
         return plain;
     }
@@ -780,7 +787,7 @@ pub fn cut_title(text: &str, max: usize, brand: Option<&str>) -> String {
 /// the room left, keeps, in the title's order; not where that room would be
 /// less than half the title.
 pub fn cut_title_keeping(text: &str, max: usize, brand: Option<&str>, codes: &[String]) -> String {
-    let out = cut_title(text, max, brand);
+    let out = cut_title(text, max, brand, codes);
     let mut lost: Vec<(usize, &str)> = codes
         .iter()
         .filter(|c| !c.is_empty() && word_at(&out, c).is_none())
@@ -807,7 +814,7 @@ pub fn cut_title_keeping(text: &str, max: usize, brand: Option<&str>, codes: &[S
     for empty in ["()", "[]", "（）", "【】"] {
         rest = rest.replace(empty, "");
     }
-    let head = cut_title(&tidy(&rest), room, brand);
+    let head = cut_title(&tidy(&rest), room, brand, codes);
     if head.is_empty() {
         return out;
     }
@@ -1020,6 +1027,11 @@ pub fn lint_bullet_count(n: usize, p: &MarketProfile) -> Option<Violation> {
 mod tests {
     use super::*;
     use crate::market::MarketRegistry;
+
+    /// [`super::cut_title`] with no codes.
+    fn cut_title(text: &str, max: usize, brand: Option<&str>) -> String {
+        super::cut_title(text, max, brand, &[])
+    }
 
     fn amazon() -> MarketProfile {
         MarketRegistry::builtin()
@@ -1423,6 +1435,14 @@ mod tests {
         assert_eq!(
             cut,
             "ساعة ذكية، شاشة 1.43 بوصة AMOLED، 5ATM مقاومة للماء، Redmi Watch 4"
+        );
+        // A part with a name kept as written counts as one with a number.
+        let t = "ساعة ذكية، شاشة 1.43 بوصة AMOLED، مراقبة الأكسجين في الدم ومعدل ضربات القلب، 5ATM مقاومة للماء، Redmi، الهاتف 4";
+        assert!(!cut_title(t, 90, None).contains("Redmi"));
+        let cut = cut_title_keeping(t, 90, None, &["Redmi".to_string()]);
+        assert_eq!(
+            cut,
+            "ساعة ذكية، شاشة 1.43 بوصة AMOLED، 5ATM مقاومة للماء، Redmi، الهاتف 4"
         );
         let cut = cut_at_word("ساعة ذكية، شاشة 1.43 بوصة AMOLED، مراقبة", 26);
         assert!(!cut.ends_with('،'), "{cut}");

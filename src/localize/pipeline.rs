@@ -2960,7 +2960,7 @@ impl Pipeline {
             // A shortening that keeps under half the room the market gives
             // dropped what buyers search for ("Tidemoor кофеераку 350 мл" of
             // 25 characters for a 128-character market, from a title of 140):
-            // the lint's cut at a boundary (`lint::cut_title`) keeps more.
+            // the lint's cut at a boundary (`lint::cut_title_keeping`) keeps more.
             let n = r.text.chars().count();
             let kept_enough = !too_long || n * 2 >= profile.title.max_chars;
             if r.issues.is_empty()
@@ -3011,15 +3011,19 @@ impl Pipeline {
         let keep = lint::source_capitals(source, brand);
         // The model numbers of the source's title, which a cut title keeps:
         // names of letters and digits kept as written ("SY-50YC8001Q"), not a
-        // size label or an "N in 1" written in the market's words.
+        // size label or an "N in 1" written in the market's words; and its
+        // names in Latin letters kept as written ("Redmi": a brand, a product
+        // line, a kept name, a seller's do-not-translate term).
         let codes: Vec<String> = spans::protect(&listing.title, rules)
             .spans
             .into_iter()
             .filter(|s| {
-                s.kind == spans::SpanKind::ModelNumber
+                let code = s.kind == spans::SpanKind::ModelNumber
+                    && s.original.chars().any(|c| c.is_ascii_digit());
+                let name = matches!(s.kind, spans::SpanKind::Term | spans::SpanKind::Brand);
+                (code || name)
                     && s.restore == s.original
                     && s.original.chars().any(|c| c.is_ascii_alphabetic())
-                    && s.original.chars().any(|c| c.is_ascii_digit())
                     && s.original.chars().count() >= 4
             })
             .map(|s| s.original)
