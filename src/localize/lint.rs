@@ -779,7 +779,8 @@ fn cut_title(text: &str, max: usize, brand: Option<&str>, codes: &[String]) -> S
     cut_at_word(&join(&parts, &keep), max)
 }
 
-/// [`cut_title`], keeping the model numbers of `codes` the title has. A
+/// [`cut_title`], keeping the model numbers and names of `codes` the title
+/// has (a name kept as written: "Redmi"). A
 /// pressure cooker's title without commas, "苏泊尔 Olla … 24 horas SY-50YC8001Q"
 /// cut to 60 characters, kept its first 60 and lost the model number, the
 /// word a buyer searches for and the one fact that tells two models apart.
@@ -894,7 +895,7 @@ pub fn fix(
 
 /// [`fix`], keeping the words in capitals of `keep` (the listing's own
 /// acronyms: [`source_capitals`]) where it writes a shouting text in normal
-/// case, and the model numbers of `codes` where it cuts a title
+/// case, and the model numbers and names of `codes` where it cuts a title
 /// ([`cut_title_keeping`]).
 pub fn fix_keeping(
     kind: FieldKind,
