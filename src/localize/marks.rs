@@ -136,6 +136,16 @@ pub fn added(source: &str, output: &str) -> Vec<String> {
     builtin().added(source, output)
 }
 
+/// The Latin name of the built-in table's mark one of whose Chinese forms is
+/// `name` exactly ("戴森": "Dyson").
+pub fn latin_of(name: &str) -> Option<&'static str> {
+    builtin()
+        .marks
+        .iter()
+        .find(|m| m.zh.iter().any(|z| z == name))
+        .map(|m| m.latin.as_str())
+}
+
 /// The built-in table's marks that a Chinese `text` names, as terms.
 pub fn terms_in(text: &str) -> Vec<Term> {
     builtin().terms_in(text)

@@ -671,6 +671,21 @@ pub fn protect(text: &str, rules: &ProtectRules<'_>) -> Protected {
         );
     }
     if let Some(b) = rules.brand.filter(|b| !b.trim().is_empty()) {
+        // A Chinese brand that is a mark of the table ("戴森") is written with
+        // its Latin name ("Dyson") abroad, as the mark is anywhere else in the
+        // text: kept in Chinese, a hair dryer's Polish title failed the mark's
+        // own glossary check. Not where the listing writes the Latin name too
+        // ("大疆 DJI Mini 4 Pro"): that would write it twice.
+        let latin = rules
+            .source_language
+            .filter(|s| s.starts_with("zh"))
+            .and(rules.language.filter(|l| !l.starts_with("zh")))
+            .and_then(|_| super::marks::latin_of(b.trim()))
+            .filter(|l| {
+                let l = l.to_lowercase();
+                !text.to_lowercase().contains(&l)
+                    && !rules.title.is_some_and(|t| t.to_lowercase().contains(&l))
+            });
         for (s, e) in find_term(text, b.trim(), false) {
             if inside_han_word(text, s, e)
                 || rules
@@ -680,7 +695,11 @@ pub fn protect(text: &str, rules: &ProtectRules<'_>) -> Protected {
             {
                 continue;
             }
-            accept(s, e, keep(SpanKind::Brand, &text[s..e]), &mut taken);
+            let mut span = keep(SpanKind::Brand, &text[s..e]);
+            if let Some(l) = latin {
+                span.restore = l.to_string();
+            }
+            accept(s, e, span, &mut taken);
         }
     }
     let mut terms: Vec<&Term> = rules
@@ -3628,6 +3647,39 @@ mod tests {
             "geeignet für Größen 39-44"
         );
         assert_eq!(restored("適合 {1}", "ja"), "適合 サイズ39-44");
+    }
+
+    #[test]
+    fn a_chinese_brand_that_is_a_mark_is_written_with_its_latin_name() {
+        let rules = |lang: &'static str, title: &'static str| ProtectRules {
+            brand: Some("戴森"),
+            source_language: Some("zh"),
+            language: Some(lang),
+            title: Some(title),
+            ..Default::default()
+        };
+        let brand = |p: Protected| {
+            p.spans
+                .into_iter()
+                .filter(|s| s.kind == SpanKind::Brand)
+                .map(|s| s.restore)
+                .collect::<Vec<_>>()
+        };
+        // A hair dryer's Polish title kept "戴森" and failed the mark's own
+        // glossary check (`戴森` must be `Dyson`).
+        let title = "戴森 吹风机 HD15 负离子 速干 1600W";
+        assert_eq!(brand(protect(title, &rules("pl", title))), ["Dyson"]);
+        // Kept where the listing writes the Latin name too, or into Chinese.
+        let both = "戴森 Dyson 吹风机 HD15";
+        assert_eq!(brand(protect(both, &rules("pl", both))), ["戴森"]);
+        assert_eq!(brand(protect("戴森 速干", &rules("pl", both))), ["戴森"]);
+        assert_eq!(brand(protect(title, &rules("zh", title))), ["戴森"]);
+        // A brand that is no mark of the table is kept as written.
+        let other = ProtectRules {
+            brand: Some("好孩子"),
+            ..rules("en", "好孩子 婴儿推车")
+        };
+        assert_eq!(brand(protect("好孩子 婴儿推车", &other)), ["好孩子"]);
     }
 
     #[test]
