@@ -233,6 +233,32 @@ static SIZE_RANGE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^(?:[2-9]?X{0,4}[SL]|M)(?:[-/~](?:[2-9]?X{0,4}[SL]|M))+$").expect("static regex")
 });
 
+/// A camera sensor's optical format ("1/1.3英寸CMOS", "1/2.3\" sensor",
+/// "1/2.8-inch CMOS"): the name of a sensor class, not a length. Read as a
+/// length, a drone's "1/1.3英寸CMOS" came back in Italian "1/1.76,2 mm CMOS"
+/// (the "1/1" kept, ".3英寸" converted as three inches). Taken where the
+/// denominator has a decimal part (no length is written so) or a sensor is
+/// named near it; the `f` group is the format.
+static OPTICAL_FORMAT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r#"(?i)(?:^|[^\d./])(?P<f>1/(?P<d>\d{1,2}(?:\.\d{1,2})?)\s?-?(?:英寸|英吋|インチ|inch(?:es)?\b|in\b|["”″]|zoll\b|pouces?\b|pulgadas?\b|pollic[ei]\b|polegadas?\b|дюйм\p{L}*))"#,
+    )
+    .expect("static regex")
+});
+/// Words naming an image sensor, near an optical format without a decimal
+/// part ("1/3英寸 CMOS").
+const SENSOR_WORDS: [&str; 10] = [
+    "cmos",
+    "ccd",
+    "sensor",
+    "capteur",
+    "sensore",
+    "传感器",
+    "感光",
+    "センサー",
+    "матриц",
+    "센서",
+];
 /// A number with a Chinese or Japanese multiplier: 万 (ten thousand) or 亿
 /// (a hundred million), a range of them ("1-2万"), and "+" for "or more"
 /// ("10万+"). Left to the model, "1600万种颜色" (16 million colours) came back
@@ -750,6 +776,34 @@ pub fn protect(text: &str, rules: &ProtectRules<'_>) -> Protected {
             inline: None,
         };
         accept(m.start(), m.end(), span, &mut taken);
+    }
+    if rules.language.is_some() && rules.language != rules.source_language {
+        for c in OPTICAL_FORMAT.captures_iter(text) {
+            let (Some(f), Some(d)) = (c.name("f"), c.name("d")) else {
+                continue;
+            };
+            let near = |from: usize, to: usize| {
+                let from = text.floor_char_boundary(from);
+                let to = text.ceil_char_boundary(to.min(text.len()));
+                text[from..to].to_lowercase()
+            };
+            let around = near(f.start().saturating_sub(40), f.end() + 40);
+            if !d.as_str().contains('.') && !SENSOR_WORDS.iter().any(|w| around.contains(w)) {
+                continue;
+            }
+            let den = rules.number_format.map_or_else(
+                || d.as_str().to_string(),
+                |nf| localise_number(d.as_str(), nf),
+            );
+            let span = Span {
+                kind: SpanKind::ModelNumber,
+                original: f.as_str().to_string(),
+                restore: format!("1/{den}\""),
+                note: None,
+                inline: None,
+            };
+            accept(f.start(), f.end(), span, &mut taken);
+        }
     }
     for m in TOKEN.find_iter(text) {
         let t = m.as_str();
@@ -3647,6 +3701,45 @@ mod tests {
             "geeignet für Größen 39-44"
         );
         assert_eq!(restored("適合 {1}", "ja"), "適合 サイズ39-44");
+    }
+
+    #[test]
+    fn a_sensors_optical_format_is_a_name_not_a_length() {
+        let it = NumberFormat {
+            decimal: ",".into(),
+            grouping: ".".into(),
+        };
+        let spans = |text: &str, src: &str, lang: &str| metric_spans(text, "", src, lang, &it);
+        let pair = |a: &str, b: &str| (a.to_string(), b.to_string());
+        // A drone's "1/1.3英寸CMOS" came back "1/1.76,2 mm CMOS": "1/1" kept and
+        // ".3英寸" converted as three inches.
+        assert_eq!(
+            spans("4K/60fps HDR视频，1/1.3英寸CMOS", "zh", "it")
+                .into_iter()
+                .filter(|(o, _)| o.contains("英寸"))
+                .collect::<Vec<_>>(),
+            [pair("1/1.3英寸", "1/1,3\"")]
+        );
+        assert_eq!(
+            spans("1/2.3-inch sensor", "en", "de"),
+            [pair("1/2.3-inch", "1/2,3\"")]
+        );
+        // A whole denominator only with a sensor named near it.
+        assert_eq!(
+            spans("1/3英寸 CMOS传感器", "zh", "it"),
+            [pair("1/3英寸", "1/3\"")]
+        );
+        assert!(
+            spans("1/2英寸接口", "zh", "it")
+                .iter()
+                .all(|(_, r)| !r.starts_with("1/2\""))
+        );
+        // Nor a fraction inside a longer number ("11/1.3 inch").
+        assert!(
+            spans("11/1.3 inch", "en", "it")
+                .iter()
+                .all(|(o, _)| !o.starts_with("1/1.3"))
+        );
     }
 
     #[test]
