@@ -259,6 +259,13 @@ const SENSOR_WORDS: [&str; 10] = [
     "матриц",
     "센서",
 ];
+/// A letter size or a range of them with 码 after it ("M/L码", "XL码",
+/// "S-XXL码"): left to the model, 码 (also a yard) came back "Size M/L Cm".
+static LETTER_SIZE_MA: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?P<s>(?:[2-9]?X{0,4}[SL]|M)(?:\s*[-/~～]\s*(?:[2-9]?X{0,4}[SL]|M))*)\s*码")
+        .expect("static regex")
+});
+
 /// A number with a Chinese or Japanese multiplier: 万 (ten thousand) or 亿
 /// (a hundred million), a range of them ("1-2万"), and "+" for "or more"
 /// ("10万+"). Left to the model, "1600万种颜色" (16 million colours) came back
@@ -803,6 +810,39 @@ pub fn protect(text: &str, rules: &ProtectRules<'_>) -> Protected {
                 inline: None,
             };
             accept(f.start(), f.end(), span, &mut taken);
+        }
+    }
+    if let (Some("zh"), Some(lang)) = (rules.source_language, rules.language)
+        && lang != "zh"
+    {
+        for c in LETTER_SIZE_MA.captures_iter(text) {
+            let (Some(m), Some(sz)) = (c.get(0), c.name("s")) else {
+                continue;
+            };
+            // Not the end of a longer word ("EXL码", "HTML码").
+            if text[..m.start()].ends_with(|ch: char| ch.is_ascii_alphanumeric()) {
+                continue;
+            }
+            let sizes: String = sz
+                .as_str()
+                .chars()
+                .filter(|ch| !ch.is_whitespace())
+                .collect();
+            let range = sizes.contains(['-', '~', '～']);
+            let Some(restore) = cn_size(&sizes, range, lang) else {
+                continue;
+            };
+            let inline = (lang != "de")
+                .then(|| lower_first(&restore))
+                .filter(|l| *l != restore);
+            let span = Span {
+                kind: SpanKind::ModelNumber,
+                original: m.as_str().to_string(),
+                restore,
+                note: None,
+                inline,
+            };
+            accept(m.start(), m.end(), span, &mut taken);
         }
     }
     for m in TOKEN.find_iter(text) {
@@ -3671,6 +3711,21 @@ mod tests {
             );
         }
         assert!(spans("42码", "zh").1.iter().all(|(o, r)| o == r));
+        // Letter sizes with 码 too: a helmet's "M/L码" came back "Size M/L Cm".
+        assert_eq!(
+            spans("骑行头盔 带尾灯 M/L码", "en"),
+            (
+                "骑行头盔 带尾灯 {1}".to_string(),
+                vec![pair("M/L码", "Size M/L")]
+            )
+        );
+        assert_eq!(
+            spans("尺码：XL码，S-XXL码可选", "es").1,
+            [pair("XL码", "Talla XL"), pair("S-XXL码", "Tallas S-XXL")]
+        );
+        // Not the end of a longer word, nor 均码 (one size), nor into Chinese.
+        assert!(spans("EXL码 均码", "en").1.is_empty());
+        assert!(spans("M/L码", "zh").1.iter().all(|(o, r)| o == r));
         // The label is in lower case mid-sentence, except in German.
         let restored = |out: &str, lang: &'static str| {
             let rules = ProtectRules {
