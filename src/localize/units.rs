@@ -896,6 +896,8 @@ mod tests {
             Some("wheel")
         );
         assert_eq!(fam("", "", Some("zh")), None);
+        // A laptop bag's "电脑包 15.6英寸" came back in Vietnamese "39,6 cm" alone.
+        assert_eq!(fam("双肩包 电脑包 ", " 防水", Some("zh")), Some("screen"));
         // A watch's or a phone's display, as Chinese titles write it ("1.43英寸AMOLED屏",
         // converted to "36,3 mm" in Italian before 屏 and AMOLED were words of the
         // family).
