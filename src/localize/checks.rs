@@ -239,6 +239,9 @@ impl Finding {
             "mark_added" => format!(
                 "the source names no {ev}: write the brands the source names, as it names them, and add none."
             ),
+            "unit_without_number" => format!(
+                "{ev} stands with no number before it: write each measurement with its number as the source gives it, and add none."
+            ),
             "braces_added" => format!(
                 "{ev}: the source has no such braces. Write those words without braces; only placeholders such as {{1}} are copied with theirs."
             ),
@@ -560,6 +563,16 @@ pub fn check_segment(c: &SegmentCheck<'_>, opts: &CheckOptions) -> Vec<Finding> 
                 format!("a brand the source does not name: {}", marks.join(", ")),
             )
             .with_evidence(marks),
+        );
+    }
+    let bare = super::spans::bare_units(c.source_expected, c.output);
+    if !bare.is_empty() {
+        f.push(
+            Finding::error(
+                "unit_without_number",
+                format!("a unit with no number before it: {}", bare.join(", ")),
+            )
+            .with_evidence(bare),
         );
     }
     let braces = braces_added(c.source_expected, c.output);

@@ -2898,6 +2898,103 @@ pub fn added_units(source: &str, output: &str, spans: &[Span], target: &str) -> 
     added
 }
 
+/// Unit symbols written as a word with no number before them ("диаметр см",
+/// "Size M/L Cm"), more of them in `output` than in `source`: a knife's
+/// title came back in Russian "лезвие 19 см, диаметр см", a diameter with
+/// its number lost (or never given). Only a symbol of two characters or
+/// more with a letter, of a measured unit (no count), as a whole word after
+/// a word; not after a preposition of two letters or fewer ("Maße in cm",
+/// "в см"), nor before a colon or a closing bracket ("Размеры, см:").
+pub fn bare_units(source: &str, output: &str) -> Vec<String> {
+    let found = |text: &str| -> Vec<String> {
+        let mut out = Vec::new();
+        for (i, c) in text.char_indices() {
+            if !c.is_alphabetic() || text[..i].ends_with(|p: char| !p.is_whitespace()) {
+                continue;
+            }
+            let rest = &text[i..];
+            let Some(sym) = bare_symbol_at(rest) else {
+                continue;
+            };
+            let after = rest[sym.len()..].trim_start_matches([' ', '\u{a0}']);
+            if rest[sym.len()..].starts_with(char::is_alphanumeric)
+                || after.starts_with([':', '：', ')', '）', ']', '/', '²', '³'])
+            {
+                continue;
+            }
+            let before = text[..i].trim_end_matches([' ', '\u{a0}', '\u{202f}']);
+            let word_start = before
+                .char_indices()
+                .rev()
+                .find(|&(_, p)| !p.is_alphabetic())
+                .map_or(0, |(j, p)| j + p.len_utf8());
+            let word = &before[word_start..];
+            if word.is_empty()
+                || !word.chars().all(char::is_alphabetic)
+                || word.chars().count() <= 2 && word.chars().all(char::is_lowercase)
+            {
+                continue;
+            }
+            out.push(sym.to_string());
+        }
+        out
+    };
+    // The source's own symbols not after a number ("in PSI, BAR or kPa",
+    // "DPI可调"): a list of units, or a unit named, is no number lost.
+    let source_lower = source.to_lowercase();
+    let named_in_source = |sym: &str| {
+        let sym = sym.to_lowercase();
+        source_lower.match_indices(&sym).any(|(at, _)| {
+            !source_lower[..at]
+                .trim_end_matches([' ', '\u{a0}', '\u{202f}'])
+                .ends_with(|c: char| c.is_ascii_digit())
+        })
+    };
+    found(output)
+        .into_iter()
+        .filter(|sym| !BARE_ALSO_WORDS.contains(&sym.as_str()) && !named_in_source(sym))
+        .collect()
+}
+
+/// Unit symbols that are also words or names on their own: "HP" is a phone
+/// in Indonesian and Malay ("Holder HP Mobil"), and a maker.
+const BARE_ALSO_WORDS: [&str; 2] = ["HP", "hp"];
+
+/// The symbol of a measured unit at the start of `t`, as [`bare_units`]
+/// reads one: its own symbols and the local ones ("см"), two characters or
+/// more with a letter, no word of [`SYMBOLS_ALSO_WORDS`]; the longest.
+fn bare_symbol_at(t: &str) -> Option<&str> {
+    let mut best: Option<&str> = None;
+    for u in units::table().units() {
+        if is_count(u) {
+            continue;
+        }
+        for sym in u.symbols.iter().chain(u.local.values()) {
+            if sym.chars().count() < 2
+                || !sym.chars().any(char::is_alphabetic)
+                || SYMBOLS_ALSO_WORDS.contains(&sym.as_str())
+            {
+                continue;
+            }
+            let n = if u.exact_case {
+                t.starts_with(sym.as_str()).then_some(sym.len())
+            } else {
+                t.get(..sym.len())
+                    .filter(|h| {
+                        h.eq_ignore_ascii_case(sym) || h.to_lowercase() == sym.to_lowercase()
+                    })
+                    .map(str::len)
+            };
+            if let Some(n) = n
+                && best.is_none_or(|b| n > b.len())
+            {
+                best = Some(&t[..n]);
+            }
+        }
+    }
+    best
+}
+
 /// Whether a Chinese or Japanese source gives the number behind `placeholder`
 /// revolutions per minute in parts rather than as one unit: "每分钟转速{1}转",
 /// "{1}转/每分钟" (revolutions after the number and a minute in the segment),
@@ -3795,6 +3892,40 @@ mod tests {
                 .iter()
                 .all(|(o, _)| !o.starts_with("1/1.3"))
         );
+    }
+
+    #[test]
+    fn a_unit_with_no_number_before_it_is_found() {
+        // A knife's title came back in Russian with a diameter and no number.
+        assert_eq!(
+            bare_units(
+                "十八子作 菜刀 厨房切片刀 刀刃长19 см",
+                "十八子作 Нож для кухни, лезвие 19 см, диаметр см"
+            ),
+            ["см"]
+        );
+        assert_eq!(
+            bare_units(
+                "骑行头盔 带尾灯 Size M/L",
+                "Bike Helmet with Tail Light, Size M/L Cm"
+            ),
+            ["Cm"]
+        );
+        // Not after its number, nor after a preposition ("in cm"), nor as a
+        // heading before a colon, nor a unit the source names itself ("in PSI,
+        // BAR or kPa"), nor "HP" (a phone in Indonesian).
+        for (src, out) in [
+            ("刀刃长19 см", "лезвие 19 см"),
+            ("尺寸45×30 cm", "Maße in cm: 45×30"),
+            ("尺寸45×30 cm", "Размеры, см: 45×30"),
+            (
+                "可按PSI、BAR或kPa设定",
+                "Zieldruck in PSI, BAR oder kPa einstellen",
+            ),
+            ("侧边口袋，可放手机", "Kantong samping muat HP"),
+        ] {
+            assert!(bare_units(src, out).is_empty(), "{out}");
+        }
     }
 
     #[test]
