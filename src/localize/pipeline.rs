@@ -1444,11 +1444,13 @@ struct FieldText {
 /// `material_added`; 28: a rate per metre, square metre, litre or kilogram
 /// of a Chinese or Japanese source in `rate_unit_missing`; 29: a capitalised
 /// name of a Chinese source kept as written, 颗 and 粒 read as pieces, a pump's
-/// port kept in inches) what they would now flag, or now write otherwise,
+/// port kept in inches; 30: `unit_without_number`, a sensor's optical format,
+/// letter sizes with 码, a mark brand in Latin letters, Oxford fabric and
+/// dishwasher terms) what they would now flag, or now write otherwise,
 /// is translated again
 /// instead of recalled. The memory holds model output only (a reviewer's edits go
 /// to the example bank), so nothing a person wrote is lost.
-const CHECKS_VERSION: u32 = 29;
+const CHECKS_VERSION: u32 = 30;
 
 /// Builds the translation-memory key of a segment for one call.
 struct TmKeys {
