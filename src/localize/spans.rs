@@ -1868,7 +1868,7 @@ fn rewrite_quantity(
         && !cjk(lang)
         && matches!(
             m.unit.dimension.as_str(),
-            "length" | "mass" | "volume" | "temperature" | "area"
+            "length" | "mass" | "volume" | "temperature" | "area" | "speed"
         );
     let unit_text = &original[stem_len(original, u_text)..];
     let spaced_unit = match unit_text {
@@ -1886,7 +1886,10 @@ fn rewrite_quantity(
             join(stem, m.unit.symbol(lang), lang)
         } else if let Some(local) = m.unit.local.get(lang) {
             format!("{stem} {local}")
-        } else if original.contains('/') {
+        } else if original[..stem_len(original, u_text)].contains('/') {
+            // Numbers parted by slashes ("1/2"), as written; a unit with a
+            // slash ("10.7m/s") is no such number: the Italian
+            // "10.7m/s" had kept its decimal point.
             original.to_string()
         } else if let Some(unit) = spaced_unit {
             format!("{stem} {unit}")
@@ -3691,6 +3694,15 @@ mod tests {
         assert_eq!(spans("流量1200L/h"), pair("1200L/h", "1200 л/ч"));
         assert_eq!(spans("出水量8L/min"), pair("8L/min", "8 л/мин"));
         assert_eq!(spans("风量500m³/h"), pair("500m³/h", "500 м³/ч"));
+        // A speed in the market's decimals, spaced as a length is: a drone's
+        // "10.7m/s" had come back in Italian as written.
+        let it = NumberFormat {
+            decimal: ",".into(),
+            grouping: ".".into(),
+        };
+        let it_spans = |text| metric_spans(text, "", "zh", "it", &it);
+        assert_eq!(it_spans("抗风10.7m/s"), pair("10.7m/s", "10,7 m/s"));
+        assert_eq!(it_spans("时速25km/h"), pair("25km/h", "25 km/h"));
     }
 
     #[test]
