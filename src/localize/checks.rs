@@ -239,6 +239,9 @@ impl Finding {
             "mark_added" => format!(
                 "the source names no {ev}: write the brands the source names, as it names them, and add none."
             ),
+            "load_lost" => format!(
+                "the source gives {ev} as the most it holds (a load capacity): say so, as the source does."
+            ),
             "unit_without_number" => format!(
                 "{ev} stands with no number before it: write each measurement with its number as the source gives it, and add none."
             ),

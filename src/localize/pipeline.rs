@@ -1444,7 +1444,7 @@ struct FieldText {
 /// `material_added`; 28: a rate per metre, square metre, litre or kilogram
 /// of a Chinese or Japanese source in `rate_unit_missing`; 29: a capitalised
 /// name of a Chinese source kept as written, 颗 and 粒 read as pieces, a pump's
-/// port kept in inches; 30: `unit_without_number`, a sensor's optical format,
+/// port kept in inches; 30: `unit_without_number`, `load_lost`, a sensor's optical format,
 /// letter sizes with 码, a mark brand in Latin letters, Oxford fabric and
 /// dishwasher terms) what they would now flag, or now write otherwise,
 /// is translated again
@@ -2828,6 +2828,19 @@ impl Pipeline {
                     format!("the source's {was} is given as \"{said}\", another dimension"),
                 )
                 .with_evidence(vec![was, said]),
+            );
+        }
+        // A load capacity given as a bare mass ("承重25kg" as "55.1 lb" in a
+        // stroller's title): the buyer reads the product's own weight.
+        if matches!(src, "zh" | "ja")
+            && let Some(mass) = spans::load_lost(&s.protected.text, &raw, &s.protected.spans, tgt)
+        {
+            findings.push(
+                Finding::error(
+                    "load_lost",
+                    format!("the source gives {mass} as a load capacity; the translation gives it as a bare mass"),
+                )
+                .with_evidence(vec![mass]),
             );
         }
         if s.kind == "attribute"

@@ -2998,6 +2998,64 @@ fn bare_symbol_at(t: &str) -> Option<&str> {
     best
 }
 
+/// Words of a Chinese or Japanese source that name a load capacity before
+/// its mass ("承重25kg", "耐荷重100kg").
+const LOAD_SOURCE: [&str; 7] = ["承重", "载重", "承载", "负重", "荷重", "負荷", "載重"];
+
+/// Words that say a mass is a load capacity, per target language, lower
+/// case, read as parts of words ("belast" in "belastbar"); generous, so that
+/// only a translation with none of them is flagged.
+#[rustfmt::skip]
+const LOAD_WORDS: &[(&str, &[&str])] = &[
+    ("en", &["load", "capacity", "hold", "support", "bear", "carr", "max", "up to", "withstand", "rated"]),
+    ("de", &["belast", "trag", "hält", "halten", "max", "bis zu"]),
+    ("fr", &["charge", "support", "capacité", "porte", "max", "jusqu"]),
+    ("es", &["carga", "soport", "capacidad", "aguant", "máx", "max", "hasta"]),
+    ("it", &["carico", "portata", "sopport", "regge", "capacità", "max", "fino a"]),
+    ("pt", &["carga", "suport", "capacidade", "aguent", "máx", "max", "até"]),
+    ("nl", &["draag", "belast", "capaciteit", "max", "tot"]),
+    ("pl", &["obciąż", "udźwig", "nośn", "wytrzym", "maks", "do "]),
+    ("ru", &["нагруз", "грузопод", "выдерж", "макс", "до "]),
+    ("tr", &["taşı", "yük", "kapasite", "maks", "dayan"]),
+    ("id", &["beban", "menahan", "kapasitas", "maks", "menopang", "hingga"]),
+    ("ms", &["beban", "menampung", "kapasiti", "maks", "menahan", "sehingga"]),
+    ("vi", &["tải", "chịu", "sức chứa", "tối đa", "đến"]),
+    ("th", &["รับน้ำหนัก", "รับ", "สูงสุด", "บรรทุก"]),
+    ("ar", &["حمول", "تحمل", "يتحمل", "الحمل", "سعة", "أقصى", "حتى"]),
+    ("ko", &["하중", "최대", "견디", "적재", "지지", "까지"]),
+    ("ja", &["荷重", "最大", "積載", "まで"]),
+    ("zh", &["承重", "载重", "承载", "负重", "最大"]),
+];
+
+/// A load capacity of a Chinese or Japanese source ("承重25kg") that the
+/// translation gives as a bare mass: a stroller's US title came back "…
+/// One-Hand Fold 55.1 lb GB-C400", where a buyer reads the stroller's own
+/// weight. The mass's restored text, where the source names a load right
+/// before the mass's placeholder (within four characters), the output has
+/// that placeholder, and no word of [`LOAD_WORDS`] of the target language.
+pub fn load_lost(source: &str, output_raw: &str, spans: &[Span], target: &str) -> Option<String> {
+    let lang = target.split(['-', '_']).next().unwrap_or(target);
+    let words = LOAD_WORDS.iter().find(|(l, _)| *l == lang)?.1;
+    for (i, _, s) in quantity_placeholders(source, spans) {
+        if !span_units(s).iter().any(|u| u.dimension == "mass") {
+            continue;
+        }
+        let placeholder = Protected::placeholder(i - 1);
+        let Some(at) = source.find(&placeholder) else {
+            continue;
+        };
+        let before = tail_chars(&source[..at], 4);
+        if !LOAD_SOURCE.iter().any(|w| before.contains(w)) || !output_raw.contains(&placeholder) {
+            continue;
+        }
+        let lower = output_raw.to_lowercase();
+        if !words.iter().any(|w| lower.contains(w)) {
+            return Some(s.restore.clone());
+        }
+    }
+    None
+}
+
 /// Whether a Chinese or Japanese source gives the number behind `placeholder`
 /// revolutions per minute in parts rather than as one unit: "每分钟转速{1}转",
 /// "{1}转/每分钟" (revolutions after the number and a minute in the segment),
@@ -3938,6 +3996,39 @@ mod tests {
         ] {
             assert!(bare_units(src, out).is_empty(), "{out}");
         }
+    }
+
+    #[test]
+    fn a_load_capacity_given_as_a_bare_mass_is_found() {
+        let rules = ProtectRules {
+            source_language: Some("zh"),
+            language: Some("en"),
+            ..Default::default()
+        };
+        let p = protect("好孩子 婴儿推车 一键折叠 承重25kg GB-C400", &rules);
+        assert_eq!(p.text, "好孩子 婴儿推车 一键折叠 承重{1} {2}");
+        // A stroller's US title: the buyer reads the stroller's own weight.
+        assert_eq!(
+            load_lost(&p.text, "Stroller One-Hand Fold {1} {2}", &p.spans, "en"),
+            Some("25 kg".to_string())
+        );
+        assert_eq!(
+            load_lost(&p.text, "Stroller, Load Capacity {1}, {2}", &p.spans, "en"),
+            None
+        );
+        assert_eq!(
+            load_lost(
+                &p.text,
+                "Kinderwagen, belastbar bis {1}, {2}",
+                &p.spans,
+                "de"
+            ),
+            None
+        );
+        // Not a mass the source gives as a weight, nor a mass the output lost.
+        let w = protect("净重5.8kg，单手可提", &rules);
+        assert_eq!(load_lost(&w.text, "Weight {1}", &w.spans, "en"), None);
+        assert_eq!(load_lost(&p.text, "Stroller {2}", &p.spans, "en"), None);
     }
 
     #[test]
