@@ -2002,6 +2002,24 @@ static SINGULAR_TIME: LazyLock<Regex> = LazyLock::new(|| {
 /// month warranty", "a 2 year old"): only at the end, before punctuation, or
 /// before a word that ends the phrase ("or", "and", "after", "of" …).
 pub fn english_time_plurals(text: &str) -> String {
+    let text = plurals_of(&SINGULAR_TIME, text);
+    plurals_of(&SINGULAR_COUNT, &text)
+}
+
+/// A whole number of two or more and an English word that counts a product's
+/// parts or choices in the singular, ending a phrase ("USB charging tail
+/// light, 3 mode", from "3种模式"): the plural. Before a noun the singular
+/// is English ("3 speed fan", "2 port charger"), and stays.
+static SINGULAR_COUNT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)\b(?P<n>\d+(?:\s*[-–~]\s*\d+)?)\s+(?P<u>mode|setting|level|speed|colou?r|layer|port|hole|pocket|compartment|blade|nozzle|attachment|function|program|programme|gear|button|hook|slot|channel|bulb)\b",
+    )
+    .expect("static regex")
+});
+
+/// `text` with an `s` after each match of `re` (a number and a word) whose
+/// number is not one and that ends a phrase, for [`english_time_plurals`].
+fn plurals_of(re: &Regex, text: &str) -> String {
     // Not "old": "a 2 year old child" is English, "2 years old" too.
     const ENDS: [&str; 13] = [
         "or", "and", "after", "before", "of", "to", "in", "for", "later", "ago", "with", "per",
@@ -2009,7 +2027,7 @@ pub fn english_time_plurals(text: &str) -> String {
     ];
     let mut out = String::with_capacity(text.len() + 8);
     let mut last = 0;
-    for c in SINGULAR_TIME.captures_iter(text) {
+    for c in re.captures_iter(text) {
         let (Some(all), Some(n)) = (c.get(0), c.name("n")) else {
             continue;
         };
@@ -2023,11 +2041,17 @@ pub fn english_time_plurals(text: &str) -> String {
             || rest
                 .starts_with(|ch: char| !ch.is_alphanumeric() && !ch.is_whitespace() && ch != '-')
             || ENDS.contains(&next_word.to_lowercase().as_str());
-        if n.as_str() == "1" || !ends {
+        // Not the decimals of a number ("1.5 speed").
+        let decimals = text[..n.start()]
+            .strip_suffix(['.', ','])
+            .is_some_and(|b| b.ends_with(|ch: char| ch.is_ascii_digit()));
+        if n.as_str() == "1" || !ends || decimals {
             continue;
         }
         out.push_str(&text[last..all.end()]);
-        out.push('s');
+        // "3 Mode" in a title is "3 Modes", "3 MODE" is "3 MODES".
+        let capitals = all.as_str().chars().rev().take(2).all(char::is_uppercase);
+        out.push(if capitals { 'S' } else { 's' });
         last = all.end();
     }
     out.push_str(&text[last..]);
@@ -4946,6 +4970,21 @@ mod tests {
             ),
             ("Replace after 1 month.", "Replace after 1 month."),
             ("Lasts 6 months", "Lasts 6 months"),
+            // A count of parts or choices ending a phrase, too ("3种模式").
+            (
+                "USB charging tail light, 3 mode",
+                "USB charging tail light, 3 modes",
+            ),
+            ("3 speed and 2 setting.", "3 speeds and 2 settings."),
+            (
+                "3 speed fan, 2 port charger, 1 mode",
+                "3 speed fan, 2 port charger, 1 mode",
+            ),
+            ("12 colour, 2-4 layer", "12 colours, 2-4 layers"),
+            (
+                "Tail Light with 3 Mode, 1.5 speed",
+                "Tail Light with 3 Modes, 1.5 speed",
+            ),
         ] {
             assert_eq!(english_time_plurals(text), want);
         }
