@@ -485,6 +485,22 @@ fn cn_size(numbers: &str, range: bool, lang: &str) -> Option<String> {
     Some(format!("{} {numbers}", if range { many } else { one }))
 }
 
+/// A size labelled in the market's language ([`cn_size`]): one name, whose
+/// label is written in lower case mid-sentence, except where every noun keeps
+/// its capital (German).
+fn size_span(original: &str, restore: String, lang: &str) -> Span {
+    let inline = (lang != "de")
+        .then(|| lower_first(&restore))
+        .filter(|l| *l != restore);
+    Span {
+        kind: SpanKind::ModelNumber,
+        original: original.to_string(),
+        restore,
+        note: None,
+        inline,
+    }
+}
+
 /// `s` with its first letter in lower case.
 fn lower_first(s: &str) -> String {
     let mut cs = s.chars();
@@ -832,17 +848,12 @@ pub fn protect(text: &str, rules: &ProtectRules<'_>) -> Protected {
             let Some(restore) = cn_size(&sizes, range, lang) else {
                 continue;
             };
-            let inline = (lang != "de")
-                .then(|| lower_first(&restore))
-                .filter(|l| *l != restore);
-            let span = Span {
-                kind: SpanKind::ModelNumber,
-                original: m.as_str().to_string(),
-                restore,
-                note: None,
-                inline,
-            };
-            accept(m.start(), m.end(), span, &mut taken);
+            accept(
+                m.start(),
+                m.end(),
+                size_span(m.as_str(), restore, lang),
+                &mut taken,
+            );
         }
     }
     for m in TOKEN.find_iter(text) {
@@ -994,20 +1005,13 @@ pub fn protect(text: &str, rules: &ProtectRules<'_>) -> Protected {
             let Some(restore) = cn_size(&numbers, c.name("b").is_some(), lang) else {
                 continue;
             };
-            // Mid-sentence the label is written in lower case, except where
-            // every noun keeps its capital.
-            let inline = (lang != "de")
-                .then(|| lower_first(&restore))
-                .filter(|l| *l != restore);
             let original = m.as_str().trim_end();
-            let span = Span {
-                kind: SpanKind::ModelNumber,
-                original: original.to_string(),
-                restore,
-                note: None,
-                inline,
-            };
-            accept(m.start(), m.start() + original.len(), span, &mut taken);
+            accept(
+                m.start(),
+                m.start() + original.len(),
+                size_span(original, restore, lang),
+                &mut taken,
+            );
         }
     }
     // A screw gauge ("#8") is a size name: kept, and never the first of a
@@ -2926,7 +2930,8 @@ pub fn added_units(source: &str, output: &str, spans: &[Span], target: &str) -> 
 }
 
 /// Unit symbols written as a word with no number before them ("диаметр см",
-/// "Size M/L Cm"), more of them in `output` than in `source`: a knife's
+/// "Size M/L Cm") in `output`, that `source` never names without a number
+/// before them: a knife's
 /// title came back in Russian "лезвие 19 см, диаметр см", a diameter with
 /// its number lost (or never given). Only a symbol of two characters or
 /// more with a letter, of a measured unit (no count), as a whole word after
