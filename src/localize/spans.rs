@@ -759,6 +759,9 @@ pub fn protect(text: &str, rules: &ProtectRules<'_>) -> Protected {
     terms.sort_by_key(|t| std::cmp::Reverse(t.source.len()));
     for t in terms {
         for (s, e) in find_term(text, t.source.trim(), true) {
+            if inside_code(text, s, e) {
+                continue;
+            }
             let restore = t.target.clone().unwrap_or_else(|| text[s..e].to_string());
             let span = Span {
                 kind: SpanKind::Term,
@@ -1640,6 +1643,34 @@ pub fn kept_names(text: &str, cjk_source: bool) -> Vec<String> {
         }
     }
     out
+}
+
+/// Whether the Latin word at `start..end` is part of a longer code with a
+/// digit, joined to it by a hyphen, an underscore or a dot ("NDYC" of a
+/// heater's "NDYC-X6021"): the code is one model number, kept whole. Taken
+/// alone as a name, the word left "-X" and the digits apart, and the model
+/// wrote "NDYC-6021" with every placeholder back.
+fn inside_code(text: &str, start: usize, end: usize) -> bool {
+    let part = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
+    if !text[start..end].chars().all(|c| c.is_ascii_alphabetic()) {
+        return false;
+    }
+    let from = text[..start]
+        .char_indices()
+        .rev()
+        .take_while(|&(_, c)| part(c))
+        .last()
+        .map_or(start, |(i, _)| i);
+    let to = text[end..]
+        .char_indices()
+        .take_while(|&(_, c)| part(c))
+        .last()
+        .map_or(end, |(i, c)| end + i + c.len_utf8());
+    // A sentence's full stop or a hyphen at either end joins nothing.
+    let code = text[from..to].trim_matches(['-', '_', '.']);
+    code.len() > end - start
+        && code.contains(|c: char| c.is_ascii_digit())
+        && (text[end..].starts_with(['-', '_', '.']) || text[..start].ends_with(['-', '_', '.']))
 }
 
 /// Occurrences of `term` in `text` at word boundaries (ASCII letters and digits
@@ -4366,6 +4397,56 @@ mod tests {
             ["Redmi", "Presta"]
         );
         assert!(kept_names("Redmi Watch 4", false).is_empty());
+    }
+
+    #[test]
+    fn a_name_inside_a_model_number_leaves_the_code_whole() {
+        let term = |w: &str| Term {
+            source: w.into(),
+            target: None,
+        };
+        let terms = [term("NDYC"), term("HDMI")];
+        let rules = ProtectRules {
+            terms: &terms,
+            source_language: Some("zh"),
+            language: Some("es"),
+            ..Default::default()
+        };
+        let kinds = |text: &str| {
+            protect(text, &rules)
+                .spans
+                .into_iter()
+                .map(|s| (s.kind, s.original))
+                .collect::<Vec<_>>()
+        };
+        // A heater's "NDYC-X6021" had been "{2}-X{3}", and came back
+        // "NDYC-6021" with both placeholders.
+        assert_eq!(
+            kinds("取暖器 NDYC-X6021 暖风机"),
+            [(SpanKind::ModelNumber, "NDYC-X6021".to_string())]
+        );
+        assert_eq!(
+            kinds("HDMI_2.1接口"),
+            [(SpanKind::ModelNumber, "HDMI_2.1".to_string())]
+        );
+        // Alone, or before a space or a full stop, the name is a term.
+        assert_eq!(
+            kinds("NDYC系列，支持HDMI 2.0"),
+            [
+                (SpanKind::Term, "NDYC".to_string()),
+                (SpanKind::Term, "HDMI".to_string()),
+                (SpanKind::Quantity, "2.0".to_string())
+            ]
+        );
+        assert_eq!(
+            kinds("接口：HDMI. 2个"),
+            [
+                (SpanKind::Term, "HDMI".to_string()),
+                (SpanKind::Quantity, "2个".to_string())
+            ]
+        );
+        // A code with no digit is no model number: the name stays a term.
+        assert_eq!(kinds("HDMI-ARC"), [(SpanKind::Term, "HDMI".to_string())]);
     }
 
     fn de() -> NumberFormat {
