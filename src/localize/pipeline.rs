@@ -1611,6 +1611,19 @@ impl Pipeline {
                 });
             }
         }
+        // The listing's own model, named by an attribute (型号, "Model"), is
+        // kept as written in every field, as the product line is: a projector's
+        // "Play 5" came back in a Portuguese title "Projetor Play, 5 1080P",
+        // the name parted from its number. Only a name with a digit and a
+        // letter: a number alone ("5591") is read as the number it is.
+        for name in listing_models(&listing.attributes) {
+            if !terms.iter().any(|t| t.source.eq_ignore_ascii_case(&name)) {
+                terms.push(Term {
+                    source: name,
+                    target: None,
+                });
+            }
+        }
         // Another maker's brand a Chinese listing names ("适用丰田卡罗拉") is
         // written in Latin letters, as a glossary term is: left to the model,
         // 丰田 (Toyota) came back "Audi" (`marks`).
@@ -3481,6 +3494,22 @@ fn name_attributes(
     }
 }
 
+/// The listing's own model names and numbers that its attributes give
+/// ([`copied_as_written`]), with a letter and a digit: "Play 5", "NDYC-X6021".
+/// A number alone ("5591") is read as a number.
+fn listing_models(attributes: &[crate::listing::Attribute]) -> Vec<String> {
+    attributes
+        .iter()
+        .map(|a| (a.name.as_str(), a.value.trim()))
+        .filter(|(name, value)| {
+            copied_as_written(name, value)
+                && value.contains(|c: char| c.is_ascii_digit())
+                && value.contains(|c: char| c.is_alphabetic())
+        })
+        .map(|(_, value)| value.to_string())
+        .collect()
+}
+
 /// Whether an attribute's value is an identifier, copied as written: the
 /// attribute names a model, part or article number (型号, 货号, "Model", "SKU",
 /// or the marketplace name silkroute gave 型号 or 货号 in the target
@@ -4337,6 +4366,40 @@ mod tests {
         assert!(!copied_as_written("适用型号", "iPhone 15"));
         assert!(!copied_as_written("Compatible models", "iPhone 15"));
         assert!(!copied_as_written("颜色", "Black"));
+    }
+
+    #[test]
+    fn a_model_attributes_name_with_a_number_is_kept_in_every_field() {
+        let attrs: Vec<crate::listing::Attribute> = [
+            ("型号", "Play 5"),
+            ("Model", "NDYC-X6021"),
+            ("型号", "5591"),
+            ("颜色", "Black 2"),
+            ("适用型号", "iPhone 15"),
+            ("货号", "Mini"),
+        ]
+        .into_iter()
+        .map(|(n, v)| crate::listing::Attribute::new(n, v))
+        .collect();
+        assert_eq!(listing_models(&attrs), ["Play 5", "NDYC-X6021"]);
+        // As a term, the name is one span: the model wrote "Play, 5" of
+        // "Play {1}".
+        let terms: Vec<Term> = listing_models(&attrs)
+            .into_iter()
+            .map(|source| Term {
+                source,
+                target: None,
+            })
+            .collect();
+        let rules = ProtectRules {
+            terms: &terms,
+            source_language: Some("zh"),
+            language: Some("pt"),
+            ..Default::default()
+        };
+        let p = spans::protect("极米 投影仪 Play 5 1080P", &rules);
+        assert_eq!(p.text, "极米 投影仪 {1} {2}");
+        assert_eq!(p.spans[0].original, "Play 5");
     }
 
     #[test]
