@@ -242,6 +242,9 @@ impl Finding {
             "load_lost" => format!(
                 "the source gives {ev} as the most it holds (a load capacity): say so, as the source does."
             ),
+            "dimension_changed" => format!(
+                "the source gives {ev}: name each measurement (length, width, height, thickness, diameter, depth) as the source does."
+            ),
             "unit_without_number" => format!(
                 "{ev} stands with no number before it: write each measurement with its number as the source gives it, and add none."
             ),

@@ -1446,11 +1446,13 @@ struct FieldText {
 /// name of a Chinese source kept as written, 颗 and 粒 read as pieces, a pump's
 /// port kept in inches; 30: `unit_without_number`, `load_lost`, a sensor's optical format,
 /// letter sizes with 码, a mark brand in Latin letters, Oxford fabric and
-/// dishwasher terms) what they would now flag, or now write otherwise,
+/// dishwasher terms; 31: `dimension_changed`, a name inside a model number
+/// kept whole, the listing's model name kept, 双 alone no pair) what they
+/// would now flag, or now write otherwise,
 /// is translated again
 /// instead of recalled. The memory holds model output only (a reviewer's edits go
 /// to the example bank), so nothing a person wrote is lost.
-const CHECKS_VERSION: u32 = 30;
+const CHECKS_VERSION: u32 = 31;
 
 /// Builds the translation-memory key of a segment for one call.
 struct TmKeys {
@@ -2854,6 +2856,20 @@ impl Pipeline {
                     format!("the source gives {mass} as a load capacity; the translation gives it as a bare mass"),
                 )
                 .with_evidence(vec![mass]),
+            );
+        }
+        // A length named as another measure ("表带宽20mm", a strap's width, as
+        // "adjustable to 20 mm in length"): a wrong fact with the number right.
+        if matches!(src, "zh" | "ja")
+            && let Some((size, was, now)) =
+                spans::dimension_changed(&s.protected.text, &raw, &s.protected.spans, tgt)
+        {
+            findings.push(
+                Finding::error(
+                    "dimension_changed",
+                    format!("the source gives {size} as the {was}; the translation names it as the {now}"),
+                )
+                .with_evidence(vec![format!("{size} ({was})")]),
             );
         }
         if s.kind == "attribute"

@@ -3116,6 +3116,222 @@ pub fn load_lost(source: &str, output_raw: &str, spans: &[Span], target: &str) -
     None
 }
 
+/// The measures a length is given as, with the words that name each: in a
+/// Chinese or Japanese source right before the number ("宽20mm", "镜腿长145mm",
+/// "厚さ5mm"), and in a translation near it, as the start of a word (its
+/// inflections: Polish "długości", Russian "ширины"); in Japanese and Korean
+/// anywhere in the text near it. Languages whose words for these are also
+/// common words of other meanings (Vietnamese "cao", high and premium;
+/// Arabic "عرض", width and display) are not read.
+#[rustfmt::skip]
+const MEASURES: &[(&str, &[&str], &[(&str, &[&str])])] = &[
+    ("length", &["长度", "長度", "全长", "全長", "長さ", "长", "長"], &[
+        ("en", &["length", "long"]), ("de", &["läng", "lang"]), ("fr", &["longueur", "long"]),
+        ("es", &["longitud", "largo", "larga"]), ("it", &["lunghezz", "lung"]),
+        ("pt", &["comprimento", "comprid", "longo", "longa"]), ("nl", &["lengte", "lang"]),
+        ("pl", &["długo", "dług"]), ("ru", &["длин"]), ("tr", &["uzunluk", "uzun"]),
+        ("id", &["panjang"]), ("ms", &["panjang"]), ("ja", &["長さ", "全長"]), ("ko", &["길이"]),
+    ]),
+    ("width", &["宽度", "寬度", "宽", "寬", "幅"], &[
+        ("en", &["width", "wide"]), ("de", &["breit"]), ("fr", &["largeur", "large"]),
+        ("es", &["ancho", "ancha", "anchura"]), ("it", &["larghezz", "largo", "larga", "larghi", "larghe"]),
+        ("pt", &["largura", "largo", "larga"]), ("nl", &["breedte", "breed"]),
+        ("pl", &["szerok"]), ("ru", &["ширин", "широк"]), ("tr", &["genişlik", "geniş"]),
+        ("id", &["lebar"]), ("ms", &["lebar"]), ("ja", &["幅"]), ("ko", &["너비", "폭"]),
+    ]),
+    ("height", &["高度", "高さ", "高", "身長", "身长", "身高"], &[
+        ("en", &["height", "high", "tall"]), ("de", &["höhe", "hoch", "hoh"]),
+        ("fr", &["hauteur", "haut"]), ("es", &["altura", "alto", "alta"]),
+        ("it", &["altezz", "alto", "alta", "alti", "alte"]), ("pt", &["altura", "alto", "alta"]),
+        ("nl", &["hoogte", "hoog"]), ("pl", &["wysok"]), ("ru", &["высот", "высок"]),
+        ("tr", &["yükseklik", "yüksek"]), ("id", &["tinggi"]), ("ms", &["tinggi"]),
+        ("ja", &["高さ"]), ("ko", &["높이"]),
+    ]),
+    ("thickness", &["厚度", "厚さ", "厚み", "厚"], &[
+        ("en", &["thick"]), ("de", &["dick", "stärke"]), ("fr", &["épaisseur", "épais"]),
+        ("es", &["grosor", "espesor", "grues"]), ("it", &["spessor", "spess"]),
+        ("pt", &["espessura", "espess", "grossura"]), ("nl", &["dikte", "dik"]),
+        ("pl", &["grubo", "grub"]), ("ru", &["толщин", "толст"]), ("tr", &["kalınlık", "kalın"]),
+        ("id", &["tebal", "ketebalan"]), ("ms", &["tebal", "ketebalan"]),
+        ("ja", &["厚さ", "厚み"]), ("ko", &["두께"]),
+    ]),
+    ("diameter", &["直径", "直徑", "径"], &[
+        ("en", &["diameter", "dia."]), ("de", &["durchmesser"]), ("fr", &["diamètre"]),
+        ("es", &["diámetro"]), ("it", &["diametro"]), ("pt", &["diâmetro"]),
+        ("nl", &["diameter", "doorsnede"]), ("pl", &["średnic"]), ("ru", &["диаметр"]),
+        ("tr", &["çap"]), ("id", &["diameter"]), ("ms", &["diameter"]),
+        ("ja", &["直径", "径"]), ("ko", &["지름", "직경"]),
+    ]),
+    ("depth", &["深度", "奥行き", "奥行", "深"], &[
+        ("en", &["depth", "deep"]), ("de", &["tief"]), ("fr", &["profond"]),
+        ("es", &["profund"]), ("it", &["profond"]), ("pt", &["profund"]),
+        ("nl", &["diepte", "diep"]), ("pl", &["głębok"]), ("ru", &["глубин", "глубок"]),
+        ("tr", &["derin"]), ("id", &["kedalaman"]), ("ms", &["kedalaman"]),
+        ("ja", &["奥行", "深さ"]), ("ko", &["깊이"]),
+    ]),
+];
+
+/// The measure (`MEASURES`) a Chinese or Japanese source names right before
+/// `at`: after the word only a colon, 为 or 约 ("宽度：", "长约"). Not where two
+/// measures stand together ("长宽高", the sizes of a list), nor the 高 of 最高
+/// (the most), 提高 or 增高 (raised by).
+fn source_measure(before: &str) -> Option<&'static str> {
+    let b = before.trim_end_matches([' ', ':', '：', '为', '約', '约', '\u{a0}']);
+    // The longest word: 身長 (a person's height) is no 長 (length).
+    let (name, word) = MEASURES
+        .iter()
+        .flat_map(|(name, src, _)| src.iter().map(move |w| (*name, *w)))
+        .filter(|(_, w)| b.ends_with(w))
+        .max_by_key(|(_, w)| w.len())?;
+    let rest = &b[..b.len() - word.len()];
+    let other = MEASURES
+        .iter()
+        .any(|(_, src, _)| src.iter().any(|w| rest.ends_with(w)));
+    let raised = ["最", "提", "增", "加"].iter().any(|w| rest.ends_with(w)) && name == "height";
+    (!other && !raised).then_some(name)
+}
+
+/// The words of the output's phrase around a placeholder: up to four words
+/// before it and three after it, within the phrase (a punctuation mark, a
+/// number, another placeholder or a sign of multiplication ends it).
+fn phrase_around(output: &str, at: usize, end: usize) -> (String, String) {
+    let stop = |c: char| {
+        matches!(
+            c,
+            ',' | ';'
+                | ':'
+                | '.'
+                | '('
+                | ')'
+                | '['
+                | ']'
+                | '{'
+                | '}'
+                | '/'
+                | '×'
+                | '*'
+                | '，'
+                | '；'
+                | '：'
+                | '、'
+                | '。'
+                | '（'
+                | '）'
+                | '\n'
+        ) || c.is_ascii_digit()
+    };
+    let before = &output[..at];
+    let before = before.rfind(stop).map_or(before, |i| {
+        let c = before[i..].chars().next().map_or(1, char::len_utf8);
+        &before[i + c..]
+    });
+    let after = &output[end..];
+    let after = after.find(stop).map_or(after, |i| &after[..i]);
+    let words = |s: &str| -> Vec<String> {
+        s.split_whitespace()
+            .filter(|w| !w.eq_ignore_ascii_case("x"))
+            .map(str::to_lowercase)
+            .collect()
+    };
+    // A spaced "x" between two sizes ends the phrase too ("140 cm x Tinggi").
+    let cut_before = before.rsplit_once(" x ").map_or(before, |(_, b)| b);
+    let cut_after = after.split_once(" x ").map_or(after, |(a, _)| a);
+    let b = words(cut_before);
+    let a = words(cut_after);
+    // After the number, its measure comes first or after a short word ("20 mm
+    // long", "20 mm de ancho"): not "with high luster" of a pearl's size.
+    let after_words = if a.first().is_some_and(|w| w.chars().count() <= 3) {
+        2
+    } else {
+        1
+    };
+    (
+        b[b.len().saturating_sub(4)..].join(" "),
+        a[..a.len().min(after_words)].join(" "),
+    )
+}
+
+/// A length of a Chinese or Japanese source named as one measure ("表带宽
+/// 20mm", the strap's width) that the translation names as another near its
+/// number and not as the source's: a watch's Polish bullet "Pasek …, który
+/// może być regulowany do 20 mm długości" (adjustable to a length of 20 mm).
+/// Returns the restored quantity, the source's measure and the
+/// translation's. Read only in the languages of [`MEASURES`], only where
+/// the translation names one measure there, and not for measures a good
+/// translation gives for each other (a branch's diameter as its thickness).
+pub fn dimension_changed(
+    source: &str,
+    output_raw: &str,
+    spans: &[Span],
+    target: &str,
+) -> Option<(String, &'static str, &'static str)> {
+    let lang = target.split(['-', '_']).next().unwrap_or(target);
+    let cjk = matches!(lang, "ja" | "ko");
+    let words_of = |name: &str| {
+        MEASURES
+            .iter()
+            .find(|(n, _, _)| *n == name)
+            .and_then(|(_, _, t)| t.iter().find(|(l, _)| *l == lang))
+            .map(|(_, w)| *w)
+    };
+    words_of("length")?;
+    let names = |text: &str, name: &str| {
+        let Some(words) = words_of(name) else {
+            return false;
+        };
+        if cjk {
+            return words.iter().any(|w| text.contains(w));
+        }
+        text.split(|c: char| !c.is_alphanumeric() && c != '.')
+            .any(|t| words.iter().any(|w| t.starts_with(w)))
+    };
+    for (i, _, s) in quantity_placeholders(source, spans) {
+        if !span_units(s).iter().any(|u| u.dimension == "length") {
+            continue;
+        }
+        let placeholder = Protected::placeholder(i - 1);
+        let Some(at) = source.find(&placeholder) else {
+            continue;
+        };
+        let Some(measure) = source_measure(tail_chars(&source[..at], 6)) else {
+            continue;
+        };
+        let Some(out_at) = output_raw.find(&placeholder) else {
+            continue;
+        };
+        let (before, after) = phrase_around(output_raw, out_at, out_at + placeholder.len());
+        let near = format!("{before} | {after}");
+        if names(&near, measure) {
+            continue;
+        }
+        let given: Vec<&'static str> = MEASURES
+            .iter()
+            .map(|(n, _, _)| *n)
+            .filter(|n| *n != measure && names(&near, n))
+            .collect();
+        // Measures a good translation gives for each other, by the thing
+        // measured: a branch's diameter as its thickness, a round mouth's as
+        // its width, a mattress's thickness as its height or depth.
+        const ALIKE: [[&str; 2]; 5] = [
+            ["diameter", "thickness"],
+            ["diameter", "width"],
+            ["thickness", "height"],
+            ["thickness", "depth"],
+            ["height", "depth"],
+        ];
+        if given
+            .iter()
+            .any(|g| ALIKE.iter().any(|p| p.contains(g) && p.contains(&measure)))
+        {
+            continue;
+        }
+        if let [other] = given[..] {
+            return Some((s.restore.clone(), measure, other));
+        }
+    }
+    None
+}
+
 /// Whether a Chinese or Japanese source gives the number behind `placeholder`
 /// revolutions per minute in parts rather than as one unit: "每分钟转速{1}转",
 /// "{1}转/每分钟" (revolutions after the number and a minute in the segment),
@@ -4089,6 +4305,55 @@ mod tests {
         let w = protect("净重5.8kg，单手可提", &rules);
         assert_eq!(load_lost(&w.text, "Weight {1}", &w.spans, "en"), None);
         assert_eq!(load_lost(&p.text, "Stroller {2}", &p.spans, "en"), None);
+    }
+
+    #[test]
+    fn a_length_named_as_another_measure_is_found() {
+        let rules = ProtectRules {
+            source_language: Some("zh"),
+            language: Some("pl"),
+            ..Default::default()
+        };
+        let p = protect("表带宽20mm，可调节长度", &rules);
+        assert_eq!(p.text, "表带宽{1}，可调节长度");
+        let changed = |out: &str, lang: &str| dimension_changed(&p.text, out, &p.spans, lang);
+        // A watch's Polish bullet: the strap's width as a length.
+        assert_eq!(
+            changed(
+                "Pasek z szerokim paskiem, który może być regulowany do {1} długości",
+                "pl"
+            ),
+            Some(("20 mm".to_string(), "width", "length"))
+        );
+        assert_eq!(
+            changed("Strap {1} long, adjustable", "en"),
+            Some(("20 mm".to_string(), "width", "length"))
+        );
+        // Named as the source does, or named as no measure: nothing.
+        assert_eq!(changed("Pasek o szerokości {1}, regulowany", "pl"), None);
+        assert_eq!(changed("Strap width {1}, adjustable length", "en"), None);
+        assert_eq!(changed("{1} strap, adjustable", "en"), None);
+        assert_eq!(
+            changed("Correa de {1} de ancho, largo ajustable", "es"),
+            None
+        );
+        // Each size of a list in its own phrase.
+        let q = protect("宽140cm×高260cm", &rules);
+        let sizes = |out: &str, lang: &str| dimension_changed(&q.text, out, &q.spans, lang);
+        assert_eq!(sizes("Lebar {1} x Tinggi {2}", "id"), None);
+        assert_eq!(
+            sizes("Tinggi {1} x Lebar {2}", "id"),
+            Some(("140 cm".to_string(), "width", "height"))
+        );
+        // Not the sizes of a list, nor 最高 (the most), nor a language not read.
+        for src in ["长宽高{1}", "最高{1}"] {
+            let r = protect(&src.replace("{1}", "2m"), &rules);
+            assert_eq!(
+                dimension_changed(&r.text, "Length {1}", &r.spans, "en"),
+                None
+            );
+        }
+        assert_eq!(changed("dài {1}", "vi"), None);
     }
 
     #[test]
