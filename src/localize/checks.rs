@@ -5080,6 +5080,31 @@ fn longest_shared_run(a: &[String], b: &[String]) -> usize {
     best
 }
 
+/// The most words, numbers (`0`) and CJK characters left out, that `a` and
+/// `b` share in the same order (their longest common subsequence), and the
+/// words of `b` counted.
+fn shared_in_order(a: &[String], b: &[String]) -> (usize, usize) {
+    let cjk = |w: &str| w.chars().next().is_some_and(script::is_cjk);
+    let words = |t: &[String]| -> Vec<String> {
+        t.iter().filter(|w| *w != "0" && !cjk(w)).cloned().collect()
+    };
+    let (a, b) = (words(a), words(b));
+    let mut row = vec![0usize; b.len() + 1];
+    for x in &a {
+        let mut prev = 0;
+        for (j, y) in b.iter().enumerate() {
+            let here = row[j + 1];
+            row[j + 1] = if x == y {
+                prev + 1
+            } else {
+                row[j + 1].max(row[j])
+            };
+            prev = here;
+        }
+    }
+    (row[b.len()], b.len())
+}
+
 /// Tokens of a text for [`copied_example`]: each CJK character, each run of
 /// letters and digits in lower case, a number (or a placeholder) as `0`;
 /// HTML tags and punctuation are skipped.
@@ -5231,7 +5256,9 @@ fn copied_finding(ex_target: &str) -> Finding {
 /// sources share little. "Mantém as bebidas geladas por à prova de vazamento"
 /// (keeps drinks cold for leakproof) came back for a cup's "锁扣防漏" (a
 /// leakproof lock): the start of a flask's example, then the source's words,
-/// too few of the example's word pairs for [`copied_example`]. Retrieved
+/// too few of the example's word pairs for [`copied_example`]. Or more than
+/// [`COPIED_RUN`] of its words, four in five or more, in its order, parted
+/// by the source's own. Retrieved
 /// examples are chosen for sharing the product, and good translations share
 /// their phrases ("folds down to just …"), so they are not read this way.
 pub fn copied_fixed_example<'a>(
@@ -5250,7 +5277,13 @@ pub fn copied_fixed_example<'a>(
             .filter(|w| w != "0")
             .collect();
         let ex_tgt = copy_tokens(ex_target);
-        if longest_shared_run(&out, &ex_tgt) < COPIED_RUN
+        // Or the example's words in its order, the source's put between them
+        // ("Utrzymuje napoje zimne przez podświetlacz i gorące przez wykaz
+        // daty": keeps drinks cold by the backlight and hot by the date list,
+        // for a watch's "夜光指针，日历显示").
+        let (shared, of) = shared_in_order(&out, &ex_tgt);
+        let in_order = shared > COPIED_RUN && shared * 5 >= of * 4;
+        if longest_shared_run(&out, &ex_tgt) < COPIED_RUN && !in_order
             || words_within(&ex_src, &src) >= COPIED_SOURCE_SHARE
             || words_within(&src, &ex_src) >= COPIED_SOURCE_SHARE
         {
@@ -5592,6 +5625,27 @@ mod tests {
                 "防漏杯盖",
                 "Mantém as bebidas seguras, à prova de vazamento",
                 ex
+            )
+            .is_none()
+        );
+        // The example's words in its order, parted by the source's.
+        let pl = [(
+            "饮品保冷{1}，保温{2}",
+            "Utrzymuje napoje zimne przez {1} i gorące przez {2}",
+        )];
+        assert!(
+            copied_fixed_example(
+                "夜光指针，日历显示",
+                "Utrzymuje napoje zimne przez podświetlacz i gorące przez wykaz daty",
+                pl
+            )
+            .is_some()
+        );
+        assert!(
+            copied_fixed_example(
+                "夜光指针，日历显示",
+                "Podświetlane wskazówki, wyświetlanie daty, utrzymuje zimne",
+                pl
             )
             .is_none()
         );
