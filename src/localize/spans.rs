@@ -3116,6 +3116,14 @@ pub fn load_lost(source: &str, output_raw: &str, spans: &[Span], target: &str) -
     None
 }
 
+/// A measure's name, its words in a Chinese or Japanese source, and its
+/// words in each language read ([`MEASURES`]).
+type Measure = (
+    &'static str,
+    &'static [&'static str],
+    &'static [(&'static str, &'static [&'static str])],
+);
+
 /// The measures a length is given as, with the words that name each: in a
 /// Chinese or Japanese source right before the number ("宽20mm", "镜腿长145mm",
 /// "厚さ5mm"), and in a translation near it, as the start of a word (its
@@ -3124,7 +3132,7 @@ pub fn load_lost(source: &str, output_raw: &str, spans: &[Span], target: &str) -
 /// common words of other meanings (Vietnamese "cao", high and premium;
 /// Arabic "عرض", width and display) are not read.
 #[rustfmt::skip]
-const MEASURES: &[(&str, &[&str], &[(&str, &[&str])])] = &[
+const MEASURES: &[Measure] = &[
     ("length", &["长度", "長度", "全长", "全長", "長さ", "长", "長"], &[
         ("en", &["length", "long"]), ("de", &["läng", "lang"]), ("fr", &["longueur", "long"]),
         ("es", &["longitud", "largo", "larga"]), ("it", &["lunghezz", "lung"]),
