@@ -1172,8 +1172,8 @@ const TITLE_SMALL_WORDS: [&str; 22] = [
 /// wholly in lower-case letters change, and not the [`TITLE_SMALL_WORDS`] after
 /// the first, nor the later parts of a hyphenated word, nor a word the source
 /// writes in lower case that is no common English word (a name kept as written:
-/// "tritan", "eufy"). Placeholders, codes ("mAh", "iPhone", "3A") and capitals
-/// stay as they are.
+/// "tritan", "eufy"), nor a unit's symbol after its number ("1.8 m").
+/// Placeholders, codes ("mAh", "iPhone", "3A") and capitals stay as they are.
 fn english_title_case(title: &str, source: &str) -> String {
     static WORD: std::sync::LazyLock<regex::Regex> =
         std::sync::LazyLock::new(|| regex::Regex::new(r"[\p{L}\p{N}_]+").expect("static regex"));
@@ -1194,7 +1194,15 @@ fn english_title_case(title: &str, source: &str) -> String {
             && source
                 .split(|c: char| !c.is_ascii_alphanumeric())
                 .any(|x| x == w);
-        if lower && !joined && !small && !kept_name {
+        // A unit's symbol after its number ("1.8 m Bed"): "1.8 M" is a
+        // million, or a size, and the number check read it so.
+        let unit_symbol = title[..m.start()]
+            .trim_end_matches([' ', '\u{a0}'])
+            .ends_with(|c: char| c.is_ascii_digit())
+            && super::units::table()
+                .lookup(w)
+                .is_some_and(|u| !u.spelled_out);
+        if lower && !joined && !small && !kept_name && !unit_symbol {
             out.push_str(&title[last..m.start()]);
             out.push_str(&script::capitalised(w));
             last = m.end();
@@ -3932,6 +3940,11 @@ mod tests {
             "For iPhone 15, Wool-blend Scarf with 2-in-1 Cable and mAh x 3"
         );
         assert_eq!(tc("{1} bag(s), o'clock", "x"), "{1} Bag(s), O'clock");
+        // A unit's symbol after its number stays: "1.8 M" is a million.
+        assert_eq!(
+            tc("bedding set for 1.8 m bed, 5 kg, 20 inch screen", "1.8m床"),
+            "Bedding Set for 1.8 m Bed, 5 kg, 20 Inch Screen"
+        );
         assert_eq!(tc("{1}'s office chair", "x"), "{1}'s Office Chair");
         // A possessive added to the brand that begins a title goes (with its
         // apostrophe after a name in s: "{1}' Socks"); the source's stays.
