@@ -2789,6 +2789,24 @@ fn quantity_placeholders<'a>(
     placeholders_of(text, spans, SpanKind::Quantity)
 }
 
+/// The quantities of `source` measured in `dimension` ("mass", "length"):
+/// the offset of each one's placeholder in `source`, the placeholder, and
+/// its span.
+fn quantities_in<'a>(
+    source: &'a str,
+    spans: &'a [Span],
+    dimension: &'a str,
+) -> impl Iterator<Item = (usize, String, &'a Span)> + 'a {
+    quantity_placeholders(source, spans).filter_map(move |(i, _, s)| {
+        if !span_units(s).iter().any(|u| u.dimension == dimension) {
+            return None;
+        }
+        let placeholder = Protected::placeholder(i - 1);
+        let at = source.find(&placeholder)?;
+        Some((at, placeholder, s))
+    })
+}
+
 /// The placeholders of `text` whose spans are of `kind`: (number, end of the
 /// placeholder, span).
 fn placeholders_of<'a>(
@@ -3096,14 +3114,7 @@ const LOAD_WORDS: &[(&str, &[&str])] = &[
 pub fn load_lost(source: &str, output_raw: &str, spans: &[Span], target: &str) -> Option<String> {
     let lang = target.split(['-', '_']).next().unwrap_or(target);
     let words = LOAD_WORDS.iter().find(|(l, _)| *l == lang)?.1;
-    for (i, _, s) in quantity_placeholders(source, spans) {
-        if !span_units(s).iter().any(|u| u.dimension == "mass") {
-            continue;
-        }
-        let placeholder = Protected::placeholder(i - 1);
-        let Some(at) = source.find(&placeholder) else {
-            continue;
-        };
+    for (at, placeholder, s) in quantities_in(source, spans, "mass") {
         let before = tail_chars(&source[..at], 4);
         if !LOAD_SOURCE.iter().any(|w| before.contains(w)) || !output_raw.contains(&placeholder) {
             continue;
@@ -3293,14 +3304,7 @@ pub fn dimension_changed(
         text.split(|c: char| !c.is_alphanumeric() && c != '.')
             .any(|t| words.iter().any(|w| t.starts_with(w)))
     };
-    for (i, _, s) in quantity_placeholders(source, spans) {
-        if !span_units(s).iter().any(|u| u.dimension == "length") {
-            continue;
-        }
-        let placeholder = Protected::placeholder(i - 1);
-        let Some(at) = source.find(&placeholder) else {
-            continue;
-        };
+    for (at, placeholder, s) in quantities_in(source, spans, "length") {
         let Some(measure) = source_measure(tail_chars(&source[..at], 6)) else {
             continue;
         };
