@@ -1194,8 +1194,8 @@ fn english_title_case(title: &str, source: &str) -> String {
             && source
                 .split(|c: char| !c.is_ascii_alphanumeric())
                 .any(|x| x == w);
-        // A unit's symbol after its number ("1.8 m Bed"): "1.8 M" is a
-        // million, or a size, and the number check read it so.
+        // A unit's symbol after its number ("1.8 m Bed"): "1.8 M" reads as
+        // a million, or a size.
         let unit_symbol = title[..m.start()]
             .trim_end_matches([' ', '\u{a0}'])
             .ends_with(|c: char| c.is_ascii_digit())
