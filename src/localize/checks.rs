@@ -5065,7 +5065,7 @@ const COPIED_RUN: usize = 5;
 fn longest_shared_run(a: &[String], b: &[String]) -> usize {
     let words = |t: &[String]| -> Vec<String> { t.iter().filter(|w| *w != "0").cloned().collect() };
     let (a, b) = (words(a), words(b));
-    let cjk = |w: &str| w.chars().next().is_some_and(script::is_cjk);
+    let cjk = |w: &str| w.chars().next().is_some_and(script::is_han_or_kana);
     let mut best = 0;
     let mut row = vec![0usize; b.len() + 1];
     for x in &a {
@@ -5084,7 +5084,7 @@ fn longest_shared_run(a: &[String], b: &[String]) -> usize {
 /// `b` share in the same order (their longest common subsequence), and the
 /// words of `b` counted.
 fn shared_in_order(a: &[String], b: &[String]) -> (usize, usize) {
-    let cjk = |w: &str| w.chars().next().is_some_and(script::is_cjk);
+    let cjk = |w: &str| w.chars().next().is_some_and(script::is_han_or_kana);
     let words = |t: &[String]| -> Vec<String> {
         t.iter().filter(|w| *w != "0" && !cjk(w)).cloned().collect()
     };
@@ -5105,8 +5105,8 @@ fn shared_in_order(a: &[String], b: &[String]) -> (usize, usize) {
     (row[b.len()], b.len())
 }
 
-/// Tokens of a text for [`copied_example`]: each CJK character, each run of
-/// letters and digits in lower case, a number (or a placeholder) as `0`;
+/// Tokens of a text for [`copied_example`]: each Chinese or Japanese
+/// character, each run of letters and digits (Hangul too) in lower case, a number (or a placeholder) as `0`;
 /// HTML tags and punctuation are skipped.
 fn copy_tokens(text: &str) -> Vec<String> {
     let mut tokens = Vec::new();
@@ -5122,7 +5122,9 @@ fn copy_tokens(text: &str) -> Vec<String> {
         }
     };
     for c in crate::html::strip_tags(text).chars() {
-        if script::is_cjk(c) {
+        // Korean is written in words parted by spaces: its syllables are
+        // letters of a word, not words of their own.
+        if script::is_han_or_kana(c) {
             flush(&mut word, &mut tokens);
             tokens.push(c.to_string());
         } else if c.is_alphanumeric() {
@@ -5256,9 +5258,9 @@ fn copied_finding(ex_target: &str) -> Finding {
 /// sources share little. "Mantém as bebidas geladas por à prova de vazamento"
 /// (keeps drinks cold for leakproof) came back for a cup's "锁扣防漏" (a
 /// leakproof lock): the start of a flask's example, then the source's words,
-/// too few of the example's word pairs for [`copied_example`]. Or more than
-/// [`COPIED_RUN`] of its words, four in five or more, in its order, parted
-/// by the source's own. Retrieved
+/// too few of the example's word pairs for [`copied_example`]. Or
+/// [`COPIED_RUN`] of its words or more, four in five or more, in its order,
+/// parted by the source's own. Retrieved
 /// examples are chosen for sharing the product, and good translations share
 /// their phrases ("folds down to just …"), so they are not read this way.
 pub fn copied_fixed_example<'a>(
@@ -5282,7 +5284,7 @@ pub fn copied_fixed_example<'a>(
         // daty": keeps drinks cold by the backlight and hot by the date list,
         // for a watch's "夜光指针，日历显示").
         let (shared, of) = shared_in_order(&out, &ex_tgt);
-        let in_order = shared > COPIED_RUN && shared * 5 >= of * 4;
+        let in_order = shared >= COPIED_RUN && shared * 5 >= of * 4;
         if longest_shared_run(&out, &ex_tgt) < COPIED_RUN && !in_order
             || words_within(&ex_src, &src) >= COPIED_SOURCE_SHARE
             || words_within(&src, &ex_src) >= COPIED_SOURCE_SHARE
@@ -5646,6 +5648,29 @@ mod tests {
                 "夜光指针，日历显示",
                 "Podświetlane wskazówki, wyświetlanie daty, utrzymuje zimne",
                 pl
+            )
+            .is_none()
+        );
+        // Korean is read in words, not syllables: a down jacket's title came
+        // back "… 90% 동안 차갑게, 180g 동안 따뜻하게 유지" (keeps cold for 90%,
+        // warm for 180g), five of the example's six words in its order.
+        let ko = [(
+            "饮品保冷{1}，保温{2}",
+            "음료를 {1} 동안 차갑게, {2} 동안 따뜻하게 유지",
+        )];
+        assert!(
+            copied_fixed_example(
+                "{1} 男士羽绒服 {2}白鸭绒 充绒量{3} 连帽",
+                "{1} 남성용 패딩, 다운, {2} 동안 차갑게, {3} 동안 따뜻하게 유지",
+                ko
+            )
+            .is_some()
+        );
+        assert!(
+            copied_fixed_example(
+                "{1} 男士羽绒服 连帽",
+                "{1} 남성용 다운 패딩, 후드, 따뜻하게 유지",
+                ko
             )
             .is_none()
         );
