@@ -322,6 +322,15 @@ const INSTRUCTION_WORDS: &[&str] = &[
     "정확히 복사",
     "negation", "négation", "negación", "negazione", "negação", "negatie", "negacj",
     "отрицани", "phủ định", "否定词", "否定語", "부정어", "การปฏิเสธ",
+    // "numbers and measurements must come only from the placeholders": a
+    // down jacket's Korean bullet came back "90%의 숫자와 측정값은 반드시 650에서
+    // 복사하여 작성하지 마세요".
+    "numbers and measurements", "zahlen und maße", "zahlen und messwerte",
+    "nombres et mesures", "chiffres et mesures", "números y medidas", "números ni medidas",
+    "números e medidas", "numeri e misure", "getallen en metingen", "cijfers en maten",
+    "liczby i pomiary", "liczby i miary", "числа и измерения", "цифры и измерения",
+    "sayılar ve ölçümler", "angka dan pengukuran", "nombor dan ukuran", "số và phép đo",
+    "数字と測定値", "数字和测量", "숫자와 측정", "ตัวเลขและการวัด", "الأرقام والقياسات",
     "placeholder",
     "プレースホルダ",
     "占位符",
@@ -7212,11 +7221,18 @@ mod tests {
                 src,
                 "数字と測定値は、プレースホルダ{1}からコピーして、数を自分で作成しないでください"
             ),
-            ["プレースホルダ"]
+            ["数字と測定値", "プレースホルダ"]
         );
         assert_eq!(
             instruction_words(src, "Copy every Placeholder such as {1}"),
             ["copy every", "placeholder"]
+        );
+        assert_eq!(
+            instruction_words(
+                "{1}白鸭绒，蓬松度{2}",
+                "{1}의 숫자와 측정값은 반드시 {2}에서 복사하여 작성하지 마세요"
+            ),
+            ["숫자와 측정"]
         );
         // A retry's instruction in the target language, in place of the text.
         let src = "无刷电机，寿命更长，效率高{1}";
@@ -7225,7 +7241,7 @@ mod tests {
                 src,
                 "No se pueden usar números ni medidas reales; deben copiar exactamente cada una de las siguientes: {1}"
             ),
-            ["copiar exactamente"]
+            ["copiar exactamente", "números ni medidas"]
         );
         assert_eq!(
             instruction_words(
