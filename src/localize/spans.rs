@@ -2922,7 +2922,10 @@ pub fn added_units(source: &str, output: &str, spans: &[Span], target: &str) -> 
         if !measured && (counts(u) || segment_units.contains(&u.id.as_str()) && !own_word) {
             continue;
         }
-        if is_year(u, s) || u.id == "year" && mentions_age(source) {
+        // An age is a bare number: a measured quantity is none ("{2}-year-old"
+        // with {2} = "12 inch", a balance bike's wheel, came back "12
+        // inches-year-old" in an English title that gives an age too).
+        if is_year(u, s) || u.id == "year" && mentions_age(source) && !measured {
             continue;
         }
         let in_source = source.match_indices(&placeholder).any(|(at, _)| {
@@ -5837,6 +5840,24 @@ mod tests {
         // gigabytes ("{1} Go") are GB.
         let p = protect("Cartes microSD jusqu'à 256 Go", &ProtectRules::default());
         assert!(added_units(&p.text, "microSD cards up to {1} GB", &p.spans, "en").is_empty());
+    }
+
+    #[test]
+    fn an_age_after_a_measured_quantity_is_added() {
+        let rules = ProtectRules {
+            language: Some("en"),
+            source_language: Some("zh"),
+            ..Default::default()
+        };
+        let p = protect("儿童平衡车 2-6岁 12寸 免充气轮胎", &rules);
+        let out = "Balance Bike, {1}-year-old and {2}-year-old Tires";
+        assert_eq!(
+            added_units(&p.text, out, &p.spans, "en"),
+            ["12 inches year"]
+        );
+        // The age's own number may take the word.
+        let out = "Balance Bike for {1}-year-olds, {2} Tires";
+        assert!(added_units(&p.text, out, &p.spans, "en").is_empty());
     }
 
     #[test]
