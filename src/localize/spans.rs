@@ -509,6 +509,36 @@ fn lower_first(s: &str) -> String {
         .unwrap_or_default()
 }
 
+/// A standard's name (two capitals or more) and its version ("USB 3.0",
+/// "HDMI 2.1", "DP 1.4", "PCIe 4.0"), and a resolution at its frame rate
+/// ("4K@60Hz", "2560×1440@165Hz"): each one name ([`versioned_names`]).
+static VERSIONED: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"[A-Za-z]*[A-Z][A-Za-z]*[A-Z][A-Za-z]*[ _]?\d{1,2}\.\d{1,2}|(?:\d{3,4}\s?[×xX*]\s?)?\d+(?:\.\d+)?[KkPp]?\s?@\s?\d+(?:\.\d+)?\s?(?:[Hh][Zz]|fps|FPS)?",
+    )
+    .expect("static regex")
+});
+
+/// Where [`VERSIONED`] names stand in `text`: not inside a longer word or
+/// number, and a version not followed by a unit ("DC 5.5 mm" is a size).
+/// Taken apart, the name was a term and the version a number, and the model
+/// parted them: "2个USB 3.0接口" came back in Dutch "2 USB-interface met 3.0
+/// interfaces", "1×DP 1.4" in English "1×DP, 1.4", "4K@60Hz" "@ 4K 60Hz".
+fn versioned_names(text: &str) -> Vec<(usize, usize)> {
+    let joined = |c: char| c.is_ascii_alphanumeric() || c == '.';
+    VERSIONED
+        .find_iter(text)
+        .filter(|m| {
+            let rest = &text[m.end()..];
+            !text[..m.start()].ends_with(joined)
+                && !rest.starts_with(joined)
+                && (!m.as_str().contains('@') || !rest.starts_with(['@', '×']))
+                && (m.as_str().contains('@') || unit_name_at(rest, Names::Any).is_none())
+        })
+        .map(|m| (m.start(), m.end()))
+        .collect()
+}
+
 static TOKEN: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"[A-Za-z0-9]+(?:[-_./][A-Za-z0-9]+)*").expect("static regex"));
 
@@ -750,6 +780,9 @@ pub fn protect(text: &str, rules: &ProtectRules<'_>) -> Protected {
             }
             accept(s, e, span, &mut taken);
         }
+    }
+    for (s, e) in versioned_names(text) {
+        accept(s, e, keep(SpanKind::ModelNumber, &text[s..e]), &mut taken);
     }
     let mut terms: Vec<&Term> = rules
         .terms
@@ -4709,13 +4742,13 @@ mod tests {
             kinds("HDMI_2.1接口"),
             [(SpanKind::ModelNumber, "HDMI_2.1".to_string())]
         );
-        // Alone, or before a space or a full stop, the name is a term.
+        // Alone, or before a space or a full stop, the name is a term (and
+        // with its version after a space, one name with it).
         assert_eq!(
             kinds("NDYC系列，支持HDMI 2.0"),
             [
                 (SpanKind::Term, "NDYC".to_string()),
-                (SpanKind::Term, "HDMI".to_string()),
-                (SpanKind::Quantity, "2.0".to_string())
+                (SpanKind::ModelNumber, "HDMI 2.0".to_string())
             ]
         );
         assert_eq!(
@@ -5840,6 +5873,40 @@ mod tests {
         // gigabytes ("{1} Go") are GB.
         let p = protect("Cartes microSD jusqu'à 256 Go", &ProtectRules::default());
         assert!(added_units(&p.text, "microSD cards up to {1} GB", &p.spans, "en").is_empty());
+    }
+
+    #[test]
+    fn a_standards_version_and_a_frame_rate_are_one_name() {
+        let term = |w: &str| Term {
+            source: w.into(),
+            target: None,
+        };
+        let terms = [term("USB"), term("HDMI"), term("DP"), term("DC")];
+        let rules = ProtectRules {
+            terms: &terms,
+            source_language: Some("zh"),
+            language: Some("de"),
+            ..Default::default()
+        };
+        let models = |text: &str| {
+            protect(text, &rules)
+                .spans
+                .into_iter()
+                .filter(|s| s.kind == SpanKind::ModelNumber)
+                .map(|s| s.original)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(models("2个USB 3.0接口"), ["USB 3.0"]);
+        assert_eq!(models("接口：2×HDMI 2.0，1×DP 1.4"), ["HDMI 2.0", "DP 1.4"]);
+        assert_eq!(models("PCIe 4.0 x4 固态硬盘"), ["PCIe 4.0", "x4"]);
+        assert_eq!(models("HDMI输出4K@60Hz"), ["4K@60Hz"]);
+        assert_eq!(models("2560×1440@165Hz 显示器"), ["2560×1440@165Hz"]);
+        // A version followed by a unit is a size; one capital is a word.
+        assert!(models("DC 5.5 mm 插头").is_empty());
+        assert!(models("DC 5.5mm 插头").iter().all(|m| m != "DC 5.5"));
+        assert!(models("Bluetooth 5.3 耳机").is_empty());
+        // Nor inside a longer code or number.
+        assert!(models("3.0USB 2.01").iter().all(|m| !m.contains(' ')));
     }
 
     #[test]
