@@ -5057,6 +5057,38 @@ pub fn repetition_loop(source: &str, output: &str) -> Option<Finding> {
     ))
 }
 
+/// A phrase of three words said twice in a title that the source says once
+/// (`repetition_loop`): a coffee machine's French title came back "…
+/// boîte d'eau acier inoxydable 1,1 L, boîte d'eau acier inoxydable 1300W",
+/// the water tank made of steel, twice. Three words in a row of three letters
+/// or more (a title may say "para perros de 5 m, para perros de hasta 50
+/// kg"); a title is short, and a good one names each thing once.
+pub fn title_phrase_repeated(source: &str, output: &str) -> Option<Finding> {
+    fn grams(s: &str) -> Vec<String> {
+        // A unit's letter between them parts nothing ("Duvet Cover Bed, 1.8
+        // m Duvet Cover").
+        let letters = |w: &String| w.chars().filter(|c| c.is_alphabetic()).count();
+        let w: Vec<String> = words_lower(s)
+            .into_iter()
+            .filter(|w| letters(w) >= 2)
+            .collect();
+        w.windows(3)
+            .filter(|g| g.iter().all(|w| letters(w) >= 3))
+            .map(|g| g.join(" "))
+            .collect()
+    }
+    let src = grams(source);
+    let out = grams(output);
+    let count = |g: &String, all: &[String]| all.iter().filter(|x| *x == g).count();
+    let g = out
+        .iter()
+        .find(|g| count(g, &out) >= 2 && count(g, &out) > count(g, &src))?;
+    Some(Finding::error(
+        "repetition_loop",
+        format!("\"{g}\" repeated {} times", count(g, &out)),
+    ))
+}
+
 /// Share of a worked example's word pairs that makes an output holding them a
 /// copy of the whole example ([`copied_example`]).
 const COPIED_EXAMPLE_SHARE: f64 = 0.9;
@@ -6866,6 +6898,36 @@ mod tests {
         ] {
             assert_eq!(codes(src, out), None, "{src}");
         }
+    }
+
+    #[test]
+    fn a_phrase_said_twice_in_a_title_is_read() {
+        let f = title_phrase_repeated(
+            "{1} {2} 半自动咖啡机 {3} 意式浓缩 {4}水箱 不锈钢 {5}",
+            "{1} Cafetière semi-auto {2}, espresso {3}, boîte d'eau acier inoxydable {4}, boîte d'eau acier inoxydable {5}",
+        )
+        .unwrap();
+        assert_eq!(f.code, "repetition_loop");
+        assert_eq!(f.message, "\"boîte d'eau acier\" repeated 2 times");
+        // A unit's letter between the words parts nothing.
+        assert_eq!(
+            title_phrase_repeated(
+                "x",
+                "Bedding Set for 1.8 M Bed, Duvet Cover Bed, 1.8 m Duvet Cover"
+            )
+            .unwrap()
+            .message,
+            "\"bed duvet cover\" repeated 2 times"
+        );
+        assert!(title_phrase_repeated("x", "Bedding Set for 1.8 m Bed, Duvet Cover").is_none());
+        // Short words, and a phrase the source says twice, are no repeat.
+        assert!(
+            title_phrase_repeated("x", "Correa para perros de 5 m, para perros de hasta 50 kg")
+                .is_none()
+        );
+        assert!(
+            title_phrase_repeated("Dog Bed, Dog Bed Cover", "Dog Bed, Dog Bed Cover").is_none()
+        );
     }
 
     #[test]

@@ -2822,6 +2822,9 @@ impl Pipeline {
         if matches!(s.kind, "title" | "bullet" | "attribute") {
             findings.extend(checks::ends_unfinished(&s.protected.text, &raw, tgt));
         }
+        if s.kind == "title" {
+            findings.extend(checks::title_phrase_repeated(&s.protected.text, &raw));
+        }
         // A warning that forbids (请勿使用) must still forbid.
         findings.extend(checks::prohibition_lost(&s.protected.text, &raw, tgt));
         // Words in quotation marks the source does not quote: the model
