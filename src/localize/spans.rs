@@ -1390,6 +1390,7 @@ pub fn protect(text: &str, rules: &ProtectRules<'_>) -> Protected {
             *e += mark.len();
         }
     }
+    let taken = join_durations(taken);
     let mut out = String::with_capacity(text.len());
     let mut spans = Vec::with_capacity(taken.len());
     let mut pos = 0;
@@ -1401,6 +1402,42 @@ pub fn protect(text: &str, rules: &ProtectRules<'_>) -> Protected {
     }
     out.push_str(&text[pos..]);
     Protected { text: out, spans }
+}
+
+/// A duration written in two units, the larger first and nothing between
+/// them ("1小时24分钟", "2分30秒", "1h30min"), as one quantity: two
+/// placeholders side by side read as two facts, and a gimbal's "充电1小时24分钟"
+/// (charges in 1 h 24 min) came back in Russian "зарядка 1 ч, обновление 24
+/// мин" (charging 1 h, update 24 min). Time only: its units are never
+/// converted, so each part's restored text stands as it is.
+fn join_durations(taken: Vec<(usize, usize, Span)>) -> Vec<(usize, usize, Span)> {
+    let duration = |s: &Span| -> Option<f64> {
+        let u = span_units(s);
+        match u.as_slice() {
+            [u] if s.kind == SpanKind::Quantity && u.dimension == "time" => Some(u.factor),
+            _ => None,
+        }
+    };
+    let mut out: Vec<(usize, usize, Span)> = Vec::with_capacity(taken.len());
+    for (s, e, span) in taken {
+        if let Some((_, pe, prev)) = out.last_mut()
+            && *pe == s
+            && let (Some(a), Some(b)) = (duration(prev), duration(&span))
+            && a > b
+        {
+            prev.original.push_str(&span.original);
+            let cjk = |t: &str| t.chars().last().is_some_and(script::is_cjk);
+            if !cjk(&prev.restore) {
+                prev.restore.push(' ');
+            }
+            prev.restore.push_str(&span.restore);
+            prev.note = prev.note.take().or(span.note);
+            *pe = e;
+            continue;
+        }
+        out.push((s, e, span));
+    }
+    out
 }
 
 /// The alternating-current mark at the start of `rest`, right after a
@@ -5907,6 +5944,24 @@ mod tests {
         assert!(models("Bluetooth 5.3 耳机").is_empty());
         // Nor inside a longer code or number.
         assert!(models("3.0USB 2.01").iter().all(|m| !m.contains(' ')));
+    }
+
+    #[test]
+    fn a_duration_in_two_units_is_one_quantity() {
+        let rules = |l| ProtectRules {
+            source_language: Some("zh"),
+            language: Some(l),
+            ..Default::default()
+        };
+        let p = protect("续航6.4小时，充电1小时24分钟", &rules("ru"));
+        assert_eq!(p.text, "续航{1}，充电{2}");
+        assert_eq!(p.spans[1].original, "1小时24分钟");
+        assert_eq!(p.spans[1].restore, "1 ч 24 мин");
+        let p = protect("充电1小时24分钟", &rules("ja"));
+        assert_eq!(p.spans.len(), 1, "{:?}", p.spans);
+        // The smaller first, or words between, are two quantities.
+        assert_eq!(protect("24分钟或1小时", &rules("en")).spans.len(), 2);
+        assert_eq!(protect("充电30分钟 1小时", &rules("en")).spans.len(), 2);
     }
 
     #[test]
