@@ -1455,12 +1455,15 @@ struct FieldText {
 /// port kept in inches; 30: `unit_without_number`, `load_lost`, a sensor's optical format,
 /// letter sizes with 码, a mark brand in Latin letters, Oxford fabric and
 /// dishwasher terms; 31: `dimension_changed`, a name inside a model number
-/// kept whole, the listing's model name kept, 双 alone no pair) what they
+/// kept whole, the listing's model name kept, 双 alone no pair; 32: Korean
+/// read in words by `copied_example`, a phrase said twice in a title, an age
+/// after a measured quantity, a standard's version and a frame rate kept
+/// whole, a duration in two units one quantity) what they
 /// would now flag, or now write otherwise,
 /// is translated again
 /// instead of recalled. The memory holds model output only (a reviewer's edits go
 /// to the example bank), so nothing a person wrote is lost.
-const CHECKS_VERSION: u32 = 31;
+const CHECKS_VERSION: u32 = 32;
 
 /// Builds the translation-memory key of a segment for one call.
 struct TmKeys {
