@@ -655,13 +655,23 @@ fn title_parts(text: &str, source_lang: &str) -> Vec<(String, Sep)> {
     if let Some(p) = parts.last_mut() {
         p.1 = Sep::End;
     }
-    // Space-separated parts with no words join a neighbour.
+    // Space-separated parts with no words join a neighbour. Not a part that
+    // counts a pack ("一对装", a pair; "3件套", a set of three): a number after
+    // it reads as the count, and a headlight's "一对装 12V 25W" came back in
+    // Spanish "paquete de 12V 25W".
+    let counted = |t: &str| {
+        t.trim_end()
+            .ends_with(['装', '套', '组', '件', '只', '个', '双', '对', '包', '片'])
+    };
     let mut merged: Vec<(String, Sep)> = Vec::with_capacity(parts.len());
     let mut carry: Option<String> = None;
     for (i, (part, sep)) in parts.iter().enumerate() {
         let joins_space = *sep == Sep::Space || (i > 0 && parts[i - 1].1 == Sep::Space);
         if joins_space && !has_words(part) {
             match merged.last_mut() {
+                Some(prev) if prev.1 == Sep::Space && counted(&prev.0) => {
+                    merged.push((part.clone(), *sep));
+                }
                 Some(prev) if prev.1 == Sep::Space => {
                     prev.0.push(' ');
                     prev.0.push_str(part);
@@ -3796,6 +3806,20 @@ mod tests {
             ])
         );
         assert_eq!(title_parts("{1} {2}", "zh"), p(&[("{1} {2}", Sep::End)]));
+        // Not after a pack's count: the numbers stand as a part of their own.
+        assert_eq!(
+            title_parts(
+                "{1} {2} LED汽车大灯 {3} 白光 一对装 {4} {5} 亮度提升{6}",
+                "zh"
+            ),
+            p(&[
+                ("{1} {2} LED汽车大灯 {3}", Sep::Space),
+                ("白光", Sep::Space),
+                ("一对装", Sep::Space),
+                ("{4} {5}", Sep::Space),
+                ("亮度提升{6}", Sep::End),
+            ])
+        );
         assert_eq!(Sep::Comma.joiner("en", "ja"), "、");
         assert_eq!(Sep::Comma.joiner("en", "de"), ", ");
         assert_eq!(Sep::Space.joiner("zh", "en"), ", ");
