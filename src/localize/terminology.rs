@@ -44,6 +44,10 @@ pub struct Hint {
     pub target: String,
 }
 
+/// Characters that negate the Chinese or Japanese word after them (免 free
+/// of, 无/無 without, 非 non-, 不 not).
+const NEGATING: [char; 5] = ['免', '无', '無', '非', '不'];
+
 impl Terminology {
     /// The built-in term base.
     pub fn builtin() -> Result<Self, LocalizeError> {
@@ -168,6 +172,11 @@ impl Terminology {
             .flat_map(|(i, r)| r[src].iter().map(move |t| (i, t)))
             .collect();
         cands.sort_by_key(|(_, t)| std::cmp::Reverse(t.len()));
+        let negating: Vec<String> = cands
+            .iter()
+            .map(|(_, t)| t.to_lowercase())
+            .filter(|t| t.starts_with(NEGATING))
+            .collect();
         let mut used: Vec<(usize, usize)> = Vec::new();
         let mut out = Vec::new();
         for (i, t) in cands {
@@ -212,7 +221,25 @@ impl Terminology {
                         && words
                             .as_ref()
                             .is_none_or(|w| w.iter().any(|r| r.start == s && r.end == e));
-                if bounded && a_word && (overlapping || !used.iter().any(|(a, b)| s < *b && *a < e))
+                // Nor one right after a character that negates it where a term
+                // begins with that character: "免充气轮胎" (airless tyres) is
+                // "免充气" (airless), no longer "充气轮胎" (pneumatic tyres),
+                // which a balance bike's English title came back with. Where
+                // no term does ("无塑料异味", no smell of plastic), the word is
+                // still the source's.
+                let negated = !needle.starts_with(NEGATING)
+                    && hay[..s]
+                        .chars()
+                        .next_back()
+                        .filter(|c| NEGATING.contains(c))
+                        .is_some_and(|c| {
+                            let at = &hay[s - c.len_utf8()..];
+                            negating.iter().any(|n| at.starts_with(n.as_str()))
+                        });
+                if bounded
+                    && a_word
+                    && !negated
+                    && (overlapping || !used.iter().any(|(a, b)| s < *b && *a < e))
                 {
                     used.push((s, e));
                     if !out.iter().any(|(j, _)| *j == i) {
@@ -2240,6 +2267,27 @@ mod tests {
                 .iter()
                 .any(|h| h.source == "bag")
         );
+    }
+
+    #[test]
+    fn a_chinese_term_after_a_negation_is_none() {
+        let t = Terminology::from_tsv(
+            "en\tzh\npneumatic tires\t充气轮胎\nairless\t免充气\nfragile\t易碎\nwireless\t无线\n",
+            "t.tsv",
+        )
+        .unwrap();
+        let hinted = |src: &str| -> Vec<String> {
+            t.hints(src, "zh", "en")
+                .into_iter()
+                .map(|h| h.target)
+                .collect()
+        };
+        assert_eq!(hinted("免充气轮胎，不怕扎"), ["airless"]);
+        // Where no term begins with the negation, the word is the source's.
+        assert_eq!(hinted("钢化玻璃，不易碎"), ["fragile"]);
+        assert_eq!(hinted("充气轮胎"), ["pneumatic tires"]);
+        // A term that begins with the negation is that term.
+        assert_eq!(hinted("无线鼠标"), ["wireless"]);
     }
 
     #[test]
