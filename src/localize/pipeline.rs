@@ -633,6 +633,15 @@ fn title_parts(text: &str, source_lang: &str) -> Vec<(String, Sep)> {
             }
         } else if spaced {
             continue;
+        } else if text[..m.start()].ends_with(|c: char| c.is_ascii_alphanumeric() || c == '}')
+            && text[m.end()..].starts_with(|c: char| c.is_ascii_alphanumeric() || c == '{')
+        {
+            // Latin words and placeholders between spaces in a Chinese or
+            // Japanese title are one name or one run of specifications ("Osmo
+            // Mobile 6", "Play 5 1080P 800 ANSI流明"): parted, a gimbal's name
+            // came back in Russian "Osmo Mobile, 6", a projector's brightness
+            // in Portuguese "800, ANSI lumens".
+            continue;
         } else {
             Sep::Space
         };
@@ -3806,6 +3815,23 @@ mod tests {
             ])
         );
         assert_eq!(title_parts("{1} {2}", "zh"), p(&[("{1} {2}", Sep::End)]));
+        // Latin words and placeholders side by side are one part.
+        assert_eq!(
+            title_parts("{1} Osmo Mobile {2} 手机稳定器 三轴云台", "zh"),
+            p(&[
+                ("{1} Osmo Mobile {2}", Sep::Space),
+                ("手机稳定器", Sep::Space),
+                ("三轴云台", Sep::End),
+            ])
+        );
+        assert_eq!(
+            title_parts("{1} 投影仪 Play {2} {3} {4} ANSI流明 自动对焦", "zh"),
+            p(&[
+                ("{1} 投影仪", Sep::Space),
+                ("Play {2} {3} {4} ANSI流明", Sep::Space),
+                ("自动对焦", Sep::End),
+            ])
+        );
         // Not after a pack's count: the numbers stand as a part of their own.
         assert_eq!(
             title_parts(
