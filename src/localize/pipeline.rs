@@ -1610,13 +1610,18 @@ impl Pipeline {
                 ..Default::default()
             },
         );
-        if let Some(line) = line
-            && !terms.iter().any(|t| t.source.eq_ignore_ascii_case(&line))
-        {
-            terms.push(Term {
-                source: line,
-                target: None,
-            });
+        // With the whole number that follows it in the title ("Osmo Mobile
+        // 6"), the longer name is kept too, and taken first where it stands.
+        let numbered = line
+            .as_deref()
+            .and_then(|l| line_with_number(&listing.title, l));
+        for line in line.into_iter().chain(numbered) {
+            if !terms.iter().any(|t| t.source.eq_ignore_ascii_case(&line)) {
+                terms.push(Term {
+                    source: line,
+                    target: None,
+                });
+            }
         }
         // The listing's text, every field, for the names and marks below.
         let mut text = format!(
@@ -3546,6 +3551,22 @@ fn name_attributes(
 /// The listing's own model names and numbers that its attributes give
 /// ([`copied_as_written`]), with a letter and a digit: "Play 5", "NDYC-X6021".
 /// A number alone ("5591") is read as a number.
+/// The product line `line` with the whole number that follows it in `title`
+/// after a space, where the number stands alone ("JBL Flip 6 蓝牙音箱": "Flip
+/// 6"; not "Pro 5寸", a size): the name whole. A gimbal's "Osmo Mobile 6"
+/// came back in Russian "Osmo Mobile, 6", the line kept and its number parted.
+fn line_with_number(title: &str, line: &str) -> Option<String> {
+    let at = title.find(line)? + line.len();
+    let rest = title[at..].strip_prefix(' ')?;
+    let digits = rest
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(rest.len());
+    let after = &rest[digits..];
+    ((1..=4).contains(&digits)
+        && (after.is_empty() || after.starts_with([' ', ',', '，', '、', '|'])))
+    .then(|| format!("{line} {}", &rest[..digits]))
+}
+
 fn listing_models(attributes: &[crate::listing::Attribute]) -> Vec<String> {
     attributes
         .iter()
@@ -3774,6 +3795,21 @@ mod tests {
         };
         assert!(bans_cjk("en", &[hint("cotton")]));
         assert!(!bans_cjk("en", &[hint("cotton"), hint("小米")]));
+    }
+
+    #[test]
+    fn a_product_lines_number_joins_it() {
+        assert_eq!(
+            line_with_number("大疆 Osmo Mobile 6 手机稳定器", "Osmo Mobile").as_deref(),
+            Some("Osmo Mobile 6")
+        );
+        assert_eq!(
+            line_with_number("Garmin Forerunner 265", "Forerunner").as_deref(),
+            Some("Forerunner 265")
+        );
+        assert_eq!(line_with_number("小米 Pad 5寸 平板", "Pad"), None);
+        assert_eq!(line_with_number("Sony Alpha 7.5 cm", "Alpha"), None);
+        assert_eq!(line_with_number("Sony Alpha A7 IV", "Alpha"), None);
     }
 
     #[test]
@@ -5140,11 +5176,9 @@ mod scripted {
     fn a_product_line_in_the_title_is_kept_as_written_in_every_field() {
         let (p, g) = pipeline(
             &[
-                (
-                    "Title: {1} {2} {3} GPS Running",
-                    &["{1} {2} {3} GPS-Laufuhr"],
-                ),
-                ("Bullet point:", &["{1} {2} zeichnet jeden Lauf auf"]),
+                // The line with its number is one name ("Forerunner 265").
+                ("Title: {1} {2} GPS Running", &["{1} {2} GPS-Laufuhr"]),
+                ("Bullet point:", &["{1} zeichnet jeden Lauf auf"]),
             ],
             None,
         );
