@@ -541,7 +541,7 @@ pub fn cut_at_word(text: &str, max: usize) -> String {
         // After a number a word that is a unit is the number's: Russian "с"
         // is seconds and "в" volts there ("30 с").
         if head.trim().is_empty()
-            || !JOINING_WORDS.contains(&last)
+            || !(JOINING_WORDS.contains(&last) || CLAUSE_WORDS.contains(&last))
             || head.ends_with(|c: char| c.is_ascii_digit())
                 && (matches!(last, "с" | "в") || super::units::table().lookup(last).is_some())
         {
@@ -597,6 +597,49 @@ const JOINING_WORDS: &[&str] = &[
     "dan", "dengan", "untuk", "và", "với", "cho", "lub", "od", "ze", "bez", "atau", "hoặc",
     "của", // ru ("… 300 светодиодов с" of a title cut at 60)
     "и", "или", "с", "со", "для", "в", "во", "на", "из", "от", "по", "к", "без", "а",
+];
+
+/// Nor on a relative pronoun or a modal verb, which opens a clause the cut
+/// ended: a stroller's Chilean title cut at 60 characters read "Carriola para
+/// bebés que puede" (a stroller that can). Not en "can" and "may" (a noun and
+/// a month), nor nl "kan" (a jug).
+const CLAUSE_WORDS: &[&str] = &[
+    // relative pronouns
+    "que",
+    "qui",
+    "dont",
+    "che",
+    "cui",
+    "which",
+    "that",
+    "who",
+    "welche",
+    "welcher",
+    "welches",
+    "dat",
+    "który",
+    "która",
+    "które",
+    "którą",
+    "который",
+    "которая",
+    "которое",
+    "которые",
+    "что", // modal verbs
+    "puede",
+    "pueden",
+    "peut",
+    "peuvent",
+    "può",
+    "possono",
+    "pode",
+    "podem",
+    "kann",
+    "können",
+    "może",
+    "mogą",
+    "может",
+    "могут",
 ];
 
 /// A title's parts, each with the separator after it: commas, semicolons,
@@ -1582,5 +1625,25 @@ mod tests {
         let t = "Botella térmica de acero inoxidable con aislamiento al vacío 500 ml";
         assert_eq!(cut_title(t, 40, None), cut_at_word(t, 40));
         assert_eq!(cut_title("Short, 5 ml", 60, None), "Short, 5 ml");
+    }
+
+    #[test]
+    fn a_cut_title_never_ends_on_a_clause_it_opened() {
+        // A stroller's Chilean title, 144 characters for Mercado Libre's 60:
+        // its product part was cut to "Carriola para bebés que puede" (a
+        // stroller that can).
+        let t = "Carriola para bebés que puede sentarse y dormir, una sola pulsación para cerrar. Capacidad de carga 25 kg, para los bebés menores de 0-36 meses";
+        assert_eq!(
+            cut_title(t, 60, None),
+            "Carriola para bebés, Capacidad de carga 25 kg"
+        );
+        assert_eq!(
+            cut_at_word("Poussette pour bébé qui peut s'allonger", 26),
+            "Poussette pour bébé"
+        );
+        assert_eq!(
+            cut_at_word("Wózek dla dziecka, który może się rozłożyć", 30),
+            "Wózek dla dziecka"
+        );
     }
 }
