@@ -570,7 +570,13 @@ pub fn check_segment(c: &SegmentCheck<'_>, opts: &CheckOptions) -> Vec<Finding> 
             .with_evidence(said),
         );
     }
-    let marks = super::marks::added(c.source_expected, c.output);
+    // A mark the listing names elsewhere (its own brand, a car a bullet
+    // names) is among the segment's literal texts: the model writing it where
+    // this segment's source does not is no invented brand.
+    let marks: Vec<String> = super::marks::added(c.source_expected, c.output)
+        .into_iter()
+        .filter(|m| !c.literal.contains(&m.as_str()))
+        .collect();
     if !marks.is_empty() {
         f.push(
             Finding::error(
@@ -7159,6 +7165,33 @@ mod tests {
             assert!(codes(&f).contains(&code), "{code} in {f:?}");
         }
         assert!(score(&f, Some(-3.0)) > score(&[], Some(-0.2)));
+    }
+
+    #[test]
+    fn a_mark_the_listing_names_elsewhere_is_not_added() {
+        // A coffee machine whose brand is 德龙 (De'Longhi): the model naming
+        // the brand in a bullet whose source does not is no invented brand;
+        // another mark is.
+        let check = |output: &str, literal: &[&str]| {
+            let c = SegmentCheck {
+                source_protected: "蒸汽奶泡棒",
+                source_expected: "蒸汽奶泡棒",
+                output_raw: output,
+                output,
+                span_issues: &[],
+                spans: &[],
+                literal,
+                source_lang: "zh",
+                target_lang: "fr",
+                mean_logprob: None,
+            };
+            codes(&check_segment(&c, &CheckOptions::default()))
+                .iter()
+                .any(|c| *c == "mark_added")
+        };
+        assert!(check("Buse vapeur De'Longhi", &[]));
+        assert!(!check("Buse vapeur De'Longhi", &["De'Longhi"]));
+        assert!(check("Buse vapeur Philips", &["De'Longhi"]));
     }
 
     #[test]

@@ -118,9 +118,20 @@ impl Marks {
 }
 
 /// Marks whose Latin name is also a word (French *canon*, English *ford*,
-/// Latin *acer*): protected where the source names them, never flagged as
-/// added.
-const ALSO_WORDS: [&str; 3] = ["Canon", "Ford", "Acer"];
+/// Latin *acer*, English *thermos* and *pampers*, Portuguese *supor* and
+/// *anta*, the city of Mérida, the sport): protected where the source names
+/// them, never flagged as added.
+const ALSO_WORDS: [&str; 9] = [
+    "Canon",
+    "Ford",
+    "Acer",
+    "Thermos",
+    "Pampers",
+    "Supor",
+    "Anta",
+    "Merida",
+    "Decathlon",
+];
 
 /// Whether `text` holds `word` with no letter or digit against either end.
 fn has_word(text: &str, word: &str) -> bool {
@@ -211,5 +222,16 @@ mod tests {
         assert!(added("坐垫", "Wir fordern Fordern").is_empty());
         // A name that is also a word is not read as an added brand.
         assert!(added("泡沫壶", "Canon à mousse pour lavage auto").is_empty());
+        assert!(added("保温杯 500 ml", "Thermos 500 ml en acier").is_empty());
+    }
+
+    #[test]
+    fn a_chinese_sellers_own_brand_has_its_latin_name() {
+        // Brands written only in Chinese at home and in Latin letters abroad.
+        assert_eq!(latin_of("德龙"), Some("De'Longhi"));
+        assert_eq!(latin_of("凯驰"), Some("Kärcher"));
+        assert_eq!(latin_of("绿联"), Some("UGREEN"));
+        // Not a word the name begins or ends.
+        assert!(terms_in("加倍思考，独特步伐").is_empty());
     }
 }

@@ -1664,8 +1664,11 @@ impl Pipeline {
         // Another maker's brand a Chinese listing names ("适用丰田卡罗拉") is
         // written in Latin letters, as a glossary term is: left to the model,
         // 丰田 (Toyota) came back "Audi" (`marks`).
+        // The listing's own brand, where it is a mark ("德龙": De'Longhi), is
+        // one too, named in the title or not.
         if source_lang.starts_with("zh") && !target_lang.starts_with("zh") {
-            for mark in marks::terms_in(&text) {
+            let brand = listing.brand.as_deref().unwrap_or_default();
+            for mark in marks::terms_in(&format!("{text}\n{brand}")) {
                 if !terms.iter().any(|t| t.source == mark.source) {
                     terms.push(mark);
                 }
