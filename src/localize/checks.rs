@@ -166,6 +166,9 @@ impl Finding {
             "pair_count_changed" => format!(
                 "the source gives no such number of pairs as {ev}: translate the number of pairs as the source writes it (一对, 一双 and \"a pair\" are one pair)."
             ),
+            "code_glued" => format!(
+                "{ev}: letters are glued to the end of a placeholder. Copy each placeholder such as {{1}} as it is, with a space before the next word, and add no ending to it."
+            ),
             "unit_added" => format!(
                 "{ev}: the source gives that number no such unit. Translate the words around each placeholder as the source writes them and add no unit to a number."
             ),
@@ -584,6 +587,19 @@ pub fn check_segment(c: &SegmentCheck<'_>, opts: &CheckOptions) -> Vec<Finding> 
                 format!("a brand the source does not name: {}", marks.join(", ")),
             )
             .with_evidence(marks),
+        );
+    }
+    let glued = glued_to_code(c.source_expected, c.output, c.spans);
+    if !glued.is_empty() {
+        f.push(
+            Finding::error(
+                "code_glued",
+                format!(
+                    "letters glued to a kept name or quantity, a word the source does not have: {}",
+                    glued.join(", ")
+                ),
+            )
+            .with_evidence(glued),
         );
     }
     let bare = super::spans::bare_units(c.source_expected, c.output);
@@ -4826,6 +4842,46 @@ fn ascii_digits(s: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// `code_glued`: letters of a spaced script glued to the end of a kept model
+/// number or quantity that ends in a letter, where the source has no such
+/// word: a silk pillowcase's "6A级" (grade 6A) came back in a French title
+/// "6Aème niveau", a code with an ordinal's ending. Not an English plural's
+/// lone "s" ("30 mins"); not Chinese, Japanese, Korean or Thai letters, which
+/// follow a word with no space.
+pub fn glued_to_code(expected: &str, output: &str, spans: &[Span]) -> Vec<String> {
+    let spaced_letter = |c: char| {
+        c.is_alphabetic() && ((c as u32) < 0x0530 || (0x1E00..0x2000).contains(&(c as u32)))
+    };
+    let mut out: Vec<String> = Vec::new();
+    for sp in spans {
+        if !matches!(sp.kind, SpanKind::ModelNumber | SpanKind::Quantity) {
+            continue;
+        }
+        let r = sp.restore.trim();
+        // A quantity written with a space before its unit may take the
+        // language's ending (Turkish "60 saate", Polish "30 sekund").
+        if !r.chars().any(|c| c.is_ascii_digit())
+            || !r.ends_with(|c: char| c.is_ascii_alphabetic())
+            || sp.kind == SpanKind::Quantity && r.contains(char::is_whitespace)
+        {
+            continue;
+        }
+        for (i, _) in output.match_indices(r) {
+            if output[..i].ends_with(char::is_alphanumeric) {
+                continue;
+            }
+            let after = &output[i + r.len()..];
+            let run: String = after.chars().take_while(|&c| spaced_letter(c)).collect();
+            let word = format!("{r}{run}");
+            if run.is_empty() || run == "s" || expected.contains(&word) || out.contains(&word) {
+                continue;
+            }
+            out.push(word);
+        }
+    }
+    out
+}
+
 /// A word glued to a number: its unit, when it has one.
 static NUMBER_WORD: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(\d(?:[\d.,/]*\d)?)[ \u{a0}]?([\p{L}°µ²³][\p{L}°µ²³·/\-.]*)")
@@ -7368,5 +7424,36 @@ mod tests {
         assert!(assistant_words(src, "كاميرا سيارة 4K بزاوية 170°").is_empty());
         // A translator device is translated with the word.
         assert!(assistant_words("AI翻译机 离线翻译", "Traductor de voz IA").is_empty());
+    }
+
+    #[test]
+    fn letters_glued_to_a_kept_code_are_read() {
+        use super::super::spans::{ProtectRules, protect};
+        let glued = |source: &str, output: &str| {
+            let p = protect(source, &ProtectRules::default());
+            glued_to_code(source, output, &p.spans)
+        };
+        // A silk pillowcase's grade with an ordinal's ending.
+        assert_eq!(
+            glued(
+                "22姆米桑蚕丝枕套 6A级",
+                "Taie d'oreiller en soie 6Aème niveau"
+            ),
+            ["6Aème"]
+        );
+        assert!(
+            glued(
+                "22姆米桑蚕丝枕套 6A级",
+                "Taie d'oreiller en soie de grade 6A"
+            )
+            .is_empty()
+        );
+        // A code ending in a digit, a plural "s", a hyphen, a Japanese
+        // particle: none.
+        assert!(glued("定时30min", "Timer 30mins").is_empty());
+        assert!(glued("USB-C接口", "USB-C-Anschluss").is_empty());
+        assert!(glued("6A级", "6Aグレード").is_empty());
+        // The source's own word.
+        assert!(glued("Model X5Apro", "Modell X5Apro").is_empty());
     }
 }
