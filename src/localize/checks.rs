@@ -4752,16 +4752,47 @@ pub fn numbers(expected: &str, output: &str) -> Vec<Finding> {
         );
     }
     if !extra.is_empty() {
-        f.push(
-            Finding::error(
-                "number_changed",
-                format!(
-                    "numbers neither in the source nor converted by silkroute: {}",
-                    extra.join(", ")
-                ),
-            )
-            .with_evidence(extra),
-        );
+        // A number the source gives, said more often than it does, is no
+        // number "neither in the source".
+        let key = |k: &str| {
+            if k == "0" {
+                String::new()
+            } else {
+                k.to_string()
+            }
+        };
+        let count = |m: &HashMap<String, i64>, k: &str| m.get(&key(k)).copied().unwrap_or(0);
+        let (more, new): (Vec<&String>, Vec<&String>) =
+            extra.iter().partition(|k| count(&want, k) > 0);
+        let mut said = Vec::new();
+        if !new.is_empty() {
+            said.push(format!(
+                "numbers neither in the source nor converted by silkroute: {}",
+                new.iter()
+                    .map(|k| k.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+        if !more.is_empty() {
+            let times = |n: i64| match n {
+                1 => "once".to_string(),
+                2 => "twice".to_string(),
+                n => format!("{n} times"),
+            };
+            said.push(format!(
+                "numbers said more often than in the source: {}",
+                more.iter()
+                    .map(|k| format!(
+                        "{k} ({}, the source {})",
+                        times(count(&got, k)),
+                        times(count(&want, k))
+                    ))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+        f.push(Finding::error("number_changed", said.join("; ")).with_evidence(extra));
     }
     f
 }
@@ -7044,6 +7075,17 @@ mod tests {
         assert!(numbers("with two batteries", "mit 2 Akkus").is_empty());
         let f = numbers("纯棉四件套", "Cotton 5-Piece Bedding Set");
         assert_eq!(codes(&f), ["number_changed"]);
+        // A number the source gives, said twice, is said so; a zero too.
+        let f = numbers(
+            "12 inch wheel, 0 emissions",
+            "12 inch 12 inch wheel, 0 0 emissions",
+        );
+        assert_eq!(
+            f[0].message,
+            "numbers said more often than in the source: 0 (twice, the source once), 12 (twice, the source once)"
+        );
+        let f = numbers("12 inch wheel", "12 inch wheel 14");
+        assert!(f[0].message.starts_with("numbers neither in the source"));
     }
 
     #[test]
