@@ -709,8 +709,28 @@ fn steel_grade(token: &str, before: &str, after: &str) -> bool {
     })
 }
 
+/// A temperature below zero written with a word (零下20°C, 负20℃, 氷点下5℃,
+/// マイナス10℃, 영하 20℃: "below zero", "minus"), as the same quantity with
+/// its sign ("-20°C").
+static SIGN_WORD_TEMPERATURE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?:零下|负|負|氷点下|マイナス|영하)\s*(\d+(?:\.\d+)?\s*(?:°C|℃|°F|℉|°|度|도))")
+        .expect("static regex")
+});
+
+/// `text` with each temperature below zero that a word marks written with its
+/// sign ([`SIGN_WORD_TEMPERATURE`]): the sign is part of the quantity's
+/// placeholder, and a conversion converts the negative number. Left as a word
+/// before the quantity, a jump starter's "零下20°C也能启动" (starts at -20 °C)
+/// came back in Polish "w zimnej temperaturze przez 20 °C" (in the cold, for
+/// 20 °C), and for a US market silkroute converted 20 °C to 68 °F, leaving
+/// "below zero" to the model.
+pub fn signed_temperatures(text: &str) -> std::borrow::Cow<'_, str> {
+    SIGN_WORD_TEMPERATURE.replace_all(text, "-$1")
+}
+
 /// Replace spans in `text` by placeholders.
 pub fn protect(text: &str, rules: &ProtectRules<'_>) -> Protected {
+    let text = &*signed_temperatures(text);
     // Candidates in priority order; a later candidate overlapping an accepted one is dropped.
     let mut taken: Vec<(usize, usize, Span)> = Vec::new();
     let accept = |start: usize, end: usize, span: Span, taken: &mut Vec<(usize, usize, Span)>| {
@@ -5962,6 +5982,32 @@ mod tests {
         // The smaller first, or words between, are two quantities.
         assert_eq!(protect("24分钟或1小时", &rules("en")).spans.len(), 2);
         assert_eq!(protect("充电30分钟 1小时", &rules("en")).spans.len(), 2);
+    }
+
+    #[test]
+    fn a_temperature_below_zero_in_words_keeps_its_sign() {
+        use crate::market::MeasurementSystem::{Imperial, Metric};
+        let rules = |l, m| ProtectRules {
+            source_language: Some("zh"),
+            language: Some(l),
+            measurement: Some(m),
+            ..Default::default()
+        };
+        // A jump starter's cold start, for Poland and for the US.
+        let p = protect("零下20°C也能启动", &rules("pl", Metric));
+        assert_eq!(p.text, "{1}也能启动");
+        assert_eq!(p.spans[0].restore, "-20 °C");
+        let p = protect("零下20°C也能启动", &rules("en", Imperial));
+        assert_eq!(p.spans[0].restore, "-4 °F");
+        assert_eq!(
+            protect("负20℃", &rules("en", Imperial)).spans[0].restore,
+            "-4 °F"
+        );
+        let p = protect("マイナス10℃まで", &rules("de", Metric));
+        assert_eq!(p.spans[0].restore, "-10 °C");
+        // A word that is no sign, or 负 before no temperature, stays.
+        let p = protect("负载20kg，负离子", &rules("en", Metric));
+        assert_eq!(p.text, "负载{1}，负离子");
     }
 
     #[test]
