@@ -151,6 +151,9 @@ impl Finding {
             "count_missing" => format!(
                 "the source counts {ev}: write that number in the translation too."
             ),
+            "prohibition_added" => format!(
+                "the source forbids nothing, and the translation says {ev}: translate what the source says, with no warning of your own."
+            ),
             "prohibition_lost" => format!(
                 "the source forbids something ({ev}): keep the warning, with a negation such as \"do not\" in {target_name}."
             ),
@@ -4492,6 +4495,102 @@ const PROHIBITION_KEPT: [(&str, &[&str]); 17] = [
     ("zh", &["勿", "禁止", "不", "避免", "严禁", "仅", "远离", "最多", "以内"]),
 ];
 
+/// Words that forbid in each target language: an imperative with a negation
+/// ("do not", "đừng", "jangan", "ห้าม"), "forbidden", "never" (matched at the
+/// start of a word, in lower case; a word of four letters or fewer whole;
+/// anywhere in Japanese, Chinese, Korean and Thai). Only words that forbid:
+/// a plain negation ("not", "sans", "không") is how a translation says "leak-
+/// proof" or "BPA-free".
+#[rustfmt::skip]
+const PROHIBITION_SAID: [(&str, &[&str]); 18] = [
+    ("en", &["do not", "don't", "never", "must not", "prohibited", "forbidden"]),
+    ("de", &["verboten", "untersagt", "niemals", "nicht verwenden", "darf nicht", "dürfen nicht"]),
+    ("fr", &["interdit", "jamais", "ne pas", "n'utilisez pas", "ne doit pas"]),
+    ("es", &["prohibido", "nunca", "no utilice", "no use", "no debe"]),
+    ("it", &["vietato", "mai", "non utilizzare", "non usare", "non deve"]),
+    ("pt", &["proibido", "nunca", "não use", "não utilize", "não deve"]),
+    ("nl", &["verboden", "nooit", "niet gebruiken"]),
+    ("pl", &["zakaz", "nigdy", "nie wolno", "nie używać", "nie należy"]),
+    ("ru", &["нельзя", "запрещ", "никогда", "не используйте"]),
+    ("tr", &["yasak", "asla"]),
+    ("vi", &["đừng", "chớ", "cấm", "không được"]),
+    ("id", &["jangan", "dilarang"]),
+    ("ms", &["jangan", "dilarang"]),
+    ("th", &["ห้าม", "อย่า"]),
+    ("ja", &["ないでください", "ないで下さい", "禁止"]),
+    ("ko", &["마세요", "마십시오", "금지"]),
+    ("ar", &["يمنع", "ممنوع", "يحظر", "لا تستخدم"]),
+    ("zh", &["请勿", "禁止", "不要", "切勿", "严禁"]),
+];
+
+/// A source that negates or forbids anything, or says "against", "without",
+/// "only", "avoid" or a limit (不, 无, 免, 防, 止, 避, 以内 …; ない, ず, まで;
+/// "not", "without", "-proof", "-free", "anti-", "keep away", "up to"): a
+/// translation may say any of these with a word that forbids ("10分までにし",
+/// at most 10 minutes, is "do not run it for more than 10 minutes").
+static SOURCE_NEGATES: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)[不无無没沒勿禁免非未别別莫否防止避忌严嚴拒仅僅只]|ない|ず|ません|まで|以内|以下|控え|超过|超過|最多|至多|上限|\b(?:not|no|never|nor|neither|without|avoid\w*|prevent\w*|keep|away|only|stop\w*|resist\w*|anti\w*|non\w*|\w*n't|\w*proof|\w*free|cannot|up to|more than|at most|max\w*|limit\w*)\b",
+    )
+    .expect("static regex")
+});
+
+/// `prohibition_added`: a translation that forbids something where the source
+/// negates nothing: an electric kettle's "干烧自动断电" (it switches itself
+/// off when boiled dry) came back in Vietnamese "Đừng tắt điện khi nấu nướng"
+/// (do not switch off the power while cooking), a warning the source never
+/// gave, and the opposite of its fact. Returns the words that forbid.
+pub fn prohibition_added(
+    source: &str,
+    output: &str,
+    source_lang: &str,
+    target_lang: &str,
+) -> Option<Finding> {
+    // Sources whose negations and limits [`SOURCE_NEGATES`] reads.
+    if !matches!(source_lang, "zh" | "ja" | "en") || SOURCE_NEGATES.is_match(source) {
+        return None;
+    }
+    let (_, said) = PROHIBITION_SAID.iter().find(|(l, _)| *l == target_lang)?;
+    let glued = matches!(target_lang, "ja" | "zh" | "ko" | "th");
+    let lower = output.to_lowercase();
+    let found: Vec<String> = said
+        .iter()
+        .filter(|w| {
+            if glued {
+                // Thai อย่า (do not) begins อย่าง (in a way of), and ห้าม
+                // (forbid) ห้ามล้อ (a brake).
+                let goes_on = |rest: &str| match **w {
+                    "อย่า" => rest.starts_with('ง'),
+                    "ห้าม" => rest.starts_with("ล้อ"),
+                    _ => false,
+                };
+                return lower
+                    .match_indices(*w)
+                    .any(|(i, _)| !goes_on(&lower[i + w.len()..]));
+            }
+            let whole = w.chars().count() <= 4;
+            lower.match_indices(*w).any(|(i, _)| {
+                !lower[..i].ends_with(char::is_alphanumeric)
+                    && (!whole || !lower[i + w.len()..].starts_with(char::is_alphanumeric))
+            })
+        })
+        .map(|w| w.to_string())
+        .collect();
+    if found.is_empty() {
+        return None;
+    }
+    Some(
+        Finding::error(
+            "prohibition_added",
+            format!(
+                "the translation forbids something ({}), and the source forbids nothing",
+                found.join(", ")
+            ),
+        )
+        .with_evidence(found),
+    )
+}
+
 /// `prohibition_lost`: a source that forbids something (请勿使用, do not use)
 /// whose translation has no word of its language that keeps a prohibition:
 /// a massage gun's "孕妇及心脏病患者请勿使用" (pregnant women and heart
@@ -5719,6 +5818,61 @@ mod tests {
         crate::localize::eval::print_precision(
             |_| true,
             |_, _, a, b| quote_added(a, b).map(|f| format!("{:?}", f.evidence)),
+        );
+    }
+
+    #[test]
+    fn a_prohibition_the_source_does_not_give_is_read() {
+        // An electric kettle's boil-dry shut-off, in Vietnamese "do not
+        // switch off the power while cooking".
+        let src = "干烧自动断电，沸腾自动断电";
+        let f = prohibition_added(src, "Đừng tắt điện khi nấu nướng", "zh", "vi").unwrap();
+        assert_eq!(f.code, "prohibition_added");
+        assert_eq!(f.evidence, ["đừng"]);
+        assert!(prohibition_added(src, "Tự động ngắt điện khi cạn nước", "zh", "vi").is_none());
+        // A source that negates, forbids or limits may be said with one.
+        assert!(prohibition_added("微波炉不可加热", "Do not microwave", "zh", "en").is_none());
+        assert!(
+            prohibition_added(
+                "连续使用10分钟以内",
+                "Do not run it longer than 10 min",
+                "zh",
+                "en"
+            )
+            .is_none()
+        );
+        assert!(prohibition_added("Leak-proof lid", "Nie przecieka", "en", "pl").is_none());
+        // Thai "in a way" and "brake" are no prohibition; a word inside
+        // another is none.
+        let src = "深层清洁毛孔";
+        assert!(prohibition_added(src, "ทำความสะอาดรูขุมขนอย่างล้ำลึก", "zh", "th").is_none());
+        assert!(prohibition_added("后轮刹车", "ห้ามล้อหลัง", "zh", "th").is_none());
+        assert!(prohibition_added("轻便", "Leggero, maiolica", "zh", "it").is_none());
+        // Another source language is not read.
+        assert!(prohibition_added("Nie wieder", "Ne jamais", "de", "fr").is_none());
+    }
+
+    #[test]
+    #[ignore]
+    fn measure_prohibition_added() {
+        // The pairs it reads: a Chinese, Japanese or English source that
+        // negates nothing.
+        let active =
+            |sl: &str, a: &str| matches!(sl, "zh" | "ja" | "en") && !SOURCE_NEGATES.is_match(a);
+        let dev = crate::localize::eval::dev_reference_pairs();
+        let bank = crate::localize::retrieval::tests::builtin_pairs();
+        println!(
+            "read: dev {} of {}, bank {} of {}",
+            dev.iter().filter(|(sl, _, a, _)| active(sl, a)).count(),
+            dev.len(),
+            bank.iter()
+                .filter(|p| active(&p.source_lang, &p.source))
+                .count(),
+            bank.len()
+        );
+        crate::localize::eval::print_precision(
+            |_| true,
+            |sl, tl, a, b| prohibition_added(a, b, sl, tl).map(|f| format!("{:?}", f.evidence)),
         );
     }
 

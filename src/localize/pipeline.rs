@@ -1477,12 +1477,14 @@ struct FieldText {
 /// kept whole, the listing's model name kept, 双 alone no pair; 32: Korean
 /// read in words by `copied_example`, a phrase said twice in a title, an age
 /// after a measured quantity, a standard's version and a frame rate kept
-/// whole, a duration in two units one quantity) what they
+/// whole, a duration in two units one quantity; 33: `code_glued`,
+/// `prohibition_added`, marks of a Chinese seller's own brands, a temperature
+/// below zero in words with its sign) what they
 /// would now flag, or now write otherwise,
 /// is translated again
 /// instead of recalled. The memory holds model output only (a reviewer's edits go
 /// to the example bank), so nothing a person wrote is lost.
-const CHECKS_VERSION: u32 = 32;
+const CHECKS_VERSION: u32 = 33;
 
 /// Builds the translation-memory key of a segment for one call.
 struct TmKeys {
@@ -2857,6 +2859,8 @@ impl Pipeline {
         }
         // A warning that forbids (请勿使用) must still forbid.
         findings.extend(checks::prohibition_lost(&s.protected.text, &raw, tgt));
+        // And a translation that forbids must have a source that does.
+        findings.extend(checks::prohibition_added(&s.protected.text, &raw, src, tgt));
         // Words in quotation marks the source does not quote: the model
         // writing about the text (a retry's instruction translated).
         findings.extend(checks::quote_added(&s.source, &raw));
