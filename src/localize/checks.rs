@@ -169,6 +169,9 @@ impl Finding {
             "pair_count_changed" => format!(
                 "the source gives no such number of pairs as {ev}: translate the number of pairs as the source writes it (一对, 一双 and \"a pair\" are one pair)."
             ),
+            "multiplier_parted" => format!(
+                "{ev} multiplies the quantity before it: write it right after that quantity, with no comma between, as the source does."
+            ),
             "code_glued" => format!(
                 "{ev}: letters are glued to the end of a placeholder. Copy each placeholder such as {{1}} as it is, with a space before the next word, and add no ending to it."
             ),
@@ -590,6 +593,19 @@ pub fn check_segment(c: &SegmentCheck<'_>, opts: &CheckOptions) -> Vec<Finding> 
                 format!("a brand the source does not name: {}", marks.join(", ")),
             )
             .with_evidence(marks),
+        );
+    }
+    let parted = multiplier_parted(c.source_protected, c.output_raw, c.spans);
+    if !parted.is_empty() {
+        f.push(
+            Finding::error(
+                "multiplier_parted",
+                format!(
+                    "a multiplier stands alone, parted from the quantity it multiplies: {}",
+                    parted.join(", ")
+                ),
+            )
+            .with_evidence(parted),
         );
     }
     let glued = glued_to_code(c.source_expected, c.output, c.spans);
@@ -4972,6 +4988,39 @@ fn ascii_digits(s: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// `multiplier_parted`: a multiplier the source writes after a quantity
+/// ("80抽×10包", 80 wipes × 10 packs: two placeholders, "{1}抽{2}包") that the
+/// translation puts at the start of the text or after a comma, where it
+/// multiplies nothing: baby wipes' Korean title came back "아기가 80, ×10,
+/// 99% …". Returns the multipliers as restored.
+pub fn multiplier_parted(source_protected: &str, output_raw: &str, spans: &[Span]) -> Vec<String> {
+    let mut out = Vec::new();
+    for (i, sp) in spans.iter().enumerate() {
+        let times = sp.original.trim_start().strip_prefix(['×', 'x', 'X']);
+        if sp.kind != SpanKind::Quantity
+            || !times.is_some_and(|t| t.starts_with(|c: char| c.is_ascii_digit()))
+        {
+            continue;
+        }
+        let ph = Protected::placeholder(i);
+        // In the source, right after something (a placeholder, a counter).
+        let Some(at) = source_protected.find(&ph) else {
+            continue;
+        };
+        let before = source_protected[..at].trim_end();
+        if before.is_empty() || before.ends_with([',', '，', '、', ';', '；']) {
+            continue;
+        }
+        if let Some(at) = output_raw.find(&ph) {
+            let before = output_raw[..at].trim_end();
+            if before.is_empty() || before.ends_with([',', '，', '、', ';', '；', '(']) {
+                out.push(sp.restore.clone());
+            }
+        }
+    }
+    out
+}
+
 /// `code_glued`: letters of a spaced script glued to the end of a kept model
 /// number or quantity that ends in a letter, where the source has no such
 /// word: a silk pillowcase's "6A级" (grade 6A) came back in a French title
@@ -7417,6 +7466,21 @@ mod tests {
             assert!(codes(&f).contains(&code), "{code} in {f:?}");
         }
         assert!(score(&f, Some(-3.0)) > score(&[], Some(-0.2)));
+    }
+
+    #[test]
+    fn a_multiplier_parted_from_its_quantity_is_read() {
+        use super::super::spans::{ProtectRules, protect};
+        let p = protect("婴儿湿巾 80抽×10包 不含酒精", &ProtectRules::default());
+        assert_eq!(p.text, "婴儿湿巾 {1}抽{2}包 不含酒精");
+        let parted = |out: &str| multiplier_parted(&p.text, out, &p.spans);
+        assert_eq!(parted("아기 물티슈 {1}, {2}, 알코올 없음"), ["×10"]);
+        assert_eq!(parted("{2} 물티슈"), ["×10"]);
+        assert!(parted("아기 물티슈 {1}매 {2}팩, 알코올 없음").is_empty());
+        assert!(parted("Baby wipes, {1} wipes {2} packs").is_empty());
+        // A multiplier the source itself sets apart is none.
+        let p = protect("尺寸：30cm，×2", &ProtectRules::default());
+        assert!(multiplier_parted(&p.text, "Size: {1}, {2}", &p.spans).is_empty());
     }
 
     #[test]

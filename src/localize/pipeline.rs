@@ -1478,7 +1478,7 @@ struct FieldText {
 /// read in words by `copied_example`, a phrase said twice in a title, an age
 /// after a measured quantity, a standard's version and a frame rate kept
 /// whole, a duration in two units one quantity; 33: `code_glued`,
-/// `prohibition_added`, marks of a Chinese seller's own brands, a temperature
+/// `prohibition_added`, `multiplier_parted`, marks of a Chinese seller's own brands, a temperature
 /// below zero in words with its sign) what they
 /// would now flag, or now write otherwise,
 /// is translated again
