@@ -7501,9 +7501,7 @@ mod tests {
                 target_lang: "fr",
                 mean_logprob: None,
             };
-            codes(&check_segment(&c, &CheckOptions::default()))
-                .iter()
-                .any(|c| *c == "mark_added")
+            codes(&check_segment(&c, &CheckOptions::default())).contains(&"mark_added")
         };
         assert!(check("Buse vapeur De'Longhi", &[]));
         assert!(!check("Buse vapeur De'Longhi", &["De'Longhi"]));
