@@ -4458,7 +4458,14 @@ const UNFINISHED_ENDS: [(&str, &[&str]); 14] = [
         ],
     ),
     ("nl", &["en", "of", "met", "voor", "van", "het", "een"]),
-    ("pl", &["i", "oraz", "dla", "lub"]),
+    // Polish prepositions too: a smart plug's title ended "2 szt. dołączone
+    // do" (2 pcs. attached to).
+    (
+        "pl",
+        &[
+            "i", "oraz", "dla", "lub", "do", "z", "ze", "w", "we", "na", "od", "bez", "przez",
+        ],
+    ),
     ("ru", &["и", "или", "для", "с", "из"]),
     ("tr", &["ve", "veya"]),
     ("id", &["dan", "dengan", "untuk", "atau"]),
@@ -5719,6 +5726,10 @@ mod tests {
         assert_eq!(
             open("不锈钢水杯", "Botella de acero,", "es"),
             Some(vec![",".to_string()])
+        );
+        assert_eq!(
+            open("智能插座 2个装", "Inteligentne gniazdko, 2 szt. dołączone do", "pl"),
+            Some(vec!["do".to_string()])
         );
         // Words that end a phrase, a capital, a source that ends open too, and
         // languages without such a list.
