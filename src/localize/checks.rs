@@ -4558,6 +4558,15 @@ static SOURCE_NEGATES: LazyLock<Regex> = LazyLock::new(|| {
     .expect("static regex")
 });
 
+/// Whether `word` begins a word of `text`: no letter or digit before it,
+/// and, unless it may be a `prefix` (a stem: "vermeid", "запрещ"), none after.
+fn starts_word(text: &str, word: &str, prefix: bool) -> bool {
+    text.match_indices(word).any(|(i, _)| {
+        !text[..i].ends_with(char::is_alphanumeric)
+            && (prefix || !text[i + word.len()..].starts_with(char::is_alphanumeric))
+    })
+}
+
 /// `prohibition_added`: a translation that forbids something where the source
 /// negates nothing: an electric kettle's "干烧自动断电" (it switches itself
 /// off when boiled dry) came back in Vietnamese "Đừng tắt điện khi nấu nướng"
@@ -4591,11 +4600,7 @@ pub fn prohibition_added(
                     .match_indices(*w)
                     .any(|(i, _)| !goes_on(&lower[i + w.len()..]));
             }
-            let whole = w.chars().count() <= 4;
-            lower.match_indices(*w).any(|(i, _)| {
-                !lower[..i].ends_with(char::is_alphanumeric)
-                    && (!whole || !lower[i + w.len()..].starts_with(char::is_alphanumeric))
-            })
+            starts_word(&lower, w, w.chars().count() > 4)
         })
         .map(|w| w.to_string())
         .collect();
@@ -4638,10 +4643,7 @@ pub fn prohibition_lost(source: &str, output: &str, target_lang: &str) -> Option
                 || w.ends_with(|c: char| !c.is_alphanumeric())
                 || w.starts_with("max")
                 || w.starts_with("máx");
-            lower.match_indices(w).any(|(i, _)| {
-                !lower[..i].ends_with(char::is_alphanumeric)
-                    && (prefix || !lower[i + w.len()..].starts_with(char::is_alphanumeric))
-            })
+            starts_word(&lower, w, prefix)
         })
     };
     // Sentence by sentence where both have as many: another sentence's "nie"
@@ -5728,7 +5730,11 @@ mod tests {
             Some(vec![",".to_string()])
         );
         assert_eq!(
-            open("智能插座 2个装", "Inteligentne gniazdko, 2 szt. dołączone do", "pl"),
+            open(
+                "智能插座 2个装",
+                "Inteligentne gniazdko, 2 szt. dołączone do",
+                "pl"
+            ),
             Some(vec!["do".to_string()])
         );
         // Words that end a phrase, a capital, a source that ends open too, and
