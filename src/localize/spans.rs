@@ -2195,8 +2195,9 @@ static NUMBER_WORD: LazyLock<Regex> = LazyLock::new(|| {
 const TIME_PLURAL_LANGS: [&str; 5] = ["es", "pt", "it", "fr", "nl"];
 
 /// A translation into Spanish, Portuguese, Italian, French or Dutch with a
-/// unit of time, or a count of times, in the singular after a whole number of
-/// two or more ("36 mes", "2 anno", "5 dag", "3 vez"), as a model writes it after a placeholder in a
+/// unit of time, a count of times or of pieces, in the singular after a whole
+/// number of two or more ("36 mes", "2 anno", "5 dag", "3 vez", "13 pieza":
+/// a drill set's Spanish title), as a model writes it after a placeholder in a
 /// translation of Chinese, which has no plural ("36个月"): the plural of the
 /// unit table ("36 meses"); and in the plural after one ("1 años"): the
 /// singular. A decimal keeps its form (French writes "1,5 an");
@@ -2212,7 +2213,7 @@ pub fn time_plurals(text: &str, lang: &str) -> String {
                 let forms = units::table()
                     .units()
                     .iter()
-                    .filter(|u| u.dimension == "time" || u.id == "times")
+                    .filter(|u| u.dimension == "time" || u.id == "times" || u.id == "pcs")
                     .filter_map(|u| Some((u.word(lang, true)?, u.word(lang, false)?)))
                     .filter(|(one, many)| one != many)
                     .collect();
@@ -5649,6 +5650,12 @@ mod tests {
             ),
             // How many times counts the same way ("vaciar 3 vez").
             ("es", "vacíe 3 vez", "vacíe 3 veces"),
+            // And pieces ("13件套": "13 pieza").
+            ("es", "Juego de 13 pieza", "Juego de 13 piezas"),
+            ("pt", "2 peça, 1 peça", "2 peças, 1 peça"),
+            ("it", "set da 6 pezzo", "set da 6 pezzi"),
+            ("fr", "lot de 3 pièce", "lot de 3 pièces"),
+            ("nl", "set van 4 stuk", "set van 4 stuks"),
             // One takes the singular ("1 años"), a range to one does not.
             (
                 "es",
