@@ -3917,7 +3917,19 @@ pub(crate) fn source_numbers(texts: &[&str]) -> Vec<f64> {
                 }
             }
         }
+        let mut before = None;
         for c in t.chars() {
+            // 双 and 对 after a number or 每 (each) count pairs and give no two:
+            // "每双重约40g" (each pair weighs about 40 g) came back in Italian
+            // "ciascuna di due coppie" (each of two pairs), unflagged.
+            let counter = matches!(c, '双' | '对')
+                && before.is_some_and(|b: char| b.is_ascii_digit() || "#}每几".contains(b));
+            if !c.is_whitespace() {
+                before = Some(c);
+            }
+            if counter {
+                continue;
+            }
             out.extend(CJK_NUMBERS.iter().filter(|(n, _)| *n == c).map(|(_, v)| *v));
             match c {
                 '½' => out.push(0.5),
@@ -4034,7 +4046,8 @@ pub fn number_words_added(
     if written.is_empty() {
         return None;
     }
-    let source = PLACEHOLDER.replace_all(source, " ");
+    // A placeholder is a number: "#", not a digit to read.
+    let source = PLACEHOLDER.replace_all(source, " # ");
     let mut texts = vec![source.as_ref()];
     texts.extend(
         spans
@@ -4846,7 +4859,7 @@ pub fn numbers(expected: &str, output: &str) -> Vec<Finding> {
     let (want, got) = (digit_runs(expected), digit_runs(output));
     let no_digits: String = expected
         .chars()
-        .map(|c| if c.is_ascii_digit() { ' ' } else { c })
+        .map(|c| if c.is_ascii_digit() { '#' } else { c })
         .collect();
     let in_words = source_numbers(&[&no_digits]);
     let mut missing: Vec<String> = want
@@ -6235,6 +6248,17 @@ mod tests {
             None
         );
         assert_eq!(added("四分之一圆", "zh", "A quarter circle", "en"), None);
+        // 双 after a number or 每 counts pairs: no two. Elsewhere it is two.
+        assert_eq!(
+            added(
+                "5双装，每双重约40g",
+                "zh",
+                "5 paia, ciascuna di due coppie pesa 40 g",
+                "it"
+            ),
+            Some(vec!["due".to_string()])
+        );
+        assert_eq!(added("双USB接口", "zh", "Due porte USB", "it"), None);
         assert_eq!(
             added(
                 "Warm fleece with two zip pockets",
