@@ -18,6 +18,9 @@ pub struct Mark {
     pub zh: Vec<String>,
     /// The name in Latin letters ("Shimano").
     pub latin: String,
+    /// A name that is also a word (美的 "beautiful": Midea), read only as a
+    /// listing's brand field, never in its text.
+    pub brand_field_only: bool,
 }
 
 /// The table of marks.
@@ -38,7 +41,9 @@ pub fn builtin() -> &'static Marks {
 }
 
 impl Marks {
-    /// Parse a table: `#` comments, then `zh forms<TAB>Latin name` rows.
+    /// Parse a table: `#` comments, then `zh forms<TAB>Latin name` rows, and
+    /// `zh forms<TAB>Latin name<TAB>brand` for a name read only as a
+    /// listing's brand field.
     pub fn from_tsv(text: &str, file: &str) -> Result<Self, LocalizeError> {
         let mut marks = Vec::new();
         for (i, line) in text.lines().enumerate() {
@@ -52,9 +57,14 @@ impl Marks {
                 field: field.to_string(),
                 message: message.to_string(),
             };
-            let (zh, latin) = line
+            let (zh, rest) = line
                 .split_once('\t')
                 .ok_or_else(|| bad("", "expected two tab-separated columns"))?;
+            let (latin, brand_field_only) = match rest.split_once('\t') {
+                None => (rest, false),
+                Some((latin, "brand")) => (latin, true),
+                Some(_) => return Err(bad("use", "the third column, where given, is `brand`")),
+            };
             let zh: Vec<String> = zh
                 .split('|')
                 .map(str::trim)
@@ -71,6 +81,7 @@ impl Marks {
             marks.push(Mark {
                 zh,
                 latin: latin.to_string(),
+                brand_field_only,
             });
         }
         Ok(Self { marks })
@@ -87,6 +98,7 @@ impl Marks {
     pub fn terms_in(&self, text: &str) -> Vec<Term> {
         self.marks
             .iter()
+            .filter(|m| !m.brand_field_only)
             .flat_map(|m| {
                 m.zh.iter()
                     .filter(|z| text.contains(z.as_str()))
@@ -106,7 +118,7 @@ impl Marks {
         let source_lower = source.to_lowercase();
         self.marks
             .iter()
-            .filter(|m| !ALSO_WORDS.contains(&m.latin.as_str()))
+            .filter(|m| !m.brand_field_only && !ALSO_WORDS.contains(&m.latin.as_str()))
             .filter(|m| has_word(output, &m.latin))
             .filter(|m| {
                 !source_lower.contains(&m.latin.to_lowercase())
@@ -148,7 +160,8 @@ pub fn added(source: &str, output: &str) -> Vec<String> {
 }
 
 /// The Latin name of the built-in table's mark one of whose Chinese forms is
-/// `name` exactly ("戴森": "Dyson").
+/// `name` exactly ("戴森": "Dyson"), for a listing's brand field: the names
+/// that are also words too ("美的": "Midea").
 pub fn latin_of(name: &str) -> Option<&'static str> {
     builtin()
         .marks
@@ -194,6 +207,10 @@ mod tests {
             "m.tsv: line 3, field `zh`: Chinese forms must be Chinese characters"
         );
         assert!(Marks::from_tsv("丰田 Toyota\n", "m.tsv").is_err());
+        let e = Marks::from_tsv("美的\tMidea\tword\n", "m.tsv").unwrap_err();
+        assert!(e.to_string().contains("field `use`"), "{e}");
+        let m = Marks::from_tsv("美的\tMidea\tbrand\n", "m.tsv").unwrap();
+        assert!(m.marks()[0].brand_field_only);
     }
 
     #[test]
@@ -233,5 +250,11 @@ mod tests {
         assert_eq!(latin_of("绿联"), Some("UGREEN"));
         // Not a word the name begins or ends.
         assert!(terms_in("加倍思考，独特步伐").is_empty());
+        // A name that is also a word is a brand only as the brand field: a
+        // rice cooker's brand 美的 stayed in Chinese in a Malay title.
+        assert_eq!(latin_of("美的"), Some("Midea"));
+        assert_eq!(latin_of("小米"), Some("Xiaomi"));
+        assert!(terms_in("美的生活，小米粥").is_empty());
+        assert!(added("美的", "Periuk nasi Midea").is_empty());
     }
 }
