@@ -66,6 +66,13 @@ const FEATURES: &[(&str, &[&str], &[&str])] = &[
        "fuga", "perdit", "vazam", "lek", "تسرب", "รั่ว", "fuite", "протек", "протечк",
        "wyciek", "étanche", "etanche", "goteo", "gotea", "герметич", "szczeln", "dicht",
        "seal", "密封", "密閉", "밀폐"]),
+    // A dog leash's English title came back "No-Pull Dog Leash" from the
+    // bank's example of a harness sold as 防爆冲 (anti-lunge).
+    ("no-pull",
+     &["no-pull", "no pull", "anti-pull", "anti-traction", "antitirones", "anti-tirones",
+       "anti-puxão", "antipuxão", "引っ張り防止"],
+     &["pull", "爆冲", "暴冲", "拉扯", "防拉", "牵拉", "zieh", "tira", "tire", "tirer",
+       "traction", "puxa", "puxã", "trek", "引っ張", "당기", "당김", "tarik", "çek"]),
 ];
 
 /// An ingress protection rating ("IP67", "IPX7").
@@ -149,6 +156,13 @@ mod tests {
             added("锂电电钻 21V", "Şarjlı Matkap, Sızdırmaz Kapak"),
             ["leak-proof"]
         );
+        assert_eq!(
+            added(
+                "狗狗牵引绳 长1.5米 可承重40kg",
+                "No-Pull Dog Leash, Length 1.5 m"
+            ),
+            ["no-pull"]
+        );
         // Claims the source makes, in any case or its own words; and words
         // that only contain the letters.
         for (src, out) in [
@@ -160,6 +174,7 @@ mod tests {
             ("3C认证", "CCC certified"),
             ("防漏设计，倒置不漏水", "Nắp chống rò rỉ"),
             ("Leakproof lid", "Auslaufsicherer Deckel"),
+            ("防爆冲胸背带", "No-pull dog harness"),
         ] {
             assert!(added(src, out).is_empty(), "{out}");
         }
