@@ -873,9 +873,12 @@ fn clean_output(raw: &str, kind: &str, source: &str, langs: &[&str]) -> String {
 /// make another (Vietnamese "từ từ", Malay and Indonesian, Tagalog, Thai) or
 /// that write no spaces.
 fn without_doubled_words<'a>(s: &'a str, source: &str, target: &str) -> std::borrow::Cow<'a, str> {
+    if crate::listing::base_language(target) == "ja" {
+        return without_doubled_katakana(s, source);
+    }
     if matches!(
         crate::listing::base_language(target),
-        "vi" | "id" | "ms" | "tl" | "fil" | "th" | "zh" | "ja" | "ko"
+        "vi" | "id" | "ms" | "tl" | "fil" | "th" | "zh" | "ko"
     ) {
         return s.into();
     }
@@ -898,6 +901,51 @@ fn without_doubled_words<'a>(s: &'a str, source: &str, target: &str) -> std::bor
     } else {
         out.into()
     }
+}
+
+/// A Japanese word in katakana of three letters or more written twice in a
+/// row, once: a tea set's title came back "セラミック茶器セットセット" (the
+/// term's セット, then the model's). Japanese writes no spaces, so the stutter
+/// is read as a katakana run that is one word twice. Not a word of two
+/// letters, which Japanese doubles to make another (キラキラ, サラサラ,
+/// ゴロゴロ), small kana not counted (シャカシャカ), nor a run the source
+/// writes itself.
+fn without_doubled_katakana<'a>(s: &'a str, source: &str) -> std::borrow::Cow<'a, str> {
+    let katakana = |c: char| ('\u{30A0}'..='\u{30FF}').contains(&c) && c != '・';
+    let small = |c: char| "ァィゥェォャュョヮヵヶ".contains(c);
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    let mut changed = false;
+    while let Some(start) = rest.find(katakana) {
+        out.push_str(&rest[..start]);
+        let run_len = rest[start..]
+            .find(|c: char| !katakana(c))
+            .unwrap_or(rest.len() - start);
+        let run = &rest[start..start + run_len];
+        let chars: Vec<char> = run.chars().collect();
+        // The longest tail of the run that is one word twice.
+        let mut kept = run.to_string();
+        for half in (3..=chars.len() / 2).rev() {
+            let n = chars.len();
+            let a: String = chars[n - 2 * half..n - half].iter().collect();
+            let b: String = chars[n - half..].iter().collect();
+            if a == b
+                && a.chars().filter(|&c| !small(c)).count() >= 3
+                && !source.contains(&format!("{a}{a}"))
+            {
+                kept = chars[..n - half].iter().collect();
+                changed = true;
+                break;
+            }
+        }
+        out.push_str(&kept);
+        rest = &rest[start + run_len..];
+    }
+    if !changed {
+        return s.into();
+    }
+    out.push_str(rest);
+    out.into()
 }
 
 /// Chinese and Japanese punctuation in text for a language written without
@@ -4149,6 +4197,26 @@ mod tests {
             "de",
         );
         assert!(!raw.contains("Haartrockner Haartrockner"), "{raw}");
+        // A Japanese word in katakana twice in a row, once; not one of two
+        // letters, which Japanese doubles to make another.
+        let ja = ["ja", "zh"];
+        assert_eq!(
+            clean_output(
+                "セラミック茶器セットセット {1}",
+                "title",
+                "陶瓷茶具套装 {1}",
+                &ja
+            ),
+            "セラミック茶器セット {1}"
+        );
+        for text in [
+            "キラキラ光る",
+            "シャカシャカ音",
+            "サラサラの肌触り",
+            "セット内容",
+        ] {
+            assert_eq!(clean_output(text, "bullet", "闪闪发光", &ja), text);
+        }
         // Short words ("vous vous"), a name the source doubles, a comma
         // between, and Vietnamese, which doubles words to make others.
         let fr = ["fr", "en"];
