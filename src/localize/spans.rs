@@ -2213,7 +2213,9 @@ pub fn time_plurals(text: &str, lang: &str) -> String {
                 let forms = units::table()
                     .units()
                     .iter()
-                    .filter(|u| u.dimension == "time" || u.id == "times" || u.id == "pcs")
+                    .filter(|u| {
+                        u.dimension == "time" || ["times", "pcs", "pair"].contains(&u.id.as_str())
+                    })
                     .filter_map(|u| Some((u.word(lang, true)?, u.word(lang, false)?)))
                     .filter(|(one, many)| one != many)
                     .collect();
@@ -2412,9 +2414,9 @@ const fn sf(
 }
 
 /// Russian's and Polish's units of time (day, week, month, year, hour,
-/// minute, second) and their count of times. Not in the unit table, which
+/// minute, second), their counts of times, levels and pairs. Not in the unit table, which
 /// holds one singular and one plural per language.
-static SLAVIC_TIME_FORMS: [(&str, [SlavicForms; 9]); 2] = [
+static SLAVIC_TIME_FORMS: [(&str, [SlavicForms; 10]); 2] = [
     (
         "ru",
         [
@@ -2427,6 +2429,7 @@ static SLAVIC_TIME_FORMS: [(&str, [SlavicForms; 9]); 2] = [
             sf("секунда", "секунды", "секунд", None),
             sf("раз", "раза", "раз", None),
             sf("уровень", "уровня", "уровней", Some("уровни")),
+            sf("пара", "пары", "пар", None),
         ],
     ),
     (
@@ -2441,6 +2444,7 @@ static SLAVIC_TIME_FORMS: [(&str, [SlavicForms; 9]); 2] = [
             sf("sekunda", "sekundy", "sekund", None),
             sf("raz", "razy", "razy", None),
             sf("poziom", "poziomy", "poziomów", None),
+            sf("para", "pary", "par", None),
         ],
     ),
 ];
@@ -4514,6 +4518,12 @@ mod tests {
         assert_eq!(spans("30档调速", "en").1, [pair("30", "30")]);
         assert_eq!(spans("档位：3档", "de").1, [pair("3档", "3 Stufen")]);
         assert_eq!(spans("1档", "fr").1, [pair("1档", "1 niveau")]);
+        // 双 counts pairs: "10双装" came back in Spanish "10 dobles".
+        assert_eq!(spans("筷子 10双装", "es").1, [pair("10双", "10 pares")]);
+        assert_eq!(spans("袜子 1双", "fr").1, [pair("1双", "1 paire")]);
+        assert_eq!(spans("可放20双鞋", "en").1, [pair("20", "20")]);
+        assert_eq!(spans("2双USB", "en").1, [pair("2", "2")]);
+        assert_eq!(time_plurals("12 пары", "ru"), "12 пар");
         assert_eq!(time_plurals("30 poziomy", "pl"), "30 poziomów");
         assert_eq!(time_plurals("30 уровня", "ru"), "30 уровней");
         assert_eq!(time_plurals("3 уровня", "ru"), "3 уровня");
