@@ -5847,6 +5847,19 @@ mod tests {
         assert!(missing("아기 {1}개월에 맞는 하중 {2}").is_empty());
         assert!(missing("아기 {1}개월 맞는 하중 {2}").is_empty());
         assert_eq!(missing("아기 {1}에 맞는 하중 {2}"), ["0-36个月"]);
+        // Thai, Vietnamese, Russian and Arabic months are read too: "0-6个月"
+        // came back in Thai "0-6 นักเรียน" (0-6 students).
+        let p = protect("防胀气阀门，适合0-6个月宝宝", &rules);
+        for (lang, good, bad) in [
+            ("th", "สำหรับเด็ก {1} เดือน", "สำหรับ {1} นักเรียนเด็กทารก"),
+            ("vi", "cho bé {1} tháng", "cho {1} học sinh"),
+            ("ru", "для малышей {1} месяцев", "для {1} малышей"),
+            ("ar", "للأطفال {1} أشهر", "للأطفال {1}"),
+        ] {
+            let missing = |out: &str| missing_units(&p.text, out, &p.spans, "zh", lang);
+            assert!(missing(good).is_empty(), "{lang}: {good}");
+            assert_eq!(missing(bad), ["0-6个月"], "{lang}: {bad}");
+        }
     }
 
     #[test]
