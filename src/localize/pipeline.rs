@@ -2434,6 +2434,10 @@ impl Pipeline {
                 .text
                 .push_str(sep.joiner(ctx.source_lang, ctx.target_lang));
         }
+        // Two parts may bring two of a word together, where the target
+        // writes no space between them: "セラミック茶器セット" and "セット".
+        joined.text =
+            without_doubled_words(&joined.text, &s.protected.text, ctx.target_lang).into_owned();
         let cand = self.evaluate(s, &joined, ctx, &[]);
         tracing::trace!(
             kind = s.kind,

@@ -1500,6 +1500,17 @@ mod tests {
         );
         assert!(added("配竹托盘", "Bandeja de bambú", "zh", "es").is_empty());
         assert!(added("相思木砧板", "Tabla de cortar de acacia", "zh", "es").is_empty());
+        // A plating from the bank's example: earrings' "925纯银，防过敏" came
+        // back in German "925 Sterlingsilber, rhodiniert zum Schutz vor Anlaufen".
+        assert_eq!(
+            added(
+                "{1}纯银，防过敏",
+                "{1} Sterlingsilber, rhodiniert zum Schutz vor Anlaufen",
+                "zh",
+                "de"
+            ),
+            ["rhodiniert"]
+        );
         // A Cyrillic material begins a word: "лен" (linen) is none inside
         // "управление" (control) or "уведомление" (notice).
         assert!(
