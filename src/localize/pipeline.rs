@@ -2721,6 +2721,13 @@ impl Pipeline {
         let (raw, written) =
             self.terminology
                 .mend_left_in_chinese(&s.protected.text, &raw, src, tgt);
+        // Which may write a word the model wrote after it: 茶具セット (茶具
+        // of 茶具套装, a tea set, left in Chinese) became 茶器セットセット.
+        let raw = if written.is_empty() {
+            raw
+        } else {
+            without_doubled_words(&raw, &s.protected.text, tgt).into_owned()
+        };
         let restored = restore_into(&raw, &s.protected, tgt);
         let lp = (!g.logprobs.is_empty()).then(|| g.mean_logprob());
         // Cut off at the token budget: the end of the translation is missing
@@ -2911,7 +2918,8 @@ impl Pipeline {
         }
         // A warning that forbids (请勿使用) must still forbid.
         findings.extend(checks::prohibition_lost(&s.protected.text, &raw, tgt));
-        // And a translation that forbids must have a source that does.
+        // And a translation that forbids needs a source that negates,
+        // forbids or limits something.
         findings.extend(checks::prohibition_added(&s.protected.text, &raw, src, tgt));
         // Words in quotation marks the source does not quote: the model
         // writing about the text (a retry's instruction translated).
