@@ -1030,6 +1030,18 @@ impl Terminology {
             en.is_some_and(|e| self.rows[i][e].iter().any(|a| a == "silver" || a == "gold"))
         };
         let src_lower = source.to_lowercase();
+        // Silver and gold are colours as often as metals, and not read as
+        // added; but one where the source names the other is: earrings'
+        // "925纯银" (solid 925 silver) came back in German "925 ist aus Gold".
+        let other_metal_named = |i: usize| {
+            (0..self.rows.len()).any(|j| {
+                j != i
+                    && colour(j)
+                    && self.rows[j][s]
+                        .iter()
+                        .any(|a| src_lower.contains(&a.to_lowercase()))
+            })
+        };
         let named: Vec<usize> = self
             .matches_with(source, s, true)
             .into_iter()
@@ -1130,7 +1142,10 @@ impl Terminology {
                 rgb && primary(i) && primaries.len() >= 2 || warm && en_is(i, &["white"])
             };
             for (i, term) in found {
-                if self.section[i] != section || colour(i) || self.rows[i][s].is_empty() {
+                if self.section[i] != section
+                    || colour(i) && !other_metal_named(i)
+                    || self.rows[i][s].is_empty()
+                {
                     continue;
                 }
                 // Transparent (and "clear") is a property as often as a
@@ -1173,7 +1188,11 @@ impl Terminology {
                             .map(|a| a.to_lowercase())
                             .any(|a| a.contains(&word) || word.contains(&a))
                     });
-                if !explained && !added.contains(&term) {
+                if !explained
+                    && !added
+                        .iter()
+                        .any(|a| a.to_lowercase() == term.to_lowercase())
+                {
                     added.push(term);
                 }
             }
@@ -1500,6 +1519,19 @@ mod tests {
         );
         assert!(added("配竹托盘", "Bandeja de bambú", "zh", "es").is_empty());
         assert!(added("相思木砧板", "Tabla de cortar de acacia", "zh", "es").is_empty());
+        // Silver for gold, where the source names silver; gold the source
+        // names too, or a colour, is no metal added.
+        assert_eq!(
+            added("{1}纯银，防过敏", "{1} ist aus Gold", "zh", "de"),
+            ["Gold"]
+        );
+        for (src, out) in [
+            ("{1}纯银 镀金", "{1} Silber, vergoldet, Gold"),
+            ("金色 手机壳", "Handyhülle in Gold"),
+            ("玫瑰金 手机壳", "Handyhülle in Roségold, Gold"),
+        ] {
+            assert!(added(src, out, "zh", "de").is_empty(), "{out}");
+        }
         // A plating from the bank's example: earrings' "925纯银，防过敏" came
         // back in German "925 Sterlingsilber, rhodiniert zum Schutz vor Anlaufen".
         assert_eq!(
