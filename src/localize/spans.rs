@@ -3532,11 +3532,32 @@ pub fn per_unit_lost(
             .flat_map(|v| v.symbols.iter().chain(v.local.get(tgt)))
             .map(|s| s.to_lowercase())
             .collect();
+        // The rate's own number: the placeholder right after the unit
+        // ("每米{2}颗").
+        let rate_number = {
+            let tail = &rest[len..];
+            tail.find('{')
+                .filter(|&b| tail[..b].chars().count() <= 2)
+                .and_then(|b| tail[b..].find('}').map(|e| tail[b..b + e + 1].to_string()))
+        };
         let named = |name: &str, bounded: bool| {
             out.match_indices(name).any(|(at, m)| {
                 // After a placeholder or a number it is a quantity's unit,
                 // but not after a lone 1 ("на 1 м", per one metre).
                 let before = out[..at].trim_end_matches([' ', '\u{a0}', '\u{202f}']);
+                // Nor the rate's, given another quantity: "5米 每米60灯珠"
+                // came back in Dutch "5 meter per meter met USB-breedte 60"
+                // ("{1} per meter … {2}").
+                let word = before.trim_end_matches(char::is_alphabetic);
+                let other = word.len() < before.len()
+                    && before.len() - word.len() <= 4
+                    && word.trim_end().ends_with('}')
+                    && rate_number
+                        .as_deref()
+                        .is_some_and(|r| !word.trim_end().ends_with(r));
+                if other {
+                    return false;
+                }
                 let one = before.strip_suffix('1').is_some_and(|b| {
                     !b.ends_with(|c: char| c.is_ascii_digit() || matches!(c, '.' | ','))
                 });
@@ -6159,6 +6180,19 @@ mod tests {
             assert!(per_unit_lost(rate, out, "zh", "ru").is_empty(), "{out}");
         }
         assert!(per_unit_lost(rate, "{1} long, {2} LEDs per metre", "zh", "en").is_empty());
+        // Given to another quantity: "5 meter per meter … 60".
+        let strip = "LED灯带 {1} 每米{2}灯珠";
+        assert_eq!(
+            per_unit_lost(strip, "LED-strip {1} per meter met USB {2}", "zh", "nl"),
+            ["每米"]
+        );
+        for out in [
+            "LED-strip {1}, {2} per meter",
+            "LED-strip {1}, {2} LED's per meter",
+            "LED-strip {1}, per meter {2} LED's",
+        ] {
+            assert!(per_unit_lost(strip, out, "zh", "nl").is_empty(), "{out}");
+        }
         // Per square metre said with the metre's word; a time rate is
         // another check's.
         assert!(
