@@ -1527,12 +1527,15 @@ struct FieldText {
 /// after a measured quantity, a standard's version and a frame rate kept
 /// whole, a duration in two units one quantity; 33: `code_glued`,
 /// `prohibition_added`, `multiplier_parted`, marks of a Chinese seller's own brands, a temperature
-/// below zero in words with its sign) what they
+/// below zero in words with its sign; 34: pairs (双) written in the market's
+/// language, pieces in the plural, calendar units read in eight more
+/// languages, a rate per metre given another quantity, silver read for gold,
+/// names that are marks as the brand field only, doubled katakana) what they
 /// would now flag, or now write otherwise,
 /// is translated again
 /// instead of recalled. The memory holds model output only (a reviewer's edits go
 /// to the example bank), so nothing a person wrote is lost.
-const CHECKS_VERSION: u32 = 33;
+const CHECKS_VERSION: u32 = 34;
 
 /// Builds the translation-memory key of a segment for one call.
 struct TmKeys {
