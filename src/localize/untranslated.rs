@@ -124,6 +124,12 @@ pub fn untranslated(
                 words.push(w);
             }
         }
+        // Or run together into one ("carbonsteel" in Vietnamese).
+        for w in english_compounds(&src, &out, tgt_lang) {
+            if !words.iter().any(|x| x.eq_ignore_ascii_case(&w)) {
+                words.push(w);
+            }
+        }
     }
     // Russian, Arabic, Thai: Latin letters are names and codes there.
     let other_script = !is_cjk_lang(tgt_lang) && !language::data().writes_only_latin(tgt_lang);
@@ -450,6 +456,42 @@ pub(crate) fn english_pairs(source: &str, output: &str, tgt_lang: &str) -> Vec<S
     left
 }
 
+/// Two common English words run together into one lower-case word that no
+/// language writes, in a translation into a language written in Latin
+/// letters: "khung bằng carbonsteel" (carbon steel) in a Vietnamese title.
+/// Each part of five letters or more (English runs shorter ones together
+/// into words of its own: "pickleball", "brushless", "livestream") and a
+/// common English word
+/// (`english-common`), the last not a word the target writes (Vietnamese
+/// writes "carbon", not "steel"; Spanish "multicolor" ends in its own
+/// "color"), the whole word neither in the source, nor accepted by the
+/// target, nor a common English word itself
+/// ("sunscreen", "handball").
+pub(crate) fn english_compounds(source: &str, output: &str, tgt_lang: &str) -> Vec<String> {
+    let data = language::data();
+    let src = source.to_lowercase();
+    let mut left: Vec<String> = Vec::new();
+    for m in LATIN_WORD.find_iter(output) {
+        let w = m.as_str();
+        if w.chars().count() < 10
+            || !w.chars().all(|c| c.is_ascii_lowercase())
+            || src.contains(w)
+            || language::common_english(w)
+            || data.accepts(tgt_lang, w)
+        {
+            continue;
+        }
+        let split = (5..=w.len() - 5).any(|i| {
+            let (a, b) = w.split_at(i);
+            language::common_english(a) && language::common_english(b) && !data.accepts(tgt_lang, b)
+        });
+        if split && !left.iter().any(|x| x == w) {
+            left.push(w.to_string());
+        }
+    }
+    left
+}
+
 /// Common English words written in lower case inside a translation into a
 /// language of another script that also writes Latin letters (Russian,
 /// Arabic, Thai), where the source does not have them: "وزن approximately
@@ -681,6 +723,22 @@ mod tests {
             }
         }
         println!("{} of {n}\n{}", hits.len(), hits.join("\n"));
+    }
+
+    #[test]
+    fn two_english_words_run_together_are_left_untranslated() {
+        // A kids' bike's Vietnamese title: 高碳钢车架, a high-carbon steel frame.
+        let out = "Xe đạp cho bé, có bánh phụ và khung bằng carbonsteel";
+        assert_eq!(left("高碳钢车架", out, "zh", "vi"), ["carbonsteel"]);
+        // English's own compounds of short words, and a word of the source.
+        for (src, out, t) in [
+            ("匹克球拍", "Set de 2 palas de pickleball", "es"),
+            ("无刷电机", "Avvitatore 20 V brushless", "it"),
+            ("直播", "dùng livestream, xem phim", "vi"),
+            ("carbonsteel", "Khung carbonsteel", "vi"),
+        ] {
+            assert!(left(src, out, "zh", t).is_empty(), "{out}");
+        }
     }
 
     #[test]
