@@ -41,6 +41,11 @@ pub fn is_kana(c: char) -> bool {
     matches!(c as u32, 0x3040..=0x30FF | 0x31F0..=0x31FF | 0xFF66..=0xFF9F)
 }
 
+/// Full-width katakana, the long-vowel mark ー and the middle dot ・ included.
+pub fn is_katakana(c: char) -> bool {
+    matches!(c as u32, 0x30A0..=0x30FF)
+}
+
 /// Hangul.
 pub fn is_hangul(c: char) -> bool {
     matches!(c as u32, 0x1100..=0x11FF | 0xAC00..=0xD7AF | 0x3130..=0x318F)

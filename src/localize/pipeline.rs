@@ -911,7 +911,7 @@ fn without_doubled_words<'a>(s: &'a str, source: &str, target: &str) -> std::bor
 /// ゴロゴロ), small kana not counted (シャカシャカ), nor a run the source
 /// writes itself.
 fn without_doubled_katakana<'a>(s: &'a str, source: &str) -> std::borrow::Cow<'a, str> {
-    let katakana = |c: char| ('\u{30A0}'..='\u{30FF}').contains(&c) && c != '・';
+    let katakana = |c: char| script::is_katakana(c) && c != '・';
     let small = |c: char| "ァィゥェォャュョヮヵヶ".contains(c);
     let mut out = String::with_capacity(s.len());
     let mut rest = s;
@@ -923,10 +923,10 @@ fn without_doubled_katakana<'a>(s: &'a str, source: &str) -> std::borrow::Cow<'a
             .unwrap_or(rest.len() - start);
         let run = &rest[start..start + run_len];
         let chars: Vec<char> = run.chars().collect();
+        let n = chars.len();
         // The longest tail of the run that is one word twice.
         let mut kept = run.to_string();
-        for half in (3..=chars.len() / 2).rev() {
-            let n = chars.len();
+        for half in (3..=n / 2).rev() {
             let a: String = chars[n - 2 * half..n - half].iter().collect();
             let b: String = chars[n - half..].iter().collect();
             if a == b

@@ -854,7 +854,7 @@ const LIGHT_TONES: [&str; 10] = [
 /// longer katakana word (a katakana character or the long-vowel mark
 /// before or after it).
 fn inside_katakana_word(text: &str, term: &str) -> bool {
-    let kana = |c: char| ('\u{30A0}'..='\u{30FF}').contains(&c);
+    let kana = crate::script::is_katakana;
     if !term.chars().all(kana) {
         return false;
     }
@@ -1033,15 +1033,15 @@ impl Terminology {
         // Silver and gold are colours as often as metals, and not read as
         // added; but one where the source names the other is: earrings'
         // "925纯银" (solid 925 silver) came back in German "925 ist aus Gold".
-        let other_metal_named = |i: usize| {
-            (0..self.rows.len()).any(|j| {
-                j != i
-                    && colour(j)
+        let metals_named: Vec<usize> = (0..self.rows.len())
+            .filter(|&j| {
+                colour(j)
                     && self.rows[j][s]
                         .iter()
                         .any(|a| src_lower.contains(&a.to_lowercase()))
             })
-        };
+            .collect();
+        let other_metal_named = |i: usize| metals_named.iter().any(|&j| j != i);
         let named: Vec<usize> = self
             .matches_with(source, s, true)
             .into_iter()
